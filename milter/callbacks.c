@@ -1,0 +1,401 @@
+/*
+ * milter/callbacks.c - libmilter callbacks.
+ * Contract: see callbacks.h.  Decisions live in policy/requiretls.c; this file only collects
+ * facts and carries verdicts out.
+ */
+#include "build-config.h"
+#include "callbacks.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "requiretls.h"
+#include "session.h"
+#include "snapshot.h"
+
+#define CONN(ctx) ((struct pw_conn *)smfi_getpriv(ctx))
+
+/* macro - a macro's value, or NULL when unset or empty */
+static const char *macro(SMFICTX *ctx, const char *name)
+{
+	const char *v = smfi_getsymval(ctx, (char *)name);
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* bare - the sender as logged inside from=<...>: without the MTA's angle brackets */
+static const char *bare(const struct pw_msg *m, char *buf, size_t len)
+{
+	const char *s = m->sender ? m->sender : "";
+	size_t n = strlen(s);
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		s++;
+		n -= 2;
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* session_has_tls - do the TLS macros say this session is encrypted */
+static bool session_has_tls(SMFICTX *ctx)
+{
+	return macro(ctx, "{tls_version}") != NULL || macro(ctx, "{cipher}") != NULL;
+}
+
+/* internal_error - log and answer per internal_error_action */
+static sfsistat internal_error(SMFICTX *ctx, const struct pw_snapshot *snap, const char *qid,
+			       const char *what)
+{
+	bool accept = false;
+	struct pw_snapshot *cur = NULL;
+
+	if (snap == NULL)
+		snap = cur = snapshot_acquire();
+	if (snap != NULL)
+		accept = snap->cfg.internal_error_action == PW_ERROR_ACCEPT;
+	snapshot_release(cur);
+	if (accept) {
+		pwlog_qid(LOG_ERR, qid, "internal error: %s; accepting the message unchecked "
+			  "(internal_error_action = accept)", what);
+		return SMFIS_ACCEPT;
+	}
+	pwlog_qid(LOG_ERR, qid, "internal error: %s; tempfail: 451 4.3.0", what);
+	smfi_setreply(ctx, "451", "4.3.0", "postward: temporary internal error, try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+/* pw_negotiate - ask for the actions, steps and macros we need */
+static sfsistat pw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			     unsigned long f2, unsigned long f3, unsigned long *pf0,
+			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	const unsigned long want = SMFIF_CHGFROM | SMFIF_SETSYMLIST;
+	const unsigned long skip = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	(void)f2;
+	(void)f3;
+
+	if ((f0 & need) != need) {
+		pwlog(LOG_ERR, "the MTA does not offer adding and changing header fields "
+		      "(actions 0x%lx); postward cannot tag messages and steps aside", f0);
+		return SMFIS_REJECT;
+	}
+	*pf0 = need | (f0 & want);
+	*pf1 = f1 & skip;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		smfi_setsymlist(ctx, SMFIM_HELO,
+				"{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}");
+		smfi_setsymlist(ctx, SMFIM_ENVFROM,
+				"i {auth_type} {auth_authen} {mail_addr} {tls_version} {cipher}");
+		smfi_setsymlist(ctx, SMFIM_ENVRCPT, "i {rcpt_addr}");
+		smfi_setsymlist(ctx, SMFIM_EOH, "i");
+		smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* pw_connect - create the connection record and note the client address */
+static sfsistat pw_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
+{
+	struct pw_conn *c = session_conn_new();
+	if (c == NULL)
+		return internal_error(ctx, NULL, NULL, "out of memory at connect");
+	smfi_setpriv(ctx, c);
+	snprintf(c->client_text, sizeof(c->client_text), "%s", host ? host : "unknown");
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
+		c->client.family = 4;
+		memcpy(c->client.a, &in->sin_addr, 4);
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
+		char text[INET6_ADDRSTRLEN];
+		if (inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text)) != NULL)
+			pw_ip_parse(text, &c->client);	/* folds IPv4-mapped to IPv4 */
+	}
+	if (c->client.family != 0) {
+		char text[INET6_ADDRSTRLEN];
+		inet_ntop(c->client.family == 4 ? AF_INET : AF_INET6, c->client.a, text,
+			  sizeof(text));
+		snprintf(c->client_text, sizeof(c->client_text), "%s", text);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* pw_helo - TLS state is known once the (second) EHLO's macros arrive */
+static sfsistat pw_helo(SMFICTX *ctx, char *name)
+{
+	struct pw_conn *c = CONN(ctx);
+	(void)name;
+	if (c != NULL)
+		c->tls = session_has_tls(ctx);
+	return SMFIS_CONTINUE;
+}
+
+/* pw_envfrom - start a message; refuse REQUIRETLS outside TLS */
+static sfsistat pw_envfrom(SMFICTX *ctx, char **argv)
+{
+	char from[320];
+	struct pw_conn *c = CONN(ctx);
+	struct pw_snapshot *snap;
+	struct pw_msg *m;
+	struct rtls_verdict v;
+	char domain[256];
+	bool tls;
+
+	if (c == NULL) {	/* the MTA skipped connect: make the record now */
+		if ((c = session_conn_new()) == NULL)
+			return internal_error(ctx, NULL, NULL, "out of memory at MAIL FROM");
+		smfi_setpriv(ctx, c);
+	}
+	if ((snap = snapshot_acquire()) == NULL)
+		return internal_error(ctx, NULL, NULL, "no configuration loaded");
+	if ((m = session_msg_begin(c, snap)) == NULL)
+		return internal_error(ctx, NULL, NULL, "out of memory at MAIL FROM");
+	session_set_qid(m, macro(ctx, "i"));
+	if (argv[0] != NULL && (m->sender = strdup(argv[0])) == NULL)
+		return internal_error(ctx, m->snap, m->qid, "out of memory at MAIL FROM");
+	if (m->sender && pw_addr_domain(m->sender, domain, sizeof(domain)) &&
+	    (m->sender_domain = strdup(domain)) == NULL)
+		return internal_error(ctx, m->snap, m->qid, "out of memory at MAIL FROM");
+	for (size_t i = 1; argv[0] != NULL && argv[i] != NULL; i++) {
+		if (m->n_args == SESSION_MAX_ARGS) {
+			pwlog_qid(LOG_WARNING, m->qid, "more than %d ESMTP parameters; "
+				  "tempfail: 451 4.3.0", SESSION_MAX_ARGS);
+			smfi_setreply(ctx, "451", "4.3.0", "Too many MAIL FROM parameters");
+			return SMFIS_TEMPFAIL;
+		}
+		if ((m->args[m->n_args] = strdup(argv[i])) == NULL)
+			return internal_error(ctx, m->snap, m->qid, "out of memory at MAIL FROM");
+		m->n_args++;
+	}
+	const char *auth = macro(ctx, "{auth_authen}");
+	if (auth != NULL && (m->auth_user = strdup(auth)) == NULL)
+		return internal_error(ctx, m->snap, m->qid, "out of memory at MAIL FROM");
+
+	rtls_parse_mail_args((const char *const *)m->args, m->n_args, &m->margs);
+	tls = c->tls || session_has_tls(ctx);
+	c->tls = tls;
+	rtls_check_mail(&m->margs, tls, &v);
+	if (v.reject) {
+		pwlog_qid(LOG_NOTICE, m->qid, "reject: MAIL from=<%s> client=[%s]: %s %s %s",
+			  bare(m, from, sizeof(from)), c->client_text, v.code, v.xcode, v.text);
+		smfi_setreply(ctx, (char *)v.code, (char *)v.xcode, (char *)v.text);
+		session_msg_end(c);
+		return SMFIS_REJECT;
+	}
+	if (m->margs.requiretls)
+		pwlog_qid(LOG_DEBUG, m->qid, "REQUIRETLS parameter on a TLS session from=<%s>",
+			  bare(m, from, sizeof(from)));
+	return SMFIS_CONTINUE;
+}
+
+/* pw_envrcpt - remember each recipient's domain */
+static sfsistat pw_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct pw_conn *c = CONN(ctx);
+	struct pw_msg *m = c ? c->msg : NULL;
+	char domain[256];
+
+	if (m == NULL)
+		return SMFIS_CONTINUE;
+	session_set_qid(m, macro(ctx, "i"));
+	m->n_rcpts++;
+	if (argv[0] != NULL && pw_addr_domain(argv[0], domain, sizeof(domain)) &&
+	    !session_add_rcpt_domain(m, domain)) {
+		if (m->n_rcpt_domains >= SESSION_MAX_RCPT_DOMAINS) {
+			pwlog_qid(LOG_WARNING, m->qid, "more than %d recipient domains; "
+				  "tempfail: 452 4.5.3", SESSION_MAX_RCPT_DOMAINS);
+			smfi_setreply(ctx, "452", "4.5.3", "Too many recipient domains");
+			return SMFIS_TEMPFAIL;
+		}
+		return internal_error(ctx, m->snap, m->qid, "out of memory at RCPT TO");
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* pw_header - count TLS-Required fields and incoming tags */
+static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct pw_conn *c = CONN(ctx);
+	struct pw_msg *m = c ? c->msg : NULL;
+
+	if (m == NULL)
+		return SMFIS_CONTINUE;
+	switch (rtls_header_kind(name)) {
+	case RTLS_HK_TLS_REQUIRED:
+		if (m->n_fields++ == 0) {
+			m->value = rtls_header_value(value);
+			if ((m->field_name = strdup(name)) == NULL)
+				return internal_error(ctx, m->snap, m->qid, "out of memory in header");
+		}
+		break;
+	case RTLS_HK_TAG:
+		m->n_tags_in++;
+		break;
+	case RTLS_HK_OTHER:
+		break;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* decide - run the end-of-header decision once */
+static void decide(struct pw_conn *c, struct pw_msg *m)
+{
+	struct rtls_facts f;
+	if (m->decided)
+		return;
+	session_facts(c, m, &f);
+	rtls_decide(&m->snap->cfg, &m->snap->pol, &f, &m->verdict);
+	m->decided = true;
+}
+
+/* pw_eoh - decide; refuse malformed TLS-Required use before the body is sent */
+static sfsistat pw_eoh(SMFICTX *ctx)
+{
+	char from[320];
+	struct pw_conn *c = CONN(ctx);
+	struct pw_msg *m = c ? c->msg : NULL;
+	const struct rtls_verdict *v;
+
+	if (m == NULL)
+		return SMFIS_CONTINUE;
+	session_set_qid(m, macro(ctx, "i"));
+	decide(c, m);
+	v = &m->verdict;
+	if (v->reject) {
+		pwlog_qid(LOG_NOTICE, m->qid, "reject: %s %s %s (%s%s%s) from=<%s>", v->code,
+			  v->xcode, v->text, v->reason, m->field_name ? " field=" : "",
+			  m->field_name ? m->field_name : "", bare(m, from, sizeof(from)));
+		smfi_setreply(ctx, (char *)v->code, (char *)v->xcode, (char *)v->text);
+		session_msg_end(c);
+		return SMFIS_REJECT;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* log_verdict - the one greppable decision line */
+static void log_verdict(const struct pw_msg *m)
+{
+	char from[320];
+	const struct rtls_verdict *v = &m->verdict;
+	const char *tag = rtls_tag_value(v->tag);
+
+	if (v->rule != NULL)
+		pwlog_qid(LOG_INFO, m->qid, "requiretls=%s reason=policy rule=%s:%u %s=%s",
+			  tag, v->rule->file, v->rule->line, pw_selector_name(v->rule->sel),
+			  v->matched ? v->matched : "");
+	else if (v->tag == RTLS_TAG_OPTIONAL)
+		pwlog_qid(LOG_INFO, m->qid, "requiretls=optional reason=header field=%s",
+			  m->field_name);
+	else if (v->tag == RTLS_TAG_REQUIRED)
+		pwlog_qid(LOG_INFO, m->qid, "requiretls=required reason=%s from=<%s>", v->reason,
+			  bare(m, from, sizeof(from)));
+	else if (strcmp(v->reason, "unknown-value") == 0)
+		pwlog_qid(LOG_WARNING, m->qid, "requiretls=none reason=unknown-value field=%s "
+			  "(only \"No\" is defined; the field is ignored)", m->field_name);
+	else
+		pwlog_qid(LOG_INFO, m->qid, "requiretls=none reason=%s", v->reason);
+	if (v->fields_ignored)
+		pwlog_qid(LOG_INFO, m->qid, "ignored %s field: %s", m->field_name,
+			  v->rule ? "a policy rule requires TLS" : "REQUIRETLS parameter given");
+}
+
+/* pw_eom - remove spoofed tags, add ours, ask for RET=HDRS */
+static sfsistat pw_eom(SMFICTX *ctx)
+{
+	struct pw_conn *c = CONN(ctx);
+	struct pw_msg *m = c ? c->msg : NULL;
+	const char *tag;
+
+	if (m == NULL)
+		return SMFIS_CONTINUE;
+	session_set_qid(m, macro(ctx, "i"));
+	decide(c, m);
+	if (m->verdict.reject)	/* the MTA skipped end-of-header */
+		return pw_eoh(ctx);
+	/* delete from the last occurrence down, so earlier indexes stay valid */
+	for (unsigned i = m->n_tags_in; i >= 1; i--)
+		if (smfi_chgheader(ctx, RTLS_TAG_HEADER, (int)i, NULL) != MI_SUCCESS)
+			return internal_error(ctx, m->snap, m->qid,
+					      "cannot remove an incoming " RTLS_TAG_HEADER " field");
+	if (m->n_tags_in)
+		pwlog_qid(LOG_NOTICE, m->qid, "removed %u " RTLS_TAG_HEADER " field(s) that "
+			  "arrived with the message", m->n_tags_in);
+	if ((tag = rtls_tag_value(m->verdict.tag)) != NULL &&
+	    smfi_addheader(ctx, RTLS_TAG_HEADER, (char *)tag) != MI_SUCCESS)
+		return internal_error(ctx, m->snap, m->qid, "cannot add the " RTLS_TAG_HEADER
+				      " field");
+	if (m->verdict.ret_hdrs) {
+		const char *args[SESSION_MAX_ARGS + 1];
+		size_t n = rtls_rewrite_ret((const char *const *)m->args, m->n_args, args,
+					    SESSION_MAX_ARGS);
+		char joined[2048];
+		size_t used = 0;
+		joined[0] = '\0';
+		for (size_t i = 0; i < n; i++) {
+			int k = snprintf(joined + used, sizeof(joined) - used, "%s%s",
+					 i ? " " : "", args[i]);
+			if (k < 0 || (size_t)k >= sizeof(joined) - used)
+				return internal_error(ctx, m->snap, m->qid, "ESMTP parameters too long");
+			used += (size_t)k;
+		}
+		if (smfi_chgfrom(ctx, m->sender, joined) == MI_SUCCESS)
+			pwlog_qid(LOG_INFO, m->qid, "RET=FULL with REQUIRETLS: asked the MTA for "
+				  "RET=HDRS");
+		else
+			pwlog_qid(LOG_WARNING, m->qid, "RET=FULL with REQUIRETLS: the MTA refused "
+				  "the change to RET=HDRS");
+	}
+	log_verdict(m);
+	session_msg_end(c);
+	return SMFIS_CONTINUE;
+}
+
+/* pw_abort - the message ends without end-of-message */
+static sfsistat pw_abort(SMFICTX *ctx)
+{
+	session_msg_end(CONN(ctx));
+	return SMFIS_CONTINUE;
+}
+
+/* pw_close - the connection ends */
+static sfsistat pw_close(SMFICTX *ctx)
+{
+	session_conn_free(CONN(ctx));
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+	.xxfi_name = "postward",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_SETSYMLIST,
+	.xxfi_connect = pw_connect,
+	.xxfi_helo = pw_helo,
+	.xxfi_envfrom = pw_envfrom,
+	.xxfi_envrcpt = pw_envrcpt,
+	.xxfi_header = pw_header,
+	.xxfi_eoh = pw_eoh,
+	.xxfi_body = NULL,
+	.xxfi_eom = pw_eom,
+	.xxfi_abort = pw_abort,
+	.xxfi_close = pw_close,
+	.xxfi_unknown = NULL,
+	.xxfi_data = NULL,
+	.xxfi_negotiate = pw_negotiate,
+};
+
+/* callbacks_desc - the description */
+struct smfiDesc *callbacks_desc(void)
+{
+	return &desc;
+}

@@ -1,0 +1,106 @@
+/*
+ * milter/session.c - per-connection and per-message records.
+ * Contract: see session.h.
+ */
+#include "build-config.h"
+#include "session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* session_conn_new - allocate */
+struct pw_conn *session_conn_new(void)
+{
+	return calloc(1, sizeof(struct pw_conn));
+}
+
+/* session_msg_end - free the message */
+void session_msg_end(struct pw_conn *c)
+{
+	struct pw_msg *m = c ? c->msg : NULL;
+	if (m == NULL)
+		return;
+	snapshot_release(m->snap);
+	free(m->sender);
+	free(m->sender_domain);
+	for (size_t i = 0; i < m->n_args; i++)
+		free(m->args[i]);
+	free(m->auth_user);
+	for (size_t i = 0; i < m->n_rcpt_domains; i++)
+		free(m->rcpt_domains[i]);
+	free(m->rcpt_domains);
+	free(m->field_name);
+	free(m);
+	c->msg = NULL;
+}
+
+/* session_conn_free - free everything */
+void session_conn_free(struct pw_conn *c)
+{
+	if (c == NULL)
+		return;
+	session_msg_end(c);
+	free(c);
+}
+
+/* session_msg_begin - new message */
+struct pw_msg *session_msg_begin(struct pw_conn *c, struct pw_snapshot *snap)
+{
+	session_msg_end(c);
+	c->msg = calloc(1, sizeof(struct pw_msg));
+	if (c->msg == NULL) {
+		snapshot_release(snap);
+		return NULL;
+	}
+	c->msg->snap = snap;
+	return c->msg;
+}
+
+/* session_set_qid - keep a real queue id */
+void session_set_qid(struct pw_msg *m, const char *value)
+{
+	if (m == NULL || value == NULL || *value == '\0' || strcmp(value, "NOQUEUE") == 0)
+		return;
+	size_t n = strlen(value);
+	if (n >= sizeof(m->qid))
+		n = sizeof(m->qid) - 1;
+	memcpy(m->qid, value, n);
+	m->qid[n] = '\0';
+}
+
+/* session_add_rcpt_domain - unique insert */
+bool session_add_rcpt_domain(struct pw_msg *m, const char *domain)
+{
+	for (size_t i = 0; i < m->n_rcpt_domains; i++)
+		if (strcmp(m->rcpt_domains[i], domain) == 0)
+			return true;
+	if (m->n_rcpt_domains >= SESSION_MAX_RCPT_DOMAINS)
+		return false;
+	if ((m->n_rcpt_domains & (m->n_rcpt_domains - 1)) == 0) {
+		size_t ncap = m->n_rcpt_domains ? m->n_rcpt_domains * 2 : 4;
+		char **nv = realloc(m->rcpt_domains, ncap * sizeof(*nv));
+		if (nv == NULL)
+			return false;
+		m->rcpt_domains = nv;
+	}
+	if ((m->rcpt_domains[m->n_rcpt_domains] = strdup(domain)) == NULL)
+		return false;
+	m->n_rcpt_domains++;
+	return true;
+}
+
+/* session_facts - borrow everything into a facts record */
+void session_facts(const struct pw_conn *c, const struct pw_msg *m, struct rtls_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->param = m->margs.requiretls;
+	f->ret = m->margs.ret;
+	f->n_fields = m->n_fields;
+	f->value = m->value;
+	f->field_name = m->field_name;
+	f->sender_domain = m->sender_domain;
+	f->auth_user = m->auth_user;
+	f->client = c->client.family ? &c->client : NULL;
+	f->rcpt_domains = (const char *const *)m->rcpt_domains;
+	f->n_rcpts = m->n_rcpt_domains;
+}

@@ -1,0 +1,223 @@
+/*
+ * milter/snapshot.c - loading, swapping and refcounting configuration snapshots.
+ * Contract and locking: see snapshot.h.
+ */
+#include "build-config.h"
+#include "snapshot.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define MAX_FILE_SIZE (16u * 1024 * 1024)
+
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pw_snapshot *current;	/* guarded by current_lock */
+static unsigned generation;		/* guarded by current_lock */
+
+/* snapshot_read_file - slurp one file */
+char *snapshot_read_file(const char *path, size_t *len, int *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t used = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*err = 0;
+	if (fd < 0) {
+		*err = errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		*err = errno;
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		*err = EISDIR;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*err = EINVAL;
+		goto fail;
+	}
+	if ((size_t)st.st_size > MAX_FILE_SIZE) {
+		*err = EFBIG;
+		goto fail;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		*err = ENOMEM;
+		goto fail;
+	}
+	while (used < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + used, (size_t)st.st_size - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*err = errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	buf[used] = '\0';
+	*len = used;
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+/* free_snapshot - release everything */
+static void free_snapshot(struct pw_snapshot *s)
+{
+	pw_config_free(&s->cfg);
+	pw_policy_free(&s->pol);
+	free(s);
+}
+
+/* snapshot_load - read and parse everything */
+struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_diags *d)
+{
+	struct pw_snapshot *s = calloc(1, sizeof(*s));
+	size_t before = d->n, len;
+	char *text;
+	int err;
+
+	if (s == NULL || !pw_config_defaults(&s->cfg)) {
+		pw_diags_add(d, src->config_file, 0, "out of memory");
+		if (s)
+			free_snapshot(s);
+		return NULL;
+	}
+	atomic_init(&s->refs, 1);
+	text = snapshot_read_file(src->config_file, &len, &err);
+	if (text != NULL) {
+		pw_config_parse(&s->cfg, src->config_file, text, len, d);
+		free(text);
+	} else if (!(err == ENOENT && src->config_optional)) {
+		pw_diags_add(d, src->config_file, 0, "cannot read: %s", strerror(err));
+	}
+	if (src->socket_override)
+		pw_config_set(&s->cfg, "milter_socket", src->socket_override, "-p", 0, d);
+	for (size_t i = 0; i < s->cfg.n_policy_files; i++) {
+		const char *path = s->cfg.policy_files[i];
+		if (path[0] != '/') {
+			/* relative policy files are found beside the configuration file */
+			const char *slash = strrchr(src->config_file, '/');
+			int dirlen = slash ? (int)(slash - src->config_file) : 1;
+			const char *dir = slash ? src->config_file : ".";
+			size_t need = (size_t)dirlen + strlen(path) + 2;
+			char *abs = malloc(need);
+			if (abs == NULL) {
+				pw_diags_add(d, path, 0, "out of memory");
+				continue;
+			}
+			snprintf(abs, need, "%.*s/%s", dirlen, dir, path);
+			free(s->cfg.policy_files[i]);
+			path = s->cfg.policy_files[i] = abs;
+		}
+		text = snapshot_read_file(path, &len, &err);
+		if (text == NULL) {
+			pw_diags_add(d, path, 0, "cannot read: %s", strerror(err));
+			continue;
+		}
+		pw_policy_parse(&s->pol, path, text, len, d);
+		free(text);
+	}
+	if (d->n > before || d->oom) {
+		free_snapshot(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* snapshot_install - swap in S */
+void snapshot_install(struct pw_snapshot *s)
+{
+	struct pw_snapshot *old;
+	pthread_mutex_lock(&current_lock);
+	s->generation = ++generation;
+	old = current;
+	current = s;
+	pthread_mutex_unlock(&current_lock);
+	pwlog_set_level(s->cfg.log_level);
+	snapshot_release(old);
+}
+
+/* snapshot_acquire - take a reference to the current snapshot */
+struct pw_snapshot *snapshot_acquire(void)
+{
+	struct pw_snapshot *s;
+	pthread_mutex_lock(&current_lock);
+	s = current;
+	if (s)
+		atomic_fetch_add(&s->refs, 1);
+	pthread_mutex_unlock(&current_lock);
+	return s;
+}
+
+/* snapshot_release - drop a reference */
+void snapshot_release(struct pw_snapshot *s)
+{
+	if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1)
+		free_snapshot(s);
+}
+
+/* snapshot_reload - reload, keeping the running snapshot on error */
+bool snapshot_reload(const struct snapshot_source *src)
+{
+	struct pw_diags d = { 0 };
+	struct pw_snapshot *s = snapshot_load(src, &d), *old;
+	char buf[1024];
+
+	if (s == NULL) {
+		for (size_t i = 0; i < d.n; i++) {
+			pw_diag_format(&d.v[i], buf, sizeof(buf));
+			pwlog(LOG_ERR, "reload failed, keeping the running policy: %s", buf);
+		}
+		if (d.n == 0)
+			pwlog(LOG_ERR, "reload failed, keeping the running policy: out of memory");
+		pw_diags_free(&d);
+		return false;
+	}
+	pw_diags_free(&d);
+	old = snapshot_acquire();
+	if (old != NULL) {
+		static const char *const restart_only[] = { "milter_socket", "user", "pid_file",
+							    "syslog_facility", "milter_timeout" };
+		char a[512], b[512];
+		for (size_t i = 0; i < sizeof(restart_only) / sizeof(restart_only[0]); i++) {
+			pw_config_get(&old->cfg, restart_only[i], a, sizeof(a));
+			pw_config_get(&s->cfg, restart_only[i], b, sizeof(b));
+			if (strcmp(a, b) != 0)
+				pwlog(LOG_WARNING, "reload: %s changed from \"%s\" to \"%s\"; "
+				      "this takes effect only after a restart", restart_only[i], a, b);
+		}
+		snapshot_release(old);
+	}
+	snapshot_install(s);
+	pwlog(LOG_INFO, "reloaded: %zu policy rule(s) from %zu file(s)", s->pol.n_tls_rules,
+	      s->pol.n_files);
+	return true;
+}
+
+/* snapshot_shutdown - drop the daemon's reference to the current snapshot */
+void snapshot_shutdown(void)
+{
+	struct pw_snapshot *old;
+	pthread_mutex_lock(&current_lock);
+	old = current;
+	current = NULL;
+	pthread_mutex_unlock(&current_lock);
+	snapshot_release(old);
+}

@@ -1,0 +1,55 @@
+/*
+ * milter/snapshot.h - the running configuration and policy as one immutable, refcounted unit.
+ *
+ * snapshot_load() reads the configuration file and every policy file it names and returns a
+ * new snapshot, or NULL with every problem in *d as FILE:LINE: message.  A snapshot is never
+ * changed after it is built.  The daemon holds one "current" snapshot:
+ *   - snapshot_acquire() returns the current one with a reference taken; a message takes one at
+ *     MAIL FROM and drops it when it ends, so a message in flight finishes under the policy it
+ *     started with, whatever reloads happen meanwhile;
+ *   - snapshot_install() makes a new one current and drops the daemon's reference to the old;
+ *   - snapshot_reload() loads again from the same files; on any error it logs the first error
+ *     (and the count) and keeps the running snapshot.
+ * Locking: `current` is guarded by current_lock (a mutex held only to read or swap the
+ * pointer and take a reference); the reference count is atomic.  Lock order: current_lock is a
+ * leaf lock.
+ */
+#ifndef POSTWARD_MILTER_SNAPSHOT_H
+#define POSTWARD_MILTER_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "diag.h"
+#include "policyfile.h"
+
+struct pw_snapshot {
+	atomic_uint refs;
+	struct pw_config cfg;
+	struct pw_policy pol;
+	unsigned generation;		/* 1 for the first load, +1 per successful reload */
+};
+
+struct snapshot_source {
+	const char *config_file;	/* path to read */
+	bool config_optional;		/* a missing file means built-in defaults */
+	const char *socket_override;	/* -p, or NULL */
+};
+
+/* snapshot_read_file - read a whole file (at most 16 MiB) into a NUL-terminated buffer */
+char *snapshot_read_file(const char *path, size_t *len, int *err);
+/* snapshot_load - build a new snapshot from SRC; NULL with diagnostics in *d on error */
+struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_diags *d);
+/* snapshot_install - make S current (the daemon's reference moves to S) */
+void snapshot_install(struct pw_snapshot *s);
+/* snapshot_acquire - the current snapshot with a new reference; NULL before any install */
+struct pw_snapshot *snapshot_acquire(void);
+/* snapshot_release - drop one reference; frees at zero; NULL is ignored */
+void snapshot_release(struct pw_snapshot *s);
+/* snapshot_reload - reload from SRC; true if a new snapshot was installed */
+bool snapshot_reload(const struct snapshot_source *src);
+/* snapshot_shutdown - at exit: drop the daemon's reference to the current snapshot */
+void snapshot_shutdown(void);
+
+#endif

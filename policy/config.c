@@ -1,0 +1,422 @@
+/*
+ * policy/config.c - the settings table and the postward.conf parser.
+ *
+ * Contract: see config.h.  One row per setting in options[]; the defaults are applied by
+ * running each row's default text through the same setter that parses the file, so the
+ * table is the single source of truth.  Pure C, no I/O.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const log_levels[] = { "warning", "info", "debug", NULL };
+static const char *const unknown_actions[] = { "ignore", "reject", NULL };
+static const char *const error_actions[] = { "tempfail", "accept", NULL };
+static const char *const facilities[] = {
+	"mail", "daemon", "user", "local0", "local1", "local2", "local3",
+	"local4", "local5", "local6", "local7", NULL
+};
+
+static const struct pw_option options[] = {
+	{ "milter_socket", PW_OPT_STRING, PW_DEFAULT_SOCKET, NULL, 0, 0, false,
+	  "where to listen for the MTA: unix:/path or inet:PORT@HOST" },
+	{ "user", PW_OPT_STRING, "", NULL, 0, 0, false,
+	  "user to switch to after opening the socket when started as root (empty: stay)" },
+	{ "pid_file", PW_OPT_STRING, "", NULL, 0, 0, false,
+	  "file to write the supervisor's process id to (empty: none)" },
+	{ "syslog_facility", PW_OPT_ENUM, "mail", facilities, 0, 0, false,
+	  "syslog facility for log lines when not running with -f" },
+	{ "log_level", PW_OPT_ENUM, "info", log_levels, 0, 0, true,
+	  "warning: problems only; info: one line per decision; debug: every step" },
+	{ "milter_timeout", PW_OPT_UINT, "300", NULL, 1, 86400, false,
+	  "seconds to wait for the MTA before giving up a milter connection" },
+	{ "policy_files", PW_OPT_LIST, "", NULL, 0, 0, true,
+	  "policy files holding rules, separated by commas or blanks" },
+	{ "tls_required_unknown", PW_OPT_ENUM, "ignore", unknown_actions, 0, 0, true,
+	  "what a TLS-Required/RequireTLS field with a value other than \"No\" does" },
+	{ "requiretls_ret_hdrs", PW_OPT_BOOL, "yes", NULL, 0, 0, true,
+	  "ask the MTA for RET=HDRS when REQUIRETLS comes with RET=FULL" },
+	{ "internal_error_action", PW_OPT_ENUM, "tempfail", error_actions, 0, 0, true,
+	  "what to do with a message when postward itself fails (tempfail or accept)" },
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* pw_config_options - the table */
+const struct pw_option *pw_config_options(size_t *n)
+{
+	*n = N_OPTIONS;
+	return options;
+}
+
+/* find_option - look a setting up by exact name */
+static const struct pw_option *find_option(const char *name)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (strcmp(options[i].name, name) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/* string_slot - where a string-valued setting lives in *cfg */
+static char **string_slot(struct pw_config *cfg, const char *name)
+{
+	if (strcmp(name, "milter_socket") == 0)
+		return &cfg->milter_socket;
+	if (strcmp(name, "user") == 0)
+		return &cfg->user;
+	if (strcmp(name, "pid_file") == 0)
+		return &cfg->pid_file;
+	if (strcmp(name, "syslog_facility") == 0)
+		return &cfg->syslog_facility;
+	return NULL;
+}
+
+/* free_list - release a policy_files style list */
+static void free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* parse_list - split on commas and blanks into an owned array */
+static bool parse_list(const char *value, char ***out, size_t *nout)
+{
+	char **v = NULL;
+	size_t n = 0;
+	const char *p = value;
+
+	for (;;) {
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		const char *s = p;
+		while (*p && *p != ',' && !isspace((unsigned char)*p))
+			p++;
+		char **nv = realloc(v, (n + 1) * sizeof(*v));
+		if (nv == NULL)
+			goto oom;
+		v = nv;
+		if ((v[n] = strndup(s, (size_t)(p - s))) == NULL)
+			goto oom;
+		n++;
+	}
+	*out = v;
+	*nout = n;
+	return true;
+oom:
+	free_list(v, n);
+	return false;
+}
+
+/* parse_bool - Postfix-style yes/no */
+static int parse_bool(const char *v)
+{
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
+		return 1;
+	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	return -1;
+}
+
+/* choice_list - "a, b or c" for error messages */
+static void choice_list(const char *const *c, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; c[i]; i++) {
+		const char *sep = i == 0 ? "" : c[i + 1] ? ", " : " or ";
+		int n = snprintf(buf + used, len - used, "%s%s", sep, c[i]);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* pw_config_set - apply one setting */
+bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
+		   const char *file, unsigned line, struct pw_diags *d)
+{
+	const struct pw_option *o = find_option(name);
+	char choices[160];
+
+	if (o == NULL) {
+		pw_diags_add(d, file, line, "unknown setting \"%s\"", name);
+		return false;
+	}
+	switch (o->type) {
+	case PW_OPT_STRING: {
+		char *s = strdup(value), **slot = string_slot(cfg, name);
+		if (s == NULL) {
+			pw_diags_add(d, file, line, "out of memory");
+			return false;
+		}
+		if (strcmp(name, "milter_socket") == 0 &&
+		    strncmp(s, "unix:", 5) != 0 && strncmp(s, "local:", 6) != 0 &&
+		    strncmp(s, "inet:", 5) != 0 && strncmp(s, "inet6:", 6) != 0) {
+			pw_diags_add(d, file, line, "milter_socket \"%s\": expected unix:/path, "
+				     "inet:PORT@HOST or inet6:PORT@HOST", value);
+			free(s);
+			return false;
+		}
+		free(*slot);
+		*slot = s;
+		return true;
+	}
+	case PW_OPT_BOOL: {
+		int b = parse_bool(value);
+		if (b < 0) {
+			pw_diags_add(d, file, line, "%s = \"%s\": expected yes or no", name, value);
+			return false;
+		}
+		if (strcmp(name, "requiretls_ret_hdrs") == 0)
+			cfg->requiretls_ret_hdrs = b;
+		return true;
+	}
+	case PW_OPT_UINT: {
+		char *end;
+		unsigned long u;
+		errno = 0;
+		u = strtoul(value, &end, 10);
+		if (!isdigit((unsigned char)value[0]) || *end != '\0' || errno != 0 ||
+		    u < o->min || u > o->max) {
+			pw_diags_add(d, file, line, "%s = \"%s\": expected a whole number from %u to %u",
+				     name, value, o->min, o->max);
+			return false;
+		}
+		if (strcmp(name, "milter_timeout") == 0)
+			cfg->milter_timeout = (unsigned)u;
+		return true;
+	}
+	case PW_OPT_ENUM: {
+		int idx = -1;
+		for (int i = 0; o->choices[i]; i++)
+			if (strcasecmp(o->choices[i], value) == 0)
+				idx = i;
+		if (idx < 0) {
+			choice_list(o->choices, choices, sizeof(choices));
+			pw_diags_add(d, file, line, "%s = \"%s\": expected %s", name, value, choices);
+			return false;
+		}
+		if (strcmp(name, "log_level") == 0)
+			cfg->log_level = (enum pw_log_level)idx;
+		else if (strcmp(name, "tls_required_unknown") == 0)
+			cfg->tls_required_unknown = (enum pw_unknown_action)idx;
+		else if (strcmp(name, "internal_error_action") == 0)
+			cfg->internal_error_action = (enum pw_error_action)idx;
+		else if (strcmp(name, "syslog_facility") == 0) {
+			char *s = strdup(o->choices[idx]);
+			if (s == NULL) {
+				pw_diags_add(d, file, line, "out of memory");
+				return false;
+			}
+			free(cfg->syslog_facility);
+			cfg->syslog_facility = s;
+		}
+		return true;
+	}
+	case PW_OPT_LIST: {
+		char **v;
+		size_t n;
+		if (!parse_list(value, &v, &n)) {
+			pw_diags_add(d, file, line, "out of memory");
+			return false;
+		}
+		free_list(cfg->policy_files, cfg->n_policy_files);
+		cfg->policy_files = v;
+		cfg->n_policy_files = n;
+		return true;
+	}
+	}
+	return false;
+}
+
+/* pw_config_get - current value as text */
+bool pw_config_get(const struct pw_config *cfg, const char *name, char *buf, size_t len)
+{
+	const struct pw_option *o = find_option(name);
+	if (o == NULL || len == 0)
+		return false;
+	buf[0] = '\0';
+	switch (o->type) {
+	case PW_OPT_STRING:
+	case PW_OPT_ENUM:
+		if (strcmp(name, "log_level") == 0)
+			snprintf(buf, len, "%s", log_levels[cfg->log_level]);
+		else if (strcmp(name, "tls_required_unknown") == 0)
+			snprintf(buf, len, "%s", unknown_actions[cfg->tls_required_unknown]);
+		else if (strcmp(name, "internal_error_action") == 0)
+			snprintf(buf, len, "%s", error_actions[cfg->internal_error_action]);
+		else
+			snprintf(buf, len, "%s", *string_slot((struct pw_config *)cfg, name));
+		return true;
+	case PW_OPT_BOOL:
+		snprintf(buf, len, "%s", cfg->requiretls_ret_hdrs ? "yes" : "no");
+		return true;
+	case PW_OPT_UINT:
+		snprintf(buf, len, "%u", cfg->milter_timeout);
+		return true;
+	case PW_OPT_LIST: {
+		size_t used = 0;
+		for (size_t i = 0; i < cfg->n_policy_files; i++) {
+			int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+					 cfg->policy_files[i]);
+			if (n < 0 || (size_t)n >= len - used)
+				break;
+			used += (size_t)n;
+		}
+		return true;
+	}
+	}
+	return false;
+}
+
+/* pw_config_defaults - the built-in defaults */
+bool pw_config_defaults(struct pw_config *cfg)
+{
+	struct pw_diags d = { 0 };
+	bool ok = true;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		if (!pw_config_set(cfg, options[i].name, options[i].def, "(defaults)", 0, &d))
+			ok = false;
+	pw_diags_free(&d);
+	return ok;
+}
+
+/* pw_config_free - release */
+void pw_config_free(struct pw_config *cfg)
+{
+	free(cfg->milter_socket);
+	free(cfg->user);
+	free(cfg->pid_file);
+	free(cfg->syslog_facility);
+	free_list(cfg->policy_files, cfg->n_policy_files);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* trim - strip leading and trailing blanks in place */
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+/* apply_logical - one logical line "name = value" starting at physical line LINE */
+static void apply_logical(struct pw_config *cfg, const char *file, unsigned line, char *text,
+			  unsigned *seen_line, struct pw_diags *d)
+{
+	char *eq = strchr(text, '=');
+	if (eq == NULL) {
+		pw_diags_add(d, file, line, "missing \"=\" in \"%.60s\"", trim(text));
+		return;
+	}
+	*eq = '\0';
+	char *name = trim(text), *value = trim(eq + 1);
+	if (*name == '\0') {
+		pw_diags_add(d, file, line, "missing setting name before \"=\"");
+		return;
+	}
+	for (char *p = name; *p; p++)
+		if (isspace((unsigned char)*p)) {
+			pw_diags_add(d, file, line, "setting name \"%s\" contains blanks", name);
+			return;
+		}
+	size_t idx;
+	const struct pw_option *o = find_option(name);
+	if (o == NULL) {
+		pw_diags_add(d, file, line, "unknown setting \"%s\"", name);
+		return;
+	}
+	idx = (size_t)(o - options);
+	if (seen_line[idx]) {
+		pw_diags_add(d, file, line, "\"%s\" is already set at line %u", name, seen_line[idx]);
+		return;
+	}
+	seen_line[idx] = line;
+	pw_config_set(cfg, name, value, file, line, d);
+}
+
+/* pw_config_parse - parse a whole file's text */
+size_t pw_config_parse(struct pw_config *cfg, const char *file, const char *text, size_t len,
+		       struct pw_diags *d)
+{
+	size_t before = d->n;
+	unsigned seen_line[N_OPTIONS] = { 0 };
+	char *logical = NULL;	/* current logical line being assembled */
+	size_t llen = 0;
+	unsigned lstart = 0, lineno = 0;
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		size_t n = (size_t)(eol - p);
+		lineno++;
+		if (memchr(p, '\0', n) != NULL) {
+			pw_diags_add(d, file, lineno, "line contains a NUL byte");
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		/* blank or comment line */
+		size_t i = 0;
+		while (i < n && isspace((unsigned char)p[i]))
+			i++;
+		if (i == n || p[i] == '#') {
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		if (i > 0 && logical != NULL) {
+			/* continuation of the previous logical line */
+			char *nlg = realloc(logical, llen + 1 + n + 1);
+			if (nlg == NULL) {
+				pw_diags_add(d, file, lineno, "out of memory");
+				break;
+			}
+			logical = nlg;
+			logical[llen++] = ' ';
+			memcpy(logical + llen, p + i, n - i);
+			llen += n - i;
+			logical[llen] = '\0';
+		} else {
+			if (logical != NULL) {
+				apply_logical(cfg, file, lstart, logical, seen_line, d);
+				free(logical);
+				logical = NULL;
+			}
+			if (i > 0)
+				pw_diags_add(d, file, lineno,
+					     "continuation line with no setting before it");
+			else if ((logical = strndup(p, n)) == NULL) {
+				pw_diags_add(d, file, lineno, "out of memory");
+				break;
+			} else {
+				llen = n;
+				lstart = lineno;
+			}
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (logical != NULL) {
+		apply_logical(cfg, file, lstart, logical, seen_line, d);
+		free(logical);
+	}
+	return d->n - before;
+}

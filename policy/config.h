@@ -1,0 +1,71 @@
+/*
+ * policy/config.h - postward.conf: the settings table, its defaults and its parser.
+ *
+ * The configuration file holds Postfix-style "name = value" lines.  A line whose first
+ * non-blank character is '#' is a comment, a blank line is ignored, and a line that starts
+ * with white space continues the previous setting.  Every setting lives in exactly one row
+ * of the table in config.c (name, type, default, check, one-line doc), from which the
+ * defaults, the parser, `postward -n` and postward.conf(5) all follow.
+ *
+ * pw_config_parse() takes the file's text (the caller reads it; this module does no I/O),
+ * applies each setting on top of what *cfg already holds, and appends one diagnostic per
+ * problem.  A struct pw_config owns all its strings; pw_config_free() releases them.
+ * Not thread-safe: the daemon builds a config once per load and then only reads it.
+ */
+#ifndef POSTWARD_POLICY_CONFIG_H
+#define POSTWARD_POLICY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+
+#define PW_DEFAULT_CONFIG_FILE "/etc/postward/postward.conf"
+#define PW_DEFAULT_SOCKET "inet:8891@127.0.0.1"
+
+enum pw_log_level { PW_LOG_WARNING = 0, PW_LOG_INFO = 1, PW_LOG_DEBUG = 2 };
+enum pw_unknown_action { PW_UNKNOWN_IGNORE = 0, PW_UNKNOWN_REJECT = 1 };
+enum pw_error_action { PW_ERROR_TEMPFAIL = 0, PW_ERROR_ACCEPT = 1 };
+
+struct pw_config {
+	char *milter_socket;		/* unix:/path or inet:PORT@HOST */
+	char *user;			/* "" = do not change user */
+	char *pid_file;			/* "" = none */
+	char *syslog_facility;		/* e.g. "mail" */
+	enum pw_log_level log_level;
+	unsigned milter_timeout;	/* seconds */
+	char **policy_files;		/* owned array of owned paths */
+	size_t n_policy_files;
+	enum pw_unknown_action tls_required_unknown;
+	bool requiretls_ret_hdrs;
+	enum pw_error_action internal_error_action;
+};
+
+enum pw_opt_type { PW_OPT_STRING, PW_OPT_BOOL, PW_OPT_UINT, PW_OPT_ENUM, PW_OPT_LIST };
+
+struct pw_option {
+	const char *name;
+	enum pw_opt_type type;
+	const char *def;		/* default, in configuration-file syntax */
+	const char *const *choices;	/* PW_OPT_ENUM: NULL-terminated value names */
+	unsigned min, max;		/* PW_OPT_UINT bounds */
+	bool reload;			/* takes effect on reload (false: needs restart) */
+	const char *doc;		/* one line for postward.conf(5) */
+};
+
+/* pw_config_options - the settings table, in documentation order */
+const struct pw_option *pw_config_options(size_t *n);
+/* pw_config_defaults - fill *cfg with the built-in defaults; false only on lack of memory */
+bool pw_config_defaults(struct pw_config *cfg);
+/* pw_config_parse - apply FILE's text to *cfg; returns the number of errors added to *d */
+size_t pw_config_parse(struct pw_config *cfg, const char *file, const char *text, size_t len,
+		       struct pw_diags *d);
+/* pw_config_set - apply one setting by name (used for defaults and overrides); false = error in *d */
+bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
+		   const char *file, unsigned line, struct pw_diags *d);
+/* pw_config_get - format the current value of setting NAME into buf; false if unknown */
+bool pw_config_get(const struct pw_config *cfg, const char *name, char *buf, size_t len);
+/* pw_config_free - release everything *cfg owns */
+void pw_config_free(struct pw_config *cfg);
+
+#endif

@@ -1,0 +1,554 @@
+#!/bin/bash
+# postfix.sh - end-to-end test of postward behind a private Postfix instance.
+#
+# usage: [POSTWARD=/abs/path/postward] tests/e2e/postfix.sh [--harness-only] [--keep]
+#
+# Builds a throw-away Postfix instance under a mktemp -d directory (its own
+# config_directory, queue_directory, data_directory and maillog_file; smtpd on
+# 127.0.0.1:<free port> only; no DNS), starts postward as its milter and three
+# Python SMTP sinks, wires contrib/postfix/{main.cf,master.cf}.snippet and
+# postward_header_checks into it (the header checks adapted only in their
+# next-hops, the secure transport only in which CA it trusts and which name it
+# expects), sends mail with swaks and checks which sink got each message.
+#
+# --harness-only: no milter; the routing table is used as plain header_checks
+#   so that client-supplied X-Postward-TLS fields route.  This tests the
+#   Postfix side, the transports and the sinks without the daemon.
+# --keep: do not remove the temporary directory (processes are still stopped).
+#
+# Needs root, Postfix (postfix, postconf, postqueue), swaks, openssl and
+# /usr/bin/python3.  Exit 0 all passed, 1 something failed, 77 skipped.
+# The system Postfix instance (/etc/postfix, /var/spool/postfix) is not touched.
+
+set -u
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+CONTRIB=$TOP/contrib/postfix
+POSTWARD=${POSTWARD:-$HERE/../../milter/postward}
+PY=/usr/bin/python3
+SINK=$HERE/smtpsink.py
+
+HARNESS_ONLY=0
+KEEP=0
+for arg in "$@"; do
+	case $arg in
+	--harness-only) HARNESS_ONLY=1 ;;
+	--keep) KEEP=1 ;;
+	*) echo "usage: $0 [--harness-only] [--keep]" >&2; exit 2 ;;
+	esac
+done
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (a private Postfix instance is started as root)"
+for c in postfix postconf postqueue swaks openssl; do
+	command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
+done
+[ -x "$PY" ] || skip "$PY not found"
+DAEMON_DIR=$(postconf -h daemon_directory)
+
+pass=0
+fail=0
+ok()  { echo "PASS: $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+check() { # check DESCRIPTION command...
+	local d=$1; shift
+	if "$@"; then ok "$d"; else bad "$d"; fi
+}
+
+T=$(mktemp -d /tmp/postward-e2e.XXXXXX) || exit 1
+chmod 755 "$T"   # Postfix daemons (user postfix) must reach data_directory
+CONF=$T/etc
+Q=$T/queue
+MAILLOG=$T/maillog
+PWLOG=$T/postward.log
+SINKS=$T/sinks
+PKI=$T/pki
+mkdir -p "$CONF" "$Q" "$T/data" "$SINKS" "$PKI"
+chown postfix "$T/data"
+
+POSTFIX_STARTED=0
+PWPID=
+SINKPID=
+CLEANED=0
+
+# Processes of this test: anything whose command line names $T, or whose
+# working directory is under $T (Postfix daemons run in queue_directory).
+ours() {
+	{
+		pgrep -f "$T"
+		local p
+		for p in /proc/[0-9]*; do
+			case $(readlink "$p/cwd" 2>/dev/null) in
+			"$T"|"$T"/*) echo "${p#/proc/}" ;;
+			esac
+		done
+	} 2>/dev/null | grep -vx -e "$$" -e "$BASHPID" | sort -u
+}
+
+stop_pid() { # stop_pid PID: TERM, wait up to 10 s, then KILL
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	echo "warning: pid $pid ignored SIGTERM, killing" >&2
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+cleanup() {
+	[ "$CLEANED" = 1 ] && return
+	CLEANED=1
+	local i left
+	if [ "$POSTFIX_STARTED" = 1 ]; then
+		postfix -c "$CONF" stop >/dev/null 2>&1
+		for i in $(seq 100); do
+			"$DAEMON_DIR/master" -c "$CONF" -t 2>/dev/null && break
+			sleep 0.1
+		done
+	fi
+	stop_pid "$PWPID"
+	stop_pid "$SINKPID"
+	# Postfix children exit when master goes; give them (and a reload's
+	# background postsuper) a bounded moment.
+	for i in $(seq 100); do
+		left=$(ours)
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	if [ -n "$left" ]; then
+		bad "no processes left behind (still running: $(echo $left))"
+		ps -o pid,ppid,args -p "$(echo $left | tr ' ' ,)" 2>/dev/null | sed 's/^/| /'
+		for i in $left; do kill -KILL "$i" 2>/dev/null; done
+	else
+		ok "no processes left behind (pgrep -f $T and /proc/*/cwd are empty)"
+	fi
+}
+
+show_logs() {
+	echo "----- $MAILLOG -----"
+	[ -f "$MAILLOG" ] && sed 's/^/| /' "$MAILLOG"
+	if [ "$HARNESS_ONLY" = 0 ]; then
+		echo "----- $PWLOG -----"
+		[ -f "$PWLOG" ] && sed 's/^/| /' "$PWLOG"
+	fi
+	echo "----- postqueue -p -----"
+	postqueue -c "$CONF" -p 2>&1 | sed 's/^/| /'
+}
+
+finish() {
+	cleanup
+	[ "$fail" -gt 0 ] && show_logs
+	if [ "$KEEP" = 1 ]; then
+		echo "kept $T"
+	else
+		rm -rf "$T"
+		[ -e "$T" ] && bad "temporary directory $T removed"
+	fi
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+abort() { # abort MESSAGE: a setup step failed, the rest cannot run
+	bad "$*"
+	finish
+}
+
+trap 'finish' EXIT
+trap 'exit 1' INT TERM HUP
+
+free_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_until SECONDS command...: poll every 0.1 s
+wait_until() {
+	local n=$(($1 * 10)); shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	"$@"
+}
+
+# ---------------------------------------------------------------- certificates
+# A test CA; the "secure" sink's certificate is issued by it for
+# sink.postward-e2e.test; smtpd gets a self-signed certificate.
+SINKNAME=sink.postward-e2e.test
+{
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$PKI/ca.key" -out "$PKI/ca.crt" -days 2 -subj "/CN=postward e2e test CA" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$PKI/sink.key" -out "$PKI/sink.csr" -subj "/CN=$SINKNAME" &&
+	printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+		"$SINKNAME" >"$PKI/sink.ext" &&
+	openssl x509 -req -in "$PKI/sink.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
+		-CAcreateserial -days 2 -extfile "$PKI/sink.ext" -out "$PKI/sink.crt" &&
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$PKI/smtpd.key" -out "$PKI/smtpd.crt" -days 2 -subj "/CN=mx.postward-e2e.test" \
+		-addext subjectAltName=DNS:mx.postward-e2e.test
+} >"$PKI/openssl.log" 2>&1 || { cat "$PKI/openssl.log"; abort "test certificates created"; }
+# An untrusted certificate for the "optional" sink (opportunistic TLS does not verify).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	-keyout "$PKI/opt.key" -out "$PKI/opt.crt" -days 2 -subj "/CN=optional.invalid" \
+	>>"$PKI/openssl.log" 2>&1 || abort "test certificates created"
+
+# ---------------------------------------------------------------------- sinks
+#   default  untagged mail (relayhost)                     no STARTTLS
+#   optional postward-optional                             STARTTLS, untrusted cert
+#   secure   postward-secure                               STARTTLS, test-CA cert
+#   notls    postward-secure in the second scenario (f)    no STARTTLS
+"$PY" "$SINK" "$T/sinks.ready" \
+	"default=$SINKS/default" \
+	"optional=$SINKS/optional,cert=$PKI/opt.crt,key=$PKI/opt.key" \
+	"secure=$SINKS/secure,cert=$PKI/sink.crt,key=$PKI/sink.key" \
+	"notls=$SINKS/notls" \
+	>"$T/sinks.log" 2>&1 &
+SINKPID=$!
+wait_until 10 test -s "$T/sinks.ready" || { cat "$T/sinks.log"; abort "SMTP sinks started"; }
+sink_port() { awk -v n="$1" '$1 == n { print $2 }' "$T/sinks.ready"; }
+P_DEFAULT=$(sink_port default)
+P_OPTIONAL=$(sink_port optional)
+P_SECURE=$(sink_port secure)
+P_NOTLS=$(sink_port notls)
+
+# -------------------------------------------------------------------- postward
+P_SMTPD=$(free_port)
+P_MILTER=$(free_port)
+if [ "$HARNESS_ONLY" = 0 ]; then
+	[ -x "$POSTWARD" ] || abort "postward binary $POSTWARD exists (build it, or set POSTWARD=)"
+	cat >"$T/policy" <<-EOF
+	# e2e test policy
+	require_tls recipient_domain secure.test
+	EOF
+	cat >"$T/postward.conf" <<-EOF
+	milter_socket = inet:$P_MILTER@127.0.0.1
+	log_level = debug
+	policy_files = $T/policy
+	tls_required_unknown = ignore
+	internal_error_action = tempfail
+	EOF
+	"$POSTWARD" -n -c "$T/postward.conf" >"$T/postward-n.log" 2>&1 ||
+		{ cat "$T/postward-n.log"; abort "postward -n accepts the test configuration"; }
+	"$POSTWARD" -f -c "$T/postward.conf" -p "inet:$P_MILTER@127.0.0.1" 2>"$PWLOG" &
+	PWPID=$!
+	pw_listening() { grep -q "listening on" "$PWLOG" || ! kill -0 "$PWPID" 2>/dev/null; }
+	wait_until 10 pw_listening
+	kill -0 "$PWPID" 2>/dev/null && grep -q "listening on" "$PWLOG" ||
+		{ cat "$PWLOG"; abort "postward started and listening on inet:$P_MILTER@127.0.0.1"; }
+fi
+
+# ------------------------------------------------------------ postfix instance
+# Routing table: contrib's postward_header_checks with only the next-hops
+# filled in, so that each transport delivers to its own sink.
+adapt_checks() { # adapt_checks SECURE_PORT
+	sed -e "s/FILTER postward-secure:\$/FILTER postward-secure:[127.0.0.1]:$1/" \
+	    -e "s/FILTER postward-optional:\$/FILTER postward-optional:[127.0.0.1]:$P_OPTIONAL/" \
+	    "$CONTRIB/postward_header_checks" >"$CONF/postward_header_checks.new" &&
+	mv "$CONF/postward_header_checks.new" "$CONF/postward_header_checks"
+}
+adapt_checks "$P_SECURE"
+grep -q "^/.*FILTER postward-secure:\[127.0.0.1\]:$P_SECURE\$" "$CONF/postward_header_checks" &&
+grep -q "^/.*FILTER postward-optional:\[127.0.0.1\]:$P_OPTIONAL\$" "$CONF/postward_header_checks" ||
+	abort "contrib/postfix/postward_header_checks has the expected FILTER lines"
+
+# main.cf: contrib/postfix/main.cf.snippet, then this instance's settings
+# (later settings win; postconf -n shows the result).
+{
+	cat "$CONTRIB/main.cf.snippet"
+	cat <<-EOF
+
+	# ---- private e2e instance
+	compatibility_level = 3.6
+	queue_directory = $Q
+	data_directory = $T/data
+	maillog_file = $MAILLOG
+	maillog_file_prefixes = $T
+	inet_interfaces = loopback-only
+	inet_protocols = ipv4
+	myhostname = mx.postward-e2e.test
+	mydomain = postward-e2e.test
+	myorigin = \$myhostname
+	mydestination =
+	relay_domains =
+	local_recipient_maps =
+	alias_maps =
+	alias_database =
+	mynetworks = 127.0.0.0/8
+	relayhost = [127.0.0.1]:$P_DEFAULT
+	smtp_dns_support_level = disabled
+	smtp_host_lookup = native
+	smtp_connect_timeout = 5s
+	smtp_tls_loglevel = 1
+	smtpd_tls_security_level = may
+	smtpd_tls_cert_file = $PKI/smtpd.crt
+	smtpd_tls_key_file = $PKI/smtpd.key
+	smtpd_tls_loglevel = 1
+	smtpd_tls_received_header = yes
+	delay_warning_time = 0
+	biff = no
+	EOF
+} >"$CONF/main.cf"
+# The snippet's milter and table settings, pointed at this instance
+# (postconf -e replaces the snippet's lines in place).
+if [ "$HARNESS_ONLY" = 0 ]; then
+	postconf -c "$CONF" -e "smtpd_milters = inet:127.0.0.1:$P_MILTER" \
+		"milter_header_checks = regexp:$CONF/postward_header_checks"
+else
+	postconf -c "$CONF" -e "smtpd_milters =" "non_smtpd_milters =" "milter_header_checks =" \
+		"header_checks = regexp:$CONF/postward_header_checks"
+fi || abort "postconf -e on the instance main.cf"
+
+# master.cf: only what this instance needs, one smtpd on 127.0.0.1:P_SMTPD,
+# no chroot; then contrib/postfix/master.cf.snippet verbatim.
+cat >"$CONF/master.cf" <<EOF
+127.0.0.1:$P_SMTPD inet n - n - - smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+flush     unix  n       -       n       1000?   0       flush
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+
+EOF
+cat "$CONTRIB/master.cf.snippet" >>"$CONF/master.cf"
+# The secure transport must trust the test CA (instead of the system store),
+# and the next-hop is an IP literal, so name the certificate explicitly.
+postconf -c "$CONF" -P \
+	"postward-secure/unix/smtp_tls_CAfile=$PKI/ca.crt" \
+	"postward-secure/unix/smtp_tls_secure_cert_match=$SINKNAME" ||
+	abort "postconf -P on the postward-secure service"
+
+postconf -c "$CONF" -n >"$T/postconf-n.out" 2>&1
+postfix -c "$CONF" check >"$T/check.out" 2>&1
+check "postfix -c DIR check accepts the configuration built from contrib/postfix" \
+	test ! -s "$T/check.out"
+[ -s "$T/check.out" ] && sed 's/^/| /' "$T/check.out"
+grep -q "^smtpd_milters = inet:127.0.0.1:$P_MILTER\$\|^smtpd_milters =\$" "$T/postconf-n.out" &&
+grep -q "^milter_default_action = tempfail\$" "$T/postconf-n.out" ||
+	{ cat "$T/postconf-n.out"; abort "postconf -n shows the expected milter settings"; }
+
+postfix -c "$CONF" start >"$T/start.out" 2>&1 ||
+	{ cat "$T/start.out"; abort "postfix -c $CONF start"; }
+POSTFIX_STARTED=1
+MASTERPID=$(tr -d ' ' <"$Q/pid/master.pid")
+listeners=$(ss -Hltnp 2>/dev/null | grep -F "pid=$MASTERPID," |
+	awk '{ print $4 }' | sort -u | tr '\n' ' ')
+check "the private instance listens on 127.0.0.1:$P_SMTPD only (got: $listeners)" \
+	test "$listeners" = "127.0.0.1:$P_SMTPD "
+
+# ------------------------------------------------------------------- helpers
+RUN=$$
+n=0
+token() { n=$((n + 1)); echo "pw-e2e-$RUN-$n-$1"; }
+
+# send NAME TOKEN TO [swaks options...]: output in $T/swaks.NAME
+send() {
+	local name=$1 tok=$2 to=$3; shift 3
+	swaks --server 127.0.0.1 --port "$P_SMTPD" --helo client.postward-e2e.test \
+		--from "sender@client.postward-e2e.test" --to "$to" \
+		--header "Subject: $tok" --body "token $tok" "$@" >"$T/swaks.$name" 2>&1
+}
+
+# where TOKEN: names of the sinks whose delivered copies contain TOKEN
+where() { grep -lF -- "$1" "$SINKS"/*/*.eml 2>/dev/null | awk -F/ '{ print $(NF-1) }' | sort -u | tr '\n' ' '; }
+file_of() { grep -lF -- "$1" "$SINKS/$2"/*.eml 2>/dev/null | head -1; }
+delivered() { [ -n "$(where "$1")" ]; }
+
+# expect_sink LABEL TOKEN SINK: wait (bounded) for delivery, then check the sink
+expect_sink() {
+	local label=$1 tok=$2 want=$3 got
+	wait_until 30 delivered "$tok"
+	got=$(where "$tok")
+	if [ "$got" = "$want " ]; then
+		ok "$label: delivered to the $want sink"
+		return 0
+	fi
+	bad "$label: delivered to the $want sink (got: ${got:-nothing within 30 s})"
+	sed 's/^/| /' "$T/swaks.$label" 2>/dev/null | tail -15
+	return 1
+}
+
+# tag_lines FILE: the X-Postward-TLS fields of a delivered copy (any case)
+tag_lines() { grep -i '^X-Postward-TLS[[:space:]]*:' "$1" | tr -d '\r'; }
+
+meta_tls() { sed -n 's/^tls: //p' "${1%.eml}.meta"; }
+
+swaks_ok() { grep -Eq '^<[-~] +250 .*queued as' "$T/swaks.$1"; }
+
+# ------------------------------------------------------------------- tests
+if [ "$HARNESS_ONLY" = 1 ]; then
+	# Client-supplied tags route via header_checks (no milter in this mode).
+	for mode in plain tls; do
+		[ $mode = tls ] && tls=-tls || tls=
+		tok=$(token opt)
+		send h-opt-$mode "$tok" u@dest.test $tls --header "X-Postward-TLS: optional"
+		expect_sink h-opt-$mode "$tok" optional
+		tok=$(token req)
+		send h-req-$mode "$tok" u@dest.test $tls --header "X-Postward-TLS: required"
+		if expect_sink h-req-$mode "$tok" secure; then
+			f=$(file_of "$tok" secure)
+			check "h-req-$mode: secure sink session used TLS ($(meta_tls "$f"))" \
+				test "$(meta_tls "$f")" != no
+		fi
+		tok=$(token none)
+		send h-none-$mode "$tok" u@dest.test $tls
+		expect_sink h-none-$mode "$tok" default
+	done
+	check "maillog: postward-secure verified the sink certificate" \
+		grep -q "postfix/postward-secure/smtp\[[0-9]*\]: Verified TLS connection established to 127.0.0.1\[127.0.0.1\]:$P_SECURE" "$MAILLOG"
+fi
+
+if [ "$HARNESS_ONLY" = 0 ]; then
+	for mode in plain tls; do
+		[ $mode = tls ] && tls=-tls || tls=
+
+		# a) TLS-Required: No -> optional
+		tok=$(token a)
+		send a-$mode "$tok" user@dest.test $tls --header "TLS-Required: No"
+		if expect_sink "a-$mode" "$tok" optional; then
+			f=$(file_of "$tok" optional)
+			check "a-$mode: delivered copy has exactly \"X-Postward-TLS: optional\" (got: $(tag_lines "$f" | tr '\n' '|'))" \
+				test "$(tag_lines "$f")" = "X-Postward-TLS: optional"
+			check "a-$mode: TLS-Required field kept in the delivered copy" \
+				grep -qi '^TLS-Required: No' "$f"
+		fi
+
+		# b) policy rule recipient_domain secure.test -> secure, over verified TLS
+		tok=$(token b)
+		send b-$mode "$tok" someone@secure.test $tls
+		if expect_sink "b-$mode" "$tok" secure; then
+			f=$(file_of "$tok" secure)
+			check "b-$mode: secure sink session used TLS ($(meta_tls "$f"))" \
+				test "$(meta_tls "$f")" != no
+			check "b-$mode: delivered copy has exactly \"X-Postward-TLS: required\" (got: $(tag_lines "$f" | tr '\n' '|'))" \
+				test "$(tag_lines "$f")" = "X-Postward-TLS: required"
+		fi
+
+		# c) untagged -> default (relayhost), no tag
+		tok=$(token c)
+		send c-$mode "$tok" user@dest.test $tls
+		if expect_sink "c-$mode" "$tok" default; then
+			f=$(file_of "$tok" default)
+			check "c-$mode: delivered copy has no X-Postward-TLS field (got: $(tag_lines "$f" | tr '\n' '|'))" \
+				test -z "$(tag_lines "$f")"
+		fi
+
+		# d) spoofed tags from the client on untagged mail -> default, tags gone
+		tok=$(token d)
+		send d-$mode "$tok" user@dest.test $tls \
+			--add-header "X-Postward-TLS: required" --add-header "x-postward-tls: optional"
+		if expect_sink "d-$mode" "$tok" default; then
+			f=$(file_of "$tok" default)
+			check "d-$mode: spoofed X-Postward-TLS fields removed (got: $(tag_lines "$f" | tr '\n' '|'))" \
+				test -z "$(tag_lines "$f")"
+		fi
+
+		# d2) spoofed "optional" on policy-matched mail -> secure, one "required"
+		tok=$(token d2)
+		send d2-$mode "$tok" someone@secure.test $tls --add-header "X-Postward-TLS: optional"
+		if expect_sink "d2-$mode" "$tok" secure; then
+			f=$(file_of "$tok" secure)
+			check "d2-$mode: only postward's \"X-Postward-TLS: required\" in the delivered copy (got: $(tag_lines "$f" | tr '\n' '|'))" \
+				test "$(tag_lines "$f")" = "X-Postward-TLS: required"
+		fi
+
+		# g) two TLS-Required fields -> 550 5.6.0 from the milter, nothing delivered
+		tok=$(token g)
+		send g-$mode "$tok" user@dest.test $tls \
+			--add-header "TLS-Required: No" --add-header "TLS-Required: No"
+		if grep -Eq '^<(\*\*|~\*) +550 5\.6\.0 ' "$T/swaks.g-$mode"; then
+			ok "g-$mode: two TLS-Required fields rejected with 550 5.6.0 ($(grep -Em1 '^<(\*\*|~\*) +550' "$T/swaks.g-$mode" | cut -c5-))"
+		else
+			bad "g-$mode: two TLS-Required fields rejected with 550 5.6.0"
+			sed 's/^/| /' "$T/swaks.g-$mode" | tail -12
+		fi
+	done
+	check "maillog: postward-secure verified the sink certificate (Verified TLS connection ... :$P_SECURE)" \
+		grep -q "postfix/postward-secure/smtp\[[0-9]*\]: Verified TLS connection established to 127.0.0.1\[127.0.0.1\]:$P_SECURE" "$MAILLOG"
+	check "maillog: postward-optional delivered with opportunistic TLS to :$P_OPTIONAL" \
+		grep -q "postfix/postward-optional/smtp\[[0-9]*\]: Untrusted TLS connection established to 127.0.0.1\[127.0.0.1\]:$P_OPTIONAL" "$MAILLOG"
+fi
+
+# e) the REQUIRETLS MAIL parameter: Postfix itself refuses it (555 5.5.4) before
+#    any milter sees the MAIL command, and does not advertise REQUIRETLS.
+requiretls_probe() { # requiretls_probe plain|tls
+	"$PY" - "$P_SMTPD" "$1" <<-'EOF'
+	import smtplib, sys
+	s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="client.postward-e2e.test", timeout=30)
+	s.ehlo()
+	if sys.argv[2] == "tls":
+	    s.starttls()
+	    s.ehlo()
+	print("EHLO advertises REQUIRETLS:", "yes" if s.has_extn("requiretls") else "no")
+	code, msg = s.mail("sender@client.postward-e2e.test", ["REQUIRETLS"])
+	print("MAIL reply: %d %s" % (code, msg.decode()))
+	s.quit()
+	EOF
+}
+for mode in plain tls; do
+	requiretls_probe $mode >"$T/requiretls.$mode" 2>&1
+	reply=$(sed -n 's/^MAIL reply: //p' "$T/requiretls.$mode")
+	case $reply in
+	"555 5.5.4"*) ok "e-$mode: MAIL FROM:<...> REQUIRETLS refused by Postfix itself: $reply" ;;
+	*) bad "e-$mode: MAIL FROM:<...> REQUIRETLS refused by Postfix itself with 555 5.5.4 (got: ${reply:-$(tail -1 "$T/requiretls.$mode")})" ;;
+	esac
+	check "e-$mode: Postfix does not advertise REQUIRETLS in EHLO" \
+		grep -q "^EHLO advertises REQUIRETLS: no" "$T/requiretls.$mode"
+done
+if [ "$HARNESS_ONLY" = 0 ]; then
+	# the milter never saw a MAIL command with REQUIRETLS
+	check "e: postward never saw the REQUIRETLS parameter (no reason=mail-parameter / 5.7.10 in its log)" \
+		eval '! grep -q "reason=mail-parameter\|5\.7\.10" "$PWLOG"'
+fi
+
+# f) "required" mail whose secure next hop offers no STARTTLS: not sent in
+#    clear, stays deferred.  Second scenario: the same routing table with the
+#    secure next-hop pointed at the "notls" sink; postfix reload.
+adapt_checks "$P_NOTLS"
+reloads() { grep -c "postfix/master\[[0-9]*\]: reload " "$MAILLOG"; }
+r0=$(reloads)
+postfix -c "$CONF" reload >"$T/reload.out" 2>&1 || { cat "$T/reload.out"; bad "postfix reload"; }
+reloaded() { [ "$(reloads)" -gt "$r0" ]; }
+wait_until 10 reloaded || bad "f: master logged the reload"
+if [ "$HARNESS_ONLY" = 0 ]; then
+	frcpt="f-$RUN@secure.test"
+	send f "f-$RUN" "$frcpt" -tls
+else
+	frcpt="f-$RUN@dest.test"
+	send f "f-$RUN" "$frcpt" -tls --header "X-Postward-TLS: required"
+fi
+check "f: message accepted by Postfix" swaks_ok f
+deferred_for_rcpt() {
+	postqueue -c "$CONF" -p 2>/dev/null >"$T/postqueue.out"
+	grep -q "TLS is required, but was not offered by host 127.0.0.1\[127.0.0.1\]" "$T/postqueue.out" &&
+	grep -qF "$frcpt" "$T/postqueue.out"
+}
+if wait_until 30 deferred_for_rcpt; then
+	ok "f: message for $frcpt stays deferred: $(grep -o '(TLS is required[^)]*)' "$T/postqueue.out" | head -1)"
+else
+	bad "f: message for $frcpt deferred with a TLS reason in postqueue -p"
+	sed 's/^/| /' "$T/postqueue.out"
+fi
+check "f: nothing was delivered in clear (no sink got the message)" test -z "$(where "f-$RUN")"
+check "f: maillog shows postward-secure deferring it (status=deferred ... TLS is required)" \
+	grep -q "postfix/postward-secure/smtp\[[0-9]*\]: .*to=<$frcpt>.*status=deferred (TLS is required, but was not offered" "$MAILLOG"
+
+exit 0
