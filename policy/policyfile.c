@@ -134,12 +134,8 @@ static void do_line(struct pw_policy *p, const char *file, unsigned line, char *
 			return;
 		}
 		w[nw++] = c;
-		while (*c && *c != ' ' && *c != '\t' && *c != '#')
+		while (*c && *c != ' ' && *c != '\t')	/* '#' inside a word is part of it */
 			c++;
-		if (*c == '#') {
-			*c = '\0';
-			break;
-		}
 		if (*c)
 			*c++ = '\0';
 	}

@@ -210,7 +210,7 @@ size_t rtls_rewrite_ret(const char *const *argv, size_t argc, const char **out, 
 	for (size_t i = 0; i < argc && n < cap; i++) {
 		if (argv[i] == NULL)
 			continue;
-		if (strncasecmp(argv[i], "RET=", 4) == 0)
+		if (strcasecmp(argv[i], "RET=FULL") == 0)
 			out[n++] = "RET=HDRS";
 		else
 			out[n++] = argv[i];

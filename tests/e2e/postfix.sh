@@ -5,11 +5,24 @@
 #
 # Builds a throw-away Postfix instance under a mktemp -d directory (its own
 # config_directory, queue_directory, data_directory and maillog_file; smtpd on
-# 127.0.0.1:<free port> only; no DNS), starts postward as its milter and three
-# Python SMTP sinks, wires contrib/postfix/{main.cf,master.cf}.snippet and
-# postward_header_checks into it (the header checks adapted only in their
-# next-hops, the secure transport only in which CA it trusts and which name it
-# expects), sends mail with swaks and checks which sink got each message.
+# 127.0.0.1:<free port> only; no DNS), starts postward as its milter and four
+# SMTP sinks (tests/e2e/smtpsink.py, one process), wires
+# contrib/postfix/{main.cf,master.cf}.snippet and postward_header_checks into
+# it (the header checks adapted only in their next-hops, the secure transport
+# only in which CA it trusts and which name it expects), sends mail with swaks
+# (plain and STARTTLS) and checks which sink got each message:
+#   a  TLS-Required: No             -> optional sink, "X-Postward-TLS: optional"
+#   b  policy rule (secure.test)    -> secure sink over verified TLS, "required"
+#   c  untagged                     -> default sink (relayhost), no tag
+#   d  spoofed X-Postward-TLS       -> default sink, spoofed fields gone
+#   d2 spoofed tag + policy match   -> secure sink, only postward's tag
+#   e  MAIL ... REQUIRETLS          -> 555 5.5.4 from Postfix itself
+#   f  required, next hop without STARTTLS    -> stays deferred, nothing sent
+#   f2 required, next hop with untrusted cert -> stays deferred, nothing sent
+#   g  two TLS-Required fields      -> 550 5.6.0 from postward at end of DATA
+#   h  postward stopped             -> 451 4.7.1 (milter_default_action)
+# Prints PASS:/FAIL: lines and one final "N passed, M failed" line; on failure
+# also the maillog, postward's log and the queue.
 #
 # --harness-only: no milter; the routing table is used as plain header_checks
 #   so that client-supplied X-Postward-TLS fields route.  This tests the
@@ -40,7 +53,7 @@ for arg in "$@"; do
 	esac
 done
 
-skip() { echo "SKIP: $*"; exit 77; }
+skip() { if [ -n "${CI:-}" ]; then echo "FAIL: $* (CI must run every test)"; echo "0 passed, 1 failed"; exit 1; fi; echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (a private Postfix instance is started as root)"
 for c in postfix postconf postqueue swaks openssl; do
 	command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
@@ -130,17 +143,22 @@ cleanup() {
 }
 
 show_logs() {
-	echo "----- $MAILLOG -----"
-	[ -f "$MAILLOG" ] && sed 's/^/| /' "$MAILLOG"
-	if [ "$HARNESS_ONLY" = 0 ]; then
-		echo "----- $PWLOG -----"
-		[ -f "$PWLOG" ] && sed 's/^/| /' "$PWLOG"
+	local f
+	for f in "$MAILLOG" "$PWLOG"; do
+		[ -s "$f" ] || continue
+		echo "----- $f -----"
+		sed 's/^/| /' "$f"
+	done
+	if [ -f "$CONF/main.cf" ] && [ -d "$Q/deferred" ]; then
+		echo "----- postqueue -p -----"
+		postqueue -c "$CONF" -p 2>&1 | sed 's/^/| /'
 	fi
-	echo "----- postqueue -p -----"
-	postqueue -c "$CONF" -p 2>&1 | sed 's/^/| /'
 }
 
+FINISHED=0
 finish() {
+	[ "$FINISHED" = 1 ] && return
+	FINISHED=1
 	cleanup
 	[ "$fail" -gt 0 ] && show_logs
 	if [ "$KEEP" = 1 ]; then
@@ -160,7 +178,7 @@ abort() { # abort MESSAGE: a setup step failed, the rest cannot run
 }
 
 trap 'finish' EXIT
-trap 'exit 1' INT TERM HUP
+trap 'bad "interrupted by a signal"; exit 1' INT TERM HUP
 
 free_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -259,8 +277,8 @@ grep -q "^/.*FILTER postward-secure:\[127.0.0.1\]:$P_SECURE\$" "$CONF/postward_h
 grep -q "^/.*FILTER postward-optional:\[127.0.0.1\]:$P_OPTIONAL\$" "$CONF/postward_header_checks" ||
 	abort "contrib/postfix/postward_header_checks has the expected FILTER lines"
 
-# main.cf: contrib/postfix/main.cf.snippet, then this instance's settings
-# (later settings win; postconf -n shows the result).
+# main.cf: contrib/postfix/main.cf.snippet followed by this instance's own
+# settings (none of which the snippet sets).
 {
 	cat "$CONTRIB/main.cf.snippet"
 	cat <<-EOF
@@ -357,7 +375,8 @@ check "the private instance listens on 127.0.0.1:$P_SMTPD only (got: $listeners)
 # ------------------------------------------------------------------- helpers
 RUN=$$
 n=0
-token() { n=$((n + 1)); echo "pw-e2e-$RUN-$n-$1"; }
+# newtoken LABEL: sets $tok to a token unique in this run (and no prefix of another)
+newtoken() { n=$((n + 1)); tok="pw-e2e-$RUN-$n-$1-end"; }
 
 # send NAME TOKEN TO [swaks options...]: output in $T/swaks.NAME
 send() {
@@ -398,17 +417,17 @@ if [ "$HARNESS_ONLY" = 1 ]; then
 	# Client-supplied tags route via header_checks (no milter in this mode).
 	for mode in plain tls; do
 		[ $mode = tls ] && tls=-tls || tls=
-		tok=$(token opt)
+		newtoken opt
 		send h-opt-$mode "$tok" u@dest.test $tls --header "X-Postward-TLS: optional"
 		expect_sink h-opt-$mode "$tok" optional
-		tok=$(token req)
+		newtoken req
 		send h-req-$mode "$tok" u@dest.test $tls --header "X-Postward-TLS: required"
 		if expect_sink h-req-$mode "$tok" secure; then
 			f=$(file_of "$tok" secure)
 			check "h-req-$mode: secure sink session used TLS ($(meta_tls "$f"))" \
 				test "$(meta_tls "$f")" != no
 		fi
-		tok=$(token none)
+		newtoken none
 		send h-none-$mode "$tok" u@dest.test $tls
 		expect_sink h-none-$mode "$tok" default
 	done
@@ -421,7 +440,7 @@ if [ "$HARNESS_ONLY" = 0 ]; then
 		[ $mode = tls ] && tls=-tls || tls=
 
 		# a) TLS-Required: No -> optional
-		tok=$(token a)
+		newtoken a
 		send a-$mode "$tok" user@dest.test $tls --header "TLS-Required: No"
 		if expect_sink "a-$mode" "$tok" optional; then
 			f=$(file_of "$tok" optional)
@@ -432,7 +451,7 @@ if [ "$HARNESS_ONLY" = 0 ]; then
 		fi
 
 		# b) policy rule recipient_domain secure.test -> secure, over verified TLS
-		tok=$(token b)
+		newtoken b
 		send b-$mode "$tok" someone@secure.test $tls
 		if expect_sink "b-$mode" "$tok" secure; then
 			f=$(file_of "$tok" secure)
@@ -443,7 +462,7 @@ if [ "$HARNESS_ONLY" = 0 ]; then
 		fi
 
 		# c) untagged -> default (relayhost), no tag
-		tok=$(token c)
+		newtoken c
 		send c-$mode "$tok" user@dest.test $tls
 		if expect_sink "c-$mode" "$tok" default; then
 			f=$(file_of "$tok" default)
@@ -452,7 +471,7 @@ if [ "$HARNESS_ONLY" = 0 ]; then
 		fi
 
 		# d) spoofed tags from the client on untagged mail -> default, tags gone
-		tok=$(token d)
+		newtoken d
 		send d-$mode "$tok" user@dest.test $tls \
 			--add-header "X-Postward-TLS: required" --add-header "x-postward-tls: optional"
 		if expect_sink "d-$mode" "$tok" default; then
@@ -462,7 +481,7 @@ if [ "$HARNESS_ONLY" = 0 ]; then
 		fi
 
 		# d2) spoofed "optional" on policy-matched mail -> secure, one "required"
-		tok=$(token d2)
+		newtoken d2
 		send d2-$mode "$tok" someone@secure.test $tls --add-header "X-Postward-TLS: optional"
 		if expect_sink "d2-$mode" "$tok" secure; then
 			f=$(file_of "$tok" secure)
@@ -471,7 +490,7 @@ if [ "$HARNESS_ONLY" = 0 ]; then
 		fi
 
 		# g) two TLS-Required fields -> 550 5.6.0 from the milter, nothing delivered
-		tok=$(token g)
+		newtoken g
 		send g-$mode "$tok" user@dest.test $tls \
 			--add-header "TLS-Required: No" --add-header "TLS-Required: No"
 		if grep -Eq '^<(\*\*|~\*) +550 5\.6\.0 ' "$T/swaks.g-$mode"; then
@@ -522,33 +541,67 @@ fi
 # f) "required" mail whose secure next hop offers no STARTTLS: not sent in
 #    clear, stays deferred.  Second scenario: the same routing table with the
 #    secure next-hop pointed at the "notls" sink; postfix reload.
-adapt_checks "$P_NOTLS"
+# f2) the same with a next hop that offers STARTTLS with a certificate the
+#    transport does not trust (the "optional" sink's): deferred too.
 reloads() { grep -c "postfix/master\[[0-9]*\]: reload " "$MAILLOG"; }
-r0=$(reloads)
-postfix -c "$CONF" reload >"$T/reload.out" 2>&1 || { cat "$T/reload.out"; bad "postfix reload"; }
-reloaded() { [ "$(reloads)" -gt "$r0" ]; }
-wait_until 10 reloaded || bad "f: master logged the reload"
-if [ "$HARNESS_ONLY" = 0 ]; then
-	frcpt="f-$RUN@secure.test"
-	send f "f-$RUN" "$frcpt" -tls
-else
-	frcpt="f-$RUN@dest.test"
-	send f "f-$RUN" "$frcpt" -tls --header "X-Postward-TLS: required"
-fi
-check "f: message accepted by Postfix" swaks_ok f
-deferred_for_rcpt() {
-	postqueue -c "$CONF" -p 2>/dev/null >"$T/postqueue.out"
-	grep -q "TLS is required, but was not offered by host 127.0.0.1\[127.0.0.1\]" "$T/postqueue.out" &&
-	grep -qF "$frcpt" "$T/postqueue.out"
+reload_with_secure_port() { # reload_with_secure_port LABEL PORT
+	local r0
+	adapt_checks "$2"
+	r0=$(reloads)
+	postfix -c "$CONF" reload >"$T/reload.out" 2>&1 || { cat "$T/reload.out"; bad "$1: postfix reload"; }
+	reloaded() { [ "$(reloads)" -gt "$r0" ]; }
+	wait_until 10 reloaded || bad "$1: master logged the reload"
 }
-if wait_until 30 deferred_for_rcpt; then
-	ok "f: message for $frcpt stays deferred: $(grep -o '(TLS is required[^)]*)' "$T/postqueue.out" | head -1)"
-else
-	bad "f: message for $frcpt deferred with a TLS reason in postqueue -p"
-	sed 's/^/| /' "$T/postqueue.out"
+# expect_deferred LABEL RCPT REASON-REGEX
+expect_deferred() {
+	local label=$1 rcpt=$2 re=$3
+	check "$label: message accepted by Postfix" swaks_ok "$label"
+	deferred_for_rcpt() {
+		postqueue -c "$CONF" -p 2>/dev/null >"$T/postqueue.out"
+		grep -A2 "^[0-9A-F]" "$T/postqueue.out" | grep -qF "$rcpt" &&
+		grep -Eq "$re" "$T/postqueue.out"
+	}
+	if wait_until 30 deferred_for_rcpt; then
+		ok "$label: message for $rcpt stays deferred: $(grep -Eo "\\((${re#^})[^)]*\\)" "$T/postqueue.out" | head -1)"
+	else
+		bad "$label: message for $rcpt deferred (postqueue -p reason matching /$re/)"
+		sed 's/^/| /' "$T/postqueue.out"
+	fi
+	check "$label: nothing was delivered (no sink got the message)" test -z "$(where "$label-$RUN")"
+	check "$label: maillog shows postward-secure deferring it" \
+		grep -Eq "postfix/postward-secure/smtp\[[0-9]+\]: .*to=<$rcpt>.*status=deferred \(($re)" "$MAILLOG"
+}
+send_required() { # send_required LABEL RCPT-LOCALPART
+	if [ "$HARNESS_ONLY" = 0 ]; then
+		send "$1" "$1-$RUN" "$2@secure.test" -tls
+	else
+		send "$1" "$1-$RUN" "$2@dest.test" -tls --header "X-Postward-TLS: required"
+	fi
+}
+[ "$HARNESS_ONLY" = 0 ] && dom=secure.test || dom=dest.test
+
+reload_with_secure_port f "$P_NOTLS"
+send_required f "f-$RUN"
+expect_deferred f "f-$RUN@$dom" "TLS is required, but was not offered by host 127\.0\.0\.1\[127\.0\.0\.1\]"
+
+reload_with_secure_port f2 "$P_OPTIONAL"
+send_required f2 "f2-$RUN"
+expect_deferred f2 "f2-$RUN@$dom" "Server certificate not (trusted|verified)"
+
+# h) postward not running: milter_default_action = tempfail makes Postfix
+#    refuse the mail with a 4xx reply instead of passing it on untagged.
+if [ "$HARNESS_ONLY" = 0 ]; then
+	stop_pid "$PWPID"
+	PWPID=
+	newtoken h
+	send h "$tok" user@secure.test
+	if grep -Eq '^<(\*\*|~\*) +4[0-9][0-9] ' "$T/swaks.h" && ! swaks_ok h; then
+		ok "h: postward stopped -> mail temporarily refused ($(grep -Em1 '^<(\*\*|~\*) +4' "$T/swaks.h" | cut -c5-))"
+	else
+		bad "h: postward stopped -> mail temporarily refused (milter_default_action = tempfail)"
+		sed 's/^/| /' "$T/swaks.h" | tail -12
+	fi
+	check "h: nothing delivered while postward is down" test -z "$(where "$tok")"
 fi
-check "f: nothing was delivered in clear (no sink got the message)" test -z "$(where "f-$RUN")"
-check "f: maillog shows postward-secure deferring it (status=deferred ... TLS is required)" \
-	grep -q "postfix/postward-secure/smtp\[[0-9]*\]: .*to=<$frcpt>.*status=deferred (TLS is required, but was not offered" "$MAILLOG"
 
 exit 0

@@ -116,9 +116,9 @@ START_TEST(defaults_read_back_through_get)
 }
 END_TEST
 
-START_TEST(defaults_on_garbage_struct)
+START_TEST(defaults_overwrite_previous_values)
 {
-	/* pw_config_defaults must not trust (or free) what *cfg held before */
+	/* pw_config_defaults resets every setting, whatever *cfg held before */
 	struct pw_config c;
 	memset(&c, 0, sizeof(c));
 	c.milter_timeout = 1;
@@ -628,7 +628,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, options_table_matches_spec);
 	tcase_add_test(tc, defaults_match_spec);
 	tcase_add_test(tc, defaults_read_back_through_get);
-	tcase_add_test(tc, defaults_on_garbage_struct);
+	tcase_add_test(tc, defaults_overwrite_previous_values);
 	tcase_add_test(tc, free_then_defaults_again);
 	suite_add_tcase(s, tc);
 

@@ -1,7 +1,7 @@
 /*
  * tests/unit/check_policy.h - shared declarations for the policy/ unit tests (Check framework).
  *
- * One binary, tests/unit/check_policy, built from tests/unit/*.c: check_main.c holds main()
+ * One binary, tests/unit/check_policy, built from every .c file in tests/unit: check_main.c holds main()
  * and the helpers below; every other file contributes one Suite.
  */
 #ifndef POSTWARD_TESTS_UNIT_CHECK_POLICY_H
