@@ -49,22 +49,23 @@ static bool session_has_tls(SMFICTX *ctx)
 	return macro(ctx, "{tls_version}") != NULL || macro(ctx, "{cipher}") != NULL;
 }
 
-/* internal_error - log and answer per internal_error_action */
-static sfsistat internal_error(SMFICTX *ctx, const struct pw_snapshot *snap, const char *qid,
-			       const char *what)
+/* internal_error - log and answer per internal_error_action: tempfail (451 4.3.0), or let
+ * the message go on unchecked (M, if any, is marked so that end-of-message still strips
+ * incoming X-Postward-TLS fields and adds no tag) */
+static sfsistat internal_error(SMFICTX *ctx, struct pw_msg *m, const char *what)
 {
-	bool accept = false;
-	struct pw_snapshot *cur = NULL;
+	struct pw_snapshot *cur = m ? NULL : snapshot_acquire();
+	const struct pw_snapshot *snap = m ? m->snap : cur;
+	const char *qid = m ? m->qid : NULL;
+	bool accept = snap != NULL && snap->cfg.internal_error_action == PW_ERROR_ACCEPT;
 
-	if (snap == NULL)
-		snap = cur = snapshot_acquire();
-	if (snap != NULL)
-		accept = snap->cfg.internal_error_action == PW_ERROR_ACCEPT;
 	snapshot_release(cur);
 	if (accept) {
-		pwlog_qid(LOG_ERR, qid, "internal error: %s; accepting the message unchecked "
-			  "(internal_error_action = accept)", what);
-		return SMFIS_ACCEPT;
+		pwlog_qid(LOG_ERR, qid, "internal error: %s; passing the message on without a "
+			  "REQUIRETLS decision (internal_error_action = accept)", what);
+		if (m != NULL)
+			m->unchecked = true;
+		return SMFIS_CONTINUE;
 	}
 	pwlog_qid(LOG_ERR, qid, "internal error: %s; tempfail: 451 4.3.0", what);
 	smfi_setreply(ctx, "451", "4.3.0", "postward: temporary internal error, try again later");
@@ -108,7 +109,7 @@ static sfsistat pw_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 {
 	struct pw_conn *c = session_conn_new();
 	if (c == NULL)
-		return internal_error(ctx, NULL, NULL, "out of memory at connect");
+		return internal_error(ctx, NULL, "out of memory at connect");
 	smfi_setpriv(ctx, c);
 	snprintf(c->client_text, sizeof(c->client_text), "%s", host ? host : "unknown");
 	if (sa != NULL && sa->sa_family == AF_INET) {
@@ -127,6 +128,7 @@ static sfsistat pw_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 			  sizeof(text));
 		snprintf(c->client_text, sizeof(c->client_text), "%s", text);
 	}
+	pwlog(LOG_DEBUG, "connect from %s[%s]", host ? host : "unknown", c->client_text);
 	return SMFIS_CONTINUE;
 }
 
@@ -134,9 +136,11 @@ static sfsistat pw_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 static sfsistat pw_helo(SMFICTX *ctx, char *name)
 {
 	struct pw_conn *c = CONN(ctx);
-	(void)name;
-	if (c != NULL)
+	if (c != NULL) {
 		c->tls = session_has_tls(ctx);
+		pwlog(LOG_DEBUG, "helo %s from [%s]: %s", name ? name : "", c->client_text,
+		      c->tls ? "TLS session" : "no TLS");
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -153,19 +157,19 @@ static sfsistat pw_envfrom(SMFICTX *ctx, char **argv)
 
 	if (c == NULL) {	/* the MTA skipped connect: make the record now */
 		if ((c = session_conn_new()) == NULL)
-			return internal_error(ctx, NULL, NULL, "out of memory at MAIL FROM");
+			return internal_error(ctx, NULL, "out of memory at MAIL FROM");
 		smfi_setpriv(ctx, c);
 	}
 	if ((snap = snapshot_acquire()) == NULL)
-		return internal_error(ctx, NULL, NULL, "no configuration loaded");
+		return internal_error(ctx, NULL, "no configuration loaded");
 	if ((m = session_msg_begin(c, snap)) == NULL)
-		return internal_error(ctx, NULL, NULL, "out of memory at MAIL FROM");
+		return internal_error(ctx, NULL, "out of memory at MAIL FROM");
 	session_set_qid(m, macro(ctx, "i"));
 	if (argv[0] != NULL && (m->sender = strdup(argv[0])) == NULL)
-		return internal_error(ctx, m->snap, m->qid, "out of memory at MAIL FROM");
+		return internal_error(ctx, m, "out of memory at MAIL FROM");
 	if (m->sender && pw_addr_domain(m->sender, domain, sizeof(domain)) &&
 	    (m->sender_domain = strdup(domain)) == NULL)
-		return internal_error(ctx, m->snap, m->qid, "out of memory at MAIL FROM");
+		return internal_error(ctx, m, "out of memory at MAIL FROM");
 	for (size_t i = 1; argv[0] != NULL && argv[i] != NULL; i++) {
 		if (m->n_args == SESSION_MAX_ARGS) {
 			pwlog_qid(LOG_WARNING, m->qid, "more than %d ESMTP parameters; "
@@ -174,12 +178,12 @@ static sfsistat pw_envfrom(SMFICTX *ctx, char **argv)
 			return SMFIS_TEMPFAIL;
 		}
 		if ((m->args[m->n_args] = strdup(argv[i])) == NULL)
-			return internal_error(ctx, m->snap, m->qid, "out of memory at MAIL FROM");
+			return internal_error(ctx, m, "out of memory at MAIL FROM");
 		m->n_args++;
 	}
 	const char *auth = macro(ctx, "{auth_authen}");
 	if (auth != NULL && (m->auth_user = strdup(auth)) == NULL)
-		return internal_error(ctx, m->snap, m->qid, "out of memory at MAIL FROM");
+		return internal_error(ctx, m, "out of memory at MAIL FROM");
 
 	rtls_parse_mail_args((const char *const *)m->args, m->n_args, &m->margs);
 	tls = c->tls || session_has_tls(ctx);
@@ -192,9 +196,9 @@ static sfsistat pw_envfrom(SMFICTX *ctx, char **argv)
 		session_msg_end(c);
 		return SMFIS_REJECT;
 	}
-	if (m->margs.requiretls)
-		pwlog_qid(LOG_DEBUG, m->qid, "REQUIRETLS parameter on a TLS session from=<%s>",
-			  bare(m, from, sizeof(from)));
+	pwlog_qid(LOG_DEBUG, m->qid, "MAIL from=<%s> parameters=%zu requiretls=%s tls=%s auth=%s",
+		  bare(m, from, sizeof(from)), m->n_args, m->margs.requiretls ? "yes" : "no",
+		  tls ? "yes" : "no", m->auth_user ? m->auth_user : "-");
 	return SMFIS_CONTINUE;
 }
 
@@ -209,6 +213,7 @@ static sfsistat pw_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_CONTINUE;
 	session_set_qid(m, macro(ctx, "i"));
 	m->n_rcpts++;
+	pwlog_qid(LOG_DEBUG, m->qid, "RCPT to=%s", argv[0] ? argv[0] : "");
 	if (argv[0] != NULL && pw_addr_domain(argv[0], domain, sizeof(domain)) &&
 	    !session_add_rcpt_domain(m, domain)) {
 		if (m->n_rcpt_domains >= SESSION_MAX_RCPT_DOMAINS) {
@@ -217,7 +222,7 @@ static sfsistat pw_envrcpt(SMFICTX *ctx, char **argv)
 			smfi_setreply(ctx, "452", "4.5.3", "Too many recipient domains");
 			return SMFIS_TEMPFAIL;
 		}
-		return internal_error(ctx, m->snap, m->qid, "out of memory at RCPT TO");
+		return internal_error(ctx, m, "out of memory at RCPT TO");
 	}
 	return SMFIS_CONTINUE;
 }
@@ -235,7 +240,7 @@ static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
 		if (m->n_fields++ == 0) {
 			m->value = rtls_header_value(value);
 			if ((m->field_name = strdup(name)) == NULL)
-				return internal_error(ctx, m->snap, m->qid, "out of memory in header");
+				return internal_error(ctx, m, "out of memory in header");
 		}
 		break;
 	case RTLS_HK_TAG:
@@ -255,6 +260,9 @@ static void decide(struct pw_conn *c, struct pw_msg *m)
 		return;
 	session_facts(c, m, &f);
 	rtls_decide(&m->snap->cfg, &m->snap->pol, &f, &m->verdict);
+	pwlog_qid(LOG_DEBUG, m->qid, "decision: fields=%u tags-in=%u rcpt-domains=%zu "
+		  "policy-generation=%u -> %s", m->n_fields, m->n_tags_in, m->n_rcpt_domains,
+		  m->snap->generation, m->verdict.reason);
 	m->decided = true;
 }
 
@@ -269,6 +277,8 @@ static sfsistat pw_eoh(SMFICTX *ctx)
 	if (m == NULL)
 		return SMFIS_CONTINUE;
 	session_set_qid(m, macro(ctx, "i"));
+	if (m->unchecked)
+		return SMFIS_CONTINUE;
 	decide(c, m);
 	v = &m->verdict;
 	if (v->reject) {
@@ -319,20 +329,28 @@ static sfsistat pw_eom(SMFICTX *ctx)
 	if (m == NULL)
 		return SMFIS_CONTINUE;
 	session_set_qid(m, macro(ctx, "i"));
-	decide(c, m);
-	if (m->verdict.reject)	/* the MTA skipped end-of-header */
-		return pw_eoh(ctx);
+	if (!m->unchecked) {
+		decide(c, m);
+		if (m->verdict.reject)	/* the MTA skipped end-of-header */
+			return pw_eoh(ctx);
+	}
 	/* delete from the last occurrence down, so earlier indexes stay valid */
 	for (unsigned i = m->n_tags_in; i >= 1; i--)
 		if (smfi_chgheader(ctx, RTLS_TAG_HEADER, (int)i, NULL) != MI_SUCCESS)
-			return internal_error(ctx, m->snap, m->qid,
+			return internal_error(ctx, m,
 					      "cannot remove an incoming " RTLS_TAG_HEADER " field");
 	if (m->n_tags_in)
 		pwlog_qid(LOG_NOTICE, m->qid, "removed %u " RTLS_TAG_HEADER " field(s) that "
 			  "arrived with the message", m->n_tags_in);
+	if (m->unchecked) {
+		pwlog_qid(LOG_WARNING, m->qid, "requiretls=none reason=internal-error (message "
+			  "passed on unchecked)");
+		session_msg_end(c);
+		return SMFIS_CONTINUE;
+	}
 	if ((tag = rtls_tag_value(m->verdict.tag)) != NULL &&
 	    smfi_addheader(ctx, RTLS_TAG_HEADER, (char *)tag) != MI_SUCCESS)
-		return internal_error(ctx, m->snap, m->qid, "cannot add the " RTLS_TAG_HEADER
+		return internal_error(ctx, m, "cannot add the " RTLS_TAG_HEADER
 				      " field");
 	if (m->verdict.ret_hdrs) {
 		const char *args[SESSION_MAX_ARGS + 1];
@@ -345,7 +363,7 @@ static sfsistat pw_eom(SMFICTX *ctx)
 			int k = snprintf(joined + used, sizeof(joined) - used, "%s%s",
 					 i ? " " : "", args[i]);
 			if (k < 0 || (size_t)k >= sizeof(joined) - used)
-				return internal_error(ctx, m->snap, m->qid, "ESMTP parameters too long");
+				return internal_error(ctx, m, "ESMTP parameters too long");
 			used += (size_t)k;
 		}
 		if (smfi_chgfrom(ctx, m->sender, joined) == MI_SUCCESS)

@@ -125,8 +125,9 @@ static bool socket_busy(const char *spec, char *why, size_t len)
 	return false;
 }
 
-/* drop_privileges - become USER for good */
-static bool drop_privileges(const char *user)
+/* drop_privileges - become USER for good; a unix socket is handed to USER first (mode 0660)
+ * so that the MTA, in USER's group, can still connect */
+static bool drop_privileges(const char *user, const char *sock)
 {
 	struct passwd *pw;
 	if (user == NULL || *user == '\0')
@@ -140,6 +141,14 @@ static bool drop_privileges(const char *user)
 	if (geteuid() != 0) {
 		pwlog(LOG_ERR, "cannot switch to user \"%s\": not started as root", user);
 		return false;
+	}
+	if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0) {
+		const char *path = strchr(sock, ':') + 1;
+		if (chown(path, pw->pw_uid, pw->pw_gid) != 0 || chmod(path, 0660) != 0) {
+			pwlog(LOG_ERR, "cannot hand socket %s to user \"%s\": %s", path, user,
+			      strerror(errno));
+			return false;
+		}
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
@@ -171,11 +180,16 @@ static bool write_pid_file(const char *path)
 /* worker_run - the milter worker; never returns */
 static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 {
-	const char *sock = snap->cfg.milter_socket;
+	/* a copy: a reload frees the snapshot this came from */
+	char *sock = strdup(snap->cfg.milter_socket);
 	char why[256] = "";
 	pthread_t tid;
 	int rc;
 
+	if (sock == NULL) {
+		pwlog(LOG_ERR, "out of memory at start-up");
+		_exit(1);
+	}
 	if (smfi_register(*callbacks_desc()) == MI_FAILURE) {
 		pwlog(LOG_ERR, "smfi_register failed: libmilter too old?");
 		_exit(1);
@@ -186,7 +200,7 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 			fprintf(stderr, "postward: milter socket %s is in use\n", sock);
 		_exit(1);
 	}
-	if (smfi_setconn((char *)sock) == MI_FAILURE || smfi_settimeout((int)snap->cfg.milter_timeout) == MI_FAILURE) {
+	if (smfi_setconn(sock) == MI_FAILURE || smfi_settimeout((int)snap->cfg.milter_timeout) == MI_FAILURE) {
 		pwlog(LOG_ERR, "bad milter socket %s", sock);
 		_exit(1);
 	}
@@ -194,7 +208,7 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 		pwlog(LOG_ERR, "cannot open milter socket %s (bad address, or in use)", sock);
 		_exit(1);
 	}
-	if (!drop_privileges(user && *user ? user : snap->cfg.user))
+	if (!drop_privileges(user && *user ? user : snap->cfg.user, sock))
 		_exit(1);
 	if ((rc = pthread_create(&tid, NULL, reload_thread, NULL)) != 0) {
 		pwlog(LOG_ERR, "cannot start the reload thread: %s", strerror(rc));
@@ -212,6 +226,7 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 		unlink(strchr(sock, ':') + 1);
 	pwlog(LOG_INFO, "stopped");
 	snapshot_shutdown();
+	free(sock);
 	exit(rc == MI_SUCCESS ? 0 : 1);
 }
 

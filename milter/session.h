@@ -37,6 +37,7 @@ struct pw_msg {
 	enum rtls_hdr_value value;	/* of the first one */
 	char *field_name;		/* owned spelling of the first one */
 	unsigned n_tags_in;		/* X-Postward-TLS fields that arrived */
+	bool unchecked;			/* an internal error let it pass without a decision */
 	bool decided;
 	struct rtls_verdict verdict;
 };

@@ -28,7 +28,8 @@ char *snapshot_read_file(const char *path, size_t *len, int *err)
 	struct stat st;
 	char *buf = NULL;
 	size_t used = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO or device named by mistake must not hang start-up or a reload */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	*err = 0;
 	if (fd < 0) {
@@ -44,7 +45,11 @@ char *snapshot_read_file(const char *path, size_t *len, int *err)
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		*err = EINVAL;
+		*err = EINVAL;	/* "Invalid argument": not a regular file */
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		*err = errno;
 		goto fail;
 	}
 	if ((size_t)st.st_size > MAX_FILE_SIZE) {
@@ -77,6 +82,16 @@ fail:
 	return NULL;
 }
 
+/* read_error - the reason text for snapshot_read_file's error */
+static const char *read_error(int err)
+{
+	if (err == EINVAL)
+		return "not a regular file";
+	if (err == EFBIG)
+		return "larger than 16 MiB";
+	return strerror(err);
+}
+
 /* free_snapshot - release everything */
 static void free_snapshot(struct pw_snapshot *s)
 {
@@ -105,7 +120,7 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 		pw_config_parse(&s->cfg, src->config_file, text, len, d);
 		free(text);
 	} else if (!(err == ENOENT && src->config_optional)) {
-		pw_diags_add(d, src->config_file, 0, "cannot read: %s", strerror(err));
+		pw_diags_add(d, src->config_file, 0, "cannot read: %s", read_error(err));
 	}
 	if (src->socket_override)
 		pw_config_set(&s->cfg, "milter_socket", src->socket_override, "-p", 0, d);
@@ -128,7 +143,7 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 		}
 		text = snapshot_read_file(path, &len, &err);
 		if (text == NULL) {
-			pw_diags_add(d, path, 0, "cannot read: %s", strerror(err));
+			pw_diags_add(d, path, 0, "cannot read: %s", read_error(err));
 			continue;
 		}
 		pw_policy_parse(&s->pol, path, text, len, d);

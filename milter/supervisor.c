@@ -69,7 +69,9 @@ void supervisor_start(const char *pid_file)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			kill(worker, sig);
+			/* both are a clean stop: libmilter would treat SIGINT as "abort" */
+			pwlog(LOG_INFO, "%s: stopping the worker", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			kill(worker, SIGTERM);
 			break;
 		case SIGCHLD:
 			if (waitpid(worker, &status, WNOHANG) != worker)

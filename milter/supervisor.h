@@ -6,12 +6,13 @@
  * file, the one started by the init system or by a test) and one milter worker.  The
  * supervisor does nothing but wait for signals:
  *   SIGHUP           -> SIGUSR1 to the worker, whose reload thread re-reads everything;
- *   SIGTERM, SIGINT  -> passed on to the worker; the supervisor then waits for it;
+ *   SIGTERM, SIGINT  -> SIGTERM to the worker (a clean stop for both: libmilter would treat
+ *                       SIGINT as "abort"); the supervisor then waits for it;
  *   worker exits     -> the supervisor exits with the worker's status.
  * The worker asks the kernel for SIGTERM should the supervisor die (PR_SET_PDEATHSIG), so no
  * worker outlives it.
  *
- * supervisor_start() returns twice as fork() does, in the worker only; the supervisor never
+ * supervisor_start() forks; it returns in the worker only; the supervisor never
  * returns from it.  On entry SIGHUP, SIGTERM, SIGINT, SIGCHLD and SIGUSR1 must be blocked
  * (supervisor_block_signals()); the worker leaves with SIGUSR1 still blocked (for its reload
  * thread's sigwait), SIGHUP/SIGTERM/SIGINT still blocked (libmilter's signal thread sigwaits
