@@ -69,7 +69,17 @@
  *	over the limits, no key, unusable key, header block over max_header_bytes); temperror
  *	(key lookup failed temporarily, internal error, or asked before the verification could
  *	finish: "verification incomplete").  none, neutral and policy are never produced here;
- *	they exist for the caller (policy on t=y testing keys, for instance).
+ *	they exist for the caller (policy on t=y testing keys, for instance).  Reasons are short
+ *	fixed phrases fit for a log line or an RFC 8601 comment, e.g. "body hash mismatch",
+ *	"signature did not verify", "signature expired", "rsa-sha1 not accepted (RFC 8301)",
+ *	"RSA key too short", "key revoked", "no key for signature", "key lookup failed",
+ *	"From not signed", "duplicate tag", "missing tag bh=", "too many signatures".
+ *
+ * INTERPRETATIONS
+ *	Where the RFCs leave room: empty tag-specs (";;") are tolerated; a= c= q= k= values
+ *	compare without case, v= and tag names with case; x= equal to t= is a permerror (x=
+ *	MUST be greater); several key records: the first one that parses is used (RFC 6376
+ *	3.6.2.2 leaves this undefined); a bare CR in a header value is content, not white space.
  *
  * BOUNDS
  *	Header bytes: lim->max_header_bytes (name, colon, value and CRLF of each field); past it

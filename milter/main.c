@@ -37,10 +37,12 @@
 
 static struct snapshot_source source;	/* set before threads start, then read-only */
 
+#define USAGE "usage: postward [-c FILE] [-p SOCKET] [-f] [-n] [-u USER] [-V]"
+
 /* usage - print the synopsis */
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: postward [-c FILE] [-p SOCKET] [-f] [-n] [-u USER] [-V]\n");
+	fprintf(f, "%s\n", USAGE);
 }
 
 /* print_diags - every diagnostic on stderr */
@@ -247,10 +249,11 @@ static int detach(void)
 	}
 	if (pid > 0) {
 		close(fds[1]);
+		/* _exit: the snapshot loaded before the fork belongs to the daemon now */
 		if (read(fds[0], &c, 1) == 1 && c == 'R')
-			exit(0);
+			_exit(0);
 		fprintf(stderr, "postward: start-up failed; see the mail log\n");
-		exit(1);
+		_exit(1);
 	}
 	close(fds[0]);
 	setsid();
@@ -301,18 +304,15 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case ':':
-			fprintf(stderr, "postward: option -%c needs an argument\n", optopt);
-			usage(stderr);
+			fprintf(stderr, "postward: option -%c needs an argument (%s)\n", optopt, USAGE);
 			return 2;
 		default:
-			fprintf(stderr, "postward: unknown option -%c\n", optopt);
-			usage(stderr);
+			fprintf(stderr, "postward: unknown option -%c (%s)\n", optopt, USAGE);
 			return 2;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "postward: unexpected argument \"%s\"\n", argv[optind]);
-		usage(stderr);
+		fprintf(stderr, "postward: unexpected argument \"%s\" (%s)\n", argv[optind], USAGE);
 		return 2;
 	}
 	/* an absolute path, so that reloads work after the daemon's chdir("/") */
@@ -340,6 +340,14 @@ int main(int argc, char **argv)
 	}
 	pw_diags_free(&d);
 
+	/* a socket in use is said on the terminal, before detaching */
+	char why[256] = "";
+	if (socket_busy(snap->cfg.milter_socket, why, sizeof(why))) {
+		fprintf(stderr, "postward: cannot listen on %s: %s\n", snap->cfg.milter_socket, why);
+		snapshot_release(snap);
+		free(abs_config);
+		return 1;
+	}
 	pwlog_open(foreground, snap->cfg.syslog_facility);
 	pwlog_set_level(snap->cfg.log_level);
 	if (!foreground)

@@ -1,0 +1,1557 @@
+/*
+ * milter/dkim.c - DKIM signature verification (RFC 6376, RFC 8301, RFC 8463).
+ *
+ * Contract, limits and results: see dkim.h.  No I/O, no globals; OpenSSL 3 EVP only.
+ *
+ * Flow: dkim_header() keeps each field (its value with folds made CRLF) until dkim_eoh(),
+ * which parses every DKIM-Signature field, computes for each usable one the SHA-256 of its
+ * canonicalised header data (so the fields can be dropped at once), and sets up one body
+ * hasher per distinct (body canonicalisation, l=).  dkim_body() runs each needed
+ * canonicaliser once and feeds its output to the hashers that use it.  A signature is
+ * settled by sig_finish() as soon as both its key (dkim_sig_key) and the body hashes
+ * (dkim_eom) are in, whichever comes last.
+ */
+#include "dkim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#define SHA256_LEN	32
+#define MAX_SIG_OCTETS	1024		/* RSA 8192 */
+#define MAX_DOMAIN	253
+
+enum sig_alg { ALG_RSA_SHA256, ALG_ED25519_SHA256 };
+enum ctx_state { ST_HEADER, ST_BODY, ST_DONE };
+
+struct field {
+	char *name;			/* owned; the value follows it in the same block */
+	char *value;			/* folds as CRLF */
+	size_t value_len;
+};
+
+struct hasher {
+	enum dkim_canon canon;
+	bool has_l;
+	uint64_t l;
+	uint64_t fed;
+	EVP_MD_CTX *md;
+	unsigned char digest[SHA256_LEN];
+};
+
+struct sig {
+	struct dkim_sig_info info;
+	char domain[MAX_DOMAIN + 1];
+	char selector[MAX_DOMAIN + 1];
+	char query[MAX_DOMAIN + 1];
+	char algorithm[32];
+	char header_b[DKIM_HEADER_B_LEN + 1];
+	char *identity;			/* owned */
+	char reason[DKIM_REASON_LEN];
+	bool limited;			/* over max_signatures: listed only */
+	size_t field;			/* index of its field in ctx->fields */
+	enum sig_alg alg;
+	enum dkim_canon hc, bc;
+	unsigned char bh[SHA256_LEN];
+	unsigned char b[MAX_SIG_OCTETS];
+	size_t blen;
+	size_t b_raw_start, b_raw_end;	/* the b= value in the field value */
+	size_t nh;			/* h= names: offsets into hbuf */
+	char *hbuf;			/* owned copy of the h= value */
+	size_t hoff[DKIM_MAX_HNAMES], hlen[DKIM_MAX_HNAMES];
+	unsigned char hdr_digest[SHA256_LEN];
+	size_t hasher;			/* index into ctx->hashers */
+	bool key_given;
+	EVP_PKEY *pkey;			/* owned until sig_finish */
+};
+
+struct canon_sink {
+	struct dkim_ctx *ctx;
+	enum dkim_canon canon;
+};
+
+struct dkim_ctx {
+	struct dkim_limits lim;
+	time_t now;
+	enum ctx_state state;
+	bool overflow;			/* header over max_header_bytes */
+	bool broken;			/* an internal error spoilt the context */
+	size_t header_bytes;
+	struct field *fields;
+	size_t nfields, capfields;
+	struct sig *sigs;
+	size_t nsigs;
+	struct hasher *hashers;
+	size_t nhashers;
+	bool canon_used[2];
+	struct dkim_bodycanon canon[2];
+	struct canon_sink sinkarg[2];
+	uint64_t body_len[2];		/* canonical body octets, after dkim_eom */
+	char *scratch;
+	size_t scratch_size;
+};
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+/* lc - ASCII lower case */
+static int lc(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* is_wsp - SP or HTAB */
+static bool is_wsp(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* is_fws - white space that may appear in folded text */
+static bool is_fws(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* span_caseeq - does the span A/ALEN equal the C string B, ASCII case ignored */
+static bool span_caseeq(const char *a, size_t alen, const char *b)
+{
+	size_t i;
+	for (i = 0; i < alen; i++)
+		if (b[i] == '\0' || lc((unsigned char)a[i]) != lc((unsigned char)b[i]))
+			return false;
+	return b[i] == '\0';
+}
+
+/* span_casecmp - ordering of two spans, ASCII case ignored */
+static int span_casecmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	for (size_t i = 0; i < n; i++) {
+		int d = lc((unsigned char)a[i]) - lc((unsigned char)b[i]);
+		if (d != 0)
+			return d;
+	}
+	return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/* trim_fws - shrink the span P/N past FWS at both ends */
+static void trim_fws(const char **p, size_t *n)
+{
+	while (*n > 0 && is_fws((unsigned char)**p)) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n > 0 && is_fws((unsigned char)(*p)[*n - 1]))
+		(*n)--;
+}
+
+/* b64_value - the value of one base64 character, -1 if none */
+static int b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* b64_decode - strict base64 with FWS anywhere; false on garbage, bad padding or overflow */
+static bool b64_decode(const char *s, size_t len, unsigned char *out, size_t outmax,
+		       size_t *outlen)
+{
+	uint32_t acc = 0;
+	size_t nchars = 0, npad = 0, n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)s[i];
+		if (is_fws(c))
+			continue;
+		if (c == '=') {
+			npad++;
+			nchars++;
+			continue;
+		}
+		int v = b64_value(c);
+		if (v < 0 || npad > 0)
+			return false;
+		acc = (acc << 6) | (uint32_t)v;
+		nchars++;
+		if (nchars % 4 == 0) {
+			if (n + 3 > outmax)
+				return false;
+			out[n++] = (unsigned char)(acc >> 16);
+			out[n++] = (unsigned char)(acc >> 8);
+			out[n++] = (unsigned char)acc;
+			acc = 0;
+		}
+	}
+	if (nchars % 4 != 0 || npad > 2)
+		return false;
+	if (npad > 0) {
+		/* the last quantum held 4 - npad characters */
+		size_t keep = 3 - npad;
+		if (n + keep > outmax)
+			return false;
+		acc <<= 6 * npad;
+		out[n++] = (unsigned char)(acc >> 16);
+		if (keep == 2)
+			out[n++] = (unsigned char)(acc >> 8);
+	}
+	*outlen = n;
+	return true;
+}
+
+/* valid_domain - letters, digits, '-' and '_' in dot-separated labels of 1..63 */
+static bool valid_domain(const char *s, size_t n)
+{
+	size_t label = 0;
+
+	if (n == 0 || n > MAX_DOMAIN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == '-' || c == '_') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
+/* parse_decimal - 1..MAXDIGITS digits; saturates at UINT64_MAX */
+static bool parse_decimal(const char *s, size_t n, size_t maxdigits, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > maxdigits)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		unsigned d = (unsigned)(s[i] - '0');
+		v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+/* copy_span - copy a span into a fixed buffer, truncating */
+static void copy_span(char *dst, size_t dstsize, const char *s, size_t n)
+{
+	if (n >= dstsize)
+		n = dstsize - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/* list_has - does the colon-separated list S/N hold WORD (FWS around items ignored) */
+static bool list_has(const char *s, size_t n, const char *word)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == ':') {
+			const char *p = s + start;
+			size_t len = i - start;
+			trim_fws(&p, &len);
+			if (span_caseeq(p, len, word))
+				return true;
+			start = i + 1;
+		}
+	}
+	return false;
+}
+
+/* find_tag - the tag named NAME, or NULL */
+static const struct dkim_tag *find_tag(const struct dkim_tag *tags, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tags[i].name_len == strlen(name) &&
+		    memcmp(tags[i].name, name, tags[i].name_len) == 0)
+			return &tags[i];
+	return NULL;
+}
+
+/* ---- public building blocks ------------------------------------------------------------ */
+
+/* dkim_result_name - RFC 8601 spelling */
+const char *dkim_result_name(enum dkim_result r)
+{
+	switch (r) {
+	case DKIM_RESULT_NONE:
+		return "none";
+	case DKIM_RESULT_PASS:
+		return "pass";
+	case DKIM_RESULT_FAIL:
+		return "fail";
+	case DKIM_RESULT_POLICY:
+		return "policy";
+	case DKIM_RESULT_NEUTRAL:
+		return "neutral";
+	case DKIM_RESULT_TEMPERROR:
+		return "temperror";
+	case DKIM_RESULT_PERMERROR:
+		return "permerror";
+	}
+	return "temperror";
+}
+
+/* dkim_status_text - a few words */
+const char *dkim_status_text(enum dkim_status s)
+{
+	switch (s) {
+	case DKIM_OK:
+		return "ok";
+	case DKIM_ERR_ARG:
+		return "bad argument";
+	case DKIM_ERR_STATE:
+		return "called out of order";
+	case DKIM_ERR_NOMEM:
+		return "out of memory";
+	case DKIM_ERR_LIMIT:
+		return "limit exceeded";
+	case DKIM_ERR_SYNTAX:
+		return "malformed input";
+	case DKIM_ERR_CRYPTO:
+		return "crypto library failure";
+	}
+	return "unknown status";
+}
+
+/* dkim_tags_parse - RFC 6376 section 3.2 tag-list */
+enum dkim_status dkim_tags_parse(const char *s, size_t len, struct dkim_tag *tags, size_t max,
+				 size_t *ntags, const char **reason)
+{
+	size_t pos = 0, n = 0;
+
+	*ntags = 0;
+	*reason = "";
+	if (s == NULL || tags == NULL)
+		return DKIM_ERR_ARG;
+	while (pos < len) {
+		while (pos < len && is_fws((unsigned char)s[pos]))
+			pos++;
+		if (pos == len)
+			break;
+		if (s[pos] == ';') {		/* empty tag-spec: tolerated */
+			pos++;
+			continue;
+		}
+		int c = (unsigned char)s[pos];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+			*reason = "malformed tag name";
+			return DKIM_ERR_SYNTAX;
+		}
+		size_t name = pos;
+		while (pos < len) {
+			c = (unsigned char)s[pos];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '_'))
+				break;
+			pos++;
+		}
+		size_t name_len = pos - name;
+		while (pos < len && is_fws((unsigned char)s[pos]))
+			pos++;
+		if (pos == len || s[pos] != '=') {
+			*reason = pos < len && s[pos] != ';' ? "malformed tag name" : "tag without '='";
+			return DKIM_ERR_SYNTAX;
+		}
+		pos++;
+		size_t raw_start = pos;
+		while (pos < len && s[pos] != ';') {
+			c = (unsigned char)s[pos];
+			if ((c < 0x21 && !is_fws(c)) || c == 0x7f) {
+				*reason = "control character in tag value";
+				return DKIM_ERR_SYNTAX;
+			}
+			pos++;
+		}
+		if (pos - raw_start > DKIM_MAX_TAG_VALUE) {
+			*reason = "tag value too long";
+			return DKIM_ERR_SYNTAX;
+		}
+		if (name_len > 32) {
+			*reason = "tag name too long";
+			return DKIM_ERR_SYNTAX;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (tags[i].name_len == name_len &&
+			    memcmp(tags[i].name, s + name, name_len) == 0) {
+				*reason = "duplicate tag";
+				return DKIM_ERR_SYNTAX;
+			}
+		if (n >= max) {
+			*reason = "too many tags";
+			return DKIM_ERR_SYNTAX;
+		}
+		const char *v = s + raw_start;
+		size_t vlen = pos - raw_start;
+		trim_fws(&v, &vlen);
+		tags[n].name = s + name;
+		tags[n].name_len = name_len;
+		tags[n].value = v;
+		tags[n].value_len = vlen;
+		tags[n].raw_start = raw_start;
+		tags[n].raw_end = pos;
+		n++;
+		if (pos < len)
+			pos++;			/* the ';' */
+	}
+	*ntags = n;
+	return DKIM_OK;
+}
+
+/* dkim_key_parse - RFC 6376 section 3.6.1 */
+enum dkim_status dkim_key_parse(const char *record, struct dkim_key *key, const char **reason)
+{
+	struct dkim_tag tags[DKIM_MAX_TAGS];
+	size_t n, len;
+	const struct dkim_tag *t;
+	enum dkim_status st;
+
+	*reason = "";
+	if (record == NULL || key == NULL)
+		return DKIM_ERR_ARG;
+	memset(key, 0, sizeof(*key));
+	len = strnlen(record, DKIM_MAX_RECORD + 1);
+	if (len > DKIM_MAX_RECORD) {
+		*reason = "key record too long";
+		return DKIM_ERR_SYNTAX;
+	}
+	if ((st = dkim_tags_parse(record, len, tags, DKIM_MAX_TAGS, &n, reason)) != DKIM_OK)
+		return st;
+	if ((t = find_tag(tags, n, "v")) != NULL) {
+		if (t != &tags[0]) {
+			*reason = "key v= is not the first tag";
+			return DKIM_ERR_SYNTAX;
+		}
+		if (t->value_len != 5 || memcmp(t->value, "DKIM1", 5) != 0) {
+			*reason = "key v= is not DKIM1";
+			return DKIM_ERR_SYNTAX;
+		}
+	}
+	key->type = DKIM_KEYTYPE_RSA;
+	if ((t = find_tag(tags, n, "k")) != NULL) {
+		if (span_caseeq(t->value, t->value_len, "rsa"))
+			key->type = DKIM_KEYTYPE_RSA;
+		else if (span_caseeq(t->value, t->value_len, "ed25519"))
+			key->type = DKIM_KEYTYPE_ED25519;
+		else {
+			*reason = "unknown key type";
+			return DKIM_ERR_SYNTAX;
+		}
+	}
+	t = find_tag(tags, n, "h");
+	key->allows_sha256 = t == NULL || list_has(t->value, t->value_len, "sha256");
+	t = find_tag(tags, n, "s");
+	key->for_email = t == NULL || list_has(t->value, t->value_len, "email") ||
+			 list_has(t->value, t->value_len, "*");
+	if ((t = find_tag(tags, n, "t")) != NULL) {
+		key->testing = list_has(t->value, t->value_len, "y");
+		key->strict = list_has(t->value, t->value_len, "s");
+	}
+	if ((t = find_tag(tags, n, "p")) == NULL) {
+		*reason = "key record has no p=";
+		return DKIM_ERR_SYNTAX;
+	}
+	if (t->value_len == 0) {
+		key->revoked = true;
+		return DKIM_OK;
+	}
+	if (!b64_decode(t->value, t->value_len, key->p, sizeof(key->p), &key->plen)) {
+		*reason = t->value_len * 3 / 4 > sizeof(key->p) ? "key p= too long"
+								  : "key p= is not base64";
+		return DKIM_ERR_SYNTAX;
+	}
+	if (key->plen == 0) {
+		key->revoked = true;
+	}
+	return DKIM_OK;
+}
+
+/* dkim_canon_header - RFC 6376 sections 3.4.1 and 3.4.2 */
+size_t dkim_canon_header(enum dkim_canon c, const char *name, const char *value, char *out,
+			 size_t outsize)
+{
+	size_t n = 0;
+#define PUT(ch) do { if (n + 1 < outsize) out[n] = (char)(ch); n++; } while (0)
+
+	if (c == DKIM_CANON_SIMPLE) {
+		for (const char *p = name; *p; p++)
+			PUT(*p);
+		PUT(':');
+		for (const char *p = value; *p; p++) {
+			if (*p == '\n' && (p == value || p[-1] != '\r'))
+				PUT('\r');
+			PUT(*p);
+		}
+	} else {
+		size_t nl = strlen(name);
+		while (nl > 0 && is_wsp((unsigned char)name[nl - 1]))
+			nl--;
+		for (size_t i = 0; i < nl; i++)
+			PUT(lc((unsigned char)name[i]));
+		PUT(':');
+		bool started = false, wsp = false;
+		for (const char *p = value; *p; p++) {
+			if (*p == '\n' || (*p == '\r' && p[1] == '\n'))
+				continue;	/* unfold */
+			if (is_wsp((unsigned char)*p)) {
+				wsp = true;
+				continue;
+			}
+			if (wsp && started)
+				PUT(' ');
+			wsp = false;
+			started = true;
+			PUT(*p);
+		}
+	}
+	PUT('\r');
+	PUT('\n');
+#undef PUT
+	if (outsize > 0)
+		out[n < outsize ? n : outsize - 1] = '\0';
+	return n;
+}
+
+/* bc_flush - hand the buffered output to the sink */
+static void bc_flush(struct dkim_bodycanon *bc)
+{
+	if (bc->outlen > 0)
+		bc->sink(bc->arg, bc->out, bc->outlen);
+	bc->outlen = 0;
+}
+
+/* bc_put - append output */
+static void bc_put(struct dkim_bodycanon *bc, const unsigned char *p, size_t n)
+{
+	bc->emitted += n;
+	while (n > 0) {
+		size_t room = sizeof(bc->out) - bc->outlen;
+		if (room == 0) {
+			bc_flush(bc);
+			room = sizeof(bc->out);
+		}
+		size_t k = n < room ? n : room;
+		memcpy(bc->out + bc->outlen, p, k);
+		bc->outlen += k;
+		p += k;
+		n -= k;
+	}
+}
+
+/* bc_line_content - the current line has content: release the empty lines held back */
+static void bc_line_content(struct dkim_bodycanon *bc)
+{
+	if (bc->line_has_content)
+		return;
+	for (; bc->empty_lines > 0; bc->empty_lines--)
+		bc_put(bc, (const unsigned char *)"\r\n", 2);
+	bc->line_has_content = true;
+}
+
+/* bc_content - N content octets (no CR, and for relaxed no WSP) on the current line */
+static void bc_content(struct dkim_bodycanon *bc, const unsigned char *p, size_t n)
+{
+	bc_line_content(bc);
+	if (bc->pending_wsp) {
+		bc_put(bc, (const unsigned char *)" ", 1);
+		bc->pending_wsp = false;
+	}
+	bc_put(bc, p, n);
+}
+
+/* bc_end_line - a CRLF */
+static void bc_end_line(struct dkim_bodycanon *bc)
+{
+	bc->pending_wsp = false;
+	if (bc->line_has_content) {
+		bc_put(bc, (const unsigned char *)"\r\n", 2);
+		bc->line_has_content = false;
+	} else {
+		bc->empty_lines++;
+	}
+}
+
+/* dkim_bodycanon_init - start */
+void dkim_bodycanon_init(struct dkim_bodycanon *bc, enum dkim_canon c, dkim_sink_fn *sink,
+			 void *arg)
+{
+	memset(bc, 0, sizeof(*bc));
+	bc->canon = c;
+	bc->sink = sink;
+	bc->arg = arg;
+}
+
+/* dkim_bodycanon_update - RFC 6376 sections 3.4.3 and 3.4.4, streamed */
+void dkim_bodycanon_update(struct dkim_bodycanon *bc, const unsigned char *buf, size_t len)
+{
+	bool relaxed = bc->canon == DKIM_CANON_RELAXED;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char ch = buf[i];
+		if (bc->pending_cr) {
+			bc->pending_cr = false;
+			if (ch == '\n') {
+				bc_end_line(bc);
+				i++;
+				continue;
+			}
+			bc_content(bc, (const unsigned char *)"\r", 1);	/* a bare CR */
+		}
+		if (ch == '\r') {
+			bc->pending_cr = true;
+			i++;
+			continue;
+		}
+		if (relaxed && is_wsp(ch)) {
+			bc->pending_wsp = true;
+			i++;
+			continue;
+		}
+		/* a run of ordinary octets */
+		size_t j = i + 1;
+		while (j < len && buf[j] != '\r' && !(relaxed && is_wsp(buf[j])))
+			j++;
+		bc_content(bc, buf + i, j - i);
+		i = j;
+	}
+	bc_flush(bc);
+}
+
+/* dkim_bodycanon_final - the end-of-body rules */
+void dkim_bodycanon_final(struct dkim_bodycanon *bc)
+{
+	if (bc->pending_cr) {
+		bc->pending_cr = false;
+		bc_content(bc, (const unsigned char *)"\r", 1);
+	}
+	bc->pending_wsp = false;
+	if (bc->line_has_content) {		/* no CRLF at the end: one is added */
+		bc_put(bc, (const unsigned char *)"\r\n", 2);
+		bc->line_has_content = false;
+	}
+	bc->empty_lines = 0;			/* trailing empty lines ignored */
+	if (bc->canon == DKIM_CANON_SIMPLE && bc->emitted == 0)
+		bc_put(bc, (const unsigned char *)"\r\n", 2);	/* simple: empty body is CRLF */
+	bc_flush(bc);
+}
+
+/* ---- context --------------------------------------------------------------------------- */
+
+/* dkim_limits_default - defaults */
+void dkim_limits_default(struct dkim_limits *lim)
+{
+	lim->max_signatures = 8;
+	lim->max_header_bytes = 256 * 1024;
+	lim->clock_skew = 300;
+}
+
+/* dkim_new - allocate */
+enum dkim_status dkim_new(const struct dkim_limits *lim, time_t now, struct dkim_ctx **out)
+{
+	struct dkim_ctx *ctx;
+
+	if (out == NULL)
+		return DKIM_ERR_ARG;
+	*out = NULL;
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
+		return DKIM_ERR_NOMEM;
+	if (lim != NULL)
+		ctx->lim = *lim;
+	else
+		dkim_limits_default(&ctx->lim);
+	ctx->now = now;
+	ctx->state = ST_HEADER;
+	*out = ctx;
+	return DKIM_OK;
+}
+
+/* free_fields - drop the kept header */
+static void free_fields(struct dkim_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nfields; i++)
+		free(ctx->fields[i].name);
+	free(ctx->fields);
+	ctx->fields = NULL;
+	ctx->nfields = ctx->capfields = 0;
+}
+
+/* dkim_free - release */
+void dkim_free(struct dkim_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	free_fields(ctx);
+	for (size_t i = 0; i < ctx->nsigs; i++) {
+		free(ctx->sigs[i].identity);
+		free(ctx->sigs[i].hbuf);
+		EVP_PKEY_free(ctx->sigs[i].pkey);
+	}
+	free(ctx->sigs);
+	for (size_t i = 0; i < ctx->nhashers; i++)
+		EVP_MD_CTX_free(ctx->hashers[i].md);
+	free(ctx->hashers);
+	free(ctx->scratch);
+	free(ctx);
+}
+
+/* dkim_header - keep one field, folds normalised to CRLF */
+enum dkim_status dkim_header(struct dkim_ctx *ctx, const char *name, const char *value)
+{
+	if (ctx == NULL || name == NULL || value == NULL)
+		return DKIM_ERR_ARG;
+	if (ctx->state != ST_HEADER)
+		return DKIM_ERR_STATE;
+	if (ctx->overflow)
+		return DKIM_ERR_LIMIT;
+
+	size_t nlen = strlen(name), vlen = strlen(value), bare_lf = 0;
+	for (size_t i = 0; i < vlen; i++)
+		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
+			bare_lf++;
+	size_t need = nlen + 1 + vlen + bare_lf + 2;	/* name ':' value CRLF */
+	if (need > ctx->lim.max_header_bytes - ctx->header_bytes ||
+	    ctx->header_bytes > ctx->lim.max_header_bytes) {
+		ctx->overflow = true;
+		return DKIM_ERR_LIMIT;
+	}
+	if (ctx->nfields == ctx->capfields) {
+		size_t ncap = ctx->capfields ? ctx->capfields * 2 : 32;
+		struct field *nf = realloc(ctx->fields, ncap * sizeof(*nf));
+		if (nf == NULL)
+			return DKIM_ERR_NOMEM;
+		ctx->fields = nf;
+		ctx->capfields = ncap;
+	}
+	char *block = malloc(nlen + 1 + vlen + bare_lf + 1);
+	if (block == NULL)
+		return DKIM_ERR_NOMEM;
+	memcpy(block, name, nlen + 1);
+	char *v = block + nlen + 1, *w = v;
+	for (size_t i = 0; i < vlen; i++) {
+		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
+			*w++ = '\r';
+		*w++ = value[i];
+	}
+	*w = '\0';
+	struct field *f = &ctx->fields[ctx->nfields++];
+	f->name = block;
+	f->value = v;
+	f->value_len = (size_t)(w - v);
+	ctx->header_bytes += need;
+	return DKIM_OK;
+}
+
+/* sig_set - settle a signature's result (first settlement wins) */
+static void sig_set(struct sig *s, enum dkim_result r, const char *reason)
+{
+	if (s->info.status != DKIM_RESULT_NONE)
+		return;
+	s->info.status = r;
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
+	s->info.reason = s->reason;
+	s->info.want_key = false;
+	EVP_PKEY_free(s->pkey);
+	s->pkey = NULL;
+}
+
+/* sig_publish - point the public info at the signature's own strings */
+static void sig_publish(struct sig *s)
+{
+	s->info.domain = s->domain;
+	s->info.selector = s->selector;
+	s->info.identity = s->identity != NULL ? s->identity : "";
+	s->info.algorithm = s->algorithm;
+	s->info.header_b = s->header_b;
+	s->info.query = s->info.want_key ? s->query : "";
+	s->info.reason = s->reason;
+}
+
+/* sig_parse - read and check one DKIM-Signature field; false with reason if unusable */
+static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f,
+		      enum dkim_result *res, char *reason, size_t rsize)
+{
+	struct dkim_tag tags[DKIM_MAX_TAGS];
+	size_t n;
+	const char *why;
+	const struct dkim_tag *t;
+	static const char *const required[] = { "v", "a", "b", "bh", "d", "h", "s" };
+
+	*res = DKIM_RESULT_PERMERROR;
+	if (dkim_tags_parse(f->value, f->value_len, tags, DKIM_MAX_TAGS, &n, &why) != DKIM_OK) {
+		snprintf(reason, rsize, "%s", why);
+		return false;
+	}
+	/* names for the report, even when the signature turns out unusable */
+	if ((t = find_tag(tags, n, "d")) != NULL && valid_domain(t->value, t->value_len))
+		copy_span(s->domain, sizeof(s->domain), t->value, t->value_len);
+	if ((t = find_tag(tags, n, "s")) != NULL && valid_domain(t->value, t->value_len))
+		copy_span(s->selector, sizeof(s->selector), t->value, t->value_len);
+	if ((t = find_tag(tags, n, "a")) != NULL)
+		copy_span(s->algorithm, sizeof(s->algorithm), t->value, t->value_len);
+	if ((t = find_tag(tags, n, "b")) != NULL) {
+		size_t k = 0;
+		for (size_t i = 0; i < t->value_len && k < DKIM_HEADER_B_LEN; i++)
+			if (!is_fws((unsigned char)t->value[i]))
+				s->header_b[k++] = t->value[i];
+		s->header_b[k] = '\0';
+	}
+	if (s->limited) {
+		snprintf(reason, rsize, "too many signatures");
+		return false;
+	}
+
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (find_tag(tags, n, required[i]) == NULL) {
+			snprintf(reason, rsize, "missing tag %s=", required[i]);
+			return false;
+		}
+	t = find_tag(tags, n, "v");
+	if (t->value_len != 1 || t->value[0] != '1') {
+		snprintf(reason, rsize, "unsupported version");
+		return false;
+	}
+	t = find_tag(tags, n, "a");
+	if (span_caseeq(t->value, t->value_len, "rsa-sha256"))
+		s->alg = ALG_RSA_SHA256;
+	else if (span_caseeq(t->value, t->value_len, "ed25519-sha256"))
+		s->alg = ALG_ED25519_SHA256;
+	else if (span_caseeq(t->value, t->value_len, "rsa-sha1")) {
+		snprintf(reason, rsize, "rsa-sha1 not accepted (RFC 8301)");
+		return false;
+	} else {
+		snprintf(reason, rsize, "unknown algorithm");
+		return false;
+	}
+	t = find_tag(tags, n, "b");
+	s->b_raw_start = t->raw_start;
+	s->b_raw_end = t->raw_end;
+	if (!b64_decode(t->value, t->value_len, s->b, sizeof(s->b), &s->blen)) {
+		snprintf(reason, rsize, t->value_len * 3 / 4 > sizeof(s->b) ? "b= too long"
+									: "b= is not base64");
+		return false;
+	}
+	if (s->blen == 0) {
+		snprintf(reason, rsize, "b= is empty");
+		return false;
+	}
+	t = find_tag(tags, n, "bh");
+	unsigned char bh[48];
+	size_t bhlen;
+	if (!b64_decode(t->value, t->value_len, bh, sizeof(bh), &bhlen) || bhlen != SHA256_LEN) {
+		snprintf(reason, rsize, "bh= is not a SHA-256 digest");
+		return false;
+	}
+	memcpy(s->bh, bh, SHA256_LEN);
+	s->hc = s->bc = DKIM_CANON_SIMPLE;
+	if ((t = find_tag(tags, n, "c")) != NULL) {
+		const char *slash = memchr(t->value, '/', t->value_len);
+		size_t hl = slash ? (size_t)(slash - t->value) : t->value_len;
+		bool ok = true;
+		if (span_caseeq(t->value, hl, "relaxed"))
+			s->hc = DKIM_CANON_RELAXED;
+		else if (!span_caseeq(t->value, hl, "simple"))
+			ok = false;
+		if (slash != NULL) {
+			size_t bl = t->value_len - hl - 1;
+			if (span_caseeq(slash + 1, bl, "relaxed"))
+				s->bc = DKIM_CANON_RELAXED;
+			else if (!span_caseeq(slash + 1, bl, "simple"))
+				ok = false;
+		}
+		if (!ok) {
+			snprintf(reason, rsize, "unknown canonicalization");
+			return false;
+		}
+	}
+	t = find_tag(tags, n, "d");
+	if (!valid_domain(t->value, t->value_len)) {
+		snprintf(reason, rsize, "d= is not a domain name");
+		return false;
+	}
+	t = find_tag(tags, n, "s");
+	if (!valid_domain(t->value, t->value_len)) {
+		snprintf(reason, rsize, "s= is not a valid selector");
+		return false;
+	}
+	size_t sl = strlen(s->selector), dl = strlen(s->domain), ml = strlen("._domainkey.");
+	if (sl + ml + dl > MAX_DOMAIN) {
+		snprintf(reason, rsize, "key query name too long");
+		return false;
+	}
+	memcpy(s->query, s->selector, sl);
+	memcpy(s->query + sl, "._domainkey.", ml);
+	memcpy(s->query + sl + ml, s->domain, dl + 1);
+
+	/* h=: names separated by ':' with FWS around them; From required */
+	t = find_tag(tags, n, "h");
+	if ((s->hbuf = malloc(t->value_len + 1)) == NULL) {
+		*res = DKIM_RESULT_TEMPERROR;
+		snprintf(reason, rsize, "internal error");
+		ctx->broken = true;
+		return false;
+	}
+	memcpy(s->hbuf, t->value, t->value_len);
+	s->hbuf[t->value_len] = '\0';
+	bool from = false;
+	size_t start = 0;
+	for (size_t i = 0; i <= t->value_len; i++) {
+		if (i < t->value_len && s->hbuf[i] != ':')
+			continue;
+		const char *p = s->hbuf + start;
+		size_t len = i - start;
+		trim_fws(&p, &len);
+		bool ok = len > 0;
+		for (size_t k = 0; k < len && ok; k++)
+			ok = (unsigned char)p[k] > 0x20 && (unsigned char)p[k] < 0x7f;
+		if (!ok) {
+			snprintf(reason, rsize, "h= malformed");
+			return false;
+		}
+		if (s->nh >= DKIM_MAX_HNAMES) {
+			snprintf(reason, rsize, "h= lists too many fields");
+			return false;
+		}
+		s->hoff[s->nh] = (size_t)(p - s->hbuf);
+		s->hlen[s->nh] = len;
+		s->nh++;
+		if (span_caseeq(p, len, "from"))
+			from = true;
+		start = i + 1;
+	}
+	if (!from) {
+		snprintf(reason, rsize, "From not signed");
+		return false;
+	}
+
+	/* i=: [local-part] "@" domain, the domain d= or below */
+	size_t dlen = strlen(s->domain);
+	if ((t = find_tag(tags, n, "i")) != NULL) {
+		const char *at = NULL;
+		for (size_t i = 0; i < t->value_len; i++)
+			if (t->value[i] == '@')
+				at = t->value + i;
+		if (at == NULL) {
+			snprintf(reason, rsize, "i= has no @");
+			return false;
+		}
+		const char *idom = at + 1;
+		size_t ilen = t->value_len - (size_t)(idom - t->value);
+		bool inside = span_caseeq(idom, ilen, s->domain) ||
+			      (ilen > dlen && idom[ilen - dlen - 1] == '.' &&
+			       span_caseeq(idom + ilen - dlen, dlen, s->domain));
+		if (!inside) {
+			snprintf(reason, rsize, "i= not within d=");
+			return false;
+		}
+		s->identity = malloc(t->value_len + 1);
+		if (s->identity != NULL) {
+			memcpy(s->identity, t->value, t->value_len);
+			s->identity[t->value_len] = '\0';
+		}
+	} else if ((s->identity = malloc(dlen + 2)) != NULL) {
+		s->identity[0] = '@';
+		memcpy(s->identity + 1, s->domain, dlen + 1);
+	}
+	if (s->identity == NULL) {
+		*res = DKIM_RESULT_TEMPERROR;
+		snprintf(reason, rsize, "internal error");
+		ctx->broken = true;
+		return false;
+	}
+
+	if ((t = find_tag(tags, n, "l")) != NULL) {
+		if (!parse_decimal(t->value, t->value_len, 76, &s->info.l)) {
+			snprintf(reason, rsize, "l= malformed");
+			return false;
+		}
+		s->info.has_l = true;
+	}
+	if ((t = find_tag(tags, n, "q")) != NULL && !list_has(t->value, t->value_len, "dns/txt")) {
+		snprintf(reason, rsize, "no supported query method");
+		return false;
+	}
+	uint64_t v;
+	if ((t = find_tag(tags, n, "t")) != NULL) {
+		if (!parse_decimal(t->value, t->value_len, 12, &v)) {
+			snprintf(reason, rsize, "t= malformed");
+			return false;
+		}
+		s->info.has_t = true;
+		s->info.t = (int64_t)v;
+	}
+	if ((t = find_tag(tags, n, "x")) != NULL) {
+		if (!parse_decimal(t->value, t->value_len, 12, &v)) {
+			snprintf(reason, rsize, "x= malformed");
+			return false;
+		}
+		s->info.has_x = true;
+		s->info.x = (int64_t)v;
+	}
+	if (s->info.has_t && s->info.has_x && s->info.x <= s->info.t) {
+		snprintf(reason, rsize, "x= not after t=");
+		return false;
+	}
+	int64_t now = (int64_t)ctx->now;
+	if (s->info.has_t && s->info.t > now + (int64_t)ctx->lim.clock_skew) {
+		*res = DKIM_RESULT_FAIL;
+		snprintf(reason, rsize, "signature timestamp in the future");
+		return false;
+	}
+	if (s->info.has_x && now > s->info.x) {
+		*res = DKIM_RESULT_FAIL;
+		snprintf(reason, rsize, "signature expired");
+		return false;
+	}
+	return true;
+}
+
+/* scratch_reserve - make the scratch buffer hold N octets */
+static bool scratch_reserve(struct dkim_ctx *ctx, size_t n)
+{
+	if (n <= ctx->scratch_size)
+		return true;
+	size_t size = ctx->scratch_size ? ctx->scratch_size : 1024;
+	while (size < n)
+		size *= 2;
+	char *p = realloc(ctx->scratch, size);
+	if (p == NULL)
+		return false;
+	ctx->scratch = p;
+	ctx->scratch_size = size;
+	return true;
+}
+
+/* hash_field - canonicalise one field into MD; DROP_CRLF for the signature's own field */
+static bool hash_field(struct dkim_ctx *ctx, EVP_MD_CTX *md, enum dkim_canon c, const char *name,
+		       const char *value, bool drop_crlf)
+{
+	size_t n = dkim_canon_header(c, name, value, ctx->scratch, ctx->scratch_size);
+	if (n >= ctx->scratch_size) {
+		if (!scratch_reserve(ctx, n + 1))
+			return false;
+		n = dkim_canon_header(c, name, value, ctx->scratch, ctx->scratch_size);
+	}
+	if (drop_crlf && n >= 2)
+		n -= 2;
+	return EVP_DigestUpdate(md, ctx->scratch, n) == 1;
+}
+
+struct hentry {
+	const char *name;
+	size_t len;			/* of the name, trailing WSP trimmed */
+	size_t idx;
+};
+
+/* hentry_cmp - by name (ASCII case ignored), then by position */
+static int hentry_cmp(const void *a, const void *b)
+{
+	const struct hentry *x = a, *y = b;
+	int d = span_casecmp(x->name, x->len, y->name, y->len);
+	if (d != 0)
+		return d;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* hentry_lower - first entry whose name is not below NAME/LEN */
+static size_t hentry_lower(const struct hentry *e, size_t n, const char *name, size_t len)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (span_casecmp(e[mid].name, e[mid].len, name, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* sig_hash_header - the SHA-256 of the signature's canonicalised header data (RFC 6376 5.4) */
+static bool sig_hash_header(struct dkim_ctx *ctx, struct sig *s, const struct hentry *byname,
+			    size_t nfields)
+{
+	size_t cursor[DKIM_MAX_HNAMES], lower[DKIM_MAX_HNAMES], first[DKIM_MAX_HNAMES];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+
+	/* names listed more than once share one bottom-up cursor */
+	for (size_t j = 0; j < s->nh && ok; j++) {
+		const char *name = s->hbuf + s->hoff[j];
+		first[j] = j;
+		for (size_t k = 0; k < j; k++)
+			if (span_casecmp(s->hbuf + s->hoff[k], s->hlen[k], name, s->hlen[j]) == 0) {
+				first[j] = first[k];
+				break;
+			}
+		if (first[j] == j) {
+			lower[j] = hentry_lower(byname, nfields, name, s->hlen[j]);
+			size_t hi = lower[j];
+			while (hi < nfields &&
+			       span_casecmp(byname[hi].name, byname[hi].len, name, s->hlen[j]) == 0)
+				hi++;
+			cursor[j] = hi;
+		}
+		size_t f = first[j];
+		while (cursor[f] > lower[f]) {
+			const struct hentry *e = &byname[--cursor[f]];
+			if (e->idx == s->field)
+				continue;	/* never the signature being verified */
+			const struct field *fl = &ctx->fields[e->idx];
+			ok = hash_field(ctx, md, s->hc, fl->name, fl->value, false);
+			break;
+		}
+	}
+	if (ok) {
+		/* the signature field itself, b= value emptied, without its CRLF */
+		const struct field *fl = &ctx->fields[s->field];
+		size_t head = s->b_raw_start, tail = fl->value_len - s->b_raw_end;
+		char *v = malloc(head + tail + 1);
+		if (v == NULL) {
+			ok = false;
+		} else {
+			memcpy(v, fl->value, head);
+			memcpy(v + head, fl->value + s->b_raw_end, tail);
+			v[head + tail] = '\0';
+			ok = hash_field(ctx, md, s->hc, fl->name, v, true);
+			free(v);
+		}
+	}
+	unsigned int dlen = 0;
+	ok = ok && EVP_DigestFinal_ex(md, s->hdr_digest, &dlen) == 1 && dlen == SHA256_LEN;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+/* body_sink - canonical body octets to every hasher of that canonicalisation */
+static void body_sink(void *arg, const unsigned char *buf, size_t len)
+{
+	struct canon_sink *cs = arg;
+	struct dkim_ctx *ctx = cs->ctx;
+
+	for (size_t i = 0; i < ctx->nhashers; i++) {
+		struct hasher *h = &ctx->hashers[i];
+		if (h->canon != cs->canon)
+			continue;
+		size_t take = len;
+		if (h->has_l) {
+			uint64_t room = h->l > h->fed ? h->l - h->fed : 0;
+			if (room < take)
+				take = (size_t)room;
+		}
+		if (take == 0)
+			continue;
+		if (EVP_DigestUpdate(h->md, buf, take) != 1)
+			ctx->broken = true;
+		h->fed += take;
+	}
+}
+
+/* sig_hasher - find or make the hasher for the signature's (c=, l=) */
+static bool sig_hasher(struct dkim_ctx *ctx, struct sig *s)
+{
+	for (size_t i = 0; i < ctx->nhashers; i++) {
+		struct hasher *h = &ctx->hashers[i];
+		if (h->canon == s->bc && h->has_l == s->info.has_l &&
+		    (!h->has_l || h->l == s->info.l)) {
+			s->hasher = i;
+			return true;
+		}
+	}
+	struct hasher *h = &ctx->hashers[ctx->nhashers];	/* room for one per signature */
+	memset(h, 0, sizeof(*h));
+	h->canon = s->bc;
+	h->has_l = s->info.has_l;
+	h->l = s->info.l;
+	if ((h->md = EVP_MD_CTX_new()) == NULL)
+		return false;
+	if (EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(h->md);
+		return false;
+	}
+	s->hasher = ctx->nhashers++;
+	if (!ctx->canon_used[s->bc]) {
+		ctx->canon_used[s->bc] = true;
+		ctx->sinkarg[s->bc].ctx = ctx;
+		ctx->sinkarg[s->bc].canon = s->bc;
+		dkim_bodycanon_init(&ctx->canon[s->bc], s->bc, body_sink, &ctx->sinkarg[s->bc]);
+	}
+	return true;
+}
+
+/* is_sig_field - a DKIM-Signature field */
+static bool is_sig_field(const char *name)
+{
+	size_t n = strlen(name);
+	while (n > 0 && is_wsp((unsigned char)name[n - 1]))
+		n--;
+	return span_caseeq(name, n, "DKIM-Signature");
+}
+
+/* dkim_eoh - parse the signatures and prepare the hashes */
+enum dkim_status dkim_eoh(struct dkim_ctx *ctx)
+{
+	size_t nsig = 0;
+	enum dkim_status ret = DKIM_OK;
+
+	if (ctx == NULL)
+		return DKIM_ERR_ARG;
+	if (ctx->state != ST_HEADER)
+		return DKIM_ERR_STATE;
+	ctx->state = ST_BODY;
+
+	for (size_t i = 0; i < ctx->nfields; i++)
+		if (is_sig_field(ctx->fields[i].name))
+			nsig++;
+	if (nsig == 0) {
+		free_fields(ctx);
+		return ctx->overflow ? DKIM_ERR_LIMIT : DKIM_OK;
+	}
+	ctx->sigs = calloc(nsig, sizeof(*ctx->sigs));
+	ctx->hashers = calloc(nsig, sizeof(*ctx->hashers));
+	if (ctx->sigs == NULL || ctx->hashers == NULL) {
+		free(ctx->sigs);
+		free(ctx->hashers);
+		ctx->sigs = NULL;
+		ctx->hashers = NULL;
+		ctx->broken = true;
+		free_fields(ctx);
+		return DKIM_ERR_NOMEM;
+	}
+	ctx->nsigs = nsig;
+
+	/* field index sorted by name, for bottom-up selection in O(log n) per name */
+	struct hentry *byname = malloc(ctx->nfields * sizeof(*byname));
+	if (byname == NULL) {
+		ctx->broken = true;
+		ret = DKIM_ERR_NOMEM;
+	} else {
+		for (size_t i = 0; i < ctx->nfields; i++) {
+			size_t len = strlen(ctx->fields[i].name);
+			while (len > 0 && is_wsp((unsigned char)ctx->fields[i].name[len - 1]))
+				len--;
+			byname[i].name = ctx->fields[i].name;
+			byname[i].len = len;
+			byname[i].idx = i;
+		}
+		qsort(byname, ctx->nfields, sizeof(*byname), hentry_cmp);
+	}
+
+	size_t k = 0;
+	for (size_t i = 0; i < ctx->nfields; i++) {
+		if (!is_sig_field(ctx->fields[i].name))
+			continue;
+		struct sig *s = &ctx->sigs[k];
+		s->field = i;
+		s->limited = k >= ctx->lim.max_signatures;
+		s->info.status = DKIM_RESULT_NONE;
+		s->info.want_key = true;
+		k++;
+
+		enum dkim_result res;
+		char why[DKIM_REASON_LEN];
+		bool usable = sig_parse(ctx, s, &ctx->fields[i], &res, why, sizeof(why));
+		if (!usable) {
+			sig_set(s, res, why);
+		} else if (ctx->overflow) {
+			sig_set(s, DKIM_RESULT_PERMERROR, "header too large");
+		} else if (ctx->broken || byname == NULL) {
+			sig_set(s, DKIM_RESULT_TEMPERROR, "internal error");
+		} else if (!sig_hash_header(ctx, s, byname, ctx->nfields) || !sig_hasher(ctx, s)) {
+			ctx->broken = true;
+			ret = DKIM_ERR_CRYPTO;
+			sig_set(s, DKIM_RESULT_TEMPERROR, "internal error");
+		}
+		sig_publish(s);
+	}
+	free(byname);
+	free_fields(ctx);
+	if (ret == DKIM_OK && ctx->broken)
+		ret = DKIM_ERR_NOMEM;
+	if (ret == DKIM_OK && ctx->overflow)
+		ret = DKIM_ERR_LIMIT;
+	return ret;
+}
+
+/* dkim_body - one chunk */
+enum dkim_status dkim_body(struct dkim_ctx *ctx, const unsigned char *buf, size_t len)
+{
+	if (ctx == NULL || (buf == NULL && len > 0))
+		return DKIM_ERR_ARG;
+	if (ctx->state != ST_BODY)
+		return DKIM_ERR_STATE;
+	if (ctx->broken)
+		return DKIM_ERR_CRYPTO;
+	for (int c = 0; c < 2; c++)
+		if (ctx->canon_used[c])
+			dkim_bodycanon_update(&ctx->canon[c], buf, len);
+	return ctx->broken ? DKIM_ERR_CRYPTO : DKIM_OK;
+}
+
+/* verify_rsa - RSASSA-PKCS1-v1_5 over a SHA-256 digest; 1 good, 0 bad, -1 internal error */
+static int verify_rsa(EVP_PKEY *pkey, const unsigned char *sig, size_t siglen,
+		      const unsigned char *digest)
+{
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(pkey, NULL);
+	int r = -1;
+
+	if (pc != NULL && EVP_PKEY_verify_init(pc) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1 &&
+	    EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1)
+		r = EVP_PKEY_verify(pc, sig, siglen, digest, SHA256_LEN) == 1 ? 1 : 0;
+	EVP_PKEY_CTX_free(pc);
+	ERR_clear_error();
+	return r;
+}
+
+/* verify_ed25519 - PureEdDSA over the SHA-256 digest (RFC 8463 section 3) */
+static int verify_ed25519(EVP_PKEY *pkey, const unsigned char *sig, size_t siglen,
+			  const unsigned char *digest)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int r = -1;
+
+	if (md != NULL && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) == 1)
+		r = EVP_DigestVerify(md, sig, siglen, digest, SHA256_LEN) == 1 ? 1 : 0;
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	return r;
+}
+
+/* sig_finish - body hash and signature check, once key and body are both in */
+static void sig_finish(struct dkim_ctx *ctx, struct sig *s)
+{
+	if (s->info.status != DKIM_RESULT_NONE || s->pkey == NULL || ctx->state != ST_DONE)
+		return;
+	if (ctx->broken) {
+		sig_set(s, DKIM_RESULT_TEMPERROR, "internal error");
+		return;
+	}
+	const struct hasher *h = &ctx->hashers[s->hasher];
+	if (s->info.has_l && s->info.l > ctx->body_len[s->bc]) {
+		sig_set(s, DKIM_RESULT_PERMERROR, "body shorter than l=");
+		return;
+	}
+	if (memcmp(h->digest, s->bh, SHA256_LEN) != 0) {
+		sig_set(s, DKIM_RESULT_FAIL, "body hash mismatch");
+		return;
+	}
+	int r = s->alg == ALG_RSA_SHA256 ? verify_rsa(s->pkey, s->b, s->blen, s->hdr_digest)
+					 : verify_ed25519(s->pkey, s->b, s->blen, s->hdr_digest);
+	if (r < 0)
+		sig_set(s, DKIM_RESULT_TEMPERROR, "internal error");
+	else if (r == 0)
+		sig_set(s, DKIM_RESULT_FAIL, "signature did not verify");
+	else
+		sig_set(s, DKIM_RESULT_PASS, "");
+}
+
+/* dkim_eom - finish the body hashes and settle what can be settled */
+enum dkim_status dkim_eom(struct dkim_ctx *ctx)
+{
+	if (ctx == NULL)
+		return DKIM_ERR_ARG;
+	if (ctx->state != ST_BODY)
+		return DKIM_ERR_STATE;
+	if (!ctx->broken) {
+		for (int c = 0; c < 2; c++)
+			if (ctx->canon_used[c]) {
+				dkim_bodycanon_final(&ctx->canon[c]);
+				ctx->body_len[c] = ctx->canon[c].emitted;
+			}
+		for (size_t i = 0; i < ctx->nhashers && !ctx->broken; i++) {
+			unsigned int dlen = 0;
+			if (EVP_DigestFinal_ex(ctx->hashers[i].md, ctx->hashers[i].digest, &dlen) != 1 ||
+			    dlen != SHA256_LEN)
+				ctx->broken = true;
+		}
+	}
+	ctx->state = ST_DONE;
+	for (size_t i = 0; i < ctx->nsigs; i++) {
+		if (ctx->broken)
+			sig_set(&ctx->sigs[i], DKIM_RESULT_TEMPERROR, "internal error");
+		else
+			sig_finish(ctx, &ctx->sigs[i]);
+	}
+	return ctx->broken ? DKIM_ERR_CRYPTO : DKIM_OK;
+}
+
+/* dkim_nsigs - count */
+size_t dkim_nsigs(const struct dkim_ctx *ctx)
+{
+	return ctx != NULL ? ctx->nsigs : 0;
+}
+
+/* dkim_sig - one signature's public info */
+const struct dkim_sig_info *dkim_sig(const struct dkim_ctx *ctx, size_t i)
+{
+	if (ctx == NULL || i >= ctx->nsigs)
+		return NULL;
+	return &ctx->sigs[i].info;
+}
+
+/* key_to_pkey - the OpenSSL key of a parsed record; NULL with reason if unusable */
+static EVP_PKEY *key_to_pkey(const struct dkim_key *key, const char **reason)
+{
+	EVP_PKEY *pkey = NULL;
+
+	if (key->type == DKIM_KEYTYPE_ED25519) {
+		if (key->plen != 32) {
+			*reason = "ed25519 key is not 32 octets";
+			return NULL;
+		}
+		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key->p, key->plen);
+		if (pkey == NULL)
+			*reason = "ed25519 key unusable";
+		ERR_clear_error();
+		return pkey;
+	}
+	/* RSA: SubjectPublicKeyInfo, else PKCS#1 RSAPublicKey; all of p= must be used */
+	const unsigned char *p = key->p;
+	pkey = d2i_PUBKEY(NULL, &p, (long)key->plen);
+	if (pkey != NULL && (p != key->p + key->plen || !EVP_PKEY_is_a(pkey, "RSA"))) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	if (pkey == NULL) {
+		p = key->p;
+		pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)key->plen);
+		if (pkey != NULL && p != key->p + key->plen) {
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+	}
+	ERR_clear_error();
+	if (pkey == NULL) {
+		*reason = "key p= is not an RSA public key";
+		return NULL;
+	}
+	int bits = EVP_PKEY_get_bits(pkey);
+	if (bits < DKIM_RSA_MIN_BITS || bits > DKIM_RSA_MAX_BITS) {
+		*reason = bits < DKIM_RSA_MIN_BITS ? "RSA key too short" : "RSA key too long";
+		EVP_PKEY_free(pkey);
+		return NULL;
+	}
+	return pkey;
+}
+
+/* identity_domain_is - is the i= domain exactly DOMAIN */
+static bool identity_domain_is(const char *identity, const char *domain)
+{
+	const char *at = strrchr(identity, '@');
+	const char *d = at != NULL ? at + 1 : identity;
+	return span_caseeq(d, strlen(d), domain);
+}
+
+/* dkim_sig_key - take the key lookup answer */
+enum dkim_status dkim_sig_key(struct dkim_ctx *ctx, size_t i, enum dkim_key_lookup lookup,
+			      const char *const *txt, size_t ntxt)
+{
+	struct dkim_key key;
+	const char *why = "no key for signature";
+
+	if (ctx == NULL || i >= ctx->nsigs || (ntxt > 0 && txt == NULL))
+		return DKIM_ERR_ARG;
+	if (ctx->state == ST_HEADER)
+		return DKIM_ERR_STATE;
+	struct sig *s = &ctx->sigs[i];
+	if (s->key_given)
+		return DKIM_ERR_STATE;
+	s->key_given = true;
+	if (s->info.status != DKIM_RESULT_NONE)
+		return DKIM_OK;			/* already settled: the key changes nothing */
+
+	if (lookup == DKIM_KEY_TEMPFAIL) {
+		sig_set(s, DKIM_RESULT_TEMPERROR, "key lookup failed");
+		return DKIM_OK;
+	}
+	if (lookup != DKIM_KEY_FOUND || ntxt == 0) {
+		sig_set(s, DKIM_RESULT_PERMERROR, "no key for signature");
+		return DKIM_OK;
+	}
+	/* RFC 6376 3.6.2.2: several records are undefined; the first readable one is used */
+	bool found = false;
+	const char *first_why = NULL;
+	for (size_t r = 0; r < ntxt && r < DKIM_MAX_RECORDS && !found; r++) {
+		if (txt[r] == NULL)
+			continue;
+		found = dkim_key_parse(txt[r], &key, &why) == DKIM_OK;
+		if (!found && first_why == NULL)
+			first_why = why;
+	}
+	if (!found) {
+		char reason[DKIM_REASON_LEN];
+		snprintf(reason, sizeof(reason), "%s", first_why ? first_why : why);
+		sig_set(s, DKIM_RESULT_PERMERROR, reason);
+		return DKIM_OK;
+	}
+	s->info.key_testing = key.testing;
+	if (key.revoked) {
+		sig_set(s, DKIM_RESULT_PERMERROR, "key revoked");
+		return DKIM_OK;
+	}
+	if ((key.type == DKIM_KEYTYPE_RSA) != (s->alg == ALG_RSA_SHA256)) {
+		sig_set(s, DKIM_RESULT_PERMERROR, "key type does not match a=");
+		return DKIM_OK;
+	}
+	if (!key.allows_sha256) {
+		sig_set(s, DKIM_RESULT_PERMERROR, "key h= does not allow sha256");
+		return DKIM_OK;
+	}
+	if (!key.for_email) {
+		sig_set(s, DKIM_RESULT_PERMERROR, "key s= does not allow email");
+		return DKIM_OK;
+	}
+	if (key.strict && !identity_domain_is(s->identity, s->domain)) {
+		sig_set(s, DKIM_RESULT_PERMERROR, "key t=s requires i= domain equal to d=");
+		return DKIM_OK;
+	}
+	if ((s->pkey = key_to_pkey(&key, &why)) == NULL) {
+		sig_set(s, DKIM_RESULT_PERMERROR, why);
+		return DKIM_OK;
+	}
+	sig_finish(ctx, s);
+	return DKIM_OK;
+}
+
+/* dkim_sig_result - the answer so far */
+enum dkim_result dkim_sig_result(const struct dkim_ctx *ctx, size_t i, const char **reason)
+{
+	const char *dummy;
+
+	if (reason == NULL)
+		reason = &dummy;
+	if (ctx == NULL || i >= ctx->nsigs) {
+		*reason = "no such signature";
+		return DKIM_RESULT_TEMPERROR;
+	}
+	const struct sig *s = &ctx->sigs[i];
+	if (s->info.status != DKIM_RESULT_NONE) {
+		*reason = s->reason;
+		return s->info.status;
+	}
+	*reason = ctx->state != ST_DONE ? "verification incomplete: message not finished"
+	       : "verification incomplete: no key supplied";
+	return DKIM_RESULT_TEMPERROR;
+}

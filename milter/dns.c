@@ -1,0 +1,1195 @@
+/*
+ * milter/dns.c - DNSSEC-validating stub resolver.
+ * Contract, statuses and the walk: see dns.h.  Everything here is postward's own logic on
+ * ldns primitives (packet parsing, RRSIG verification, NSEC/NSEC3 denial helpers).
+ */
+#include "build-config.h"
+#include "dns.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnscache.h"
+
+#define MAX_CNAME_DEPTH 8
+#define BOGUS_TTL 60		/* how long a bogus verdict is remembered */
+#define MAX_TTL 86400		/* no answer is kept longer than a day */
+
+struct dns_resolver {
+	struct dns_config cfg;		/* read-only after dns_resolver_new */
+	ldns_rr_list *anchors;		/* DS and DNSKEY records; read-only */
+	struct dnscache *cache;		/* has its own lock */
+};
+
+/* per-lookup state; lives on one thread's stack */
+struct walk {
+	struct dns_resolver *r;
+	unsigned queries;
+	time_t now;
+	int depth;
+};
+
+/* zone trust established by walk_to() */
+struct trust {
+	enum dns_security sec;		/* SECURE, INSECURE, BOGUS, or INDETERMINATE (tempfail) */
+	ldns_rdf *zone;			/* owned: deepest secure zone reached */
+	ldns_rr_list *keys;		/* owned: its DNSKEY RRset (SECURE) */
+	bool nxdomain;			/* a signed parent proved that the name does not exist */
+	uint32_t ttl;			/* of that proof */
+	char why[160];
+};
+
+/* ---- small helpers -------------------------------------------------------------------- */
+
+/* setwhy - format a reason */
+static void setwhy(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void setwhy(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* dname_str - presentation form of a name for messages (static per thread use; small) */
+static void dname_str(const ldns_rdf *d, char *buf, size_t len)
+{
+	char *s = d ? ldns_rdf2str(d) : NULL;
+	snprintf(buf, len, "%s", s ? s : "?");
+	free(s);
+}
+
+/* same_name - case-insensitive dname equality */
+static bool same_name(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return a != NULL && b != NULL && ldns_dname_compare(a, b) == 0;
+}
+
+/* under_or_same - is SUB equal to PARENT or below it */
+static bool under_or_same(const ldns_rdf *sub, const ldns_rdf *parent)
+{
+	return same_name(sub, parent) || ldns_dname_is_subdomain(sub, parent);
+}
+
+/* rrset - the RRs of TYPE owned by NAME in SECTION (NULL if none); caller frees (deep) */
+static ldns_rr_list *rrset(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rdf *name,
+			   ldns_rr_type type)
+{
+	ldns_rr_list *all = ldns_pkt_get_section_clone(p, sec), *out = NULL;
+	for (size_t i = 0; all && i < ldns_rr_list_rr_count(all); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(all, i);
+		if (ldns_rr_get_type(rr) != type || (name && !same_name(ldns_rr_owner(rr), name)))
+			continue;
+		if (out == NULL && (out = ldns_rr_list_new()) == NULL)
+			break;
+		ldns_rr_list_push_rr(out, ldns_rr_clone(rr));
+	}
+	ldns_rr_list_deep_free(all);
+	return out;
+}
+
+/* sigs - RRSIGs in SECTION covering TYPE, owned by NAME (any owner if NULL) */
+static ldns_rr_list *sigs(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rdf *name,
+			  ldns_rr_type covered)
+{
+	ldns_rr_list *all = rrset(p, sec, name, LDNS_RR_TYPE_RRSIG), *out = NULL;
+	for (size_t i = 0; all && i < ldns_rr_list_rr_count(all); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(all, i);
+		ldns_rdf *tc = ldns_rr_rrsig_typecovered(rr);
+		if (tc == NULL || ldns_rdf2rr_type(tc) != covered)
+			continue;
+		if (out == NULL && (out = ldns_rr_list_new()) == NULL)
+			break;
+		ldns_rr_list_push_rr(out, ldns_rr_clone(rr));
+	}
+	ldns_rr_list_deep_free(all);
+	return out;
+}
+
+/* min_ttl - the smallest TTL in a list (or DEF if empty) */
+static uint32_t min_ttl(const ldns_rr_list *l, uint32_t def)
+{
+	uint32_t t = def;
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++)
+		if (ldns_rr_ttl(ldns_rr_list_rr(l, i)) < t)
+			t = ldns_rr_ttl(ldns_rr_list_rr(l, i));
+	return t;
+}
+
+/* answer_set - fill *a */
+static void answer_set(struct dns_answer *a, enum dns_kind kind, enum dns_security sec,
+		       ldns_rr_list *rrs, uint32_t ttl, const char *why)
+{
+	dns_answer_clear(a);
+	a->kind = kind;
+	a->sec = sec;
+	a->rrs = rrs;
+	a->ttl = ttl > MAX_TTL ? MAX_TTL : ttl;
+	snprintf(a->why, sizeof(a->why), "%s", why ? why : "");
+}
+
+/* ---- public small functions ----------------------------------------------------------- */
+
+/* dns_answer_clear - free */
+void dns_answer_clear(struct dns_answer *a)
+{
+	if (a->rrs)
+		ldns_rr_list_deep_free(a->rrs);
+	memset(a, 0, sizeof(*a));
+}
+
+/* dns_answer_copy - deep copy */
+bool dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src)
+{
+	*dst = *src;
+	if (src->rrs != NULL && (dst->rrs = ldns_rr_list_clone(src->rrs)) == NULL) {
+		memset(dst, 0, sizeof(*dst));
+		return false;
+	}
+	return true;
+}
+
+/* dns_security_name - text */
+const char *dns_security_name(enum dns_security s)
+{
+	switch (s) {
+	case DNS_SEC_SECURE:
+		return "secure";
+	case DNS_SEC_INSECURE:
+		return "insecure";
+	case DNS_SEC_BOGUS:
+		return "bogus";
+	case DNS_SEC_INDETERMINATE:
+		break;
+	}
+	return "indeterminate";
+}
+
+/* dns_kind_name - text */
+const char *dns_kind_name(enum dns_kind k)
+{
+	switch (k) {
+	case DNS_ANSWER:
+		return "ANSWER";
+	case DNS_NODATA:
+		return "NODATA";
+	case DNS_NXDOMAIN:
+		return "NXDOMAIN";
+	case DNS_TEMPFAIL:
+		break;
+	}
+	return "TEMPFAIL";
+}
+
+/* dns_txt_join - concatenate the character-strings of TXT record I */
+char *dns_txt_join(const struct dns_answer *a, size_t i)
+{
+	ldns_rr *rr;
+	size_t total = 0, used = 0;
+	char *s;
+
+	if (a->rrs == NULL || i >= ldns_rr_list_rr_count(a->rrs))
+		return NULL;
+	rr = ldns_rr_list_rr(a->rrs, i);
+	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT)
+		return NULL;
+	for (size_t k = 0; k < ldns_rr_rd_count(rr); k++)
+		total += ldns_rdf_size(ldns_rr_rdf(rr, k));
+	if ((s = malloc(total + 1)) == NULL)
+		return NULL;
+	for (size_t k = 0; k < ldns_rr_rd_count(rr); k++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, k);
+		const uint8_t *d = ldns_rdf_data(f);
+		size_t n = ldns_rdf_size(f);
+		if (n == 0)
+			continue;
+		size_t len = d[0] < n - 1 ? d[0] : n - 1;	/* first octet: string length */
+		memcpy(s + used, d + 1, len);
+		used += len;
+	}
+	s[used] = '\0';
+	return s;
+}
+
+/* dns_parse_servers - "IP[@PORT]" list */
+bool dns_parse_servers(const char *text, struct dns_config *cfg, char *why, size_t len)
+{
+	const char *p = text;
+	cfg->n_servers = 0;
+	for (;;) {
+		char item[sizeof(cfg->servers[0].addr)], *at;
+		size_t n = 0;
+		while (*p == ',' || isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		while (p[n] && p[n] != ',' && !isspace((unsigned char)p[n]))
+			n++;
+		if (n >= sizeof(item)) {
+			setwhy(why, len, "name server \"%.40s...\" is too long", p);
+			return false;
+		}
+		memcpy(item, p, n);
+		item[n] = '\0';
+		p += n;
+		if (cfg->n_servers == DNS_MAX_SERVERS) {
+			setwhy(why, len, "more than %d name servers", DNS_MAX_SERVERS);
+			return false;
+		}
+		unsigned port = 53;
+		if ((at = strchr(item, '@')) != NULL) {
+			char *end;
+			unsigned long v = strtoul(at + 1, &end, 10);
+			if (at[1] == '\0' || *end != '\0' || v == 0 || v > 65535) {
+				setwhy(why, len, "bad port in name server \"%s\"", item);
+				return false;
+			}
+			port = (unsigned)v;
+			*at = '\0';
+		}
+		unsigned char buf[16];
+		if (inet_pton(AF_INET, item, buf) != 1 && inet_pton(AF_INET6, item, buf) != 1) {
+			setwhy(why, len, "name server \"%s\" is not an IP address", item);
+			return false;
+		}
+		snprintf(cfg->servers[cfg->n_servers].addr, sizeof(cfg->servers[0].addr), "%s", item);
+		cfg->servers[cfg->n_servers].port = (uint16_t)port;
+		cfg->n_servers++;
+	}
+	if (cfg->n_servers == 0) {
+		setwhy(why, len, "no name server given");
+		return false;
+	}
+	return true;
+}
+
+/* dns_servers_from_resolv_conf - nameserver lines */
+size_t dns_servers_from_resolv_conf(const char *text, struct dns_config *cfg)
+{
+	const char *p = text;
+	cfg->n_servers = 0;
+	while (*p && cfg->n_servers < DNS_MAX_SERVERS) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		char line[256], addr[64];
+		if (n < sizeof(line)) {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			unsigned char buf[16];
+			if (sscanf(line, " nameserver %63s", addr) == 1 &&
+			    (inet_pton(AF_INET, addr, buf) == 1 || inet_pton(AF_INET6, addr, buf) == 1)) {
+				snprintf(cfg->servers[cfg->n_servers].addr,
+					 sizeof(cfg->servers[0].addr), "%s", addr);
+				cfg->servers[cfg->n_servers].port = 53;
+				cfg->n_servers++;
+			}
+		}
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	return cfg->n_servers;
+}
+
+/* ---- resolver life cycle -------------------------------------------------------------- */
+
+/* load_anchors - DS / DNSKEY records from a zone-file-syntax file */
+static ldns_rr_list *load_anchors(const char *path, char *why, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	ldns_rr_list *l;
+	uint32_t ttl = 3600;
+	ldns_rdf *origin = NULL, *prev = NULL;
+	int line = 1;
+
+	if (f == NULL) {
+		setwhy(why, len, "%s: cannot read: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((l = ldns_rr_list_new()) == NULL) {
+		fclose(f);
+		setwhy(why, len, "out of memory");
+		return NULL;
+	}
+	while (!feof(f)) {
+		ldns_rr *rr = NULL;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, f, &ttl, &origin, &prev, &line);
+		if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL ||
+		    st == LDNS_STATUS_SYNTAX_ORIGIN || st == LDNS_STATUS_SYNTAX_INCLUDE)
+			continue;
+		if (st != LDNS_STATUS_OK) {
+			if (feof(f) && st == LDNS_STATUS_SYNTAX_ERR)
+				break;
+			setwhy(why, len, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
+			goto fail;
+		}
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) {
+			ldns_dname2canonical(ldns_rr_owner(rr));
+			ldns_rr_list_push_rr(l, rr);
+		} else {
+			ldns_rr_free(rr);
+		}
+	}
+	if (ldns_rr_list_rr_count(l) == 0) {
+		setwhy(why, len, "%s: no DS or DNSKEY record", path);
+		goto fail;
+	}
+	fclose(f);
+	if (origin)
+		ldns_rdf_deep_free(origin);
+	if (prev)
+		ldns_rdf_deep_free(prev);
+	return l;
+fail:
+	fclose(f);
+	if (origin)
+		ldns_rdf_deep_free(origin);
+	if (prev)
+		ldns_rdf_deep_free(prev);
+	ldns_rr_list_deep_free(l);
+	return NULL;
+}
+
+/* dns_resolver_new - set up */
+struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, size_t len)
+{
+	struct dns_resolver *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		setwhy(why, len, "out of memory");
+		return NULL;
+	}
+	r->cfg = *cfg;
+	r->cfg.trust_anchor_file = NULL;
+	if (r->cfg.n_servers == 0) {
+		setwhy(why, len, "no name server configured");
+		free(r);
+		return NULL;
+	}
+	if (r->cfg.max_queries == 0)
+		r->cfg.max_queries = 1;
+	if (r->cfg.timeout == 0)
+		r->cfg.timeout = 1;
+	if ((r->anchors = load_anchors(cfg->trust_anchor_file, why, len)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	if ((r->cache = dnscache_new(cfg->cache_size ? cfg->cache_size : 1)) == NULL) {
+		ldns_rr_list_deep_free(r->anchors);
+		free(r);
+		setwhy(why, len, "out of memory");
+		return NULL;
+	}
+	return r;
+}
+
+/* dns_resolver_free - release */
+void dns_resolver_free(struct dns_resolver *r)
+{
+	if (r == NULL)
+		return;
+	dnscache_free(r->cache);
+	ldns_rr_list_deep_free(r->anchors);
+	free(r);
+}
+
+/* dns_resolver_cache_stats - counters */
+void dns_resolver_cache_stats(struct dns_resolver *r, struct dnscache_stats *s)
+{
+	dnscache_get_stats(r->cache, s);
+}
+
+/* ---- queries -------------------------------------------------------------------------- */
+
+/* send_query - ask the servers in order; false (with why) on timeout, SERVFAIL, budget */
+static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
+		       char *why, size_t len)
+{
+	const struct dns_config *cfg = &w->r->cfg;
+	char qname[256];
+
+	dname_str(name, qname, sizeof(qname));
+	*out = NULL;
+	if (w->queries >= cfg->max_queries) {
+		setwhy(why, len, "query budget exhausted (%u queries) at %s", cfg->max_queries,
+		       qname);
+		return false;
+	}
+	w->queries++;
+	setwhy(why, len, "no answer for %s", qname);
+	for (size_t i = 0; i < cfg->n_servers; i++) {
+		ldns_resolver *res = ldns_resolver_new();
+		ldns_rdf *addr;
+		ldns_pkt *p = NULL;
+		ldns_status st;
+		struct timeval tv = { .tv_sec = (time_t)cfg->timeout, .tv_usec = 0 };
+
+		if (res == NULL) {
+			setwhy(why, len, "out of memory");
+			return false;
+		}
+		addr = ldns_rdf_new_frm_str(strchr(cfg->servers[i].addr, ':') ? LDNS_RDF_TYPE_AAAA :
+					    LDNS_RDF_TYPE_A, cfg->servers[i].addr);
+		if (addr == NULL || ldns_resolver_push_nameserver(res, addr) != LDNS_STATUS_OK) {
+			if (addr)
+				ldns_rdf_deep_free(addr);
+			ldns_resolver_deep_free(res);
+			continue;
+		}
+		ldns_rdf_deep_free(addr);
+		ldns_resolver_set_port(res, cfg->servers[i].port);
+		ldns_resolver_set_dnssec(res, true);
+		ldns_resolver_set_dnssec_cd(res, true);
+		ldns_resolver_set_edns_udp_size(res, 1232);
+		ldns_resolver_set_recursive(res, true);
+		ldns_resolver_set_timeout(res, tv);
+		ldns_resolver_set_retry(res, 2);
+		ldns_resolver_set_random(res, false);
+		ldns_resolver_set_fallback(res, true);
+		st = ldns_resolver_send(&p, res, name, type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_CD);
+		ldns_resolver_deep_free(res);
+		if (st != LDNS_STATUS_OK || p == NULL) {
+			setwhy(why, len, "%s from %s@%u for %s", ldns_get_errorstr_by_id(st),
+			       cfg->servers[i].addr, cfg->servers[i].port, qname);
+			if (p)
+				ldns_pkt_free(p);
+			continue;
+		}
+		/* the answer must be to our question */
+		ldns_rr_list *q = ldns_pkt_question(p);
+		if (q == NULL || ldns_rr_list_rr_count(q) != 1 ||
+		    !same_name(ldns_rr_owner(ldns_rr_list_rr(q, 0)), name) ||
+		    ldns_rr_get_type(ldns_rr_list_rr(q, 0)) != type) {
+			setwhy(why, len, "answer to another question from %s for %s",
+			       cfg->servers[i].addr, qname);
+			ldns_pkt_free(p);
+			continue;
+		}
+		ldns_pkt_rcode rc = ldns_pkt_get_rcode(p);
+		if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN) {
+			*out = p;
+			return true;
+		}
+		setwhy(why, len, "rcode %d from %s@%u for %s", (int)rc, cfg->servers[i].addr,
+		       cfg->servers[i].port, qname);
+		ldns_pkt_free(p);
+	}
+	return false;
+}
+
+/* ---- signatures ----------------------------------------------------------------------- */
+
+/* verify_set - is RRSET signed by ZONE with one of KEYS; *valid_until gets the signature's
+ * expiration and *ttl the RRSIG's original TTL bound */
+static bool verify_set(const struct walk *w, const ldns_rr_list *set, const ldns_rr_list *sg,
+		       const ldns_rdf *zone, const ldns_rr_list *keys, uint32_t *ttl_bound,
+		       char *why, size_t len)
+{
+	ldns_status last = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
+	bool by_zone = false;
+	char zn[256];
+
+	for (size_t i = 0; sg && i < ldns_rr_list_rr_count(sg); i++) {
+		const ldns_rr *sig = ldns_rr_list_rr(sg, i);
+		if (!same_name(ldns_rr_rrsig_signame(sig), zone))
+			continue;
+		by_zone = true;
+		last = ldns_verify_rrsig_keylist_time(set, sig, keys, w->now, NULL);
+		if (last == LDNS_STATUS_OK) {
+			uint32_t exp = ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(sig));
+			uint32_t left = (uint32_t)exp > (uint32_t)w->now ?
+					(uint32_t)exp - (uint32_t)w->now : 0;
+			uint32_t orig = ldns_rdf2native_int32(ldns_rr_rrsig_origttl(sig));
+			*ttl_bound = left < orig ? left : orig;
+			return true;
+		}
+	}
+	dname_str(zone, zn, sizeof(zn));
+	if (!by_zone)
+		setwhy(why, len, "no signature by %s", zn);
+	else
+		setwhy(why, len, "signature by %s does not verify: %s", zn,
+		       ldns_get_errorstr_by_id(last));
+	return false;
+}
+
+/* verify_section_sets - verify every NSEC/NSEC3/SOA RRset of the authority section with the
+ * zone's keys; returns the verified NSEC or NSEC3 RRs (owned) and their signatures (owned) */
+static bool verify_denial_sets(const struct walk *w, const ldns_pkt *p, const ldns_rdf *zone,
+			       const ldns_rr_list *keys, ldns_rr_type nsectype, ldns_rr_list **nsecs,
+			       ldns_rr_list **nsigs, uint32_t *ttl, char *why, size_t len)
+{
+	ldns_rr_list *all = rrset(p, LDNS_SECTION_AUTHORITY, NULL, nsectype);
+	*nsecs = NULL;
+	*nsigs = NULL;
+	if (all == NULL) {
+		setwhy(why, len, "no %s records in the denial", nsectype == LDNS_RR_TYPE_NSEC ?
+		       "NSEC" : "NSEC3");
+		return false;
+	}
+	*nsigs = ldns_rr_list_new();
+	/* each NSEC(3) record is its own RRset (one per owner name) */
+	for (size_t i = 0; i < ldns_rr_list_rr_count(all); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(all, i);
+		ldns_rr_list *one = ldns_rr_list_new(), *sg;
+		uint32_t bound;
+		ldns_rr_list_push_rr(one, ldns_rr_clone(rr));
+		sg = sigs(p, LDNS_SECTION_AUTHORITY, ldns_rr_owner(rr), nsectype);
+		bool ok = verify_set(w, one, sg, zone, keys, &bound, why, len);
+		if (ok && bound < *ttl)
+			*ttl = bound;
+		if (ok && ldns_rr_ttl(rr) < *ttl)
+			*ttl = ldns_rr_ttl(rr);
+		for (size_t k = 0; ok && sg && k < ldns_rr_list_rr_count(sg); k++)
+			ldns_rr_list_push_rr(*nsigs, ldns_rr_clone(ldns_rr_list_rr(sg, k)));
+		if (sg)
+			ldns_rr_list_deep_free(sg);
+		ldns_rr_list_deep_free(one);
+		if (!ok) {
+			ldns_rr_list_deep_free(all);
+			ldns_rr_list_deep_free(*nsigs);
+			*nsigs = NULL;
+			return false;
+		}
+	}
+	*nsecs = all;
+	return true;
+}
+
+/* negative_ttl - RFC 2308: min(SOA TTL, SOA MINIMUM) from the authority section */
+static uint32_t negative_ttl(const ldns_pkt *p, uint32_t def)
+{
+	ldns_rr_list *soa = rrset(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_SOA);
+	uint32_t t = def;
+	if (soa && ldns_rr_list_rr_count(soa) > 0) {
+		ldns_rr *rr = ldns_rr_list_rr(soa, 0);
+		t = ldns_rr_ttl(rr);
+		if (ldns_rr_rd_count(rr) >= 7) {
+			uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
+			if (min < t)
+				t = min;
+		}
+	}
+	if (soa)
+		ldns_rr_list_deep_free(soa);
+	return t;
+}
+
+/* qrr - a question RR NAME/TYPE for the denial helpers (caller frees) */
+static ldns_rr *qrr(const ldns_rdf *name, ldns_rr_type type)
+{
+	ldns_rr *rr = ldns_rr_new();
+	if (rr == NULL)
+		return NULL;
+	ldns_rr_set_owner(rr, ldns_rdf_clone(name));
+	ldns_rr_set_type(rr, type);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	return rr;
+}
+
+/* nsec3_hash - the NSEC3 owner name NAME would have in ZONE under N3's parameters (ldns's
+ * ldns_nsec3_hash_name_frm_nsec3 gives the hash label only); caller frees */
+static ldns_rdf *nsec3_hash(const ldns_rr *n3, const ldns_rdf *name, const ldns_rdf *zone)
+{
+	ldns_rdf *h = ldns_nsec3_hash_name_frm_nsec3(n3, name);
+	if (h != NULL && ldns_dname_cat(h, zone) != LDNS_STATUS_OK) {
+		ldns_rdf_deep_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* nsec_nodata - RFC 4035 5.4: a verified NSEC proves NODATA for NAME/TYPE when it is owned by
+ * NAME and lists neither TYPE nor CNAME, or when NAME is an empty non-terminal (an NSEC
+ * covers NAME and the next name is below NAME); *match gets the NSEC owned by NAME, if any */
+static bool nsec_nodata(const ldns_rr_list *nsecs, const ldns_rdf *name, ldns_rr_type type,
+			const ldns_rr **match)
+{
+	*match = NULL;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
+		const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+		const ldns_rdf *bm = ldns_nsec_get_bitmap(n);
+		if (same_name(ldns_rr_owner(n), name)) {
+			*match = n;
+			return bm && !ldns_nsec_bitmap_covers_type(bm, type) &&
+			       !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_CNAME);
+		}
+		const ldns_rdf *next = ldns_rr_rdf(n, 0);
+		if (next && ldns_nsec_covers_name(n, name) && ldns_dname_is_subdomain(next, name))
+			return true;
+	}
+	return false;
+}
+
+enum denial { DENY_FAIL, DENY_NODATA, DENY_NXDOMAIN, DENY_INSECURE_CUT };
+
+/* prove_denial - NAME/TYPE does not exist, proven by the verified authority section of P,
+ * signed by ZONE.  For a DS question a NODATA proof also says whether NAME is a delegation
+ * without DS (DENY_INSECURE_CUT, NSEC3 opt-out included). */
+static enum denial prove_denial(const struct walk *w, const ldns_pkt *p, const ldns_rdf *name,
+				ldns_rr_type type, const ldns_rdf *zone, const ldns_rr_list *keys,
+				uint32_t *ttl, char *why, size_t len)
+{
+	ldns_rr_list *nsecs = NULL, *nsigs = NULL;
+	ldns_rr *q = qrr(name, type);
+	enum denial d = DENY_FAIL;
+	bool nx = ldns_pkt_get_rcode(p) == LDNS_RCODE_NXDOMAIN;
+	uint32_t t = negative_ttl(p, MAX_TTL);
+	char why2[160];
+
+	if (q == NULL) {
+		setwhy(why, len, "out of memory");
+		return DENY_FAIL;
+	}
+	if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &t, why,
+			       len)) {
+		const ldns_rr *own = NULL;
+		ldns_status st = LDNS_STATUS_OK;
+		if (!nx && nsec_nodata(nsecs, name, type, &own)) {
+			const ldns_rdf *bm = own ? ldns_nsec_get_bitmap(own) : NULL;
+			if (type == LDNS_RR_TYPE_DS && bm &&
+			    ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_NS) &&
+			    !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_SOA))
+				d = DENY_INSECURE_CUT;
+			else
+				d = DENY_NODATA;
+		} else if ((st = ldns_dnssec_verify_denial(q, nsecs, nsigs)) != LDNS_STATUS_OK) {
+			setwhy(why, len, "NSEC denial not proven: %s", ldns_get_errorstr_by_id(st));
+		} else {
+			const ldns_rr *match = NULL;
+			for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++)
+				if (same_name(ldns_rr_owner(ldns_rr_list_rr(nsecs, i)), name))
+					match = ldns_rr_list_rr(nsecs, i);
+			if (match != NULL) {
+				/* the name exists: NODATA, whatever the rcode claims */
+				const ldns_rdf *bm = ldns_nsec_get_bitmap(match);
+				if (type == LDNS_RR_TYPE_DS && bm &&
+				    ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_NS) &&
+				    !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_DS) &&
+				    !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_SOA))
+					d = DENY_INSECURE_CUT;
+				else
+					d = DENY_NODATA;
+			} else {
+				d = nx ? DENY_NXDOMAIN : DENY_NODATA;	/* empty non-terminal */
+			}
+		}
+	} else if (nsecs == NULL && nsigs == NULL &&
+		   verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC3, &nsecs, &nsigs, &t,
+				      why2, sizeof(why2))) {
+		ldns_rr *match = NULL;
+		ldns_status st = ldns_dnssec_verify_denial_nsec3_match(q, nsecs, nsigs,
+				ldns_pkt_get_rcode(p), type, !nx, &match);
+		if (st != LDNS_STATUS_OK) {
+			setwhy(why, len, "NSEC3 denial not proven: %s", ldns_get_errorstr_by_id(st));
+		} else if (nx) {
+			d = DENY_NXDOMAIN;
+		} else {
+			d = DENY_NODATA;
+			if (type == LDNS_RR_TYPE_DS && match != NULL) {
+				ldns_rdf *h = nsec3_hash(match, name, zone);
+				bool exact = h && same_name(h, ldns_rr_owner(match));
+				const ldns_rdf *bm = ldns_nsec_get_bitmap(match);
+				if (h)
+					ldns_rdf_deep_free(h);
+				if (exact && bm && ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_NS) &&
+				    !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_DS) &&
+				    !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_SOA))
+					d = DENY_INSECURE_CUT;
+				else if (!exact && ldns_nsec3_optout(match))
+					d = DENY_INSECURE_CUT;	/* RFC 5155 6: opt-out span */
+			}
+		}
+	} else if (nsecs == NULL) {
+		/* neither NSEC nor NSEC3 verified: keep the NSEC reason unless NSEC3 was there */
+		ldns_rr_list *n3 = rrset(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC3);
+		if (n3 != NULL) {
+			snprintf(why, len, "%s", why2);
+			ldns_rr_list_deep_free(n3);
+		}
+	}
+	if (nsecs)
+		ldns_rr_list_deep_free(nsecs);
+	if (nsigs)
+		ldns_rr_list_deep_free(nsigs);
+	ldns_rr_free(q);
+	*ttl = t;
+	return d;
+}
+
+/* ---- the chain of trust --------------------------------------------------------------- */
+
+/* closest_anchor - the deepest anchor owner at or above NAME (borrowed), or NULL */
+static const ldns_rdf *closest_anchor(const struct dns_resolver *r, const ldns_rdf *name)
+{
+	const ldns_rdf *best = NULL;
+	for (size_t i = 0; i < ldns_rr_list_rr_count(r->anchors); i++) {
+		const ldns_rdf *o = ldns_rr_owner(ldns_rr_list_rr(r->anchors, i));
+		if (under_or_same(name, o) &&
+		    (best == NULL || ldns_dname_label_count(o) > ldns_dname_label_count(best)))
+			best = o;
+	}
+	return best;
+}
+
+/* zone_keys - the DNSKEY RRset of ZONE, trusted because one of its keys matches a record of
+ * TRUSTED (DS records, or anchor DS/DNSKEY records) and signs the whole RRset */
+static enum dns_security zone_keys(struct walk *w, const ldns_rdf *zone,
+				   const ldns_rr_list *trusted, ldns_rr_list **keys, char *why,
+				   size_t len)
+{
+	struct dns_answer cached = { 0 };
+	ldns_pkt *p = NULL;
+	ldns_rr_list *set = NULL, *sg = NULL, *good = NULL;
+	enum dns_security sec = DNS_SEC_BOGUS;
+	char zn[256];
+	uint32_t ttl = MAX_TTL;
+
+	*keys = NULL;
+	dname_str(zone, zn, sizeof(zn));
+	if (dnscache_get(w->r->cache, zone, LDNS_RR_TYPE_DNSKEY, w->now, &cached)) {
+		if (cached.sec == DNS_SEC_SECURE && cached.rrs) {
+			*keys = cached.rrs;
+			cached.rrs = NULL;
+			return DNS_SEC_SECURE;
+		}
+		setwhy(why, len, "%s", cached.why);
+		sec = cached.sec;
+		dns_answer_clear(&cached);
+		return sec;
+	}
+	if (!send_query(w, zone, LDNS_RR_TYPE_DNSKEY, &p, why, len))
+		return DNS_SEC_INDETERMINATE;
+	set = rrset(p, LDNS_SECTION_ANSWER, zone, LDNS_RR_TYPE_DNSKEY);
+	sg = sigs(p, LDNS_SECTION_ANSWER, zone, LDNS_RR_TYPE_DNSKEY);
+	good = ldns_rr_list_new();
+	for (size_t i = 0; set && good && i < ldns_rr_list_rr_count(set); i++) {
+		ldns_rr *k = ldns_rr_list_rr(set, i);
+		if (!(ldns_rdf2native_int16(ldns_rr_dnskey_flags(k)) & LDNS_KEY_ZONE_KEY))
+			continue;
+		for (size_t j = 0; j < ldns_rr_list_rr_count(trusted); j++)
+			if (same_name(ldns_rr_owner(ldns_rr_list_rr(trusted, j)), zone) &&
+			    ldns_rr_compare_ds(k, ldns_rr_list_rr(trusted, j))) {
+				ldns_rr_list_push_rr(good, ldns_rr_clone(k));
+				break;
+			}
+	}
+	if (set == NULL)
+		setwhy(why, len, "no DNSKEY for %s", zn);
+	else if (good == NULL || ldns_rr_list_rr_count(good) == 0)
+		setwhy(why, len, "no DNSKEY of %s matches its DS or trust anchor", zn);
+	else if (verify_set(w, set, sg, zone, good, &ttl, why, len))
+		sec = DNS_SEC_SECURE;
+	else {
+		char inner[160];
+		snprintf(inner, sizeof(inner), "%s", why);
+		setwhy(why, len, "DNSKEY of %s: %s", zn, inner);
+	}
+	if (sec == DNS_SEC_SECURE) {
+		struct dns_answer a = { 0 };
+		uint32_t t = min_ttl(set, ttl);
+		answer_set(&a, DNS_ANSWER, DNS_SEC_SECURE, ldns_rr_list_clone(set), t < ttl ? t : ttl,
+			   NULL);
+		dnscache_put(w->r->cache, zone, LDNS_RR_TYPE_DNSKEY, &a, w->now + a.ttl);
+		dns_answer_clear(&a);
+		*keys = set;
+		set = NULL;
+	} else {
+		struct dns_answer a = { 0 };
+		answer_set(&a, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
+		dnscache_put(w->r->cache, zone, LDNS_RR_TYPE_DNSKEY, &a, w->now + BOGUS_TTL);
+	}
+	if (set)
+		ldns_rr_list_deep_free(set);
+	if (sg)
+		ldns_rr_list_deep_free(sg);
+	if (good)
+		ldns_rr_list_deep_free(good);
+	ldns_pkt_free(p);
+	return sec;
+}
+
+/* trust_clear - free what a trust record owns */
+static void trust_clear(struct trust *t)
+{
+	if (t->zone)
+		ldns_rdf_deep_free(t->zone);
+	if (t->keys)
+		ldns_rr_list_deep_free(t->keys);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ds_step - one label of the walk: what the parent (t->zone, t->keys) says about a DS at N.
+ * Secure DS: descend (t->zone = N with its keys).  Proven no-DS delegation: insecure.  Proven
+ * NXDOMAIN: t->nxdomain.  Not a cut: nothing changes. */
+static void ds_step(struct walk *w, const ldns_rdf *n, struct trust *t)
+{
+	struct dns_answer c = { 0 };
+	ldns_pkt *p = NULL;
+	uint32_t ttl = MAX_TTL;
+	char nn[256];
+
+	dname_str(n, nn, sizeof(nn));
+	/* a cached DS verdict for N (validated under the same parent) */
+	if (dnscache_get(w->r->cache, n, LDNS_RR_TYPE_DS, w->now, &c)) {
+		if (c.sec == DNS_SEC_SECURE && c.kind == DNS_ANSWER) {
+			ldns_rr_list *keys = NULL;
+			enum dns_security s = zone_keys(w, n, c.rrs, &keys, t->why, sizeof(t->why));
+			dns_answer_clear(&c);
+			if (s != DNS_SEC_SECURE) {
+				t->sec = s;
+				return;
+			}
+			ldns_rdf_deep_free(t->zone);
+			ldns_rr_list_deep_free(t->keys);
+			t->zone = ldns_rdf_clone(n);
+			t->keys = keys;
+			return;
+		}
+		if (c.sec == DNS_SEC_SECURE && c.kind == DNS_NXDOMAIN) {
+			t->nxdomain = true;
+			t->ttl = c.ttl;
+		} else if (c.sec == DNS_SEC_INSECURE) {
+			t->sec = DNS_SEC_INSECURE;
+			setwhy(t->why, sizeof(t->why), "%s", c.why);
+		} else if (c.sec != DNS_SEC_SECURE) {
+			t->sec = c.sec;
+			setwhy(t->why, sizeof(t->why), "%s", c.why);
+		}
+		dns_answer_clear(&c);
+		return;
+	}
+	if (!send_query(w, n, LDNS_RR_TYPE_DS, &p, t->why, sizeof(t->why))) {
+		t->sec = DNS_SEC_INDETERMINATE;
+		return;
+	}
+	ldns_rr_list *ds = ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR ?
+			   rrset(p, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_DS) : NULL;
+	struct dns_answer a = { 0 };
+	if (ds != NULL) {
+		ldns_rr_list *sg = sigs(p, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_DS), *keys = NULL;
+		char why[160];
+		if (!verify_set(w, ds, sg, t->zone, t->keys, &ttl, why, sizeof(why))) {
+			setwhy(t->why, sizeof(t->why), "DS of %s: %s", nn, why);
+			t->sec = DNS_SEC_BOGUS;
+			answer_set(&a, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t->why);
+		} else {
+			uint32_t mt = min_ttl(ds, ttl);
+			answer_set(&a, DNS_ANSWER, DNS_SEC_SECURE, ldns_rr_list_clone(ds),
+				   mt < ttl ? mt : ttl, NULL);
+			enum dns_security s = zone_keys(w, n, ds, &keys, t->why, sizeof(t->why));
+			if (s != DNS_SEC_SECURE) {
+				t->sec = s;
+			} else {
+				ldns_rdf_deep_free(t->zone);
+				ldns_rr_list_deep_free(t->keys);
+				t->zone = ldns_rdf_clone(n);
+				t->keys = keys;
+			}
+		}
+		if (sg)
+			ldns_rr_list_deep_free(sg);
+		ldns_rr_list_deep_free(ds);
+	} else {
+		char why[160];
+		switch (prove_denial(w, p, n, LDNS_RR_TYPE_DS, t->zone, t->keys, &ttl, why,
+				     sizeof(why))) {
+		case DENY_FAIL:
+			t->sec = DNS_SEC_BOGUS;
+			setwhy(t->why, sizeof(t->why), "no DS at %s not proven: %s", nn, why);
+			answer_set(&a, DNS_NODATA, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t->why);
+			break;
+		case DENY_INSECURE_CUT:
+			t->sec = DNS_SEC_INSECURE;
+			setwhy(t->why, sizeof(t->why), "delegation to %s has no DS", nn);
+			answer_set(&a, DNS_NODATA, DNS_SEC_INSECURE, NULL, ttl, t->why);
+			break;
+		case DENY_NXDOMAIN:
+			t->nxdomain = true;
+			t->ttl = ttl;
+			answer_set(&a, DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, ttl, NULL);
+			break;
+		case DENY_NODATA:
+			answer_set(&a, DNS_NODATA, DNS_SEC_SECURE, NULL, ttl, NULL);
+			break;
+		}
+	}
+	dnscache_put(w->r->cache, n, LDNS_RR_TYPE_DS, &a, w->now + (a.ttl ? a.ttl : 1));
+	dns_answer_clear(&a);
+	ldns_pkt_free(p);
+}
+
+/* walk_to - establish trust from the anchor down to TARGET (inclusive); stops early on an
+ * insecure delegation, a bogus step, a failure or a proven NXDOMAIN */
+static void walk_to(struct walk *w, const ldns_rdf *anchor, const ldns_rdf *target,
+		    struct trust *t)
+{
+	uint8_t top = ldns_dname_label_count(anchor), bottom = ldns_dname_label_count(target);
+
+	memset(t, 0, sizeof(*t));
+	t->zone = ldns_rdf_clone(anchor);
+	t->sec = zone_keys(w, anchor, w->r->anchors, &t->keys, t->why, sizeof(t->why));
+	for (uint8_t l = top + 1; t->sec == DNS_SEC_SECURE && !t->nxdomain && l <= bottom; l++) {
+		ldns_rdf *n = ldns_dname_clone_from(target, (uint16_t)(bottom - l));
+		if (n == NULL) {
+			t->sec = DNS_SEC_INDETERMINATE;
+			setwhy(t->why, sizeof(t->why), "out of memory");
+			break;
+		}
+		ds_step(w, n, t);
+		ldns_rdf_deep_free(n);
+	}
+}
+
+/* ---- the lookup ----------------------------------------------------------------------- */
+
+static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
+		    struct dns_answer *out);
+
+/* signer - the signer named by the first RRSIG of a list (borrowed), or NULL */
+static const ldns_rdf *signer(const ldns_rr_list *sg)
+{
+	return sg && ldns_rr_list_rr_count(sg) ? ldns_rr_rrsig_signame(ldns_rr_list_rr(sg, 0)) :
+						 NULL;
+}
+
+/* wildcard_proven - a positive answer expanded from a wildcard also needs the proof that
+ * NAME itself does not exist (RFC 4035 5.3.4) */
+static bool wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_rdf *name,
+			    const ldns_rr *sig, const ldns_rdf *zone, const ldns_rr_list *keys,
+			    char *why, size_t len)
+{
+	uint8_t labels = ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig));
+	uint8_t count = ldns_dname_label_count(name);
+	ldns_rr_list *nsecs = NULL, *nsigs = NULL;
+	uint32_t ttl = MAX_TTL;
+	bool ok = false;
+
+	if (labels >= count)
+		return true;	/* not a wildcard expansion */
+	ldns_rdf *next_closer = ldns_dname_clone_from(name, (uint16_t)(count - labels - 1));
+	if (next_closer == NULL)
+		return false;
+	if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &ttl, why, len)) {
+		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++)
+			ok = ldns_nsec_covers_name(ldns_rr_list_rr(nsecs, i), name);
+	} else if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC3, &nsecs, &nsigs, &ttl,
+				      why, len)) {
+		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++) {
+			ldns_rr *n3 = ldns_rr_list_rr(nsecs, i);
+			ldns_rdf *h = nsec3_hash(n3, next_closer, zone);
+			if (h) {
+				ok = ldns_nsec_covers_name(n3, h);
+				ldns_rdf_deep_free(h);
+			}
+		}
+	}
+	if (!ok && (nsecs || nsigs))
+		setwhy(why, len, "wildcard answer without proof that the name does not exist");
+	ldns_rdf_deep_free(next_closer);
+	if (nsecs)
+		ldns_rr_list_deep_free(nsecs);
+	if (nsigs)
+		ldns_rr_list_deep_free(nsigs);
+	return ok;
+}
+
+/* classify - what the packet says: ANSWER (rrs set), CNAME (cname set), NODATA, NXDOMAIN */
+enum pkind { PK_ANSWER, PK_CNAME, PK_NODATA, PK_NXDOMAIN };
+static enum pkind classify(const ldns_pkt *p, const ldns_rdf *name, ldns_rr_type type,
+			   ldns_rr_list **rrs, ldns_rr_list **sg)
+{
+	*rrs = NULL;
+	*sg = NULL;
+	if ((*rrs = rrset(p, LDNS_SECTION_ANSWER, name, type)) != NULL) {
+		*sg = sigs(p, LDNS_SECTION_ANSWER, name, type);
+		return PK_ANSWER;
+	}
+	if (type != LDNS_RR_TYPE_CNAME &&
+	    (*rrs = rrset(p, LDNS_SECTION_ANSWER, name, LDNS_RR_TYPE_CNAME)) != NULL) {
+		*sg = sigs(p, LDNS_SECTION_ANSWER, name, LDNS_RR_TYPE_CNAME);
+		return PK_CNAME;
+	}
+	*sg = sigs(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_SOA);
+	if (*sg == NULL)
+		*sg = sigs(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC);
+	if (*sg == NULL)
+		*sg = sigs(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC3);
+	return ldns_pkt_get_rcode(p) == LDNS_RCODE_NXDOMAIN ? PK_NXDOMAIN : PK_NODATA;
+}
+
+/* follow_cname - resolve the CNAME target and merge: the result is only as secure as the
+ * weaker of the two */
+static void follow_cname(struct walk *w, const ldns_rr_list *cname, enum dns_security sec,
+			 ldns_rr_type type, uint32_t ttl, struct dns_answer *out)
+{
+	const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
+	if (w->depth >= MAX_CNAME_DEPTH) {
+		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0,
+			   "CNAME chain too long");
+		return;
+	}
+	w->depth++;
+	resolve(w, target, type, out);
+	w->depth--;
+	if (out->kind == DNS_TEMPFAIL)
+		return;
+	if (sec == DNS_SEC_BOGUS || out->sec == DNS_SEC_BOGUS)
+		out->sec = DNS_SEC_BOGUS;
+	else if (sec == DNS_SEC_INSECURE || out->sec == DNS_SEC_INSECURE)
+		out->sec = DNS_SEC_INSECURE;
+	else if (sec == DNS_SEC_INDETERMINATE)
+		out->sec = DNS_SEC_INDETERMINATE;
+	if (ttl < out->ttl)
+		out->ttl = ttl;
+}
+
+/* resolve - the walk for one name (see dns.h) */
+static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
+		    struct dns_answer *out)
+{
+	const ldns_rdf *anchor;
+	ldns_pkt *p = NULL;
+	ldns_rr_list *rrs = NULL, *sg = NULL;
+	struct trust t = { 0 };
+	enum pkind pk;
+	char why[160] = "";
+	uint32_t ttl = MAX_TTL;
+
+	if (dnscache_get(w->r->cache, name, type, w->now, out))
+		return;
+	if (!send_query(w, name, type, &p, why, sizeof(why))) {
+		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0, why);
+		return;
+	}
+	pk = classify(p, name, type, &rrs, &sg);
+	anchor = closest_anchor(w->r, name);
+	if (anchor == NULL) {
+		/* no trust anchor covers the name: pass the data on, unvalidated */
+		enum dns_kind k = pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
+				  DNS_ANSWER;
+		if (pk == PK_CNAME) {
+			follow_cname(w, rrs, DNS_SEC_INDETERMINATE, type, min_ttl(rrs, MAX_TTL), out);
+			goto done;
+		}
+		answer_set(out, k, DNS_SEC_INDETERMINATE, k == DNS_ANSWER ? rrs : NULL,
+			   k == DNS_ANSWER ? min_ttl(rrs, MAX_TTL) : negative_ttl(p, 300),
+			   "no trust anchor covers the name");
+		if (k == DNS_ANSWER)
+			rrs = NULL;
+		goto done;
+	}
+	/* whose signature is it: walk to that zone (or towards the name if unsigned) */
+	const ldns_rdf *s = signer(sg);
+	if (s != NULL && !(under_or_same(s, anchor) && under_or_same(name, s)))
+		s = NULL;	/* a signer outside the name's ancestry proves nothing */
+	walk_to(w, anchor, s ? s : name, &t);
+
+	if (t.sec == DNS_SEC_INDETERMINATE) {
+		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0, t.why);
+		goto done;
+	}
+	if (t.sec == DNS_SEC_BOGUS) {
+		answer_set(out, pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
+			   DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t.why);
+		goto store;
+	}
+	if (t.nxdomain) {
+		/* an ancestor of the name is proven not to exist */
+		answer_set(out, DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, t.ttl, NULL);
+		goto store;
+	}
+	if (t.sec == DNS_SEC_INSECURE) {
+		if (pk == PK_CNAME) {
+			follow_cname(w, rrs, DNS_SEC_INSECURE, type, min_ttl(rrs, MAX_TTL), out);
+			goto done;
+		}
+		enum dns_kind k = pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
+				  DNS_ANSWER;
+		answer_set(out, k, DNS_SEC_INSECURE, k == DNS_ANSWER ? rrs : NULL,
+			   k == DNS_ANSWER ? min_ttl(rrs, MAX_TTL) : negative_ttl(p, 300), t.why);
+		if (k == DNS_ANSWER)
+			rrs = NULL;
+		goto store;
+	}
+	/* secure chain down to t.zone: the answer must be signed by exactly that zone */
+	if (s == NULL || !same_name(s, t.zone)) {
+		char zn[256];
+		dname_str(t.zone, zn, sizeof(zn));
+		setwhy(why, sizeof(why), "unsigned answer inside signed zone %s", zn);
+		answer_set(out, pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
+			   DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
+		goto store;
+	}
+	if (pk == PK_ANSWER || pk == PK_CNAME) {
+		if (!verify_set(w, rrs, sg, t.zone, t.keys, &ttl, why, sizeof(why))) {
+			answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
+			goto store;
+		}
+		const ldns_rr *used = ldns_rr_list_rr(sg, 0);
+		for (size_t i = 0; i < ldns_rr_list_rr_count(sg); i++)
+			if (same_name(ldns_rr_rrsig_signame(ldns_rr_list_rr(sg, i)), t.zone))
+				used = ldns_rr_list_rr(sg, i);
+		if (!wildcard_proven(w, p, name, used, t.zone, t.keys, why, sizeof(why))) {
+			answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why[0] ? why :
+				   "wildcard answer without proof that the name does not exist");
+			goto store;
+		}
+		uint32_t mt = min_ttl(rrs, ttl);
+		if (pk == PK_CNAME) {
+			follow_cname(w, rrs, DNS_SEC_SECURE, type, mt < ttl ? mt : ttl, out);
+			goto done;
+		}
+		answer_set(out, DNS_ANSWER, DNS_SEC_SECURE, rrs, mt < ttl ? mt : ttl, NULL);
+		rrs = NULL;
+		goto store;
+	}
+	/* NODATA / NXDOMAIN: the denial must be proven by the zone's NSEC or NSEC3 records */
+	switch (prove_denial(w, p, name, type, t.zone, t.keys, &ttl, why, sizeof(why))) {
+	case DENY_FAIL:
+		answer_set(out, pk == PK_NXDOMAIN ? DNS_NXDOMAIN : DNS_NODATA, DNS_SEC_BOGUS, NULL,
+			   BOGUS_TTL, why);
+		break;
+	case DENY_NXDOMAIN:
+		answer_set(out, DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, ttl, NULL);
+		break;
+	case DENY_NODATA:
+	case DENY_INSECURE_CUT:
+		answer_set(out, DNS_NODATA, DNS_SEC_SECURE, NULL, ttl, NULL);
+		break;
+	}
+store:
+	dnscache_put(w->r->cache, name, type, out, w->now + (out->ttl ? out->ttl : 1));
+done:
+	trust_clear(&t);
+	if (rrs)
+		ldns_rr_list_deep_free(rrs);
+	if (sg)
+		ldns_rr_list_deep_free(sg);
+	ldns_pkt_free(p);
+}
+
+/* dns_lookup - public entry */
+void dns_lookup(struct dns_resolver *r, const char *name, ldns_rr_type type,
+		struct dns_answer *out)
+{
+	struct walk w = { .r = r };
+	ldns_rdf *dn;
+
+	memset(out, 0, sizeof(*out));
+	w.now = r->cfg.clock ? r->cfg.clock() : time(NULL);
+	if (ldns_str2rdf_dname(&dn, name) != LDNS_STATUS_OK) {
+		answer_set(out, DNS_NXDOMAIN, DNS_SEC_INDETERMINATE, NULL, 0, "not a domain name");
+		out->kind = DNS_TEMPFAIL;
+		snprintf(out->why, sizeof(out->why), "\"%.60s\" is not a domain name", name);
+		return;
+	}
+	ldns_dname2canonical(dn);
+	resolve(&w, dn, type, out);
+	ldns_rdf_deep_free(dn);
+}

@@ -1,0 +1,98 @@
+/*
+ * milter/dns.h - postward's own DNSSEC-validating stub resolver, on ldns primitives.
+ *
+ * dns_lookup() asks the configured servers (with the DO and CD bits, so that a validating
+ * upstream hands over even data it thinks bogus) and validates every answer itself, walking
+ * the chain of trust from a configured trust anchor: DNSKEY RRsets against DS records (or the
+ * anchor), RRSIGs against DNSKEYs, and authenticated denial of existence with NSEC and NSEC3
+ * (ldns_dnssec_verify_denial*, after the NSEC/NSEC3 RRsets' own signatures are verified here),
+ * so that "no such record" and NXDOMAIN are proven.  Each answer carries a status:
+ *   DNS_SEC_SECURE        the chain of trust from the anchor holds;
+ *   DNS_SEC_INSECURE      a signed parent proved (NSEC/NSEC3, or NSEC3 opt-out) that there is
+ *                         no DS at a delegation on the way: the data is unsigned by design;
+ *   DNS_SEC_BOGUS         anything else under an anchor: bad or missing signatures, expired
+ *                         signatures, keys that match no DS, unproven denials;
+ *   DNS_SEC_INDETERMINATE no trust anchor covers the name, or the lookup failed.
+ * and a kind: ANSWER (with the RRset), NODATA, NXDOMAIN, or TEMPFAIL (timeout, SERVFAIL,
+ * REFUSED, network error, query budget spent).  Callers treat BOGUS and TEMPFAIL as errors,
+ * never as "no record".
+ *
+ * Walk: the final question is asked first; the signer name of its answer (or of its denial)
+ * says which zone must be trusted.  From the closest anchor down to that zone, every label is
+ * checked with a DS query (served from the parent side), each secure DS leads to that zone's
+ * DNSKEY RRset, and a proven DS-less delegation ends the walk as insecure.  Unsigned answers
+ * walk down towards the name looking for that proof; without it they are bogus.  CNAMEs are
+ * followed (at most 8).  Every DS, DNSKEY and final answer is cached (dnscache.h), so a warm
+ * cache answers without any query.
+ *
+ * Bounded work: each dns_lookup() may send at most dns_max_queries queries (RFC 5016 6.2: no
+ * amplification); past that the answer is TEMPFAIL "query budget exhausted".
+ *
+ * Threads: a struct dns_resolver is shared by all threads (its cache has its own lock; the
+ * rest is read-only after dns_resolver_new()).  No ldns_resolver is shared: each lookup builds
+ * its own, because an ldns_resolver reorders its server list on every send.
+ */
+#ifndef POSTWARD_MILTER_DNS_H
+#define POSTWARD_MILTER_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <ldns/ldns.h>
+
+enum dns_kind { DNS_ANSWER, DNS_NODATA, DNS_NXDOMAIN, DNS_TEMPFAIL };
+enum dns_security { DNS_SEC_INDETERMINATE, DNS_SEC_SECURE, DNS_SEC_INSECURE, DNS_SEC_BOGUS };
+
+struct dns_answer {
+	enum dns_kind kind;
+	enum dns_security sec;
+	ldns_rr_list *rrs;		/* owned: the answer RRset (ANSWER only), else NULL */
+	uint32_t ttl;			/* seconds the answer may be kept */
+	char why[160];			/* for BOGUS / TEMPFAIL / INSECURE: the reason */
+};
+
+#define DNS_MAX_SERVERS 8
+
+struct dns_config {
+	struct {
+		char addr[64];		/* IPv4 or IPv6 literal */
+		uint16_t port;
+	} servers[DNS_MAX_SERVERS];
+	size_t n_servers;
+	const char *trust_anchor_file;	/* DS or DNSKEY records in zone-file syntax */
+	unsigned timeout;		/* seconds per query attempt */
+	unsigned max_queries;		/* per dns_lookup() */
+	size_t cache_size;		/* entries */
+	time_t (*clock)(void);		/* NULL = time(); tests may pin it */
+};
+
+struct dns_resolver;
+
+/* dns_parse_servers - "IP[@PORT], ..." (blanks or commas) into cfg->servers; false + why */
+bool dns_parse_servers(const char *text, struct dns_config *cfg, char *why, size_t len);
+/* dns_servers_from_resolv_conf - the nameserver lines of a resolv.conf text */
+size_t dns_servers_from_resolv_conf(const char *text, struct dns_config *cfg);
+/* dns_resolver_new - load the trust anchors and make a resolver; NULL + why on error */
+struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, size_t len);
+/* dns_resolver_free - release it (no lookup may be running) */
+void dns_resolver_free(struct dns_resolver *r);
+/* dns_lookup - resolve and validate NAME/TYPE into *out (always filled; free with
+ * dns_answer_clear) */
+void dns_lookup(struct dns_resolver *r, const char *name, ldns_rr_type type,
+		struct dns_answer *out);
+/* dns_answer_clear - free what *a owns */
+void dns_answer_clear(struct dns_answer *a);
+/* dns_answer_copy - deep copy; false on lack of memory */
+bool dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src);
+/* dns_security_name / dns_kind_name - "secure", "insecure", ...; "ANSWER", "NODATA", ... */
+const char *dns_security_name(enum dns_security s);
+const char *dns_kind_name(enum dns_kind k);
+/* dns_txt_join - the character-strings of TXT record I joined (caller frees); NULL if none */
+char *dns_txt_join(const struct dns_answer *a, size_t i);
+/* dns_resolver_cache_stats - the cache counters */
+struct dnscache_stats;
+void dns_resolver_cache_stats(struct dns_resolver *r, struct dnscache_stats *s);
+
+#endif

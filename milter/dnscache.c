@@ -1,0 +1,211 @@
+/*
+ * milter/dnscache.c - bounded LRU cache of validated DNS answers.
+ * Contract and locking: see dnscache.h.
+ */
+#include "build-config.h"
+#include "dnscache.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct entry {
+	char *key;			/* "TYPE/name." canonical */
+	struct dns_answer a;		/* owned */
+	time_t expires;
+	struct entry *hnext;		/* bucket chain */
+	struct entry *prev, *next;	/* LRU list: head = most recent */
+};
+
+struct dnscache {
+	pthread_mutex_t lock;		/* guards everything below */
+	struct entry **buckets;
+	size_t nbuckets, entries, capacity;
+	struct entry *head, *tail;
+	struct dnscache_stats st;
+};
+
+/* make_key - "TYPE/name" with the name in canonical (lower-case) form */
+static char *make_key(const ldns_rdf *name, ldns_rr_type type)
+{
+	ldns_rdf *canon = ldns_rdf_clone(name);
+	char *s, *key;
+	size_t n;
+
+	if (canon == NULL)
+		return NULL;
+	ldns_dname2canonical(canon);
+	s = ldns_rdf2str(canon);
+	ldns_rdf_deep_free(canon);
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 16;
+	if ((key = malloc(n)) != NULL)
+		snprintf(key, n, "%u/%s", (unsigned)type, s);
+	free(s);
+	return key;
+}
+
+/* hash - FNV-1a */
+static size_t hash(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* dnscache_new - allocate */
+struct dnscache *dnscache_new(size_t capacity)
+{
+	struct dnscache *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	if (capacity == 0)
+		capacity = 1;
+	c->capacity = capacity;
+	c->nbuckets = capacity * 2 + 1;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (c->buckets == NULL) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+/* lru_unlink - take E out of the LRU list */
+static void lru_unlink(struct dnscache *c, struct entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		c->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		c->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+/* lru_push - put E at the head */
+static void lru_push(struct dnscache *c, struct entry *e)
+{
+	e->prev = NULL;
+	e->next = c->head;
+	if (c->head)
+		c->head->prev = e;
+	c->head = e;
+	if (c->tail == NULL)
+		c->tail = e;
+}
+
+/* remove_entry - unlink E from its bucket and the LRU list and free it */
+static void remove_entry(struct dnscache *c, struct entry *e)
+{
+	struct entry **pp = &c->buckets[hash(e->key) % c->nbuckets];
+	while (*pp != NULL && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp == e)
+		*pp = e->hnext;
+	lru_unlink(c, e);
+	dns_answer_clear(&e->a);
+	free(e->key);
+	free(e);
+	c->entries--;
+}
+
+/* find - the entry for KEY, or NULL */
+static struct entry *find(struct dnscache *c, const char *key)
+{
+	for (struct entry *e = c->buckets[hash(key) % c->nbuckets]; e; e = e->hnext)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+/* dnscache_free - release */
+void dnscache_free(struct dnscache *c)
+{
+	if (c == NULL)
+		return;
+	while (c->head)
+		remove_entry(c, c->head);
+	free(c->buckets);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* dnscache_get - copy out a live entry */
+bool dnscache_get(struct dnscache *c, const ldns_rdf *name, ldns_rr_type type, time_t now,
+		  struct dns_answer *out)
+{
+	char *key = make_key(name, type);
+	struct entry *e;
+	bool found = false;
+
+	if (key == NULL)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	e = find(c, key);
+	if (e != NULL && e->expires <= now) {
+		remove_entry(c, e);
+		c->st.expired++;
+		e = NULL;
+	}
+	if (e != NULL && dns_answer_copy(out, &e->a)) {
+		out->ttl = (uint32_t)(e->expires - now);
+		lru_unlink(c, e);
+		lru_push(c, e);
+		c->st.hits++;
+		found = true;
+	} else {
+		c->st.misses++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	free(key);
+	return found;
+}
+
+/* dnscache_put - insert or replace */
+void dnscache_put(struct dnscache *c, const ldns_rdf *name, ldns_rr_type type,
+		  const struct dns_answer *a, time_t expires)
+{
+	struct entry *e = calloc(1, sizeof(*e)), *old;
+	size_t b;
+
+	if (e == NULL)
+		return;
+	if ((e->key = make_key(name, type)) == NULL || !dns_answer_copy(&e->a, a)) {
+		free(e->key);
+		free(e);
+		return;
+	}
+	e->expires = expires;
+	pthread_mutex_lock(&c->lock);
+	if ((old = find(c, e->key)) != NULL)
+		remove_entry(c, old);
+	while (c->entries >= c->capacity && c->tail != NULL) {
+		remove_entry(c, c->tail);
+		c->st.evictions++;
+	}
+	b = hash(e->key) % c->nbuckets;
+	e->hnext = c->buckets[b];
+	c->buckets[b] = e;
+	lru_push(c, e);
+	c->entries++;
+	c->st.inserts++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* dnscache_get_stats - counters */
+void dnscache_get_stats(struct dnscache *c, struct dnscache_stats *s)
+{
+	pthread_mutex_lock(&c->lock);
+	*s = c->st;
+	s->entries = c->entries;
+	s->capacity = c->capacity;
+	pthread_mutex_unlock(&c->lock);
+}

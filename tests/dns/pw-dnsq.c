@@ -1,0 +1,85 @@
+/*
+ * tests/dns/pw-dnsq.c - ask postward's validating stub (milter/dns.c) one question and print
+ * "STATUS KIND" and, for an answer, the records' data, one a line - the same form as
+ * `fixture.sh validate`, so the two validators can be compared name by name.
+ * usage: pw-dnsq -s IP@PORT[,...] -a TRUST_ANCHOR_FILE [-q MAXQUERIES] NAME TYPE [NAME TYPE ...]
+ * Several questions share one resolver (and so one cache); the cache statistics go to stderr.
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dns.h"
+#include "dnscache.h"
+
+int main(int argc, char **argv)
+{
+	struct dns_config cfg = { .timeout = 2, .max_queries = 32, .cache_size = 1000 };
+	const char *servers = NULL;
+	char why[256];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:a:q:")) != -1) {
+		switch (opt) {
+		case 's':
+			servers = optarg;
+			break;
+		case 'a':
+			cfg.trust_anchor_file = optarg;
+			break;
+		case 'q':
+			cfg.max_queries = (unsigned)atoi(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] NAME TYPE...\n");
+			return 2;
+		}
+	}
+	if (servers == NULL || cfg.trust_anchor_file == NULL || (argc - optind) % 2 != 0 ||
+	    argc == optind) {
+		fprintf(stderr, "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] NAME TYPE...\n");
+		return 2;
+	}
+	if (!dns_parse_servers(servers, &cfg, why, sizeof(why))) {
+		fprintf(stderr, "pw-dnsq: %s\n", why);
+		return 2;
+	}
+	struct dns_resolver *r = dns_resolver_new(&cfg, why, sizeof(why));
+	if (r == NULL) {
+		fprintf(stderr, "pw-dnsq: %s\n", why);
+		return 2;
+	}
+	for (int i = optind; i + 1 < argc; i += 2) {
+		struct dns_answer a;
+		ldns_rr_type t = ldns_get_rr_type_by_name(argv[i + 1]);
+		if (t == 0) {
+			fprintf(stderr, "pw-dnsq: unknown type %s\n", argv[i + 1]);
+			return 2;
+		}
+		dns_lookup(r, argv[i], t, &a);
+		printf("%s %s", a.kind == DNS_TEMPFAIL ? "error" : dns_security_name(a.sec),
+		       dns_kind_name(a.kind));
+		if (a.why[0])
+			printf(" # %s", a.why);
+		printf("\n");
+		for (size_t k = 0; a.rrs && k < ldns_rr_list_rr_count(a.rrs); k++) {
+			ldns_rr *rr = ldns_rr_list_rr(a.rrs, k);
+			for (size_t f = 0; f < ldns_rr_rd_count(rr); f++) {
+				char *s = ldns_rdf2str(ldns_rr_rdf(rr, f));
+				printf("%s%s", f ? " " : "", s ? s : "?");
+				free(s);
+			}
+			printf("\n");
+		}
+		dns_answer_clear(&a);
+	}
+	struct dnscache_stats st;
+	dns_resolver_cache_stats(r, &st);
+	fprintf(stderr, "cache: %lu hits, %lu misses, %zu entries\n", st.hits, st.misses,
+		st.entries);
+	dns_resolver_free(r);
+	return 0;
+}
