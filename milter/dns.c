@@ -628,6 +628,99 @@ static bool nsec_nodata(const ldns_rr_list *nsecs, const ldns_rdf *name, ldns_rr
 
 enum denial { DENY_FAIL, DENY_NODATA, DENY_NXDOMAIN, DENY_INSECURE_CUT };
 
+/* n3_find - the verified NSEC3 record whose owner is NAME's hash (MATCH) or whose span
+ * covers it (!MATCH), or NULL */
+static const ldns_rr *n3_find(const ldns_rr_list *n3s, const ldns_rdf *name,
+			      const ldns_rdf *zone, bool match)
+{
+	const ldns_rr *found = NULL;
+	ldns_rdf *h;
+
+	if (ldns_rr_list_rr_count(n3s) == 0 ||
+	    (h = nsec3_hash(ldns_rr_list_rr(n3s, 0), name, zone)) == NULL)
+		return NULL;
+	for (size_t i = 0; found == NULL && i < ldns_rr_list_rr_count(n3s); i++) {
+		const ldns_rr *n3 = ldns_rr_list_rr(n3s, i);
+		bool same = same_name(ldns_rr_owner(n3), h);
+		if (match ? same : (!same && ldns_nsec_covers_name(n3, h)))
+			found = n3;
+	}
+	ldns_rdf_deep_free(h);
+	return found;
+}
+
+/* nsec3_denial - RFC 5155 section 8 with the zone's verified NSEC3 records: NODATA by a
+ * matching record (8.5, 8.6), the closest-encloser proof (8.3) for NXDOMAIN (8.4), for a
+ * missing DS (8.6, opt-out: insecure) and for wildcard NODATA (8.7) */
+static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, ldns_rr_type type,
+				const ldns_rdf *zone, bool nx, char *why, size_t len)
+{
+	const ldns_rr *m = n3_find(n3s, name, zone, true);
+	uint8_t count = ldns_dname_label_count(name), top = ldns_dname_label_count(zone);
+
+	if (m != NULL) {
+		const ldns_rdf *bm = ldns_nsec_get_bitmap(m);
+		if (nx) {
+			setwhy(why, len, "NXDOMAIN but an NSEC3 record proves the name exists");
+			return DENY_FAIL;
+		}
+		/* an empty non-terminal's NSEC3 has no type bitmap at all */
+		if (bm != NULL && (ldns_nsec_bitmap_covers_type(bm, type) ||
+				   ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_CNAME))) {
+			setwhy(why, len, "the matching NSEC3 record lists the type");
+			return DENY_FAIL;
+		}
+		if (type == LDNS_RR_TYPE_DS && bm && ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_NS) &&
+		    !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_SOA))
+			return DENY_INSECURE_CUT;
+		return DENY_NODATA;
+	}
+	/* closest encloser: the longest ancestor with a matching NSEC3, below or at the zone */
+	for (uint8_t l = count > 0 ? count - 1 : 0; l >= top && l < count; l--) {
+		ldns_rdf *ce = ldns_dname_clone_from(name, (uint16_t)(count - l));
+		ldns_rdf *nc = ldns_dname_clone_from(name, (uint16_t)(count - l - 1));
+		const ldns_rr *cem = ce ? n3_find(n3s, ce, zone, true) : NULL;
+		const ldns_rr *ncc = cem && nc ? n3_find(n3s, nc, zone, false) : NULL;
+		enum denial d = DENY_FAIL;
+		bool decided = cem != NULL;
+
+		if (cem != NULL && ncc == NULL)
+			setwhy(why, len, "NSEC3: the next closer name is not covered");
+		else if (cem != NULL) {
+			ldns_rdf *star = ldns_dname_new_frm_str("*");
+			const ldns_rr *wm = NULL, *wc = NULL;
+			if (star != NULL && ldns_dname_cat(star, ce) == LDNS_STATUS_OK) {
+				wm = n3_find(n3s, star, zone, true);
+				wc = wm ? NULL : n3_find(n3s, star, zone, false);
+			}
+			if (type == LDNS_RR_TYPE_DS && !nx && ldns_nsec3_optout(ncc))
+				d = DENY_INSECURE_CUT;		/* 8.6: opt-out span */
+			else if (nx && wc != NULL)
+				d = DENY_NXDOMAIN;		/* 8.4 */
+			else if (!nx && wm != NULL && (ldns_nsec_get_bitmap(wm) == NULL ||
+				 (!ldns_nsec_bitmap_covers_type(ldns_nsec_get_bitmap(wm), type) &&
+				  !ldns_nsec_bitmap_covers_type(ldns_nsec_get_bitmap(wm),
+								LDNS_RR_TYPE_CNAME))))
+				d = DENY_NODATA;		/* 8.7: wildcard NODATA */
+			else
+				setwhy(why, len, "NSEC3: the wildcard at the closest encloser is %s",
+				       nx ? "not covered" : "not proven to lack the type");
+			if (star)
+				ldns_rdf_deep_free(star);
+		}
+		if (ce)
+			ldns_rdf_deep_free(ce);
+		if (nc)
+			ldns_rdf_deep_free(nc);
+		if (decided)
+			return d;
+		if (l == 0)
+			break;
+	}
+	setwhy(why, len, "NSEC3: no closest encloser proof");
+	return DENY_FAIL;
+}
+
 /* prove_denial - NAME/TYPE does not exist, proven by the verified authority section of P,
  * signed by ZONE.  For a DS question a NODATA proof also says whether NAME is a delegation
  * without DS (DENY_INSECURE_CUT, NSEC3 opt-out included). */
@@ -682,29 +775,7 @@ static enum denial prove_denial(const struct walk *w, const ldns_pkt *p, const l
 	} else if (nsecs == NULL && nsigs == NULL &&
 		   verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC3, &nsecs, &nsigs, &t,
 				      why2, sizeof(why2))) {
-		ldns_rr *match = NULL;
-		ldns_status st = ldns_dnssec_verify_denial_nsec3_match(q, nsecs, nsigs,
-				ldns_pkt_get_rcode(p), type, !nx, &match);
-		if (st != LDNS_STATUS_OK) {
-			setwhy(why, len, "NSEC3 denial not proven: %s", ldns_get_errorstr_by_id(st));
-		} else if (nx) {
-			d = DENY_NXDOMAIN;
-		} else {
-			d = DENY_NODATA;
-			if (type == LDNS_RR_TYPE_DS && match != NULL) {
-				ldns_rdf *h = nsec3_hash(match, name, zone);
-				bool exact = h && same_name(h, ldns_rr_owner(match));
-				const ldns_rdf *bm = ldns_nsec_get_bitmap(match);
-				if (h)
-					ldns_rdf_deep_free(h);
-				if (exact && bm && ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_NS) &&
-				    !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_DS) &&
-				    !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_SOA))
-					d = DENY_INSECURE_CUT;
-				else if (!exact && ldns_nsec3_optout(match))
-					d = DENY_INSECURE_CUT;	/* RFC 5155 6: opt-out span */
-			}
-		}
+		d = nsec3_denial(nsecs, name, type, zone, nx, why, len);
 	} else if (nsecs == NULL) {
 		/* neither NSEC nor NSEC3 verified: keep the NSEC reason unless NSEC3 was there */
 		ldns_rr_list *n3 = rrset(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC3);

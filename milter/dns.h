@@ -5,8 +5,11 @@
  * upstream hands over even data it thinks bogus) and validates every answer itself, walking
  * the chain of trust from a configured trust anchor: DNSKEY RRsets against DS records (or the
  * anchor), RRSIGs against DNSKEYs, and authenticated denial of existence with NSEC and NSEC3
- * (ldns_dnssec_verify_denial*, after the NSEC/NSEC3 RRsets' own signatures are verified here),
- * so that "no such record" and NXDOMAIN are proven.  Each answer carries a status:
+ * (after the NSEC/NSEC3 RRsets' own signatures are verified here: NSEC NODATA and empty
+ * non-terminals by our own check, NSEC NXDOMAIN by ldns_dnssec_verify_denial, NSEC3 entirely
+ * by our own RFC 5155 section 8 proofs: matching record, closest encloser, next closer,
+ * wildcard, opt-out), so that "no such record" and NXDOMAIN are proven.  Each answer carries
+ * a status:
  *   DNS_SEC_SECURE        the chain of trust from the anchor holds;
  *   DNS_SEC_INSECURE      a signed parent proved (NSEC/NSEC3, or NSEC3 opt-out) that there is
  *                         no DS at a delegation on the way: the data is unsigned by design;

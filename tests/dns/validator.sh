@@ -10,8 +10,6 @@ set -u
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 DNSQ=${PW_DNSQ:-$here/pw-dnsq}
-export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-export ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "PASS: $*"; }
