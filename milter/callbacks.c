@@ -10,9 +10,12 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
+#include <time.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "log.h"
 #include "requiretls.h"
 #include "session.h"
@@ -72,6 +75,8 @@ static sfsistat internal_error(SMFICTX *ctx, struct pw_msg *m, const char *what)
 	return SMFIS_TEMPFAIL;
 }
 
+static bool ar_claims(const char *value, const char *authserv);
+
 /* pw_negotiate - ask for the actions, steps and macros we need */
 static sfsistat pw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -79,9 +84,13 @@ static sfsistat pw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
 	const unsigned long want = SMFIF_CHGFROM | SMFIF_SETSYMLIST;
-	const unsigned long skip = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	const unsigned long skip = SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	struct pw_conn *c = CONN(ctx);
 	(void)f2;
 	(void)f3;
+
+	if (c == NULL && (c = session_conn_new()) != NULL)
+		smfi_setpriv(ctx, c);
 
 	if ((f0 & need) != need) {
 		pwlog(LOG_ERR, "the MTA does not offer adding and changing header fields "
@@ -89,7 +98,10 @@ static sfsistat pw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_REJECT;
 	}
 	*pf0 = need | (f0 & want);
-	*pf1 = f1 & skip;
+	/* DKIM's simple header canonicalisation needs each value exactly as it follows the colon */
+	*pf1 = f1 & (skip | SMFIP_HDR_LEADSPC);
+	if (c != NULL)
+		c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
@@ -107,10 +119,12 @@ static sfsistat pw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 /* pw_connect - create the connection record and note the client address */
 static sfsistat pw_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 {
-	struct pw_conn *c = session_conn_new();
-	if (c == NULL)
-		return internal_error(ctx, NULL, "out of memory at connect");
-	smfi_setpriv(ctx, c);
+	struct pw_conn *c = CONN(ctx);
+	if (c == NULL) {
+		if ((c = session_conn_new()) == NULL)
+			return internal_error(ctx, NULL, "out of memory at connect");
+		smfi_setpriv(ctx, c);
+	}
 	snprintf(c->client_text, sizeof(c->client_text), "%s", host ? host : "unknown");
 	if (sa != NULL && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
@@ -185,6 +199,12 @@ static sfsistat pw_envfrom(SMFICTX *ctx, char **argv)
 	if (auth != NULL && (m->auth_user = strdup(auth)) == NULL)
 		return internal_error(ctx, m, "out of memory at MAIL FROM");
 
+	struct dkim_limits lim;
+	dkim_limits_default(&lim);
+	lim.max_signatures = m->snap->cfg.dkim_max_signatures;
+	if (dkim_new(&lim, time(NULL), &m->dkim) != DKIM_OK)
+		return internal_error(ctx, m, "cannot start DKIM verification");
+
 	rtls_parse_mail_args((const char *const *)m->args, m->n_args, &m->margs);
 	tls = c->tls || session_has_tls(ctx);
 	c->tls = tls;
@@ -249,6 +269,49 @@ static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
 	case RTLS_HK_OTHER:
 		break;
 	}
+	if (strcasecmp(name, "Authentication-Results") == 0) {
+		m->n_ar++;
+		if (ar_claims(value, m->snap->authserv_id) && m->n_ar_ours < SESSION_MAX_AR)
+			m->ar_ours[m->n_ar_ours++] = m->n_ar;
+	}
+	if (m->dkim != NULL && !m->dkim_broken) {
+		char *v = value;
+		char *spaced = NULL;
+		if (!c->leadspc) {	/* the MTA stripped the space after the colon: put it back */
+			size_t n = strlen(value);
+			if ((spaced = malloc(n + 2)) == NULL)
+				return internal_error(ctx, m, "out of memory in header");
+			spaced[0] = ' ';
+			memcpy(spaced + 1, value, n + 1);
+			v = spaced;
+		}
+		if (dkim_header(m->dkim, name, v) == DKIM_ERR_NOMEM)
+			m->dkim_broken = true;
+		free(spaced);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* ar_claims - does an Authentication-Results value name AUTHSERV as its authserv-id */
+static bool ar_claims(const char *value, const char *authserv)
+{
+	const char *p = value, *e;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	e = p;
+	while (*e && *e != ';' && *e != ' ' && *e != '\t' && *e != '\r' && *e != '\n' && *e != '(')
+		e++;
+	return (size_t)(e - p) == strlen(authserv) && strncasecmp(p, authserv, (size_t)(e - p)) == 0;
+}
+
+/* pw_body - DKIM body hashes */
+static sfsistat pw_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct pw_conn *c = CONN(ctx);
+	struct pw_msg *m = c ? c->msg : NULL;
+	if (m != NULL && m->dkim != NULL && !m->dkim_broken &&
+	    dkim_body(m->dkim, chunk, len) == DKIM_ERR_NOMEM)
+		m->dkim_broken = true;
 	return SMFIS_CONTINUE;
 }
 
@@ -277,6 +340,8 @@ static sfsistat pw_eoh(SMFICTX *ctx)
 	if (m == NULL)
 		return SMFIS_CONTINUE;
 	session_set_qid(m, macro(ctx, "i"));
+	if (m->dkim != NULL && !m->dkim_broken && dkim_eoh(m->dkim) == DKIM_ERR_NOMEM)
+		m->dkim_broken = true;
 	if (m->unchecked)
 		return SMFIS_CONTINUE;
 	decide(c, m);
@@ -319,6 +384,95 @@ static void log_verdict(const struct pw_msg *m)
 			  v->rule ? "a policy rule requires TLS" : "REQUIRETLS parameter given");
 }
 
+/* dkim_results - finish DKIM: fetch each key through the validating resolver, then write one
+ * Authentication-Results field (RFC 8601) at the top of the header, after removing the ones
+ * that claim our authserv-id (RFC 8601 section 5).  false only if the MTA refused a change. */
+static bool dkim_results(SMFICTX *ctx, struct pw_msg *m, bool c_leadspc)
+{
+	const char *authserv = m->snap->authserv_id;
+	char ar[4096];
+	size_t used;
+	size_t n;
+
+	if (m->dkim == NULL)
+		return true;
+	if (!m->dkim_broken && dkim_eom(m->dkim) == DKIM_ERR_NOMEM)
+		m->dkim_broken = true;
+	n = dkim_nsigs(m->dkim);
+	/* with SMFIP_HDR_LEADSPC the MTA adds no space after the colon of our fields either */
+	used = (size_t)snprintf(ar, sizeof(ar), "%s%s;", c_leadspc ? " " : "", authserv);
+	if (n == 0)
+		used += (size_t)snprintf(ar + used, sizeof(ar) - used, " dkim=none");
+	for (size_t i = 0; i < n && used < sizeof(ar); i++) {
+		const struct dkim_sig_info *si = dkim_sig(m->dkim, i);
+		const char *sec = NULL, *reason = "";
+		if (si->want_key && !m->dkim_broken) {
+			struct dns_answer a;
+			const char *txt[DKIM_MAX_RECORDS];
+			char *joined[DKIM_MAX_RECORDS] = { 0 };
+			size_t ntxt = 0;
+			dns_lookup(m->snap->dns, si->query, LDNS_RR_TYPE_TXT, &a);
+			sec = dns_security_name(a.sec);
+			if (a.kind == DNS_TEMPFAIL || a.sec == DNS_SEC_BOGUS) {
+				pwlog_qid(LOG_WARNING, m->qid, "dkim key %s: %s %s: %s", si->query,
+					  dns_kind_name(a.kind), sec, a.why);
+				dkim_sig_key(m->dkim, i, DKIM_KEY_TEMPFAIL, NULL, 0);
+			} else if (a.kind != DNS_ANSWER) {
+				dkim_sig_key(m->dkim, i, DKIM_KEY_NONE, NULL, 0);
+			} else {
+				for (size_t k = 0; a.rrs && k < ldns_rr_list_rr_count(a.rrs) &&
+				     ntxt < DKIM_MAX_RECORDS; k++)
+					if ((joined[ntxt] = dns_txt_join(&a, k)) != NULL) {
+						txt[ntxt] = joined[ntxt];
+						ntxt++;
+					}
+				dkim_sig_key(m->dkim, i, ntxt ? DKIM_KEY_FOUND : DKIM_KEY_NONE, txt, ntxt);
+			}
+			for (size_t k = 0; k < ntxt; k++)
+				free(joined[k]);
+			dns_answer_clear(&a);
+		}
+		enum dkim_result r = m->dkim_broken ? DKIM_RESULT_TEMPERROR :
+				     dkim_sig_result(m->dkim, i, &reason);
+		if (m->dkim_broken)
+			reason = "internal error";
+		pwlog_qid(LOG_INFO, m->qid, "dkim=%s d=%s s=%s key-dnssec=%s%s%s%s",
+			  dkim_result_name(r), si->domain ? si->domain : "",
+			  si->selector ? si->selector : "", sec ? sec : "-",
+			  reason && *reason ? " reason=\"" : "", reason ? reason : "",
+			  reason && *reason ? "\"" : "");
+		int k = snprintf(ar + used, sizeof(ar) - used, "%s dkim=%s", i ? ";" : "",
+				 dkim_result_name(r));
+		if (k > 0)
+			used += (size_t)k;
+		if (used < sizeof(ar) && ((reason && *reason) || sec)) {
+			k = snprintf(ar + used, sizeof(ar) - used, " (%s%s%s%s)",
+				     reason && *reason ? reason : "",
+				     reason && *reason && sec ? "; " : "",
+				     sec ? "key DNSSEC " : "", sec ? sec : "");
+			if (k > 0)
+				used += (size_t)k;
+		}
+		if (used < sizeof(ar) && si->domain && *si->domain) {
+			k = snprintf(ar + used, sizeof(ar) - used, " header.d=%s header.s=%s header.b=%s",
+				     si->domain, si->selector ? si->selector : "",
+				     si->header_b ? si->header_b : "");
+			if (k > 0)
+				used += (size_t)k;
+		}
+	}
+	if (used >= sizeof(ar))
+		ar[sizeof(ar) - 1] = '\0';
+	for (unsigned i = m->n_ar_ours; i >= 1; i--)
+		if (smfi_chgheader(ctx, "Authentication-Results", (int)m->ar_ours[i - 1], NULL) !=
+		    MI_SUCCESS)
+			return false;
+	if (m->n_ar_ours)
+		pwlog_qid(LOG_NOTICE, m->qid, "removed %u Authentication-Results field(s) claiming "
+			  "authserv-id %s", m->n_ar_ours, authserv);
+	return smfi_insheader(ctx, 0, "Authentication-Results", ar) == MI_SUCCESS;
+}
+
 /* pw_eom - remove spoofed tags, add ours, ask for RET=HDRS */
 static sfsistat pw_eom(SMFICTX *ctx)
 {
@@ -342,6 +496,8 @@ static sfsistat pw_eom(SMFICTX *ctx)
 	if (m->n_tags_in)
 		pwlog_qid(LOG_NOTICE, m->qid, "removed %u " RTLS_TAG_HEADER " field(s) that "
 			  "arrived with the message", m->n_tags_in);
+	if (!m->unchecked && !dkim_results(ctx, m, c->leadspc))
+		return internal_error(ctx, m, "cannot write the Authentication-Results field");
 	if (m->unchecked) {
 		pwlog_qid(LOG_WARNING, m->qid, "requiretls=none reason=internal-error (message "
 			  "passed on unchecked)");
@@ -349,7 +505,7 @@ static sfsistat pw_eom(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	}
 	if ((tag = rtls_tag_value(m->verdict.tag)) != NULL &&
-	    smfi_addheader(ctx, RTLS_TAG_HEADER, (char *)tag) != MI_SUCCESS)
+	    smfi_addheader(ctx, RTLS_TAG_HEADER, (char *)(c->leadspc ? tag - 1 : tag)) != MI_SUCCESS)
 		return internal_error(ctx, m, "cannot add the " RTLS_TAG_HEADER
 				      " field");
 	if (m->verdict.ret_hdrs) {
@@ -403,7 +559,7 @@ static struct smfiDesc desc = {
 	.xxfi_envrcpt = pw_envrcpt,
 	.xxfi_header = pw_header,
 	.xxfi_eoh = pw_eoh,
-	.xxfi_body = NULL,
+	.xxfi_body = pw_body,
 	.xxfi_eom = pw_eom,
 	.xxfi_abort = pw_abort,
 	.xxfi_close = pw_close,

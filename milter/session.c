@@ -21,6 +21,7 @@ void session_msg_end(struct pw_conn *c)
 	if (m == NULL)
 		return;
 	snapshot_release(m->snap);
+	dkim_free(m->dkim);
 	free(m->sender);
 	free(m->sender_domain);
 	for (size_t i = 0; i < m->n_args; i++)

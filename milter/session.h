@@ -15,11 +15,13 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "dkim.h"
 #include "requiretls.h"
 #include "snapshot.h"
 
 #define SESSION_MAX_RCPT_DOMAINS 4096
 #define SESSION_MAX_ARGS 64
+#define SESSION_MAX_AR 64	/* forged Authentication-Results fields removed per message */
 
 struct pw_msg {
 	struct pw_snapshot *snap;	/* reference owned */
@@ -37,6 +39,11 @@ struct pw_msg {
 	enum rtls_hdr_value value;	/* of the first one */
 	char *field_name;		/* owned spelling of the first one */
 	unsigned n_tags_in;		/* X-Postward-TLS fields that arrived */
+	struct dkim_ctx *dkim;		/* owned; NULL when DKIM is not checked */
+	bool dkim_broken;		/* the verifier failed internally: results are temperror */
+	unsigned n_ar;			/* Authentication-Results fields seen */
+	unsigned ar_ours[SESSION_MAX_AR];	/* their 1-based indexes that claim our authserv-id */
+	unsigned n_ar_ours;
 	bool unchecked;			/* an internal error let it pass without a decision */
 	bool decided;
 	struct rtls_verdict verdict;
@@ -46,6 +53,7 @@ struct pw_conn {
 	struct pw_ipaddr client;	/* family 0 if unknown */
 	char client_text[64];		/* for the logs */
 	bool tls;			/* TLS macros seen at HELO */
+	bool leadspc;			/* header values arrive with their leading space */
 	struct pw_msg *msg;		/* owned, or NULL between messages */
 };
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dns.h"
 #include "log.h"
 
 #define MAX_FILE_SIZE (16u * 1024 * 1024)
@@ -92,9 +93,43 @@ static const char *read_error(int err)
 	return strerror(err);
 }
 
+/* make_resolver - the DNS resolver the configuration describes; false with a diagnostic */
+static bool make_resolver(struct pw_snapshot *s, const char *config_file, struct pw_diags *d)
+{
+	struct dns_config dc = { .timeout = s->cfg.dns_timeout,
+				 .max_queries = s->cfg.dns_max_queries,
+				 .cache_size = s->cfg.dns_cache_size,
+				 .trust_anchor_file = s->cfg.dns_trust_anchor_file };
+	char why[256];
+
+	if (s->cfg.dns_nameservers[0] != '\0') {
+		if (!dns_parse_servers(s->cfg.dns_nameservers, &dc, why, sizeof(why))) {
+			pw_diags_add(d, config_file, 0, "dns_nameservers: %s", why);
+			return false;
+		}
+	} else {
+		size_t len;
+		int err;
+		char *text = snapshot_read_file("/etc/resolv.conf", &len, &err);
+		if (text == NULL || dns_servers_from_resolv_conf(text, &dc) == 0)
+			dns_parse_servers("127.0.0.1", &dc, why, sizeof(why));
+		free(text);
+	}
+	if ((s->dns = dns_resolver_new(&dc, why, sizeof(why))) == NULL) {
+		pw_diags_add(d, config_file, 0, "dns_trust_anchor_file: %s", why);
+		return false;
+	}
+	if (s->cfg.authserv_id[0] != '\0')
+		snprintf(s->authserv_id, sizeof(s->authserv_id), "%s", s->cfg.authserv_id);
+	else if (gethostname(s->authserv_id, sizeof(s->authserv_id) - 1) != 0)
+		snprintf(s->authserv_id, sizeof(s->authserv_id), "localhost");
+	return true;
+}
+
 /* free_snapshot - release everything */
 static void free_snapshot(struct pw_snapshot *s)
 {
+	dns_resolver_free(s->dns);
 	pw_config_free(&s->cfg);
 	pw_policy_free(&s->pol);
 	free(s);
@@ -149,6 +184,8 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 		pw_policy_parse(&s->pol, path, text, len, d);
 		free(text);
 	}
+	if (d->n == before && !d->oom)
+		make_resolver(s, src->config_file, d);
 	if (d->n > before || d->oom) {
 		free_snapshot(s);
 		return NULL;

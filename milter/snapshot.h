@@ -24,11 +24,16 @@
 #include "diag.h"
 #include "policyfile.h"
 
+struct dns_resolver;
+
 struct pw_snapshot {
 	atomic_uint refs;
 	struct pw_config cfg;
 	struct pw_policy pol;
 	unsigned generation;		/* 1 for the first load, +1 per successful reload */
+	struct dns_resolver *dns;	/* owned; shared by the messages holding this snapshot
+					 * (thread-safe, see dns.h); a reload builds a new one */
+	char authserv_id[256];		/* authserv_id, or the host name */
 };
 
 struct snapshot_source {

@@ -46,6 +46,21 @@ static const struct pw_option options[] = {
 	  "ask the MTA for RET=HDRS when REQUIRETLS comes with RET=FULL" },
 	{ "internal_error_action", PW_OPT_ENUM, "tempfail", error_actions, 0, 0, true,
 	  "what to do with a message when postward itself fails (tempfail or accept)" },
+	{ "dns_nameservers", PW_OPT_STRING, "", NULL, 0, 0, true,
+	  "name servers to ask, IP or IP@PORT, separated by commas or blanks "
+	  "(empty: the nameserver lines of /etc/resolv.conf)" },
+	{ "dns_trust_anchor_file", PW_OPT_STRING, PW_DEFAULT_TRUST_ANCHOR, NULL, 0, 0, true,
+	  "DNSSEC trust anchors: DS or DNSKEY records in zone-file syntax" },
+	{ "dns_timeout", PW_OPT_UINT, "5", NULL, 1, 60, true,
+	  "seconds to wait for one DNS answer before trying again or giving up" },
+	{ "dns_max_queries", PW_OPT_UINT, "24", NULL, 1, 256, true,
+	  "DNS queries one lookup may send, chain of trust included (no amplification)" },
+	{ "dns_cache_size", PW_OPT_UINT, "10000", NULL, 16, 10000000, true,
+	  "validated DNS answers kept in memory (least recently used ones go first)" },
+	{ "authserv_id", PW_OPT_STRING, "", NULL, 0, 0, true,
+	  "authserv-id of the Authentication-Results field (empty: this host's name)" },
+	{ "dkim_max_signatures", PW_OPT_UINT, "8", NULL, 0, 64, true,
+	  "DKIM-Signature fields verified per message; later ones are a permerror" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -77,6 +92,28 @@ static char **string_slot(struct pw_config *cfg, const char *name)
 		return &cfg->pid_file;
 	if (strcmp(name, "syslog_facility") == 0)
 		return &cfg->syslog_facility;
+	if (strcmp(name, "dns_nameservers") == 0)
+		return &cfg->dns_nameservers;
+	if (strcmp(name, "dns_trust_anchor_file") == 0)
+		return &cfg->dns_trust_anchor_file;
+	if (strcmp(name, "authserv_id") == 0)
+		return &cfg->authserv_id;
+	return NULL;
+}
+
+/* uint_slot - where a number-valued setting lives in *cfg */
+static unsigned *uint_slot(struct pw_config *cfg, const char *name)
+{
+	if (strcmp(name, "milter_timeout") == 0)
+		return &cfg->milter_timeout;
+	if (strcmp(name, "dns_timeout") == 0)
+		return &cfg->dns_timeout;
+	if (strcmp(name, "dns_max_queries") == 0)
+		return &cfg->dns_max_queries;
+	if (strcmp(name, "dns_cache_size") == 0)
+		return &cfg->dns_cache_size;
+	if (strcmp(name, "dkim_max_signatures") == 0)
+		return &cfg->dkim_max_signatures;
 	return NULL;
 }
 
@@ -194,8 +231,7 @@ bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
 				     name, value, o->min, o->max);
 			return false;
 		}
-		if (strcmp(name, "milter_timeout") == 0)
-			cfg->milter_timeout = (unsigned)u;
+		*uint_slot(cfg, name) = (unsigned)u;
 		return true;
 	}
 	case PW_OPT_ENUM: {
@@ -264,7 +300,7 @@ bool pw_config_get(const struct pw_config *cfg, const char *name, char *buf, siz
 		snprintf(buf, len, "%s", cfg->requiretls_ret_hdrs ? "yes" : "no");
 		return true;
 	case PW_OPT_UINT:
-		snprintf(buf, len, "%u", cfg->milter_timeout);
+		snprintf(buf, len, "%u", *uint_slot((struct pw_config *)cfg, name));
 		return true;
 	case PW_OPT_LIST: {
 		size_t used = 0;
@@ -302,6 +338,9 @@ void pw_config_free(struct pw_config *cfg)
 	free(cfg->user);
 	free(cfg->pid_file);
 	free(cfg->syslog_facility);
+	free(cfg->dns_nameservers);
+	free(cfg->dns_trust_anchor_file);
+	free(cfg->authserv_id);
 	free_list(cfg->policy_files, cfg->n_policy_files);
 	memset(cfg, 0, sizeof(*cfg));
 }

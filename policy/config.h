@@ -22,6 +22,7 @@
 
 #define PW_DEFAULT_CONFIG_FILE "/etc/postward/postward.conf"
 #define PW_DEFAULT_SOCKET "inet:8891@127.0.0.1"
+#define PW_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.ds"
 
 enum pw_log_level { PW_LOG_WARNING = 0, PW_LOG_INFO = 1, PW_LOG_DEBUG = 2 };
 enum pw_unknown_action { PW_UNKNOWN_IGNORE = 0, PW_UNKNOWN_REJECT = 1 };
@@ -39,6 +40,13 @@ struct pw_config {
 	enum pw_unknown_action tls_required_unknown;
 	bool requiretls_ret_hdrs;
 	enum pw_error_action internal_error_action;
+	char *dns_nameservers;		/* "IP[@PORT], ..."; "" = /etc/resolv.conf */
+	char *dns_trust_anchor_file;	/* DS or DNSKEY records, zone-file syntax */
+	unsigned dns_timeout;		/* seconds per query attempt */
+	unsigned dns_max_queries;	/* per lookup */
+	unsigned dns_cache_size;	/* entries */
+	char *authserv_id;		/* "" = this host's name */
+	unsigned dkim_max_signatures;	/* DKIM-Signature fields verified per message */
 };
 
 enum pw_opt_type { PW_OPT_STRING, PW_OPT_BOOL, PW_OPT_UINT, PW_OPT_ENUM, PW_OPT_LIST };

@@ -112,11 +112,14 @@ enum rtls_hdr_value rtls_header_value(const char *value)
 /* rtls_tag_value - the tag field's value */
 const char *rtls_tag_value(enum rtls_tag t)
 {
+	/* each value is preceded by a space in the same string, for callers that need the
+	 * field text as it follows the colon: rtls_tag_value(t) - 1 is " required" */
+	static const char req[] = " required", opt[] = " optional";
 	switch (t) {
 	case RTLS_TAG_REQUIRED:
-		return "required";
+		return req + 1;
 	case RTLS_TAG_OPTIONAL:
-		return "optional";
+		return opt + 1;
 	case RTLS_TAG_NONE:
 		break;
 	}

@@ -76,7 +76,8 @@ enum rtls_hdr_value rtls_header_value(const char *value);
 /* rtls_decide - the end-of-header verdict (see the header comment for the order) */
 void rtls_decide(const struct pw_config *cfg, const struct pw_policy *pol,
 		 const struct rtls_facts *f, struct rtls_verdict *v);
-/* rtls_tag_value - "required" / "optional" / NULL */
+/* rtls_tag_value - "required" / "optional" / NULL; the byte before a non-NULL result is a
+ * space, so rtls_tag_value(t) - 1 is the value with its leading space (" required") */
 const char *rtls_tag_value(enum rtls_tag t);
 /* rtls_rewrite_ret - copy ARGV into OUT (cap entries) with RET=FULL replaced by RET=HDRS;
  * the strings stay borrowed from ARGV except the static "RET=HDRS"; returns the count */

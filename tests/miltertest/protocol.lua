@@ -1,6 +1,7 @@
 -- Milter negotiation and queue ids.
 --   * postward asks for the actions it needs (add and change header fields, change the
---     envelope sender) and no others, and declines the body (SMFIP_NOBODY);
+--     envelope sender) and no others, takes the body (DKIM body hashes) and asks for header
+--     values with their leading space (SMFIP_HDR_LEADSPC, for DKIM simple canonicalisation);
 --   * the queue id in log lines is macro i from whichever stage first carries it, or
 --     NOQUEUE while none is known.
 local T = dofile(lib)
@@ -8,7 +9,8 @@ local SMFIC_EOH, SMFIC_BODYEOB = string.byte("N"), string.byte("E")
 T.start({})
 
 local s = T.session{}
-T.ok(mt.test_option(s.conn, SMFIP_NOBODY), "SMFIP_NOBODY negotiated (the body is declined)")
+T.ok(not mt.test_option(s.conn, SMFIP_NOBODY), "the body is wanted (DKIM)")
+T.ok(mt.test_option(s.conn, SMFIP_HDR_LEADSPC), "header values with their leading space")
 T.ok(not mt.test_option(s.conn, SMFIP_NOHDRS), "header fields are wanted")
 T.ok(not mt.test_option(s.conn, SMFIP_NOEOH), "end of header is wanted")
 T.ok(not mt.test_option(s.conn, SMFIP_NOMAIL) and not mt.test_option(s.conn, SMFIP_NORCPT),

@@ -53,6 +53,13 @@ static const struct {
 	{ "tls_required_unknown", "ignore" },
 	{ "requiretls_ret_hdrs", "yes" },
 	{ "internal_error_action", "tempfail" },
+	{ "dns_nameservers", "" },
+	{ "dns_trust_anchor_file", "/usr/share/dns/root.ds" },
+	{ "dns_timeout", "5" },
+	{ "dns_max_queries", "24" },
+	{ "dns_cache_size", "10000" },
+	{ "authserv_id", "" },
+	{ "dkim_max_signatures", "8" },
 };
 #define N_SPEC (sizeof(spec_settings) / sizeof(spec_settings[0]))
 
