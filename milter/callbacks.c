@@ -1,7 +1,8 @@
 /*
  * milter/callbacks.c - libmilter callbacks.
- * Contract: see callbacks.h.  Decisions live in policy/requiretls.c; this file only collects
- * facts and carries verdicts out.
+ * Contract: see callbacks.h.  REQUIRETLS decisions live in policy/requiretls.c, DKIM
+ * verification in dkim.c, key lookups in dns.c; this file only collects facts, hands them on
+ * and carries verdicts out (tag, Authentication-Results, replies).
  */
 #include "build-config.h"
 #include "callbacks.h"
