@@ -18,7 +18,9 @@
 
 #include "dns.h"
 #include "log.h"
+#include "mailhdr.h"
 #include "requiretls.h"
+#include "senderpolicy.h"
 #include "session.h"
 #include "snapshot.h"
 
@@ -77,6 +79,7 @@ static sfsistat internal_error(SMFICTX *ctx, struct pw_msg *m, const char *what)
 }
 
 static bool ar_claims(const char *value, const char *authserv);
+static bool trusted_spf(struct pw_msg *m, const char *value);
 
 /* pw_negotiate - ask for the actions, steps and macros we need */
 static sfsistat pw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -84,7 +87,7 @@ static sfsistat pw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
-	const unsigned long want = SMFIF_CHGFROM | SMFIF_SETSYMLIST;
+	const unsigned long want = SMFIF_CHGFROM | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
 	const unsigned long skip = SMFIP_NOUNKNOWN | SMFIP_NODATA;
 	struct pw_conn *c = CONN(ctx);
 	(void)f2;
@@ -272,8 +275,18 @@ static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
 	}
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		m->n_ar++;
-		if (ar_claims(value, m->snap->authserv_id) && m->n_ar_ours < SESSION_MAX_AR)
-			m->ar_ours[m->n_ar_ours++] = m->n_ar;
+		if (ar_claims(value, m->snap->authserv_id)) {
+			if (m->n_ar_ours < SESSION_MAX_AR)
+				m->ar_ours[m->n_ar_ours++] = m->n_ar;
+		} else if (m->spf_domain == NULL && m->snap->cfg.n_trusted_authserv_ids > 0 &&
+			   !trusted_spf(m, value)) {
+			return internal_error(ctx, m, "out of memory in header");
+		}
+	} else if (strcasecmp(name, "From") == 0) {
+		if (m->n_from++ == 0 && (m->from_value = strdup(value)) == NULL)
+			return internal_error(ctx, m, "out of memory in header");
+	} else if (strcasecmp(name, PW_SP_HEADER) == 0) {
+		m->n_practice_in++;
 	}
 	if (m->dkim != NULL && !m->dkim_broken) {
 		char *v = value;
@@ -291,6 +304,45 @@ static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
 		free(spaced);
 	}
 	return SMFIS_CONTINUE;
+}
+
+/* trusted_spf - if VALUE is an Authentication-Results field of a trusted host reporting
+ * spf=pass, remember the domain that passed (smtp.mailfrom; smtp.helo for the null sender;
+ * with neither property, the envelope sender's domain) for DMARC; false only for lack of
+ * memory */
+static bool trusted_spf(struct pw_msg *m, const char *value)
+{
+	struct pw_ar_resinfo ri[8];
+	char authserv[256], domain[PW_DOMAIN_MAX + 1];
+	int n = pw_ar_parse(value, authserv, sizeof(authserv), ri, 8);
+	bool trusted = false;
+
+	for (size_t i = 0; n > 0 && i < m->snap->cfg.n_trusted_authserv_ids; i++)
+		if (strcasecmp(authserv, m->snap->cfg.trusted_authserv_ids[i]) == 0)
+			trusted = true;
+	if (!trusted)
+		return true;
+	for (int i = 0; i < n && i < 8; i++) {
+		if (strcmp(ri[i].method, "spf") != 0 || strcmp(ri[i].result, "pass") != 0)
+			continue;
+		/* DMARC's SPF identity is MAIL FROM; HELO only for the null sender (RFC 7489
+		 * 3.1.2, 4.1): a HELO-only pass says nothing about a non-null sender */
+		domain[0] = '\0';
+		if (ri[i].mailfrom[0])
+			pw_ar_domain(ri[i].mailfrom, domain, sizeof(domain));
+		else if (ri[i].helo[0] && m->sender_domain == NULL)
+			pw_ar_domain(ri[i].helo, domain, sizeof(domain));
+		else if (!ri[i].helo[0] && m->sender_domain)
+			snprintf(domain, sizeof(domain), "%s", m->sender_domain);
+		if (domain[0] == '\0')
+			continue;
+		if ((m->spf_domain = strdup(domain)) == NULL)
+			return false;
+		pwlog_qid(LOG_DEBUG, m->qid, "spf=pass for %s reported by trusted %s", domain,
+			  authserv);
+		return true;
+	}
+	return true;
 }
 
 /* ar_claims - does an Authentication-Results value name AUTHSERV as its authserv-id */
@@ -385,26 +437,17 @@ static void log_verdict(const struct pw_msg *m)
 			  v->rule ? "a policy rule requires TLS" : "REQUIRETLS parameter given");
 }
 
-/* dkim_results - finish DKIM: fetch each key through the validating resolver, then write one
- * Authentication-Results field (RFC 8601) at the top of the header, after removing the ones
- * that claim our authserv-id (RFC 8601 section 5).  false only if the MTA refused a change. */
-static bool dkim_results(SMFICTX *ctx, struct pw_msg *m, bool c_leadspc)
+/* dkim_verify - finish DKIM: fetch each key through the validating resolver, log each
+ * result, append the dkim= resinfos to AR (LEN bytes, USED so far; returns the new length)
+ * and note each signature's d= and pass into SIGS (room for dkim_nsigs entries) */
+static size_t dkim_verify(struct pw_msg *m, char *ar, size_t len, size_t used,
+			  struct pw_sp_sig *sigs)
 {
-	const char *authserv = m->snap->authserv_id;
-	char ar[4096];
-	size_t used;
-	size_t n;
+	size_t n = dkim_nsigs(m->dkim);
 
-	if (m->dkim == NULL)
-		return true;
-	if (!m->dkim_broken && dkim_eom(m->dkim) == DKIM_ERR_NOMEM)
-		m->dkim_broken = true;
-	n = dkim_nsigs(m->dkim);
-	/* with SMFIP_HDR_LEADSPC the MTA adds no space after the colon of our fields either */
-	used = (size_t)snprintf(ar, sizeof(ar), "%s%s;", c_leadspc ? " " : "", authserv);
 	if (n == 0)
-		used += (size_t)snprintf(ar + used, sizeof(ar) - used, " dkim=none");
-	for (size_t i = 0; i < n && used < sizeof(ar); i++) {
+		used += (size_t)snprintf(ar + used, used < len ? len - used : 0, " dkim=none");
+	for (size_t i = 0; i < n && used < len; i++) {
 		const struct dkim_sig_info *si = dkim_sig(m->dkim, i);
 		const char *sec = NULL, *reason = "";
 		if (si->want_key && !m->dkim_broken) {
@@ -437,33 +480,216 @@ static bool dkim_results(SMFICTX *ctx, struct pw_msg *m, bool c_leadspc)
 				     dkim_sig_result(m->dkim, i, &reason);
 		if (m->dkim_broken)
 			reason = "internal error";
+		sigs[i].d = si->domain;
+		sigs[i].pass = r == DKIM_RESULT_PASS;
 		pwlog_qid(LOG_INFO, m->qid, "dkim=%s d=%s s=%s key-dnssec=%s%s%s%s",
 			  dkim_result_name(r), si->domain ? si->domain : "",
 			  si->selector ? si->selector : "", sec ? sec : "-",
 			  reason && *reason ? " reason=\"" : "", reason ? reason : "",
 			  reason && *reason ? "\"" : "");
-		int k = snprintf(ar + used, sizeof(ar) - used, "%s dkim=%s", i ? ";" : "",
+		int k = snprintf(ar + used, len - used, "%s dkim=%s", i ? ";" : "",
 				 dkim_result_name(r));
 		if (k > 0)
 			used += (size_t)k;
-		if (used < sizeof(ar) && ((reason && *reason) || sec)) {
-			k = snprintf(ar + used, sizeof(ar) - used, " (%s%s%s%s)",
+		if (used < len && ((reason && *reason) || sec)) {
+			k = snprintf(ar + used, len - used, " (%s%s%s%s)",
 				     reason && *reason ? reason : "",
 				     reason && *reason && sec ? "; " : "",
 				     sec ? "key DNSSEC " : "", sec ? sec : "");
 			if (k > 0)
 				used += (size_t)k;
 		}
-		if (used < sizeof(ar) && si->domain && *si->domain) {
-			k = snprintf(ar + used, sizeof(ar) - used, " header.d=%s header.s=%s header.b=%s",
-				     si->domain, si->selector ? si->selector : "",
-				     si->header_b ? si->header_b : "");
+		if (used < len && si->domain && *si->domain) {
+			/* '/' is not a token character (RFC 8601 2.2, RFC 2045): quote then */
+			const char *hb = si->header_b ? si->header_b : "";
+			const char *q = strchr(hb, '/') ? "\"" : "";
+			k = snprintf(ar + used, len - used, " header.d=%s header.s=%s header.b=%s%s%s",
+				     si->domain, si->selector ? si->selector : "", q, hb, q);
 			if (k > 0)
 				used += (size_t)k;
 		}
 	}
-	if (used >= sizeof(ar))
-		ar[sizeof(ar) - 1] = '\0';
+	return used;
+}
+
+#define SP_MAX_LOOKUPS 8	/* pw_sp_evaluate asks at most 4 */
+
+/* sp_lookups - the answers handed to pw_sp_evaluate, kept until it returns */
+struct sp_lookups {
+	struct dns_resolver *dns;
+	const char *qid;
+	size_t n;
+	char *joined[SP_MAX_LOOKUPS][DKIM_MAX_RECORDS];	/* owned */
+	size_t n_joined[SP_MAX_LOOKUPS];
+	const char *txt[SP_MAX_LOOKUPS][DKIM_MAX_RECORDS];
+	char why[SP_MAX_LOOKUPS][224];
+};
+
+/* sp_lookup - pw_sp_lookup_fn on the validating resolver: bogus and failed lookups are
+ * errors, never "no record" */
+static void sp_lookup(void *arg, const char *name, bool txt, struct pw_sp_answer *out)
+{
+	struct sp_lookups *L = arg;
+	struct dns_answer a;
+	size_t slot;
+
+	out->kind = PW_SP_DNS_ERROR;
+	out->secure = false;
+	if (L->n == SP_MAX_LOOKUPS) {
+		out->why = "lookup limit reached";
+		return;
+	}
+	slot = L->n++;
+	dns_lookup(L->dns, name, txt ? LDNS_RR_TYPE_TXT : LDNS_RR_TYPE_A, &a);
+	out->secure = a.sec == DNS_SEC_SECURE;
+	if (a.kind == DNS_TEMPFAIL || a.sec == DNS_SEC_BOGUS) {
+		snprintf(L->why[slot], sizeof(L->why[slot]), "%s %s: %s", dns_kind_name(a.kind),
+			 dns_security_name(a.sec), a.why);
+		out->why = L->why[slot];
+		pwlog_qid(LOG_WARNING, L->qid, "practice lookup %s %s: %s", name,
+			  txt ? "TXT" : "A", L->why[slot]);
+	} else if (a.kind == DNS_NXDOMAIN) {
+		out->kind = PW_SP_DNS_NXDOMAIN;
+	} else if (a.kind == DNS_NODATA) {
+		out->kind = PW_SP_DNS_NODATA;
+	} else {
+		out->kind = PW_SP_DNS_RECORDS;
+		for (size_t k = 0; txt && a.rrs && k < ldns_rr_list_rr_count(a.rrs) &&
+		     L->n_joined[slot] < DKIM_MAX_RECORDS; k++) {
+			char *j = dns_txt_join(&a, k);
+			if (j == NULL)
+				continue;
+			L->joined[slot][L->n_joined[slot]] = j;
+			L->txt[slot][L->n_joined[slot]++] = j;
+		}
+		out->txt = L->txt[slot];
+		out->n_txt = L->n_joined[slot];
+		if (txt && a.rrs && ldns_rr_list_rr_count(a.rrs) > DKIM_MAX_RECORDS) {
+			/* more records than we look at: report them as several (none used) */
+			out->n_txt = ldns_rr_list_rr_count(a.rrs);
+			if (out->n_txt > DKIM_MAX_RECORDS)
+				out->n_txt = DKIM_MAX_RECORDS;
+		}
+	}
+	dns_answer_clear(&a);
+}
+
+/* practices - evaluate ADSP and DMARC for M (SIGS: its N DKIM results), log them and
+ * append their resinfos to AR; the local action goes into *DEC */
+static size_t practices(struct pw_msg *m, const struct pw_sp_sig *sigs, size_t n, char *ar,
+			size_t len, size_t used, struct pw_sp_decision *dec)
+{
+	struct pw_sp_input in = { 0 };
+	struct pw_sp_result res;
+	struct sp_lookups *L;
+	char domain[PW_DOMAIN_MAX + 1] = "", why[128] = "";
+	size_t nbox = 0;
+
+	memset(dec, 0, sizeof(*dec));
+	dec->action = PW_SP_ACCEPT;
+	if (!m->snap->dmarc && !m->snap->adsp)
+		return used;
+	if ((L = calloc(1, sizeof(*L))) == NULL) {
+		pwlog_qid(LOG_ERR, m->qid, "out of memory for the practice lookups: tempfail");
+		dec->action = PW_SP_TEMPFAIL;
+		snprintf(dec->code, sizeof(dec->code), "451");
+		snprintf(dec->xcode, sizeof(dec->xcode), "4.3.0");
+		snprintf(dec->text, sizeof(dec->text), "postward: temporary internal error");
+		return used;
+	}
+	L->dns = m->snap->dns;
+	L->qid = m->qid;
+	in.n_from_fields = m->n_from;
+	in.from_status = m->from_value ? pw_from_parse(m->from_value, &nbox, domain,
+						       sizeof(domain), why, sizeof(why))
+				       : PW_FROM_SYNTAX;
+	in.n_from_mailboxes = nbox;
+	in.from_domain = domain;
+	in.from_why = why;
+	in.sigs = sigs;
+	in.n_sigs = n;
+	in.spf_domain = m->spf_domain;
+	in.psl = m->snap->psl;
+	in.adsp = m->snap->adsp;
+	in.dmarc = m->snap->dmarc;
+	in.sample = arc4random_uniform(100);
+	in.lookup = sp_lookup;
+	in.lookup_arg = L;
+	pw_sp_evaluate(&in, &res);
+	for (size_t i = 0; i < L->n; i++)
+		for (size_t k = 0; k < L->n_joined[i]; k++)
+			free(L->joined[i][k]);
+	free(L);
+
+	if (res.dmarc_checked)
+		pwlog_qid(LOG_INFO, m->qid, "dmarc=%s header.from=%s policy=%s disposition=%s "
+			  "dnssec=%s record=%s dkim-aligned=%s spf-aligned=%s (%s)",
+			  pw_dmarc_result_name(res.dmarc), res.from_domain[0] ? res.from_domain : "-",
+			  pw_dmarc_policy_name(res.dmarc_policy),
+			  pw_dmarc_policy_name(res.dmarc_disposition),
+			  res.dmarc_sec == PW_SP_NOLOOKUP ? "no-lookup" : pw_sp_dnssec_name(res.dmarc_sec),
+			  res.dmarc_record_domain[0] ? res.dmarc_record_domain : "-",
+			  res.dkim_aligned ? "yes" : "no", res.spf_aligned ? "yes" : "no",
+			  res.dmarc_why);
+	if (res.adsp_checked)
+		pwlog_qid(LOG_INFO, m->qid, "dkim-adsp=%s header.from=%s dnssec=%s (%s)",
+			  pw_adsp_result_name(res.adsp), res.from_domain[0] ? res.from_domain : "-",
+			  res.adsp_sec == PW_SP_NOLOOKUP ? "no-lookup" : pw_sp_dnssec_name(res.adsp_sec),
+			  res.adsp_why);
+	used = pw_sp_format_ar(&res, ar, len, used);
+	pw_sp_decide(m->snap->pol.sp_rules, m->snap->pol.n_sp_rules, &res, dec);
+	if (dec->action != PW_SP_ACCEPT || dec->rule != NULL) {
+		char where[300];
+		if (dec->rule && dec->rule->file)
+			snprintf(where, sizeof(where), "%s:%u", dec->rule->file, dec->rule->line);
+		else
+			snprintf(where, sizeof(where), "default");
+		pwlog_qid(dec->action == PW_SP_ACCEPT || dec->action == PW_SP_ADD_HEADER ?
+			  LOG_INFO : LOG_NOTICE, m->qid, "practice action=%s rule=%s %s%s%s%s%s",
+			  pw_sp_action_name(dec->action), where, dec->header,
+			  dec->code[0] ? ": " : "", dec->code, dec->code[0] ? " " : "", dec->xcode);
+		if (dec->code[0])
+			pwlog_qid(LOG_NOTICE, m->qid, "practice reply: %s %s %s", dec->code,
+				  dec->xcode, dec->text);
+	}
+	return used;
+}
+
+/* authres - verify DKIM and evaluate practices: the Authentication-Results value into AR
+ * (with a leading space when the MTA wants one) and the practice action into *DEC; false
+ * only for lack of memory (then *DEC is a tempfail) */
+static bool authres(struct pw_msg *m, bool c_leadspc, char *ar, size_t len,
+		    struct pw_sp_decision *dec)
+{
+	size_t n, used;
+	struct pw_sp_sig *sigs;
+
+	/* with SMFIP_HDR_LEADSPC the MTA adds no space after the colon of our fields either */
+	used = (size_t)snprintf(ar, len, "%s%s;", c_leadspc ? " " : "", m->snap->authserv_id);
+	if (m->dkim != NULL && !m->dkim_broken && dkim_eom(m->dkim) == DKIM_ERR_NOMEM)
+		m->dkim_broken = true;
+	n = m->dkim ? dkim_nsigs(m->dkim) : 0;
+	if ((sigs = calloc(n ? n : 1, sizeof(*sigs))) == NULL)
+		return false;
+	if (m->dkim != NULL)
+		used = dkim_verify(m, ar, len, used, sigs);
+	else
+		used += (size_t)snprintf(ar + used, len - used, " dkim=none");
+	used = practices(m, sigs, n, ar, len, used, dec);
+	free(sigs);
+	if (used >= len)
+		ar[len - 1] = '\0';
+	return true;
+}
+
+/* write_results - remove forged Authentication-Results and practice fields, insert ours (AR;
+ * NULL: none) at the top (RFC 8601 section 5), quarantine or add a header as DEC says; false
+ * if the MTA refused a change */
+static bool write_results(SMFICTX *ctx, struct pw_msg *m, bool c_leadspc, const char *ar,
+			  const struct pw_sp_decision *dec)
+{
+	const char *authserv = m->snap->authserv_id;
+
 	for (unsigned i = m->n_ar_ours; i >= 1; i--)
 		if (smfi_chgheader(ctx, "Authentication-Results", (int)m->ar_ours[i - 1], NULL) !=
 		    MI_SUCCESS)
@@ -471,16 +697,45 @@ static bool dkim_results(SMFICTX *ctx, struct pw_msg *m, bool c_leadspc)
 	if (m->n_ar_ours)
 		pwlog_qid(LOG_NOTICE, m->qid, "removed %u Authentication-Results field(s) claiming "
 			  "authserv-id %s", m->n_ar_ours, authserv);
-	return smfi_insheader(ctx, 0, "Authentication-Results", ar) == MI_SUCCESS;
+	for (unsigned i = m->n_practice_in; i >= 1; i--)
+		if (smfi_chgheader(ctx, PW_SP_HEADER, (int)i, NULL) != MI_SUCCESS)
+			return false;
+	if (m->n_practice_in)
+		pwlog_qid(LOG_NOTICE, m->qid, "removed %u " PW_SP_HEADER " field(s) that arrived "
+			  "with the message", m->n_practice_in);
+	if (ar == NULL)		/* unchecked (internal error): only the forged fields go */
+		return true;
+	if (smfi_insheader(ctx, 0, "Authentication-Results", (char *)ar) != MI_SUCCESS)
+		return false;
+	bool add = dec->action == PW_SP_ADD_HEADER;
+	if (dec->action == PW_SP_QUARANTINE &&
+	    smfi_quarantine(ctx, (char *)dec->text) != MI_SUCCESS) {
+		/* the MTA did not offer quarantine: never lose or tempfail the message for it */
+		pwlog_qid(LOG_WARNING, m->qid, "the MTA refused to quarantine the message; added "
+			  PW_SP_HEADER " instead");
+		add = true;
+	}
+	if (add) {
+		char v[sizeof(dec->header) + 2];
+		snprintf(v, sizeof(v), "%s%s", c_leadspc ? " " : "", dec->header);
+		if (smfi_addheader(ctx, PW_SP_HEADER, v) != MI_SUCCESS)
+			return false;
+	}
+	return true;
 }
 
-/* pw_eom - remove spoofed tags, add ours, ask for RET=HDRS */
+/* pw_eom - verify, decide the practice action, then remove spoofed fields, add ours, ask
+ * for RET=HDRS */
 static sfsistat pw_eom(SMFICTX *ctx)
 {
 	struct pw_conn *c = CONN(ctx);
 	struct pw_msg *m = c ? c->msg : NULL;
+	struct pw_sp_decision dec;
 	const char *tag;
+	char ar[4096];
 
+	memset(&dec, 0, sizeof(dec));
+	dec.action = PW_SP_ACCEPT;
 	if (m == NULL)
 		return SMFIS_CONTINUE;
 	session_set_qid(m, macro(ctx, "i"));
@@ -488,6 +743,13 @@ static sfsistat pw_eom(SMFICTX *ctx)
 		decide(c, m);
 		if (m->verdict.reject)	/* the MTA skipped end-of-header */
 			return pw_eoh(ctx);
+		if (!authres(m, c->leadspc, ar, sizeof(ar), &dec))
+			return internal_error(ctx, m, "out of memory at end of message");
+		if (dec.action == PW_SP_REJECT || dec.action == PW_SP_TEMPFAIL) {
+			smfi_setreply(ctx, dec.code, dec.xcode, dec.text);
+			session_msg_end(c);
+			return dec.action == PW_SP_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+		}
 	}
 	/* delete from the last occurrence down, so earlier indexes stay valid */
 	for (unsigned i = m->n_tags_in; i >= 1; i--)
@@ -497,7 +759,7 @@ static sfsistat pw_eom(SMFICTX *ctx)
 	if (m->n_tags_in)
 		pwlog_qid(LOG_NOTICE, m->qid, "removed %u " RTLS_TAG_HEADER " field(s) that "
 			  "arrived with the message", m->n_tags_in);
-	if (!m->unchecked && !dkim_results(ctx, m, c->leadspc))
+	if (!write_results(ctx, m, c->leadspc, m->unchecked ? NULL : ar, &dec))
 		return internal_error(ctx, m, "cannot write the Authentication-Results field");
 	if (m->unchecked) {
 		pwlog_qid(LOG_WARNING, m->qid, "requiretls=none reason=internal-error (message "
@@ -553,7 +815,8 @@ static sfsistat pw_close(SMFICTX *ctx)
 static struct smfiDesc desc = {
 	.xxfi_name = "postward",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_SETSYMLIST,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_QUARANTINE |
+		      SMFIF_SETSYMLIST,
 	.xxfi_connect = pw_connect,
 	.xxfi_helo = pw_helo,
 	.xxfi_envfrom = pw_envfrom,

@@ -31,6 +31,8 @@ void session_msg_end(struct pw_conn *c)
 		free(m->rcpt_domains[i]);
 	free(m->rcpt_domains);
 	free(m->field_name);
+	free(m->from_value);
+	free(m->spf_domain);
 	free(m);
 	c->msg = NULL;
 }

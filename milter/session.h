@@ -44,6 +44,10 @@ struct pw_msg {
 	unsigned n_ar;			/* Authentication-Results fields seen */
 	unsigned ar_ours[SESSION_MAX_AR];	/* their 1-based indexes that claim our authserv-id */
 	unsigned n_ar_ours;
+	unsigned n_from;		/* From fields seen */
+	char *from_value;		/* owned body of the first From field */
+	char *spf_domain;		/* owned: domain of an spf=pass from a trusted host, or NULL */
+	unsigned n_practice_in;		/* X-Postward-Practice fields that arrived */
 	bool unchecked;			/* an internal error let it pass without a decision */
 	bool decided;
 	struct rtls_verdict verdict;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,10 +127,43 @@ static bool make_resolver(struct pw_snapshot *s, const char *config_file, struct
 	return true;
 }
 
+/* load_practices - sender_practices and the Public Suffix List they need */
+static bool load_practices(struct pw_snapshot *s, const char *config_file, struct pw_diags *d)
+{
+	char why[256];
+	size_t len;
+	int err;
+	char *text;
+
+	for (size_t i = 0; i < s->cfg.n_sender_practices; i++) {
+		if (strcasecmp(s->cfg.sender_practices[i], "dmarc") == 0)
+			s->dmarc = true;
+		else	/* "adsp" or "dkim-adsp": the config parser allows nothing else */
+			s->adsp = true;
+	}
+	if (!s->dmarc || s->cfg.public_suffix_list[0] == '\0')
+		return true;
+	if ((text = snapshot_read_file(s->cfg.public_suffix_list, &len, &err)) == NULL) {
+		pw_diags_add(d, config_file, 0, "public_suffix_list: cannot read %s: %s (install "
+			     "Debian's publicsuffix package, or set public_suffix_list to another "
+			     "copy)", s->cfg.public_suffix_list, read_error(err));
+		return false;
+	}
+	s->psl = pw_psl_parse(text, len, 0, why, sizeof(why));
+	free(text);
+	if (s->psl == NULL) {
+		pw_diags_add(d, config_file, 0, "public_suffix_list: %s: %s",
+			     s->cfg.public_suffix_list, why);
+		return false;
+	}
+	return true;
+}
+
 /* free_snapshot - release everything */
 static void free_snapshot(struct pw_snapshot *s)
 {
 	dns_resolver_free(s->dns);
+	pw_psl_free(s->psl);
 	pw_config_free(&s->cfg);
 	pw_policy_free(&s->pol);
 	free(s);
@@ -184,7 +218,7 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 		pw_policy_parse(&s->pol, path, text, len, d);
 		free(text);
 	}
-	if (d->n == before && !d->oom)
+	if (d->n == before && !d->oom && load_practices(s, src->config_file, d))
 		make_resolver(s, src->config_file, d);
 	if (d->n > before || d->oom) {
 		free_snapshot(s);
@@ -258,8 +292,8 @@ bool snapshot_reload(const struct snapshot_source *src)
 		snapshot_release(old);
 	}
 	snapshot_install(s);
-	pwlog(LOG_INFO, "reloaded: %zu policy rule(s) from %zu file(s)", s->pol.n_tls_rules,
-	      s->pol.n_files);
+	pwlog(LOG_INFO, "reloaded: %zu policy rule(s) from %zu file(s)",
+	      s->pol.n_tls_rules + s->pol.n_sp_rules, s->pol.n_files);
 	return true;
 }
 

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "diag.h"
 #include "policyfile.h"
+#include "practice.h"
 
 struct dns_resolver;
 
@@ -34,6 +35,8 @@ struct pw_snapshot {
 	struct dns_resolver *dns;	/* owned; shared by the messages holding this snapshot
 					 * (thread-safe, see dns.h); a reload builds a new one */
 	char authserv_id[256];		/* authserv_id, or the host name */
+	struct pw_psl *psl;		/* owned Public Suffix List (NULL: setting empty) */
+	bool dmarc, adsp;		/* sender_practices */
 };
 
 struct snapshot_source {

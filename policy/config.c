@@ -61,6 +61,12 @@ static const struct pw_option options[] = {
 	  "authserv-id of the Authentication-Results field (empty: this host's name)" },
 	{ "dkim_max_signatures", PW_OPT_UINT, "8", NULL, 0, 64, true,
 	  "DKIM-Signature fields verified per message; later ones are a permerror" },
+	{ "sender_practices", PW_OPT_LIST, "dmarc, adsp", NULL, 0, 0, true,
+	  "published sender practices to check: dmarc, adsp, both or none (empty)" },
+	{ "public_suffix_list", PW_OPT_STRING, PW_DEFAULT_PSL, NULL, 0, 0, true,
+	  "Public Suffix List file for DMARC organisational domains" },
+	{ "trusted_authserv_ids", PW_OPT_LIST, "", NULL, 0, 0, true,
+	  "authserv-ids whose Authentication-Results spf= results DMARC may use" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -98,6 +104,8 @@ static char **string_slot(struct pw_config *cfg, const char *name)
 		return &cfg->dns_trust_anchor_file;
 	if (strcmp(name, "authserv_id") == 0)
 		return &cfg->authserv_id;
+	if (strcmp(name, "public_suffix_list") == 0)
+		return &cfg->public_suffix_list;
 	return NULL;
 }
 
@@ -115,6 +123,21 @@ static unsigned *uint_slot(struct pw_config *cfg, const char *name)
 	if (strcmp(name, "dkim_max_signatures") == 0)
 		return &cfg->dkim_max_signatures;
 	return NULL;
+}
+
+/* list_slot - where a list-valued setting lives in *cfg (*N gets its count's address) */
+static char ***list_slot(struct pw_config *cfg, const char *name, size_t **n)
+{
+	if (strcmp(name, "policy_files") == 0) {
+		*n = &cfg->n_policy_files;
+		return &cfg->policy_files;
+	}
+	if (strcmp(name, "sender_practices") == 0) {
+		*n = &cfg->n_sender_practices;
+		return &cfg->sender_practices;
+	}
+	*n = &cfg->n_trusted_authserv_ids;
+	return &cfg->trusted_authserv_ids;
 }
 
 /* free_list - release a policy_files style list */
@@ -262,15 +285,25 @@ bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
 		return true;
 	}
 	case PW_OPT_LIST: {
-		char **v;
-		size_t n;
+		char **v, ***slot;
+		size_t n, *nslot;
 		if (!parse_list(value, &v, &n)) {
 			pw_diags_add(d, file, line, "out of memory");
 			return false;
 		}
-		free_list(cfg->policy_files, cfg->n_policy_files);
-		cfg->policy_files = v;
-		cfg->n_policy_files = n;
+		if (strcmp(name, "sender_practices") == 0)
+			for (size_t i = 0; i < n; i++)
+				if (strcasecmp(v[i], "dmarc") != 0 && strcasecmp(v[i], "adsp") != 0 &&
+				    strcasecmp(v[i], "dkim-adsp") != 0) {
+					pw_diags_add(d, file, line, "sender_practices: unknown "
+						     "practice \"%s\" (expected dmarc or adsp)", v[i]);
+					free_list(v, n);
+					return false;
+				}
+		slot = list_slot(cfg, name, &nslot);
+		free_list(*slot, *nslot);
+		*slot = v;
+		*nslot = n;
 		return true;
 	}
 	}
@@ -303,10 +336,10 @@ bool pw_config_get(const struct pw_config *cfg, const char *name, char *buf, siz
 		snprintf(buf, len, "%u", *uint_slot((struct pw_config *)cfg, name));
 		return true;
 	case PW_OPT_LIST: {
-		size_t used = 0;
-		for (size_t i = 0; i < cfg->n_policy_files; i++) {
-			int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-					 cfg->policy_files[i]);
+		size_t used = 0, *nslot;
+		char **v = *list_slot((struct pw_config *)cfg, name, &nslot);
+		for (size_t i = 0; i < *nslot; i++) {
+			int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", v[i]);
 			if (n < 0 || (size_t)n >= len - used)
 				break;
 			used += (size_t)n;
@@ -341,7 +374,10 @@ void pw_config_free(struct pw_config *cfg)
 	free(cfg->dns_nameservers);
 	free(cfg->dns_trust_anchor_file);
 	free(cfg->authserv_id);
+	free(cfg->public_suffix_list);
 	free_list(cfg->policy_files, cfg->n_policy_files);
+	free_list(cfg->sender_practices, cfg->n_sender_practices);
+	free_list(cfg->trusted_authserv_ids, cfg->n_trusted_authserv_ids);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -23,6 +23,7 @@
 #define PW_DEFAULT_CONFIG_FILE "/etc/postward/postward.conf"
 #define PW_DEFAULT_SOCKET "inet:8891@127.0.0.1"
 #define PW_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.ds"
+#define PW_DEFAULT_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
 
 enum pw_log_level { PW_LOG_WARNING = 0, PW_LOG_INFO = 1, PW_LOG_DEBUG = 2 };
 enum pw_unknown_action { PW_UNKNOWN_IGNORE = 0, PW_UNKNOWN_REJECT = 1 };
@@ -47,6 +48,11 @@ struct pw_config {
 	unsigned dns_cache_size;	/* entries */
 	char *authserv_id;		/* "" = this host's name */
 	unsigned dkim_max_signatures;	/* DKIM-Signature fields verified per message */
+	char **sender_practices;	/* owned: "dmarc" and/or "adsp" */
+	size_t n_sender_practices;
+	char *public_suffix_list;	/* path of the PSL file */
+	char **trusted_authserv_ids;	/* owned: hosts whose A-R spf= results count */
+	size_t n_trusted_authserv_ids;
 };
 
 enum pw_opt_type { PW_OPT_STRING, PW_OPT_BOOL, PW_OPT_UINT, PW_OPT_ENUM, PW_OPT_LIST };

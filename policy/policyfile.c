@@ -107,12 +107,40 @@ static void stmt_require_tls(struct pw_policy *p, const char *file, unsigned lin
 	}
 }
 
+/* stmt_practice - "practice TERM[,TERM...] [dnssec=...] ACTION [REPLY]" */
+static void stmt_practice(struct pw_policy *p, const char *file, unsigned line,
+			  char **w, size_t nw, struct pw_diags *d)
+{
+	struct pw_sp_rule r;
+	char why[256];
+
+	if (!pw_sp_rule_parse(w, nw, &r, why, sizeof(why))) {
+		pw_diags_add(d, file, line, "%s", why);
+		return;
+	}
+	r.file = file;
+	r.line = line;
+	if (p->n_sp_rules == p->cap_sp_rules) {
+		size_t ncap = p->cap_sp_rules ? p->cap_sp_rules * 2 : 8;
+		struct pw_sp_rule *nv = realloc(p->sp_rules, ncap * sizeof(*nv));
+		if (nv == NULL) {
+			pw_sp_rule_free(&r);
+			pw_diags_add(d, file, line, "out of memory");
+			return;
+		}
+		p->sp_rules = nv;
+		p->cap_sp_rules = ncap;
+	}
+	p->sp_rules[p->n_sp_rules++] = r;
+}
+
 static const struct {
 	const char *word;
 	void (*fn)(struct pw_policy *, const char *, unsigned, char **, size_t,
 		   struct pw_diags *);
 } statements[] = {
 	{ "require_tls", stmt_require_tls },
+	{ "practice", stmt_practice },
 };
 #define N_STATEMENTS (sizeof(statements) / sizeof(statements[0]))
 
@@ -146,7 +174,7 @@ static void do_line(struct pw_policy *p, const char *file, unsigned line, char *
 			statements[i].fn(p, file, line, w, nw, d);
 			return;
 		}
-	pw_diags_add(d, file, line, "unknown statement \"%.64s\" (expected require_tls)", w[0]);
+	pw_diags_add(d, file, line, "unknown statement \"%.64s\" (expected require_tls or practice)", w[0]);
 }
 
 /* remember_file - keep an owned copy of FILE's name for the rules to point at */
@@ -214,6 +242,9 @@ void pw_policy_free(struct pw_policy *p)
 	for (size_t i = 0; i < p->n_tls_rules; i++)
 		free(p->tls_rules[i].pattern);
 	free(p->tls_rules);
+	for (size_t i = 0; i < p->n_sp_rules; i++)
+		pw_sp_rule_free(&p->sp_rules[i]);
+	free(p->sp_rules);
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i]);
 	free(p->files);

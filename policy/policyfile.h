@@ -10,8 +10,13 @@
  *   require_tls  client_network    NET...       # client IP in ADDR[/PREFIX], v4 or v6
  *
  * A domain PATTERN is "example.com" (that domain) or ".example.com" (its subdomains).
- * Mail matched by any require_tls rule is tagged "required" (see requiretls.h).  Later
- * statement kinds (lists, sender practices) are added to the same dispatch table.
+ * Mail matched by any require_tls rule is tagged "required" (see requiretls.h).
+ *
+ *   practice  TERM[,TERM...]  [dnssec=secure|insecure]  ACTION  [CODE X.Y.Z TEXT...]
+ *
+ * maps sender-practice results to a local action (grammar and defaults: senderpolicy.h);
+ * the rules are kept in file order, files in the order given.  Later statement kinds (lists)
+ * are added to the same dispatch table.
  *
  * Several files may be parsed into one pw_policy; every rule remembers the file and line it
  * came from, for the logs.  Errors are appended as "FILE:LINE: message" and parsing goes on.
@@ -25,6 +30,7 @@
 
 #include "addr.h"
 #include "diag.h"
+#include "senderpolicy.h"
 
 enum pw_selector {
 	PW_SEL_SENDER_DOMAIN,
@@ -44,6 +50,8 @@ struct pw_rule {
 struct pw_policy {
 	struct pw_rule *tls_rules;	/* owned array */
 	size_t n_tls_rules, cap_tls_rules;
+	struct pw_sp_rule *sp_rules;	/* owned array, "practice" statements in order */
+	size_t n_sp_rules, cap_sp_rules;
 	char **files;			/* owned names of the files parsed into this policy */
 	size_t n_files;
 };

@@ -262,6 +262,36 @@ run garbage-start -f -c "$tmp/garbage.conf" -p "unix:$tmp/never.sock"
 check "garbage policy without -n: exit 1 without starting" is "$rc" 1
 check "garbage policy without -n: FILE:LINE errors" grep -q "^$pol:3: " "$tmp/garbage-start.err"
 
+# practice rules: each mistake named with its line; the good lines pass
+ppol=$tmp/practice.policy
+cat >"$ppol" <<'EOF'
+practice dmarc=fail/reject dnssec=secure reject 550 5.7.1 Go away
+practice spf=fail reject
+practice dmarc=fail bounce
+practice dmarc=fail reject 450 4.7.1 Not a permanent code
+practice dkim-adsp=discard/reject quarantine
+practice dmarc=fail dnssec=maybe quarantine
+practice dmarc=fail,dkim-adsp=discard quarantine held for review
+practice dmarc=fail tempfail 451 4.7 Bad enhanced code
+EOF
+printf 'policy_files = %s\nsender_practices = dmarc, adsp\n' "$ppol" >"$tmp/practice.conf"
+run practice -n -c "$tmp/practice.conf"
+check "practice rules: exit 1 (got $rc)" is "$rc" 1
+check "practice rules: unknown method" has_line "$tmp/practice.err" "$ppol:2: unknown method \"spf\" (expected dmarc or dkim-adsp)"
+check "practice rules: unknown action" has_line "$tmp/practice.err" "$ppol:3: unknown action \"bounce\" (expected accept, add_header, quarantine, reject or tempfail)"
+check "practice rules: reject with a 4xx code" has_line "$tmp/practice.err" "$ppol:4: reply code \"450\" must be 5XX for reject"
+check "practice rules: disposition on dkim-adsp" has_line "$tmp/practice.err" "$ppol:5: \"dkim-adsp=discard/reject\": only dmarc results have a /disposition"
+check "practice rules: dnssec=maybe" has_line "$tmp/practice.err" "$ppol:6: dnssec= takes secure, insecure or any, not \"maybe\""
+check "practice rules: bad enhanced status code" has_line "$tmp/practice.err" "$ppol:8: enhanced status \"4.7\" must be 4.X.Y for tempfail"
+check "practice rules: six errors, good lines 1 and 7 not reported" is "$(lines "$tmp/practice.err")" 6
+
+# the examples shipped in contrib/ are valid as they stand
+for ex in practice.policy.example requiretls.policy.example; do
+	printf 'policy_files = %s\n' "$here/../contrib/$ex" >"$tmp/ex.conf"
+	run example -n -c "$tmp/ex.conf"
+	check "contrib/$ex: postward -n accepts it (exit $rc: $(head -1 "$tmp/example.err"))" is "$rc" 0
+done
+
 # a large file of random bytes (fixed seed)
 rnd=$tmp/random.policy
 "$PY" -c 'import random, sys; random.seed(8689); open(sys.argv[1], "wb").write(bytes(random.getrandbits(8) for _ in range(300000)))' "$rnd"

@@ -21,6 +21,10 @@
 #   f2 required, next hop with untrusted cert -> stays deferred, nothing sent
 #   g  two TLS-Required fields      -> 550 5.6.0 from postward at end of DATA
 #   h  postward stopped             -> 451 4.7.1 (milter_default_action)
+#   p  sender practices: every delivered copy carries postward's
+#      Authentication-Results (dkim=none; dkim-adsp=nxdomain; dmarc=none for the
+#      test's sender domain, answers DNSSEC-validated from the tests/dns fixture);
+#      From a p=reject domain without a signature -> 550 5.7.1 at end of DATA
 # Prints PASS:/FAIL: lines and one final "N passed, M failed" line; on failure
 # also the maillog, postward's log and the queue.
 #
@@ -126,6 +130,7 @@ cleanup() {
 	fi
 	stop_pid "$PWPID"
 	stop_pid "$SINKPID"
+	"$HERE/../dns/fixture.sh" stop "$T/dns" >/dev/null 2>&1
 	# Postfix children exit when master goes; give them (and a reload's
 	# background postsuper) a bounded moment.
 	for i in $(seq 100); do
@@ -168,8 +173,9 @@ finish() {
 		[ -e "$T" ] && bad "temporary directory $T removed"
 	fi
 	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
+	# explicit: a bare "exit" inside the EXIT trap would keep the status of the
+	# script's own "exit 0"
+	if [ "$fail" -eq 0 ]; then exit 0; else exit 1; fi
 }
 
 abort() { # abort MESSAGE: a setup step failed, the rest cannot run
@@ -246,12 +252,20 @@ if [ "$HARNESS_ONLY" = 0 ]; then
 	# e2e test policy
 	require_tls recipient_domain secure.test
 	EOF
+	# DNS for DKIM keys and sender practices: the DNSSEC fixture (no other DNS here)
+	"$HERE/../dns/fixture.sh" start "$T/dns" >"$T/dns.log" 2>&1 ||
+		{ cat "$T/dns.log"; abort "DNS fixture (tests/dns/fixture.sh) starts"; }
+	. "$T/dns/env"
 	cat >"$T/postward.conf" <<-EOF
 	milter_socket = inet:$P_MILTER@127.0.0.1
 	log_level = debug
 	policy_files = $T/policy
 	tls_required_unknown = ignore
 	internal_error_action = tempfail
+	dns_nameservers = $DNS_SERVER
+	dns_trust_anchor_file = $TRUST_ANCHOR
+	dns_timeout = 2
+	authserv_id = pw-e2e.test
 	EOF
 	"$POSTWARD" -n -c "$T/postward.conf" >"$T/postward-n.log" 2>&1 ||
 		{ cat "$T/postward-n.log"; abort "postward -n accepts the test configuration"; }
@@ -391,6 +405,17 @@ where() { grep -lF -- "$1" "$SINKS"/*/*.eml 2>/dev/null | awk -F/ '{ print $(NF-
 file_of() { grep -lF -- "$1" "$SINKS/$2"/*.eml 2>/dev/null | head -1; }
 delivered() { [ -n "$(where "$1")" ]; }
 
+# ar_of FILE: the first Authentication-Results field of a delivered copy, unfolded
+# (postward inserts its own at the top, under the MTA's Received: field)
+ar_of() {
+	tr -d '\r' <"$1" | awk '
+		/^$/ { exit }
+		/^[ \t]/ { if (cur) f = f $0; next }
+		{ cur = 0 }
+		f == "" && tolower($0) ~ /^authentication-results:/ { f = $0; cur = 1 }
+		END { print f }' | sed 's/[ \t][ \t]*/ /g'
+}
+
 # expect_sink LABEL TOKEN SINK: wait (bounded) for delivery, then check the sink
 expect_sink() {
 	local label=$1 tok=$2 want=$3 got
@@ -468,6 +493,21 @@ if [ "$HARNESS_ONLY" = 0 ]; then
 			f=$(file_of "$tok" default)
 			check "c-$mode: delivered copy has no X-Postward-TLS field (got: $(tag_lines "$f" | tr '\n' '|'))" \
 				test -z "$(tag_lines "$f")"
+			# p) postward's Authentication-Results, first in the header, in the delivered copy
+			ar=$(ar_of "$f")
+			want="Authentication-Results: pw-e2e.test; dkim=none; dkim-adsp=nxdomain (author domain does not exist; DNSSEC secure) header.from=client.postward-e2e.test; dmarc=none (no record; DNSSEC secure) header.from=client.postward-e2e.test"
+			check "p-$mode: delivered copy carries postward's Authentication-Results (got: $ar)" \
+				test "$ar" = "$want"
+		fi
+
+		# p) sender practices: From a secure p=reject domain, unsigned -> 550 5.7.1 at DATA
+		newtoken p
+		send p-$mode "$tok" user@dest.test $tls --header "From: <alice@secure.test>"
+		if grep -Eq '^<(\*\*|~\*) +550 5\.7\.1 Rejected by the DMARC policy of secure\.test' "$T/swaks.p-$mode"; then
+			ok "p-$mode: unsigned mail from a DNSSEC-secure p=reject domain refused by Postfix with postward's 550 5.7.1"
+		else
+			bad "p-$mode: unsigned mail from a DNSSEC-secure p=reject domain refused with 550 5.7.1"
+			sed 's/^/| /' "$T/swaks.p-$mode" | tail -12
 		fi
 
 		# d) spoofed tags from the client on untagged mail -> default, tags gone

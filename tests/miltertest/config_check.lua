@@ -99,7 +99,7 @@ local polconf = T.write(T.path("polconf.conf"), "policy_files = " .. pol .. "\n"
 check_n("policy file errors", polconf, 1, {
 	pol .. ":1: require_tls sender_domain needs at least one value",
 	pol .. ':2: unknown selector "sender_dommain" (expected sender_domain, recipient_domain, auth_user or client_network)',
-	pol .. ':3: unknown statement "requiretls" (expected require_tls)',
+	pol .. ':3: unknown statement "requiretls" (expected require_tls or practice)',
 	pol .. ':6: bad network "192.0.2.0/33": prefix length over 32 for IPv4',
 	pol .. ':7: bad network "10.1.2.3/8": address has bits set beyond the prefix length',
 	pol .. ':9: "bad..example" is not a domain name or .domain pattern',

@@ -20,7 +20,8 @@ T.ok(not mt.test_option(s.conn, SMFIP_NOCONNECT) and not mt.test_option(s.conn, 
 T.ok(mt.test_action(s.conn, SMFIF_ADDHDRS), "action SMFIF_ADDHDRS requested")
 T.ok(mt.test_action(s.conn, SMFIF_CHGHDRS), "action SMFIF_CHGHDRS requested")
 T.ok(mt.test_action(s.conn, SMFIF_CHGFROM), "action SMFIF_CHGFROM requested")
-for _, a in ipairs({ "SMFIF_CHGBODY", "SMFIF_ADDRCPT", "SMFIF_DELRCPT", "SMFIF_QUARANTINE",
+T.ok(mt.test_action(s.conn, SMFIF_QUARANTINE), "action SMFIF_QUARANTINE requested (practice rules)")
+for _, a in ipairs({ "SMFIF_CHGBODY", "SMFIF_ADDRCPT", "SMFIF_DELRCPT",
 		     "SMFIF_ADDRCPT_PAR" }) do
 	if _G[a] then T.ok(not mt.test_action(s.conn, _G[a]), "action " .. a .. " not requested") end
 end

@@ -60,6 +60,9 @@ static const struct {
 	{ "dns_cache_size", "10000" },
 	{ "authserv_id", "" },
 	{ "dkim_max_signatures", "8" },
+	{ "sender_practices", "dmarc, adsp" },
+	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat" },
+	{ "trusted_authserv_ids", "" },
 };
 #define N_SPEC (sizeof(spec_settings) / sizeof(spec_settings[0]))
 
@@ -421,6 +424,33 @@ START_TEST(list_get_round_trips)
 }
 END_TEST
 
+START_TEST(sender_practice_lists)
+{
+	ck_assert_uint_eq(cfg.n_sender_practices, 2);
+	ck_assert_str_eq(cfg.sender_practices[0], "dmarc");
+	ck_assert_str_eq(cfg.sender_practices[1], "adsp");
+	ck_assert_uint_eq(cfg.n_trusted_authserv_ids, 0);
+	ck_assert_uint_eq(parse("sp.conf", "sender_practices = dmarc\n"
+				"trusted_authserv_ids = mx1.example.org, mx2.example.org\n"), 0);
+	ck_assert_uint_eq(cfg.n_sender_practices, 1);
+	ck_assert_uint_eq(cfg.n_trusted_authserv_ids, 2);
+	ck_assert_str_eq(cfg.trusted_authserv_ids[1], "mx2.example.org");
+	/* the policy_files list is a different list */
+	ck_assert_uint_eq(cfg.n_policy_files, 0);
+}
+END_TEST
+
+START_TEST(sender_practices_unknown_refused)
+{
+	ck_assert_uint_eq(parse("sp.conf", "sender_practices = dmarc, spf\n"), 1);
+	ck_assert_diag(&d, 0, "sp.conf:1: sender_practices: unknown practice \"spf\" (expected dmarc or adsp)");
+	/* the previous value stays */
+	ck_assert_uint_eq(cfg.n_sender_practices, 2);
+	ck_assert_uint_eq(parse("sp2.conf", "sender_practices =\n"), 0);
+	ck_assert_uint_eq(cfg.n_sender_practices, 0);
+}
+END_TEST
+
 START_TEST(every_setting_get_set_round_trips)
 {
 	size_t n;
@@ -672,6 +702,8 @@ Suite *config_suite(void)
 	tcase_add_loop_test(tc, parse_list_forms, 0, (int)(sizeof(lists) / sizeof(lists[0])));
 	tcase_add_test(tc, list_replaced_not_appended);
 	tcase_add_test(tc, list_get_round_trips);
+	tcase_add_test(tc, sender_practice_lists);
+	tcase_add_test(tc, sender_practices_unknown_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -141,6 +141,8 @@ end
 ---------------------------------------------------------------------------------------------
 -- starting postward
 
+T.NOPRACTICES = "sender_practices =\n"
+
 -- start - write the configuration (a table of "name = value" lines, or a string) and the
 -- policy files ({ [basename] = text }), start postward and wait until it accepts connections.
 function T.start(conf, policies)
@@ -154,6 +156,11 @@ function T.start(conf, policies)
 		conf = table.concat(conf, "\n") .. "\n"
 	end
 	conf = conf or ""
+	-- these scripts are about REQUIRETLS and run without a DNS server: no practice lookups
+	-- (tests/practice checks sender practices against the DNSSEC fixture)
+	if not conf:find("sender_practices", 1, true) then
+		conf = T.NOPRACTICES .. conf
+	end
 	if #names > 0 and not conf:find("policy_files", 1, true) then
 		conf = conf .. "policy_files = " .. table.concat(names, ", ") .. "\n"
 	end

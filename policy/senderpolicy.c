@@ -1,0 +1,701 @@
+/*
+ * policy/senderpolicy.c - ADSP and DMARC results for one message and the local action.
+ * Contract: see senderpolicy.h.  Pure C: DNS through the caller's lookup function.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "senderpolicy.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define ADSP_PREFIX "_adsp._domainkey."
+#define DMARC_PREFIX "_dmarc."
+
+static const char *const adsp_names[] = { "none", "pass", "unknown", "fail", "discard",
+					  "nxdomain", "temperror", "permerror" };
+static const char *const dmarc_names[] = { "none", "pass", "fail", "temperror", "permerror" };
+static const char *const action_names[] = { "accept", "add_header", "quarantine", "reject",
+					    "tempfail" };
+
+/* pw_adsp_result_name - the A-R word */
+const char *pw_adsp_result_name(enum pw_adsp_result r)
+{
+	return (unsigned)r < sizeof(adsp_names) / sizeof(adsp_names[0]) ? adsp_names[r] : "?";
+}
+
+/* pw_dmarc_result_name - the A-R word */
+const char *pw_dmarc_result_name(enum pw_dmarc_result r)
+{
+	return (unsigned)r < sizeof(dmarc_names) / sizeof(dmarc_names[0]) ? dmarc_names[r] : "?";
+}
+
+/* pw_sp_dnssec_name - for comments and logs */
+const char *pw_sp_dnssec_name(enum pw_sp_dnssec s)
+{
+	return s == PW_SP_SECURE ? "secure" : s == PW_SP_INSECURE ? "insecure" : "no lookup";
+}
+
+/* pw_sp_action_name - the policy-file word */
+const char *pw_sp_action_name(enum pw_sp_action a)
+{
+	return (unsigned)a < sizeof(action_names) / sizeof(action_names[0]) ? action_names[a] : "?";
+}
+
+/* same_domain - names equal without regard to ASCII case or one trailing dot */
+static bool same_domain(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* note_sec - fold one answer's DNSSEC status into a method's */
+static void note_sec(enum pw_sp_dnssec *sec, bool secure)
+{
+	if (!secure)
+		*sec = PW_SP_INSECURE;
+	else if (*sec == PW_SP_NOLOOKUP)
+		*sec = PW_SP_SECURE;
+}
+
+/* ask - one lookup, counted */
+static void ask(const struct pw_sp_input *in, struct pw_sp_result *out, const char *name,
+		bool txt, struct pw_sp_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->kind = PW_SP_DNS_ERROR;
+	a->why = "no answer";
+	out->lookups++;
+	in->lookup(in->lookup_arg, name, txt, a);
+}
+
+/* prefixed - PREFIX + DOMAIN into BUF; false if the name would be too long for the DNS */
+static bool prefixed(char *buf, size_t len, const char *prefix, const char *domain)
+{
+	int k = snprintf(buf, len, "%s%s", prefix, domain);
+	return k > 0 && (size_t)k < len && (size_t)k <= PW_DOMAIN_MAX;
+}
+
+/* eval_adsp - RFC 5617 4.3 for the author domain (no first-party signature) */
+static void eval_adsp(const struct pw_sp_input *in, struct pw_sp_result *out)
+{
+	struct pw_sp_answer a;
+	char name[PW_DOMAIN_MAX + 32];
+	const char *from = out->from_domain;
+
+	ask(in, out, from, false, &a);
+	note_sec(&out->adsp_sec, a.kind != PW_SP_DNS_ERROR && a.secure);
+	if (a.kind == PW_SP_DNS_ERROR) {
+		out->adsp = PW_ADSP_R_TEMPERROR;
+		snprintf(out->adsp_why, sizeof(out->adsp_why), "author domain lookup: %s", a.why);
+		return;
+	}
+	if (a.kind == PW_SP_DNS_NXDOMAIN) {
+		out->adsp = PW_ADSP_R_NXDOMAIN;
+		snprintf(out->adsp_why, sizeof(out->adsp_why), "author domain does not exist");
+		return;
+	}
+	if (!prefixed(name, sizeof(name), ADSP_PREFIX, from)) {
+		out->adsp = PW_ADSP_R_NONE;
+		snprintf(out->adsp_why, sizeof(out->adsp_why), "no record (name too long)");
+		return;
+	}
+	ask(in, out, name, true, &a);
+	note_sec(&out->adsp_sec, a.kind != PW_SP_DNS_ERROR && a.secure);
+	switch (a.kind) {
+	case PW_SP_DNS_ERROR:
+		out->adsp = PW_ADSP_R_TEMPERROR;
+		snprintf(out->adsp_why, sizeof(out->adsp_why), "record lookup: %s", a.why);
+		return;
+	case PW_SP_DNS_NODATA:
+	case PW_SP_DNS_NXDOMAIN:
+		out->adsp = PW_ADSP_R_NONE;
+		snprintf(out->adsp_why, sizeof(out->adsp_why), "no record");
+		return;
+	case PW_SP_DNS_RECORDS:
+		break;
+	}
+	if (a.n_txt != 1) {
+		out->adsp = PW_ADSP_R_NONE;
+		snprintf(out->adsp_why, sizeof(out->adsp_why), "%zu records, none used", a.n_txt);
+		return;
+	}
+	switch (pw_adsp_parse(a.txt[0])) {
+	case PW_ADSP_INVALID:
+		out->adsp = PW_ADSP_R_NONE;
+		snprintf(out->adsp_why, sizeof(out->adsp_why), "invalid record ignored");
+		return;
+	case PW_ADSP_UNKNOWN:
+		out->adsp = PW_ADSP_R_UNKNOWN;
+		break;
+	case PW_ADSP_ALL:
+		out->adsp = PW_ADSP_R_FAIL;
+		break;
+	case PW_ADSP_DISCARDABLE:
+		out->adsp = PW_ADSP_R_DISCARD;
+		break;
+	}
+	snprintf(out->adsp_why, sizeof(out->adsp_why), "dkim=%s", pw_adsp_name(pw_adsp_parse(a.txt[0])));
+}
+
+enum dmarc_fetch { FETCH_RECORD, FETCH_NONE, FETCH_ERROR };
+
+/* dmarc_fetch - the one DMARC record at _dmarc.DOMAIN into *REC, or why there is none */
+static enum dmarc_fetch dmarc_fetch(const struct pw_sp_input *in, struct pw_sp_result *out,
+				    const char *domain, struct pw_dmarc_record *rec)
+{
+	struct pw_sp_answer a;
+	char name[PW_DOMAIN_MAX + 32];
+	size_t idx = 0, n;
+
+	if (!prefixed(name, sizeof(name), DMARC_PREFIX, domain)) {
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "no record (name too long)");
+		return FETCH_NONE;
+	}
+	ask(in, out, name, true, &a);
+	note_sec(&out->dmarc_sec, a.kind != PW_SP_DNS_ERROR && a.secure);
+	if (a.kind == PW_SP_DNS_ERROR) {
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "%.60s: %.60s", name, a.why);
+		return FETCH_ERROR;
+	}
+	n = a.kind == PW_SP_DNS_RECORDS ? pw_dmarc_select(a.txt, a.n_txt, &idx) : 0;
+	if (n == 0) {
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "no record");
+		return FETCH_NONE;
+	}
+	if (n > 1) {
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "%zu records at %.80s, none used",
+			 n, name);
+		return FETCH_RECORD;	/* discovery ends here, with no usable record */
+	}
+	/* the answer stays valid until pw_sp_evaluate returns (lookup contract), and with it
+	 * the record's borrowed spans (rua, ruf) */
+	if (!pw_dmarc_parse(a.txt[idx], rec))
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "invalid record at %.60s: %.45s", name,
+			 rec->reason);
+	snprintf(out->dmarc_record_domain, sizeof(out->dmarc_record_domain), "%s", domain);
+	return FETCH_RECORD;
+}
+
+/* milder - the next less strict disposition (RFC 7489 6.6.4) */
+static enum pw_dmarc_policy milder(enum pw_dmarc_policy p)
+{
+	return p == PW_DMARC_P_REJECT ? PW_DMARC_P_QUARANTINE : PW_DMARC_P_NONE;
+}
+
+/* eval_dmarc - RFC 7489 6.6.3 policy discovery and 6.6.2 alignment */
+static void eval_dmarc(const struct pw_sp_input *in, struct pw_sp_result *out)
+{
+	struct pw_dmarc_record rec;
+	char org[PW_DOMAIN_MAX + 1];
+	const char *from = out->from_domain;
+	enum dmarc_fetch f;
+	bool at_org = false;
+
+	memset(&rec, 0, sizeof(rec));
+	f = dmarc_fetch(in, out, from, &rec);
+	if (f == FETCH_NONE && pw_psl_org_domain(in->psl, from, org, sizeof(org)) &&
+	    !same_domain(org, from)) {
+		f = dmarc_fetch(in, out, org, &rec);
+		at_org = true;
+	}
+	if (f == FETCH_ERROR) {
+		out->dmarc = PW_DMARC_R_TEMPERROR;
+		return;
+	}
+	if (f == FETCH_NONE || !rec.valid) {
+		out->dmarc = PW_DMARC_R_NONE;
+		return;
+	}
+	out->dmarc_policy = at_org ? rec.sp : rec.p;
+	for (size_t i = 0; i < in->n_sigs && !out->dkim_aligned; i++)
+		if (in->sigs[i].pass && in->sigs[i].d != NULL &&
+		    pw_dmarc_aligned(in->psl, from, in->sigs[i].d, rec.adkim_strict))
+			out->dkim_aligned = true;
+	if (in->spf_domain != NULL && *in->spf_domain &&
+	    pw_dmarc_aligned(in->psl, from, in->spf_domain, rec.aspf_strict))
+		out->spf_aligned = true;
+	if (out->dkim_aligned || out->spf_aligned) {
+		out->dmarc = PW_DMARC_R_PASS;
+		out->dmarc_disposition = PW_DMARC_P_NONE;
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "%s aligned",
+			 out->dkim_aligned && out->spf_aligned ? "DKIM and SPF" :
+			 out->dkim_aligned ? "DKIM" : "SPF");
+		return;
+	}
+	out->dmarc = PW_DMARC_R_FAIL;
+	out->dmarc_disposition = out->dmarc_policy;
+	if (rec.pct < 100 && in->sample >= rec.pct)
+		out->dmarc_disposition = milder(out->dmarc_policy);
+	snprintf(out->dmarc_why, sizeof(out->dmarc_why), "no aligned DKIM or SPF pass");
+}
+
+/* pw_sp_evaluate - both methods */
+void pw_sp_evaluate(const struct pw_sp_input *in, struct pw_sp_result *out)
+{
+	char why[128];
+	bool first_party = false;
+
+	memset(out, 0, sizeof(*out));
+	out->adsp_checked = in->adsp;
+	out->dmarc_checked = in->dmarc;
+	out->dmarc_policy = PW_DMARC_P_UNSPEC;
+	out->dmarc_disposition = PW_DMARC_P_NONE;
+	if (!in->adsp && !in->dmarc)
+		return;
+
+	why[0] = '\0';
+	if (in->n_from_fields != 1)
+		snprintf(why, sizeof(why), "%u From fields", in->n_from_fields);
+	else if (in->from_status == PW_FROM_SYNTAX)
+		snprintf(why, sizeof(why), "From field unparsable: %s",
+			 in->from_why ? in->from_why : "syntax error");
+	else if (in->from_status == PW_FROM_NODOMAIN)
+		snprintf(why, sizeof(why), "From address without a usable domain%s%s",
+			 in->from_why && *in->from_why ? ": " : "", in->from_why ? in->from_why : "");
+	else if (in->n_from_mailboxes != 1)
+		snprintf(why, sizeof(why), "%zu From addresses", in->n_from_mailboxes);
+	else if (in->from_domain == NULL || *in->from_domain == '\0' ||
+		 strlen(in->from_domain) > PW_DOMAIN_MAX)
+		snprintf(why, sizeof(why), "From domain unusable");
+	if (why[0]) {
+		out->adsp = PW_ADSP_R_PERMERROR;
+		out->dmarc = PW_DMARC_R_PERMERROR;
+		snprintf(out->adsp_why, sizeof(out->adsp_why), "%s", why);
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "%s", why);
+		return;
+	}
+	snprintf(out->from_domain, sizeof(out->from_domain), "%s", in->from_domain);
+	{
+		size_t l = strlen(out->from_domain);
+		if (l > 1 && out->from_domain[l - 1] == '.')
+			out->from_domain[l - 1] = '\0';
+		for (char *c = out->from_domain; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+	}
+
+	for (size_t i = 0; i < in->n_sigs; i++)
+		if (in->sigs[i].pass && in->sigs[i].d != NULL &&
+		    same_domain(in->sigs[i].d, out->from_domain))
+			first_party = true;
+	if (first_party) {	/* RFC 5016 5.3.9: no lookup needed */
+		if (in->adsp) {
+			out->adsp = PW_ADSP_R_PASS;
+			snprintf(out->adsp_why, sizeof(out->adsp_why), "first-party signature");
+		}
+		if (in->dmarc) {
+			out->dmarc = PW_DMARC_R_PASS;
+			out->dkim_aligned = true;
+			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "first-party signature");
+		}
+		return;
+	}
+	if (in->adsp)
+		eval_adsp(in, out);
+	if (in->dmarc)
+		eval_dmarc(in, out);
+}
+
+/* append - snprintf at BUF+USED, tracking the would-be length */
+static size_t append(char *buf, size_t len, size_t used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t append(char *buf, size_t len, size_t used, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+	va_start(ap, fmt);
+	k = vsnprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, fmt, ap);
+	va_end(ap);
+	return k > 0 ? used + (size_t)k : used;
+}
+
+/* comment_safe - WHY made fit for an RFC 5322 comment: no line breaks or other controls, no
+ * unbalanced parentheses or quoted-pairs (parentheses become brackets) */
+static const char *comment_safe(const char *why, char *buf, size_t len)
+{
+	size_t i = 0;
+	for (; why[i] && i + 1 < len; i++) {
+		unsigned char c = (unsigned char)why[i];
+		buf[i] = c < 0x20 || c == 0x7f ? ' ' : c == '(' ? '[' : c == ')' ? ']' :
+			 c == '\\' ? '/' : (char)c;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/* pw_sp_format_ar - the dkim-adsp and dmarc resinfos */
+size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size_t used)
+{
+	char why[sizeof(r->adsp_why)];
+	if (r->adsp_checked) {
+		used = append(buf, len, used, "; dkim-adsp=%s (%s%s%s)",
+			      pw_adsp_result_name(r->adsp),
+			      comment_safe(r->adsp_why, why, sizeof(why)),
+			      r->adsp_why[0] ? "; " : "",
+			      r->adsp_sec == PW_SP_NOLOOKUP ? "no lookup" :
+			      r->adsp_sec == PW_SP_SECURE ? "DNSSEC secure" : "DNSSEC insecure");
+		if (r->from_domain[0])
+			used = append(buf, len, used, " header.from=%s", r->from_domain);
+	}
+	if (r->dmarc_checked) {
+		used = append(buf, len, used, "; dmarc=%s (", pw_dmarc_result_name(r->dmarc));
+		if (r->dmarc_policy != PW_DMARC_P_UNSPEC)
+			used = append(buf, len, used, "p=%s dis=%s; ",
+				      pw_dmarc_policy_name(r->dmarc_policy),
+				      pw_dmarc_policy_name(r->dmarc_disposition));
+		used = append(buf, len, used, "%s%s%s)", comment_safe(r->dmarc_why, why, sizeof(why)),
+			      r->dmarc_why[0] ? "; " : "",
+			      r->dmarc_sec == PW_SP_NOLOOKUP ? "no lookup" :
+			      r->dmarc_sec == PW_SP_SECURE ? "DNSSEC secure" : "DNSSEC insecure");
+		if (r->from_domain[0])
+			used = append(buf, len, used, " header.from=%s", r->from_domain);
+	}
+	return used;
+}
+
+/* ---- rules --------------------------------------------------------------------------- */
+
+/* word_index - position of WORD in NAMES (N entries), or -1 */
+static int word_index(const char *word, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(word, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* parse_term - "dmarc=fail/reject", "dkim-adsp=discard", "dmarc=*" */
+static bool parse_term(const char *s, struct pw_sp_term *t, char *why, size_t len)
+{
+	char buf[64];
+	char *eq, *slash;
+	if (strlen(s) >= sizeof(buf)) {
+		snprintf(why, len, "\"%.40s...\" is too long for a practice term", s);
+		return false;
+	}
+	strcpy(buf, s);
+	if ((eq = strchr(buf, '=')) == NULL) {
+		snprintf(why, len, "\"%s\" is not METHOD=RESULT (e.g. dmarc=fail)", s);
+		return false;
+	}
+	*eq++ = '\0';
+	t->disposition = PW_SP_ANY;
+	if (strcmp(buf, "dmarc") == 0)
+		t->method = PW_SP_DMARC;
+	else if (strcmp(buf, "dkim-adsp") == 0 || strcmp(buf, "adsp") == 0)
+		t->method = PW_SP_ADSP;
+	else {
+		snprintf(why, len, "unknown method \"%s\" (expected dmarc or dkim-adsp)", buf);
+		return false;
+	}
+	if ((slash = strchr(eq, '/')) != NULL) {
+		static const char *const pol[] = { "", "none", "quarantine", "reject" };
+		int p;
+		*slash++ = '\0';
+		if (t->method != PW_SP_DMARC) {
+			snprintf(why, len, "\"%s\": only dmarc results have a /disposition", s);
+			return false;
+		}
+		if (strcmp(slash, "*") == 0)
+			p = PW_SP_ANY;
+		else if ((p = word_index(slash, pol, 4)) <= 0) {
+			snprintf(why, len, "unknown disposition \"%s\" (expected none, quarantine "
+				 "or reject)", slash);
+			return false;
+		}
+		t->disposition = p;
+	}
+	if (strcmp(eq, "*") == 0)
+		t->result = PW_SP_ANY;
+	else if (t->method == PW_SP_DMARC)
+		t->result = word_index(eq, dmarc_names, sizeof(dmarc_names) / sizeof(dmarc_names[0]));
+	else
+		t->result = word_index(eq, adsp_names, sizeof(adsp_names) / sizeof(adsp_names[0]));
+	if (t->result == -1 && strcmp(eq, "*") != 0) {
+		snprintf(why, len, "unknown %s result \"%s\" (expected %s)", buf, eq,
+			 t->method == PW_SP_DMARC ? "none, pass, fail, temperror or permerror" :
+			 "none, pass, unknown, fail, discard, nxdomain, temperror or permerror");
+		return false;
+	}
+	return true;
+}
+
+/* reply_ok - CODE and XCODE are a consistent SMTP reply for ACTION */
+static bool reply_ok(enum pw_sp_action a, const char *code, const char *xcode, char *why,
+		     size_t len)
+{
+	char cls = a == PW_SP_REJECT ? '5' : '4';
+	bool digits = strlen(code) == 3 && code[0] == cls && code[1] >= '0' && code[1] <= '9' &&
+		      code[2] >= '0' && code[2] <= '9';
+	const char *p = xcode;
+	int parts = 0;
+	if (!digits) {
+		snprintf(why, len, "reply code \"%s\" must be %cXX for %s", code, cls,
+			 pw_sp_action_name(a));
+		return false;
+	}
+	/* RFC 3463: class "." 1*3digit "." 1*3digit, the class matching the reply code */
+	if (p[0] == cls && p[1] == '.') {
+		p += 2;
+		for (parts = 1; parts < 3; parts++) {
+			size_t n = 0;
+			while (p[n] >= '0' && p[n] <= '9')
+				n++;
+			if (n < 1 || n > 3)
+				break;
+			p += n;
+			if (parts == 1 && *p++ != '.')
+				break;
+		}
+	}
+	if (parts != 3 || *p != '\0') {
+		snprintf(why, len, "enhanced status \"%s\" must be %c.X.Y for %s", xcode, cls,
+			 pw_sp_action_name(a));
+		return false;
+	}
+	return true;
+}
+
+/* pw_sp_rule_parse - one "practice" statement */
+bool pw_sp_rule_parse(char **w, size_t nw, struct pw_sp_rule *r, char *why, size_t len)
+{
+	size_t i = 1;
+	char terms[512];
+	char *save = NULL, *tok;
+	int act;
+
+	memset(r, 0, sizeof(*r));
+	if (nw < 3) {
+		snprintf(why, len, "practice needs METHOD=RESULT[,...] and an action (accept, "
+			 "add_header, quarantine, reject or tempfail)");
+		return false;
+	}
+	if (strlen(w[i]) >= sizeof(terms)) {
+		snprintf(why, len, "term list too long");
+		return false;
+	}
+	strcpy(terms, w[i++]);
+	for (tok = strtok_r(terms, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (r->n_terms == PW_SP_MAX_TERMS) {
+			snprintf(why, len, "more than %d terms in one rule", PW_SP_MAX_TERMS);
+			return false;
+		}
+		if (!parse_term(tok, &r->terms[r->n_terms], why, len))
+			return false;
+		r->n_terms++;
+	}
+	if (r->n_terms == 0) {
+		snprintf(why, len, "practice needs at least one METHOD=RESULT term");
+		return false;
+	}
+	if (strncmp(w[i], "dnssec=", 7) == 0) {
+		const char *v = w[i] + 7;
+		if (strcmp(v, "secure") == 0)
+			r->sec = PW_SP_SEC_SECURE;
+		else if (strcmp(v, "insecure") == 0)
+			r->sec = PW_SP_SEC_INSECURE;
+		else if (strcmp(v, "any") == 0)
+			r->sec = PW_SP_SEC_ANY;
+		else {
+			snprintf(why, len, "dnssec= takes secure, insecure or any, not \"%s\"", v);
+			return false;
+		}
+		if (++i == nw) {
+			snprintf(why, len, "practice rule without an action");
+			return false;
+		}
+	}
+	if ((act = word_index(w[i], action_names, sizeof(action_names) / sizeof(action_names[0])))
+	    < 0) {
+		snprintf(why, len, "unknown action \"%s\" (expected accept, add_header, quarantine, "
+			 "reject or tempfail)", w[i]);
+		return false;
+	}
+	r->action = (enum pw_sp_action)act;
+	i++;
+	if (i < nw) {
+		size_t tl = 0;
+		if (r->action != PW_SP_REJECT && r->action != PW_SP_TEMPFAIL &&
+		    r->action != PW_SP_QUARANTINE) {
+			snprintf(why, len, "%s takes no arguments", pw_sp_action_name(r->action));
+			return false;
+		}
+		if (r->action != PW_SP_QUARANTINE) {
+			if (nw - i < 3) {
+				snprintf(why, len, "%s reply must be CODE X.Y.Z TEXT (e.g. 550 5.7.1 "
+					 "Rejected by DMARC policy)", pw_sp_action_name(r->action));
+				return false;
+			}
+			if (strlen(w[i]) >= sizeof(r->code) || strlen(w[i + 1]) >= sizeof(r->xcode)) {
+				snprintf(why, len, "bad reply code \"%s %s\"", w[i], w[i + 1]);
+				return false;
+			}
+			if (!reply_ok(r->action, w[i], w[i + 1], why, len))
+				return false;
+			strcpy(r->code, w[i]);
+			strcpy(r->xcode, w[i + 1]);
+			i += 2;
+		}
+		for (size_t k = i; k < nw; k++)
+			tl += strlen(w[k]) + 1;
+		if (tl > 257) {	/* the words, a blank after each: the text is tl - 1 bytes */
+			snprintf(why, len, "reply text longer than 256 bytes");
+			return false;
+		}
+		if ((r->text = malloc(tl + 1)) == NULL) {
+			snprintf(why, len, "out of memory");
+			return false;
+		}
+		r->text[0] = '\0';
+		for (size_t k = i; k < nw; k++) {
+			if (k > i)
+				strcat(r->text, " ");
+			strcat(r->text, w[k]);
+		}
+		for (char *c = r->text; *c; c++)
+			if (*c == '%')	/* libmilter's reply text is a format string */
+				*c = ' ';
+	}
+	return true;
+}
+
+/* pw_sp_rule_free - release the reply text */
+void pw_sp_rule_free(struct pw_sp_rule *r)
+{
+	free(r->text);
+	r->text = NULL;
+}
+
+#define T_DMARC(res, dis) { PW_SP_DMARC, res, dis }
+#define T_ADSP(res) { PW_SP_ADSP, res, PW_SP_ANY }
+
+static const struct pw_sp_rule defaults[] = {
+	{ .terms = { T_DMARC(PW_DMARC_R_TEMPERROR, PW_SP_ANY), T_ADSP(PW_ADSP_R_TEMPERROR) },
+	  .n_terms = 2, .action = PW_SP_TEMPFAIL },
+	{ .terms = { T_DMARC(PW_DMARC_R_FAIL, PW_DMARC_P_REJECT) }, .n_terms = 1,
+	  .sec = PW_SP_SEC_SECURE, .action = PW_SP_REJECT },
+	{ .terms = { T_DMARC(PW_DMARC_R_FAIL, PW_DMARC_P_REJECT),
+		     T_DMARC(PW_DMARC_R_FAIL, PW_DMARC_P_QUARANTINE) }, .n_terms = 2,
+	  .action = PW_SP_QUARANTINE },
+	{ .terms = { T_ADSP(PW_ADSP_R_DISCARD) }, .n_terms = 1, .sec = PW_SP_SEC_SECURE,
+	  .action = PW_SP_REJECT },
+	{ .terms = { T_ADSP(PW_ADSP_R_DISCARD) }, .n_terms = 1, .action = PW_SP_QUARANTINE },
+};
+
+/* pw_sp_default_rules - the built-in rules */
+const struct pw_sp_rule *pw_sp_default_rules(size_t *n)
+{
+	*n = sizeof(defaults) / sizeof(defaults[0]);
+	return defaults;
+}
+
+/* term_matches - does T match RES (dnssec condition SEC) */
+static bool term_matches(const struct pw_sp_term *t, enum pw_sp_secmatch sec,
+			 const struct pw_sp_result *res)
+{
+	enum pw_sp_dnssec s;
+	if (t->method == PW_SP_DMARC) {
+		if (!res->dmarc_checked)
+			return false;
+		if (t->result != PW_SP_ANY && t->result != (int)res->dmarc)
+			return false;
+		if (t->disposition != PW_SP_ANY &&
+		    (res->dmarc != PW_DMARC_R_FAIL || t->disposition != (int)res->dmarc_disposition))
+			return false;
+		s = res->dmarc_sec;
+	} else {
+		if (!res->adsp_checked)
+			return false;
+		if (t->result != PW_SP_ANY && t->result != (int)res->adsp)
+			return false;
+		s = res->adsp_sec;
+	}
+	return sec == PW_SP_SEC_ANY || (sec == PW_SP_SEC_SECURE && s == PW_SP_SECURE) ||
+	       (sec == PW_SP_SEC_INSECURE && s != PW_SP_SECURE);
+}
+
+/* describe - "dmarc=fail (disposition reject, DNSSEC secure) header.from=D" */
+static void describe(const struct pw_sp_result *res, enum pw_sp_method m, char *buf, size_t len)
+{
+	if (m == PW_SP_DMARC)
+		snprintf(buf, len, "dmarc=%s (disposition %s, DNSSEC %s) header.from=%s",
+			 pw_dmarc_result_name(res->dmarc),
+			 pw_dmarc_policy_name(res->dmarc_disposition),
+			 pw_sp_dnssec_name(res->dmarc_sec), res->from_domain);
+	else
+		snprintf(buf, len, "dkim-adsp=%s (DNSSEC %s) header.from=%s",
+			 pw_adsp_result_name(res->adsp), pw_sp_dnssec_name(res->adsp_sec),
+			 res->from_domain);
+}
+
+/* apply - fill *OUT for rule R matched by method M */
+static void apply(const struct pw_sp_rule *r, enum pw_sp_method m, const struct pw_sp_result *res,
+		  struct pw_sp_decision *out)
+{
+	char what[400];
+	out->action = r->action;
+	out->rule = r;
+	out->method = m;
+	describe(res, m, what, sizeof(what));
+	snprintf(out->header, sizeof(out->header), "%s", what);
+	switch (r->action) {
+	case PW_SP_REJECT:
+		snprintf(out->code, sizeof(out->code), "%s", r->code[0] ? r->code : "550");
+		snprintf(out->xcode, sizeof(out->xcode), "%s", r->xcode[0] ? r->xcode : "5.7.1");
+		if (r->text)
+			snprintf(out->text, sizeof(out->text), "%s", r->text);
+		else if (m == PW_SP_DMARC)
+			snprintf(out->text, sizeof(out->text), "Rejected by the DMARC policy of %s",
+				 res->from_domain);
+		else
+			snprintf(out->text, sizeof(out->text), "Rejected by the ADSP policy of %s "
+				 "(unsigned mail is to be discarded)", res->from_domain);
+		break;
+	case PW_SP_TEMPFAIL:
+		snprintf(out->code, sizeof(out->code), "%s", r->code[0] ? r->code : "451");
+		snprintf(out->xcode, sizeof(out->xcode), "%s", r->xcode[0] ? r->xcode : "4.4.3");
+		if (r->text)
+			snprintf(out->text, sizeof(out->text), "%s", r->text);
+		else
+			snprintf(out->text, sizeof(out->text), "Cannot check the sender policy of %s "
+				 "now (DNS), try again later", res->from_domain[0] ?
+				 res->from_domain : "the author domain");
+		break;
+	case PW_SP_QUARANTINE:
+		snprintf(out->text, sizeof(out->text), "postward: %.380s", r->text ? r->text : what);
+		break;
+	case PW_SP_ACCEPT:
+	case PW_SP_ADD_HEADER:
+		break;
+	}
+}
+
+/* pw_sp_decide - first matching rule, administrator's first */
+void pw_sp_decide(const struct pw_sp_rule *rules, size_t n, const struct pw_sp_result *res,
+		  struct pw_sp_decision *out)
+{
+	size_t nd;
+	const struct pw_sp_rule *d = pw_sp_default_rules(&nd);
+
+	memset(out, 0, sizeof(*out));
+	out->action = PW_SP_ACCEPT;
+	for (size_t pass = 0; pass < 2; pass++) {
+		const struct pw_sp_rule *set = pass ? d : rules;
+		size_t count = pass ? nd : n;
+		for (size_t i = 0; i < count; i++)
+			for (size_t t = 0; t < set[i].n_terms; t++)
+				if (term_matches(&set[i].terms[t], set[i].sec, res)) {
+					apply(&set[i], set[i].terms[t].method, res, out);
+					return;
+				}
+	}
+}

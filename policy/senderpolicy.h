@@ -1,0 +1,174 @@
+/*
+ * policy/senderpolicy.h - sender practices for one message: the ADSP (RFC 5617) and DMARC
+ * (RFC 7489) results from the facts the milter gathered, the Authentication-Results text for
+ * them, and the local action the administrator's "practice" rules choose.
+ *
+ * Evaluation (pw_sp_evaluate) is pure: every DNS question goes through the caller's lookup
+ * function, which answers RECORDS / NODATA / NXDOMAIN / ERROR plus "DNSSEC secure or not".
+ * An ERROR (timeout, SERVFAIL, bogus data, query budget spent) is temperror, never "no record".
+ *
+ *   From: exactly one From field holding exactly one mailbox with a usable domain, else both
+ *     methods are permerror (RFC 7489 6.6.1).
+ *   First-party signature: a passing DKIM signature whose d= equals the author domain.  With
+ *     one, no practice is looked up (RFC 5016 5.3.9): dkim-adsp=pass and dmarc=pass, marked
+ *     "no lookup" (an exact d= is aligned under any adkim=).
+ *   ADSP (RFC 5617 4.3, 5.4): the author domain must exist (one address query; NXDOMAIN ->
+ *     nxdomain); then _adsp._domainkey.DOMAIN TXT: no record, NODATA, several records or an
+ *     invalid one -> none; unknown -> unknown; all -> fail; discardable -> discard.
+ *     At most 2 lookups.
+ *   DMARC (RFC 7489 6.6.3): _dmarc.DOMAIN TXT; with no DMARC record there, _dmarc.ORGDOMAIN
+ *     (Public Suffix List) - the one extra lookup RFC 5016 6.2 allows.  Several DMARC records
+ *     or an invalid one -> none.  pass if a passing signature is aligned (adkim), or if the SPF
+ *     domain a trusted host reported as passing is aligned (aspf); else fail.  The policy is p,
+ *     or sp when the record came from the organisational domain of a subdomain.  pct: a
+ *     failing message outside the sample (SAMPLE >= pct) gets the next milder disposition
+ *     (reject -> quarantine -> none).  At most 2 lookups.
+ *   DNSSEC: a method is "secure" when every answer it rests on was secure, "insecure" when
+ *     one was not, "no lookup" when none was made.
+ *
+ * Rules ("practice" statements, parsed here from the policy-file words):
+ *   practice TERM[,TERM...] [dnssec=secure|insecure|any] ACTION [ARGS]
+ *   TERM    dmarc=RESULT[/DISPOSITION] | dkim-adsp=RESULT   (RESULT may be "*")
+ *   ACTION  accept | add_header | quarantine [REASON...] | reject [CODE X.Y.Z TEXT...]
+ *           | tempfail [CODE X.Y.Z TEXT...]   (reply text at most 256 bytes, '%' dropped)
+ * A rule matches when one of its terms matches its method's result (and the disposition, for
+ * dmarc) and that method's DNSSEC status satisfies dnssec= (insecure = anything not secure).
+ * The administrator's rules are tried in order, then the built-in defaults
+ * (pw_sp_default_rules); the first match decides; no match is accept.
+ *
+ * Threads: rules are read-only once parsed; everything else is per call.
+ */
+#ifndef POSTWARD_POLICY_SENDERPOLICY_H
+#define POSTWARD_POLICY_SENDERPOLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mailhdr.h"
+#include "practice.h"
+
+enum pw_sp_method { PW_SP_DMARC, PW_SP_ADSP };
+
+enum pw_adsp_result { PW_ADSP_R_NONE, PW_ADSP_R_PASS, PW_ADSP_R_UNKNOWN, PW_ADSP_R_FAIL,
+		      PW_ADSP_R_DISCARD, PW_ADSP_R_NXDOMAIN, PW_ADSP_R_TEMPERROR,
+		      PW_ADSP_R_PERMERROR };
+enum pw_dmarc_result { PW_DMARC_R_NONE, PW_DMARC_R_PASS, PW_DMARC_R_FAIL, PW_DMARC_R_TEMPERROR,
+		       PW_DMARC_R_PERMERROR };
+enum pw_sp_dnssec { PW_SP_NOLOOKUP, PW_SP_SECURE, PW_SP_INSECURE };
+
+/* ---- evaluation ---------------------------------------------------------------------- */
+
+enum pw_sp_dns { PW_SP_DNS_RECORDS, PW_SP_DNS_NODATA, PW_SP_DNS_NXDOMAIN, PW_SP_DNS_ERROR };
+
+struct pw_sp_answer {
+	enum pw_sp_dns kind;
+	bool secure;			/* DNSSEC secure */
+	const char *const *txt;		/* RECORDS of a TXT question: each record's strings joined */
+	size_t n_txt;
+	const char *why;		/* ERROR: for the logs */
+};
+
+/* pw_sp_lookup_fn - answer NAME: its TXT records (TXT true) or just whether it exists (an
+ * address query); what *OUT points to must stay valid until pw_sp_evaluate returns */
+typedef void (*pw_sp_lookup_fn)(void *arg, const char *name, bool txt, struct pw_sp_answer *out);
+
+struct pw_sp_sig {
+	const char *d;			/* the signature's d= */
+	bool pass;			/* dkim=pass */
+};
+
+struct pw_sp_input {
+	unsigned n_from_fields;		/* From header fields seen */
+	enum pw_from_status from_status; /* of the (first) From field */
+	size_t n_from_mailboxes;
+	const char *from_domain;	/* its domain, lower case */
+	const char *from_why;		/* pw_from_parse's reason on error */
+	const struct pw_sp_sig *sigs;
+	size_t n_sigs;
+	const char *spf_domain;		/* SPF pass for this domain from a trusted host, or NULL */
+	const struct pw_psl *psl;	/* NULL: default rule only */
+	bool adsp, dmarc;		/* which practices to check */
+	unsigned sample;		/* 0-99, uniformly random, for pct */
+	pw_sp_lookup_fn lookup;
+	void *lookup_arg;
+};
+
+struct pw_sp_result {
+	bool adsp_checked, dmarc_checked;
+	char from_domain[PW_DOMAIN_MAX + 1];	/* "" if unusable */
+	enum pw_adsp_result adsp;
+	enum pw_sp_dnssec adsp_sec;
+	char adsp_why[128];		/* comment: "no record", "2 From fields", ... */
+	enum pw_dmarc_result dmarc;
+	enum pw_sp_dnssec dmarc_sec;
+	char dmarc_why[128];
+	enum pw_dmarc_policy dmarc_policy;	/* p or sp in force (UNSPEC without a record) */
+	enum pw_dmarc_policy dmarc_disposition;	/* after pct; NONE unless fail */
+	char dmarc_record_domain[PW_DOMAIN_MAX + 1];	/* where the record was found */
+	bool dkim_aligned, spf_aligned;
+	unsigned lookups;		/* DNS questions asked */
+};
+
+/* pw_sp_evaluate - the ADSP and DMARC results of one message */
+void pw_sp_evaluate(const struct pw_sp_input *in, struct pw_sp_result *out);
+/* pw_adsp_result_name / pw_dmarc_result_name - the Authentication-Results words */
+const char *pw_adsp_result_name(enum pw_adsp_result r);
+const char *pw_dmarc_result_name(enum pw_dmarc_result r);
+/* pw_sp_dnssec_name - "secure", "insecure", "no lookup" */
+const char *pw_sp_dnssec_name(enum pw_sp_dnssec s);
+/* pw_sp_format_ar - append "; dkim-adsp=... ; dmarc=..." resinfos (RFC 8601, with comments)
+ * for the checked methods to BUF (LEN bytes, already holding USED); returns the new length
+ * (>= LEN means truncated) */
+size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size_t used);
+
+/* ---- local policy -------------------------------------------------------------------- */
+
+enum pw_sp_action { PW_SP_ACCEPT, PW_SP_ADD_HEADER, PW_SP_QUARANTINE, PW_SP_REJECT,
+		    PW_SP_TEMPFAIL };
+enum pw_sp_secmatch { PW_SP_SEC_ANY, PW_SP_SEC_SECURE, PW_SP_SEC_INSECURE };
+
+#define PW_SP_MAX_TERMS 16
+#define PW_SP_ANY (-1)
+
+struct pw_sp_term {
+	enum pw_sp_method method;
+	int result;			/* enum pw_adsp_result / pw_dmarc_result, or PW_SP_ANY */
+	int disposition;		/* dmarc only: enum pw_dmarc_policy, or PW_SP_ANY */
+};
+
+struct pw_sp_rule {
+	struct pw_sp_term terms[PW_SP_MAX_TERMS];
+	size_t n_terms;
+	enum pw_sp_secmatch sec;
+	enum pw_sp_action action;
+	char code[4], xcode[12];	/* "" = the action's default reply */
+	char *text;			/* owned reply text, or NULL */
+	const char *file;		/* borrowed; NULL for built-in defaults */
+	unsigned line;
+};
+
+struct pw_sp_decision {
+	enum pw_sp_action action;
+	const struct pw_sp_rule *rule;	/* the rule that matched, or NULL (accept by default) */
+	enum pw_sp_method method;	/* whose result matched */
+	char code[4], xcode[12];
+	char text[400];			/* reply text (reject, tempfail) or quarantine reason */
+	char header[400];		/* add_header: the X-Postward-Practice value */
+};
+
+#define PW_SP_HEADER "X-Postward-Practice"
+
+/* pw_sp_rule_parse - a "practice" statement's words (W[0] is "practice") into *R; false and a
+ * message in WHY on error (R then owns nothing) */
+bool pw_sp_rule_parse(char **w, size_t nw, struct pw_sp_rule *r, char *why, size_t len);
+/* pw_sp_rule_free - release what *R owns */
+void pw_sp_rule_free(struct pw_sp_rule *r);
+/* pw_sp_default_rules - the built-in rules tried after the administrator's */
+const struct pw_sp_rule *pw_sp_default_rules(size_t *n);
+/* pw_sp_decide - the action for RES: RULES in order, then the defaults */
+void pw_sp_decide(const struct pw_sp_rule *rules, size_t n, const struct pw_sp_result *res,
+		  struct pw_sp_decision *out);
+/* pw_sp_action_name - "accept", "add_header", ... */
+const char *pw_sp_action_name(enum pw_sp_action a);
+
+#endif

@@ -1,0 +1,244 @@
+#!/bin/bash
+# tests/practice/milter.sh - sender practices (DMARC RFC 7489, ADSP RFC 5617) inside the milter,
+# end to end through miltertest: policies published in the DNSSEC fixture (tests/dns/fixture.sh),
+# messages signed by dkimpy, results read from the Authentication-Results field postward adds,
+# actions (reject, tempfail, quarantine, add_header) from the miltertest reply and checks, and
+# the log.  Every ADSP result and every DMARC result is reached; secure, insecure and bogus
+# answers; the organisational-domain fallback with sp= (a test Public Suffix List that adds
+# nsec3.test as a suffix); pct; relaxed and strict alignment; SPF from a trusted
+# Authentication-Results field (and not from an untrusted one); From problems; the
+# administrator's practice rules before the defaults; forged X-Postward-Practice removed.
+# Env: POSTWARD.  Ends with "N passed, M failed".
+set -u
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+POSTWARD=${POSTWARD:-$here/../../milter/postward}
+PY=/usr/bin/python3
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "PASS: $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-practice.XXXXXX") || exit 1
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	"$here/../dns/fixture.sh" stop "$tmp/dns" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$tmp" || exit 1
+
+openssl genpkey -algorithm ed25519 -out ed.pem 2>/dev/null ||
+	{ bad "openssl genpkey"; echo "$passed passed, $failed failed"; exit 1; }
+ed_pub=$(openssl pkey -in ed.pem -pubout -outform DER | tail -c 32 | base64 -w0)
+openssl pkey -in ed.pem -outform DER | tail -c 32 | base64 -w0 > ed.seed
+mkdir records
+cat > records/secure.test.records <<EOR
+ed1._domainkey TXT "v=DKIM1; k=ed25519; p=$ed_pub"
+quar A 192.0.2.1
+_dmarc.quar TXT "v=DMARC1; p=quarantine"
+strict A 192.0.2.1
+_dmarc.strict TXT "v=DMARC1; p=reject; adkim=s"
+pct0 A 192.0.2.1
+_dmarc.pct0 TXT "v=DMARC1; p=reject; pct=0"
+disc A 192.0.2.1
+_dmarc.disc TXT "v=DMARC1; p=bogus"
+_adsp._domainkey.disc TXT "dkim=discardable"
+unk A 192.0.2.1
+_dmarc.unk TXT "v=DMARC1; p=none"
+_adsp._domainkey.unk TXT "dkim=unknown"
+inv A 192.0.2.1
+_dmarc.inv TXT "v=DMARC1; p=bogus"
+_adsp._domainkey.inv TXT "foo=bar"
+two A 192.0.2.1
+_dmarc.two TXT "v=DMARC1; p=reject"
+_dmarc.two TXT "v=DMARC1; p=none"
+EOR
+cat > records/nsec3.test.records <<EOR
+spo A 192.0.2.1
+_dmarc.spo TXT "v=DMARC1; p=none; sp=reject"
+x.spo A 192.0.2.1
+EOR
+"$here/../dns/fixture.sh" start "$tmp/dns" "$tmp/records" >/dev/null ||
+	{ bad "DNS fixture"; echo "$passed passed, $failed failed"; exit 1; }
+. "$tmp/dns/env"
+
+# A Public Suffix List: Debian's, plus nsec3.test as a suffix, so that the organisational
+# domain of x.spo.nsec3.test is spo.nsec3.test.
+{ cat /usr/share/publicsuffix/public_suffix_list.dat 2>/dev/null; echo "nsec3.test"; } > psl.dat
+
+mkmsg() {	# mkmsg FILE FROM-LINES... : a message with those From (and other) header lines
+	local file=$1
+	shift
+	{ for l in "$@"; do printf '%s\n' "$l"; done
+	  printf 'To: bob@example.net\nSubject: practice test\nDate: Mon, 23 Nov 2026 10:00:00 +0000\n\nHello.\n'
+	} > "$file"
+}
+mkmsg plain-secure.txt 'From: Alice <alice@secure.test>'
+mkmsg plain-quar.txt 'From: alice@quar.secure.test'
+mkmsg plain-strict.txt 'From: alice@strict.secure.test'
+mkmsg unsigned-insecure.eml 'From: "Alice, A." <alice@insecure.test>'
+mkmsg unsigned-bogus.eml 'From: alice@bogus.test'
+mkmsg unsigned-nx.eml 'From: alice@nx.secure.test'
+mkmsg unsigned-pct0.eml 'From: alice@pct0.secure.test'
+mkmsg unsigned-disc.eml 'From: alice@disc.secure.test'
+mkmsg unsigned-unk.eml 'From: alice@unk.secure.test'
+mkmsg unsigned-inv.eml 'From: alice@inv.secure.test'
+mkmsg unsigned-two.eml 'From: alice@two.secure.test'
+mkmsg unsigned-sp.eml 'From: alice@x.spo.nsec3.test'
+mkmsg unsigned-p.eml 'From: alice@spo.nsec3.test'
+mkmsg two-from.eml 'From: alice@secure.test' 'From: mallory@evil.example'
+mkmsg two-addr.eml 'From: alice@secure.test, bob@secure.test'
+mkmsg no-from.eml 'Sender: alice@secure.test'
+mkmsg group.eml 'From: undisclosed-recipients:;'
+mkmsg spf-trusted.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
+mkmsg spf-untrusted.eml 'Authentication-Results: evil.example; spf=pass smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
+mkmsg forged-practice.eml 'X-Postward-Practice: dmarc=pass (forged)' 'From: alice@quar.secure.test'
+$PY - <<'PYEOF' || bad "dkimpy signing"
+import dkim
+def sign(src, out, dom):
+    msg = open(src, 'rb').read()
+    key = open('ed.seed', 'rb').read().strip()
+    sig = dkim.sign(msg, b'ed1', dom, key, signature_algorithm=b'ed25519-sha256',
+                    include_headers=[b'from', b'to', b'subject'])
+    open(out, 'wb').write(sig + msg)
+sign('plain-secure.txt', 'first-party.eml', b'secure.test')
+sign('plain-quar.txt', 'relaxed.eml', b'secure.test')
+sign('plain-strict.txt', 'strict.eml', b'secure.test')
+PYEOF
+cp plain-secure.txt unsigned-secure.eml
+cp plain-quar.txt unsigned-quar.eml
+
+cat > pw.conf <<EOF2
+dns_nameservers = $DNS_SERVER
+dns_trust_anchor_file = $TRUST_ANCHOR
+dns_timeout = 2
+authserv_id = pw.test
+public_suffix_list = $tmp/psl.dat
+trusted_authserv_ids = mx.trusted.test
+policy_files = practice.policy
+EOF2
+cat > practice.policy <<'EOF2'
+# the administrator's rules, tried before the built-in defaults
+practice dkim-adsp=unknown reject 550 5.7.26 Unknown practices are not welcome here
+practice dmarc=fail/none dnssec=secure add_header
+EOF2
+"$POSTWARD" -f -c pw.conf -p "unix:$tmp/pw.sock" 2> pw.log &
+pid=$!
+
+run() {	# run MSGFILE QID [CODE XCODE TEXT] -> prints the send.lua output
+	local extra=()
+	[ $# -ge 5 ] && extra=(-D code="$3" -D xcode="$4" -D text="$5")
+	[ -n "${NOQUARANTINE:-}" ] && extra+=(-D noquarantine=1)
+	timeout 60 miltertest -D sock="unix:$tmp/pw.sock" -D msgfile="$tmp/$1" -D qid="$2" \
+		-D sender="<bounce@secure.test>" "${extra[@]}" -s "$here/send.lua" 2>&1
+}
+# expect NAME MSGFILE EOM-REPLY [k=v checks...] : AR=regex PRACTICE=regex Q=true|false
+#   REPLY=CODE/XCODE/TEXT LOG=regex (postward's log has a line "QNAME: ...regex")
+expect() {
+	local name=$1 file=$2 want=$3 out code="" xcode="" text="" r
+	shift 3
+	for c in "$@"; do
+		case $c in REPLY=*) r=${c#REPLY=}; code=${r%%/*}; r=${r#*/}; xcode=${r%%/*}; text=${r#*/};; esac
+	done
+	if [ -n "$code" ]; then out=$(run "$file" "Q$name" "$code" "$xcode" "$text"); else out=$(run "$file" "Q$name"); fi
+	printf '%s\n' "$out" > "out-$name"
+	local eom
+	eom=$(sed -n 's/^EOM //p' "out-$name")
+	if [ "$eom" = "$want" ]; then ok "$name: end of message answered $want"
+	else bad "$name: end of message answered \"$eom\", want $want ($(tr '\n' '|' < "out-$name"))"; fi
+	for c in "$@"; do
+		local k=${c%%=*} v=${c#*=} got
+		case $k in
+		AR) got=$(sed -n 's/^AR //p' "out-$name")
+		    if printf '%s\n' "$got" | grep -Eq -- "$v"; then ok "$name: Authentication-Results matches /$v/"
+		    else bad "$name: Authentication-Results \"$got\" does not match /$v/"; fi;;
+		PRACTICE) got=$(sed -n 's/^PRACTICE //p' "out-$name")
+		    if printf '%s\n' "$got" | grep -Eq -- "$v"; then ok "$name: X-Postward-Practice matches /$v/"
+		    else bad "$name: X-Postward-Practice \"$got\" does not match /$v/"; fi;;
+		Q) got=$(sed -n 's/^QUARANTINE //p' "out-$name")
+		    if [ "$got" = "$v" ]; then ok "$name: quarantine $v"
+		    else bad "$name: quarantine is $got, want $v"; fi;;
+		REPLY) got=$(sed -n 's/^REPLY //p' "out-$name")
+		    if [ "$got" = true ]; then ok "$name: reply $code $xcode $text"
+		    else bad "$name: no reply \"$code $xcode $text\""; fi;;
+		LOG) if grep -Eq -- "Q$name: $v" pw.log; then ok "$name: log has /$v/"
+		    else bad "$name: no log line /Q$name: $v/"; fi;;
+		esac
+	done
+}
+SEC='DNSSEC secure'
+INS='DNSSEC insecure'
+
+# first-party signature: no practice lookup at all (RFC 5016 5.3.9)
+expect first-party first-party.eml continue \
+	"AR=^ pw\.test; dkim=pass \(key $SEC\) header\.d=secure\.test header\.s=ed1 header\.b=("[^"]{16}"|[^"]{16}); dkim-adsp=pass \(first-party signature; no lookup\) header\.from=secure\.test; dmarc=pass \(first-party signature; no lookup\) header\.from=secure\.test$" \
+	Q=false "PRACTICE=^nil$" \
+	"LOG=dmarc=pass header.from=secure.test policy=unspecified disposition=none dnssec=no-lookup"
+# unsigned from a secure p=reject domain: dmarc fail, adsp fail (dkim=all) -> rejected
+expect reject-secure unsigned-secure.eml replycode \
+	"REPLY=550/5.7.1/Rejected by the DMARC policy of secure.test" "LOG=practice action=reject rule=default dmarc=fail" \
+	"LOG=practice reply: 550 5.7.1 Rejected by the DMARC policy of secure.test" \
+	"LOG=dkim-adsp=fail header.from=secure.test dnssec=secure \(dkim=all\)"
+# the same policy without DNSSEC: quarantined, not rejected
+expect quarantine-insecure unsigned-insecure.eml continue Q=true \
+	"AR=; dkim=none; dkim-adsp=fail \(dkim=all; $INS\) header\.from=insecure\.test; dmarc=fail \(p=reject dis=reject; no aligned DKIM or SPF pass; $INS\) header\.from=insecure\.test$"
+# bogus DNS is never "no record": temperror, tempfail
+expect temperror-bogus unsigned-bogus.eml replycode "REPLY=451/4.4.3/Cannot check the sender policy of bogus.test now (DNS), try again later" \
+	"LOG=dmarc=temperror header.from=bogus.test" "LOG=dkim-adsp=temperror header.from=bogus.test" \
+	"LOG=practice lookup _dmarc.bogus.test TXT: ANSWER bogus"
+# author domain does not exist: adsp nxdomain; DMARC falls back to the organisational domain
+expect nxdomain unsigned-nx.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of nx.secure.test" \
+	"LOG=dkim-adsp=nxdomain header.from=nx.secure.test dnssec=secure" \
+	"LOG=dmarc=fail header.from=nx.secure.test policy=reject disposition=reject dnssec=secure record=secure.test "
+# p=quarantine at the subdomain itself; no ADSP record there: adsp none
+expect quarantine-policy unsigned-quar.eml continue Q=true \
+	"AR=dkim-adsp=none \(no record; $SEC\) header\.from=quar\.secure\.test; dmarc=fail \(p=quarantine dis=quarantine; no aligned DKIM or SPF pass; $SEC\)"
+# pct=0: the message is never in the sample, so reject becomes quarantine
+expect pct0 unsigned-pct0.eml continue Q=true "AR=dmarc=fail \(p=reject dis=quarantine;"
+# ADSP discardable (its DMARC record is invalid: dmarc=none): rejected by the ADSP default
+expect discard unsigned-disc.eml replycode "REPLY=550/5.7.1/Rejected by the ADSP policy of disc.secure.test (unsigned mail is to be discarded)" \
+	"LOG=practice reply: 550 5.7.1 Rejected by the ADSP policy of disc.secure.test" \
+	"LOG=dkim-adsp=discard header.from=disc.secure.test dnssec=secure"
+# ADSP unknown: the administrator's rule with its own reply
+expect unknown unsigned-unk.eml replycode "REPLY=550/5.7.26/Unknown practices are not welcome here" \
+	"LOG=practice action=reject rule=$tmp/practice.policy:2 dkim-adsp=unknown" \
+	"LOG=practice reply: 550 5.7.26 Unknown practices are not welcome here"
+# an invalid ADSP record is no record, an invalid DMARC record (bad p, no rua) is none
+expect invalid unsigned-inv.eml continue Q=false \
+	"AR=dkim-adsp=none \(invalid record ignored; $SEC\) header\.from=inv\.secure\.test; dmarc=none \(invalid record at _dmarc\.inv\.secure\.test"
+# two DMARC records: no DMARC processing, and no fallback to the organisational domain
+expect two-records unsigned-two.eml continue \
+	"AR=dmarc=none \(2 records at _dmarc\.two\.secure\.test, none used; $SEC\)"
+# sp= of the organisational domain's record for a subdomain; p= for the domain itself
+expect sp unsigned-sp.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of x.spo.nsec3.test" \
+	"LOG=dmarc=fail header.from=x.spo.nsec3.test policy=reject disposition=reject dnssec=secure record=spo.nsec3.test "
+expect p-none unsigned-p.eml continue Q=false \
+	"PRACTICE=^ ?dmarc=fail \(disposition none, DNSSEC secure\) header\.from=spo\.nsec3\.test$" \
+	"AR=dmarc=fail \(p=none dis=none; no aligned DKIM or SPF pass; $SEC\) header\.from=spo\.nsec3\.test"
+# relaxed alignment passes DMARC (ADSP wants the exact domain: fail); adkim=s does not
+expect relaxed relaxed.eml continue Q=false \
+	"AR=dkim=pass .*; dkim-adsp=none \(no record; $SEC\) header\.from=quar\.secure\.test; dmarc=pass \(p=quarantine dis=none; DKIM aligned; $SEC\)"
+expect strict strict.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of strict.secure.test" "LOG=dmarc=fail header.from=strict.secure.test policy=reject"
+# From problems: permerror, accepted by default
+expect two-from two-from.eml continue "AR=dkim-adsp=permerror \(2 From fields; no lookup\); dmarc=permerror \(2 From fields; no lookup\)$"
+expect two-addr two-addr.eml continue "AR=dmarc=permerror \(2 From addresses; no lookup\)$"
+expect no-from no-from.eml continue "AR=dmarc=permerror \(0 From fields; no lookup\)$"
+expect group group.eml continue "AR=dmarc=permerror \(0 From addresses; no lookup\)$"
+# SPF pass reported by a trusted host aligns; the same from an untrusted host does not
+expect spf-trusted spf-trusted.eml continue Q=false "AR=dmarc=pass \(p=reject dis=none; SPF aligned; $SEC\)"
+expect spf-untrusted spf-untrusted.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of secure.test"
+# a forged X-Postward-Practice field is removed
+expect forged-practice forged-practice.eml continue Q=true PRACTICE=^nil$
+if grep -q '^PRACTICEDELETED true' out-forged-practice; then ok "forged-practice: incoming field removed"; else bad "forged-practice: incoming X-Postward-Practice not removed"; fi
+if grep -q 'Qforged-practice: removed 1 X-Postward-Practice' pw.log; then ok "forged-practice: removal logged"; else bad "forged-practice: removal not logged"; fi
+# an MTA that does not offer quarantine: the message goes on with X-Postward-Practice instead
+NOQUARANTINE=1 expect no-quarantine unsigned-quar.eml continue Q=false \
+	"PRACTICE=^ ?dmarc=fail \(disposition quarantine, DNSSEC secure\) header\.from=quar\.secure\.test$" \
+	"LOG=the MTA refused to quarantine the message; added X-Postward-Practice instead"
+
+kill "$pid"; wait "$pid"; st=$?; pid=""
+if [ "$st" -eq 0 ]; then ok "postward stopped cleanly (sanitizers quiet)"; else bad "postward exit status $st"; tail -20 pw.log; fi
+[ "$failed" -eq 0 ] || { echo "--- postward log"; tail -60 pw.log; }
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
