@@ -1,0 +1,397 @@
+/*
+ * tests/unit/check_spool.c - milter/spool.c: commit, read back, progress, crash recovery.
+ * Contract: milter/spool.h.
+ *
+ * Each test works in its own mkdtemp directory.  The crash tests run the marking in a
+ * child process that is killed with SIGKILL (a real kill -9, not a simulated one) at a point
+ * it reports over a pipe, then load the job in the parent and check that exactly the
+ * subscribers marked before the kill are done.  Stand-alone Check program; exits non-zero on
+ * any failure.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "milter/spool.h"
+
+static char dir[64];
+static char why[256];
+
+/* setup - a fresh spool directory */
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/pw-spool-test.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	strcat(dir, "/spool");	/* spool_open creates it */
+}
+
+/* rm_rf - remove the test directory */
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strrchr(dir, '/') - dir), dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* make_job - a job for N subscribers sub0@example.net ... */
+static void make_job(struct spool_job *j, size_t n)
+{
+	memset(j, 0, sizeof(*j));
+	j->done_fd = -1;
+	j->list = strdup("list@example.org");
+	j->poster = strdup("alice@example.com");
+	j->qid = strdup("4QABC123");
+	j->requiretls = true;
+	j->rcpts = calloc(n, sizeof(*j->rcpts));
+	for (size_t i = 0; i < n; i++) {
+		char a[64];
+		snprintf(a, sizeof(a), "sub%zu@example.net", i);
+		j->rcpts[i] = strdup(a);
+	}
+	j->n_rcpts = n;
+}
+
+/* count_files - entries in DIR (not . and ..) whose name ends in SUFFIX */
+static int count_files(const char *d, const char *suffix)
+{
+	DIR *dd = opendir(d);
+	struct dirent *e;
+	int n = 0;
+	ck_assert_ptr_nonnull(dd);
+	while ((e = readdir(dd)) != NULL) {
+		size_t l = strlen(e->d_name), sl = strlen(suffix);
+		if (e->d_name[0] != '.' && l >= sl && strcmp(e->d_name + l - sl, suffix) == 0)
+			n++;
+	}
+	closedir(dd);
+	return n;
+}
+
+static const char post[] = "From: alice@example.com\r\nTo: list@example.org\r\n\r\n"
+			   "-----BEGIN PGP MESSAGE-----\r\n\r\nhQEMA...\r\n"
+			   "-----END PGP MESSAGE-----\r\n";
+
+START_TEST(commit_and_load)
+{
+	struct spool *s;
+	struct spool_job j, k;
+	char **ids;
+	size_t n;
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	ck_assert_str_eq(spool_dir(s), dir);
+	make_job(&j, 3);
+	ck_assert_int_eq(spool_commit(s, &j, post, sizeof(post) - 1, why, sizeof(why)), SPOOL_OK);
+	ck_assert_uint_eq(strlen(j.id), SPOOL_ID_LEN - 1);
+	ck_assert_int_eq(count_files(dir, ".job"), 1);
+	ck_assert_int_eq(count_files(dir, ".post"), 1);
+	ck_assert_int_eq(spool_pending(s, &ids, &n, why, sizeof(why)), SPOOL_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(ids[0], j.id);
+	ck_assert_int_eq(spool_load(s, ids[0], &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_str_eq(k.list, "list@example.org");
+	ck_assert_str_eq(k.poster, "alice@example.com");
+	ck_assert_str_eq(k.qid, "4QABC123");
+	ck_assert(k.requiretls);
+	ck_assert_uint_eq(k.n_rcpts, 3);
+	ck_assert_str_eq(k.rcpts[2], "sub2@example.net");
+	ck_assert_uint_eq(k.n_done, 0);
+	ck_assert_uint_eq(k.post_len, sizeof(post) - 1);
+	ck_assert_mem_eq(k.post, post, sizeof(post) - 1);
+	spool_ids_free(ids, n);
+	spool_job_clear(&k);
+	spool_job_clear(&j);
+	spool_close(s);
+}
+END_TEST
+
+START_TEST(pending_oldest_first)
+{
+	struct spool *s;
+	struct spool_job j[5];
+	char **ids;
+	size_t n;
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	for (int i = 0; i < 5; i++) {
+		make_job(&j[i], 1);
+		ck_assert_int_eq(spool_commit(s, &j[i], post, 10, why, sizeof(why)), SPOOL_OK);
+	}
+	ck_assert_int_eq(spool_pending(s, &ids, &n, why, sizeof(why)), SPOOL_OK);
+	ck_assert_uint_eq(n, 5);
+	for (int i = 0; i < 5; i++)
+		ck_assert_str_eq(ids[i], j[i].id);	/* ids are unique and ordered */
+	spool_ids_free(ids, n);
+	for (int i = 0; i < 5; i++)
+		spool_job_clear(&j[i]);
+	spool_close(s);
+}
+END_TEST
+
+START_TEST(mark_finish)
+{
+	struct spool *s;
+	struct spool_job j, k;
+	char **ids;
+	size_t n;
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	make_job(&j, 4);
+	ck_assert_int_eq(spool_commit(s, &j, post, 10, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_mark(s, &k, 0, true, NULL, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_mark(s, &k, 2, false, "key expired\r\nInjected: x", why,
+				    sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_mark(s, &k, 2, true, NULL, why, sizeof(why)), SPOOL_OK); /* no-op */
+	ck_assert_uint_eq(k.n_done, 2);
+	/* not finished yet */
+	ck_assert_int_eq(spool_finish(s, &k, why, sizeof(why)), SPOOL_E_LIMIT);
+	ck_assert_ptr_nonnull(strstr(why, "2 of 4 subscribers open"));
+	ck_assert_int_eq(spool_mark(s, &k, 9, true, NULL, why, sizeof(why)), SPOOL_E_LIMIT);
+	ck_assert_int_eq(spool_sync(&k, why, sizeof(why)), SPOOL_OK);
+	spool_job_clear(&k);
+	/* read back: 0 and 2 done; the reason's line break did not split the line */
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert(k.done[0] && !k.done[1] && k.done[2] && !k.done[3]);
+	ck_assert_uint_eq(k.n_done, 2);
+	ck_assert_int_eq(spool_mark(s, &k, 1, true, NULL, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_mark(s, &k, 3, true, NULL, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_finish(s, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(count_files(dir, ".job") + count_files(dir, ".post") +
+			 count_files(dir, ".done"), 0);
+	ck_assert_int_eq(spool_pending(s, &ids, &n, why, sizeof(why)), SPOOL_OK);
+	ck_assert_uint_eq(n, 0);
+	spool_ids_free(ids, n);
+	spool_job_clear(&k);
+	spool_job_clear(&j);
+	spool_close(s);
+}
+END_TEST
+
+/* crash_after - in a child: load job ID, mark the first K subscribers, tell the parent, wait
+ * to be killed; the parent kills it with SIGKILL */
+static void crash_after(struct spool *s, const char *id, size_t k)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct spool_job j;
+		close(p[0]);
+		if (spool_load(s, id, &j, why, sizeof(why)) != SPOOL_OK)
+			_exit(2);
+		for (size_t i = 0; i < j.n_rcpts && i < k; i++)
+			if (!j.done[i] && spool_mark(s, &j, i, true, NULL, why, sizeof(why)) != SPOOL_OK)
+				_exit(3);
+		if (write(p[1], "x", 1) != 1)
+			_exit(4);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	close(p[0]);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+}
+
+START_TEST(kill9_resume)
+{
+	struct spool *s;
+	struct spool_job j, k;
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	make_job(&j, 200);
+	ck_assert_int_eq(spool_commit(s, &j, post, sizeof(post) - 1, why, sizeof(why)), SPOOL_OK);
+	crash_after(s, j.id, 77);	/* more than SPOOL_SYNC_EVERY: a sync happened too */
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_uint_eq(k.n_done, 77);
+	for (size_t i = 0; i < 200; i++)
+		ck_assert(k.done[i] == (i < 77));
+	spool_job_clear(&k);
+	crash_after(s, j.id, 150);	/* a second crash, resuming from the first */
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_uint_eq(k.n_done, 150);
+	spool_job_clear(&k);
+	spool_job_clear(&j);
+	spool_close(s);
+}
+END_TEST
+
+/* append - add raw TEXT to DIR/NAME */
+static void append(const char *name, const char *text)
+{
+	char path[256];
+	int fd;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+START_TEST(torn_and_unknown_done_lines)
+{
+	struct spool *s;
+	struct spool_job j, k;
+	char name[64];
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	make_job(&j, 3);
+	ck_assert_int_eq(spool_commit(s, &j, post, 10, why, sizeof(why)), SPOOL_OK);
+	snprintf(name, sizeof(name), "%s.done", j.id);
+	append(name, "ok sub1@example.net\nok nobody@example.net\ngarbage line\nok sub2@exa");
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert(!k.done[0] && k.done[1] && !k.done[2]);	/* torn "sub2" not counted */
+	ck_assert_uint_eq(k.n_done, 1);
+	spool_job_clear(&k);
+	spool_job_clear(&j);
+	spool_close(s);
+}
+END_TEST
+
+START_TEST(duplicate_subscriber_entries)
+{
+	struct spool *s;
+	struct spool_job j, k;
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	make_job(&j, 3);
+	free(j.rcpts[2]);
+	j.rcpts[2] = strdup("sub0@example.net");
+	ck_assert_int_eq(spool_commit(s, &j, post, 10, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_mark(s, &k, 0, true, NULL, why, sizeof(why)), SPOOL_OK);
+	spool_job_clear(&k);
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_uint_eq(k.n_done, 1);		/* one line marks one entry */
+	ck_assert(k.done[0] != k.done[2]);
+	spool_job_clear(&k);
+	spool_job_clear(&j);
+	spool_close(s);
+}
+END_TEST
+
+START_TEST(interrupted_commits_cleaned)
+{
+	struct spool *s;
+	struct spool_job j;
+	char **ids;
+	size_t n;
+	char tmpdir[128];
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	make_job(&j, 1);
+	ck_assert_int_eq(spool_commit(s, &j, post, 10, why, sizeof(why)), SPOOL_OK);
+	spool_close(s);
+	/* a commit cut short: files in tmp/, a post without its job, progress without a job */
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", dir);
+	append("tmp/0000000000000000000000000000000000aa.post", "x");
+	append("0000000000000000000000000000000000bb.post", "x");
+	append("0000000000000000000000000000000000cc.done", "ok a@b\n");
+	append("README", "not ours");
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(count_files(tmpdir, ""), 0);
+	ck_assert_int_eq(spool_pending(s, &ids, &n, why, sizeof(why)), SPOOL_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(ids[0], j.id);
+	ck_assert_int_eq(count_files(dir, ".post"), 1);
+	ck_assert_int_eq(count_files(dir, ".done"), 0);
+	ck_assert_int_eq(count_files(dir, "README"), 1);	/* foreign files are left alone */
+	spool_ids_free(ids, n);
+	spool_job_clear(&j);
+	spool_close(s);
+}
+END_TEST
+
+START_TEST(damaged_job_reported)
+{
+	struct spool *s;
+	struct spool_job j;
+	const char *id = "0000000000000000000000000000000000dd";
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	append("0000000000000000000000000000000000dd.job", "postward-job 1\nlist a@b\nrcpt x@y\n");
+	append("0000000000000000000000000000000000dd.post", "x");
+	ck_assert_int_eq(spool_load(s, id, &j, why, sizeof(why)), SPOOL_E_CORRUPT);	/* no end */
+	ck_assert_ptr_nonnull(strstr(why, "not a complete job file"));
+	ck_assert_int_eq(spool_load(s, "../etc/passwd", &j, why, sizeof(why)), SPOOL_E_CORRUPT);
+	ck_assert_int_eq(spool_load(s, "0000000000000000000000000000000000ee", &j, why,
+				    sizeof(why)), SPOOL_E_IO);
+	spool_close(s);
+}
+END_TEST
+
+START_TEST(limits)
+{
+	struct spool *s;
+	struct spool_job j;
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	make_job(&j, 1);
+	ck_assert_int_eq(spool_commit(s, &j, post, SPOOL_MAX_POST + 1, why, sizeof(why)),
+			 SPOOL_E_LIMIT);
+	free(j.rcpts[0]);
+	j.rcpts[0] = strdup("a b@example.net");	/* would break the line format */
+	ck_assert_int_eq(spool_commit(s, &j, post, 10, why, sizeof(why)), SPOOL_E_LIMIT);
+	free(j.rcpts[0]);
+	j.rcpts[0] = strdup("x@example.net\nrcpt y@example.net");
+	ck_assert_int_eq(spool_commit(s, &j, post, 10, why, sizeof(why)), SPOOL_E_LIMIT);
+	j.n_rcpts = 0;
+	ck_assert_int_eq(spool_commit(s, &j, post, 10, why, sizeof(why)), SPOOL_E_LIMIT);
+	j.n_rcpts = 1;
+	ck_assert_int_eq(count_files(dir, ".job"), 0);
+	spool_job_clear(&j);
+	spool_close(s);
+}
+END_TEST
+
+START_TEST(unusable_directory)
+{
+	struct spool *s;
+	ck_assert_int_eq(spool_open("/proc/no-such/spool", &s, why, sizeof(why)), SPOOL_E_IO);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(why, "cannot create /proc/no-such/spool"));
+}
+END_TEST
+
+/* spool_suite - every test */
+static Suite *spool_suite(void)
+{
+	Suite *s = suite_create("spool");
+	TCase *tc = tcase_create("spool");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, commit_and_load);
+	tcase_add_test(tc, pending_oldest_first);
+	tcase_add_test(tc, mark_finish);
+	tcase_add_test(tc, kill9_resume);
+	tcase_add_test(tc, torn_and_unknown_done_lines);
+	tcase_add_test(tc, duplicate_subscriber_entries);
+	tcase_add_test(tc, interrupted_commits_cleaned);
+	tcase_add_test(tc, damaged_job_reported);
+	tcase_add_test(tc, limits);
+	tcase_add_test(tc, unusable_directory);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(spool_suite());
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
