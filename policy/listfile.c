@@ -1,0 +1,1045 @@
+/*
+ * policy/listfile.c - parser for encrypted mailing-list definition files, and the lookups.
+ * Contract: see listfile.h.  Pure C, no I/O: the caller hands in each file's text.
+ * Lines are split exactly as policyfile.c splits them, so both kinds of file read alike.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "listfile.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+
+#define MAX_WORDS 256		/* words per line; more is an error, not a truncation */
+#define MAX_LINE 8192		/* bytes per line */
+#define MAX_LOCAL 64		/* bytes of a local part (RFC 5321 4.5.3.1.1) */
+#define MAX_ADDR 254		/* bytes of an address (RFC 5321 4.5.3.1.3, less the "<>") */
+#define MAX_CROSS_REPORTS 10	/* subscriber-versus-list-key errors named one by one */
+
+/* ---- address indexes ------------------------------------------------------------------ */
+
+typedef const char *(*key_at_fn)(const void *base, size_t i);
+
+/* list_key, sub_key, poster_key - the address of entry I of each kind of array */
+static const char *list_key(const void *base, size_t i)
+{
+	return ((const struct pw_list *)base)[i].address;
+}
+
+static const char *sub_key(const void *base, size_t i)
+{
+	return ((const struct pw_list_sub *)base)[i].addr;
+}
+
+static const char *poster_key(const void *base, size_t i)
+{
+	return ((char *const *)base)[i];
+}
+
+/* fold - ASCII lower case, whatever the locale */
+static unsigned char fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* key_hash - FNV-1a over the case-folded bytes, with a final mix for the low bits */
+static size_t key_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= fold((unsigned char)s[i]);
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (size_t)h;
+}
+
+/* key_eq - is the NUL-terminated KEY equal to S (N bytes), ASCII case ignored */
+static bool key_eq(const char *key, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (key[i] == '\0' || fold((unsigned char)key[i]) != fold((unsigned char)s[i]))
+			return false;
+	return key[i] == '\0';
+}
+
+/* idx_find - the array index of the entry whose key is S (N bytes), or SIZE_MAX */
+static size_t idx_find(const struct pw_list_index *x, const void *base, key_at_fn key,
+		       const char *s, size_t n)
+{
+	size_t mask, j;
+
+	if (x->size == 0)
+		return SIZE_MAX;
+	mask = x->size - 1;
+	for (j = key_hash(s, n) & mask;; j = (j + 1) & mask) {	/* at most half full */
+		size_t v = x->slot[j];
+		if (v == 0)
+			return SIZE_MAX;
+		if (key_eq(key(base, v - 1), s, n))
+			return v - 1;
+	}
+}
+
+/* idx_grow - double the table (16 slots to start) and re-place every entry */
+static bool idx_grow(struct pw_list_index *x, const void *base, key_at_fn key)
+{
+	size_t nsize = x->size ? x->size * 2 : 16;
+	size_t *ns;
+
+	if (nsize < x->size || (ns = calloc(nsize, sizeof(*ns))) == NULL)
+		return false;
+	for (size_t i = 0; i < x->size; i++) {
+		size_t v = x->slot[i], j;
+		const char *k;
+		if (v == 0)
+			continue;
+		k = key(base, v - 1);
+		for (j = key_hash(k, strlen(k)) & (nsize - 1); ns[j]; j = (j + 1) & (nsize - 1))
+			;
+		ns[j] = v;
+	}
+	free(x->slot);
+	x->slot = ns;
+	x->size = nsize;
+	return true;
+}
+
+/* idx_add - index entry I of BASE: 1 added; 0 when an entry with the same key is there
+ * already (*DUP gets its index); -1 out of memory */
+static int idx_add(struct pw_list_index *x, const void *base, key_at_fn key, size_t i,
+		   size_t *dup)
+{
+	const char *k = key(base, i);
+	size_t n = strlen(k), found = idx_find(x, base, key, k, n), j;
+
+	if (found != SIZE_MAX) {
+		*dup = found;
+		return 0;
+	}
+	if ((x->used + 1) * 2 > x->size && !idx_grow(x, base, key))
+		return -1;
+	for (j = key_hash(k, n) & (x->size - 1); x->slot[j]; j = (j + 1) & (x->size - 1))
+		;
+	x->slot[j] = i + 1;
+	x->used++;
+	return 1;
+}
+
+/* idx_free - release a table */
+static void idx_free(struct pw_list_index *x)
+{
+	free(x->slot);
+	memset(x, 0, sizeof(*x));
+}
+
+/* lookup_span - the address inside an envelope form: surrounding blanks, "<" and ">", a
+ * source route and one trailing dot dropped; false when nothing is left (the null sender) */
+static bool lookup_span(const char *a, const char **s, size_t *n)
+{
+	const char *p = a, *end;
+
+	if (a == NULL)
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (p < end && *p == '<')
+		p++;
+	if (end > p && end[-1] == '>')
+		end--;
+	if (p < end && *p == '@') {		/* "@a,@b:user@domain" */
+		const char *colon = memchr(p, ':', (size_t)(end - p));
+		if (colon == NULL)
+			return false;
+		p = colon + 1;
+	}
+	if (end > p && end[-1] == '.')
+		end--;
+	if (p == end)
+		return false;
+	*s = p;
+	*n = (size_t)(end - p);
+	return true;
+}
+
+/* ---- words: addresses, fingerprints, text --------------------------------------------- */
+
+/* utf8_valid - is S (N bytes) well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF) */
+static bool utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+		uint32_t cp, min;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			k = 1;
+			cp = c & 0x1fu;
+			min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			k = 2;
+			cp = c & 0x0fu;
+			min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			k = 3;
+			cp = c & 0x07u;
+			min = 0x10000;
+		} else {
+			return false;
+		}
+		if (k >= n - i)
+			return false;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3fu);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/* addr_parse - check an address word (see listfile.h); on success *OUT is an owned copy with
+ * the domain lower-cased and its trailing dot dropped.  1 = good; 0 = bad, WHY says why;
+ * -1 = out of memory */
+static int addr_parse(const char *w, char **out, char *why, size_t whylen)
+{
+	size_t n = strlen(w), n_at = 0, nlocal, ndom;
+	const char *at = NULL, *dom;
+	bool quoted = false;
+
+	*out = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (quoted) {
+			if (w[i] == '\\' && i + 1 < n)
+				i++;
+			else if (w[i] == '"')
+				quoted = false;
+		} else if (w[i] == '"') {
+			quoted = true;
+		} else if (w[i] == '<' || w[i] == '>') {
+			snprintf(why, whylen, "angle brackets are not allowed; write the bare "
+				 "address");
+			return 0;
+		} else if (w[i] == '@') {
+			n_at++;
+			at = w + i;
+		}
+	}
+	if (quoted) {
+		snprintf(why, whylen, "unbalanced double quote");
+		return 0;
+	}
+	if (n_at == 0) {
+		snprintf(why, whylen, "no \"@\" (expected local@domain)");
+		return 0;
+	}
+	if (n_at > 1) {
+		snprintf(why, whylen, "more than one \"@\" outside quotes");
+		return 0;
+	}
+	nlocal = (size_t)(at - w);
+	if (nlocal == 0) {
+		snprintf(why, whylen, "empty local part");
+		return 0;
+	}
+	if (nlocal > MAX_LOCAL) {
+		snprintf(why, whylen, "local part longer than %d bytes", MAX_LOCAL);
+		return 0;
+	}
+	quoted = false;
+	for (size_t i = 0; i < nlocal; i++) {
+		if (quoted) {
+			if (w[i] == '\\' && i + 1 < nlocal)
+				i++;
+			else if (w[i] == '"')
+				quoted = false;
+		} else if (w[i] == '"') {
+			quoted = true;
+		} else if (strchr("()[]\\,;:", w[i]) != NULL) {
+			snprintf(why, whylen, "'%c' in the local part must be quoted", w[i]);
+			return 0;
+		}
+	}
+	if (!utf8_valid(w, nlocal)) {
+		snprintf(why, whylen, "local part is not valid UTF-8");
+		return 0;
+	}
+	dom = at + 1;
+	ndom = n - nlocal - 1;
+	if (ndom == 0) {
+		snprintf(why, whylen, "no domain after \"@\"");
+		return 0;
+	}
+	if (!pw_domain_valid(dom, false)) {
+		snprintf(why, whylen, "\"%.100s\" is not a domain name", dom);
+		return 0;
+	}
+	if (dom[ndom - 1] == '.')
+		ndom--;
+	if (nlocal + 1 + ndom > MAX_ADDR) {
+		snprintf(why, whylen, "longer than %d bytes", MAX_ADDR);
+		return 0;
+	}
+	if ((*out = malloc(nlocal + 1 + ndom + 1)) == NULL)
+		return -1;
+	memcpy(*out, w, nlocal + 1);
+	for (size_t i = 0; i < ndom; i++)
+		(*out)[nlocal + 1 + i] = (char)fold((unsigned char)dom[i]);
+	(*out)[nlocal + 1 + ndom] = '\0';
+	return 1;
+}
+
+/* hex_digit - is C 0-9, a-f or A-F */
+static bool hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* fpr_parse - a v4 fingerprint, 40 hex digits, into OUT in upper case; WHY on failure */
+static bool fpr_parse(const char *w, char out[PW_LIST_FPR_LEN + 1], char *why, size_t whylen)
+{
+	size_t n = strlen(w);
+
+	if (w[0] == '0' && (w[1] == 'x' || w[1] == 'X')) {
+		snprintf(why, whylen, "write it without \"0x\"");
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!hex_digit(w[i])) {
+			snprintf(why, whylen, "character %zu is not a hex digit", i + 1);
+			return false;
+		}
+	if (n != PW_LIST_FPR_LEN) {
+		snprintf(why, whylen, "expected %d hex digits (a v4 fingerprint), got %zu",
+			 PW_LIST_FPR_LEN, n);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = w[i] >= 'a' && w[i] <= 'f' ? (char)(w[i] - ('a' - 'A')) : w[i];
+	out[n] = '\0';
+	return true;
+}
+
+/* ---- statements ----------------------------------------------------------------------- */
+
+enum stmt {
+	ST_LIST, ST_OWNER, ST_BOUNCE, ST_OPENPGP_KEY, ST_SMIME_CERT, ST_SMIME_KEY, ST_POSTERS,
+	ST_POSTER, ST_REQUIRE_SIGNATURE, ST_INHERIT_REQUIRETLS, ST_LIST_ID, ST_SUBSCRIBER,
+	N_STMT
+};
+
+/* one file's parse: the list being built and what the end-of-file checks need */
+struct list_parse {
+	struct pw_list l;		/* handed over to the pw_lists only when clean */
+	const char *file;		/* the caller's name, for diagnostics */
+	struct pw_diags *d;
+	size_t errors;			/* counted here: pw_diags_add may drop one (oom) */
+	unsigned seen[N_STMT];		/* line of each statement's first use; 0 = none */
+	size_t cap_subs, cap_posters;
+	unsigned *poster_line;		/* line of each posters_list entry */
+	unsigned *poster_stmt;		/* line of each "poster" statement */
+	size_t n_poster_stmt, cap_poster_stmt;
+	bool posters_bad;		/* the posters statement had an error */
+	bool too_many_subs, too_many_posters;
+};
+
+/* ERR - one error at LINE of the file being parsed */
+#define ERR(lp, line, ...) do { \
+	(lp)->errors++; \
+	pw_diags_add((lp)->d, (lp)->file, (line), __VA_ARGS__); \
+} while (0)
+
+/* one_word - the statement takes exactly one argument; NEED and ONE describe it */
+static bool one_word(struct list_parse *lp, unsigned line, char **w, size_t nw,
+		     const char *need, const char *one)
+{
+	if (nw < 2) {
+		ERR(lp, line, "%s needs %s", w[0], need);
+		return false;
+	}
+	if (nw > 2) {
+		ERR(lp, line, "%s takes %s; unexpected \"%.100s\"", w[0], one, w[2]);
+		return false;
+	}
+	return true;
+}
+
+/* set_address - "list|owner|bounce ADDRESS" into *SLOT */
+static void set_address(struct list_parse *lp, unsigned line, char **w, size_t nw,
+			char **slot)
+{
+	char why[160];
+	int r;
+
+	if (!one_word(lp, line, w, nw, "an address", "one address"))
+		return;
+	r = addr_parse(w[1], slot, why, sizeof(why));
+	if (r < 0)
+		ERR(lp, line, "out of memory");
+	else if (r == 0)
+		ERR(lp, line, "bad %s address \"%.100s\": %s", w[0], w[1], why);
+}
+
+/* stmt_list - "list ADDRESS" */
+static void stmt_list(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	lp->l.line = line;
+	set_address(lp, line, w, nw, &lp->l.address);
+}
+
+/* stmt_owner - "owner ADDRESS" */
+static void stmt_owner(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	set_address(lp, line, w, nw, &lp->l.owner);
+}
+
+/* stmt_bounce - "bounce ADDRESS" */
+static void stmt_bounce(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	set_address(lp, line, w, nw, &lp->l.bounce);
+}
+
+/* stmt_openpgp_key - "openpgp_key FINGERPRINT" */
+static void stmt_openpgp_key(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	char why[160];
+
+	if (nw < 2) {
+		ERR(lp, line, "openpgp_key needs a fingerprint (40 hex digits)");
+		return;
+	}
+	if (nw > 2) {
+		ERR(lp, line, "openpgp_key takes one fingerprint of 40 hex digits, written "
+		    "without spaces");
+		return;
+	}
+	if (!fpr_parse(w[1], lp->l.openpgp_fpr, why, sizeof(why)))
+		ERR(lp, line, "bad OpenPGP fingerprint \"%.100s\": %s", w[1], why);
+}
+
+/* set_path - "smime_cert|smime_key PATH" into *SLOT */
+static void set_path(struct list_parse *lp, unsigned line, char **w, size_t nw, char **slot)
+{
+	if (!one_word(lp, line, w, nw, "a path", "one path"))
+		return;
+	if (w[1][0] != '/') {
+		ERR(lp, line, "%s path \"%.100s\" is not absolute", w[0], w[1]);
+		return;
+	}
+	if ((*slot = strdup(w[1])) == NULL)
+		ERR(lp, line, "out of memory");
+}
+
+/* stmt_smime_cert - "smime_cert PATH" */
+static void stmt_smime_cert(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	set_path(lp, line, w, nw, &lp->l.smime_cert);
+}
+
+/* stmt_smime_key - "smime_key PATH" */
+static void stmt_smime_key(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	set_path(lp, line, w, nw, &lp->l.smime_key);
+}
+
+static const char *const posters_words[] = {
+	[PW_LIST_POSTERS_SUBSCRIBERS] = "subscribers",
+	[PW_LIST_POSTERS_LISTED] = "listed",
+	[PW_LIST_POSTERS_ANYONE] = "anyone",
+};
+#define N_POSTERS_WORDS (sizeof(posters_words) / sizeof(posters_words[0]))
+
+/* pw_list_posters_name - the list-file word */
+const char *pw_list_posters_name(enum pw_list_posters p)
+{
+	return (size_t)p < N_POSTERS_WORDS ? posters_words[p] : "?";
+}
+
+/* stmt_posters - "posters subscribers|listed|anyone" */
+static void stmt_posters(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	lp->posters_bad = true;
+	if (!one_word(lp, line, w, nw, "a value: subscribers, listed or anyone", "one value"))
+		return;
+	for (size_t i = 0; i < N_POSTERS_WORDS; i++)
+		if (strcmp(w[1], posters_words[i]) == 0) {
+			lp->l.posters = (enum pw_list_posters)i;
+			lp->posters_bad = false;
+			return;
+		}
+	ERR(lp, line, "posters \"%.100s\": expected subscribers, listed or anyone", w[1]);
+}
+
+/* grow - room for one more element in V (N used, *CAP allocated, SIZE bytes each): the
+ * array, moved or not, or NULL out of memory (V is then left as it was) */
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	ncap = *cap ? *cap * 2 : 16;
+	if (ncap > SIZE_MAX / size || (nv = realloc(v, ncap * size)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return nv;
+}
+
+/* add_poster - one "poster" address */
+static void add_poster(struct list_parse *lp, unsigned line, const char *word)
+{
+	struct pw_list *l = &lp->l;
+	size_t cap1 = lp->cap_posters, cap2 = lp->cap_posters, dup;
+	char why[160], *a, **nv;
+	unsigned *nline = NULL;
+	int r;
+
+	r = addr_parse(word, &a, why, sizeof(why));
+	if (r < 0) {
+		ERR(lp, line, "out of memory");
+		return;
+	}
+	if (r == 0) {
+		ERR(lp, line, "bad poster address \"%.100s\": %s", word, why);
+		return;
+	}
+	if (l->n_posters == PW_LIST_MAX_POSTERS) {
+		if (!lp->too_many_posters)
+			ERR(lp, line, "more than %d posters (the most a list may have)",
+			    PW_LIST_MAX_POSTERS);
+		lp->too_many_posters = true;
+		free(a);
+		return;
+	}
+	/* the two arrays grow together: a failure in between leaves the old capacity */
+	if ((nv = grow(l->posters_list, l->n_posters, &cap1, sizeof(*nv))) != NULL) {
+		l->posters_list = nv;
+		if ((nline = grow(lp->poster_line, l->n_posters, &cap2, sizeof(*nline))) != NULL)
+			lp->poster_line = nline;
+	}
+	if (nline == NULL) {
+		free(a);
+		ERR(lp, line, "out of memory");
+		return;
+	}
+	lp->cap_posters = cap1;
+	l->posters_list[l->n_posters] = a;
+	lp->poster_line[l->n_posters] = line;
+	r = idx_add(&l->poster_index, l->posters_list, poster_key, l->n_posters, &dup);
+	if (r == 1) {
+		l->n_posters++;
+		return;
+	}
+	free(a);
+	if (r == 0)
+		ERR(lp, line, "poster \"%.100s\" is already listed at line %u", word,
+		    lp->poster_line[dup]);
+	else
+		ERR(lp, line, "out of memory");
+}
+
+/* stmt_poster - "poster ADDRESS..." */
+static void stmt_poster(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	unsigned *nv;
+
+	if (nw < 2) {
+		ERR(lp, line, "poster needs at least one address");
+		return;
+	}
+	nv = grow(lp->poster_stmt, lp->n_poster_stmt, &lp->cap_poster_stmt,
+			    sizeof(*nv));
+
+	if (nv == NULL) {
+		ERR(lp, line, "out of memory");
+		return;
+	}
+	lp->poster_stmt = nv;
+	lp->poster_stmt[lp->n_poster_stmt++] = line;
+	for (size_t i = 1; i < nw; i++)
+		add_poster(lp, line, w[i]);
+}
+
+/* set_yes_no - "require_signature|inherit_requiretls yes|no" */
+static void set_yes_no(struct list_parse *lp, unsigned line, char **w, size_t nw, bool *slot)
+{
+	if (!one_word(lp, line, w, nw, "a value: yes or no", "one value"))
+		return;
+	if (strcmp(w[1], "yes") == 0)
+		*slot = true;
+	else if (strcmp(w[1], "no") == 0)
+		*slot = false;
+	else
+		ERR(lp, line, "%s \"%.100s\": expected yes or no", w[0], w[1]);
+}
+
+/* stmt_require_signature - "require_signature yes|no" */
+static void stmt_require_signature(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	set_yes_no(lp, line, w, nw, &lp->l.require_signature);
+}
+
+/* stmt_inherit_requiretls - "inherit_requiretls yes|no" */
+static void stmt_inherit_requiretls(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	set_yes_no(lp, line, w, nw, &lp->l.inherit_requiretls);
+}
+
+/* stmt_list_id - "list_id TEXT...": the words joined by single spaces */
+static void stmt_list_id(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	size_t len = 0;
+	char *p;
+
+	if (nw < 2) {
+		ERR(lp, line, "list_id needs a phrase");
+		return;
+	}
+	for (size_t i = 1; i < nw; i++)
+		len += strlen(w[i]) + 1;
+	if ((p = malloc(len)) == NULL) {
+		ERR(lp, line, "out of memory");
+		return;
+	}
+	len = 0;
+	for (size_t i = 1; i < nw; i++) {
+		size_t n = strlen(w[i]);
+		if (i > 1)
+			p[len++] = ' ';
+		memcpy(p + len, w[i], n);
+		len += n;
+	}
+	p[len] = '\0';
+	if (!utf8_valid(p, len)) {
+		ERR(lp, line, "list_id is not valid UTF-8");
+		free(p);
+		return;
+	}
+	lp->l.list_id_phrase = p;
+}
+
+/* stmt_subscriber - "subscriber ADDRESS [openpgp=FINGERPRINT] [smime=PATH]" */
+static void stmt_subscriber(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	struct pw_list *l = &lp->l;
+	struct pw_list_sub s = { .line = line };
+	const char *fpr = NULL, *smime = NULL;
+	struct pw_list_sub *nv;
+	bool ok = true, bad_option = false;	/* "needs a key" only when no option was bad */
+	char why[160];
+	size_t dup;
+	int r;
+
+	if (nw < 2) {
+		ERR(lp, line, "subscriber needs an address and a key (openpgp=FINGERPRINT, "
+		    "smime=PATH or both)");
+		return;
+	}
+	r = addr_parse(w[1], &s.addr, why, sizeof(why));
+	if (r < 0) {
+		ERR(lp, line, "out of memory");
+		return;
+	}
+	if (r == 0) {
+		ERR(lp, line, "bad subscriber address \"%.100s\": %s", w[1], why);
+		ok = false;
+	}
+	for (size_t i = 2; i < nw; i++) {
+		if (strncmp(w[i], "openpgp=", 8) == 0) {
+			if (fpr != NULL) {
+				ERR(lp, line, "openpgp= is given twice");
+				bad_option = true;
+				continue;
+			}
+			fpr = w[i] + 8;
+			if (*fpr == '\0') {
+				ERR(lp, line, "openpgp= needs a fingerprint (40 hex digits)");
+				bad_option = true;
+			} else if (!fpr_parse(fpr, s.fpr, why, sizeof(why))) {
+				ERR(lp, line, "bad OpenPGP fingerprint \"%.100s\": %s", fpr, why);
+				bad_option = true;
+			}
+		} else if (strncmp(w[i], "smime=", 6) == 0) {
+			if (smime != NULL) {
+				ERR(lp, line, "smime= is given twice");
+				bad_option = true;
+				continue;
+			}
+			smime = w[i] + 6;
+			if (*smime == '\0') {
+				ERR(lp, line, "smime= needs a path");
+				bad_option = true;
+			} else if (*smime != '/') {
+				ERR(lp, line, "smime= path \"%.100s\" is not absolute", smime);
+				bad_option = true;
+			}
+		} else {
+			ERR(lp, line, "unknown subscriber option \"%.100s\" (expected "
+			    "openpgp=FINGERPRINT or smime=PATH)", w[i]);
+			bad_option = true;
+		}
+	}
+	if (!bad_option && fpr == NULL && smime == NULL)
+		ERR(lp, line, "subscriber \"%.100s\" needs a key: openpgp=FINGERPRINT, "
+		    "smime=PATH or both", w[1]);
+	if (!ok || bad_option || (fpr == NULL && smime == NULL)) {
+		free(s.addr);
+		return;
+	}
+	if (l->n_subs == PW_LIST_MAX_SUBSCRIBERS) {
+		if (!lp->too_many_subs)
+			ERR(lp, line, "more than %d subscribers (the most a list may have)",
+			    PW_LIST_MAX_SUBSCRIBERS);
+		lp->too_many_subs = true;
+		free(s.addr);
+		return;
+	}
+	if ((smime != NULL && (s.smime_cert = strdup(smime)) == NULL) ||
+	    (nv = grow(l->subs, l->n_subs, &lp->cap_subs, sizeof(*nv))) == NULL) {
+		free(s.addr);
+		free(s.smime_cert);
+		ERR(lp, line, "out of memory");
+		return;
+	}
+	l->subs = nv;
+	l->subs[l->n_subs] = s;
+	r = idx_add(&l->sub_index, l->subs, sub_key, l->n_subs, &dup);
+	if (r == 1) {
+		l->n_subs++;
+		return;
+	}
+	free(s.addr);
+	free(s.smime_cert);
+	if (r == 0)
+		ERR(lp, line, "subscriber \"%.100s\" is already listed at line %u", w[1],
+		    l->subs[dup].line);
+	else
+		ERR(lp, line, "out of memory");
+}
+
+static const struct {
+	const char *word;
+	void (*fn)(struct list_parse *, unsigned, char **, size_t);
+	bool once;			/* at most one per file */
+} statements[N_STMT] = {
+	[ST_LIST] = { "list", stmt_list, true },
+	[ST_OWNER] = { "owner", stmt_owner, true },
+	[ST_BOUNCE] = { "bounce", stmt_bounce, true },
+	[ST_OPENPGP_KEY] = { "openpgp_key", stmt_openpgp_key, true },
+	[ST_SMIME_CERT] = { "smime_cert", stmt_smime_cert, true },
+	[ST_SMIME_KEY] = { "smime_key", stmt_smime_key, true },
+	[ST_POSTERS] = { "posters", stmt_posters, true },
+	[ST_POSTER] = { "poster", stmt_poster, false },
+	[ST_REQUIRE_SIGNATURE] = { "require_signature", stmt_require_signature, true },
+	[ST_INHERIT_REQUIRETLS] = { "inherit_requiretls", stmt_inherit_requiretls, true },
+	[ST_LIST_ID] = { "list_id", stmt_list_id, true },
+	[ST_SUBSCRIBER] = { "subscriber", stmt_subscriber, false },
+};
+
+/* do_line - split one line into words and dispatch it */
+static void do_line(struct list_parse *lp, unsigned line, char *buf)
+{
+	char *w[MAX_WORDS];
+	size_t nw = 0;
+	char *c = buf;
+
+	for (;;) {
+		while (*c == ' ' || *c == '\t')
+			c++;
+		if (*c == '\0' || *c == '#')
+			break;
+		if (nw == MAX_WORDS) {
+			ERR(lp, line, "more than %d words on one line", MAX_WORDS);
+			return;
+		}
+		w[nw++] = c;
+		while (*c && *c != ' ' && *c != '\t')	/* '#' inside a word is part of it */
+			c++;
+		if (*c)
+			*c++ = '\0';
+	}
+	if (nw == 0)
+		return;
+	for (size_t i = 0; i < N_STMT; i++)
+		if (strcmp(w[0], statements[i].word) == 0) {
+			if (statements[i].once && lp->seen[i]) {
+				ERR(lp, line, "%s is already given at line %u", w[0], lp->seen[i]);
+				return;
+			}
+			if (!lp->seen[i])
+				lp->seen[i] = line;
+			statements[i].fn(lp, line, w, nw);
+			return;
+		}
+	ERR(lp, line, "unknown statement \"%.64s\" (expected list, owner, bounce, openpgp_key, "
+	    "smime_cert, smime_key, posters, poster, require_signature, inherit_requiretls, "
+	    "list_id or subscriber)", w[0]);
+}
+
+/* check_sub_keys - subscribers with a key of a kind the list has none of: the first few
+ * named by line, the rest counted in one message */
+static void check_sub_keys(struct list_parse *lp, bool openpgp)
+{
+	const struct pw_list *l = &lp->l;
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n_subs; i++) {
+		const struct pw_list_sub *s = &l->subs[i];
+		if (openpgp ? s->fpr[0] == '\0' : s->smime_cert == NULL)
+			continue;
+		if (++n > MAX_CROSS_REPORTS)
+			continue;
+		if (openpgp)
+			ERR(lp, s->line, "subscriber \"%s\" has openpgp= but the list has no "
+			    "openpgp_key", s->addr);
+		else
+			ERR(lp, s->line, "subscriber \"%s\" has smime= but the list has no "
+			    "smime_cert", s->addr);
+	}
+	if (n > MAX_CROSS_REPORTS)
+		ERR(lp, 0, "%zu more subscribers have %s but the list has no %s",
+		    n - MAX_CROSS_REPORTS, openpgp ? "openpgp=" : "smime=",
+		    openpgp ? "openpgp_key" : "smime_cert");
+}
+
+/* check_posters - "posters listed" needs poster lines, and poster lines need it */
+static void check_posters(struct list_parse *lp)
+{
+	enum pw_list_posters mode = lp->l.posters;
+	unsigned at = lp->seen[ST_POSTERS];
+
+	if (lp->posters_bad)		/* already reported; the mode is unknown */
+		return;
+	if (mode == PW_LIST_POSTERS_LISTED) {
+		if (lp->n_poster_stmt == 0)
+			ERR(lp, at, "\"posters listed\" needs at least one poster line");
+		return;
+	}
+	for (size_t i = 0; i < lp->n_poster_stmt; i++) {
+		if (at)
+			ERR(lp, lp->poster_stmt[i], "poster is only meaningful with \"posters "
+			    "listed\" (line %u says \"posters %s\")", at,
+			    pw_list_posters_name(mode));
+		else
+			ERR(lp, lp->poster_stmt[i], "poster is only meaningful with \"posters "
+			    "listed\" (this list has the default, \"posters subscribers\")");
+	}
+}
+
+/* finish - the whole-file checks, once every line has been read */
+static void finish(struct list_parse *lp)
+{
+	const struct pw_list *l = &lp->l;
+	const unsigned *seen = lp->seen;
+
+	if (!seen[ST_LIST])
+		ERR(lp, 0, "missing list statement (the list's address)");
+	if (!seen[ST_OWNER])
+		ERR(lp, 0, "missing owner statement (who gets problem reports)");
+	if (!seen[ST_OPENPGP_KEY] && !seen[ST_SMIME_CERT] && !seen[ST_SMIME_KEY])
+		ERR(lp, 0, "no list key: give openpgp_key, or smime_cert and smime_key, or both");
+	if (seen[ST_SMIME_CERT] && !seen[ST_SMIME_KEY])
+		ERR(lp, seen[ST_SMIME_CERT],
+		    "smime_cert needs smime_key (the list's private key)");
+	if (seen[ST_SMIME_KEY] && !seen[ST_SMIME_CERT])
+		ERR(lp, seen[ST_SMIME_KEY],
+		    "smime_key needs smime_cert (the list's certificate)");
+	check_posters(lp);
+	if (!seen[ST_OPENPGP_KEY])
+		check_sub_keys(lp, true);
+	if (!seen[ST_SMIME_CERT])
+		check_sub_keys(lp, false);
+	if (l->address != NULL) {
+		size_t n = strlen(l->address);
+		size_t i = idx_find(&l->sub_index, l->subs, sub_key, l->address, n);
+		if (i != SIZE_MAX)
+			ERR(lp, l->subs[i].line, "the list cannot be its own subscriber");
+		if (l->owner != NULL && key_eq(l->owner, l->address, n))
+			ERR(lp, seen[ST_OWNER], "the owner cannot be the list itself (problem "
+			    "reports would loop)");
+		if (l->bounce != NULL && key_eq(l->bounce, l->address, n))
+			ERR(lp, seen[ST_BOUNCE], "bounce cannot be the list itself (bounces would "
+			    "go to the list)");
+	}
+}
+
+/* list_free - release everything one list owns */
+static void list_free(struct pw_list *l)
+{
+	free(l->address);
+	free(l->owner);
+	free(l->bounce);
+	free(l->smime_cert);
+	free(l->smime_key);
+	for (size_t i = 0; i < l->n_posters; i++)
+		free(l->posters_list[i]);
+	free(l->posters_list);
+	free(l->list_id_phrase);
+	for (size_t i = 0; i < l->n_subs; i++) {
+		free(l->subs[i].addr);
+		free(l->subs[i].smime_cert);
+	}
+	free(l->subs);
+	free(l->file);
+	idx_free(&l->sub_index);
+	idx_free(&l->poster_index);
+	memset(l, 0, sizeof(*l));
+}
+
+/* commit - hand a clean list over to *LS, unless another file defined its address */
+static bool commit(struct pw_lists *ls, struct list_parse *lp)
+{
+	struct pw_list *l = &lp->l, *nv;
+	size_t dup = idx_find(&ls->index, ls->v, list_key, l->address, strlen(l->address));
+
+	if (dup != SIZE_MAX) {
+		ERR(lp, l->line, "list \"%s\" is already defined at %s:%u", l->address,
+		    ls->v[dup].file, ls->v[dup].line);
+		return false;
+	}
+	if ((l->bounce == NULL && (l->bounce = strdup(l->owner)) == NULL) ||
+	    (l->file = strdup(lp->file)) == NULL ||
+	    (nv = grow(ls->v, ls->n, &ls->cap, sizeof(*nv))) == NULL) {
+		ERR(lp, 0, "out of memory");
+		return false;
+	}
+	ls->v = nv;
+	ls->v[ls->n] = *l;
+	if (idx_add(&ls->index, ls->v, list_key, ls->n, &dup) != 1) {
+		ERR(lp, 0, "out of memory");
+		return false;
+	}
+	ls->n++;
+	return true;
+}
+
+/* pw_list_parse - parse one list file's text and add its list to *ls when clean */
+size_t pw_list_parse(struct pw_lists *ls, const char *file, const char *text, size_t len,
+		     struct pw_diags *d)
+{
+	struct list_parse lp = { .file = file ? file : "(unnamed)", .d = d };
+	size_t before = d->n;
+	const char *s = text, *end = text + len;
+	unsigned lineno = 0;
+	char *buf;
+
+	lp.l.posters = PW_LIST_POSTERS_SUBSCRIBERS;
+	lp.l.require_signature = true;
+	lp.l.inherit_requiretls = true;
+	if ((buf = malloc(MAX_LINE + 1)) == NULL) {
+		ERR(&lp, 0, "out of memory");
+		return d->n - before;
+	}
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *eol = nl ? nl : end;
+		size_t n = (size_t)(eol - s);
+		bool bad = false;
+		lineno++;
+		if (n > 0 && s[n - 1] == '\r')
+			n--;
+		if (n > MAX_LINE) {
+			ERR(&lp, lineno, "line longer than %d bytes", MAX_LINE);
+			bad = true;
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				unsigned char c = (unsigned char)s[i];
+				if (c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f) {
+					ERR(&lp, lineno, "control character 0x%02x in column %zu",
+					    c, i + 1);
+					bad = true;
+					break;
+				}
+			}
+		}
+		if (!bad) {
+			memcpy(buf, s, n);
+			buf[n] = '\0';
+			do_line(&lp, lineno, buf);
+		}
+		s = nl ? nl + 1 : end;
+	}
+	free(buf);
+	finish(&lp);
+	if (lp.errors != 0 || !commit(ls, &lp))
+		list_free(&lp.l);
+	free(lp.poster_line);
+	free(lp.poster_stmt);
+	return d->n - before;
+}
+
+/* pw_lists_find - by address, through the index */
+const struct pw_list *pw_lists_find(const struct pw_lists *ls, const char *address)
+{
+	const char *s;
+	size_t n, i;
+
+	if (ls == NULL || !lookup_span(address, &s, &n))
+		return NULL;
+	i = idx_find(&ls->index, ls->v, list_key, s, n);
+	return i == SIZE_MAX ? NULL : &ls->v[i];
+}
+
+/* pw_list_find_sub - by address, through the list's subscriber index */
+const struct pw_list_sub *pw_list_find_sub(const struct pw_list *l, const char *address)
+{
+	const char *s;
+	size_t n, i;
+
+	if (l == NULL || !lookup_span(address, &s, &n))
+		return NULL;
+	i = idx_find(&l->sub_index, l->subs, sub_key, s, n);
+	return i == SIZE_MAX ? NULL : &l->subs[i];
+}
+
+/* pw_list_may_post - per the posters mode */
+bool pw_list_may_post(const struct pw_list *l, const char *address)
+{
+	const char *s;
+	size_t n;
+
+	if (l == NULL || !lookup_span(address, &s, &n))
+		return false;
+	switch (l->posters) {
+	case PW_LIST_POSTERS_ANYONE:
+		return true;
+	case PW_LIST_POSTERS_LISTED:
+		return idx_find(&l->poster_index, l->posters_list, poster_key, s, n) != SIZE_MAX;
+	case PW_LIST_POSTERS_SUBSCRIBERS:
+		break;
+	}
+	return idx_find(&l->sub_index, l->subs, sub_key, s, n) != SIZE_MAX;
+}
+
+/* pw_lists_free - release */
+void pw_lists_free(struct pw_lists *ls)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		list_free(&ls->v[i]);
+	free(ls->v);
+	idx_free(&ls->index);
+	memset(ls, 0, sizeof(*ls));
+}

@@ -1,0 +1,1316 @@
+/*
+ * tests/unit/check_listfile.c - policy/listfile.c: encrypted mailing-list definition files,
+ * and the list, subscriber and poster lookups.  Contract: policy/listfile.h.
+ *
+ * A stand-alone Check program with its own main() (define CHECK_LISTFILE_NO_MAIN to use
+ * listfile_suite() from another runner); exits non-zero on any failure.  One test parses
+ * contrib/example.list, looked for under $top_srcdir (automake's test environment sets it),
+ * then in the current directory (the top of the tree), then in "..".
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/listfile.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+Suite *listfile_suite(void);
+
+static struct pw_lists ls;
+static struct pw_diags d;
+
+static void setup(void)
+{
+	memset(&ls, 0, sizeof(ls));
+	memset(&d, 0, sizeof(d));
+}
+
+static void teardown(void)
+{
+	pw_lists_free(&ls);
+	pw_diags_free(&d);
+}
+
+/* parse - one file's text (a C string) into ls */
+static size_t parse(const char *name, const char *text)
+{
+	return pw_list_parse(&ls, name, text, strlen(text), &d);
+}
+
+/* diag_text - diagnostic I rendered by pw_diag_format() ("<no diagnostic I>" if none) */
+static const char *diag_text(const struct pw_diags *dd, size_t i)
+{
+	static char buf[1024];
+
+	if (i >= dd->n)
+		snprintf(buf, sizeof(buf), "<no diagnostic %zu>", i);
+	else if (pw_diag_format(&dd->v[i], buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "<pw_diag_format failed for %zu>", i);
+	return buf;
+}
+
+/* diag_all - every diagnostic, one per line, for failure messages */
+static const char *diag_all(const struct pw_diags *dd)
+{
+	static char all[8192];
+	size_t used = 0;
+
+	all[0] = '\0';
+	for (size_t i = 0; i < dd->n && i < 40 && used < sizeof(all); i++) {
+		int n = snprintf(all + used, sizeof(all) - used, "  %s\n", diag_text(dd, i));
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	return all;
+}
+
+#define ck_assert_ndiags(dd, count) \
+	ck_assert_msg((dd)->n == (size_t)(count), "expected %zu diagnostic(s), got %zu:\n%s", \
+		      (size_t)(count), (dd)->n, diag_all(dd))
+#define ck_assert_diag(dd, i, expected) ck_assert_str_eq(diag_text((dd), (i)), (expected))
+
+#define FPR_A "0123456789ABCDEF0123456789ABCDEF01234567"
+#define FPR_B "89abcdef0123456789abcdef0123456789abcdef"
+#define FPR_B_UP "89ABCDEF0123456789ABCDEF0123456789ABCDEF"
+#define FPR_C "FEDCBA9876543210FEDCBA9876543210FEDCBA98"
+
+/* the smallest valid files: three lines with OpenPGP, four with S/MIME */
+#define MIN "list l@lists.example\nowner o@example.org\nopenpgp_key " FPR_A "\n"
+#define MIN_SMIME "list l@lists.example\nowner o@example.org\n" \
+	"smime_cert /etc/postward/l.crt\nsmime_key /etc/postward/l.key\n"
+
+/* ---- valid files --------------------------------------------------------------------- */
+
+static const char full_text[] =
+	"# the board's list\n"							/* 1 */
+	"list        Board@Lists.Example.ORG\n"					/* 2 */
+	"owner       owner@Example.org\n"					/* 3 */
+	"bounce      bounces@example.org\n"					/* 4 */
+	"openpgp_key 0123456789abcdef0123456789ABCDEF01234567\n"		/* 5 */
+	"smime_cert  /etc/postward/lists/board.crt\n"				/* 6 */
+	"smime_key   /etc/postward/lists/board.key\n"				/* 7 */
+	"posters     listed\n"							/* 8 */
+	"poster      chair@example.org  Secretary@Example.ORG\n"		/* 9 */
+	"poster      treasurer@example.net\n"					/* 10 */
+	"require_signature   no\n"						/* 11 */
+	"inherit_requiretls  no\n"						/* 12 */
+	"list_id     Board   of\tDirectors   # shown in List-Id\n"		/* 13 */
+	"\n"									/* 14 */
+	"subscriber  chair@example.org openpgp=" FPR_B "\n"			/* 15 */
+	"subscriber  member@example.net smime=/etc/postward/lists/member.pem\n"	/* 16 */
+	"subscriber  Both@Example.COM smime=/etc/both.pem openpgp=" FPR_C "\n";	/* 17 */
+
+START_TEST(full_file)
+{
+	const struct pw_list *l;
+
+	ck_assert_uint_eq(pw_list_parse(&ls, "/etc/postward/lists/board", full_text,
+					 sizeof(full_text) - 1, &d), 0);
+	ck_assert_ndiags(&d, 0);
+	ck_assert_uint_eq(ls.n, 1);
+	l = &ls.v[0];
+	ck_assert_str_eq(l->address, "Board@lists.example.org");
+	ck_assert_uint_eq(l->line, 2);
+	ck_assert_str_eq(l->owner, "owner@example.org");
+	ck_assert_str_eq(l->bounce, "bounces@example.org");
+	ck_assert_str_eq(l->openpgp_fpr, FPR_A);
+	ck_assert_str_eq(l->smime_cert, "/etc/postward/lists/board.crt");
+	ck_assert_str_eq(l->smime_key, "/etc/postward/lists/board.key");
+	ck_assert_int_eq(l->posters, PW_LIST_POSTERS_LISTED);
+	ck_assert_uint_eq(l->n_posters, 3);
+	ck_assert_str_eq(l->posters_list[0], "chair@example.org");
+	ck_assert_str_eq(l->posters_list[1], "Secretary@example.org");
+	ck_assert_str_eq(l->posters_list[2], "treasurer@example.net");
+	ck_assert(!l->require_signature);
+	ck_assert(!l->inherit_requiretls);
+	ck_assert_str_eq(l->list_id_phrase, "Board of Directors");
+	ck_assert_uint_eq(l->n_subs, 3);
+	ck_assert_str_eq(l->subs[0].addr, "chair@example.org");
+	ck_assert_str_eq(l->subs[0].fpr, FPR_B_UP);
+	ck_assert_ptr_null(l->subs[0].smime_cert);
+	ck_assert_uint_eq(l->subs[0].line, 15);
+	ck_assert_str_eq(l->subs[1].addr, "member@example.net");
+	ck_assert_str_eq(l->subs[1].fpr, "");
+	ck_assert_str_eq(l->subs[1].smime_cert, "/etc/postward/lists/member.pem");
+	ck_assert_uint_eq(l->subs[1].line, 16);
+	ck_assert_str_eq(l->subs[2].addr, "Both@example.com");
+	ck_assert_str_eq(l->subs[2].fpr, FPR_C);
+	ck_assert_str_eq(l->subs[2].smime_cert, "/etc/both.pem");
+	ck_assert_uint_eq(l->subs[2].line, 17);
+	ck_assert_str_eq(l->file, "/etc/postward/lists/board");
+	ck_assert_ptr_eq(pw_lists_find(&ls, "board@lists.example.org"), l);
+}
+END_TEST
+
+START_TEST(defaults)
+{
+	const struct pw_list *l;
+
+	ck_assert_uint_eq(parse("min.list", MIN), 0);
+	ck_assert_ndiags(&d, 0);
+	ck_assert_uint_eq(ls.n, 1);
+	l = &ls.v[0];
+	ck_assert_str_eq(l->address, "l@lists.example");
+	ck_assert_str_eq(l->owner, "o@example.org");
+	ck_assert_ptr_nonnull(l->bounce);		/* bounce defaults to a copy of owner */
+	ck_assert_str_eq(l->bounce, "o@example.org");
+	ck_assert_ptr_ne(l->bounce, l->owner);
+	ck_assert_str_eq(l->openpgp_fpr, FPR_A);
+	ck_assert_ptr_null(l->smime_cert);
+	ck_assert_ptr_null(l->smime_key);
+	ck_assert_int_eq(l->posters, PW_LIST_POSTERS_SUBSCRIBERS);
+	ck_assert_uint_eq(l->n_posters, 0);
+	ck_assert(l->require_signature);
+	ck_assert(l->inherit_requiretls);
+	ck_assert_ptr_null(l->list_id_phrase);
+	ck_assert_uint_eq(l->n_subs, 0);		/* a list may start empty */
+	ck_assert_ptr_null(pw_list_find_sub(l, "o@example.org"));
+}
+END_TEST
+
+START_TEST(smime_only_list)
+{
+	const struct pw_list *l;
+
+	ck_assert_uint_eq(parse("s.list", MIN_SMIME "subscriber a@example.org smime=/a.pem\n"), 0);
+	ck_assert_ndiags(&d, 0);
+	l = &ls.v[0];
+	ck_assert_str_eq(l->openpgp_fpr, "");
+	ck_assert_str_eq(l->smime_cert, "/etc/postward/l.crt");
+	ck_assert_str_eq(l->smime_key, "/etc/postward/l.key");
+	ck_assert_str_eq(pw_list_find_sub(l, "a@example.org")->smime_cert, "/a.pem");
+}
+END_TEST
+
+START_TEST(statements_in_any_order)
+{
+	/* subscribers before the list's keys, list statement last */
+	ck_assert_uint_eq(parse("o.list",
+		"subscriber a@example.org openpgp=" FPR_B " smime=/a.pem\n"
+		"poster p@example.org\n"
+		"posters listed\n"
+		"smime_key /k.pem\nsmime_cert /c.pem\n"
+		"openpgp_key " FPR_A "\nowner o@example.org\nlist l@lists.example\n"), 0);
+	ck_assert_ndiags(&d, 0);
+	ck_assert_uint_eq(ls.n, 1);
+	ck_assert_uint_eq(ls.v[0].line, 8);
+	ck_assert(pw_list_may_post(&ls.v[0], "p@example.org"));
+}
+END_TEST
+
+START_TEST(crlf_and_no_final_newline)
+{
+	ck_assert_uint_eq(parse("w.list", "list l@lists.example\r\nowner o@example.org\r\n"
+				"openpgp_key " FPR_A "\r\n\r\nlist_id Team\r\n"
+				"subscriber a@example.org openpgp=" FPR_B), 0);
+	ck_assert_ndiags(&d, 0);
+	ck_assert_str_eq(ls.v[0].list_id_phrase, "Team");
+	ck_assert_str_eq(ls.v[0].openpgp_fpr, FPR_A);
+	ck_assert_uint_eq(ls.v[0].n_subs, 1);
+	ck_assert_str_eq(ls.v[0].subs[0].fpr, FPR_B_UP);
+	ck_assert_uint_eq(ls.v[0].subs[0].line, 6);
+}
+END_TEST
+
+START_TEST(comments_and_blanks)
+{
+	ck_assert_uint_eq(parse("c.list",
+		"# a list\n"
+		"   \t \n"
+		"\t# indented comment\n"
+		"\tlist\t l@lists.example   # the address\n"
+		"owner o@example.org #bounce b@example.org\n"
+		"openpgp_key " FPR_A "#\n"			/* '#' inside a word: not a comment */
+		"list_id Team#1 # the phrase stops here\n"
+		"#subscriber x@example.org openpgp=" FPR_B "\n"
+		"subscriber a@example.org openpgp=" FPR_B " # smime=relative.pem\n"), 1);
+	ck_assert_ndiags(&d, 1);
+	ck_assert_diag(&d, 0, "c.list:6: bad OpenPGP fingerprint \"" FPR_A "#\": "
+		       "character 41 is not a hex digit");
+	ck_assert_uint_eq(ls.n, 0);
+
+	pw_diags_free(&d);
+	ck_assert_uint_eq(parse("c.list",
+		"\tlist\t l@lists.example   # the address\n"
+		"owner o@example.org #bounce b@example.org\n"
+		"openpgp_key " FPR_A "    # comment\n"
+		"list_id Team#1 # the phrase stops here\n"
+		"#subscriber x@example.org openpgp=" FPR_B "\n"
+		"subscriber a@example.org openpgp=" FPR_B " # smime=relative.pem\n"), 0);
+	ck_assert_ndiags(&d, 0);
+	ck_assert_str_eq(ls.v[0].bounce, "o@example.org");
+	ck_assert_str_eq(ls.v[0].list_id_phrase, "Team#1");
+	ck_assert_uint_eq(ls.v[0].n_subs, 1);
+	ck_assert_ptr_null(ls.v[0].subs[0].smime_cert);
+	ck_assert_ptr_null(pw_list_find_sub(&ls.v[0], "x@example.org"));
+}
+END_TEST
+
+START_TEST(respects_len)
+{
+	static const char text[] = MIN "garbage that is not parsed\n";
+	char *heap;
+	size_t n = strlen(MIN);
+
+	ck_assert_uint_eq(pw_list_parse(&ls, "l.list", text, n, &d), 0);
+	ck_assert_ndiags(&d, 0);
+	pw_lists_free(&ls);
+	/* a heap copy with no NUL at all: ASan catches a read past the end */
+	heap = malloc(n - 1);
+	ck_assert_ptr_nonnull(heap);
+	memcpy(heap, MIN, n - 1);			/* without the final newline */
+	ck_assert_uint_eq(pw_list_parse(&ls, "heap.list", heap, n - 1, &d), 0);
+	free(heap);
+	ck_assert_uint_eq(ls.n, 1);
+	ck_assert_str_eq(ls.v[0].openpgp_fpr, FPR_A);
+}
+END_TEST
+
+START_TEST(file_name_is_copied)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "/etc/postward/lists/team");
+	ck_assert_uint_eq(pw_list_parse(&ls, name, MIN, strlen(MIN), &d), 0);
+	memset(name, 'X', sizeof(name) - 1);
+	ck_assert_str_eq(ls.v[0].file, "/etc/postward/lists/team");
+
+	ck_assert_uint_eq(pw_list_parse(&ls, NULL, "bogus\n", 6, &d), 4);
+	ck_assert_str_eq(d.v[0].file, "(unnamed)");
+}
+END_TEST
+
+START_TEST(posters_names)
+{
+	ck_assert_str_eq(pw_list_posters_name(PW_LIST_POSTERS_SUBSCRIBERS), "subscribers");
+	ck_assert_str_eq(pw_list_posters_name(PW_LIST_POSTERS_LISTED), "listed");
+	ck_assert_str_eq(pw_list_posters_name(PW_LIST_POSTERS_ANYONE), "anyone");
+	ck_assert_str_eq(pw_list_posters_name((enum pw_list_posters)7), "?");
+}
+END_TEST
+
+/* ---- addresses ----------------------------------------------------------------------- */
+
+static char local64[65], addr254[300], addr255[300];
+
+/* long_addresses - a 64-byte local part, and addresses of 254 and 255 bytes */
+static void long_addresses(void)
+{
+	char dom[200];
+
+	memset(local64, 'a', 64);
+	local64[64] = '\0';
+	/* 63 + 1 + 63 + 1 + 61 = 189 bytes of domain; 64 + 1 + 189 = 254 */
+	snprintf(dom, sizeof(dom), "%.63s.%.63s.%.61s",
+		 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+		 "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+		 "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+	snprintf(addr254, sizeof(addr254), "%s@%s", local64, dom);
+	snprintf(addr255, sizeof(addr255), "%s@%se", local64, dom);
+	ck_assert_uint_eq(strlen(addr254), 254);
+	ck_assert_uint_eq(strlen(addr255), 255);
+}
+
+static const struct {
+	const char *in, *stored;
+} good_addrs[] = {
+	{ "Alice@Example.ORG", "Alice@example.org" },		/* local part kept as written */
+	{ "a@example.org.", "a@example.org" },			/* trailing dot dropped */
+	{ "first.last+tag@sub.example.co.uk", "first.last+tag@sub.example.co.uk" },
+	{ "postmaster@localhost", "postmaster@localhost" },	/* one label is plausible */
+	{ "\"a@b\"@example.org", "\"a@b\"@example.org" },	/* '@' inside quotes */
+	{ "\"john,doe\"@example.org", "\"john,doe\"@example.org" },
+	{ "\"a\\\"b\"@example.org", "\"a\\\"b\"@example.org" },	/* escaped quote */
+	{ "j\xc3\xb6rg@example.org", "j\xc3\xb6rg@example.org" },	/* UTF-8 local part */
+	{ "a#b@example.org", "a#b@example.org" },		/* '#' inside a word */
+	{ "x_y-z@mail-1.example_2.org", "x_y-z@mail-1.example_2.org" },
+};
+
+START_TEST(address_good)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), MIN "bounce %s\n", good_addrs[_i].in);
+	ck_assert_uint_eq(parse("a.list", text), 0);
+	ck_assert_ndiags(&d, 0);
+	ck_assert_str_eq(ls.v[0].bounce, good_addrs[_i].stored);
+}
+END_TEST
+
+START_TEST(address_lengths)
+{
+	char text[1024];
+
+	long_addresses();
+	snprintf(text, sizeof(text), MIN "bounce %s@example.org\nposters anyone\n"
+		 "subscriber %s openpgp=" FPR_B "\n", local64, addr254);
+	ck_assert_uint_eq(parse("len.list", text), 0);
+	ck_assert_ndiags(&d, 0);
+	ck_assert_uint_eq(strlen(ls.v[0].subs[0].addr), 254);
+	ck_assert_ptr_nonnull(pw_list_find_sub(&ls.v[0], addr254));
+}
+END_TEST
+
+static const struct {
+	const char *in, *why;
+} bad_addrs[] = {
+	{ "alice", "no \"@\" (expected local@domain)" },
+	{ "a@b@example.org", "more than one \"@\" outside quotes" },
+	{ "a\\@b@example.org", "more than one \"@\" outside quotes" },
+	{ "@example.org", "empty local part" },
+	{ "alice@", "no domain after \"@\"" },
+	{ "<alice@example.org>", "angle brackets are not allowed; write the bare address" },
+	{ "alice@example.org>", "angle brackets are not allowed; write the bare address" },
+	{ "Alice<alice@example.org", "angle brackets are not allowed; write the bare address" },
+	{ "\"alice@example.org", "unbalanced double quote" },
+	{ "al(ice@example.org", "'(' in the local part must be quoted" },
+	{ "a,b@example.org", "',' in the local part must be quoted" },
+	{ "a;b@example.org", "';' in the local part must be quoted" },
+	{ "a:b@example.org", "':' in the local part must be quoted" },
+	{ "[a]@example.org", "'[' in the local part must be quoted" },
+	{ "a\\b@example.org", "'\\' in the local part must be quoted" },
+	{ "al\xff@example.org", "local part is not valid UTF-8" },
+	{ "al\xc3@example.org", "local part is not valid UTF-8" },
+	{ "alice@exa..mple.org", "\"exa..mple.org\" is not a domain name" },
+	{ "alice@.example.org", "\".example.org\" is not a domain name" },
+	{ "alice@[192.0.2.1]", "\"[192.0.2.1]\" is not a domain name" },
+	{ "alice@ex!ample.org", "\"ex!ample.org\" is not a domain name" },
+	{ "alice@\xc3\xa9.example", "\"\xc3\xa9.example\" is not a domain name" },
+	{ "alice@.", "\".\" is not a domain name" },
+	{ "a@\"b\"", "\"\"b\"\" is not a domain name" },
+	{ NULL, "local part longer than 64 bytes" },		/* built below */
+	{ NULL, "longer than 254 bytes" },
+};
+
+START_TEST(address_bad)
+{
+	char text[1024], want[1024], in[300];
+	const char *why = bad_addrs[_i].why;
+
+	long_addresses();
+	if (bad_addrs[_i].in != NULL)
+		snprintf(in, sizeof(in), "%s", bad_addrs[_i].in);
+	else if (strstr(why, "64") != NULL)
+		snprintf(in, sizeof(in), "%sa@example.org", local64);
+	else
+		snprintf(in, sizeof(in), "%s", addr255);
+	snprintf(text, sizeof(text), MIN "bounce %s\n", in);
+	snprintf(want, sizeof(want), "t.list:4: bad bounce address \"%.100s\": %s", in, why);
+	ck_assert_uint_eq(parse("t.list", text), 1);
+	ck_assert_ndiags(&d, 1);
+	ck_assert_diag(&d, 0, want);
+	ck_assert_uint_eq(ls.n, 0);
+}
+END_TEST
+
+/* every address statement reports with its own name */
+START_TEST(address_bad_each_statement)
+{
+	ck_assert_uint_eq(parse("t.list", "list l.lists.example\nowner o@example.org\n"
+				"openpgp_key " FPR_A "\n"), 1);
+	ck_assert_diag(&d, 0, "t.list:1: bad list address \"l.lists.example\": "
+		       "no \"@\" (expected local@domain)");
+	pw_diags_free(&d);
+	ck_assert_uint_eq(parse("t.list", "list l@lists.example\nowner <o@example.org>\n"
+				"openpgp_key " FPR_A "\n"), 1);
+	ck_assert_diag(&d, 0, "t.list:2: bad owner address \"<o@example.org>\": "
+		       "angle brackets are not allowed; write the bare address");
+	pw_diags_free(&d);
+	ck_assert_uint_eq(parse("t.list", MIN "posters listed\nposter p@example.org q@\n"), 1);
+	ck_assert_diag(&d, 0, "t.list:5: bad poster address \"q@\": no domain after \"@\"");
+	pw_diags_free(&d);
+	ck_assert_uint_eq(parse("t.list", MIN "subscriber @example.org openpgp=" FPR_B "\n"), 1);
+	ck_assert_diag(&d, 0, "t.list:4: bad subscriber address \"@example.org\": "
+		       "empty local part");
+	ck_assert_uint_eq(ls.n, 0);
+}
+END_TEST
+
+/* ---- errors: one bad thing in an otherwise good file --------------------------------- */
+
+static const struct {
+	const char *text, *want;
+} error_cases[] = {
+	/* statements */
+	{ MIN "frobnicate x\n", "t.list:4: unknown statement \"frobnicate\" (expected list, "
+	  "owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, require_signature, "
+	  "inherit_requiretls, list_id or subscriber)" },
+	{ MIN "Subscriber a@example.org openpgp=" FPR_B "\n", "t.list:4: unknown statement "
+	  "\"Subscriber\" (expected list, owner, bounce, openpgp_key, smime_cert, smime_key, "
+	  "posters, poster, require_signature, inherit_requiretls, list_id or subscriber)" },
+	{ MIN "\xef\xbb\xbf" "bounce b@example.org\n", "t.list:4: unknown statement "
+	  "\"\xef\xbb\xbf" "bounce\" (expected list, "
+	  "owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, require_signature, "
+	  "inherit_requiretls, list_id or subscriber)" },
+	/* once-only statements given twice */
+	{ MIN "list m@lists.example\n", "t.list:4: list is already given at line 1" },
+	{ MIN "owner p@example.org\n", "t.list:4: owner is already given at line 2" },
+	{ MIN "\nopenpgp_key " FPR_A "\n", "t.list:5: openpgp_key is already given at line 3" },
+	{ MIN "bounce b@example.org\nbounce c@example.org\n",
+	  "t.list:5: bounce is already given at line 4" },
+	{ MIN_SMIME "smime_cert /x.pem\n", "t.list:5: smime_cert is already given at line 3" },
+	{ MIN_SMIME "smime_key /x.pem\n", "t.list:5: smime_key is already given at line 4" },
+	{ MIN "posters anyone\nposters anyone\n", "t.list:5: posters is already given at line 4" },
+	{ MIN "require_signature yes\nrequire_signature no\n",
+	  "t.list:5: require_signature is already given at line 4" },
+	{ MIN "inherit_requiretls no\ninherit_requiretls no\n",
+	  "t.list:5: inherit_requiretls is already given at line 4" },
+	{ MIN "list_id A\nlist_id B\n", "t.list:5: list_id is already given at line 4" },
+	/* missing and extra arguments */
+	{ "list\nowner o@example.org\nopenpgp_key " FPR_A "\n", "t.list:1: list needs an address" },
+	{ "list a@lists.example b@lists.example\nowner o@example.org\nopenpgp_key " FPR_A "\n",
+	  "t.list:1: list takes one address; unexpected \"b@lists.example\"" },
+	{ "list l@lists.example\nowner   # nobody\nopenpgp_key " FPR_A "\n",
+	  "t.list:2: owner needs an address" },
+	{ MIN "bounce\n", "t.list:4: bounce needs an address" },
+	{ MIN "bounce b@example.org c@example.org\n",
+	  "t.list:4: bounce takes one address; unexpected \"c@example.org\"" },
+	{ MIN "smime_cert\nsmime_key /k.pem\n", "t.list:4: smime_cert needs a path" },
+	{ MIN "smime_cert /a.pem /b.pem\nsmime_key /k.pem\n",
+	  "t.list:4: smime_cert takes one path; unexpected \"/b.pem\"" },
+	{ MIN "smime_cert /c.pem\nsmime_key\n", "t.list:5: smime_key needs a path" },
+	{ MIN "posters\n", "t.list:4: posters needs a value: subscribers, listed or anyone" },
+	{ MIN "posters anyone now\n", "t.list:4: posters takes one value; unexpected \"now\"" },
+	{ MIN "require_signature\n", "t.list:4: require_signature needs a value: yes or no" },
+	{ MIN "inherit_requiretls yes no\n",
+	  "t.list:4: inherit_requiretls takes one value; unexpected \"no\"" },
+	{ MIN "list_id\n", "t.list:4: list_id needs a phrase" },
+	{ MIN "list_id   # just a comment\n", "t.list:4: list_id needs a phrase" },
+	{ MIN "poster\n", "t.list:4: poster needs at least one address" },
+	{ MIN "subscriber\n", "t.list:4: subscriber needs an address and a key "
+	  "(openpgp=FINGERPRINT, smime=PATH or both)" },
+	/* values */
+	{ MIN "posters everyone\n", "t.list:4: posters \"everyone\": expected subscribers, "
+	  "listed or anyone" },
+	{ MIN "posters Listed\n", "t.list:4: posters \"Listed\": expected subscribers, "
+	  "listed or anyone" },
+	{ MIN "require_signature maybe\n",
+	  "t.list:4: require_signature \"maybe\": expected yes or no" },
+	{ MIN "require_signature YES\n", "t.list:4: require_signature \"YES\": expected yes or no" },
+	{ MIN "inherit_requiretls 1\n", "t.list:4: inherit_requiretls \"1\": expected yes or no" },
+	{ MIN "list_id Caf\xc3 Board\n", "t.list:4: list_id is not valid UTF-8" },
+	{ MIN "list_id \xed\xa0\x80\n", "t.list:4: list_id is not valid UTF-8" },	/* surrogate */
+	{ MIN "list_id \xc0\xaf\n", "t.list:4: list_id is not valid UTF-8" },	/* overlong */
+	{ MIN "list_id \xf4\x90\x80\x80\n", "t.list:4: list_id is not valid UTF-8" }, /* > 10FFFF */
+	/* openpgp_key */
+	{ MIN_SMIME "openpgp_key\n", "t.list:5: openpgp_key needs a fingerprint (40 hex digits)" },
+	{ MIN_SMIME "openpgp_key 0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567\n",
+	  "t.list:5: openpgp_key takes one fingerprint of 40 hex digits, written without spaces" },
+	{ MIN_SMIME "openpgp_key 0x" FPR_A "\n",
+	  "t.list:5: bad OpenPGP fingerprint \"0x" FPR_A "\": write it without \"0x\"" },
+	{ MIN_SMIME "openpgp_key 0123456789ABCDEF0123456789ABCDEF0123456\n",
+	  "t.list:5: bad OpenPGP fingerprint \"0123456789ABCDEF0123456789ABCDEF0123456\": "
+	  "expected 40 hex digits (a v4 fingerprint), got 39" },
+	{ MIN_SMIME "openpgp_key " FPR_A "8\n",
+	  "t.list:5: bad OpenPGP fingerprint \"" FPR_A "8\": "
+	  "expected 40 hex digits (a v4 fingerprint), got 41" },
+	{ MIN_SMIME "openpgp_key " FPR_A FPR_C "\n", "t.list:5: bad OpenPGP fingerprint \""
+	  FPR_A FPR_C "\": expected 40 hex digits (a v4 fingerprint), got 80" },
+	{ MIN_SMIME "openpgp_key 0123456789ABCDEG0123456789ABCDEF01234567\n",
+	  "t.list:5: bad OpenPGP fingerprint \"0123456789ABCDEG0123456789ABCDEF01234567\": "
+	  "character 16 is not a hex digit" },
+	{ MIN_SMIME "openpgp_key 0123:4567\n",
+	  "t.list:5: bad OpenPGP fingerprint \"0123:4567\": character 5 is not a hex digit" },
+	/* paths and the S/MIME pair */
+	{ MIN "smime_cert certs/l.pem\nsmime_key /k.pem\n",
+	  "t.list:4: smime_cert path \"certs/l.pem\" is not absolute" },
+	{ MIN "smime_cert /c.pem\nsmime_key ~/k.pem\n",
+	  "t.list:5: smime_key path \"~/k.pem\" is not absolute" },
+	{ MIN "smime_cert /c.pem\n", "t.list:4: smime_cert needs smime_key (the list's private key)" },
+	{ MIN "\nsmime_key /k.pem\n", "t.list:5: smime_key needs smime_cert (the list's certificate)" },
+	{ "list l@lists.example\nowner o@example.org\nsmime_cert /c.pem\n",
+	  "t.list:3: smime_cert needs smime_key (the list's private key)" },
+	/* posters and poster */
+	{ MIN "poster a@example.org\n", "t.list:4: poster is only meaningful with \"posters "
+	  "listed\" (this list has the default, \"posters subscribers\")" },
+	{ MIN "poster a@example.org\nposters anyone\n", "t.list:4: poster is only meaningful "
+	  "with \"posters listed\" (line 5 says \"posters anyone\")" },
+	{ MIN "posters subscribers\nposter a@example.org b@example.org\n", "t.list:5: poster is "
+	  "only meaningful with \"posters listed\" (line 4 says \"posters subscribers\")" },
+	{ MIN "posters listed\n", "t.list:4: \"posters listed\" needs at least one poster line" },
+	{ MIN "posters listed\nposter a@example.org b@example.org\nposter A@EXAMPLE.ORG\n",
+	  "t.list:6: poster \"A@EXAMPLE.ORG\" is already listed at line 5" },
+	{ MIN "posters listed\nposter a@example.org a@example.org.\n",
+	  "t.list:5: poster \"a@example.org.\" is already listed at line 5" },
+	{ MIN "posters all\nposter a@example.org\n",		/* no second error */
+	  "t.list:4: posters \"all\": expected subscribers, listed or anyone" },
+	/* subscribers */
+	{ MIN "subscriber a@example.org\n", "t.list:4: subscriber \"a@example.org\" needs a key: "
+	  "openpgp=FINGERPRINT, smime=PATH or both" },
+	{ MIN "subscriber a@example.org # openpgp=" FPR_B "\n", "t.list:4: subscriber "
+	  "\"a@example.org\" needs a key: openpgp=FINGERPRINT, smime=PATH or both" },
+	{ MIN "subscriber a@example.org openpgp=\n",
+	  "t.list:4: openpgp= needs a fingerprint (40 hex digits)" },
+	{ MIN "subscriber a@example.org openpgp=xyz\n",
+	  "t.list:4: bad OpenPGP fingerprint \"xyz\": character 1 is not a hex digit" },
+	{ MIN "subscriber a@example.org openpgp=" FPR_B "0\n", "t.list:4: bad OpenPGP "
+	  "fingerprint \"" FPR_B "0\": expected 40 hex digits (a v4 fingerprint), got 41" },
+	{ MIN "subscriber a@example.org openpgp=" FPR_B " openpgp=" FPR_C "\n",
+	  "t.list:4: openpgp= is given twice" },
+	{ MIN_SMIME "subscriber a@example.org smime=\n", "t.list:5: smime= needs a path" },
+	{ MIN_SMIME "subscriber a@example.org smime=a.pem\n",
+	  "t.list:5: smime= path \"a.pem\" is not absolute" },
+	{ MIN_SMIME "subscriber a@example.org smime=/a.pem smime=/b.pem\n",
+	  "t.list:5: smime= is given twice" },
+	{ MIN "subscriber a@example.org key=" FPR_B "\n", "t.list:4: unknown subscriber option "
+	  "\"key=" FPR_B "\" (expected openpgp=FINGERPRINT or smime=PATH)" },
+	{ MIN "subscriber a@example.org OPENPGP=" FPR_B "\n", "t.list:4: unknown subscriber "
+	  "option \"OPENPGP=" FPR_B "\" (expected openpgp=FINGERPRINT or smime=PATH)" },
+	{ MIN "subscriber a@example.org " FPR_B "\n", "t.list:4: unknown subscriber option \""
+	  FPR_B "\" (expected openpgp=FINGERPRINT or smime=PATH)" },
+	{ MIN "subscriber a@example.org openpgp=" FPR_B "\n\nsubscriber A@Example.ORG. openpgp="
+	  FPR_C "\n", "t.list:6: subscriber \"A@Example.ORG.\" is already listed at line 4" },
+	{ MIN "subscriber L@LISTS.example openpgp=" FPR_B "\n",
+	  "t.list:4: the list cannot be its own subscriber" },
+	{ MIN "subscriber a@example.org smime=/etc/a.pem\n",
+	  "t.list:4: subscriber \"a@example.org\" has smime= but the list has no smime_cert" },
+	{ MIN_SMIME "subscriber a@example.org smime=/a.pem openpgp=" FPR_B "\n",
+	  "t.list:5: subscriber \"a@example.org\" has openpgp= but the list has no openpgp_key" },
+	/* loops */
+	{ "list l@lists.example\nowner L@Lists.Example\nopenpgp_key " FPR_A "\n",
+	  "t.list:2: the owner cannot be the list itself (problem reports would loop)" },
+	{ MIN "bounce l@lists.example.\n",
+	  "t.list:4: bounce cannot be the list itself (bounces would go to the list)" },
+	/* bytes */
+	{ MIN "list_id a\x01" "b\n", "t.list:4: control character 0x01 in column 10" },
+	{ MIN "list_id a\x7f\n", "t.list:4: control character 0x7f in column 10" },
+	{ MIN "list_id a\rb\n", "t.list:4: control character 0x0d in column 10" },
+	{ MIN "list_id ab\r\r\n", "t.list:4: control character 0x0d in column 11" },
+	{ MIN "\x1b[31mlist_id x\n", "t.list:4: control character 0x1b in column 1" },
+	{ MIN "list_id a\fb\n", "t.list:4: control character 0x0c in column 10" },
+	{ MIN "list_id a\vb\n", "t.list:4: control character 0x0b in column 10" },
+};
+
+START_TEST(error_case)
+{
+	ck_assert_uint_eq(parse("t.list", error_cases[_i].text), 1);
+	ck_assert_ndiags(&d, 1);
+	ck_assert_diag(&d, 0, error_cases[_i].want);
+	ck_assert_uint_eq(ls.n, 0);			/* a file with an error adds no list */
+}
+END_TEST
+
+/* ---- errors about the file as a whole ------------------------------------------------ */
+
+START_TEST(error_empty_file)
+{
+	ck_assert_uint_eq(pw_list_parse(&ls, "e.list", "", 0, &d), 3);
+	ck_assert_ndiags(&d, 3);
+	ck_assert_uint_eq(d.v[0].line, 0);
+	ck_assert_diag(&d, 0, "e.list: missing list statement (the list's address)");
+	ck_assert_diag(&d, 1, "e.list: missing owner statement (who gets problem reports)");
+	ck_assert_diag(&d, 2, "e.list: no list key: give openpgp_key, or smime_cert and "
+		       "smime_key, or both");
+	ck_assert_uint_eq(ls.n, 0);
+}
+END_TEST
+
+START_TEST(error_missing_each)
+{
+	ck_assert_uint_eq(parse("m.list", "owner o@example.org\nopenpgp_key " FPR_A "\n"), 1);
+	ck_assert_diag(&d, 0, "m.list: missing list statement (the list's address)");
+	ck_assert_uint_eq(d.v[0].line, 0);
+	pw_diags_free(&d);
+	ck_assert_uint_eq(parse("m.list", "list l@lists.example\nopenpgp_key " FPR_A "\n"), 1);
+	ck_assert_diag(&d, 0, "m.list: missing owner statement (who gets problem reports)");
+	pw_diags_free(&d);
+	ck_assert_uint_eq(parse("m.list", "list l@lists.example\nowner o@example.org\n"), 1);
+	ck_assert_diag(&d, 0, "m.list: no list key: give openpgp_key, or smime_cert and "
+		       "smime_key, or both");
+	ck_assert_uint_eq(ls.n, 0);
+}
+END_TEST
+
+START_TEST(error_many_collected_in_order)
+{
+	size_t errs = parse("all.list",
+		"list l@lists.example\n"				/* 1 */
+		"owners o@example.org\n"				/* 2 unknown */
+		"openpgp_key 1234\n"					/* 3 bad fpr */
+		"posters listed\n"					/* 4 */
+		"poster a@example.org\n"				/* 5 */
+		"posters anyone\n"					/* 6 twice */
+		"require_signature on\n"				/* 7 yes/no */
+		"subscriber b@example.org\n"				/* 8 no key */
+		"subscriber c@example.org smime=c.pem\n"		/* 9 relative */
+		"subscriber d@example.org smime=/d.pem\n");		/* 10 no smime_cert */
+	ck_assert_uint_eq(errs, 8);
+	ck_assert_ndiags(&d, 8);
+	ck_assert_str_eq(diag_text(&d, 0), "all.list:2: unknown statement \"owners\" (expected "
+			 "list, owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, "
+			 "require_signature, inherit_requiretls, list_id or subscriber)");
+	ck_assert_diag(&d, 1, "all.list:3: bad OpenPGP fingerprint \"1234\": expected 40 hex "
+		       "digits (a v4 fingerprint), got 4");
+	ck_assert_diag(&d, 2, "all.list:6: posters is already given at line 4");
+	ck_assert_diag(&d, 3, "all.list:7: require_signature \"on\": expected yes or no");
+	ck_assert_diag(&d, 4, "all.list:8: subscriber \"b@example.org\" needs a key: "
+		       "openpgp=FINGERPRINT, smime=PATH or both");
+	ck_assert_diag(&d, 5, "all.list:9: smime= path \"c.pem\" is not absolute");
+	/* then the whole-file checks */
+	ck_assert_diag(&d, 6, "all.list: missing owner statement (who gets problem reports)");
+	ck_assert_diag(&d, 7, "all.list:10: subscriber \"d@example.org\" has smime= but the list "
+		       "has no smime_cert");
+	ck_assert_uint_eq(ls.n, 0);
+}
+END_TEST
+
+START_TEST(error_several_on_one_subscriber_line)
+{
+	ck_assert_uint_eq(parse("s.list", MIN "subscriber bob openpgp=12 smime=x tls=yes\n"), 4);
+	ck_assert_diag(&d, 0, "s.list:4: bad subscriber address \"bob\": "
+		       "no \"@\" (expected local@domain)");
+	ck_assert_diag(&d, 1, "s.list:4: bad OpenPGP fingerprint \"12\": "
+		       "expected 40 hex digits (a v4 fingerprint), got 2");
+	ck_assert_diag(&d, 2, "s.list:4: smime= path \"x\" is not absolute");
+	ck_assert_diag(&d, 3, "s.list:4: unknown subscriber option \"tls=yes\" "
+		       "(expected openpgp=FINGERPRINT or smime=PATH)");
+}
+END_TEST
+
+START_TEST(error_nul_byte)
+{
+	static const char text[] = MIN "list_id a\0b\nsubscriber a@example.org openpgp=" FPR_B "\n";
+
+	ck_assert_uint_eq(pw_list_parse(&ls, "nul.list", text, sizeof(text) - 1, &d), 1);
+	ck_assert_ndiags(&d, 1);
+	ck_assert_diag(&d, 0, "nul.list:4: control character 0x00 in column 10");
+	ck_assert_uint_eq(ls.n, 0);
+}
+END_TEST
+
+START_TEST(error_too_many_words)
+{
+	size_t cap = 300 * 24 + 256, used;
+	char *text = malloc(cap);
+
+	ck_assert_ptr_nonnull(text);
+	used = (size_t)snprintf(text, cap, MIN "posters listed\nposter");
+	for (int i = 0; i < 256; i++)				/* 257 words in all */
+		used += (size_t)snprintf(text + used, cap - used, " p%d@example.org", i);
+	used += (size_t)snprintf(text + used, cap - used, "\nposter z@example.org\n");
+	ck_assert_uint_eq(pw_list_parse(&ls, "w.list", text, used, &d), 1);
+	ck_assert_ndiags(&d, 1);
+	ck_assert_diag(&d, 0, "w.list:5: more than 256 words on one line");
+	/* 256 words is fine */
+	pw_diags_free(&d);
+	used = (size_t)snprintf(text, cap, MIN "posters listed\nposter");
+	for (int i = 0; i < 255; i++)
+		used += (size_t)snprintf(text + used, cap - used, " p%d@example.org", i);
+	ck_assert_uint_eq(pw_list_parse(&ls, "w.list", text, used, &d), 0);
+	ck_assert_uint_eq(ls.v[0].n_posters, 255);
+	free(text);
+}
+END_TEST
+
+START_TEST(error_huge_line)
+{
+	/* a line of exactly 8192 bytes is accepted, 8193 is not, and 1 MB is one error */
+	size_t big = 1 << 20, n;
+	char *text = malloc(big + 256);
+	const struct pw_list *l;
+
+	ck_assert_ptr_nonnull(text);
+	n = (size_t)snprintf(text, 256, MIN "list_id ");
+	memset(text + n, 'x', 8192 - 8);
+	n += 8192 - 8;
+	text[n++] = '\r';				/* CR not counted */
+	text[n++] = '\n';
+	ck_assert_uint_eq(pw_list_parse(&ls, "h.list", text, n, &d), 0);
+	ck_assert_ndiags(&d, 0);
+	l = pw_lists_find(&ls, "l@lists.example");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_uint_eq(strlen(l->list_id_phrase), 8192 - 8);
+	pw_lists_free(&ls);
+
+	n = (size_t)snprintf(text, 256, MIN "list_id ");
+	memset(text + n, 'x', 8192 - 8 + 1);
+	n += 8192 - 8 + 1;
+	ck_assert_uint_eq(pw_list_parse(&ls, "h.list", text, n, &d), 1);
+	ck_assert_diag(&d, 0, "h.list:4: line longer than 8192 bytes");
+	pw_diags_free(&d);
+
+	n = (size_t)snprintf(text, 256, MIN "subscriber ");
+	memset(text + n, 'y', big);
+	n += big;
+	n += (size_t)snprintf(text + n, 256, "\nposter a@example.org\n");
+	ck_assert_uint_eq(pw_list_parse(&ls, "h.list", text, n, &d), 2);
+	ck_assert_diag(&d, 0, "h.list:4: line longer than 8192 bytes");
+	ck_assert_str_eq(diag_text(&d, 1), "h.list:5: poster is only meaningful with \"posters "
+			 "listed\" (this list has the default, \"posters subscribers\")");
+	ck_assert_uint_eq(ls.n, 0);
+	free(text);
+}
+END_TEST
+
+/* the random generator for the garbage tests: xorshift, fixed seed, same bytes every run */
+static uint32_t rnd_state;
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
+
+START_TEST(garbage_bytes)
+{
+	char buf[4096];
+
+	rnd_state = 2463534242u;
+	for (int round = 0; round < 500; round++) {
+		size_t n = rnd() % sizeof(buf);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (char)rnd();
+		pw_list_parse(&ls, "g.list", buf, n, &d);
+		ck_assert_msg(d.n > 0, "round %d: garbage accepted", round);
+		ck_assert_uint_eq(ls.n, 0);
+		pw_diags_free(&d);
+	}
+}
+END_TEST
+
+START_TEST(garbage_mutations)
+{
+	/* flip bytes of a good file: never a crash (ASan watches), and a list is added
+	 * exactly when there is no diagnostic */
+	char buf[sizeof(full_text)];
+
+	rnd_state = 88675123u;
+	for (int round = 0; round < 2000; round++) {
+		size_t before = ls.n;
+		memcpy(buf, full_text, sizeof(full_text) - 1);
+		for (int k = 1 + (int)(rnd() % 4); k > 0; k--) {
+			size_t at = rnd() % (sizeof(full_text) - 1);
+			static const char pick[] = "@# \t\n\r\"<>.x0=/:\\\x01\x80\xff";
+			buf[at] = rnd() % 2 ? (char)rnd() : pick[rnd() % (sizeof(pick) - 1)];
+		}
+		size_t errs = pw_list_parse(&ls, "m.list", buf, sizeof(full_text) - 1, &d);
+		ck_assert_uint_eq(errs, d.n);
+		ck_assert_uint_eq(ls.n, before + (errs == 0));
+		pw_diags_free(&d);
+		pw_lists_free(&ls);
+	}
+}
+END_TEST
+
+START_TEST(returns_only_new_errors)
+{
+	pw_diags_add(&d, "before", 7, "older problem");
+	ck_assert_uint_eq(parse("n.list", MIN "bogus\n"), 1);
+	ck_assert_ndiags(&d, 2);
+	ck_assert_diag(&d, 0, "before:7: older problem");
+	ck_assert_uint_eq(parse("n.list", MIN), 0);		/* old diagnostics don't count */
+	ck_assert_uint_eq(ls.n, 1);
+}
+END_TEST
+
+/* ---- several files, lookups --------------------------------------------------------- */
+
+static const char team_text[] =
+	"list Team@Lists.Example\nowner boss@example.org\nopenpgp_key " FPR_A "\n"
+	"subscriber ann@example.org openpgp=" FPR_B "\n"
+	"subscriber \"odd@name\"@example.org openpgp=" FPR_C "\n"
+	"subscriber Bob@Example.NET smime=/bob.pem\n"
+	"smime_cert /c.pem\nsmime_key /k.pem\n";
+static const char news_text[] =
+	"list news@lists.example\nowner editor@example.org\nopenpgp_key " FPR_C "\n"
+	"posters listed\nposter editor@example.org\n"
+	"subscriber reader@example.org openpgp=" FPR_A "\n";
+static const char open_text[] =
+	"list open@lists.example\nowner o@example.org\nopenpgp_key " FPR_B "\n"
+	"posters anyone\nrequire_signature no\n"
+	"subscriber member@example.org openpgp=" FPR_A "\n";
+
+/* three_lists - team (posters subscribers), news (listed) and open (anyone) */
+static void three_lists(void)
+{
+	ck_assert_uint_eq(parse("/l/team", team_text), 0);
+	ck_assert_uint_eq(parse("/l/news", news_text), 0);
+	ck_assert_uint_eq(parse("/l/open", open_text), 0);
+	ck_assert_ndiags(&d, 0);
+	ck_assert_uint_eq(ls.n, 3);
+}
+
+START_TEST(several_files)
+{
+	three_lists();
+	ck_assert_str_eq(ls.v[0].file, "/l/team");
+	ck_assert_str_eq(ls.v[1].file, "/l/news");
+	ck_assert_str_eq(ls.v[2].file, "/l/open");
+	ck_assert_ptr_eq(pw_lists_find(&ls, "Team@lists.example"), &ls.v[0]);
+	ck_assert_ptr_eq(pw_lists_find(&ls, "news@lists.example"), &ls.v[1]);
+	ck_assert_ptr_eq(pw_lists_find(&ls, "open@lists.example"), &ls.v[2]);
+	/* a broken file in between adds nothing and leaves the others alone */
+	ck_assert_uint_eq(parse("/l/broken", "list broken@lists.example\n"), 2);
+	ck_assert_uint_eq(ls.n, 3);
+	ck_assert_ptr_null(pw_lists_find(&ls, "broken@lists.example"));
+	ck_assert_ptr_eq(pw_lists_find(&ls, "open@lists.example"), &ls.v[2]);
+}
+END_TEST
+
+static const struct {
+	const char *query;
+	int list;		/* index into ls.v, -1 = none */
+} find_cases[] = {
+	{ "Team@Lists.Example", 0 },
+	{ "team@lists.example", 0 },
+	{ "TEAM@LISTS.EXAMPLE", 0 },
+	{ "<team@lists.example>", 0 },
+	{ " <team@lists.example> ", 0 },
+	{ "team@lists.example.", 0 },
+	{ "<team@lists.example.>", 0 },
+	{ "<@relay.example,@mx.example:team@lists.example>", 0 },
+	{ "news@lists.example", 1 },
+	{ "<NEWS@lists.example>", 1 },
+	{ "open@Lists.example", 2 },
+	{ "team@lists.example.org", -1 },
+	{ "team@example", -1 },
+	{ "tea@lists.example", -1 },
+	{ "teams@lists.example", -1 },
+	{ "team", -1 },
+	{ "lists.example", -1 },
+	{ "", -1 },
+	{ "<>", -1 },
+	{ "   ", -1 },
+	{ "<@relay.example>", -1 },
+	{ "team@lists.example\xff", -1 },
+};
+
+START_TEST(find_list)
+{
+	const struct pw_list *want;
+
+	three_lists();
+	want = find_cases[_i].list < 0 ? NULL : &ls.v[find_cases[_i].list];
+	ck_assert_msg(pw_lists_find(&ls, find_cases[_i].query) == want, "\"%s\"",
+		      find_cases[_i].query);
+}
+END_TEST
+
+START_TEST(find_null_and_empty)
+{
+	struct pw_lists empty = { 0 };
+
+	ck_assert_ptr_null(pw_lists_find(&empty, "team@lists.example"));
+	ck_assert_ptr_null(pw_lists_find(NULL, "team@lists.example"));
+	three_lists();
+	ck_assert_ptr_null(pw_lists_find(&ls, NULL));
+	ck_assert_ptr_null(pw_list_find_sub(NULL, "ann@example.org"));
+	ck_assert_ptr_null(pw_list_find_sub(&ls.v[0], NULL));
+	ck_assert(!pw_list_may_post(NULL, "ann@example.org"));
+}
+END_TEST
+
+START_TEST(find_subscriber)
+{
+	const struct pw_list *team;
+	const struct pw_list_sub *s;
+
+	three_lists();
+	team = pw_lists_find(&ls, "team@lists.example");
+	ck_assert_ptr_nonnull(team);
+	s = pw_list_find_sub(team, "ann@example.org");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s->addr, "ann@example.org");
+	ck_assert_str_eq(s->fpr, FPR_B_UP);
+	ck_assert_uint_eq(s->line, 4);
+	ck_assert_ptr_eq(pw_list_find_sub(team, "<ANN@example.ORG>"), s);
+	ck_assert_ptr_eq(pw_list_find_sub(team, "ann@example.org."), s);
+	s = pw_list_find_sub(team, "\"odd@name\"@example.org");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s->fpr, FPR_C);
+	s = pw_list_find_sub(team, "bob@example.net");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s->addr, "Bob@example.net");
+	ck_assert_str_eq(s->smime_cert, "/bob.pem");
+	ck_assert_str_eq(s->fpr, "");
+	ck_assert_ptr_null(pw_list_find_sub(team, "odd@name@example.org"));
+	ck_assert_ptr_null(pw_list_find_sub(team, "reader@example.org"));	/* other list */
+	ck_assert_ptr_null(pw_list_find_sub(team, "boss@example.org"));	/* the owner */
+	ck_assert_ptr_null(pw_list_find_sub(team, "<>"));
+	ck_assert_ptr_nonnull(pw_list_find_sub(&ls.v[1], "reader@example.org"));
+}
+END_TEST
+
+static const struct {
+	int list;
+	const char *sender;
+	bool may;
+} post_cases[] = {
+	/* team: posters subscribers */
+	{ 0, "ann@example.org", true },
+	{ 0, "<Ann@Example.org>", true },
+	{ 0, "bob@example.net", true },
+	{ 0, "\"odd@name\"@example.org", true },
+	{ 0, "boss@example.org", false },		/* the owner is not a subscriber */
+	{ 0, "reader@example.org", false },
+	{ 0, "", false },
+	{ 0, "<>", false },
+	/* news: posters listed */
+	{ 1, "editor@example.org", true },		/* listed, not subscribed */
+	{ 1, "<EDITOR@example.org>", true },
+	{ 1, "reader@example.org", false },		/* subscribed, not listed */
+	{ 1, "ann@example.org", false },
+	{ 1, "<>", false },
+	/* open: posters anyone */
+	{ 2, "member@example.org", true },
+	{ 2, "stranger@elsewhere.example", true },
+	{ 2, "<x@y.example>", true },
+	{ 2, "<>", false },				/* never the null sender */
+	{ 2, "", false },
+	{ 2, " ", false },
+};
+
+START_TEST(may_post)
+{
+	three_lists();
+	ck_assert_msg(pw_list_may_post(&ls.v[post_cases[_i].list], post_cases[_i].sender) ==
+		      post_cases[_i].may, "list %d, \"%s\": expected %s", post_cases[_i].list,
+		      post_cases[_i].sender, post_cases[_i].may ? "yes" : "no");
+}
+END_TEST
+
+START_TEST(may_post_null_sender)
+{
+	three_lists();
+	for (size_t i = 0; i < ls.n; i++)
+		ck_assert(!pw_list_may_post(&ls.v[i], NULL));
+}
+END_TEST
+
+START_TEST(duplicate_list_across_files)
+{
+	ck_assert_uint_eq(parse("/l/a", "# first\n" MIN), 0);
+	ck_assert_uint_eq(parse("/l/b", "\n\nlist L@LISTS.EXAMPLE.\nowner x@example.org\n"
+				"openpgp_key " FPR_C "\n"), 1);
+	ck_assert_ndiags(&d, 1);
+	ck_assert_diag(&d, 0, "/l/b:3: list \"L@lists.example\" is already defined at /l/a:2");
+	ck_assert_uint_eq(ls.n, 1);
+	ck_assert_str_eq(ls.v[0].owner, "o@example.org");		/* the first one stays */
+	ck_assert_str_eq(pw_lists_find(&ls, "l@lists.example")->file, "/l/a");
+	/* and a different list after it still goes in */
+	ck_assert_uint_eq(parse("/l/c", "list m@lists.example\nowner o@example.org\n"
+				"openpgp_key " FPR_C "\n"), 0);
+	ck_assert_uint_eq(ls.n, 2);
+}
+END_TEST
+
+START_TEST(many_lists)
+{
+	/* enough lists for the list index to grow many times; each still found */
+	char text[256], addr[64];
+
+	for (int i = 0; i < 3000; i++) {
+		snprintf(text, sizeof(text), "list list%d@lists.example\nowner o@example.org\n"
+			 "openpgp_key " FPR_A "\nsubscriber s%d@example.org openpgp=" FPR_B "\n",
+			 i, i);
+		ck_assert_uint_eq(parse("many", text), 0);
+	}
+	ck_assert_uint_eq(ls.n, 3000);
+	for (int i = 0; i < 3000; i++) {
+		const struct pw_list *l;
+		snprintf(addr, sizeof(addr), "<LIST%d@lists.example>", i);
+		l = pw_lists_find(&ls, addr);
+		ck_assert_ptr_eq(l, &ls.v[i]);
+		snprintf(addr, sizeof(addr), "s%d@example.org", i);
+		ck_assert(pw_list_may_post(l, addr));
+	}
+	ck_assert_ptr_null(pw_lists_find(&ls, "list3000@lists.example"));
+}
+END_TEST
+
+START_TEST(free_empties_and_is_reusable)
+{
+	three_lists();
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(ls.n, 0);
+	ck_assert_ptr_null(ls.v);
+	ck_assert_ptr_null(pw_lists_find(&ls, "team@lists.example"));
+	ck_assert_uint_eq(parse("again", news_text), 0);
+	ck_assert_ptr_eq(pw_lists_find(&ls, "news@lists.example"), &ls.v[0]);
+	pw_lists_free(&ls);
+	pw_lists_free(&ls);				/* twice is harmless */
+}
+END_TEST
+
+/* ---- big lists and limits ------------------------------------------------------------ */
+
+/* subscriber_text - MIN followed by N subscriber lines "subscriber uI@dI%7.example ..." */
+static char *subscriber_text(size_t n, size_t *len)
+{
+	size_t cap = strlen(MIN) + n * 96 + 1, used;
+	char *text = malloc(cap);
+
+	ck_assert_ptr_nonnull(text);
+	used = (size_t)snprintf(text, cap, "%s", MIN);
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(text + used, cap - used,
+					 "subscriber u%zu@d%zu.example openpgp=" FPR_B "\n", i, i % 7);
+	*len = used;
+	return text;
+}
+
+START_TEST(hundred_thousand_subscribers)
+{
+	size_t len;
+	char *text = subscriber_text(PW_LIST_MAX_SUBSCRIBERS, &len);
+	const struct pw_list *l;
+	char addr[64];
+
+	ck_assert_uint_eq(pw_list_parse(&ls, "big.list", text, len, &d), 0);
+	free(text);
+	ck_assert_ndiags(&d, 0);
+	l = pw_lists_find(&ls, "l@lists.example");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_uint_eq(l->n_subs, PW_LIST_MAX_SUBSCRIBERS);
+	for (size_t i = 0; i < PW_LIST_MAX_SUBSCRIBERS; i++) {
+		const struct pw_list_sub *s;
+		snprintf(addr, sizeof(addr), i % 2 ? "<U%zu@D%zu.EXAMPLE>" : "u%zu@d%zu.example",
+			 i, i % 7);
+		s = pw_list_find_sub(l, addr);
+		if (s != &l->subs[i])
+			ck_abort_msg("subscriber %zu (%s) not found", i, addr);
+		if (s->line != i + 4)
+			ck_abort_msg("subscriber %zu has line %u", i, s->line);
+		/* the same local part in another domain is somebody else */
+		snprintf(addr, sizeof(addr), "u%zu@d%zu.example", i, (i + 1) % 7);
+		if (pw_list_find_sub(l, addr) != NULL || pw_list_may_post(l, addr))
+			ck_abort_msg("%s found", addr);
+	}
+	ck_assert(pw_list_may_post(l, "u99999@d4.example"));
+	ck_assert_ptr_null(pw_list_find_sub(l, "u100000@d5.example"));
+}
+END_TEST
+
+START_TEST(too_many_subscribers)
+{
+	size_t len;
+	char *text = subscriber_text(PW_LIST_MAX_SUBSCRIBERS + 3, &len);
+
+	ck_assert_uint_eq(pw_list_parse(&ls, "big.list", text, len, &d), 1);
+	free(text);
+	ck_assert_ndiags(&d, 1);				/* said once, not three times */
+	ck_assert_diag(&d, 0, "big.list:100004: more than 100000 subscribers "
+		       "(the most a list may have)");
+	ck_assert_uint_eq(ls.n, 0);
+}
+END_TEST
+
+START_TEST(too_many_posters)
+{
+	size_t n = PW_LIST_MAX_POSTERS + 1, cap = strlen(MIN) + 32 + n * 24, used;
+	char *text = malloc(cap);
+	unsigned line = 5;
+
+	ck_assert_ptr_nonnull(text);
+	used = (size_t)snprintf(text, cap, MIN "posters listed\nposter");
+	for (size_t i = 0; i < n; i++) {
+		if (i % 200 == 199) {				/* 200 addresses a line */
+			used += (size_t)snprintf(text + used, cap - used, "\nposter");
+			line++;
+		}
+		used += (size_t)snprintf(text + used, cap - used, " p%zu@example.org", i);
+	}
+	ck_assert_uint_eq(pw_list_parse(&ls, "p.list", text, used, &d), 1);
+	ck_assert_ndiags(&d, 1);
+	ck_assert_diag(&d, 0, "p.list:505: more than 100000 posters (the most a list may have)");
+	ck_assert_uint_eq(line, 505);
+	ck_assert_uint_eq(ls.n, 0);
+	/* one fewer is fine, and every poster is found */
+	pw_diags_free(&d);
+	ck_assert_uint_eq(pw_list_parse(&ls, "p.list", text, used - strlen(" p100000@example.org"),
+					&d), 0);
+	ck_assert_uint_eq(ls.v[0].n_posters, PW_LIST_MAX_POSTERS);
+	ck_assert(pw_list_may_post(&ls.v[0], "<P0@EXAMPLE.ORG>"));
+	ck_assert(pw_list_may_post(&ls.v[0], "p99999@example.org"));
+	ck_assert(!pw_list_may_post(&ls.v[0], "p100000@example.org"));
+	free(text);
+}
+END_TEST
+
+START_TEST(cross_check_reports_are_bounded)
+{
+	/* 12 smime= subscribers and no smime_cert: ten named, the rest counted */
+	size_t cap = 4096, used;
+	char *text = malloc(cap);
+
+	ck_assert_ptr_nonnull(text);
+	used = (size_t)snprintf(text, cap, MIN);
+	for (int i = 0; i < 12; i++)
+		used += (size_t)snprintf(text + used, cap - used,
+					 "subscriber s%d@example.org smime=/s%d.pem\n", i, i);
+	ck_assert_uint_eq(pw_list_parse(&ls, "x.list", text, used, &d), 11);
+	free(text);
+	ck_assert_diag(&d, 0, "x.list:4: subscriber \"s0@example.org\" has smime= but the list "
+		       "has no smime_cert");
+	ck_assert_diag(&d, 9, "x.list:13: subscriber \"s9@example.org\" has smime= but the list "
+		       "has no smime_cert");
+	ck_assert_diag(&d, 10, "x.list: 2 more subscribers have smime= but the list has no "
+		       "smime_cert");
+}
+END_TEST
+
+/* ---- contrib/example.list ------------------------------------------------------------ */
+
+/* read_example - contrib/example.list from the first place it is found; NULL if none */
+static char *read_example(size_t *len, char *tried, size_t triedlen)
+{
+	const char *top = getenv("top_srcdir");
+	char paths[3][1024];
+	size_t np = 0;
+
+	tried[0] = '\0';
+	if (top != NULL && *top != '\0')
+		snprintf(paths[np++], sizeof(paths[0]), "%s/contrib/example.list", top);
+	snprintf(paths[np++], sizeof(paths[0]), "contrib/example.list");
+	snprintf(paths[np++], sizeof(paths[0]), "../contrib/example.list");
+	for (size_t i = 0; i < np; i++) {
+		FILE *f = fopen(paths[i], "rb");
+		size_t used = strlen(tried);
+		char *buf;
+		long n;
+		if (f == NULL) {
+			snprintf(tried + used, triedlen - used, "%s%s (%s)", used ? ", " : "",
+				 paths[i], strerror(errno));
+			continue;
+		}
+		if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+		    (buf = malloc((size_t)n + 1)) == NULL) {
+			fclose(f);
+			snprintf(tried + used, triedlen - used, "%s%s (unreadable)", used ? ", " : "",
+				 paths[i]);
+			continue;
+		}
+		*len = fread(buf, 1, (size_t)n, f);
+		fclose(f);
+		buf[*len] = '\0';
+		return buf;
+	}
+	return NULL;
+}
+
+START_TEST(example_file)
+{
+	char tried[8192];
+	size_t len = 0;
+	char *text = read_example(&len, tried, sizeof(tried));
+	const struct pw_list *l;
+
+	if (text == NULL)
+		ck_abort_msg("cannot read contrib/example.list; run from the top of the source "
+			     "tree or set top_srcdir; tried: %s", tried);
+	ck_assert_uint_eq(pw_list_parse(&ls, "contrib/example.list", text, len, &d), 0);
+	free(text);
+	ck_assert_ndiags(&d, 0);
+	l = pw_lists_find(&ls, "<Board@Lists.Example.ORG>");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_str_eq(l->address, "board@lists.example.org");
+	ck_assert_str_eq(l->owner, "board-owner@example.org");
+	ck_assert_str_eq(l->bounce, "board-bounces@lists.example.org");
+	ck_assert_str_eq(l->openpgp_fpr, FPR_A);
+	ck_assert_str_eq(l->smime_cert, "/etc/postward/lists/board/list-cert.pem");
+	ck_assert_str_eq(l->smime_key, "/etc/postward/lists/board/list-key.pem");
+	ck_assert_int_eq(l->posters, PW_LIST_POSTERS_LISTED);
+	ck_assert_uint_eq(l->n_posters, 3);
+	ck_assert(l->require_signature);
+	ck_assert(l->inherit_requiretls);
+	ck_assert_str_eq(l->list_id_phrase, "Board of Directors");
+	ck_assert_uint_eq(l->n_subs, 4);
+	ck_assert(pw_list_may_post(l, "chair@example.org"));
+	ck_assert(pw_list_may_post(l, "treasurer@example.net"));
+	ck_assert(!pw_list_may_post(l, "member@example.com"));		/* subscribed only */
+	ck_assert_str_eq(pw_list_find_sub(l, "treasurer@example.net")->fpr, FPR_C);
+	ck_assert_ptr_nonnull(pw_list_find_sub(l, "member@example.com")->smime_cert);
+	ck_assert_ptr_null(pw_list_find_sub(l, "former@example.com"));	/* commented out */
+}
+END_TEST
+
+Suite *listfile_suite(void)
+{
+	Suite *s = suite_create("listfile");
+	TCase *tc;
+
+	tc = tcase_create("valid");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, full_file);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, smime_only_list);
+	tcase_add_test(tc, statements_in_any_order);
+	tcase_add_test(tc, crlf_and_no_final_newline);
+	tcase_add_test(tc, comments_and_blanks);
+	tcase_add_test(tc, respects_len);
+	tcase_add_test(tc, file_name_is_copied);
+	tcase_add_test(tc, posters_names);
+	tcase_add_test(tc, example_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("addresses");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, address_good, 0, (int)NELEM(good_addrs));
+	tcase_add_test(tc, address_lengths);
+	tcase_add_loop_test(tc, address_bad, 0, (int)NELEM(bad_addrs));
+	tcase_add_test(tc, address_bad_each_statement);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, error_case, 0, (int)NELEM(error_cases));
+	tcase_add_test(tc, error_empty_file);
+	tcase_add_test(tc, error_missing_each);
+	tcase_add_test(tc, error_many_collected_in_order);
+	tcase_add_test(tc, error_several_on_one_subscriber_line);
+	tcase_add_test(tc, error_nul_byte);
+	tcase_add_test(tc, error_too_many_words);
+	tcase_add_test(tc, error_huge_line);
+	tcase_add_test(tc, returns_only_new_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("garbage");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, garbage_bytes);
+	tcase_add_test(tc, garbage_mutations);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("lookups");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, several_files);
+	tcase_add_loop_test(tc, find_list, 0, (int)NELEM(find_cases));
+	tcase_add_test(tc, find_null_and_empty);
+	tcase_add_test(tc, find_subscriber);
+	tcase_add_loop_test(tc, may_post, 0, (int)NELEM(post_cases));
+	tcase_add_test(tc, may_post_null_sender);
+	tcase_add_test(tc, duplicate_list_across_files);
+	tcase_add_test(tc, many_lists);
+	tcase_add_test(tc, free_empties_and_is_reusable);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);			/* sanitizer builds, slow machines */
+	tcase_add_test(tc, hundred_thousand_subscribers);
+	tcase_add_test(tc, too_many_subscribers);
+	tcase_add_test(tc, too_many_posters);
+	tcase_add_test(tc, cross_check_reports_are_bounded);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+#ifndef CHECK_LISTFILE_NO_MAIN
+int main(void)
+{
+	SRunner *sr = srunner_create(listfile_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+#endif
