@@ -5,6 +5,7 @@
 #include "build-config.h"
 #include "snapshot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <fcntl.h>
@@ -159,11 +160,79 @@ static bool load_practices(struct pw_snapshot *s, const char *config_file, struc
 	return true;
 }
 
+/* cmp_name - qsort on strings */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* load_lists - every regular file NAME.list in list_directory (relative: beside the
+ * configuration file), in name order */
+static void load_lists(struct pw_snapshot *s, const char *config_file, struct pw_diags *d)
+{
+	const char *dir = s->cfg.list_directory;
+	char *abs = NULL, **names = NULL;
+	size_t n = 0, cap = 0;
+	DIR *dd;
+	struct dirent *e;
+
+	if (dir[0] == '\0')
+		return;
+	if (dir[0] != '/') {
+		const char *slash = strrchr(config_file, '/');
+		int dirlen = slash ? (int)(slash - config_file) : 1;
+		size_t need = (size_t)dirlen + strlen(dir) + 2;
+		if ((abs = malloc(need)) == NULL) {
+			pw_diags_add(d, config_file, 0, "out of memory");
+			return;
+		}
+		snprintf(abs, need, "%.*s/%s", dirlen, slash ? config_file : ".", dir);
+		free(s->cfg.list_directory);
+		dir = s->cfg.list_directory = abs;
+	}
+	if ((dd = opendir(dir)) == NULL) {
+		pw_diags_add(d, config_file, 0, "list_directory %s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((e = readdir(dd)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (e->d_name[0] == '.' || l <= 5 || strcmp(e->d_name + l - 5, ".list") != 0)
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			char **nv = realloc(names, nc * sizeof(*nv));
+			if (nv == NULL)
+				break;
+			names = nv;
+			cap = nc;
+		}
+		if ((names[n] = malloc(strlen(dir) + l + 2)) == NULL)
+			break;
+		sprintf(names[n++], "%s/%s", dir, e->d_name);
+	}
+	closedir(dd);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_name);
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+		int err;
+		char *text = snapshot_read_file(names[i], &len, &err);
+		if (text == NULL)
+			pw_diags_add(d, names[i], 0, "cannot read: %s", read_error(err));
+		else
+			pw_list_parse(&s->lists, names[i], text, len, d);
+		free(text);
+		free(names[i]);
+	}
+	free(names);
+}
+
 /* free_snapshot - release everything */
 static void free_snapshot(struct pw_snapshot *s)
 {
 	dns_resolver_free(s->dns);
 	pw_psl_free(s->psl);
+	pw_lists_free(&s->lists);
 	pw_config_free(&s->cfg);
 	pw_policy_free(&s->pol);
 	free(s);
@@ -218,6 +287,7 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 		pw_policy_parse(&s->pol, path, text, len, d);
 		free(text);
 	}
+	load_lists(s, src->config_file, d);
 	if (d->n == before && !d->oom && load_practices(s, src->config_file, d))
 		make_resolver(s, src->config_file, d);
 	if (d->n > before || d->oom) {
@@ -279,8 +349,9 @@ bool snapshot_reload(const struct snapshot_source *src)
 	pw_diags_free(&d);
 	old = snapshot_acquire();
 	if (old != NULL) {
-		static const char *const restart_only[] = { "milter_socket", "user", "pid_file",
-							    "syslog_facility", "milter_timeout" };
+		static const char *const restart_only[] = {
+			"milter_socket", "user", "pid_file", "syslog_facility", "milter_timeout",
+			"gnupg_home", "list_spool_directory", "list_workers", "list_queue_size" };
 		char a[512], b[512];
 		for (size_t i = 0; i < sizeof(restart_only) / sizeof(restart_only[0]); i++) {
 			pw_config_get(&old->cfg, restart_only[i], a, sizeof(a));
@@ -292,8 +363,8 @@ bool snapshot_reload(const struct snapshot_source *src)
 		snapshot_release(old);
 	}
 	snapshot_install(s);
-	pwlog(LOG_INFO, "reloaded: %zu policy rule(s) from %zu file(s)",
-	      s->pol.n_tls_rules + s->pol.n_sp_rules, s->pol.n_files);
+	pwlog(LOG_INFO, "reloaded: %zu policy rule(s) from %zu file(s), %zu list(s)",
+	      s->pol.n_tls_rules + s->pol.n_sp_rules, s->pol.n_files, s->lists.n);
 	return true;
 }
 

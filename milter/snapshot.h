@@ -1,8 +1,8 @@
 /*
  * milter/snapshot.h - the running configuration and policy as one immutable, refcounted unit.
  *
- * snapshot_load() reads the configuration file and every policy file it names and returns a
- * new snapshot, or NULL with every problem in *d as FILE:LINE: message.  A snapshot is never
+ * snapshot_load() reads the configuration file, every policy file it names and every list
+ * file (NAME.list) in list_directory, and returns a new snapshot, or NULL with every problem in *d as FILE:LINE: message.  A snapshot is never
  * changed after it is built.  The daemon holds one "current" snapshot:
  *   - snapshot_acquire() returns the current one with a reference taken; a message takes one at
  *     MAIL FROM and drops it when it ends, so a message in flight finishes under the policy it
@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "listfile.h"
 #include "policyfile.h"
 #include "practice.h"
 
@@ -36,6 +37,7 @@ struct pw_snapshot {
 					 * (thread-safe, see dns.h); a reload builds a new one */
 	char authserv_id[256];		/* authserv_id, or the host name */
 	struct pw_psl *psl;		/* owned Public Suffix List (NULL: setting empty) */
+	struct pw_lists lists;		/* owned: the encrypted lists of list_directory */
 	bool dmarc, adsp;		/* sender_practices */
 };
 

@@ -67,6 +67,22 @@ static const struct pw_option options[] = {
 	  "Public Suffix List file for DMARC organisational domains" },
 	{ "trusted_authserv_ids", PW_OPT_LIST, "", NULL, 0, 0, true,
 	  "authserv-ids whose Authentication-Results spf= results DMARC may use" },
+	{ "list_directory", PW_OPT_STRING, "", NULL, 0, 0, true,
+	  "directory of encrypted-list files, one NAME.list file per list (empty: no lists)" },
+	{ "gnupg_home", PW_OPT_STRING, PW_DEFAULT_GNUPG_HOME, NULL, 0, 0, false,
+	  "GnuPG home holding the lists' OpenPGP keys and the subscribers' public keys" },
+	{ "list_spool_directory", PW_OPT_STRING, PW_DEFAULT_SPOOL, NULL, 0, 0, false,
+	  "where accepted list posts wait, as ciphertext, until every copy is sent" },
+	{ "list_workers", PW_OPT_UINT, "4", NULL, 1, 256, false,
+	  "threads that re-encrypt list posts and send the copies" },
+	{ "list_queue_size", PW_OPT_UINT, "100", NULL, 1, 100000, false,
+	  "list posts waiting for a worker; past it posts are deferred (451 4.3.1)" },
+	{ "list_reinject", PW_OPT_STRING, "127.0.0.1:10026", NULL, 0, 0, true,
+	  "HOST:PORT of the MTA service that takes the copies (without milters)" },
+	{ "list_max_post_size", PW_OPT_UINT, "10485760", NULL, 1024, 67108864, true,
+	  "largest list post accepted, in bytes (larger: 552 5.3.4)" },
+	{ "list_key_max_age", PW_OPT_UINT, "365", NULL, 0, 36500, true,
+	  "days after which a subscriber key not refreshed is warned about (0: never)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -106,6 +122,14 @@ static char **string_slot(struct pw_config *cfg, const char *name)
 		return &cfg->authserv_id;
 	if (strcmp(name, "public_suffix_list") == 0)
 		return &cfg->public_suffix_list;
+	if (strcmp(name, "list_directory") == 0)
+		return &cfg->list_directory;
+	if (strcmp(name, "gnupg_home") == 0)
+		return &cfg->gnupg_home;
+	if (strcmp(name, "list_spool_directory") == 0)
+		return &cfg->list_spool_directory;
+	if (strcmp(name, "list_reinject") == 0)
+		return &cfg->list_reinject;
 	return NULL;
 }
 
@@ -122,6 +146,14 @@ static unsigned *uint_slot(struct pw_config *cfg, const char *name)
 		return &cfg->dns_cache_size;
 	if (strcmp(name, "dkim_max_signatures") == 0)
 		return &cfg->dkim_max_signatures;
+	if (strcmp(name, "list_workers") == 0)
+		return &cfg->list_workers;
+	if (strcmp(name, "list_queue_size") == 0)
+		return &cfg->list_queue_size;
+	if (strcmp(name, "list_max_post_size") == 0)
+		return &cfg->list_max_post_size;
+	if (strcmp(name, "list_key_max_age") == 0)
+		return &cfg->list_key_max_age;
 	return NULL;
 }
 
@@ -375,6 +407,10 @@ void pw_config_free(struct pw_config *cfg)
 	free(cfg->dns_trust_anchor_file);
 	free(cfg->authserv_id);
 	free(cfg->public_suffix_list);
+	free(cfg->list_directory);
+	free(cfg->gnupg_home);
+	free(cfg->list_spool_directory);
+	free(cfg->list_reinject);
 	free_list(cfg->policy_files, cfg->n_policy_files);
 	free_list(cfg->sender_practices, cfg->n_sender_practices);
 	free_list(cfg->trusted_authserv_ids, cfg->n_trusted_authserv_ids);

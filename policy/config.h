@@ -24,6 +24,8 @@
 #define PW_DEFAULT_SOCKET "inet:8891@127.0.0.1"
 #define PW_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.ds"
 #define PW_DEFAULT_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
+#define PW_DEFAULT_GNUPG_HOME "/var/lib/postward/gnupg"
+#define PW_DEFAULT_SPOOL "/var/spool/postward"
 
 enum pw_log_level { PW_LOG_WARNING = 0, PW_LOG_INFO = 1, PW_LOG_DEBUG = 2 };
 enum pw_unknown_action { PW_UNKNOWN_IGNORE = 0, PW_UNKNOWN_REJECT = 1 };
@@ -53,6 +55,14 @@ struct pw_config {
 	char *public_suffix_list;	/* path of the PSL file */
 	char **trusted_authserv_ids;	/* owned: hosts whose A-R spf= results count */
 	size_t n_trusted_authserv_ids;
+	char *list_directory;		/* "" = no lists */
+	char *gnupg_home;
+	char *list_spool_directory;
+	unsigned list_workers;
+	unsigned list_queue_size;
+	char *list_reinject;		/* HOST:PORT */
+	unsigned list_max_post_size;	/* bytes */
+	unsigned list_key_max_age;	/* days, 0 = never warn */
 };
 
 enum pw_opt_type { PW_OPT_STRING, PW_OPT_BOOL, PW_OPT_UINT, PW_OPT_ENUM, PW_OPT_LIST };

@@ -63,6 +63,14 @@ static const struct {
 	{ "sender_practices", "dmarc, adsp" },
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat" },
 	{ "trusted_authserv_ids", "" },
+	{ "list_directory", "" },
+	{ "gnupg_home", "/var/lib/postward/gnupg" },
+	{ "list_spool_directory", "/var/spool/postward" },
+	{ "list_workers", "4" },
+	{ "list_queue_size", "100" },
+	{ "list_reinject", "127.0.0.1:10026" },
+	{ "list_max_post_size", "10485760" },
+	{ "list_key_max_age", "365" },
 };
 #define N_SPEC (sizeof(spec_settings) / sizeof(spec_settings[0]))
 

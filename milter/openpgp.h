@@ -1,0 +1,96 @@
+/*
+ * milter/openpgp.h - OpenPGP packets for encrypted lists: split a post into its public-key
+ * encrypted session key packets (PKESK) and its encrypted data, and build a new PKESK that
+ * wraps the post's session key for one subscriber's encryption subkey, with OpenSSL.
+ *
+ * A list post is encrypted to the list's key.  The pool decrypts it once (gpgme, with the
+ * session key exported), then for each subscriber writes
+ *     new PKESK (that subscriber only)  ||  the post's encrypted data packet, unchanged
+ * so the per-subscriber cost is one public-key operation and the poster's signature inside
+ * the encrypted data stays intact.
+ *
+ * Formats: RFC 4880 packets (old and new headers, partial body lengths for the data packet),
+ * v3 PKESK for public-key algorithms 1 (RSA, PKCS#1 v1.5 per RFC 4880 5.1) and 18 (ECDH on
+ * Curve25519 per RFC 6637 section 8 / RFC 9580 5.1.6: X25519 with the 0x40-prefixed point,
+ * KDF SHA-256/SHA-512 per the key's KDF parameters, AES key wrap RFC 3394 with
+ * the session key octets "algo || key || checksum" padded per RFC 6637 section 8 to a
+ * multiple of 8); v4 public keys and subkeys (fingerprint = SHA-1 over 0x99 || len16 ||
+ * body).  ASCII armor (RFC 4880 section 6) in and out, with the CRC-24.
+ *
+ * Pure computation on caller buffers plus OpenSSL; no I/O, no gpgme, no global state:
+ * thread-safe.  Every allocation is returned to the caller with its free function named.
+ * Input is untrusted: every length is checked against what remains, nesting and packet
+ * counts are bounded (OPGP_MAX_PACKETS), and errors are OPGP_E_* codes with a reason.
+ */
+#ifndef POSTWARD_MILTER_OPENPGP_H
+#define POSTWARD_MILTER_OPENPGP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OPGP_MAX_PACKETS 4096		/* packets looked at in one message or key block */
+#define OPGP_MAX_SESSION_KEY 32		/* octets (AES-256) */
+
+enum opgp_status {
+	OPGP_OK = 0,
+	OPGP_E_FORMAT,			/* malformed packets or armor */
+	OPGP_E_UNSUPPORTED,		/* a valid but unsupported algorithm, version or curve */
+	OPGP_E_NOKEY,			/* no usable encryption (sub)key in the key block */
+	OPGP_E_CRYPTO,			/* OpenSSL failed */
+	OPGP_E_NOMEM,
+};
+
+/* A post split into its parts.  Offsets point into the caller's binary message. */
+struct opgp_split {
+	size_t n_pkesk;			/* PKESK packets at the start */
+	uint64_t pkesk_keyid[16];	/* their key IDs (first 16) */
+	size_t data_off, data_len;	/* the packets after the PKESKs (SEIPD tag 18, or SED tag
+					 * 9, with anything following), kept byte for byte */
+	int data_tag;			/* 18 or 9 */
+};
+
+/* A subscriber's encryption subkey, taken from an exported (binary) key block. */
+struct opgp_enckey {
+	uint8_t fpr[20];		/* v4 fingerprint of the (sub)key */
+	uint64_t keyid;			/* its low 64 bits */
+	int algo;			/* 1 or 2 RSA, 18 ECDH: the key's own id, written into
+				 * the PKESK */
+	/* RSA */
+	uint8_t *n, *e;			/* owned, big-endian */
+	size_t n_len, e_len;
+	/* ECDH Curve25519 */
+	uint8_t point[32];		/* without the 0x40 prefix */
+	int kdf_hash;			/* 8 SHA-256, 9 SHA-384, 10 SHA-512 (RFC 4880 ids) */
+	int kdf_cipher;			/* 7 AES-128, 8 AES-192, 9 AES-256 */
+};
+
+/* opgp_strerror - a short text for a status */
+const char *opgp_strerror(enum opgp_status s);
+/* opgp_dearmor - ASCII armor (any "-----BEGIN PGP MESSAGE-----" block inside TEXT) to binary;
+ * *OUT is malloc'd (free()); checks the CRC-24 when present */
+enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_t *outlen);
+/* opgp_armor - binary to "-----BEGIN PGP MESSAGE-----" armor with CRC-24, lines of 64
+ * ending in LF; *OUT is malloc'd and NUL-terminated, *OUTLEN without the NUL */
+enum opgp_status opgp_armor(const uint8_t *bin, size_t len, char **out, size_t *outlen);
+/* opgp_split - find the PKESKs and the encrypted data of a binary message */
+enum opgp_status opgp_split(const uint8_t *msg, size_t len, struct opgp_split *out,
+			    char *why, size_t whylen);
+/* opgp_enckey_from_block - pick the encryption subkey whose fingerprint is FPR (20 octets)
+ * from a binary key block (as gpgme_op_export gives it), or, with FPR NULL, the last
+ * encryption-capable subkey; OPGP_E_NOKEY when there is none.  Free with opgp_enckey_clear */
+enum opgp_status opgp_enckey_from_block(const uint8_t *block, size_t len, const uint8_t *fpr,
+					struct opgp_enckey *out, char *why, size_t whylen);
+/* opgp_enckey_clear - release what *K owns */
+void opgp_enckey_clear(struct opgp_enckey *k);
+/* opgp_pkesk - a v3 PKESK packet (new-format header) wrapping the session key (ALGO: RFC 4880
+ * symmetric algorithm id, KEY: KEYLEN octets) for K; *OUT malloc'd (free()) */
+enum opgp_status opgp_pkesk(const struct opgp_enckey *k, int algo, const uint8_t *key,
+			    size_t keylen, uint8_t **out, size_t *outlen);
+/* opgp_parse_session_key - gpgme's exported session key "ALGO:HEX" into ALGO and KEY,
+ * which must hold OPGP_MAX_SESSION_KEY octets; *KEYLEN is set (output only).  The hex
+ * length must match ALGO's key length; OPGP_E_UNSUPPORTED for an unknown ALGO */
+enum opgp_status opgp_parse_session_key(const char *text, int *algo, uint8_t *key,
+					size_t *keylen);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * milter/smime.h - S/MIME (CMS, RFC 5652) for encrypted lists: open a post's EnvelopedData
+ * with the list's key and certificate, and re-address it to one subscriber without
+ * re-encrypting the content.
+ *
+ * smime_open() parses a DER ContentInfo of type enveloped-data (RFC 5652 section 6; the
+ * content is that of an application/pkcs7-mime part, smime-type enveloped-data, or of an
+ * RFC 3854 enveloped-x400 part), finds the RecipientInfo for the list's certificate,
+ * decrypts the content-encryption key (CEK) with the list's private key, and checks that the
+ * CEK opens the content (the decrypted content is handed back so the caller can check the
+ * inner signature and MIME).  smime_readdress() then produces, for one subscriber's
+ * certificate, a new DER ContentInfo whose only RecipientInfo is that subscriber's (the CEK
+ * encrypted to the subscriber's RSA key, KeyTransRecipientInfo, or EC key,
+ * KeyAgreeRecipientInfo, as OpenSSL's CMS_add1_recipient_cert chooses) while the
+ * EncryptedContentInfo - content type, algorithm, IV, ciphertext - stays byte for byte the
+ * same.  One public-key operation per subscriber.
+ *
+ * Limits: input at most SMIME_MAX_DER octets; nested CMS (an enveloped-data whose content is
+ * itself CMS) is reported through smime_open's inner content type, never unwrapped here.
+ * Thread-safe: no global state; each struct smime_post belongs to one thread at a time.
+ * Errors: SMIME_E_* with a reason in WHY; never a crash on garbage.
+ */
+#ifndef POSTWARD_MILTER_SMIME_H
+#define POSTWARD_MILTER_SMIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define SMIME_MAX_DER (64u << 20)	/* 64 MiB */
+
+enum smime_status {
+	SMIME_OK = 0,
+	SMIME_E_FORMAT,			/* not DER, not CMS, not enveloped-data */
+	SMIME_E_NOTFORUS,		/* no RecipientInfo for the list's certificate */
+	SMIME_E_DECRYPT,		/* the CEK or the content does not decrypt */
+	SMIME_E_UNSUPPORTED,		/* recipient or key type OpenSSL cannot wrap for */
+	SMIME_E_NOMEM,
+};
+
+struct smime_post;			/* an opened post: the CMS and its CEK */
+
+/* smime_strerror - a short text for a status */
+const char *smime_strerror(enum smime_status s);
+/* smime_open - parse DER, decrypt the CEK with KEY/CERT; on success *OUT owns the post
+ * (free with smime_post_free) and, if CONTENT is not NULL, *CONTENT (malloc'd, free()) and
+ * *CONTENT_LEN get the decrypted content; INNER_TYPE (if not NULL) gets the inner content
+ * type as a dotted OID string (e.g. "1.2.840.113549.1.7.1" for data) */
+enum smime_status smime_open(const uint8_t *der, size_t len, EVP_PKEY *key, X509 *cert,
+			     struct smime_post **out, uint8_t **content, size_t *content_len,
+			     char *inner_type, size_t inner_len, char *why, size_t whylen);
+/* smime_readdress - DER of the post addressed to RECIPIENT only; *OUT malloc'd (free()) */
+enum smime_status smime_readdress(struct smime_post *p, X509 *recipient, uint8_t **out,
+				  size_t *outlen, char *why, size_t whylen);
+/* smime_post_free - release an opened post (NULL is fine) */
+void smime_post_free(struct smime_post *p);
+
+#endif

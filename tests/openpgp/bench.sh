@@ -1,0 +1,69 @@
+#!/bin/bash
+# tests/openpgp/bench.sh - cost of one subscriber copy: pw-opgp's PKESK against a gpg process.
+#
+# Usage: tests/openpgp/bench.sh [N] [RUNS]
+#
+# Makes three subscriber keys (cv25519, RSA 2048, RSA 3072 encryption subkeys) in temporary
+# GNUPGHOMEs, then for each prints pw-opgp bench N (microseconds per PKESK, and per key-block
+# parse + PKESK) and the mean wall time of RUNS `gpg -e -r SUBKEY` processes encrypting a
+# 300-octet file to that key from another home (what a per-subscriber gpg would cost).
+# N defaults to 5000, RUNS to 50.  pw-opgp comes from $PW_OPGP or is built with -O2 (no
+# sanitizers: this is a timing).  Not part of the test suite; no PASS/FAIL lines.
+set -u
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+N=${1:-5000}
+RUNS=${2:-50}
+homes=""
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-opgp-bench.XXXXXX") || exit 1
+
+# cleanup - stop the gpg-agents started here, remove the temporary directory
+cleanup() {
+	local h
+	for h in $homes; do
+		GNUPGHOME="$tmp/$h" gpgconf --kill all >/dev/null 2>&1
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+PW=${PW_OPGP:-}
+if [ -z "$PW" ]; then
+	PW=$tmp/pw-opgp
+	# shellcheck disable=SC2046
+	${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 -I"$top/milter" "$top/tests/openpgp/pw-opgp.c" \
+		"$top/milter/openpgp.c" $(pkg-config --cflags --libs libcrypto) -o "$PW" || exit 1
+fi
+# g - gpg in home H
+g() {
+	local h=$1
+	shift
+	gpg --homedir "$tmp/$h" --batch --no-tty --quiet --pinentry-mode loopback --passphrase '' \
+		--trust-model always "$@"
+}
+mkdir -m 700 "$tmp/sender" && homes="sender"
+head -c 300 /dev/urandom | base64 > "$tmp/small.txt"
+sk="9:$(openssl rand -hex 32)"
+echo "gpg $(gpg --version | head -1 | awk '{ print $3 }'), $("$(command -v openssl)" version)"
+for algo in cv25519 rsa2048 rsa3072; do
+	h=s-$algo
+	mkdir -m 700 "$tmp/$h" && homes="$homes $h"
+	echo debug-quick-random > "$tmp/$h/gpg-agent.conf"
+	g "$h" --quick-gen-key "Sub <$algo@example.org>" ed25519 sign 0 2>/dev/null
+	fpr=$(g "$h" --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+	g "$h" --quick-add-key "$fpr" "$algo" encr 0 2>/dev/null
+	sub=$(g "$h" --with-colons --list-keys | awk -F: '$1 == "fpr" { f = $10 } END { print f }')
+	g "$h" --export "$fpr" > "$tmp/$h.pub"
+	g sender --import < "$tmp/$h.pub" 2>/dev/null
+	printf '%-8s pw-opgp: ' "$algo"
+	"$PW" bench "$N" "$sk" "$tmp/$h.pub" "$sub"
+	start=$(date +%s%N)
+	for ((i = 0; i < RUNS; i++)); do
+		g sender -e -r "$sub!" -o - "$tmp/small.txt" > /dev/null || exit 1
+	done
+	end=$(date +%s%N)
+	printf '%-8s gpg -e:  %d runs, %.1f ms per process\n' "$algo" "$RUNS" \
+		"$(echo "($end - $start) / $RUNS / 1000000" | bc -l)"
+done
