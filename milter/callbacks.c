@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "dns.h"
+#include "lists.h"
 #include "log.h"
 #include "mailhdr.h"
 #include "requiretls.h"
@@ -87,7 +88,8 @@ static sfsistat pw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
-	const unsigned long want = SMFIF_CHGFROM | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
+	const unsigned long want = SMFIF_CHGFROM | SMFIF_QUARANTINE | SMFIF_DELRCPT |
+				   SMFIF_SETSYMLIST;
 	const unsigned long skip = SMFIP_NOUNKNOWN | SMFIP_NODATA;
 	struct pw_conn *c = CONN(ctx);
 	(void)f2;
@@ -206,6 +208,7 @@ static sfsistat pw_envfrom(SMFICTX *ctx, char **argv)
 	struct dkim_limits lim;
 	dkim_limits_default(&lim);
 	lim.max_signatures = m->snap->cfg.dkim_max_signatures;
+	lim.keys = m->snap->keys;
 	if (dkim_new(&lim, time(NULL), &m->dkim) != DKIM_OK)
 		return internal_error(ctx, m, "cannot start DKIM verification");
 
@@ -236,8 +239,13 @@ static sfsistat pw_envrcpt(SMFICTX *ctx, char **argv)
 	if (m == NULL)
 		return SMFIS_CONTINUE;
 	session_set_qid(m, macro(ctx, "i"));
-	m->n_rcpts++;
 	pwlog_qid(LOG_DEBUG, m->qid, "RCPT to=%s", argv[0] ? argv[0] : "");
+	if (argv[0] != NULL) {
+		sfsistat r = lists_rcpt(ctx, &m->lists, m->snap, m->qid, argv[0]);
+		if (r != SMFIS_CONTINUE)
+			return r;
+	}
+	m->n_rcpts++;
 	if (argv[0] != NULL && pw_addr_domain(argv[0], domain, sizeof(domain)) &&
 	    !session_add_rcpt_domain(m, domain)) {
 		if (m->n_rcpt_domains >= SESSION_MAX_RCPT_DOMAINS) {
@@ -287,6 +295,10 @@ static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
 			return internal_error(ctx, m, "out of memory in header");
 	} else if (strcasecmp(name, PW_SP_HEADER) == 0) {
 		m->n_practice_in++;
+	}
+	if (m->lists.list != NULL) {
+		m->lists.leadspc = c->leadspc;
+		lists_header(&m->lists, m->snap, name, value);
 	}
 	if (m->dkim != NULL && !m->dkim_broken) {
 		char *v = value;
@@ -365,6 +377,8 @@ static sfsistat pw_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	if (m != NULL && m->dkim != NULL && !m->dkim_broken &&
 	    dkim_body(m->dkim, chunk, len) == DKIM_ERR_NOMEM)
 		m->dkim_broken = true;
+	if (m != NULL && m->lists.list != NULL)
+		lists_body(&m->lists, m->snap, chunk, len);
 	return SMFIS_CONTINUE;
 }
 
@@ -395,6 +409,8 @@ static sfsistat pw_eoh(SMFICTX *ctx)
 	session_set_qid(m, macro(ctx, "i"));
 	if (m->dkim != NULL && !m->dkim_broken && dkim_eoh(m->dkim) == DKIM_ERR_NOMEM)
 		m->dkim_broken = true;
+	if (m->lists.list != NULL)
+		lists_eoh(&m->lists, m->snap);
 	if (m->unchecked)
 		return SMFIS_CONTINUE;
 	decide(c, m);
@@ -751,6 +767,16 @@ static sfsistat pw_eom(SMFICTX *ctx)
 			return dec.action == PW_SP_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 		}
 	}
+	if (m->lists.list != NULL) {	/* a post to an encrypted list (lists.h) */
+		bool handled;
+		sfsistat r = lists_eom(ctx, &m->lists, m->snap, m->qid, m->sender,
+				       !m->unchecked && m->verdict.tag == RTLS_TAG_REQUIRED,
+				       &handled);
+		if (handled && r != SMFIS_CONTINUE) {
+			session_msg_end(c);
+			return r;
+		}
+	}
 	/* delete from the last occurrence down, so earlier indexes stay valid */
 	for (unsigned i = m->n_tags_in; i >= 1; i--)
 		if (smfi_chgheader(ctx, RTLS_TAG_HEADER, (int)i, NULL) != MI_SUCCESS)
@@ -816,7 +842,7 @@ static struct smfiDesc desc = {
 	.xxfi_name = "postward",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM | SMFIF_QUARANTINE |
-		      SMFIF_SETSYMLIST,
+		      SMFIF_DELRCPT | SMFIF_SETSYMLIST,
 	.xxfi_connect = pw_connect,
 	.xxfi_helo = pw_helo,
 	.xxfi_envfrom = pw_envfrom,

@@ -1,7 +1,8 @@
 /*
  * milter/dkim.c - DKIM signature verification (RFC 6376, RFC 8301, RFC 8463).
  *
- * Contract, limits and results: see dkim.h.  No I/O, no globals; OpenSSL 3 EVP only.
+ * Contract, limits and results: see dkim.h.  No I/O, no globals (the optional key cache is
+ * the caller's, see keycache.h); OpenSSL 3 EVP only.
  *
  * Flow: dkim_header() keeps each field (its value with folds made CRLF) until dkim_eoh(),
  * which parses every DKIM-Signature field, computes for each usable one the SHA-256 of its
@@ -12,6 +13,7 @@
  * (dkim_eom) are in, whichever comes last.
  */
 #include "dkim.h"
+#include "keycache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -665,6 +667,7 @@ void dkim_limits_default(struct dkim_limits *lim)
 	lim->max_signatures = 8;
 	lim->max_header_bytes = 256 * 1024;
 	lim->clock_skew = 300;
+	lim->keys = NULL;
 }
 
 /* dkim_new - allocate */
@@ -1411,8 +1414,24 @@ const struct dkim_sig_info *dkim_sig(const struct dkim_ctx *ctx, size_t i)
 	return &ctx->sigs[i].info;
 }
 
-/* key_to_pkey - the OpenSSL key of a parsed record; NULL with reason if unusable */
-static EVP_PKEY *key_to_pkey(const struct dkim_key *key, const char **reason)
+static EVP_PKEY *decode_key(const struct dkim_key *key, const char **reason);
+
+/* key_to_pkey - the OpenSSL key of a parsed record; NULL with reason if unusable.  With a
+ * key cache, a key already decoded from the same octets is reused */
+static EVP_PKEY *key_to_pkey(struct keycache *cache, const struct dkim_key *key,
+			     const char **reason)
+{
+	EVP_PKEY *pkey = NULL;
+
+	if (cache != NULL && (pkey = keycache_get(cache, (int)key->type, key->p, key->plen)) != NULL)
+		return pkey;
+	if ((pkey = decode_key(key, reason)) != NULL && cache != NULL)
+		keycache_put(cache, (int)key->type, key->p, key->plen, pkey);
+	return pkey;
+}
+
+/* decode_key - the OpenSSL key of a parsed record, decoded; NULL with reason if unusable */
+static EVP_PKEY *decode_key(const struct dkim_key *key, const char **reason)
 {
 	EVP_PKEY *pkey = NULL;
 
@@ -1527,7 +1546,7 @@ enum dkim_status dkim_sig_key(struct dkim_ctx *ctx, size_t i, enum dkim_key_look
 		sig_set(s, DKIM_RESULT_PERMERROR, "key t=s requires i= domain equal to d=");
 		return DKIM_OK;
 	}
-	if ((s->pkey = key_to_pkey(&key, &why)) == NULL) {
+	if ((s->pkey = key_to_pkey(ctx->lim.keys, &key, &why)) == NULL) {
 		sig_set(s, DKIM_RESULT_PERMERROR, why);
 		return DKIM_OK;
 	}

@@ -108,6 +108,8 @@
 #ifndef POSTWARD_MILTER_DKIM_H
 #define POSTWARD_MILTER_DKIM_H
 
+struct keycache;
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -159,6 +161,8 @@ struct dkim_limits {
 	unsigned max_signatures;	/* DKIM-Signature fields verified per message */
 	size_t max_header_bytes;	/* header block accepted, CRLFs counted */
 	unsigned clock_skew;		/* seconds a t= may lie in the future */
+	struct keycache *keys;		/* decoded keys shared between messages (keycache.h),
+					 * or NULL: decode every key */
 };
 
 /* one signature as seen at dkim_eoh; strings are "" when absent, never NULL */

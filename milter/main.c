@@ -31,7 +31,11 @@
 #include <libmilter/mfapi.h>
 
 #include "callbacks.h"
+#include "lists.h"
 #include "log.h"
+#include "pgp.h"
+#include "pool.h"
+#include "spool.h"
 #include "snapshot.h"
 #include "supervisor.h"
 
@@ -179,6 +183,40 @@ static bool write_pid_file(const char *path)
 	return fclose(f) == 0;
 }
 
+static struct pool *list_pool;		/* the list workers, or NULL */
+static struct spool *list_spool;
+
+/* start_lists - with a list_directory: GnuPG, the spool and the worker pool (after the
+ * privilege drop, so that the spool belongs to the user postward runs as); false on error */
+static bool start_lists(const struct pw_snapshot *snap)
+{
+	char why[512];
+	struct pool_config pc;
+
+	if (snap->cfg.list_directory[0] == '\0')
+		return true;
+	if (!pgp_global_init(snap->cfg.gnupg_home, why, sizeof(why))) {
+		pwlog(LOG_ERR, "encrypted lists: %s", why);
+		return false;
+	}
+	if (spool_open(snap->cfg.list_spool_directory, &list_spool, why, sizeof(why)) != SPOOL_OK) {
+		pwlog(LOG_ERR, "encrypted lists: list_spool_directory: %s", why);
+		return false;
+	}
+	pc.spool = list_spool;
+	pc.workers = snap->cfg.list_workers;
+	pc.queue_size = snap->cfg.list_queue_size;
+	pc.helo = snap->authserv_id;
+	if ((list_pool = pool_start(&pc, why, sizeof(why))) == NULL) {
+		pwlog(LOG_ERR, "encrypted lists: %s", why);
+		return false;
+	}
+	lists_set_pool(list_pool, list_spool);
+	pwlog(LOG_INFO, "encrypted lists: %zu list(s), %u worker(s), spool %s", snap->lists.n,
+	      snap->cfg.list_workers, snap->cfg.list_spool_directory);
+	return true;
+}
+
 /* worker_run - the milter worker; never returns */
 static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 {
@@ -212,6 +250,8 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 	}
 	if (!drop_privileges(user && *user ? user : snap->cfg.user, sock))
 		_exit(1);
+	if (!start_lists(snap))
+		_exit(1);
 	if ((rc = pthread_create(&tid, NULL, reload_thread, NULL)) != 0) {
 		pwlog(LOG_ERR, "cannot start the reload thread: %s", strerror(rc));
 		_exit(1);
@@ -224,6 +264,9 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 		close(ready_fd);
 	}
 	rc = smfi_main();
+	lists_set_pool(NULL, NULL);
+	pool_stop(list_pool);
+	spool_close(list_spool);
 	if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
 		unlink(strchr(sock, ':') + 1);
 	pwlog(LOG_INFO, "stopped");

@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "dkim.h"
+#include "lists.h"
 #include "requiretls.h"
 #include "snapshot.h"
 
@@ -48,6 +49,7 @@ struct pw_msg {
 	char *from_value;		/* owned body of the first From field */
 	char *spf_domain;		/* owned: domain of an spf=pass from a trusted host, or NULL */
 	unsigned n_practice_in;		/* X-Postward-Practice fields that arrived */
+	struct lists_msg lists;		/* a post to an encrypted list (lists.h) */
 	bool unchecked;			/* an internal error let it pass without a decision */
 	bool decided;
 	struct rtls_verdict verdict;

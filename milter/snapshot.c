@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dns.h"
+#include "keycache.h"
 #include "log.h"
 
 #define MAX_FILE_SIZE (16u * 1024 * 1024)
@@ -232,6 +233,7 @@ static void free_snapshot(struct pw_snapshot *s)
 {
 	dns_resolver_free(s->dns);
 	pw_psl_free(s->psl);
+	keycache_free(s->keys);
 	pw_lists_free(&s->lists);
 	pw_config_free(&s->cfg);
 	pw_policy_free(&s->pol);
@@ -290,6 +292,8 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 	load_lists(s, src->config_file, d);
 	if (d->n == before && !d->oom && load_practices(s, src->config_file, d))
 		make_resolver(s, src->config_file, d);
+	if (d->n == before && !d->oom && (s->keys = keycache_new(1024)) == NULL)
+		pw_diags_add(d, src->config_file, 0, "out of memory");
 	if (d->n > before || d->oom) {
 		free_snapshot(s);
 		return NULL;

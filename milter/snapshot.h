@@ -27,6 +27,7 @@
 #include "practice.h"
 
 struct dns_resolver;
+struct keycache;
 
 struct pw_snapshot {
 	atomic_uint refs;
@@ -38,6 +39,7 @@ struct pw_snapshot {
 	char authserv_id[256];		/* authserv_id, or the host name */
 	struct pw_psl *psl;		/* owned Public Suffix List (NULL: setting empty) */
 	struct pw_lists lists;		/* owned: the encrypted lists of list_directory */
+	struct keycache *keys;		/* owned: decoded DKIM keys, shared like dns */
 	bool dmarc, adsp;		/* sender_practices */
 };
 

@@ -287,20 +287,16 @@ void pw_sp_evaluate(const struct pw_sp_input *in, struct pw_sp_result *out)
 		if (in->sigs[i].pass && in->sigs[i].d != NULL &&
 		    same_domain(in->sigs[i].d, out->from_domain))
 			first_party = true;
-	if (first_party) {	/* RFC 5016 5.3.9: no lookup needed */
-		if (in->adsp) {
+	if (in->adsp) {
+		if (first_party) {	/* RFC 5016 5.3.9, RFC 5617 3.1: no lookup needed */
 			out->adsp = PW_ADSP_R_PASS;
 			snprintf(out->adsp_why, sizeof(out->adsp_why), "first-party signature");
+		} else {
+			eval_adsp(in, out);
 		}
-		if (in->dmarc) {
-			out->dmarc = PW_DMARC_R_PASS;
-			out->dkim_aligned = true;
-			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "first-party signature");
-		}
-		return;
 	}
-	if (in->adsp)
-		eval_adsp(in, out);
+	/* DMARC looks its record up even then: "pass" says a policy was published (RFC 7489
+	 * 11.2); without one the result is "none" */
 	if (in->dmarc)
 		eval_dmarc(in, out);
 }

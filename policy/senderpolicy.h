@@ -10,8 +10,9 @@
  *   From: exactly one From field holding exactly one mailbox with a usable domain, else both
  *     methods are permerror (RFC 7489 6.6.1).
  *   First-party signature: a passing DKIM signature whose d= equals the author domain.  With
- *     one, no practice is looked up (RFC 5016 5.3.9): dkim-adsp=pass and dmarc=pass, marked
- *     "no lookup" (an exact d= is aligned under any adkim=).
+ *     one, ADSP is not looked up (RFC 5016 5.3.9): dkim-adsp=pass, marked "no lookup".
+ *     DMARC still fetches its record, because dmarc=pass means a policy was published (RFC
+ *     7489 11.2): pass with a record (an exact d= is aligned under any adkim=), none without.
  *   ADSP (RFC 5617 4.3, 5.4): the author domain must exist (one address query; NXDOMAIN ->
  *     nxdomain); then _adsp._domainkey.DOMAIN TXT: no record, NODATA, several records or an
  *     invalid one -> none; unknown -> unknown; all -> fail; discardable -> discard.

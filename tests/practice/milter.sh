@@ -170,11 +170,12 @@ expect() {
 SEC='DNSSEC secure'
 INS='DNSSEC insecure'
 
-# first-party signature: no practice lookup at all (RFC 5016 5.3.9)
+# first-party signature: no ADSP lookup (RFC 5016 5.3.9); DMARC fetches its record (pass means
+# a policy was published, RFC 7489 11.2)
 expect first-party first-party.eml continue \
-	"AR=^ pw\.test; dkim=pass \(key $SEC\) header\.d=secure\.test header\.s=ed1 header\.b=("[^"]{16}"|[^"]{16}); dkim-adsp=pass \(first-party signature; no lookup\) header\.from=secure\.test; dmarc=pass \(first-party signature; no lookup\) header\.from=secure\.test$" \
+	"AR=^ pw\.test; dkim=pass \(key $SEC\) header\.d=secure\.test header\.s=ed1 header\.b=("[^"]{16}"|[^"]{16}); dkim-adsp=pass \(first-party signature; no lookup\) header\.from=secure\.test; dmarc=pass \(p=reject dis=none; DKIM aligned; $SEC\) header\.from=secure\.test$" \
 	Q=false "PRACTICE=^nil$" \
-	"LOG=dmarc=pass header.from=secure.test policy=unspecified disposition=none dnssec=no-lookup"
+	"LOG=dmarc=pass header.from=secure.test policy=reject disposition=none dnssec=secure record=secure.test dkim-aligned=yes"
 # unsigned from a secure p=reject domain: dmarc fail, adsp fail (dkim=all) -> rejected
 expect reject-secure unsigned-secure.eml replycode \
 	"REPLY=550/5.7.1/Rejected by the DMARC policy of secure.test" "LOG=practice action=reject rule=default dmarc=fail" \

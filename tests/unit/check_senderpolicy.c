@@ -300,28 +300,43 @@ END_TEST
 
 /* ---- first-party signatures (RFC 5016 5.3.9, RFC 5617 3.1, 5.4 "pass") ------------------- */
 
-/* first_party_no_lookup - a passing d= equal to the author domain (any case, trailing dot) */
+/* first_party_no_lookup - a passing d= equal to the author domain (any case, trailing dot):
+ * no ADSP lookup; DMARC fetches its record only, and passes with it, is none without it */
 START_TEST(first_party_no_lookup)
 {
 	static const struct pw_sp_sig sigs[] = {
 		{ "other.example", true }, { "example.com", false }, { "EXAMPLE.Com.", true },
 	};
-	struct fake_dns fd = { 0 };
-	struct pw_sp_input in = message("example.com", &fd);
+	static const struct fake_rr rec[] = {
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject"),
+	};
+	struct fake_dns fd;
+	struct pw_sp_input in;
 	struct pw_sp_result res;
 
+	FAKE(fd, rec);
+	in = message("example.com", &fd);
 	in.sigs = sigs;
 	in.n_sigs = NELEM(sigs);
 	pw_sp_evaluate(&in, &res);
-	ck_assert_no_queries(&fd, &res);
+	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_adsp(&res, PW_ADSP_R_PASS);
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	ck_assert_sec(res.adsp_sec, PW_SP_NOLOOKUP);
-	ck_assert_sec(res.dmarc_sec, PW_SP_NOLOOKUP);
+	ck_assert_sec(res.dmarc_sec, PW_SP_SECURE);
 	ck_assert(res.dkim_aligned);
-	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_UNSPEC);
+	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_REJECT);
 	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_NONE);
 	ck_assert_str_eq(res.from_domain, "example.com");
+
+	/* no DMARC record anywhere: none, even with the first-party signature (RFC 7489 11.2) */
+	memset(&fd, 0, sizeof(fd));
+	in = message("example.com", &fd);
+	in.sigs = sigs;
+	in.n_sigs = NELEM(sigs);
+	pw_sp_evaluate(&in, &res);
+	ck_assert_adsp(&res, PW_ADSP_R_PASS);
+	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 }
 END_TEST
 
@@ -336,9 +351,9 @@ START_TEST(first_party_author_normalised)
 	in.sigs = sigs;
 	in.n_sigs = NELEM(sigs);
 	pw_sp_evaluate(&in, &res);
-	ck_assert_no_queries(&fd, &res);
+	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_adsp(&res, PW_ADSP_R_PASS);
-	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
+	ck_assert_dmarc(&res, PW_DMARC_R_NONE);	/* the fake has no record */
 	ck_assert_str_eq(res.from_domain, "example.com");
 }
 END_TEST
@@ -728,8 +743,7 @@ START_TEST(dmarc_pass_dkim)
 END_TEST
 
 /* dmarc_strict_exact_d - under adkim=s only an exact d= aligns; an exact passing d= is a
- * first-party signature, so strict DKIM alignment passes without any lookup (RFC 5016 5.3.9;
- * the header: "an exact d= is aligned under any adkim=") */
+ * first-party signature: one DMARC lookup (the record), pass */
 START_TEST(dmarc_strict_exact_d)
 {
 	static const struct pw_sp_sig exact[] = { { "MAIL.example.com.", false },
@@ -742,10 +756,10 @@ START_TEST(dmarc_strict_exact_d)
 
 	FAKE(fd, strict);
 	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
-	ck_assert_no_queries(&fd, &res);
+	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	ck_assert(res.dkim_aligned);
-	ck_assert_sec(res.dmarc_sec, PW_SP_NOLOOKUP);
+	ck_assert_sec(res.dmarc_sec, PW_SP_SECURE);
 }
 END_TEST
 
@@ -1307,7 +1321,7 @@ START_TEST(format_ar_structure)
 			 "; dmarc=temperror (_dmarc.example.com: timeout; DNSSEC insecure) "
 			 "header.from=example.com");
 
-	/* first party: pass, "no lookup" */
+	/* first party: ADSP pass with "no lookup"; DMARC still asks (here: no record) */
 	memset(&fd, 0, sizeof(fd));
 	in.sigs = sigs;
 	in.n_sigs = NELEM(sigs);
@@ -1315,7 +1329,7 @@ START_TEST(format_ar_structure)
 	n = pw_sp_format_ar(&res, buf, sizeof(buf), 0);
 	ck_assert_str_eq(buf, "; dkim-adsp=pass (first-party signature; no lookup) "
 			 "header.from=example.com"
-			 "; dmarc=pass (first-party signature; no lookup) header.from=example.com");
+			 "; dmarc=none (no record; DNSSEC insecure) header.from=example.com");
 
 	/* permerror: no header.from, no lookup */
 	memset(&fd, 0, sizeof(fd));

@@ -1,0 +1,1618 @@
+/*
+ * milter/listpost.c - the MIME side of encrypted list posts: find the encrypted payload of a
+ * post, and write each subscriber's copy around a re-addressed payload.
+ *
+ * NAME
+ *	listpost - MIME for encrypted list posts
+ *
+ * SYNOPSIS
+ *	#include "listpost.h"
+ *
+ *	bool listpost_parse(msg, len, &post);
+ *	void listpost_clear(&post);
+ *	bool listpost_copy(msg, &post, &args, payload, len, &out, &outlen);
+ *
+ * DESCRIPTION
+ *	The contract is listpost.h.  Where it leaves room, this is what is done, and why.
+ *
+ *	Reading.  Lines end in CRLF or LF (a CR elsewhere is an ordinary octet).  A header
+ *	section is a run of fields (a name of printable ASCII without ':', optional blanks, a
+ *	colon) and continuation lines, ended by an empty line; anything else in it - a line
+ *	that is neither, a continuation first - is LISTPOST_BAD.  The message's header must end
+ *	in an empty line within LISTPOST_MAX_HEADER octets ("header without end" otherwise); a
+ *	part's header may run to the end of the part (a part without a body).  The fields read
+ *	(Content-Type, Content-Transfer-Encoding) may occur at most once per entity, may not
+ *	hold control characters, and must parse; a malformed one is LISTPOST_BAD rather than
+ *	RFC 2045's "take it as text/plain": on an encrypted list an ambiguous post is refused,
+ *	never guessed at.  Content-Type: type "/" subtype *(";" attribute "=" value), comments
+ *	and blanks anywhere between tokens, a trailing or doubled ";" tolerated; values are
+ *	quoted strings or (leniently, as real mailers write them) runs of printable octets
+ *	other than ';', '"' and '('.  A parameter read here (boundary, protocol) given twice is
+ *	LISTPOST_BAD.  A boundary is 1 to LP_BOUNDARY_MAX printable ASCII octets or spaces, not
+ *	ending in a space (RFC 2046 says 70; longer ones are accepted).  Content-Transfer-
+ *	Encoding is 7bit, 8bit, binary, quoted-printable or base64; another value is
+ *	LISTPOST_BAD, and so is a multipart with quoted-printable or base64 (RFC 2045 6.4).
+ *
+ *	Multipart bodies.  A delimiter is a line "--" boundary ["--"] followed only by blanks
+ *	(transport padding); the line end before it belongs to it.  A line that begins with
+ *	"--" boundary but is not a delimiter is LISTPOST_BAD (RFC 2046 forbids it; parsers
+ *	disagree on it).  The preamble and the epilogue (after the close delimiter) are
+ *	ignored.  No delimiter, no close delimiter, or a close delimiter first is LISTPOST_BAD.
+ *	Every multipart of the post is walked (iteratively): LISTPOST_MAX_DEPTH levels at most
+ *	(the top-level multipart is level 1) and LISTPOST_MAX_PARTS body parts in all, every
+ *	part's header checked as above.  message/rfc822 parts are not looked into.
+ *
+ *	Kinds.  Only the top level is classified; an encrypted part inside, say, a
+ *	multipart/mixed makes the post LISTPOST_PLAIN with that part named in WHY.
+ *	- PGP/MIME: protocol must be application/pgp-encrypted (another protocol is PLAIN, a
+ *	  missing one BAD); exactly two parts (RFC 3156 section 4); the first
+ *	  application/pgp-encrypted with a line "Version: 1" (blanks and case free; another
+ *	  version is BAD); the second application/octet-stream.  The payload is the one PGP
+ *	  MESSAGE block of the second part's body, decoded per its Content-Transfer-Encoding.
+ *	- Inline PGP: a text/plain body (or no Content-Type), decoded per its Content-Transfer-
+ *	  Encoding (quoted-printable and base64 too), holding exactly one PGP MESSAGE block: the
+ *	  "-----BEGIN PGP MESSAGE-----" line at the start of a line (trailing blanks allowed;
+ *	  quoted "> -----BEGIN" lines do not count) through the next END line.  No END line, a
+ *	  BEGIN inside a block, or a second block is LISTPOST_BAD.  Text outside the block is
+ *	  not in the payload, so it is dropped from the copies: it was not encrypted, and an
+ *	  encrypted list neither spreads plaintext nor lets unauthenticated text ride along
+ *	  with decrypted content.  The drop is not silent: WHY then says how many non-blank
+ *	  octets there were before and after the block, for the log.  The same holds for the
+ *	  second part of a PGP/MIME post.  A clearsigned or otherwise unencrypted text is PLAIN.
+ *	- S/MIME: application/pkcs7-mime or application/x-pkcs7-mime, any smime-type.  base64
+ *	  is decoded strictly (any line length; white space skipped; another octet, misplaced
+ *	  padding or a partial quantum is BAD); 7bit, 8bit and binary are taken as they are,
+ *	  except that CR and LF octets after the end of the outer DER element (the line end an
+ *	  MTA adds) are cut off.  An empty body, or one whose first octet is not a SEQUENCE
+ *	  (0x30), is BAD; so is a Content-Type value over LP_SMIME_CT_MAX octets (the copy
+ *	  repeats it).  smime_type is the unfolded, trimmed Content-Type value.
+ *	The PGP payload is the armor text from its BEGIN line through its END line with
+ *	trailing blanks cut (RFC 4880 6.2 allows them after the BEGIN and END lines, GnuPG
+ *	ignores them on every line), every line end made LF and a final LF:
+ *	the form opgp_armor() writes, so such a payload survives listpost_copy() and
+ *	listpost_parse() byte for byte.
+ *	WHY: LISTPOST_BAD the reason, LISTPOST_PLAIN what the post was, PGP kinds the note on
+ *	dropped text or empty, S/MIME empty.
+ *
+ *	Writing.  The post's header fields are copied in their order, folding and all, with
+ *	line ends made CRLF and a lone CR or a NUL made a space; a field is left out, all its
+ *	continuation lines with it, when its name (compared without regard to case, blanks
+ *	before the colon ignored) is in the contract's list - Received, Return-Path,
+ *	Delivered-To, DKIM-Signature, Authentication-Results, ARC-*, Bcc, List-*, Precedence,
+ *	X-Postward-*, MIME-Version, Content-* - or is ARGS->tag_header (so that a poster cannot
+ *	set the tag even when it is configured outside X-Postward-*).  Then, each folded before
+ *	column 78 where blanks allow: List-Id (the phrase as atoms, else as a quoted-string,
+ *	else, with 8-bit octets, as RFC 2047 UTF-8 B encoded-words), List-Post
+ *	<mailto:LIST> (RFC 6068 percent-encoding), Precedence: list, the tag field when asked
+ *	(tag_header, "X-Postward-TLS" when NULL): "required", MIME-Version: 1.0, and the
+ *	content.  The PGP payload is written as given, line ends made CRLF and a final CRLF
+ *	added if missing.  The boundary is "=_postward_" and 32 hex digits from RAND_bytes(),
+ *	drawn anew until the payload does not contain it.  listpost_copy() returns false for
+ *	lack of memory, for a POST that is not one of the three encrypted kinds, an empty
+ *	PAYLOAD, a RAND_bytes() failure, or arguments that would break the header (a NULL or
+ *	empty list or list_id, a control character in any of them, blanks or "<>" in list_id,
+ *	a tag_header that is not a field name): all caller errors or a broken environment.
+ *
+ * LIMITS
+ *	LISTPOST_MAX_HEADER octets per header section, LISTPOST_MAX_DEPTH multipart levels,
+ *	LISTPOST_MAX_PARTS body parts.  Each level of a multipart is scanned once, so the work
+ *	for a post is at most (LISTPOST_MAX_DEPTH + 2) passes over it.
+ *
+ * DIAGNOSTICS
+ *	listpost_parse() and listpost_copy() return false only as said above; every verdict on
+ *	the post is in its kind and WHY.
+ */
+#include "listpost.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#define LP_TOKEN_MAX	127		/* type, subtype, attribute, protocol */
+#define LP_BOUNDARY_MAX	200		/* octets of a boundary */
+#define LP_SMIME_CT_MAX	900		/* octets of an S/MIME Content-Type value */
+#define LP_LIST_ID_MAX	255		/* RFC 2919 */
+#define LP_PHRASE_MAX	200		/* List-Id phrase */
+#define LP_FOLD		78		/* our own fields: fold before this column */
+#define LP_B64_IN	57		/* 57 octets make a base64 line of 76 */
+#define LP_EW_IN	39		/* octets per encoded-word: 64 characters, so that
+				 * "List-Id: " and one stay within RFC 2047's 76 */
+#define LP_BOUNDARY_TRIES 16
+
+static const char ARMOR_BEGIN[] = "-----BEGIN PGP MESSAGE-----";
+static const char ARMOR_END[] = "-----END PGP MESSAGE-----";
+static const char ARMOR_SIGNED[] = "-----BEGIN PGP SIGNED MESSAGE-----";
+static const char DEFAULT_TAG[] = "X-Postward-TLS";
+
+enum lp_status { LP_OK, LP_BAD, LP_NOMEM };
+
+enum lp_cte { CTE_7BIT, CTE_8BIT, CTE_BINARY, CTE_QP, CTE_BASE64 };
+
+struct span {
+	const char *p;
+	size_t n;
+};
+
+struct hdrsec {				/* a header section */
+	const char *p;			/* its first octet */
+	size_t fields;			/* octets of its fields, line ends included */
+	size_t len;			/* the same plus the empty line, if there is one */
+};
+
+struct field {				/* one field of a checked header section */
+	const char *start, *next;	/* the field, continuation lines and line ends included */
+	const char *name;
+	size_t namelen;
+	const char *val, *vend;		/* after the colon to the end of the last line's text */
+};
+
+struct ctype {				/* a parsed Content-Type */
+	bool present;			/* false: the text/plain default */
+	char type[LP_TOKEN_MAX + 1];	/* lower case */
+	char subtype[LP_TOKEN_MAX + 1];	/* lower case */
+	bool has_boundary, has_protocol;
+	char boundary[LP_BOUNDARY_MAX + 1];
+	char protocol[LP_TOKEN_MAX + 1];	/* lower case */
+};
+
+struct entity {				/* a message or a body part, header read */
+	struct hdrsec h;
+	struct ctype ct;
+	enum lp_cte cte;
+	struct span body;
+	char *ctraw;			/* the unfolded Content-Type value (malloc'd) or NULL */
+};
+
+struct decoded {			/* a body with its transfer encoding undone */
+	struct span s;
+	char *owned;			/* malloc'd for quoted-printable and base64, else NULL */
+};
+
+struct walk_item {			/* a multipart still to look into */
+	struct span body;
+	unsigned depth;
+	char path[40];			/* "" for the message, else "1.2" */
+	char boundary[LP_BOUNDARY_MAX + 1];
+};
+
+struct buf {				/* an output buffer */
+	char *p;
+	size_t len, cap;
+	bool nomem;
+};
+
+static enum lp_status lp_bad(struct listpost *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static enum lp_status lp_plain(struct listpost *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+/* lp_bad - make OUT a LISTPOST_BAD with the reason FMT...; LP_BAD */
+static enum lp_status lp_bad(struct listpost *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->kind = LISTPOST_BAD;
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
+	return LP_BAD;
+}
+
+/* lp_plain - make OUT a LISTPOST_PLAIN described by FMT...; LP_OK */
+static enum lp_status lp_plain(struct listpost *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->kind = LISTPOST_PLAIN;
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
+	return LP_OK;
+}
+
+/* lp_lower - ASCII lower case, whatever the locale */
+static int lp_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* lp_blank - space or tab */
+static bool lp_blank(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* span_ieq - whether the N octets at P are S without regard to ASCII case */
+static bool span_ieq(const char *p, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == '\0' || lp_lower((unsigned char)p[i]) != lp_lower((unsigned char)s[i]))
+			return false;
+	return s[i] == '\0';
+}
+
+/* span_iprefix - whether the N octets at P begin with S without regard to ASCII case */
+static bool span_iprefix(const char *p, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+
+	return n >= k && span_ieq(p, k, s);
+}
+
+/* line_next - the line at P before END: *CEND gets the end of its text (its CRLF or LF
+ * left out); returns where the next line begins (END after the last one) */
+static const char *line_next(const char *p, const char *end, const char **cend)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	if (nl == NULL) {
+		*cend = end;
+		return end;
+	}
+	*cend = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+	return nl + 1;
+}
+
+/* line_trim - the end of the text [P, END) without trailing blanks */
+static const char *line_trim(const char *p, const char *end)
+{
+	while (end > p && lp_blank((unsigned char)end[-1]))
+		end--;
+	return end;
+}
+
+/* line_is - whether the line text [P, END), trailing blanks aside, is exactly S */
+static bool line_is(const char *p, const char *end, const char *s)
+{
+	size_t n = (size_t)(line_trim(p, end) - p);
+
+	return n == strlen(s) && memcmp(p, s, n) == 0;
+}
+
+/* mem_find - whether the N octets at P contain S */
+static bool mem_find(const uint8_t *p, size_t n, const char *s)
+{
+	size_t k = strlen(s);
+	const uint8_t *q = p, *end = p + n;
+
+	if (k == 0 || n < k)
+		return k == 0;
+	while ((q = memchr(q, (unsigned char)s[0], (size_t)(end - q) - k + 1)) != NULL) {
+		if (memcmp(q, s, k) == 0)
+			return true;
+		if (++q > end - k)
+			break;
+	}
+	return false;
+}
+
+/* ---- header sections --------------------------------------------------------------------- */
+
+/* hdr_name - the length of the field name opening the line [P, END), 0 if it is no field */
+static size_t hdr_name(const char *p, const char *end)
+{
+	const char *q = p;
+	size_t n;
+
+	while (q < end && (unsigned char)*q > ' ' && (unsigned char)*q < 0x7f && *q != ':')
+		q++;
+	n = (size_t)(q - p);
+	while (q < end && lp_blank((unsigned char)*q))
+		q++;
+	return n > 0 && q < end && *q == ':' ? n : 0;
+}
+
+/* hdr_scan - check the header section at P (AVAIL octets): fields and continuation lines up
+ * to an empty line, within LISTPOST_MAX_HEADER octets; TOP: the empty line must be there,
+ * else the section may run to the end; WHERE names the entity in reasons */
+static enum lp_status hdr_scan(const char *p, size_t avail, bool top, const char *where,
+			       struct hdrsec *h, struct listpost *out)
+{
+	size_t lim = avail < LISTPOST_MAX_HEADER ? avail : LISTPOST_MAX_HEADER, lineno = 0;
+	const char *end = p + lim, *cur = p;
+
+	h->p = p;
+	while (cur < end) {
+		const char *nl = memchr(cur, '\n', (size_t)(end - cur)), *cend, *next;
+		if (nl == NULL) {
+			if (avail > lim)
+				break;
+			cend = next = end;
+		} else {
+			cend = nl > cur && nl[-1] == '\r' ? nl - 1 : nl;
+			next = nl + 1;
+		}
+		lineno++;
+		if (cend == cur) {
+			h->fields = (size_t)(cur - p);
+			h->len = (size_t)(next - p);
+			return LP_OK;
+		}
+		if (lp_blank((unsigned char)*cur)) {
+			if (lineno == 1)
+				return lp_bad(out, "%s: header begins with a continuation line",
+					      where);
+		} else if (hdr_name(cur, cend) == 0) {
+			return lp_bad(out, "%s: header line %zu is neither a field nor a "
+				      "continuation", where, lineno);
+		}
+		cur = next;
+	}
+	if (avail > lim)
+		return lp_bad(out, "%s: header longer than %u octets", where,
+			      (unsigned)LISTPOST_MAX_HEADER);
+	if (top)
+		return lp_bad(out, "%s: header without end (no empty line)", where);
+	h->fields = h->len = avail;
+	return LP_OK;
+}
+
+/* field_next - the field at *CUR of a checked section ending at END; false at the end */
+static bool field_next(const char **cur, const char *end, struct field *f)
+{
+	const char *cend, *next;
+
+	if (*cur >= end)
+		return false;
+	f->start = f->name = *cur;
+	next = line_next(*cur, end, &cend);
+	f->namelen = hdr_name(*cur, cend);
+	f->val = f->namelen > 0 ? (const char *)memchr(*cur, ':', (size_t)(cend - *cur)) + 1 : cend;
+	f->vend = cend;
+	while (next < end && lp_blank((unsigned char)*next)) {
+		next = line_next(next, end, &cend);
+		f->vend = cend;
+	}
+	f->next = *cur = next;
+	return true;
+}
+
+/* hdr_unfold - F's value without its line ends and outer blanks, NUL-terminated (malloc'd),
+ * *LEN its length (a NUL inside makes strlen() shorter); NULL for lack of memory */
+static char *hdr_unfold(const struct field *f, size_t *len)
+{
+	size_t n = (size_t)(f->vend - f->val), k = 0, i = 0;
+	char *v = malloc(n + 1);
+
+	if (v == NULL)
+		return NULL;
+	for (const char *s = f->val; s < f->vend; s++) {
+		if (*s == '\n' || (*s == '\r' && s + 1 < f->vend && s[1] == '\n'))
+			continue;
+		v[k++] = *s;
+	}
+	while (k > 0 && lp_blank((unsigned char)v[k - 1]))
+		k--;
+	while (i < k && lp_blank((unsigned char)v[i]))
+		i++;
+	memmove(v, v + i, k - i);
+	v[k - i] = '\0';
+	*len = k - i;
+	return v;
+}
+
+/* hdr_get - the unfolded value of the field NAME of H into *VAL (malloc'd; NULL when
+ * absent); LP_BAD when it occurs twice or holds a control character */
+static enum lp_status hdr_get(const struct hdrsec *h, const char *name, const char *where,
+			      char **val, struct listpost *out)
+{
+	const char *cur = h->p, *end = h->p + h->fields;
+	struct field f;
+	char *v = NULL;
+	size_t len = 0;
+
+	*val = NULL;
+	while (field_next(&cur, end, &f)) {
+		if (!span_ieq(f.name, f.namelen, name))
+			continue;
+		if (v != NULL) {
+			free(v);
+			return lp_bad(out, "%s: more than one %s field", where, name);
+		}
+		if ((v = hdr_unfold(&f, &len)) == NULL)
+			return LP_NOMEM;
+	}
+	if (v == NULL)
+		return LP_OK;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			free(v);
+			return lp_bad(out, "%s: control character in %s", where, name);
+		}
+	}
+	*val = v;
+	return LP_OK;
+}
+
+/* ---- Content-Type and Content-Transfer-Encoding ------------------------------------------ */
+
+/* ct_tokenc - an RFC 2045 token octet */
+static bool ct_tokenc(unsigned char c)
+{
+	return c > ' ' && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+/* ct_skip - skip blanks and (nested) comments at *S; false for an unclosed comment */
+static bool ct_skip(const char **s)
+{
+	const char *p = *s;
+
+	for (;;) {
+		size_t depth = 0;
+		while (lp_blank((unsigned char)*p))
+			p++;
+		if (*p != '(')
+			break;
+		do {
+			if (*p == '\0')
+				return false;
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+			p++;
+		} while (depth > 0);
+	}
+	*s = p;
+	return true;
+}
+
+/* ct_token - the token at *S, lower-cased, into BUF (SIZE); false if none or too long */
+static bool ct_token(const char **s, char *buf, size_t size)
+{
+	const char *p = *s;
+	size_t n = 0;
+
+	while (ct_tokenc((unsigned char)*p)) {
+		if (n + 1 >= size)
+			return false;
+		buf[n++] = (char)lp_lower((unsigned char)*p++);
+	}
+	if (n == 0)
+		return false;
+	buf[n] = '\0';
+	*s = p;
+	return true;
+}
+
+/* ct_value - the parameter value at *S (a quoted-string, or a run of printable octets but
+ * ';', '"' and '(') into BUF (SIZE; NULL to skip it): 0, -1 if malformed, -2 if too long */
+static int ct_value(const char **s, char *buf, size_t size)
+{
+	const char *p = *s;
+	size_t n = 0;
+
+	if (*p == '"') {
+		for (p++; *p != '"'; p++) {
+			if (*p == '\\')
+				p++;
+			if (*p == '\0')
+				return -1;
+			if (buf != NULL) {
+				if (n + 1 >= size)
+					return -2;
+				buf[n++] = *p;
+			}
+		}
+		p++;
+	} else {
+		while ((unsigned char)*p > ' ' && *p != 0x7f && *p != ';' && *p != '"' &&
+		       *p != '(') {
+			if (buf != NULL) {
+				if (n + 1 >= size)
+					return -2;
+				buf[n++] = *p;
+			}
+			p++;
+		}
+		if (p == *s)
+			return -1;
+	}
+	if (buf != NULL)
+		buf[n] = '\0';
+	*s = p;
+	return 0;
+}
+
+/* ct_parse - the Content-Type value V into *CT; false when malformed, the reason in WHY */
+static bool ct_parse(const char *v, struct ctype *ct, char *why, size_t whylen)
+{
+	const char *s = v;
+
+	memset(ct, 0, sizeof(*ct));
+	ct->present = true;
+	if (!ct_skip(&s) || !ct_token(&s, ct->type, sizeof(ct->type)) || !ct_skip(&s) ||
+	    *s++ != '/' || !ct_skip(&s) || !ct_token(&s, ct->subtype, sizeof(ct->subtype))) {
+		snprintf(why, whylen, "no type/subtype");
+		return false;
+	}
+	for (;;) {
+		char attr[LP_TOKEN_MAX + 1], *buf = NULL;
+		size_t size = 0;
+		bool *seen = NULL;
+		int r;
+
+		if (!ct_skip(&s)) {
+			snprintf(why, whylen, "unclosed comment");
+			return false;
+		}
+		if (*s == '\0')
+			break;
+		if (*s++ != ';') {
+			snprintf(why, whylen, "'%c' where ';' was expected", s[-1]);
+			return false;
+		}
+		if (!ct_skip(&s)) {
+			snprintf(why, whylen, "unclosed comment");
+			return false;
+		}
+		if (*s == '\0' || *s == ';')
+			continue;		/* a trailing or doubled ';' */
+		if (!ct_token(&s, attr, sizeof(attr)) || !ct_skip(&s) || *s++ != '=' ||
+		    !ct_skip(&s)) {
+			snprintf(why, whylen, "bad parameter");
+			return false;
+		}
+		if (strcmp(attr, "boundary") == 0) {
+			buf = ct->boundary;
+			size = sizeof(ct->boundary);
+			seen = &ct->has_boundary;
+		} else if (strcmp(attr, "protocol") == 0) {
+			buf = ct->protocol;
+			size = sizeof(ct->protocol);
+			seen = &ct->has_protocol;
+		}
+		if (seen != NULL && *seen) {
+			snprintf(why, whylen, "duplicate parameter %.40s", attr);
+			return false;
+		}
+		if ((r = ct_value(&s, buf, size)) != 0) {
+			snprintf(why, whylen, r == -2 ? "parameter %.40s too long" :
+				 "bad value of parameter %.40s", attr);
+			return false;
+		}
+		if (seen != NULL)
+			*seen = true;
+	}
+	for (char *p = ct->protocol; *p; p++)
+		*p = (char)lp_lower((unsigned char)*p);
+	if (ct->has_boundary) {
+		size_t n = strlen(ct->boundary);
+		if (n == 0) {
+			snprintf(why, whylen, "empty boundary");
+			return false;
+		}
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)ct->boundary[i];
+			if (c < ' ' || c > '~') {
+				snprintf(why, whylen, "boundary with octet 0x%02x", c);
+				return false;
+			}
+		}
+		if (ct->boundary[n - 1] == ' ') {
+			snprintf(why, whylen, "boundary ends in a space");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ct_is - whether CT is TYPE/SUBTYPE */
+static bool ct_is(const struct ctype *ct, const char *type, const char *subtype)
+{
+	return strcmp(ct->type, type) == 0 && strcmp(ct->subtype, subtype) == 0;
+}
+
+/* cte_parse - the Content-Transfer-Encoding value V into *E; false if unknown */
+static bool cte_parse(const char *v, enum lp_cte *e)
+{
+	static const struct {
+		const char *name;
+		enum lp_cte cte;
+	} names[] = {
+		{ "7bit", CTE_7BIT }, { "8bit", CTE_8BIT }, { "binary", CTE_BINARY },
+		{ "quoted-printable", CTE_QP }, { "base64", CTE_BASE64 },
+	};
+	char tok[LP_TOKEN_MAX + 1];
+	const char *s = v;
+
+	if (!ct_skip(&s) || !ct_token(&s, tok, sizeof(tok)) || !ct_skip(&s) || *s != '\0')
+		return false;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(tok, names[i].name) == 0) {
+			*e = names[i].cte;
+			return true;
+		}
+	return false;
+}
+
+/* cte_name - the name of E */
+static const char *cte_name(enum lp_cte e)
+{
+	switch (e) {
+	case CTE_7BIT:
+		return "7bit";
+	case CTE_8BIT:
+		return "8bit";
+	case CTE_BINARY:
+		return "binary";
+	case CTE_QP:
+		return "quoted-printable";
+	case CTE_BASE64:
+		return "base64";
+	}
+	return "?";
+}
+
+/* entity_read - read the header of the entity SP (the message if TOP, else a part named
+ * WHERE): its Content-Type (text/plain when absent) and Content-Transfer-Encoding; the caller
+ * frees E->ctraw whatever the outcome */
+static enum lp_status entity_read(struct span sp, bool top, const char *where, struct entity *e,
+				  struct listpost *out)
+{
+	char why[96], *cte = NULL;
+	size_t n;
+	enum lp_status st;
+
+	memset(e, 0, sizeof(*e));
+	if ((st = hdr_scan(sp.p, sp.n, top, where, &e->h, out)) != LP_OK)
+		return st;
+	e->body.p = sp.p + e->h.len;
+	e->body.n = sp.n - e->h.len;
+	if ((st = hdr_get(&e->h, "Content-Type", where, &e->ctraw, out)) != LP_OK)
+		return st;
+	if (e->ctraw == NULL) {
+		strcpy(e->ct.type, "text");
+		strcpy(e->ct.subtype, "plain");
+	} else if (!ct_parse(e->ctraw, &e->ct, why, sizeof(why))) {
+		return lp_bad(out, "%s: malformed Content-Type: %s", where, why);
+	}
+	e->cte = CTE_7BIT;
+	if ((st = hdr_get(&e->h, "Content-Transfer-Encoding", where, &cte, out)) != LP_OK)
+		return st;
+	if (cte != NULL && !cte_parse(cte, &e->cte)) {
+		n = strlen(cte);
+		st = lp_bad(out, "%s: unknown Content-Transfer-Encoding \"%.40s%s\"", where, cte,
+			    n > 40 ? "..." : "");
+	}
+	free(cte);
+	if (st == LP_OK && strcmp(e->ct.type, "multipart") == 0 &&
+	    (e->cte == CTE_QP || e->cte == CTE_BASE64))
+		return lp_bad(out, "%s: multipart with Content-Transfer-Encoding %s", where,
+			      cte_name(e->cte));
+	return st;
+}
+
+/* ---- transfer encodings ----------------------------------------------------------------- */
+
+/* b64_val - the value of a base64 digit, -1 for another octet */
+static int b64_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* b64_decode - base64 [P, P+N) into *OUT (malloc'd), white space and line ends skipped; LP_BAD
+ * for another octet, misplaced padding, data after it, or a partial quantum */
+static enum lp_status b64_decode(const char *p, size_t n, const char *where, char **out,
+				 size_t *outlen, struct listpost *lp)
+{
+	char *o = malloc(n / 4 * 3 + 3);
+	unsigned quad[4];
+	size_t q = 0, pad = 0, k = 0;
+	bool done = false;
+
+	if (o == NULL)
+		return LP_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		int v;
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (done) {
+			free(o);
+			return lp_bad(lp, "%s: bad base64: data after the padding", where);
+		}
+		if (c == '=') {
+			if (q < 2) {
+				free(o);
+				return lp_bad(lp, "%s: bad base64: misplaced padding", where);
+			}
+			pad++;
+			quad[q++] = 0;
+		} else {
+			if ((v = b64_val(c)) < 0 || pad > 0) {
+				free(o);
+				if (pad > 0)
+					return lp_bad(lp, "%s: bad base64: data after the padding",
+						      where);
+				return lp_bad(lp, "%s: bad base64: octet 0x%02x", where, c);
+			}
+			quad[q++] = (unsigned)v;
+		}
+		if (q == 4) {
+			unsigned long w = (unsigned long)quad[0] << 18 | quad[1] << 12 |
+					  quad[2] << 6 | quad[3];
+			o[k++] = (char)(w >> 16);
+			if (pad < 2)
+				o[k++] = (char)(w >> 8 & 0xff);
+			if (pad < 1)
+				o[k++] = (char)(w & 0xff);
+			q = 0;
+			done = pad > 0;
+		}
+	}
+	if (q != 0) {
+		free(o);
+		return lp_bad(lp, "%s: bad base64: truncated (a partial quantum)", where);
+	}
+	*out = o;
+	*outlen = k;
+	return LP_OK;
+}
+
+/* hex_val - the value of a hex digit, -1 for another octet */
+static int hex_val(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (unsigned char)lp_lower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* qp_decode - quoted-printable [P, P+N) into *OUT (malloc'd): soft line breaks removed, =XX
+ * decoded, any other '=' kept as it is (RFC 2045 6.7 note 1) */
+static char *qp_decode(const char *p, size_t n, size_t *outlen)
+{
+	char *o = malloc(n + 1);
+	size_t k = 0;
+
+	if (o == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '=') {
+			size_t j = i + 1;
+			while (j < n && lp_blank((unsigned char)p[j]))
+				j++;
+			if (j < n && p[j] == '\r' && j + 1 < n && p[j + 1] == '\n')
+				j++;
+			if (j == n || p[j] == '\n') {
+				i = j;		/* soft line break */
+				continue;
+			}
+			if (i + 2 < n && hex_val((unsigned char)p[i + 1]) >= 0 &&
+			    hex_val((unsigned char)p[i + 2]) >= 0) {
+				o[k++] = (char)(hex_val((unsigned char)p[i + 1]) << 4 |
+						hex_val((unsigned char)p[i + 2]));
+				i += 2;
+				continue;
+			}
+		}
+		o[k++] = p[i];
+	}
+	*outlen = k;
+	return o;
+}
+
+/* body_decode - the body of E with its transfer encoding undone into *D */
+static enum lp_status body_decode(const struct entity *e, const char *where, struct decoded *d,
+				  struct listpost *out)
+{
+	enum lp_status st;
+
+	memset(d, 0, sizeof(*d));
+	d->s = e->body;
+	if (e->cte == CTE_QP) {
+		if ((d->owned = qp_decode(e->body.p, e->body.n, &d->s.n)) == NULL)
+			return LP_NOMEM;
+		d->s.p = d->owned;
+	} else if (e->cte == CTE_BASE64) {
+		st = b64_decode(e->body.p, e->body.n, where, &d->owned, &d->s.n, out);
+		if (st != LP_OK)
+			return st;
+		d->s.p = d->owned;
+	}
+	return LP_OK;
+}
+
+/* strspn_n - how many of the N octets at P, from the first, are in SET */
+static size_t strspn_n(const char *p, size_t n, const char *set)
+{
+	size_t i = 0;
+
+	while (i < n && p[i] != '\0' && strchr(set, p[i]) != NULL)
+		i++;
+	return i;
+}
+
+/* ---- PGP armor --------------------------------------------------------------------------- */
+
+/* nonblank - the octets of [P, END) that are not blanks */
+static size_t nonblank(const char *p, const char *end)
+{
+	size_t n = 0;
+
+	for (; p < end; p++)
+		if (!lp_blank((unsigned char)*p) && *p != '\r')
+			n++;
+	return n;
+}
+
+/* armor_find - the one PGP MESSAGE block of T into OUT->payload (trailing blanks cut, line ends
+ * LF); *FOUND false
+ * when there is none (*SIGNED then tells a clearsigned text); LP_BAD for a block without end,
+ * a block inside a block, or a second block; text outside the block noted in OUT->why */
+static enum lp_status armor_find(struct span t, const char *where, bool *found, bool *signed_,
+				 struct listpost *out)
+{
+	const char *end = t.p + t.n, *cur = t.p, *cend, *next, *b = NULL, *e = NULL;
+	size_t before = 0, after = 0, k = 0;
+
+	*found = *signed_ = false;
+	for (; cur < end; cur = next) {
+		next = line_next(cur, end, &cend);
+		if (line_is(cur, cend, ARMOR_BEGIN)) {
+			if (b != NULL)
+				return lp_bad(out, e == NULL ?
+					      "%s: a PGP MESSAGE block inside another" :
+					      "%s: more than one PGP MESSAGE block", where);
+			b = cur;
+		} else if (b != NULL && e == NULL) {
+			if (line_is(cur, cend, ARMOR_END))
+				e = next;
+		} else if (b == NULL) {
+			before += nonblank(cur, cend);
+			if (line_is(cur, cend, ARMOR_SIGNED))
+				*signed_ = true;
+		} else {
+			after += nonblank(cur, cend);
+		}
+	}
+	if (b == NULL)
+		return LP_OK;
+	if (e == NULL)
+		return lp_bad(out, "%s: PGP MESSAGE block without END line", where);
+	if ((out->payload = malloc((size_t)(e - b) + 1)) == NULL)
+		return LP_NOMEM;
+	for (cur = b; cur < e; cur = next) {
+		next = line_next(cur, e, &cend);
+		cend = line_trim(cur, cend);
+		memcpy(out->payload + k, cur, (size_t)(cend - cur));
+		k += (size_t)(cend - cur);
+		out->payload[k++] = '\n';
+	}
+	out->payload_len = k;
+	*found = true;
+	if (before > 0 || after > 0)
+		snprintf(out->why, sizeof(out->why), "text outside the PGP MESSAGE block dropped "
+			 "(%zu octets before it, %zu after it)", before, after);
+	return LP_OK;
+}
+
+/* ---- multipart --------------------------------------------------------------------------- */
+
+/* mp_split - the body parts of the multipart body B delimited by BND into PARTS, at most
+ * BUDGET of them (more is LP_BAD); WHERE names the multipart in reasons */
+static enum lp_status mp_split(struct span b, const char *bnd, size_t budget, const char *where,
+			       struct span *parts, size_t *nparts, struct listpost *out)
+{
+	const char *end = b.p + b.n, *cur, *cend, *next, *pstart = NULL;
+	size_t blen = strlen(bnd), np = 0;
+
+	for (cur = b.p; cur < end; cur = next) {
+		const char *q;
+		bool close = false;
+		next = line_next(cur, end, &cend);
+		if ((size_t)(cend - cur) < blen + 2 || cur[0] != '-' || cur[1] != '-' ||
+		    memcmp(cur + 2, bnd, blen) != 0)
+			continue;
+		q = cur + 2 + blen;
+		if (cend - q >= 2 && q[0] == '-' && q[1] == '-') {
+			close = true;
+			q += 2;
+		}
+		if (line_trim(q, cend) != q)
+			return lp_bad(out, "%s: a line begins with the boundary but is no "
+				      "delimiter", where);
+		if (pstart != NULL) {
+			const char *pend = cur;
+			if (pend > pstart && pend[-1] == '\n')
+				pend--;
+			if (pend > pstart && pend[-1] == '\r' && pend[0] == '\n')
+				pend--;
+			if (np == budget)
+				return lp_bad(out, "%s: more than %u body parts in the message",
+					      where, (unsigned)LISTPOST_MAX_PARTS);
+			parts[np].p = pstart;
+			parts[np++].n = (size_t)(pend - pstart);
+		} else if (close) {
+			return lp_bad(out, "%s: closing boundary before any part", where);
+		}
+		if (close) {
+			*nparts = np;
+			return LP_OK;
+		}
+		pstart = next;
+	}
+	if (pstart == NULL)
+		return lp_bad(out, "%s: boundary \"%.40s\" never found", where, bnd);
+	return lp_bad(out, "%s: no closing boundary", where);
+}
+
+/* path_join - "PARENT.I" (or "I" at the top) into BUF */
+static void path_join(char *buf, size_t size, const char *parent, size_t i)
+{
+	snprintf(buf, size, parent[0] != '\0' ? "%s.%zu" : "%s%zu", parent, i);
+}
+
+/* mp_walk - check every multipart below and including the top-level multipart TOP: depth,
+ * part count, every part's header; an encrypted entity below the top level named in NOTE */
+static enum lp_status mp_walk(const struct entity *top, char *note, size_t notelen,
+			      struct listpost *out)
+{
+	struct walk_item *stack = malloc(sizeof(*stack) * (LISTPOST_MAX_PARTS + 1)), it;
+	struct span parts[LISTPOST_MAX_PARTS];
+	size_t sp = 0, total = 0, np = 0;
+	enum lp_status st = LP_OK;
+
+	note[0] = '\0';
+	if (stack == NULL)
+		return LP_NOMEM;
+	stack[sp].body = top->body;
+	stack[sp].depth = 1;
+	stack[sp].path[0] = '\0';
+	memcpy(stack[sp++].boundary, top->ct.boundary, sizeof(top->ct.boundary));
+	while (st == LP_OK && sp > 0) {
+		char where[64];
+		it = stack[--sp];
+		snprintf(where, sizeof(where), it.path[0] ? "part %s" : "message", it.path);
+		st = mp_split(it.body, it.boundary, LISTPOST_MAX_PARTS - total, where, parts, &np,
+			      out);
+		if (st != LP_OK)
+			break;
+		total += np;
+		for (size_t i = 0; i < np && st == LP_OK; i++) {
+			struct entity e;
+			char path[sizeof(it.path)];
+			path_join(path, sizeof(path), it.path, i + 1);
+			snprintf(where, sizeof(where), "part %s", path);
+			st = entity_read(parts[i], false, where, &e, out);
+			free(e.ctraw);
+			if (st != LP_OK)
+				break;
+			if (strcmp(e.ct.type, "multipart") == 0) {
+				if (it.depth >= LISTPOST_MAX_DEPTH)
+					st = lp_bad(out, "%s: multipart nesting deeper than %d "
+						    "levels", where, LISTPOST_MAX_DEPTH);
+				else if (!e.ct.has_boundary)
+					st = lp_bad(out, "%s: multipart without boundary parameter",
+						    where);
+				if (st != LP_OK)
+					break;
+				stack[sp].body = e.body;
+				stack[sp].depth = it.depth + 1;
+				memcpy(stack[sp].path, path, sizeof(path));
+				memcpy(stack[sp++].boundary, e.ct.boundary, sizeof(e.ct.boundary));
+			}
+			if (note[0] == '\0' && (ct_is(&e.ct, "multipart", "encrypted") ||
+						ct_is(&e.ct, "application", "pkcs7-mime") ||
+						ct_is(&e.ct, "application", "x-pkcs7-mime")))
+				snprintf(note, notelen, "; part %s is %.20s/%.20s (encryption "
+					 "below the top level is not used)", path, e.ct.type,
+					 e.ct.subtype);
+		}
+	}
+	free(stack);
+	return st;
+}
+
+/* ---- the kinds --------------------------------------------------------------------------- */
+
+/* pgp_version - whether the control part text T has the line "Version: 1" (LP_BAD if not) */
+static enum lp_status pgp_version(struct span t, struct listpost *out)
+{
+	const char *end = t.p + t.n, *cur, *cend, *next;
+
+	for (cur = t.p; cur < end; cur = next) {
+		const char *s, *e;
+		next = line_next(cur, end, &cend);
+		for (s = cur; s < cend && lp_blank((unsigned char)*s); s++)
+			;
+		if (!span_iprefix(s, (size_t)(cend - s), "version"))
+			continue;
+		for (s += 7; s < cend && lp_blank((unsigned char)*s); s++)
+			;
+		if (s == cend || *s++ != ':')
+			continue;
+		while (s < cend && lp_blank((unsigned char)*s))
+			s++;
+		e = line_trim(s, cend);
+		if (e - s == 1 && *s == '1')
+			return LP_OK;
+		return lp_bad(out, "part 1: PGP/MIME \"Version: %.*s\" not supported",
+			      (int)(e - s > 20 ? 20 : e - s), s);
+	}
+	return lp_bad(out, "part 1: no \"Version: 1\" line (RFC 3156)");
+}
+
+/* kind_pgpmime - the multipart/encrypted post TOP (RFC 3156 section 4) */
+static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *out)
+{
+	struct span parts[LISTPOST_MAX_PARTS];
+	struct entity e1, e2;
+	struct decoded d1 = { 0 }, d2 = { 0 };
+	size_t np = 0;
+	bool found = false, signed_ = false;
+	enum lp_status st;
+
+	if (!top->ct.has_protocol)
+		return lp_bad(out, "multipart/encrypted without protocol parameter");
+	if (!top->ct.has_boundary)
+		return lp_bad(out, "multipart/encrypted without boundary parameter");
+	if (strcmp(top->ct.protocol, "application/pgp-encrypted") != 0) {
+		char note[192];
+		if ((st = mp_walk(top, note, sizeof(note), out)) != LP_OK)
+			return st;
+		return lp_plain(out, "multipart/encrypted; protocol=\"%.60s\" (not PGP/MIME)",
+				top->ct.protocol);
+	}
+	if ((st = mp_split(top->body, top->ct.boundary, LISTPOST_MAX_PARTS, "message", parts,
+			   &np, out)) != LP_OK)
+		return st;
+	if (np != 2)
+		return lp_bad(out, "multipart/encrypted with %zu part%s (RFC 3156: exactly 2)", np,
+			      np == 1 ? " only" : "s");
+	st = entity_read(parts[0], false, "part 1", &e1, out);
+	free(e1.ctraw);
+	if (st != LP_OK)
+		return st;
+	if (!ct_is(&e1.ct, "application", "pgp-encrypted"))
+		return lp_bad(out, "part 1 is %s/%s, not application/pgp-encrypted", e1.ct.type,
+			      e1.ct.subtype);
+	if ((st = body_decode(&e1, "part 1", &d1, out)) != LP_OK)
+		return st;
+	st = pgp_version(d1.s, out);
+	free(d1.owned);
+	if (st != LP_OK)
+		return st;
+	st = entity_read(parts[1], false, "part 2", &e2, out);
+	free(e2.ctraw);
+	if (st != LP_OK)
+		return st;
+	if (!ct_is(&e2.ct, "application", "octet-stream"))
+		return lp_bad(out, "part 2 is %s/%s, not application/octet-stream", e2.ct.type,
+			      e2.ct.subtype);
+	if ((st = body_decode(&e2, "part 2", &d2, out)) != LP_OK)
+		return st;
+	st = armor_find(d2.s, "part 2", &found, &signed_, out);
+	free(d2.owned);
+	if (st != LP_OK)
+		return st;
+	if (!found)
+		return lp_bad(out, "part 2 holds no PGP MESSAGE block");
+	out->kind = LISTPOST_PGPMIME;
+	return LP_OK;
+}
+
+/* kind_text - the text/plain post TOP: inline PGP or plain */
+static enum lp_status kind_text(const struct entity *top, struct listpost *out)
+{
+	struct decoded d;
+	bool found = false, signed_ = false;
+	enum lp_status st;
+	const char *what = top->ct.present ? "text/plain" : "text/plain (no Content-Type)";
+
+	if ((st = body_decode(top, "body", &d, out)) != LP_OK)
+		return st;
+	st = armor_find(d.s, "body", &found, &signed_, out);
+	free(d.owned);
+	if (st != LP_OK)
+		return st;
+	if (found) {
+		out->kind = LISTPOST_PGPINLINE;
+		return LP_OK;
+	}
+	return lp_plain(out, signed_ ? "%s, PGP clearsigned, not encrypted" :
+			"%s without a PGP MESSAGE block", what);
+}
+
+/* der_length - the octets of the outer DER element at P (N octets) by its definite length,
+ * or 0 when unknown (indefinite, malformed, or beyond N) */
+static size_t der_length(const uint8_t *p, size_t n)
+{
+	size_t k, len = 0;
+
+	if (n < 2)
+		return 0;
+	if (p[1] < 0x80)
+		return (size_t)p[1] + 2 <= n ? (size_t)p[1] + 2 : 0;
+	k = p[1] & 0x7f;
+	if (k == 0 || k > 4 || n < 2 + k)
+		return 0;
+	for (size_t i = 0; i < k; i++)
+		len = len << 8 | p[2 + i];
+	return len <= n - 2 - k ? 2 + k + len : 0;
+}
+
+/* kind_smime - the application/pkcs7-mime post TOP (RFC 8551 3.3, RFC 3854) */
+static enum lp_status kind_smime(const struct entity *top, struct listpost *out)
+{
+	struct decoded d;
+	size_t n, dl;
+	enum lp_status st;
+
+	if (strlen(top->ctraw) > LP_SMIME_CT_MAX)
+		return lp_bad(out, "S/MIME Content-Type longer than %d octets", LP_SMIME_CT_MAX);
+	if (top->cte == CTE_QP)
+		return lp_bad(out, "S/MIME body with Content-Transfer-Encoding quoted-printable");
+	if ((st = body_decode(top, "S/MIME body", &d, out)) != LP_OK)
+		return st;
+	n = d.s.n;
+	if (d.owned == NULL && (dl = der_length((const uint8_t *)d.s.p, n)) > 0 && dl < n &&
+	    strspn_n(d.s.p + dl, n - dl, "\r\n") == n - dl)
+		n = dl;				/* the line end an MTA added */
+	if (n == 0 || (unsigned char)d.s.p[0] != 0x30) {
+		unsigned first = n > 0 ? (unsigned char)d.s.p[0] : 0;
+		free(d.owned);
+		return n == 0 ? lp_bad(out, "empty S/MIME body") :
+			lp_bad(out, "S/MIME body is not DER (first octet 0x%02x, not SEQUENCE)",
+			       first);
+	}
+	if (d.owned != NULL) {
+		out->payload = (uint8_t *)d.owned;
+	} else if ((out->payload = malloc(n)) == NULL) {
+		return LP_NOMEM;
+	} else {
+		memcpy(out->payload, d.s.p, n);
+	}
+	out->payload_len = n;
+	if ((out->smime_type = strdup(top->ctraw)) == NULL)
+		return LP_NOMEM;
+	out->kind = LISTPOST_SMIME;
+	return LP_OK;
+}
+
+/* lp_parse - listpost_parse() without the clean-up */
+static enum lp_status lp_parse(const char *msg, size_t len, struct listpost *out)
+{
+	struct span all = { msg, len };
+	struct entity top;
+	char note[192];
+	enum lp_status st;
+
+	if ((st = entity_read(all, true, "message", &top, out)) != LP_OK)
+		goto done;
+	out->header_len = top.h.len;
+	if (ct_is(&top.ct, "text", "plain")) {
+		st = kind_text(&top, out);
+	} else if (ct_is(&top.ct, "multipart", "encrypted")) {
+		st = kind_pgpmime(&top, out);
+	} else if (ct_is(&top.ct, "application", "pkcs7-mime") ||
+		   ct_is(&top.ct, "application", "x-pkcs7-mime")) {
+		st = kind_smime(&top, out);
+	} else if (strcmp(top.ct.type, "multipart") == 0) {
+		if (!top.ct.has_boundary)
+			st = lp_bad(out, "%s/%s without boundary parameter", top.ct.type,
+				    top.ct.subtype);
+		else if ((st = mp_walk(&top, note, sizeof(note), out)) == LP_OK)
+			st = lp_plain(out, "%s/%s%s", top.ct.type, top.ct.subtype, note);
+	} else {
+		st = lp_plain(out, "%s/%s", top.ct.type, top.ct.subtype);
+	}
+done:
+	free(top.ctraw);
+	return st;
+}
+
+/* listpost_parse - classify MSG (LEN octets) and extract its payload into *OUT */
+bool listpost_parse(const char *msg, size_t len, struct listpost *out)
+{
+	enum lp_status st;
+
+	memset(out, 0, sizeof(*out));
+	if (msg == NULL) {
+		msg = "";
+		len = 0;
+	}
+	st = lp_parse(msg, len, out);
+	if (st == LP_NOMEM) {
+		listpost_clear(out);
+		return false;
+	}
+	if (out->kind == LISTPOST_BAD || out->kind == LISTPOST_PLAIN) {
+		free(out->payload);		/* nothing owned but with an encrypted kind */
+		free(out->smime_type);
+		out->payload = NULL;
+		out->smime_type = NULL;
+		out->payload_len = 0;
+	}
+	return true;
+}
+
+/* listpost_clear - release what *P owns */
+void listpost_clear(struct listpost *p)
+{
+	if (p == NULL)
+		return;
+	free(p->payload);
+	free(p->smime_type);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- writing a copy ---------------------------------------------------------------------- */
+
+/* buf_put - append N octets at P to B */
+static void buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (b->nomem || n == 0)
+		return;
+	if (n > b->cap - b->len) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *np;
+		while (cap - b->len < n) {
+			if (cap > SIZE_MAX / 2) {
+				b->nomem = true;
+				return;
+			}
+			cap *= 2;
+		}
+		if ((np = realloc(b->p, cap)) == NULL) {
+			b->nomem = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+/* buf_puts - append the string S to B */
+static void buf_puts(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+/* put_field - "NAME: VALUE" and CRLF into B, folded before blanks outside quoted strings so
+ * that lines keep within LP_FOLD columns where the words allow it */
+static void put_field(struct buf *b, const char *name, const char *value)
+{
+	size_t col = strlen(name) + 2;
+	const char *s = value;
+
+	buf_puts(b, name);
+	buf_puts(b, ": ");
+	while (*s != '\0') {
+		const char *w = s;
+		bool quoted = false;
+		while (lp_blank((unsigned char)*w))
+			w++;
+		for (; *w != '\0' && (quoted || !lp_blank((unsigned char)*w)); w++) {
+			if (quoted && *w == '\\' && w[1] != '\0')
+				w++;
+			else if (*w == '"')
+				quoted = !quoted;
+		}
+		if (s != value && lp_blank((unsigned char)*s) && col + (size_t)(w - s) > LP_FOLD) {
+			buf_puts(b, "\r\n");
+			col = 0;
+		}
+		buf_put(b, s, (size_t)(w - s));
+		col += (size_t)(w - s);
+		s = w;
+	}
+	buf_puts(b, "\r\n");
+}
+
+/* put_text - the N octets at T into B with every line end (CRLF, LF, lone CR) made CRLF,
+ * ending in CRLF */
+static void put_text(struct buf *b, const uint8_t *t, size_t n)
+{
+	size_t i = 0, run = 0;
+
+	while (i < n) {
+		if (t[i] != '\r' && t[i] != '\n') {
+			i++;
+			run++;
+			continue;
+		}
+		buf_put(b, t + i - run, run);
+		buf_puts(b, "\r\n");
+		i += t[i] == '\r' && i + 1 < n && t[i + 1] == '\n' ? 2 : 1;
+		run = 0;
+	}
+	buf_put(b, t + n - run, run);
+	if (n == 0 || run > 0)
+		buf_puts(b, "\r\n");
+}
+
+/* put_base64 - the N octets at P into B as base64 in lines of 76 */
+static void put_base64(struct buf *b, const uint8_t *p, size_t n)
+{
+	unsigned char line[80];
+
+	for (size_t i = 0; i < n; i += LP_B64_IN) {
+		size_t k = n - i < LP_B64_IN ? n - i : LP_B64_IN;
+		int m = EVP_EncodeBlock(line, p + i, (int)k);
+		buf_put(b, line, (size_t)m);
+		buf_puts(b, "\r\n");
+	}
+}
+
+/* copy_drop - whether the field NAME (N octets) stays out of copies; TAG is the tag field */
+static bool copy_drop(const char *name, size_t n, const char *tag)
+{
+	static const struct {
+		const char *name;
+		bool prefix;
+	} drop[] = {
+		{ "Received", false }, { "Return-Path", false }, { "Delivered-To", false },
+		{ "DKIM-Signature", false }, { "Authentication-Results", false },
+		{ "ARC-", true }, { "Bcc", false }, { "List-", true }, { "Precedence", false },
+		{ "X-Postward-", true }, { "MIME-Version", false }, { "Content-", true },
+	};
+
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		if (drop[i].prefix ? span_iprefix(name, n, drop[i].name) :
+		    span_ieq(name, n, drop[i].name))
+			return true;
+	return span_ieq(name, n, tag);
+}
+
+/* copy_header - the fields of the post's header [MSG, MSG+LEN) that copies keep, into B */
+static void copy_header(struct buf *b, const char *msg, size_t len, const char *tag)
+{
+	const char *cur = msg, *end = msg + len, *cend, *next;
+	struct field f;
+
+	while (cur < end) {
+		next = line_next(cur, end, &cend);
+		if (cend == cur)
+			break;			/* the empty line */
+		if (hdr_name(cur, cend) == 0) {
+			cur = next;		/* cannot happen after listpost_parse: skipped */
+			continue;
+		}
+		field_next(&cur, end, &f);
+		if (copy_drop(f.name, f.namelen, tag))
+			continue;
+		for (const char *l = f.start; l < f.next; l = next) {
+			next = line_next(l, f.next, &cend);
+			for (const char *s = l; s < cend; s++)
+				buf_put(b, *s == '\r' || *s == '\0' ? " " : s, 1);
+			buf_puts(b, "\r\n");
+		}
+	}
+}
+
+/* has_ctl - whether S holds a control character (but a tab if TAB) */
+static bool has_ctl(const char *s, bool tab)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && !(tab && *s == '\t')) || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* args_ok - whether A can be written into a header */
+static bool args_ok(const struct listpost_copy_args *a)
+{
+	if (a->list == NULL || a->list[0] == '\0' || has_ctl(a->list, false) ||
+	    a->list_id == NULL || a->list_id[0] == '\0' || strlen(a->list_id) > LP_LIST_ID_MAX)
+		return false;
+	for (const char *s = a->list_id; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || *s == '<' || *s == '>')
+			return false;
+	if (a->list_phrase != NULL &&
+	    (has_ctl(a->list_phrase, false) || strlen(a->list_phrase) > LP_PHRASE_MAX))
+		return false;
+	if (a->tag_header != NULL) {
+		if (a->tag_header[0] == '\0')
+			return false;
+		for (const char *s = a->tag_header; *s; s++)
+			if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || *s == ':')
+				return false;
+	}
+	return true;
+}
+
+/* atext - an RFC 5322 atext octet */
+static bool atext(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* put_phrase - the List-Id phrase P into B: atoms, a quoted-string, or encoded-words */
+static void put_phrase(struct buf *b, const char *p)
+{
+	size_t n = strlen(p);
+	bool eightbit = false, atoms = n > 0 && p[0] != ' ' && p[n - 1] != ' ';
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		eightbit |= c >= 0x80;
+		atoms &= atext(c) || (c == ' ' && p[i + 1] != ' ');
+	}
+	if (eightbit) {
+		for (size_t i = 0; i < n;) {
+			unsigned char w[LP_EW_IN / 3 * 4 + 1];
+			size_t k = n - i < LP_EW_IN ? n - i : LP_EW_IN;
+			while (k > 1 && i + k < n && ((unsigned char)p[i + k] & 0xc0) == 0x80)
+				k--;		/* not inside a UTF-8 sequence */
+			EVP_EncodeBlock(w, (const unsigned char *)p + i, (int)k);
+			buf_puts(b, i > 0 ? " =?UTF-8?B?" : "=?UTF-8?B?");
+			buf_puts(b, (const char *)w);
+			buf_puts(b, "?=");
+			i += k;
+		}
+	} else if (atoms) {
+		buf_puts(b, p);
+	} else {
+		buf_puts(b, "\"");
+		for (size_t i = 0; i < n; i++) {
+			if (p[i] == '"' || p[i] == '\\')
+				buf_puts(b, "\\");
+			buf_put(b, p + i, 1);
+		}
+		buf_puts(b, "\"");
+	}
+}
+
+/* put_added - the fields every copy gets, into B */
+static void put_added(struct buf *b, const struct listpost_copy_args *a, const char *tag)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf v = { 0 };
+
+	if (a->list_phrase != NULL && a->list_phrase[0] != '\0') {
+		put_phrase(&v, a->list_phrase);
+		buf_puts(&v, " ");
+	}
+	buf_puts(&v, "<");
+	buf_puts(&v, a->list_id);
+	buf_put(&v, ">", 2);
+	if (!v.nomem)
+		put_field(b, "List-Id", v.p);
+	v.len = 0;
+	buf_puts(&v, "<mailto:");
+	for (const char *s = a->list; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("-._~!$'()*+,;:@", c) != NULL) {
+			buf_put(&v, s, 1);
+		} else {
+			char pct[3] = { '%', hex[c >> 4], hex[c & 15] };
+			buf_put(&v, pct, 3);
+		}
+	}
+	buf_put(&v, ">", 2);
+	if (!v.nomem)
+		put_field(b, "List-Post", v.p);
+	b->nomem |= v.nomem;
+	free(v.p);
+	put_field(b, "Precedence", "list");
+	if (a->requiretls)
+		put_field(b, tag, "required");
+	put_field(b, "MIME-Version", "1.0");
+}
+
+/* copy_boundary - a fresh boundary into BND (SIZE) that the payload P (N octets) does not
+ * contain; false when RAND_bytes() fails or no such boundary came up */
+static bool copy_boundary(char *bnd, size_t size, const uint8_t *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int t = 0; t < LP_BOUNDARY_TRIES; t++) {
+		unsigned char r[16];
+		size_t k = (size_t)snprintf(bnd, size, "=_postward_");
+		if (RAND_bytes(r, sizeof(r)) != 1 || k + 2 * sizeof(r) + 1 > size)
+			return false;
+		for (size_t i = 0; i < sizeof(r); i++) {
+			bnd[k++] = hex[r[i] >> 4];
+			bnd[k++] = hex[r[i] & 15];
+		}
+		bnd[k] = '\0';
+		if (!mem_find(p, n, bnd))
+			return true;
+	}
+	return false;
+}
+
+/* put_pgpmime - the RFC 3156 content around the armor P (N octets) into B; false when no
+ * boundary could be made */
+static bool put_pgpmime(struct buf *b, const uint8_t *p, size_t n)
+{
+	char bnd[64], ct[160];
+
+	if (!copy_boundary(bnd, sizeof(bnd), p, n))
+		return false;
+	snprintf(ct, sizeof(ct), "multipart/encrypted; protocol=\"application/pgp-encrypted\"; "
+		 "boundary=\"%s\"", bnd);
+	put_field(b, "Content-Type", ct);
+	buf_puts(b, "\r\nThis is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n--");
+	buf_puts(b, bnd);
+	buf_puts(b, "\r\nContent-Type: application/pgp-encrypted\r\n"
+		 "Content-Description: PGP/MIME version identification\r\n"
+		 "\r\nVersion: 1\r\n\r\n--");
+	buf_puts(b, bnd);
+	buf_puts(b, "\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+		 "Content-Description: OpenPGP encrypted message\r\n"
+		 "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n");
+	put_text(b, p, n);
+	buf_puts(b, "\r\n--");
+	buf_puts(b, bnd);
+	buf_puts(b, "--\r\n");
+	return true;
+}
+
+/* listpost_copy - the copy of POST with PAYLOAD as its encrypted content */
+bool listpost_copy(const char *msg, const struct listpost *post,
+		   const struct listpost_copy_args *a, const uint8_t *payload, size_t len,
+		   char **out, size_t *outlen)
+{
+	struct buf b = { 0 };
+	const char *tag;
+
+	if (out == NULL || outlen == NULL)
+		return false;
+	*out = NULL;
+	*outlen = 0;
+	if (msg == NULL || post == NULL || a == NULL || payload == NULL || len == 0 ||
+	    post->header_len == 0 || post->header_len > LISTPOST_MAX_HEADER ||
+	    len > SIZE_MAX / 4 || !args_ok(a))
+		return false;
+	if (post->kind != LISTPOST_PGPMIME && post->kind != LISTPOST_PGPINLINE &&
+	    (post->kind != LISTPOST_SMIME || post->smime_type == NULL ||
+	     post->smime_type[0] == '\0' || has_ctl(post->smime_type, true)))
+		return false;
+	tag = a->tag_header != NULL ? a->tag_header : DEFAULT_TAG;
+	if ((b.p = malloc(b.cap = post->header_len + len * 2 + 2048)) == NULL)
+		return false;
+	copy_header(&b, msg, post->header_len, tag);
+	put_added(&b, a, tag);
+	switch (post->kind) {
+	case LISTPOST_PGPMIME:
+		if (!put_pgpmime(&b, payload, len)) {
+			free(b.p);
+			return false;
+		}
+		break;
+	case LISTPOST_PGPINLINE:
+		put_field(&b, "Content-Type", "text/plain; charset=us-ascii");
+		buf_puts(&b, "\r\n");
+		put_text(&b, payload, len);
+		break;
+	default:
+		put_field(&b, "Content-Type", post->smime_type);
+		put_field(&b, "Content-Transfer-Encoding", "base64");
+		put_field(&b, "Content-Disposition", "attachment; filename=\"smime.p7m\"");
+		buf_puts(&b, "\r\n");
+		put_base64(&b, payload, len);
+		break;
+	}
+	buf_put(&b, "", 1);
+	if (b.nomem) {
+		free(b.p);
+		return false;
+	}
+	*out = b.p;
+	*outlen = b.len - 1;
+	return true;
+}

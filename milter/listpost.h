@@ -1,0 +1,82 @@
+/*
+ * milter/listpost.h - the MIME side of encrypted list posts: find the encrypted payload of a
+ * post as the MTA handed it over, and write each subscriber's copy around a re-addressed
+ * payload.
+ *
+ * listpost_parse() takes the whole message (header and body, CRLF or LF line ends, as the
+ * milter collected it) and classifies it:
+ *   LISTPOST_PGPMIME   multipart/encrypted; protocol="application/pgp-encrypted" (RFC 3156
+ *                      section 4): the payload is the body of the second part (ASCII armor);
+ *   LISTPOST_PGPINLINE a single text part (text/plain or no Content-Type) whose body holds one
+ *                      "-----BEGIN PGP MESSAGE-----" block: the payload is that block;
+ *   LISTPOST_SMIME     application/pkcs7-mime or application/x-pkcs7-mime (RFC 8551 3.3; any
+ *                      smime-type, enveloped-data and RFC 3854's enveloped-x400 included):
+ *                      the payload is the body, base64-decoded per Content-Transfer-Encoding
+ *                      (base64, or binary/7bit/8bit taken as is) - DER;
+ *   LISTPOST_PLAIN     anything else (the caller refuses it);
+ *   LISTPOST_BAD       malformed MIME: no boundary, missing parts, bad base64, nesting or size
+ *                      limits exceeded - with a reason.
+ * Header fields are unfolded; parameter values may be quoted; names are case-insensitive;
+ * RFC 2231 continuations are not needed for the fields read here.  Limits: LISTPOST_MAX_DEPTH
+ * multipart levels looked into, LISTPOST_MAX_PARTS parts, the header at most
+ * LISTPOST_MAX_HEADER octets.
+ *
+ * listpost_copy() writes one subscriber's copy: the post's header fields except those that
+ * must not be copied (Received, Return-Path, Delivered-To, DKIM-Signature,
+ * Authentication-Results, ARC-*, Bcc, List-*, Precedence, X-Postward-*, MIME-Version,
+ * Content-*), then List-Id (RFC 2919, from LIST_ID), List-Post (RFC 2369, mailto:LIST),
+ * Precedence: list, the REQUIRETLS tag when asked, MIME-Version: 1.0, and the new content:
+ *   PGP/MIME -> the RFC 3156 multipart/encrypted structure around PAYLOAD (ASCII armor);
+ *   inline   -> Content-Type text/plain; charset=us-ascii and PAYLOAD (ASCII armor) as body;
+ *   S/MIME   -> the post's own Content-Type value, Content-Transfer-Encoding: base64,
+ *              Content-Disposition: attachment; filename="smime.p7m", PAYLOAD (DER)
+ *              base64-encoded in lines of 76.
+ * Line ends of the copy are CRLF.  The boundary is fresh per copy.
+ *
+ * Pure computation, no I/O, no global state: thread-safe.  Allocations are returned to the
+ * caller (free()).
+ */
+#ifndef POSTWARD_MILTER_LISTPOST_H
+#define POSTWARD_MILTER_LISTPOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LISTPOST_MAX_DEPTH 8
+#define LISTPOST_MAX_PARTS 64
+#define LISTPOST_MAX_HEADER (1u << 20)
+
+enum listpost_kind { LISTPOST_PLAIN, LISTPOST_PGPMIME, LISTPOST_PGPINLINE, LISTPOST_SMIME,
+		     LISTPOST_BAD };
+
+struct listpost {
+	enum listpost_kind kind;
+	uint8_t *payload;		/* owned: armor text (PGP) or DER (S/MIME) */
+	size_t payload_len;
+	size_t header_len;		/* octets of the post's header, blank line included */
+	char *smime_type;		/* owned: the post's Content-Type value (S/MIME), or NULL */
+	char why[160];			/* LISTPOST_BAD: the reason; PLAIN: what it was */
+};
+
+struct listpost_copy_args {
+	const char *list;		/* the list address */
+	const char *list_id;		/* List-Id value without angle brackets, e.g.
+					 * "board.lists.example.org" */
+	const char *list_phrase;	/* optional List-Id phrase, or NULL */
+	bool requiretls;		/* add "X-Postward-TLS: required" */
+	const char *tag_header;		/* the tag field name (X-Postward-TLS) */
+};
+
+/* listpost_parse - classify MSG (LEN octets) and extract its payload into *OUT; false only
+ * for lack of memory (every other outcome is in out->kind).  Clear with listpost_clear */
+bool listpost_parse(const char *msg, size_t len, struct listpost *out);
+/* listpost_clear - release what *P owns */
+void listpost_clear(struct listpost *p);
+/* listpost_copy - the copy of POST (MSG, its original text, for the header fields) with
+ * PAYLOAD (LEN octets) as its encrypted content; *OUT malloc'd; false for lack of memory */
+bool listpost_copy(const char *msg, const struct listpost *post,
+		   const struct listpost_copy_args *a, const uint8_t *payload, size_t len,
+		   char **out, size_t *outlen);
+
+#endif

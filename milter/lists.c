@@ -1,0 +1,392 @@
+/*
+ * milter/lists.c - encrypted list posts in the SMTP session: recognise, collect, check,
+ * commit, hand over.  Contract: see lists.h.
+ */
+#include "build-config.h"
+#include "lists.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/pem.h>
+
+#include "listpost.h"
+#include "log.h"
+#include "openpgp.h"
+#include "pgp.h"
+#include "smime.h"
+#include "snapshot.h"
+
+static struct pool *the_pool;		/* set before smfi_main, read-only after */
+static struct spool *the_spool;
+
+/* lists_set_pool - before smfi_main */
+void lists_set_pool(struct pool *p, struct spool *s)
+{
+	the_pool = p;
+	the_spool = s;
+}
+
+/* reply - set the SMTP reply, log it, return REJECT or TEMPFAIL by the code's class */
+static sfsistat reply(SMFICTX *ctx, const char *qid, const char *list, const char *code,
+		      const char *xcode, const char *text)
+{
+	pwlog_qid(code[0] == '5' ? LOG_NOTICE : LOG_WARNING, qid, "list %s: %s %s %s", list,
+		  code, xcode, text);
+	smfi_setreply(ctx, (char *)code, (char *)xcode, (char *)text);
+	return code[0] == '5' ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+/* lists_rcpt - is ARG a list */
+sfsistat lists_rcpt(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot *snap,
+		    const char *qid, const char *arg)
+{
+	const struct pw_list *l = snap->lists.n ? pw_lists_find(&snap->lists, arg) : NULL;
+	if (l == NULL) {
+		lm->n_other++;
+		return SMFIS_CONTINUE;
+	}
+	if (the_pool == NULL) {
+		pwlog_qid(LOG_ERR, qid, "list %s: lists were not configured when postward started "
+			  "(list_directory); restart postward to run them", l->address);
+		smfi_setreply(ctx, "451", "4.3.0", "Mailing list temporarily unavailable");
+		return SMFIS_TEMPFAIL;
+	}
+	if (lm->list != NULL && lm->list != l) {
+		pwlog_qid(LOG_INFO, qid, "list %s: a message goes to one list at a time; %s "
+			  "deferred: 452 4.5.3", l->address, arg);
+		smfi_setreply(ctx, "452", "4.5.3", "One mailing list per message, please");
+		return SMFIS_TEMPFAIL;
+	}
+	if (lm->list == NULL) {
+		if ((lm->rcpt = strdup(arg)) == NULL) {
+			smfi_setreply(ctx, "451", "4.3.0", "postward: temporary internal error");
+			return SMFIS_TEMPFAIL;
+		}
+		lm->list = l;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* add - append to the post, watching list_max_post_size */
+static void add(struct lists_msg *lm, const struct pw_snapshot *snap, const void *p, size_t n)
+{
+	if (lm->list == NULL || lm->too_big)
+		return;
+	if (lm->len + n > snap->cfg.list_max_post_size) {
+		lm->too_big = true;
+		free(lm->post);
+		lm->post = NULL;
+		lm->len = lm->cap = 0;
+		return;
+	}
+	if (lm->len + n + 1 > lm->cap) {
+		size_t nc = lm->cap ? lm->cap : 16384;
+		char *np;
+		while (nc < lm->len + n + 1)
+			nc *= 2;
+		if ((np = realloc(lm->post, nc)) == NULL) {
+			lm->too_big = true;	/* reported as too big: nothing half-kept */
+			free(lm->post);
+			lm->post = NULL;
+			lm->len = lm->cap = 0;
+			return;
+		}
+		lm->post = np;
+		lm->cap = nc;
+	}
+	memcpy(lm->post + lm->len, p, n);
+	lm->len += n;
+	lm->post[lm->len] = '\0';
+}
+
+/* lists_header - "Name:value CRLF", with the space after the colon the MTA may have eaten */
+void lists_header(struct lists_msg *lm, const struct pw_snapshot *snap, const char *name,
+		  const char *value)
+{
+	if (lm->list == NULL)
+		return;
+	add(lm, snap, name, strlen(name));
+	add(lm, snap, lm->leadspc ? ":" : ": ", lm->leadspc ? 1 : 2);
+	add(lm, snap, value, strlen(value));
+	add(lm, snap, "\r\n", 2);
+}
+
+/* lists_eoh - the blank line */
+void lists_eoh(struct lists_msg *lm, const struct pw_snapshot *snap)
+{
+	add(lm, snap, "\r\n", 2);
+}
+
+/* lists_body - a chunk */
+void lists_body(struct lists_msg *lm, const struct pw_snapshot *snap, const void *chunk,
+		size_t len)
+{
+	add(lm, snap, chunk, len);
+}
+
+/* bare - an envelope address without angle brackets */
+static void bare(const char *s, char *out, size_t len)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		s++;
+		n -= 2;
+	}
+	if (n >= len)
+		n = len - 1;
+	if (n)
+		memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+/* signer_allowed - a good signature by an allowed poster among D's */
+static bool signer_allowed(const struct pw_list *l, const struct pgp_decrypted *d, char *who,
+			   size_t len)
+{
+	snprintf(who, len, "%s", d->n_sigs ? "" : "no signature");
+	for (size_t i = 0; i < d->n_sigs; i++) {
+		const struct pgp_sig *s = &d->sigs[i];
+		if (!s->good) {
+			snprintf(who, len, "signature by %s: %s", s->fpr[0] ? s->fpr : "an unknown key",
+				 s->why);
+			continue;
+		}
+		switch (l->posters) {
+		case PW_LIST_POSTERS_ANYONE:
+			snprintf(who, len, "%s", s->fpr);
+			return true;
+		case PW_LIST_POSTERS_SUBSCRIBERS:
+			for (size_t k = 0; k < l->n_subs; k++)
+				if (strcmp(l->subs[k].fpr, s->fpr) == 0) {
+					snprintf(who, len, "%s (%s)", s->fpr, l->subs[k].addr);
+					return true;
+				}
+			break;
+		case PW_LIST_POSTERS_LISTED:
+			for (size_t e = 0; e < s->n_emails; e++)
+				if (pw_list_may_post(l, s->emails[e])) {
+					snprintf(who, len, "%s (%s)", s->fpr, s->emails[e]);
+					return true;
+				}
+			break;
+		}
+		snprintf(who, len, "signature by %s, who may not post", s->fpr);
+	}
+	return false;
+}
+
+/* check_openpgp - decrypt and check the signer; 0 or a reply set (REJECT) */
+static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struct listpost *lp,
+			      const char *qid, const char *sender, bool *ok)
+{
+	struct pgp_decrypted d;
+	struct opgp_split sp;
+	uint8_t *bin = NULL;
+	size_t binlen;
+	char why[256], who[300];
+	enum pgp_status st;
+	sfsistat r = SMFIS_CONTINUE;
+
+	*ok = false;
+	if (opgp_dearmor((const char *)lp->payload, lp->payload_len, &bin, &binlen) != OPGP_OK ||
+	    opgp_split(bin, binlen, &sp, why, sizeof(why)) != OPGP_OK) {
+		free(bin);
+		return reply(ctx, qid, l->address, "550", "5.6.0",
+			     "Malformed OpenPGP data in the post");
+	}
+	free(bin);
+	if (sp.data_tag != 18)
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "OpenPGP posts must be integrity-protected (no tag 9 data)");
+	if ((st = pgp_decrypt(lp->payload, lp->payload_len, &d, why, sizeof(why))) != PGP_OK) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: post does not decrypt: %s", l->address, why);
+		if (st == PGP_E_ENGINE || st == PGP_E_NOMEM)
+			return reply(ctx, qid, l->address, "451", "4.3.0",
+				     "Cannot check the post now, try again later");
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "The post is not encrypted to this list's key");
+	}
+	if (l->require_signature) {
+		if (!signer_allowed(l, &d, who, sizeof(who))) {
+			pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, who);
+			r = reply(ctx, qid, l->address, "550", "5.7.1",
+				  "Posts to this list must be signed by an allowed poster");
+		} else {
+			pwlog_qid(LOG_INFO, qid, "list %s: signed by %s", l->address, who);
+			*ok = true;
+		}
+	} else if (!pw_list_may_post(l, sender)) {
+		r = reply(ctx, qid, l->address, "550", "5.7.1", "You may not post to this list");
+	} else {
+		*ok = true;
+	}
+	pgp_decrypted_clear(&d);
+	return r;
+}
+
+/* check_smime - open the post with the list's key; 0 or a reply set */
+static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct listpost *lp,
+			    const char *qid, const char *sender, bool *ok)
+{
+	FILE *f;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	struct smime_post *sp = NULL;
+	char why[256];
+	enum smime_status st;
+	sfsistat r;
+
+	*ok = false;
+	if (l->smime_cert == NULL)
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "This list takes OpenPGP posts only");
+	if (l->require_signature) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: S/MIME signatures are not checked by this "
+			  "version: the list requires signatures, so S/MIME posts are refused "
+			  "(require_signature no would take them)", l->address);
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "This list cannot check S/MIME signatures; post with OpenPGP");
+	}
+	if ((f = fopen(l->smime_cert, "r")) != NULL) {
+		cert = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if ((f = fopen(l->smime_key, "r")) != NULL) {
+		key = PEM_read_PrivateKey(f, NULL, NULL, (void *)"");
+		fclose(f);
+	}
+	if (cert == NULL || key == NULL) {
+		X509_free(cert);
+		EVP_PKEY_free(key);
+		pwlog_qid(LOG_ERR, qid, "list %s: cannot read %s or %s", l->address, l->smime_cert,
+			  l->smime_key);
+		return reply(ctx, qid, l->address, "451", "4.3.0",
+			     "Mailing list temporarily unavailable");
+	}
+	st = smime_open(lp->payload, lp->payload_len, key, cert, &sp, NULL, NULL, NULL, 0, why,
+			sizeof(why));
+	smime_post_free(sp);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	if (st == SMIME_E_NOMEM)
+		return reply(ctx, qid, l->address, "451", "4.3.0", "Try again later");
+	if (st == SMIME_E_FORMAT) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);
+		return reply(ctx, qid, l->address, "550", "5.6.0", "Malformed S/MIME data in the post");
+	}
+	if (st != SMIME_OK) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "The post is not encrypted to this list's certificate");
+	}
+	if (!pw_list_may_post(l, sender))
+		return reply(ctx, qid, l->address, "550", "5.7.1", "You may not post to this list");
+	*ok = true;
+	r = SMFIS_CONTINUE;
+	return r;
+}
+
+/* commit - spool the post for every subscriber and queue it; 0 or a reply set */
+static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, const char *sender,
+		       bool requiretls)
+{
+	const struct pw_list *l = lm->list;
+	struct spool_job j;
+	char why[256], poster[320];
+	enum spool_status st;
+
+	if (!pool_reserve(the_pool))
+		return reply(ctx, qid, l->address, "451", "4.3.1",
+			     "Mailing list queue full, try again later");
+	memset(&j, 0, sizeof(j));
+	j.done_fd = -1;
+	bare(sender, poster, sizeof(poster));
+	j.list = (char *)l->address;
+	j.poster = poster;
+	j.qid = (char *)(qid && *qid ? qid : "NOQUEUE");
+	j.requiretls = requiretls && l->inherit_requiretls;
+	if ((j.rcpts = calloc(l->n_subs ? l->n_subs : 1, sizeof(*j.rcpts))) == NULL) {
+		pool_cancel(the_pool);
+		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
+	}
+	for (size_t i = 0; i < l->n_subs; i++)
+		j.rcpts[i] = l->subs[i].addr;
+	j.n_rcpts = l->n_subs;
+	st = spool_commit(the_spool, &j, lm->post, lm->len, why, sizeof(why));
+	free(j.rcpts);
+	if (st != SPOOL_OK) {
+		pool_cancel(the_pool);
+		pwlog_qid(LOG_ERR, qid, "list %s: spool: %s", l->address, why);
+		return reply(ctx, qid, l->address, "451", "4.3.0",
+			     "Mailing list temporarily unavailable");
+	}
+	pool_submit(the_pool, j.id);
+	pwlog_qid(LOG_INFO, qid, "list %s: post from <%s> accepted as %s for %zu subscriber(s)%s",
+		  l->address, poster, j.id, l->n_subs, j.requiretls ? ", REQUIRETLS" : "");
+	return SMFIS_CONTINUE;
+}
+
+/* lists_eom - the checks, in the order of the contract */
+sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot *snap,
+		   const char *qid, const char *sender, bool requiretls, bool *handled)
+{
+	const struct pw_list *l = lm->list;
+	struct listpost lp;
+	sfsistat r;
+	bool ok = false;
+
+	(void)snap;
+	*handled = l != NULL;
+	if (l == NULL)
+		return SMFIS_CONTINUE;
+	if (lm->too_big)
+		return reply(ctx, qid, l->address, "552", "5.3.4", "Post too large for this list");
+	if (l->n_subs == 0)
+		return reply(ctx, qid, l->address, "550", "5.1.1", "This list has no subscribers");
+	if (!listpost_parse(lm->post, lm->len, &lp))
+		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
+	switch (lp.kind) {
+	case LISTPOST_PGPMIME:
+	case LISTPOST_PGPINLINE:
+		if (l->openpgp_fpr[0] == '\0')
+			r = reply(ctx, qid, l->address, "550", "5.7.1", "This list takes S/MIME posts only");
+		else
+			r = check_openpgp(ctx, l, &lp, qid, sender, &ok);
+		break;
+	case LISTPOST_SMIME:
+		r = check_smime(ctx, l, &lp, qid, sender, &ok);
+		break;
+	case LISTPOST_BAD:
+		pwlog_qid(LOG_NOTICE, qid, "list %s: malformed post: %s", l->address, lp.why);
+		r = reply(ctx, qid, l->address, "550", "5.6.0", "Malformed MIME structure in the post");
+		break;
+	case LISTPOST_PLAIN:
+	default:
+		pwlog_qid(LOG_NOTICE, qid, "list %s: plain post (%s)", l->address, lp.why);
+		r = reply(ctx, qid, l->address, "550", "5.7.1",
+			  "Posts to this list must be encrypted to the list's key");
+		break;
+	}
+	listpost_clear(&lp);
+	if (!ok)
+		return r;
+	if ((r = commit(ctx, lm, qid, sender, requiretls)) != SMFIS_CONTINUE)
+		return r;
+	if (lm->n_other == 0)
+		return SMFIS_DISCARD;	/* the pool sends the copies; nothing else to deliver */
+	if (smfi_delrcpt(ctx, lm->rcpt) != MI_SUCCESS)
+		pwlog_qid(LOG_WARNING, qid, "list %s: the MTA refused to remove recipient %s; it "
+			  "will also get the post as sent", l->address, lm->rcpt);
+	return SMFIS_CONTINUE;
+}
+
+/* lists_msg_clear - release */
+void lists_msg_clear(struct lists_msg *lm)
+{
+	free(lm->rcpt);
+	free(lm->post);
+	memset(lm, 0, sizeof(*lm));
+}

@@ -1,0 +1,81 @@
+/*
+ * milter/pgp.h - postward's use of GnuPG through gpgme: decrypt a list post once (with its
+ * session key exported and the poster's signature checked), and fetch the subscribers'
+ * encryption subkeys in bulk.
+ *
+ * All keys live in one GnuPG home (setting gnupg_home): the lists' secret keys (without
+ * passphrase, or with gpg-agent holding it: postward never prompts; gpgme runs in loopback
+ * pinentry mode with no passphrase) and the subscribers' and posters' public keys.
+ * pgp_global_init() is called once before any thread starts; after it every function is
+ * thread-safe as long as each thread uses its own calls (a gpgme context is created per call
+ * and never shared).  gpgme runs one gpg process per operation, so a worker spends exactly
+ * three processes per post whatever the number of subscribers: decrypt, list keys, export
+ * keys; the per-subscriber work is openpgp.c's, in process.
+ *
+ * Key status for a subscriber (pgp_keys): usable, or not found / revoked / expired /
+ * disabled / invalid / without a usable encryption subkey, each with a reason for the logs
+ * and the owner's report.  "Age" is the time since the key was last refreshed (gpgme's
+ * last_update when GnuPG knows it, else the newest self-signature/subkey creation time).
+ */
+#ifndef POSTWARD_MILTER_PGP_H
+#define POSTWARD_MILTER_PGP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "openpgp.h"
+
+#define PGP_MAX_SIGS 8
+
+enum pgp_status { PGP_OK, PGP_E_DECRYPT, PGP_E_FORMAT, PGP_E_ENGINE, PGP_E_NOMEM };
+
+struct pgp_sig {
+	bool good;			/* a good signature (valid, not expired/revoked key) */
+	char fpr[41];			/* primary key fingerprint of the signer, upper-case hex */
+	char emails[4][256];		/* e-mail addresses of its first user IDs */
+	size_t n_emails;
+	char why[96];			/* for a bad or unknown signature: the reason */
+};
+
+struct pgp_decrypted {
+	int algo;			/* the session key's symmetric algorithm (RFC 4880 id) */
+	uint8_t key[OPGP_MAX_SESSION_KEY];
+	size_t keylen;
+	uint8_t *plain;			/* owned, wiped on clear: the decrypted content */
+	size_t plain_len;
+	struct pgp_sig sigs[PGP_MAX_SIGS];
+	size_t n_sigs;
+	char recipient_fpr[41];		/* the list key that decrypted it (subkey fpr) */
+};
+
+enum pgp_key_state { PGP_KEY_OK, PGP_KEY_MISSING, PGP_KEY_REVOKED, PGP_KEY_EXPIRED,
+		     PGP_KEY_DISABLED, PGP_KEY_INVALID, PGP_KEY_NOENC };
+
+struct pgp_key {
+	enum pgp_key_state state;
+	char why[128];			/* for every state but OK */
+	struct opgp_enckey enc;		/* OK only: the encryption subkey; owned */
+	time_t refreshed;		/* see the top comment; 0 if unknown */
+};
+
+/* pgp_global_init - gpgme's version check and the GnuPG home; false + why on error */
+bool pgp_global_init(const char *gnupg_home, char *why, size_t len);
+/* pgp_decrypt - decrypt a binary or armored OpenPGP message with the keys of the home,
+ * exporting the session key and checking signatures; PGP_E_DECRYPT when no secret key fits
+ * or the data is damaged.  Clear *OUT with pgp_decrypted_clear */
+enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *out,
+			    char *why, size_t whylen);
+/* pgp_decrypted_clear - wipe and free */
+void pgp_decrypted_clear(struct pgp_decrypted *d);
+/* pgp_keys - the keys of N primary fingerprints (40 hex digits each), in two gpg runs;
+ * OUT has N entries (clear each with pgp_key_clear) */
+enum pgp_status pgp_keys(const char *const *fprs, size_t n, struct pgp_key *out, char *why,
+			 size_t whylen);
+/* pgp_key_clear - release what *K owns */
+void pgp_key_clear(struct pgp_key *k);
+/* pgp_key_state_name - "ok", "missing", "revoked", ... */
+const char *pgp_key_state_name(enum pgp_key_state s);
+
+#endif

@@ -1,0 +1,745 @@
+/*
+ * milter/pool.c - list workers: decrypt once, re-address per subscriber, re-inject.
+ * Contract: see pool.h.
+ */
+#include "build-config.h"
+#include "pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+
+#include "listpost.h"
+#include "log.h"
+#include "openpgp.h"
+#include "pgp.h"
+#include "requiretls.h"
+#include "smime.h"
+#include "smtp.h"
+#include "snapshot.h"
+
+#define BACKOFF_MIN 5			/* seconds */
+#define BACKOFF_MAX 600
+#define REPORT_MAX_LINES 200		/* lines listed in one owner report */
+
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* guarded by lock: */
+	char (*ring)[SPOOL_ID_LEN];
+	size_t cap, head, count, reserved, in_hand;
+	char **backlog;			/* resumed job ids, taken before the ring */
+	size_t n_backlog, backlog_pos;
+	bool stopping;
+	/* read-only after pool_start: */
+	struct spool *spool;
+	char *helo;
+	pthread_t *threads;
+	unsigned n_threads;
+};
+
+enum job_outcome { JOB_DONE, JOB_RETRY, JOB_STOPPED, JOB_BROKEN };
+
+/* per-worker state */
+struct worker {
+	struct pool *p;
+	struct smtp_client *smtp;
+	char target[300];		/* list_reinject the client was made for */
+	unsigned long serial;		/* for Message-IDs of notices */
+};
+
+/* ---- queue --------------------------------------------------------------------------- */
+
+/* pool_reserve - a slot for a post about to be committed */
+bool pool_reserve(struct pool *p)
+{
+	bool ok;
+	pthread_mutex_lock(&p->lock);
+	ok = !p->stopping && p->count + p->reserved < p->cap;
+	if (ok)
+		p->reserved++;
+	pthread_mutex_unlock(&p->lock);
+	return ok;
+}
+
+/* pool_cancel - give a reserved slot back */
+void pool_cancel(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->reserved > 0)
+		p->reserved--;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* pool_submit - queue a committed job */
+void pool_submit(struct pool *p, const char *id)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->reserved > 0)
+		p->reserved--;
+	if (p->count < p->cap) {
+		snprintf(p->ring[(p->head + p->count) % p->cap], SPOOL_ID_LEN, "%s", id);
+		p->count++;
+	}
+	/* else impossible with a reservation; the job stays in the spool for the next start */
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* pool_pending - queued or in hand */
+size_t pool_pending(struct pool *p)
+{
+	size_t n;
+	pthread_mutex_lock(&p->lock);
+	n = p->count + p->in_hand + (p->n_backlog - p->backlog_pos);
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+/* take_job - the next job id into ID (backlog first); false when stopping */
+static bool take_job(struct pool *p, char *id)
+{
+	bool got = false;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		if (p->backlog_pos < p->n_backlog) {
+			snprintf(id, SPOOL_ID_LEN, "%s", p->backlog[p->backlog_pos++]);
+			got = true;
+			break;
+		}
+		if (p->count > 0) {
+			snprintf(id, SPOOL_ID_LEN, "%s", p->ring[p->head]);
+			p->head = (p->head + 1) % p->cap;
+			p->count--;
+			got = true;
+			break;
+		}
+		pthread_cond_wait(&p->cond, &p->lock);
+	}
+	if (got)
+		p->in_hand++;
+	pthread_mutex_unlock(&p->lock);
+	return got;
+}
+
+/* job_done - a job left the worker's hands */
+static void job_done(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->in_hand--;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* pause_for - wait SECONDS or until stopping; false when stopping */
+static bool pause_for(struct pool *p, unsigned seconds)
+{
+	struct timespec until;
+	bool stop;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping &&
+	       pthread_cond_timedwait(&p->cond, &p->lock, &until) != ETIMEDOUT)
+		;
+	stop = p->stopping;
+	pthread_mutex_unlock(&p->lock);
+	return !stop;
+}
+
+/* stopping - is the pool stopping */
+static bool stopping(struct pool *p)
+{
+	bool s;
+	pthread_mutex_lock(&p->lock);
+	s = p->stopping;
+	pthread_mutex_unlock(&p->lock);
+	return s;
+}
+
+/* ---- messages of our own ------------------------------------------------------------- */
+
+/* report - a growing text for the owner */
+struct report {
+	char *text;
+	size_t len, cap;
+	size_t lines, dropped;
+};
+
+/* report_add - one line (printf-style) */
+static void report_add(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report_add(struct report *r, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+	int n;
+	if (r->lines >= REPORT_MAX_LINES) {
+		r->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 3)
+		n = (int)sizeof(line) - 3;
+	line[n++] = '\r';
+	line[n++] = '\n';
+	if (r->len + (size_t)n + 1 > r->cap) {
+		size_t nc = (r->cap ? r->cap * 2 : 4096) + (size_t)n;
+		char *t = realloc(r->text, nc);
+		if (t == NULL)
+			return;
+		r->text = t;
+		r->cap = nc;
+	}
+	memcpy(r->text + r->len, line, (size_t)n);
+	r->len += (size_t)n;
+	r->text[r->len] = '\0';
+	r->lines++;
+}
+
+/* send_own - a plain message of postward's own (notice, report) from the null sender */
+static void send_own(struct worker *w, const char *qid, const char *from, const char *to,
+		     const char *subject, const char *body)
+{
+	char date[64], hdr[1600], *msg;
+	struct smtp_reply r;
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t hl, bl = strlen(body);
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	hl = (size_t)snprintf(hdr, sizeof(hdr),
+			      "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n"
+			      "Message-ID: <%lld.%lu.%p@postward>\r\nAuto-Submitted: auto-generated\r\n"
+			      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
+			      from, to, subject, date, (long long)now, ++w->serial, (void *)w);
+	if (hl >= sizeof(hdr) || (msg = malloc(hl + bl + 1)) == NULL)
+		return;
+	memcpy(msg, hdr, hl);
+	memcpy(msg + hl, body, bl + 1);
+	if (smtp_send(w->smtp, "", to, msg, hl + bl, &r) == SMTP_SENT)
+		pwlog_qid(LOG_INFO, qid, "list: sent \"%s\" to <%s>", subject, to);
+	else
+		pwlog_qid(LOG_WARNING, qid, "list: could not send \"%s\" to <%s>: %s", subject,
+			  to, r.text);
+	free(msg);
+}
+
+/* ---- one job ------------------------------------------------------------------------- */
+
+/* load_x509 / load_key - PEM files of the list and subscribers */
+static X509 *load_x509(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	return x;
+}
+
+static EVP_PKEY *load_key(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, (void *)"") : NULL;
+	if (f)
+		fclose(f);
+	return k;
+}
+
+/* make_smtp - the worker's client for the current list_reinject */
+static bool make_smtp(struct worker *w, const char *target, char *why, size_t len)
+{
+	char host[256];
+	uint16_t port;
+	if (w->smtp != NULL && strcmp(w->target, target) == 0)
+		return true;
+	smtp_close(w->smtp);
+	w->smtp = NULL;
+	if (!smtp_parse_target(target, host, sizeof(host), &port)) {
+		snprintf(why, len, "list_reinject \"%s\" is not HOST:PORT", target);
+		return false;
+	}
+	if ((w->smtp = smtp_client_new(host, port, w->p->helo, 60)) == NULL) {
+		snprintf(why, len, "out of memory");
+		return false;
+	}
+	snprintf(w->target, sizeof(w->target), "%s", target);
+	return true;
+}
+
+struct job_ctx {
+	struct worker *w;
+	struct spool_job *job;
+	const struct pw_list *list;
+	const struct pw_config *cfg;
+	struct listpost post;
+	struct report report;
+	size_t sent, failed;
+};
+
+/* fail_sub - mark subscriber I failed with WHY, notice and report; false on spool error */
+static bool fail_sub(struct job_ctx *c, size_t i, const char *why, bool notice)
+{
+	char err[256];
+	const char *rcpt = c->job->rcpts[i];
+	pwlog_qid(LOG_WARNING, c->job->qid, "list %s: no copy for <%s>: %s", c->list->address,
+		  rcpt, why);
+	if (spool_mark(c->w->p->spool, c->job, i, false, why, err, sizeof(err)) != SPOOL_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list spool: %s", err);
+		return false;
+	}
+	c->failed++;
+	report_add(&c->report, "  <%s>: %s", rcpt, why);
+	if (notice) {
+		char subject[400], body[1200];
+		snprintf(subject, sizeof(subject), "[%s] a list post could not be sent to you",
+			 c->list->address);
+		snprintf(body, sizeof(body),
+			 "A post to the encrypted list %s could not be encrypted for you:\r\n"
+			 "%s.\r\n\r\nThe post itself is not included.  Please send a current key\r\n"
+			 "to the list owner, %s.\r\n", c->list->address, why, c->list->owner);
+		send_own(c->w, c->job->qid, c->list->bounce, rcpt, subject, body);
+	}
+	return true;
+}
+
+/* deliver - send COPY to subscriber I: JOB_DONE when marked (sent or permanently failed),
+ * JOB_RETRY on a temporary failure, JOB_BROKEN on a spool error */
+static enum job_outcome deliver(struct job_ctx *c, size_t i, const char *copy, size_t len)
+{
+	struct smtp_reply r;
+	char err[256];
+	enum smtp_result res = smtp_send(c->w->smtp, c->list->bounce, c->job->rcpts[i], copy, len,
+					 &r);
+	if (res == SMTP_TEMP) {
+		pwlog_qid(LOG_WARNING, c->job->qid, "list %s: copy for <%s> deferred: %s",
+			  c->list->address, c->job->rcpts[i], r.text);
+		return JOB_RETRY;
+	}
+	if (res == SMTP_PERM) {
+		char why[600];
+		snprintf(why, sizeof(why), "refused by the MTA: %s", r.text);
+		return fail_sub(c, i, why, false) ? JOB_DONE : JOB_BROKEN;
+	}
+	if (spool_mark(c->w->p->spool, c->job, i, true, NULL, err, sizeof(err)) != SPOOL_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list spool: %s", err);
+		return JOB_BROKEN;
+	}
+	c->sent++;
+	return JOB_DONE;
+}
+
+/* copy_args - the List-Id and tag of the list */
+static void copy_args(struct job_ctx *c, struct listpost_copy_args *a, char *list_id, size_t len)
+{
+	snprintf(list_id, len, "%s", c->list->address);
+	for (char *s = list_id; *s; s++)
+		if (*s == '@')
+			*s = '.';
+	a->list = c->list->address;
+	a->list_id = list_id;
+	a->list_phrase = c->list->list_id_phrase;
+	a->requiretls = c->job->requiretls && c->list->inherit_requiretls;
+	a->tag_header = RTLS_TAG_HEADER;
+}
+
+/* run_openpgp - every open subscriber of an OpenPGP post */
+static enum job_outcome run_openpgp(struct job_ctx *c)
+{
+	struct pgp_decrypted dec;
+	struct opgp_split sp;
+	struct listpost_copy_args a;
+	struct pgp_key *keys = NULL;
+	const char **fprs = NULL;
+	size_t *which = NULL, nk = 0;
+	uint8_t *bin = NULL;
+	size_t binlen = 0;
+	char why[256], list_id[300];
+	enum job_outcome out = JOB_DONE;
+	time_t now = time(NULL);
+
+	if (pgp_decrypt(c->post.payload, c->post.payload_len, &dec, why, sizeof(why)) != PGP_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post no longer decrypts: %s",
+			  c->list->address, why);
+		report_add(&c->report, "The post could not be decrypted with the list key: %s", why);
+		for (size_t i = 0; i < c->job->n_rcpts; i++)
+			if (!c->job->done[i] && !fail_sub(c, i, "the post could not be decrypted", false))
+				return JOB_BROKEN;
+		return JOB_DONE;
+	}
+	if (opgp_dearmor((const char *)c->post.payload, c->post.payload_len, &bin, &binlen) != OPGP_OK ||
+	    opgp_split(bin, binlen, &sp, why, sizeof(why)) != OPGP_OK) {
+		pgp_decrypted_clear(&dec);
+		free(bin);
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: damaged OpenPGP data", c->list->address);
+		for (size_t i = 0; i < c->job->n_rcpts; i++)
+			if (!c->job->done[i] && !fail_sub(c, i, "the post is damaged", false))
+				return JOB_BROKEN;
+		return JOB_DONE;
+	}
+	fprs = calloc(c->job->n_rcpts, sizeof(*fprs));
+	which = calloc(c->job->n_rcpts, sizeof(*which));
+	keys = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*keys));
+	if (fprs == NULL || which == NULL || keys == NULL) {
+		out = JOB_RETRY;
+		goto done;
+	}
+	for (size_t i = 0; i < c->job->n_rcpts; i++) {
+		const struct pw_list_sub *s;
+		if (c->job->done[i])
+			continue;
+		s = pw_list_find_sub(c->list, c->job->rcpts[i]);
+		if (s == NULL || s->fpr[0] == '\0') {
+			if (!fail_sub(c, i, s ? "no OpenPGP key is listed for this subscriber" :
+				      "no longer subscribed", s != NULL)) {
+				out = JOB_BROKEN;
+				goto done;
+			}
+			continue;
+		}
+		fprs[nk] = s->fpr;
+		which[nk++] = i;
+	}
+	if (nk > 0 && pgp_keys(fprs, nk, keys, why, sizeof(why)) != PGP_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: key lookup failed: %s", c->list->address,
+			  why);
+		out = JOB_RETRY;
+		goto done;
+	}
+	copy_args(c, &a, list_id, sizeof(list_id));
+	for (size_t k = 0; k < nk && out == JOB_DONE; k++) {
+		size_t i = which[k];
+		uint8_t *pk = NULL, *joined;
+		size_t pklen = 0;
+		char *arm = NULL, *copy = NULL;
+		size_t armlen = 0, copylen = 0;
+		if (stopping(c->w->p)) {
+			out = JOB_STOPPED;
+			break;
+		}
+		if (keys[k].state != PGP_KEY_OK) {
+			if (!fail_sub(c, i, keys[k].why, true))
+				out = JOB_BROKEN;
+			continue;
+		}
+		if (c->cfg->list_key_max_age && keys[k].refreshed &&
+		    now - keys[k].refreshed > (time_t)c->cfg->list_key_max_age * 86400) {
+			pwlog_qid(LOG_WARNING, c->job->qid, "list %s: key %s of <%s> not refreshed "
+				  "for %lld days", c->list->address, fprs[k], c->job->rcpts[i],
+				  (long long)((now - keys[k].refreshed) / 86400));
+			report_add(&c->report, "  <%s>: warning: key %s not refreshed for %lld days",
+				   c->job->rcpts[i], fprs[k],
+				   (long long)((now - keys[k].refreshed) / 86400));
+		}
+		if (opgp_pkesk(&keys[k].enc, dec.algo, dec.key, dec.keylen, &pk, &pklen) != OPGP_OK) {
+			if (!fail_sub(c, i, "the session key could not be wrapped for this key", true))
+				out = JOB_BROKEN;
+			free(pk);
+			continue;
+		}
+		if ((joined = malloc(pklen + sp.data_len)) == NULL) {
+			free(pk);
+			out = JOB_RETRY;
+			break;
+		}
+		memcpy(joined, pk, pklen);
+		memcpy(joined + pklen, bin + sp.data_off, sp.data_len);
+		free(pk);
+		if (opgp_armor(joined, pklen + sp.data_len, &arm, &armlen) != OPGP_OK ||
+		    !listpost_copy((const char *)c->job->post, &c->post, &a, (const uint8_t *)arm,
+				   armlen, &copy, &copylen)) {
+			free(joined);
+			free(arm);
+			out = JOB_RETRY;
+			break;
+		}
+		free(joined);
+		free(arm);
+		out = deliver(c, i, copy, copylen);
+		free(copy);
+	}
+done:
+	for (size_t k = 0; keys && k < nk; k++)
+		pgp_key_clear(&keys[k]);
+	free(keys);
+	free(fprs);
+	free(which);
+	free(bin);
+	pgp_decrypted_clear(&dec);
+	return out;
+}
+
+/* run_smime - every open subscriber of an S/MIME post */
+static enum job_outcome run_smime(struct job_ctx *c)
+{
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	struct smime_post *sp = NULL;
+	struct listpost_copy_args a;
+	char why[256], list_id[300];
+	enum job_outcome out = JOB_DONE;
+
+	if (c->list->smime_cert == NULL || c->list->smime_key == NULL ||
+	    (cert = load_x509(c->list->smime_cert)) == NULL ||
+	    (key = load_key(c->list->smime_key)) == NULL) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: cannot load the list's S/MIME key or "
+			  "certificate", c->list->address);
+		out = JOB_RETRY;
+		goto done;
+	}
+	if (smime_open(c->post.payload, c->post.payload_len, key, cert, &sp, NULL, NULL, NULL, 0,
+		       why, sizeof(why)) != SMIME_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post no longer decrypts: %s",
+			  c->list->address, why);
+		for (size_t i = 0; i < c->job->n_rcpts && out == JOB_DONE; i++)
+			if (!c->job->done[i] && !fail_sub(c, i, "the post could not be decrypted", false))
+				out = JOB_BROKEN;
+		goto done;
+	}
+	copy_args(c, &a, list_id, sizeof(list_id));
+	for (size_t i = 0; i < c->job->n_rcpts && out == JOB_DONE; i++) {
+		const struct pw_list_sub *s;
+		X509 *rc;
+		uint8_t *der = NULL;
+		size_t derlen = 0;
+		char *copy = NULL;
+		size_t copylen = 0;
+		if (c->job->done[i])
+			continue;
+		if (stopping(c->w->p)) {
+			out = JOB_STOPPED;
+			break;
+		}
+		s = pw_list_find_sub(c->list, c->job->rcpts[i]);
+		if (s == NULL || s->smime_cert == NULL) {
+			if (!fail_sub(c, i, s ? "no S/MIME certificate is listed for this subscriber" :
+				      "no longer subscribed", s != NULL))
+				out = JOB_BROKEN;
+			continue;
+		}
+		if ((rc = load_x509(s->smime_cert)) == NULL) {
+			if (!fail_sub(c, i, "the S/MIME certificate file cannot be read", true))
+				out = JOB_BROKEN;
+			continue;
+		}
+		if (X509_cmp_current_time(X509_get0_notAfter(rc)) <= 0) {
+			X509_free(rc);
+			if (!fail_sub(c, i, "the S/MIME certificate has expired", true))
+				out = JOB_BROKEN;
+			continue;
+		}
+		if (smime_readdress(sp, rc, &der, &derlen, why, sizeof(why)) != SMIME_OK) {
+			X509_free(rc);
+			if (!fail_sub(c, i, why, true))
+				out = JOB_BROKEN;
+			continue;
+		}
+		X509_free(rc);
+		if (!listpost_copy((const char *)c->job->post, &c->post, &a, der, derlen, &copy,
+				   &copylen)) {
+			free(der);
+			out = JOB_RETRY;
+			break;
+		}
+		free(der);
+		out = deliver(c, i, copy, copylen);
+		free(copy);
+	}
+done:
+	smime_post_free(sp);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return out;
+}
+
+/* finish_job - owner report, then remove the job from the spool */
+static void finish_job(struct job_ctx *c)
+{
+	char why[256];
+	if (c->report.len > 0) {
+		char subject[400];
+		struct report body = { 0 };
+		snprintf(subject, sizeof(subject), "[%s] list post report", c->list->address);
+		report_add(&body, "A post to %s from <%s> (queue id %s) was sent to %zu of %zu",
+			   c->list->address, c->job->poster, c->job->qid, c->sent, c->job->n_rcpts);
+		report_add(&body, "subscribers in this run.  Problems:");
+		report_add(&body, "%s", "");
+		if (body.text != NULL) {
+			size_t need = body.len + c->report.len + 100;
+			char *all = malloc(need);
+			if (all != NULL) {
+				snprintf(all, need, "%s%s%s", body.text, c->report.text,
+					 c->report.dropped ? "  (more lines left out)\r\n" : "");
+				send_own(c->w, c->job->qid, c->list->bounce, c->list->owner, subject, all);
+				free(all);
+			}
+		}
+		free(body.text);
+	}
+	if (spool_sync(c->job, why, sizeof(why)) != SPOOL_OK ||
+	    spool_finish(c->w->p->spool, c->job, why, sizeof(why)) != SPOOL_OK)
+		pwlog_qid(LOG_ERR, c->job->qid, "list spool: %s", why);
+	pwlog_qid(LOG_INFO, c->job->qid, "list %s: post %s done: %zu sent, %zu failed",
+		  c->list->address, c->job->id, c->sent, c->failed);
+}
+
+/* run_job - one job, from the spool to the MTA */
+static enum job_outcome run_job(struct worker *w, const char *id)
+{
+	struct spool_job job;
+	struct job_ctx c;
+	struct pw_snapshot *snap;
+	char why[256];
+	enum job_outcome out;
+
+	memset(&c, 0, sizeof(c));
+	if (spool_load(w->p->spool, id, &job, why, sizeof(why)) != SPOOL_OK) {
+		pwlog(LOG_ERR, "list spool: job %s left in %s: %s", id, spool_dir(w->p->spool), why);
+		return JOB_BROKEN;
+	}
+	if ((snap = snapshot_acquire()) == NULL) {
+		spool_job_clear(&job);
+		return JOB_RETRY;
+	}
+	c.w = w;
+	c.job = &job;
+	c.cfg = &snap->cfg;
+	if ((c.list = pw_lists_find(&snap->lists, job.list)) == NULL) {
+		pwlog_qid(LOG_ERR, job.qid, "list %s is no longer defined: job %s stays in %s",
+			  job.list, id, spool_dir(w->p->spool));
+		out = JOB_BROKEN;
+		goto out;
+	}
+	if (!make_smtp(w, snap->cfg.list_reinject, why, sizeof(why))) {
+		pwlog_qid(LOG_ERR, job.qid, "list %s: %s", c.list->address, why);
+		out = JOB_RETRY;
+		goto out;
+	}
+	if (!listpost_parse((const char *)job.post, job.post_len, &c.post)) {
+		out = JOB_RETRY;
+		goto out;
+	}
+	pwlog_qid(LOG_INFO, job.qid, "list %s: post %s: %zu of %zu subscribers to go",
+		  c.list->address, id, job.n_rcpts - job.n_done, job.n_rcpts);
+	switch (c.post.kind) {
+	case LISTPOST_PGPMIME:
+	case LISTPOST_PGPINLINE:
+		out = run_openpgp(&c);
+		break;
+	case LISTPOST_SMIME:
+		out = run_smime(&c);
+		break;
+	default:
+		pwlog_qid(LOG_ERR, job.qid, "list %s: job %s holds no encrypted post (%s); left in %s",
+			  c.list->address, id, c.post.why, spool_dir(w->p->spool));
+		out = JOB_BROKEN;
+		break;
+	}
+	if (out == JOB_DONE && job.n_done == job.n_rcpts)
+		finish_job(&c);
+	else if (out == JOB_DONE)
+		out = JOB_RETRY;
+	else
+		spool_sync(&job, why, sizeof(why));
+out:
+	listpost_clear(&c.post);
+	free(c.report.text);
+	spool_job_clear(&job);
+	snapshot_release(snap);
+	return out;
+}
+
+/* worker_main - take jobs until stopped */
+static void *worker_main(void *arg)
+{
+	struct worker w = { .p = arg };
+	char id[SPOOL_ID_LEN];
+
+	while (take_job(w.p, id)) {
+		unsigned backoff = BACKOFF_MIN;
+		for (;;) {
+			enum job_outcome o = run_job(&w, id);
+			if (o != JOB_RETRY)
+				break;
+			pwlog(LOG_INFO, "list: job %s: trying again in %u s", id, backoff);
+			if (!pause_for(w.p, backoff))
+				break;
+			backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
+		}
+		job_done(w.p);
+	}
+	smtp_close(w.smtp);
+	return NULL;
+}
+
+/* pool_start - threads and the resumed jobs */
+struct pool *pool_start(const struct pool_config *cfg, char *why, size_t len)
+{
+	struct pool *p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		snprintf(why, len, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->spool = cfg->spool;
+	p->cap = cfg->queue_size ? cfg->queue_size : 1;
+	if ((p->ring = calloc(p->cap, sizeof(*p->ring))) == NULL ||
+	    (p->helo = strdup(cfg->helo)) == NULL ||
+	    (p->threads = calloc(cfg->workers ? cfg->workers : 1, sizeof(*p->threads))) == NULL) {
+		snprintf(why, len, "out of memory");
+		pool_stop(p);
+		return NULL;
+	}
+	if (spool_pending(p->spool, &p->backlog, &p->n_backlog, why, len) != SPOOL_OK) {
+		pool_stop(p);
+		return NULL;
+	}
+	if (p->n_backlog > 0)
+		pwlog(LOG_NOTICE, "list spool %s: resuming %zu post(s)", spool_dir(p->spool),
+		      p->n_backlog);
+	for (unsigned i = 0; i < (cfg->workers ? cfg->workers : 1); i++) {
+		if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) {
+			snprintf(why, len, "cannot start list worker %u", i + 1);
+			pool_stop(p);
+			return NULL;
+		}
+		p->n_threads++;
+	}
+	return p;
+}
+
+/* pool_stop - stop, join, free */
+void pool_stop(struct pool *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->n_threads; i++)
+		pthread_join(p->threads[i], NULL);
+	if (p->count + p->n_backlog - p->backlog_pos > 0)
+		pwlog(LOG_INFO, "list: %zu post(s) stay in the spool for the next start",
+		      p->count + p->n_backlog - p->backlog_pos);
+	spool_ids_free(p->backlog, p->n_backlog);
+	free(p->threads);
+	free(p->ring);
+	free(p->helo);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}

@@ -1,0 +1,309 @@
+#!/bin/bash
+# tests/lists/milter.sh - encrypted lists end to end without an MTA: real gpg keys, postward
+# driven by miltertest (tests/lists/post.lua), copies re-injected into a real SMTP server
+# (tests/e2e/smtpsink.py), each copy decrypted by real gpg in its subscriber's own home.
+#
+#  - a signed PGP/MIME post to the list only: the milter discards the message (the pool
+#    sends the copies); every subscriber gets one copy that decrypts with their key alone to
+#    the post, carries exactly one PKESK (theirs), and keeps the poster's good signature;
+#    copies come from the bounce address with List-Id and List-Post;
+#  - a subscriber whose key has expired gets a short notice without the post, and the owner
+#    a report naming them;
+#  - the same post with another recipient besides the list: the list recipient is removed,
+#    the message goes on;
+#  - refused in the session: a plain post, an unsigned post, a post signed by a stranger, a
+#    post encrypted to another key, broken OpenPGP armor (550 5.7.1 / 5.6.0);
+#  - a second list in one message is deferred (452 4.5.3);
+#  - kill -9 of postward during a fan-out to 200 subscribers, then a restart: every
+#    subscriber has the post, duplicates only for copies in flight (at most list_workers).
+# Env: POSTWARD.  Ends with "N passed, M failed".
+set -u
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+POSTWARD=${POSTWARD:-$here/../../milter/postward}
+PY=/usr/bin/python3
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "PASS: $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-lists.XXXXXX") || exit 1
+chmod 755 "$tmp"
+pid=""
+sink=""
+HOMES="pw poster s1 s2 s3 s4 mallory"
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$sink" ] && kill "$sink" 2>/dev/null && wait "$sink" 2>/dev/null
+	for h in $HOMES; do GNUPGHOME="$tmp/$h" gpgconf --kill all >/dev/null 2>&1; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+finish() {
+	[ "$failed" -eq 0 ] || { echo "--- postward log"; tail -40 "$tmp/pw.log" 2>/dev/null; }
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+cd "$tmp" || exit 1
+
+# ---- keys: the list's in postward's home; each subscriber in a home of their own ----------
+g() { local h=$1; shift; gpg --homedir "$tmp/$h" --batch --no-tty --pinentry-mode loopback --passphrase '' "$@"; }
+fpr_of() { g "$1" --with-colons --list-keys "$2" | awk -F: '/^fpr/ { print $10; exit }'; }
+for h in $HOMES; do
+	mkdir -m 700 "$tmp/$h"
+	echo "debug-quick-random" > "$tmp/$h/gpg-agent.conf"	# test keys only
+done
+mkkey() {	# mkkey HOME "Name <addr>" [rsa]
+	if [ "${3:-}" = rsa ]; then
+		g "$1" --quick-gen-key "$2" rsa2048 sign 0 &&
+			g "$1" --quick-add-key "$(fpr_of "$1" "$2")" rsa2048 encr 0
+	else
+		g "$1" --quick-gen-key "$2" ed25519 sign 0 &&
+			g "$1" --quick-add-key "$(fpr_of "$1" "$2")" cv25519 encr 0
+	fi
+}
+{
+	mkkey pw "Board <board@lists.test>" &&
+	mkkey poster "Poster <s1@example.net>" &&
+	mkkey s2 "Two <s2@example.net>" &&
+	mkkey s3 "Three <s3@example.net>" rsa &&
+	mkkey mallory "Mallory <mallory@evil.test>" &&
+	# an expired key: made in 2020, valid for one day
+	g s4 --faked-system-time 20200101T000000 --quick-gen-key "Four <s4@example.net>" ed25519 sign 1d &&
+	g s4 --faked-system-time 20200101T000000 --quick-add-key "$(fpr_of s4 s4@example.net)" cv25519 encr 1d
+} > keys.log 2>&1 || { bad "gpg key generation: $(tail -3 keys.log)"; finish; }
+# s1 is the poster: same key in the s1 home
+cp -a "$tmp/poster/." "$tmp/s1/"
+LIST=$(fpr_of pw board@lists.test)
+S1=$(fpr_of poster s1@example.net)
+S2=$(fpr_of s2 s2@example.net)
+S3=$(fpr_of s3 s3@example.net)
+S4=$(fpr_of s4 s4@example.net)
+M=$(fpr_of mallory mallory@evil.test)
+for h in poster s2 s3 s4 mallory; do g "$h" --export > "$h.pub"; done
+g pw --export "$LIST" > list.pub
+for h in poster s2 s3 s4 mallory; do g pw --import "$h.pub" 2>/dev/null; done
+for h in poster mallory; do g "$h" --import list.pub 2>/dev/null; done
+for h in s2 s3; do g "$h" --import poster.pub 2>/dev/null; done
+[ -n "$LIST" ] && [ -n "$S1" ] && [ -n "$S4" ] && ok "keys made (list $LIST)" || { bad "keys"; finish; }
+
+# ---- the list, postward, the SMTP server ---------------------------------------------------
+mkdir lists box spool
+cat > lists/board.list <<EOF
+list board@lists.test
+owner owner@example.org
+bounce board-bounces@lists.test
+openpgp_key $LIST
+list_id Board of the test association
+subscriber s1@example.net openpgp=$S1
+subscriber s2@example.net openpgp=$S2
+subscriber s3@example.net openpgp=$S3
+subscriber s4@example.net openpgp=$S4
+EOF
+cat > lists/other.list <<EOF
+list other@lists.test
+owner owner@example.org
+openpgp_key $LIST
+subscriber s2@example.net openpgp=$S2
+EOF
+"$PY" "$here/../e2e/smtpsink.py" "$tmp/ready" "box=$tmp/box" > sink.log 2>&1 &
+sink=$!
+for _ in $(seq 100); do [ -s ready ] && break; sleep 0.05; done
+port=$(awk '$1 == "box" { print $2 }' ready 2>/dev/null)
+[ -n "$port" ] || { bad "SMTP sink started"; finish; }
+cat > pw.conf <<EOF
+sender_practices =
+list_directory = $tmp/lists
+gnupg_home = $tmp/pw
+list_spool_directory = $tmp/spool
+list_reinject = 127.0.0.1:$port
+list_workers = 2
+EOF
+starts=0
+start_postward() {	# each run logs to its own file, pw.log holds them all
+	starts=$((starts + 1))
+	"$POSTWARD" -f -c pw.conf -p "unix:$tmp/pw.sock" 2> "pw.$starts.log" &
+	pid=$!
+	for _ in $(seq 200); do grep -q "listening on" "pw.$starts.log" && break; sleep 0.05; done
+	cat pw.*.log > pw.log
+	grep -q "listening on" "pw.$starts.log" || { bad "postward started: $(tail -5 "pw.$starts.log")"; finish; }
+}
+stop_postward() {	# TERM, then wait until no process of it is left (the worker too)
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	pid=""
+	for _ in $(seq 200); do pgrep -f -- "unix:$tmp/pw.sock" > /dev/null || break; sleep 0.05; done
+	cat pw.*.log > pw.log
+}
+"$POSTWARD" -n -c pw.conf > n.out 2>&1 && ok "postward -n accepts the lists" || bad "postward -n: $(cat n.out)"
+start_postward
+
+send() {	# send NAME MSGFILE "RCPTS" [CODE XCODE TEXT] -> out-NAME
+	local name=$1 file=$2 rcpts=$3 extra=()
+	[ $# -ge 6 ] && extra=(-D code="$4" -D xcode="$5" -D text="$6")
+	[ -n "${DELRCPT:-}" ] && extra+=(-D delrcpt="$DELRCPT")
+	timeout 120 miltertest -D sock="unix:$tmp/pw.sock" -D msgfile="$tmp/$file" -D qid="Q$name" \
+		-D sender="<s1@example.net>" -D rcpts="$rcpts" "${extra[@]}" -s "$here/post.lua" \
+		> "out-$name" 2>&1
+}
+field() { sed -n "s/^$2 //p" "out-$1"; }
+# copies_for ADDR: the stored messages whose RCPT is ADDR
+copies_for() { grep -l "^rcpt: .*<$1>" box/*.meta 2>/dev/null | sed 's/\.meta$/.eml/'; }
+# wait_for N: bounded wait until the sink holds N messages (the pool works in the background)
+wait_for() {
+	local i
+	for i in $(seq 600); do
+		[ "$(ls box/*.eml 2>/dev/null | wc -l)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- posts ---------------------------------------------------------------------------------
+secret="the plan is $RANDOM$RANDOM"
+printf 'Content-Type: text/plain; charset=us-ascii\n\n%s\n' "$secret" > inner.txt
+pgpmime() {	# pgpmime ARMORFILE SUBJECT > message
+	printf 'From: One <s1@example.net>\nTo: board@lists.test\nSubject: %s\nMessage-ID: <%s@example.net>\nMIME-Version: 1.0\n' "$2" "$RANDOM"
+	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\n boundary="=-=b1=-="\n\n'
+	printf 'This is an OpenPGP/MIME encrypted message (RFC 3156).\n--=-=b1=-=\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
+	printf -- '--=-=b1=-=\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
+	cat "$1"
+	printf -- '--=-=b1=-=--\n'
+}
+g poster --trust-model always --armor -s -e -r "$LIST" -u "$S1" -o signed.asc inner.txt
+g poster --trust-model always --armor -e -r "$LIST" -o unsigned.asc inner.txt
+g mallory --trust-model always --armor -s -e -r "$LIST" -u "$M" -o stranger.asc inner.txt
+g poster --trust-model always --armor -s -e -r "$S2" -u "$S1" -o tos2.asc inner.txt 2>/dev/null ||
+	{ g poster --import s2.pub 2>/dev/null; g poster --trust-model always --armor -s -e -r "$S2" -u "$S1" -o tos2.asc inner.txt; }
+pgpmime signed.asc "signed" > post.eml
+pgpmime unsigned.asc "unsigned" > unsigned.eml
+pgpmime stranger.asc "stranger" > stranger.eml
+pgpmime tos2.asc "wrong key" > wrongkey.eml
+sed 's/^\(-----BEGIN PGP MESSAGE-----\)$/\1\n\nnot base64 at all!/' signed.asc > broken.asc
+pgpmime broken.asc "broken" > broken.eml
+printf 'From: s1@example.net\nTo: board@lists.test\nSubject: plain\n\n%s\n' "$secret" > plain.eml
+
+# refused in the session
+send plain plain.eml "<board@lists.test>" 550 5.7.1 "Posts to this list must be encrypted to the list's key"
+[ "$(field plain REPLY)" = true ] && ok "plain post refused: 550 5.7.1" || bad "plain post: $(tr '\n' '|' < out-plain)"
+send unsigned unsigned.eml "<board@lists.test>" 550 5.7.1 "Posts to this list must be signed by an allowed poster"
+[ "$(field unsigned REPLY)" = true ] && ok "unsigned post refused: 550 5.7.1" || bad "unsigned post: $(tr '\n' '|' < out-unsigned)"
+send stranger stranger.eml "<board@lists.test>" 550 5.7.1 "Posts to this list must be signed by an allowed poster"
+[ "$(field stranger REPLY)" = true ] && ok "post signed by a stranger refused: 550 5.7.1" || bad "stranger: $(tr '\n' '|' < out-stranger)"
+send wrongkey wrongkey.eml "<board@lists.test>" 550 5.7.1 "The post is not encrypted to this list's key"
+[ "$(field wrongkey REPLY)" = true ] && ok "post not encrypted to the list key refused: 550 5.7.1" || bad "wrong key: $(tr '\n' '|' < out-wrongkey)"
+send broken broken.eml "<board@lists.test>" 550 5.6.0 "Malformed OpenPGP data in the post"
+[ "$(field broken REPLY)" = true ] && ok "broken armor refused: 550 5.6.0" || bad "broken: $(tr '\n' '|' < out-broken)"
+send twolists post.eml "<board@lists.test> <other@lists.test>"
+grep -Eq "^RCPT <other@lists.test> (tempfail|replycode)" out-twolists && ok "a second list in one message: 452 4.5.3 for it" ||
+	bad "second list: $(tr '\n' '|' < out-twolists)"
+[ "$(ls box/*.eml 2>/dev/null | wc -l)" -eq 0 ] || true
+
+# the post: discarded in the session, delivered by the pool
+before=$(ls box/*.eml 2>/dev/null | wc -l)
+send post post.eml "<board@lists.test>"
+[ "$(field post EOM)" = discard ] && ok "post to the list only: the milter discards it (the pool delivers)" ||
+	bad "post: $(tr '\n' '|' < out-post)"
+# twolists posted to board too (its other@ RCPT was deferred): 3 copies + 1 notice (s4) +
+# 1 report each, for two posts
+wait_for $((before + 10)) || bad "copies arrived within 60 s ($(ls box/*.eml 2>/dev/null | wc -l) of $((before + 10)))"
+for s in s1 s2 s3; do
+	home=$s
+	[ $s = s1 ] && home=poster
+	files=$(copies_for "$s@example.net")
+	n=$(printf '%s\n' "$files" | grep -c .)
+	[ "$n" -eq 2 ] && ok "$s: one copy per post (2)" || bad "$s: $n copies"
+	f=$(printf '%s\n' "$files" | head -1)
+	[ -n "$f" ] || continue
+	sed -n '/^-----BEGIN PGP MESSAGE-----/,/^-----END PGP MESSAGE-----/p' "$f" | tr -d '\r' > "$s.asc"
+	if g "$home" --status-fd 3 --decrypt "$s.asc" > "$s.out" 3> "$s.status" 2>/dev/null &&
+	   grep -qF "$secret" "$s.out"; then
+		ok "$s: the copy decrypts with $s's key alone to the post"
+	else
+		bad "$s: the copy does not decrypt to the post ($(tail -2 "$s.status" | tr '\n' ' '))"
+	fi
+	grep -q "GOODSIG" "$s.status" && ok "$s: the poster's signature is good" || bad "$s: no GOODSIG"
+	k=$(g "$home" --list-packets "$s.asc" 2>/dev/null | grep -c ":pubkey enc packet:")
+	[ "$k" -eq 1 ] && ok "$s: exactly one PKESK" || bad "$s: $k PKESKs"
+	other=s2; [ $s = s2 ] && other=s3
+	g "$other" --decrypt "$s.asc" > /dev/null 2>&1 && bad "$s: $other can decrypt $s's copy" ||
+		ok "$s: $other cannot decrypt $s's copy"
+	grep -q "^mail_from: .*<board-bounces@lists.test>" "${f%.eml}.meta" && ok "$s: from the bounce address" ||
+		bad "$s: envelope sender $(grep mail_from "${f%.eml}.meta")"
+	tr -d '\r' < "$f" | grep -q '^List-Id: Board of the test association <board.lists.test>$' &&
+		ok "$s: List-Id" || bad "$s: List-Id: $(tr -d '\r' < "$f" | grep -i '^list-id')"
+	tr -d '\r' < "$f" | grep -q '^List-Post: <mailto:board@lists.test>$' && ok "$s: List-Post" || bad "$s: List-Post"
+	grep -qF "$secret" "$f" && bad "$s: plaintext in the copy" || ok "$s: no plaintext in the copy"
+done
+n4=$(copies_for s4@example.net)
+f4=$(printf '%s\n' "$n4" | head -1)
+if [ -n "$f4" ] && grep -q "^mail_from: .*<>" "${f4%.eml}.meta" && grep -q "could not be encrypted for you" "$f4" &&
+   ! grep -qF "$secret" "$f4" && ! grep -q "BEGIN PGP" "$f4"; then
+	ok "s4 (expired key): a notice from the null sender, without the post"
+else
+	bad "s4: notice ($f4)"
+fi
+fo=$(copies_for owner@example.org | head -1)
+if [ -n "$fo" ] && grep -q "s4@example.net" "$fo" && grep -qi "expired" "$fo"; then
+	ok "the owner's report names s4 and the expired key"
+else
+	bad "owner report ($fo)"
+fi
+ls spool/*.job > /dev/null 2>&1 && bad "jobs left in the spool" || ok "the spool is empty once every copy is out"
+cat pw.*.log | grep -q "Qpost: list board@lists.test: post from <s1@example.net> accepted as" &&
+	ok "log: the post was accepted" || bad "log: no accepted line"
+
+# with another recipient besides the list: the list recipient is removed, the rest goes on
+DELRCPT="<board@lists.test>" send mixed post.eml "<board@lists.test> <friend@example.com>"
+[ "$(field mixed EOM)" = continue ] && [ "$(field mixed DELRCPT)" = true ] &&
+	ok "list plus another recipient: the list recipient is removed, the message goes on" ||
+	bad "mixed: $(tr '\n' '|' < out-mixed)"
+
+# ---- kill -9 during a fan-out to 200 subscribers, then a restart ---------------------------
+wait_for $((before + 15)) || true	# let the mixed post finish first
+stop_postward
+{
+	echo "list big@lists.test"
+	echo "owner owner@example.org"
+	echo "openpgp_key $LIST"
+	echo "require_signature no"
+	echo "posters anyone"
+	for i in $(seq 200); do
+		case $((i % 3)) in 0) k=$S1;; 1) k=$S2;; 2) k=$S3;; esac
+		echo "subscriber big$i@example.net openpgp=$k"
+	done
+} > lists/big.list
+rm -f box/*
+start_postward
+sed 's/^To: board@lists.test/To: big@lists.test/' post.eml > big.eml
+send big big.eml "<big@lists.test>"
+[ "$(field big EOM)" = discard ] && ok "200-subscriber post accepted" || bad "big post: $(tr '\n' '|' < out-big)"
+# as soon as some copies are out, kill -9 the whole daemon
+for _ in $(seq 600); do [ "$(ls box/*.eml 2>/dev/null | wc -l)" -ge 20 ] && break; sleep 0.02; done
+kill -9 $(pgrep -f -- "unix:$tmp/pw.sock") 2>/dev/null
+wait "$pid" 2>/dev/null
+pid=""
+for _ in $(seq 200); do pgrep -f -- "unix:$tmp/pw.sock" > /dev/null || break; sleep 0.05; done
+got=$(ls box/*.eml 2>/dev/null | wc -l)
+if [ "$got" -ge 20 ] && [ "$got" -lt 200 ]; then ok "killed with -9 mid fan-out ($got of 200 copies out)"
+else bad "kill -9 mid fan-out: $got copies out when killed"; fi
+ls spool/*.job > /dev/null 2>&1 && ok "the post is still in the spool" || bad "the post left the spool"
+start_postward
+for _ in $(seq 600); do ls spool/*.job > /dev/null 2>&1 || break; sleep 0.1; done
+missing=0; dups=0
+for i in $(seq 200); do
+	n=$(grep -l "^rcpt: .*<big$i@example.net>" box/*.meta 2>/dev/null | sed 's/\.meta$/.eml/' |
+		xargs -r grep -l "BEGIN PGP MESSAGE" | wc -l)
+	[ "$n" -eq 0 ] && missing=$((missing + 1))
+	[ "$n" -gt 1 ] && dups=$((dups + n - 1))
+done
+[ "$missing" -eq 0 ] && ok "after the restart every one of the 200 subscribers has the post" ||
+	bad "$missing subscribers without the post"
+[ "$dups" -le 2 ] && ok "duplicates only for copies in flight ($dups, at most list_workers = 2)" ||
+	bad "$dups duplicates"
+cat pw.*.log | grep -q "resuming 1 post" && ok "log: the spool was resumed" || bad "no resume line in the log"
+
+kill "$pid"; wait "$pid"; st=$?; pid=""
+cat pw.*.log > pw.log
+[ "$st" -eq 0 ] && ok "postward stopped cleanly (sanitizers quiet)" || bad "postward exit status $st"
+finish
