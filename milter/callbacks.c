@@ -106,8 +106,14 @@ static sfsistat pw_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = need | (f0 & want);
 	/* DKIM's simple header canonicalisation needs each value exactly as it follows the colon */
 	*pf1 = f1 & (skip | SMFIP_HDR_LEADSPC);
-	if (c != NULL)
+	if (c != NULL) {
 		c->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
+		/* no reply per header field and body chunk where the MTA allows it: fewer round
+		 * trips (a failure is then answered at end of header or of message) */
+		*pf1 |= f1 & (SMFIP_NR_HDR | SMFIP_NR_BODY);
+		c->nr_hdr = (f1 & SMFIP_NR_HDR) != 0;
+		c->nr_body = (f1 & SMFIP_NR_BODY) != 0;
+	}
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
@@ -259,20 +265,33 @@ static sfsistat pw_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-/* pw_header - count TLS-Required fields and incoming tags */
+static bool header_facts(struct pw_conn *c, struct pw_msg *m, const char *name, char *value);
+
+/* pw_header - one header field; with SMFIP_NR_HDR negotiated no reply is sent (one round
+ * trip less per field) and a failure waits for end-of-header to be answered */
 static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct pw_conn *c = CONN(ctx);
 	struct pw_msg *m = c ? c->msg : NULL;
 
-	if (m == NULL)
-		return SMFIS_CONTINUE;
+	if (m != NULL && !header_facts(c, m, name, value)) {
+		if (!c->nr_hdr)
+			return internal_error(ctx, m, "out of memory in header");
+		m->header_error = true;
+	}
+	return c != NULL && c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* header_facts - count TLS-Required fields and incoming tags, note From, trusted and forged
+ * Authentication-Results, feed DKIM and a list post; false for lack of memory */
+static bool header_facts(struct pw_conn *c, struct pw_msg *m, const char *name, char *value)
+{
 	switch (rtls_header_kind(name)) {
 	case RTLS_HK_TLS_REQUIRED:
 		if (m->n_fields++ == 0) {
 			m->value = rtls_header_value(value);
 			if ((m->field_name = strdup(name)) == NULL)
-				return internal_error(ctx, m, "out of memory in header");
+				return false;
 		}
 		break;
 	case RTLS_HK_TAG:
@@ -288,11 +307,11 @@ static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
 				m->ar_ours[m->n_ar_ours++] = m->n_ar;
 		} else if (m->spf_domain == NULL && m->snap->cfg.n_trusted_authserv_ids > 0 &&
 			   !trusted_spf(m, value)) {
-			return internal_error(ctx, m, "out of memory in header");
+			return false;
 		}
 	} else if (strcasecmp(name, "From") == 0) {
 		if (m->n_from++ == 0 && (m->from_value = strdup(value)) == NULL)
-			return internal_error(ctx, m, "out of memory in header");
+			return false;
 	} else if (strcasecmp(name, PW_SP_HEADER) == 0) {
 		m->n_practice_in++;
 	}
@@ -306,7 +325,7 @@ static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
 		if (!c->leadspc) {	/* the MTA stripped the space after the colon: put it back */
 			size_t n = strlen(value);
 			if ((spaced = malloc(n + 2)) == NULL)
-				return internal_error(ctx, m, "out of memory in header");
+				return false;
 			spaced[0] = ' ';
 			memcpy(spaced + 1, value, n + 1);
 			v = spaced;
@@ -315,7 +334,7 @@ static sfsistat pw_header(SMFICTX *ctx, char *name, char *value)
 			m->dkim_broken = true;
 		free(spaced);
 	}
-	return SMFIS_CONTINUE;
+	return true;
 }
 
 /* trusted_spf - if VALUE is an Authentication-Results field of a trusted host reporting
@@ -379,6 +398,8 @@ static sfsistat pw_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 		m->dkim_broken = true;
 	if (m != NULL && m->lists.list != NULL)
 		lists_body(&m->lists, m->snap, chunk, len);
+	if (c != NULL && c->nr_body)
+		return SMFIS_NOREPLY;
 	return SMFIS_CONTINUE;
 }
 
@@ -411,6 +432,12 @@ static sfsistat pw_eoh(SMFICTX *ctx)
 		m->dkim_broken = true;
 	if (m->lists.list != NULL)
 		lists_eoh(&m->lists, m->snap);
+	if (m->header_error) {	/* deferred from a header callback sent without a reply */
+		m->header_error = false;
+		sfsistat r = internal_error(ctx, m, "out of memory in header");
+		if (r != SMFIS_CONTINUE)
+			return r;
+	}
 	if (m->unchecked)
 		return SMFIS_CONTINUE;
 	decide(c, m);

@@ -50,6 +50,7 @@ struct pw_msg {
 	char *spf_domain;		/* owned: domain of an spf=pass from a trusted host, or NULL */
 	unsigned n_practice_in;		/* X-Postward-Practice fields that arrived */
 	struct lists_msg lists;		/* a post to an encrypted list (lists.h) */
+	bool header_error;		/* a header callback failed without replying (NR_HDR) */
 	bool unchecked;			/* an internal error let it pass without a decision */
 	bool decided;
 	struct rtls_verdict verdict;
@@ -60,6 +61,7 @@ struct pw_conn {
 	char client_text[64];		/* for the logs */
 	bool tls;			/* TLS macros seen at HELO */
 	bool leadspc;			/* header values arrive with their leading space */
+	bool nr_hdr, nr_body;		/* no reply is sent per header field / body chunk */
 	struct pw_msg *msg;		/* owned, or NULL between messages */
 };
 

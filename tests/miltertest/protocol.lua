@@ -22,6 +22,8 @@ T.ok(mt.test_action(s.conn, SMFIF_CHGHDRS), "action SMFIF_CHGHDRS requested")
 T.ok(mt.test_action(s.conn, SMFIF_CHGFROM), "action SMFIF_CHGFROM requested")
 T.ok(mt.test_action(s.conn, SMFIF_QUARANTINE), "action SMFIF_QUARANTINE requested (practice rules)")
 T.ok(mt.test_action(s.conn, SMFIF_DELRCPT), "action SMFIF_DELRCPT requested (encrypted lists)")
+T.ok(mt.test_option(s.conn, SMFIP_NR_HDR), "no reply per header field (SMFIP_NR_HDR)")
+T.ok(mt.test_option(s.conn, SMFIP_NR_BODY), "no reply per body chunk (SMFIP_NR_BODY)")
 for _, a in ipairs({ "SMFIF_CHGBODY", "SMFIF_ADDRCPT", "SMFIF_ADDRCPT_PAR" }) do
 	if _G[a] then T.ok(not mt.test_action(s.conn, _G[a]), "action " .. a .. " not requested") end
 end
