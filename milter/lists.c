@@ -10,7 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <stdint.h>
 
 #include "listpost.h"
 #include "log.h"
@@ -88,7 +92,7 @@ static void add(struct lists_msg *lm, const struct pw_snapshot *snap, const void
 		while (nc < lm->len + n + 1)
 			nc *= 2;
 		if ((np = realloc(lm->post, nc)) == NULL) {
-			lm->too_big = true;	/* reported as too big: nothing half-kept */
+			lm->too_big = lm->oom = true;	/* nothing half-kept; 451 at the end */
 			free(lm->post);
 			lm->post = NULL;
 			lm->len = lm->cap = 0;
@@ -209,6 +213,18 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 		return reply(ctx, qid, l->address, "550", "5.7.1",
 			     "The post is not encrypted to this list's key");
 	}
+	/* every list's key is in the one GnuPG home: the key that opened it must be this
+	 * list's, not another list's */
+	if (!pgp_key_has_subkey(l->openpgp_fpr, d.recipient_keyid)) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: post decrypted with key %s, which is not the "
+			  "list's key %s", l->address, d.recipient_keyid[0] ? d.recipient_keyid : "?",
+			  l->openpgp_fpr);
+		pgp_decrypted_clear(&d);
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "The post is not encrypted to this list's key");
+	}
+	if (lp->kind == LISTPOST_PGPINLINE && lp->why[0])
+		pwlog_qid(LOG_INFO, qid, "list %s: inline post: %s", l->address, lp->why);
 	if (l->require_signature) {
 		if (!signer_allowed(l, &d, who, sizeof(who))) {
 			pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, who);
@@ -227,7 +243,77 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 	return r;
 }
 
-/* check_smime - open the post with the list's key; 0 or a reply set */
+/* load_pem_cert - a certificate file, or NULL */
+static X509 *load_pem_cert(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	return x;
+}
+
+/* smime_signer_allowed - the decrypted CONTENT is an S/MIME signed entity (multipart/signed
+ * or signed-data) with a good signature by an allowed poster: posters subscribers: the
+ * signer's certificate is the one listed for the subscriber its e-mail address names;
+ * listed: one of its e-mail addresses is a listed poster; anyone: any good signature.  The
+ * certificate chain is not checked: the list file pins the certificates */
+static bool smime_signer_allowed(const struct pw_list *l, const uint8_t *content, size_t len,
+				 char *who, size_t wlen)
+{
+	BIO *in = BIO_new_mem_buf(content, (int)len), *data = NULL;
+	CMS_ContentInfo *cms = NULL;
+	STACK_OF(X509) *signers = NULL;
+	bool ok = false;
+
+	snprintf(who, wlen, "no S/MIME signature");
+	if (in == NULL || len > INT32_MAX || (cms = SMIME_read_CMS(in, &data)) == NULL ||
+	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed)
+		goto out;
+	if (CMS_verify(cms, NULL, NULL, data, NULL, CMS_NO_SIGNER_CERT_VERIFY) != 1) {
+		snprintf(who, wlen, "the S/MIME signature does not verify");
+		goto out;
+	}
+	if ((signers = CMS_get0_signers(cms)) == NULL || sk_X509_num(signers) < 1)
+		goto out;
+	snprintf(who, wlen, "S/MIME signature by a certificate that may not post");
+	for (int i = 0; i < sk_X509_num(signers) && !ok; i++) {
+		X509 *sig = sk_X509_value(signers, i);
+		STACK_OF(OPENSSL_STRING) *emails = X509_get1_email(sig);
+		if (l->posters == PW_LIST_POSTERS_ANYONE) {
+			snprintf(who, wlen, "%s", emails && sk_OPENSSL_STRING_num(emails) ?
+				 sk_OPENSSL_STRING_value(emails, 0) : "an S/MIME certificate");
+			ok = true;
+		}
+		for (int e = 0; !ok && emails && e < sk_OPENSSL_STRING_num(emails); e++) {
+			const char *addr = sk_OPENSSL_STRING_value(emails, e);
+			if (l->posters == PW_LIST_POSTERS_LISTED) {
+				if (pw_list_may_post(l, addr)) {
+					snprintf(who, wlen, "%s", addr);
+					ok = true;
+				}
+			} else {
+				const struct pw_list_sub *s = pw_list_find_sub(l, addr);
+				X509 *pinned = s && s->smime_cert ? load_pem_cert(s->smime_cert) : NULL;
+				if (pinned != NULL && X509_cmp(pinned, sig) == 0) {
+					snprintf(who, wlen, "%s", addr);
+					ok = true;
+				}
+				X509_free(pinned);
+			}
+		}
+		X509_email_free(emails);
+	}
+out:
+	sk_X509_free(signers);
+	CMS_ContentInfo_free(cms);
+	BIO_free(data);
+	BIO_free(in);
+	ERR_clear_error();
+	return ok;
+}
+
+/* check_smime - open the post with the list's key, check the signer; 0 or a reply set */
 static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct listpost *lp,
 			    const char *qid, const char *sender, bool *ok)
 {
@@ -235,25 +321,17 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	struct smime_post *sp = NULL;
-	char why[256];
+	uint8_t *content = NULL;
+	size_t clen = 0;
+	char why[256], who[300];
 	enum smime_status st;
-	sfsistat r;
+	sfsistat r = SMFIS_CONTINUE;
 
 	*ok = false;
 	if (l->smime_cert == NULL)
 		return reply(ctx, qid, l->address, "550", "5.7.1",
 			     "This list takes OpenPGP posts only");
-	if (l->require_signature) {
-		pwlog_qid(LOG_NOTICE, qid, "list %s: S/MIME signatures are not checked by this "
-			  "version: the list requires signatures, so S/MIME posts are refused "
-			  "(require_signature no would take them)", l->address);
-		return reply(ctx, qid, l->address, "550", "5.7.1",
-			     "This list cannot check S/MIME signatures; post with OpenPGP");
-	}
-	if ((f = fopen(l->smime_cert, "r")) != NULL) {
-		cert = PEM_read_X509(f, NULL, NULL, NULL);
-		fclose(f);
-	}
+	cert = load_pem_cert(l->smime_cert);
 	if ((f = fopen(l->smime_key, "r")) != NULL) {
 		key = PEM_read_PrivateKey(f, NULL, NULL, (void *)"");
 		fclose(f);
@@ -266,8 +344,8 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 		return reply(ctx, qid, l->address, "451", "4.3.0",
 			     "Mailing list temporarily unavailable");
 	}
-	st = smime_open(lp->payload, lp->payload_len, key, cert, &sp, NULL, NULL, NULL, 0, why,
-			sizeof(why));
+	st = smime_open(lp->payload, lp->payload_len, key, cert, &sp, &content, &clen, NULL, 0,
+			why, sizeof(why));
 	smime_post_free(sp);
 	EVP_PKEY_free(key);
 	X509_free(cert);
@@ -282,10 +360,24 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 		return reply(ctx, qid, l->address, "550", "5.7.1",
 			     "The post is not encrypted to this list's certificate");
 	}
-	if (!pw_list_may_post(l, sender))
-		return reply(ctx, qid, l->address, "550", "5.7.1", "You may not post to this list");
-	*ok = true;
-	r = SMFIS_CONTINUE;
+	if (l->require_signature) {
+		if (!smime_signer_allowed(l, content, clen, who, sizeof(who))) {
+			pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, who);
+			r = reply(ctx, qid, l->address, "550", "5.7.1",
+				  "Posts to this list must be signed by an allowed poster");
+		} else {
+			pwlog_qid(LOG_INFO, qid, "list %s: S/MIME signed by %s", l->address, who);
+			*ok = true;
+		}
+	} else if (!pw_list_may_post(l, sender)) {
+		r = reply(ctx, qid, l->address, "550", "5.7.1", "You may not post to this list");
+	} else {
+		*ok = true;
+	}
+	if (content != NULL) {
+		OPENSSL_cleanse(content, clen);
+		free(content);
+	}
 	return r;
 }
 
@@ -342,6 +434,8 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 	*handled = l != NULL;
 	if (l == NULL)
 		return SMFIS_CONTINUE;
+	if (lm->oom)
+		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
 	if (lm->too_big)
 		return reply(ctx, qid, l->address, "552", "5.3.4", "Post too large for this list");
 	if (l->n_subs == 0)

@@ -14,14 +14,18 @@
  *   EOM   lists_eom(), in this order:
  *         - not encrypted (plain text, multipart/mixed, ...): 550 5.7.1;
  *         - malformed MIME or OpenPGP data: 550 5.6.0;
- *         - does not decrypt with the list's key (OpenPGP via gpgme; S/MIME via the list's
- *           key and certificate), or OpenPGP without integrity protection: 550 5.7.1;
+ *         - does not decrypt with the list's key (OpenPGP via gpgme, and the secret key that
+ *           opened it must be this list's key or subkey, since every list's key is in the
+ *           one GnuPG home; S/MIME via the list's key and certificate), or OpenPGP without
+ *           integrity protection: 550 5.7.1;
  *         - require_signature: no good signature by an allowed poster (posters subscribers:
- *           the signing key is a subscriber's listed key; listed: one of its user IDs is a
- *           listed poster; anyone: any good signature): 550 5.7.1.  Without
- *           require_signature, the envelope sender must be allowed (pw_list_may_post).
- *           S/MIME posts cannot meet require_signature yet (their signatures are not
- *           checked): such lists refuse them with 550 5.7.1 and say so in the log;
+ *           the signing key is a subscriber's listed key - for S/MIME, the signer's
+ *           certificate is the one listed for the subscriber its e-mail address names;
+ *           listed: one of its user IDs / e-mail addresses is a listed poster; anyone: any
+ *           good signature): 550 5.7.1.  S/MIME signatures are checked inside the decrypted
+ *           content (multipart/signed or signed-data) against the pinned certificate, not a
+ *           CA chain.  Without require_signature, the envelope sender must be allowed
+ *           (pw_list_may_post);
  *         - queue full (pool_reserve): 451 4.3.1; spool error: 451 4.3.0;
  *         - otherwise the post (ciphertext) is committed to the spool (fsync) and queued,
  *           and the list recipient is removed (smfi_delrcpt) or, when it was the only
@@ -48,6 +52,7 @@ struct lists_msg {
 	char *post;			/* owned: the post as collected */
 	size_t len, cap;
 	bool too_big;
+	bool oom;			/* no memory for it: 451, not 552 */
 	bool leadspc;			/* header values arrive with their leading space */
 };
 

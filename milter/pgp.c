@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gpgme.h>
 #include <openssl/crypto.h>
@@ -99,8 +100,15 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 		st = PGP_E_ENGINE;
 		goto out;
 	}
-	if (dr->recipients != NULL && dr->recipients->keyid != NULL)
-		upper_fpr(out->recipient_fpr, dr->recipients->keyid);
+	/* the recipient whose secret key worked (the others: no secret key) */
+	for (gpgme_recipient_t rc = dr->recipients; rc; rc = rc->next)
+		if (gpg_err_code(rc->status) == GPG_ERR_NO_ERROR && rc->keyid != NULL) {
+			snprintf(out->recipient_keyid, sizeof(out->recipient_keyid), "%.16s",
+				 rc->keyid);
+			for (char *c = out->recipient_keyid; *c; c++)
+				*c = (char)toupper((unsigned char)*c);
+			break;
+		}
 	vr = gpgme_op_verify_result(ctx);
 	for (gpgme_signature_t s = vr ? vr->signatures : NULL; s && out->n_sigs < PGP_MAX_SIGS;
 	     s = s->next) {
@@ -148,6 +156,24 @@ out:
 	if (st != PGP_OK)
 		pgp_decrypted_clear(out);
 	return st;
+}
+
+/* pgp_key_has_subkey - does the key KEYID belong to PRIMARY_FPR */
+bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t key = NULL;
+	bool found = false;
+
+	if (keyid == NULL || strlen(keyid) != 16 || new_ctx(&ctx) != 0)
+		return false;
+	if (gpgme_get_key(ctx, primary_fpr, &key, 0) == 0 && key != NULL)
+		for (gpgme_subkey_t s = key->subkeys; s && !found; s = s->next)
+			found = s->keyid != NULL && strcasecmp(s->keyid, keyid) == 0;
+	if (key != NULL)
+		gpgme_key_unref(key);
+	gpgme_release(ctx);
+	return found;
 }
 
 /* pgp_decrypted_clear - wipe */

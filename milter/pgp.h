@@ -47,7 +47,7 @@ struct pgp_decrypted {
 	size_t plain_len;
 	struct pgp_sig sigs[PGP_MAX_SIGS];
 	size_t n_sigs;
-	char recipient_fpr[41];		/* the list key that decrypted it (subkey fpr) */
+	char recipient_keyid[17];	/* key ID (16 hex digits) of the secret key that decrypted it */
 };
 
 enum pgp_key_state { PGP_KEY_OK, PGP_KEY_MISSING, PGP_KEY_REVOKED, PGP_KEY_EXPIRED,
@@ -67,6 +67,9 @@ bool pgp_global_init(const char *gnupg_home, char *why, size_t len);
  * or the data is damaged.  Clear *OUT with pgp_decrypted_clear */
 enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *out,
 			    char *why, size_t whylen);
+/* pgp_key_has_subkey - is KEYID (16 hex digits) the key ID of PRIMARY_FPR's key or of one of
+ * its subkeys (one gpg run); false if unknown */
+bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid);
 /* pgp_decrypted_clear - wipe and free */
 void pgp_decrypted_clear(struct pgp_decrypted *d);
 /* pgp_keys - the keys of N primary fingerprints (40 hex digits each), in two gpg runs;

@@ -360,7 +360,12 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 
 EOF
-cat "$CONTRIB/master.cf.snippet" >>"$CONF/master.cf"
+# the snippet's list re-injection service moves to a free port, its cleanup reads this
+# instance's postward_header_checks
+P_REINJECT=$(free_port)
+sed -e "s|^127\.0\.0\.1:10026 |127.0.0.1:$P_REINJECT |" \
+	-e "s|regexp:/etc/postfix/postward_header_checks|regexp:$CONF/postward_header_checks|" \
+	"$CONTRIB/master.cf.snippet" >>"$CONF/master.cf"
 # The secure transport must trust the test CA (instead of the system store),
 # and the next-hop is an IP literal, so name the certificate explicitly.
 postconf -c "$CONF" -P \
@@ -383,8 +388,9 @@ POSTFIX_STARTED=1
 MASTERPID=$(tr -d ' ' <"$Q/pid/master.pid")
 listeners=$(ss -Hltnp 2>/dev/null | grep -F "pid=$MASTERPID," |
 	awk '{ print $4 }' | sort -u | tr '\n' ' ')
-check "the private instance listens on 127.0.0.1:$P_SMTPD only (got: $listeners)" \
-	test "$listeners" = "127.0.0.1:$P_SMTPD "
+want_listeners=$(printf '127.0.0.1:%s\n' "$P_SMTPD" "$P_REINJECT" | sort -u | tr '\n' ' ')
+check "the private instance listens on 127.0.0.1:$P_SMTPD and the re-injection port $P_REINJECT only (got: $listeners)" \
+	test "$listeners" = "$want_listeners"
 
 # ------------------------------------------------------------------- helpers
 RUN=$$

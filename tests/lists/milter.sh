@@ -31,6 +31,7 @@ chmod 755 "$tmp"
 pid=""
 sink=""
 HOMES="pw poster s1 s2 s3 s4 mallory"
+export HOMES
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	[ -n "$sink" ] && kill "$sink" 2>/dev/null && wait "$sink" 2>/dev/null
@@ -64,6 +65,7 @@ mkkey() {	# mkkey HOME "Name <addr>" [rsa]
 }
 {
 	mkkey pw "Board <board@lists.test>" &&
+	mkkey pw "Other <other@lists.test>" &&
 	mkkey poster "Poster <s1@example.net>" &&
 	mkkey s2 "Two <s2@example.net>" &&
 	mkkey s3 "Three <s3@example.net>" rsa &&
@@ -75,13 +77,14 @@ mkkey() {	# mkkey HOME "Name <addr>" [rsa]
 # s1 is the poster: same key in the s1 home
 cp -a "$tmp/poster/." "$tmp/s1/"
 LIST=$(fpr_of pw board@lists.test)
+OTHER=$(fpr_of pw other@lists.test)
 S1=$(fpr_of poster s1@example.net)
 S2=$(fpr_of s2 s2@example.net)
 S3=$(fpr_of s3 s3@example.net)
 S4=$(fpr_of s4 s4@example.net)
 M=$(fpr_of mallory mallory@evil.test)
 for h in poster s2 s3 s4 mallory; do g "$h" --export > "$h.pub"; done
-g pw --export "$LIST" > list.pub
+g pw --export "$LIST" "$OTHER" > list.pub
 for h in poster s2 s3 s4 mallory; do g pw --import "$h.pub" 2>/dev/null; done
 for h in poster mallory; do g "$h" --import list.pub 2>/dev/null; done
 for h in s2 s3; do g "$h" --import poster.pub 2>/dev/null; done
@@ -103,9 +106,22 @@ EOF
 cat > lists/other.list <<EOF
 list other@lists.test
 owner owner@example.org
-openpgp_key $LIST
+openpgp_key $OTHER
 subscriber s2@example.net openpgp=$S2
 EOF
+# an S/MIME list: the list's certificate and key, two subscribers (RSA and EC P-256)
+mkdir smime
+mkcert() {	# mkcert NAME EMAIL rsa|ec
+	local alg=(-newkey rsa:2048)
+	[ "$3" = ec ] && alg=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
+	openssl req -x509 "${alg[@]}" -nodes -keyout "smime/$1.key" -out "smime/$1.crt" \
+		-subj "/CN=$1" -days 2 -addext "subjectAltName=email:$2" 2>/dev/null
+}
+mkcert slist sec@lists.test rsa && mkcert s5 s5@example.net rsa && mkcert s6 s6@example.net ec &&
+	mkcert eve eve@evil.test rsa || bad "openssl certificates"
+printf 'list sec@lists.test\nowner owner@example.org\nsmime_cert %s\nsmime_key %s\n' \
+	"$tmp/smime/slist.crt" "$tmp/smime/slist.key" > lists/sec.list
+printf 'subscriber %s@example.net smime=%s\n' s5 "$tmp/smime/s5.crt" s6 "$tmp/smime/s6.crt" >> lists/sec.list
 "$PY" "$here/../e2e/smtpsink.py" "$tmp/ready" "box=$tmp/box" > sink.log 2>&1 &
 sink=$!
 for _ in $(seq 100); do [ -s ready ] && break; sleep 0.05; done
@@ -175,7 +191,9 @@ g poster --trust-model always --armor -e -r "$LIST" -o unsigned.asc inner.txt
 g mallory --trust-model always --armor -s -e -r "$LIST" -u "$M" -o stranger.asc inner.txt
 g poster --trust-model always --armor -s -e -r "$S2" -u "$S1" -o tos2.asc inner.txt 2>/dev/null ||
 	{ g poster --import s2.pub 2>/dev/null; g poster --trust-model always --armor -s -e -r "$S2" -u "$S1" -o tos2.asc inner.txt; }
+g poster --trust-model always --armor -s -e -r "$OTHER" -u "$S1" -o otherlist.asc inner.txt
 pgpmime signed.asc "signed" > post.eml
+pgpmime otherlist.asc "for the other list" > otherlist.eml
 pgpmime unsigned.asc "unsigned" > unsigned.eml
 pgpmime stranger.asc "stranger" > stranger.eml
 pgpmime tos2.asc "wrong key" > wrongkey.eml
@@ -192,6 +210,9 @@ send stranger stranger.eml "<board@lists.test>" 550 5.7.1 "Posts to this list mu
 [ "$(field stranger REPLY)" = true ] && ok "post signed by a stranger refused: 550 5.7.1" || bad "stranger: $(tr '\n' '|' < out-stranger)"
 send wrongkey wrongkey.eml "<board@lists.test>" 550 5.7.1 "The post is not encrypted to this list's key"
 [ "$(field wrongkey REPLY)" = true ] && ok "post not encrypted to the list key refused: 550 5.7.1" || bad "wrong key: $(tr '\n' '|' < out-wrongkey)"
+send otherlist otherlist.eml "<board@lists.test>" 550 5.7.1 "The post is not encrypted to this list's key"
+[ "$(field otherlist REPLY)" = true ] && ok "post encrypted to another list's key (same GnuPG home) refused: 550 5.7.1" ||
+	bad "other list's key: $(tr '\n' '|' < out-otherlist)"
 send broken broken.eml "<board@lists.test>" 550 5.6.0 "Malformed OpenPGP data in the post"
 [ "$(field broken REPLY)" = true ] && ok "broken armor refused: 550 5.6.0" || bad "broken: $(tr '\n' '|' < out-broken)"
 send twolists post.eml "<board@lists.test> <other@lists.test>"
@@ -259,8 +280,42 @@ DELRCPT="<board@lists.test>" send mixed post.eml "<board@lists.test> <friend@exa
 	ok "list plus another recipient: the list recipient is removed, the message goes on" ||
 	bad "mixed: $(tr '\n' '|' < out-mixed)"
 
-# ---- kill -9 during a fan-out to 200 subscribers, then a restart ---------------------------
 wait_for $((before + 15)) || true	# let the mixed post finish first
+
+# ---- S/MIME: a post signed by a subscriber, encrypted to the list's certificate -----------
+smime_post() {	# smime_post SIGNER OUT
+	{ if [ "$1" = none ]; then cat inner.txt; else
+		openssl cms -sign -in inner.txt -signer "smime/$1.crt" -inkey "smime/$1.key"; fi; } |
+	openssl cms -encrypt -aes256 -recip smime/slist.crt > "$2.mime" &&
+	{ printf 'From: s5@example.net\nTo: sec@lists.test\nSubject: smime\n'; cat "$2.mime"; } > "$2"
+}
+smime_post s5 smime.eml && smime_post eve smime-eve.eml && smime_post none smime-unsigned.eml ||
+	bad "openssl cms posts"
+send smime-eve smime-eve.eml "<sec@lists.test>" 550 5.7.1 "Posts to this list must be signed by an allowed poster"
+[ "$(field smime-eve REPLY)" = true ] && ok "S/MIME post signed by a stranger refused: 550 5.7.1" ||
+	bad "S/MIME stranger: $(tr '\n' '|' < out-smime-eve)"
+send smime-unsigned smime-unsigned.eml "<sec@lists.test>" 550 5.7.1 "Posts to this list must be signed by an allowed poster"
+[ "$(field smime-unsigned REPLY)" = true ] && ok "unsigned S/MIME post refused: 550 5.7.1" ||
+	bad "S/MIME unsigned: $(tr '\n' '|' < out-smime-unsigned)"
+b2=$(ls box/*.eml 2>/dev/null | wc -l)
+send smime smime.eml "<sec@lists.test>"
+[ "$(field smime EOM)" = discard ] && ok "signed S/MIME post accepted" || bad "S/MIME post: $(tr '\n' '|' < out-smime)"
+wait_for $((b2 + 2)) || bad "S/MIME copies arrived"
+for sub in s5 s6; do
+	f=$(copies_for "$sub@example.net" | head -1)
+	if [ -n "$f" ] && openssl cms -decrypt -in "$f" -recip "smime/$sub.crt" -inkey "smime/$sub.key" \
+		-out "$sub.dec" 2>/dev/null && openssl cms -verify -noverify -in "$sub.dec" -out "$sub.ver" \
+		2>/dev/null && grep -qF "$secret" "$sub.ver"; then
+		ok "$sub: the S/MIME copy decrypts with $sub's key and the poster's signature verifies"
+	else
+		bad "$sub: S/MIME copy ($f)"
+	fi
+	[ -n "$f" ] && openssl cms -decrypt -in "$f" -recip smime/slist.crt -inkey smime/slist.key \
+		-out /dev/null 2>/dev/null && bad "$sub: the list's own key opens the copy" ||
+		ok "$sub: the list's key does not open the copy"
+done
+
+# ---- kill -9 during a fan-out to 200 subscribers, then a restart ---------------------------
 stop_postward
 {
 	echo "list big@lists.test"
