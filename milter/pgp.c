@@ -16,6 +16,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#define PGP_KEYS_ALL 100		/* more fingerprints than this: the whole keyring */
+
 static const char *const key_state_names[] = { "ok", "missing", "revoked", "expired",
 					       "disabled", "invalid", "no encryption subkey" };
 
@@ -309,8 +311,11 @@ enum pgp_status pgp_keys(const char *const *fprs, size_t n, struct pgp_key *out,
 		patterns[i] = fprs[i];
 	}
 	qsort(ix, n, sizeof(*ix), cmp_fpr);
+	/* gpg takes patterns as arguments: past PGP_KEYS_ALL of them (the argument list would
+	 * overflow for big lists, and gpg matches every key against every pattern) list and
+	 * export the whole keyring instead and pick the keys out here */
 	if ((err = new_ctx(&ctx)) != 0 ||
-	    (err = gpgme_op_keylist_ext_start(ctx, patterns, 0, 0)) != 0) {
+	    (err = gpgme_op_keylist_ext_start(ctx, n > PGP_KEYS_ALL ? NULL : patterns, 0, 0)) != 0) {
 		snprintf(why, whylen, "gpgme key listing: %s", gpgme_strerror(err));
 		st = PGP_E_ENGINE;
 		goto out;
@@ -368,7 +373,7 @@ enum pgp_status pgp_keys(const char *const *fprs, size_t n, struct pgp_key *out,
 	}
 	gpgme_set_armor(ctx, 0);
 	if ((err = gpgme_data_new(&data)) != 0 ||
-	    (err = gpgme_op_export_ext(ctx, patterns, 0, data)) != 0) {
+	    (err = gpgme_op_export_ext(ctx, n > PGP_KEYS_ALL ? NULL : patterns, 0, data)) != 0) {
 		snprintf(why, whylen, "gpgme export: %s", gpgme_strerror(err));
 		st = PGP_E_ENGINE;
 		goto out;

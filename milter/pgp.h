@@ -8,9 +8,12 @@
  * pinentry mode with no passphrase) and the subscribers' and posters' public keys.
  * pgp_global_init() is called once before any thread starts; after it every function is
  * thread-safe as long as each thread uses its own calls (a gpgme context is created per call
- * and never shared).  gpgme runs one gpg process per operation, so a worker spends exactly
- * three processes per post whatever the number of subscribers: decrypt, list keys, export
- * keys; the per-subscriber work is openpgp.c's, in process.
+ * and never shared).  gpgme runs one gpg process per operation, so a worker spends a fixed
+ * number of processes per post whatever the number of subscribers: decrypt (plus a key
+ * listing per signature, to name the signer's primary key), list keys, export keys; the
+ * per-subscriber work is openpgp.c's, in process.  For more than a hundred subscribers
+ * the whole keyring is listed and exported (gpg takes fingerprints as arguments, which
+ * would overflow the argument list of a big list) and the keys are picked out here.
  *
  * Key status for a subscriber (pgp_keys): usable, or not found / revoked / expired /
  * disabled / invalid / without a usable encryption subkey, each with a reason for the logs
