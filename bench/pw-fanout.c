@@ -19,16 +19,21 @@
  *	One round is what a worker does for one post, in pool.c's order:
  *	  decrypt  listpost_parse(), pgp_decrypt() (one gpg process through gpgme, session key
  *		   exported, the poster's signature checked), opgp_dearmor(), opgp_split();
- *	  keys	   pgp_keys() for all N fingerprints (two gpg processes: key listing and one
- *		   bulk export; opgp_enckey_from_block() per key);
- *	  build	   per subscriber opgp_pkesk(), the PKESK joined to the post's encrypted data,
- *		   opgp_armor(), listpost_copy() - once for each THREADS value (default 1), the
- *		   subscribers split into THREADS contiguous shares, one thread each.
- *	Each phase is timed with CLOCK_MONOTONIC (build: from the first thread's start to the
- *	last one's end); the build's CPU time (CLOCK_PROCESS_CPUTIME_ID) and, summed over the
- *	threads, the time spent in each of its three steps are reported too.  ROUNDS rounds
- *	(default 3) are run and the median of each phase is printed.  The copies are not sent
- *	anywhere: each is freed after its length and a few octets went into a checksum.
+ *	  keys	   pgp_keys() for all N fingerprints with its key cache emptied first (two gpg
+ *		   processes: key listing and one bulk export; opgp_enckey_from_block() per
+ *		   key), as for a list's first post or the first after a keyring change;
+ *	  keys-cached  pgp_keys() again, every key from the cache, as for later posts;
+ *	  build	   every copy through pool.c's own code: copies.c's OpenPGP builder
+ *		   (opgp_pkesk(), the PKESK joined to the post's encrypted data, opgp_armor(),
+ *		   listpost_copy()) driven by fanout.c, with the consumer taking the copies in
+ *		   order as the worker does - once for each THREADS value (default 1).  THREADS
+ *		   1 builds in the consumer (no thread started); THREADS T > 1 starts T builder
+ *		   threads, as list_build_threads = T does.
+ *	Each phase is timed with CLOCK_MONOTONIC; the build's CPU time
+ *	(CLOCK_PROCESS_CPUTIME_ID) is reported too, and in the last round the three steps of a
+ *	copy are timed one by one on one thread ("steps:").  ROUNDS rounds (default 3) are run
+ *	and the median of each phase is printed.  The copies are not sent anywhere: each is
+ *	freed after its length and a few octets went into a checksum.
  *
  *	-P writes the decrypted content (what the poster encrypted) to PLAINFILE, for the
  *	one-gpg-per-subscriber comparison.  -o/-v write the copies of the subscribers with the
@@ -42,8 +47,8 @@
  *	machine whose CPUs share cores, or slow down when all are busy, shows N well under
  *	THREADS, and no build can do better with THREADS threads.
  *
- *	Output, stdout, one line per item ("decrypt:", "keys:", "build T=N:", each with the
- *	median in ms as its second field; the script reads those).
+ *	Output, stdout, one line per item ("decrypt:", "keys:", "keys-cached:", "build T=N:",
+ *	each with the median in ms as its second field; the script reads those).
  *
  * DIAGNOSTICS
  *	Exit 0 when every round decrypted, every key was usable and every copy was built; 1
@@ -66,6 +71,8 @@
 
 #include <openssl/evp.h>
 
+#include "copies.h"
+#include "fanout.h"
 #include "listpost.h"
 #include "openpgp.h"
 #include "pgp.h"
@@ -327,6 +334,57 @@ static void build_all(const struct job *j, size_t n, unsigned t, struct build_re
 		die("build with %u threads: %zu of %zu copies", t, r->built, n);
 }
 
+/* build_pool - every copy the way pool.c builds them: copies.c's builder on fanout.c with T
+ * threads (T = 1: the consumer builds each copy itself, no thread started), the consumer
+ * taking the copies in order as the worker does, checksumming instead of sending */
+static void build_pool(const struct job *j, size_t n, unsigned t, struct build_result *r)
+{
+	const struct opgp_enckey **encs = calloc(n, sizeof(*encs));
+	struct copies_pgp cp;
+	struct fanout *f;
+	uint64_t w0, c0;
+
+	memset(r, 0, sizeof(*r));
+	if (encs == NULL)
+		die("out of memory");
+	for (size_t k = 0; k < n; k++)
+		encs[k] = &j->keys[k].enc;
+	cp = (struct copies_pgp){
+		.algo = j->dec->algo, .key = j->dec->key, .keylen = j->dec->keylen,
+		.data = j->data, .data_len = j->data_len, .keys = encs, .msg = j->msg,
+		.post = j->post, .args = j->args,
+	};
+	w0 = now_ns(CLOCK_MONOTONIC);
+	c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	f = fanout_start(n, t == 1 ? 0 : t, copies_window(strlen(j->msg) + 4096, t),
+			 &copies_pgp_ops, &cp);
+	if (f == NULL)
+		die("fanout_start: out of memory");
+	if (t > 1 && fanout_threads_started(f) != t)
+		die("fanout: %u of %u threads started", fanout_threads_started(f), t);
+	for (size_t k = 0; k < n; k++) {
+		char *copy, why[FANOUT_WHY];
+		size_t len;
+		if (fanout_take(f, k, &copy, &len, why, sizeof(why)) != FANOUT_BUILT)
+			die("copy %zu: %s", k, why);
+		r->octets += len;
+		/* the length and a few octets from the PKESK's wrapped key (a fresh value in
+		 * every copy): enough that the copy was really made */
+		r->sum = r->sum * 1099511628211u + len + (uint8_t)copy[len / 2];
+		r->built++;
+		if (j->saved != NULL && j->save[k]) {
+			free(j->saved[k]);
+			j->saved[k] = copy;
+		} else {
+			free(copy);
+		}
+	}
+	fanout_stop(f);
+	r->wall = now_ns(CLOCK_MONOTONIC) - w0;
+	r->cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	free(encs);
+}
+
 #define SPIN_OPS 2000
 static uint8_t spin_peer[32];		/* -S: the other side's X25519 public key */
 
@@ -432,7 +490,8 @@ int main(int argc, char **argv)
 	struct listpost post;
 	struct listpost_copy_args args;
 	char why[256], list_id[320], *msg;
-	uint64_t t_dec[MAX_ROUNDS], t_keys[MAX_ROUNDS];
+	uint64_t t_dec[MAX_ROUNDS], t_keys[MAX_ROUNDS], t_cached[MAX_ROUNDS];
+	struct build_result steps;
 	static uint64_t t_build[MAX_TLIST][MAX_ROUNDS];
 	struct build_result last[MAX_TLIST];
 	char **saved = NULL;
@@ -503,7 +562,7 @@ int main(int argc, char **argv)
 		struct opgp_split sp;
 		struct pgp_key *keys;
 		uint8_t *bin = NULL;
-		size_t binlen = 0, usable = 0;
+		size_t binlen = 0, usable = 0, cached = 0;
 		uint64_t t0;
 		struct job j;
 
@@ -520,13 +579,28 @@ int main(int argc, char **argv)
 			die("the post's OpenPGP data: %s", why);
 		t_dec[round] = now_ns(CLOCK_MONOTONIC) - t0;
 
-		/* (b) every subscriber's key, two gpg runs */
+		/* (b) every subscriber's key: two gpg runs with the key cache empty (a list's
+		 * first post, or the first after the keyring changed), then again from the cache
+		 * (every later post) */
 		if ((keys = calloc(subs.n, sizeof(*keys))) == NULL)
 			die("out of memory");
+		pgp_keys_cache_clear();
 		t0 = now_ns(CLOCK_MONOTONIC);
-		if (pgp_keys((const char *const *)subs.fpr, subs.n, keys, why, sizeof(why)) != PGP_OK)
+		if (pgp_keys((const char *const *)subs.fpr, subs.n, keys, &cached, why,
+			     sizeof(why)) != PGP_OK)
 			die("pgp_keys: %s", why);
 		t_keys[round] = now_ns(CLOCK_MONOTONIC) - t0;
+		if (cached != 0)
+			die("pgp_keys: %zu keys from an emptied cache", cached);
+		for (size_t k = 0; k < subs.n; k++)
+			pgp_key_clear(&keys[k]);
+		t0 = now_ns(CLOCK_MONOTONIC);
+		if (pgp_keys((const char *const *)subs.fpr, subs.n, keys, &cached, why,
+			     sizeof(why)) != PGP_OK)
+			die("pgp_keys: %s", why);
+		t_cached[round] = now_ns(CLOCK_MONOTONIC) - t0;
+		if (cached != subs.n)
+			die("pgp_keys: %zu of %zu keys from the cache", cached, subs.n);
 		for (size_t k = 0; k < subs.n; k++) {
 			if (keys[k].state != PGP_KEY_OK)
 				die("subscriber %zu <%s>: %s", k, subs.addr[k], keys[k].why);
@@ -559,11 +633,20 @@ int main(int argc, char **argv)
 		for (size_t ti = 0; ti < nt; ti++) {
 			/* the copies for -v come from the last run: last THREADS value, last round */
 			j.saved = round + 1 == rounds && ti + 1 == nt ? saved : NULL;
-			build_all(&j, subs.n, (unsigned)tlist[ti], &last[ti]);
+			build_pool(&j, subs.n, (unsigned)tlist[ti], &last[ti]);
 			t_build[ti][round] = last[ti].wall;
 			if (ti > 0 && last[ti].octets != last[0].octets)
 				die("%lu threads built %llu octets, 1 thread %llu", tlist[ti],
 				    (unsigned long long)last[ti].octets,
+				    (unsigned long long)last[0].octets);
+		}
+		/* where a copy's time goes: the same steps, timed one by one, one thread */
+		if (round + 1 == rounds) {
+			j.saved = NULL;
+			build_all(&j, subs.n, 1, &steps);
+			if (steps.octets != last[0].octets)
+				die("the timed steps built %llu octets, the pool %llu",
+				    (unsigned long long)steps.octets,
 				    (unsigned long long)last[0].octets);
 		}
 		if (round == 0)
@@ -582,19 +665,23 @@ int main(int argc, char **argv)
 	printf("  listpost_parse + pgp_decrypt (1 gpg) + opgp_dearmor/split\n");
 	printf("keys: %.2f ms", (double)median(t_keys, rounds) / 1e6);
 	print_rounds(t_keys, rounds);
-	printf("  pgp_keys: %zu fingerprints, 2 gpg runs, %.1f us a key\n", subs.n,
+	printf("  pgp_keys: %zu fingerprints, cache empty, 2 gpg runs, %.1f us a key\n", subs.n,
 	       (double)median(t_keys, rounds) / 1e3 / (double)subs.n);
+	printf("keys-cached: %.2f ms", (double)median(t_cached, rounds) / 1e6);
+	print_rounds(t_cached, rounds);
+	printf("  pgp_keys: the same %zu from the cache (keyring unchanged), no gpg\n", subs.n);
 	for (size_t ti = 0; ti < nt; ti++) {
 		const struct build_result *r = &last[ti];
 		double n = (double)subs.n;
 		printf("build T=%lu: %.2f ms", tlist[ti], (double)median(t_build[ti], rounds) / 1e6);
 		print_rounds(t_build[ti], rounds);
-		printf("  %.1f us a copy; last round: cpu %.2f ms, per copy pkesk %.1f + armor "
-		       "%.1f + mime %.1f us (thread time)\n",
+		printf("  %.1f us a copy; last round: cpu %.2f ms (fanout.c + copies.c, %s)\n",
 		       (double)median(t_build[ti], rounds) / 1e3 / n, (double)r->cpu / 1e6,
-		       (double)r->pkesk / 1e3 / n, (double)r->armor / 1e3 / n,
-		       (double)r->mime / 1e3 / n);
+		       tlist[ti] == 1 ? "built by the consumer" : "builder threads");
 	}
+	printf("steps: per copy pkesk %.1f + armor %.1f + mime %.1f us (one thread, last round)\n",
+	       (double)steps.pkesk / 1e3 / (double)subs.n, (double)steps.armor / 1e3 / (double)subs.n,
+	       (double)steps.mime / 1e3 / (double)subs.n);
 	printf("copies: %zu a build, %llu octets (%.0f a copy), checksum %016llx\n", subs.n,
 	       (unsigned long long)last[0].octets, (double)last[0].octets / (double)subs.n,
 	       (unsigned long long)last[0].sum);

@@ -267,6 +267,8 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 	lists_set_pool(NULL, NULL);
 	pool_stop(list_pool);
 	spool_close(list_spool);
+	if (list_pool != NULL)
+		pgp_global_end();
 	if (strncmp(sock, "unix:", 5) == 0 || strncmp(sock, "local:", 6) == 0)
 		unlink(strchr(sock, ':') + 1);
 	pwlog(LOG_INFO, "stopped");

@@ -7,16 +7,24 @@
 
 #include <ctype.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <gpgme.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #define PGP_KEYS_ALL 100		/* more fingerprints than this: the whole keyring */
+#define CACHE_TTL 3600			/* seconds a cached key answer is trusted at most */
+#define CACHE_MAX 200000		/* entries; past this the cache starts over */
+
+/* the GnuPG home, for the key cache's view of the keyring files (set once by
+ * pgp_global_init, before threads) */
+static char *home_dir;
 
 static const char *const key_state_names[] = { "ok", "missing", "revoked", "expired",
 					       "disabled", "invalid", "no encryption subkey" };
@@ -43,6 +51,12 @@ bool pgp_global_init(const char *gnupg_home, char *why, size_t len)
 		snprintf(why, len, "GnuPG engine: %s", gpgme_strerror(err));
 		return false;
 	}
+	free(home_dir);
+	home_dir = NULL;
+	if (gnupg_home != NULL && gnupg_home[0] != '\0')
+		home_dir = strdup(gnupg_home);
+	else if (gpgme_get_dirinfo("homedir") != NULL)
+		home_dir = strdup(gpgme_get_dirinfo("homedir"));
 	return true;
 }
 
@@ -275,9 +289,9 @@ static bool hex_to_bin(const char *hex, uint8_t *bin)
 	return hex[40] == '\0';
 }
 
-/* pgp_keys - key listing and export, two gpg processes */
-enum pgp_status pgp_keys(const char *const *fprs, size_t n, struct pgp_key *out, char *why,
-			 size_t whylen)
+/* fetch_keys - key listing and export, two gpg processes */
+static enum pgp_status fetch_keys(const char *const *fprs, size_t n, struct pgp_key *out,
+				  char *why, size_t whylen)
 {
 	gpgme_ctx_t ctx = NULL;
 	gpgme_data_t data = NULL;
@@ -336,6 +350,7 @@ enum pgp_status pgp_keys(const char *const *fprs, size_t n, struct pgp_key *out,
 				struct pgp_key *o = &out[hit->i];
 				gpgme_subkey_t best = NULL;
 				o->refreshed = (time_t)key->last_update;
+				o->expires = key->subkeys ? (time_t)key->subkeys->expires : 0;
 				for (gpgme_subkey_t s = key->subkeys; s; s = s->next) {
 					if (key->last_update == 0 && (time_t)s->timestamp > o->refreshed)
 						o->refreshed = (time_t)s->timestamp;
@@ -358,6 +373,9 @@ enum pgp_status pgp_keys(const char *const *fprs, size_t n, struct pgp_key *out,
 				else {
 					o->state = PGP_KEY_OK;
 					upper_fpr(subfpr[hit->i], best->fpr);
+					if (best->expires > 0 &&
+					    (o->expires == 0 || (time_t)best->expires < o->expires))
+						o->expires = (time_t)best->expires;
 				}
 				if (o->state != PGP_KEY_OK)
 					snprintf(o->why, sizeof(o->why), "key %s is %s", fpr,
@@ -436,4 +454,266 @@ out:
 	free(patterns);
 	free(subfpr);
 	return st;
+}
+
+/* ---- the key cache --------------------------------------------------------------------------
+ * Answers of fetch_keys() by primary fingerprint, so that a list's second post does not run
+ * gpg for keys it fetched already.  An answer is used again only while (1) the keyring files
+ * of the GnuPG home (pubring.kbx, pubring.gpg, trustdb.gpg: inode, size, modification time)
+ * are unchanged - an import, a refresh, a revocation or a disabled flag changes one of
+ * them - (2) it is younger than CACHE_TTL, and (3) for a usable key, neither the key nor
+ * the chosen subkey has expired since.  Missing keys are cached too (until the keyring
+ * changes).  Guarded by cache.lock; fetching runs without the lock. */
+
+struct cache_entry {
+	char fpr[41];			/* "" = free slot */
+	struct pgp_key key;		/* owned deep copy */
+	time_t fetched;
+};
+
+struct keyring_sig {
+	struct {
+		dev_t dev;
+		ino_t ino;
+		off_t size;
+		struct timespec mtime;
+		bool exists;
+	} f[3];
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct keyring_sig sig;
+	struct cache_entry *tab;	/* open addressing, cap a power of two */
+	size_t cap, used;
+	unsigned long hits, misses;
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* keyring_stat - the signature of the keyring files now */
+static void keyring_stat(struct keyring_sig *sig)
+{
+	static const char *const names[3] = { "pubring.kbx", "pubring.gpg", "trustdb.gpg" };
+	memset(sig, 0, sizeof(*sig));
+	for (size_t i = 0; i < 3 && home_dir != NULL; i++) {
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", home_dir, names[i]);
+		if (stat(path, &st) != 0)
+			continue;
+		sig->f[i].exists = true;
+		sig->f[i].dev = st.st_dev;
+		sig->f[i].ino = st.st_ino;
+		sig->f[i].size = st.st_size;
+		sig->f[i].mtime = st.st_mtim;
+	}
+}
+
+/* sig_equal - same files, same state */
+static bool sig_equal(const struct keyring_sig *a, const struct keyring_sig *b)
+{
+	for (size_t i = 0; i < 3; i++)
+		if (a->f[i].exists != b->f[i].exists || a->f[i].dev != b->f[i].dev ||
+		    a->f[i].ino != b->f[i].ino || a->f[i].size != b->f[i].size ||
+		    a->f[i].mtime.tv_sec != b->f[i].mtime.tv_sec ||
+		    a->f[i].mtime.tv_nsec != b->f[i].mtime.tv_nsec)
+			return false;
+	return true;
+}
+
+/* key_copy - deep copy of *SRC into *DST; false when out of memory (DST cleared) */
+static bool key_copy(struct pgp_key *dst, const struct pgp_key *src)
+{
+	*dst = *src;
+	dst->enc.n = NULL;
+	dst->enc.e = NULL;
+	if (src->enc.n != NULL && (dst->enc.n = malloc(src->enc.n_len)) == NULL)
+		goto nomem;
+	if (src->enc.n != NULL)
+		memcpy(dst->enc.n, src->enc.n, src->enc.n_len);
+	if (src->enc.e != NULL && (dst->enc.e = malloc(src->enc.e_len)) == NULL)
+		goto nomem;
+	if (src->enc.e != NULL)
+		memcpy(dst->enc.e, src->enc.e, src->enc.e_len);
+	return true;
+nomem:
+	pgp_key_clear(dst);
+	return false;
+}
+
+/* fpr_hash - FNV-1a of a fingerprint */
+static size_t fpr_hash(const char *fpr)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *fpr; fpr++)
+		h = (h ^ (unsigned char)*fpr) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* cache_flush - drop every entry (lock held) */
+static void cache_flush(void)
+{
+	for (size_t i = 0; i < cache.cap; i++)
+		if (cache.tab[i].fpr[0] != '\0')
+			pgp_key_clear(&cache.tab[i].key);
+	free(cache.tab);
+	cache.tab = NULL;
+	cache.cap = cache.used = 0;
+}
+
+/* cache_slot - the slot of FPR: its entry, or the free slot where it would go (lock held,
+ * cap > 0) */
+static struct cache_entry *cache_slot(const char *fpr)
+{
+	size_t i = fpr_hash(fpr) & (cache.cap - 1);
+	while (cache.tab[i].fpr[0] != '\0' && strcmp(cache.tab[i].fpr, fpr) != 0)
+		i = (i + 1) & (cache.cap - 1);
+	return &cache.tab[i];
+}
+
+/* cache_room - a table with room for WANT more entries (lock held); false: no memory */
+static bool cache_room(size_t want)
+{
+	struct cache_entry *old;
+	size_t oldcap, cap = 1024;
+	if (cache.used + want > CACHE_MAX)
+		cache_flush();
+	old = cache.tab;
+	oldcap = cache.cap;
+	if ((cache.used + want) * 2 <= cache.cap)
+		return true;
+	while (cap < (cache.used + want) * 2)
+		cap *= 2;
+	if ((cache.tab = calloc(cap, sizeof(*cache.tab))) == NULL) {
+		cache.tab = old;
+		return false;
+	}
+	cache.cap = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].fpr[0] != '\0')
+			*cache_slot(old[i].fpr) = old[i];
+	free(old);
+	return true;
+}
+
+/* cache_usable - may entry E answer at NOW */
+static bool cache_usable(const struct cache_entry *e, time_t now)
+{
+	if (now - e->fetched >= CACHE_TTL || now < e->fetched)
+		return false;
+	return e->key.state != PGP_KEY_OK || e->key.expires == 0 || now < e->key.expires;
+}
+
+/* pgp_keys - cached answers where the keyring has not changed, gpg for the rest */
+enum pgp_status pgp_keys(const char *const *fprs, size_t n, struct pgp_key *out,
+			 size_t *cached, char *why, size_t whylen)
+{
+	struct keyring_sig before, after;
+	size_t *miss = NULL, m = 0;
+	const char **mfprs = NULL;
+	struct pgp_key *fetched = NULL;
+	enum pgp_status st = PGP_OK;
+	time_t now = time(NULL);
+
+	if (cached != NULL)
+		*cached = 0;
+	if (n == 0)
+		return PGP_OK;
+	if ((miss = calloc(n, sizeof(*miss))) == NULL ||
+	    (mfprs = calloc(n, sizeof(*mfprs))) == NULL) {
+		free(miss);
+		snprintf(why, whylen, "out of memory");
+		return PGP_E_NOMEM;
+	}
+	keyring_stat(&before);
+	pthread_mutex_lock(&cache.lock);
+	if (!sig_equal(&before, &cache.sig)) {
+		cache_flush();
+		cache.sig = before;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char fpr[41];
+		struct cache_entry *e;
+		upper_fpr(fpr, fprs[i]);
+		e = cache.cap ? cache_slot(fpr) : NULL;
+		if (e != NULL && e->fpr[0] != '\0' && cache_usable(e, now) &&
+		    key_copy(&out[i], &e->key)) {
+			cache.hits++;
+			continue;
+		}
+		memset(&out[i], 0, sizeof(out[i]));
+		mfprs[m] = fprs[i];
+		miss[m++] = i;
+	}
+	cache.misses += m;
+	pthread_mutex_unlock(&cache.lock);
+	if (cached != NULL)
+		*cached = n - m;
+	if (m == 0)
+		goto out;
+	if ((fetched = calloc(m, sizeof(*fetched))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		st = PGP_E_NOMEM;
+		goto out;
+	}
+	if ((st = fetch_keys(mfprs, m, fetched, why, whylen)) != PGP_OK)
+		goto out;
+	keyring_stat(&after);
+	pthread_mutex_lock(&cache.lock);
+	/* answers fetched while the keyring changed are used once, not kept */
+	if (sig_equal(&before, &after) && sig_equal(&before, &cache.sig) && cache_room(m)) {
+		for (size_t j = 0; j < m; j++) {
+			char fpr[41];
+			struct cache_entry *e;
+			upper_fpr(fpr, mfprs[j]);
+			e = cache_slot(fpr);
+			if (e->fpr[0] != '\0')
+				pgp_key_clear(&e->key);
+			else
+				cache.used++;
+			memcpy(e->fpr, fpr, sizeof(e->fpr));
+			/* out of memory: an entry that never answers (fetched 0) */
+			e->fetched = key_copy(&e->key, &fetched[j]) ? now : 0;
+		}
+	}
+	pthread_mutex_unlock(&cache.lock);
+	for (size_t j = 0; j < m; j++) {
+		out[miss[j]] = fetched[j];	/* ownership moves */
+		memset(&fetched[j], 0, sizeof(fetched[j]));
+	}
+out:
+	if (st != PGP_OK)
+		for (size_t i = 0; i < n; i++)
+			pgp_key_clear(&out[i]);
+	for (size_t j = 0; fetched != NULL && j < m; j++)
+		pgp_key_clear(&fetched[j]);
+	free(fetched);
+	free(miss);
+	free(mfprs);
+	return st;
+}
+
+/* pgp_keys_cache_stats - answers from the cache and from gpg so far */
+void pgp_keys_cache_stats(unsigned long *hits, unsigned long *misses)
+{
+	pthread_mutex_lock(&cache.lock);
+	*hits = cache.hits;
+	*misses = cache.misses;
+	pthread_mutex_unlock(&cache.lock);
+}
+
+/* pgp_keys_cache_clear - forget every cached key (at exit, and for tests) */
+void pgp_keys_cache_clear(void)
+{
+	pthread_mutex_lock(&cache.lock);
+	cache_flush();
+	memset(&cache.sig, 0, sizeof(cache.sig));
+	pthread_mutex_unlock(&cache.lock);
+}
+
+/* pgp_global_end - the cache and the home */
+void pgp_global_end(void)
+{
+	pgp_keys_cache_clear();
+	free(home_dir);
+	home_dir = NULL;
 }

@@ -15,6 +15,11 @@
  * the whole keyring is listed and exported (gpg takes fingerprints as arguments, which
  * would overflow the argument list of a big list) and the keys are picked out here.
  *
+ * pgp_keys() answers from a process-wide cache (one lock) where it can, so a list's later
+ * posts run no gpg for keys: an answer is reused only while the keyring files of the home
+ * (pubring.kbx, pubring.gpg, trustdb.gpg) keep their inode, size and modification time, for
+ * at most an hour, and for a usable key only until the key or its subkey expires.
+ *
  * Key status for a subscriber (pgp_keys): usable, or not found / revoked / expired /
  * disabled / invalid / without a usable encryption subkey, each with a reason for the logs
  * and the owner's report.  "Age" is the time since the key was last refreshed (gpgme's
@@ -61,10 +66,15 @@ struct pgp_key {
 	char why[128];			/* for every state but OK */
 	struct opgp_enckey enc;		/* OK only: the encryption subkey; owned */
 	time_t refreshed;		/* see the top comment; 0 if unknown */
+	time_t expires;			/* earliest expiry of the primary key and the chosen
+					 * subkey; 0 if none */
 };
 
 /* pgp_global_init - gpgme's version check and the GnuPG home; false + why on error */
 bool pgp_global_init(const char *gnupg_home, char *why, size_t len);
+/* pgp_global_end - release the key cache and what pgp_global_init kept (no thread may be
+ * using this module) */
+void pgp_global_end(void);
 /* pgp_decrypt - decrypt a binary or armored OpenPGP message with the keys of the home,
  * exporting the session key and checking signatures; PGP_E_DECRYPT when no secret key fits
  * or the data is damaged.  Clear *OUT with pgp_decrypted_clear */
@@ -75,10 +85,15 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid);
 /* pgp_decrypted_clear - wipe and free */
 void pgp_decrypted_clear(struct pgp_decrypted *d);
-/* pgp_keys - the keys of N primary fingerprints (40 hex digits each), in two gpg runs;
- * OUT has N entries (clear each with pgp_key_clear) */
-enum pgp_status pgp_keys(const char *const *fprs, size_t n, struct pgp_key *out, char *why,
-			 size_t whylen);
+/* pgp_keys - the keys of N primary fingerprints (40 hex digits each), from the cache or in
+ * two gpg runs; OUT has N entries (clear each with pgp_key_clear); *CACHED (if not NULL)
+ * gets how many came from the cache */
+enum pgp_status pgp_keys(const char *const *fprs, size_t n, struct pgp_key *out,
+			 size_t *cached, char *why, size_t whylen);
+/* pgp_keys_cache_stats - keys answered from the cache and by gpg since the start */
+void pgp_keys_cache_stats(unsigned long *hits, unsigned long *misses);
+/* pgp_keys_cache_clear - forget every cached answer */
+void pgp_keys_cache_clear(void);
 /* pgp_key_clear - release what *K owns */
 void pgp_key_clear(struct pgp_key *k);
 /* pgp_key_state_name - "ok", "missing", "revoked", ... */

@@ -17,6 +17,8 @@
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
 
+#include "copies.h"
+#include "fanout.h"
 #include "listpost.h"
 #include "log.h"
 #include "openpgp.h"
@@ -315,6 +317,12 @@ static bool fail_sub(struct job_ctx *c, size_t i, const char *why, bool notice)
 	return true;
 }
 
+/* given_up - has the job been queued longer than list_max_queue_time */
+static bool given_up(const struct job_ctx *c)
+{
+	return time(NULL) - c->job->queued >= (time_t)c->cfg->list_max_queue_time;
+}
+
 /* deliver - send COPY to subscriber I: JOB_DONE when marked (sent or permanently failed),
  * JOB_RETRY on a temporary failure, JOB_BROKEN on a spool error */
 static enum job_outcome deliver(struct job_ctx *c, size_t i, const char *copy, size_t len)
@@ -324,9 +332,14 @@ static enum job_outcome deliver(struct job_ctx *c, size_t i, const char *copy, s
 	enum smtp_result res = smtp_send(c->w->smtp, c->list->bounce, c->job->rcpts[i], copy, len,
 					 &r);
 	if (res == SMTP_TEMP) {
+		char why[600];
 		pwlog_qid(LOG_WARNING, c->job->qid, "list %s: copy for <%s> deferred: %s",
 			  c->list->address, c->job->rcpts[i], r.text);
-		return JOB_RETRY;
+		if (!given_up(c))
+			return JOB_RETRY;
+		snprintf(why, sizeof(why), "deferred for longer than list_max_queue_time (%u s), "
+			 "last reply: %s", c->cfg->list_max_queue_time, r.text);
+		return fail_sub(c, i, why, false) ? JOB_DONE : JOB_BROKEN;
 	}
 	if (res == SMTP_PERM) {
 		char why[600];
@@ -355,15 +368,84 @@ static void copy_args(struct job_ctx *c, struct listpost_copy_args *a, char *lis
 	a->tag_header = RTLS_TAG_HEADER;
 }
 
+/* build_threads - builder threads for one post */
+static unsigned build_threads(const struct job_ctx *c)
+{
+	return c->cfg->list_build_threads ? c->cfg->list_build_threads : fanout_cpus();
+}
+
+/* send_all - take the NI copies of F in order and deliver copy k to subscriber ITEMS[k] */
+static enum job_outcome send_all(struct job_ctx *c, struct fanout *f, const size_t *items,
+				 size_t ni)
+{
+	for (size_t k = 0; k < ni; k++) {
+		char why[FANOUT_WHY], *copy = NULL;
+		size_t len = 0;
+		enum fanout_result r;
+		enum job_outcome out;
+		if (stopping(c->w->p))
+			return JOB_STOPPED;
+		r = fanout_take(f, k, &copy, &len, why, sizeof(why));
+		if (r == FANOUT_SKIP) {
+			if (!fail_sub(c, items[k], why, true))
+				return JOB_BROKEN;
+			continue;
+		}
+		if (r == FANOUT_FAIL) {
+			pwlog_qid(LOG_ERR, c->job->qid, "list %s: copy for <%s>: %s",
+				  c->list->address, c->job->rcpts[items[k]], why);
+			return JOB_RETRY;
+		}
+		out = deliver(c, items[k], copy, len);
+		free(copy);
+		if (out != JOB_DONE)
+			return out;
+	}
+	return JOB_DONE;
+}
+
+/* fan_out - build with the list's threads and send; JOB_RETRY when out of memory */
+static enum job_outcome fan_out(struct job_ctx *c, const struct fanout_ops *ops, const void *ctx,
+				const size_t *items, size_t ni)
+{
+	unsigned threads = build_threads(c);
+	struct fanout *f;
+	enum job_outcome out;
+
+	if (ni == 0)
+		return JOB_DONE;
+	f = fanout_start(ni, threads, copies_window(c->job->post_len + 4096, threads), ops, ctx);
+	if (f == NULL) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: out of memory", c->list->address);
+		return JOB_RETRY;
+	}
+	pwlog_qid(LOG_DEBUG, c->job->qid, "list %s: %zu copies, %u builder thread(s)",
+		  c->list->address, ni, fanout_threads_started(f));
+	out = send_all(c, f, items, ni);
+	fanout_stop(f);
+	return out;
+}
+
+/* fail_open - every open subscriber failed with WHY (no notices); JOB_BROKEN on spool error */
+static enum job_outcome fail_open(struct job_ctx *c, const char *why)
+{
+	for (size_t i = 0; i < c->job->n_rcpts; i++)
+		if (!c->job->done[i] && !fail_sub(c, i, why, false))
+			return JOB_BROKEN;
+	return JOB_DONE;
+}
+
 /* run_openpgp - every open subscriber of an OpenPGP post */
 static enum job_outcome run_openpgp(struct job_ctx *c)
 {
 	struct pgp_decrypted dec;
 	struct opgp_split sp;
 	struct listpost_copy_args a;
+	struct copies_pgp cp;
 	struct pgp_key *keys = NULL;
 	const char **fprs = NULL;
-	size_t *which = NULL, nk = 0;
+	const struct opgp_enckey **encs = NULL;
+	size_t *which = NULL, *items = NULL, nk = 0, ni = 0, cached = 0;
 	uint8_t *bin = NULL;
 	size_t binlen = 0;
 	char why[256], list_id[300];
@@ -374,25 +456,21 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post no longer decrypts: %s",
 			  c->list->address, why);
 		report_add(&c->report, "The post could not be decrypted with the list key: %s", why);
-		for (size_t i = 0; i < c->job->n_rcpts; i++)
-			if (!c->job->done[i] && !fail_sub(c, i, "the post could not be decrypted", false))
-				return JOB_BROKEN;
-		return JOB_DONE;
+		return fail_open(c, "the post could not be decrypted");
 	}
 	if (opgp_dearmor((const char *)c->post.payload, c->post.payload_len, &bin, &binlen) != OPGP_OK ||
 	    opgp_split(bin, binlen, &sp, why, sizeof(why)) != OPGP_OK) {
 		pgp_decrypted_clear(&dec);
 		free(bin);
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: damaged OpenPGP data", c->list->address);
-		for (size_t i = 0; i < c->job->n_rcpts; i++)
-			if (!c->job->done[i] && !fail_sub(c, i, "the post is damaged", false))
-				return JOB_BROKEN;
-		return JOB_DONE;
+		return fail_open(c, "the post is damaged");
 	}
-	fprs = calloc(c->job->n_rcpts, sizeof(*fprs));
-	which = calloc(c->job->n_rcpts, sizeof(*which));
+	fprs = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*fprs));
+	which = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*which));
+	items = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*items));
+	encs = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*encs));
 	keys = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*keys));
-	if (fprs == NULL || which == NULL || keys == NULL) {
+	if (fprs == NULL || which == NULL || items == NULL || encs == NULL || keys == NULL) {
 		out = JOB_RETRY;
 		goto done;
 	}
@@ -412,26 +490,26 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 		fprs[nk] = s->fpr;
 		which[nk++] = i;
 	}
-	if (nk > 0 && pgp_keys(fprs, nk, keys, why, sizeof(why)) != PGP_OK) {
+	if (nk > 0 && pgp_keys(fprs, nk, keys, &cached, why, sizeof(why)) != PGP_OK) {
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: key lookup failed: %s", c->list->address,
 			  why);
-		out = JOB_RETRY;
+		if (given_up(c)) {
+			char giveup[400];
+			snprintf(giveup, sizeof(giveup), "subscriber keys could not be looked up "
+				 "within list_max_queue_time: %s", why);
+			out = fail_open(c, giveup);
+		} else {
+			out = JOB_RETRY;
+		}
 		goto done;
 	}
-	copy_args(c, &a, list_id, sizeof(list_id));
-	for (size_t k = 0; k < nk && out == JOB_DONE; k++) {
+	for (size_t k = 0; k < nk; k++) {
 		size_t i = which[k];
-		uint8_t *pk = NULL, *joined;
-		size_t pklen = 0;
-		char *arm = NULL, *copy = NULL;
-		size_t armlen = 0, copylen = 0;
-		if (stopping(c->w->p)) {
-			out = JOB_STOPPED;
-			break;
-		}
 		if (keys[k].state != PGP_KEY_OK) {
-			if (!fail_sub(c, i, keys[k].why, true))
+			if (!fail_sub(c, i, keys[k].why, true)) {
 				out = JOB_BROKEN;
+				goto done;
+			}
 			continue;
 		}
 		if (c->cfg->list_key_max_age && keys[k].refreshed &&
@@ -443,39 +521,27 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 				   c->job->rcpts[i], fprs[k],
 				   (long long)((now - keys[k].refreshed) / 86400));
 		}
-		if (opgp_pkesk(&keys[k].enc, dec.algo, dec.key, dec.keylen, &pk, &pklen) != OPGP_OK) {
-			if (!fail_sub(c, i, "the session key could not be wrapped for this key", true))
-				out = JOB_BROKEN;
-			free(pk);
-			continue;
-		}
-		if ((joined = malloc(pklen + sp.data_len)) == NULL) {
-			free(pk);
-			out = JOB_RETRY;
-			break;
-		}
-		memcpy(joined, pk, pklen);
-		memcpy(joined + pklen, bin + sp.data_off, sp.data_len);
-		free(pk);
-		if (opgp_armor(joined, pklen + sp.data_len, &arm, &armlen) != OPGP_OK ||
-		    !listpost_copy((const char *)c->job->post, &c->post, &a, (const uint8_t *)arm,
-				   armlen, &copy, &copylen)) {
-			free(joined);
-			free(arm);
-			out = JOB_RETRY;
-			break;
-		}
-		free(joined);
-		free(arm);
-		out = deliver(c, i, copy, copylen);
-		free(copy);
+		items[ni] = i;
+		encs[ni++] = &keys[k].enc;
 	}
+	if (nk > 0)
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: %zu subscriber key(s), %zu from the "
+			  "cache, %zu usable", c->list->address, nk, cached, ni);
+	copy_args(c, &a, list_id, sizeof(list_id));
+	cp = (struct copies_pgp){
+		.algo = dec.algo, .key = dec.key, .keylen = dec.keylen,
+		.data = bin + sp.data_off, .data_len = sp.data_len, .keys = encs,
+		.msg = (const char *)c->job->post, .post = &c->post, .args = &a,
+	};
+	out = fan_out(c, &copies_pgp_ops, &cp, items, ni);
 done:
 	for (size_t k = 0; keys && k < nk; k++)
 		pgp_key_clear(&keys[k]);
 	free(keys);
 	free(fprs);
 	free(which);
+	free(items);
+	free(encs);
 	free(bin);
 	pgp_decrypted_clear(&dec);
 	return out;
@@ -488,6 +554,9 @@ static enum job_outcome run_smime(struct job_ctx *c)
 	X509 *cert = NULL;
 	struct smime_post *sp = NULL;
 	struct listpost_copy_args a;
+	struct copies_smime cs;
+	size_t *items = NULL, ni = 0;
+	const char **certs = NULL;
 	char why[256], list_id[300];
 	enum job_outcome out = JOB_DONE;
 
@@ -499,66 +568,47 @@ static enum job_outcome run_smime(struct job_ctx *c)
 		out = JOB_RETRY;
 		goto done;
 	}
+	/* opened once here to know it still opens; the builders open their own */
 	if (smime_open(c->post.payload, c->post.payload_len, key, cert, &sp, NULL, NULL, NULL, 0,
 		       why, sizeof(why)) != SMIME_OK) {
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post no longer decrypts: %s",
 			  c->list->address, why);
-		for (size_t i = 0; i < c->job->n_rcpts && out == JOB_DONE; i++)
-			if (!c->job->done[i] && !fail_sub(c, i, "the post could not be decrypted", false))
-				out = JOB_BROKEN;
+		out = fail_open(c, "the post could not be decrypted");
 		goto done;
 	}
-	copy_args(c, &a, list_id, sizeof(list_id));
-	for (size_t i = 0; i < c->job->n_rcpts && out == JOB_DONE; i++) {
+	smime_post_free(sp);
+	items = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*items));
+	certs = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*certs));
+	if (items == NULL || certs == NULL) {
+		out = JOB_RETRY;
+		goto done;
+	}
+	for (size_t i = 0; i < c->job->n_rcpts; i++) {
 		const struct pw_list_sub *s;
-		X509 *rc;
-		uint8_t *der = NULL;
-		size_t derlen = 0;
-		char *copy = NULL;
-		size_t copylen = 0;
 		if (c->job->done[i])
 			continue;
-		if (stopping(c->w->p)) {
-			out = JOB_STOPPED;
-			break;
-		}
 		s = pw_list_find_sub(c->list, c->job->rcpts[i]);
 		if (s == NULL || s->smime_cert == NULL) {
 			if (!fail_sub(c, i, s ? "no S/MIME certificate is listed for this subscriber" :
-				      "no longer subscribed", s != NULL))
+				      "no longer subscribed", s != NULL)) {
 				out = JOB_BROKEN;
+				goto done;
+			}
 			continue;
 		}
-		if ((rc = load_x509(s->smime_cert)) == NULL) {
-			if (!fail_sub(c, i, "the S/MIME certificate file cannot be read", true))
-				out = JOB_BROKEN;
-			continue;
-		}
-		if (X509_cmp_current_time(X509_get0_notAfter(rc)) <= 0) {
-			X509_free(rc);
-			if (!fail_sub(c, i, "the S/MIME certificate has expired", true))
-				out = JOB_BROKEN;
-			continue;
-		}
-		if (smime_readdress(sp, rc, &der, &derlen, why, sizeof(why)) != SMIME_OK) {
-			X509_free(rc);
-			if (!fail_sub(c, i, why, true))
-				out = JOB_BROKEN;
-			continue;
-		}
-		X509_free(rc);
-		if (!listpost_copy((const char *)c->job->post, &c->post, &a, der, derlen, &copy,
-				   &copylen)) {
-			free(der);
-			out = JOB_RETRY;
-			break;
-		}
-		free(der);
-		out = deliver(c, i, copy, copylen);
-		free(copy);
+		items[ni] = i;
+		certs[ni++] = s->smime_cert;
 	}
+	copy_args(c, &a, list_id, sizeof(list_id));
+	cs = (struct copies_smime){
+		.der = c->post.payload, .der_len = c->post.payload_len, .list_key = key,
+		.list_cert = cert, .certs = certs, .msg = (const char *)c->job->post,
+		.post = &c->post, .args = &a,
+	};
+	out = fan_out(c, &copies_smime_ops, &cs, items, ni);
 done:
-	smime_post_free(sp);
+	free(items);
+	free(certs);
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	return out;

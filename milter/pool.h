@@ -7,16 +7,19 @@
  * post to the spool (spool.h) and submits the job id (pool_submit).  A worker takes the job,
  * loads it from the spool, finds its list in the current snapshot, decrypts the post once
  * (pgp.h; S/MIME through smime.h with the list's key and certificate), fetches every
- * subscriber key in one go, and for each subscriber not yet marked done in the spool:
- *   - key usable: builds the copy (openpgp.h: one new PKESK in front of the unchanged
- *     encrypted data; smime.h: the CMS with only that subscriber's RecipientInfo; listpost.h:
- *     the MIME around it), sends it (smtp.h, the worker's own connection, from the list's
- *     bounce address), and marks it done once the MTA said 250;
+ * subscriber key in one go (pgp.h caches them while the keyring is unchanged), and for each
+ * subscriber not yet marked done in the spool:
+ *   - key usable: builds the copy (copies.h: openpgp.h's new PKESK in front of the unchanged
+ *     encrypted data, or smime.h's CMS with only that subscriber's RecipientInfo; listpost.h:
+ *     the MIME around it) on list_build_threads builder threads (fanout.h, a bounded window
+ *     ahead of the sending), sends the copies in order (smtp.h, the worker's own connection,
+ *     from the list's bounce address), and marks each done once the MTA said 250;
  *   - key expired, revoked, missing, or without an encryption subkey: marks it failed, sends
  *     the subscriber a short plain notice that a post was missed (never the post), and puts
  *     it in the owner's report;
  *   - MTA answer 5xx: marks it failed, owner's report; 4xx or no connection: the worker keeps
- *     the job and tries again after a pause that doubles from 5 s up to 10 minutes.
+ *     the job and tries again after a pause that doubles from 5 s up to 10 minutes, until
+ *     the job is list_max_queue_time old: then the copy is marked failed and reported.
  * Keys not refreshed for list_key_max_age days are warned about in the log and the report.
  * When every subscriber is marked, the owner gets one report (if anything failed or was
  * warned about) and the job leaves the spool.  Notices and reports use the null sender.
@@ -28,8 +31,8 @@
  *
  * Threads and locks: struct pool's queue (ring of job ids, reserved count, backlog of resumed
  * ids, stopping flag) is guarded by pool->lock, with pool->cond signalled on every change.
- * Everything a worker touches for a job is its own (spool job, keys, SMTP client); the
- * snapshot is reference-counted.  Lock order: pool->lock is a leaf; it is never held while
+ * Everything a worker touches for a job is its own (spool job, keys, SMTP client) or
+ * read-only while its builder threads run (fanout.h); the snapshot is reference-counted.  Lock order: pool->lock is a leaf; it is never held while
  * doing I/O.
  */
 #ifndef POSTWARD_MILTER_POOL_H

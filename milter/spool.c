@@ -6,6 +6,7 @@
 #include "spool.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -200,6 +201,7 @@ enum spool_status spool_commit(struct spool *s, struct spool_job *j, const void 
 	snprintf(j->id, sizeof(j->id), "%012llx%08lx%08lx%08x",
 		 (unsigned long long)ts.tv_sec & 0xffffffffffffULL, (unsigned long)ts.tv_nsec,
 		 (unsigned long)getpid() & 0xffffffffUL, atomic_fetch_add(&s->counter, 1));
+	j->queued = ts.tv_sec;
 	snprintf(pname, sizeof(pname), "%s.post", j->id);
 	snprintf(jname, sizeof(jname), "%s.job", j->id);
 	if ((text = job_text(j, &tlen)) == NULL) {
@@ -510,6 +512,10 @@ enum spool_status spool_load(struct spool *s, const char *id, struct spool_job *
 		return SPOOL_E_CORRUPT;
 	}
 	snprintf(j->id, sizeof(j->id), "%s", id);
+	/* the first 12 hex digits are the commit time (spool_commit) */
+	for (size_t i = 0; i < 12; i++)
+		j->queued = j->queued * 16 +
+			    (isdigit((unsigned char)id[i]) ? id[i] - '0' : (id[i] | 0x20) - 'a' + 10);
 	snprintf(name, sizeof(name), "%s.job", id);
 	st = read_whole(s, name, 256u << 20, &text, &len, false, why, whylen);
 	if (st == SPOOL_OK)

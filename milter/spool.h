@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define SPOOL_MAX_POST (64u << 20)	/* octets */
 #define SPOOL_MAX_RCPTS 1000000
@@ -54,6 +55,7 @@ struct spool;
 
 struct spool_job {
 	char id[SPOOL_ID_LEN];
+	time_t queued;			/* when the job was committed (from its id) */
 	char *list;			/* owned: list address */
 	char *poster;			/* owned: envelope sender of the post ("" for <>) */
 	char *qid;			/* owned: the MTA's queue id of the post */

@@ -83,6 +83,10 @@ static const struct pw_option options[] = {
 	  "largest list post accepted, in bytes (larger: 552 5.3.4)" },
 	{ "list_key_max_age", PW_OPT_UINT, "365", NULL, 0, 36500, true,
 	  "days after which a subscriber key not refreshed is warned about (0: never)" },
+	{ "list_build_threads", PW_OPT_UINT, "0", NULL, 0, 64, true,
+	  "threads that build one post's copies while its worker sends them (0: one per CPU)" },
+	{ "list_max_queue_time", PW_OPT_UINT, "432000", NULL, 1, 31536000, true,
+	  "seconds after which a copy still deferred by the MTA is given up and reported" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -154,6 +158,10 @@ static unsigned *uint_slot(struct pw_config *cfg, const char *name)
 		return &cfg->list_max_post_size;
 	if (strcmp(name, "list_key_max_age") == 0)
 		return &cfg->list_key_max_age;
+	if (strcmp(name, "list_build_threads") == 0)
+		return &cfg->list_build_threads;
+	if (strcmp(name, "list_max_queue_time") == 0)
+		return &cfg->list_max_queue_time;
 	return NULL;
 }
 

@@ -63,6 +63,8 @@ struct pw_config {
 	char *list_reinject;		/* HOST:PORT */
 	unsigned list_max_post_size;	/* bytes */
 	unsigned list_key_max_age;	/* days, 0 = never warn */
+	unsigned list_build_threads;	/* per post being sent; 0 = one per online CPU */
+	unsigned list_max_queue_time;	/* seconds a deferred copy is retried */
 };
 
 enum pw_opt_type { PW_OPT_STRING, PW_OPT_BOOL, PW_OPT_UINT, PW_OPT_ENUM, PW_OPT_LIST };

@@ -402,11 +402,24 @@ static void set_address(struct list_parse *lp, unsigned line, char **w, size_t n
 		ERR(lp, line, "bad %s address \"%.100s\": %s", w[0], w[1], why);
 }
 
-/* stmt_list - "list ADDRESS" */
+/* stmt_list - "list ADDRESS": also the copies' List-Id, so plain ASCII without blanks */
 static void stmt_list(struct list_parse *lp, unsigned line, char **w, size_t nw)
 {
+	const char *a;
 	lp->l.line = line;
 	set_address(lp, line, w, nw, &lp->l.address);
+	if ((a = lp->l.address) == NULL)
+		return;
+	for (const char *s = a; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || *s == '<' ||
+		    *s == '>' || *s == '"') {
+			ERR(lp, line, "list address \"%.100s\" cannot make a List-Id (RFC 2919): "
+			    "it must be ASCII, without quotes, blanks or angle brackets", a);
+			return;
+		}
+	if (strlen(a) > PW_LIST_ID_MAX)
+		ERR(lp, line, "list address is longer than %d octets, the limit of a List-Id "
+		    "(RFC 2919)", PW_LIST_ID_MAX);
 }
 
 /* stmt_owner - "owner ADDRESS" */
@@ -635,6 +648,12 @@ static void stmt_list_id(struct list_parse *lp, unsigned line, char **w, size_t 
 	p[len] = '\0';
 	if (!utf8_valid(p, len)) {
 		ERR(lp, line, "list_id is not valid UTF-8");
+		free(p);
+		return;
+	}
+	if (len > PW_LIST_PHRASE_MAX) {
+		ERR(lp, line, "list_id phrase is %zu octets long; at most %d", len,
+		    PW_LIST_PHRASE_MAX);
 		free(p);
 		return;
 	}

@@ -73,6 +73,9 @@
 #define PW_LIST_MAX_SUBSCRIBERS 100000	/* subscribers per list; more is an error */
 #define PW_LIST_MAX_POSTERS 100000	/* "poster" addresses per list; more is an error */
 #define PW_LIST_FPR_LEN 40		/* hex digits of an OpenPGP v4 fingerprint */
+#define PW_LIST_ID_MAX 255		/* octets of a List-Id value (RFC 2919); the list
+					 * address, '@' made '.', becomes one */
+#define PW_LIST_PHRASE_MAX 200		/* octets of a list_id phrase */
 
 enum pw_list_posters {
 	PW_LIST_POSTERS_SUBSCRIBERS,	/* subscribers only (the default) */

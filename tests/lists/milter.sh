@@ -282,6 +282,31 @@ DELRCPT="<board@lists.test>" send mixed post.eml "<board@lists.test> <friend@exa
 
 wait_for $((before + 15)) || true	# let the mixed post finish first
 
+# ---- the key cache: later posts take keys from it; a keyring change is seen at once ----------
+grep -q "Qtwolists: list board@lists.test: 4 subscriber key(s), 0 from the cache" pw.*.log &&
+	grep -q "Qpost: list board@lists.test: 4 subscriber key(s), 4 from the cache" pw.*.log &&
+	ok "key cache: the first post fetches 4 keys from gpg, the next takes all 4 from the cache" ||
+	bad "key cache: $(grep -h 'subscriber key(s)' pw.*.log | tr '\n' '|')"
+# s4 renews the expired key; once postward's keyring has the renewal, s4 gets the post
+S4SUB=$(g s4 --with-colons --list-keys "$S4" 2>/dev/null | awk -F: '/^sub/ { s = 1 } s && /^fpr/ { print $10; exit }')
+g s4 --quick-set-expire "$S4" 1y > /dev/null 2>&1 && g s4 --quick-set-expire "$S4" 1y "$S4SUB" > /dev/null 2>&1 &&
+	g s4 --export > s4new.pub && g pw --import s4new.pub > /dev/null 2>&1 || bad "renewing s4's key"
+b4=$(ls box/*.eml 2>/dev/null | wc -l)
+send renewed post.eml "<board@lists.test>"
+wait_for $((b4 + 4)) || bad "copies of the post after the renewal"
+f=$(copies_for s4@example.net | xargs -r grep -l "BEGIN PGP MESSAGE" | head -1)
+if [ -n "$f" ]; then
+	sed -n '/^-----BEGIN PGP MESSAGE-----/,/^-----END PGP MESSAGE-----/p' "$f" | tr -d '\r' > s4.asc
+	g s4 --decrypt s4.asc 2>/dev/null | grep -qF "$secret" &&
+		ok "s4 renewed the key: the next post reaches s4 and decrypts (the keyring change emptied the key cache)" ||
+		bad "s4's copy after the renewal does not decrypt"
+else
+	bad "no copy for s4 after the renewal ($(grep -h 'Qrenewed' pw.*.log | tail -3 | tr '\n' '|'))"
+fi
+grep -q "Qrenewed: list board@lists.test: 4 subscriber key(s), 0 from the cache, 4 usable" pw.*.log &&
+	ok "log: after the keyring changed every key came from gpg again, all 4 usable" ||
+	bad "log after the renewal: $(grep -h 'Qrenewed.*subscriber key' pw.*.log)"
+
 # ---- S/MIME: a post signed by a subscriber, encrypted to the list's certificate -----------
 smime_post() {	# smime_post SIGNER OUT
 	{ if [ "$1" = none ]; then cat inner.txt; else

@@ -71,6 +71,8 @@ static const struct {
 	{ "list_reinject", "127.0.0.1:10026" },
 	{ "list_max_post_size", "10485760" },
 	{ "list_key_max_age", "365" },
+	{ "list_build_threads", "0" },
+	{ "list_max_queue_time", "432000" },
 };
 #define N_SPEC (sizeof(spec_settings) / sizeof(spec_settings[0]))
 
