@@ -16,6 +16,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include "copies.h"
 #include "fanout.h"
@@ -55,7 +56,7 @@ struct worker {
 	struct pool *p;
 	struct smtp_client *smtp;
 	char target[300];		/* list_reinject the client was made for */
-	unsigned long serial;		/* for Message-IDs of notices */
+	unsigned long serial;		/* notices and reports sent (Message-ID fallback) */
 };
 
 /* ---- queue --------------------------------------------------------------------------- */
@@ -214,7 +215,8 @@ static void report_add(struct report *r, const char *fmt, ...)
 static void send_own(struct worker *w, const char *qid, const char *from, const char *to,
 		     const char *subject, const char *body)
 {
-	char date[64], hdr[1600], *msg;
+	char date[64], hdr[1600], id[2 * 12 + 1], *msg;
+	uint8_t rnd[12];
 	struct smtp_reply r;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -222,11 +224,21 @@ static void send_own(struct worker *w, const char *qid, const char *from, const 
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	/* a Message-ID unique without revealing anything of the process: random octets (a
+	 * counter if the generator fails) and the host's name */
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		memset(rnd, 0, sizeof(rnd));
+		memcpy(rnd, &w->serial, sizeof(w->serial));	/* 8 of the 12 octets */
+	}
+	w->serial++;
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
 	hl = (size_t)snprintf(hdr, sizeof(hdr),
 			      "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n"
-			      "Message-ID: <%lld.%lu.%p@postward>\r\nAuto-Submitted: auto-generated\r\n"
+			      "Message-ID: <%lld.%s@%s>\r\nAuto-Submitted: auto-generated\r\n"
 			      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
-			      from, to, subject, date, (long long)now, ++w->serial, (void *)w);
+			      from, to, subject, date, (long long)now, id,
+			      w->p->helo[0] ? w->p->helo : "localhost");
 	if (hl >= sizeof(hdr) || (msg = malloc(hl + bl + 1)) == NULL)
 		return;
 	memcpy(msg, hdr, hl);

@@ -63,7 +63,7 @@ for c in postfix postconf postqueue swaks openssl; do
 	command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
 done
 [ -x "$PY" ] || skip "$PY not found"
-DAEMON_DIR=$(postconf -h daemon_directory)
+DAEMON_DIR=$(postconf -dh daemon_directory)	# -d: no system main.cf needed
 
 pass=0
 fail=0

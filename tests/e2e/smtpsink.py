@@ -10,7 +10,9 @@ When every listener is bound, READYFILE is written (atomically) with one
 msg-N.eml (the message as received, dot-unstuffed) plus msg-N.meta
 (session facts: helo, tls, cipher, mail_from, rcpt); the .meta file is
 renamed into place first, the .eml last, so a reader that sees the .eml
-sees a complete message.  Runs until SIGTERM/SIGINT.
+sees a complete message.  Recipients whose local part starts with "defer"
+get 451 4.2.0 at RCPT, those starting with "reject" 550 5.1.1 (for
+retry and failure tests).  Runs until SIGTERM/SIGINT.
 """
 
 import itertools
@@ -121,6 +123,13 @@ class Session:
             elif verb == "RCPT":
                 if self.mail_from is None:
                     self.send("503 5.5.1 MAIL first")
+                    continue
+                local = arg.split(":", 1)[-1].strip().lstrip("<").lower()
+                if local.startswith("defer"):
+                    self.send("451 4.2.0 the sink defers defer* recipients")
+                    continue
+                if local.startswith("reject"):
+                    self.send("550 5.1.1 the sink refuses reject* recipients")
                     continue
                 self.rcpts.append(arg)
                 self.send("250 2.1.5 ok")

@@ -14,6 +14,10 @@
 #  - refused in the session: a plain post, an unsigned post, a post signed by a stranger, a
 #    post encrypted to another key, broken OpenPGP armor (550 5.7.1 / 5.6.0);
 #  - a second list in one message is deferred (452 4.5.3);
+#  - the key cache: the second post takes every key from it; when a subscriber renews an
+#    expired key (the keyring changes) the next post fetches again and reaches them;
+#  - a copy the SMTP server keeps deferring (451) is retried, then given up after
+#    list_max_queue_time and named in the owner's report, as is a refused one (550);
 #  - kill -9 of postward during a fan-out to 200 subscribers, then a restart: every
 #    subscriber has the post, duplicates only for copies in flight (at most list_workers).
 # Env: POSTWARD.  Ends with "N passed, M failed".
@@ -103,6 +107,18 @@ subscriber s2@example.net openpgp=$S2
 subscriber s3@example.net openpgp=$S3
 subscriber s4@example.net openpgp=$S4
 EOF
+# a list whose subscribers the SMTP server defers (defer*) or refuses (reject*)
+cat > lists/slow.list <<EOF
+list slow@lists.test
+owner owner@example.org
+bounce slow-bounces@lists.test
+openpgp_key $LIST
+posters anyone
+require_signature no
+subscriber ok1@example.net openpgp=$S2
+subscriber defer1@example.net openpgp=$S2
+subscriber reject1@example.net openpgp=$S2
+EOF
 cat > lists/other.list <<EOF
 list other@lists.test
 owner owner@example.org
@@ -134,6 +150,7 @@ gnupg_home = $tmp/pw
 list_spool_directory = $tmp/spool
 list_reinject = 127.0.0.1:$port
 list_workers = 2
+list_max_queue_time = 2
 EOF
 starts=0
 start_postward() {	# each run logs to its own file, pw.log holds them all
@@ -339,6 +356,30 @@ for sub in s5 s6; do
 		-out /dev/null 2>/dev/null && bad "$sub: the list's own key opens the copy" ||
 		ok "$sub: the list's key does not open the copy"
 done
+
+# ---- a copy the MTA keeps deferring is given up after list_max_queue_time (2 s here) --------
+b5=$(ls box/*.eml 2>/dev/null | wc -l)
+sed 's/^To: board@lists.test/To: slow@lists.test/' post.eml > slow.eml
+send slow slow.eml "<slow@lists.test>"
+[ "$(field slow EOM)" = discard ] && ok "post to the slow list accepted" || bad "slow post: $(tr '\n' '|' < out-slow)"
+wait_for $((b5 + 2)) || bad "slow list: the copy and the owner's report arrived"
+for _ in $(seq 200); do ls spool/*.job > /dev/null 2>&1 || break; sleep 0.1; done
+[ "$(copies_for ok1@example.net | wc -l)" -eq 1 ] && ok "slow list: ok1 has its copy" || bad "slow list: ok1"
+[ -z "$(copies_for defer1@example.net)$(copies_for reject1@example.net)" ] &&
+	ok "slow list: nothing was accepted for defer1 and reject1" || bad "slow list: defer1/reject1 got mail"
+fo=$(grep -l "slow@lists.test" $(copies_for owner@example.org) 2>/dev/null | head -1)
+if [ -n "$fo" ] && tr -d '\r' < "$fo" | grep -q "<defer1@example.net>: deferred for longer than list_max_queue_time (2 s), last reply: 451 4.2.0" &&
+   tr -d '\r' < "$fo" | grep -q "<reject1@example.net>: refused by the MTA: 550 5.1.1"; then
+	ok "slow list: the owner's report gives defer1 up after list_max_queue_time and names reject1's 550"
+else
+	bad "slow list: owner report ($fo): $(tr -d '\r' < "${fo:-/dev/null}" | tail -5 | tr '\n' '|')"
+fi
+[ "$(grep -c "Qslow: list slow@lists.test: copy for <defer1@example.net> deferred" pw.*.log | awk -F: '{ n += $NF } END { print n }')" -ge 2 ] &&
+	grep -q "list: job .*: trying again in 5 s" pw.*.log &&
+	ok "log: defer1 was deferred, retried after 5 s, then given up" ||
+	bad "log for the slow list: $(grep -h 'Qslow\|trying again' pw.*.log | tail -6 | tr '\n' '|')"
+ls spool/*.job > /dev/null 2>&1 && bad "the slow list's job is still in the spool" ||
+	ok "the slow list's job left the spool once every subscriber was marked"
 
 # ---- kill -9 during a fan-out to 200 subscribers, then a restart ---------------------------
 stop_postward
