@@ -23,6 +23,8 @@
  *		   processes: key listing and one bulk export; opgp_enckey_from_block() per
  *		   key), as for a list's first post or the first after a keyring change;
  *	  keys-cached  pgp_keys() again, every key from the cache, as for later posts;
+ *	  decrypt+keys  pgp_decrypt() with pgp_keys() (cache emptied) on another thread at
+ *		   the same time, as run_openpgp() runs them: a first post's wait for both;
  *	  build	   every copy through pool.c's own code: copies.c's OpenPGP builder
  *		   (opgp_pkesk(), the PKESK joined to the post's encrypted data, opgp_armor(),
  *		   listpost_copy()) driven by fanout.c, with the consumer taking the copies in
@@ -47,7 +49,8 @@
  *	machine whose CPUs share cores, or slow down when all are busy, shows N well under
  *	THREADS, and no build can do better with THREADS threads.
  *
- *	Output, stdout, one line per item ("decrypt:", "keys:", "keys-cached:", "build T=N:",
+ *	Output, stdout, one line per item ("decrypt:", "keys:", "decrypt+keys:", "keys-cached:",
+ *	"build T=N:",
  *	each with the median in ms as its second field; the script reads those).
  *
  * DIAGNOSTICS
@@ -385,6 +388,23 @@ static void build_pool(const struct job *j, size_t n, unsigned t, struct build_r
 	free(encs);
 }
 
+/* key_thread - pgp_keys on a thread of its own, as pool.c runs it beside the decrypt */
+struct key_job {
+	const struct subs *subs;
+	struct pgp_key *keys;
+	size_t cached;
+	enum pgp_status st;
+	char why[256];
+};
+
+static void *key_thread(void *arg)
+{
+	struct key_job *k = arg;
+	k->st = pgp_keys((const char *const *)k->subs->fpr, k->subs->n, k->keys, &k->cached,
+			 k->why, sizeof(k->why));
+	return NULL;
+}
+
 #define SPIN_OPS 2000
 static uint8_t spin_peer[32];		/* -S: the other side's X25519 public key */
 
@@ -490,7 +510,7 @@ int main(int argc, char **argv)
 	struct listpost post;
 	struct listpost_copy_args args;
 	char why[256], list_id[320], *msg;
-	uint64_t t_dec[MAX_ROUNDS], t_keys[MAX_ROUNDS], t_cached[MAX_ROUNDS];
+	uint64_t t_dec[MAX_ROUNDS], t_keys[MAX_ROUNDS], t_cached[MAX_ROUNDS], t_both[MAX_ROUNDS];
 	struct build_result steps;
 	static uint64_t t_build[MAX_TLIST][MAX_ROUNDS];
 	struct build_result last[MAX_TLIST];
@@ -601,6 +621,32 @@ int main(int argc, char **argv)
 		t_cached[round] = now_ns(CLOCK_MONOTONIC) - t0;
 		if (cached != subs.n)
 			die("pgp_keys: %zu of %zu keys from the cache", cached, subs.n);
+
+		/* (a) and (b) at once, as run_openpgp() does them: the keys fetched on a thread
+		 * (cache emptied: a first post) while the post decrypts */
+		{
+			struct key_job kj = { .subs = &subs };
+			struct pgp_decrypted d2;
+			pthread_t kt;
+			if ((kj.keys = calloc(subs.n, sizeof(*kj.keys))) == NULL)
+				die("out of memory");
+			pgp_keys_cache_clear();
+			t0 = now_ns(CLOCK_MONOTONIC);
+			if ((errno = pthread_create(&kt, NULL, key_thread, &kj)) != 0)
+				die("pthread_create: %s", strerror(errno));
+			if (pgp_decrypt(post.payload, post.payload_len, &d2, why, sizeof(why)) != PGP_OK)
+				die("pgp_decrypt beside pgp_keys: %s", why);
+			pthread_join(kt, NULL);
+			t_both[round] = now_ns(CLOCK_MONOTONIC) - t0;
+			if (kj.st != PGP_OK || kj.cached != 0)
+				die("pgp_keys beside pgp_decrypt: %s (%zu cached)", kj.why, kj.cached);
+			if (d2.keylen != dec.keylen || memcmp(d2.key, dec.key, dec.keylen) != 0)
+				die("the second decrypt gave another session key");
+			for (size_t k = 0; k < subs.n; k++)
+				pgp_key_clear(&kj.keys[k]);
+			free(kj.keys);
+			pgp_decrypted_clear(&d2);
+		}
 		for (size_t k = 0; k < subs.n; k++) {
 			if (keys[k].state != PGP_KEY_OK)
 				die("subscriber %zu <%s>: %s", k, subs.addr[k], keys[k].why);
@@ -667,6 +713,10 @@ int main(int argc, char **argv)
 	print_rounds(t_keys, rounds);
 	printf("  pgp_keys: %zu fingerprints, cache empty, 2 gpg runs, %.1f us a key\n", subs.n,
 	       (double)median(t_keys, rounds) / 1e3 / (double)subs.n);
+	printf("decrypt+keys: %.2f ms", (double)median(t_both, rounds) / 1e6);
+	print_rounds(t_both, rounds);
+	printf("  pgp_decrypt with pgp_keys (cache empty) on another thread, as run_openpgp()"
+	       " does\n");
 	printf("keys-cached: %.2f ms", (double)median(t_cached, rounds) / 1e6);
 	print_rounds(t_cached, rounds);
 	printf("  pgp_keys: the same %zu from the cache (keyring unchanged), no gpg\n", subs.n);

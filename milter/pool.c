@@ -447,6 +447,23 @@ static enum job_outcome fail_open(struct job_ctx *c, const char *why)
 	return JOB_DONE;
 }
 
+/* key_fetch - pgp_keys() for run_openpgp, on a thread of its own while the post decrypts */
+struct key_fetch {
+	const char *const *fprs;
+	size_t n;
+	struct pgp_key *keys;		/* N entries */
+	size_t cached;
+	enum pgp_status st;
+	char why[256];
+};
+
+static void *key_fetch_main(void *arg)
+{
+	struct key_fetch *f = arg;
+	f->st = pgp_keys(f->fprs, f->n, f->keys, &f->cached, f->why, sizeof(f->why));
+	return NULL;
+}
+
 /* run_openpgp - every open subscriber of an OpenPGP post */
 static enum job_outcome run_openpgp(struct job_ctx *c)
 {
@@ -454,35 +471,30 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	struct opgp_split sp;
 	struct listpost_copy_args a;
 	struct copies_pgp cp;
+	struct key_fetch kf;
 	struct pgp_key *keys = NULL;
 	const char **fprs = NULL;
 	const struct opgp_enckey **encs = NULL;
-	size_t *which = NULL, *items = NULL, nk = 0, ni = 0, cached = 0;
+	size_t *which = NULL, *items = NULL, *nokey = NULL, nk = 0, ni = 0, nn = 0;
+	size_t alloc = c->job->n_rcpts ? c->job->n_rcpts : 1;
 	uint8_t *bin = NULL;
 	size_t binlen = 0;
 	char why[256], list_id[300];
 	enum job_outcome out = JOB_DONE;
+	enum pgp_status dst;
+	pthread_t kt;
+	bool threaded = false;
 	time_t now = time(NULL);
 
-	if (pgp_decrypt(c->post.payload, c->post.payload_len, &dec, why, sizeof(why)) != PGP_OK) {
-		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post no longer decrypts: %s",
-			  c->list->address, why);
-		report_add(&c->report, "The post could not be decrypted with the list key: %s", why);
-		return fail_open(c, "the post could not be decrypted");
-	}
-	if (opgp_dearmor((const char *)c->post.payload, c->post.payload_len, &bin, &binlen) != OPGP_OK ||
-	    opgp_split(bin, binlen, &sp, why, sizeof(why)) != OPGP_OK) {
-		pgp_decrypted_clear(&dec);
-		free(bin);
-		pwlog_qid(LOG_ERR, c->job->qid, "list %s: damaged OpenPGP data", c->list->address);
-		return fail_open(c, "the post is damaged");
-	}
-	fprs = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*fprs));
-	which = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*which));
-	items = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*items));
-	encs = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*encs));
-	keys = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*keys));
-	if (fprs == NULL || which == NULL || items == NULL || encs == NULL || keys == NULL) {
+	memset(&dec, 0, sizeof(dec));
+	fprs = calloc(alloc, sizeof(*fprs));
+	which = calloc(alloc, sizeof(*which));
+	items = calloc(alloc, sizeof(*items));
+	nokey = calloc(alloc, sizeof(*nokey));
+	encs = calloc(alloc, sizeof(*encs));
+	keys = calloc(alloc, sizeof(*keys));
+	if (fprs == NULL || which == NULL || items == NULL || nokey == NULL || encs == NULL ||
+	    keys == NULL) {
 		out = JOB_RETRY;
 		goto done;
 	}
@@ -492,23 +504,49 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 			continue;
 		s = pw_list_find_sub(c->list, c->job->rcpts[i]);
 		if (s == NULL || s->fpr[0] == '\0') {
-			if (!fail_sub(c, i, s ? "no OpenPGP key is listed for this subscriber" :
-				      "no longer subscribed", s != NULL)) {
-				out = JOB_BROKEN;
-				goto done;
-			}
+			nokey[nn++] = i;
 			continue;
 		}
 		fprs[nk] = s->fpr;
 		which[nk++] = i;
 	}
-	if (nk > 0 && pgp_keys(fprs, nk, keys, &cached, why, sizeof(why)) != PGP_OK) {
+	/* the keys come from gpg (or the cache) while gpg decrypts the post */
+	kf = (struct key_fetch){ .fprs = fprs, .n = nk, .keys = keys, .st = PGP_OK };
+	if (nk > 0)
+		threaded = pthread_create(&kt, NULL, key_fetch_main, &kf) == 0;
+	dst = pgp_decrypt(c->post.payload, c->post.payload_len, &dec, why, sizeof(why));
+	if (threaded)
+		pthread_join(kt, NULL);
+	else if (nk > 0)
+		key_fetch_main(&kf);
+	if (dst != PGP_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post no longer decrypts: %s",
+			  c->list->address, why);
+		report_add(&c->report, "The post could not be decrypted with the list key: %s", why);
+		out = fail_open(c, "the post could not be decrypted");
+		goto done;
+	}
+	if (opgp_dearmor((const char *)c->post.payload, c->post.payload_len, &bin, &binlen) != OPGP_OK ||
+	    opgp_split(bin, binlen, &sp, why, sizeof(why)) != OPGP_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: damaged OpenPGP data", c->list->address);
+		out = fail_open(c, "the post is damaged");
+		goto done;
+	}
+	for (size_t j = 0; j < nn; j++) {
+		const struct pw_list_sub *s = pw_list_find_sub(c->list, c->job->rcpts[nokey[j]]);
+		if (!fail_sub(c, nokey[j], s ? "no OpenPGP key is listed for this subscriber" :
+			      "no longer subscribed", s != NULL)) {
+			out = JOB_BROKEN;
+			goto done;
+		}
+	}
+	if (kf.st != PGP_OK) {
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: key lookup failed: %s", c->list->address,
-			  why);
+			  kf.why);
 		if (given_up(c)) {
 			char giveup[400];
 			snprintf(giveup, sizeof(giveup), "subscriber keys could not be looked up "
-				 "within list_max_queue_time: %s", why);
+				 "within list_max_queue_time: %s", kf.why);
 			out = fail_open(c, giveup);
 		} else {
 			out = JOB_RETRY;
@@ -538,7 +576,7 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	}
 	if (nk > 0)
 		pwlog_qid(LOG_INFO, c->job->qid, "list %s: %zu subscriber key(s), %zu from the "
-			  "cache, %zu usable", c->list->address, nk, cached, ni);
+			  "cache, %zu usable", c->list->address, nk, kf.cached, ni);
 	copy_args(c, &a, list_id, sizeof(list_id));
 	cp = (struct copies_pgp){
 		.algo = dec.algo, .key = dec.key, .keylen = dec.keylen,
@@ -553,6 +591,7 @@ done:
 	free(fprs);
 	free(which);
 	free(items);
+	free(nokey);
 	free(encs);
 	free(bin);
 	pgp_decrypted_clear(&dec);
