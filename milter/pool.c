@@ -673,9 +673,10 @@ static void finish_job(struct job_ctx *c)
 		char subject[400];
 		struct report body = { 0 };
 		snprintf(subject, sizeof(subject), "[%s] list post report", c->list->address);
-		report_add(&body, "A post to %s from <%s> (queue id %s) was sent to %zu of %zu",
-			   c->list->address, c->job->poster, c->job->qid, c->sent, c->job->n_rcpts);
-		report_add(&body, "subscribers in this run.  Problems:");
+		report_add(&body, "A post to %s from <%s> (queue id %s) was sent to %zu of its %zu",
+			   c->list->address, c->job->poster, c->job->qid, c->job->n_sent,
+			   c->job->n_rcpts);
+		report_add(&body, "subscribers.  Problems:");
 		report_add(&body, "%s", "");
 		if (body.text != NULL) {
 			size_t need = body.len + c->report.len + 100;

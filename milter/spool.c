@@ -468,7 +468,8 @@ static enum spool_status apply_done(char *text, size_t len, struct spool_job *j,
 		if (nl == NULL)		/* a torn last line: not recorded */
 			break;
 		*nl = '\0';
-		if (strncmp(p, "ok ", 3) == 0)
+		bool sent = strncmp(p, "ok ", 3) == 0;
+		if (sent)
 			addr = p + 3;
 		else if (strncmp(p, "fail ", 5) == 0)
 			addr = p + 5;
@@ -488,6 +489,7 @@ static enum spool_status apply_done(char *text, size_t len, struct spool_job *j,
 			if (hit && hit < ix + j->n_rcpts && strcmp(hit->addr, addr) == 0) {
 				j->done[hit->i] = true;
 				j->n_done++;
+				j->n_sent += sent;
 			}
 		}
 		p = nl + 1;
@@ -578,6 +580,7 @@ enum spool_status spool_mark(struct spool *s, struct spool_job *j, size_t i, boo
 		return io_error(why, whylen, "cannot append to", s->dir, j->id);
 	j->done[i] = true;
 	j->n_done++;
+	j->n_sent += ok;
 	if (++j->unsynced >= SPOOL_SYNC_EVERY)
 		return spool_sync(j, why, whylen);
 	return SPOOL_OK;

@@ -64,6 +64,7 @@ struct spool_job {
 	size_t n_rcpts;
 	bool *done;			/* owned, per rcpt: marked in ID.done */
 	size_t n_done;
+	size_t n_sent;			/* of those, marked "ok" (sent) */
 	uint8_t *post;			/* owned: the post (spool_load only) */
 	size_t post_len;
 	int done_fd;			/* open ID.done while marking, else -1 */

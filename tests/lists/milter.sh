@@ -369,8 +369,9 @@ for _ in $(seq 200); do ls spool/*.job > /dev/null 2>&1 || break; sleep 0.1; don
 	ok "slow list: nothing was accepted for defer1 and reject1" || bad "slow list: defer1/reject1 got mail"
 fo=$(grep -l "slow@lists.test" $(copies_for owner@example.org) 2>/dev/null | head -1)
 if [ -n "$fo" ] && tr -d '\r' < "$fo" | grep -q "<defer1@example.net>: deferred for longer than list_max_queue_time (2 s), last reply: 451 4.2.0" &&
-   tr -d '\r' < "$fo" | grep -q "<reject1@example.net>: refused by the MTA: 550 5.1.1"; then
-	ok "slow list: the owner's report gives defer1 up after list_max_queue_time and names reject1's 550"
+   tr -d '\r' < "$fo" | grep -q "<reject1@example.net>: refused by the MTA: 550 5.1.1" &&
+   tr -d '\r' < "$fo" | grep -q "(queue id Qslow) was sent to 1 of its 3\$"; then
+	ok "slow list: the owner's report gives defer1 up after list_max_queue_time, names reject1's 550, and counts ok1's copy sent in the first attempt"
 else
 	bad "slow list: owner report ($fo): $(tr -d '\r' < "${fo:-/dev/null}" | tail -5 | tr '\n' '|')"
 fi

@@ -151,6 +151,7 @@ START_TEST(mark_finish)
 				    sizeof(why)), SPOOL_OK);
 	ck_assert_int_eq(spool_mark(s, &k, 2, true, NULL, why, sizeof(why)), SPOOL_OK); /* no-op */
 	ck_assert_uint_eq(k.n_done, 2);
+	ck_assert_uint_eq(k.n_sent, 1);
 	/* not finished yet */
 	ck_assert_int_eq(spool_finish(s, &k, why, sizeof(why)), SPOOL_E_LIMIT);
 	ck_assert_ptr_nonnull(strstr(why, "2 of 4 subscribers open"));
@@ -161,8 +162,10 @@ START_TEST(mark_finish)
 	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
 	ck_assert(k.done[0] && !k.done[1] && k.done[2] && !k.done[3]);
 	ck_assert_uint_eq(k.n_done, 2);
+	ck_assert_uint_eq(k.n_sent, 1);			/* "ok" lines only */
 	ck_assert_int_eq(spool_mark(s, &k, 1, true, NULL, why, sizeof(why)), SPOOL_OK);
 	ck_assert_int_eq(spool_mark(s, &k, 3, true, NULL, why, sizeof(why)), SPOOL_OK);
+	ck_assert_uint_eq(k.n_sent, 3);
 	ck_assert_int_eq(spool_finish(s, &k, why, sizeof(why)), SPOOL_OK);
 	ck_assert_int_eq(count_files(dir, ".job") + count_files(dir, ".post") +
 			 count_files(dir, ".done"), 0);
