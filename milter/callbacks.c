@@ -339,8 +339,9 @@ static bool header_facts(struct pw_conn *c, struct pw_msg *m, const char *name, 
 
 /* trusted_spf - if VALUE is an Authentication-Results field of a trusted host reporting
  * spf=pass, remember the domain that passed (smtp.mailfrom; smtp.helo for the null sender;
- * with neither property, the envelope sender's domain) for DMARC; false only for lack of
- * memory */
+ * with neither property, the envelope sender's domain) for DMARC; an spf=temperror for such
+ * a domain is remembered too (DMARC is then temperror rather than fail); false only for lack
+ * of memory */
 static bool trusted_spf(struct pw_msg *m, const char *value)
 {
 	struct pw_ar_resinfo ri[8];
@@ -354,7 +355,9 @@ static bool trusted_spf(struct pw_msg *m, const char *value)
 	if (!trusted)
 		return true;
 	for (int i = 0; i < n && i < 8; i++) {
-		if (strcmp(ri[i].method, "spf") != 0 || strcmp(ri[i].result, "pass") != 0)
+		bool pass = strcmp(ri[i].result, "pass") == 0;
+		if (strcmp(ri[i].method, "spf") != 0 ||
+		    (!pass && (strcmp(ri[i].result, "temperror") != 0 || m->spf_temp_domain)))
 			continue;
 		/* DMARC's SPF identity is MAIL FROM; HELO only for the null sender (RFC 7489
 		 * 3.1.2, 4.1): a HELO-only pass says nothing about a non-null sender */
@@ -367,6 +370,13 @@ static bool trusted_spf(struct pw_msg *m, const char *value)
 			snprintf(domain, sizeof(domain), "%s", m->sender_domain);
 		if (domain[0] == '\0')
 			continue;
+		if (!pass) {
+			if ((m->spf_temp_domain = strdup(domain)) == NULL)
+				return false;
+			pwlog_qid(LOG_DEBUG, m->qid, "spf=temperror for %s reported by trusted %s",
+				  domain, authserv);
+			continue;
+		}
 		if ((m->spf_domain = strdup(domain)) == NULL)
 			return false;
 		pwlog_qid(LOG_DEBUG, m->qid, "spf=pass for %s reported by trusted %s", domain,
@@ -525,6 +535,7 @@ static size_t dkim_verify(struct pw_msg *m, char *ar, size_t len, size_t used,
 			reason = "internal error";
 		sigs[i].d = si->domain;
 		sigs[i].pass = r == DKIM_RESULT_PASS;
+		sigs[i].temperror = r == DKIM_RESULT_TEMPERROR;
 		pwlog_qid(LOG_INFO, m->qid, "dkim=%s d=%s s=%s key-dnssec=%s%s%s%s",
 			  dkim_result_name(r), si->domain ? si->domain : "",
 			  si->selector ? si->selector : "", sec ? sec : "-",
@@ -652,6 +663,7 @@ static size_t practices(struct pw_msg *m, const struct pw_sp_sig *sigs, size_t n
 	in.sigs = sigs;
 	in.n_sigs = n;
 	in.spf_domain = m->spf_domain;
+	in.spf_temp_domain = m->spf_temp_domain;
 	in.psl = m->snap->psl;
 	in.adsp = m->snap->adsp;
 	in.dmarc = m->snap->dmarc;

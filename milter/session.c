@@ -33,6 +33,7 @@ void session_msg_end(struct pw_conn *c)
 	free(m->field_name);
 	free(m->from_value);
 	free(m->spf_domain);
+	free(m->spf_temp_domain);
 	lists_msg_clear(&m->lists);
 	free(m);
 	c->msg = NULL;

@@ -48,6 +48,7 @@ struct pw_msg {
 	unsigned n_from;		/* From fields seen */
 	char *from_value;		/* owned body of the first From field */
 	char *spf_domain;		/* owned: domain of an spf=pass from a trusted host, or NULL */
+	char *spf_temp_domain;		/* owned: domain of an spf=temperror from a trusted host */
 	unsigned n_practice_in;		/* X-Postward-Practice fields that arrived */
 	struct lists_msg lists;		/* a post to an encrypted list (lists.h) */
 	bool header_error;		/* a header callback failed without replying (NR_HDR) */

@@ -84,8 +84,9 @@ static bool prefixed(char *buf, size_t len, const char *prefix, const char *doma
 	return k > 0 && (size_t)k < len && (size_t)k <= PW_DOMAIN_MAX;
 }
 
-/* eval_adsp - RFC 5617 4.3 for the author domain (no first-party signature) */
-static void eval_adsp(const struct pw_sp_input *in, struct pw_sp_result *out)
+/* eval_adsp - RFC 5617 4.3 for the author domain (no first-party signature; FIRST_TEMP: an
+ * author-domain signature ended in temperror, so a pass was possible) */
+static void eval_adsp(const struct pw_sp_input *in, struct pw_sp_result *out, bool first_temp)
 {
 	struct pw_sp_answer a;
 	char name[PW_DOMAIN_MAX + 32];
@@ -142,6 +143,12 @@ static void eval_adsp(const struct pw_sp_input *in, struct pw_sp_result *out)
 	case PW_ADSP_DISCARDABLE:
 		out->adsp = PW_ADSP_R_DISCARD;
 		break;
+	}
+	if (first_temp) {	/* a pass would have replaced unknown, fail and discard */
+		snprintf(out->adsp_why, sizeof(out->adsp_why), "dkim=%s record, author-domain "
+			 "signature temperror", pw_adsp_name(pw_adsp_parse(a.txt[0])));
+		out->adsp = PW_ADSP_R_TEMPERROR;
+		return;
 	}
 	snprintf(out->adsp_why, sizeof(out->adsp_why), "dkim=%s", pw_adsp_name(pw_adsp_parse(a.txt[0])));
 }
@@ -231,6 +238,23 @@ static void eval_dmarc(const struct pw_sp_input *in, struct pw_sp_result *out)
 			 out->dkim_aligned ? "DKIM" : "SPF");
 		return;
 	}
+	/* no aligned pass: but an aligned identifier whose check failed temporarily might have
+	 * passed, so the result is not known yet - temperror, never fail */
+	for (size_t i = 0; i < in->n_sigs; i++)
+		if (in->sigs[i].temperror && !in->sigs[i].pass && in->sigs[i].d != NULL &&
+		    pw_dmarc_aligned(in->psl, from, in->sigs[i].d, rec.adkim_strict)) {
+			out->dmarc = PW_DMARC_R_TEMPERROR;
+			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "aligned DKIM signature "
+				 "d=%.60s temperror", in->sigs[i].d);
+			return;
+		}
+	if (in->spf_temp_domain != NULL && *in->spf_temp_domain &&
+	    pw_dmarc_aligned(in->psl, from, in->spf_temp_domain, rec.aspf_strict)) {
+		out->dmarc = PW_DMARC_R_TEMPERROR;
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "aligned SPF temperror for %.60s",
+			 in->spf_temp_domain);
+		return;
+	}
 	out->dmarc = PW_DMARC_R_FAIL;
 	out->dmarc_disposition = out->dmarc_policy;
 	if (rec.pct < 100 && in->sample >= rec.pct)
@@ -242,7 +266,7 @@ static void eval_dmarc(const struct pw_sp_input *in, struct pw_sp_result *out)
 void pw_sp_evaluate(const struct pw_sp_input *in, struct pw_sp_result *out)
 {
 	char why[128];
-	bool first_party = false;
+	bool first_party = false, first_temp = false;
 
 	memset(out, 0, sizeof(*out));
 	out->adsp_checked = in->adsp;
@@ -287,12 +311,16 @@ void pw_sp_evaluate(const struct pw_sp_input *in, struct pw_sp_result *out)
 		if (in->sigs[i].pass && in->sigs[i].d != NULL &&
 		    same_domain(in->sigs[i].d, out->from_domain))
 			first_party = true;
+	for (size_t i = 0; i < in->n_sigs; i++)
+		if (in->sigs[i].temperror && !in->sigs[i].pass && in->sigs[i].d != NULL &&
+		    same_domain(in->sigs[i].d, out->from_domain))
+			first_temp = true;
 	if (in->adsp) {
 		if (first_party) {	/* RFC 5016 5.3.9, RFC 5617 3.1: no lookup needed */
 			out->adsp = PW_ADSP_R_PASS;
 			snprintf(out->adsp_why, sizeof(out->adsp_why), "first-party signature");
 		} else {
-			eval_adsp(in, out);
+			eval_adsp(in, out, first_temp);
 		}
 	}
 	/* DMARC looks its record up even then: "pass" says a policy was published (RFC 7489

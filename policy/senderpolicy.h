@@ -24,6 +24,12 @@
  *     or sp when the record came from the organisational domain of a subdomain.  pct: a
  *     failing message outside the sample (SAMPLE >= pct) gets the next milder disposition
  *     (reject -> quarantine -> none).  At most 2 lookups.
+ *   Temporary errors never become a failure: with no aligned pass, a dkim=temperror
+ *     signature whose d= is aligned under adkim (it might have passed), or an SPF temperror
+ *     a trusted host reported for a domain aligned under aspf, makes DMARC temperror, not
+ *     fail.  Likewise ADSP: a dkim=temperror signature with d= equal to the author domain
+ *     turns unknown, fail and discard (the results a pass would have replaced) into
+ *     temperror; none and nxdomain stay (a pass changes nothing a rule acts on there).
  *   DNSSEC: a method is "secure" when every answer it rests on was secure, "insecure" when
  *     one was not, "no lookup" when none was made.
  *
@@ -76,6 +82,8 @@ typedef void (*pw_sp_lookup_fn)(void *arg, const char *name, bool txt, struct pw
 struct pw_sp_sig {
 	const char *d;			/* the signature's d= */
 	bool pass;			/* dkim=pass */
+	bool temperror;			/* dkim=temperror (key lookup failed, ...): it might have
+					 * passed, so it never counts as a failure */
 };
 
 struct pw_sp_input {
@@ -87,6 +95,8 @@ struct pw_sp_input {
 	const struct pw_sp_sig *sigs;
 	size_t n_sigs;
 	const char *spf_domain;		/* SPF pass for this domain from a trusted host, or NULL */
+	const char *spf_temp_domain;	/* SPF temperror for this domain from a trusted host, or
+					 * NULL */
 	const struct pw_psl *psl;	/* NULL: default rule only */
 	bool adsp, dmarc;		/* which practices to check */
 	unsigned sample;		/* 0-99, uniformly random, for pct */

@@ -305,7 +305,7 @@ END_TEST
 START_TEST(first_party_no_lookup)
 {
 	static const struct pw_sp_sig sigs[] = {
-		{ "other.example", true }, { "example.com", false }, { "EXAMPLE.Com.", true },
+		{ "other.example", true, false }, { "example.com", false, false }, { "EXAMPLE.Com.", true, false },
 	};
 	static const struct fake_rr rec[] = {
 		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject"),
@@ -343,7 +343,7 @@ END_TEST
 /* first_party_author_normalised - the author domain's case and trailing dot do not matter */
 START_TEST(first_party_author_normalised)
 {
-	static const struct pw_sp_sig sigs[] = { { "example.com", true } };
+	static const struct pw_sp_sig sigs[] = { { "example.com", true, false } };
 	struct fake_dns fd = { 0 };
 	struct pw_sp_input in = message("Example.COM.", &fd);
 	struct pw_sp_result res;
@@ -361,7 +361,7 @@ END_TEST
 /* first_party_failing_signature - d= equal but dkim=fail is no first-party signature */
 START_TEST(first_party_failing_signature)
 {
-	static const struct pw_sp_sig sigs[] = { { "example.com", false } };
+	static const struct pw_sp_sig sigs[] = { { "example.com", false, false } };
 	static const struct fake_rr dns[] = {
 		RR_EXISTS("example.com", true),
 		RR_TXT("_adsp._domainkey.example.com", true, "dkim=all"),
@@ -389,7 +389,7 @@ END_TEST
  * up; ADSP needs an exact d= (fail), DMARC passes under adkim=r only (RFC 7489 3.1.1) */
 START_TEST(parent_signature_not_first_party)
 {
-	static const struct pw_sp_sig sigs[] = { { "example.com", true } };
+	static const struct pw_sp_sig sigs[] = { { "example.com", true, false } };
 	static const struct fake_rr relaxed[] = {
 		RR_EXISTS("mail.example.com", true),
 		RR_TXT("_adsp._domainkey.mail.example.com", true, "dkim=all"),
@@ -706,9 +706,9 @@ END_TEST
 /* dmarc_pass_dkim - an aligned passing signature: relaxed (default) and strict */
 START_TEST(dmarc_pass_dkim)
 {
-	static const struct pw_sp_sig parent[] = { { "bad.example", false }, { "Example.COM", true } };
-	static const struct pw_sp_sig sibling[] = { { "other.example.com", true } };
-	static const struct pw_sp_sig failing[] = { { "mail.example.com", false } };
+	static const struct pw_sp_sig parent[] = { { "bad.example", false, false }, { "Example.COM", true, false } };
+	static const struct pw_sp_sig sibling[] = { { "other.example.com", true, false } };
+	static const struct pw_sp_sig failing[] = { { "mail.example.com", false, false } };
 	static const struct fake_rr relaxed[] = {
 		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=reject; adkim=r"),
 	};
@@ -746,8 +746,8 @@ END_TEST
  * first-party signature: one DMARC lookup (the record), pass */
 START_TEST(dmarc_strict_exact_d)
 {
-	static const struct pw_sp_sig exact[] = { { "MAIL.example.com.", false },
-						  { "mail.example.com", true } };
+	static const struct pw_sp_sig exact[] = { { "MAIL.example.com.", false, false },
+						  { "mail.example.com", true, false } };
 	static const struct fake_rr strict[] = {
 		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=reject; adkim=s"),
 	};
@@ -805,7 +805,7 @@ END_TEST
 /* dmarc_fail - nothing aligned: fail with the record's policy */
 START_TEST(dmarc_fail)
 {
-	static const struct pw_sp_sig sigs[] = { { "example.net", true } };
+	static const struct pw_sp_sig sigs[] = { { "example.net", true, false } };
 	static const struct fake_rr dns[] = {
 		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject; sp=none"),
 	};
@@ -994,7 +994,7 @@ END_TEST
  * then behaves like strict (practice.h: "A NULL list makes relaxed behave like strict") */
 START_TEST(dmarc_null_psl)
 {
-	static const struct pw_sp_sig sigs[] = { { "example.com", true } };
+	static const struct pw_sp_sig sigs[] = { { "example.com", true, false } };
 	static const struct fake_rr dns[] = {
 		RR_NODATA("_dmarc.mail.example.com", true, true),
 		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject; sp=quarantine"),
@@ -1299,7 +1299,7 @@ END_TEST
 /* format_ar_structure - pass, none, temperror, permerror and first party */
 START_TEST(format_ar_structure)
 {
-	static const struct pw_sp_sig sigs[] = { { "example.com", true } };
+	static const struct pw_sp_sig sigs[] = { { "example.com", true, false } };
 	static const struct fake_rr dns[] = {
 		RR_EXISTS("example.com", false),
 		RR_NODATA("_adsp._domainkey.example.com", true, false),
@@ -2099,6 +2099,182 @@ START_TEST(decide_end_to_end)
 }
 END_TEST
 
+/* ---- temporary errors never become failures ---------------------------------------------- */
+
+/* dmarc_temperror_dkim_aligned - no aligned pass, but an aligned dkim=temperror signature
+ * (the key lookup timed out): it might have passed, so temperror, never fail (regression test
+ * for a validly signed message rejected 550 when its key lookup timed out) */
+START_TEST(dmarc_temperror_dkim_aligned)
+{
+	static const struct pw_sp_sig exact[] = { { "example.net", false, false },
+						  { "mail.example.com", false, true } };
+	static const struct pw_sp_sig parent[] = { { "Example.COM.", false, true } };
+	static const struct pw_sp_sig unaligned[] = { { "example.net", false, true } };
+	static const struct pw_sp_sig pass_too[] = { { "mail.example.com", false, true },
+						     { "example.com", true, false } };
+	static const struct fake_rr relaxed[] = {
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=reject; adkim=r"),
+	};
+	static const struct fake_rr strict[] = {
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=reject; adkim=s"),
+	};
+	static const struct fake_rr none[] = {
+		RR_NX("_dmarc.mail.example.com", true, true),
+		RR_NX("_dmarc.example.com", true, true),
+	};
+	struct fake_dns fd;
+	struct pw_sp_result res;
+	struct pw_sp_decision dec;
+
+	FAKE(fd, relaxed);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com");
+	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
+	ck_assert(!res.dkim_aligned && !res.spf_aligned);
+	ck_assert_has(res.dmarc_why, "d=mail.example.com temperror");
+	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_REJECT);
+	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_NONE);
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_int_eq(dec.action, PW_SP_TEMPFAIL);
+	ck_assert_str_eq(dec.code, "451");
+
+	/* relaxed: the parent domain aligns; strict: only the exact domain would */
+	FAKE(fd, relaxed);
+	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, 0, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
+	FAKE(fd, strict);
+	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, 0, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_REJECT);
+	FAKE(fd, strict);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
+
+	/* a temperror for a domain that could never align changes nothing */
+	FAKE(fd, relaxed);
+	evaluate_dmarc(&fd, "mail.example.com", unaligned, NELEM(unaligned), NULL, 0, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+
+	/* an aligned pass settles it, whatever else failed */
+	FAKE(fd, relaxed);
+	evaluate_dmarc(&fd, "mail.example.com", pass_too, NELEM(pass_too), NULL, 0, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
+	FAKE(fd, relaxed);
+	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), "example.com", 0, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
+	ck_assert(res.spf_aligned);
+
+	/* no DMARC record: none, the temperror is only DKIM's */
+	FAKE(fd, none);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
+}
+END_TEST
+
+/* dmarc_temperror_spf - an SPF temperror a trusted host reported for an aligned domain */
+START_TEST(dmarc_temperror_spf)
+{
+	static const struct fake_rr relaxed[] = {
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject"),
+	};
+	static const struct fake_rr strict[] = {
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject; aspf=s"),
+	};
+	struct fake_dns fd;
+	struct pw_sp_result res;
+	struct pw_sp_input in;
+
+	FAKE(fd, relaxed);
+	in = message("example.com", &fd);
+	in.adsp = false;
+	in.spf_temp_domain = "bounce.example.com";
+	pw_sp_evaluate(&in, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
+	ck_assert_has(res.dmarc_why, "SPF temperror for bounce.example.com");
+
+	FAKE(fd, strict);
+	in = message("example.com", &fd);
+	in.adsp = false;
+	in.spf_temp_domain = "bounce.example.com";
+	pw_sp_evaluate(&in, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+
+	FAKE(fd, relaxed);
+	in = message("example.com", &fd);
+	in.adsp = false;
+	in.spf_temp_domain = "example.org";
+	pw_sp_evaluate(&in, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+
+	FAKE(fd, relaxed);	/* an SPF pass elsewhere aligned: pass */
+	in = message("example.com", &fd);
+	in.adsp = false;
+	in.spf_temp_domain = "bounce.example.com";
+	in.spf_domain = "example.com";
+	pw_sp_evaluate(&in, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
+}
+END_TEST
+
+/* adsp_temperror_author_signature - an author-domain signature with temperror: the results
+ * a pass would have replaced (unknown, fail, discard) become temperror; none and nxdomain
+ * stay; a signature of another domain changes nothing */
+START_TEST(adsp_temperror_author_signature)
+{
+	static const struct pw_sp_sig author[] = { { "example.com", false, true } };
+	static const struct pw_sp_sig other[] = { { "example.net", false, true } };
+	static const struct {
+		const char *record;	/* NULL: no record */
+		const struct pw_sp_sig *sigs;
+		enum pw_adsp_result want;
+	} cases[] = {
+		{ "dkim=all", author, PW_ADSP_R_TEMPERROR },
+		{ "dkim=discardable", author, PW_ADSP_R_TEMPERROR },
+		{ "dkim=unknown", author, PW_ADSP_R_TEMPERROR },
+		{ NULL, author, PW_ADSP_R_NONE },
+		{ "dkim=discardable", other, PW_ADSP_R_DISCARD },
+		{ "dkim=all", other, PW_ADSP_R_FAIL },
+	};
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct fake_rr dns[] = {
+			RR_EXISTS("example.com", true),
+			RR_TXT("_adsp._domainkey.example.com", true, cases[i].record),
+		};
+		if (cases[i].record == NULL)
+			dns[1] = (struct fake_rr)RR_NX("_adsp._domainkey.example.com", true, true);
+		struct fake_dns fd;
+		struct pw_sp_result res;
+		struct pw_sp_decision dec;
+		FAKE(fd, dns);
+		struct pw_sp_input in = message("example.com", &fd);
+		in.dmarc = false;
+		in.sigs = cases[i].sigs;
+		in.n_sigs = 1;
+		pw_sp_evaluate(&in, &res);
+		ck_assert_queries(&fd, &res, "ADDR example.com", "TXT _adsp._domainkey.example.com");
+		ck_assert_msg(res.adsp == cases[i].want, "case %zu: dkim-adsp=%s (%s), expected %s",
+			      i, pw_adsp_result_name(res.adsp), res.adsp_why,
+			      pw_adsp_result_name(cases[i].want));
+		pw_sp_decide(NULL, 0, &res, &dec);
+		if (cases[i].want == PW_ADSP_R_TEMPERROR) {
+			ck_assert_has(res.adsp_why, "temperror");
+			ck_assert_int_eq(dec.action, PW_SP_TEMPFAIL);
+		}
+	}
+	/* the author domain does not exist: nxdomain, whatever the signature */
+	static const struct fake_rr gone[] = { RR_NX("example.com", false, true) };
+	struct fake_dns fd;
+	struct pw_sp_result res;
+	FAKE(fd, gone);
+	struct pw_sp_input in = message("example.com", &fd);
+	in.dmarc = false;
+	in.sigs = author;
+	in.n_sigs = 1;
+	pw_sp_evaluate(&in, &res);
+	ck_assert_adsp(&res, PW_ADSP_R_NXDOMAIN);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------------------------- */
 
 /* senderpolicy_suite - every test above */
@@ -2159,6 +2335,13 @@ Suite *senderpolicy_suite(void)
 	tcase_add_test(tc, dmarc_pct_pass);
 	tcase_add_test(tc, dmarc_name_too_long);
 	tcase_add_test(tc, both_methods_lookup_budget);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("temperror");
+	tcase_add_checked_fixture(tc, psl_setup, psl_teardown);
+	tcase_add_test(tc, dmarc_temperror_dkim_aligned);
+	tcase_add_test(tc, dmarc_temperror_spf);
+	tcase_add_test(tc, adsp_temperror_author_signature);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("dnssec");
