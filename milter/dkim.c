@@ -35,6 +35,8 @@ struct field {
 	char *name;			/* owned; the value follows it in the same block */
 	char *value;			/* folds as CRLF */
 	size_t value_len;
+	size_t size;			/* of the block, for the byte count */
+	bool sig;			/* a DKIM-Signature field within max_signatures */
 };
 
 struct hasher {
@@ -46,26 +48,32 @@ struct hasher {
 	unsigned char digest[SHA256_LEN];
 };
 
+/* one h= name: a span of hbuf */
+struct hname {
+	size_t off, len;
+};
+
+/* one signature record, sized to what it holds: the variable parts are allocated as they
+ * are parsed (a malformed signature holds little more than its reason) */
 struct sig {
 	struct dkim_sig_info info;
-	char domain[MAX_DOMAIN + 1];
-	char selector[MAX_DOMAIN + 1];
-	char query[MAX_DOMAIN + 1];
-	char algorithm[32];
+	char *domain;			/* owned, or NULL */
+	char *selector;			/* owned, or NULL */
+	char *query;			/* owned, or NULL */
+	char *algorithm;		/* owned, or NULL */
 	char header_b[DKIM_HEADER_B_LEN + 1];
 	char *identity;			/* owned */
 	char reason[DKIM_REASON_LEN];
-	bool limited;			/* over max_signatures: listed only */
 	size_t field;			/* index of its field in ctx->fields */
 	enum sig_alg alg;
 	enum dkim_canon hc, bc;
 	unsigned char bh[SHA256_LEN];
-	unsigned char b[MAX_SIG_OCTETS];
+	unsigned char *b;		/* owned, blen octets */
 	size_t blen;
 	size_t b_raw_start, b_raw_end;	/* the b= value in the field value */
-	size_t nh;			/* h= names: offsets into hbuf */
+	size_t nh;			/* h= names: spans of hbuf */
 	char *hbuf;			/* owned copy of the h= value */
-	size_t hoff[DKIM_MAX_HNAMES], hlen[DKIM_MAX_HNAMES];
+	struct hname *hn;		/* owned, room for the names of h= */
 	unsigned char hdr_digest[SHA256_LEN];
 	size_t hasher;			/* index into ctx->hashers */
 	bool key_given;
@@ -84,6 +92,11 @@ struct dkim_ctx {
 	bool overflow;			/* header over max_header_bytes */
 	bool broken;			/* an internal error spoilt the context */
 	size_t header_bytes;
+	size_t sig_fields;		/* DKIM-Signature fields seen */
+	size_t sigs_ignored;		/* of those, past max_signatures */
+	bool keep_extra_sigs;		/* a verified signature may cover DKIM-Signature fields:
+					 * keep those past max_signatures as plain fields */
+	size_t held, peak;		/* octets held for fields and records (dkim_counts) */
 	struct field *fields;
 	size_t nfields, capfields;
 	struct sig *sigs;
@@ -254,13 +267,41 @@ static bool parse_decimal(const char *s, size_t n, size_t maxdigits, uint64_t *o
 	return true;
 }
 
-/* copy_span - copy a span into a fixed buffer, truncating */
-static void copy_span(char *dst, size_t dstsize, const char *s, size_t n)
+static bool is_sig_field(const char *name);
+
+/* held_add - count N octets the context now holds */
+static void held_add(struct dkim_ctx *ctx, size_t n)
 {
-	if (n >= dstsize)
-		n = dstsize - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
+	ctx->held += n;
+	if (ctx->held > ctx->peak)
+		ctx->peak = ctx->held;
+}
+
+/* ctx_dup - a counted, NUL-terminated copy of the span S/N, or NULL */
+static char *ctx_dup(struct dkim_ctx *ctx, const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	held_add(ctx, n + 1);
+	return p;
+}
+
+/* mentions_sig_field - does the field value V name DKIM-Signature anywhere (a superset of
+ * "its h= lists DKIM-Signature", cheap enough to ask of every field) */
+static bool mentions_sig_field(const char *v)
+{
+	static const char word[] = "dkim-signature";
+	for (; *v; v++) {
+		size_t i = 0;
+		while (i < sizeof(word) - 1 && v[i] && lc((unsigned char)v[i]) == word[i])
+			i++;
+		if (i == sizeof(word) - 1)
+			return true;
+	}
+	return false;
 }
 
 /* list_has - does the colon-separated list S/N hold WORD (FWS around items ignored) */
@@ -693,9 +734,12 @@ enum dkim_status dkim_new(const struct dkim_limits *lim, time_t now, struct dkim
 /* free_fields - drop the kept header */
 static void free_fields(struct dkim_ctx *ctx)
 {
-	for (size_t i = 0; i < ctx->nfields; i++)
+	for (size_t i = 0; i < ctx->nfields; i++) {
 		free(ctx->fields[i].name);
+		ctx->held -= ctx->fields[i].size;
+	}
 	free(ctx->fields);
+	ctx->held -= ctx->capfields * sizeof(*ctx->fields);
 	ctx->fields = NULL;
 	ctx->nfields = ctx->capfields = 0;
 }
@@ -707,9 +751,16 @@ void dkim_free(struct dkim_ctx *ctx)
 		return;
 	free_fields(ctx);
 	for (size_t i = 0; i < ctx->nsigs; i++) {
-		free(ctx->sigs[i].identity);
-		free(ctx->sigs[i].hbuf);
-		EVP_PKEY_free(ctx->sigs[i].pkey);
+		struct sig *s = &ctx->sigs[i];
+		free(s->domain);
+		free(s->selector);
+		free(s->query);
+		free(s->algorithm);
+		free(s->identity);
+		free(s->b);
+		free(s->hbuf);
+		free(s->hn);
+		EVP_PKEY_free(s->pkey);
 	}
 	free(ctx->sigs);
 	for (size_t i = 0; i < ctx->nhashers; i++)
@@ -739,17 +790,34 @@ enum dkim_status dkim_header(struct dkim_ctx *ctx, const char *name, const char 
 		ctx->overflow = true;
 		return DKIM_ERR_LIMIT;
 	}
+	/* DKIM-Signature fields past max_signatures cost a counter: no record, and no copy
+	 * either unless a verified signature may cover DKIM-Signature fields (its h= may list
+	 * them; then they are kept like any other field, within max_header_bytes) */
+	bool sig = is_sig_field(name);
+	if (sig && ctx->sig_fields++ >= ctx->lim.max_signatures) {
+		ctx->sigs_ignored++;
+		sig = false;
+		if (!ctx->keep_extra_sigs) {
+			ctx->header_bytes += need;
+			return DKIM_OK;
+		}
+	} else if (sig && mentions_sig_field(value)) {
+		ctx->keep_extra_sigs = true;
+	}
 	if (ctx->nfields == ctx->capfields) {
 		size_t ncap = ctx->capfields ? ctx->capfields * 2 : 32;
 		struct field *nf = realloc(ctx->fields, ncap * sizeof(*nf));
 		if (nf == NULL)
 			return DKIM_ERR_NOMEM;
+		held_add(ctx, (ncap - ctx->capfields) * sizeof(*nf));
 		ctx->fields = nf;
 		ctx->capfields = ncap;
 	}
-	char *block = malloc(nlen + 1 + vlen + bare_lf + 1);
+	size_t size = nlen + 1 + vlen + bare_lf + 1;
+	char *block = malloc(size);
 	if (block == NULL)
 		return DKIM_ERR_NOMEM;
+	held_add(ctx, size);
 	memcpy(block, name, nlen + 1);
 	char *v = block + nlen + 1, *w = v;
 	for (size_t i = 0; i < vlen; i++) {
@@ -762,6 +830,8 @@ enum dkim_status dkim_header(struct dkim_ctx *ctx, const char *name, const char 
 	f->name = block;
 	f->value = v;
 	f->value_len = (size_t)(w - v);
+	f->size = size;
+	f->sig = sig;
 	ctx->header_bytes += need;
 	return DKIM_OK;
 }
@@ -782,12 +852,12 @@ static void sig_set(struct sig *s, enum dkim_result r, const char *reason)
 /* sig_publish - point the public info at the signature's own strings */
 static void sig_publish(struct sig *s)
 {
-	s->info.domain = s->domain;
-	s->info.selector = s->selector;
+	s->info.domain = s->domain != NULL ? s->domain : "";
+	s->info.selector = s->selector != NULL ? s->selector : "";
 	s->info.identity = s->identity != NULL ? s->identity : "";
-	s->info.algorithm = s->algorithm;
+	s->info.algorithm = s->algorithm != NULL ? s->algorithm : "";
 	s->info.header_b = s->header_b;
-	s->info.query = s->info.want_key ? s->query : "";
+	s->info.query = s->info.want_key && s->query != NULL ? s->query : "";
 	s->info.reason = s->reason;
 }
 
@@ -807,22 +877,30 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		return false;
 	}
 	/* names for the report, even when the signature turns out unusable */
-	if ((t = find_tag(tags, n, "d")) != NULL && valid_domain(t->value, t->value_len))
-		copy_span(s->domain, sizeof(s->domain), t->value, t->value_len);
-	if ((t = find_tag(tags, n, "s")) != NULL && valid_domain(t->value, t->value_len))
-		copy_span(s->selector, sizeof(s->selector), t->value, t->value_len);
-	if ((t = find_tag(tags, n, "a")) != NULL)
-		copy_span(s->algorithm, sizeof(s->algorithm), t->value, t->value_len);
+	if ((t = find_tag(tags, n, "d")) != NULL && valid_domain(t->value, t->value_len) &&
+	    (s->domain = ctx_dup(ctx, t->value, t->value_len)) == NULL)
+		goto nomem;
+	if ((t = find_tag(tags, n, "s")) != NULL && valid_domain(t->value, t->value_len) &&
+	    (s->selector = ctx_dup(ctx, t->value, t->value_len)) == NULL)
+		goto nomem;
+	if ((t = find_tag(tags, n, "a")) != NULL &&
+	    (s->algorithm = ctx_dup(ctx, t->value, t->value_len < 31 ? t->value_len : 31)) == NULL)
+		goto nomem;
 	if ((t = find_tag(tags, n, "b")) != NULL) {
+		/* base64 characters only (a header.b value must not carry "(", ";" or a quote
+		 * into the Authentication-Results field); anything else and there is none */
 		size_t k = 0;
-		for (size_t i = 0; i < t->value_len && k < DKIM_HEADER_B_LEN; i++)
-			if (!is_fws((unsigned char)t->value[i]))
-				s->header_b[k++] = t->value[i];
+		for (size_t i = 0; i < t->value_len && k < DKIM_HEADER_B_LEN; i++) {
+			int c = (unsigned char)t->value[i];
+			if (is_fws(c))
+				continue;
+			if (b64_value(c) < 0 && c != '=') {
+				k = 0;
+				break;
+			}
+			s->header_b[k++] = (char)c;
+		}
 		s->header_b[k] = '\0';
-	}
-	if (s->limited) {
-		snprintf(reason, rsize, "too many signatures");
-		return false;
 	}
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
@@ -850,15 +928,22 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 	t = find_tag(tags, n, "b");
 	s->b_raw_start = t->raw_start;
 	s->b_raw_end = t->raw_end;
-	if (!b64_decode(t->value, t->value_len, s->b, sizeof(s->b), &s->blen)) {
-		snprintf(reason, rsize, t->value_len * 3 / 4 > sizeof(s->b) ? "b= too long"
+	unsigned char b[MAX_SIG_OCTETS];
+	size_t blen;
+	if (!b64_decode(t->value, t->value_len, b, sizeof(b), &blen)) {
+		snprintf(reason, rsize, t->value_len * 3 / 4 > sizeof(b) ? "b= too long"
 									: "b= is not base64");
 		return false;
 	}
-	if (s->blen == 0) {
+	if (blen == 0) {
 		snprintf(reason, rsize, "b= is empty");
 		return false;
 	}
+	if ((s->b = malloc(blen)) == NULL)
+		goto nomem;
+	held_add(ctx, blen);
+	memcpy(s->b, b, blen);
+	s->blen = blen;
 	t = find_tag(tags, n, "bh");
 	unsigned char bh[48];
 	size_t bhlen;
@@ -903,20 +988,25 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		snprintf(reason, rsize, "key query name too long");
 		return false;
 	}
+	if ((s->query = malloc(sl + ml + dl + 1)) == NULL)
+		goto nomem;
+	held_add(ctx, sl + ml + dl + 1);
 	memcpy(s->query, s->selector, sl);
 	memcpy(s->query + sl, "._domainkey.", ml);
 	memcpy(s->query + sl + ml, s->domain, dl + 1);
 
 	/* h=: names separated by ':' with FWS around them; From required */
 	t = find_tag(tags, n, "h");
-	if ((s->hbuf = malloc(t->value_len + 1)) == NULL) {
-		*res = DKIM_RESULT_TEMPERROR;
-		snprintf(reason, rsize, "internal error");
-		ctx->broken = true;
-		return false;
-	}
-	memcpy(s->hbuf, t->value, t->value_len);
-	s->hbuf[t->value_len] = '\0';
+	size_t nnames = 1;
+	for (size_t i = 0; i < t->value_len && nnames <= DKIM_MAX_HNAMES; i++)
+		if (t->value[i] == ':')
+			nnames++;
+	if (nnames > DKIM_MAX_HNAMES)
+		nnames = DKIM_MAX_HNAMES;
+	if ((s->hbuf = ctx_dup(ctx, t->value, t->value_len)) == NULL ||
+	    (s->hn = malloc(nnames * sizeof(*s->hn))) == NULL)
+		goto nomem;
+	held_add(ctx, nnames * sizeof(*s->hn));
 	bool from = false;
 	size_t start = 0;
 	for (size_t i = 0; i <= t->value_len; i++) {
@@ -936,8 +1026,8 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 			snprintf(reason, rsize, "h= lists too many fields");
 			return false;
 		}
-		s->hoff[s->nh] = (size_t)(p - s->hbuf);
-		s->hlen[s->nh] = len;
+		s->hn[s->nh].off = (size_t)(p - s->hbuf);
+		s->hn[s->nh].len = len;
 		s->nh++;
 		if (span_caseeq(p, len, "from"))
 			from = true;
@@ -968,21 +1058,14 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 			snprintf(reason, rsize, "i= not within d=");
 			return false;
 		}
-		s->identity = malloc(t->value_len + 1);
-		if (s->identity != NULL) {
-			memcpy(s->identity, t->value, t->value_len);
-			s->identity[t->value_len] = '\0';
-		}
+		s->identity = ctx_dup(ctx, t->value, t->value_len);
 	} else if ((s->identity = malloc(dlen + 2)) != NULL) {
+		held_add(ctx, dlen + 2);
 		s->identity[0] = '@';
 		memcpy(s->identity + 1, s->domain, dlen + 1);
 	}
-	if (s->identity == NULL) {
-		*res = DKIM_RESULT_TEMPERROR;
-		snprintf(reason, rsize, "internal error");
-		ctx->broken = true;
-		return false;
-	}
+	if (s->identity == NULL)
+		goto nomem;
 
 	if ((t = find_tag(tags, n, "l")) != NULL) {
 		if (!parse_decimal(t->value, t->value_len, 76, &s->info.l)) {
@@ -1028,6 +1111,11 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		return false;
 	}
 	return true;
+nomem:
+	*res = DKIM_RESULT_TEMPERROR;
+	snprintf(reason, rsize, "internal error");
+	ctx->broken = true;
+	return false;
 }
 
 /* scratch_reserve - make the scratch buffer hold N octets */
@@ -1101,18 +1189,18 @@ static bool sig_hash_header(struct dkim_ctx *ctx, struct sig *s, const struct he
 
 	/* names listed more than once share one bottom-up cursor */
 	for (size_t j = 0; j < s->nh && ok; j++) {
-		const char *name = s->hbuf + s->hoff[j];
+		const char *name = s->hbuf + s->hn[j].off;
 		first[j] = j;
 		for (size_t k = 0; k < j; k++)
-			if (span_casecmp(s->hbuf + s->hoff[k], s->hlen[k], name, s->hlen[j]) == 0) {
+			if (span_casecmp(s->hbuf + s->hn[k].off, s->hn[k].len, name, s->hn[j].len) == 0) {
 				first[j] = first[k];
 				break;
 			}
 		if (first[j] == j) {
-			lower[j] = hentry_lower(byname, nfields, name, s->hlen[j]);
+			lower[j] = hentry_lower(byname, nfields, name, s->hn[j].len);
 			size_t hi = lower[j];
 			while (hi < nfields &&
-			       span_casecmp(byname[hi].name, byname[hi].len, name, s->hlen[j]) == 0)
+			       span_casecmp(byname[hi].name, byname[hi].len, name, s->hn[j].len) == 0)
 				hi++;
 			cursor[j] = hi;
 		}
@@ -1225,7 +1313,7 @@ enum dkim_status dkim_eoh(struct dkim_ctx *ctx)
 	ctx->state = ST_BODY;
 
 	for (size_t i = 0; i < ctx->nfields; i++)
-		if (is_sig_field(ctx->fields[i].name))
+		if (ctx->fields[i].sig)
 			nsig++;
 	if (nsig == 0) {
 		free_fields(ctx);
@@ -1243,9 +1331,12 @@ enum dkim_status dkim_eoh(struct dkim_ctx *ctx)
 		return DKIM_ERR_NOMEM;
 	}
 	ctx->nsigs = nsig;
+	held_add(ctx, nsig * (sizeof(*ctx->sigs) + sizeof(*ctx->hashers)));
 
 	/* field index sorted by name, for bottom-up selection in O(log n) per name */
 	struct hentry *byname = malloc(ctx->nfields * sizeof(*byname));
+	if (byname != NULL)
+		held_add(ctx, ctx->nfields * sizeof(*byname));
 	if (byname == NULL) {
 		ctx->broken = true;
 		ret = DKIM_ERR_NOMEM;
@@ -1263,11 +1354,10 @@ enum dkim_status dkim_eoh(struct dkim_ctx *ctx)
 
 	size_t k = 0;
 	for (size_t i = 0; i < ctx->nfields; i++) {
-		if (!is_sig_field(ctx->fields[i].name))
+		if (!ctx->fields[i].sig)
 			continue;
 		struct sig *s = &ctx->sigs[k];
 		s->field = i;
-		s->limited = k >= ctx->lim.max_signatures;
 		s->info.status = DKIM_RESULT_NONE;
 		s->info.want_key = true;
 		k++;
@@ -1288,6 +1378,8 @@ enum dkim_status dkim_eoh(struct dkim_ctx *ctx)
 		}
 		sig_publish(s);
 	}
+	if (byname != NULL)
+		ctx->held -= ctx->nfields * sizeof(*byname);
 	free(byname);
 	free_fields(ctx);
 	if (ret == DKIM_OK && ctx->broken)
@@ -1404,6 +1496,19 @@ enum dkim_status dkim_eom(struct dkim_ctx *ctx)
 size_t dkim_nsigs(const struct dkim_ctx *ctx)
 {
 	return ctx != NULL ? ctx->nsigs : 0;
+}
+
+/* dkim_counts - the signature counts and the octets held */
+void dkim_counts(const struct dkim_ctx *ctx, struct dkim_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ctx == NULL)
+		return;
+	out->sig_fields = ctx->sig_fields;
+	out->sigs_ignored = ctx->sigs_ignored;
+	out->sig_records = ctx->sig_fields - ctx->sigs_ignored;
+	out->bytes_held = ctx->held;
+	out->bytes_peak = ctx->peak;
 }
 
 /* dkim_sig - one signature's public info */

@@ -14,6 +14,7 @@
  *	enum dkim_status dkim_body(struct dkim_ctx *ctx, const unsigned char *buf, size_t len);
  *	enum dkim_status dkim_eom(struct dkim_ctx *ctx);
  *	size_t dkim_nsigs(const struct dkim_ctx *ctx);
+ *	void dkim_counts(const struct dkim_ctx *ctx, struct dkim_counts *out);
  *	const struct dkim_sig_info *dkim_sig(const struct dkim_ctx *ctx, size_t i);
  *	enum dkim_status dkim_sig_key(struct dkim_ctx *ctx, size_t i, enum dkim_key_lookup lookup,
  *				      const char *const *txt, size_t ntxt);
@@ -73,7 +74,7 @@
  *	fixed phrases fit for a log line or an RFC 8601 comment, e.g. "body hash mismatch",
  *	"signature did not verify", "signature expired", "rsa-sha1 not accepted (RFC 8301)",
  *	"RSA key too short", "key revoked", "no key for signature", "key lookup failed",
- *	"From not signed", "duplicate tag", "missing tag bh=", "too many signatures".
+ *	"From not signed", "duplicate tag", "missing tag bh=".
  *
  * INTERPRETATIONS
  *	Where the RFCs leave room: empty tag-specs (";;") are tolerated; a= c= q= k= values
@@ -85,8 +86,12 @@
  *	Header bytes: lim->max_header_bytes (name, colon, value and CRLF of each field); past it
  *	dkim_header answers DKIM_ERR_LIMIT and drops the field, dkim_eoh answers DKIM_ERR_LIMIT
  *	too and every signature already seen is a permerror "header too large".  Signatures:
- *	the first lim->max_signatures DKIM-Signature fields (top first) are verified, later ones
- *	are listed with permerror "too many signatures" and want_key false.  Per signature:
+ *	the first lim->max_signatures DKIM-Signature fields (top first) are verified and listed
+ *	(dkim_nsigs); later ones cost a counter (dkim_counts: sigs_ignored), no record, and
+ *	no copy of the field unless one of the verified signature fields mentions
+ *	"DKIM-Signature" (its h= may cover them: then they are kept like any other field,
+ *	within max_header_bytes).  A signature record is sized to what it holds: a malformed
+ *	one costs a few hundred octets, a usable one that plus its b=, h= and names.  Per signature:
  *	DKIM_MAX_TAGS tags, DKIM_MAX_HNAMES names in h=, DKIM_MAX_TAG_VALUE octets in a tag
  *	value.  Key records: DKIM_MAX_RECORD octets, DKIM_MAX_RECORDS records per answer.
  *	Every loop runs over input already bounded by these limits; header field selection is
@@ -171,7 +176,8 @@ struct dkim_sig_info {
 	const char *selector;		/* s= */
 	const char *identity;		/* i=, or "@" d= when absent */
 	const char *algorithm;		/* a= as written */
-	const char *header_b;		/* first DKIM_HEADER_B_LEN characters of b=, FWS removed */
+	const char *header_b;		/* first DKIM_HEADER_B_LEN characters of b=, FWS removed;
+					 * "" if b= holds anything but base64 */
 	const char *query;		/* "s._domainkey.d" to look up, "" if !want_key */
 	bool want_key;			/* call dkim_sig_key for this one */
 	bool has_l;			/* l= present: the body may carry unsigned text */
@@ -219,6 +225,16 @@ struct dkim_bodycanon {
 	unsigned char out[2048];	/* flushed at the end of every update */
 };
 
+/* what a context has seen and holds (dkim_counts) */
+struct dkim_counts {
+	size_t sig_fields;		/* DKIM-Signature fields given to dkim_header */
+	size_t sigs_ignored;		/* of those, past max_signatures: counted only */
+	size_t sig_records;		/* signature records (dkim_nsigs once dkim_eoh ran) */
+	size_t bytes_held;		/* octets held now for header fields and signature records
+					 * (OpenSSL's objects not counted) */
+	size_t bytes_peak;		/* the most held at any time */
+};
+
 struct dkim_ctx;
 
 /* dkim_limits_default - 8 signatures, 256 KB of header, 300 seconds of clock skew */
@@ -233,8 +249,11 @@ enum dkim_status dkim_eoh(struct dkim_ctx *ctx);
 enum dkim_status dkim_body(struct dkim_ctx *ctx, const unsigned char *buf, size_t len);
 /* dkim_eom - end of body: finish the body hashes and verify every signature whose key is in */
 enum dkim_status dkim_eom(struct dkim_ctx *ctx);
-/* dkim_nsigs - DKIM-Signature fields listed (0 before dkim_eoh) */
+/* dkim_nsigs - signatures listed: the first max_signatures DKIM-Signature fields (0 before
+ * dkim_eoh) */
 size_t dkim_nsigs(const struct dkim_ctx *ctx);
+/* dkim_counts - DKIM-Signature fields seen and ignored, records and octets held */
+void dkim_counts(const struct dkim_ctx *ctx, struct dkim_counts *out);
 /* dkim_sig - signature I, or NULL when I >= dkim_nsigs() */
 const struct dkim_sig_info *dkim_sig(const struct dkim_ctx *ctx, size_t i);
 /* dkim_sig_key - the key lookup answer for signature I; TXT[] one record each, strings joined */
