@@ -490,17 +490,82 @@ static void log_verdict(const struct pw_msg *m)
 			  v->rule ? "a policy rule requires TLS" : "REQUIRETLS parameter given");
 }
 
+#define AR_MAX_DKIM	8	/* dkim= results reported in Authentication-Results */
+#define AR_SIZE		8192	/* the Authentication-Results value, unfolded */
+#define AR_TAIL		1536	/* kept for dkim-adsp=, dmarc= and the summary */
+#define AR_RESULT	1024	/* one dkim= result, formatted */
+#define AR_FOLDED	(2 * AR_SIZE)	/* folded: at most one octet more per blank */
+#define AR_LINE		78	/* fold lines longer than this (RFC 5322 2.1.1) */
+
+/* sig_out - one signature's outcome, kept between the lookups and the report */
+struct sig_out {
+	enum dkim_result r;
+	const char *reason;
+	const char *sec;		/* the key's DNSSEC status, or NULL (no lookup) */
+};
+
+/* token_char - an RFC 2045 token character (value of a propspec without quotes) */
+static bool token_char(int c)
+{
+	return c > 0x20 && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
+}
+
+/* dkim_result_text - " dkim=RESULT (REASON; key DNSSEC SEC) header.d=D header.s=S
+ * header.b=B" for signature SI into BUF; its length (>= LEN: it did not fit) */
+static size_t dkim_result_text(const struct dkim_sig_info *si, const struct sig_out *o,
+			       char *buf, size_t len)
+{
+	const char *reason = o->reason ? o->reason : "", *sec = o->sec;
+	int k = snprintf(buf, len, " dkim=%s", dkim_result_name(o->r));
+	size_t used = k > 0 ? (size_t)k : 0;
+
+	if (used < len && (*reason || sec)) {
+		k = snprintf(buf + used, len - used, " (%s%s%s%s)", reason, *reason && sec ? "; " : "",
+			     sec ? "key DNSSEC " : "", sec ? sec : "");
+		used += k > 0 ? (size_t)k : 0;
+	}
+	/* each property only with a value: an empty pvalue is not RFC 8601 */
+	if (used < len && si->domain && *si->domain) {
+		k = snprintf(buf + used, len - used, " header.d=%s", si->domain);
+		used += k > 0 ? (size_t)k : 0;
+	}
+	if (used < len && si->domain && *si->domain && si->selector && *si->selector) {
+		k = snprintf(buf + used, len - used, " header.s=%s", si->selector);
+		used += k > 0 ? (size_t)k : 0;
+	}
+	if (used < len && si->domain && *si->domain && si->header_b && *si->header_b) {
+		/* header.b is a token unless it holds '/' or '=' (RFC 8601 2.2, RFC 2045): then
+		 * it is quoted; dkim.c keeps only base64 characters in it */
+		bool token = true;
+		for (const char *c = si->header_b; *c; c++)
+			token = token && token_char((unsigned char)*c);
+		const char *q = token ? "" : "\"";
+		k = snprintf(buf + used, len - used, " header.b=%s%s%s", q, si->header_b, q);
+		used += k > 0 ? (size_t)k : 0;
+	}
+	return used;
+}
+
 /* dkim_verify - finish DKIM: fetch each key through the validating resolver, log each
  * result, append the dkim= resinfos to AR (LEN bytes, USED so far; returns the new length)
- * and note each signature's d= and pass into SIGS (room for dkim_nsigs entries) */
-static size_t dkim_verify(struct pw_msg *m, char *ar, size_t len, size_t used,
-			  struct pw_sp_sig *sigs)
+ * and note each signature's d=, pass and temperror into SIGS (room for dkim_nsigs entries).
+ * At most AR_MAX_DKIM results are reported, passes aligned with FROM (the author domain,
+ * "" if unknown) first, then other passes, then the rest in message order, each whole and
+ * only while AR_TAIL octets stay free; the rest (and the DKIM-Signature fields past
+ * dkim_max_signatures, never verified) are summed up in one "dkim=policy" result whose
+ * comment says how many.  False only for lack of memory. */
+static bool dkim_verify(struct pw_msg *m, const char *from, char *ar, size_t len, size_t *used,
+			struct pw_sp_sig *sigs)
 {
-	size_t n = dkim_nsigs(m->dkim);
+	size_t n = dkim_nsigs(m->dkim), reported = 0, fit_out = 0;
+	struct dkim_counts cnt;
+	struct sig_out *out;
+	char one[AR_RESULT];
 
-	if (n == 0)
-		used += (size_t)snprintf(ar + used, used < len ? len - used : 0, " dkim=none");
-	for (size_t i = 0; i < n && used < len; i++) {
+	dkim_counts(m->dkim, &cnt);
+	if ((out = calloc(n ? n : 1, sizeof(*out))) == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
 		const struct dkim_sig_info *si = dkim_sig(m->dkim, i);
 		const char *sec = NULL, *reason = "";
 		if (si->want_key && !m->dkim_broken) {
@@ -536,34 +601,81 @@ static size_t dkim_verify(struct pw_msg *m, char *ar, size_t len, size_t used,
 		sigs[i].d = si->domain;
 		sigs[i].pass = r == DKIM_RESULT_PASS;
 		sigs[i].temperror = r == DKIM_RESULT_TEMPERROR;
+		out[i].r = r;
+		out[i].reason = reason;
+		out[i].sec = sec;
 		pwlog_qid(LOG_INFO, m->qid, "dkim=%s d=%s s=%s key-dnssec=%s%s%s%s",
 			  dkim_result_name(r), si->domain ? si->domain : "",
 			  si->selector ? si->selector : "", sec ? sec : "-",
 			  reason && *reason ? " reason=\"" : "", reason ? reason : "",
 			  reason && *reason ? "\"" : "");
-		int k = snprintf(ar + used, len - used, "%s dkim=%s", i ? ";" : "",
-				 dkim_result_name(r));
-		if (k > 0)
-			used += (size_t)k;
-		if (used < len && ((reason && *reason) || sec)) {
-			k = snprintf(ar + used, len - used, " (%s%s%s%s)",
-				     reason && *reason ? reason : "",
-				     reason && *reason && sec ? "; " : "",
-				     sec ? "key DNSSEC " : "", sec ? sec : "");
-			if (k > 0)
-				used += (size_t)k;
-		}
-		if (used < len && si->domain && *si->domain) {
-			/* '/' is not a token character (RFC 8601 2.2, RFC 2045): quote then */
-			const char *hb = si->header_b ? si->header_b : "";
-			const char *q = strchr(hb, '/') ? "\"" : "";
-			k = snprintf(ar + used, len - used, " header.d=%s header.s=%s header.b=%s%s%s",
-				     si->domain, si->selector ? si->selector : "", q, hb, q);
-			if (k > 0)
-				used += (size_t)k;
-		}
 	}
-	return used;
+	/* rank 0: passes aligned with the author domain, 1: other passes, 2: the rest */
+	for (int rank = 0; rank < 3; rank++)
+		for (size_t i = 0; i < n; i++) {
+			const struct dkim_sig_info *si = dkim_sig(m->dkim, i);
+			bool pass = out[i].r == DKIM_RESULT_PASS;
+			bool aligned = pass && *from && si->domain && *si->domain &&
+				       pw_dmarc_aligned(m->snap->psl, from, si->domain, false);
+			if ((aligned ? 0 : pass ? 1 : 2) != rank || reported == AR_MAX_DKIM)
+				continue;
+			size_t k = dkim_result_text(si, &out[i], one, sizeof(one));
+			size_t sep = reported ? 1 : 0;
+			if (k >= sizeof(one) || *used + sep + k + AR_TAIL >= len) {
+				fit_out++;
+				continue;
+			}
+			*used += (size_t)snprintf(ar + *used, len - *used, "%s%s", sep ? ";" : "", one);
+			reported++;
+		}
+	free(out);
+	size_t excess = n - reported + cnt.sigs_ignored;
+	if (n == 0 && cnt.sigs_ignored == 0)
+		*used += (size_t)snprintf(ar + *used, len - *used, " dkim=none");
+	else if (excess > 0)
+		/* RFC 8601 2.7.1 policy: signed, but the signatures were not acceptable here */
+		*used += (size_t)snprintf(ar + *used, len - *used, "%s dkim=policy (%zu%s DKIM "
+					  "signature%s not reported: %zu over dkim_max_signatures "
+					  "not verified)", reported ? ";" : "", excess,
+					  reported ? " more" : "", excess == 1 ? "" : "s",
+					  cnt.sigs_ignored);
+	if (cnt.sigs_ignored > 0 || excess > 0)
+		pwlog_qid(LOG_NOTICE, m->qid, "dkim: %zu DKIM-Signature fields, %zu verified, %zu "
+			  "ignored (over dkim_max_signatures %u); %zu results in "
+			  "Authentication-Results, %zu summed up%s", cnt.sig_fields, n,
+			  cnt.sigs_ignored, m->snap->cfg.dkim_max_signatures, reported, excess,
+			  fit_out ? " (the field's size limit)" : "");
+	return true;
+}
+
+/* ar_fold - VALUE (the field body after "Authentication-Results:") folded into OUT (LEN
+ * octets): a blank between two tokens becomes LF + blank where the line would pass AR_LINE
+ * columns; unfolding (removing the LFs) gives VALUE back.  False if OUT is too small. */
+static bool ar_fold(const char *value, char *out, size_t len)
+{
+	size_t col = strlen("Authentication-Results:"), o = 0;
+	bool content = false;		/* the current line holds a token */
+
+	for (const char *p = value; *p; p++) {
+		if (*p == ' ' && content && p[1] != ' ' && p[1] != '\0') {
+			size_t word = strcspn(p + 1, " ");
+			if (col + 1 + word > AR_LINE) {
+				if (o + 1 >= len)
+					return false;
+				out[o++] = '\n';
+				col = 0;
+				content = false;
+			}
+		} else if (*p != ' ') {
+			content = true;
+		}
+		if (o + 1 >= len)
+			return false;
+		out[o++] = *p;
+		col++;
+	}
+	out[o] = '\0';
+	return true;
 }
 
 #define SP_MAX_LOOKUPS 8	/* pw_sp_evaluate asks at most 4 */
@@ -711,30 +823,51 @@ static size_t practices(struct pw_msg *m, const struct pw_sp_sig *sigs, size_t n
 }
 
 /* authres - verify DKIM and evaluate practices: the Authentication-Results value into AR
- * (with a leading space when the MTA wants one) and the practice action into *DEC; false
- * only for lack of memory (then *DEC is a tempfail) */
+ * (LEN octets, at least AR_FOLDED; with a leading space when the MTA wants one; folded) and
+ * the practice action into *DEC; false only for lack of memory (then *DEC is a tempfail) */
 static bool authres(struct pw_msg *m, bool c_leadspc, char *ar, size_t len,
 		    struct pw_sp_decision *dec)
 {
-	size_t n, used;
+	size_t n, used, nbox = 0;
 	struct pw_sp_sig *sigs;
+	char *flat, from[PW_DOMAIN_MAX + 1] = "";
 
+	if ((flat = malloc(AR_SIZE)) == NULL)
+		return false;
 	/* with SMFIP_HDR_LEADSPC the MTA adds no space after the colon of our fields either */
-	used = (size_t)snprintf(ar, len, "%s%s;", c_leadspc ? " " : "", m->snap->authserv_id);
+	used = (size_t)snprintf(flat, AR_SIZE, "%s%s;", c_leadspc ? " " : "", m->snap->authserv_id);
 	if (m->dkim != NULL && !m->dkim_broken && dkim_eom(m->dkim) == DKIM_ERR_NOMEM)
 		m->dkim_broken = true;
 	n = m->dkim ? dkim_nsigs(m->dkim) : 0;
-	if ((sigs = calloc(n ? n : 1, sizeof(*sigs))) == NULL)
+	if ((sigs = calloc(n ? n : 1, sizeof(*sigs))) == NULL) {
+		free(flat);
 		return false;
-	if (m->dkim != NULL)
-		used = dkim_verify(m, ar, len, used, sigs);
-	else
-		used += (size_t)snprintf(ar + used, len - used, " dkim=none");
-	used = practices(m, sigs, n, ar, len, used, dec);
+	}
+	/* the author domain, to report the passes aligned with it first */
+	if (m->n_from != 1 || m->from_value == NULL ||
+	    pw_from_parse(m->from_value, &nbox, from, sizeof(from), NULL, 0) != PW_FROM_OK ||
+	    nbox != 1)
+		from[0] = '\0';
+	if (m->dkim != NULL) {
+		if (!dkim_verify(m, from, flat, AR_SIZE, &used, sigs)) {
+			free(sigs);
+			free(flat);
+			return false;
+		}
+	} else {
+		used += (size_t)snprintf(flat + used, AR_SIZE - used, " dkim=none");
+	}
+	used = practices(m, sigs, n, flat, AR_SIZE, used, dec);
 	free(sigs);
-	if (used >= len)
-		ar[len - 1] = '\0';
-	return true;
+	if (used >= AR_SIZE) {	/* cannot happen (AR_TAIL is kept free): never cut a result */
+		pwlog_qid(LOG_ERR, m->qid, "Authentication-Results value too long (%zu octets)",
+			  used);
+		free(flat);
+		return false;
+	}
+	bool ok = ar_fold(flat, ar, len);
+	free(flat);
+	return ok;
 }
 
 /* write_results - remove forged Authentication-Results and practice fields, insert ours (AR;
@@ -787,7 +920,7 @@ static sfsistat pw_eom(SMFICTX *ctx)
 	struct pw_msg *m = c ? c->msg : NULL;
 	struct pw_sp_decision dec;
 	const char *tag;
-	char ar[4096];
+	char ar[AR_FOLDED];
 
 	memset(&dec, 0, sizeof(dec));
 	dec.action = PW_SP_ACCEPT;

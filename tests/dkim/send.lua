@@ -34,6 +34,21 @@ if not mt.test_option(conn, SMFIP_NOBODY) and #body > 0 then
 end
 mt.eom(conn)
 print("LEADSPC " .. tostring(lead))
-print("AR " .. tostring(mt.getheader(conn, "Authentication-Results", 0)))
+-- the field as added may be folded: ARLINES and ARMAXLINE say how (the first line counted
+-- with its "Authentication-Results:"), AR gives it unfolded (line breaks removed)
+local ar = mt.getheader(conn, "Authentication-Results", 0)
+if ar ~= nil then
+  local nlines, maxlen = 0, 0
+  for line in (ar .. "\n"):gmatch("(.-)\r?\n") do
+    local l = #line + (nlines == 0 and #"Authentication-Results:" or 0)
+    if l > maxlen then maxlen = l end
+    nlines = nlines + 1
+  end
+  print("ARLINES " .. nlines)
+  print("ARMAXLINE " .. maxlen)
+  print("ARRAW " .. (ar:gsub("\r", "\\r"):gsub("\n", "\\n")))
+  ar = ar:gsub("\r?\n", "")
+end
+print("AR " .. tostring(ar))
 print("ARDELETED " .. tostring(mt.eom_check(conn, MT_HDRCHANGE, "Authentication-Results")))
 mt.disconnect(conn)

@@ -52,7 +52,21 @@ local names = { [SMFIR_CONTINUE] = "continue", [SMFIR_ACCEPT] = "accept",
                 [SMFIR_REPLYCODE] = "replycode", [SMFIR_DISCARD] = "discard" }
 local r = mt.getreply(conn)
 print("EOM " .. (names[r] or tostring(r)))
-print("AR " .. tostring(mt.getheader(conn, "Authentication-Results", 0)))
+-- the field as added may be folded: ARLINES and ARMAXLINE say how (the first line counted
+-- with its "Authentication-Results:"), AR gives it unfolded (line breaks removed)
+local ar = mt.getheader(conn, "Authentication-Results", 0)
+if ar ~= nil then
+  local nlines, maxlen = 0, 0
+  for line in (ar .. "\n"):gmatch("(.-)\r?\n") do
+    local l = #line + (nlines == 0 and #"Authentication-Results:" or 0)
+    if l > maxlen then maxlen = l end
+    nlines = nlines + 1
+  end
+  print("ARLINES " .. nlines)
+  print("ARMAXLINE " .. maxlen)
+  ar = ar:gsub("\r?\n", "")
+end
+print("AR " .. tostring(ar))
 print("PRACTICE " .. tostring(mt.getheader(conn, "X-Postward-Practice", 0)))
 print("PRACTICEDELETED " .. tostring(mt.eom_check(conn, MT_HDRCHANGE, "X-Postward-Practice")))
 print("QUARANTINE " .. tostring(mt.eom_check(conn, MT_QUARANTINE)))
