@@ -356,10 +356,25 @@ static const char *comment_safe(const char *why, char *buf, size_t len)
 	return buf;
 }
 
+/* pvalue - DOMAIN as an RFC 8601 pvalue: as it is when it is a token (RFC 2045), else
+ * quoted (a From domain is atoms, which may hold '/', '=', '?' and other tspecials; an
+ * atom never holds '"' or '\\', so nothing inside needs escaping) */
+static const char *pvalue(const char *domain, char *buf, size_t len)
+{
+	for (const char *c = domain; *c; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u <= 0x20 || u == 0x7f || strchr("()<>@,;:\\\"/[]?=", u) != NULL) {
+			snprintf(buf, len, "\"%s\"", domain);
+			return buf;
+		}
+	}
+	return domain;
+}
+
 /* pw_sp_format_ar - the dkim-adsp and dmarc resinfos */
 size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size_t used)
 {
-	char why[sizeof(r->adsp_why)];
+	char why[sizeof(r->adsp_why)], from[sizeof(r->from_domain) + 2];
 	if (r->adsp_checked) {
 		used = append(buf, len, used, "; dkim-adsp=%s (%s%s%s)",
 			      pw_adsp_result_name(r->adsp),
@@ -368,7 +383,8 @@ size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size
 			      r->adsp_sec == PW_SP_NOLOOKUP ? "no lookup" :
 			      r->adsp_sec == PW_SP_SECURE ? "DNSSEC secure" : "DNSSEC insecure");
 		if (r->from_domain[0])
-			used = append(buf, len, used, " header.from=%s", r->from_domain);
+			used = append(buf, len, used, " header.from=%s",
+				      pvalue(r->from_domain, from, sizeof(from)));
 	}
 	if (r->dmarc_checked) {
 		used = append(buf, len, used, "; dmarc=%s (", pw_dmarc_result_name(r->dmarc));
@@ -381,7 +397,8 @@ size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size
 			      r->dmarc_sec == PW_SP_NOLOOKUP ? "no lookup" :
 			      r->dmarc_sec == PW_SP_SECURE ? "DNSSEC secure" : "DNSSEC insecure");
 		if (r->from_domain[0])
-			used = append(buf, len, used, " header.from=%s", r->from_domain);
+			used = append(buf, len, used, " header.from=%s",
+				      pvalue(r->from_domain, from, sizeof(from)));
 	}
 	return used;
 }

@@ -91,6 +91,7 @@ mkmsg two-from.eml 'From: alice@secure.test' 'From: mallory@evil.example'
 mkmsg two-addr.eml 'From: alice@secure.test, bob@secure.test'
 mkmsg no-from.eml 'Sender: alice@secure.test'
 mkmsg group.eml 'From: undisclosed-recipients:;'
+mkmsg atext.eml 'From: alice@we/ird=x.insecure.test'
 mkmsg spf-trusted.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
 mkmsg spf-untrusted.eml 'Authentication-Results: evil.example; spf=pass smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
 mkmsg forged-practice.eml 'X-Postward-Practice: dmarc=pass (forged)' 'From: alice@quar.secure.test'
@@ -226,6 +227,11 @@ expect two-from two-from.eml continue "AR=dkim-adsp=permerror \(2 From fields; n
 expect two-addr two-addr.eml continue "AR=dmarc=permerror \(2 From addresses; no lookup\)$"
 expect no-from no-from.eml continue "AR=dmarc=permerror \(0 From fields; no lookup\)$"
 expect group group.eml continue "AR=dmarc=permerror \(0 From addresses; no lookup\)$"
+# a From domain of atoms that are no token ('/' and '=' are atext): quoted in the field,
+# which stays well-formed (regression test: header.from=we/ird=x.insecure.test)
+expect atext atext.eml continue 'AR=; dmarc=[a-z]+ \(.*\) header\.from="we/ird=x\.insecure\.test"$'
+if out=$($PY "$here/../dkim/archeck.py" "$(sed -n 's/^ARRAW //p' out-atext)"); then ok "atext: field well-formed"
+else bad "atext: $out"; fi
 # SPF pass reported by a trusted host aligns; the same from an untrusted host does not
 expect spf-trusted spf-trusted.eml continue Q=false "AR=dmarc=pass \(p=reject dis=none; SPF aligned; $SEC\)"
 expect spf-untrusted spf-untrusted.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of secure.test"

@@ -64,6 +64,7 @@ if ar ~= nil then
   end
   print("ARLINES " .. nlines)
   print("ARMAXLINE " .. maxlen)
+  print("ARRAW " .. (ar:gsub("\r", "\\r"):gsub("\n", "\\n")))
   ar = ar:gsub("\r?\n", "")
 end
 print("AR " .. tostring(ar))

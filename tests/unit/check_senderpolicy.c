@@ -1271,6 +1271,31 @@ START_TEST(result_names)
 END_TEST
 
 /* format_ar_fail_secure - both methods failing on secure answers */
+/* format_ar_from_quoted - a From domain that is no RFC 2045 token (atoms may hold '/', '=',
+ * '?') is quoted in header.from, so the field stays well-formed */
+START_TEST(format_ar_from_quoted)
+{
+	static const struct fake_rr dns[] = {
+		RR_NX("a/b=c.example.com", false, true),
+		RR_NX("_dmarc.a/b=c.example.com", true, true),
+		RR_NX("_dmarc.example.com", true, true),
+	};
+	struct fake_dns fd;
+	struct pw_sp_input in;
+	struct pw_sp_result res;
+	char buf[512] = "mx";
+
+	FAKE(fd, dns);
+	in = message("a/b=c.example.com", &fd);
+	pw_sp_evaluate(&in, &res);
+	pw_sp_format_ar(&res, buf, sizeof(buf), strlen(buf));
+	ck_assert_str_eq(buf, "mx"
+			 "; dkim-adsp=nxdomain (author domain does not exist; DNSSEC secure) "
+			 "header.from=\"a/b=c.example.com\""
+			 "; dmarc=none (no record; DNSSEC secure) header.from=\"a/b=c.example.com\"");
+}
+END_TEST
+
 START_TEST(format_ar_fail_secure)
 {
 	static const struct fake_rr dns[] = {
@@ -2355,6 +2380,7 @@ Suite *senderpolicy_suite(void)
 	tcase_add_checked_fixture(tc, psl_setup, psl_teardown);
 	tcase_add_test(tc, result_names);
 	tcase_add_test(tc, format_ar_fail_secure);
+	tcase_add_test(tc, format_ar_from_quoted);
 	tcase_add_test(tc, format_ar_structure);
 	tcase_add_test(tc, format_ar_unchecked_omitted);
 	tcase_add_test(tc, format_ar_truncation);
