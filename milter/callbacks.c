@@ -303,8 +303,17 @@ static bool header_facts(struct pw_conn *c, struct pw_msg *m, const char *name, 
 	if (strcasecmp(name, "Authentication-Results") == 0) {
 		m->n_ar++;
 		if (ar_claims(value, m->snap->authserv_id)) {
-			if (m->n_ar_ours < SESSION_MAX_AR)
-				m->ar_ours[m->n_ar_ours++] = m->n_ar;
+			/* every forged field is removed, however many: a fixed table left the
+			 * ones past it in place for whoever trusts our authserv-id */
+			if (m->n_ar_ours == m->cap_ar_ours) {
+				unsigned ncap = m->cap_ar_ours ? 2 * m->cap_ar_ours : 8;
+				unsigned *p = realloc(m->ar_ours, ncap * sizeof(*p));
+				if (p == NULL)
+					return false;
+				m->ar_ours = p;
+				m->cap_ar_ours = ncap;
+			}
+			m->ar_ours[m->n_ar_ours++] = m->n_ar;
 		} else if (m->spf_domain == NULL && m->snap->cfg.n_trusted_authserv_ids > 0 &&
 			   !trusted_spf(m, value)) {
 			return false;

@@ -34,6 +34,7 @@ void session_msg_end(struct pw_conn *c)
 	free(m->from_value);
 	free(m->spf_domain);
 	free(m->spf_temp_domain);
+	free(m->ar_ours);
 	lists_msg_clear(&m->lists);
 	free(m);
 	c->msg = NULL;

@@ -22,7 +22,6 @@
 
 #define SESSION_MAX_RCPT_DOMAINS 4096
 #define SESSION_MAX_ARGS 64
-#define SESSION_MAX_AR 64	/* forged Authentication-Results fields removed per message */
 
 struct pw_msg {
 	struct pw_snapshot *snap;	/* reference owned */
@@ -43,8 +42,9 @@ struct pw_msg {
 	struct dkim_ctx *dkim;		/* owned; NULL when DKIM is not checked */
 	bool dkim_broken;		/* the verifier failed internally: results are temperror */
 	unsigned n_ar;			/* Authentication-Results fields seen */
-	unsigned ar_ours[SESSION_MAX_AR];	/* their 1-based indexes that claim our authserv-id */
-	unsigned n_ar_ours;
+	unsigned *ar_ours;		/* owned: 1-based indexes of those that claim our
+					 * authserv-id (every one is removed) */
+	unsigned n_ar_ours, cap_ar_ours;
 	unsigned n_from;		/* From fields seen */
 	char *from_value;		/* owned body of the first From field */
 	char *spf_domain;		/* owned: domain of an spf=pass from a trusted host, or NULL */

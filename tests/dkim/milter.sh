@@ -6,7 +6,8 @@
 # secure); rsa key in a provably unsigned zone (pass, insecure); the body altered (fail); a
 # signature whose key is not published (permerror); a key in a zone with broken signatures
 # (temperror: bogus DNS is never believed); no signature (none); a forged
-# Authentication-Results claiming our authserv-id (removed) while a foreign one stays.
+# Authentication-Results claiming our authserv-id (removed) while a foreign one stays; 70
+# forged ones (all removed).
 # Env: POSTWARD.  Ends with "N passed, M failed".
 set -u
 export LC_ALL=C
@@ -60,6 +61,8 @@ sign('plain-bogus.txt', 'ed-bogus.eml', b'ed1', b'bogus.test', 'ed.seed', b'ed25
 sign('plain-secure.txt', 'forged.eml', b'ed1', b'secure.test', 'ed.seed', b'ed25519-sha256',
      extra=b'Authentication-Results: pw.test; dkim=pass header.d=evil.example\n'
            b'Authentication-Results: other.example; dkim=pass header.d=secure.test\n')
+sign('plain-secure.txt', 'forged70.eml', b'ed1', b'secure.test', 'ed.seed', b'ed25519-sha256',
+     extra=b'Authentication-Results: pw.test; dkim=pass header.d=evil.example\n' * 70)
 PYEOF
 sed 's/this is  a test/this is a forgery/' ed-secure.eml > ed-altered.eml
 
@@ -103,6 +106,11 @@ expect forged forged.eml '^ pw\.test; dkim=pass \(key DNSSEC secure\) header\.d=
 if grep -q '^ARDELETED true' out-forged; then ok "forged: our authserv-id's field removed"; else bad "forged: field claiming pw.test not removed"; fi
 if grep -q '^ARDELETED false' out-ed-secure; then ok "ed-secure: nothing removed"; else bad "ed-secure: a field was removed"; fi
 if grep -q 'Qforged: removed 1 Authentication-Results' pw.log; then ok "forged: removal logged"; else bad "forged: removal not logged"; fi
+# 70 forged fields: every one removed (regression test: the ones past a table of 64 stayed)
+expect forged70 forged70.eml '^ pw\.test; dkim=pass \(key DNSSEC secure\) header\.d=secure\.test'
+if grep -q 'Qforged70: removed 70 Authentication-Results field(s) claiming authserv-id pw.test' pw.log; then
+	ok "forged70: all 70 forged fields removed"
+else bad "forged70: not all 70 removed: $(grep 'Qforged70: removed' pw.log)"; fi
 if grep -q 'Qed-secure: dkim=pass d=secure.test s=ed1 key-dnssec=secure' pw.log; then ok "log line for a pass"; else bad "no log line for the pass"; fi
 if grep -q 'Qbogus: dkim key ed1._domainkey.bogus.test: ANSWER bogus' pw.log; then ok "bogus key logged as a warning"; else bad "bogus key not logged"; fi
 kill "$pid"; wait "$pid"; st=$?; pid=""
