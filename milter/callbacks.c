@@ -395,16 +395,52 @@ static bool trusted_spf(struct pw_msg *m, const char *value)
 	return true;
 }
 
-/* ar_claims - does an Authentication-Results value name AUTHSERV as its authserv-id */
+/* ar_claims - does an Authentication-Results value name AUTHSERV as its authserv-id.  Read
+ * as leniently as any reader downstream may: CFWS (white space, comments, folds) before
+ * it skipped, a quoted-string unquoted (RFC 8601 2.2: authserv-id = value), so that
+ * "(x) pw.test;" or "\"pw.test\";" count as claiming "pw.test" */
 static bool ar_claims(const char *value, const char *authserv)
 {
-	const char *p = value, *e;
-	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-		p++;
-	e = p;
-	while (*e && *e != ';' && *e != ' ' && *e != '\t' && *e != '\r' && *e != '\n' && *e != '(')
-		e++;
-	return (size_t)(e - p) == strlen(authserv) && strncasecmp(p, authserv, (size_t)(e - p)) == 0;
+	const char *p = value;
+	char id[256];
+	size_t n = 0;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p != '(')
+			break;
+		for (int depth = 0; *p; p++) {	/* a comment, nested, with quoted-pairs */
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0) {
+				p++;
+				break;
+			}
+		}
+	}
+	if (*p == '"') {
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			if (*p == '\r' || *p == '\n')
+				continue;	/* folding inside the quotes */
+			if (n + 1 >= sizeof(id))
+				return false;	/* longer than any authserv-id we have */
+			id[n++] = *p;
+		}
+	} else {
+		for (; *p && *p != ';' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' &&
+		       *p != '('; p++) {
+			if (n + 1 >= sizeof(id))
+				return false;
+			id[n++] = *p;
+		}
+	}
+	id[n] = '\0';
+	return strcasecmp(id, authserv) == 0;
 }
 
 /* pw_body - DKIM body hashes */
@@ -662,7 +698,8 @@ static bool dkim_verify(struct pw_msg *m, const char *from, char *ar, size_t len
  * columns; unfolding (removing the LFs) gives VALUE back.  False if OUT is too small. */
 static bool ar_fold(const char *value, char *out, size_t len)
 {
-	size_t col = strlen("Authentication-Results:"), o = 0;
+	/* without SMFIP_HDR_LEADSPC the MTA puts a blank after the colon itself */
+	size_t col = strlen("Authentication-Results:") + (value[0] == ' ' ? 0 : 1), o = 0;
 	bool content = false;		/* the current line holds a token */
 
 	for (const char *p = value; *p; p++) {

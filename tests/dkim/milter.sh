@@ -61,6 +61,11 @@ sign('plain-bogus.txt', 'ed-bogus.eml', b'ed1', b'bogus.test', 'ed.seed', b'ed25
 sign('plain-secure.txt', 'forged.eml', b'ed1', b'secure.test', 'ed.seed', b'ed25519-sha256',
      extra=b'Authentication-Results: pw.test; dkim=pass header.d=evil.example\n'
            b'Authentication-Results: other.example; dkim=pass header.d=secure.test\n')
+sign('plain-secure.txt', 'forged-cfws.eml', b'ed1', b'secure.test', 'ed.seed', b'ed25519-sha256',
+     extra=b'Authentication-Results: (trust me) pw.test; dkim=pass header.d=evil.example\n'
+           b'Authentication-Results: "pw.test"; dkim=pass header.d=evil.example\n'
+           b'Authentication-Results:\n (a (nested) comment)\n "PW.test" 1; dkim=pass header.d=evil.example\n'
+           b'Authentication-Results: "pw.test.evil"; dkim=pass header.d=evil.example\n')
 sign('plain-secure.txt', 'forged70.eml', b'ed1', b'secure.test', 'ed.seed', b'ed25519-sha256',
      extra=b'Authentication-Results: pw.test; dkim=pass header.d=evil.example\n' * 70)
 PYEOF
@@ -106,6 +111,12 @@ expect forged forged.eml '^ pw\.test; dkim=pass \(key DNSSEC secure\) header\.d=
 if grep -q '^ARDELETED true' out-forged; then ok "forged: our authserv-id's field removed"; else bad "forged: field claiming pw.test not removed"; fi
 if grep -q '^ARDELETED false' out-ed-secure; then ok "ed-secure: nothing removed"; else bad "ed-secure: a field was removed"; fi
 if grep -q 'Qforged: removed 1 Authentication-Results' pw.log; then ok "forged: removal logged"; else bad "forged: removal not logged"; fi
+# our authserv-id after a comment, or quoted: forged all the same (regression test: only a
+# bare id at the start was recognised); a longer id is someone else's
+expect forged-cfws forged-cfws.eml '^ pw\.test; dkim=pass \(key DNSSEC secure\) header\.d=secure\.test'
+if grep -q 'Qforged-cfws: removed 3 Authentication-Results field(s) claiming authserv-id pw.test' pw.log; then
+	ok "forged-cfws: the 3 claims behind a comment or quotes removed, pw.test.evil kept"
+else bad "forged-cfws: $(grep 'Qforged-cfws: removed' pw.log)"; fi
 # 70 forged fields: every one removed (regression test: the ones past a table of 64 stayed)
 expect forged70 forged70.eml '^ pw\.test; dkim=pass \(key DNSSEC secure\) header\.d=secure\.test'
 if grep -q 'Qforged70: removed 70 Authentication-Results field(s) claiming authserv-id pw.test' pw.log; then
