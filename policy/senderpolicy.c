@@ -678,11 +678,26 @@ static void describe(const struct pw_sp_result *res, enum pw_sp_method m, char *
 			 res->from_domain);
 }
 
+/* reply_safe - DOMAIN fit for an SMTP reply text into BUF: printable ASCII only, and no '%'
+ * (libmilter's MTAs take the text as a format: a lone '%' gets the text ignored); the
+ * From domain is atoms, which may hold '%' and 8-bit octets */
+static const char *reply_safe(const char *domain, char *buf, size_t len)
+{
+	size_t i = 0;
+	for (; domain[i] && i + 1 < len; i++) {
+		unsigned char c = (unsigned char)domain[i];
+		buf[i] = c <= 0x20 || c >= 0x7f || c == '%' ? '?' : (char)c;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
 /* apply - fill *OUT for rule R matched by method M */
 static void apply(const struct pw_sp_rule *r, enum pw_sp_method m, const struct pw_sp_result *res,
 		  struct pw_sp_decision *out)
 {
-	char what[400];
+	char what[400], dom[sizeof(res->from_domain)];
+	const char *from = reply_safe(res->from_domain, dom, sizeof(dom));
 	out->action = r->action;
 	out->rule = r;
 	out->method = m;
@@ -696,10 +711,10 @@ static void apply(const struct pw_sp_rule *r, enum pw_sp_method m, const struct 
 			snprintf(out->text, sizeof(out->text), "%s", r->text);
 		else if (m == PW_SP_DMARC)
 			snprintf(out->text, sizeof(out->text), "Rejected by the DMARC policy of %s",
-				 res->from_domain);
+				 from);
 		else
 			snprintf(out->text, sizeof(out->text), "Rejected by the ADSP policy of %s "
-				 "(unsigned mail is to be discarded)", res->from_domain);
+				 "(unsigned mail is to be discarded)", from);
 		break;
 	case PW_SP_TEMPFAIL:
 		snprintf(out->code, sizeof(out->code), "%s", r->code[0] ? r->code : "451");
@@ -708,8 +723,7 @@ static void apply(const struct pw_sp_rule *r, enum pw_sp_method m, const struct 
 			snprintf(out->text, sizeof(out->text), "%s", r->text);
 		else
 			snprintf(out->text, sizeof(out->text), "Cannot check the sender policy of %s "
-				 "now (DNS), try again later", res->from_domain[0] ?
-				 res->from_domain : "the author domain");
+				 "now (DNS), try again later", from[0] ? from : "the author domain");
 		break;
 	case PW_SP_QUARANTINE:
 		snprintf(out->text, sizeof(out->text), "postward: %.380s", r->text ? r->text : what);

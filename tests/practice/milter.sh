@@ -92,6 +92,7 @@ mkmsg two-addr.eml 'From: alice@secure.test, bob@secure.test'
 mkmsg no-from.eml 'Sender: alice@secure.test'
 mkmsg group.eml 'From: undisclosed-recipients:;'
 mkmsg atext.eml 'From: alice@we/ird=x.insecure.test'
+mkmsg percent.eml 'From: alice@50%off.secure.test'
 mkmsg spf-trusted.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
 mkmsg spf-untrusted.eml 'Authentication-Results: evil.example; spf=pass smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
 mkmsg forged-practice.eml 'X-Postward-Practice: dmarc=pass (forged)' 'From: alice@quar.secure.test'
@@ -232,6 +233,8 @@ expect group group.eml continue "AR=dmarc=permerror \(0 From addresses; no looku
 expect atext atext.eml continue 'AR=; dmarc=[a-z]+ \(.*\) header\.from="we/ird=x\.insecure\.test"$'
 if out=$($PY "$here/../dkim/archeck.py" "$(sed -n 's/^ARRAW //p' out-atext)"); then ok "atext: field well-formed"
 else bad "atext: $out"; fi
+# a '%' in the From domain (atext) never reaches the reply text, which MTAs read as a format
+expect percent percent.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of 50?off.secure.test"
 # SPF pass reported by a trusted host aligns; the same from an untrusted host does not
 expect spf-trusted spf-trusted.eml continue Q=false "AR=dmarc=pass \(p=reject dis=none; SPF aligned; $SEC\)"
 expect spf-untrusted spf-untrusted.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of secure.test"

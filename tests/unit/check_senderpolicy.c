@@ -2050,6 +2050,29 @@ END_TEST
 
 /* decide_texts - custom text verbatim; default texts name the From domain; the header field
  * text names the method and the result */
+/* decide_text_from_safe - a From domain with '%' or 8-bit octets (atoms allow both) never
+ * reaches the SMTP reply text as such: MTAs read the text as a format */
+START_TEST(decide_text_from_safe)
+{
+	struct pw_sp_result res;
+	struct pw_sp_decision dec;
+
+	res = result_with(PW_ADSP_R_NONE, PW_SP_SECURE, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT,
+			  PW_SP_SECURE);
+	strcpy(res.from_domain, "a%n%s.\xc3\xa9x.example");
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_action(&dec, PW_SP_REJECT);
+	ck_assert_str_eq(dec.text, "Rejected by the DMARC policy of a?n?s.??x.example");
+	res = result_with(PW_ADSP_R_NONE, PW_SP_SECURE, PW_DMARC_R_TEMPERROR, PW_DMARC_P_NONE,
+			  PW_SP_SECURE);
+	strcpy(res.from_domain, "100%.example");
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_action(&dec, PW_SP_TEMPFAIL);
+	ck_assert_str_eq(dec.text, "Cannot check the sender policy of 100?.example now (DNS), "
+			 "try again later");
+}
+END_TEST
+
 START_TEST(decide_texts)
 {
 	struct pw_sp_rule rules[3];
@@ -2409,6 +2432,7 @@ Suite *senderpolicy_suite(void)
 	tcase_add_test(tc, decide_dnssec_conditions);
 	tcase_add_test(tc, decide_disposition_only_fail);
 	tcase_add_test(tc, decide_texts);
+	tcase_add_test(tc, decide_text_from_safe);
 	tcase_add_test(tc, decide_end_to_end);
 	suite_add_tcase(s, tc);
 	return s;
