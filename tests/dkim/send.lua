@@ -1,6 +1,7 @@
 -- tests/dkim/send.lua - miltertest script: send the message file `msgfile` through the postward
 -- listening at `sock` (queue id `qid`), honouring the negotiated options, and print the
--- Authentication-Results field it adds and whether it deleted one (for tests/dkim/milter.sh).
+-- Authentication-Results field it adds and whether it deleted one (for tests/dkim/milter.sh
+-- and tests/dkim/flood.sh); EOM gives the end-of-message reply.
 local conn = mt.connect(sock, 100, 0.05)
 if conn == nil then error("cannot connect to " .. sock) end
 if mt.negotiate(conn, nil, nil, nil) ~= nil then error("negotiate") end
@@ -33,6 +34,11 @@ if not mt.test_option(conn, SMFIP_NOBODY) and #body > 0 then
   mt.bodystring(conn, (body:gsub("\n", "\r\n")))
 end
 mt.eom(conn)
+local names = { [SMFIR_CONTINUE] = "continue", [SMFIR_ACCEPT] = "accept",
+                [SMFIR_REJECT] = "reject", [SMFIR_TEMPFAIL] = "tempfail",
+                [SMFIR_REPLYCODE] = "replycode", [SMFIR_DISCARD] = "discard" }
+local r = mt.getreply(conn)
+print("EOM " .. (names[r] or tostring(r)))
 print("LEADSPC " .. tostring(lead))
 -- the field as added may be folded: ARLINES and ARMAXLINE say how (the first line counted
 -- with its "Authentication-Results:"), AR gives it unfolded (line breaks removed)
