@@ -785,24 +785,29 @@ enum dkim_status dkim_header(struct dkim_ctx *ctx, const char *name, const char 
 		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
 			bare_lf++;
 	size_t need = nlen + 1 + vlen + bare_lf + 2;	/* name ':' value CRLF */
+	/* DKIM-Signature fields past max_signatures cost a counter: no record, and no copy
+	 * either unless a verified signature may cover DKIM-Signature fields (its h= may list
+	 * them; then they are kept like any other field, within max_header_bytes).  A field
+	 * not kept does not count against max_header_bytes: it costs nothing to bound */
+	bool sig = is_sig_field(name);
+	if (sig && ctx->sig_fields >= ctx->lim.max_signatures) {
+		if (!ctx->keep_extra_sigs) {
+			ctx->sig_fields++;
+			ctx->sigs_ignored++;
+			return DKIM_OK;
+		}
+		sig = false;		/* kept, counted below once it fits */
+	} else if (sig && mentions_sig_field(value)) {
+		ctx->keep_extra_sigs = true;
+	}
 	if (need > ctx->lim.max_header_bytes - ctx->header_bytes ||
 	    ctx->header_bytes > ctx->lim.max_header_bytes) {
 		ctx->overflow = true;
 		return DKIM_ERR_LIMIT;
 	}
-	/* DKIM-Signature fields past max_signatures cost a counter: no record, and no copy
-	 * either unless a verified signature may cover DKIM-Signature fields (its h= may list
-	 * them; then they are kept like any other field, within max_header_bytes) */
-	bool sig = is_sig_field(name);
-	if (sig && ctx->sig_fields++ >= ctx->lim.max_signatures) {
-		ctx->sigs_ignored++;
-		sig = false;
-		if (!ctx->keep_extra_sigs) {
-			ctx->header_bytes += need;
-			return DKIM_OK;
-		}
-	} else if (sig && mentions_sig_field(value)) {
-		ctx->keep_extra_sigs = true;
+	if (is_sig_field(name)) {
+		ctx->sig_fields++;
+		ctx->sigs_ignored += sig ? 0 : 1;
 	}
 	if (ctx->nfields == ctx->capfields) {
 		size_t ncap = ctx->capfields ? ctx->capfields * 2 : 32;

@@ -88,9 +88,9 @@
  *	too and every signature already seen is a permerror "header too large".  Signatures:
  *	the first lim->max_signatures DKIM-Signature fields (top first) are verified and listed
  *	(dkim_nsigs); later ones cost a counter (dkim_counts: sigs_ignored), no record, and
- *	no copy of the field unless one of the verified signature fields mentions
- *	"DKIM-Signature" (its h= may cover them: then they are kept like any other field,
- *	within max_header_bytes).  A signature record is sized to what it holds: a malformed
+ *	no copy of the field (nor any of max_header_bytes) unless one of the verified
+ *	signature fields mentions "DKIM-Signature" (its h= may cover them: then they are kept
+ *	like any other field, within max_header_bytes).  A signature record is sized to what it holds: a malformed
  *	one costs a few hundred octets, a usable one that plus its b=, h= and names.  Per signature:
  *	DKIM_MAX_TAGS tags, DKIM_MAX_HNAMES names in h=, DKIM_MAX_TAG_VALUE octets in a tag
  *	value.  Key records: DKIM_MAX_RECORD octets, DKIM_MAX_RECORDS records per answer.

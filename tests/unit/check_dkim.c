@@ -632,8 +632,7 @@ START_TEST(flood_signatures)
 	size_t nsig = 0;
 
 	tmsg_parse(&m, rfc8463_msg);
-	dkim_limits_default(&lim);
-	lim.max_header_bytes = 4 * 1024 * 1024;		/* the cap, not the header limit, bounds */
+	dkim_limits_default(&lim);	/* 380 KB of fields not kept do not fill 256 KB */
 	ck_assert_int_eq(dkim_new(&lim, RFC_NOW, &ctx), DKIM_OK);
 	for (size_t i = 0; i < m.nf; i++) {
 		ck_assert_int_eq(dkim_header(ctx, m.f[i].name, m.f[i].value), DKIM_OK);
@@ -662,6 +661,7 @@ START_TEST(flood_signatures)
 	/* a signature within the cap that may cover DKIM-Signature fields: the later fields
 	 * are kept as plain fields (like any header flood, bounded by the header bytes), still
 	 * without records */
+	lim.max_header_bytes = 4 * 1024 * 1024;
 	ck_assert_int_eq(dkim_new(&lim, RFC_NOW, &ctx), DKIM_OK);
 	ck_assert_int_eq(dkim_header(ctx, "DKIM-Signature", " v=1; h=from:DKIM-Signature"), DKIM_OK);
 	size_t bytes = 0;
@@ -698,6 +698,19 @@ START_TEST(record_size)
 	ck_assert_uint_eq(c.sig_records, 64);
 	ck_assert_msg(c.bytes_held < 64 * 1024, "%zu octets for 64 malformed signatures",
 		      c.bytes_held);
+	dkim_free(ctx);
+
+	/* kept fields past the cap still count against max_header_bytes */
+	dkim_limits_default(&lim);
+	lim.max_signatures = 1;
+	lim.max_header_bytes = 1000;
+	ck_assert_int_eq(dkim_new(&lim, RFC_NOW, &ctx), DKIM_OK);
+	ck_assert_int_eq(dkim_header(ctx, "DKIM-Signature", " h=dkim-signature"), DKIM_OK);
+	enum dkim_status st = DKIM_OK;
+	for (size_t k = 0; k < 100 && st == DKIM_OK; k++)
+		st = dkim_header(ctx, "DKIM-Signature", " x");
+	ck_assert_int_eq(st, DKIM_ERR_LIMIT);
+	ck_assert_int_eq(dkim_eoh(ctx), DKIM_ERR_LIMIT);
 	dkim_free(ctx);
 }
 END_TEST
