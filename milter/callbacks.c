@@ -357,6 +357,9 @@ static bool trusted_spf(struct pw_msg *m, const char *value)
 	char authserv[256], domain[PW_DOMAIN_MAX + 1];
 	int n = pw_ar_parse(value, authserv, sizeof(authserv), ri, 8);
 	bool trusted = false;
+	/* the null sender itself, not any sender without a usable domain (one too long for
+	 * the buffer has none either, and is no reason to take HELO's word) */
+	bool null_sender = m->sender == NULL || m->sender[0] == '\0' || strcmp(m->sender, "<>") == 0;
 
 	for (size_t i = 0; n > 0 && i < m->snap->cfg.n_trusted_authserv_ids; i++)
 		if (strcasecmp(authserv, m->snap->cfg.trusted_authserv_ids[i]) == 0)
@@ -373,7 +376,7 @@ static bool trusted_spf(struct pw_msg *m, const char *value)
 		domain[0] = '\0';
 		if (ri[i].mailfrom[0])
 			pw_ar_domain(ri[i].mailfrom, domain, sizeof(domain));
-		else if (ri[i].helo[0] && m->sender_domain == NULL)
+		else if (ri[i].helo[0] && null_sender)
 			pw_ar_domain(ri[i].helo, domain, sizeof(domain));
 		else if (!ri[i].helo[0] && m->sender_domain)
 			snprintf(domain, sizeof(domain), "%s", m->sender_domain);

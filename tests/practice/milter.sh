@@ -94,6 +94,7 @@ mkmsg group.eml 'From: undisclosed-recipients:;'
 mkmsg atext.eml 'From: alice@we/ird=x.insecure.test'
 mkmsg percent.eml 'From: alice@50%off.secure.test'
 mkmsg spf-trusted.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
+mkmsg spf-helo.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.helo=secure.test' 'From: alice@secure.test'
 mkmsg spf-untrusted.eml 'Authentication-Results: evil.example; spf=pass smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
 mkmsg forged-practice.eml 'X-Postward-Practice: dmarc=pass (forged)' 'From: alice@quar.secure.test'
 $PY - <<'PYEOF' || bad "dkimpy signing"
@@ -133,7 +134,7 @@ run() {	# run MSGFILE QID [CODE XCODE TEXT] -> prints the send.lua output
 	[ $# -ge 5 ] && extra=(-D code="$3" -D xcode="$4" -D text="$5")
 	[ -n "${NOQUARANTINE:-}" ] && extra+=(-D noquarantine=1)
 	timeout 60 miltertest -D sock="unix:$tmp/pw.sock" -D msgfile="$tmp/$1" -D qid="$2" \
-		-D sender="<bounce@secure.test>" "${extra[@]}" -s "$here/send.lua" 2>&1
+		-D sender="${SENDER:-<bounce@secure.test>}" "${extra[@]}" -s "$here/send.lua" 2>&1
 }
 # expect NAME MSGFILE EOM-REPLY [k=v checks...] : AR=regex PRACTICE=regex Q=true|false
 #   REPLY=CODE/XCODE/TEXT LOG=regex (postward's log has a line "QNAME: ...regex")
@@ -237,6 +238,11 @@ else bad "atext: $out"; fi
 expect percent percent.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of 50?off.secure.test"
 # SPF pass reported by a trusted host aligns; the same from an untrusted host does not
 expect spf-trusted spf-trusted.eml continue Q=false "AR=dmarc=pass \(p=reject dis=none; SPF aligned; $SEC\)"
+# a HELO-only SPF pass counts for the null sender only; not for a sender whose domain is
+# too long to be used (regression test: such a sender was taken for the null sender)
+SENDER='<>' expect spf-helo-null spf-helo.eml continue Q=false "AR=dmarc=pass \(p=reject dis=none; SPF aligned; $SEC\)"
+SENDER="<a@$(printf 'a%.0s' $(seq 60)).$(printf 'b%.0s' $(seq 60)).$(printf 'c%.0s' $(seq 60)).$(printf 'd%.0s' $(seq 60)).$(printf 'e%.0s' $(seq 60)).example>" \
+	expect spf-helo-long spf-helo.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of secure.test"
 expect spf-untrusted spf-untrusted.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of secure.test"
 # a forged X-Postward-Practice field is removed
 expect forged-practice forged-practice.eml continue Q=true PRACTICE=^nil$
