@@ -144,7 +144,9 @@ static void eval_adsp(const struct pw_sp_input *in, struct pw_sp_result *out, bo
 		out->adsp = PW_ADSP_R_DISCARD;
 		break;
 	}
-	if (first_temp) {	/* a pass would have replaced unknown, fail and discard */
+	/* a pass would have replaced fail and discard: not known yet.  unknown stays: a pass
+	 * would change nothing a receiver does with it (RFC 5617 5.4) */
+	if (first_temp && out->adsp != PW_ADSP_R_UNKNOWN) {
 		snprintf(out->adsp_why, sizeof(out->adsp_why), "dkim=%s record, author-domain "
 			 "signature temperror", pw_adsp_name(pw_adsp_parse(a.txt[0])));
 		out->adsp = PW_ADSP_R_TEMPERROR;
@@ -238,27 +240,38 @@ static void eval_dmarc(const struct pw_sp_input *in, struct pw_sp_result *out)
 			 out->dkim_aligned ? "DKIM" : "SPF");
 		return;
 	}
-	/* no aligned pass: but an aligned identifier whose check failed temporarily might have
-	 * passed, so the result is not known yet - temperror, never fail */
-	for (size_t i = 0; i < in->n_sigs; i++)
-		if (in->sigs[i].temperror && !in->sigs[i].pass && in->sigs[i].d != NULL &&
-		    pw_dmarc_aligned(in->psl, from, in->sigs[i].d, rec.adkim_strict)) {
-			out->dmarc = PW_DMARC_R_TEMPERROR;
-			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "aligned DKIM signature "
-				 "d=%.60s temperror", in->sigs[i].d);
-			return;
-		}
-	if (in->spf_temp_domain != NULL && *in->spf_temp_domain &&
-	    pw_dmarc_aligned(in->psl, from, in->spf_temp_domain, rec.aspf_strict)) {
-		out->dmarc = PW_DMARC_R_TEMPERROR;
-		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "aligned SPF temperror for %.60s",
-			 in->spf_temp_domain);
-		return;
-	}
 	out->dmarc = PW_DMARC_R_FAIL;
 	out->dmarc_disposition = out->dmarc_policy;
 	if (rec.pct < 100 && in->sample >= rec.pct)
 		out->dmarc_disposition = milder(out->dmarc_policy);
+	/* no aligned pass: but an aligned identifier whose check failed temporarily might have
+	 * passed, so where failing has a consequence the result is not known yet - temperror,
+	 * never fail.  Where the disposition is none, pass and fail are treated alike and the
+	 * result stays fail (dis=none): nothing is delayed for a check that cannot matter. */
+	const char *temp = NULL;
+	for (size_t i = 0; i < in->n_sigs && temp == NULL; i++)
+		if (in->sigs[i].temperror && !in->sigs[i].pass && in->sigs[i].d != NULL &&
+		    pw_dmarc_aligned(in->psl, from, in->sigs[i].d, rec.adkim_strict)) {
+			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "aligned DKIM signature "
+				 "d=%.60s temperror", in->sigs[i].d);
+			temp = "DKIM";
+		}
+	if (temp == NULL && in->spf_temp_domain != NULL && *in->spf_temp_domain &&
+	    pw_dmarc_aligned(in->psl, from, in->spf_temp_domain, rec.aspf_strict)) {
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "aligned SPF temperror for %.60s",
+			 in->spf_temp_domain);
+		temp = "SPF";
+	}
+	if (temp != NULL && out->dmarc_disposition != PW_DMARC_P_NONE) {
+		out->dmarc = PW_DMARC_R_TEMPERROR;
+		out->dmarc_disposition = PW_DMARC_P_NONE;
+		return;
+	}
+	if (temp != NULL) {
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "no aligned pass; aligned %s "
+			 "temperror, disposition none either way", temp);
+		return;
+	}
 	snprintf(out->dmarc_why, sizeof(out->dmarc_why), "no aligned DKIM or SPF pass");
 }
 

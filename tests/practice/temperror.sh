@@ -44,6 +44,8 @@ quar A 192.0.2.1
 _dmarc.quar TXT "v=DMARC1; p=quarantine"
 strict A 192.0.2.1
 _dmarc.strict TXT "v=DMARC1; p=reject; adkim=s"
+monitor A 192.0.2.1
+_dmarc.monitor TXT "v=DMARC1; p=none"
 EOR
 "$here/../dns/fixture.sh" start "$tmp/dns" "$tmp/records" >/dev/null || { bad "DNS fixture"; finish; }
 . "$tmp/dns/env"
@@ -71,6 +73,7 @@ mkmsg() {	# mkmsg FILE HEADER-LINES...
 mkmsg plain-secure.txt 'From: Alice <alice@secure.test>'
 mkmsg plain-quar.txt 'From: alice@quar.secure.test'
 mkmsg plain-strict.txt 'From: alice@strict.secure.test'
+mkmsg plain-monitor.txt 'From: alice@monitor.secure.test'
 mkmsg spf-temp.eml 'Authentication-Results: mx.trusted.test; spf=temperror smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
 mkmsg spf-temp-other.eml 'Authentication-Results: mx.trusted.test; spf=temperror smtp.mailfrom=bounce@example.org' 'From: alice@secure.test'
 mkmsg spf-temp-untrusted.eml 'Authentication-Results: evil.example; spf=temperror smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
@@ -85,6 +88,7 @@ def sign(src, out, dom):
 sign('plain-secure.txt', 'first-party.eml', b'secure.test')
 sign('plain-quar.txt', 'relaxed.eml', b'secure.test')
 sign('plain-strict.txt', 'strict.eml', b'secure.test')
+sign('plain-monitor.txt', 'monitor.eml', b'secure.test')
 PYEOF
 
 cat > pw.conf <<EOF2
@@ -150,6 +154,11 @@ expect key-timeout-relaxed relaxed.eml replycode "REPLY=$TEMPFAIL quar.secure.te
 # adkim=s: the parent domain's signature could never align, so its temperror is no excuse
 expect key-timeout-strict strict.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of strict.secure.test" \
 	"LOG=dkim=temperror d=secure.test" "LOG=dmarc=fail header.from=strict.secure.test policy=reject"
+# p=none: pass and fail are treated alike, so the temperror delays nothing: accepted, dmarc=fail
+# with dis=none and the temperror in the reason
+expect key-timeout-monitor monitor.eml continue \
+	"AR=dmarc=fail \(p=none dis=none; no aligned pass; aligned DKIM temperror" \
+	"NOLOG=practice action=tempfail"
 # an SPF temperror from a trusted host for an aligned domain: temperror; unaligned or
 # untrusted: fail
 expect spf-temp spf-temp.eml replycode "REPLY=$TEMPFAIL secure.test now (DNS), try again later" \

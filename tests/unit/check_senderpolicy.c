@@ -2212,6 +2212,26 @@ START_TEST(dmarc_temperror_dkim_aligned)
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	ck_assert(res.spf_aligned);
 
+	/* p=none, or a sampled-out p=quarantine: failing has no consequence, so the temperror
+	 * delays nothing - fail, dis=none, the temperror named in the reason */
+	static const struct fake_rr pnone[] = {
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=none"),
+	};
+	static const struct fake_rr sampled[] = {
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=quarantine; pct=0"),
+	};
+	FAKE(fd, pnone);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_NONE);
+	ck_assert_has(res.dmarc_why, "temperror");
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_int_eq(dec.action, PW_SP_ACCEPT);
+	FAKE(fd, sampled);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_NONE);
+
 	/* no DMARC record: none, the temperror is only DKIM's */
 	FAKE(fd, none);
 	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
@@ -2265,7 +2285,7 @@ START_TEST(dmarc_temperror_spf)
 END_TEST
 
 /* adsp_temperror_author_signature - an author-domain signature with temperror: the results
- * a pass would have replaced (unknown, fail, discard) become temperror; none and nxdomain
+ * a pass would have replaced (fail, discard) become temperror; unknown, none and nxdomain
  * stay; a signature of another domain changes nothing */
 START_TEST(adsp_temperror_author_signature)
 {
@@ -2278,7 +2298,7 @@ START_TEST(adsp_temperror_author_signature)
 	} cases[] = {
 		{ "dkim=all", author, PW_ADSP_R_TEMPERROR },
 		{ "dkim=discardable", author, PW_ADSP_R_TEMPERROR },
-		{ "dkim=unknown", author, PW_ADSP_R_TEMPERROR },
+		{ "dkim=unknown", author, PW_ADSP_R_UNKNOWN },	/* a pass changes nothing */
 		{ NULL, author, PW_ADSP_R_NONE },
 		{ "dkim=discardable", other, PW_ADSP_R_DISCARD },
 		{ "dkim=all", other, PW_ADSP_R_FAIL },
