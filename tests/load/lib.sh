@@ -3,7 +3,8 @@
 # After `. lib.sh`:  ok/bad MESSAGE count a check; finish prints "N passed, M failed" and exits;
 #   load_setup      makes $tmp (removed at exit), an Ed25519 key published in secure.test of the
 #                   DNS fixture (tests/dns/fixture.sh, started in $tmp/dns, . $tmp/dns/env), a
-#                   message signed by it ($tmp/signed.eml, From: secure.test, whose DMARC record
+#                   message signed by it ($tmp/signed.eml; with LOAD_SELECTORS=N also the same
+#                   message signed under selectors ed2..edN+1 as $tmp/selNN.eml, From: secure.test, whose DMARC record
 #                   is p=reject) and $tmp/pw.conf pointing postward at DNS_SERVER (or at
 #                   $PW_DNS_SERVER when set before load_setup, e.g. a dnsproxy.py in front)
 #   pw_start [ARGS]  starts postward -f on unix:$tmp/pw.sock (extra ARGS appended), waits until
@@ -69,19 +70,26 @@ load_setup() {
 	pub=$(openssl pkey -in "$tmp/ed.pem" -pubout -outform DER | tail -c 32 | base64 -w0)
 	openssl pkey -in "$tmp/ed.pem" -outform DER | tail -c 32 | base64 -w0 >"$tmp/ed.seed"
 	mkdir -p "$tmp/records"
-	echo "ed1._domainkey TXT \"v=DKIM1; k=ed25519; p=$pub\"" >"$tmp/records/secure.test.records"
+	# ed1, and ed2..edN+1 with LOAD_SELECTORS=N: the same key under more names
+	for i in $(seq 1 $((1 + ${LOAD_SELECTORS:-0}))); do
+		echo "ed$i._domainkey TXT \"v=DKIM1; k=ed25519; p=$pub\""
+	done >"$tmp/records/secure.test.records"
 	"$FIXTURE" start "$tmp/dns" "$tmp/records" >/dev/null 2>"$tmp/fixture.log" ||
 		{ cat "$tmp/fixture.log"; bad "DNS fixture did not start"; finish; }
 	# shellcheck disable=SC1091
 	. "$tmp/dns/env"
 	printf 'From: Alice <alice@secure.test>\nTo: bob@example.net\nSubject: load\nDate: Mon, 23 Nov 2026 10:00:00 +0000\nMessage-ID: <load@secure.test>\n\nHello,\n  this is a test.\n' >"$tmp/plain.txt"
-	"$PY" - "$tmp" <<'EOF' || { bad "dkimpy signing"; finish; }
+	"$PY" - "$tmp" "${LOAD_SELECTORS:-0}" <<'EOF' || { bad "dkimpy signing"; finish; }
 import sys, dkim
 d = sys.argv[1]
 msg = open(d + '/plain.txt', 'rb').read()
 sig = dkim.sign(msg, b'ed1', b'secure.test', open(d + '/ed.seed', 'rb').read().strip(),
                 signature_algorithm=b'ed25519-sha256', include_headers=[b'from', b'to', b'subject'])
 open(d + '/signed.eml', 'wb').write(sig + msg)
+for i in range(2, 2 + int(sys.argv[2])):
+    sig = dkim.sign(msg, b'ed%d' % i, b'secure.test', open(d + '/ed.seed', 'rb').read().strip(),
+                    signature_algorithm=b'ed25519-sha256', include_headers=[b'from', b'to', b'subject'])
+    open(d + '/sel%02d.eml' % i, 'wb').write(sig + msg)
 EOF
 	cat >"$tmp/pw.conf" <<EOF
 dns_nameservers = ${PW_DNS_SERVER:-$DNS_SERVER}

@@ -31,6 +31,7 @@
  *   (default 10) per connection, the corpus round robin; prints one line
  *     load: conns=C secs=T messages=N rate=R msg/s eom_p50=A ms eom_p99=B ms accept=..
  *     tempfail=.. reject=.. good=.. acceptable=.. wrong=.. lost=.. violations=V
+ *   SIGTERM or SIGINT ends the run early the same way (each session finishes its message).
  *   (-A ERE: an accepted message whose A-R field matches is "good"; -O ERE: one that matches
  *   this is "acceptable", as is a tempfail; any other verdict is "wrong").
  *
@@ -39,6 +40,10 @@
  *              connect, helo, mail, rcpt (after sending the command, before its reply),
  *              header (after half the header fields), eoh (after EOH, before its reply),
  *              body (after half the body), eom (after EOM, before the verdict)
+ *   -X FILE    with -x: having sent the stage's command, print "WAIT S<s> M<m> vanish at
+ *              STAGE" and vanish only once FILE exists (e.g. once the milter is known to be
+ *              working on end of message: libmilter drops a command that arrives together with
+ *              the client's close, so a client that closes at once is gone before it is read)
  *   -w STAGE:FILE  before sending STAGE of its first message, each session prints
  *              "WAIT S<s> STAGE" (flushed) and waits until FILE exists
  *   -P         print "AT S<s> M<m> STAGE" (flushed) as each stage is sent
@@ -155,6 +160,7 @@ static struct {
 	enum stage vanish;
 	enum stage wait_stage;
 	const char *wait_file;
+	const char *vanish_gate;	/* -X: vanish only once this file exists */
 	regex_t good, acceptable;
 	bool have_good, have_acceptable;
 } opt;
@@ -165,6 +171,25 @@ static atomic_size_t next_msg;	/* round robin over msgs */
 static atomic_ulong qid_seq;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;	/* guards stdout lines */
 static struct timespec deadline;	/* load mode: no new message after this */
+static volatile sig_atomic_t stopping;	/* load mode: SIGTERM/SIGINT, finish now */
+
+/* past_deadline - load mode: time to stop starting messages */
+static bool past_deadline(void)
+{
+	struct timespec ts;
+	if (stopping)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec > deadline.tv_sec ||
+	       (ts.tv_sec == deadline.tv_sec && ts.tv_nsec >= deadline.tv_nsec);
+}
+
+/* on_stop - SIGTERM/SIGINT in load mode: the sessions end after their current message */
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
 
 /* the tallies of one thread, added into the totals under totals_lock at its end */
 struct tally {
@@ -603,6 +628,14 @@ static bool vanish(struct conn *c, enum stage st, bool last)
 {
 	if (!last || opt.vanish != st)
 		return false;
+	if (opt.vanish_gate != NULL) {	/* the test says when */
+		struct stat sb;
+		say("WAIT S%d M%d vanish at %s\n", c->sid, c->mid, stage_name[st]);
+		while (stat(opt.vanish_gate, &sb) != 0) {
+			struct timespec ts = { 0, 20 * 1000 * 1000 };
+			nanosleep(&ts, NULL);	/* waiting for the test's gate, not for time */
+		}
+	}
 	if (opt.progress)
 		say("VANISH S%d M%d %s\n", c->sid, c->mid, stage_name[st]);
 	close(c->fd);
@@ -715,11 +748,22 @@ static enum outcome eom(struct conn *c, const char *qid, char *code, size_t code
 				violation(c, "malformed '%c' packet", pk.cmd);
 			} else if (strcasecmp(name, "Authentication-Results") == 0 &&
 				   *ar == NULL) {
+				/* one line for the output: each line break with the white space
+				 * after it becomes one space */
 				const char *v = name + strlen(name) + 1;
-				char *s = strdup(v + strspn(v, " "));
-				for (char *p = s; p && *p; p++)	/* one line for the output */
-					if (*p == '\r' || *p == '\n' || *p == '\t')
-						*p = ' ';
+				char *s = malloc(strlen(v) + 1), *o = s;
+				v += strspn(v, " \t");
+				while (s != NULL && *v) {
+					if (*v == '\r' || *v == '\n') {
+						v += strspn(v, "\r\n");
+						v += strspn(v, " \t");
+						*o++ = ' ';
+					} else {
+						*o++ = *v++;
+					}
+				}
+				if (s != NULL)
+					*o = '\0';
 				*ar = s;
 			}
 			if (!(c->actions & 0x1))
@@ -963,13 +1007,8 @@ static int session(int sid, int count, struct tally *t, bool load)
 			goto out;
 	}
 	for (int m = 1; m <= count; m++) {
-		struct timespec ts;
-		if (load) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			if (ts.tv_sec > deadline.tv_sec ||
-			    (ts.tv_sec == deadline.tv_sec && ts.tv_nsec >= deadline.tv_nsec))
-				break;
-		}
+		if (load && past_deadline())
+			break;
 		c.mid = m;
 		size_t k = atomic_fetch_add(&next_msg, 1) % n_msgs;
 		if (!one_message(&c, &msgs[k], m == count))
@@ -1040,12 +1079,7 @@ static void *load_main(void *arg)
 {
 	struct worker *w = arg;
 	int sid = w->id;
-	for (;;) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if (ts.tv_sec > deadline.tv_sec ||
-		    (ts.tv_sec == deadline.tv_sec && ts.tv_nsec >= deadline.tv_nsec))
-			break;
+	while (!past_deadline()) {
 		if (session(sid, opt.per_session, &w->t, true) == 0 && w->t.lost > 0) {
 			struct timespec pause = { 0, 100 * 1000 * 1000 };
 			nanosleep(&pause, NULL);	/* refused: do not spin */
@@ -1237,7 +1271,7 @@ static int cmp_double(const void *a, const void *b)
 static int usage(void)
 {
 	fprintf(stderr, "usage: pw-miltc -s SOCKET [-n SESSIONS] [-m MESSAGES] [-c CONNS -t SECS]\n"
-		"       [-C] [-T] [-P] [-q] [-x STAGE] [-w STAGE:FILE] [-A ERE] [-O ERE]\n"
+		"       [-C] [-T] [-P] [-q] [-x STAGE [-X FILE]] [-w STAGE:FILE] [-A ERE] [-O ERE]\n"
 		"       [-f SENDER] [-r RCPT] [-W SECS] [-p FLAGS] MESSAGE...\n");
 	return 2;
 }
@@ -1254,7 +1288,7 @@ int main(int argc, char **argv)
 	opt.per_session = -1;
 	opt.timeout = 60;
 	opt.offer = P_OFFER;
-	while ((ch = getopt(argc, argv, "s:n:m:c:t:CTPqx:w:A:O:f:r:W:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:n:m:c:t:CTPqx:X:w:A:O:f:r:W:p:")) != -1) {
 		switch (ch) {
 		case 's': opt.sock = optarg; break;
 		case 'n': opt.sessions = atoi(optarg); break;
@@ -1269,6 +1303,7 @@ int main(int argc, char **argv)
 			if ((opt.vanish = stage_of(optarg)) == ST_NONE)
 				return usage();
 			break;
+		case 'X': opt.vanish_gate = optarg; break;
 		case 'w': {
 			char *colon = strchr(optarg, ':');
 			if (colon == NULL)
@@ -1309,6 +1344,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (opt.load) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_stop;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+	}
 
 	n = opt.load ? opt.conns : opt.sessions;
 	if ((w = calloc((size_t)n, sizeof(*w))) == NULL)
@@ -1329,7 +1371,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n; i++)
 		pthread_join(w[i].tid, NULL);
 	double secs = (now_ms() - t0) / 1e3;
-	qsort(totals.lat, totals.nlat, sizeof(double), cmp_double);
+	if (totals.nlat > 0)
+		qsort(totals.lat, totals.nlat, sizeof(double), cmp_double);
 	double p50 = totals.nlat ? totals.lat[totals.nlat / 2] : 0;
 	double p99 = totals.nlat ? totals.lat[(size_t)((double)totals.nlat * 0.99 >= totals.nlat ?
 							totals.nlat - 1 : totals.nlat * 0.99)] : 0;
@@ -1346,6 +1389,9 @@ int main(int argc, char **argv)
 		       "eom_p99=%.1f ms\n",
 		       totals.sessions, totals.messages, totals.accept, totals.cont, totals.reject,
 		       totals.tempfail, totals.discard, totals.lost, totals.violations, p50, p99);
+		if (opt.have_good)
+			printf("checked: good=%lu acceptable=%lu wrong=%lu\n", totals.good,
+			       totals.acceptable, totals.wrong);
 	}
 	fflush(stdout);
 	free(totals.lat);
