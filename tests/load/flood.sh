@@ -5,6 +5,16 @@
 # (tests/load/pw-miltc checks all of that and counts any deviation as a violation).
 #
 # Regression test for stray "continue" replies seen under a flood of DKIM-Signature fields.
+# On the wire there were none: postward and libmilter send exactly one reply per command here
+# (libmilter's sendreply() turns any answer of a callback into no reply where the MTA agreed to
+# SMFIP_NR_HDR/NR_BODY, and fakes the "continue" only for an MTA that did not).  What differs
+# with a DKIM-Signature flood is the end of message: the Authentication-Results field postward
+# adds lists every signature up to dkim_max_signatures and grows to ~4 KB, while a flood of
+# other fields leaves it short.  Debian's miltertest (OpenDKIM 2.11) reads each milter packet
+# into a 1024-octet stack buffer with a single unbounded read() (mt_milter_read), so a longer
+# packet overruns its stack (90 of 90 such sessions abort with "stack smashing detected") or,
+# without a stack protector, corrupts the client's idea of the reply.  This test therefore
+# uses tests/load/pw-miltc, which reads whole packets of any length and checks each.
 # Cases, each 30 parallel sessions x 3 messages:
 #   dkim-flood     a valid Ed25519 signature, then 4,000 DKIM-Signature fields (junk and
 #                  well-formed ones for keys that do not exist) and 500 other fields, as Postfix
