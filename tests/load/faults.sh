@@ -12,7 +12,8 @@
 #  2. SIGHUP every second under load (20 connections): no lost, wrong or strayed verdict, and
 #     every SIGHUP reloaded the configuration.
 #  3. The DNS server killed mid-load and started again (same port): every message passes or
-#     tempfails (never another verdict), the outage is felt, and passes resume.
+#     tempfails (never another verdict), the outage is felt, the first message sent once the
+#     server answers again passes in less than dns_timeout, and passes resume.
 #  4. The DNS server frozen (SIGSTOP) mid-load and resumed (SIGCONT): the same.
 # In 3 and 4 the cache is small (dns_cache_size = 16) and the messages are signed with 40
 # selectors, so lookups keep happening.
@@ -154,6 +155,14 @@ dns_fault() {
 	fi
 	$mend
 	from=$(mark)
+	# recovery within one dns_timeout: the first message sent once the server answers again
+	# passes, its end of message taking less than dns_timeout (1 s)
+	out=$(miltc -n 1 -m 1 -W 60 "$tmp/sel41.eml" 2>&1)
+	if printf '%s\n' "$out" | grep -Eq "^S1 M1 .* continue eom=([0-9]|[1-9][0-9]|[1-9][0-9][0-9])\.[0-9]ms ar=\"pw\.test; $PASS_RE"; then
+		ok "$name: the first message after the DNS is back passes within dns_timeout"
+	else
+		bad "$name: first message after the DNS is back: $(printf '%s' "$out" | head -1)"
+	fi
 	if wait_for "passes again" 60 more_than 'dkim=pass d=secure.test' 20; then
 		ok "$name: passes resume after the DNS is back"
 	else
