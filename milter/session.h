@@ -68,7 +68,8 @@ struct pw_conn {
 
 /* session_conn_new - a fresh connection record, or NULL */
 struct pw_conn *session_conn_new(void);
-/* session_conn_free - free the connection and any message in it */
+/* session_conn_free - free the connection and any message in it; when it was the last one
+ * alive, free memory is handed back to the system (malloc_trim, glibc) */
 void session_conn_free(struct pw_conn *c);
 /* session_msg_begin - replace any message with a new one holding SNAP (reference moves in) */
 struct pw_msg *session_msg_begin(struct pw_conn *c, struct pw_snapshot *snap);
