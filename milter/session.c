@@ -12,15 +12,21 @@
 #include <malloc.h>
 #endif
 
-/* connection records alive now (libmilter threads create and free them concurrently) */
-static atomic_size_t live_conns;
+/* connection records alive now, and the most alive at once since the last trim (libmilter
+ * threads create and free them concurrently; atomics, no lock) */
+static atomic_size_t live_conns, peak_conns;
+#define TRIM_AFTER_BURST 32	/* a burst this large is worth handing its memory back */
 
 /* session_conn_new - allocate */
 struct pw_conn *session_conn_new(void)
 {
 	struct pw_conn *c = calloc(1, sizeof(struct pw_conn));
-	if (c != NULL)
-		atomic_fetch_add(&live_conns, 1);
+	if (c != NULL) {
+		size_t now = atomic_fetch_add(&live_conns, 1) + 1;
+		size_t peak = atomic_load(&peak_conns);
+		while (now > peak && !atomic_compare_exchange_weak(&peak_conns, &peak, now))
+			;
+	}
 	return c;
 }
 
@@ -59,8 +65,10 @@ void session_conn_free(struct pw_conn *c)
 	free(c);
 	/* the last connection gone: hand the memory of a burst back to the system.  glibc keeps
 	 * what the many threads of a burst freed in its per-thread arenas (500 connections leave
-	 * ~12 MB behind for good); trimming costs a walk over the arenas, and only when idle */
-	if (atomic_fetch_sub(&live_conns, 1) == 1) {
+	 * ~12 MB behind for good); trimming costs a walk over the arenas, so only when idle after
+	 * a burst, not after every connection of a quiet server */
+	if (atomic_fetch_sub(&live_conns, 1) == 1 &&
+	    atomic_exchange(&peak_conns, 0) >= TRIM_AFTER_BURST) {
 #ifdef __GLIBC__
 		malloc_trim(0);
 #endif
