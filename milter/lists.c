@@ -355,6 +355,12 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);
 		return reply(ctx, qid, l->address, "550", "5.6.0", "Malformed S/MIME data in the post");
 	}
+	if (st == SMIME_E_UNSUPPORTED) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "S/MIME posts to this list must be enveloped-data with "
+			     SMIME_CONTENT_CIPHERS);
+	}
 	if (st != SMIME_OK) {
 		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);
 		return reply(ctx, qid, l->address, "550", "5.7.1",

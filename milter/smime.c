@@ -23,9 +23,11 @@
  *	   copy of the input, the byte ranges of the EnvelopedData's version, originatorInfo,
  *	   recipientInfos, encryptedContentInfo and unprotectedAttrs.
  *	2. d2i_CMS_ContentInfo() parses it.  The content cipher is looked up from the
- *	   encryptedContentInfo before any private-key operation; a cipher this OpenSSL lacks, an
- *	   AEAD cipher, or a CEK shorter than 16 octets (40-bit RC2, single DES) is
- *	   SMIME_E_UNSUPPORTED.
+ *	   encryptedContentInfo before any private-key operation; anything but the CBC ciphers
+ *	   of SMIME_CONTENT_CIPHERS is SMIME_E_UNSUPPORTED: a key-wrap algorithm in that place
+ *	   (id-aes128-wrap: OpenSSL "decrypts" nothing with it), an AEAD or stream mode, RC2,
+ *	   single DES, a cipher this OpenSSL lacks.  AuthEnvelopedData (RFC 5083) is
+ *	   SMIME_E_UNSUPPORTED too, found from its content type before any parsing.
  *	3. The RecipientInfo for the list's certificate (KeyTrans by issuer and serial or subject
  *	   key identifier, or a RecipientEncryptedKey of a KeyAgree) is decrypted with
  *	   CMS_RecipientInfo_decrypt(): the one private-key operation.  OpenSSL keeps the CEK in
@@ -82,6 +84,10 @@
 /* id-envelopedData 1.2.840.113549.1.7.3, content octets of the OID */
 static const uint8_t oid_enveloped[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03
+};
+/* id-ct-authEnvelopedData 1.2.840.113549.1.9.16.1.23 (RFC 5083), content octets of the OID */
+static const uint8_t oid_auth_enveloped[] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x17
 };
 static const unsigned char stash_id[] = "postward CEK stash";
 
@@ -342,6 +348,12 @@ static enum smime_status enveloped_body(const uint8_t *b, size_t len, size_t *bo
 		set_why(why, whylen, "not a CMS ContentInfo (no content type)");
 		return SMIME_E_FORMAT;
 	}
+	if (t.len == sizeof(oid_auth_enveloped) &&
+	    memcmp(b + p + t.hdr, oid_auth_enveloped, sizeof(oid_auth_enveloped)) == 0) {
+		set_why(why, whylen, "authEnvelopedData (RFC 5083, AES-GCM) is not supported: the "
+			"list takes enveloped-data with %s", SMIME_CONTENT_CIPHERS);
+		return SMIME_E_UNSUPPORTED;
+	}
 	if (t.len != sizeof(oid_enveloped) ||
 	    memcmp(b + p + t.hdr, oid_enveloped, sizeof(oid_enveloped)) != 0) {
 		const unsigned char *q = b + p;
@@ -414,6 +426,20 @@ static enum smime_status locate(struct smime_post *p, char *why, size_t whylen)
 	return SMIME_OK;
 }
 
+/* content_cipher_ok - whether NID is a content cipher the list accepts (SMIME_CONTENT_CIPHERS) */
+static int content_cipher_ok(int nid)
+{
+	switch (nid) {
+	case NID_aes_128_cbc:
+	case NID_aes_192_cbc:
+	case NID_aes_256_cbc:
+	case NID_des_ede3_cbc:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* content_cipher - check the content cipher (the ECI's algorithm) and pick the KARI key wrap */
 static enum smime_status content_cipher(struct smime_post *p, char *why, size_t whylen)
 {
@@ -445,18 +471,25 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	OBJ_obj2txt(name, sizeof(name), o, 0);
 	c = EVP_get_cipherbyobj(o);
 	ASN1_OBJECT_free(o);
-	if (c != NULL)
-		fc = EVP_CIPHER_fetch(NULL, EVP_CIPHER_get0_name(c), NULL);
+	/* only the block-cipher modes of RFC 5652/8551 content encryption: a key-wrap cipher
+	 * (id-aes128-wrap ...), a stream or AEAD mode or a short key is refused before OpenSSL
+	 * is asked to decrypt with it */
+	if (c == NULL || !content_cipher_ok(EVP_CIPHER_get_nid(c))) {
+		set_why(why, whylen, "content cipher %s is not one the list accepts (%s)", name,
+			SMIME_CONTENT_CIPHERS);
+		return SMIME_E_UNSUPPORTED;
+	}
+	fc = EVP_CIPHER_fetch(NULL, EVP_CIPHER_get0_name(c), NULL);
 	if (fc == NULL) {
 		set_why(why, whylen, "content cipher %s is not available", name);
 		return SMIME_E_UNSUPPORTED;
 	}
 	keylen = EVP_CIPHER_get_key_length(fc);
 	if ((EVP_CIPHER_get_flags(fc) & EVP_CIPH_FLAG_AEAD_CIPHER) != 0 || keylen < MIN_CEK_LEN ||
-	    keylen % 8 != 0) {
+	    keylen % 8 != 0 || EVP_CIPHER_get_mode(fc) != EVP_CIPH_CBC_MODE) {
 		EVP_CIPHER_free(fc);
-		set_why(why, whylen, "content cipher %s (%d-octet key) is not supported", name,
-			keylen);
+		set_why(why, whylen, "content cipher %s (%d-octet key) is not supported (%s)", name,
+			keylen, SMIME_CONTENT_CIPHERS);
 		return SMIME_E_UNSUPPORTED;
 	}
 	EVP_CIPHER_free(fc);
@@ -525,26 +558,29 @@ static int decrypt_cek(CMS_ContentInfo *cms, CMS_RecipientInfo *ri, CMS_Recipien
 	return r;
 }
 
-/* decrypt_content - decrypt the content with the CEK in CMS (a random key if none); 1 if it opens */
+/* decrypt_content - decrypt the content with the CEK in CMS (a random key if none); 1 if it
+ * opens, 0 if not, -1 out of memory; the plaintext left in OpenSSL's buffer is wiped */
 static int decrypt_content(CMS_ContentInfo *cms, uint8_t **content, size_t *content_len)
 {
-	BIO *out = BIO_new(BIO_s_mem());
+	BIO *out = BIO_new(BIO_s_secmem());	/* its buffer is wiped as it grows and when freed */
 	BUF_MEM *bm = NULL;
 	int ok;
 
 	if (out == NULL)
 		return -1;
 	ok = CMS_decrypt(cms, NULL, NULL, NULL, out, CMS_BINARY) > 0;
+	BIO_get_mem_ptr(out, &bm);
 	if (ok && content != NULL) {
-		BIO_get_mem_ptr(out, &bm);
-		*content = malloc(bm->length ? bm->length : 1);
-		if (*content == NULL) {
-			BIO_free(out);
-			return -1;
-		}
-		memcpy(*content, bm->data, bm->length);
-		*content_len = bm->length;
+		size_t n = bm != NULL ? bm->length : 0;
+
+		if ((*content = malloc(n ? n : 1)) == NULL)
+			ok = -1;
+		else if (n > 0)		/* an empty memory BIO has no buffer at all */
+			memcpy(*content, bm->data, n);
+		*content_len = *content != NULL ? n : 0;
 	}
+	if (bm != NULL && bm->data != NULL && bm->length > 0)
+		OPENSSL_cleanse(bm->data, bm->length);
 	BIO_free(out);
 	return ok;
 }

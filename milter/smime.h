@@ -30,13 +30,18 @@
 #include <openssl/x509.h>
 
 #define SMIME_MAX_DER (64u << 20)	/* 64 MiB */
+/* the content ciphers a post may use, for log lines and replies: RFC 5652 block-cipher
+ * content encryption that every S/MIME agent reads; AuthEnvelopedData (RFC 5083), key-wrap
+ * algorithms, RC2, single DES and stream modes are SMIME_E_UNSUPPORTED */
+#define SMIME_CONTENT_CIPHERS "AES-128-CBC, AES-192-CBC, AES-256-CBC or DES-EDE3-CBC"
 
 enum smime_status {
 	SMIME_OK = 0,
 	SMIME_E_FORMAT,			/* not DER, not CMS, not enveloped-data */
 	SMIME_E_NOTFORUS,		/* no RecipientInfo for the list's certificate */
 	SMIME_E_DECRYPT,		/* the CEK or the content does not decrypt */
-	SMIME_E_UNSUPPORTED,		/* recipient or key type OpenSSL cannot wrap for */
+	SMIME_E_UNSUPPORTED,		/* content cipher or CMS type not accepted (smime_open),
+					 * recipient key type OpenSSL cannot wrap for (readdress) */
 	SMIME_E_NOMEM,
 };
 

@@ -357,6 +357,30 @@ for sub in s5 s6; do
 		ok "$sub: the list's key does not open the copy"
 done
 
+# a post whose content cipher is a key-wrap algorithm (id-aes256-wrap in place of aes-256-cbc;
+# regression test: postward passed a NULL buffer to memcpy and the sanitizer build aborted)
+# is refused in the session with the ciphers the list takes, and nothing is sent
+openssl cms -sign -in inner.txt -signer smime/s5.crt -inkey smime/s5.key |
+	openssl cms -encrypt -aes256 -binary -outform DER -recip smime/slist.crt > kw.der &&
+	perl -e 'local $/; my $d = <STDIN>; my $p = "\x06\x09\x60\x86\x48\x01\x65\x03\x04\x01";
+		my $i = index($d, "$p\x2a"); die if $i < 0; substr($d, $i + 10, 1) = "\x2d";
+		binmode STDOUT; print $d' < kw.der > kw-wrap.der &&
+	{ printf 'From: s5@example.net\nTo: sec@lists.test\nSubject: smime\n'
+	  openssl cms -cmsout -inform DER -in kw-wrap.der -outform SMIME; } > smime-keywrap.eml ||
+	bad "making the key-wrap S/MIME post"
+b3=$(ls box/*.eml 2>/dev/null | wc -l)
+send smime-keywrap smime-keywrap.eml "<sec@lists.test>" 550 5.7.1 \
+	"S/MIME posts to this list must be enveloped-data with AES-128-CBC, AES-192-CBC, AES-256-CBC or DES-EDE3-CBC"
+[ "$(field smime-keywrap REPLY)" = true ] &&
+	ok "S/MIME post with a key-wrap content cipher refused: 550 5.7.1 naming the ciphers the list takes" ||
+	bad "S/MIME key-wrap post: $(tr '\n' '|' < out-smime-keywrap)"
+cat pw.*.log | grep -q "Qsmime-keywrap: list sec@lists.test: content cipher id-aes256-wrap is not one the list accepts" &&
+	ok "log: the key-wrap post's cipher is named" ||
+	bad "log for the key-wrap post: $(cat pw.*.log | grep -h 'Qsmime-keywrap' | tail -2 | tr '\n' '|')"
+kill -0 "$pid" 2>/dev/null && [ "$(ls box/*.eml 2>/dev/null | wc -l)" -eq "$b3" ] &&
+	ok "postward still running after the key-wrap post, nothing sent" ||
+	bad "after the key-wrap post: postward gone or copies sent"
+
 # ---- a copy the MTA keeps deferring is given up after list_max_queue_time (2 s here) --------
 b5=$(ls box/*.eml 2>/dev/null | wc -l)
 sed 's/^To: board@lists.test/To: slow@lists.test/' post.eml > slow.eml
