@@ -265,11 +265,7 @@ static X509 *load_x509(const char *path)
 
 static EVP_PKEY *load_key(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, (void *)"") : NULL;
-	if (f)
-		fclose(f);
-	return k;
+	return smime_read_key(path);	/* no stdio buffer keeps the key's text */
 }
 
 /* make_smtp - the worker's client for the current list_reinject */

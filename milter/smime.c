@@ -66,15 +66,20 @@
  */
 #include "smime.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/cms.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #define SMIME_MAX_DEPTH	32		/* ASN.1 nesting accepted in a post */
@@ -928,6 +933,41 @@ done:
 	BIO_free(empty);
 	ERR_clear_error();
 	return s;
+}
+
+/* smime_read_key - the PEM private key in PATH, read and wiped in our own buffer */
+EVP_PKEY *smime_read_key(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	unsigned char *buf = NULL;
+	size_t size = 0, got = 0;
+	EVP_PKEY *key = NULL;
+	BIO *bio;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (unsigned long long)st.st_size > SMIME_MAX_KEY_FILE ||
+	    (buf = OPENSSL_malloc(size = (size_t)st.st_size)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got > 0 && got <= INT_MAX && (bio = BIO_new_mem_buf(buf, (int)got)) != NULL) {
+		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
+		BIO_free(bio);
+	}
+	OPENSSL_clear_free(buf, size);
+	ERR_clear_error();
+	return key;
 }
 
 /* smime_post_free - release an opened post (NULL is fine) */
