@@ -456,7 +456,8 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	const EVP_CIPHER *c;
 	EVP_CIPHER *fc = NULL;
 	char name[80] = "?";
-	int keylen;
+	int keylen, ivlen;
+	size_t alg_end;
 
 	/* EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, [0] } */
 	if (der_header(b, end, p->eci.off, &t) != 0)
@@ -473,6 +474,7 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	q = b + off;
 	if ((o = d2i_ASN1_OBJECT(NULL, &q, (long)tot)) == NULL)
 		goto bad;
+	alg_end = off + tot;			/* what follows the OID: the parameters */
 	OBJ_obj2txt(name, sizeof(name), o, 0);
 	c = EVP_get_cipherbyobj(o);
 	ASN1_OBJECT_free(o);
@@ -497,7 +499,15 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 			keylen, SMIME_CONTENT_CIPHERS);
 		return SMIME_E_UNSUPPORTED;
 	}
+	/* the parameters of a CBC cipher are its IV, an OCTET STRING of the block size (RFC
+	 * 3565 section 4.1, RFC 3370 section 5.1); OpenSSL would take a missing one as zeros */
+	ivlen = EVP_CIPHER_get_iv_length(fc);
 	EVP_CIPHER_free(fc);
+	if (der_elem(b, end, alg_end, &t, &tot) != 0 || t.id != 0x04 || t.indef ||
+	    t.len != (size_t)ivlen) {
+		set_why(why, whylen, "content cipher %s without a %d-octet IV", name, ivlen);
+		return SMIME_E_FORMAT;
+	}
 	p->wrap_nid = keylen <= 16 ? NID_id_aes128_wrap :
 		      keylen <= 24 ? NID_id_aes192_wrap : NID_id_aes256_wrap;
 	return SMIME_OK;
