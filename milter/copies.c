@@ -43,7 +43,7 @@ static enum fanout_result pgp_build(const void *ctx, void *tstate, size_t k, cha
 	memcpy(joined + pklen, c->data, c->data_len);
 	free(pk);
 	ok = opgp_armor(joined, pklen + c->data_len, &arm, &armlen) == OPGP_OK &&
-	     listpost_copy(c->msg, c->post, c->args, (const uint8_t *)arm, armlen, copy, len);
+	     listpost_copy(c->msg, c->msg_len, c->post, c->args, (const uint8_t *)arm, armlen, copy, len);
 	free(joined);
 	free(arm);
 	if (!ok) {
@@ -108,7 +108,7 @@ static enum fanout_result smime_build(const void *ctx, void *tstate, size_t k, c
 		free(der);
 		return ss == SMIME_E_NOMEM ? FANOUT_FAIL : FANOUT_SKIP;
 	}
-	ok = listpost_copy(c->msg, c->post, c->args, der, derlen, copy, len);
+	ok = listpost_copy(c->msg, c->msg_len, c->post, c->args, der, derlen, copy, len);
 	free(der);
 	if (!ok) {
 		snprintf(why, whylen, "out of memory");

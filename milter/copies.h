@@ -34,6 +34,7 @@ struct copies_pgp {
 	size_t data_len;
 	const struct opgp_enckey *const *keys;	/* item k's encryption subkey */
 	const char *msg;			/* the post as spooled, for its header */
+	size_t msg_len;
 	const struct listpost *post;
 	const struct listpost_copy_args *args;
 };
@@ -45,7 +46,8 @@ struct copies_smime {
 						 * objects are safe to share read-only) */
 	X509 *list_cert;
 	const char *const *certs;		/* item k's certificate file */
-	const char *msg;
+	const char *msg;			/* the post as spooled, for its header */
+	size_t msg_len;
 	const struct listpost *post;
 	const struct listpost_copy_args *args;
 };

@@ -10,7 +10,7 @@
  *
  *	bool listpost_parse(msg, len, &post);
  *	void listpost_clear(&post);
- *	bool listpost_copy(msg, &post, &args, payload, len, &out, &outlen);
+ *	bool listpost_copy(msg, msg_len, &post, &args, payload, len, &out, &outlen);
  *
  * DESCRIPTION
  *	The contract is listpost.h.  Where it leaves room, this is what is done, and why.
@@ -86,10 +86,11 @@
  *	<mailto:LIST> (RFC 6068 percent-encoding), Precedence: list, the tag field when asked
  *	(tag_header, "X-Postward-TLS" when NULL): "required", MIME-Version: 1.0, and the
  *	content.  The PGP payload is written as given, line ends made CRLF and a final CRLF
- *	added if missing.  The boundary is "=_postward_" and 32 hex digits from RAND_bytes(),
- *	drawn anew until the payload does not contain it.  listpost_copy() returns false for
- *	lack of memory, for a POST that is not one of the three encrypted kinds, an empty
- *	PAYLOAD, a RAND_bytes() failure, or arguments that would break the header (a NULL or
+ *	added if missing.  The boundary is "=_postward_" and 32 hex digits from 16 octets of
+ *	ARGS->random (RAND_bytes() when NULL), drawn anew until the payload does not contain
+ *	it; nothing else in a copy is random.  listpost_copy() returns false for lack of
+ *	memory, for a POST that is not one of the three encrypted kinds, a POST whose header
+ *	is longer than MSG_LEN, an empty PAYLOAD, a failure of the random source, or arguments that would break the header (a NULL or
  *	empty list or list_id, a control character in any of them, blanks or "<>" in list_id,
  *	a tag_header that is not a field name): all caller errors or a broken environment.
  *
@@ -104,6 +105,7 @@
  */
 #include "listpost.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1513,16 +1515,25 @@ static void put_added(struct buf *b, const struct listpost_copy_args *a, const c
 	put_field(b, "MIME-Version", "1.0");
 }
 
-/* copy_boundary - a fresh boundary into BND (SIZE) that the payload P (N octets) does not
- * contain; false when RAND_bytes() fails or no such boundary came up */
-static bool copy_boundary(char *bnd, size_t size, const uint8_t *p, size_t n)
+/* rand_bytes - listpost_random_fn of OpenSSL's RAND_bytes() */
+static int rand_bytes(void *ctx, unsigned char *buf, size_t n)
+{
+	(void)ctx;
+	return n <= INT_MAX && RAND_bytes(buf, (int)n) == 1;
+}
+
+/* copy_boundary - a fresh boundary into BND (SIZE) from A's random source that the payload P
+ * (N octets) does not contain; false when the source fails or no such boundary came up */
+static bool copy_boundary(char *bnd, size_t size, const struct listpost_copy_args *a,
+			  const uint8_t *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	listpost_random_fn rnd = a->random != NULL ? a->random : rand_bytes;
 
 	for (int t = 0; t < LP_BOUNDARY_TRIES; t++) {
 		unsigned char r[16];
 		size_t k = (size_t)snprintf(bnd, size, "=_postward_");
-		if (RAND_bytes(r, sizeof(r)) != 1 || k + 2 * sizeof(r) + 1 > size)
+		if (rnd(a->random_ctx, r, sizeof(r)) != 1 || k + 2 * sizeof(r) + 1 > size)
 			return false;
 		for (size_t i = 0; i < sizeof(r); i++) {
 			bnd[k++] = hex[r[i] >> 4];
@@ -1535,13 +1546,14 @@ static bool copy_boundary(char *bnd, size_t size, const uint8_t *p, size_t n)
 	return false;
 }
 
-/* put_pgpmime - the RFC 3156 content around the armor P (N octets) into B; false when no
- * boundary could be made */
-static bool put_pgpmime(struct buf *b, const uint8_t *p, size_t n)
+/* put_pgpmime - the RFC 3156 content around the armor P (N octets) into B, the boundary from
+ * A's random source; false when no boundary could be made */
+static bool put_pgpmime(struct buf *b, const struct listpost_copy_args *a, const uint8_t *p,
+			size_t n)
 {
 	char bnd[64], ct[160];
 
-	if (!copy_boundary(bnd, sizeof(bnd), p, n))
+	if (!copy_boundary(bnd, sizeof(bnd), a, p, n))
 		return false;
 	snprintf(ct, sizeof(ct), "multipart/encrypted; protocol=\"application/pgp-encrypted\"; "
 		 "boundary=\"%s\"", bnd);
@@ -1563,7 +1575,7 @@ static bool put_pgpmime(struct buf *b, const uint8_t *p, size_t n)
 }
 
 /* listpost_copy - the copy of POST with PAYLOAD as its encrypted content */
-bool listpost_copy(const char *msg, const struct listpost *post,
+bool listpost_copy(const char *msg, size_t msg_len, const struct listpost *post,
 		   const struct listpost_copy_args *a, const uint8_t *payload, size_t len,
 		   char **out, size_t *outlen)
 {
@@ -1576,6 +1588,7 @@ bool listpost_copy(const char *msg, const struct listpost *post,
 	*outlen = 0;
 	if (msg == NULL || post == NULL || a == NULL || payload == NULL || len == 0 ||
 	    post->header_len == 0 || post->header_len > LISTPOST_MAX_HEADER ||
+	    post->header_len > msg_len ||
 	    len > SIZE_MAX / 4 || !args_ok(a))
 		return false;
 	if (post->kind != LISTPOST_PGPMIME && post->kind != LISTPOST_PGPINLINE &&
@@ -1589,7 +1602,7 @@ bool listpost_copy(const char *msg, const struct listpost *post,
 	put_added(&b, a, tag);
 	switch (post->kind) {
 	case LISTPOST_PGPMIME:
-		if (!put_pgpmime(&b, payload, len)) {
+		if (!put_pgpmime(&b, a, payload, len)) {
 			free(b.p);
 			return false;
 		}

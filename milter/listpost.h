@@ -31,7 +31,8 @@
  *   S/MIME   -> the post's own Content-Type value, Content-Transfer-Encoding: base64,
  *              Content-Disposition: attachment; filename="smime.p7m", PAYLOAD (DER)
  *              base64-encoded in lines of 76.
- * Line ends of the copy are CRLF.  The boundary is fresh per copy.
+ * Line ends of the copy are CRLF.  The boundary is fresh per copy, drawn from the random
+ * source of the arguments (RAND_bytes() by default).
  *
  * Pure computation, no I/O, no global state: thread-safe.  Allocations are returned to the
  * caller (free()).
@@ -59,6 +60,9 @@ struct listpost {
 	char why[160];			/* LISTPOST_BAD: the reason; PLAIN: what it was */
 };
 
+/* listpost_random_fn - fill BUF with N random octets (CTX as given); 1 on success, 0 if not */
+typedef int (*listpost_random_fn)(void *ctx, unsigned char *buf, size_t n);
+
 struct listpost_copy_args {
 	const char *list;		/* the list address */
 	const char *list_id;		/* List-Id value without angle brackets, e.g.
@@ -66,6 +70,10 @@ struct listpost_copy_args {
 	const char *list_phrase;	/* optional List-Id phrase, or NULL */
 	bool requiretls;		/* add "X-Postward-TLS: required" */
 	const char *tag_header;		/* the tag field name (X-Postward-TLS) */
+	listpost_random_fn random;	/* the source of the boundary, or NULL for
+					 * OpenSSL's RAND_bytes(); a test passes a fixed
+					 * one to make copies reproducible */
+	void *random_ctx;		/* handed to random */
 };
 
 /* listpost_parse - classify MSG (LEN octets) and extract its payload into *OUT; false only
@@ -73,9 +81,12 @@ struct listpost_copy_args {
 bool listpost_parse(const char *msg, size_t len, struct listpost *out);
 /* listpost_clear - release what *P owns */
 void listpost_clear(struct listpost *p);
-/* listpost_copy - the copy of POST (MSG, its original text, for the header fields) with
- * PAYLOAD (LEN octets) as its encrypted content; *OUT malloc'd; false for lack of memory */
-bool listpost_copy(const char *msg, const struct listpost *post,
+/* listpost_copy - the copy of POST (MSG, its original text of MSG_LEN octets, for the header
+ * fields) with PAYLOAD (LEN octets) as its encrypted content; *OUT malloc'd; false for lack of
+ * memory, a failing random source or arguments that do not fit (POST's header longer than
+ * MSG_LEN among them).  The output depends only on the arguments and the octets the random
+ * source gives: the same source, the same copy */
+bool listpost_copy(const char *msg, size_t msg_len, const struct listpost *post,
 		   const struct listpost_copy_args *a, const uint8_t *payload, size_t len,
 		   char **out, size_t *outlen);
 

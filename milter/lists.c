@@ -317,7 +317,6 @@ out:
 static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct listpost *lp,
 			    const char *qid, const char *sender, bool *ok)
 {
-	FILE *f;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	struct smime_post *sp = NULL;
@@ -332,10 +331,7 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 		return reply(ctx, qid, l->address, "550", "5.7.1",
 			     "This list takes OpenPGP posts only");
 	cert = load_pem_cert(l->smime_cert);
-	if ((f = fopen(l->smime_key, "r")) != NULL) {
-		key = PEM_read_PrivateKey(f, NULL, NULL, (void *)"");
-		fclose(f);
-	}
+	key = smime_read_key(l->smime_key);	/* read and wiped in a buffer of its own */
 	if (cert == NULL || key == NULL) {
 		X509_free(cert);
 		EVP_PKEY_free(key);
@@ -354,6 +350,12 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 	if (st == SMIME_E_FORMAT) {
 		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);
 		return reply(ctx, qid, l->address, "550", "5.6.0", "Malformed S/MIME data in the post");
+	}
+	if (st == SMIME_E_UNSUPPORTED) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "S/MIME posts to this list must be enveloped-data with "
+			     SMIME_CONTENT_CIPHERS);
 	}
 	if (st != SMIME_OK) {
 		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);

@@ -93,6 +93,7 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 	enum pgp_status st = PGP_OK;
 	char *mem;
 	size_t mlen = 0;
+	bool ok_key;
 
 	memset(out, 0, sizeof(*out));
 	if ((err = new_ctx(&ctx)) != 0 ||
@@ -110,8 +111,12 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 		goto out;
 	}
 	dr = gpgme_op_decrypt_result(ctx);
-	if (dr == NULL || dr->session_key == NULL ||
-	    opgp_parse_session_key(dr->session_key, &out->algo, out->key, &out->keylen) != OPGP_OK) {
+	ok_key = dr != NULL && dr->session_key != NULL &&
+		 opgp_parse_session_key(dr->session_key, &out->algo, out->key, &out->keylen) ==
+		 OPGP_OK;
+	if (dr != NULL && dr->session_key != NULL)	/* gpgme frees it unwiped */
+		OPENSSL_cleanse(dr->session_key, strlen(dr->session_key));
+	if (!ok_key) {
 		snprintf(why, whylen, "GnuPG did not export a usable session key");
 		st = PGP_E_ENGINE;
 		goto out;

@@ -265,11 +265,7 @@ static X509 *load_x509(const char *path)
 
 static EVP_PKEY *load_key(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, (void *)"") : NULL;
-	if (f)
-		fclose(f);
-	return k;
+	return smime_read_key(path);	/* no stdio buffer keeps the key's text */
 }
 
 /* make_smtp - the worker's client for the current list_reinject */
@@ -378,6 +374,8 @@ static void copy_args(struct job_ctx *c, struct listpost_copy_args *a, char *lis
 	a->list_phrase = c->list->list_id_phrase;
 	a->requiretls = c->job->requiretls && c->list->inherit_requiretls;
 	a->tag_header = RTLS_TAG_HEADER;
+	a->random = NULL;			/* RAND_bytes() */
+	a->random_ctx = NULL;
 }
 
 /* build_threads - builder threads for one post */
@@ -581,7 +579,8 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	cp = (struct copies_pgp){
 		.algo = dec.algo, .key = dec.key, .keylen = dec.keylen,
 		.data = bin + sp.data_off, .data_len = sp.data_len, .keys = encs,
-		.msg = (const char *)c->job->post, .post = &c->post, .args = &a,
+		.msg = (const char *)c->job->post, .msg_len = c->job->post_len, .post = &c->post,
+		.args = &a,
 	};
 	out = fan_out(c, &copies_pgp_ops, &cp, items, ni);
 done:
@@ -654,7 +653,7 @@ static enum job_outcome run_smime(struct job_ctx *c)
 	cs = (struct copies_smime){
 		.der = c->post.payload, .der_len = c->post.payload_len, .list_key = key,
 		.list_cert = cert, .certs = certs, .msg = (const char *)c->job->post,
-		.post = &c->post, .args = &a,
+		.msg_len = c->job->post_len, .post = &c->post, .args = &a,
 	};
 	out = fan_out(c, &copies_smime_ops, &cs, items, ni);
 done:

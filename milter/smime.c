@@ -23,9 +23,11 @@
  *	   copy of the input, the byte ranges of the EnvelopedData's version, originatorInfo,
  *	   recipientInfos, encryptedContentInfo and unprotectedAttrs.
  *	2. d2i_CMS_ContentInfo() parses it.  The content cipher is looked up from the
- *	   encryptedContentInfo before any private-key operation; a cipher this OpenSSL lacks, an
- *	   AEAD cipher, or a CEK shorter than 16 octets (40-bit RC2, single DES) is
- *	   SMIME_E_UNSUPPORTED.
+ *	   encryptedContentInfo before any private-key operation; anything but the CBC ciphers
+ *	   of SMIME_CONTENT_CIPHERS is SMIME_E_UNSUPPORTED: a key-wrap algorithm in that place
+ *	   (id-aes128-wrap: OpenSSL "decrypts" nothing with it), an AEAD or stream mode, RC2,
+ *	   single DES, a cipher this OpenSSL lacks.  AuthEnvelopedData (RFC 5083) is
+ *	   SMIME_E_UNSUPPORTED too, found from its content type before any parsing.
  *	3. The RecipientInfo for the list's certificate (KeyTrans by issuer and serial or subject
  *	   key identifier, or a RecipientEncryptedKey of a KeyAgree) is decrypted with
  *	   CMS_RecipientInfo_decrypt(): the one private-key operation.  OpenSSL keeps the CEK in
@@ -64,15 +66,20 @@
  */
 #include "smime.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/cms.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 
 #define SMIME_MAX_DEPTH	32		/* ASN.1 nesting accepted in a post */
@@ -82,6 +89,10 @@
 /* id-envelopedData 1.2.840.113549.1.7.3, content octets of the OID */
 static const uint8_t oid_enveloped[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03
+};
+/* id-ct-authEnvelopedData 1.2.840.113549.1.9.16.1.23 (RFC 5083), content octets of the OID */
+static const uint8_t oid_auth_enveloped[] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x17
 };
 static const unsigned char stash_id[] = "postward CEK stash";
 
@@ -342,6 +353,12 @@ static enum smime_status enveloped_body(const uint8_t *b, size_t len, size_t *bo
 		set_why(why, whylen, "not a CMS ContentInfo (no content type)");
 		return SMIME_E_FORMAT;
 	}
+	if (t.len == sizeof(oid_auth_enveloped) &&
+	    memcmp(b + p + t.hdr, oid_auth_enveloped, sizeof(oid_auth_enveloped)) == 0) {
+		set_why(why, whylen, "authEnvelopedData (RFC 5083, AES-GCM) is not supported: the "
+			"list takes enveloped-data with %s", SMIME_CONTENT_CIPHERS);
+		return SMIME_E_UNSUPPORTED;
+	}
 	if (t.len != sizeof(oid_enveloped) ||
 	    memcmp(b + p + t.hdr, oid_enveloped, sizeof(oid_enveloped)) != 0) {
 		const unsigned char *q = b + p;
@@ -414,6 +431,20 @@ static enum smime_status locate(struct smime_post *p, char *why, size_t whylen)
 	return SMIME_OK;
 }
 
+/* content_cipher_ok - whether NID is a content cipher the list accepts (SMIME_CONTENT_CIPHERS) */
+static int content_cipher_ok(int nid)
+{
+	switch (nid) {
+	case NID_aes_128_cbc:
+	case NID_aes_192_cbc:
+	case NID_aes_256_cbc:
+	case NID_des_ede3_cbc:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* content_cipher - check the content cipher (the ECI's algorithm) and pick the KARI key wrap */
 static enum smime_status content_cipher(struct smime_post *p, char *why, size_t whylen)
 {
@@ -425,7 +456,8 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	const EVP_CIPHER *c;
 	EVP_CIPHER *fc = NULL;
 	char name[80] = "?";
-	int keylen;
+	int keylen, ivlen;
+	size_t alg_end;
 
 	/* EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, [0] } */
 	if (der_header(b, end, p->eci.off, &t) != 0)
@@ -442,24 +474,40 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	q = b + off;
 	if ((o = d2i_ASN1_OBJECT(NULL, &q, (long)tot)) == NULL)
 		goto bad;
+	alg_end = off + tot;			/* what follows the OID: the parameters */
 	OBJ_obj2txt(name, sizeof(name), o, 0);
 	c = EVP_get_cipherbyobj(o);
 	ASN1_OBJECT_free(o);
-	if (c != NULL)
-		fc = EVP_CIPHER_fetch(NULL, EVP_CIPHER_get0_name(c), NULL);
+	/* only the block-cipher modes of RFC 5652/8551 content encryption: a key-wrap cipher
+	 * (id-aes128-wrap ...), a stream or AEAD mode or a short key is refused before OpenSSL
+	 * is asked to decrypt with it */
+	if (c == NULL || !content_cipher_ok(EVP_CIPHER_get_nid(c))) {
+		set_why(why, whylen, "content cipher %s is not one the list accepts (%s)", name,
+			SMIME_CONTENT_CIPHERS);
+		return SMIME_E_UNSUPPORTED;
+	}
+	fc = EVP_CIPHER_fetch(NULL, EVP_CIPHER_get0_name(c), NULL);
 	if (fc == NULL) {
 		set_why(why, whylen, "content cipher %s is not available", name);
 		return SMIME_E_UNSUPPORTED;
 	}
 	keylen = EVP_CIPHER_get_key_length(fc);
 	if ((EVP_CIPHER_get_flags(fc) & EVP_CIPH_FLAG_AEAD_CIPHER) != 0 || keylen < MIN_CEK_LEN ||
-	    keylen % 8 != 0) {
+	    keylen % 8 != 0 || EVP_CIPHER_get_mode(fc) != EVP_CIPH_CBC_MODE) {
 		EVP_CIPHER_free(fc);
-		set_why(why, whylen, "content cipher %s (%d-octet key) is not supported", name,
-			keylen);
+		set_why(why, whylen, "content cipher %s (%d-octet key) is not supported (%s)", name,
+			keylen, SMIME_CONTENT_CIPHERS);
 		return SMIME_E_UNSUPPORTED;
 	}
+	/* the parameters of a CBC cipher are its IV, an OCTET STRING of the block size (RFC
+	 * 3565 section 4.1, RFC 3370 section 5.1); OpenSSL would take a missing one as zeros */
+	ivlen = EVP_CIPHER_get_iv_length(fc);
 	EVP_CIPHER_free(fc);
+	if (der_elem(b, end, alg_end, &t, &tot) != 0 || t.id != 0x04 || t.indef ||
+	    t.len != (size_t)ivlen) {
+		set_why(why, whylen, "content cipher %s without a %d-octet IV", name, ivlen);
+		return SMIME_E_FORMAT;
+	}
 	p->wrap_nid = keylen <= 16 ? NID_id_aes128_wrap :
 		      keylen <= 24 ? NID_id_aes192_wrap : NID_id_aes256_wrap;
 	return SMIME_OK;
@@ -525,26 +573,29 @@ static int decrypt_cek(CMS_ContentInfo *cms, CMS_RecipientInfo *ri, CMS_Recipien
 	return r;
 }
 
-/* decrypt_content - decrypt the content with the CEK in CMS (a random key if none); 1 if it opens */
+/* decrypt_content - decrypt the content with the CEK in CMS (a random key if none); 1 if it
+ * opens, 0 if not, -1 out of memory; the plaintext left in OpenSSL's buffer is wiped */
 static int decrypt_content(CMS_ContentInfo *cms, uint8_t **content, size_t *content_len)
 {
-	BIO *out = BIO_new(BIO_s_mem());
+	BIO *out = BIO_new(BIO_s_secmem());	/* its buffer is wiped as it grows and when freed */
 	BUF_MEM *bm = NULL;
 	int ok;
 
 	if (out == NULL)
 		return -1;
 	ok = CMS_decrypt(cms, NULL, NULL, NULL, out, CMS_BINARY) > 0;
+	BIO_get_mem_ptr(out, &bm);
 	if (ok && content != NULL) {
-		BIO_get_mem_ptr(out, &bm);
-		*content = malloc(bm->length ? bm->length : 1);
-		if (*content == NULL) {
-			BIO_free(out);
-			return -1;
-		}
-		memcpy(*content, bm->data, bm->length);
-		*content_len = bm->length;
+		size_t n = bm != NULL ? bm->length : 0;
+
+		if ((*content = malloc(n ? n : 1)) == NULL)
+			ok = -1;
+		else if (n > 0)		/* an empty memory BIO has no buffer at all */
+			memcpy(*content, bm->data, n);
+		*content_len = *content != NULL ? n : 0;
 	}
+	if (bm != NULL && bm->data != NULL && bm->length > 0)
+		OPENSSL_cleanse(bm->data, bm->length);
 	BIO_free(out);
 	return ok;
 }
@@ -892,6 +943,41 @@ done:
 	BIO_free(empty);
 	ERR_clear_error();
 	return s;
+}
+
+/* smime_read_key - the PEM private key in PATH, read and wiped in our own buffer */
+EVP_PKEY *smime_read_key(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	unsigned char *buf = NULL;
+	size_t size = 0, got = 0;
+	EVP_PKEY *key = NULL;
+	BIO *bio;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (unsigned long long)st.st_size > SMIME_MAX_KEY_FILE ||
+	    (buf = OPENSSL_malloc(size = (size_t)st.st_size)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got > 0 && got <= INT_MAX && (bio = BIO_new_mem_buf(buf, (int)got)) != NULL) {
+		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
+		BIO_free(bio);
+	}
+	OPENSSL_clear_free(buf, size);
+	ERR_clear_error();
+	return key;
 }
 
 /* smime_post_free - release an opened post (NULL is fine) */

@@ -30,13 +30,19 @@
 #include <openssl/x509.h>
 
 #define SMIME_MAX_DER (64u << 20)	/* 64 MiB */
+#define SMIME_MAX_KEY_FILE (1u << 20)	/* a PEM private key file, 1 MiB */
+/* the content ciphers a post may use, for log lines and replies: RFC 5652 block-cipher
+ * content encryption that every S/MIME agent reads; AuthEnvelopedData (RFC 5083), key-wrap
+ * algorithms, RC2, single DES and stream modes are SMIME_E_UNSUPPORTED */
+#define SMIME_CONTENT_CIPHERS "AES-128-CBC, AES-192-CBC, AES-256-CBC or DES-EDE3-CBC"
 
 enum smime_status {
 	SMIME_OK = 0,
 	SMIME_E_FORMAT,			/* not DER, not CMS, not enveloped-data */
 	SMIME_E_NOTFORUS,		/* no RecipientInfo for the list's certificate */
 	SMIME_E_DECRYPT,		/* the CEK or the content does not decrypt */
-	SMIME_E_UNSUPPORTED,		/* recipient or key type OpenSSL cannot wrap for */
+	SMIME_E_UNSUPPORTED,		/* content cipher or CMS type not accepted (smime_open),
+					 * recipient key type OpenSSL cannot wrap for (readdress) */
 	SMIME_E_NOMEM,
 };
 
@@ -54,6 +60,10 @@ enum smime_status smime_open(const uint8_t *der, size_t len, EVP_PKEY *key, X509
 /* smime_readdress - DER of the post addressed to RECIPIENT only; *OUT malloc'd (free()) */
 enum smime_status smime_readdress(struct smime_post *p, X509 *recipient, uint8_t **out,
 				  size_t *outlen, char *why, size_t whylen);
+/* smime_read_key - the unencrypted PEM private key in the file PATH (at most
+ * SMIME_MAX_KEY_FILE octets), or NULL; the file's text is read into memory of our own and
+ * wiped there (no stdio buffer keeps it) */
+EVP_PKEY *smime_read_key(const char *path);
 /* smime_post_free - release an opened post (NULL is fine) */
 void smime_post_free(struct smime_post *p);
 

@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 		};
 		if ((f = fopen(argv[4], "rb")) == NULL || !slurp(f, &pay, &paylen)) {
 			perror(argv[4]);
-		} else if (!listpost_copy(msg, &p, &a, (const uint8_t *)pay, paylen, &copy,
+		} else if (!listpost_copy(msg, len, &p, &a, (const uint8_t *)pay, paylen, &copy,
 					  &copylen)) {
 			fprintf(stderr, "pw-listpost: listpost_copy failed\n");
 		} else if (fwrite(copy, 1, copylen, stdout) != copylen || fflush(stdout) != 0) {

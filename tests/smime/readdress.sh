@@ -304,7 +304,22 @@ openssl cms -sign -binary -nodetach -outform DER -in msg.eml -signer sender.crt 
 	-out p-signeddata.der 2>/dev/null
 expect signed-data 11 'content type is pkcs7-signedData' open list-rsa.key list-rsa.crt <p-signeddata.der
 openssl cms -encrypt -aes-256-gcm -binary -outform DER -in msg.eml -out p-gcm.der list-rsa.crt 2>/dev/null
-expect auth-enveloped-data 11 'authEnvelopedData' open list-rsa.key list-rsa.crt <p-gcm.der
+expect auth-enveloped-data 14 'authEnvelopedData \(RFC 5083, AES-GCM\) is not supported: the list takes enveloped-data with AES-128-CBC' open list-rsa.key list-rsa.crt <p-gcm.der
+# a key-wrap algorithm as the content cipher (regression test: OpenSSL "decrypted" the
+# content with it to nothing and postward passed a NULL buffer to memcpy): the post made by
+# openssl with AES-CBC, its content-encryption algorithm OID changed to id-aesNNN-wrap
+# (2.16.840.1.101.3.4.1.{5,25,45}); refused before any key is used, for open and readdress
+kwpost() {	# kwpost IN CBC-LAST-OCTET WRAP-LAST-OCTET OUT
+	perl -e 'local $/; my $d = <STDIN>; my $p = "\x06\x09\x60\x86\x48\x01\x65\x03\x04\x01";
+		my ($from, $to) = (chr(hex $ARGV[0]), chr(hex $ARGV[1]));
+		$d =~ s/\Q$p$from\E/$p$to/ or die "no AES-CBC OID"; binmode STDOUT; print $d' "$2" "$3" <"$1" >"$4"
+}
+kwpost p-aes128.der 02 05 p-kw128.der && kwpost p-aes256.der 2a 2d p-kw256.der ||
+	fail "cannot make the key-wrap posts"
+expect keywrap128-open 14 'content cipher id-aes128-wrap is not one the list accepts \(AES-128-CBC, AES-192-CBC, AES-256-CBC or DES-EDE3-CBC\)' open list-rsa.key list-rsa.crt <p-kw128.der
+expect keywrap256-open 14 'content cipher id-aes256-wrap is not one the list accepts' open list-rsa.key list-rsa.crt <p-kw256.der
+expect keywrap128-readdress 14 'content cipher id-aes128-wrap is not one the list accepts' readdress list-rsa.key list-rsa.crt sub-ec1.crt <p-kw128.der
+expect keywrap-ec-list 14 'content cipher id-aes256-wrap' open list-ec.key list-ec.crt < <(kwpost p-eclist.der 2a 2d /dev/stdout)
 openssl cms -encrypt -aes256 -binary -outform DER -in msg.eml -out p-stranger.der stranger.crt sub-ec1.crt 2>/dev/null
 expect not-to-the-list 12 'no recipientInfo for the list' open list-rsa.key list-rsa.crt <p-stranger.der
 expect not-to-the-ec-list 12 'no recipientInfo for the list' open list-ec.key list-ec.crt <p-stranger.der

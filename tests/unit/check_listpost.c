@@ -1423,19 +1423,27 @@ static const char FIELDS_KEPT[] =
 	"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
 	" boundary=\"=_postward_";
 
-/* copy_of - listpost_copy that must succeed; the copy NUL-terminated */
-static char *copy_of(const char *msg, const struct listpost *p, const struct listpost_copy_args *a,
-		     const void *payload, size_t len, size_t *outlen)
+/* copy_of_n - listpost_copy of MSG (MSGLEN octets) that must succeed; the copy NUL-terminated */
+static char *copy_of_n(const char *msg, size_t msglen, const struct listpost *p,
+		       const struct listpost_copy_args *a, const void *payload, size_t len,
+		       size_t *outlen)
 {
 	char *out = NULL;
 	size_t n = 0;
 
-	ck_assert(listpost_copy(msg, p, a, payload, len, &out, &n));
+	ck_assert(listpost_copy(msg, msglen, p, a, payload, len, &out, &n));
 	ck_assert_ptr_nonnull(out);
 	ck_assert_uint_eq(strlen(out), n);	/* NUL-terminated, no NUL inside */
 	if (outlen != NULL)
 		*outlen = n;
 	return out;
+}
+
+/* copy_of - copy_of_n of a NUL-terminated MSG */
+static char *copy_of(const char *msg, const struct listpost *p, const struct listpost_copy_args *a,
+		     const void *payload, size_t len, size_t *outlen)
+{
+	return copy_of_n(msg, strlen(msg), p, a, payload, len, outlen);
 }
 
 /* assert_crlf - every line of the N octets at T ends in CRLF, none is over 998 octets */
@@ -1834,6 +1842,91 @@ START_TEST(copy_list_fields)
 }
 END_TEST
 
+/* the test random sources: a counter sequence from a seed (struct seq), and one that fails */
+struct seq {
+	unsigned char next;
+	unsigned calls;
+};
+
+/* seq_random - listpost_random_fn: N octets NEXT, NEXT + 1, ... */
+static int seq_random(void *ctx, unsigned char *buf, size_t n)
+{
+	struct seq *s = ctx;
+
+	s->calls++;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = s->next++;
+	return 1;
+}
+
+/* failing_random - listpost_random_fn that always fails */
+static int failing_random(void *ctx, unsigned char *buf, size_t n)
+{
+	(void)ctx;
+	memset(buf, 0, n);
+	return 0;
+}
+
+/* copy_reproducible - the same random source gives byte-identical copies; another seed another
+ * boundary and nothing else; a boundary found in the payload is drawn again; a failing source
+ * or a header longer than the message is refused */
+START_TEST(copy_reproducible)
+{
+	char *msg = make(pgpmime_good[0].tmpl, true), *c1, *c2, *c3, *c4, *armor;
+	struct listpost_copy_args a = ARGS;
+	struct seq s1 = { 0x10, 0 }, s2 = { 0x10, 0 }, s3 = { 0x80, 0 }, s4 = { 0x10, 0 };
+	struct listpost p;
+	size_t n1, n2, n3, n4, alen, n = 9;
+	char *c = (char *)1;
+
+	parse(msg, &p);
+	assert_kind(&p, LISTPOST_PGPMIME);
+	a.random = seq_random;
+	a.random_ctx = &s1;
+	c1 = copy_of(msg, &p, &a, NEWARMOR, strlen(NEWARMOR), &n1);
+	a.random_ctx = &s2;
+	c2 = copy_of(msg, &p, &a, NEWARMOR, strlen(NEWARMOR), &n2);
+	ck_assert_uint_eq(n1, n2);
+	ck_assert(memcmp(c1, c2, n1) == 0);
+	ck_assert_uint_eq(s1.calls, 1);
+	ck_assert_str_eq(boundary_of(c1), "=_postward_101112131415161718191a1b1c1d1e1f");
+	a.random_ctx = &s3;
+	c3 = copy_of(msg, &p, &a, NEWARMOR, strlen(NEWARMOR), &n3);
+	ck_assert_uint_eq(n3, n1);
+	ck_assert(memcmp(c1, c3, n1) != 0);
+	ck_assert_str_eq(boundary_of(c3), "=_postward_808182838485868788898a8b8c8d8e8f");
+
+	/* a payload that holds the first boundary: the second draw is used */
+	alen = strlen(NEWARMOR) + 80;
+	armor = malloc(alen);
+	ck_assert_ptr_nonnull(armor);
+	snprintf(armor, alen, "%s=_postward_101112131415161718191a1b1c1d1e1f\n", NEWARMOR);
+	a.random_ctx = &s4;
+	c4 = copy_of(msg, &p, &a, armor, strlen(armor), &n4);
+	ck_assert_uint_eq(s4.calls, 2);
+	ck_assert_str_eq(boundary_of(c4), "=_postward_202122232425262728292a2b2c2d2e2f");
+
+	a.random = failing_random;
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)NEWARMOR,
+				 strlen(NEWARMOR), &c, &n));
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(n, 0);
+	a.random = seq_random;
+	ck_assert(!listpost_copy(msg, p.header_len - 1, &p, &a, (const uint8_t *)NEWARMOR,
+				 strlen(NEWARMOR), &c, &n));
+	ck_assert(listpost_copy(msg, p.header_len, &p, &a, (const uint8_t *)NEWARMOR,
+				strlen(NEWARMOR), &c, &n));
+	free(c);
+	free(c1);
+	free(c2);
+	free(c3);
+	free(c4);
+	free(armor);
+	listpost_clear(&p);
+	free(msg);
+}
+END_TEST
+
 /* copy_refused - a post that is not encrypted, or arguments that would break the header */
 START_TEST(copy_refused)
 {
@@ -1845,38 +1938,38 @@ START_TEST(copy_refused)
 	parse(msg, &p);
 	parse("From: a@example.org\r\n\r\nhello\r\n", &plain);
 	parse("From: a@example.org\r\n", &bad);
-	ck_assert(!listpost_copy(msg, &plain, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &plain, &a, (const uint8_t *)"x", 1, &c, &n));
 	ck_assert_ptr_null(c);
 	ck_assert_uint_eq(n, 0);
-	ck_assert(!listpost_copy(msg, &bad, &a, (const uint8_t *)"x", 1, &c, &n));
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"", 0, &c, &n));
-	ck_assert(!listpost_copy(msg, &p, &a, NULL, 5, &c, &n));
-	ck_assert(!listpost_copy(NULL, &p, &a, (const uint8_t *)"x", 1, &c, &n));
-	ck_assert(!listpost_copy(msg, &p, NULL, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &bad, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"", 0, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, NULL, 5, &c, &n));
+	ck_assert(!listpost_copy(NULL, 0, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, NULL, (const uint8_t *)"x", 1, &c, &n));
 	a.list_id = "board.lists.example.org\r\nBcc: x@example.org";
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	a.list_id = "board lists";
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	a.list_id = "<board.lists.example.org>";
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	a.list_id = NULL;
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	a = ARGS;
 	a.list = "board@lists.example.org\n";
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	a.list = "";
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	a = ARGS;
 	a.list_phrase = "Board\r\nBcc: x@example.org";
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	a = ARGS;
 	a.tag_header = "X-Tag: yes";
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	a.tag_header = "";
-	ck_assert(!listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	ck_assert_ptr_null(c);
 	a = ARGS;
-	ck_assert(listpost_copy(msg, &p, &a, (const uint8_t *)"x", 1, &c, &n));
+	ck_assert(listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &c, &n));
 	ck_assert_ptr_nonnull(c);
 	free(c);
 	listpost_clear(&p);
@@ -1899,7 +1992,7 @@ START_TEST(copy_sanitises_header)
 
 	ck_assert(listpost_parse(msg, sizeof(msg) - 1, &p));
 	assert_kind(&p, LISTPOST_PGPINLINE);
-	c = copy_of(msg, &p, &ARGS, NEWARMOR, strlen(NEWARMOR), &n);
+	c = copy_of_n(msg, sizeof(msg) - 1, &p, &ARGS, NEWARMOR, strlen(NEWARMOR), &n);
 	assert_crlf(c, n);
 	ck_assert(strncmp(c, SANITISED, strlen(SANITISED)) == 0);
 	free(c);
@@ -1940,7 +2033,7 @@ static void check_invariants(const char *msg, size_t len, const struct listpost 
 		if (memchr(p->payload, '\r', p->payload_len) != NULL)
 			return;			/* a lone CR becomes a line end in the copy */
 	}
-	ck_assert(listpost_copy(msg, p, &ARGS, p->payload, p->payload_len, &c, &n));
+	ck_assert(listpost_copy(msg, len, p, &ARGS, p->payload, p->payload_len, &c, &n));
 	assert_crlf(c, n);
 	ck_assert(listpost_parse(c, n, &q));
 	ck_assert_msg(q.kind == p->kind, "copy of a %s post parses as %s: %s", kind_name(p->kind),
@@ -2126,6 +2219,7 @@ Suite *listpost_suite(void)
 	tcase_add_test(tc, copy_smime_folding);
 	tcase_add_test(tc, copy_list_fields);
 	tcase_add_test(tc, copy_refused);
+	tcase_add_test(tc, copy_reproducible);
 	tcase_add_test(tc, copy_sanitises_header);
 	suite_add_tcase(s, tc);
 

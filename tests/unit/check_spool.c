@@ -369,6 +369,65 @@ START_TEST(unusable_directory)
 }
 END_TEST
 
+/* modes_in - every entry of directory D (recursing into tmp/): files 0600, directories 0700;
+ * counts the files */
+static int modes_in(const char *d)
+{
+	DIR *dd = opendir(d);
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(dd);
+	while ((e = readdir(dd)) != NULL) {
+		char path[512];
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", d, e->d_name);
+		ck_assert_int_eq(lstat(path, &st), 0);
+		if (S_ISDIR(st.st_mode)) {
+			ck_assert_msg((st.st_mode & 07777) == 0700, "%s has mode %o", path,
+				      (unsigned)(st.st_mode & 07777));
+			n += modes_in(path);
+		} else {
+			ck_assert_msg(S_ISREG(st.st_mode), "%s is not a regular file", path);
+			ck_assert_msg((st.st_mode & 07777) == 0600, "%s has mode %o", path,
+				      (unsigned)(st.st_mode & 07777));
+			n++;
+		}
+	}
+	closedir(dd);
+	return n;
+}
+
+/* private_modes - the spool holds posts (encrypted, but with their headers) and subscriber
+ * addresses: with umask 0, the directories are 0700 and the post, job and done files 0600 */
+START_TEST(private_modes)
+{
+	struct spool *s;
+	struct spool_job j, k;
+	mode_t old = umask(0);
+	struct stat st;
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	make_job(&j, 3);
+	ck_assert_int_eq(spool_commit(s, &j, post, 10, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_mark(s, &k, 0, true, NULL, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_mark(s, &k, 1, false, "refused", why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_sync(&k, why, sizeof(why)), SPOOL_OK);
+	umask(old);
+	ck_assert_int_ge(modes_in(dir), 3);		/* the post, the job, the done file */
+	ck_assert_int_eq(count_files(dir, ".done"), 1);
+	spool_job_clear(&k);
+	spool_job_clear(&j);
+	spool_close(s);
+}
+END_TEST
+
 /* spool_suite - every test */
 static Suite *spool_suite(void)
 {
@@ -384,6 +443,7 @@ static Suite *spool_suite(void)
 	tcase_add_test(tc, interrupted_commits_cleaned);
 	tcase_add_test(tc, damaged_job_reported);
 	tcase_add_test(tc, limits);
+	tcase_add_test(tc, private_modes);
 	tcase_add_test(tc, unusable_directory);
 	suite_add_tcase(s, tc);
 	return s;

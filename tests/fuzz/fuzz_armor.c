@@ -1,0 +1,38 @@
+/*
+ * tests/fuzz/fuzz_armor.c - fuzz harness for the ASCII armor of milter/openpgp (RFC 4880
+ * section 6: the armor of a list post as a subscriber's mail client wrote it).  Input: armor
+ * text.  Contract checked: no crash, no sanitizer report; what dearmors is split into PKESKs and
+ * encrypted data without harm, and armoring it again and dearmoring gives the same octets.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "milter/openpgp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *bin = NULL, *bin2 = NULL;
+	size_t binlen = 0, bin2len = 0, armlen = 0;
+	char *arm = NULL, why[160];
+	struct opgp_split sp;
+
+	if (opgp_dearmor((const char *)data, size, &bin, &binlen) != OPGP_OK)
+		return 0;
+	if (bin == NULL && binlen > 0)
+		abort();
+	if (opgp_split(bin, binlen, &sp, why, sizeof(why)) == OPGP_OK &&
+	    (sp.data_off > binlen || sp.data_len > binlen - sp.data_off))
+		abort();
+	if (binlen > 0 && opgp_armor(bin, binlen, &arm, &armlen) == OPGP_OK) {
+		if (opgp_dearmor(arm, armlen, &bin2, &bin2len) != OPGP_OK || bin2len != binlen ||
+		    memcmp(bin, bin2, binlen) != 0)
+			abort();
+	}
+	free(bin2);
+	free(arm);
+	free(bin);
+	return 0;
+}
