@@ -76,6 +76,94 @@ static bool under_or_same(const ldns_rdf *sub, const ldns_rdf *parent)
 	return same_name(sub, parent) || ldns_dname_is_subdomain(sub, parent);
 }
 
+/* rdf_uint - the value of the SIZE-octet (1, 2 or 4) integer field F into *V; false if F is
+ * absent or of another size (short rdata makes ldns hand out NULL fields) */
+static bool rdf_uint(const ldns_rdf *f, size_t size, uint32_t *v)
+{
+	const uint8_t *d;
+
+	*v = 0;
+	if (f == NULL || ldns_rdf_size(f) != size || (d = ldns_rdf_data(f)) == NULL)
+		return false;
+	for (size_t i = 0; i < size; i++)
+		*v = (*v << 8) | d[i];
+	return true;
+}
+
+/* rr_wellformed - does RR have the fields its type needs (RFC 1035 and the DNSSEC RFCs), each
+ * present and, where fixed, of the right size; false with why */
+static bool rr_wellformed(const ldns_rr *rr, char *why, size_t len)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(ldns_rr_get_type(rr));
+	size_t n = ldns_rr_rd_count(rr);
+	char on[256], *tn;
+
+	if (d == NULL)
+		return true;	/* an unknown type is carried as opaque data; nothing reads it */
+	if (n >= ldns_rr_descriptor_minimum(d) && n <= ldns_rr_descriptor_maximum(d)) {
+		size_t k;
+		for (k = 0; k < n; k++) {
+			const ldns_rdf *f = ldns_rr_rdf(rr, k);
+			size_t want = 0;
+			if (f == NULL || ldns_rdf_data(f) == NULL)
+				break;
+			switch (ldns_rdf_get_type(f)) {
+			case LDNS_RDF_TYPE_INT8:
+			case LDNS_RDF_TYPE_ALG:
+				want = 1;
+				break;
+			case LDNS_RDF_TYPE_INT16:
+			case LDNS_RDF_TYPE_TYPE:
+				want = 2;
+				break;
+			case LDNS_RDF_TYPE_INT32:
+			case LDNS_RDF_TYPE_TIME:
+			case LDNS_RDF_TYPE_PERIOD:
+			case LDNS_RDF_TYPE_A:
+				want = 4;
+				break;
+			case LDNS_RDF_TYPE_AAAA:
+				want = 16;
+				break;
+			case LDNS_RDF_TYPE_DNAME:
+				want = ldns_rdf_size(f) ? ldns_rdf_size(f) : 1;
+				break;
+			default:
+				want = ldns_rdf_size(f);
+				break;
+			}
+			if (ldns_rdf_size(f) != want)
+				break;
+		}
+		if (k == n)
+			return true;
+	}
+	tn = ldns_rr_type2str(ldns_rr_get_type(rr));
+	dname_str(ldns_rr_owner(rr), on, sizeof(on));
+	setwhy(why, len, "malformed %s record of %s (%zu fields)", tn ? tn : "?", on, n);
+	free(tn);
+	return false;
+}
+
+/* pkt_wellformed - every record of every section of P is well-formed; false with why */
+static bool pkt_wellformed(const ldns_pkt *p, char *why, size_t len)
+{
+	const ldns_rr_list *secs[] = { ldns_pkt_question(p), ldns_pkt_answer(p),
+				       ldns_pkt_authority(p), ldns_pkt_additional(p) };
+	for (size_t s = 0; s < sizeof(secs) / sizeof(secs[0]); s++) {
+		for (size_t i = 0; secs[s] && i < ldns_rr_list_rr_count(secs[s]); i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(secs[s], i);
+			if (ldns_rr_owner(rr) == NULL) {
+				setwhy(why, len, "a record without an owner name");
+				return false;
+			}
+			if (s > 0 && !rr_wellformed(rr, why, len))
+				return false;
+		}
+	}
+	return true;
+}
+
 /* rrset - the RRs of TYPE owned by NAME in SECTION (NULL if none); caller frees (deep) */
 static ldns_rr_list *rrset(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rdf *name,
 			   ldns_rr_type type)
@@ -100,8 +188,8 @@ static ldns_rr_list *sigs(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rd
 	ldns_rr_list *all = rrset(p, sec, name, LDNS_RR_TYPE_RRSIG), *out = NULL;
 	for (size_t i = 0; all && i < ldns_rr_list_rr_count(all); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(all, i);
-		ldns_rdf *tc = ldns_rr_rrsig_typecovered(rr);
-		if (tc == NULL || ldns_rdf2rr_type(tc) != covered)
+		uint32_t tc;
+		if (!rdf_uint(ldns_rr_rrsig_typecovered(rr), 2, &tc) || tc != (uint32_t)covered)
 			continue;
 		if (out == NULL && (out = ldns_rr_list_new()) == NULL)
 			break;
@@ -199,14 +287,15 @@ char *dns_txt_join(const struct dns_answer *a, size_t i)
 	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT)
 		return NULL;
 	for (size_t k = 0; k < ldns_rr_rd_count(rr); k++)
-		total += ldns_rdf_size(ldns_rr_rdf(rr, k));
+		if (ldns_rr_rdf(rr, k) != NULL)
+			total += ldns_rdf_size(ldns_rr_rdf(rr, k));
 	if ((s = malloc(total + 1)) == NULL)
 		return NULL;
 	for (size_t k = 0; k < ldns_rr_rd_count(rr); k++) {
 		const ldns_rdf *f = ldns_rr_rdf(rr, k);
-		const uint8_t *d = ldns_rdf_data(f);
-		size_t n = ldns_rdf_size(f);
-		if (n == 0)
+		const uint8_t *d = f ? ldns_rdf_data(f) : NULL;
+		size_t n = f ? ldns_rdf_size(f) : 0;
+		if (n == 0 || d == NULL)
 			continue;
 		size_t len = d[0] < n - 1 ? d[0] : n - 1;	/* first octet: string length */
 		memcpy(s + used, d + 1, len);
@@ -330,6 +419,12 @@ static ldns_rr_list *load_anchors(const char *path, char *why, size_t len)
 		}
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
 		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) {
+			char bad[160];
+			if (!rr_wellformed(rr, bad, sizeof(bad)) || ldns_rr_rd_count(rr) != 4) {
+				setwhy(why, len, "%s:%d: %s", path, line, bad);
+				ldns_rr_free(rr);
+				goto fail;
+			}
 			ldns_dname2canonical(ldns_rr_owner(rr));
 			ldns_rr_list_push_rr(l, rr);
 		} else {
@@ -460,6 +555,15 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 				ldns_pkt_free(p);
 			continue;
 		}
+		/* every record must have the fields its type needs: short or empty rdata leaves
+		 * ldns fields NULL, and no code below may meet one */
+		char bad[160];
+		if (!pkt_wellformed(p, bad, sizeof(bad))) {
+			setwhy(why, len, "%s from %s@%u for %s", bad, cfg->servers[i].addr,
+			       cfg->servers[i].port, qname);
+			ldns_pkt_free(p);
+			continue;
+		}
 		/* the answer must be to our question */
 		ldns_rr_list *q = ldns_pkt_question(p);
 		if (q == NULL || ldns_rr_list_rr_count(q) != 1 ||
@@ -501,10 +605,13 @@ static bool verify_set(const struct walk *w, const ldns_rr_list *set, const ldns
 		by_zone = true;
 		last = ldns_verify_rrsig_keylist_time(set, sig, keys, w->now, NULL);
 		if (last == LDNS_STATUS_OK) {
-			uint32_t exp = ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(sig));
-			uint32_t left = (uint32_t)exp > (uint32_t)w->now ?
-					(uint32_t)exp - (uint32_t)w->now : 0;
-			uint32_t orig = ldns_rdf2native_int32(ldns_rr_rrsig_origttl(sig));
+			uint32_t exp, orig;
+			if (!rdf_uint(ldns_rr_rrsig_expiration(sig), 4, &exp) ||
+			    !rdf_uint(ldns_rr_rrsig_origttl(sig), 4, &orig)) {
+				last = LDNS_STATUS_CRYPTO_SIG_EXPIRED;
+				continue;
+			}
+			uint32_t left = exp > (uint32_t)w->now ? exp - (uint32_t)w->now : 0;
 			*ttl_bound = left < orig ? left : orig;
 			return true;
 		}
@@ -569,11 +676,9 @@ static uint32_t negative_ttl(const ldns_pkt *p, uint32_t def)
 	if (soa && ldns_rr_list_rr_count(soa) > 0) {
 		ldns_rr *rr = ldns_rr_list_rr(soa, 0);
 		t = ldns_rr_ttl(rr);
-		if (ldns_rr_rd_count(rr) >= 7) {
-			uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
-			if (min < t)
-				t = min;
-		}
+		uint32_t min;
+		if (ldns_rr_rd_count(rr) >= 7 && rdf_uint(ldns_rr_rdf(rr, 6), 4, &min) && min < t)
+			t = min;
 	}
 	if (soa)
 		ldns_rr_list_deep_free(soa);
@@ -841,7 +946,9 @@ static enum dns_security zone_keys(struct walk *w, const ldns_rdf *zone,
 	good = ldns_rr_list_new();
 	for (size_t i = 0; set && good && i < ldns_rr_list_rr_count(set); i++) {
 		ldns_rr *k = ldns_rr_list_rr(set, i);
-		if (!(ldns_rdf2native_int16(ldns_rr_dnskey_flags(k)) & LDNS_KEY_ZONE_KEY))
+		uint32_t flags;
+		if (ldns_rr_rd_count(k) != 4 || !rdf_uint(ldns_rr_dnskey_flags(k), 2, &flags) ||
+		    !(flags & LDNS_KEY_ZONE_KEY))
 			continue;
 		for (size_t j = 0; j < ldns_rr_list_rr_count(trusted); j++)
 			if (same_name(ldns_rr_owner(ldns_rr_list_rr(trusted, j)), zone) &&
@@ -1035,12 +1142,16 @@ static bool wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_
 			    const ldns_rr *sig, const ldns_rdf *zone, const ldns_rr_list *keys,
 			    char *why, size_t len)
 {
-	uint8_t labels = ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig));
+	uint32_t labels;
 	uint8_t count = ldns_dname_label_count(name);
 	ldns_rr_list *nsecs = NULL, *nsigs = NULL;
 	uint32_t ttl = MAX_TTL;
 	bool ok = false;
 
+	if (!rdf_uint(ldns_rr_rrsig_labels(sig), 1, &labels)) {
+		setwhy(why, len, "signature without a labels field");
+		return false;
+	}
 	if (labels >= count)
 		return true;	/* not a wildcard expansion */
 	ldns_rdf *next_closer = ldns_dname_clone_from(name, (uint16_t)(count - labels - 1));
@@ -1099,7 +1210,14 @@ static enum pkind classify(const ldns_pkt *p, const ldns_rdf *name, ldns_rr_type
 static void follow_cname(struct walk *w, const ldns_rr_list *cname, enum dns_security sec,
 			 ldns_rr_type type, uint32_t ttl, struct dns_answer *out)
 {
-	const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
+	const ldns_rr *rr = cname ? ldns_rr_list_rr(cname, 0) : NULL;
+	const ldns_rdf *target = rr && ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : NULL;
+	if (target == NULL || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME ||
+	    ldns_rdf_size(target) == 0) {
+		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0,
+			   "CNAME record without a target");
+		return;
+	}
 	if (w->depth >= MAX_CNAME_DEPTH) {
 		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0,
 			   "CNAME chain too long");

@@ -28,11 +28,12 @@ struct dnscache {
 /* make_key - "TYPE/name" with the name in canonical (lower-case) form */
 static char *make_key(const ldns_rdf *name, ldns_rr_type type)
 {
-	ldns_rdf *canon = ldns_rdf_clone(name);
+	ldns_rdf *canon;
 	char *s, *key;
 	size_t n;
 
-	if (canon == NULL)
+	if (name == NULL || ldns_rdf_get_type(name) != LDNS_RDF_TYPE_DNAME ||
+	    ldns_rdf_size(name) == 0 || (canon = ldns_rdf_clone(name)) == NULL)
 		return NULL;
 	ldns_dname2canonical(canon);
 	s = ldns_rdf2str(canon);
