@@ -588,21 +588,33 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 
 /* ---- signatures ----------------------------------------------------------------------- */
 
-/* verify_set - is RRSET signed by ZONE with one of KEYS; *valid_until gets the signature's
- * expiration and *ttl the RRSIG's original TTL bound */
+/* verify_set - is RRSET signed by ZONE with one of KEYS; *ttl_bound gets min(the signature's
+ * remaining validity, its original TTL) and *used (if not NULL) the signature that verified
+ * (borrowed from SG): every fact a proof takes from a signature (the labels count of a
+ * wildcard expansion) must come from that one, never from another RRSIG beside it */
 static bool verify_set(const struct walk *w, const ldns_rr_list *set, const ldns_rr_list *sg,
 		       const ldns_rdf *zone, const ldns_rr_list *keys, uint32_t *ttl_bound,
-		       char *why, size_t len)
+		       const ldns_rr **used, char *why, size_t len)
 {
 	ldns_status last = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
 	bool by_zone = false;
 	char zn[256];
+	uint8_t owner_labels = set && ldns_rr_list_rr_count(set) ?
+			       ldns_dname_label_count(ldns_rr_owner(ldns_rr_list_rr(set, 0))) : 0;
 
+	if (used)
+		*used = NULL;
 	for (size_t i = 0; sg && i < ldns_rr_list_rr_count(sg); i++) {
 		const ldns_rr *sig = ldns_rr_list_rr(sg, i);
+		uint32_t labels;
 		if (!same_name(ldns_rr_rrsig_signame(sig), zone))
 			continue;
 		by_zone = true;
+		/* RFC 4035 5.3.1: the labels field is at most the owner's label count */
+		if (!rdf_uint(ldns_rr_rrsig_labels(sig), 1, &labels) || labels > owner_labels) {
+			last = LDNS_STATUS_CRYPTO_BOGUS;
+			continue;
+		}
 		last = ldns_verify_rrsig_keylist_time(set, sig, keys, w->now, NULL);
 		if (last == LDNS_STATUS_OK) {
 			uint32_t exp, orig;
@@ -613,6 +625,8 @@ static bool verify_set(const struct walk *w, const ldns_rr_list *set, const ldns
 			}
 			uint32_t left = exp > (uint32_t)w->now ? exp - (uint32_t)w->now : 0;
 			*ttl_bound = left < orig ? left : orig;
+			if (used)
+				*used = sig;
 			return true;
 		}
 	}
@@ -647,13 +661,16 @@ static bool verify_denial_sets(const struct walk *w, const ldns_pkt *p, const ld
 		uint32_t bound;
 		ldns_rr_list_push_rr(one, ldns_rr_clone(rr));
 		sg = sigs(p, LDNS_SECTION_AUTHORITY, ldns_rr_owner(rr), nsectype);
-		bool ok = verify_set(w, one, sg, zone, keys, &bound, why, len);
+		const ldns_rr *good = NULL;
+		bool ok = verify_set(w, one, sg, zone, keys, &bound, &good, why, len);
 		if (ok && bound < *ttl)
 			*ttl = bound;
 		if (ok && ldns_rr_ttl(rr) < *ttl)
 			*ttl = ldns_rr_ttl(rr);
-		for (size_t k = 0; ok && sg && k < ldns_rr_list_rr_count(sg); k++)
-			ldns_rr_list_push_rr(*nsigs, ldns_rr_clone(ldns_rr_list_rr(sg, k)));
+		/* only the signature that verified: ldns_dnssec_verify_denial reads the labels
+		 * count of an NSEC's RRSIG (RFC 4035 5.4, "no wildcard could match") */
+		if (ok && good)
+			ldns_rr_list_push_rr(*nsigs, ldns_rr_clone(good));
 		if (sg)
 			ldns_rr_list_deep_free(sg);
 		ldns_rr_list_deep_free(one);
@@ -707,6 +724,34 @@ static ldns_rdf *nsec3_hash(const ldns_rr *n3, const ldns_rdf *name, const ldns_
 		return NULL;
 	}
 	return h;
+}
+
+/* parent_side - is N (NSEC or NSEC3) the parent's record of a zone cut (NS without SOA) or a
+ * DNAME: it proves nothing about the names below its owner (RFC 6840 4.1), nor, at its own
+ * name, about any type but DS (the data is the child's) */
+static bool parent_side(const ldns_rr *n)
+{
+	const ldns_rdf *bm = ldns_nsec_get_bitmap(n);
+	return bm != NULL && ((ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_NS) &&
+			       !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_SOA)) ||
+			      ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_DNAME));
+}
+
+/* usable_nsecs - the verified NSEC records of NSECS that may speak about NAME/TYPE: without the
+ * parent-side records of a cut above NAME (or at NAME unless TYPE is DS); caller frees */
+static ldns_rr_list *usable_nsecs(const ldns_rr_list *nsecs, const ldns_rdf *name,
+				  ldns_rr_type type)
+{
+	ldns_rr_list *out = ldns_rr_list_new();
+	for (size_t i = 0; out && i < ldns_rr_list_rr_count(nsecs); i++) {
+		const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+		const ldns_rdf *o = ldns_rr_owner(n);
+		if (parent_side(n) && (ldns_dname_is_subdomain(name, o) ||
+				       (same_name(name, o) && type != LDNS_RR_TYPE_DS)))
+			continue;
+		ldns_rr_list_push_rr(out, ldns_rr_clone(n));
+	}
+	return out;
 }
 
 /* nsec_nodata - RFC 4035 5.4: a verified NSEC proves NODATA for NAME/TYPE when it is owned by
@@ -769,6 +814,10 @@ static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, l
 			setwhy(why, len, "NXDOMAIN but an NSEC3 record proves the name exists");
 			return DENY_FAIL;
 		}
+		if (type != LDNS_RR_TYPE_DS && parent_side(m)) {
+			setwhy(why, len, "NSEC3 of a delegation cannot deny %s data", "the child's");
+			return DENY_FAIL;
+		}
 		/* an empty non-terminal's NSEC3 has no type bitmap at all */
 		if (bm != NULL && (ldns_nsec_bitmap_covers_type(bm, type) ||
 				   ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_CNAME))) {
@@ -789,7 +838,9 @@ static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, l
 		enum denial d = DENY_FAIL;
 		bool decided = cem != NULL;
 
-		if (cem != NULL && ncc == NULL)
+		if (cem != NULL && parent_side(cem))
+			setwhy(why, len, "NSEC3: the closest encloser is a delegation");	/* 8.3 */
+		else if (cem != NULL && ncc == NULL)
 			setwhy(why, len, "NSEC3: the next closer name is not covered");
 		else if (cem != NULL) {
 			ldns_rdf *star = ldns_dname_new_frm_str("*");
@@ -847,6 +898,9 @@ static enum denial prove_denial(const struct walk *w, const ldns_pkt *p, const l
 	if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &t, why,
 			       len)) {
 		const ldns_rr *own = NULL;
+		ldns_rr_list *all = nsecs;
+		nsecs = usable_nsecs(all, name, type);
+		ldns_rr_list_deep_free(all);
 		ldns_status st = LDNS_STATUS_OK;
 		if (!nx && nsec_nodata(nsecs, name, type, &own)) {
 			const ldns_rdf *bm = own ? ldns_nsec_get_bitmap(own) : NULL;
@@ -961,7 +1015,7 @@ static enum dns_security zone_keys(struct walk *w, const ldns_rdf *zone,
 		setwhy(why, len, "no DNSKEY for %s", zn);
 	else if (good == NULL || ldns_rr_list_rr_count(good) == 0)
 		setwhy(why, len, "no DNSKEY of %s matches its DS or trust anchor", zn);
-	else if (verify_set(w, set, sg, zone, good, &ttl, why, len))
+	else if (verify_set(w, set, sg, zone, good, &ttl, NULL, why, len))
 		sec = DNS_SEC_SECURE;
 	else {
 		char inner[160];
@@ -1052,7 +1106,7 @@ static void ds_step(struct walk *w, const ldns_rdf *n, struct trust *t)
 	if (ds != NULL) {
 		ldns_rr_list *sg = sigs(p, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_DS), *keys = NULL;
 		char why[160];
-		if (!verify_set(w, ds, sg, t->zone, t->keys, &ttl, why, sizeof(why))) {
+		if (!verify_set(w, ds, sg, t->zone, t->keys, &ttl, NULL, why, sizeof(why))) {
 			setwhy(t->why, sizeof(t->why), "DS of %s: %s", nn, why);
 			t->sec = DNS_SEC_BOGUS;
 			answer_set(&a, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t->why);
@@ -1158,8 +1212,16 @@ static bool wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_
 	if (next_closer == NULL)
 		return false;
 	if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &ttl, why, len)) {
-		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++)
-			ok = ldns_nsec_covers_name(ldns_rr_list_rr(nsecs, i), name);
+		/* an NSEC that covers the next closer name (and so the name), whose next name is
+		 * not below it (the next closer name would exist), and not a cut's NSEC above it */
+		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++) {
+			const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+			const ldns_rdf *next = ldns_rr_rdf(n, 0);
+			ok = next != NULL && ldns_nsec_covers_name(n, next_closer) &&
+			     ldns_nsec_covers_name(n, name) &&
+			     !ldns_dname_is_subdomain(next, next_closer) &&
+			     !(parent_side(n) && ldns_dname_is_subdomain(name, ldns_rr_owner(n)));
+		}
 	} else if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC3, &nsecs, &nsigs, &ttl,
 				      why, len)) {
 		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++) {
@@ -1316,14 +1378,13 @@ static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
 		goto store;
 	}
 	if (pk == PK_ANSWER || pk == PK_CNAME) {
-		if (!verify_set(w, rrs, sg, t.zone, t.keys, &ttl, why, sizeof(why))) {
+		const ldns_rr *used = NULL;
+		if (!verify_set(w, rrs, sg, t.zone, t.keys, &ttl, &used, why, sizeof(why)) ||
+		    used == NULL) {
 			answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
 			goto store;
 		}
-		const ldns_rr *used = ldns_rr_list_rr(sg, 0);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(sg); i++)
-			if (same_name(ldns_rr_rrsig_signame(ldns_rr_list_rr(sg, i)), t.zone))
-				used = ldns_rr_list_rr(sg, i);
+		/* the labels count that says "wildcard expansion" is the verifying signature's */
 		if (!wildcard_proven(w, p, name, used, t.zone, t.keys, why, sizeof(why))) {
 			answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why[0] ? why :
 				   "wildcard answer without proof that the name does not exist");

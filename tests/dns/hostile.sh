@@ -5,6 +5,10 @@
 #  - malformed records (RDLENGTH 0 or one octet short: DNSKEY, DS, RRSIG, CNAME, TXT, NSEC,
 #    NSEC3, SOA) in signed and unsigned zones: pw-dnsq must finish and say "error TEMPFAIL" or
 #    "bogus", never crash and never "secure" (ldns hands out NULL fields for short rdata);
+#  - forged proofs built from genuine signed data: a wildcard answer without its NSEC/NSEC3
+#    proof plus an unverifiable RRSIG claiming "no wildcard" (RFC 4035 5.3.4, RFC 5155 8.8);
+#    a parent's NSEC at a delegation replayed as proof that a name below it does not exist, or
+#    that the delegated name has no data (RFC 6840 4.1).  Must be bogus;
 # Env: PW_DNSQ (default: tests/dns/pw-dnsq beside this script).  Ends with "N passed, M failed".
 set -u
 export LC_ALL=C
@@ -89,6 +93,25 @@ refused "NSEC3 RDLENGTH 0 (no DS)" txt.unsigned.nsec3.test TXT "unsigned.nsec3.t
 refused "NSEC3 one octet short" a.nsec3.test TXT "a.nsec3.test TXT short-rdata NSEC3 authority"
 refused "SOA RDLENGTH 0 (NODATA)" a.secure.test TXT "a.secure.test TXT empty-rdata SOA authority"
 refused "SOA RDLENGTH 0, unsigned zone" a.insecure.test TXT "a.insecure.test TXT empty-rdata SOA authority"
+
+# ---- forged proofs from genuine signatures --------------------------------------------------
+for z in secure.test nsec3.test; do
+	rules "x.wild.$z TXT bad-rrsig"
+	ask "x.wild.$z" TXT
+	case "$line" in
+	"secure ANSWER"*) ok "wildcard in $z with its proof and a junk RRSIG: $line" ;;
+	*) bad "wildcard in $z with its proof and a junk RRSIG: \"$line\"" ;;
+	esac
+	refused "wildcard in $z, proof stripped, unverifiable RRSIG with the full labels count" \
+		"x.wild.$z" TXT "x.wild.$z TXT +strip authority" "x.wild.$z TXT bad-rrsig"
+	refused "wildcard in $z, proof stripped" "x.wild.$z" TXT "x.wild.$z TXT strip authority"
+done
+refused "NXDOMAIN proven by the parent's NSEC of the delegation above the name" \
+	_dmarc.secure.test TXT "_dmarc.secure.test TXT answer-of sz.test"
+refused "NODATA proven by the parent's NSEC of the delegation itself" \
+	insecure.test TXT "insecure.test TXT answer-of insecure.test DS"
+refused "NODATA of a name below an unsigned delegation from the parent's NSEC" \
+	txt.insecure.test TXT "txt.insecure.test TXT answer-of insecure.test DS"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -6,6 +6,8 @@
 # for a malformed or forged answer, never pass) and stay up for the next one:
 #  - the signing zone's DNSKEY RRset with RDLENGTH 0 (ldns left its fields NULL);
 #  - the key name a CNAME with RDLENGTH 0, in an unsigned zone;
+#  - a wildcard key record without its NSEC3 proof plus an unverifiable RRSIG saying "no
+#    wildcard" (was judged secure: dkim=pass);
 #  - unchanged answers afterwards: dkim=pass, and postward exits cleanly (sanitizers quiet).
 # Env: POSTWARD.  Ends with "N passed, M failed".
 set -u
@@ -66,6 +68,11 @@ for dom, sel in (('secure.test', 'ed1'), ('insecure.test', 'ck'), ('nsec3.test',
     sig = dkim.sign(msg, sel.encode(), dom.encode(), key, signature_algorithm=b'ed25519-sha256',
                     include_headers=[b'from', b'to', b'subject'])
     open('%s.eml' % dom, 'wb').write(sig + msg)
+# another selector under the wildcard: the forged answer's bogus verdict is cached for x.wk
+msg = open('plain-nsec3.test.txt', 'rb').read()
+sig = dkim.sign(msg, b'y.wk', b'nsec3.test', key, signature_algorithm=b'ed25519-sha256',
+                include_headers=[b'from', b'to', b'subject'])
+open('nsec3-y.eml', 'wb').write(sig + msg)
 PYEOF
 
 cat > pw.conf <<EOF2
@@ -101,9 +108,12 @@ rules "secure.test DNSKEY empty-rdata DNSKEY"
 expect dnskey-empty secure.test.eml '^ pw\.test; dkim=temperror .*header\.d=secure\.test'
 rules "ck._domainkey.insecure.test * empty-rdata CNAME"
 expect cname-empty insecure.test.eml '^ pw\.test; dkim=temperror .*header\.d=insecure\.test'
+rules "x.wk._domainkey.nsec3.test TXT +strip authority" "x.wk._domainkey.nsec3.test TXT bad-rrsig"
+expect wildcard-forged nsec3.test.eml '^ pw\.test; dkim=temperror .*header\.d=nsec3\.test'
 rules "* * pass"
 expect pass-secure secure.test.eml '^ pw\.test; dkim=pass \(key DNSSEC secure\) header\.d=secure\.test'
 expect pass-cname insecure.test.eml '^ pw\.test; dkim=pass \(key DNSSEC insecure\) header\.d=insecure\.test'
+expect pass-wildcard nsec3-y.eml '^ pw\.test; dkim=pass \(key DNSSEC secure\) header\.d=nsec3\.test'
 
 kill "$pid"; wait "$pid"; st=$?; pid=""
 if [ "$st" -eq 0 ]; then ok "postward stopped cleanly (sanitizers quiet)"; else bad "postward exit status $st"; tail -20 pw.log; fi
