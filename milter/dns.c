@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct dns_resolver {
 	struct dns_config cfg;		/* read-only after dns_resolver_new */
 	ldns_rr_list *anchors;		/* DS and DNSKEY records; read-only */
 	struct dnscache *cache;		/* has its own lock */
+	atomic_ulong sent, no_answer;	/* query counters (atomic, no lock) */
 };
 
 /* per-lookup state; lives on one thread's stack */
@@ -493,6 +495,13 @@ void dns_resolver_free(struct dns_resolver *r)
 	free(r);
 }
 
+/* dns_resolver_query_stats - query counters */
+void dns_resolver_query_stats(struct dns_resolver *r, struct dns_query_stats *s)
+{
+	s->sent = atomic_load(&r->sent);
+	s->no_answer = atomic_load(&r->no_answer);
+}
+
 /* dns_resolver_cache_stats - counters */
 void dns_resolver_cache_stats(struct dns_resolver *r, struct dnscache_stats *s)
 {
@@ -546,9 +555,11 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 		ldns_resolver_set_retry(res, 2);
 		ldns_resolver_set_random(res, false);
 		ldns_resolver_set_fallback(res, true);
+		atomic_fetch_add(&w->r->sent, 1);
 		st = ldns_resolver_send(&p, res, name, type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_CD);
 		ldns_resolver_deep_free(res);
 		if (st != LDNS_STATUS_OK || p == NULL) {
+			atomic_fetch_add(&w->r->no_answer, 1);
 			setwhy(why, len, "%s from %s@%u for %s", ldns_get_errorstr_by_id(st),
 			       cfg->servers[i].addr, cfg->servers[i].port, qname);
 			if (p)
@@ -1358,7 +1369,7 @@ static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
 	if (t.sec == DNS_SEC_INSECURE) {
 		if (pk == PK_CNAME) {
 			follow_cname(w, rrs, DNS_SEC_INSECURE, type, min_ttl(rrs, MAX_TTL), out);
-			goto done;
+			goto store;	/* the whole chain's result, for the shortest TTL on it */
 		}
 		enum dns_kind k = pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
 				  DNS_ANSWER;
@@ -1393,7 +1404,7 @@ static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
 		uint32_t mt = min_ttl(rrs, ttl);
 		if (pk == PK_CNAME) {
 			follow_cname(w, rrs, DNS_SEC_SECURE, type, mt < ttl ? mt : ttl, out);
-			goto done;
+			goto store;
 		}
 		answer_set(out, DNS_ANSWER, DNS_SEC_SECURE, rrs, mt < ttl ? mt : ttl, NULL);
 		rrs = NULL;
@@ -1414,7 +1425,9 @@ static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
 		break;
 	}
 store:
-	dnscache_put(w->r->cache, name, type, out, w->now + (out->ttl ? out->ttl : 1));
+	/* a failure is never remembered: the next lookup asks again */
+	if (out->kind != DNS_TEMPFAIL)
+		dnscache_put(w->r->cache, name, type, out, w->now + (out->ttl ? out->ttl : 1));
 done:
 	trust_clear(&t);
 	if (rrs)

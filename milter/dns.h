@@ -25,7 +25,9 @@
  * checked with a DS query (served from the parent side), each secure DS leads to that zone's
  * DNSKEY RRset, and a proven DS-less delegation ends the walk as insecure.  Unsigned answers
  * walk down towards the name looking for that proof; without it they are bogus.  CNAMEs are
- * followed (at most 8).  Every DS, DNSKEY and final answer is cached (dnscache.h), so a warm
+ * followed (at most 8); the chain's result is cached under the alias as well.  Every DS,
+ * DNSKEY and final answer is cached (dnscache.h; DNSKEY and DS in a part of their own that
+ * answers never evict, so a small cache does not re-walk the chain for every lookup), so a warm
  * cache answers without any query.
  *
  * Bounded work: each dns_lookup() may send at most dns_max_queries queries (RFC 5016 6.2: no
@@ -97,5 +99,13 @@ char *dns_txt_join(const struct dns_answer *a, size_t i);
 /* dns_resolver_cache_stats - the cache counters */
 struct dnscache_stats;
 void dns_resolver_cache_stats(struct dns_resolver *r, struct dnscache_stats *s);
+
+/* counters of the queries a resolver sent (all threads) */
+struct dns_query_stats {
+	unsigned long sent;		/* queries handed to a server */
+	unsigned long no_answer;	/* of which got no usable answer (timeout, network error) */
+};
+/* dns_resolver_query_stats - the query counters */
+void dns_resolver_query_stats(struct dns_resolver *r, struct dns_query_stats *s);
 
 #endif

@@ -2,8 +2,11 @@
  * tests/dns/pw-dnsq.c - ask postward's validating stub (milter/dns.c) one question and print
  * "STATUS KIND" and, for an answer, the records' data, one a line - the same form as
  * `fixture.sh validate`, so the two validators can be compared name by name.
- * usage: pw-dnsq -s IP@PORT[,...] -a TRUST_ANCHOR_FILE [-q MAXQUERIES] NAME TYPE [NAME TYPE ...]
- * Several questions share one resolver (and so one cache); the cache statistics go to stderr.
+ * usage: pw-dnsq -s IP@PORT[,...] -a TRUST_ANCHOR_FILE [-q MAXQUERIES] [-c CACHE_SIZE]
+ *                [-t TIMEOUT] NAME TYPE [NAME TYPE ...]
+ * Several questions share one resolver (and so one cache); the cache statistics and the query
+ * counters go to stderr ("cache: H hits, M misses, E entries, C chain" and "queries: S sent,
+ * N without answer").
  */
 #include "build-config.h"
 
@@ -22,7 +25,7 @@ int main(int argc, char **argv)
 	char why[256];
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:a:q:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:a:q:c:t:")) != -1) {
 		switch (opt) {
 		case 's':
 			servers = optarg;
@@ -33,14 +36,20 @@ int main(int argc, char **argv)
 		case 'q':
 			cfg.max_queries = (unsigned)atoi(optarg);
 			break;
+		case 'c':
+			cfg.cache_size = (size_t)atol(optarg);
+			break;
+		case 't':
+			cfg.timeout = (unsigned)atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] NAME TYPE...\n");
+			fprintf(stderr, "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] [-c SIZE] [-t SECONDS] NAME TYPE...\n");
 			return 2;
 		}
 	}
 	if (servers == NULL || cfg.trust_anchor_file == NULL || (argc - optind) % 2 != 0 ||
 	    argc == optind) {
-		fprintf(stderr, "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] NAME TYPE...\n");
+		fprintf(stderr, "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] [-c SIZE] [-t SECONDS] NAME TYPE...\n");
 		return 2;
 	}
 	if (!dns_parse_servers(servers, &cfg, why, sizeof(why))) {
@@ -78,8 +87,11 @@ int main(int argc, char **argv)
 	}
 	struct dnscache_stats st;
 	dns_resolver_cache_stats(r, &st);
-	fprintf(stderr, "cache: %lu hits, %lu misses, %zu entries\n", st.hits, st.misses,
-		st.entries);
+	fprintf(stderr, "cache: %lu hits, %lu misses, %zu entries, %zu chain\n", st.hits,
+		st.misses, st.entries, st.chain_entries);
+	struct dns_query_stats qs;
+	dns_resolver_query_stats(r, &qs);
+	fprintf(stderr, "queries: %lu sent, %lu without answer\n", qs.sent, qs.no_answer);
 	dns_resolver_free(r);
 	return 0;
 }
