@@ -389,15 +389,26 @@ size_t dns_servers_from_resolv_conf(const char *text, struct dns_config *cfg)
 
 /* ---- resolver life cycle -------------------------------------------------------------- */
 
-/* load_anchors - DS / DNSKEY records from a zone-file-syntax file */
-static ldns_rr_list *load_anchors(const char *path, char *why, size_t len)
+/* load_anchors - DS / DNSKEY records in zone-file syntax from the file PATH or, if PATH is
+ * NULL, from the string TEXT */
+static ldns_rr_list *load_anchors(const char *path, const char *text, char *why, size_t len)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f;
 	ldns_rr_list *l;
 	uint32_t ttl = 3600;
 	ldns_rdf *origin = NULL, *prev = NULL;
 	int line = 1;
 
+	if (path == NULL && (text == NULL || text[0] == '\0')) {
+		setwhy(why, len, "no trust anchor given");
+		return NULL;
+	}
+	if (path == NULL) {
+		path = "trust anchor text";
+		f = fmemopen((void *)text, strlen(text), "r");
+	} else {
+		f = fopen(path, "r");
+	}
 	if (f == NULL) {
 		setwhy(why, len, "%s: cannot read: %s", path, strerror(errno));
 		return NULL;
@@ -463,7 +474,8 @@ struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, s
 	}
 	r->cfg = *cfg;
 	r->cfg.trust_anchor_file = NULL;
-	if (r->cfg.n_servers == 0) {
+	r->cfg.trust_anchor_text = NULL;
+	if (r->cfg.n_servers == 0 && r->cfg.transport == NULL) {
 		setwhy(why, len, "no name server configured");
 		free(r);
 		return NULL;
@@ -472,7 +484,8 @@ struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, s
 		r->cfg.max_queries = 1;
 	if (r->cfg.timeout == 0)
 		r->cfg.timeout = 1;
-	if ((r->anchors = load_anchors(cfg->trust_anchor_file, why, len)) == NULL) {
+	if ((r->anchors = load_anchors(cfg->trust_anchor_file, cfg->trust_anchor_text, why,
+				       len)) == NULL) {
 		free(r);
 		return NULL;
 	}
@@ -483,6 +496,12 @@ struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, s
 		return NULL;
 	}
 	return r;
+}
+
+/* dns_resolver_cache_clear - empty the cache */
+void dns_resolver_cache_clear(struct dns_resolver *r)
+{
+	dnscache_clear(r->cache);
 }
 
 /* dns_resolver_free - release */
@@ -510,11 +529,94 @@ void dns_resolver_cache_stats(struct dns_resolver *r, struct dnscache_stats *s)
 
 /* ---- queries -------------------------------------------------------------------------- */
 
-/* send_query - ask the servers in order; false (with why) on timeout, SERVFAIL, budget */
+/* ask_server - one query to server I with ldns's UDP (TCP on truncation) sender; the answer or
+ * NULL with why */
+static ldns_pkt *ask_server(const struct dns_config *cfg, size_t i, const ldns_rdf *name,
+			    ldns_rr_type type, char *why, size_t len)
+{
+	ldns_resolver *res = ldns_resolver_new();
+	ldns_rdf *addr;
+	ldns_pkt *p = NULL;
+	ldns_status st;
+	struct timeval tv = { .tv_sec = (time_t)cfg->timeout, .tv_usec = 0 };
+
+	if (res == NULL) {
+		setwhy(why, len, "out of memory");
+		return NULL;
+	}
+	addr = ldns_rdf_new_frm_str(strchr(cfg->servers[i].addr, ':') ? LDNS_RDF_TYPE_AAAA :
+				    LDNS_RDF_TYPE_A, cfg->servers[i].addr);
+	if (addr == NULL || ldns_resolver_push_nameserver(res, addr) != LDNS_STATUS_OK) {
+		if (addr)
+			ldns_rdf_deep_free(addr);
+		ldns_resolver_deep_free(res);
+		setwhy(why, len, "bad server address");
+		return NULL;
+	}
+	ldns_rdf_deep_free(addr);
+	ldns_resolver_set_port(res, cfg->servers[i].port);
+	ldns_resolver_set_dnssec(res, true);
+	ldns_resolver_set_dnssec_cd(res, true);
+	ldns_resolver_set_edns_udp_size(res, 1232);
+	ldns_resolver_set_recursive(res, true);
+	ldns_resolver_set_timeout(res, tv);
+	ldns_resolver_set_retry(res, 2);
+	ldns_resolver_set_random(res, false);
+	ldns_resolver_set_fallback(res, true);
+	st = ldns_resolver_send(&p, res, name, type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_CD);
+	ldns_resolver_deep_free(res);
+	if (st != LDNS_STATUS_OK || p == NULL) {
+		setwhy(why, len, "%s", ldns_get_errorstr_by_id(st));
+		if (p)
+			ldns_pkt_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* ask_transport - one query through cfg->transport (see dns.h); the answer or NULL with why */
+static ldns_pkt *ask_transport(const struct dns_config *cfg, const ldns_rdf *name,
+			       ldns_rr_type type, char *why, size_t len)
+{
+	ldns_rdf *qn = ldns_rdf_clone(name);
+	ldns_pkt *q = qn ? ldns_pkt_query_new(qn, type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_CD) : NULL;
+	uint8_t *wire = NULL, *ans = NULL;
+	size_t wlen = 0, alen = 0;
+	ldns_pkt *p = NULL;
+
+	if (q == NULL) {
+		if (qn)
+			ldns_rdf_deep_free(qn);
+		setwhy(why, len, "out of memory");
+		return NULL;
+	}
+	ldns_pkt_set_random_id(q);
+	ldns_pkt_set_edns_udp_size(q, 1232);
+	ldns_pkt_set_edns_do(q, true);
+	if (ldns_pkt2wire(&wire, q, &wlen) != LDNS_STATUS_OK)
+		setwhy(why, len, "cannot build the query");
+	else if (!cfg->transport(cfg->transport_arg, wire, wlen, &ans, &alen, why, len))
+		;	/* why set by the transport */
+	else if (ans == NULL || ldns_wire2pkt(&p, ans, alen) != LDNS_STATUS_OK)
+		setwhy(why, len, "answer not in DNS wire form");
+	else if (ldns_pkt_id(p) != ldns_pkt_id(q)) {
+		setwhy(why, len, "answer with another ID");
+		ldns_pkt_free(p);
+		p = NULL;
+	}
+	free(ans);
+	free(wire);
+	ldns_pkt_free(q);
+	return p;
+}
+
+/* send_query - ask the servers in order (or the transport); false (with why) on timeout,
+ * SERVFAIL, a malformed answer or one to another question, or a spent budget */
 static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
 		       char *why, size_t len)
 {
 	const struct dns_config *cfg = &w->r->cfg;
+	size_t n = cfg->transport ? 1 : cfg->n_servers;
 	char qname[256];
 
 	dname_str(name, qname, sizeof(qname));
@@ -526,52 +628,27 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 	}
 	w->queries++;
 	setwhy(why, len, "no answer for %s", qname);
-	for (size_t i = 0; i < cfg->n_servers; i++) {
-		ldns_resolver *res = ldns_resolver_new();
-		ldns_rdf *addr;
-		ldns_pkt *p = NULL;
-		ldns_status st;
-		struct timeval tv = { .tv_sec = (time_t)cfg->timeout, .tv_usec = 0 };
+	for (size_t i = 0; i < n; i++) {
+		char from[96], bad[160];
+		ldns_pkt *p;
 
-		if (res == NULL) {
-			setwhy(why, len, "out of memory");
-			return false;
-		}
-		addr = ldns_rdf_new_frm_str(strchr(cfg->servers[i].addr, ':') ? LDNS_RDF_TYPE_AAAA :
-					    LDNS_RDF_TYPE_A, cfg->servers[i].addr);
-		if (addr == NULL || ldns_resolver_push_nameserver(res, addr) != LDNS_STATUS_OK) {
-			if (addr)
-				ldns_rdf_deep_free(addr);
-			ldns_resolver_deep_free(res);
-			continue;
-		}
-		ldns_rdf_deep_free(addr);
-		ldns_resolver_set_port(res, cfg->servers[i].port);
-		ldns_resolver_set_dnssec(res, true);
-		ldns_resolver_set_dnssec_cd(res, true);
-		ldns_resolver_set_edns_udp_size(res, 1232);
-		ldns_resolver_set_recursive(res, true);
-		ldns_resolver_set_timeout(res, tv);
-		ldns_resolver_set_retry(res, 2);
-		ldns_resolver_set_random(res, false);
-		ldns_resolver_set_fallback(res, true);
+		if (cfg->transport)
+			snprintf(from, sizeof(from), "the transport");
+		else
+			snprintf(from, sizeof(from), "%s@%u", cfg->servers[i].addr,
+				 cfg->servers[i].port);
 		atomic_fetch_add(&w->r->sent, 1);
-		st = ldns_resolver_send(&p, res, name, type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_CD);
-		ldns_resolver_deep_free(res);
-		if (st != LDNS_STATUS_OK || p == NULL) {
+		p = cfg->transport ? ask_transport(cfg, name, type, bad, sizeof(bad)) :
+				     ask_server(cfg, i, name, type, bad, sizeof(bad));
+		if (p == NULL) {
 			atomic_fetch_add(&w->r->no_answer, 1);
-			setwhy(why, len, "%s from %s@%u for %s", ldns_get_errorstr_by_id(st),
-			       cfg->servers[i].addr, cfg->servers[i].port, qname);
-			if (p)
-				ldns_pkt_free(p);
+			setwhy(why, len, "%s from %s for %s", bad, from, qname);
 			continue;
 		}
 		/* every record must have the fields its type needs: short or empty rdata leaves
 		 * ldns fields NULL, and no code below may meet one */
-		char bad[160];
 		if (!pkt_wellformed(p, bad, sizeof(bad))) {
-			setwhy(why, len, "%s from %s@%u for %s", bad, cfg->servers[i].addr,
-			       cfg->servers[i].port, qname);
+			setwhy(why, len, "%s from %s for %s", bad, from, qname);
 			ldns_pkt_free(p);
 			continue;
 		}
@@ -580,8 +657,7 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 		if (q == NULL || ldns_rr_list_rr_count(q) != 1 ||
 		    !same_name(ldns_rr_owner(ldns_rr_list_rr(q, 0)), name) ||
 		    ldns_rr_get_type(ldns_rr_list_rr(q, 0)) != type) {
-			setwhy(why, len, "answer to another question from %s for %s",
-			       cfg->servers[i].addr, qname);
+			setwhy(why, len, "answer to another question from %s for %s", from, qname);
 			ldns_pkt_free(p);
 			continue;
 		}
@@ -590,8 +666,7 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 			*out = p;
 			return true;
 		}
-		setwhy(why, len, "rcode %d from %s@%u for %s", (int)rc, cfg->servers[i].addr,
-		       cfg->servers[i].port, qname);
+		setwhy(why, len, "rcode %d from %s for %s", (int)rc, from, qname);
 		ldns_pkt_free(p);
 	}
 	return false;

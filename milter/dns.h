@@ -60,6 +60,14 @@ struct dns_answer {
 
 #define DNS_MAX_SERVERS 8
 
+/* dns_transport_fn - a transport: hand the query QUERY (wire form, LEN octets) to a server
+ * and return its answer in *ANSWER (wire form, malloc'd, the caller frees it) and *ANSWER_LEN;
+ * false with WHY when there is none (timeout, network error).  Called from any lookup thread
+ * at once.  The answer is checked as any other: it must be to the question asked (same ID,
+ * name and type) and well-formed. */
+typedef bool (*dns_transport_fn)(void *arg, const uint8_t *query, size_t len, uint8_t **answer,
+				 size_t *answer_len, char *why, size_t why_len);
+
 struct dns_config {
 	struct {
 		char addr[64];		/* IPv4 or IPv6 literal */
@@ -67,10 +75,14 @@ struct dns_config {
 	} servers[DNS_MAX_SERVERS];
 	size_t n_servers;
 	const char *trust_anchor_file;	/* DS or DNSKEY records in zone-file syntax */
+	const char *trust_anchor_text;	/* the same as a string (used when no file is named) */
 	unsigned timeout;		/* seconds per query attempt */
 	unsigned max_queries;		/* per dns_lookup() */
 	size_t cache_size;		/* entries */
 	time_t (*clock)(void);		/* NULL = time(); tests may pin it */
+	dns_transport_fn transport;	/* NULL = UDP (TCP on truncation) to servers[] in turn;
+					 * else this, and servers[] may be empty */
+	void *transport_arg;
 };
 
 struct dns_resolver;
@@ -79,8 +91,11 @@ struct dns_resolver;
 bool dns_parse_servers(const char *text, struct dns_config *cfg, char *why, size_t len);
 /* dns_servers_from_resolv_conf - the nameserver lines of a resolv.conf text */
 size_t dns_servers_from_resolv_conf(const char *text, struct dns_config *cfg);
-/* dns_resolver_new - load the trust anchors and make a resolver; NULL + why on error */
+/* dns_resolver_new - load the trust anchors (file or text) and make a resolver; NULL + why on
+ * error */
 struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, size_t len);
+/* dns_resolver_cache_clear - forget every cached answer (lookups may be running) */
+void dns_resolver_cache_clear(struct dns_resolver *r);
 /* dns_resolver_free - release it (no lookup may be running) */
 void dns_resolver_free(struct dns_resolver *r);
 /* dns_lookup - resolve and validate NAME/TYPE into *out (always filled; free with
