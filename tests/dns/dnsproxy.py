@@ -35,10 +35,10 @@ PATTERN is an fnmatch(3)-style glob on the lower-case query name without its tra
                               question (a replayed answer: real signatures, wrong question)
     strip SECTION [TYPE]      forward; remove the records (of TYPE, or all) of SECTION
                               (answer, authority, additional; the OPT record always stays)
-    bad-rrsig [LABELS]        forward; at the end of the answer section append, for every RRSIG
-                              in it, a copy whose
-                              signature is corrupted, with its labels field set to LABELS (default:
-                              the owner name's own label count, i.e. "not a wildcard")
+    bad-rrsig [LABELS]        forward; for every RRSIG in the answer section append, at the end
+                              of the section (after the genuine one), a copy whose signature is
+                              corrupted, with its labels field set to LABELS (default: the owner
+                              name's own label count, i.e. "not a wildcard")
 
 Stops on SIGTERM or SIGINT.  Needs python3-dnspython (Debian 12: 2.3).
 """
