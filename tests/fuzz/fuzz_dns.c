@@ -12,8 +12,14 @@
  * the clock of that recording are fixed below), plus hostile cases kept as regression inputs.
  *
  * Contract checked: no crash, no sanitizer report; an answer's records only with kind ANSWER;
- * the reason NUL-terminated; TXT records join; a second lookup of the same question (from the
- * cache, or asked again after a failure) gives the same kind and status.
+ * the reason NUL-terminated; TXT records join; a second lookup of the same question gives
+ * the same kind and status as a first validated one (from the cache; a failure is asked
+ * again and may differ, see below).
+ * A campaign (from the top of a configured tree):
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE -I. -Imilter \
+ *     tests/fuzz/fuzz_dns.c milter/dns.c milter/dnscache.c -lldns -o fuzz-dns
+ *   mkdir -p work && cp tests/fuzz/corpus/dns/* work/ && ./fuzz-dns -max_len=16384 work
+ * (ldns itself is not instrumented; the seeds are up to ~6 KB, hence -max_len.)
  * With FUZZ_DNS_PRINT set in the environment each verdict is printed to stdout as
  * "NAME TYPE STATUS KIND # WHY" (tests/dns/transport.sh compares them with expected.tsv).
  */
@@ -163,7 +169,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       dns_kind_name(a.kind), a.why);
 				free(t);
 			}
-			if (a.kind != b.kind || a.sec != b.sec) {
+			/* a validated verdict is cached and must come back as it was; a failure
+			 * is asked again, and may differ: the query ID is random, and an answer
+			 * whose names point into its header (where the ID goes) parses
+			 * differently with another ID */
+			if (a.kind != DNS_TEMPFAIL && a.sec != DNS_SEC_INDETERMINATE &&
+			    (a.kind != b.kind || a.sec != b.sec)) {
 				fprintf(stderr, "fuzz_dns: %s: %s %s, then %s %s\n", name,
 					dns_security_name(a.sec), dns_kind_name(a.kind),
 					dns_security_name(b.sec), dns_kind_name(b.kind));
