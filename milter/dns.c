@@ -563,14 +563,29 @@ static ldns_pkt *ask_server(const struct dns_config *cfg, size_t i, const ldns_r
 	ldns_resolver_set_retry(res, 2);
 	ldns_resolver_set_random(res, false);
 	ldns_resolver_set_fallback(res, true);
-	st = ldns_resolver_send(&p, res, name, type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_CD);
+	/* the query is built here so that its ID can be checked: ldns's sender takes any reply
+	 * that reaches the socket (a spoofed one needs only the port, a late one is taken as
+	 * the answer) */
+	ldns_pkt *q = NULL;
+	st = ldns_resolver_prepare_query_pkt(&q, res, name, type, LDNS_RR_CLASS_IN,
+					     LDNS_RD | LDNS_CD);
+	if (st == LDNS_STATUS_OK && q != NULL)
+		st = ldns_resolver_send_pkt(&p, res, q);
 	ldns_resolver_deep_free(res);
-	if (st != LDNS_STATUS_OK || p == NULL) {
+	if (st != LDNS_STATUS_OK || p == NULL || q == NULL) {
 		setwhy(why, len, "%s", ldns_get_errorstr_by_id(st));
 		if (p)
 			ldns_pkt_free(p);
+		if (q)
+			ldns_pkt_free(q);
 		return NULL;
 	}
+	if (ldns_pkt_id(p) != ldns_pkt_id(q)) {
+		setwhy(why, len, "answer with another ID");
+		ldns_pkt_free(p);
+		p = NULL;
+	}
+	ldns_pkt_free(q);
 	return p;
 }
 

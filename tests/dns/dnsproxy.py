@@ -33,6 +33,8 @@ PATTERN is an fnmatch(3)-style glob on the lower-case query name without its tra
     answer-of QNAME [QTYPE]   ask upstream about QNAME (and QTYPE, default the query's) instead
                               and hand back that answer, rcode and sections, under the original
                               question (a replayed answer: real signatures, wrong question)
+    wrong-id                  forward; the answer comes back with another ID (ID + 1): a spoofed
+                              or late reply
     strip SECTION [TYPE]      forward; remove the records (of TYPE, or all) of SECTION
                               (answer, authority, additional; the OPT record always stays)
     bad-rrsig [LABELS]        forward; for every RRSIG in the answer section append, at the end
@@ -222,6 +224,9 @@ def handle(wire, tcp):
         for action, args in steps:
             if action in ("empty-rdata", "short-rdata", "strip", "bad-rrsig"):
                 answer = mangle(answer, action, args)
+            elif action == "wrong-id":
+                answer = struct.pack("!H", (struct.unpack("!H", answer[:2])[0] + 1) & 0xFFFF) + \
+                    answer[2:]
         return answer
     except Exception as e:  # a broken rule must show, not pass the answer through
         log("error: %s %s %s: %r" % (qname, qtype, action, e))

@@ -9,6 +9,7 @@
 #    proof plus an unverifiable RRSIG claiming "no wildcard" (RFC 4035 5.3.4, RFC 5155 8.8);
 #    a parent's NSEC at a delegation replayed as proof that a name below it does not exist, or
 #    that the delegated name has no data (RFC 6840 4.1).  Must be bogus;
+#  - a reply whose ID is not the query's (ldns's sender takes any reply on the socket): an error.
 # Env: PW_DNSQ (default: tests/dns/pw-dnsq beside this script).  Ends with "N passed, M failed".
 set -u
 export LC_ALL=C
@@ -112,6 +113,10 @@ refused "NODATA proven by the parent's NSEC of the delegation itself" \
 	insecure.test TXT "insecure.test TXT answer-of insecure.test DS"
 refused "NODATA of a name below an unsigned delegation from the parent's NSEC" \
 	txt.insecure.test TXT "txt.insecure.test TXT answer-of insecure.test DS"
+
+# ---- a reply with another ID (spoofed, or late) is no answer ------------------------------
+refused "answer with another ID, unsigned zone" txt.insecure.test TXT "txt.insecure.test TXT wrong-id"
+refused "answer with another ID, signed zone" txt.secure.test TXT "txt.secure.test TXT wrong-id"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
