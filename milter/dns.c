@@ -916,7 +916,7 @@ static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, l
 			return DENY_FAIL;
 		}
 		if (type != LDNS_RR_TYPE_DS && parent_side(m)) {
-			setwhy(why, len, "NSEC3 of a delegation cannot deny %s data", "the child's");
+			setwhy(why, len, "NSEC3: a delegation's record cannot deny the child's data");
 			return DENY_FAIL;
 		}
 		/* an empty non-terminal's NSEC3 has no type bitmap at all */

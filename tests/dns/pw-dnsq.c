@@ -18,6 +18,8 @@
 #include "dns.h"
 #include "dnscache.h"
 
+#define USAGE "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] [-c SIZE] [-t SECONDS] NAME TYPE...\n"
+
 int main(int argc, char **argv)
 {
 	struct dns_config cfg = { .timeout = 2, .max_queries = 32, .cache_size = 1000 };
@@ -43,13 +45,13 @@ int main(int argc, char **argv)
 			cfg.timeout = (unsigned)atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] [-c SIZE] [-t SECONDS] NAME TYPE...\n");
+			fputs(USAGE, stderr);
 			return 2;
 		}
 	}
 	if (servers == NULL || cfg.trust_anchor_file == NULL || (argc - optind) % 2 != 0 ||
 	    argc == optind) {
-		fprintf(stderr, "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] [-c SIZE] [-t SECONDS] NAME TYPE...\n");
+		fputs(USAGE, stderr);
 		return 2;
 	}
 	if (!dns_parse_servers(servers, &cfg, why, sizeof(why))) {
