@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,11 +22,28 @@
 #define BOGUS_TTL 60		/* how long a bogus verdict is remembered */
 #define MAX_TTL 86400		/* no answer is kept longer than a day */
 
+/* a query on its way: lookups that need the same question meanwhile wait for its answer
+ * instead of sending it again (see send_query) */
+struct flight {
+	struct flight *next;
+	ldns_rdf *name;			/* owned */
+	ldns_rr_type type;
+	unsigned refs;			/* the sender and each waiter */
+	bool done;
+	ldns_pkt *pkt;			/* owned: the answer for the waiters, NULL on failure */
+	char why[160];
+};
+
 struct dns_resolver {
 	struct dns_config cfg;		/* read-only after dns_resolver_new */
 	ldns_rr_list *anchors;		/* DS and DNSKEY records; read-only */
 	struct dnscache *cache;		/* has its own lock */
 	atomic_ulong sent, no_answer;	/* query counters (atomic, no lock) */
+	atomic_ulong coalesced, waiting;
+	pthread_mutex_t flight_lock;	/* guards flights and every struct flight; leaf lock,
+					 * never held across a query */
+	pthread_cond_t flight_done;	/* broadcast when a flight is done */
+	struct flight *flights;
 };
 
 /* per-lookup state; lives on one thread's stack */
@@ -489,7 +507,11 @@ struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, s
 		free(r);
 		return NULL;
 	}
+	pthread_mutex_init(&r->flight_lock, NULL);
+	pthread_cond_init(&r->flight_done, NULL);
 	if ((r->cache = dnscache_new(cfg->cache_size ? cfg->cache_size : 1)) == NULL) {
+		pthread_mutex_destroy(&r->flight_lock);
+		pthread_cond_destroy(&r->flight_done);
 		ldns_rr_list_deep_free(r->anchors);
 		free(r);
 		setwhy(why, len, "out of memory");
@@ -511,6 +533,8 @@ void dns_resolver_free(struct dns_resolver *r)
 		return;
 	dnscache_free(r->cache);
 	ldns_rr_list_deep_free(r->anchors);
+	pthread_mutex_destroy(&r->flight_lock);
+	pthread_cond_destroy(&r->flight_done);
 	free(r);
 }
 
@@ -519,6 +543,8 @@ void dns_resolver_query_stats(struct dns_resolver *r, struct dns_query_stats *s)
 {
 	s->sent = atomic_load(&r->sent);
 	s->no_answer = atomic_load(&r->no_answer);
+	s->coalesced = atomic_load(&r->coalesced);
+	s->waiting = atomic_load(&r->waiting);
 }
 
 /* dns_resolver_cache_stats - counters */
@@ -625,10 +651,10 @@ static ldns_pkt *ask_transport(const struct dns_config *cfg, const ldns_rdf *nam
 	return p;
 }
 
-/* send_query - ask the servers in order (or the transport); false (with why) on timeout,
- * SERVFAIL, a malformed answer or one to another question, or a spent budget */
-static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
-		       char *why, size_t len)
+/* ask_all - ask the servers in order (or the transport); false (with why) on timeout,
+ * SERVFAIL, a malformed answer or one to another question */
+static bool ask_all(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
+		    char *why, size_t len)
 {
 	const struct dns_config *cfg = &w->r->cfg;
 	size_t n = cfg->transport ? 1 : cfg->n_servers;
@@ -636,12 +662,6 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 
 	dname_str(name, qname, sizeof(qname));
 	*out = NULL;
-	if (w->queries >= cfg->max_queries) {
-		setwhy(why, len, "query budget exhausted (%u queries) at %s", cfg->max_queries,
-		       qname);
-		return false;
-	}
-	w->queries++;
 	setwhy(why, len, "no answer for %s", qname);
 	for (size_t i = 0; i < n; i++) {
 		char from[96], bad[160];
@@ -685,6 +705,90 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 		ldns_pkt_free(p);
 	}
 	return false;
+}
+
+/* flight_unref - drop one reference to F (flight_lock held) */
+static void flight_unref(struct flight *f)
+{
+	if (--f->refs > 0)
+		return;
+	ldns_rdf_deep_free(f->name);
+	if (f->pkt)
+		ldns_pkt_free(f->pkt);
+	free(f);
+}
+
+/* send_query - the answer to NAME/TYPE, within the lookup's query budget; false (with why)
+ * as ask_all.  Identical queries of concurrent lookups are sent once: a lookup that needs a
+ * question already on its way waits for that answer (a copy) instead of asking again, so
+ * that a burst of lookups (a cache entry every message needs has expired) does not send the
+ * same question hundreds of times at once, which rate-limiting servers answer by dropping
+ * replies. */
+static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
+		       char *why, size_t len)
+{
+	struct dns_resolver *r = w->r;
+	struct flight *f;
+	ldns_pkt *p = NULL;
+	bool ok;
+
+	*out = NULL;
+	if (w->queries >= r->cfg.max_queries) {
+		char qname[256];
+		dname_str(name, qname, sizeof(qname));
+		setwhy(why, len, "query budget exhausted (%u queries) at %s", r->cfg.max_queries,
+		       qname);
+		return false;
+	}
+	w->queries++;
+	pthread_mutex_lock(&r->flight_lock);
+	for (f = r->flights; f != NULL; f = f->next)
+		if (f->type == type && same_name(f->name, name))
+			break;
+	if (f != NULL) {
+		f->refs++;
+		atomic_fetch_add(&r->coalesced, 1);
+		atomic_fetch_add(&r->waiting, 1);
+		while (!f->done)
+			pthread_cond_wait(&r->flight_done, &r->flight_lock);
+		atomic_fetch_sub(&r->waiting, 1);
+		ok = f->pkt != NULL && (*out = ldns_pkt_clone(f->pkt)) != NULL;
+		if (!ok)
+			setwhy(why, len, "%s", f->why[0] ? f->why : "out of memory");
+		flight_unref(f);
+		pthread_mutex_unlock(&r->flight_lock);
+		return ok;
+	}
+	if ((f = calloc(1, sizeof(*f))) != NULL && (f->name = ldns_rdf_clone(name)) != NULL) {
+		f->type = type;
+		f->refs = 1;
+		f->next = r->flights;
+		r->flights = f;
+	} else {
+		free(f);
+		f = NULL;	/* no memory to share the query: send it alone */
+	}
+	pthread_mutex_unlock(&r->flight_lock);
+
+	ok = ask_all(w, name, type, &p, why, len);
+
+	if (f != NULL) {
+		pthread_mutex_lock(&r->flight_lock);
+		for (struct flight **pp = &r->flights; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == f) {
+				*pp = f->next;
+				break;
+			}
+		if (ok && f->refs > 1)
+			f->pkt = ldns_pkt_clone(p);
+		snprintf(f->why, sizeof(f->why), "%s", ok ? "" : why);
+		f->done = true;
+		pthread_cond_broadcast(&r->flight_done);
+		flight_unref(f);
+		pthread_mutex_unlock(&r->flight_lock);
+	}
+	*out = ok ? p : NULL;
+	return ok;
 }
 
 /* ---- signatures ----------------------------------------------------------------------- */

@@ -33,8 +33,10 @@
  * Bounded work: each dns_lookup() may send at most dns_max_queries queries (RFC 5016 6.2: no
  * amplification); past that the answer is TEMPFAIL "query budget exhausted".
  *
- * Threads: a struct dns_resolver is shared by all threads (its cache has its own lock; the
- * rest is read-only after dns_resolver_new()).  No ldns_resolver is shared: each lookup builds
+ * Threads: a struct dns_resolver is shared by all threads (its cache has its own lock, the
+ * table of queries on their way its own leaf lock, never held across a query; the rest is
+ * read-only after dns_resolver_new()).  Concurrent lookups that need the same question send
+ * it once; the others wait for that answer.  No ldns_resolver is shared: each lookup builds
  * its own, because an ldns_resolver reorders its server list on every send.
  */
 #ifndef POSTWARD_MILTER_DNS_H
@@ -119,6 +121,8 @@ void dns_resolver_cache_stats(struct dns_resolver *r, struct dnscache_stats *s);
 struct dns_query_stats {
 	unsigned long sent;		/* queries handed to a server */
 	unsigned long no_answer;	/* of which got no usable answer (timeout, network error) */
+	unsigned long coalesced;	/* queries not sent: the same one was on its way */
+	unsigned long waiting;		/* lookups waiting for such a query now */
 };
 /* dns_resolver_query_stats - the query counters */
 void dns_resolver_query_stats(struct dns_resolver *r, struct dns_query_stats *s);

@@ -10,7 +10,11 @@
 #  - an alias (CNAME) looked up several times is asked once: the chain's result is cached
 #    under the alias (it was asked at every lookup);
 #  - no query went without an answer (pw-dnsq's counter "N without answer" is 0), and every
-#    lookup has the status the fixture's zones say (secure, insecure) - none failed.
+#    lookup has the status the fixture's zones say (secure, insecure) - none failed;
+#  - 8 concurrent lookups of one name send its question once: the proxy holds the first query
+#    (behind a gate file) until pw-dnsq -P 8 reports the other 7 lookups waiting for it, then
+#    the gate opens; the proxy's log shows the question once, and all 8 lookups get the answer
+#    (a burst of lookups after a popular entry expired asked the same question at once).
 # Counting events, not time: the test cannot race.  Env: PW_DNSQ.  Ends with "N passed, M failed".
 set -u
 export LC_ALL=C
@@ -85,5 +89,25 @@ if [ "$nbad" -eq 0 ] && [ "$ngood" -eq $((2 * nq)) ]; then
 else
 	bad "$ngood of $((2 * nq)) lookups validated: $(grep -E '^(error|bogus|indeterminate) ' "$dir/out" | head -3 | tr '\n' '|')"
 fi
+# concurrent lookups of one question: sent once, the others wait for its answer
+printf '%s\n' "txt.insecure.test TXT hold $dir/gate" > "$dir/rules.tmp" && mv "$dir/rules.tmp" "$dir/rules"
+: > "$dir/queries"
+"$DNSQ" -P 8 -s "127.0.0.1@$(cat "$dir/ready")" -a "$TRUST_ANCHOR" txt.insecure.test TXT \
+	> "$dir/out3" 2> "$dir/err3" &
+qp=$!
+# the event: 7 lookups waiting for the one query the proxy holds (bounded: 60 s)
+for _ in $(seq 1 1200); do
+	grep -qx 'waiting: 7' "$dir/err3" && break
+	kill -0 "$qp" 2>/dev/null || break
+	sleep 0.05
+done
+if grep -qx 'waiting: 7' "$dir/err3"; then ok "7 lookups wait for the query on its way"; else bad "lookups waiting: $(grep waiting "$dir/err3" | tail -1)"; fi
+touch "$dir/gate"
+wait "$qp"
+n=$(grep -c '^txt\.insecure\.test TXT' "$dir/queries")
+if [ "$n" -eq 1 ]; then ok "txt.insecure.test TXT sent once for 8 concurrent lookups"; else bad "txt.insecure.test TXT sent $n times for 8 concurrent lookups"; fi
+n=$(grep -c '^insecure ANSWER' "$dir/out3")
+if [ "$n" -eq 8 ]; then ok "all 8 lookups answered"; else bad "$n of 8 lookups answered: $(head -3 "$dir/out3" | tr '\n' '|')"; fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
