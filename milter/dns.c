@@ -9,7 +9,9 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +22,28 @@
 #define BOGUS_TTL 60		/* how long a bogus verdict is remembered */
 #define MAX_TTL 86400		/* no answer is kept longer than a day */
 
+/* a query on its way: lookups that need the same question meanwhile wait for its answer
+ * instead of sending it again (see send_query) */
+struct flight {
+	struct flight *next;
+	ldns_rdf *name;			/* owned */
+	ldns_rr_type type;
+	unsigned refs;			/* the sender and each waiter */
+	bool done;
+	ldns_pkt *pkt;			/* owned: the answer for the waiters, NULL on failure */
+	char why[160];
+};
+
 struct dns_resolver {
 	struct dns_config cfg;		/* read-only after dns_resolver_new */
 	ldns_rr_list *anchors;		/* DS and DNSKEY records; read-only */
 	struct dnscache *cache;		/* has its own lock */
+	atomic_ulong sent, no_answer;	/* query counters (atomic, no lock) */
+	atomic_ulong coalesced, waiting;
+	pthread_mutex_t flight_lock;	/* guards flights and every struct flight; leaf lock,
+					 * never held across a query */
+	pthread_cond_t flight_done;	/* broadcast when a flight is done */
+	struct flight *flights;
 };
 
 /* per-lookup state; lives on one thread's stack */
@@ -76,6 +96,94 @@ static bool under_or_same(const ldns_rdf *sub, const ldns_rdf *parent)
 	return same_name(sub, parent) || ldns_dname_is_subdomain(sub, parent);
 }
 
+/* rdf_uint - the value of the SIZE-octet (1, 2 or 4) integer field F into *V; false if F is
+ * absent or of another size (short rdata makes ldns hand out NULL fields) */
+static bool rdf_uint(const ldns_rdf *f, size_t size, uint32_t *v)
+{
+	const uint8_t *d;
+
+	*v = 0;
+	if (f == NULL || ldns_rdf_size(f) != size || (d = ldns_rdf_data(f)) == NULL)
+		return false;
+	for (size_t i = 0; i < size; i++)
+		*v = (*v << 8) | d[i];
+	return true;
+}
+
+/* rr_wellformed - does RR have the fields its type needs (RFC 1035 and the DNSSEC RFCs), each
+ * present and, where fixed, of the right size; false with why */
+static bool rr_wellformed(const ldns_rr *rr, char *why, size_t len)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(ldns_rr_get_type(rr));
+	size_t n = ldns_rr_rd_count(rr);
+	char on[256], *tn;
+
+	if (d == NULL)
+		return true;	/* an unknown type is carried as opaque data; nothing reads it */
+	if (n >= ldns_rr_descriptor_minimum(d) && n <= ldns_rr_descriptor_maximum(d)) {
+		size_t k;
+		for (k = 0; k < n; k++) {
+			const ldns_rdf *f = ldns_rr_rdf(rr, k);
+			size_t want = 0;
+			if (f == NULL || ldns_rdf_data(f) == NULL)
+				break;
+			switch (ldns_rdf_get_type(f)) {
+			case LDNS_RDF_TYPE_INT8:
+			case LDNS_RDF_TYPE_ALG:
+				want = 1;
+				break;
+			case LDNS_RDF_TYPE_INT16:
+			case LDNS_RDF_TYPE_TYPE:
+				want = 2;
+				break;
+			case LDNS_RDF_TYPE_INT32:
+			case LDNS_RDF_TYPE_TIME:
+			case LDNS_RDF_TYPE_PERIOD:
+			case LDNS_RDF_TYPE_A:
+				want = 4;
+				break;
+			case LDNS_RDF_TYPE_AAAA:
+				want = 16;
+				break;
+			case LDNS_RDF_TYPE_DNAME:
+				want = ldns_rdf_size(f) ? ldns_rdf_size(f) : 1;
+				break;
+			default:
+				want = ldns_rdf_size(f);
+				break;
+			}
+			if (ldns_rdf_size(f) != want)
+				break;
+		}
+		if (k == n)
+			return true;
+	}
+	tn = ldns_rr_type2str(ldns_rr_get_type(rr));
+	dname_str(ldns_rr_owner(rr), on, sizeof(on));
+	setwhy(why, len, "malformed %s record of %s (%zu fields)", tn ? tn : "?", on, n);
+	free(tn);
+	return false;
+}
+
+/* pkt_wellformed - every record of every section of P is well-formed; false with why */
+static bool pkt_wellformed(const ldns_pkt *p, char *why, size_t len)
+{
+	const ldns_rr_list *secs[] = { ldns_pkt_question(p), ldns_pkt_answer(p),
+				       ldns_pkt_authority(p), ldns_pkt_additional(p) };
+	for (size_t s = 0; s < sizeof(secs) / sizeof(secs[0]); s++) {
+		for (size_t i = 0; secs[s] && i < ldns_rr_list_rr_count(secs[s]); i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(secs[s], i);
+			if (ldns_rr_owner(rr) == NULL) {
+				setwhy(why, len, "a record without an owner name");
+				return false;
+			}
+			if (s > 0 && !rr_wellformed(rr, why, len))
+				return false;
+		}
+	}
+	return true;
+}
+
 /* rrset - the RRs of TYPE owned by NAME in SECTION (NULL if none); caller frees (deep) */
 static ldns_rr_list *rrset(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rdf *name,
 			   ldns_rr_type type)
@@ -100,8 +208,8 @@ static ldns_rr_list *sigs(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rd
 	ldns_rr_list *all = rrset(p, sec, name, LDNS_RR_TYPE_RRSIG), *out = NULL;
 	for (size_t i = 0; all && i < ldns_rr_list_rr_count(all); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(all, i);
-		ldns_rdf *tc = ldns_rr_rrsig_typecovered(rr);
-		if (tc == NULL || ldns_rdf2rr_type(tc) != covered)
+		uint32_t tc;
+		if (!rdf_uint(ldns_rr_rrsig_typecovered(rr), 2, &tc) || tc != (uint32_t)covered)
 			continue;
 		if (out == NULL && (out = ldns_rr_list_new()) == NULL)
 			break;
@@ -199,14 +307,15 @@ char *dns_txt_join(const struct dns_answer *a, size_t i)
 	if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_TXT)
 		return NULL;
 	for (size_t k = 0; k < ldns_rr_rd_count(rr); k++)
-		total += ldns_rdf_size(ldns_rr_rdf(rr, k));
+		if (ldns_rr_rdf(rr, k) != NULL)
+			total += ldns_rdf_size(ldns_rr_rdf(rr, k));
 	if ((s = malloc(total + 1)) == NULL)
 		return NULL;
 	for (size_t k = 0; k < ldns_rr_rd_count(rr); k++) {
 		const ldns_rdf *f = ldns_rr_rdf(rr, k);
-		const uint8_t *d = ldns_rdf_data(f);
-		size_t n = ldns_rdf_size(f);
-		if (n == 0)
+		const uint8_t *d = f ? ldns_rdf_data(f) : NULL;
+		size_t n = f ? ldns_rdf_size(f) : 0;
+		if (n == 0 || d == NULL)
 			continue;
 		size_t len = d[0] < n - 1 ? d[0] : n - 1;	/* first octet: string length */
 		memcpy(s + used, d + 1, len);
@@ -298,15 +407,26 @@ size_t dns_servers_from_resolv_conf(const char *text, struct dns_config *cfg)
 
 /* ---- resolver life cycle -------------------------------------------------------------- */
 
-/* load_anchors - DS / DNSKEY records from a zone-file-syntax file */
-static ldns_rr_list *load_anchors(const char *path, char *why, size_t len)
+/* load_anchors - DS / DNSKEY records in zone-file syntax from the file PATH or, if PATH is
+ * NULL, from the string TEXT */
+static ldns_rr_list *load_anchors(const char *path, const char *text, char *why, size_t len)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f;
 	ldns_rr_list *l;
 	uint32_t ttl = 3600;
 	ldns_rdf *origin = NULL, *prev = NULL;
 	int line = 1;
 
+	if (path == NULL && (text == NULL || text[0] == '\0')) {
+		setwhy(why, len, "no trust anchor given");
+		return NULL;
+	}
+	if (path == NULL) {
+		path = "trust anchor text";
+		f = fmemopen((void *)text, strlen(text), "r");
+	} else {
+		f = fopen(path, "r");
+	}
 	if (f == NULL) {
 		setwhy(why, len, "%s: cannot read: %s", path, strerror(errno));
 		return NULL;
@@ -330,6 +450,12 @@ static ldns_rr_list *load_anchors(const char *path, char *why, size_t len)
 		}
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
 		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) {
+			char bad[160];
+			if (!rr_wellformed(rr, bad, sizeof(bad)) || ldns_rr_rd_count(rr) != 4) {
+				setwhy(why, len, "%s:%d: %s", path, line, bad);
+				ldns_rr_free(rr);
+				goto fail;
+			}
 			ldns_dname2canonical(ldns_rr_owner(rr));
 			ldns_rr_list_push_rr(l, rr);
 		} else {
@@ -366,7 +492,8 @@ struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, s
 	}
 	r->cfg = *cfg;
 	r->cfg.trust_anchor_file = NULL;
-	if (r->cfg.n_servers == 0) {
+	r->cfg.trust_anchor_text = NULL;
+	if (r->cfg.n_servers == 0 && r->cfg.transport == NULL) {
 		setwhy(why, len, "no name server configured");
 		free(r);
 		return NULL;
@@ -375,17 +502,28 @@ struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, s
 		r->cfg.max_queries = 1;
 	if (r->cfg.timeout == 0)
 		r->cfg.timeout = 1;
-	if ((r->anchors = load_anchors(cfg->trust_anchor_file, why, len)) == NULL) {
+	if ((r->anchors = load_anchors(cfg->trust_anchor_file, cfg->trust_anchor_text, why,
+				       len)) == NULL) {
 		free(r);
 		return NULL;
 	}
+	pthread_mutex_init(&r->flight_lock, NULL);
+	pthread_cond_init(&r->flight_done, NULL);
 	if ((r->cache = dnscache_new(cfg->cache_size ? cfg->cache_size : 1)) == NULL) {
+		pthread_mutex_destroy(&r->flight_lock);
+		pthread_cond_destroy(&r->flight_done);
 		ldns_rr_list_deep_free(r->anchors);
 		free(r);
 		setwhy(why, len, "out of memory");
 		return NULL;
 	}
 	return r;
+}
+
+/* dns_resolver_cache_clear - empty the cache */
+void dns_resolver_cache_clear(struct dns_resolver *r)
+{
+	dnscache_clear(r->cache);
 }
 
 /* dns_resolver_free - release */
@@ -395,7 +533,18 @@ void dns_resolver_free(struct dns_resolver *r)
 		return;
 	dnscache_free(r->cache);
 	ldns_rr_list_deep_free(r->anchors);
+	pthread_mutex_destroy(&r->flight_lock);
+	pthread_cond_destroy(&r->flight_done);
 	free(r);
+}
+
+/* dns_resolver_query_stats - query counters */
+void dns_resolver_query_stats(struct dns_resolver *r, struct dns_query_stats *s)
+{
+	s->sent = atomic_load(&r->sent);
+	s->no_answer = atomic_load(&r->no_answer);
+	s->coalesced = atomic_load(&r->coalesced);
+	s->waiting = atomic_load(&r->waiting);
 }
 
 /* dns_resolver_cache_stats - counters */
@@ -406,58 +555,136 @@ void dns_resolver_cache_stats(struct dns_resolver *r, struct dnscache_stats *s)
 
 /* ---- queries -------------------------------------------------------------------------- */
 
-/* send_query - ask the servers in order; false (with why) on timeout, SERVFAIL, budget */
-static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
-		       char *why, size_t len)
+/* ask_server - one query to server I with ldns's UDP (TCP on truncation) sender; the answer or
+ * NULL with why */
+static ldns_pkt *ask_server(const struct dns_config *cfg, size_t i, const ldns_rdf *name,
+			    ldns_rr_type type, char *why, size_t len)
+{
+	ldns_resolver *res = ldns_resolver_new();
+	ldns_rdf *addr;
+	ldns_pkt *p = NULL;
+	ldns_status st;
+	struct timeval tv = { .tv_sec = (time_t)cfg->timeout, .tv_usec = 0 };
+
+	if (res == NULL) {
+		setwhy(why, len, "out of memory");
+		return NULL;
+	}
+	addr = ldns_rdf_new_frm_str(strchr(cfg->servers[i].addr, ':') ? LDNS_RDF_TYPE_AAAA :
+				    LDNS_RDF_TYPE_A, cfg->servers[i].addr);
+	if (addr == NULL || ldns_resolver_push_nameserver(res, addr) != LDNS_STATUS_OK) {
+		if (addr)
+			ldns_rdf_deep_free(addr);
+		ldns_resolver_deep_free(res);
+		setwhy(why, len, "bad server address");
+		return NULL;
+	}
+	ldns_rdf_deep_free(addr);
+	ldns_resolver_set_port(res, cfg->servers[i].port);
+	ldns_resolver_set_dnssec(res, true);
+	ldns_resolver_set_dnssec_cd(res, true);
+	ldns_resolver_set_edns_udp_size(res, 1232);
+	ldns_resolver_set_recursive(res, true);
+	ldns_resolver_set_timeout(res, tv);
+	ldns_resolver_set_retry(res, 2);
+	ldns_resolver_set_random(res, false);
+	ldns_resolver_set_fallback(res, true);
+	/* the query is built here so that its ID can be checked: ldns's sender takes any reply
+	 * that reaches the socket (a spoofed one needs only the port, a late one is taken as
+	 * the answer) */
+	ldns_pkt *q = NULL;
+	st = ldns_resolver_prepare_query_pkt(&q, res, name, type, LDNS_RR_CLASS_IN,
+					     LDNS_RD | LDNS_CD);
+	if (st == LDNS_STATUS_OK && q != NULL)
+		st = ldns_resolver_send_pkt(&p, res, q);
+	ldns_resolver_deep_free(res);
+	if (st != LDNS_STATUS_OK || p == NULL || q == NULL) {
+		setwhy(why, len, "%s", ldns_get_errorstr_by_id(st));
+		if (p)
+			ldns_pkt_free(p);
+		if (q)
+			ldns_pkt_free(q);
+		return NULL;
+	}
+	if (ldns_pkt_id(p) != ldns_pkt_id(q)) {
+		setwhy(why, len, "answer with another ID");
+		ldns_pkt_free(p);
+		p = NULL;
+	}
+	ldns_pkt_free(q);
+	return p;
+}
+
+/* ask_transport - one query through cfg->transport (see dns.h); the answer or NULL with why */
+static ldns_pkt *ask_transport(const struct dns_config *cfg, const ldns_rdf *name,
+			       ldns_rr_type type, char *why, size_t len)
+{
+	ldns_rdf *qn = ldns_rdf_clone(name);
+	ldns_pkt *q = qn ? ldns_pkt_query_new(qn, type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_CD) : NULL;
+	uint8_t *wire = NULL, *ans = NULL;
+	size_t wlen = 0, alen = 0;
+	ldns_pkt *p = NULL;
+
+	if (q == NULL) {
+		if (qn)
+			ldns_rdf_deep_free(qn);
+		setwhy(why, len, "out of memory");
+		return NULL;
+	}
+	ldns_pkt_set_random_id(q);
+	ldns_pkt_set_edns_udp_size(q, 1232);
+	ldns_pkt_set_edns_do(q, true);
+	if (ldns_pkt2wire(&wire, q, &wlen) != LDNS_STATUS_OK)
+		setwhy(why, len, "cannot build the query");
+	else if (!cfg->transport(cfg->transport_arg, wire, wlen, &ans, &alen, why, len))
+		;	/* why set by the transport */
+	else if (ans == NULL || ldns_wire2pkt(&p, ans, alen) != LDNS_STATUS_OK)
+		setwhy(why, len, "answer not in DNS wire form");
+	else if (ldns_pkt_id(p) != ldns_pkt_id(q)) {
+		setwhy(why, len, "answer with another ID");
+		ldns_pkt_free(p);
+		p = NULL;
+	}
+	free(ans);
+	free(wire);
+	ldns_pkt_free(q);
+	return p;
+}
+
+/* ask_all - ask the servers in order (or the transport); false (with why) on timeout,
+ * SERVFAIL, a malformed answer or one to another question */
+static bool ask_all(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
+		    char *why, size_t len)
 {
 	const struct dns_config *cfg = &w->r->cfg;
+	size_t n = cfg->transport ? 1 : cfg->n_servers;
 	char qname[256];
 
 	dname_str(name, qname, sizeof(qname));
 	*out = NULL;
-	if (w->queries >= cfg->max_queries) {
-		setwhy(why, len, "query budget exhausted (%u queries) at %s", cfg->max_queries,
-		       qname);
-		return false;
-	}
-	w->queries++;
 	setwhy(why, len, "no answer for %s", qname);
-	for (size_t i = 0; i < cfg->n_servers; i++) {
-		ldns_resolver *res = ldns_resolver_new();
-		ldns_rdf *addr;
-		ldns_pkt *p = NULL;
-		ldns_status st;
-		struct timeval tv = { .tv_sec = (time_t)cfg->timeout, .tv_usec = 0 };
+	for (size_t i = 0; i < n; i++) {
+		char from[96], bad[160];
+		ldns_pkt *p;
 
-		if (res == NULL) {
-			setwhy(why, len, "out of memory");
-			return false;
-		}
-		addr = ldns_rdf_new_frm_str(strchr(cfg->servers[i].addr, ':') ? LDNS_RDF_TYPE_AAAA :
-					    LDNS_RDF_TYPE_A, cfg->servers[i].addr);
-		if (addr == NULL || ldns_resolver_push_nameserver(res, addr) != LDNS_STATUS_OK) {
-			if (addr)
-				ldns_rdf_deep_free(addr);
-			ldns_resolver_deep_free(res);
+		if (cfg->transport)
+			snprintf(from, sizeof(from), "the transport");
+		else
+			snprintf(from, sizeof(from), "%s@%u", cfg->servers[i].addr,
+				 cfg->servers[i].port);
+		atomic_fetch_add(&w->r->sent, 1);
+		p = cfg->transport ? ask_transport(cfg, name, type, bad, sizeof(bad)) :
+				     ask_server(cfg, i, name, type, bad, sizeof(bad));
+		if (p == NULL) {
+			atomic_fetch_add(&w->r->no_answer, 1);
+			setwhy(why, len, "%s from %s for %s", bad, from, qname);
 			continue;
 		}
-		ldns_rdf_deep_free(addr);
-		ldns_resolver_set_port(res, cfg->servers[i].port);
-		ldns_resolver_set_dnssec(res, true);
-		ldns_resolver_set_dnssec_cd(res, true);
-		ldns_resolver_set_edns_udp_size(res, 1232);
-		ldns_resolver_set_recursive(res, true);
-		ldns_resolver_set_timeout(res, tv);
-		ldns_resolver_set_retry(res, 2);
-		ldns_resolver_set_random(res, false);
-		ldns_resolver_set_fallback(res, true);
-		st = ldns_resolver_send(&p, res, name, type, LDNS_RR_CLASS_IN, LDNS_RD | LDNS_CD);
-		ldns_resolver_deep_free(res);
-		if (st != LDNS_STATUS_OK || p == NULL) {
-			setwhy(why, len, "%s from %s@%u for %s", ldns_get_errorstr_by_id(st),
-			       cfg->servers[i].addr, cfg->servers[i].port, qname);
-			if (p)
-				ldns_pkt_free(p);
+		/* every record must have the fields its type needs: short or empty rdata leaves
+		 * ldns fields NULL, and no code below may meet one */
+		if (!pkt_wellformed(p, bad, sizeof(bad))) {
+			setwhy(why, len, "%s from %s for %s", bad, from, qname);
+			ldns_pkt_free(p);
 			continue;
 		}
 		/* the answer must be to our question */
@@ -465,8 +692,7 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 		if (q == NULL || ldns_rr_list_rr_count(q) != 1 ||
 		    !same_name(ldns_rr_owner(ldns_rr_list_rr(q, 0)), name) ||
 		    ldns_rr_get_type(ldns_rr_list_rr(q, 0)) != type) {
-			setwhy(why, len, "answer to another question from %s for %s",
-			       cfg->servers[i].addr, qname);
+			setwhy(why, len, "answer to another question from %s for %s", from, qname);
 			ldns_pkt_free(p);
 			continue;
 		}
@@ -475,37 +701,137 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 			*out = p;
 			return true;
 		}
-		setwhy(why, len, "rcode %d from %s@%u for %s", (int)rc, cfg->servers[i].addr,
-		       cfg->servers[i].port, qname);
+		setwhy(why, len, "rcode %d from %s for %s", (int)rc, from, qname);
 		ldns_pkt_free(p);
 	}
 	return false;
 }
 
+/* flight_unref - drop one reference to F (flight_lock held) */
+static void flight_unref(struct flight *f)
+{
+	if (--f->refs > 0)
+		return;
+	ldns_rdf_deep_free(f->name);
+	if (f->pkt)
+		ldns_pkt_free(f->pkt);
+	free(f);
+}
+
+/* send_query - the answer to NAME/TYPE, within the lookup's query budget; false (with why)
+ * as ask_all.  Identical queries of concurrent lookups are sent once: a lookup that needs a
+ * question already on its way waits for that answer (a copy) instead of asking again, so
+ * that a burst of lookups (a cache entry every message needs has expired) does not send the
+ * same question hundreds of times at once, which rate-limiting servers answer by dropping
+ * replies. */
+static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
+		       char *why, size_t len)
+{
+	struct dns_resolver *r = w->r;
+	struct flight *f;
+	ldns_pkt *p = NULL;
+	bool ok;
+
+	*out = NULL;
+	if (w->queries >= r->cfg.max_queries) {
+		char qname[256];
+		dname_str(name, qname, sizeof(qname));
+		setwhy(why, len, "query budget exhausted (%u queries) at %s", r->cfg.max_queries,
+		       qname);
+		return false;
+	}
+	w->queries++;
+	pthread_mutex_lock(&r->flight_lock);
+	for (f = r->flights; f != NULL; f = f->next)
+		if (f->type == type && same_name(f->name, name))
+			break;
+	if (f != NULL) {
+		f->refs++;
+		atomic_fetch_add(&r->coalesced, 1);
+		atomic_fetch_add(&r->waiting, 1);
+		while (!f->done)
+			pthread_cond_wait(&r->flight_done, &r->flight_lock);
+		atomic_fetch_sub(&r->waiting, 1);
+		ok = f->pkt != NULL && (*out = ldns_pkt_clone(f->pkt)) != NULL;
+		if (!ok)
+			setwhy(why, len, "%s", f->why[0] ? f->why : "out of memory");
+		flight_unref(f);
+		pthread_mutex_unlock(&r->flight_lock);
+		return ok;
+	}
+	if ((f = calloc(1, sizeof(*f))) != NULL && (f->name = ldns_rdf_clone(name)) != NULL) {
+		f->type = type;
+		f->refs = 1;
+		f->next = r->flights;
+		r->flights = f;
+	} else {
+		free(f);
+		f = NULL;	/* no memory to share the query: send it alone */
+	}
+	pthread_mutex_unlock(&r->flight_lock);
+
+	ok = ask_all(w, name, type, &p, why, len);
+
+	if (f != NULL) {
+		pthread_mutex_lock(&r->flight_lock);
+		for (struct flight **pp = &r->flights; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == f) {
+				*pp = f->next;
+				break;
+			}
+		if (ok && f->refs > 1)
+			f->pkt = ldns_pkt_clone(p);
+		snprintf(f->why, sizeof(f->why), "%s", ok ? "" : why);
+		f->done = true;
+		pthread_cond_broadcast(&r->flight_done);
+		flight_unref(f);
+		pthread_mutex_unlock(&r->flight_lock);
+	}
+	*out = ok ? p : NULL;
+	return ok;
+}
+
 /* ---- signatures ----------------------------------------------------------------------- */
 
-/* verify_set - is RRSET signed by ZONE with one of KEYS; *valid_until gets the signature's
- * expiration and *ttl the RRSIG's original TTL bound */
+/* verify_set - is RRSET signed by ZONE with one of KEYS; *ttl_bound gets min(the signature's
+ * remaining validity, its original TTL) and *used (if not NULL) the signature that verified
+ * (borrowed from SG): every fact a proof takes from a signature (the labels count of a
+ * wildcard expansion) must come from that one, never from another RRSIG beside it */
 static bool verify_set(const struct walk *w, const ldns_rr_list *set, const ldns_rr_list *sg,
 		       const ldns_rdf *zone, const ldns_rr_list *keys, uint32_t *ttl_bound,
-		       char *why, size_t len)
+		       const ldns_rr **used, char *why, size_t len)
 {
 	ldns_status last = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
 	bool by_zone = false;
 	char zn[256];
+	uint8_t owner_labels = set && ldns_rr_list_rr_count(set) ?
+			       ldns_dname_label_count(ldns_rr_owner(ldns_rr_list_rr(set, 0))) : 0;
 
+	if (used)
+		*used = NULL;
 	for (size_t i = 0; sg && i < ldns_rr_list_rr_count(sg); i++) {
 		const ldns_rr *sig = ldns_rr_list_rr(sg, i);
+		uint32_t labels;
 		if (!same_name(ldns_rr_rrsig_signame(sig), zone))
 			continue;
 		by_zone = true;
+		/* RFC 4035 5.3.1: the labels field is at most the owner's label count */
+		if (!rdf_uint(ldns_rr_rrsig_labels(sig), 1, &labels) || labels > owner_labels) {
+			last = LDNS_STATUS_CRYPTO_BOGUS;
+			continue;
+		}
 		last = ldns_verify_rrsig_keylist_time(set, sig, keys, w->now, NULL);
 		if (last == LDNS_STATUS_OK) {
-			uint32_t exp = ldns_rdf2native_time_t(ldns_rr_rrsig_expiration(sig));
-			uint32_t left = (uint32_t)exp > (uint32_t)w->now ?
-					(uint32_t)exp - (uint32_t)w->now : 0;
-			uint32_t orig = ldns_rdf2native_int32(ldns_rr_rrsig_origttl(sig));
+			uint32_t exp, orig;
+			if (!rdf_uint(ldns_rr_rrsig_expiration(sig), 4, &exp) ||
+			    !rdf_uint(ldns_rr_rrsig_origttl(sig), 4, &orig)) {
+				last = LDNS_STATUS_CRYPTO_SIG_EXPIRED;
+				continue;
+			}
+			uint32_t left = exp > (uint32_t)w->now ? exp - (uint32_t)w->now : 0;
 			*ttl_bound = left < orig ? left : orig;
+			if (used)
+				*used = sig;
 			return true;
 		}
 	}
@@ -540,13 +866,16 @@ static bool verify_denial_sets(const struct walk *w, const ldns_pkt *p, const ld
 		uint32_t bound;
 		ldns_rr_list_push_rr(one, ldns_rr_clone(rr));
 		sg = sigs(p, LDNS_SECTION_AUTHORITY, ldns_rr_owner(rr), nsectype);
-		bool ok = verify_set(w, one, sg, zone, keys, &bound, why, len);
+		const ldns_rr *good = NULL;
+		bool ok = verify_set(w, one, sg, zone, keys, &bound, &good, why, len);
 		if (ok && bound < *ttl)
 			*ttl = bound;
 		if (ok && ldns_rr_ttl(rr) < *ttl)
 			*ttl = ldns_rr_ttl(rr);
-		for (size_t k = 0; ok && sg && k < ldns_rr_list_rr_count(sg); k++)
-			ldns_rr_list_push_rr(*nsigs, ldns_rr_clone(ldns_rr_list_rr(sg, k)));
+		/* only the signature that verified: ldns_dnssec_verify_denial reads the labels
+		 * count of an NSEC's RRSIG (RFC 4035 5.4, "no wildcard could match") */
+		if (ok && good)
+			ldns_rr_list_push_rr(*nsigs, ldns_rr_clone(good));
 		if (sg)
 			ldns_rr_list_deep_free(sg);
 		ldns_rr_list_deep_free(one);
@@ -569,11 +898,9 @@ static uint32_t negative_ttl(const ldns_pkt *p, uint32_t def)
 	if (soa && ldns_rr_list_rr_count(soa) > 0) {
 		ldns_rr *rr = ldns_rr_list_rr(soa, 0);
 		t = ldns_rr_ttl(rr);
-		if (ldns_rr_rd_count(rr) >= 7) {
-			uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
-			if (min < t)
-				t = min;
-		}
+		uint32_t min;
+		if (ldns_rr_rd_count(rr) >= 7 && rdf_uint(ldns_rr_rdf(rr, 6), 4, &min) && min < t)
+			t = min;
 	}
 	if (soa)
 		ldns_rr_list_deep_free(soa);
@@ -602,6 +929,34 @@ static ldns_rdf *nsec3_hash(const ldns_rr *n3, const ldns_rdf *name, const ldns_
 		return NULL;
 	}
 	return h;
+}
+
+/* parent_side - is N (NSEC or NSEC3) the parent's record of a zone cut (NS without SOA) or a
+ * DNAME: it proves nothing about the names below its owner (RFC 6840 4.1), nor, at its own
+ * name, about any type but DS (the data is the child's) */
+static bool parent_side(const ldns_rr *n)
+{
+	const ldns_rdf *bm = ldns_nsec_get_bitmap(n);
+	return bm != NULL && ((ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_NS) &&
+			       !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_SOA)) ||
+			      ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_DNAME));
+}
+
+/* usable_nsecs - the verified NSEC records of NSECS that may speak about NAME/TYPE: without the
+ * parent-side records of a cut above NAME (or at NAME unless TYPE is DS); caller frees */
+static ldns_rr_list *usable_nsecs(const ldns_rr_list *nsecs, const ldns_rdf *name,
+				  ldns_rr_type type)
+{
+	ldns_rr_list *out = ldns_rr_list_new();
+	for (size_t i = 0; out && i < ldns_rr_list_rr_count(nsecs); i++) {
+		const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+		const ldns_rdf *o = ldns_rr_owner(n);
+		if (parent_side(n) && (ldns_dname_is_subdomain(name, o) ||
+				       (same_name(name, o) && type != LDNS_RR_TYPE_DS)))
+			continue;
+		ldns_rr_list_push_rr(out, ldns_rr_clone(n));
+	}
+	return out;
 }
 
 /* nsec_nodata - RFC 4035 5.4: a verified NSEC proves NODATA for NAME/TYPE when it is owned by
@@ -664,6 +1019,10 @@ static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, l
 			setwhy(why, len, "NXDOMAIN but an NSEC3 record proves the name exists");
 			return DENY_FAIL;
 		}
+		if (type != LDNS_RR_TYPE_DS && parent_side(m)) {
+			setwhy(why, len, "NSEC3: a delegation's record cannot deny the child's data");
+			return DENY_FAIL;
+		}
 		/* an empty non-terminal's NSEC3 has no type bitmap at all */
 		if (bm != NULL && (ldns_nsec_bitmap_covers_type(bm, type) ||
 				   ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_CNAME))) {
@@ -684,7 +1043,9 @@ static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, l
 		enum denial d = DENY_FAIL;
 		bool decided = cem != NULL;
 
-		if (cem != NULL && ncc == NULL)
+		if (cem != NULL && parent_side(cem))
+			setwhy(why, len, "NSEC3: the closest encloser is a delegation");	/* 8.3 */
+		else if (cem != NULL && ncc == NULL)
 			setwhy(why, len, "NSEC3: the next closer name is not covered");
 		else if (cem != NULL) {
 			ldns_rdf *star = ldns_dname_new_frm_str("*");
@@ -742,6 +1103,9 @@ static enum denial prove_denial(const struct walk *w, const ldns_pkt *p, const l
 	if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &t, why,
 			       len)) {
 		const ldns_rr *own = NULL;
+		ldns_rr_list *all = nsecs;
+		nsecs = usable_nsecs(all, name, type);
+		ldns_rr_list_deep_free(all);
 		ldns_status st = LDNS_STATUS_OK;
 		if (!nx && nsec_nodata(nsecs, name, type, &own)) {
 			const ldns_rdf *bm = own ? ldns_nsec_get_bitmap(own) : NULL;
@@ -841,7 +1205,9 @@ static enum dns_security zone_keys(struct walk *w, const ldns_rdf *zone,
 	good = ldns_rr_list_new();
 	for (size_t i = 0; set && good && i < ldns_rr_list_rr_count(set); i++) {
 		ldns_rr *k = ldns_rr_list_rr(set, i);
-		if (!(ldns_rdf2native_int16(ldns_rr_dnskey_flags(k)) & LDNS_KEY_ZONE_KEY))
+		uint32_t flags;
+		if (ldns_rr_rd_count(k) != 4 || !rdf_uint(ldns_rr_dnskey_flags(k), 2, &flags) ||
+		    !(flags & LDNS_KEY_ZONE_KEY))
 			continue;
 		for (size_t j = 0; j < ldns_rr_list_rr_count(trusted); j++)
 			if (same_name(ldns_rr_owner(ldns_rr_list_rr(trusted, j)), zone) &&
@@ -854,7 +1220,7 @@ static enum dns_security zone_keys(struct walk *w, const ldns_rdf *zone,
 		setwhy(why, len, "no DNSKEY for %s", zn);
 	else if (good == NULL || ldns_rr_list_rr_count(good) == 0)
 		setwhy(why, len, "no DNSKEY of %s matches its DS or trust anchor", zn);
-	else if (verify_set(w, set, sg, zone, good, &ttl, why, len))
+	else if (verify_set(w, set, sg, zone, good, &ttl, NULL, why, len))
 		sec = DNS_SEC_SECURE;
 	else {
 		char inner[160];
@@ -945,7 +1311,7 @@ static void ds_step(struct walk *w, const ldns_rdf *n, struct trust *t)
 	if (ds != NULL) {
 		ldns_rr_list *sg = sigs(p, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_DS), *keys = NULL;
 		char why[160];
-		if (!verify_set(w, ds, sg, t->zone, t->keys, &ttl, why, sizeof(why))) {
+		if (!verify_set(w, ds, sg, t->zone, t->keys, &ttl, NULL, why, sizeof(why))) {
 			setwhy(t->why, sizeof(t->why), "DS of %s: %s", nn, why);
 			t->sec = DNS_SEC_BOGUS;
 			answer_set(&a, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t->why);
@@ -1035,20 +1401,32 @@ static bool wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_
 			    const ldns_rr *sig, const ldns_rdf *zone, const ldns_rr_list *keys,
 			    char *why, size_t len)
 {
-	uint8_t labels = ldns_rdf2native_int8(ldns_rr_rrsig_labels(sig));
+	uint32_t labels;
 	uint8_t count = ldns_dname_label_count(name);
 	ldns_rr_list *nsecs = NULL, *nsigs = NULL;
 	uint32_t ttl = MAX_TTL;
 	bool ok = false;
 
+	if (!rdf_uint(ldns_rr_rrsig_labels(sig), 1, &labels)) {
+		setwhy(why, len, "signature without a labels field");
+		return false;
+	}
 	if (labels >= count)
 		return true;	/* not a wildcard expansion */
 	ldns_rdf *next_closer = ldns_dname_clone_from(name, (uint16_t)(count - labels - 1));
 	if (next_closer == NULL)
 		return false;
 	if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &ttl, why, len)) {
-		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++)
-			ok = ldns_nsec_covers_name(ldns_rr_list_rr(nsecs, i), name);
+		/* an NSEC that covers the next closer name (and so the name), whose next name is
+		 * not below it (the next closer name would exist), and not a cut's NSEC above it */
+		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++) {
+			const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
+			const ldns_rdf *next = ldns_rr_rdf(n, 0);
+			ok = next != NULL && ldns_nsec_covers_name(n, next_closer) &&
+			     ldns_nsec_covers_name(n, name) &&
+			     !ldns_dname_is_subdomain(next, next_closer) &&
+			     !(parent_side(n) && ldns_dname_is_subdomain(name, ldns_rr_owner(n)));
+		}
 	} else if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC3, &nsecs, &nsigs, &ttl,
 				      why, len)) {
 		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++) {
@@ -1099,7 +1477,14 @@ static enum pkind classify(const ldns_pkt *p, const ldns_rdf *name, ldns_rr_type
 static void follow_cname(struct walk *w, const ldns_rr_list *cname, enum dns_security sec,
 			 ldns_rr_type type, uint32_t ttl, struct dns_answer *out)
 {
-	const ldns_rdf *target = ldns_rr_rdf(ldns_rr_list_rr(cname, 0), 0);
+	const ldns_rr *rr = cname ? ldns_rr_list_rr(cname, 0) : NULL;
+	const ldns_rdf *target = rr && ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : NULL;
+	if (target == NULL || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME ||
+	    ldns_rdf_size(target) == 0) {
+		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0,
+			   "CNAME record without a target");
+		return;
+	}
 	if (w->depth >= MAX_CNAME_DEPTH) {
 		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0,
 			   "CNAME chain too long");
@@ -1178,7 +1563,7 @@ static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
 	if (t.sec == DNS_SEC_INSECURE) {
 		if (pk == PK_CNAME) {
 			follow_cname(w, rrs, DNS_SEC_INSECURE, type, min_ttl(rrs, MAX_TTL), out);
-			goto done;
+			goto store;	/* the whole chain's result, for the shortest TTL on it */
 		}
 		enum dns_kind k = pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
 				  DNS_ANSWER;
@@ -1198,14 +1583,13 @@ static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
 		goto store;
 	}
 	if (pk == PK_ANSWER || pk == PK_CNAME) {
-		if (!verify_set(w, rrs, sg, t.zone, t.keys, &ttl, why, sizeof(why))) {
+		const ldns_rr *used = NULL;
+		if (!verify_set(w, rrs, sg, t.zone, t.keys, &ttl, &used, why, sizeof(why)) ||
+		    used == NULL) {
 			answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
 			goto store;
 		}
-		const ldns_rr *used = ldns_rr_list_rr(sg, 0);
-		for (size_t i = 0; i < ldns_rr_list_rr_count(sg); i++)
-			if (same_name(ldns_rr_rrsig_signame(ldns_rr_list_rr(sg, i)), t.zone))
-				used = ldns_rr_list_rr(sg, i);
+		/* the labels count that says "wildcard expansion" is the verifying signature's */
 		if (!wildcard_proven(w, p, name, used, t.zone, t.keys, why, sizeof(why))) {
 			answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why[0] ? why :
 				   "wildcard answer without proof that the name does not exist");
@@ -1214,7 +1598,7 @@ static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
 		uint32_t mt = min_ttl(rrs, ttl);
 		if (pk == PK_CNAME) {
 			follow_cname(w, rrs, DNS_SEC_SECURE, type, mt < ttl ? mt : ttl, out);
-			goto done;
+			goto store;
 		}
 		answer_set(out, DNS_ANSWER, DNS_SEC_SECURE, rrs, mt < ttl ? mt : ttl, NULL);
 		rrs = NULL;
@@ -1235,7 +1619,9 @@ static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
 		break;
 	}
 store:
-	dnscache_put(w->r->cache, name, type, out, w->now + (out->ttl ? out->ttl : 1));
+	/* a failure is never remembered: the next lookup asks again */
+	if (out->kind != DNS_TEMPFAIL)
+		dnscache_put(w->r->cache, name, type, out, w->now + (out->ttl ? out->ttl : 1));
 done:
 	trust_clear(&t);
 	if (rrs)

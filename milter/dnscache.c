@@ -9,30 +9,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the two parts of the cache, each with its own LRU list and bound (see dnscache.h) */
+enum pool { POOL_ANSWERS, POOL_CHAIN, N_POOLS };
+
 struct entry {
 	char *key;			/* "TYPE/name." canonical */
 	struct dns_answer a;		/* owned */
 	time_t expires;
+	enum pool pool;
 	struct entry *hnext;		/* bucket chain */
-	struct entry *prev, *next;	/* LRU list: head = most recent */
+	struct entry *prev, *next;	/* its pool's LRU list: head = most recent */
+};
+
+struct lru {
+	struct entry *head, *tail;
+	size_t entries;
 };
 
 struct dnscache {
 	pthread_mutex_t lock;		/* guards everything below */
 	struct entry **buckets;
 	size_t nbuckets, entries, capacity;
-	struct entry *head, *tail;
+	struct lru pools[N_POOLS];
 	struct dnscache_stats st;
 };
+
+/* pool_of - DNSKEY and DS records are the chain of trust; everything else an answer */
+static enum pool pool_of(ldns_rr_type type)
+{
+	return type == LDNS_RR_TYPE_DNSKEY || type == LDNS_RR_TYPE_DS ? POOL_CHAIN : POOL_ANSWERS;
+}
 
 /* make_key - "TYPE/name" with the name in canonical (lower-case) form */
 static char *make_key(const ldns_rdf *name, ldns_rr_type type)
 {
-	ldns_rdf *canon = ldns_rdf_clone(name);
+	ldns_rdf *canon;
 	char *s, *key;
 	size_t n;
 
-	if (canon == NULL)
+	if (name == NULL || ldns_rdf_get_type(name) != LDNS_RDF_TYPE_DNAME ||
+	    ldns_rdf_size(name) == 0 || (canon = ldns_rdf_clone(name)) == NULL)
 		return NULL;
 	ldns_dname2canonical(canon);
 	s = ldns_rdf2str(canon);
@@ -66,7 +82,7 @@ struct dnscache *dnscache_new(size_t capacity)
 	if (capacity == 0)
 		capacity = 1;
 	c->capacity = capacity;
-	c->nbuckets = capacity * 2 + 1;
+	c->nbuckets = capacity * 4 + 1;
 	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
 	if (c->buckets == NULL) {
 		free(c);
@@ -76,30 +92,34 @@ struct dnscache *dnscache_new(size_t capacity)
 	return c;
 }
 
-/* lru_unlink - take E out of the LRU list */
+/* lru_unlink - take E out of its pool's LRU list */
 static void lru_unlink(struct dnscache *c, struct entry *e)
 {
+	struct lru *l = &c->pools[e->pool];
 	if (e->prev)
 		e->prev->next = e->next;
 	else
-		c->head = e->next;
+		l->head = e->next;
 	if (e->next)
 		e->next->prev = e->prev;
 	else
-		c->tail = e->prev;
+		l->tail = e->prev;
 	e->prev = e->next = NULL;
+	l->entries--;
 }
 
-/* lru_push - put E at the head */
+/* lru_push - put E at the head of its pool's list */
 static void lru_push(struct dnscache *c, struct entry *e)
 {
+	struct lru *l = &c->pools[e->pool];
 	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (c->tail == NULL)
-		c->tail = e;
+	e->next = l->head;
+	if (l->head)
+		l->head->prev = e;
+	l->head = e;
+	if (l->tail == NULL)
+		l->tail = e;
+	l->entries++;
 }
 
 /* remove_entry - unlink E from its bucket and the LRU list and free it */
@@ -126,13 +146,28 @@ static struct entry *find(struct dnscache *c, const char *key)
 	return NULL;
 }
 
+/* clear_all - remove every entry (lock held or no other user) */
+static void clear_all(struct dnscache *c)
+{
+	for (int p = 0; p < N_POOLS; p++)
+		while (c->pools[p].head)
+			remove_entry(c, c->pools[p].head);
+}
+
+/* dnscache_clear - empty the cache (counters stay) */
+void dnscache_clear(struct dnscache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	clear_all(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* dnscache_free - release */
 void dnscache_free(struct dnscache *c)
 {
 	if (c == NULL)
 		return;
-	while (c->head)
-		remove_entry(c, c->head);
+	clear_all(c);
 	free(c->buckets);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -184,11 +219,14 @@ void dnscache_put(struct dnscache *c, const ldns_rdf *name, ldns_rr_type type,
 		return;
 	}
 	e->expires = expires;
+	e->pool = pool_of(type);
 	pthread_mutex_lock(&c->lock);
 	if ((old = find(c, e->key)) != NULL)
 		remove_entry(c, old);
-	while (c->entries >= c->capacity && c->tail != NULL) {
-		remove_entry(c, c->tail);
+	/* only an entry of the same pool makes room: answers never evict the chain of trust */
+	struct lru *l = &c->pools[e->pool];
+	while (l->entries >= c->capacity && l->tail != NULL) {
+		remove_entry(c, l->tail);
 		c->st.evictions++;
 	}
 	b = hash(e->key) % c->nbuckets;
@@ -207,5 +245,6 @@ void dnscache_get_stats(struct dnscache *c, struct dnscache_stats *s)
 	*s = c->st;
 	s->entries = c->entries;
 	s->capacity = c->capacity;
+	s->chain_entries = c->pools[POOL_CHAIN].entries;
 	pthread_mutex_unlock(&c->lock);
 }

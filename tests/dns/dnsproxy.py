@@ -16,6 +16,9 @@ the query wins:
 
     PATTERN QTYPE ACTION [ARGUMENT]
 
+An ACTION written with a leading '+' ("+strip authority") is applied and the search goes on, so
+that several changes can be made to one answer; the plain rule that ends the search comes last.
+
 PATTERN is an fnmatch(3)-style glob on the lower-case query name without its trailing dot
 ("*._domainkey.secure.test", "*"); QTYPE is a type name or "*".  ACTIONS:
 
@@ -23,12 +26,21 @@ PATTERN is an fnmatch(3)-style glob on the lower-case query name without its tra
     drop                      never answer (the client times out)
     servfail                  answer SERVFAIL without asking upstream
     hold GATEFILE             forward only once GATEFILE exists (a gate the test opens)
-    empty-rdata TYPE          forward; every answer-section record of TYPE gets RDLENGTH 0
+    empty-rdata TYPE [SECTION] forward; every record of TYPE in SECTION (default answer) gets
+                              RDLENGTH 0
+    short-rdata TYPE [SECTION] forward; every record of TYPE in SECTION (default answer) loses
+                              the last octet of its RDATA
+    answer-of QNAME [QTYPE]   ask upstream about QNAME (and QTYPE, default the query's) instead
+                              and hand back that answer, rcode and sections, under the original
+                              question (a replayed answer: real signatures, wrong question)
+    wrong-id                  forward; the answer comes back with another ID (ID + 1): a spoofed
+                              or late reply
     strip SECTION [TYPE]      forward; remove the records (of TYPE, or all) of SECTION
                               (answer, authority, additional; the OPT record always stays)
-    bad-rrsig [LABELS]        forward; after every RRSIG in the answer section append a copy whose
-                              signature is corrupted, with its labels field set to LABELS (default:
-                              the owner name's own label count, i.e. "not a wildcard")
+    bad-rrsig [LABELS]        forward; for every RRSIG in the answer section append, at the end
+                              of the section (after the genuine one), a copy whose signature is
+                              corrupted, with its labels field set to LABELS (default: the owner
+                              name's own label count, i.e. "not a wildcard")
 
 Stops on SIGTERM or SIGINT.  Needs python3-dnspython (Debian 12: 2.3).
 """
@@ -81,10 +93,18 @@ def read_rules():
 
 
 def match(rules, qname, qtype):
+    """the [(action, args), ...] for the query: the '+' rules that match, then the first plain
+    one (or pass)"""
+    found = []
     for r in rules:
         if fnmatch.fnmatchcase(qname, r[0].lower()) and (r[1] == "*" or r[1].upper() == qtype):
-            return r[2].lower(), r[3:]
-    return "pass", []
+            if r[2].startswith("+"):
+                found.append((r[2][1:].lower(), r[3:]))
+                continue
+            found.append((r[2].lower(), r[3:]))
+            return found
+    found.append(("pass", []))
+    return found
 
 
 def forward(wire, tcp):
@@ -123,14 +143,19 @@ def section(msg, name):
 def mangle(answer, action, args):
     """the upstream answer changed by ACTION; bytes"""
     msg = dns.message.from_wire(answer)
-    if action == "empty-rdata":
+    if action in ("empty-rdata", "short-rdata"):
         rdtype = dns.rdatatype.from_text(args[0])
-        for rrset in msg.answer:
+        for rrset in section(msg, args[1].lower() if len(args) > 1 else "answer"):
             if rrset.rdtype == rdtype:
-                empty = dns.rdata.GenericRdata(rrset.rdclass, rdtype, b"")
                 ttl = rrset.ttl
+                if action == "empty-rdata":
+                    new = [dns.rdata.GenericRdata(rrset.rdclass, rdtype, b"")]
+                else:
+                    new = [dns.rdata.GenericRdata(rrset.rdclass, rdtype, rd.to_digestable()[:-1])
+                           for rd in rrset]
                 rrset.clear()
-                rrset.add(empty, ttl)
+                for rd in new:
+                    rrset.add(rd, ttl)
     elif action == "strip":
         sec = section(msg, args[0].lower())
         rdtype = dns.rdatatype.from_text(args[1]) if len(args) > 1 else None
@@ -148,9 +173,11 @@ def mangle(answer, action, args):
                                   signature=bytes(b ^ 0x5A for b in sig.signature))
                 extra.append((rrset.name, rrset.ttl, bad))
         for name, ttl, bad in extra:
-            rrset = msg.find_rrset(msg.answer, name, bad.rdclass, dns.rdatatype.RRSIG,
-                                   bad.covers(), create=True)
+            # an RRset of its own at the end of the section, so the copy comes after the
+            # genuine signature on the wire (merged into one RRset, dnspython may reorder)
+            rrset = dns.rrset.RRset(name, bad.rdclass, dns.rdatatype.RRSIG, bad.covers())
             rrset.add(bad, ttl)
+            msg.answer.append(rrset)
     return msg.to_wire(max_size=65535)
 
 
@@ -164,23 +191,43 @@ def handle(wire, tcp):
     except Exception as e:  # a query the proxy cannot read goes upstream unchanged
         log("? ? pass (%s)" % e)
         return forward(wire, tcp)
-    action, args = match(read_rules(), qname, qtype)
-    log("%s %s %s" % (qname, qtype, " ".join([action] + args)))
-    if action == "drop":
+    steps = [st for st in match(read_rules(), qname, qtype) if st[0] != "pass"]
+    log("%s %s %s" % (qname, qtype, " + ".join(" ".join([a] + g) for a, g in steps) or "pass"))
+    answer = None
+    for action, args in steps:
+        if action == "drop":
+            return None
+        if action == "servfail":
+            reply = dns.message.make_response(query)
+            reply.set_rcode(dns.rcode.SERVFAIL)
+            return reply.to_wire()
+        if action == "hold":
+            while not os.path.exists(args[0]):
+                time.sleep(0.05)  # the gate is the event; this only polls for it
+        if action == "answer-of" and answer is None:
+            other = dns.message.make_query(args[0], args[1] if len(args) > 1 else q.rdtype,
+                                           want_dnssec=True)
+            other.flags = query.flags
+            other.id = query.id
+            answer = forward(other.to_wire(), tcp)
+            if answer is None:
+                return None
+            msg = dns.message.from_wire(answer)
+            msg.question = query.question
+            answer = msg.to_wire(max_size=65535)
+    if answer is None:
+        answer = forward(wire, tcp)
+    if answer is None:
         return None
-    if action == "servfail":
-        reply = dns.message.make_response(query)
-        reply.set_rcode(dns.rcode.SERVFAIL)
-        return reply.to_wire()
-    if action == "hold":
-        while not os.path.exists(args[0]):
-            time.sleep(0.05)  # the gate is the event; this only polls for it
-        action = "pass"
-    answer = forward(wire, tcp)
-    if answer is None or action == "pass":
-        return answer
+    action = "?"
     try:
-        return mangle(answer, action, args)
+        for action, args in steps:
+            if action in ("empty-rdata", "short-rdata", "strip", "bad-rrsig"):
+                answer = mangle(answer, action, args)
+            elif action == "wrong-id":
+                answer = struct.pack("!H", (struct.unpack("!H", answer[:2])[0] + 1) & 0xFFFF) + \
+                    answer[2:]
+        return answer
     except Exception as e:  # a broken rule must show, not pass the answer through
         log("error: %s %s %s: %r" % (qname, qtype, action, e))
         return None
