@@ -328,10 +328,34 @@ static const char *comment_safe(const char *why, char *buf, size_t len)
 	return buf;
 }
 
+/* ar_value - VALUE as an RFC 8601 property value: as it is when it is a MIME token (RFC
+ * 2045: no tspecials, spaces or controls; UTF-8 octets are let through, RFC 6532), else as
+ * a quoted-string.  A From domain may hold any atext ("a=b/c.example" is one), and written
+ * bare it would make the field unreadable: "header.from=a=b/c.example". */
+static const char *ar_value(const char *value, char *buf, size_t len)
+{
+	bool token = *value != '\0';
+	for (const char *c = value; *c && token; c++)
+		token = (unsigned char)*c > 0x20 && *c != 0x7f && !strchr("()<>@,;:\\\"/[]?=", *c);
+	if (token)
+		return value;
+	size_t i = 0;
+	buf[i++] = '"';
+	for (const char *c = value; *c && i + 3 < len; c++) {
+		if (*c == '"' || *c == '\\')
+			buf[i++] = '\\';
+		buf[i++] = (unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c;
+	}
+	buf[i++] = '"';
+	buf[i] = '\0';
+	return buf;
+}
+
 /* pw_sp_format_ar - the dkim-adsp and dmarc resinfos */
 size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size_t used)
 {
 	char why[sizeof(r->adsp_why)];
+	char from[2 * sizeof(r->from_domain) + 3];
 	if (r->adsp_checked) {
 		used = append(buf, len, used, "; dkim-adsp=%s (%s%s%s)",
 			      pw_adsp_result_name(r->adsp),
@@ -340,7 +364,8 @@ size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size
 			      r->adsp_sec == PW_SP_NOLOOKUP ? "no lookup" :
 			      r->adsp_sec == PW_SP_SECURE ? "DNSSEC secure" : "DNSSEC insecure");
 		if (r->from_domain[0])
-			used = append(buf, len, used, " header.from=%s", r->from_domain);
+			used = append(buf, len, used, " header.from=%s",
+				      ar_value(r->from_domain, from, sizeof(from)));
 	}
 	if (r->dmarc_checked) {
 		used = append(buf, len, used, "; dmarc=%s (", pw_dmarc_result_name(r->dmarc));
@@ -353,7 +378,8 @@ size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size
 			      r->dmarc_sec == PW_SP_NOLOOKUP ? "no lookup" :
 			      r->dmarc_sec == PW_SP_SECURE ? "DNSSEC secure" : "DNSSEC insecure");
 		if (r->from_domain[0])
-			used = append(buf, len, used, " header.from=%s", r->from_domain);
+			used = append(buf, len, used, " header.from=%s",
+				      ar_value(r->from_domain, from, sizeof(from)));
 	}
 	return used;
 }

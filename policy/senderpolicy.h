@@ -119,7 +119,7 @@ const char *pw_dmarc_result_name(enum pw_dmarc_result r);
 const char *pw_sp_dnssec_name(enum pw_sp_dnssec s);
 /* pw_sp_format_ar - append "; dkim-adsp=... ; dmarc=..." resinfos (RFC 8601, with comments)
  * for the checked methods to BUF (LEN bytes, already holding USED); returns the new length
- * (>= LEN means truncated) */
+ * (>= LEN means truncated).  header.from is a quoted-string when the domain is not a token */
 size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size_t used);
 
 /* ---- local policy -------------------------------------------------------------------- */

@@ -18,7 +18,9 @@
  *   SPF         the domain a trusted host reported spf=pass for ("" none)
  * Contract checked: no crash, no sanitizer report; results in range; at most 2 lookups per
  * method; the Authentication-Results text is NUL-terminated inside its buffer, has no
- * control characters and balanced comments; the decision's texts are NUL-terminated.
+ * control characters and balanced comments, and reads back through pw_ar_parse with one
+ * resinfo per method and header.from the author domain; the decision's texts are
+ * NUL-terminated.
  * Nothing outlives an input (the list excerpt is parsed and freed every run).
  */
 #include <stdint.h>
@@ -135,6 +137,27 @@ static void ar_check(const char *buf, size_t len, size_t used)
 		abort();
 }
 
+/* ar_roundtrip - the text, behind an authserv-id, reads back with policy/mailhdr's RFC 8601
+ * parser: one resinfo per checked method, the author domain as header.from */
+static void ar_roundtrip(const struct pw_sp_result *r)
+{
+	char buf[4096] = "pw.test";
+	size_t used = pw_sp_format_ar(r, buf, sizeof buf, strlen(buf));
+	if (used >= sizeof buf)
+		return;
+	char authserv[64];
+	struct pw_ar_resinfo ri[2];
+	int n = pw_ar_parse(buf, authserv, sizeof authserv, ri, 2);
+	int want = (int)r->adsp_checked + (int)r->dmarc_checked;
+	if (want == 0)
+		return;		/* "pw.test" alone: the caller adds the other results */
+	if (n != want || strcmp(authserv, "pw.test") != 0)
+		abort();
+	for (int i = 0; i < n; i++)
+		if (strcmp(ri[i].header_from, r->from_domain) != 0)
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
@@ -217,6 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t used = pw_sp_format_ar(&r, buf, len, 0);
 		ar_check(buf, len, used);
 	}
+	ar_roundtrip(&r);
 
 	struct pw_sp_decision dec;
 	pw_sp_decide(NULL, 0, &r, &dec);

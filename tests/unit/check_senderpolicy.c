@@ -1459,6 +1459,39 @@ START_TEST(format_ar_comments_safe)
 }
 END_TEST
 
+/* format_ar_from_quoted - a From domain that is not a token ("=" and "/" are atext, so
+ * legal in a domain, but tspecials in RFC 8601 values) is written as a quoted-string, and
+ * the field reads back (regression test for a harness finding: fuzz_senderpolicy) */
+START_TEST(format_ar_from_quoted)
+{
+	static const struct fake_rr dns[] = {
+		RR_EXISTS("a=b/c.example", false),
+		RR_TXT("_dmarc.a=b/c.example", false, "v=DMARC1; p=reject"),
+	};
+	struct fake_dns fd;
+	struct pw_sp_input in;
+	struct pw_sp_result res;
+	struct pw_ar_resinfo ri[2];
+	char buf[512] = "mx.example.net", id[64];
+
+	FAKE(fd, dns);
+	in = message("a=b/c.example", &fd);
+	pw_sp_evaluate(&in, &res);
+	pw_sp_format_ar(&res, buf, sizeof(buf), strlen(buf));
+	ck_assert_msg(strstr(buf, " header.from=\"a=b/c.example\"") != NULL, "got \"%s\"", buf);
+	ck_assert_int_eq(pw_ar_parse(buf, id, sizeof(id), ri, 2), 2);
+	ck_assert_str_eq(ri[0].header_from, "a=b/c.example");
+	ck_assert_str_eq(ri[1].header_from, "a=b/c.example");
+
+	/* a plain domain (and a UTF-8 one) stays bare */
+	FAKE(fd, dns);
+	in = message("example.com", &fd);
+	pw_sp_evaluate(&in, &res);
+	pw_sp_format_ar(&res, buf, sizeof(buf), 0);
+	ck_assert_msg(strstr(buf, " header.from=example.com") != NULL, "got \"%s\"", buf);
+}
+END_TEST
+
 /* ---- rules: parsing ------------------------------------------------------------------------ */
 
 #define MAX_WORDS 64
@@ -2176,6 +2209,7 @@ Suite *senderpolicy_suite(void)
 	tcase_add_test(tc, format_ar_unchecked_omitted);
 	tcase_add_test(tc, format_ar_truncation);
 	tcase_add_test(tc, format_ar_comments_safe);
+	tcase_add_test(tc, format_ar_from_quoted);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rules");
