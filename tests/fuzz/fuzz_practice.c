@@ -15,7 +15,8 @@
  *        then Organizational Domains of a few fixed names under it
  *   'i'  the same with PW_PSL_ICANN_ONLY
  * Contract checked: no crash, no sanitizer report; outputs NUL-terminated within their
- * buffers; rua/ruf spans inside the input; pct <= 100; strict alignment implies relaxed.
+ * buffers; rua/ruf spans inside the input; pct <= 100; strict alignment implies relaxed;
+ * alignment is symmetric.
  * The built-in list is parsed afresh for each input and freed: nothing outlives a run.
  */
 #include <stdint.h>
@@ -58,7 +59,8 @@ static void names(const struct pw_psl *psl, const char *a, const char *b)
 		bool relaxed = pw_dmarc_aligned(psl, a, b, false);
 		if (strict && !relaxed)
 			abort();
-		if (strict != pw_dmarc_aligned(psl, b, a, true))
+		if (strict != pw_dmarc_aligned(psl, b, a, true) ||
+		    relaxed != pw_dmarc_aligned(psl, b, a, false))
 			abort();
 	}
 }
