@@ -7,7 +7,8 @@
  * caught; NUL octets and any other bytes are the parser's to refuse).
  * Contract checked: no crash, no sanitizer report, no leak (the config and the diagnostics
  * are freed each run); every setting in the table reads back NUL-terminated within its
- * buffer; every diagnostic formats; uint settings stay inside their table bounds; every
+ * buffer, without control characters (a tab aside); every diagnostic formats; uint
+ * settings stay inside their table bounds; every
  * value as `postward -n` shows it, written back as "name = value", parses without error
  * to the same value (what -n prints can be pasted into the file).
  */
@@ -70,6 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (v < opt[i].min || v > opt[i].max)
 				abort();
 		}
+		for (size_t k = 0; k < n; k++)	/* control characters never get in */
+			if (((unsigned char)buf[k] < 0x20 && buf[k] != '\t') || buf[k] == 0x7f)
+				abort();
 		if (n + 1 < sizeof buf)		/* not cut short by the buffer */
 			roundtrip(&opt[i], buf);
 	}
