@@ -659,6 +659,18 @@ static void describe(const struct pw_sp_result *res, enum pw_sp_method m, char *
 			 res->from_domain);
 }
 
+/* reply_safe - no '%' in an SMTP reply text (libmilter takes it for a format string): the
+ * rules' own texts lose theirs when parsed, the built-in ones name the author domain, and
+ * '%' is atext, legal in a domain ("a@ex%n.example"); dropped here */
+static void reply_safe(char *text)
+{
+	char *w = text;
+	for (const char *c = text; *c; c++)
+		if (*c != '%')
+			*w++ = *c;
+	*w = '\0';
+}
+
 /* apply - fill *OUT for rule R matched by method M */
 static void apply(const struct pw_sp_rule *r, enum pw_sp_method m, const struct pw_sp_result *res,
 		  struct pw_sp_decision *out)
@@ -681,6 +693,7 @@ static void apply(const struct pw_sp_rule *r, enum pw_sp_method m, const struct 
 		else
 			snprintf(out->text, sizeof(out->text), "Rejected by the ADSP policy of %s "
 				 "(unsigned mail is to be discarded)", res->from_domain);
+		reply_safe(out->text);
 		break;
 	case PW_SP_TEMPFAIL:
 		snprintf(out->code, sizeof(out->code), "%s", r->code[0] ? r->code : "451");
@@ -691,6 +704,7 @@ static void apply(const struct pw_sp_rule *r, enum pw_sp_method m, const struct 
 			snprintf(out->text, sizeof(out->text), "Cannot check the sender policy of %s "
 				 "now (DNS), try again later", res->from_domain[0] ?
 				 res->from_domain : "the author domain");
+		reply_safe(out->text);
 		break;
 	case PW_SP_QUARANTINE:
 		snprintf(out->text, sizeof(out->text), "postward: %.380s", r->text ? r->text : what);

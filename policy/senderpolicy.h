@@ -34,6 +34,7 @@
  *           | tempfail [CODE X.Y.Z TEXT...]   (reply text at most 256 bytes, '%' dropped)
  * A rule matches when one of its terms matches its method's result (and the disposition, for
  * dmarc) and that method's DNSSEC status satisfies dnssec= (insecure = anything not secure).
+ * The built-in reply texts name the author domain, without any '%' it holds.
  * The administrator's rules are tried in order, then the built-in defaults
  * (pw_sp_default_rules); the first match decides; no match is accept.
  *

@@ -20,7 +20,7 @@
  * method; the Authentication-Results text is NUL-terminated inside its buffer, has no
  * control characters and balanced comments, and reads back through pw_ar_parse with one
  * resinfo per method and header.from the author domain; the decision's texts are
- * NUL-terminated.
+ * NUL-terminated, and a reject or tempfail reply text holds no control character or '%'.
  * Nothing outlives an input (the list excerpt is parsed and freed every run).
  */
 #include <stdint.h>
@@ -247,6 +247,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strnlen(dec.text, sizeof dec.text) == sizeof dec.text ||
 	    strnlen(dec.header, sizeof dec.header) == sizeof dec.header)
 		abort();
+	/* an SMTP reply text (smfi_setreply): no line break or other control, and no '%',
+	 * which libmilter would take for a format directive */
+	if (dec.action == PW_SP_REJECT || dec.action == PW_SP_TEMPFAIL)
+		for (const char *c = dec.text; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '%')
+				abort();
 
 	pw_psl_free(psl);
 	free(text);

@@ -1857,6 +1857,38 @@ START_TEST(decide_default_dmarc)
 }
 END_TEST
 
+/* decide_default_reply_no_percent - the built-in reply texts name the author domain, which
+ * may hold a '%' (atext); it never reaches the reply (libmilter's format string), in reject
+ * or tempfail texts (regression test for a fuzz_senderpolicy finding) */
+START_TEST(decide_default_reply_no_percent)
+{
+	struct pw_sp_result res;
+	struct pw_sp_decision dec;
+
+	res = result_with(PW_ADSP_R_NONE, PW_SP_SECURE, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT,
+			  PW_SP_SECURE);
+	strcpy(res.from_domain, "ex%n%s.example");
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_action(&dec, PW_SP_REJECT);
+	ck_assert_str_eq(dec.text, "Rejected by the DMARC policy of exns.example");
+
+	res = result_with(PW_ADSP_R_DISCARD, PW_SP_SECURE, PW_DMARC_R_NONE, PW_DMARC_P_NONE,
+			  PW_SP_SECURE);
+	strcpy(res.from_domain, "100%.example");
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_action(&dec, PW_SP_REJECT);
+	ck_assert_ptr_null(strchr(dec.text, '%'));
+	ck_assert_has(dec.text, "100.example");
+
+	res = result_with(PW_ADSP_R_NONE, PW_SP_SECURE, PW_DMARC_R_TEMPERROR, PW_DMARC_P_NONE,
+			  PW_SP_INSECURE);
+	strcpy(res.from_domain, "%%.example");
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_action(&dec, PW_SP_TEMPFAIL);
+	ck_assert_ptr_null(strchr(dec.text, '%'));
+}
+END_TEST
+
 /* decide_default_adsp - discard: reject when secure, else quarantine */
 START_TEST(decide_default_adsp)
 {
@@ -2228,6 +2260,7 @@ Suite *senderpolicy_suite(void)
 	tcase_add_test(tc, decide_default_temperror);
 	tcase_add_test(tc, decide_default_dmarc);
 	tcase_add_test(tc, decide_default_adsp);
+	tcase_add_test(tc, decide_default_reply_no_percent);
 	tcase_add_test(tc, decide_default_accept);
 	tcase_add_test(tc, decide_unchecked_method);
 	tcase_add_test(tc, decide_admin_first);
