@@ -59,7 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	size_t nopt = 0;
 	const struct pw_option *opt = pw_config_options(&nopt);
-	char buf[8192];
+	char buf[8192], def[8192];
+	struct pw_config dcfg;
+	memset(&dcfg, 0, sizeof dcfg);
+	if (!pw_config_defaults(&dcfg)) {
+		pw_config_free(&dcfg);
+		goto out;
+	}
 	for (size_t i = 0; i < nopt; i++) {
 		if (!pw_config_get(&cfg, opt[i].name, buf, sizeof buf))
 			abort();
@@ -74,9 +80,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t k = 0; k < n; k++)	/* control characters never get in */
 			if (((unsigned char)buf[k] < 0x20 && buf[k] != '\t') || buf[k] == 0x7f)
 				abort();
-		if (n + 1 < sizeof buf)		/* not cut short by the buffer */
+		/* settings the input changed, unless cut short by the buffer */
+		if (n + 1 < sizeof buf && pw_config_get(&dcfg, opt[i].name, def, sizeof def) &&
+		    strcmp(def, buf) != 0)
 			roundtrip(&opt[i], buf);
 	}
+	pw_config_free(&dcfg);
 	for (size_t i = 0; i < d.n; i++) {
 		pw_diag_format(&d.v[i], buf, sizeof buf);
 		if (strnlen(buf, sizeof buf) == sizeof buf)
