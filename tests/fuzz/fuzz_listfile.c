@@ -8,7 +8,8 @@
  * Contract checked: no crash, no sanitizer report, no leak (lists and diagnostics freed each
  * run); a file with errors adds no list; every list is found by its own address (also in
  * angle brackets and upper case), every subscriber by its address in its list, every listed
- * poster may post to a "posters listed" list; the null sender never may.
+ * poster may post to a "posters listed" list; the null sender never may; a list_id phrase
+ * fits PW_LIST_PHRASE_MAX and holds no control character.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -69,6 +70,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t j = 0; j < l->n_posters; j++)
 				if (!pw_list_may_post(l, l->posters_list[j]))
 					abort();
+		if (l->list_id_phrase != NULL) {	/* goes into a List-Id field */
+			if (strlen(l->list_id_phrase) > PW_LIST_PHRASE_MAX)
+				abort();
+			for (const char *c = l->list_id_phrase; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					abort();
+		}
 		if (pw_list_may_post(l, "") || pw_list_may_post(l, "<>") ||
 		    pw_list_may_post(l, NULL))
 			abort();

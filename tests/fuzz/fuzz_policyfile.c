@@ -7,7 +7,8 @@
  * read (pointer and length, not NUL-terminated, so a read past the end is caught).
  * After parsing, the parsed practice rules decide a fixed set of DMARC/ADSP results.
  * Contract checked: no crash, no sanitizer report, no leak (policy and diagnostics freed
- * each run); every rule names its file and a line; decisions' texts are NUL-terminated.
+ * each run); every rule names its file and a line; decisions' texts are NUL-terminated, and
+ * reply texts hold no control character or '%'.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,11 @@ static void decide(const struct pw_policy *p)
 		    strnlen(dec.header, sizeof dec.header) == sizeof dec.header ||
 		    pw_sp_action_name(dec.action) == NULL)
 			abort();
+		/* an SMTP reply text: no control character, no '%' (libmilter's format) */
+		if (dec.action == PW_SP_REJECT || dec.action == PW_SP_TEMPFAIL)
+			for (const char *c = dec.text; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '%')
+					abort();
 	}
 }
 
