@@ -328,16 +328,38 @@ static const char *comment_safe(const char *why, char *buf, size_t len)
 	return buf;
 }
 
-/* ar_value - VALUE as an RFC 8601 property value: as it is when it is a MIME token (RFC
- * 2045: no tspecials, spaces or controls; UTF-8 octets are let through, RFC 6532), else as
- * a quoted-string.  A From domain may hold any atext ("a=b/c.example" is one), and written
+/* ar_bare - VALUE may stand unquoted as an RFC 8601 pvalue: an RFC 2045 token (ASCII, no
+ * tspecials), or a domain-name of letter-digit-hyphen labels in which UTF-8 octets count
+ * as letters (RFC 6532); anything else, a UTF-8 octet next to '!' for one, is neither */
+static bool ar_bare(const char *value)
+{
+	bool token = *value != '\0', domain = *value != '\0';
+	for (const char *c = value; *c && token; c++)
+		token = (unsigned char)*c > 0x20 && (unsigned char)*c < 0x7f &&
+			!strchr("()<>@,;:\\\"/[]?=", *c);
+	if (token)
+		return true;
+	for (const char *c = value; *c && domain; c++) {
+		unsigned char u = (unsigned char)*c;
+		bool letdig = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+			      (u >= '0' && u <= '9') || u >= 0x80;
+		bool first = c == value || c[-1] == '.', last = c[1] == '\0' || c[1] == '.';
+		if (u == '.')
+			domain = !first && !last;
+		else if (u == '-')
+			domain = !first && !last;
+		else
+			domain = letdig;
+	}
+	return domain;
+}
+
+/* ar_value - VALUE as an RFC 8601 property value: as it is when ar_bare allows, else as a
+ * quoted-string.  A From domain may hold any atext ("a=b/c.example" is one), and written
  * bare it would make the field unreadable: "header.from=a=b/c.example". */
 static const char *ar_value(const char *value, char *buf, size_t len)
 {
-	bool token = *value != '\0';
-	for (const char *c = value; *c && token; c++)
-		token = (unsigned char)*c > 0x20 && *c != 0x7f && !strchr("()<>@,;:\\\"/[]?=", *c);
-	if (token)
+	if (ar_bare(value))
 		return value;
 	size_t i = 0;
 	buf[i++] = '"';

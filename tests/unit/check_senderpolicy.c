@@ -1483,12 +1483,28 @@ START_TEST(format_ar_from_quoted)
 	ck_assert_str_eq(ri[0].header_from, "a=b/c.example");
 	ck_assert_str_eq(ri[1].header_from, "a=b/c.example");
 
-	/* a plain domain (and a UTF-8 one) stays bare */
+	/* UTF-8 next to '!': neither a token (ASCII only) nor a domain-name, so quoted */
 	FAKE(fd, dns);
-	in = message("example.com", &fd);
+	in = message("ex\xc3\xa9!am.example", &fd);
 	pw_sp_evaluate(&in, &res);
-	pw_sp_format_ar(&res, buf, sizeof(buf), 0);
-	ck_assert_msg(strstr(buf, " header.from=example.com") != NULL, "got \"%s\"", buf);
+	strcpy(buf, "mx.example.net");
+	pw_sp_format_ar(&res, buf, sizeof(buf), strlen(buf));
+	ck_assert_msg(strstr(buf, " header.from=\"ex\xc3\xa9!am.example\"") != NULL, "got \"%s\"",
+		      buf);
+	ck_assert_int_eq(pw_ar_parse(buf, id, sizeof(id), ri, 2), 2);
+	ck_assert_str_eq(ri[1].header_from, "ex\xc3\xa9!am.example");
+
+	/* a plain domain, a UTF-8 one and an atext token stay bare */
+	static const char *const bare[] = { "example.com", "zo\xc3\xab.example", "a!b.example" };
+	for (size_t i = 0; i < NELEM(bare); i++) {
+		char want[64];
+		FAKE(fd, dns);
+		in = message(bare[i], &fd);
+		pw_sp_evaluate(&in, &res);
+		pw_sp_format_ar(&res, buf, sizeof(buf), 0);
+		snprintf(want, sizeof(want), " header.from=%s", bare[i]);
+		ck_assert_msg(strstr(buf, want) != NULL, "got \"%s\"", buf);
+	}
 }
 END_TEST
 
