@@ -480,6 +480,7 @@ size_t pw_config_parse(struct pw_config *cfg, const char *file, const char *text
 	char *logical = NULL;	/* current logical line being assembled */
 	size_t llen = 0;
 	unsigned lstart = 0, lineno = 0;
+	bool dropped = false;	/* the current setting had a bad line: skip its continuations */
 	const char *p = text, *end = text + len;
 
 	while (p < end) {
@@ -487,21 +488,44 @@ size_t pw_config_parse(struct pw_config *cfg, const char *file, const char *text
 		const char *eol = nl ? nl : end;
 		size_t n = (size_t)(eol - p);
 		lineno++;
-		if (memchr(p, '\0', n) != NULL) {
-			pw_diags_add(d, file, lineno, "line contains a NUL byte");
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		/* like the policy and list files: no control character but a tab, so that no
+		 * setting carries one into a header field (authserv_id), a log line or -n */
+		size_t bad = 0;
+		while (bad < n && !(((unsigned char)p[bad] < 0x20 && p[bad] != '\t') ||
+				    p[bad] == 0x7f))
+			bad++;
+		size_t i = 0;
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (bad < n) {
+			pw_diags_add(d, file, lineno, "control character 0x%02x in column %zu",
+				     (unsigned char)p[bad], bad + 1);
+			if (i < n && p[i] == '#') {		/* a comment: nothing lost */
+				p = nl ? nl + 1 : end;
+				continue;
+			}
+			/* the setting this line starts or continues is dropped whole */
+			if (i == 0 && logical != NULL)
+				apply_logical(cfg, file, lstart, logical, seen_line, d);
+			free(logical);
+			logical = NULL;
+			dropped = true;
 			p = nl ? nl + 1 : end;
 			continue;
 		}
-		if (n > 0 && p[n - 1] == '\r')
-			n--;
 		/* blank or comment line */
-		size_t i = 0;
-		while (i < n && isspace((unsigned char)p[i]))
-			i++;
 		if (i == n || p[i] == '#') {
 			p = nl ? nl + 1 : end;
 			continue;
 		}
+		if (i > 0 && dropped) {
+			/* continues a setting dropped above: already reported */
+			p = nl ? nl + 1 : end;
+			continue;
+		}
+		dropped = false;
 		if (i > 0 && logical != NULL) {
 			/* continuation of the previous logical line */
 			char *nlg = realloc(logical, llen + 1 + n + 1);

@@ -3,7 +3,9 @@
  *
  * The configuration file holds Postfix-style "name = value" lines.  A line whose first
  * non-blank character is '#' is a comment, a blank line is ignored, and a line that starts
- * with white space continues the previous setting.  Every setting lives in exactly one row
+ * with white space continues the previous setting.  A control character other than a tab
+ * on a line is an error (line and column), and the setting it belongs to is dropped with its
+ * continuation lines; CRLF line ends are fine.  Every setting lives in exactly one row
  * of the table in config.c (name, type, default, check, one-line doc), from which the
  * defaults, the parser, `postward -n` and postward.conf(5) all follow.
  *

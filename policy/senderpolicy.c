@@ -369,25 +369,56 @@ static const char *comment_safe(const char *why, char *buf, size_t len)
 	return buf;
 }
 
-/* pvalue - DOMAIN as an RFC 8601 pvalue: as it is when it is a token (RFC 2045), else
- * quoted (a From domain is atoms, which may hold '/', '=', '?' and other tspecials; an
- * atom never holds '"' or '\\', so nothing inside needs escaping) */
-static const char *pvalue(const char *domain, char *buf, size_t len)
+/* ar_bare - VALUE may stand unquoted as an RFC 8601 pvalue: an RFC 2045 token (ASCII, no
+ * tspecials), or a domain-name of letter-digit-hyphen labels in which UTF-8 octets count
+ * as letters (RFC 6532); anything else, a UTF-8 octet next to '!' for one, is neither */
+static bool ar_bare(const char *value)
 {
-	for (const char *c = domain; *c; c++) {
+	bool token = *value != '\0', domain = *value != '\0';
+	for (const char *c = value; *c && token; c++)
+		token = (unsigned char)*c > 0x20 && (unsigned char)*c < 0x7f &&
+			!strchr("()<>@,;:\\\"/[]?=", *c);
+	if (token)
+		return true;
+	for (const char *c = value; *c && domain; c++) {
 		unsigned char u = (unsigned char)*c;
-		if (u <= 0x20 || u == 0x7f || strchr("()<>@,;:\\\"/[]?=", u) != NULL) {
-			snprintf(buf, len, "\"%s\"", domain);
-			return buf;
-		}
+		bool letdig = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+			      (u >= '0' && u <= '9') || u >= 0x80;
+		bool first = c == value || c[-1] == '.', last = c[1] == '\0' || c[1] == '.';
+		if (u == '.')
+			domain = !first && !last;
+		else if (u == '-')
+			domain = !first && !last;
+		else
+			domain = letdig;
 	}
 	return domain;
+}
+
+/* ar_value - VALUE as an RFC 8601 property value: as it is when ar_bare allows, else as a
+ * quoted-string.  A From domain may hold any atext ("a=b/c.example" is one), and written
+ * bare it would make the field unreadable: "header.from=a=b/c.example". */
+static const char *ar_value(const char *value, char *buf, size_t len)
+{
+	if (ar_bare(value))
+		return value;
+	size_t i = 0;
+	buf[i++] = '"';
+	for (const char *c = value; *c && i + 3 < len; c++) {
+		if (*c == '"' || *c == '\\')
+			buf[i++] = '\\';
+		buf[i++] = (unsigned char)*c < 0x20 || *c == 0x7f ? ' ' : *c;
+	}
+	buf[i++] = '"';
+	buf[i] = '\0';
+	return buf;
 }
 
 /* pw_sp_format_ar - the dkim-adsp and dmarc resinfos */
 size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size_t used)
 {
-	char why[sizeof(r->adsp_why)], from[sizeof(r->from_domain) + 2];
+	char why[sizeof(r->adsp_why)];
+	char from[2 * sizeof(r->from_domain) + 3];
 	if (r->adsp_checked) {
 		used = append(buf, len, used, "; dkim-adsp=%s (%s%s%s)",
 			      pw_adsp_result_name(r->adsp),
@@ -397,7 +428,7 @@ size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size
 			      r->adsp_sec == PW_SP_SECURE ? "DNSSEC secure" : "DNSSEC insecure");
 		if (r->from_domain[0])
 			used = append(buf, len, used, " header.from=%s",
-				      pvalue(r->from_domain, from, sizeof(from)));
+				      ar_value(r->from_domain, from, sizeof(from)));
 	}
 	if (r->dmarc_checked) {
 		used = append(buf, len, used, "; dmarc=%s (", pw_dmarc_result_name(r->dmarc));
@@ -411,7 +442,7 @@ size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size
 			      r->dmarc_sec == PW_SP_SECURE ? "DNSSEC secure" : "DNSSEC insecure");
 		if (r->from_domain[0])
 			used = append(buf, len, used, " header.from=%s",
-				      pvalue(r->from_domain, from, sizeof(from)));
+				      ar_value(r->from_domain, from, sizeof(from)));
 	}
 	return used;
 }

@@ -40,6 +40,7 @@
  *           | tempfail [CODE X.Y.Z TEXT...]   (reply text at most 256 bytes, '%' dropped)
  * A rule matches when one of its terms matches its method's result (and the disposition, for
  * dmarc) and that method's DNSSEC status satisfies dnssec= (insecure = anything not secure).
+ * The built-in reply texts name the author domain, without any '%' it holds.
  * The administrator's rules are tried in order, then the built-in defaults
  * (pw_sp_default_rules); the first match decides; no match is accept.
  *
@@ -129,7 +130,7 @@ const char *pw_dmarc_result_name(enum pw_dmarc_result r);
 const char *pw_sp_dnssec_name(enum pw_sp_dnssec s);
 /* pw_sp_format_ar - append "; dkim-adsp=... ; dmarc=..." resinfos (RFC 8601, with comments)
  * for the checked methods to BUF (LEN bytes, already holding USED); returns the new length
- * (>= LEN means truncated) */
+ * (>= LEN means truncated).  header.from is a quoted-string when the domain is not a token */
 size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size_t used);
 
 /* ---- local policy -------------------------------------------------------------------- */

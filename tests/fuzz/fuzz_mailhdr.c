@@ -2,7 +2,9 @@
  * tests/fuzz/fuzz_mailhdr.c - fuzz harness for policy/mailhdr: From and Authentication-Results
  * field bodies (bytes an SMTP client sends).  The first octet picks the parser, the rest is
  * the field body as libmilter hands it over (NUL-terminated, so an embedded NUL ends it).
- * Contract checked: no crash, no sanitizer report, outputs NUL-terminated within their sizes.
+ * Contract checked: no crash, no sanitizer report, outputs NUL-terminated within their sizes;
+ * a From with a usable first mailbox gives its domain in ASCII lower case without the
+ * trailing dot; an error always says why.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,9 +28,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0: {
 		size_t n = 0;
 		char domain[256], why[128];
-		pw_from_parse(value, &n, domain, sizeof domain, why, sizeof why);
-		if (strnlen(domain, sizeof domain) == sizeof domain ||
-		    strnlen(why, sizeof why) == sizeof why)
+		enum pw_from_status st = pw_from_parse(value, &n, domain, sizeof domain, why,
+						       sizeof why);
+		size_t dl = strnlen(domain, sizeof domain);
+		if (dl == sizeof domain || strnlen(why, sizeof why) == sizeof why)
+			abort();
+		/* a usable first mailbox: its domain, ASCII lower case, no trailing dot */
+		if (st == PW_FROM_OK && n > 0) {
+			if (dl == 0 || domain[dl - 1] == '.')
+				abort();
+			for (size_t i = 0; i < dl; i++)
+				if (domain[i] >= 'A' && domain[i] <= 'Z')
+					abort();
+		}
+		if (st != PW_FROM_OK && why[0] == '\0')
 			abort();
 		break;
 	}
@@ -36,9 +49,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char authserv[256];
 		struct pw_ar_resinfo ri[4];
 		int k = pw_ar_parse(value, authserv, sizeof authserv, ri, 4);
+		if (k >= 0 && strnlen(authserv, sizeof authserv) == sizeof authserv)
+			abort();
 		for (int i = 0; i < k && i < 4; i++)
 			if (strnlen(ri[i].method, sizeof ri[i].method) == sizeof ri[i].method ||
-			    strnlen(ri[i].mailfrom, sizeof ri[i].mailfrom) == sizeof ri[i].mailfrom)
+			    strnlen(ri[i].result, sizeof ri[i].result) == sizeof ri[i].result ||
+			    strnlen(ri[i].mailfrom, sizeof ri[i].mailfrom) == sizeof ri[i].mailfrom ||
+			    strnlen(ri[i].helo, sizeof ri[i].helo) == sizeof ri[i].helo ||
+			    strnlen(ri[i].header_from, sizeof ri[i].header_from) ==
+				    sizeof ri[i].header_from)
 				abort();
 		break;
 	}

@@ -605,6 +605,35 @@ START_TEST(good_timeout_values)
 }
 END_TEST
 
+/* error_control_characters - a control character (tab aside) anywhere in a line is an error
+ * naming its column, and the setting it belongs to is dropped with its continuations, so no
+ * setting carries one into a header field or a log line (regression test for a fuzz_config
+ * finding: "authserv_id = mx\x01.example" was taken as it stood) */
+START_TEST(error_control_characters)
+{
+	static const char text[] =
+		"authserv_id = mx\x01.example\n"	/* 1 dropped */
+		"  continued\n"			/* 2 dropped with it */
+		"user = bob\x1b[2J\r\n"		/* 3 escape sequence */
+		"policy_files = /a.policy,\n"		/* 4 kept ... */
+		"# a comment \x7f\n"			/* 5 reported, nothing lost */
+		"\t/b.policy\n"			/* 6 ... with its continuation */
+		"pid_file = /run/p\rX-Injected: yes\n"	/* 7 bare CR */
+		"log_level = info\tdebug\n";		/* 8 a tab is white space */
+	size_t errs = pw_config_parse(&cfg, "c.conf", text, sizeof(text) - 1, &d);
+	ck_assert_uint_eq(errs, 5);
+	ck_assert_diag(&d, 0, "c.conf:1: control character 0x01 in column 17");
+	ck_assert_diag(&d, 1, "c.conf:3: control character 0x1b in column 11");
+	ck_assert_diag(&d, 2, "c.conf:5: control character 0x7f in column 13");
+	ck_assert_diag(&d, 3, "c.conf:7: control character 0x0d in column 18");
+	ck_assert_diag_prefix(&d, 4, "c.conf:8: ");
+	ck_assert_str_eq(get("authserv_id"), "");
+	ck_assert_str_eq(get("user"), "");
+	ck_assert_str_eq(get("pid_file"), "");
+	ck_assert_str_eq(get("policy_files"), "/a.policy, /b.policy");
+}
+END_TEST
+
 START_TEST(error_many_collected_in_order)
 {
 	size_t errs = parse("many.conf",
@@ -725,6 +754,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, error_duplicate_same_value);
 	tcase_add_loop_test(tc, error_bad_value, 0, (int)(sizeof(bad_values) / sizeof(bad_values[0])));
 	tcase_add_test(tc, error_many_collected_in_order);
+	tcase_add_test(tc, error_control_characters);
 	tcase_add_test(tc, parse_returns_only_new_errors);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1270,10 +1270,9 @@ START_TEST(result_names)
 }
 END_TEST
 
-/* format_ar_fail_secure - both methods failing on secure answers */
-/* format_ar_from_quoted - a From domain that is no RFC 2045 token (atoms may hold '/', '=',
- * '?') is quoted in header.from, so the field stays well-formed */
-START_TEST(format_ar_from_quoted)
+/* format_ar_from_quoted_nx - a From domain that is no RFC 2045 token (atoms may hold '/',
+ * '=', '?') is quoted in header.from of both results, so the field stays well-formed */
+START_TEST(format_ar_from_quoted_nx)
 {
 	static const struct fake_rr dns[] = {
 		RR_NX("a/b=c.example.com", false, true),
@@ -1296,6 +1295,7 @@ START_TEST(format_ar_from_quoted)
 }
 END_TEST
 
+/* format_ar_fail_secure - both methods failing on secure answers */
 START_TEST(format_ar_fail_secure)
 {
 	static const struct fake_rr dns[] = {
@@ -1481,6 +1481,55 @@ START_TEST(format_ar_comments_safe)
 	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
 	pw_sp_format_ar(&res, buf, sizeof(buf), 0);
 	ck_assert_msg(comment_well_formed(buf), "malformed: \"%s\"", buf);
+}
+END_TEST
+
+/* format_ar_from_quoted - a From domain that is not a token ("=" and "/" are atext, so
+ * legal in a domain, but tspecials in RFC 8601 values) is written as a quoted-string, and
+ * the field reads back (regression test for a harness finding: fuzz_senderpolicy) */
+START_TEST(format_ar_from_quoted)
+{
+	static const struct fake_rr dns[] = {
+		RR_EXISTS("a=b/c.example", false),
+		RR_TXT("_dmarc.a=b/c.example", false, "v=DMARC1; p=reject"),
+	};
+	struct fake_dns fd;
+	struct pw_sp_input in;
+	struct pw_sp_result res;
+	struct pw_ar_resinfo ri[2];
+	char buf[512] = "mx.example.net", id[64];
+
+	FAKE(fd, dns);
+	in = message("a=b/c.example", &fd);
+	pw_sp_evaluate(&in, &res);
+	pw_sp_format_ar(&res, buf, sizeof(buf), strlen(buf));
+	ck_assert_msg(strstr(buf, " header.from=\"a=b/c.example\"") != NULL, "got \"%s\"", buf);
+	ck_assert_int_eq(pw_ar_parse(buf, id, sizeof(id), ri, 2), 2);
+	ck_assert_str_eq(ri[0].header_from, "a=b/c.example");
+	ck_assert_str_eq(ri[1].header_from, "a=b/c.example");
+
+	/* UTF-8 next to '!': neither a token (ASCII only) nor a domain-name, so quoted */
+	FAKE(fd, dns);
+	in = message("ex\xc3\xa9!am.example", &fd);
+	pw_sp_evaluate(&in, &res);
+	strcpy(buf, "mx.example.net");
+	pw_sp_format_ar(&res, buf, sizeof(buf), strlen(buf));
+	ck_assert_msg(strstr(buf, " header.from=\"ex\xc3\xa9!am.example\"") != NULL, "got \"%s\"",
+		      buf);
+	ck_assert_int_eq(pw_ar_parse(buf, id, sizeof(id), ri, 2), 2);
+	ck_assert_str_eq(ri[1].header_from, "ex\xc3\xa9!am.example");
+
+	/* a plain domain, a UTF-8 one and an atext token stay bare */
+	static const char *const bare[] = { "example.com", "zo\xc3\xab.example", "a!b.example" };
+	for (size_t i = 0; i < NELEM(bare); i++) {
+		char want[64];
+		FAKE(fd, dns);
+		in = message(bare[i], &fd);
+		pw_sp_evaluate(&in, &res);
+		pw_sp_format_ar(&res, buf, sizeof(buf), 0);
+		snprintf(want, sizeof(want), " header.from=%s", bare[i]);
+		ck_assert_msg(strstr(buf, want) != NULL, "got \"%s\"", buf);
+	}
 }
 END_TEST
 
@@ -1846,6 +1895,39 @@ START_TEST(decide_default_dmarc)
 	pw_sp_decide(NULL, 0, &res, &dec);
 	ck_assert_action(&dec, PW_SP_QUARANTINE);
 	ck_assert_ptr_nonnull(dec.rule);
+}
+END_TEST
+
+/* decide_default_reply_no_percent - the built-in reply texts name the author domain, which
+ * may hold a '%' (atext); it never reaches the reply (libmilter's format string: each one
+ * stands as '?'), in reject
+ * or tempfail texts (regression test for a fuzz_senderpolicy finding) */
+START_TEST(decide_default_reply_no_percent)
+{
+	struct pw_sp_result res;
+	struct pw_sp_decision dec;
+
+	res = result_with(PW_ADSP_R_NONE, PW_SP_SECURE, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT,
+			  PW_SP_SECURE);
+	strcpy(res.from_domain, "ex%n%s.example");
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_action(&dec, PW_SP_REJECT);
+	ck_assert_str_eq(dec.text, "Rejected by the DMARC policy of ex?n?s.example");
+
+	res = result_with(PW_ADSP_R_DISCARD, PW_SP_SECURE, PW_DMARC_R_NONE, PW_DMARC_P_NONE,
+			  PW_SP_SECURE);
+	strcpy(res.from_domain, "100%.example");
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_action(&dec, PW_SP_REJECT);
+	ck_assert_ptr_null(strchr(dec.text, '%'));
+	ck_assert_has(dec.text, "100?.example");
+
+	res = result_with(PW_ADSP_R_NONE, PW_SP_SECURE, PW_DMARC_R_TEMPERROR, PW_DMARC_P_NONE,
+			  PW_SP_INSECURE);
+	strcpy(res.from_domain, "%%.example");
+	pw_sp_decide(NULL, 0, &res, &dec);
+	ck_assert_action(&dec, PW_SP_TEMPFAIL);
+	ck_assert_ptr_null(strchr(dec.text, '%'));
 }
 END_TEST
 
@@ -2423,11 +2505,12 @@ Suite *senderpolicy_suite(void)
 	tcase_add_checked_fixture(tc, psl_setup, psl_teardown);
 	tcase_add_test(tc, result_names);
 	tcase_add_test(tc, format_ar_fail_secure);
-	tcase_add_test(tc, format_ar_from_quoted);
+	tcase_add_test(tc, format_ar_from_quoted_nx);
 	tcase_add_test(tc, format_ar_structure);
 	tcase_add_test(tc, format_ar_unchecked_omitted);
 	tcase_add_test(tc, format_ar_truncation);
 	tcase_add_test(tc, format_ar_comments_safe);
+	tcase_add_test(tc, format_ar_from_quoted);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rules");
@@ -2446,6 +2529,7 @@ Suite *senderpolicy_suite(void)
 	tcase_add_test(tc, decide_default_temperror);
 	tcase_add_test(tc, decide_default_dmarc);
 	tcase_add_test(tc, decide_default_adsp);
+	tcase_add_test(tc, decide_default_reply_no_percent);
 	tcase_add_test(tc, decide_default_accept);
 	tcase_add_test(tc, decide_unchecked_method);
 	tcase_add_test(tc, decide_admin_first);

@@ -1,0 +1,1 @@
+dv=DMARC1; p=none; rua=mailto:dmarc-reports@fastmail.com; ruf=mailto:dmarc-reports@fastmail.com; fo=1

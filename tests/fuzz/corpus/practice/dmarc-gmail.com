@@ -1,0 +1,1 @@
+dv=DMARC1; p=none; sp=quarantine; rua=mailto:mailauth-reports@google.com

@@ -1,0 +1,1 @@
+dv=DMARC1; p=reject; rua=mailto:mailauth-reports@google.com

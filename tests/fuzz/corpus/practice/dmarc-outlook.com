@@ -1,0 +1,1 @@
+dv=DMARC1; p=none; pct=100; rua=mailto:rua@dmarc.microsoft; ruf=mailto:ruf@dmarc.microsoft; fo=1
