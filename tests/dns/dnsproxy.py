@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """tests/dns/dnsproxy.py - a hostile DNS proxy for postward's tests.
 
-usage: dnsproxy.py --upstream ADDR@PORT --rules FILE --ready FILE [--log FILE]
+usage: dnsproxy.py --upstream ADDR@PORT --rules FILE --ready FILE [--log FILE] [--daemon PIDFILE]
 
 Listens on 127.0.0.1 at a free port (UDP and TCP, the same number), forwards every query to the
 upstream server (the NSD fixture of tests/dns/fixture.sh) and hands the answer back, changed as the
 rules say.  Once it listens it writes "PORT" into the --ready file (by rename, so a reader never sees
-half a file).  Every query is logged to --log as one flushed line "QNAME QTYPE ACTION" *before* it is
+half a file).  With --daemon the proxy binds its sockets, then goes to the background and
+writes its process id into PIDFILE; the command returns (status 0) only once the proxy
+listens and the ready file is written, so a test script needs no loop to wait for it.  Every query is logged to --log as one flushed line "QNAME QTYPE ACTION" *before* it is
 answered (or dropped), so a test can wait for the line instead of for time.
 
 The rules file is read again for every query, so a test changes behaviour mid-run by replacing the
@@ -265,6 +267,14 @@ class TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
 
+def write_atomically(path, text):
+    """PATH holds TEXT, never a part of it"""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
@@ -272,6 +282,7 @@ def main():
     p.add_argument("--rules", required=True)
     p.add_argument("--ready", required=True)
     p.add_argument("--log")
+    p.add_argument("--daemon", metavar="PIDFILE")
     ARGS = p.parse_args()
     host, _, port = ARGS.upstream.partition("@")
     ARGS.upstream = (host, int(port or 53))
@@ -285,16 +296,27 @@ def main():
             udp.server_close()
     else:
         sys.exit("dnsproxy: no free port")
-    for srv in (udp, tcp):
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    if ARGS.daemon:
+        # the sockets are bound and listening: queries wait in their queues until the child
+        # serves them, so the parent may announce readiness and return at once
+        child = os.fork()
+        if child:
+            write_atomically(ARGS.daemon, "%d\n" % child)
+            write_atomically(ARGS.ready, "%d\n" % port)
+            os._exit(0)
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    tmp = ARGS.ready + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.rename(tmp, ARGS.ready)
-    stop.wait()
+    for srv in (udp, tcp):
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    if not ARGS.daemon:
+        write_atomically(ARGS.ready, "%d\n" % port)
+    while not stop.wait(1):  # a timed wait, so that a signal is always seen
+        pass
     udp.shutdown()
     tcp.shutdown()
 

@@ -33,15 +33,9 @@ trap cleanup EXIT
 	{ echo "FAIL: fixture did not start"; echo "0 passed, 1 failed"; exit 1; }
 . "$dir/dns/env"
 $PY "$here/dnsproxy.py" --upstream "$DNS_SERVER" --rules "$dir/rules" --ready "$dir/ready" \
-	--log "$dir/queries" 2>"$dir/proxy.err" &
-proxy=$!
-# the proxy writes its port into the ready file (by rename) once it listens
-for _ in $(seq 1 600); do
-	[ -s "$dir/ready" ] && break
-	kill -0 "$proxy" 2>/dev/null || break
-	sleep 0.05
-done
-[ -s "$dir/ready" ] || { echo "FAIL: dnsproxy did not start: $(cat "$dir/proxy.err")"; echo "0 passed, 1 failed"; exit 1; }
+	--log "$dir/queries" --daemon "$dir/proxy.pid" 2>"$dir/proxy.err" ||
+	{ echo "FAIL: dnsproxy did not start: $(cat "$dir/proxy.err")"; echo "0 passed, 1 failed"; exit 1; }
+proxy=$(cat "$dir/proxy.pid")
 PROXY="127.0.0.1@$(cat "$dir/ready")"
 
 rules() {	# rules LINE...: replace the proxy's rules (atomically)

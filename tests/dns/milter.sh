@@ -46,14 +46,9 @@ echo "*.wk._domainkey TXT \"v=DKIM1; k=ed25519; p=$ed_pub\"" > records/nsec3.tes
 "$here/fixture.sh" start "$tmp/dns" "$tmp/records" >/dev/null || { bad "DNS fixture"; finish; }
 . "$tmp/dns/env"
 $PY "$here/dnsproxy.py" --upstream "$DNS_SERVER" --rules "$tmp/rules" --ready "$tmp/ready" \
-	--log "$tmp/queries" 2>"$tmp/proxy.err" &
-proxy=$!
-for _ in $(seq 1 600); do
-	[ -s "$tmp/ready" ] && break
-	kill -0 "$proxy" 2>/dev/null || break
-	sleep 0.05
-done
-[ -s "$tmp/ready" ] || { bad "dnsproxy did not start: $(cat "$tmp/proxy.err")"; finish; }
+	--log "$tmp/queries" --daemon "$tmp/proxy.pid" 2>"$tmp/proxy.err" ||
+	{ bad "dnsproxy did not start: $(cat "$tmp/proxy.err")"; finish; }
+proxy=$(cat "$tmp/proxy.pid")
 rules() { printf '%s\n' "$@" > "$tmp/rules.tmp" && mv "$tmp/rules.tmp" "$tmp/rules"; }
 
 for d in secure.test:ed1 insecure.test:ck nsec3.test:x.wk; do

@@ -38,14 +38,9 @@ trap cleanup EXIT
 	{ echo "FAIL: fixture did not start"; echo "0 passed, 1 failed"; exit 1; }
 . "$dir/dns/env"
 $PY "$here/dnsproxy.py" --upstream "$DNS_SERVER" --rules "$dir/rules" --ready "$dir/ready" \
-	--log "$dir/queries" 2>"$dir/proxy.err" &
-proxy=$!
-for _ in $(seq 1 600); do
-	[ -s "$dir/ready" ] && break
-	kill -0 "$proxy" 2>/dev/null || break
-	sleep 0.05
-done
-[ -s "$dir/ready" ] || { echo "FAIL: dnsproxy did not start: $(cat "$dir/proxy.err")"; echo "0 passed, 1 failed"; exit 1; }
+	--log "$dir/queries" --daemon "$dir/proxy.pid" 2>"$dir/proxy.err" ||
+	{ echo "FAIL: dnsproxy did not start: $(cat "$dir/proxy.err")"; echo "0 passed, 1 failed"; exit 1; }
+proxy=$(cat "$dir/proxy.pid")
 
 q=()
 for z in secure.test nsec3.test rsa.test ed25519.test sub.secure.test insecure.test unsigned.secure.test; do

@@ -27,13 +27,13 @@ PASS_RE='dkim=pass \(key DNSSEC secure\) header\.d=secure\.test'
 
 # ---- a DNS proxy in front of the fixture (tests/dns/dnsproxy.py) ---------------------------
 "$PY" "$top/tests/dns/dnsproxy.py" --upstream "$DNS_SERVER" --rules "$tmp/rules" \
-	--ready "$tmp/proxy.port" --log "$tmp/proxy.log" &
-proxy=$!
+	--ready "$tmp/proxy.port" --log "$tmp/proxy.log" --daemon "$tmp/proxy.pid" 2>"$tmp/proxy.err" ||
+	{ bad "DNS proxy did not start: $(cat "$tmp/proxy.err")"; finish; }
+proxy=$(cat "$tmp/proxy.pid")
 client=""
 frozen=""
 extra_cleanup='[ -n "$frozen" ] && kill -CONT $frozen; [ -n "$client" ] && kill -TERM $client; kill -KILL $proxy; wait $proxy 2>/dev/null'
 
-wait_for "the DNS proxy" 20 test -s "$tmp/proxy.port" || { bad "DNS proxy did not start"; finish; }
 sed -i "s/^dns_nameservers = .*/dns_nameservers = 127.0.0.1@$(cat "$tmp/proxy.port")/" "$tmp/pw.conf"
 
 pw_start

@@ -53,14 +53,9 @@ EOR
 # the proxy in front of the fixture; rules: the key query of selector ed1 is dropped
 echo 'ed1._domainkey.secure.test TXT drop' > rules
 $PY "$here/../dns/dnsproxy.py" --upstream "$DNS_SERVER" --rules "$tmp/rules" \
-	--ready "$tmp/proxy.port" --log "$tmp/proxy.log" 2> proxy.err &
-proxy=$!
-for _ in $(seq 600); do	# the proxy writes its port once it listens (about a second)
-	[ -s proxy.port ] && break
-	kill -0 "$proxy" 2>/dev/null || break
-	sleep 0.1
-done
-[ -s proxy.port ] || { bad "dnsproxy did not start: $(cat proxy.err)"; finish; }
+	--ready "$tmp/proxy.port" --log "$tmp/proxy.log" --daemon "$tmp/proxy.pid" 2> proxy.err ||
+	{ bad "dnsproxy did not start: $(cat proxy.err)"; finish; }
+proxy=$(cat "$tmp/proxy.pid")
 PROXY_PORT=$(cat proxy.port)
 
 mkmsg() {	# mkmsg FILE HEADER-LINES...
