@@ -35,6 +35,7 @@
 #include "log.h"
 #include "pgp.h"
 #include "pool.h"
+#include "session.h"
 #include "spool.h"
 #include "snapshot.h"
 #include "supervisor.h"
@@ -400,6 +401,8 @@ int main(int argc, char **argv)
 	pwlog(LOG_INFO, "postward %s starting (configuration %s%s)", PACKAGE_VERSION,
 	      source.config_file, source.config_optional ? ", built-in defaults if missing" : "");
 
+	/* before any thread: allocator settings that let a burst's memory go back (session.c) */
+	pwlog(LOG_DEBUG, "allocator: %s", session_tune_allocator());
 	supervisor_block_signals();
 	if (!write_pid_file(snap->cfg.pid_file))
 		return 1;

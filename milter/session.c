@@ -17,6 +17,37 @@
 static atomic_size_t live_conns, peak_conns;
 #define TRIM_AFTER_BURST 32	/* a burst this large is worth handing its memory back */
 
+/* session_tune_allocator - glibc keeps one arena per thread up to 8 per CPU, and three of its
+ * defaults keep a burst's memory resident in them for good after every connection is gone,
+ * even across malloc_trim (which releases free chunks inside an arena but never shrinks a
+ * thread arena's top):
+ *  - fastbins: small chunks freed, notably each thread's tcache flushed at thread exit, are
+ *    merged into the arena's top later by malloc_consolidate, which never trims; without
+ *    fastbins every free coalesces at once and trims a top that is large enough (the tcache
+ *    keeps small allocations fast);
+ *  - the dynamic trim threshold: freeing one large mmapped block (a list post of a few MB)
+ *    raises every arena's trim threshold to twice its size; a fixed 128 KB keeps it low
+ *    (and blocks of 128 KB and more then always come from mmap and go back on free);
+ *  - the top pad: 128 KB kept past each arena's top, resident, times 16 arenas.
+ * Measured with bench/load.sh (three rounds of 200 connections): RSS after the rounds went
+ * from 10-12 MB to 8 MB against 7.5 MB after the warm-up, throughput unchanged. */
+const char *session_tune_allocator(void)
+{
+#ifdef __GLIBC__
+	const char *t = getenv("GLIBC_TUNABLES");
+	if (t != NULL && strstr(t, "glibc.malloc.") != NULL)
+		return "left as GLIBC_TUNABLES sets it";
+	/* each setting on its own: one refused (a sanitizer's allocator refuses them all) does
+	 * not keep the others from applying */
+	int n = (mallopt(M_MXFAST, 0) == 1) + (mallopt(M_TRIM_THRESHOLD, 128 * 1024) == 1) +
+		(mallopt(M_TOP_PAD, 0) == 1);
+	return n == 3 ? "fastbins off, trim threshold 128 KB, top pad 0"
+	       : n == 0 ? "settings refused, left as it is" : "some settings refused";
+#else
+	return "not glibc, left as it is";
+#endif
+}
+
 /* session_conn_new - allocate */
 struct pw_conn *session_conn_new(void)
 {

@@ -66,6 +66,11 @@ struct pw_conn {
 	struct pw_msg *msg;		/* owned, or NULL between messages */
 };
 
+/* session_tune_allocator - set glibc's allocator so that what a burst of connections freed can
+ * go back to the system (see session.c); call once, before any thread starts.  Does nothing
+ * when GLIBC_TUNABLES sets any glibc.malloc tunable (the administrator's choice stands) or
+ * without glibc.  Returns what it did, a static text for the log. */
+const char *session_tune_allocator(void);
 /* session_conn_new - a fresh connection record, or NULL */
 struct pw_conn *session_conn_new(void);
 /* session_conn_free - free the connection and any message in it; when it was the last one

@@ -489,6 +489,21 @@ else
 	notok "daemon mode: no running process named by the pid file"
 fi
 
+# the allocator settings (milter/session.c): made at start-up, or left alone when the
+# administrator sets glibc.malloc tunables
+printf 'log_level = debug\n' >"$tmp/alloc.conf"
+for t in "" "glibc.malloc.arena_max=2"; do
+	GLIBC_TUNABLES=$t start_bg "alloc$t" -f -c "$tmp/alloc.conf" -p "unix:$tmp/alloc.sock"
+	check "allocator (GLIBC_TUNABLES=$t): postward starts" wait_for listening 30 listening "alloc$t" "$bgpid"
+	if [ -z "$t" ]; then
+		check "allocator: its settings are logged" grep -q "allocator: \(fastbins off\|settings refused\)" "$tmp/alloc.err"
+	else
+		check "allocator: GLIBC_TUNABLES with glibc.malloc leaves it alone" grep -q "allocator: left as GLIBC_TUNABLES sets it" "$tmp/alloc$t.err"
+	fi
+	stop_bg "$bgpid"
+	check "allocator (GLIBC_TUNABLES=$t): clean stop (got $rc)" is "$rc" 0
+done
+
 # a broken configuration stops the start (not only -n)
 printf 'log_level = loud\n' >"$tmp/broken.conf"
 run broken -f -c "$tmp/broken.conf" -p "unix:$tmp/broken.sock"
