@@ -1,6 +1,6 @@
 /*
  * bench/pw-fanout.c - time the crypto of one encrypted-list post's fan-out with postward's own
- * code: what milter/pool.c run_openpgp() does for a post, less the SMTP sending.
+ * code: what milter/lists/pool.c run_openpgp() does for a post, less the SMTP sending.
  *
  * NAME
  *	pw-fanout - decrypt one post, fetch N subscriber keys, build N copies; print the times
@@ -74,11 +74,11 @@
 
 #include <openssl/evp.h>
 
-#include "copies.h"
-#include "fanout.h"
-#include "listpost.h"
-#include "openpgp.h"
-#include "pgp.h"
+#include "lists/copies.h"
+#include "lists/fanout.h"
+#include "lists/listpost.h"
+#include "lists/openpgp.h"
+#include "lists/pgp.h"
 
 #define MAX_T 64			/* threads in one build */
 #define MAX_TLIST 8			/* THREADS values */

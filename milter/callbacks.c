@@ -16,8 +16,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "dns.h"
-#include "lists.h"
+#include "dns/dns.h"
+#include "lists/lists.h"
 #include "log.h"
 #include "mailhdr.h"
 #include "requiretls.h"

@@ -31,12 +31,12 @@
 #include <libmilter/mfapi.h>
 
 #include "callbacks.h"
-#include "lists.h"
+#include "lists/lists.h"
 #include "log.h"
-#include "pgp.h"
-#include "pool.h"
+#include "lists/pgp.h"
+#include "lists/pool.h"
 #include "session.h"
-#include "spool.h"
+#include "lists/spool.h"
 #include "snapshot.h"
 #include "supervisor.h"
 

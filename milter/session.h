@@ -15,8 +15,8 @@
 #include <stddef.h>
 
 #include "addr.h"
-#include "dkim.h"
-#include "lists.h"
+#include "dkim/dkim.h"
+#include "lists/lists.h"
 #include "requiretls.h"
 #include "snapshot.h"
 

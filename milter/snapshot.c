@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dns.h"
-#include "keycache.h"
+#include "dns/dns.h"
+#include "dkim/keycache.h"
 #include "log.h"
 
 #define MAX_FILE_SIZE (16u * 1024 * 1024)

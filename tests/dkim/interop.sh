@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/dkim/interop.sh - milter/dkim.c against two independent DKIM implementations.
+# tests/dkim/interop.sh - milter/dkim/dkim.c against two independent DKIM implementations.
 #
 # Usage: tests/dkim/interop.sh [PW-DKIMVERIFY]
 #
@@ -65,7 +65,7 @@ if [ -z "$PWV" ]; then
 	PWV=$tmp/pw-dkimverify
 	# shellcheck disable=SC2086
 	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" \
-		"$top/tests/dkim/pw-dkimverify.c" "$top/milter/dkim.c" \
+		"$top/tests/dkim/pw-dkimverify.c" "$top/milter/dkim/dkim.c" \
 		$(pkg-config --cflags --libs libcrypto) -o "$PWV" 2>"$tmp/cc.log"; then
 		cat "$tmp/cc.log"
 		ko "build pw-dkimverify"

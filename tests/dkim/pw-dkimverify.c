@@ -1,5 +1,5 @@
 /*
- * tests/dkim/pw-dkimverify.c - verify the DKIM signatures of message files with milter/dkim.c.
+ * tests/dkim/pw-dkimverify.c - verify the DKIM signatures of message files with milter/dkim/dkim.c.
  *
  * NAME
  *	pw-dkimverify - offline DKIM verifier for tests and benchmarks
@@ -9,7 +9,7 @@
  *
  * DESCRIPTION
  *	Reads each message (LF or CRLF line ends; a leading mbox "From " line is skipped), feeds
- *	it to milter/dkim.c the way the milter does (header fields with their leading space and
+ *	it to milter/dkim/dkim.c the way the milter does (header fields with their leading space and
  *	folds, then the body with CRLF line ends in chunks of -c octets, default 65536) and
  *	prints one line per signature:
  *		d=DOMAIN s=SELECTOR result=RESULT reason=REASON
@@ -30,7 +30,7 @@
  *	Exit 0 when every signature passed, 1 when one did not (or a message had none),
  *	2 on usage, I/O or memory errors.
  */
-#include "dkim.h"
+#include "dkim/dkim.h"
 
 #include <ctype.h>
 #include <errno.h>

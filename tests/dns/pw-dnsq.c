@@ -1,5 +1,5 @@
 /*
- * tests/dns/pw-dnsq.c - ask postward's validating stub (milter/dns.c) one question and print
+ * tests/dns/pw-dnsq.c - ask postward's validating stub (milter/dns/dns.c) one question and print
  * "STATUS KIND" and, for an answer, the records' data, one a line - the same form as
  * `fixture.sh validate`, so the two validators can be compared name by name.
  * usage: pw-dnsq -s IP@PORT[,...] -a TRUST_ANCHOR_FILE [-q MAXQUERIES] [-c CACHE_SIZE]
@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dns.h"
-#include "dnscache.h"
+#include "dns/dns.h"
+#include "dns/dnscache.h"
 
 #define USAGE "usage: pw-dnsq -s SERVERS -a ANCHOR [-q N] [-c SIZE] [-t SECONDS] [-P N] " \
 	      "NAME TYPE...\n"

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_armor.c - fuzz harness for the ASCII armor of milter/openpgp (RFC 4880
+ * tests/fuzz/fuzz_armor.c - fuzz harness for the ASCII armor of milter/lists/openpgp (RFC 4880
  * section 6: the armor of a list post as a subscriber's mail client wrote it).  Input: armor
  * text.  Contract checked: no crash, no sanitizer report; what dearmors is split into PKESKs and
  * encrypted data without harm, and armoring it again and dearmoring gives the same octets.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "milter/openpgp.h"
+#include "lists/openpgp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_cms.c - fuzz harness for milter/smime: a list post's CMS (EnvelopedData, and
+ * tests/fuzz/fuzz_cms.c - fuzz harness for milter/lists/smime: a list post's CMS (EnvelopedData, and
  * AuthEnvelopedData, which is refused by type) opened with the list's key and re-addressed
  * to a subscriber.  The first octet picks the mode, the rest is its input:
  *   mode 0: a whole DER ContentInfo, opened with the fixed list key below (the corpus holds
@@ -26,7 +26,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "milter/smime.h"
+#include "lists/smime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

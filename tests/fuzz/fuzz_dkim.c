@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_dkim.c - fuzz harness for milter/dkim.c on whole messages: DKIM-Signature
+ * tests/fuzz/fuzz_dkim.c - fuzz harness for milter/dkim/dkim.c on whole messages: DKIM-Signature
  * tag-lists as the signer's MTA sends them, the header field selection and canonicalisation,
  * the body canonicalisers, and the key record that answers the lookup, through the public
  * API in the order the milter calls it (dkim_new, dkim_header..., dkim_eoh, dkim_sig_key,
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dkim.h"
+#include "dkim/dkim.h"
 
 #define FUZZ_DKIM_NOW 1800000000	/* 2027-01-15: after every seed's t= */
 

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_listpost.c - fuzz harness for milter/listpost: the classification of a list
+ * tests/fuzz/fuzz_listpost.c - fuzz harness for milter/lists/listpost: the classification of a list
  * post (PGP/MIME, inline OpenPGP, S/MIME, plain, malformed) and the copy written around its
  * payload.  Input: a whole message as the milter collects it (header and body, any line ends).
  * Contract checked: no crash, no sanitizer report; the verdict is one of the kinds; a plain or
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "milter/listpost.h"
+#include "lists/listpost.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

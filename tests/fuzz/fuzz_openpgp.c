@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_openpgp.c - fuzz harness for the OpenPGP packets of milter/openpgp: a post's
+ * tests/fuzz/fuzz_openpgp.c - fuzz harness for the OpenPGP packets of milter/lists/openpgp: a post's
  * binary message (PKESKs and encrypted data), a subscriber's exported key block, GnuPG's
  * session key text.  The first octet picks the parser, the rest is its input.
  * Contract checked: no crash, no sanitizer report; split offsets inside the input; a key taken
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "milter/openpgp.h"
+#include "lists/openpgp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

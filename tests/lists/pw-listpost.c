@@ -1,5 +1,5 @@
 /*
- * tests/lists/pw-listpost.c - drive milter/listpost.c from the command line, for shell tests
+ * tests/lists/pw-listpost.c - drive milter/lists/listpost.c from the command line, for shell tests
  * with real gpg and openssl.
  *
  * usage: pw-listpost parse PAYLOAD < MESSAGE
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "listpost.h"
+#include "lists/listpost.h"
 
 /* slurp - all of F (malloc'd) into *BUF and *LEN; false on error */
 static bool slurp(FILE *f, char **buf, size_t *len)

@@ -1,5 +1,5 @@
 /*
- * tests/lists/pw-smtpsend.c - drive milter/smtp.c from the command line, for tests/lists.
+ * tests/lists/pw-smtpsend.c - drive milter/lists/smtp.c from the command line, for tests/lists.
  *
  * usage: pw-smtpsend HOST:PORT FROM RCPT FILE [COUNT]
  * Sends FILE COUNT times (default 1) over one struct smtp_client and prints, per message,
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp.h"
+#include "lists/smtp.h"
 
 int main(int argc, char **argv)
 {

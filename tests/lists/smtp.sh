@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/lists/smtp.sh - milter/smtp.c, the re-injection client, against a real SMTP server
+# tests/lists/smtp.sh - milter/lists/smtp.c, the re-injection client, against a real SMTP server
 # (tests/e2e/smtpsink.py, the end-to-end test's sink): the message arrives unchanged (lines
 # that start with a dot, bare LF line ends, no final line end), several messages share one
 # connection, the envelope is right, and a refused connection is a temporary failure.

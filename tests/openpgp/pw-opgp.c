@@ -1,5 +1,5 @@
 /*
- * tests/openpgp/pw-opgp.c - drive milter/openpgp.c from the command line.
+ * tests/openpgp/pw-opgp.c - drive milter/lists/openpgp.c from the command line.
  *
  * NAME
  *	pw-opgp - split list posts, pick subscriber keys, rewrap session keys, time PKESKs
@@ -43,11 +43,11 @@
  *	R counting the inputs that were refused.
  *
  * DIAGNOSTICS
- *	Exit 0 on success; 1 when milter/openpgp.c refused the input, with one line
+ *	Exit 0 on success; 1 when milter/lists/openpgp.c refused the input, with one line
  *	"pw-opgp: COMMAND: WHAT: TEXT [OPGP_E_...]: REASON" on standard error; 2 on usage
  *	or I/O errors.
  */
-#include "openpgp.h"
+#include "lists/openpgp.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -104,7 +104,7 @@ static const char *status_name(enum opgp_status s)
 	return "OPGP_E_?";
 }
 
-/* refuse - milter/openpgp.c said no: one line on standard error; returns 1 */
+/* refuse - milter/lists/openpgp.c said no: one line on standard error; returns 1 */
 static int refuse(const char *what, enum opgp_status s, const char *why)
 {
 	fprintf(stderr, "pw-opgp: %s: %s: %s [%s]%s%s\n", cmd, what, opgp_strerror(s),

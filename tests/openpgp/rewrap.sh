@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/openpgp/rewrap.sh - milter/openpgp.c against GnuPG: per-subscriber copies of list posts.
+# tests/openpgp/rewrap.sh - milter/lists/openpgp.c against GnuPG: per-subscriber copies of list posts.
 #
 # Usage: tests/openpgp/rewrap.sh [PW-OPGP]
 #
@@ -63,7 +63,7 @@ if [ ! -x "$PW" ] && [ -z "${1:-}" ] && [ -z "${PW_OPGP:-}" ]; then
 	PW=$tmp/pw-opgp
 	# shellcheck disable=SC2046,SC2086
 	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" \
-		"$top/tests/openpgp/pw-opgp.c" "$top/milter/openpgp.c" \
+		"$top/tests/openpgp/pw-opgp.c" "$top/milter/lists/openpgp.c" \
 		$(pkg-config --cflags --libs libcrypto) -o "$PW" 2>"$tmp/cc.log"; then
 		cat "$tmp/cc.log"
 		ko "build pw-opgp"

@@ -1,5 +1,5 @@
 /*
- * tests/smime/pw-smime.c - command-line front end to milter/smime.c for tests and benchmarks.
+ * tests/smime/pw-smime.c - command-line front end to milter/lists/smime.c for tests and benchmarks.
  *
  * NAME
  *	pw-smime - open and re-address S/MIME EnvelopedData posts
@@ -33,7 +33,7 @@
  *	14 unsupported, 15 no memory) with "pw-smime: STEP: TEXT: REASON" on standard error;
  *	2 on usage, file or I/O errors.
  */
-#include "smime.h"
+#include "lists/smime.h"
 
 #include <stdio.h>
 #include <stdlib.h>

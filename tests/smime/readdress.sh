@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/smime/readdress.sh - milter/smime.c against real `openssl`: posts made by
+# tests/smime/readdress.sh - milter/lists/smime.c against real `openssl`: posts made by
 # `openssl cms -encrypt` to a list certificate (RSA-2048 and EC P-256), re-addressed by pw-smime
 # to subscribers (RSA-2048 and EC P-256), opened again by `openssl cms -decrypt`; malformed and
 # hostile inputs must be refused with a clear status, never a crash.

@@ -1,10 +1,10 @@
 /*
- * tests/unit/check_dkim.c - milter/dkim.c: tag lists, canonicalisation, key records, and
+ * tests/unit/check_dkim.c - milter/dkim/dkim.c: tag lists, canonicalisation, key records, and
  * whole verifications (the RFC 8463 appendix A example, plus messages signed here).
- * Contract: milter/dkim.h.
+ * Contract: milter/dkim/dkim.h.
  *
  * Build: gcc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -I. -Imilter tests/unit/check_dkim.c \
- *	milter/dkim.c $(pkg-config --cflags --libs check libcrypto) -o /tmp/check_dkim
+ *	milter/dkim/dkim.c $(pkg-config --cflags --libs check libcrypto) -o /tmp/check_dkim
  * Exit status: 0 when every test passed, 1 otherwise.  CK_FORK, CK_RUN_CASE etc. work.
  *
  * The signer in this file (test_sign) exists only to make test messages for cases the
@@ -26,7 +26,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "dkim.h"
+#include "dkim/dkim.h"
 
 /* ---- small helpers ------------------------------------------------------------------- */
 

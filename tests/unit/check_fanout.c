@@ -1,9 +1,9 @@
 /*
- * tests/unit/check_fanout.c - milter/fanout.c: every item built once and taken in order with
+ * tests/unit/check_fanout.c - milter/lists/fanout.c: every item built once and taken in order with
  * 0 to 8 builder threads and windows of 1 to 64, builders never further ahead than the
  * window, per-thread state made and released once per thread, skips and failures handed
  * on with their reasons, a stop in the middle (nothing leaks: ASan), out-of-order takes
- * refused.  Contract: milter/fanout.h.
+ * refused.  Contract: milter/lists/fanout.h.
  * Stand-alone Check program; exits non-zero on any failure.
  */
 #include <check.h>
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "milter/fanout.h"
+#include "lists/fanout.h"
 
 struct ctx {
 	size_t window;

@@ -1,6 +1,6 @@
 /*
- * tests/unit/check_keycache.c - milter/keycache.c: hits, misses, content keys, LRU eviction,
- * references, and many threads at once.  Contract: milter/keycache.h.
+ * tests/unit/check_keycache.c - milter/dkim/keycache.c: hits, misses, content keys, LRU eviction,
+ * references, and many threads at once.  Contract: milter/dkim/keycache.h.
  * Stand-alone Check program; exits non-zero on any failure.
  */
 #include <check.h>
@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "milter/keycache.h"
+#include "dkim/keycache.h"
 
 /* ed_key - an Ed25519 public key from 32 octets made of N */
 static EVP_PKEY *ed_key(uint8_t n, uint8_t *raw)

@@ -1,8 +1,8 @@
 /*
- * tests/unit/check_listpost.c - milter/listpost.c: finding the encrypted payload of a list post
+ * tests/unit/check_listpost.c - milter/lists/listpost.c: finding the encrypted payload of a list post
  * (PGP/MIME, RFC 3156; inline PGP; S/MIME, RFC 8551 and RFC 3854) and writing subscribers'
- * copies around a re-addressed payload.  Contract: milter/listpost.h, with the choices
- * written down in the top comment of milter/listpost.c.
+ * copies around a re-addressed payload.  Contract: milter/lists/listpost.h, with the choices
+ * written down in the top comment of milter/lists/listpost.c.
  *
  * A stand-alone Check program with its own main() (define CHECK_LISTPOST_NO_MAIN to use
  * listpost_suite() from another runner); exits non-zero on any failure.  The posts are shaped
@@ -23,7 +23,7 @@
 
 #include <openssl/evp.h>
 
-#include "milter/listpost.h"
+#include "lists/listpost.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

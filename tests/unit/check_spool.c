@@ -1,6 +1,6 @@
 /*
- * tests/unit/check_spool.c - milter/spool.c: commit, read back, progress, crash recovery.
- * Contract: milter/spool.h.
+ * tests/unit/check_spool.c - milter/lists/spool.c: commit, read back, progress, crash recovery.
+ * Contract: milter/lists/spool.h.
  *
  * Each test works in its own mkdtemp directory.  The crash tests run the marking in a
  * child process that is killed with SIGKILL (a real kill -9, not a simulated one) at a point
@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "milter/spool.h"
+#include "lists/spool.h"
 
 static char dir[64];
 static char why[256];

@@ -1,5 +1,5 @@
 /*
- * milter/pool.h - the worker pool that turns each accepted list post into one copy per
+ * milter/lists/pool.h - the worker pool that turns each accepted list post into one copy per
  * subscriber and hands the copies to the MTA.
  *
  * Flow: the milter thread reserves a queue slot (pool_reserve; a full queue means the

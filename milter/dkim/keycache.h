@@ -1,5 +1,5 @@
 /*
- * milter/keycache.h - decoded DKIM public keys, shared by all milter threads.
+ * milter/dkim/keycache.h - decoded DKIM public keys, shared by all milter threads.
  *
  * Decoding an RSA key from its DER (d2i_PUBKEY) costs several times the signature check
  * itself, and the same few keys sign most mail.  The cache maps the exact key octets (p=

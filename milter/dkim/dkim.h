@@ -1,5 +1,5 @@
 /*
- * milter/dkim.h - DKIM signature verification (RFC 6376, RFC 8301, RFC 8463).
+ * milter/dkim/dkim.h - DKIM signature verification (RFC 6376, RFC 8301, RFC 8463).
  *
  * NAME
  *	dkim - verify the DKIM-Signature fields of one message, fed in pieces

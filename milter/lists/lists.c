@@ -1,5 +1,5 @@
 /*
- * milter/lists.c - encrypted list posts in the SMTP session: recognise, collect, check,
+ * milter/lists/lists.c - encrypted list posts in the SMTP session: recognise, collect, check,
  * commit, hand over.  Contract: see lists.h.
  */
 #include "build-config.h"

@@ -1,5 +1,5 @@
 /*
- * milter/smime.h - S/MIME (CMS, RFC 5652) for encrypted lists: open a post's EnvelopedData
+ * milter/lists/smime.h - S/MIME (CMS, RFC 5652) for encrypted lists: open a post's EnvelopedData
  * with the list's key and certificate, and re-address it to one subscriber without
  * re-encrypting the content.
  *

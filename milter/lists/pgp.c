@@ -1,5 +1,5 @@
 /*
- * milter/pgp.c - GnuPG through gpgme: decrypt a post once, fetch subscriber keys in bulk.
+ * milter/lists/pgp.c - GnuPG through gpgme: decrypt a post once, fetch subscriber keys in bulk.
  * Contract: see pgp.h.
  */
 #include "build-config.h"

@@ -1,5 +1,5 @@
 /*
- * milter/smtp.c - SMTP client for re-injecting list copies.
+ * milter/lists/smtp.c - SMTP client for re-injecting list copies.
  * Contract: see smtp.h.  Plain SMTP over TCP to a local MTA; poll(2) bounds every wait.
  */
 #include "build-config.h"

@@ -1,5 +1,5 @@
 /*
- * milter/dns.c - DNSSEC-validating stub resolver.
+ * milter/dns/dns.c - DNSSEC-validating stub resolver.
  * Contract, statuses and the walk: see dns.h.  Everything here is postward's own logic on
  * ldns primitives (packet parsing, RRSIG verification, NSEC/NSEC3 denial helpers).
  */

@@ -1,5 +1,5 @@
 /*
- * milter/openpgp.c - OpenPGP packets for encrypted lists: split a post, read a subscriber's
+ * milter/lists/openpgp.c - OpenPGP packets for encrypted lists: split a post, read a subscriber's
  * encryption subkey from a key block, build the PKESK that hands that subscriber the post's
  * session key, and ASCII armor.
  *

@@ -1,5 +1,5 @@
 /*
- * milter/copies.c - build one subscriber's copy of an OpenPGP or S/MIME list post.
+ * milter/lists/copies.c - build one subscriber's copy of an OpenPGP or S/MIME list post.
  * Contract: see copies.h.
  */
 #include "build-config.h"

@@ -1,5 +1,5 @@
 /*
- * milter/copies.h - one subscriber's copy of a list post, as fan-out build functions
+ * milter/lists/copies.h - one subscriber's copy of a list post, as fan-out build functions
  * (fanout.h): OpenPGP (a new PKESK for the subscriber's key in front of the post's unchanged
  * encrypted data, ASCII armor, the MIME of the copy) and S/MIME (the post's EnvelopedData
  * re-addressed to the subscriber's certificate, the MIME of the copy).

@@ -1,5 +1,5 @@
 /*
- * milter/smtp.h - the SMTP client that re-injects list copies into the MTA.
+ * milter/lists/smtp.h - the SMTP client that re-injects list copies into the MTA.
  *
  * One struct smtp_client is one connection to the configured MTA address (for Postfix a
  * second smtpd on 127.0.0.1 without milters; see contrib/postfix).  It connects on first use

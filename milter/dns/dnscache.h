@@ -1,5 +1,5 @@
 /*
- * milter/dnscache.h - the validated-answer cache shared by every milter thread.
+ * milter/dns/dnscache.h - the validated-answer cache shared by every milter thread.
  *
  * Keys are (owner name in canonical form, RR type).  Values are whole validated results
  * (struct dns_answer: kind, DNSSEC status, the RRset) with an absolute expiry time chosen by

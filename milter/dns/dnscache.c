@@ -1,5 +1,5 @@
 /*
- * milter/dnscache.c - bounded LRU cache of validated DNS answers.
+ * milter/dns/dnscache.c - bounded LRU cache of validated DNS answers.
  * Contract and locking: see dnscache.h.
  */
 #include "build-config.h"

@@ -1,5 +1,5 @@
 /*
- * milter/spool.c - the durable queue of accepted list posts.
+ * milter/lists/spool.c - the durable queue of accepted list posts.
  * Contract: see spool.h.  Files: ID.post, ID.job (commit point), ID.done (append-only).
  */
 #include "build-config.h"

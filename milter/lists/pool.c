@@ -1,5 +1,5 @@
 /*
- * milter/pool.c - list workers: decrypt once, re-address per subscriber, re-inject.
+ * milter/lists/pool.c - list workers: decrypt once, re-address per subscriber, re-inject.
  * Contract: see pool.h.
  */
 #include "build-config.h"

@@ -1,5 +1,5 @@
 /*
- * milter/pgp.h - postward's use of GnuPG through gpgme: decrypt a list post once (with its
+ * milter/lists/pgp.h - postward's use of GnuPG through gpgme: decrypt a list post once (with its
  * session key exported and the poster's signature checked), and fetch the subscribers'
  * encryption subkeys in bulk.
  *

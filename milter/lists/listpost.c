@@ -1,5 +1,5 @@
 /*
- * milter/listpost.c - the MIME side of encrypted list posts: find the encrypted payload of a
+ * milter/lists/listpost.c - the MIME side of encrypted list posts: find the encrypted payload of a
  * post, and write each subscriber's copy around a re-addressed payload.
  *
  * NAME

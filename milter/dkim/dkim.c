@@ -1,5 +1,5 @@
 /*
- * milter/dkim.c - DKIM signature verification (RFC 6376, RFC 8301, RFC 8463).
+ * milter/dkim/dkim.c - DKIM signature verification (RFC 6376, RFC 8301, RFC 8463).
  *
  * Contract, limits and results: see dkim.h.  No I/O, no globals (the optional key cache is
  * the caller's, see keycache.h); OpenSSL 3 EVP only.

@@ -1,5 +1,5 @@
 /*
- * milter/spool.h - the durable queue of accepted list posts: nothing is lost on a crash.
+ * milter/lists/spool.h - the durable queue of accepted list posts: nothing is lost on a crash.
  *
  * A job is one post to one list, with the subscribers it is for, fixed when the post was
  * accepted.  In the spool directory DIR:

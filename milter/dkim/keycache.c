@@ -1,5 +1,5 @@
 /*
- * milter/keycache.c - decoded DKIM public keys: a hash table with an LRU list.
+ * milter/dkim/keycache.c - decoded DKIM public keys: a hash table with an LRU list.
  * Contract: see keycache.h.
  */
 #include "keycache.h"

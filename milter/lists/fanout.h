@@ -1,5 +1,5 @@
 /*
- * milter/fanout.h - the copies of one list post, built on several threads while the list
+ * milter/lists/fanout.h - the copies of one list post, built on several threads while the list
  * worker sends them in order.
  *
  * A fan-out has N items (the subscribers that get a copy, in the worker's order).

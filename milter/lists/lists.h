@@ -1,5 +1,5 @@
 /*
- * milter/lists.h - the milter side of encrypted lists: recognise a list recipient at RCPT,
+ * milter/lists/lists.h - the milter side of encrypted lists: recognise a list recipient at RCPT,
  * collect the post, check it in the SMTP session, commit it to the spool and hand it to the
  * worker pool (pool.h), then take the list recipient off the message.
  *

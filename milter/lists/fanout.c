@@ -1,5 +1,5 @@
 /*
- * milter/fanout.c - a bounded, ordered producer/consumer for the copies of one list post.
+ * milter/lists/fanout.c - a bounded, ordered producer/consumer for the copies of one list post.
  * Contract: see fanout.h.
  */
 #include "build-config.h"

@@ -1,5 +1,5 @@
 /*
- * milter/listpost.h - the MIME side of encrypted list posts: find the encrypted payload of a
+ * milter/lists/listpost.h - the MIME side of encrypted list posts: find the encrypted payload of a
  * post as the MTA handed it over, and write each subscriber's copy around a re-addressed
  * payload.
  *

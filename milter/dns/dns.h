@@ -1,5 +1,5 @@
 /*
- * milter/dns.h - postward's own DNSSEC-validating stub resolver, on ldns primitives.
+ * milter/dns/dns.h - postward's own DNSSEC-validating stub resolver, on ldns primitives.
  *
  * dns_lookup() asks the configured servers (with the DO and CD bits, so that a validating
  * upstream hands over even data it thinks bogus) and validates every answer itself, walking

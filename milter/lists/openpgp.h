@@ -1,5 +1,5 @@
 /*
- * milter/openpgp.h - OpenPGP packets for encrypted lists: split a post into its public-key
+ * milter/lists/openpgp.h - OpenPGP packets for encrypted lists: split a post into its public-key
  * encrypted session key packets (PKESK) and its encrypted data, and build a new PKESK that
  * wraps the post's session key for one subscriber's encryption subkey, with OpenSSL.
  *

@@ -1,5 +1,5 @@
 /*
- * milter/smime.c - open an S/MIME EnvelopedData post with the list's key and re-address it to
+ * milter/lists/smime.c - open an S/MIME EnvelopedData post with the list's key and re-address it to
  * one subscriber without re-encrypting the content.
  *
  * NAME
