@@ -85,30 +85,29 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "mailhdr.h"
+#include "mailhdr-int.h"
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#define DOMAIN_MAX 253		/* octets in a domain name, trailing dot not counted */
-
 /* ---- character classes (ASCII, locale-independent; octets >= 0x80 per RFC 6532) ---------- */
 
-/* is_wsp - SP or HTAB */
-static bool is_wsp(unsigned char c)
+/* mh_is_wsp - SP or HTAB */
+bool mh_is_wsp(unsigned char c)
 {
 	return c == ' ' || c == '\t';
 }
 
-/* is_alpha - ASCII letter */
-static bool is_alpha(unsigned char c)
+/* mh_is_alpha - ASCII letter */
+bool mh_is_alpha(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* is_digit - ASCII digit */
-static bool is_digit(unsigned char c)
+/* mh_is_digit - ASCII digit */
+bool mh_is_digit(unsigned char c)
 {
 	return c >= '0' && c <= '9';
 }
@@ -119,10 +118,10 @@ static bool is_obs_ctl(unsigned char c)
 	return (c >= 1 && c <= 8) || c == 11 || c == 12 || (c >= 14 && c <= 31) || c == 127;
 }
 
-/* is_atext - RFC 5322 atext, UTF-8 octets included */
-static bool is_atext(unsigned char c)
+/* mh_is_atext - RFC 5322 atext, UTF-8 octets included */
+bool mh_is_atext(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) || c >= 0x80 ||
+	return mh_is_alpha(c) || mh_is_digit(c) || c >= 0x80 ||
 	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
@@ -139,53 +138,46 @@ static bool is_qtext(unsigned char c)
 	return (c >= 33 && c <= 126 && c != '"' && c != '\\') || is_obs_ctl(c) || c >= 0x80;
 }
 
-/* is_dtext - dtext / obs-dtext (without its quoted-pair), UTF-8 octets included */
-static bool is_dtext(unsigned char c)
+/* mh_is_dtext - dtext / obs-dtext (without its quoted-pair), UTF-8 octets included */
+bool mh_is_dtext(unsigned char c)
 {
 	return (c >= 33 && c <= 126 && c != '[' && c != ']' && c != '\\') || is_obs_ctl(c) ||
 	       c >= 0x80;
 }
 
-/* is_token - RFC 2045 token character: printable ASCII but tspecials */
-static bool is_token(unsigned char c)
+/* mh_is_token - RFC 2045 token character: printable ASCII but tspecials */
+bool mh_is_token(unsigned char c)
 {
 	return c >= 33 && c <= 126 && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
-/* is_ldh - letter, digit or hyphen */
-static bool is_ldh(unsigned char c)
+/* mh_is_ldh - letter, digit or hyphen */
+bool mh_is_ldh(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) || c == '-';
+	return mh_is_alpha(c) || mh_is_digit(c) || c == '-';
 }
 
-/* lower - ASCII lower case; other octets unchanged */
-static char lower(char c)
+/* mh_lower - ASCII lower case; other octets unchanged */
+char mh_lower(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* span_ieq - the span S/N equals WORD without regard to ASCII case */
-static bool span_ieq(const char *s, size_t n, const char *word)
+/* mh_span_ieq - the span S/N equals WORD without regard to ASCII case */
+bool mh_span_ieq(const char *s, size_t n, const char *word)
 {
 	if (strlen(word) != n)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (lower(s[i]) != word[i])
+		if (mh_lower(s[i]) != word[i])
 			return false;
 	return true;
 }
 
 /* ---- bounded output ------------------------------------------------------------------------ */
 
-struct obuf {
-	char *p;		/* NULL: discard */
-	size_t len;		/* size of p, NUL included */
-	size_t n;		/* octets stored */
-	bool over;		/* something did not fit */
-};
-
-/* ob_init - start an output buffer (P may be NULL to discard); P is "" afterwards */
-static void ob_init(struct obuf *b, char *p, size_t len)
+/* mh_ob_init - start an output buffer (P may be NULL to discard); P is "" afterwards */
+void mh_ob_init(struct obuf *b, char *p, size_t len)
 {
 	b->p = len > 0 ? p : NULL;
 	b->len = len;
@@ -195,8 +187,8 @@ static void ob_init(struct obuf *b, char *p, size_t len)
 		b->p[0] = '\0';
 }
 
-/* ob_put - append one octet, keeping the buffer terminated; remembers overflow */
-static void ob_put(struct obuf *b, char c)
+/* mh_ob_put - append one octet, keeping the buffer terminated; remembers overflow */
+void mh_ob_put(struct obuf *b, char c)
 {
 	if (b->p == NULL || b->over)
 		return;
@@ -208,28 +200,21 @@ static void ob_put(struct obuf *b, char c)
 	b->p[b->n] = '\0';
 }
 
-/* ob_raw - restart B with the octets from S to E, line breaks of folding left out */
-static void ob_raw(struct obuf *b, const char *s, const char *e)
+/* mh_ob_raw - restart B with the octets from S to E, line breaks of folding left out */
+void mh_ob_raw(struct obuf *b, const char *s, const char *e)
 {
 	if (b == NULL || b->p == NULL)
 		return;
-	ob_init(b, b->p, b->len);
+	mh_ob_init(b, b->p, b->len);
 	for (; s < e; s++)
 		if (*s != '\r' && *s != '\n')
-			ob_put(b, *s);
+			mh_ob_put(b, *s);
 }
 
 /* ---- scanner: the shared lexical layer ------------------------------------------------------ */
 
-struct scan {
-	const char *base;	/* the field body, for offsets */
-	const char *p;		/* next octet */
-	const char *err;	/* first syntax error, NULL while none */
-	size_t erroff;		/* its offset from base */
-};
-
-/* fail_at - note the first syntax error WHAT at AT; false, for "return fail_at(...)" */
-static bool fail_at(struct scan *s, const char *at, const char *what)
+/* mh_fail_at - note the first syntax error WHAT at AT; false, for "return mh_fail_at(...)" */
+bool mh_fail_at(struct scan *s, const char *at, const char *what)
 {
 	if (s->err == NULL) {
 		s->err = what;
@@ -238,10 +223,10 @@ static bool fail_at(struct scan *s, const char *at, const char *what)
 	return false;
 }
 
-/* fail - a syntax error at the current octet */
-static bool fail(struct scan *s, const char *what)
+/* mh_fail - a syntax error at the current octet */
+bool mh_fail(struct scan *s, const char *what)
 {
-	return fail_at(s, s->p, what);
+	return mh_fail_at(s, s->p, what);
 }
 
 /* line_break - octets in the line break at P (CRLF 2, bare LF 1, none 0) */
@@ -252,23 +237,23 @@ static size_t line_break(const char *p)
 	return p[0] == '\n' ? 1 : 0;
 }
 
-/* skip_fws - past folding white space; false on a line break that does not fold or a
+/* mh_skip_fws - past folding white space; false on a line break that does not fold or a
  * bare CR (a break at the very end of the value is the field's terminator) */
-static bool skip_fws(struct scan *s)
+bool mh_skip_fws(struct scan *s)
 {
 	for (;;) {
 		size_t brk = line_break(s->p);
 
-		if (is_wsp((unsigned char)*s->p)) {
+		if (mh_is_wsp((unsigned char)*s->p)) {
 			s->p++;
-		} else if (brk > 0 && is_wsp((unsigned char)s->p[brk])) {
+		} else if (brk > 0 && mh_is_wsp((unsigned char)s->p[brk])) {
 			s->p += brk + 1;
 		} else if (brk > 0 && s->p[brk] == '\0') {
 			s->p += brk;
 		} else if (brk > 0) {
-			return fail(s, "line break not followed by white space");
+			return mh_fail(s, "line break not followed by white space");
 		} else if (*s->p == '\r') {
-			return fail(s, "CR without LF");
+			return mh_fail(s, "CR without LF");
 		} else {
 			return true;
 		}
@@ -286,34 +271,34 @@ static bool skip_comment(struct scan *s)
 
 		if (c == '(') {
 			if (++depth > PW_HDR_MAX_NEST)
-				return fail(s, "comments nested too deeply");
+				return mh_fail(s, "comments nested too deeply");
 			s->p++;
 		} else if (c == ')') {
 			depth--;
 			s->p++;
 		} else if (c == '\\') {
 			if (s->p[1] == '\0')
-				return fail(s, "backslash at the end");
+				return mh_fail(s, "backslash at the end");
 			s->p += 2;
 		} else if (c == '\0') {
-			return fail_at(s, open, "unterminated comment");
-		} else if (is_wsp(c) || c == '\r' || c == '\n') {
-			if (!skip_fws(s))
+			return mh_fail_at(s, open, "unterminated comment");
+		} else if (mh_is_wsp(c) || c == '\r' || c == '\n') {
+			if (!mh_skip_fws(s))
 				return false;
 		} else if (is_ctext(c)) {
 			s->p++;
 		} else {
-			return fail(s, "invalid character in a comment");
+			return mh_fail(s, "invalid character in a comment");
 		}
 	} while (depth > 0);
 	return true;
 }
 
-/* skip_cfws - past any comments and folding white space */
-static bool skip_cfws(struct scan *s)
+/* mh_skip_cfws - past any comments and folding white space */
+bool mh_skip_cfws(struct scan *s)
 {
 	for (;;) {
-		if (!skip_fws(s))
+		if (!mh_skip_fws(s))
 			return false;
 		if (*s->p != '(')
 			return true;
@@ -322,9 +307,9 @@ static bool skip_cfws(struct scan *s)
 	}
 }
 
-/* scan_quoted - past a quoted-string at s->p ('"'); its content (folding removed,
+/* mh_scan_quoted - past a quoted-string at s->p ('"'); its content (folding removed,
  * quoted-pairs resolved) into OUT when it is not NULL */
-static bool scan_quoted(struct scan *s, struct obuf *out)
+bool mh_scan_quoted(struct scan *s, struct obuf *out)
 {
 	const char *open = s->p;
 
@@ -338,22 +323,22 @@ static bool scan_quoted(struct scan *s, struct obuf *out)
 			return true;
 		} else if (c == '\\') {
 			if (s->p[1] == '\0')
-				return fail(s, "backslash at the end");
+				return mh_fail(s, "backslash at the end");
 			if (out)
-				ob_put(out, s->p[1]);
+				mh_ob_put(out, s->p[1]);
 			s->p += 2;
 		} else if (c == '\0') {
-			return fail_at(s, open, "unterminated quoted string");
+			return mh_fail_at(s, open, "unterminated quoted string");
 		} else if (brk > 0) {
-			if (!is_wsp((unsigned char)s->p[brk]))
-				return fail(s, "line break not followed by white space");
+			if (!mh_is_wsp((unsigned char)s->p[brk]))
+				return mh_fail(s, "line break not followed by white space");
 			s->p += brk;
-		} else if (is_wsp(c) || is_qtext(c)) {
+		} else if (mh_is_wsp(c) || is_qtext(c)) {
 			if (out)
-				ob_put(out, (char)c);
+				mh_ob_put(out, (char)c);
 			s->p++;
 		} else {
-			return fail(s, c == '\r' ? "CR without LF" :
+			return mh_fail(s, c == '\r' ? "CR without LF" :
 				    "invalid character in a quoted string");
 		}
 	}
@@ -400,19 +385,19 @@ static bool scan_literal(struct scan *s)
 			return true;
 		} else if (c == '\\') {
 			if (s->p[1] == '\0')
-				return fail(s, "backslash at the end");
+				return mh_fail(s, "backslash at the end");
 			s->p += 2;
 		} else if (c == '\0') {
-			return fail_at(s, open, "unterminated domain literal");
-		} else if (is_wsp(c) || c == '\r' || c == '\n') {
-			if (!skip_fws(s))
+			return mh_fail_at(s, open, "unterminated domain literal");
+		} else if (mh_is_wsp(c) || c == '\r' || c == '\n') {
+			if (!mh_skip_fws(s))
 				return false;
 			if (*s->p == '\0')
-				return fail_at(s, open, "unterminated domain literal");
-		} else if (is_dtext(c)) {
+				return mh_fail_at(s, open, "unterminated domain literal");
+		} else if (mh_is_dtext(c)) {
 			s->p++;
 		} else {
-			return fail(s, "invalid character in a domain literal");
+			return mh_fail(s, "invalid character in a domain literal");
 		}
 	}
 }
@@ -428,17 +413,17 @@ static bool from_words(struct from_state *st, struct words *w)
 	for (;;) {
 		unsigned char c;
 
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
 		c = (unsigned char)*s->p;
-		if (c == '"' || is_atext(c)) {
+		if (c == '"' || mh_is_atext(c)) {
 			if (after_word)
 				w->local_ok = false;	/* two words without a dot: a phrase */
 			if (c == '"') {
-				if (!scan_quoted(s, NULL))
+				if (!mh_scan_quoted(s, NULL))
 					return false;
 			} else {
-				while (is_atext((unsigned char)*s->p))
+				while (mh_is_atext((unsigned char)*s->p))
 					s->p++;
 			}
 			w->words++;
@@ -470,10 +455,10 @@ static bool from_domain(struct from_state *st, bool store)
 	size_t len = 0;
 	bool after_atom = false, empty_label = false, any = false;
 
-	if (!skip_cfws(s))
+	if (!mh_skip_cfws(s))
 		return false;
 	if (*s->p == '[') {
-		if (!scan_literal(s) || !skip_cfws(s))
+		if (!scan_literal(s) || !mh_skip_cfws(s))
 			return false;
 		if (store)
 			no_domain(st, "domain literal");
@@ -482,10 +467,10 @@ static bool from_domain(struct from_state *st, bool store)
 	for (;;) {
 		unsigned char c = (unsigned char)*s->p;
 
-		if (is_atext(c) && !after_atom) {
-			for (; is_atext((unsigned char)*s->p); s->p++, len++)
+		if (mh_is_atext(c) && !after_atom) {
+			for (; mh_is_atext((unsigned char)*s->p); s->p++, len++)
 				if (len < sizeof(name) - 1)
-					name[len] = lower(*s->p);
+					name[len] = mh_lower(*s->p);
 			after_atom = true;
 		} else if (c == '.') {
 			if (!after_atom)
@@ -499,11 +484,11 @@ static bool from_domain(struct from_state *st, bool store)
 			break;
 		}
 		any = true;
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
 	}
 	if (!store)
-		return any ? true : fail(s, "expected a domain in the route");
+		return any ? true : mh_fail(s, "expected a domain in the route");
 	if (!any) {
 		no_domain(st, "empty domain");
 		return true;
@@ -529,20 +514,20 @@ static bool from_route(struct from_state *st)
 	struct scan *s = &st->s;
 
 	for (;;) {
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
 		if (*s->p != ',')
 			break;
 		s->p++;
 	}
 	if (*s->p != '@')
-		return fail(s, "expected '@' in the route");
+		return mh_fail(s, "expected '@' in the route");
 	s->p++;
 	if (!from_domain(st, false))
 		return false;
 	while (*s->p == ',') {
 		s->p++;
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
 		if (*s->p == '@') {
 			s->p++;
@@ -551,7 +536,7 @@ static bool from_route(struct from_state *st)
 		}
 	}
 	if (*s->p != ':')
-		return fail(s, "expected ':' after the route");
+		return mh_fail(s, "expected ':' after the route");
 	s->p++;
 	return true;
 }
@@ -562,7 +547,7 @@ static bool from_angle(struct from_state *st)
 	struct scan *s = &st->s;
 	struct words w;
 
-	if (!skip_cfws(s))
+	if (!mh_skip_cfws(s))
 		return false;
 	if (*s->p == '>') {
 		s->p++;
@@ -575,21 +560,21 @@ static bool from_angle(struct from_state *st)
 		return false;
 	if (*s->p == '@') {
 		if (w.words + w.dots == 0)
-			return fail(s, "missing local part");
+			return mh_fail(s, "missing local part");
 		if (!w.local_ok)
-			return fail(s, "invalid local part");
+			return mh_fail(s, "invalid local part");
 		s->p++;
 		if (!from_domain(st, true))
 			return false;
 	} else if (*s->p == '>' && w.local_ok) {
 		no_domain(st, "no domain");
 	} else if (w.words + w.dots == 0) {
-		return fail(s, "expected an address after '<'");
+		return mh_fail(s, "expected an address after '<'");
 	} else {
-		return fail(s, "expected '@' or '>'");
+		return mh_fail(s, "expected '@' or '>'");
 	}
 	if (*s->p != '>')
-		return fail(s, "expected '>'");
+		return mh_fail(s, "expected '>'");
 	s->p++;
 	return true;
 }
@@ -602,7 +587,7 @@ static bool from_group(struct from_state *st)
 	struct scan *s = &st->s;
 
 	for (;;) {
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
 		if (*s->p == ';')
 			break;
@@ -611,13 +596,13 @@ static bool from_group(struct from_state *st)
 			continue;
 		}
 		if (*s->p == '\0')
-			return fail(s, "group not ended by ';'");
-		if (!from_address(st, true) || !skip_cfws(s))
+			return mh_fail(s, "group not ended by ';'");
+		if (!from_address(st, true) || !mh_skip_cfws(s))
 			return false;
 		if (*s->p == ';')
 			break;
 		if (*s->p != ',')
-			return fail(s, *s->p ? "expected ',' or ';' in the group" :
+			return mh_fail(s, *s->p ? "expected ',' or ';' in the group" :
 				    "group not ended by ';'");
 		s->p++;
 	}
@@ -637,23 +622,23 @@ static bool from_address(struct from_state *st, bool in_group)
 	switch (*s->p) {
 	case '@':
 		if (w.words + w.dots == 0)
-			return fail(s, "missing local part");
+			return mh_fail(s, "missing local part");
 		if (!w.local_ok)
-			return fail(s, "invalid local part");
+			return mh_fail(s, "invalid local part");
 		s->p++;
 		st->n++;
 		return from_domain(st, true);
 	case '<':
 		if (w.words + w.dots > 0 && !w.phrase_ok)
-			return fail(s, "display name starts with '.'");
+			return mh_fail(s, "display name starts with '.'");
 		s->p++;
 		st->n++;
 		return from_angle(st);
 	case ':':
 		if (w.words == 0 || !w.phrase_ok)
-			return fail(s, "group without a name");
+			return mh_fail(s, "group without a name");
 		if (in_group)
-			return fail(s, "group inside a group");
+			return mh_fail(s, "group inside a group");
 		s->p++;
 		return from_group(st);
 	default:
@@ -665,8 +650,8 @@ static bool from_address(struct from_state *st, bool in_group)
 		return true;
 	}
 	if (w.words + w.dots > 0)
-		return fail(s, "display name without an address");
-	return fail(s, *s->p ? "unexpected character" : "expected an address");
+		return mh_fail(s, "display name without an address");
+	return mh_fail(s, *s->p ? "unexpected character" : "expected an address");
 }
 
 /* from_list - address-list: addresses separated by commas, empty elements allowed */
@@ -676,7 +661,7 @@ static bool from_list(struct from_state *st)
 	bool any = false;
 
 	for (;;) {
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
 		if (*s->p == '\0')
 			break;
@@ -684,16 +669,16 @@ static bool from_list(struct from_state *st)
 			s->p++;
 			continue;
 		}
-		if (!from_address(st, false) || !skip_cfws(s))
+		if (!from_address(st, false) || !mh_skip_cfws(s))
 			return false;
 		any = true;
 		if (*s->p == '\0')
 			break;
 		if (*s->p != ',')
-			return fail(s, "expected ',' or the end of the field");
+			return mh_fail(s, "expected ',' or the end of the field");
 		s->p++;
 	}
-	return any ? true : fail(s, "no address");
+	return any ? true : mh_fail(s, "no address");
 }
 
 /* pw_from_parse - parse a From field body; *N = mailboxes found, DOMAIN = the first one's
@@ -746,12 +731,12 @@ static bool ar_keyword(struct scan *s, const char **k, size_t *klen)
 {
 	const char *start = s->p;
 
-	while (is_ldh((unsigned char)*s->p))
+	while (mh_is_ldh((unsigned char)*s->p))
 		s->p++;
 	if (s->p == start)
-		return fail(s, "expected a keyword");
+		return mh_fail(s, "expected a keyword");
 	if (s->p[-1] == '-')
-		return fail_at(s, s->p - 1, "keyword ends with '-'");
+		return mh_fail_at(s, s->p - 1, "keyword ends with '-'");
 	*k = start;
 	*klen = (size_t)(s->p - start);
 	return true;
@@ -761,7 +746,7 @@ static bool ar_keyword(struct scan *s, const char **k, size_t *klen)
 static void ar_copy_keyword(const char *k, size_t klen, char *out)
 {
 	for (size_t i = 0; i < klen; i++)
-		out[i] = lower(k[i]);
+		out[i] = mh_lower(k[i]);
 	out[klen] = '\0';
 }
 
@@ -769,19 +754,19 @@ static void ar_copy_keyword(const char *k, size_t klen, char *out)
 static bool ar_value(struct scan *s, struct obuf *out)
 {
 	if (*s->p == '"')
-		return scan_quoted(s, out);
-	if (!is_token((unsigned char)*s->p))
-		return fail(s, "expected a value");
-	for (; is_token((unsigned char)*s->p); s->p++)
+		return mh_scan_quoted(s, out);
+	if (!mh_is_token((unsigned char)*s->p))
+		return mh_fail(s, "expected a value");
+	for (; mh_is_token((unsigned char)*s->p); s->p++)
 		if (out)
-			ob_put(out, *s->p);
+			mh_ob_put(out, *s->p);
 	return true;
 }
 
 /* is_let_dig - a letter or digit of a domain-name label (UTF-8 octets count as letters) */
 static bool is_let_dig(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) || c >= 0x80;
+	return mh_is_alpha(c) || mh_is_digit(c) || c >= 0x80;
 }
 
 /* ar_domain_name - past sub-domain *("." sub-domain), sub-domain = Let-dig [Ldh-str] */
@@ -789,11 +774,11 @@ static bool ar_domain_name(struct scan *s)
 {
 	for (;;) {
 		if (!is_let_dig((unsigned char)*s->p))
-			return fail(s, "expected a domain name");
+			return mh_fail(s, "expected a domain name");
 		while (is_let_dig((unsigned char)*s->p) || *s->p == '-')
 			s->p++;
 		if (s->p[-1] == '-')
-			return fail_at(s, s->p - 1, "domain label ends with '-'");
+			return mh_fail_at(s, s->p - 1, "domain label ends with '-'");
 		if (*s->p != '.')
 			return true;
 		s->p++;
@@ -817,7 +802,7 @@ static bool token_ok(const char *b, const char *e)
 	if (b == e)
 		return false;
 	for (; b < e; b++)
-		if (!is_token((unsigned char)*b))
+		if (!mh_is_token((unsigned char)*b))
 			return false;
 	return true;
 }
@@ -828,29 +813,29 @@ static bool ar_pvalue(struct scan *s, struct obuf *out)
 {
 	const char *start, *run;
 
-	if (!skip_cfws(s))
+	if (!mh_skip_cfws(s))
 		return false;
 	start = s->p;
 	if (*s->p == '"') {
-		if (!scan_quoted(s, out))
+		if (!mh_scan_quoted(s, out))
 			return false;
 		if (*s->p == '@') {		/* it was the local part */
 			s->p++;
 			if (!ar_domain_name(s))
 				return false;
-			ob_raw(out, start, s->p);
+			mh_ob_raw(out, start, s->p);
 		}
 	} else if (*s->p == '@') {
 		s->p++;
 		if (!ar_domain_name(s))
 			return false;
-		ob_raw(out, start, s->p);
+		mh_ob_raw(out, start, s->p);
 	} else {
-		for (run = s->p; is_atext((unsigned char)*s->p) || *s->p == '.'; s->p++)
+		for (run = s->p; mh_is_atext((unsigned char)*s->p) || *s->p == '.'; s->p++)
 			;
 		if (*s->p == '@') {
 			if (!dot_atom_ok(run, s->p))
-				return fail_at(s, run, "invalid local part");
+				return mh_fail_at(s, run, "invalid local part");
 			s->p++;
 			if (!ar_domain_name(s))
 				return false;
@@ -859,11 +844,11 @@ static bool ar_pvalue(struct scan *s, struct obuf *out)
 
 			s->p = run;		/* U-labels are not token characters */
 			if (!ar_domain_name(s) || s->p != end)
-				return fail_at(s, run, "invalid property value");
+				return mh_fail_at(s, run, "invalid property value");
 		}
-		ob_raw(out, start, s->p);
+		mh_ob_raw(out, start, s->p);
 	}
-	return skip_cfws(s);
+	return mh_skip_cfws(s);
 }
 
 /* ar_props - [CFWS reasonspec] [CFWS 1*propspec] after a result, up to ';' or the end;
@@ -878,42 +863,42 @@ static bool ar_props(struct scan *s, struct pw_ar_resinfo *r)
 		size_t plen, qlen;
 		struct obuf ob, *out = NULL;
 
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
 		if (*s->p == ';' || *s->p == '\0')
 			return true;
 		if (need_sep && s->p == before)
-			return fail(s, "expected white space");
-		if (!ar_keyword(s, &ptype, &plen) || !skip_cfws(s))
+			return mh_fail(s, "expected white space");
+		if (!ar_keyword(s, &ptype, &plen) || !mh_skip_cfws(s))
 			return false;
-		if (*s->p == '=' && reason_ok && span_ieq(ptype, plen, "reason")) {
+		if (*s->p == '=' && reason_ok && mh_span_ieq(ptype, plen, "reason")) {
 			s->p++;
-			if (!skip_cfws(s) || !ar_value(s, NULL))
+			if (!mh_skip_cfws(s) || !ar_value(s, NULL))
 				return false;
 			reason_ok = false;
 			continue;		/* need_sep stays: CFWS before the propspecs */
 		}
 		if (*s->p != '.')
-			return fail(s, "expected '.' after the property type");
+			return mh_fail(s, "expected '.' after the property type");
 		s->p++;
-		if (!skip_cfws(s) || !ar_keyword(s, &prop, &qlen) || !skip_cfws(s))
+		if (!mh_skip_cfws(s) || !ar_keyword(s, &prop, &qlen) || !mh_skip_cfws(s))
 			return false;
 		if (*s->p != '=')
-			return fail(s, "expected '=' after the property");
+			return mh_fail(s, "expected '=' after the property");
 		s->p++;
-		if (r != NULL && span_ieq(ptype, plen, "smtp") && span_ieq(prop, qlen, "mailfrom") &&
+		if (r != NULL && mh_span_ieq(ptype, plen, "smtp") && mh_span_ieq(prop, qlen, "mailfrom") &&
 		    !have_mailfrom) {
-			ob_init(&ob, r->mailfrom, sizeof(r->mailfrom));
+			mh_ob_init(&ob, r->mailfrom, sizeof(r->mailfrom));
 			out = &ob;
 			have_mailfrom = true;
-		} else if (r != NULL && span_ieq(ptype, plen, "smtp") &&
-			   span_ieq(prop, qlen, "helo") && !have_helo) {
-			ob_init(&ob, r->helo, sizeof(r->helo));
+		} else if (r != NULL && mh_span_ieq(ptype, plen, "smtp") &&
+			   mh_span_ieq(prop, qlen, "helo") && !have_helo) {
+			mh_ob_init(&ob, r->helo, sizeof(r->helo));
 			out = &ob;
 			have_helo = true;
-		} else if (r != NULL && span_ieq(ptype, plen, "header") &&
-			   span_ieq(prop, qlen, "from") && !have_from) {
-			ob_init(&ob, r->header_from, sizeof(r->header_from));
+		} else if (r != NULL && mh_span_ieq(ptype, plen, "header") &&
+			   mh_span_ieq(prop, qlen, "from") && !have_from) {
+			mh_ob_init(&ob, r->header_from, sizeof(r->header_from));
 			out = &ob;
 			have_from = true;
 		}
@@ -933,25 +918,25 @@ static bool ar_resinfo(struct scan *s, const char *k, size_t klen, struct pw_ar_
 	size_t rlen;
 
 	if (klen >= sizeof(r->method))
-		return fail_at(s, k, "method name too long");
+		return mh_fail_at(s, k, "method name too long");
 	if (*s->p == '/') {
 		s->p++;
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
-		if (!is_digit((unsigned char)*s->p))
-			return fail(s, "expected a method version");
-		while (is_digit((unsigned char)*s->p))
+		if (!mh_is_digit((unsigned char)*s->p))
+			return mh_fail(s, "expected a method version");
+		while (mh_is_digit((unsigned char)*s->p))
 			s->p++;
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
 	}
 	if (*s->p != '=')
-		return fail(s, "expected '=' after the method");
+		return mh_fail(s, "expected '=' after the method");
 	s->p++;
-	if (!skip_cfws(s) || !ar_keyword(s, &res, &rlen))
+	if (!mh_skip_cfws(s) || !ar_keyword(s, &res, &rlen))
 		return false;
 	if (rlen >= sizeof(r->result))
-		return fail_at(s, res, "result too long");
+		return mh_fail_at(s, res, "result too long");
 	if (r != NULL) {
 		ar_copy_keyword(k, klen, r->method);
 		ar_copy_keyword(res, rlen, r->result);
@@ -966,36 +951,36 @@ static bool ar_body(struct scan *s, struct obuf *id, struct pw_ar_resinfo *ri, s
 	const char *before;
 
 	*count = 0;
-	if (!skip_cfws(s))
+	if (!mh_skip_cfws(s))
 		return false;
 	if (*s->p == ';' || *s->p == '\0')
-		return fail(s, "expected the authserv-id");
+		return mh_fail(s, "expected the authserv-id");
 	if (!ar_value(s, id))
 		return false;
 	if (id->over)
-		return fail(s, "authserv-id too long");
+		return mh_fail(s, "authserv-id too long");
 	before = s->p;
-	if (!skip_cfws(s))
+	if (!mh_skip_cfws(s))
 		return false;
-	if (is_digit((unsigned char)*s->p) && s->p != before) {		/* authres-version */
-		while (is_digit((unsigned char)*s->p))
+	if (mh_is_digit((unsigned char)*s->p) && s->p != before) {		/* authres-version */
+		while (mh_is_digit((unsigned char)*s->p))
 			s->p++;
-		if (!skip_cfws(s))
+		if (!mh_skip_cfws(s))
 			return false;
 	}
 	if (*s->p != ';')
-		return fail(s, "expected ';' after the authserv-id");
+		return mh_fail(s, "expected ';' after the authserv-id");
 	while (*s->p == ';') {
 		const char *k;
 		size_t klen;
 		struct pw_ar_resinfo *r = NULL;
 
 		s->p++;
-		if (!skip_cfws(s) || !ar_keyword(s, &k, &klen) || !skip_cfws(s))
+		if (!mh_skip_cfws(s) || !ar_keyword(s, &k, &klen) || !mh_skip_cfws(s))
 			return false;
-		if (*s->p != '=' && *s->p != '/' && span_ieq(k, klen, "none")) {
+		if (*s->p != '=' && *s->p != '/' && mh_span_ieq(k, klen, "none")) {
 			if (*count > 0 || *s->p != '\0')
-				return fail_at(s, k, "'none' must be the only result");
+				return mh_fail_at(s, k, "'none' must be the only result");
 			return true;		/* no-result */
 		}
 		if ((size_t)*count < max) {
@@ -1008,7 +993,7 @@ static bool ar_body(struct scan *s, struct obuf *id, struct pw_ar_resinfo *ri, s
 			(*count)++;
 	}
 	if (*s->p != '\0')
-		return fail(s, "expected ';' or the end of the field");
+		return mh_fail(s, "expected ';' or the end of the field");
 	return true;
 }
 
@@ -1030,7 +1015,7 @@ int pw_ar_parse(const char *value, char *authserv, size_t alen, struct pw_ar_res
 		return -1;
 	memset(&s, 0, sizeof(s));
 	s.base = s.p = value;
-	ob_init(&id, authserv, alen);
+	mh_ob_init(&id, authserv, alen);
 	if (ar_body(&s, &id, ri, max, &count))
 		return count;
 	authserv[0] = '\0';
@@ -1054,9 +1039,9 @@ size_t pw_ar_domain(const char *value, char *out, size_t len)
 		return 0;
 	p = value;
 	e = p + strlen(p);
-	while (p < e && (is_wsp((unsigned char)*p) || *p == '\r' || *p == '\n'))
+	while (p < e && (mh_is_wsp((unsigned char)*p) || *p == '\r' || *p == '\n'))
 		p++;
-	while (e > p && (is_wsp((unsigned char)e[-1]) || e[-1] == '\r' || e[-1] == '\n'))
+	while (e > p && (mh_is_wsp((unsigned char)e[-1]) || e[-1] == '\r' || e[-1] == '\n'))
 		e--;
 	if (p < e && *p == '<') {
 		if (e - p < 2 || e[-1] != '>')
@@ -1081,11 +1066,11 @@ size_t pw_ar_domain(const char *value, char *out, size_t len)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)dom[i];
 
-		if (c == '.' ? dom[i + 1] == '.' : !is_atext(c))
+		if (c == '.' ? dom[i + 1] == '.' : !mh_is_atext(c))
 			return 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		out[i] = lower(dom[i]);
+		out[i] = mh_lower(dom[i]);
 	out[n] = '\0';
 	return n;
 }
