@@ -3,7 +3,7 @@
  * classes, the bounded output buffer and the scanner with its CFWS and quoted-string rules.
  *
  * Internal to policy/mailhdr*.c; nothing else includes it.  The public contract is mailhdr.h,
- * the lexical rules are described at the top of mailhdr.c.  The scanner keeps the first
+ * the lexical rules are described at the top of mailhdr-lex.c.  The scanner keeps the first
  * syntax error only (mh_fail_at); every mh_ function that scans returns false once there is
  * one, so callers write "if (!mh_skip_cfws(s)) return false;".
  */

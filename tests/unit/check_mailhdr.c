@@ -2,7 +2,7 @@
  * tests/unit/check_mailhdr.c - policy/mailhdr.c: From field bodies (RFC 5322 3.4, 3.6.2,
  * 4.4; RFC 6854 groups; RFC 6532 UTF-8), Authentication-Results field bodies (RFC 8601 2.2)
  * and the domain of an A-R property value.  Contract: policy/mailhdr.h; interpretations:
- * the comment at the top of policy/mailhdr.c.
+ * the comments at the top of policy/mailhdr.c (From), mailhdr-ar.c (A-R) and mailhdr-lex.c.
  *
  * A stand-alone Check program with its own main() (define CHECK_MAILHDR_NO_MAIN to use
  * mailhdr_suite() from another runner); exits non-zero on any failure.  Table-driven: one
