@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "listfile.h"
+#include "listfile-int.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -23,26 +24,24 @@
 
 /* ---- address indexes ------------------------------------------------------------------ */
 
-typedef const char *(*key_at_fn)(const void *base, size_t i);
-
-/* list_key, sub_key, poster_key - the address of entry I of each kind of array */
-static const char *list_key(const void *base, size_t i)
+/* lf_list_key, lf_sub_key, lf_poster_key - the address of entry I of each kind of array */
+const char *lf_list_key(const void *base, size_t i)
 {
 	return ((const struct pw_list *)base)[i].address;
 }
 
-static const char *sub_key(const void *base, size_t i)
+const char *lf_sub_key(const void *base, size_t i)
 {
 	return ((const struct pw_list_sub *)base)[i].addr;
 }
 
-static const char *poster_key(const void *base, size_t i)
+const char *lf_poster_key(const void *base, size_t i)
 {
 	return ((char *const *)base)[i];
 }
 
-/* fold - ASCII lower case, whatever the locale */
-static unsigned char fold(unsigned char c)
+/* lf_fold - ASCII lower case, whatever the locale */
+unsigned char lf_fold(unsigned char c)
 {
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
 }
@@ -53,7 +52,7 @@ static size_t key_hash(const char *s, size_t n)
 	uint64_t h = 14695981039346656037ULL;
 
 	for (size_t i = 0; i < n; i++) {
-		h ^= fold((unsigned char)s[i]);
+		h ^= lf_fold((unsigned char)s[i]);
 		h *= 1099511628211ULL;
 	}
 	h ^= h >> 33;
@@ -62,20 +61,20 @@ static size_t key_hash(const char *s, size_t n)
 	return (size_t)h;
 }
 
-/* key_eq - is the NUL-terminated KEY equal to S (N bytes), ASCII case ignored */
-static bool key_eq(const char *key, const char *s, size_t n)
+/* lf_key_eq - is the NUL-terminated KEY equal to S (N bytes), ASCII case ignored */
+bool lf_key_eq(const char *key, const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (key[i] == '\0' || fold((unsigned char)key[i]) != fold((unsigned char)s[i]))
+		if (key[i] == '\0' || lf_fold((unsigned char)key[i]) != lf_fold((unsigned char)s[i]))
 			return false;
 	return key[i] == '\0';
 }
 
-/* idx_find - the array index of the entry whose key is S (N bytes), or SIZE_MAX */
-static size_t idx_find(const struct pw_list_index *x, const void *base, key_at_fn key,
-		       const char *s, size_t n)
+/* lf_idx_find - the array index of the entry whose key is S (N bytes), or SIZE_MAX */
+size_t lf_idx_find(const struct pw_list_index *x, const void *base, key_at_fn key,
+		   const char *s, size_t n)
 {
 	size_t mask, j;
 
@@ -86,7 +85,7 @@ static size_t idx_find(const struct pw_list_index *x, const void *base, key_at_f
 		size_t v = x->slot[j];
 		if (v == 0)
 			return SIZE_MAX;
-		if (key_eq(key(base, v - 1), s, n))
+		if (lf_key_eq(key(base, v - 1), s, n))
 			return v - 1;
 	}
 }
@@ -115,13 +114,13 @@ static bool idx_grow(struct pw_list_index *x, const void *base, key_at_fn key)
 	return true;
 }
 
-/* idx_add - index entry I of BASE: 1 added; 0 when an entry with the same key is there
+/* lf_idx_add - index entry I of BASE: 1 added; 0 when an entry with the same key is there
  * already (*DUP gets its index); -1 out of memory */
-static int idx_add(struct pw_list_index *x, const void *base, key_at_fn key, size_t i,
-		   size_t *dup)
+int lf_idx_add(struct pw_list_index *x, const void *base, key_at_fn key, size_t i,
+	       size_t *dup)
 {
 	const char *k = key(base, i);
-	size_t n = strlen(k), found = idx_find(x, base, key, k, n), j;
+	size_t n = strlen(k), found = lf_idx_find(x, base, key, k, n), j;
 
 	if (found != SIZE_MAX) {
 		*dup = found;
@@ -136,8 +135,8 @@ static int idx_add(struct pw_list_index *x, const void *base, key_at_fn key, siz
 	return 1;
 }
 
-/* idx_free - release a table */
-static void idx_free(struct pw_list_index *x)
+/* lf_idx_free - release a table */
+void lf_idx_free(struct pw_list_index *x)
 {
 	free(x->slot);
 	memset(x, 0, sizeof(*x));
@@ -177,8 +176,8 @@ static bool lookup_span(const char *a, const char **s, size_t *n)
 
 /* ---- words: addresses, fingerprints, text --------------------------------------------- */
 
-/* utf8_valid - is S (N bytes) well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF) */
-static bool utf8_valid(const char *str, size_t n)
+/* lf_utf8_valid - is S (N bytes) well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF) */
+bool lf_utf8_valid(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
@@ -220,10 +219,10 @@ static bool utf8_valid(const char *str, size_t n)
 	return true;
 }
 
-/* addr_parse - check an address word (see listfile.h); on success *OUT is an owned copy with
+/* lf_addr_parse - check an address word (see listfile.h); on success *OUT is an owned copy with
  * the domain lower-cased and its trailing dot dropped.  1 = good; 0 = bad, WHY says why;
  * -1 = out of memory */
-static int addr_parse(const char *w, char **out, char *why, size_t whylen)
+int lf_addr_parse(const char *w, char **out, char *why, size_t whylen)
 {
 	size_t n = strlen(w), n_at = 0, nlocal, ndom;
 	const char *at = NULL, *dom;
@@ -282,7 +281,7 @@ static int addr_parse(const char *w, char **out, char *why, size_t whylen)
 			return 0;
 		}
 	}
-	if (!utf8_valid(w, nlocal)) {
+	if (!lf_utf8_valid(w, nlocal)) {
 		snprintf(why, whylen, "local part is not valid UTF-8");
 		return 0;
 	}
@@ -306,7 +305,7 @@ static int addr_parse(const char *w, char **out, char *why, size_t whylen)
 		return -1;
 	memcpy(*out, w, nlocal + 1);
 	for (size_t i = 0; i < ndom; i++)
-		(*out)[nlocal + 1 + i] = (char)fold((unsigned char)dom[i]);
+		(*out)[nlocal + 1 + i] = (char)lf_fold((unsigned char)dom[i]);
 	(*out)[nlocal + 1 + ndom] = '\0';
 	return 1;
 }
@@ -317,8 +316,8 @@ static bool hex_digit(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* fpr_parse - a v4 fingerprint, 40 hex digits, into OUT in upper case; WHY on failure */
-static bool fpr_parse(const char *w, char out[PW_LIST_FPR_LEN + 1], char *why, size_t whylen)
+/* lf_fpr_parse - a v4 fingerprint, 40 hex digits, into OUT in upper case; WHY on failure */
+bool lf_fpr_parse(const char *w, char out[PW_LIST_FPR_LEN + 1], char *why, size_t whylen)
 {
 	size_t n = strlen(w);
 
@@ -395,7 +394,7 @@ static void set_address(struct list_parse *lp, unsigned line, char **w, size_t n
 
 	if (!one_word(lp, line, w, nw, "an address", "one address"))
 		return;
-	r = addr_parse(w[1], slot, why, sizeof(why));
+	r = lf_addr_parse(w[1], slot, why, sizeof(why));
 	if (r < 0)
 		ERR(lp, line, "out of memory");
 	else if (r == 0)
@@ -448,7 +447,7 @@ static void stmt_openpgp_key(struct list_parse *lp, unsigned line, char **w, siz
 		    "without spaces");
 		return;
 	}
-	if (!fpr_parse(w[1], lp->l.openpgp_fpr, why, sizeof(why)))
+	if (!lf_fpr_parse(w[1], lp->l.openpgp_fpr, why, sizeof(why)))
 		ERR(lp, line, "bad OpenPGP fingerprint \"%.100s\": %s", w[1], why);
 }
 
@@ -530,7 +529,7 @@ static void add_poster(struct list_parse *lp, unsigned line, const char *word)
 	unsigned *nline = NULL;
 	int r;
 
-	r = addr_parse(word, &a, why, sizeof(why));
+	r = lf_addr_parse(word, &a, why, sizeof(why));
 	if (r < 0) {
 		ERR(lp, line, "out of memory");
 		return;
@@ -561,7 +560,7 @@ static void add_poster(struct list_parse *lp, unsigned line, const char *word)
 	lp->cap_posters = cap1;
 	l->posters_list[l->n_posters] = a;
 	lp->poster_line[l->n_posters] = line;
-	r = idx_add(&l->poster_index, l->posters_list, poster_key, l->n_posters, &dup);
+	r = lf_idx_add(&l->poster_index, l->posters_list, lf_poster_key, l->n_posters, &dup);
 	if (r == 1) {
 		l->n_posters++;
 		return;
@@ -646,7 +645,7 @@ static void stmt_list_id(struct list_parse *lp, unsigned line, char **w, size_t 
 		len += n;
 	}
 	p[len] = '\0';
-	if (!utf8_valid(p, len)) {
+	if (!lf_utf8_valid(p, len)) {
 		ERR(lp, line, "list_id is not valid UTF-8");
 		free(p);
 		return;
@@ -677,7 +676,7 @@ static void stmt_subscriber(struct list_parse *lp, unsigned line, char **w, size
 		    "smime=PATH or both)");
 		return;
 	}
-	r = addr_parse(w[1], &s.addr, why, sizeof(why));
+	r = lf_addr_parse(w[1], &s.addr, why, sizeof(why));
 	if (r < 0) {
 		ERR(lp, line, "out of memory");
 		return;
@@ -697,7 +696,7 @@ static void stmt_subscriber(struct list_parse *lp, unsigned line, char **w, size
 			if (*fpr == '\0') {
 				ERR(lp, line, "openpgp= needs a fingerprint (40 hex digits)");
 				bad_option = true;
-			} else if (!fpr_parse(fpr, s.fpr, why, sizeof(why))) {
+			} else if (!lf_fpr_parse(fpr, s.fpr, why, sizeof(why))) {
 				ERR(lp, line, "bad OpenPGP fingerprint \"%.100s\": %s", fpr, why);
 				bad_option = true;
 			}
@@ -745,7 +744,7 @@ static void stmt_subscriber(struct list_parse *lp, unsigned line, char **w, size
 	}
 	l->subs = nv;
 	l->subs[l->n_subs] = s;
-	r = idx_add(&l->sub_index, l->subs, sub_key, l->n_subs, &dup);
+	r = lf_idx_add(&l->sub_index, l->subs, lf_sub_key, l->n_subs, &dup);
 	if (r == 1) {
 		l->n_subs++;
 		return;
@@ -893,13 +892,13 @@ static void finish(struct list_parse *lp)
 		check_sub_keys(lp, false);
 	if (l->address != NULL) {
 		size_t n = strlen(l->address);
-		size_t i = idx_find(&l->sub_index, l->subs, sub_key, l->address, n);
+		size_t i = lf_idx_find(&l->sub_index, l->subs, lf_sub_key, l->address, n);
 		if (i != SIZE_MAX)
 			ERR(lp, l->subs[i].line, "the list cannot be its own subscriber");
-		if (l->owner != NULL && key_eq(l->owner, l->address, n))
+		if (l->owner != NULL && lf_key_eq(l->owner, l->address, n))
 			ERR(lp, seen[ST_OWNER], "the owner cannot be the list itself (problem "
 			    "reports would loop)");
-		if (l->bounce != NULL && key_eq(l->bounce, l->address, n))
+		if (l->bounce != NULL && lf_key_eq(l->bounce, l->address, n))
 			ERR(lp, seen[ST_BOUNCE], "bounce cannot be the list itself (bounces would "
 			    "go to the list)");
 	}
@@ -923,8 +922,8 @@ static void list_free(struct pw_list *l)
 	}
 	free(l->subs);
 	free(l->file);
-	idx_free(&l->sub_index);
-	idx_free(&l->poster_index);
+	lf_idx_free(&l->sub_index);
+	lf_idx_free(&l->poster_index);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -932,7 +931,7 @@ static void list_free(struct pw_list *l)
 static bool commit(struct pw_lists *ls, struct list_parse *lp)
 {
 	struct pw_list *l = &lp->l, *nv;
-	size_t dup = idx_find(&ls->index, ls->v, list_key, l->address, strlen(l->address));
+	size_t dup = lf_idx_find(&ls->index, ls->v, lf_list_key, l->address, strlen(l->address));
 
 	if (dup != SIZE_MAX) {
 		ERR(lp, l->line, "list \"%s\" is already defined at %s:%u", l->address,
@@ -947,7 +946,7 @@ static bool commit(struct pw_lists *ls, struct list_parse *lp)
 	}
 	ls->v = nv;
 	ls->v[ls->n] = *l;
-	if (idx_add(&ls->index, ls->v, list_key, ls->n, &dup) != 1) {
+	if (lf_idx_add(&ls->index, ls->v, lf_list_key, ls->n, &dup) != 1) {
 		ERR(lp, 0, "out of memory");
 		return false;
 	}
@@ -1018,7 +1017,7 @@ const struct pw_list *pw_lists_find(const struct pw_lists *ls, const char *addre
 
 	if (ls == NULL || !lookup_span(address, &s, &n))
 		return NULL;
-	i = idx_find(&ls->index, ls->v, list_key, s, n);
+	i = lf_idx_find(&ls->index, ls->v, lf_list_key, s, n);
 	return i == SIZE_MAX ? NULL : &ls->v[i];
 }
 
@@ -1030,7 +1029,7 @@ const struct pw_list_sub *pw_list_find_sub(const struct pw_list *l, const char *
 
 	if (l == NULL || !lookup_span(address, &s, &n))
 		return NULL;
-	i = idx_find(&l->sub_index, l->subs, sub_key, s, n);
+	i = lf_idx_find(&l->sub_index, l->subs, lf_sub_key, s, n);
 	return i == SIZE_MAX ? NULL : &l->subs[i];
 }
 
@@ -1046,11 +1045,11 @@ bool pw_list_may_post(const struct pw_list *l, const char *address)
 	case PW_LIST_POSTERS_ANYONE:
 		return true;
 	case PW_LIST_POSTERS_LISTED:
-		return idx_find(&l->poster_index, l->posters_list, poster_key, s, n) != SIZE_MAX;
+		return lf_idx_find(&l->poster_index, l->posters_list, lf_poster_key, s, n) != SIZE_MAX;
 	case PW_LIST_POSTERS_SUBSCRIBERS:
 		break;
 	}
-	return idx_find(&l->sub_index, l->subs, sub_key, s, n) != SIZE_MAX;
+	return lf_idx_find(&l->sub_index, l->subs, lf_sub_key, s, n) != SIZE_MAX;
 }
 
 /* pw_lists_free - release */
@@ -1059,6 +1058,6 @@ void pw_lists_free(struct pw_lists *ls)
 	for (size_t i = 0; i < ls->n; i++)
 		list_free(&ls->v[i]);
 	free(ls->v);
-	idx_free(&ls->index);
+	lf_idx_free(&ls->index);
 	memset(ls, 0, sizeof(*ls));
 }
