@@ -84,7 +84,7 @@ enum pw_list_posters {
 };
 
 /* An address index: open addressing, each slot holds an array index + 1 (0 = empty).
- * Private to listfile.c; described here only so the structs can be embedded. */
+ * Private to listfile*.c; described here only so the structs can be embedded. */
 struct pw_list_index {
 	size_t *slot;			/* owned; NULL while empty */
 	size_t size;			/* 0 or a power of two */
