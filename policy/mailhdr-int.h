@@ -3,9 +3,9 @@
  * classes, the bounded output buffer and the scanner with its CFWS and quoted-string rules.
  *
  * Internal to policy/mailhdr*.c; nothing else includes it.  The public contract is mailhdr.h,
- * the lexical rules are described at the top of mailhdr-lex.c.  The scanner keeps the first
- * syntax error only (mh_fail_at); every mh_ function that scans returns false once there is
- * one, so callers write "if (!mh_skip_cfws(s)) return false;".
+ * the lexical rules are described at the top of mailhdr-lex.c.  A scanning function that
+ * meets a syntax error notes it with mh_fail_at (the first one noted is kept) and returns
+ * false; callers pass the false up at once: "if (!mh_skip_cfws(s)) return false;".
  */
 #ifndef POSTWARD_POLICY_MAILHDR_INT_H
 #define POSTWARD_POLICY_MAILHDR_INT_H
