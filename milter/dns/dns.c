@@ -23,7 +23,7 @@
 #define MAX_TTL 86400		/* no answer is kept longer than a day */
 
 /* a query on its way: lookups that need the same question meanwhile wait for its answer
- * instead of sending it again (see send_query) */
+ * instead of sending it again (see dns_send_query) */
 struct flight {
 	struct flight *next;
 	ldns_rdf *name;			/* owned */
@@ -54,7 +54,7 @@ struct walk {
 	int depth;
 };
 
-/* zone trust established by walk_to() */
+/* zone trust established by dns_walk_to() */
 struct trust {
 	enum dns_security sec;		/* SECURE, INSECURE, BOGUS, or INDETERMINATE (tempfail) */
 	ldns_rdf *zone;			/* owned: deepest secure zone reached */
@@ -66,9 +66,9 @@ struct trust {
 
 /* ---- small helpers -------------------------------------------------------------------- */
 
-/* setwhy - format a reason */
-static void setwhy(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void setwhy(char *buf, size_t len, const char *fmt, ...)
+/* dns_setwhy - format a reason */
+static void dns_setwhy(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void dns_setwhy(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -76,29 +76,29 @@ static void setwhy(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* dname_str - presentation form of a name for messages (static per thread use; small) */
-static void dname_str(const ldns_rdf *d, char *buf, size_t len)
+/* dns_dname_str - presentation form of a name for messages (static per thread use; small) */
+static void dns_dname_str(const ldns_rdf *d, char *buf, size_t len)
 {
 	char *s = d ? ldns_rdf2str(d) : NULL;
 	snprintf(buf, len, "%s", s ? s : "?");
 	free(s);
 }
 
-/* same_name - case-insensitive dname equality */
-static bool same_name(const ldns_rdf *a, const ldns_rdf *b)
+/* dns_same_name - case-insensitive dname equality */
+static bool dns_same_name(const ldns_rdf *a, const ldns_rdf *b)
 {
 	return a != NULL && b != NULL && ldns_dname_compare(a, b) == 0;
 }
 
-/* under_or_same - is SUB equal to PARENT or below it */
-static bool under_or_same(const ldns_rdf *sub, const ldns_rdf *parent)
+/* dns_under_or_same - is SUB equal to PARENT or below it */
+static bool dns_under_or_same(const ldns_rdf *sub, const ldns_rdf *parent)
 {
-	return same_name(sub, parent) || ldns_dname_is_subdomain(sub, parent);
+	return dns_same_name(sub, parent) || ldns_dname_is_subdomain(sub, parent);
 }
 
-/* rdf_uint - the value of the SIZE-octet (1, 2 or 4) integer field F into *V; false if F is
+/* dns_rdf_uint - the value of the SIZE-octet (1, 2 or 4) integer field F into *V; false if F is
  * absent or of another size (short rdata makes ldns hand out NULL fields) */
-static bool rdf_uint(const ldns_rdf *f, size_t size, uint32_t *v)
+static bool dns_rdf_uint(const ldns_rdf *f, size_t size, uint32_t *v)
 {
 	const uint8_t *d;
 
@@ -110,9 +110,9 @@ static bool rdf_uint(const ldns_rdf *f, size_t size, uint32_t *v)
 	return true;
 }
 
-/* rr_wellformed - does RR have the fields its type needs (RFC 1035 and the DNSSEC RFCs), each
+/* dns_rr_wellformed - does RR have the fields its type needs (RFC 1035 and the DNSSEC RFCs), each
  * present and, where fixed, of the right size; false with why */
-static bool rr_wellformed(const ldns_rr *rr, char *why, size_t len)
+static bool dns_rr_wellformed(const ldns_rr *rr, char *why, size_t len)
 {
 	const ldns_rr_descriptor *d = ldns_rr_descript(ldns_rr_get_type(rr));
 	size_t n = ldns_rr_rd_count(rr);
@@ -159,14 +159,14 @@ static bool rr_wellformed(const ldns_rr *rr, char *why, size_t len)
 			return true;
 	}
 	tn = ldns_rr_type2str(ldns_rr_get_type(rr));
-	dname_str(ldns_rr_owner(rr), on, sizeof(on));
-	setwhy(why, len, "malformed %s record of %s (%zu fields)", tn ? tn : "?", on, n);
+	dns_dname_str(ldns_rr_owner(rr), on, sizeof(on));
+	dns_setwhy(why, len, "malformed %s record of %s (%zu fields)", tn ? tn : "?", on, n);
 	free(tn);
 	return false;
 }
 
-/* pkt_wellformed - every record of every section of P is well-formed; false with why */
-static bool pkt_wellformed(const ldns_pkt *p, char *why, size_t len)
+/* dns_pkt_wellformed - every record of every section of P is well-formed; false with why */
+static bool dns_pkt_wellformed(const ldns_pkt *p, char *why, size_t len)
 {
 	const ldns_rr_list *secs[] = { ldns_pkt_question(p), ldns_pkt_answer(p),
 				       ldns_pkt_authority(p), ldns_pkt_additional(p) };
@@ -174,24 +174,24 @@ static bool pkt_wellformed(const ldns_pkt *p, char *why, size_t len)
 		for (size_t i = 0; secs[s] && i < ldns_rr_list_rr_count(secs[s]); i++) {
 			const ldns_rr *rr = ldns_rr_list_rr(secs[s], i);
 			if (ldns_rr_owner(rr) == NULL) {
-				setwhy(why, len, "a record without an owner name");
+				dns_setwhy(why, len, "a record without an owner name");
 				return false;
 			}
-			if (s > 0 && !rr_wellformed(rr, why, len))
+			if (s > 0 && !dns_rr_wellformed(rr, why, len))
 				return false;
 		}
 	}
 	return true;
 }
 
-/* rrset - the RRs of TYPE owned by NAME in SECTION (NULL if none); caller frees (deep) */
-static ldns_rr_list *rrset(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rdf *name,
-			   ldns_rr_type type)
+/* dns_rrset - the RRs of TYPE owned by NAME in SECTION (NULL if none); caller frees (deep) */
+static ldns_rr_list *dns_rrset(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rdf *name,
+			       ldns_rr_type type)
 {
 	ldns_rr_list *all = ldns_pkt_get_section_clone(p, sec), *out = NULL;
 	for (size_t i = 0; all && i < ldns_rr_list_rr_count(all); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(all, i);
-		if (ldns_rr_get_type(rr) != type || (name && !same_name(ldns_rr_owner(rr), name)))
+		if (ldns_rr_get_type(rr) != type || (name && !dns_same_name(ldns_rr_owner(rr), name)))
 			continue;
 		if (out == NULL && (out = ldns_rr_list_new()) == NULL)
 			break;
@@ -201,15 +201,15 @@ static ldns_rr_list *rrset(const ldns_pkt *p, ldns_pkt_section sec, const ldns_r
 	return out;
 }
 
-/* sigs - RRSIGs in SECTION covering TYPE, owned by NAME (any owner if NULL) */
-static ldns_rr_list *sigs(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rdf *name,
-			  ldns_rr_type covered)
+/* dns_sigs - RRSIGs in SECTION covering TYPE, owned by NAME (any owner if NULL) */
+static ldns_rr_list *dns_sigs(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rdf *name,
+			      ldns_rr_type covered)
 {
-	ldns_rr_list *all = rrset(p, sec, name, LDNS_RR_TYPE_RRSIG), *out = NULL;
+	ldns_rr_list *all = dns_rrset(p, sec, name, LDNS_RR_TYPE_RRSIG), *out = NULL;
 	for (size_t i = 0; all && i < ldns_rr_list_rr_count(all); i++) {
 		ldns_rr *rr = ldns_rr_list_rr(all, i);
 		uint32_t tc;
-		if (!rdf_uint(ldns_rr_rrsig_typecovered(rr), 2, &tc) || tc != (uint32_t)covered)
+		if (!dns_rdf_uint(ldns_rr_rrsig_typecovered(rr), 2, &tc) || tc != (uint32_t)covered)
 			continue;
 		if (out == NULL && (out = ldns_rr_list_new()) == NULL)
 			break;
@@ -219,8 +219,8 @@ static ldns_rr_list *sigs(const ldns_pkt *p, ldns_pkt_section sec, const ldns_rd
 	return out;
 }
 
-/* min_ttl - the smallest TTL in a list (or DEF if empty) */
-static uint32_t min_ttl(const ldns_rr_list *l, uint32_t def)
+/* dns_min_ttl - the smallest TTL in a list (or DEF if empty) */
+static uint32_t dns_min_ttl(const ldns_rr_list *l, uint32_t def)
 {
 	uint32_t t = def;
 	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++)
@@ -229,9 +229,9 @@ static uint32_t min_ttl(const ldns_rr_list *l, uint32_t def)
 	return t;
 }
 
-/* answer_set - fill *a */
-static void answer_set(struct dns_answer *a, enum dns_kind kind, enum dns_security sec,
-		       ldns_rr_list *rrs, uint32_t ttl, const char *why)
+/* dns_answer_set - fill *a */
+static void dns_answer_set(struct dns_answer *a, enum dns_kind kind, enum dns_security sec,
+			   ldns_rr_list *rrs, uint32_t ttl, const char *why)
 {
 	dns_answer_clear(a);
 	a->kind = kind;
@@ -258,14 +258,14 @@ bool dns_parse_servers(const char *text, struct dns_config *cfg, char *why, size
 		while (p[n] && p[n] != ',' && !isspace((unsigned char)p[n]))
 			n++;
 		if (n >= sizeof(item)) {
-			setwhy(why, len, "name server \"%.40s...\" is too long", p);
+			dns_setwhy(why, len, "name server \"%.40s...\" is too long", p);
 			return false;
 		}
 		memcpy(item, p, n);
 		item[n] = '\0';
 		p += n;
 		if (cfg->n_servers == DNS_MAX_SERVERS) {
-			setwhy(why, len, "more than %d name servers", DNS_MAX_SERVERS);
+			dns_setwhy(why, len, "more than %d name servers", DNS_MAX_SERVERS);
 			return false;
 		}
 		unsigned port = 53;
@@ -273,7 +273,7 @@ bool dns_parse_servers(const char *text, struct dns_config *cfg, char *why, size
 			char *end;
 			unsigned long v = strtoul(at + 1, &end, 10);
 			if (at[1] == '\0' || *end != '\0' || v == 0 || v > 65535) {
-				setwhy(why, len, "bad port in name server \"%s\"", item);
+				dns_setwhy(why, len, "bad port in name server \"%s\"", item);
 				return false;
 			}
 			port = (unsigned)v;
@@ -281,7 +281,7 @@ bool dns_parse_servers(const char *text, struct dns_config *cfg, char *why, size
 		}
 		unsigned char buf[16];
 		if (inet_pton(AF_INET, item, buf) != 1 && inet_pton(AF_INET6, item, buf) != 1) {
-			setwhy(why, len, "name server \"%s\" is not an IP address", item);
+			dns_setwhy(why, len, "name server \"%s\" is not an IP address", item);
 			return false;
 		}
 		snprintf(cfg->servers[cfg->n_servers].addr, sizeof(cfg->servers[0].addr), "%s", item);
@@ -289,7 +289,7 @@ bool dns_parse_servers(const char *text, struct dns_config *cfg, char *why, size
 		cfg->n_servers++;
 	}
 	if (cfg->n_servers == 0) {
-		setwhy(why, len, "no name server given");
+		dns_setwhy(why, len, "no name server given");
 		return false;
 	}
 	return true;
@@ -325,9 +325,9 @@ size_t dns_servers_from_resolv_conf(const char *text, struct dns_config *cfg)
 
 /* ---- resolver life cycle -------------------------------------------------------------- */
 
-/* load_anchors - DS / DNSKEY records in zone-file syntax from the file PATH or, if PATH is
+/* dns_load_anchors - DS / DNSKEY records in zone-file syntax from the file PATH or, if PATH is
  * NULL, from the string TEXT */
-static ldns_rr_list *load_anchors(const char *path, const char *text, char *why, size_t len)
+static ldns_rr_list *dns_load_anchors(const char *path, const char *text, char *why, size_t len)
 {
 	FILE *f;
 	ldns_rr_list *l;
@@ -336,7 +336,7 @@ static ldns_rr_list *load_anchors(const char *path, const char *text, char *why,
 	int line = 1;
 
 	if (path == NULL && (text == NULL || text[0] == '\0')) {
-		setwhy(why, len, "no trust anchor given");
+		dns_setwhy(why, len, "no trust anchor given");
 		return NULL;
 	}
 	if (path == NULL) {
@@ -346,12 +346,12 @@ static ldns_rr_list *load_anchors(const char *path, const char *text, char *why,
 		f = fopen(path, "r");
 	}
 	if (f == NULL) {
-		setwhy(why, len, "%s: cannot read: %s", path, strerror(errno));
+		dns_setwhy(why, len, "%s: cannot read: %s", path, strerror(errno));
 		return NULL;
 	}
 	if ((l = ldns_rr_list_new()) == NULL) {
 		fclose(f);
-		setwhy(why, len, "out of memory");
+		dns_setwhy(why, len, "out of memory");
 		return NULL;
 	}
 	while (!feof(f)) {
@@ -363,14 +363,14 @@ static ldns_rr_list *load_anchors(const char *path, const char *text, char *why,
 		if (st != LDNS_STATUS_OK) {
 			if (feof(f) && st == LDNS_STATUS_SYNTAX_ERR)
 				break;
-			setwhy(why, len, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
+			dns_setwhy(why, len, "%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
 			goto fail;
 		}
 		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_DS ||
 		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_DNSKEY) {
 			char bad[160];
-			if (!rr_wellformed(rr, bad, sizeof(bad)) || ldns_rr_rd_count(rr) != 4) {
-				setwhy(why, len, "%s:%d: %s", path, line, bad);
+			if (!dns_rr_wellformed(rr, bad, sizeof(bad)) || ldns_rr_rd_count(rr) != 4) {
+				dns_setwhy(why, len, "%s:%d: %s", path, line, bad);
 				ldns_rr_free(rr);
 				goto fail;
 			}
@@ -381,7 +381,7 @@ static ldns_rr_list *load_anchors(const char *path, const char *text, char *why,
 		}
 	}
 	if (ldns_rr_list_rr_count(l) == 0) {
-		setwhy(why, len, "%s: no DS or DNSKEY record", path);
+		dns_setwhy(why, len, "%s: no DS or DNSKEY record", path);
 		goto fail;
 	}
 	fclose(f);
@@ -405,14 +405,14 @@ struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, s
 {
 	struct dns_resolver *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		setwhy(why, len, "out of memory");
+		dns_setwhy(why, len, "out of memory");
 		return NULL;
 	}
 	r->cfg = *cfg;
 	r->cfg.trust_anchor_file = NULL;
 	r->cfg.trust_anchor_text = NULL;
 	if (r->cfg.n_servers == 0 && r->cfg.transport == NULL) {
-		setwhy(why, len, "no name server configured");
+		dns_setwhy(why, len, "no name server configured");
 		free(r);
 		return NULL;
 	}
@@ -420,8 +420,8 @@ struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, s
 		r->cfg.max_queries = 1;
 	if (r->cfg.timeout == 0)
 		r->cfg.timeout = 1;
-	if ((r->anchors = load_anchors(cfg->trust_anchor_file, cfg->trust_anchor_text, why,
-				       len)) == NULL) {
+	if ((r->anchors = dns_load_anchors(cfg->trust_anchor_file, cfg->trust_anchor_text, why,
+					   len)) == NULL) {
 		free(r);
 		return NULL;
 	}
@@ -432,7 +432,7 @@ struct dns_resolver *dns_resolver_new(const struct dns_config *cfg, char *why, s
 		pthread_cond_destroy(&r->flight_done);
 		ldns_rr_list_deep_free(r->anchors);
 		free(r);
-		setwhy(why, len, "out of memory");
+		dns_setwhy(why, len, "out of memory");
 		return NULL;
 	}
 	return r;
@@ -485,7 +485,7 @@ static ldns_pkt *ask_server(const struct dns_config *cfg, size_t i, const ldns_r
 	struct timeval tv = { .tv_sec = (time_t)cfg->timeout, .tv_usec = 0 };
 
 	if (res == NULL) {
-		setwhy(why, len, "out of memory");
+		dns_setwhy(why, len, "out of memory");
 		return NULL;
 	}
 	addr = ldns_rdf_new_frm_str(strchr(cfg->servers[i].addr, ':') ? LDNS_RDF_TYPE_AAAA :
@@ -494,7 +494,7 @@ static ldns_pkt *ask_server(const struct dns_config *cfg, size_t i, const ldns_r
 		if (addr)
 			ldns_rdf_deep_free(addr);
 		ldns_resolver_deep_free(res);
-		setwhy(why, len, "bad server address");
+		dns_setwhy(why, len, "bad server address");
 		return NULL;
 	}
 	ldns_rdf_deep_free(addr);
@@ -517,7 +517,7 @@ static ldns_pkt *ask_server(const struct dns_config *cfg, size_t i, const ldns_r
 		st = ldns_resolver_send_pkt(&p, res, q);
 	ldns_resolver_deep_free(res);
 	if (st != LDNS_STATUS_OK || p == NULL || q == NULL) {
-		setwhy(why, len, "%s", ldns_get_errorstr_by_id(st));
+		dns_setwhy(why, len, "%s", ldns_get_errorstr_by_id(st));
 		if (p)
 			ldns_pkt_free(p);
 		if (q)
@@ -525,7 +525,7 @@ static ldns_pkt *ask_server(const struct dns_config *cfg, size_t i, const ldns_r
 		return NULL;
 	}
 	if (ldns_pkt_id(p) != ldns_pkt_id(q)) {
-		setwhy(why, len, "answer with another ID");
+		dns_setwhy(why, len, "answer with another ID");
 		ldns_pkt_free(p);
 		p = NULL;
 	}
@@ -546,20 +546,20 @@ static ldns_pkt *ask_transport(const struct dns_config *cfg, const ldns_rdf *nam
 	if (q == NULL) {
 		if (qn)
 			ldns_rdf_deep_free(qn);
-		setwhy(why, len, "out of memory");
+		dns_setwhy(why, len, "out of memory");
 		return NULL;
 	}
 	ldns_pkt_set_random_id(q);
 	ldns_pkt_set_edns_udp_size(q, 1232);
 	ldns_pkt_set_edns_do(q, true);
 	if (ldns_pkt2wire(&wire, q, &wlen) != LDNS_STATUS_OK)
-		setwhy(why, len, "cannot build the query");
+		dns_setwhy(why, len, "cannot build the query");
 	else if (!cfg->transport(cfg->transport_arg, wire, wlen, &ans, &alen, why, len))
 		;	/* why set by the transport */
 	else if (ans == NULL || ldns_wire2pkt(&p, ans, alen) != LDNS_STATUS_OK)
-		setwhy(why, len, "answer not in DNS wire form");
+		dns_setwhy(why, len, "answer not in DNS wire form");
 	else if (ldns_pkt_id(p) != ldns_pkt_id(q)) {
-		setwhy(why, len, "answer with another ID");
+		dns_setwhy(why, len, "answer with another ID");
 		ldns_pkt_free(p);
 		p = NULL;
 	}
@@ -578,9 +578,9 @@ static bool ask_all(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldn
 	size_t n = cfg->transport ? 1 : cfg->n_servers;
 	char qname[256];
 
-	dname_str(name, qname, sizeof(qname));
+	dns_dname_str(name, qname, sizeof(qname));
 	*out = NULL;
-	setwhy(why, len, "no answer for %s", qname);
+	dns_setwhy(why, len, "no answer for %s", qname);
 	for (size_t i = 0; i < n; i++) {
 		char from[96], bad[160];
 		ldns_pkt *p;
@@ -595,22 +595,22 @@ static bool ask_all(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldn
 				     ask_server(cfg, i, name, type, bad, sizeof(bad));
 		if (p == NULL) {
 			atomic_fetch_add(&w->r->no_answer, 1);
-			setwhy(why, len, "%s from %s for %s", bad, from, qname);
+			dns_setwhy(why, len, "%s from %s for %s", bad, from, qname);
 			continue;
 		}
 		/* every record must have the fields its type needs: short or empty rdata leaves
 		 * ldns fields NULL, and no code below may meet one */
-		if (!pkt_wellformed(p, bad, sizeof(bad))) {
-			setwhy(why, len, "%s from %s for %s", bad, from, qname);
+		if (!dns_pkt_wellformed(p, bad, sizeof(bad))) {
+			dns_setwhy(why, len, "%s from %s for %s", bad, from, qname);
 			ldns_pkt_free(p);
 			continue;
 		}
 		/* the answer must be to our question */
 		ldns_rr_list *q = ldns_pkt_question(p);
 		if (q == NULL || ldns_rr_list_rr_count(q) != 1 ||
-		    !same_name(ldns_rr_owner(ldns_rr_list_rr(q, 0)), name) ||
+		    !dns_same_name(ldns_rr_owner(ldns_rr_list_rr(q, 0)), name) ||
 		    ldns_rr_get_type(ldns_rr_list_rr(q, 0)) != type) {
-			setwhy(why, len, "answer to another question from %s for %s", from, qname);
+			dns_setwhy(why, len, "answer to another question from %s for %s", from, qname);
 			ldns_pkt_free(p);
 			continue;
 		}
@@ -619,7 +619,7 @@ static bool ask_all(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldn
 			*out = p;
 			return true;
 		}
-		setwhy(why, len, "rcode %d from %s for %s", (int)rc, from, qname);
+		dns_setwhy(why, len, "rcode %d from %s for %s", (int)rc, from, qname);
 		ldns_pkt_free(p);
 	}
 	return false;
@@ -636,14 +636,14 @@ static void flight_unref(struct flight *f)
 	free(f);
 }
 
-/* send_query - the answer to NAME/TYPE, within the lookup's query budget; false (with why)
+/* dns_send_query - the answer to NAME/TYPE, within the lookup's query budget; false (with why)
  * as ask_all.  Identical queries of concurrent lookups are sent once: a lookup that needs a
  * question already on its way waits for that answer (a copy) instead of asking again, so
  * that a burst of lookups (a cache entry every message needs has expired) does not send the
  * same question hundreds of times at once, which rate-limiting servers answer by dropping
  * replies. */
-static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
-		       char *why, size_t len)
+static bool dns_send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, ldns_pkt **out,
+			   char *why, size_t len)
 {
 	struct dns_resolver *r = w->r;
 	struct flight *f;
@@ -653,15 +653,15 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 	*out = NULL;
 	if (w->queries >= r->cfg.max_queries) {
 		char qname[256];
-		dname_str(name, qname, sizeof(qname));
-		setwhy(why, len, "query budget exhausted (%u queries) at %s", r->cfg.max_queries,
-		       qname);
+		dns_dname_str(name, qname, sizeof(qname));
+		dns_setwhy(why, len, "query budget exhausted (%u queries) at %s", r->cfg.max_queries,
+			   qname);
 		return false;
 	}
 	w->queries++;
 	pthread_mutex_lock(&r->flight_lock);
 	for (f = r->flights; f != NULL; f = f->next)
-		if (f->type == type && same_name(f->name, name))
+		if (f->type == type && dns_same_name(f->name, name))
 			break;
 	if (f != NULL) {
 		f->refs++;
@@ -672,7 +672,7 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 		atomic_fetch_sub(&r->waiting, 1);
 		ok = f->pkt != NULL && (*out = ldns_pkt_clone(f->pkt)) != NULL;
 		if (!ok)
-			setwhy(why, len, "%s", f->why[0] ? f->why : "out of memory");
+			dns_setwhy(why, len, "%s", f->why[0] ? f->why : "out of memory");
 		flight_unref(f);
 		pthread_mutex_unlock(&r->flight_lock);
 		return ok;
@@ -711,13 +711,13 @@ static bool send_query(struct walk *w, const ldns_rdf *name, ldns_rr_type type, 
 
 /* ---- signatures ----------------------------------------------------------------------- */
 
-/* verify_set - is RRSET signed by ZONE with one of KEYS; *ttl_bound gets min(the signature's
+/* dns_verify_set - is RRSET signed by ZONE with one of KEYS; *ttl_bound gets min(the signature's
  * remaining validity, its original TTL) and *used (if not NULL) the signature that verified
  * (borrowed from SG): every fact a proof takes from a signature (the labels count of a
  * wildcard expansion) must come from that one, never from another RRSIG beside it */
-static bool verify_set(const struct walk *w, const ldns_rr_list *set, const ldns_rr_list *sg,
-		       const ldns_rdf *zone, const ldns_rr_list *keys, uint32_t *ttl_bound,
-		       const ldns_rr **used, char *why, size_t len)
+static bool dns_verify_set(const struct walk *w, const ldns_rr_list *set, const ldns_rr_list *sg,
+			   const ldns_rdf *zone, const ldns_rr_list *keys, uint32_t *ttl_bound,
+			   const ldns_rr **used, char *why, size_t len)
 {
 	ldns_status last = LDNS_STATUS_CRYPTO_NO_MATCHING_KEYTAG_DNSKEY;
 	bool by_zone = false;
@@ -730,19 +730,19 @@ static bool verify_set(const struct walk *w, const ldns_rr_list *set, const ldns
 	for (size_t i = 0; sg && i < ldns_rr_list_rr_count(sg); i++) {
 		const ldns_rr *sig = ldns_rr_list_rr(sg, i);
 		uint32_t labels;
-		if (!same_name(ldns_rr_rrsig_signame(sig), zone))
+		if (!dns_same_name(ldns_rr_rrsig_signame(sig), zone))
 			continue;
 		by_zone = true;
 		/* RFC 4035 5.3.1: the labels field is at most the owner's label count */
-		if (!rdf_uint(ldns_rr_rrsig_labels(sig), 1, &labels) || labels > owner_labels) {
+		if (!dns_rdf_uint(ldns_rr_rrsig_labels(sig), 1, &labels) || labels > owner_labels) {
 			last = LDNS_STATUS_CRYPTO_BOGUS;
 			continue;
 		}
 		last = ldns_verify_rrsig_keylist_time(set, sig, keys, w->now, NULL);
 		if (last == LDNS_STATUS_OK) {
 			uint32_t exp, orig;
-			if (!rdf_uint(ldns_rr_rrsig_expiration(sig), 4, &exp) ||
-			    !rdf_uint(ldns_rr_rrsig_origttl(sig), 4, &orig)) {
+			if (!dns_rdf_uint(ldns_rr_rrsig_expiration(sig), 4, &exp) ||
+			    !dns_rdf_uint(ldns_rr_rrsig_origttl(sig), 4, &orig)) {
 				last = LDNS_STATUS_CRYPTO_SIG_EXPIRED;
 				continue;
 			}
@@ -753,27 +753,27 @@ static bool verify_set(const struct walk *w, const ldns_rr_list *set, const ldns
 			return true;
 		}
 	}
-	dname_str(zone, zn, sizeof(zn));
+	dns_dname_str(zone, zn, sizeof(zn));
 	if (!by_zone)
-		setwhy(why, len, "no signature by %s", zn);
+		dns_setwhy(why, len, "no signature by %s", zn);
 	else
-		setwhy(why, len, "signature by %s does not verify: %s", zn,
-		       ldns_get_errorstr_by_id(last));
+		dns_setwhy(why, len, "signature by %s does not verify: %s", zn,
+			   ldns_get_errorstr_by_id(last));
 	return false;
 }
 
 /* verify_section_sets - verify every NSEC/NSEC3/SOA RRset of the authority section with the
  * zone's keys; returns the verified NSEC or NSEC3 RRs (owned) and their signatures (owned) */
-static bool verify_denial_sets(const struct walk *w, const ldns_pkt *p, const ldns_rdf *zone,
-			       const ldns_rr_list *keys, ldns_rr_type nsectype, ldns_rr_list **nsecs,
-			       ldns_rr_list **nsigs, uint32_t *ttl, char *why, size_t len)
+static bool dns_verify_denial_sets(const struct walk *w, const ldns_pkt *p, const ldns_rdf *zone,
+				   const ldns_rr_list *keys, ldns_rr_type nsectype, ldns_rr_list **nsecs,
+				   ldns_rr_list **nsigs, uint32_t *ttl, char *why, size_t len)
 {
-	ldns_rr_list *all = rrset(p, LDNS_SECTION_AUTHORITY, NULL, nsectype);
+	ldns_rr_list *all = dns_rrset(p, LDNS_SECTION_AUTHORITY, NULL, nsectype);
 	*nsecs = NULL;
 	*nsigs = NULL;
 	if (all == NULL) {
-		setwhy(why, len, "no %s records in the denial", nsectype == LDNS_RR_TYPE_NSEC ?
-		       "NSEC" : "NSEC3");
+		dns_setwhy(why, len, "no %s records in the denial", nsectype == LDNS_RR_TYPE_NSEC ?
+			   "NSEC" : "NSEC3");
 		return false;
 	}
 	*nsigs = ldns_rr_list_new();
@@ -783,9 +783,9 @@ static bool verify_denial_sets(const struct walk *w, const ldns_pkt *p, const ld
 		ldns_rr_list *one = ldns_rr_list_new(), *sg;
 		uint32_t bound;
 		ldns_rr_list_push_rr(one, ldns_rr_clone(rr));
-		sg = sigs(p, LDNS_SECTION_AUTHORITY, ldns_rr_owner(rr), nsectype);
+		sg = dns_sigs(p, LDNS_SECTION_AUTHORITY, ldns_rr_owner(rr), nsectype);
 		const ldns_rr *good = NULL;
-		bool ok = verify_set(w, one, sg, zone, keys, &bound, &good, why, len);
+		bool ok = dns_verify_set(w, one, sg, zone, keys, &bound, &good, why, len);
 		if (ok && bound < *ttl)
 			*ttl = bound;
 		if (ok && ldns_rr_ttl(rr) < *ttl)
@@ -808,16 +808,16 @@ static bool verify_denial_sets(const struct walk *w, const ldns_pkt *p, const ld
 	return true;
 }
 
-/* negative_ttl - RFC 2308: min(SOA TTL, SOA MINIMUM) from the authority section */
-static uint32_t negative_ttl(const ldns_pkt *p, uint32_t def)
+/* dns_negative_ttl - RFC 2308: min(SOA TTL, SOA MINIMUM) from the authority section */
+static uint32_t dns_negative_ttl(const ldns_pkt *p, uint32_t def)
 {
-	ldns_rr_list *soa = rrset(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_SOA);
+	ldns_rr_list *soa = dns_rrset(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_SOA);
 	uint32_t t = def;
 	if (soa && ldns_rr_list_rr_count(soa) > 0) {
 		ldns_rr *rr = ldns_rr_list_rr(soa, 0);
 		t = ldns_rr_ttl(rr);
 		uint32_t min;
-		if (ldns_rr_rd_count(rr) >= 7 && rdf_uint(ldns_rr_rdf(rr, 6), 4, &min) && min < t)
+		if (ldns_rr_rd_count(rr) >= 7 && dns_rdf_uint(ldns_rr_rdf(rr, 6), 4, &min) && min < t)
 			t = min;
 	}
 	if (soa)
@@ -870,7 +870,7 @@ static ldns_rr_list *usable_nsecs(const ldns_rr_list *nsecs, const ldns_rdf *nam
 		const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
 		const ldns_rdf *o = ldns_rr_owner(n);
 		if (parent_side(n) && (ldns_dname_is_subdomain(name, o) ||
-				       (same_name(name, o) && type != LDNS_RR_TYPE_DS)))
+				       (dns_same_name(name, o) && type != LDNS_RR_TYPE_DS)))
 			continue;
 		ldns_rr_list_push_rr(out, ldns_rr_clone(n));
 	}
@@ -887,7 +887,7 @@ static bool nsec_nodata(const ldns_rr_list *nsecs, const ldns_rdf *name, ldns_rr
 	for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++) {
 		const ldns_rr *n = ldns_rr_list_rr(nsecs, i);
 		const ldns_rdf *bm = ldns_nsec_get_bitmap(n);
-		if (same_name(ldns_rr_owner(n), name)) {
+		if (dns_same_name(ldns_rr_owner(n), name)) {
 			*match = n;
 			return bm && !ldns_nsec_bitmap_covers_type(bm, type) &&
 			       !ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_CNAME);
@@ -914,7 +914,7 @@ static const ldns_rr *n3_find(const ldns_rr_list *n3s, const ldns_rdf *name,
 		return NULL;
 	for (size_t i = 0; found == NULL && i < ldns_rr_list_rr_count(n3s); i++) {
 		const ldns_rr *n3 = ldns_rr_list_rr(n3s, i);
-		bool same = same_name(ldns_rr_owner(n3), h);
+		bool same = dns_same_name(ldns_rr_owner(n3), h);
 		if (match ? same : (!same && ldns_nsec_covers_name(n3, h)))
 			found = n3;
 	}
@@ -934,17 +934,17 @@ static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, l
 	if (m != NULL) {
 		const ldns_rdf *bm = ldns_nsec_get_bitmap(m);
 		if (nx) {
-			setwhy(why, len, "NXDOMAIN but an NSEC3 record proves the name exists");
+			dns_setwhy(why, len, "NXDOMAIN but an NSEC3 record proves the name exists");
 			return DENY_FAIL;
 		}
 		if (type != LDNS_RR_TYPE_DS && parent_side(m)) {
-			setwhy(why, len, "NSEC3: a delegation's record cannot deny the child's data");
+			dns_setwhy(why, len, "NSEC3: a delegation's record cannot deny the child's data");
 			return DENY_FAIL;
 		}
 		/* an empty non-terminal's NSEC3 has no type bitmap at all */
 		if (bm != NULL && (ldns_nsec_bitmap_covers_type(bm, type) ||
 				   ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_CNAME))) {
-			setwhy(why, len, "the matching NSEC3 record lists the type");
+			dns_setwhy(why, len, "the matching NSEC3 record lists the type");
 			return DENY_FAIL;
 		}
 		if (type == LDNS_RR_TYPE_DS && bm && ldns_nsec_bitmap_covers_type(bm, LDNS_RR_TYPE_NS) &&
@@ -962,9 +962,9 @@ static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, l
 		bool decided = cem != NULL;
 
 		if (cem != NULL && parent_side(cem))
-			setwhy(why, len, "NSEC3: the closest encloser is a delegation");	/* 8.3 */
+			dns_setwhy(why, len, "NSEC3: the closest encloser is a delegation");	/* 8.3 */
 		else if (cem != NULL && ncc == NULL)
-			setwhy(why, len, "NSEC3: the next closer name is not covered");
+			dns_setwhy(why, len, "NSEC3: the next closer name is not covered");
 		else if (cem != NULL) {
 			ldns_rdf *star = ldns_dname_new_frm_str("*");
 			const ldns_rr *wm = NULL, *wc = NULL;
@@ -982,8 +982,8 @@ static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, l
 								LDNS_RR_TYPE_CNAME))))
 				d = DENY_NODATA;		/* 8.7: wildcard NODATA */
 			else
-				setwhy(why, len, "NSEC3: the wildcard at the closest encloser is %s",
-				       nx ? "not covered" : "not proven to lack the type");
+				dns_setwhy(why, len, "NSEC3: the wildcard at the closest encloser is %s",
+					   nx ? "not covered" : "not proven to lack the type");
 			if (star)
 				ldns_rdf_deep_free(star);
 		}
@@ -996,30 +996,30 @@ static enum denial nsec3_denial(const ldns_rr_list *n3s, const ldns_rdf *name, l
 		if (l == 0)
 			break;
 	}
-	setwhy(why, len, "NSEC3: no closest encloser proof");
+	dns_setwhy(why, len, "NSEC3: no closest encloser proof");
 	return DENY_FAIL;
 }
 
-/* prove_denial - NAME/TYPE does not exist, proven by the verified authority section of P,
+/* dns_prove_denial - NAME/TYPE does not exist, proven by the verified authority section of P,
  * signed by ZONE.  For a DS question a NODATA proof also says whether NAME is a delegation
  * without DS (DENY_INSECURE_CUT, NSEC3 opt-out included). */
-static enum denial prove_denial(const struct walk *w, const ldns_pkt *p, const ldns_rdf *name,
-				ldns_rr_type type, const ldns_rdf *zone, const ldns_rr_list *keys,
-				uint32_t *ttl, char *why, size_t len)
+static enum denial dns_prove_denial(const struct walk *w, const ldns_pkt *p, const ldns_rdf *name,
+				    ldns_rr_type type, const ldns_rdf *zone, const ldns_rr_list *keys,
+				    uint32_t *ttl, char *why, size_t len)
 {
 	ldns_rr_list *nsecs = NULL, *nsigs = NULL;
 	ldns_rr *q = qrr(name, type);
 	enum denial d = DENY_FAIL;
 	bool nx = ldns_pkt_get_rcode(p) == LDNS_RCODE_NXDOMAIN;
-	uint32_t t = negative_ttl(p, MAX_TTL);
+	uint32_t t = dns_negative_ttl(p, MAX_TTL);
 	char why2[160];
 
 	if (q == NULL) {
-		setwhy(why, len, "out of memory");
+		dns_setwhy(why, len, "out of memory");
 		return DENY_FAIL;
 	}
-	if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &t, why,
-			       len)) {
+	if (dns_verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &t, why,
+				   len)) {
 		const ldns_rr *own = NULL;
 		ldns_rr_list *all = nsecs;
 		nsecs = usable_nsecs(all, name, type);
@@ -1034,11 +1034,11 @@ static enum denial prove_denial(const struct walk *w, const ldns_pkt *p, const l
 			else
 				d = DENY_NODATA;
 		} else if ((st = ldns_dnssec_verify_denial(q, nsecs, nsigs)) != LDNS_STATUS_OK) {
-			setwhy(why, len, "NSEC denial not proven: %s", ldns_get_errorstr_by_id(st));
+			dns_setwhy(why, len, "NSEC denial not proven: %s", ldns_get_errorstr_by_id(st));
 		} else {
 			const ldns_rr *match = NULL;
 			for (size_t i = 0; i < ldns_rr_list_rr_count(nsecs); i++)
-				if (same_name(ldns_rr_owner(ldns_rr_list_rr(nsecs, i)), name))
+				if (dns_same_name(ldns_rr_owner(ldns_rr_list_rr(nsecs, i)), name))
 					match = ldns_rr_list_rr(nsecs, i);
 			if (match != NULL) {
 				/* the name exists: NODATA, whatever the rcode claims */
@@ -1055,12 +1055,12 @@ static enum denial prove_denial(const struct walk *w, const ldns_pkt *p, const l
 			}
 		}
 	} else if (nsecs == NULL && nsigs == NULL &&
-		   verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC3, &nsecs, &nsigs, &t,
-				      why2, sizeof(why2))) {
+		   dns_verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC3, &nsecs, &nsigs, &t,
+					  why2, sizeof(why2))) {
 		d = nsec3_denial(nsecs, name, type, zone, nx, why, len);
 	} else if (nsecs == NULL) {
 		/* neither NSEC nor NSEC3 verified: keep the NSEC reason unless NSEC3 was there */
-		ldns_rr_list *n3 = rrset(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC3);
+		ldns_rr_list *n3 = dns_rrset(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC3);
 		if (n3 != NULL) {
 			snprintf(why, len, "%s", why2);
 			ldns_rr_list_deep_free(n3);
@@ -1077,13 +1077,13 @@ static enum denial prove_denial(const struct walk *w, const ldns_pkt *p, const l
 
 /* ---- the chain of trust --------------------------------------------------------------- */
 
-/* closest_anchor - the deepest anchor owner at or above NAME (borrowed), or NULL */
-static const ldns_rdf *closest_anchor(const struct dns_resolver *r, const ldns_rdf *name)
+/* dns_closest_anchor - the deepest anchor owner at or above NAME (borrowed), or NULL */
+static const ldns_rdf *dns_closest_anchor(const struct dns_resolver *r, const ldns_rdf *name)
 {
 	const ldns_rdf *best = NULL;
 	for (size_t i = 0; i < ldns_rr_list_rr_count(r->anchors); i++) {
 		const ldns_rdf *o = ldns_rr_owner(ldns_rr_list_rr(r->anchors, i));
-		if (under_or_same(name, o) &&
+		if (dns_under_or_same(name, o) &&
 		    (best == NULL || ldns_dname_label_count(o) > ldns_dname_label_count(best)))
 			best = o;
 	}
@@ -1104,59 +1104,59 @@ static enum dns_security zone_keys(struct walk *w, const ldns_rdf *zone,
 	uint32_t ttl = MAX_TTL;
 
 	*keys = NULL;
-	dname_str(zone, zn, sizeof(zn));
+	dns_dname_str(zone, zn, sizeof(zn));
 	if (dnscache_get(w->r->cache, zone, LDNS_RR_TYPE_DNSKEY, w->now, &cached)) {
 		if (cached.sec == DNS_SEC_SECURE && cached.rrs) {
 			*keys = cached.rrs;
 			cached.rrs = NULL;
 			return DNS_SEC_SECURE;
 		}
-		setwhy(why, len, "%s", cached.why);
+		dns_setwhy(why, len, "%s", cached.why);
 		sec = cached.sec;
 		dns_answer_clear(&cached);
 		return sec;
 	}
-	if (!send_query(w, zone, LDNS_RR_TYPE_DNSKEY, &p, why, len))
+	if (!dns_send_query(w, zone, LDNS_RR_TYPE_DNSKEY, &p, why, len))
 		return DNS_SEC_INDETERMINATE;
-	set = rrset(p, LDNS_SECTION_ANSWER, zone, LDNS_RR_TYPE_DNSKEY);
-	sg = sigs(p, LDNS_SECTION_ANSWER, zone, LDNS_RR_TYPE_DNSKEY);
+	set = dns_rrset(p, LDNS_SECTION_ANSWER, zone, LDNS_RR_TYPE_DNSKEY);
+	sg = dns_sigs(p, LDNS_SECTION_ANSWER, zone, LDNS_RR_TYPE_DNSKEY);
 	good = ldns_rr_list_new();
 	for (size_t i = 0; set && good && i < ldns_rr_list_rr_count(set); i++) {
 		ldns_rr *k = ldns_rr_list_rr(set, i);
 		uint32_t flags;
-		if (ldns_rr_rd_count(k) != 4 || !rdf_uint(ldns_rr_dnskey_flags(k), 2, &flags) ||
+		if (ldns_rr_rd_count(k) != 4 || !dns_rdf_uint(ldns_rr_dnskey_flags(k), 2, &flags) ||
 		    !(flags & LDNS_KEY_ZONE_KEY))
 			continue;
 		for (size_t j = 0; j < ldns_rr_list_rr_count(trusted); j++)
-			if (same_name(ldns_rr_owner(ldns_rr_list_rr(trusted, j)), zone) &&
+			if (dns_same_name(ldns_rr_owner(ldns_rr_list_rr(trusted, j)), zone) &&
 			    ldns_rr_compare_ds(k, ldns_rr_list_rr(trusted, j))) {
 				ldns_rr_list_push_rr(good, ldns_rr_clone(k));
 				break;
 			}
 	}
 	if (set == NULL)
-		setwhy(why, len, "no DNSKEY for %s", zn);
+		dns_setwhy(why, len, "no DNSKEY for %s", zn);
 	else if (good == NULL || ldns_rr_list_rr_count(good) == 0)
-		setwhy(why, len, "no DNSKEY of %s matches its DS or trust anchor", zn);
-	else if (verify_set(w, set, sg, zone, good, &ttl, NULL, why, len))
+		dns_setwhy(why, len, "no DNSKEY of %s matches its DS or trust anchor", zn);
+	else if (dns_verify_set(w, set, sg, zone, good, &ttl, NULL, why, len))
 		sec = DNS_SEC_SECURE;
 	else {
 		char inner[160];
 		snprintf(inner, sizeof(inner), "%s", why);
-		setwhy(why, len, "DNSKEY of %s: %s", zn, inner);
+		dns_setwhy(why, len, "DNSKEY of %s: %s", zn, inner);
 	}
 	if (sec == DNS_SEC_SECURE) {
 		struct dns_answer a = { 0 };
-		uint32_t t = min_ttl(set, ttl);
-		answer_set(&a, DNS_ANSWER, DNS_SEC_SECURE, ldns_rr_list_clone(set), t < ttl ? t : ttl,
-			   NULL);
+		uint32_t t = dns_min_ttl(set, ttl);
+		dns_answer_set(&a, DNS_ANSWER, DNS_SEC_SECURE, ldns_rr_list_clone(set), t < ttl ? t : ttl,
+			       NULL);
 		dnscache_put(w->r->cache, zone, LDNS_RR_TYPE_DNSKEY, &a, w->now + a.ttl);
 		dns_answer_clear(&a);
 		*keys = set;
 		set = NULL;
 	} else {
 		struct dns_answer a = { 0 };
-		answer_set(&a, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
+		dns_answer_set(&a, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
 		dnscache_put(w->r->cache, zone, LDNS_RR_TYPE_DNSKEY, &a, w->now + BOGUS_TTL);
 	}
 	if (set)
@@ -1169,8 +1169,8 @@ static enum dns_security zone_keys(struct walk *w, const ldns_rdf *zone,
 	return sec;
 }
 
-/* trust_clear - free what a trust record owns */
-static void trust_clear(struct trust *t)
+/* dns_trust_clear - free what a trust record owns */
+static void dns_trust_clear(struct trust *t)
 {
 	if (t->zone)
 		ldns_rdf_deep_free(t->zone);
@@ -1189,7 +1189,7 @@ static void ds_step(struct walk *w, const ldns_rdf *n, struct trust *t)
 	uint32_t ttl = MAX_TTL;
 	char nn[256];
 
-	dname_str(n, nn, sizeof(nn));
+	dns_dname_str(n, nn, sizeof(nn));
 	/* a cached DS verdict for N (validated under the same parent) */
 	if (dnscache_get(w->r->cache, n, LDNS_RR_TYPE_DS, w->now, &c)) {
 		if (c.sec == DNS_SEC_SECURE && c.kind == DNS_ANSWER) {
@@ -1211,32 +1211,32 @@ static void ds_step(struct walk *w, const ldns_rdf *n, struct trust *t)
 			t->ttl = c.ttl;
 		} else if (c.sec == DNS_SEC_INSECURE) {
 			t->sec = DNS_SEC_INSECURE;
-			setwhy(t->why, sizeof(t->why), "%s", c.why);
+			dns_setwhy(t->why, sizeof(t->why), "%s", c.why);
 		} else if (c.sec != DNS_SEC_SECURE) {
 			t->sec = c.sec;
-			setwhy(t->why, sizeof(t->why), "%s", c.why);
+			dns_setwhy(t->why, sizeof(t->why), "%s", c.why);
 		}
 		dns_answer_clear(&c);
 		return;
 	}
-	if (!send_query(w, n, LDNS_RR_TYPE_DS, &p, t->why, sizeof(t->why))) {
+	if (!dns_send_query(w, n, LDNS_RR_TYPE_DS, &p, t->why, sizeof(t->why))) {
 		t->sec = DNS_SEC_INDETERMINATE;
 		return;
 	}
 	ldns_rr_list *ds = ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR ?
-			   rrset(p, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_DS) : NULL;
+			   dns_rrset(p, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_DS) : NULL;
 	struct dns_answer a = { 0 };
 	if (ds != NULL) {
-		ldns_rr_list *sg = sigs(p, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_DS), *keys = NULL;
+		ldns_rr_list *sg = dns_sigs(p, LDNS_SECTION_ANSWER, n, LDNS_RR_TYPE_DS), *keys = NULL;
 		char why[160];
-		if (!verify_set(w, ds, sg, t->zone, t->keys, &ttl, NULL, why, sizeof(why))) {
-			setwhy(t->why, sizeof(t->why), "DS of %s: %s", nn, why);
+		if (!dns_verify_set(w, ds, sg, t->zone, t->keys, &ttl, NULL, why, sizeof(why))) {
+			dns_setwhy(t->why, sizeof(t->why), "DS of %s: %s", nn, why);
 			t->sec = DNS_SEC_BOGUS;
-			answer_set(&a, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t->why);
+			dns_answer_set(&a, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t->why);
 		} else {
-			uint32_t mt = min_ttl(ds, ttl);
-			answer_set(&a, DNS_ANSWER, DNS_SEC_SECURE, ldns_rr_list_clone(ds),
-				   mt < ttl ? mt : ttl, NULL);
+			uint32_t mt = dns_min_ttl(ds, ttl);
+			dns_answer_set(&a, DNS_ANSWER, DNS_SEC_SECURE, ldns_rr_list_clone(ds),
+				       mt < ttl ? mt : ttl, NULL);
 			enum dns_security s = zone_keys(w, n, ds, &keys, t->why, sizeof(t->why));
 			if (s != DNS_SEC_SECURE) {
 				t->sec = s;
@@ -1252,25 +1252,25 @@ static void ds_step(struct walk *w, const ldns_rdf *n, struct trust *t)
 		ldns_rr_list_deep_free(ds);
 	} else {
 		char why[160];
-		switch (prove_denial(w, p, n, LDNS_RR_TYPE_DS, t->zone, t->keys, &ttl, why,
-				     sizeof(why))) {
+		switch (dns_prove_denial(w, p, n, LDNS_RR_TYPE_DS, t->zone, t->keys, &ttl, why,
+					 sizeof(why))) {
 		case DENY_FAIL:
 			t->sec = DNS_SEC_BOGUS;
-			setwhy(t->why, sizeof(t->why), "no DS at %s not proven: %s", nn, why);
-			answer_set(&a, DNS_NODATA, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t->why);
+			dns_setwhy(t->why, sizeof(t->why), "no DS at %s not proven: %s", nn, why);
+			dns_answer_set(&a, DNS_NODATA, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t->why);
 			break;
 		case DENY_INSECURE_CUT:
 			t->sec = DNS_SEC_INSECURE;
-			setwhy(t->why, sizeof(t->why), "delegation to %s has no DS", nn);
-			answer_set(&a, DNS_NODATA, DNS_SEC_INSECURE, NULL, ttl, t->why);
+			dns_setwhy(t->why, sizeof(t->why), "delegation to %s has no DS", nn);
+			dns_answer_set(&a, DNS_NODATA, DNS_SEC_INSECURE, NULL, ttl, t->why);
 			break;
 		case DENY_NXDOMAIN:
 			t->nxdomain = true;
 			t->ttl = ttl;
-			answer_set(&a, DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, ttl, NULL);
+			dns_answer_set(&a, DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, ttl, NULL);
 			break;
 		case DENY_NODATA:
-			answer_set(&a, DNS_NODATA, DNS_SEC_SECURE, NULL, ttl, NULL);
+			dns_answer_set(&a, DNS_NODATA, DNS_SEC_SECURE, NULL, ttl, NULL);
 			break;
 		}
 	}
@@ -1279,10 +1279,10 @@ static void ds_step(struct walk *w, const ldns_rdf *n, struct trust *t)
 	ldns_pkt_free(p);
 }
 
-/* walk_to - establish trust from the anchor down to TARGET (inclusive); stops early on an
+/* dns_walk_to - establish trust from the anchor down to TARGET (inclusive); stops early on an
  * insecure delegation, a bogus step, a failure or a proven NXDOMAIN */
-static void walk_to(struct walk *w, const ldns_rdf *anchor, const ldns_rdf *target,
-		    struct trust *t)
+static void dns_walk_to(struct walk *w, const ldns_rdf *anchor, const ldns_rdf *target,
+			struct trust *t)
 {
 	uint8_t top = ldns_dname_label_count(anchor), bottom = ldns_dname_label_count(target);
 
@@ -1293,7 +1293,7 @@ static void walk_to(struct walk *w, const ldns_rdf *anchor, const ldns_rdf *targ
 		ldns_rdf *n = ldns_dname_clone_from(target, (uint16_t)(bottom - l));
 		if (n == NULL) {
 			t->sec = DNS_SEC_INDETERMINATE;
-			setwhy(t->why, sizeof(t->why), "out of memory");
+			dns_setwhy(t->why, sizeof(t->why), "out of memory");
 			break;
 		}
 		ds_step(w, n, t);
@@ -1313,11 +1313,11 @@ static const ldns_rdf *signer(const ldns_rr_list *sg)
 						 NULL;
 }
 
-/* wildcard_proven - a positive answer expanded from a wildcard also needs the proof that
+/* dns_wildcard_proven - a positive answer expanded from a wildcard also needs the proof that
  * NAME itself does not exist (RFC 4035 5.3.4) */
-static bool wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_rdf *name,
-			    const ldns_rr *sig, const ldns_rdf *zone, const ldns_rr_list *keys,
-			    char *why, size_t len)
+static bool dns_wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_rdf *name,
+				const ldns_rr *sig, const ldns_rdf *zone, const ldns_rr_list *keys,
+				char *why, size_t len)
 {
 	uint32_t labels;
 	uint8_t count = ldns_dname_label_count(name);
@@ -1325,8 +1325,8 @@ static bool wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_
 	uint32_t ttl = MAX_TTL;
 	bool ok = false;
 
-	if (!rdf_uint(ldns_rr_rrsig_labels(sig), 1, &labels)) {
-		setwhy(why, len, "signature without a labels field");
+	if (!dns_rdf_uint(ldns_rr_rrsig_labels(sig), 1, &labels)) {
+		dns_setwhy(why, len, "signature without a labels field");
 		return false;
 	}
 	if (labels >= count)
@@ -1334,7 +1334,7 @@ static bool wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_
 	ldns_rdf *next_closer = ldns_dname_clone_from(name, (uint16_t)(count - labels - 1));
 	if (next_closer == NULL)
 		return false;
-	if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &ttl, why, len)) {
+	if (dns_verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC, &nsecs, &nsigs, &ttl, why, len)) {
 		/* an NSEC that covers the next closer name (and so the name), whose next name is
 		 * not below it (the next closer name would exist), and not a cut's NSEC above it */
 		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++) {
@@ -1345,8 +1345,8 @@ static bool wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_
 			     !ldns_dname_is_subdomain(next, next_closer) &&
 			     !(parent_side(n) && ldns_dname_is_subdomain(name, ldns_rr_owner(n)));
 		}
-	} else if (verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC3, &nsecs, &nsigs, &ttl,
-				      why, len)) {
+	} else if (dns_verify_denial_sets(w, p, zone, keys, LDNS_RR_TYPE_NSEC3, &nsecs, &nsigs, &ttl,
+					  why, len)) {
 		for (size_t i = 0; !ok && i < ldns_rr_list_rr_count(nsecs); i++) {
 			ldns_rr *n3 = ldns_rr_list_rr(nsecs, i);
 			ldns_rdf *h = nsec3_hash(n3, next_closer, zone);
@@ -1357,7 +1357,7 @@ static bool wildcard_proven(const struct walk *w, const ldns_pkt *p, const ldns_
 		}
 	}
 	if (!ok && (nsecs || nsigs))
-		setwhy(why, len, "wildcard answer without proof that the name does not exist");
+		dns_setwhy(why, len, "wildcard answer without proof that the name does not exist");
 	ldns_rdf_deep_free(next_closer);
 	if (nsecs)
 		ldns_rr_list_deep_free(nsecs);
@@ -1373,20 +1373,20 @@ static enum pkind classify(const ldns_pkt *p, const ldns_rdf *name, ldns_rr_type
 {
 	*rrs = NULL;
 	*sg = NULL;
-	if ((*rrs = rrset(p, LDNS_SECTION_ANSWER, name, type)) != NULL) {
-		*sg = sigs(p, LDNS_SECTION_ANSWER, name, type);
+	if ((*rrs = dns_rrset(p, LDNS_SECTION_ANSWER, name, type)) != NULL) {
+		*sg = dns_sigs(p, LDNS_SECTION_ANSWER, name, type);
 		return PK_ANSWER;
 	}
 	if (type != LDNS_RR_TYPE_CNAME &&
-	    (*rrs = rrset(p, LDNS_SECTION_ANSWER, name, LDNS_RR_TYPE_CNAME)) != NULL) {
-		*sg = sigs(p, LDNS_SECTION_ANSWER, name, LDNS_RR_TYPE_CNAME);
+	    (*rrs = dns_rrset(p, LDNS_SECTION_ANSWER, name, LDNS_RR_TYPE_CNAME)) != NULL) {
+		*sg = dns_sigs(p, LDNS_SECTION_ANSWER, name, LDNS_RR_TYPE_CNAME);
 		return PK_CNAME;
 	}
-	*sg = sigs(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_SOA);
+	*sg = dns_sigs(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_SOA);
 	if (*sg == NULL)
-		*sg = sigs(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC);
+		*sg = dns_sigs(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC);
 	if (*sg == NULL)
-		*sg = sigs(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC3);
+		*sg = dns_sigs(p, LDNS_SECTION_AUTHORITY, NULL, LDNS_RR_TYPE_NSEC3);
 	return ldns_pkt_get_rcode(p) == LDNS_RCODE_NXDOMAIN ? PK_NXDOMAIN : PK_NODATA;
 }
 
@@ -1399,13 +1399,13 @@ static void follow_cname(struct walk *w, const ldns_rr_list *cname, enum dns_sec
 	const ldns_rdf *target = rr && ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : NULL;
 	if (target == NULL || ldns_rdf_get_type(target) != LDNS_RDF_TYPE_DNAME ||
 	    ldns_rdf_size(target) == 0) {
-		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0,
-			   "CNAME record without a target");
+		dns_answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0,
+			       "CNAME record without a target");
 		return;
 	}
 	if (w->depth >= MAX_CNAME_DEPTH) {
-		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0,
-			   "CNAME chain too long");
+		dns_answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0,
+			       "CNAME chain too long");
 		return;
 	}
 	w->depth++;
@@ -1437,103 +1437,103 @@ static void resolve(struct walk *w, const ldns_rdf *name, ldns_rr_type type,
 
 	if (dnscache_get(w->r->cache, name, type, w->now, out))
 		return;
-	if (!send_query(w, name, type, &p, why, sizeof(why))) {
-		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0, why);
+	if (!dns_send_query(w, name, type, &p, why, sizeof(why))) {
+		dns_answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0, why);
 		return;
 	}
 	pk = classify(p, name, type, &rrs, &sg);
-	anchor = closest_anchor(w->r, name);
+	anchor = dns_closest_anchor(w->r, name);
 	if (anchor == NULL) {
 		/* no trust anchor covers the name: pass the data on, unvalidated */
 		enum dns_kind k = pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
 				  DNS_ANSWER;
 		if (pk == PK_CNAME) {
-			follow_cname(w, rrs, DNS_SEC_INDETERMINATE, type, min_ttl(rrs, MAX_TTL), out);
+			follow_cname(w, rrs, DNS_SEC_INDETERMINATE, type, dns_min_ttl(rrs, MAX_TTL), out);
 			goto done;
 		}
-		answer_set(out, k, DNS_SEC_INDETERMINATE, k == DNS_ANSWER ? rrs : NULL,
-			   k == DNS_ANSWER ? min_ttl(rrs, MAX_TTL) : negative_ttl(p, 300),
-			   "no trust anchor covers the name");
+		dns_answer_set(out, k, DNS_SEC_INDETERMINATE, k == DNS_ANSWER ? rrs : NULL,
+			       k == DNS_ANSWER ? dns_min_ttl(rrs, MAX_TTL) : dns_negative_ttl(p, 300),
+			       "no trust anchor covers the name");
 		if (k == DNS_ANSWER)
 			rrs = NULL;
 		goto done;
 	}
 	/* whose signature is it: walk to that zone (or towards the name if unsigned) */
 	const ldns_rdf *s = signer(sg);
-	if (s != NULL && !(under_or_same(s, anchor) && under_or_same(name, s)))
+	if (s != NULL && !(dns_under_or_same(s, anchor) && dns_under_or_same(name, s)))
 		s = NULL;	/* a signer outside the name's ancestry proves nothing */
-	walk_to(w, anchor, s ? s : name, &t);
+	dns_walk_to(w, anchor, s ? s : name, &t);
 
 	if (t.sec == DNS_SEC_INDETERMINATE) {
-		answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0, t.why);
+		dns_answer_set(out, DNS_TEMPFAIL, DNS_SEC_INDETERMINATE, NULL, 0, t.why);
 		goto done;
 	}
 	if (t.sec == DNS_SEC_BOGUS) {
-		answer_set(out, pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
-			   DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t.why);
+		dns_answer_set(out, pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
+			       DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, t.why);
 		goto store;
 	}
 	if (t.nxdomain) {
 		/* an ancestor of the name is proven not to exist */
-		answer_set(out, DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, t.ttl, NULL);
+		dns_answer_set(out, DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, t.ttl, NULL);
 		goto store;
 	}
 	if (t.sec == DNS_SEC_INSECURE) {
 		if (pk == PK_CNAME) {
-			follow_cname(w, rrs, DNS_SEC_INSECURE, type, min_ttl(rrs, MAX_TTL), out);
+			follow_cname(w, rrs, DNS_SEC_INSECURE, type, dns_min_ttl(rrs, MAX_TTL), out);
 			goto store;	/* the whole chain's result, for the shortest TTL on it */
 		}
 		enum dns_kind k = pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
 				  DNS_ANSWER;
-		answer_set(out, k, DNS_SEC_INSECURE, k == DNS_ANSWER ? rrs : NULL,
-			   k == DNS_ANSWER ? min_ttl(rrs, MAX_TTL) : negative_ttl(p, 300), t.why);
+		dns_answer_set(out, k, DNS_SEC_INSECURE, k == DNS_ANSWER ? rrs : NULL,
+			       k == DNS_ANSWER ? dns_min_ttl(rrs, MAX_TTL) : dns_negative_ttl(p, 300), t.why);
 		if (k == DNS_ANSWER)
 			rrs = NULL;
 		goto store;
 	}
 	/* secure chain down to t.zone: the answer must be signed by exactly that zone */
-	if (s == NULL || !same_name(s, t.zone)) {
+	if (s == NULL || !dns_same_name(s, t.zone)) {
 		char zn[256];
-		dname_str(t.zone, zn, sizeof(zn));
-		setwhy(why, sizeof(why), "unsigned answer inside signed zone %s", zn);
-		answer_set(out, pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
-			   DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
+		dns_dname_str(t.zone, zn, sizeof(zn));
+		dns_setwhy(why, sizeof(why), "unsigned answer inside signed zone %s", zn);
+		dns_answer_set(out, pk == PK_NXDOMAIN ? DNS_NXDOMAIN : pk == PK_NODATA ? DNS_NODATA :
+			       DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
 		goto store;
 	}
 	if (pk == PK_ANSWER || pk == PK_CNAME) {
 		const ldns_rr *used = NULL;
-		if (!verify_set(w, rrs, sg, t.zone, t.keys, &ttl, &used, why, sizeof(why)) ||
+		if (!dns_verify_set(w, rrs, sg, t.zone, t.keys, &ttl, &used, why, sizeof(why)) ||
 		    used == NULL) {
-			answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
+			dns_answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why);
 			goto store;
 		}
 		/* the labels count that says "wildcard expansion" is the verifying signature's */
-		if (!wildcard_proven(w, p, name, used, t.zone, t.keys, why, sizeof(why))) {
-			answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why[0] ? why :
-				   "wildcard answer without proof that the name does not exist");
+		if (!dns_wildcard_proven(w, p, name, used, t.zone, t.keys, why, sizeof(why))) {
+			dns_answer_set(out, DNS_ANSWER, DNS_SEC_BOGUS, NULL, BOGUS_TTL, why[0] ? why :
+				       "wildcard answer without proof that the name does not exist");
 			goto store;
 		}
-		uint32_t mt = min_ttl(rrs, ttl);
+		uint32_t mt = dns_min_ttl(rrs, ttl);
 		if (pk == PK_CNAME) {
 			follow_cname(w, rrs, DNS_SEC_SECURE, type, mt < ttl ? mt : ttl, out);
 			goto store;
 		}
-		answer_set(out, DNS_ANSWER, DNS_SEC_SECURE, rrs, mt < ttl ? mt : ttl, NULL);
+		dns_answer_set(out, DNS_ANSWER, DNS_SEC_SECURE, rrs, mt < ttl ? mt : ttl, NULL);
 		rrs = NULL;
 		goto store;
 	}
 	/* NODATA / NXDOMAIN: the denial must be proven by the zone's NSEC or NSEC3 records */
-	switch (prove_denial(w, p, name, type, t.zone, t.keys, &ttl, why, sizeof(why))) {
+	switch (dns_prove_denial(w, p, name, type, t.zone, t.keys, &ttl, why, sizeof(why))) {
 	case DENY_FAIL:
-		answer_set(out, pk == PK_NXDOMAIN ? DNS_NXDOMAIN : DNS_NODATA, DNS_SEC_BOGUS, NULL,
-			   BOGUS_TTL, why);
+		dns_answer_set(out, pk == PK_NXDOMAIN ? DNS_NXDOMAIN : DNS_NODATA, DNS_SEC_BOGUS, NULL,
+			       BOGUS_TTL, why);
 		break;
 	case DENY_NXDOMAIN:
-		answer_set(out, DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, ttl, NULL);
+		dns_answer_set(out, DNS_NXDOMAIN, DNS_SEC_SECURE, NULL, ttl, NULL);
 		break;
 	case DENY_NODATA:
 	case DENY_INSECURE_CUT:
-		answer_set(out, DNS_NODATA, DNS_SEC_SECURE, NULL, ttl, NULL);
+		dns_answer_set(out, DNS_NODATA, DNS_SEC_SECURE, NULL, ttl, NULL);
 		break;
 	}
 store:
@@ -1541,7 +1541,7 @@ store:
 	if (out->kind != DNS_TEMPFAIL)
 		dnscache_put(w->r->cache, name, type, out, w->now + (out->ttl ? out->ttl : 1));
 done:
-	trust_clear(&t);
+	dns_trust_clear(&t);
 	if (rrs)
 		ldns_rr_list_deep_free(rrs);
 	if (sg)
@@ -1559,7 +1559,7 @@ void dns_lookup(struct dns_resolver *r, const char *name, ldns_rr_type type,
 	memset(out, 0, sizeof(*out));
 	w.now = r->cfg.clock ? r->cfg.clock() : time(NULL);
 	if (ldns_str2rdf_dname(&dn, name) != LDNS_STATUS_OK) {
-		answer_set(out, DNS_NXDOMAIN, DNS_SEC_INDETERMINATE, NULL, 0, "not a domain name");
+		dns_answer_set(out, DNS_NXDOMAIN, DNS_SEC_INDETERMINATE, NULL, 0, "not a domain name");
 		out->kind = DNS_TEMPFAIL;
 		snprintf(out->why, sizeof(out->why), "\"%.60s\" is not a domain name", name);
 		return;
