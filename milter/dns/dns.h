@@ -18,7 +18,7 @@
  *   DNS_SEC_INDETERMINATE no trust anchor covers the name, or the lookup failed.
  * and a kind: ANSWER (with the RRset), NODATA, NXDOMAIN, or TEMPFAIL (timeout, SERVFAIL,
  * REFUSED, network error, query budget spent).  Callers treat BOGUS and TEMPFAIL as errors,
- * never as "no record".
+ * never as "no record".  The answer type and its functions are in dnsanswer.h (included here).
  *
  * Walk: the final question is asked first; the signer name of its answer (or of its denial)
  * says which zone must be trusted.  From the closest anchor down to that zone, every label is
@@ -49,16 +49,7 @@
 
 #include <ldns/ldns.h>
 
-enum dns_kind { DNS_ANSWER, DNS_NODATA, DNS_NXDOMAIN, DNS_TEMPFAIL };
-enum dns_security { DNS_SEC_INDETERMINATE, DNS_SEC_SECURE, DNS_SEC_INSECURE, DNS_SEC_BOGUS };
-
-struct dns_answer {
-	enum dns_kind kind;
-	enum dns_security sec;
-	ldns_rr_list *rrs;		/* owned: the answer RRset (ANSWER only), else NULL */
-	uint32_t ttl;			/* seconds the answer may be kept */
-	char why[160];			/* for BOGUS / TEMPFAIL / INSECURE: the reason */
-};
+#include "dnsanswer.h"
 
 #define DNS_MAX_SERVERS 8
 
@@ -104,15 +95,6 @@ void dns_resolver_free(struct dns_resolver *r);
  * dns_answer_clear) */
 void dns_lookup(struct dns_resolver *r, const char *name, ldns_rr_type type,
 		struct dns_answer *out);
-/* dns_answer_clear - free what *a owns */
-void dns_answer_clear(struct dns_answer *a);
-/* dns_answer_copy - deep copy; false on lack of memory */
-bool dns_answer_copy(struct dns_answer *dst, const struct dns_answer *src);
-/* dns_security_name / dns_kind_name - "secure", "insecure", ...; "ANSWER", "NODATA", ... */
-const char *dns_security_name(enum dns_security s);
-const char *dns_kind_name(enum dns_kind k);
-/* dns_txt_join - the character-strings of TXT record I joined (caller frees); NULL if none */
-char *dns_txt_join(const struct dns_answer *a, size_t i);
 /* dns_resolver_cache_stats - the cache counters */
 struct dnscache_stats;
 void dns_resolver_cache_stats(struct dns_resolver *r, struct dnscache_stats *s);

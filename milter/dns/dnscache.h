@@ -24,7 +24,7 @@
 
 #include <ldns/ldns.h>
 
-#include "dns.h"
+#include "dnsanswer.h"
 
 struct dnscache;
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/dns/hostile.sh - postward's validating stub (milter/dns/dns.c, through pw-dnsq) against
+# tests/dns/hostile.sh - postward's validating stub (milter/dns/, through pw-dnsq) against
 # hostile answers: the NSD fixture behind tests/dns/dnsproxy.py, which changes the answers as
 # each case's rules say.  Every question is asked by a fresh pw-dnsq (empty cache).
 #  - malformed records (RDLENGTH 0 or one octet short: DNSKEY, DS, RRSIG, CNAME, TXT, NSEC,

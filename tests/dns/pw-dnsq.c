@@ -1,5 +1,5 @@
 /*
- * tests/dns/pw-dnsq.c - ask postward's validating stub (milter/dns/dns.c) one question and print
+ * tests/dns/pw-dnsq.c - ask postward's validating stub (milter/dns/) one question and print
  * "STATUS KIND" and, for an answer, the records' data, one a line - the same form as
  * `fixture.sh validate`, so the two validators can be compared name by name.
  * usage: pw-dnsq -s IP@PORT[,...] -a TRUST_ANCHOR_FILE [-q MAXQUERIES] [-c CACHE_SIZE]

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/dns/validator.sh - postward's own DNSSEC validation (milter/dns/dns.c, through pw-dnsq)
+# tests/dns/validator.sh - postward's own DNSSEC validation (milter/dns/, through pw-dnsq)
 # against the fixture's signed zones: for every row of expected.tsv, postward's status and
 # answer kind must equal the expected ones AND what an independent validator (unbound-host,
 # same trust anchor, asked live) concludes, so the two can never silently disagree.

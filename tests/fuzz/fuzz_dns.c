@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_dns.c - fuzz harness for the DNSSEC-validating stub resolver (milter/dns/dns.c):
+ * tests/fuzz/fuzz_dns.c - fuzz harness for the DNSSEC-validating stub resolver (milter/dns/):
  * wire answers in, verdict out, under a fixed trust anchor and a fixed clock, no socket.
  *
  * Input: a sequence of DNS answers in wire form, each preceded by its length (two octets,
@@ -17,7 +17,9 @@
  * again and may differ, see below).
  * A campaign (from the top of a configured tree):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE -I. -Imilter \
- *     tests/fuzz/fuzz_dns.c milter/dns/dns.c milter/dns/dnscache.c -lldns -o fuzz-dns
+ *     tests/fuzz/fuzz_dns.c milter/dns/dns.c milter/dns/dns-query.c milter/dns/dns-chain.c \
+ *     milter/dns/dns-sig.c milter/dns/dns-denial.c milter/dns/dns-util.c \
+ *     milter/dns/dnscache.c milter/dns/dnsanswer.c -lldns -o fuzz-dns
  *   cp -r tests/fuzz/corpus/dns work && ./fuzz-dns -max_len=16384 -len_control=0 work
  * (ldns itself is not instrumented; the seeds are up to ~6 KB, hence -max_len.)
  * With FUZZ_DNS_PRINT set in the environment each verdict is printed to stdout as
