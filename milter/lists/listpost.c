@@ -104,6 +104,7 @@
  *	the post is in its kind and WHY.
  */
 #include "listpost.h"
+#include "listpost-int.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -143,13 +144,6 @@ struct hdrsec {				/* a header section */
 	const char *p;			/* its first octet */
 	size_t fields;			/* octets of its fields, line ends included */
 	size_t len;			/* the same plus the empty line, if there is one */
-};
-
-struct field {				/* one field of a checked header section */
-	const char *start, *next;	/* the field, continuation lines and line ends included */
-	const char *name;
-	size_t namelen;
-	const char *val, *vend;		/* after the colon to the end of the last line's text */
 };
 
 struct ctype {				/* a parsed Content-Type */
@@ -225,13 +219,13 @@ static int lp_lower(int c)
 }
 
 /* lp_blank - space or tab */
-static bool lp_blank(int c)
+bool lp_blank(int c)
 {
 	return c == ' ' || c == '\t';
 }
 
-/* span_ieq - whether the N octets at P are S without regard to ASCII case */
-static bool span_ieq(const char *p, size_t n, const char *s)
+/* lp_span_ieq - whether the N octets at P are S without regard to ASCII case */
+bool lp_span_ieq(const char *p, size_t n, const char *s)
 {
 	size_t i;
 
@@ -241,17 +235,17 @@ static bool span_ieq(const char *p, size_t n, const char *s)
 	return s[i] == '\0';
 }
 
-/* span_iprefix - whether the N octets at P begin with S without regard to ASCII case */
-static bool span_iprefix(const char *p, size_t n, const char *s)
+/* lp_span_iprefix - whether the N octets at P begin with S without regard to ASCII case */
+bool lp_span_iprefix(const char *p, size_t n, const char *s)
 {
 	size_t k = strlen(s);
 
-	return n >= k && span_ieq(p, k, s);
+	return n >= k && lp_span_ieq(p, k, s);
 }
 
-/* line_next - the line at P before END: *CEND gets the end of its text (its CRLF or LF
+/* lp_line_next - the line at P before END: *CEND gets the end of its text (its CRLF or LF
  * left out); returns where the next line begins (END after the last one) */
-static const char *line_next(const char *p, const char *end, const char **cend)
+const char *lp_line_next(const char *p, const char *end, const char **cend)
 {
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 
@@ -298,8 +292,8 @@ static bool mem_find(const uint8_t *p, size_t n, const char *s)
 
 /* ---- header sections --------------------------------------------------------------------- */
 
-/* hdr_name - the length of the field name opening the line [P, END), 0 if it is no field */
-static size_t hdr_name(const char *p, const char *end)
+/* lp_hdr_name - the length of the field name opening the line [P, END), 0 if it is no field */
+size_t lp_hdr_name(const char *p, const char *end)
 {
 	const char *q = p;
 	size_t n;
@@ -342,7 +336,7 @@ static enum lp_status hdr_scan(const char *p, size_t avail, bool top, const char
 			if (lineno == 1)
 				return lp_bad(out, "%s: header begins with a continuation line",
 					      where);
-		} else if (hdr_name(cur, cend) == 0) {
+		} else if (lp_hdr_name(cur, cend) == 0) {
 			return lp_bad(out, "%s: header line %zu is neither a field nor a "
 				      "continuation", where, lineno);
 		}
@@ -357,20 +351,20 @@ static enum lp_status hdr_scan(const char *p, size_t avail, bool top, const char
 	return LP_OK;
 }
 
-/* field_next - the field at *CUR of a checked section ending at END; false at the end */
-static bool field_next(const char **cur, const char *end, struct field *f)
+/* lp_field_next - the field at *CUR of a checked section ending at END; false at the end */
+bool lp_field_next(const char **cur, const char *end, struct field *f)
 {
 	const char *cend, *next;
 
 	if (*cur >= end)
 		return false;
 	f->start = f->name = *cur;
-	next = line_next(*cur, end, &cend);
-	f->namelen = hdr_name(*cur, cend);
+	next = lp_line_next(*cur, end, &cend);
+	f->namelen = lp_hdr_name(*cur, cend);
 	f->val = f->namelen > 0 ? (const char *)memchr(*cur, ':', (size_t)(cend - *cur)) + 1 : cend;
 	f->vend = cend;
 	while (next < end && lp_blank((unsigned char)*next)) {
-		next = line_next(next, end, &cend);
+		next = lp_line_next(next, end, &cend);
 		f->vend = cend;
 	}
 	f->next = *cur = next;
@@ -412,8 +406,8 @@ static enum lp_status hdr_get(const struct hdrsec *h, const char *name, const ch
 	size_t len = 0;
 
 	*val = NULL;
-	while (field_next(&cur, end, &f)) {
-		if (!span_ieq(f.name, f.namelen, name))
+	while (lp_field_next(&cur, end, &f)) {
+		if (!lp_span_ieq(f.name, f.namelen, name))
 			continue;
 		if (v != NULL) {
 			free(v);
@@ -868,7 +862,7 @@ static enum lp_status armor_find(struct span t, const char *where, bool *found, 
 
 	*found = *signed_ = false;
 	for (; cur < end; cur = next) {
-		next = line_next(cur, end, &cend);
+		next = lp_line_next(cur, end, &cend);
 		if (line_is(cur, cend, ARMOR_BEGIN)) {
 			if (b != NULL)
 				return lp_bad(out, e == NULL ?
@@ -893,7 +887,7 @@ static enum lp_status armor_find(struct span t, const char *where, bool *found, 
 	if ((out->payload = malloc((size_t)(e - b) + 1)) == NULL)
 		return LP_NOMEM;
 	for (cur = b; cur < e; cur = next) {
-		next = line_next(cur, e, &cend);
+		next = lp_line_next(cur, e, &cend);
 		cend = line_trim(cur, cend);
 		memcpy(out->payload + k, cur, (size_t)(cend - cur));
 		k += (size_t)(cend - cur);
@@ -920,7 +914,7 @@ static enum lp_status mp_split(struct span b, const char *bnd, size_t budget, co
 	for (cur = b.p; cur < end; cur = next) {
 		const char *q;
 		bool close = false;
-		next = line_next(cur, end, &cend);
+		next = lp_line_next(cur, end, &cend);
 		if ((size_t)(cend - cur) < blen + 2 || cur[0] != '-' || cur[1] != '-' ||
 		    memcmp(cur + 2, bnd, blen) != 0)
 			continue;
@@ -1033,10 +1027,10 @@ static enum lp_status pgp_version(struct span t, struct listpost *out)
 
 	for (cur = t.p; cur < end; cur = next) {
 		const char *s, *e;
-		next = line_next(cur, end, &cend);
+		next = lp_line_next(cur, end, &cend);
 		for (s = cur; s < cend && lp_blank((unsigned char)*s); s++)
 			;
-		if (!span_iprefix(s, (size_t)(cend - s), "version"))
+		if (!lp_span_iprefix(s, (size_t)(cend - s), "version"))
 			continue;
 		for (s += 7; s < cend && lp_blank((unsigned char)*s); s++)
 			;
@@ -1371,10 +1365,10 @@ static bool copy_drop(const char *name, size_t n, const char *tag)
 	};
 
 	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-		if (drop[i].prefix ? span_iprefix(name, n, drop[i].name) :
-		    span_ieq(name, n, drop[i].name))
+		if (drop[i].prefix ? lp_span_iprefix(name, n, drop[i].name) :
+		    lp_span_ieq(name, n, drop[i].name))
 			return true;
-	return span_ieq(name, n, tag);
+	return lp_span_ieq(name, n, tag);
 }
 
 /* copy_header - the fields of the post's header [MSG, MSG+LEN) that copies keep, into B */
@@ -1384,18 +1378,18 @@ static void copy_header(struct buf *b, const char *msg, size_t len, const char *
 	struct field f;
 
 	while (cur < end) {
-		next = line_next(cur, end, &cend);
+		next = lp_line_next(cur, end, &cend);
 		if (cend == cur)
 			break;			/* the empty line */
-		if (hdr_name(cur, cend) == 0) {
+		if (lp_hdr_name(cur, cend) == 0) {
 			cur = next;		/* cannot happen after listpost_parse: skipped */
 			continue;
 		}
-		field_next(&cur, end, &f);
+		lp_field_next(&cur, end, &f);
 		if (copy_drop(f.name, f.namelen, tag))
 			continue;
 		for (const char *l = f.start; l < f.next; l = next) {
-			next = line_next(l, f.next, &cend);
+			next = lp_line_next(l, f.next, &cend);
 			for (const char *s = l; s < cend; s++)
 				buf_put(b, *s == '\r' || *s == '\0' ? " " : s, 1);
 			buf_puts(b, "\r\n");
