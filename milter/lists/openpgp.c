@@ -51,6 +51,7 @@
  *	RFC 4880 (3.2, 4.2, 5.1, 5.5.2, 6, 12.2), RFC 6637 (7, 8, 9, 10), RFC 3394, RFC 7748.
  */
 #include "openpgp.h"
+#include "openpgp-int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,23 +66,6 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
-#define TAG_PKESK	1
-#define TAG_SIG		2
-#define TAG_SKESK	3
-#define TAG_SECKEY	5
-#define TAG_PUBKEY	6
-#define TAG_SECSUBKEY	7
-#define TAG_SED		9
-#define TAG_MARKER	10
-#define TAG_PUBSUBKEY	14
-#define TAG_SEIPD	18
-#define TAG_AEAD	20
-
-#define PK_RSA		1
-#define PK_RSA_E	2		/* RSA encrypt-only */
-#define PK_ELGAMAL	16
-#define PK_ECDH		18
-
 #define SIG_UID_FIRST	0x10
 #define SIG_UID_LAST	0x13
 #define SIG_SUBKEY	0x18
@@ -91,14 +75,10 @@
 #define SUBPKT_KEYFLAGS	27
 #define KF_ENCRYPT	(0x04 | 0x08)
 
-#define RSA_MIN_BITS	1024		/* weaker subscriber keys are refused (UNSUPPORTED) */
-#define RSA_MAX_BITS	16384		/* OpenSSL's OPENSSL_RSA_MAX_MODULUS_BITS */
-#define X25519_LEN	32
-#define FPR_LEN		20
 #define FRAME_MAX	(1 + OPGP_MAX_SESSION_KEY + 2 + 8)	/* with the ECDH padding */
 
 /* 1.3.6.1.4.1.3029.1.5.1, Curve25519 for ECDH (RFC 6637 section 11 style encoding) */
-static const uint8_t cv25519_oid[10] = {
+const uint8_t opgp_cv25519_oid[10] = {
 	0x2b, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01
 };
 static const char anonymous_sender[20] = "Anonymous Sender    ";
@@ -214,8 +194,8 @@ static int hex_value(int c)
 	return -1;
 }
 
-/* bit_length - significant bits of a big-endian number without leading zero octets */
-static size_t bit_length(const uint8_t *v, size_t n)
+/* opgp_bit_length - significant bits of a big-endian number without leading zero octets */
+size_t opgp_bit_length(const uint8_t *v, size_t n)
 {
 	size_t bits;
 
@@ -227,8 +207,8 @@ static size_t bit_length(const uint8_t *v, size_t n)
 	return bits;
 }
 
-/* strip_zeros - drop leading zero octets from the number at *V, *N octets long */
-static void strip_zeros(const uint8_t **v, size_t *n)
+/* opgp_strip_zeros - drop leading zero octets from the number at *V, *N octets long */
+void opgp_strip_zeros(const uint8_t **v, size_t *n)
 {
 	while (*n > 0 && (*v)[0] == 0) {
 		(*v)++;
@@ -239,7 +219,7 @@ static void strip_zeros(const uint8_t **v, size_t *n)
 /* put_mpi - write the MPI of V/N (no leading zero octets) at OUT; returns octets written */
 static size_t put_mpi(uint8_t *out, const uint8_t *v, size_t n)
 {
-	size_t bits = bit_length(v, n);
+	size_t bits = opgp_bit_length(v, n);
 
 	out[0] = (uint8_t)(bits >> 8);
 	out[1] = (uint8_t)bits;
@@ -574,9 +554,9 @@ static enum opgp_status key_params(const struct keyrec *r, struct opgp_enckey *k
 			setwhy(why, whylen, "RSA key at offset %zu malformed", r->off);
 			return OPGP_E_FORMAT;
 		}
-		strip_zeros(&v, &vlen);
-		strip_zeros(&e, &elen);
-		bits = bit_length(v, vlen);
+		opgp_strip_zeros(&v, &vlen);
+		opgp_strip_zeros(&e, &elen);
+		bits = opgp_bit_length(v, vlen);
 		if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
 			setwhy(why, whylen, "RSA key at offset %zu has %zu bits (%d..%d supported)",
 			       r->off, bits, RSA_MIN_BITS, RSA_MAX_BITS);
@@ -605,8 +585,8 @@ static enum opgp_status key_params(const struct keyrec *r, struct opgp_enckey *k
 			setwhy(why, whylen, "ECDH key at offset %zu: bad curve OID", r->off);
 			return OPGP_E_FORMAT;
 		}
-		if (oidlen != sizeof cv25519_oid ||
-		    memcmp(b + pos + 1, cv25519_oid, sizeof cv25519_oid) != 0) {
+		if (oidlen != sizeof opgp_cv25519_oid ||
+		    memcmp(b + pos + 1, opgp_cv25519_oid, sizeof opgp_cv25519_oid) != 0) {
 			setwhy(why, whylen, "ECDH key at offset %zu is not on Curve25519", r->off);
 			return OPGP_E_UNSUPPORTED;
 		}
@@ -894,7 +874,7 @@ done:
 static enum opgp_status ecdh_kek(const struct opgp_enckey *k, const uint8_t zz[X25519_LEN],
 				 uint8_t *kek, size_t keklen)
 {
-	uint8_t buf[4 + X25519_LEN + 1 + sizeof cv25519_oid + 1 + 4 + 20 + FPR_LEN];
+	uint8_t buf[4 + X25519_LEN + 1 + sizeof opgp_cv25519_oid + 1 + 4 + 20 + FPR_LEN];
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
 	const EVP_MD *md;
@@ -908,9 +888,9 @@ static enum opgp_status ecdh_kek(const struct opgp_enckey *k, const uint8_t zz[X
 	buf[i++] = 1;
 	memcpy(buf + i, zz, X25519_LEN);
 	i += X25519_LEN;
-	buf[i++] = sizeof cv25519_oid;
-	memcpy(buf + i, cv25519_oid, sizeof cv25519_oid);
-	i += sizeof cv25519_oid;
+	buf[i++] = sizeof opgp_cv25519_oid;
+	memcpy(buf + i, opgp_cv25519_oid, sizeof opgp_cv25519_oid);
+	i += sizeof opgp_cv25519_oid;
 	buf[i++] = PK_ECDH;
 	buf[i++] = 3;
 	buf[i++] = 1;
@@ -1034,7 +1014,7 @@ enum opgp_status opgp_pkesk(const struct opgp_enckey *k, int algo, const uint8_t
 		s = rsa_encrypt(k, frame, flen, &ct, &ctlen);
 		mpi = ct;
 		mpilen = ctlen;
-		strip_zeros(&mpi, &mpilen);	/* an MPI has no leading zero octets */
+		opgp_strip_zeros(&mpi, &mpilen);	/* an MPI has no leading zero octets */
 		body = 10 + 2 + mpilen;
 	}
 	OPENSSL_cleanse(frame, sizeof frame);
