@@ -11,7 +11,7 @@
  *
  * DESCRIPTION
  *	Pure computation on caller buffers, no OpenSSL, no global state: thread-safe.  The
- *	packets are openpgp.c.
+ *	packets are openpgp.c, the session-key wrapping openpgp_wrap.c.
  */
 #include "openpgp.h"
 

@@ -35,6 +35,7 @@ if [ -z "$PW" ]; then
 	# shellcheck disable=SC2046
 	${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 -I"$top/milter" "$top/tests/openpgp/pw-opgp.c" \
 		"$top/milter/lists/openpgp.c" "$top/milter/lists/openpgp_armor.c" \
+		"$top/milter/lists/openpgp_wrap.c" \
 		$(pkg-config --cflags --libs libcrypto) -o "$PW" || exit 1
 fi
 # g - gpg in home H
