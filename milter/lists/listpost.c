@@ -91,50 +91,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LP_TOKEN_MAX	127		/* type, subtype, attribute, protocol */
-#define LP_BOUNDARY_MAX	200		/* octets of a boundary */
 #define LP_SMIME_CT_MAX	900		/* octets of an S/MIME Content-Type value */
 
 static const char ARMOR_BEGIN[] = "-----BEGIN PGP MESSAGE-----";
 static const char ARMOR_END[] = "-----END PGP MESSAGE-----";
 static const char ARMOR_SIGNED[] = "-----BEGIN PGP SIGNED MESSAGE-----";
-
-enum lp_status { LP_OK, LP_BAD, LP_NOMEM };
-
-enum lp_cte { CTE_7BIT, CTE_8BIT, CTE_BINARY, CTE_QP, CTE_BASE64 };
-
-struct span {
-	const char *p;
-	size_t n;
-};
-
-struct hdrsec {				/* a header section */
-	const char *p;			/* its first octet */
-	size_t fields;			/* octets of its fields, line ends included */
-	size_t len;			/* the same plus the empty line, if there is one */
-};
-
-struct ctype {				/* a parsed Content-Type */
-	bool present;			/* false: the text/plain default */
-	char type[LP_TOKEN_MAX + 1];	/* lower case */
-	char subtype[LP_TOKEN_MAX + 1];	/* lower case */
-	bool has_boundary, has_protocol;
-	char boundary[LP_BOUNDARY_MAX + 1];
-	char protocol[LP_TOKEN_MAX + 1];	/* lower case */
-};
-
-struct entity {				/* a message or a body part, header read */
-	struct hdrsec h;
-	struct ctype ct;
-	enum lp_cte cte;
-	struct span body;
-	char *ctraw;			/* the unfolded Content-Type value (malloc'd) or NULL */
-};
-
-struct decoded {			/* a body with its transfer encoding undone */
-	struct span s;
-	char *owned;			/* malloc'd for quoted-printable and base64, else NULL */
-};
 
 struct walk_item {			/* a multipart still to look into */
 	struct span body;
@@ -143,15 +104,13 @@ struct walk_item {			/* a multipart still to look into */
 	char boundary[LP_BOUNDARY_MAX + 1];
 };
 
-static enum lp_status lp_bad(struct listpost *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 static enum lp_status lp_plain(struct listpost *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
 /* lp_bad - make OUT a LISTPOST_BAD with the reason FMT...; LP_BAD */
-static enum lp_status lp_bad(struct listpost *out, const char *fmt, ...)
+enum lp_status lp_bad(struct listpost *out, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -175,7 +134,7 @@ static enum lp_status lp_plain(struct listpost *out, const char *fmt, ...)
 }
 
 /* lp_lower - ASCII lower case, whatever the locale */
-static int lp_lower(int c)
+int lp_lower(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
@@ -466,8 +425,8 @@ static int ct_value(const char **s, char *buf, size_t size)
 	return 0;
 }
 
-/* ct_parse - the Content-Type value V into *CT; false when malformed, the reason in WHY */
-static bool ct_parse(const char *v, struct ctype *ct, char *why, size_t whylen)
+/* lp_ct_parse - the Content-Type value V into *CT; false when malformed, the reason in WHY */
+bool lp_ct_parse(const char *v, struct ctype *ct, char *why, size_t whylen)
 {
 	const char *s = v;
 
@@ -549,14 +508,14 @@ static bool ct_parse(const char *v, struct ctype *ct, char *why, size_t whylen)
 	return true;
 }
 
-/* ct_is - whether CT is TYPE/SUBTYPE */
-static bool ct_is(const struct ctype *ct, const char *type, const char *subtype)
+/* lp_ct_is - whether CT is TYPE/SUBTYPE */
+bool lp_ct_is(const struct ctype *ct, const char *type, const char *subtype)
 {
 	return strcmp(ct->type, type) == 0 && strcmp(ct->subtype, subtype) == 0;
 }
 
-/* cte_parse - the Content-Transfer-Encoding value V into *E; false if unknown */
-static bool cte_parse(const char *v, enum lp_cte *e)
+/* lp_cte_parse - the Content-Transfer-Encoding value V into *E; false if unknown */
+bool lp_cte_parse(const char *v, enum lp_cte *e)
 {
 	static const struct {
 		const char *name;
@@ -578,8 +537,8 @@ static bool cte_parse(const char *v, enum lp_cte *e)
 	return false;
 }
 
-/* cte_name - the name of E */
-static const char *cte_name(enum lp_cte e)
+/* lp_cte_name - the name of E */
+const char *lp_cte_name(enum lp_cte e)
 {
 	switch (e) {
 	case CTE_7BIT:
@@ -616,13 +575,13 @@ static enum lp_status entity_read(struct span sp, bool top, const char *where, s
 	if (e->ctraw == NULL) {
 		strcpy(e->ct.type, "text");
 		strcpy(e->ct.subtype, "plain");
-	} else if (!ct_parse(e->ctraw, &e->ct, why, sizeof(why))) {
+	} else if (!lp_ct_parse(e->ctraw, &e->ct, why, sizeof(why))) {
 		return lp_bad(out, "%s: malformed Content-Type: %s", where, why);
 	}
 	e->cte = CTE_7BIT;
 	if ((st = hdr_get(&e->h, "Content-Transfer-Encoding", where, &cte, out)) != LP_OK)
 		return st;
-	if (cte != NULL && !cte_parse(cte, &e->cte)) {
+	if (cte != NULL && !lp_cte_parse(cte, &e->cte)) {
 		n = strlen(cte);
 		st = lp_bad(out, "%s: unknown Content-Transfer-Encoding \"%.40s%s\"", where, cte,
 			    n > 40 ? "..." : "");
@@ -631,7 +590,7 @@ static enum lp_status entity_read(struct span sp, bool top, const char *where, s
 	if (st == LP_OK && strcmp(e->ct.type, "multipart") == 0 &&
 	    (e->cte == CTE_QP || e->cte == CTE_BASE64))
 		return lp_bad(out, "%s: multipart with Content-Transfer-Encoding %s", where,
-			      cte_name(e->cte));
+			      lp_cte_name(e->cte));
 	return st;
 }
 
@@ -751,8 +710,8 @@ static char *qp_decode(const char *p, size_t n, size_t *outlen)
 	return o;
 }
 
-/* body_decode - the body of E with its transfer encoding undone into *D */
-static enum lp_status body_decode(const struct entity *e, const char *where, struct decoded *d,
+/* lp_body_decode - the body of E with its transfer encoding undone into *D */
+enum lp_status lp_body_decode(const struct entity *e, const char *where, struct decoded *d,
 				  struct listpost *out)
 {
 	enum lp_status st;
@@ -951,9 +910,9 @@ static enum lp_status mp_walk(const struct entity *top, char *note, size_t notel
 				memcpy(stack[sp].path, path, sizeof(path));
 				memcpy(stack[sp++].boundary, e.ct.boundary, sizeof(e.ct.boundary));
 			}
-			if (note[0] == '\0' && (ct_is(&e.ct, "multipart", "encrypted") ||
-						ct_is(&e.ct, "application", "pkcs7-mime") ||
-						ct_is(&e.ct, "application", "x-pkcs7-mime")))
+			if (note[0] == '\0' && (lp_ct_is(&e.ct, "multipart", "encrypted") ||
+						lp_ct_is(&e.ct, "application", "pkcs7-mime") ||
+						lp_ct_is(&e.ct, "application", "x-pkcs7-mime")))
 				snprintf(note, notelen, "; part %s is %.20s/%.20s (encryption "
 					 "below the top level is not used)", path, e.ct.type,
 					 e.ct.subtype);
@@ -1023,10 +982,10 @@ static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *ou
 	free(e1.ctraw);
 	if (st != LP_OK)
 		return st;
-	if (!ct_is(&e1.ct, "application", "pgp-encrypted"))
+	if (!lp_ct_is(&e1.ct, "application", "pgp-encrypted"))
 		return lp_bad(out, "part 1 is %s/%s, not application/pgp-encrypted", e1.ct.type,
 			      e1.ct.subtype);
-	if ((st = body_decode(&e1, "part 1", &d1, out)) != LP_OK)
+	if ((st = lp_body_decode(&e1, "part 1", &d1, out)) != LP_OK)
 		return st;
 	st = pgp_version(d1.s, out);
 	free(d1.owned);
@@ -1036,10 +995,10 @@ static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *ou
 	free(e2.ctraw);
 	if (st != LP_OK)
 		return st;
-	if (!ct_is(&e2.ct, "application", "octet-stream"))
+	if (!lp_ct_is(&e2.ct, "application", "octet-stream"))
 		return lp_bad(out, "part 2 is %s/%s, not application/octet-stream", e2.ct.type,
 			      e2.ct.subtype);
-	if ((st = body_decode(&e2, "part 2", &d2, out)) != LP_OK)
+	if ((st = lp_body_decode(&e2, "part 2", &d2, out)) != LP_OK)
 		return st;
 	st = armor_find(d2.s, "part 2", &found, &signed_, out);
 	free(d2.owned);
@@ -1059,7 +1018,7 @@ static enum lp_status kind_text(const struct entity *top, struct listpost *out)
 	enum lp_status st;
 	const char *what = top->ct.present ? "text/plain" : "text/plain (no Content-Type)";
 
-	if ((st = body_decode(top, "body", &d, out)) != LP_OK)
+	if ((st = lp_body_decode(top, "body", &d, out)) != LP_OK)
 		return st;
 	st = armor_find(d.s, "body", &found, &signed_, out);
 	free(d.owned);
@@ -1102,7 +1061,7 @@ static enum lp_status kind_smime(const struct entity *top, struct listpost *out)
 		return lp_bad(out, "S/MIME Content-Type longer than %d octets", LP_SMIME_CT_MAX);
 	if (top->cte == CTE_QP)
 		return lp_bad(out, "S/MIME body with Content-Transfer-Encoding quoted-printable");
-	if ((st = body_decode(top, "S/MIME body", &d, out)) != LP_OK)
+	if ((st = lp_body_decode(top, "S/MIME body", &d, out)) != LP_OK)
 		return st;
 	n = d.s.n;
 	if (d.owned == NULL && (dl = der_length((const uint8_t *)d.s.p, n)) > 0 && dl < n &&
@@ -1140,12 +1099,12 @@ static enum lp_status lp_parse(const char *msg, size_t len, struct listpost *out
 	if ((st = entity_read(all, true, "message", &top, out)) != LP_OK)
 		goto done;
 	out->header_len = top.h.len;
-	if (ct_is(&top.ct, "text", "plain")) {
+	if (lp_ct_is(&top.ct, "text", "plain")) {
 		st = kind_text(&top, out);
-	} else if (ct_is(&top.ct, "multipart", "encrypted")) {
+	} else if (lp_ct_is(&top.ct, "multipart", "encrypted")) {
 		st = kind_pgpmime(&top, out);
-	} else if (ct_is(&top.ct, "application", "pkcs7-mime") ||
-		   ct_is(&top.ct, "application", "x-pkcs7-mime")) {
+	} else if (lp_ct_is(&top.ct, "application", "pkcs7-mime") ||
+		   lp_ct_is(&top.ct, "application", "x-pkcs7-mime")) {
 		st = kind_smime(&top, out);
 	} else if (strcmp(top.ct.type, "multipart") == 0) {
 		if (!top.ct.has_boundary)
