@@ -1,6 +1,9 @@
 /*
- * milter/lists/listpost.c - the MIME side of encrypted list posts: find the encrypted payload of a
- * post, and write each subscriber's copy around a re-addressed payload.
+ * milter/lists/listpost.c - the MIME side of encrypted list posts, reading: classify a post as
+ * the MTA handed it over and find its encrypted payload in the MIME structure.  The
+ * Content-Type and Content-Transfer-Encoding parsers and the body decoders it uses are
+ * listpost_mime.c; writing each subscriber's copy around a re-addressed payload is
+ * listpost_copy.c.
  *
  * NAME
  *	listpost - MIME for encrypted list posts
@@ -10,7 +13,6 @@
  *
  *	bool listpost_parse(msg, len, &post);
  *	void listpost_clear(&post);
- *	bool listpost_copy(msg, msg_len, &post, &args, payload, len, &out, &outlen);
  *
  * DESCRIPTION
  *	The contract is listpost.h.  Where it leaves room, this is what is done, and why.
@@ -74,105 +76,28 @@
  *	WHY: LISTPOST_BAD the reason, LISTPOST_PLAIN what the post was, PGP kinds the note on
  *	dropped text or empty, S/MIME empty.
  *
- *	Writing.  The post's header fields are copied in their order, folding and all, with
- *	line ends made CRLF and a lone CR or a NUL made a space; a field is left out, all its
- *	continuation lines with it, when its name (compared without regard to case, blanks
- *	before the colon ignored) is in the contract's list - Received, Return-Path,
- *	Delivered-To, DKIM-Signature, Authentication-Results, ARC-*, Bcc, List-*, Precedence,
- *	X-Postward-*, MIME-Version, Content-* - or is ARGS->tag_header (so that a poster cannot
- *	set the tag even when it is configured outside X-Postward-*).  Then, each folded before
- *	column 78 where blanks allow: List-Id (the phrase as atoms, else as a quoted-string,
- *	else, with 8-bit octets, as RFC 2047 UTF-8 B encoded-words), List-Post
- *	<mailto:LIST> (RFC 6068 percent-encoding), Precedence: list, the tag field when asked
- *	(tag_header, "X-Postward-TLS" when NULL): "required", MIME-Version: 1.0, and the
- *	content.  The PGP payload is written as given, line ends made CRLF and a final CRLF
- *	added if missing.  The boundary is "=_postward_" and 32 hex digits from 16 octets of
- *	ARGS->random (RAND_bytes() when NULL), drawn anew until the payload does not contain
- *	it; nothing else in a copy is random.  listpost_copy() returns false for lack of
- *	memory, for a POST that is not one of the three encrypted kinds, a POST whose header
- *	is longer than MSG_LEN, an empty PAYLOAD, a failure of the random source, or arguments that would break the header (a NULL or
- *	empty list or list_id, a control character in any of them, blanks or "<>" in list_id,
- *	a tag_header that is not a field name): all caller errors or a broken environment.
- *
  * LIMITS
  *	LISTPOST_MAX_HEADER octets per header section, LISTPOST_MAX_DEPTH multipart levels,
  *	LISTPOST_MAX_PARTS body parts.  Each level of a multipart is scanned once, so the work
  *	for a post is at most (LISTPOST_MAX_DEPTH + 2) passes over it.
  *
  * DIAGNOSTICS
- *	listpost_parse() and listpost_copy() return false only as said above; every verdict on
- *	the post is in its kind and WHY.
+ *	listpost_parse() returns false only for lack of memory; every verdict on the post is
+ *	in its kind and WHY.
  */
 #include "listpost.h"
+#include "listpost-int.h"
 
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
-#define LP_TOKEN_MAX	127		/* type, subtype, attribute, protocol */
-#define LP_BOUNDARY_MAX	200		/* octets of a boundary */
 #define LP_SMIME_CT_MAX	900		/* octets of an S/MIME Content-Type value */
-#define LP_LIST_ID_MAX	255		/* RFC 2919 */
-#define LP_PHRASE_MAX	200		/* List-Id phrase */
-#define LP_FOLD		78		/* our own fields: fold before this column */
-#define LP_B64_IN	57		/* 57 octets make a base64 line of 76 */
-#define LP_EW_IN	39		/* octets per encoded-word: 64 characters, so that
-				 * "List-Id: " and one stay within RFC 2047's 76 */
-#define LP_BOUNDARY_TRIES 16
 
 static const char ARMOR_BEGIN[] = "-----BEGIN PGP MESSAGE-----";
 static const char ARMOR_END[] = "-----END PGP MESSAGE-----";
 static const char ARMOR_SIGNED[] = "-----BEGIN PGP SIGNED MESSAGE-----";
-static const char DEFAULT_TAG[] = "X-Postward-TLS";
-
-enum lp_status { LP_OK, LP_BAD, LP_NOMEM };
-
-enum lp_cte { CTE_7BIT, CTE_8BIT, CTE_BINARY, CTE_QP, CTE_BASE64 };
-
-struct span {
-	const char *p;
-	size_t n;
-};
-
-struct hdrsec {				/* a header section */
-	const char *p;			/* its first octet */
-	size_t fields;			/* octets of its fields, line ends included */
-	size_t len;			/* the same plus the empty line, if there is one */
-};
-
-struct field {				/* one field of a checked header section */
-	const char *start, *next;	/* the field, continuation lines and line ends included */
-	const char *name;
-	size_t namelen;
-	const char *val, *vend;		/* after the colon to the end of the last line's text */
-};
-
-struct ctype {				/* a parsed Content-Type */
-	bool present;			/* false: the text/plain default */
-	char type[LP_TOKEN_MAX + 1];	/* lower case */
-	char subtype[LP_TOKEN_MAX + 1];	/* lower case */
-	bool has_boundary, has_protocol;
-	char boundary[LP_BOUNDARY_MAX + 1];
-	char protocol[LP_TOKEN_MAX + 1];	/* lower case */
-};
-
-struct entity {				/* a message or a body part, header read */
-	struct hdrsec h;
-	struct ctype ct;
-	enum lp_cte cte;
-	struct span body;
-	char *ctraw;			/* the unfolded Content-Type value (malloc'd) or NULL */
-};
-
-struct decoded {			/* a body with its transfer encoding undone */
-	struct span s;
-	char *owned;			/* malloc'd for quoted-printable and base64, else NULL */
-};
 
 struct walk_item {			/* a multipart still to look into */
 	struct span body;
@@ -181,21 +106,13 @@ struct walk_item {			/* a multipart still to look into */
 	char boundary[LP_BOUNDARY_MAX + 1];
 };
 
-struct buf {				/* an output buffer */
-	char *p;
-	size_t len, cap;
-	bool nomem;
-};
-
-static enum lp_status lp_bad(struct listpost *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 static enum lp_status lp_plain(struct listpost *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
 /* lp_bad - make OUT a LISTPOST_BAD with the reason FMT...; LP_BAD */
-static enum lp_status lp_bad(struct listpost *out, const char *fmt, ...)
+enum lp_status lp_bad(struct listpost *out, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -219,19 +136,19 @@ static enum lp_status lp_plain(struct listpost *out, const char *fmt, ...)
 }
 
 /* lp_lower - ASCII lower case, whatever the locale */
-static int lp_lower(int c)
+int lp_lower(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
 /* lp_blank - space or tab */
-static bool lp_blank(int c)
+bool lp_blank(int c)
 {
 	return c == ' ' || c == '\t';
 }
 
-/* span_ieq - whether the N octets at P are S without regard to ASCII case */
-static bool span_ieq(const char *p, size_t n, const char *s)
+/* lp_span_ieq - whether the N octets at P are S without regard to ASCII case */
+bool lp_span_ieq(const char *p, size_t n, const char *s)
 {
 	size_t i;
 
@@ -241,17 +158,17 @@ static bool span_ieq(const char *p, size_t n, const char *s)
 	return s[i] == '\0';
 }
 
-/* span_iprefix - whether the N octets at P begin with S without regard to ASCII case */
-static bool span_iprefix(const char *p, size_t n, const char *s)
+/* lp_span_iprefix - whether the N octets at P begin with S without regard to ASCII case */
+bool lp_span_iprefix(const char *p, size_t n, const char *s)
 {
 	size_t k = strlen(s);
 
-	return n >= k && span_ieq(p, k, s);
+	return n >= k && lp_span_ieq(p, k, s);
 }
 
-/* line_next - the line at P before END: *CEND gets the end of its text (its CRLF or LF
+/* lp_line_next - the line at P before END: *CEND gets the end of its text (its CRLF or LF
  * left out); returns where the next line begins (END after the last one) */
-static const char *line_next(const char *p, const char *end, const char **cend)
+const char *lp_line_next(const char *p, const char *end, const char **cend)
 {
 	const char *nl = memchr(p, '\n', (size_t)(end - p));
 
@@ -279,27 +196,10 @@ static bool line_is(const char *p, const char *end, const char *s)
 	return n == strlen(s) && memcmp(p, s, n) == 0;
 }
 
-/* mem_find - whether the N octets at P contain S */
-static bool mem_find(const uint8_t *p, size_t n, const char *s)
-{
-	size_t k = strlen(s);
-	const uint8_t *q = p, *end = p + n;
-
-	if (k == 0 || n < k)
-		return k == 0;
-	while ((q = memchr(q, (unsigned char)s[0], (size_t)(end - q) - k + 1)) != NULL) {
-		if (memcmp(q, s, k) == 0)
-			return true;
-		if (++q > end - k)
-			break;
-	}
-	return false;
-}
-
 /* ---- header sections --------------------------------------------------------------------- */
 
-/* hdr_name - the length of the field name opening the line [P, END), 0 if it is no field */
-static size_t hdr_name(const char *p, const char *end)
+/* lp_hdr_name - the length of the field name opening the line [P, END), 0 if it is no field */
+size_t lp_hdr_name(const char *p, const char *end)
 {
 	const char *q = p;
 	size_t n;
@@ -342,7 +242,7 @@ static enum lp_status hdr_scan(const char *p, size_t avail, bool top, const char
 			if (lineno == 1)
 				return lp_bad(out, "%s: header begins with a continuation line",
 					      where);
-		} else if (hdr_name(cur, cend) == 0) {
+		} else if (lp_hdr_name(cur, cend) == 0) {
 			return lp_bad(out, "%s: header line %zu is neither a field nor a "
 				      "continuation", where, lineno);
 		}
@@ -357,20 +257,20 @@ static enum lp_status hdr_scan(const char *p, size_t avail, bool top, const char
 	return LP_OK;
 }
 
-/* field_next - the field at *CUR of a checked section ending at END; false at the end */
-static bool field_next(const char **cur, const char *end, struct field *f)
+/* lp_field_next - the field at *CUR of a checked section ending at END; false at the end */
+bool lp_field_next(const char **cur, const char *end, struct field *f)
 {
 	const char *cend, *next;
 
 	if (*cur >= end)
 		return false;
 	f->start = f->name = *cur;
-	next = line_next(*cur, end, &cend);
-	f->namelen = hdr_name(*cur, cend);
+	next = lp_line_next(*cur, end, &cend);
+	f->namelen = lp_hdr_name(*cur, cend);
 	f->val = f->namelen > 0 ? (const char *)memchr(*cur, ':', (size_t)(cend - *cur)) + 1 : cend;
 	f->vend = cend;
 	while (next < end && lp_blank((unsigned char)*next)) {
-		next = line_next(next, end, &cend);
+		next = lp_line_next(next, end, &cend);
 		f->vend = cend;
 	}
 	f->next = *cur = next;
@@ -412,8 +312,8 @@ static enum lp_status hdr_get(const struct hdrsec *h, const char *name, const ch
 	size_t len = 0;
 
 	*val = NULL;
-	while (field_next(&cur, end, &f)) {
-		if (!span_ieq(f.name, f.namelen, name))
+	while (lp_field_next(&cur, end, &f)) {
+		if (!lp_span_ieq(f.name, f.namelen, name))
 			continue;
 		if (v != NULL) {
 			free(v);
@@ -433,228 +333,6 @@ static enum lp_status hdr_get(const struct hdrsec *h, const char *name, const ch
 	}
 	*val = v;
 	return LP_OK;
-}
-
-/* ---- Content-Type and Content-Transfer-Encoding ------------------------------------------ */
-
-/* ct_tokenc - an RFC 2045 token octet */
-static bool ct_tokenc(unsigned char c)
-{
-	return c > ' ' && c < 0x7f && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
-}
-
-/* ct_skip - skip blanks and (nested) comments at *S; false for an unclosed comment */
-static bool ct_skip(const char **s)
-{
-	const char *p = *s;
-
-	for (;;) {
-		size_t depth = 0;
-		while (lp_blank((unsigned char)*p))
-			p++;
-		if (*p != '(')
-			break;
-		do {
-			if (*p == '\0')
-				return false;
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')')
-				depth--;
-			p++;
-		} while (depth > 0);
-	}
-	*s = p;
-	return true;
-}
-
-/* ct_token - the token at *S, lower-cased, into BUF (SIZE); false if none or too long */
-static bool ct_token(const char **s, char *buf, size_t size)
-{
-	const char *p = *s;
-	size_t n = 0;
-
-	while (ct_tokenc((unsigned char)*p)) {
-		if (n + 1 >= size)
-			return false;
-		buf[n++] = (char)lp_lower((unsigned char)*p++);
-	}
-	if (n == 0)
-		return false;
-	buf[n] = '\0';
-	*s = p;
-	return true;
-}
-
-/* ct_value - the parameter value at *S (a quoted-string, or a run of printable octets but
- * ';', '"' and '(') into BUF (SIZE; NULL to skip it): 0, -1 if malformed, -2 if too long */
-static int ct_value(const char **s, char *buf, size_t size)
-{
-	const char *p = *s;
-	size_t n = 0;
-
-	if (*p == '"') {
-		for (p++; *p != '"'; p++) {
-			if (*p == '\\')
-				p++;
-			if (*p == '\0')
-				return -1;
-			if (buf != NULL) {
-				if (n + 1 >= size)
-					return -2;
-				buf[n++] = *p;
-			}
-		}
-		p++;
-	} else {
-		while ((unsigned char)*p > ' ' && *p != 0x7f && *p != ';' && *p != '"' &&
-		       *p != '(') {
-			if (buf != NULL) {
-				if (n + 1 >= size)
-					return -2;
-				buf[n++] = *p;
-			}
-			p++;
-		}
-		if (p == *s)
-			return -1;
-	}
-	if (buf != NULL)
-		buf[n] = '\0';
-	*s = p;
-	return 0;
-}
-
-/* ct_parse - the Content-Type value V into *CT; false when malformed, the reason in WHY */
-static bool ct_parse(const char *v, struct ctype *ct, char *why, size_t whylen)
-{
-	const char *s = v;
-
-	memset(ct, 0, sizeof(*ct));
-	ct->present = true;
-	if (!ct_skip(&s) || !ct_token(&s, ct->type, sizeof(ct->type)) || !ct_skip(&s) ||
-	    *s++ != '/' || !ct_skip(&s) || !ct_token(&s, ct->subtype, sizeof(ct->subtype))) {
-		snprintf(why, whylen, "no type/subtype");
-		return false;
-	}
-	for (;;) {
-		char attr[LP_TOKEN_MAX + 1], *buf = NULL;
-		size_t size = 0;
-		bool *seen = NULL;
-		int r;
-
-		if (!ct_skip(&s)) {
-			snprintf(why, whylen, "unclosed comment");
-			return false;
-		}
-		if (*s == '\0')
-			break;
-		if (*s++ != ';') {
-			snprintf(why, whylen, "'%c' where ';' was expected", s[-1]);
-			return false;
-		}
-		if (!ct_skip(&s)) {
-			snprintf(why, whylen, "unclosed comment");
-			return false;
-		}
-		if (*s == '\0' || *s == ';')
-			continue;		/* a trailing or doubled ';' */
-		if (!ct_token(&s, attr, sizeof(attr)) || !ct_skip(&s) || *s++ != '=' ||
-		    !ct_skip(&s)) {
-			snprintf(why, whylen, "bad parameter");
-			return false;
-		}
-		if (strcmp(attr, "boundary") == 0) {
-			buf = ct->boundary;
-			size = sizeof(ct->boundary);
-			seen = &ct->has_boundary;
-		} else if (strcmp(attr, "protocol") == 0) {
-			buf = ct->protocol;
-			size = sizeof(ct->protocol);
-			seen = &ct->has_protocol;
-		}
-		if (seen != NULL && *seen) {
-			snprintf(why, whylen, "duplicate parameter %.40s", attr);
-			return false;
-		}
-		if ((r = ct_value(&s, buf, size)) != 0) {
-			snprintf(why, whylen, r == -2 ? "parameter %.40s too long" :
-				 "bad value of parameter %.40s", attr);
-			return false;
-		}
-		if (seen != NULL)
-			*seen = true;
-	}
-	for (char *p = ct->protocol; *p; p++)
-		*p = (char)lp_lower((unsigned char)*p);
-	if (ct->has_boundary) {
-		size_t n = strlen(ct->boundary);
-		if (n == 0) {
-			snprintf(why, whylen, "empty boundary");
-			return false;
-		}
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)ct->boundary[i];
-			if (c < ' ' || c > '~') {
-				snprintf(why, whylen, "boundary with octet 0x%02x", c);
-				return false;
-			}
-		}
-		if (ct->boundary[n - 1] == ' ') {
-			snprintf(why, whylen, "boundary ends in a space");
-			return false;
-		}
-	}
-	return true;
-}
-
-/* ct_is - whether CT is TYPE/SUBTYPE */
-static bool ct_is(const struct ctype *ct, const char *type, const char *subtype)
-{
-	return strcmp(ct->type, type) == 0 && strcmp(ct->subtype, subtype) == 0;
-}
-
-/* cte_parse - the Content-Transfer-Encoding value V into *E; false if unknown */
-static bool cte_parse(const char *v, enum lp_cte *e)
-{
-	static const struct {
-		const char *name;
-		enum lp_cte cte;
-	} names[] = {
-		{ "7bit", CTE_7BIT }, { "8bit", CTE_8BIT }, { "binary", CTE_BINARY },
-		{ "quoted-printable", CTE_QP }, { "base64", CTE_BASE64 },
-	};
-	char tok[LP_TOKEN_MAX + 1];
-	const char *s = v;
-
-	if (!ct_skip(&s) || !ct_token(&s, tok, sizeof(tok)) || !ct_skip(&s) || *s != '\0')
-		return false;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(tok, names[i].name) == 0) {
-			*e = names[i].cte;
-			return true;
-		}
-	return false;
-}
-
-/* cte_name - the name of E */
-static const char *cte_name(enum lp_cte e)
-{
-	switch (e) {
-	case CTE_7BIT:
-		return "7bit";
-	case CTE_8BIT:
-		return "8bit";
-	case CTE_BINARY:
-		return "binary";
-	case CTE_QP:
-		return "quoted-printable";
-	case CTE_BASE64:
-		return "base64";
-	}
-	return "?";
 }
 
 /* entity_read - read the header of the entity SP (the message if TOP, else a part named
@@ -677,13 +355,13 @@ static enum lp_status entity_read(struct span sp, bool top, const char *where, s
 	if (e->ctraw == NULL) {
 		strcpy(e->ct.type, "text");
 		strcpy(e->ct.subtype, "plain");
-	} else if (!ct_parse(e->ctraw, &e->ct, why, sizeof(why))) {
+	} else if (!lp_ct_parse(e->ctraw, &e->ct, why, sizeof(why))) {
 		return lp_bad(out, "%s: malformed Content-Type: %s", where, why);
 	}
 	e->cte = CTE_7BIT;
 	if ((st = hdr_get(&e->h, "Content-Transfer-Encoding", where, &cte, out)) != LP_OK)
 		return st;
-	if (cte != NULL && !cte_parse(cte, &e->cte)) {
+	if (cte != NULL && !lp_cte_parse(cte, &e->cte)) {
 		n = strlen(cte);
 		st = lp_bad(out, "%s: unknown Content-Transfer-Encoding \"%.40s%s\"", where, cte,
 			    n > 40 ? "..." : "");
@@ -692,145 +370,8 @@ static enum lp_status entity_read(struct span sp, bool top, const char *where, s
 	if (st == LP_OK && strcmp(e->ct.type, "multipart") == 0 &&
 	    (e->cte == CTE_QP || e->cte == CTE_BASE64))
 		return lp_bad(out, "%s: multipart with Content-Transfer-Encoding %s", where,
-			      cte_name(e->cte));
+			      lp_cte_name(e->cte));
 	return st;
-}
-
-/* ---- transfer encodings ----------------------------------------------------------------- */
-
-/* b64_val - the value of a base64 digit, -1 for another octet */
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* b64_decode - base64 [P, P+N) into *OUT (malloc'd), white space and line ends skipped; LP_BAD
- * for another octet, misplaced padding, data after it, or a partial quantum */
-static enum lp_status b64_decode(const char *p, size_t n, const char *where, char **out,
-				 size_t *outlen, struct listpost *lp)
-{
-	char *o = malloc(n / 4 * 3 + 3);
-	unsigned quad[4];
-	size_t q = 0, pad = 0, k = 0;
-	bool done = false;
-
-	if (o == NULL)
-		return LP_NOMEM;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		int v;
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
-			continue;
-		if (done) {
-			free(o);
-			return lp_bad(lp, "%s: bad base64: data after the padding", where);
-		}
-		if (c == '=') {
-			if (q < 2) {
-				free(o);
-				return lp_bad(lp, "%s: bad base64: misplaced padding", where);
-			}
-			pad++;
-			quad[q++] = 0;
-		} else {
-			if ((v = b64_val(c)) < 0 || pad > 0) {
-				free(o);
-				if (pad > 0)
-					return lp_bad(lp, "%s: bad base64: data after the padding",
-						      where);
-				return lp_bad(lp, "%s: bad base64: octet 0x%02x", where, c);
-			}
-			quad[q++] = (unsigned)v;
-		}
-		if (q == 4) {
-			unsigned long w = (unsigned long)quad[0] << 18 | quad[1] << 12 |
-					  quad[2] << 6 | quad[3];
-			o[k++] = (char)(w >> 16);
-			if (pad < 2)
-				o[k++] = (char)(w >> 8 & 0xff);
-			if (pad < 1)
-				o[k++] = (char)(w & 0xff);
-			q = 0;
-			done = pad > 0;
-		}
-	}
-	if (q != 0) {
-		free(o);
-		return lp_bad(lp, "%s: bad base64: truncated (a partial quantum)", where);
-	}
-	*out = o;
-	*outlen = k;
-	return LP_OK;
-}
-
-/* hex_val - the value of a hex digit, -1 for another octet */
-static int hex_val(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (unsigned char)lp_lower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* qp_decode - quoted-printable [P, P+N) into *OUT (malloc'd): soft line breaks removed, =XX
- * decoded, any other '=' kept as it is (RFC 2045 6.7 note 1) */
-static char *qp_decode(const char *p, size_t n, size_t *outlen)
-{
-	char *o = malloc(n + 1);
-	size_t k = 0;
-
-	if (o == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '=') {
-			size_t j = i + 1;
-			while (j < n && lp_blank((unsigned char)p[j]))
-				j++;
-			if (j < n && p[j] == '\r' && j + 1 < n && p[j + 1] == '\n')
-				j++;
-			if (j == n || p[j] == '\n') {
-				i = j;		/* soft line break */
-				continue;
-			}
-			if (i + 2 < n && hex_val((unsigned char)p[i + 1]) >= 0 &&
-			    hex_val((unsigned char)p[i + 2]) >= 0) {
-				o[k++] = (char)(hex_val((unsigned char)p[i + 1]) << 4 |
-						hex_val((unsigned char)p[i + 2]));
-				i += 2;
-				continue;
-			}
-		}
-		o[k++] = p[i];
-	}
-	*outlen = k;
-	return o;
-}
-
-/* body_decode - the body of E with its transfer encoding undone into *D */
-static enum lp_status body_decode(const struct entity *e, const char *where, struct decoded *d,
-				  struct listpost *out)
-{
-	enum lp_status st;
-
-	memset(d, 0, sizeof(*d));
-	d->s = e->body;
-	if (e->cte == CTE_QP) {
-		if ((d->owned = qp_decode(e->body.p, e->body.n, &d->s.n)) == NULL)
-			return LP_NOMEM;
-		d->s.p = d->owned;
-	} else if (e->cte == CTE_BASE64) {
-		st = b64_decode(e->body.p, e->body.n, where, &d->owned, &d->s.n, out);
-		if (st != LP_OK)
-			return st;
-		d->s.p = d->owned;
-	}
-	return LP_OK;
 }
 
 /* strspn_n - how many of the N octets at P, from the first, are in SET */
@@ -868,7 +409,7 @@ static enum lp_status armor_find(struct span t, const char *where, bool *found, 
 
 	*found = *signed_ = false;
 	for (; cur < end; cur = next) {
-		next = line_next(cur, end, &cend);
+		next = lp_line_next(cur, end, &cend);
 		if (line_is(cur, cend, ARMOR_BEGIN)) {
 			if (b != NULL)
 				return lp_bad(out, e == NULL ?
@@ -893,7 +434,7 @@ static enum lp_status armor_find(struct span t, const char *where, bool *found, 
 	if ((out->payload = malloc((size_t)(e - b) + 1)) == NULL)
 		return LP_NOMEM;
 	for (cur = b; cur < e; cur = next) {
-		next = line_next(cur, e, &cend);
+		next = lp_line_next(cur, e, &cend);
 		cend = line_trim(cur, cend);
 		memcpy(out->payload + k, cur, (size_t)(cend - cur));
 		k += (size_t)(cend - cur);
@@ -920,7 +461,7 @@ static enum lp_status mp_split(struct span b, const char *bnd, size_t budget, co
 	for (cur = b.p; cur < end; cur = next) {
 		const char *q;
 		bool close = false;
-		next = line_next(cur, end, &cend);
+		next = lp_line_next(cur, end, &cend);
 		if ((size_t)(cend - cur) < blen + 2 || cur[0] != '-' || cur[1] != '-' ||
 		    memcmp(cur + 2, bnd, blen) != 0)
 			continue;
@@ -1012,9 +553,9 @@ static enum lp_status mp_walk(const struct entity *top, char *note, size_t notel
 				memcpy(stack[sp].path, path, sizeof(path));
 				memcpy(stack[sp++].boundary, e.ct.boundary, sizeof(e.ct.boundary));
 			}
-			if (note[0] == '\0' && (ct_is(&e.ct, "multipart", "encrypted") ||
-						ct_is(&e.ct, "application", "pkcs7-mime") ||
-						ct_is(&e.ct, "application", "x-pkcs7-mime")))
+			if (note[0] == '\0' && (lp_ct_is(&e.ct, "multipart", "encrypted") ||
+						lp_ct_is(&e.ct, "application", "pkcs7-mime") ||
+						lp_ct_is(&e.ct, "application", "x-pkcs7-mime")))
 				snprintf(note, notelen, "; part %s is %.20s/%.20s (encryption "
 					 "below the top level is not used)", path, e.ct.type,
 					 e.ct.subtype);
@@ -1033,10 +574,10 @@ static enum lp_status pgp_version(struct span t, struct listpost *out)
 
 	for (cur = t.p; cur < end; cur = next) {
 		const char *s, *e;
-		next = line_next(cur, end, &cend);
+		next = lp_line_next(cur, end, &cend);
 		for (s = cur; s < cend && lp_blank((unsigned char)*s); s++)
 			;
-		if (!span_iprefix(s, (size_t)(cend - s), "version"))
+		if (!lp_span_iprefix(s, (size_t)(cend - s), "version"))
 			continue;
 		for (s += 7; s < cend && lp_blank((unsigned char)*s); s++)
 			;
@@ -1084,10 +625,10 @@ static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *ou
 	free(e1.ctraw);
 	if (st != LP_OK)
 		return st;
-	if (!ct_is(&e1.ct, "application", "pgp-encrypted"))
+	if (!lp_ct_is(&e1.ct, "application", "pgp-encrypted"))
 		return lp_bad(out, "part 1 is %s/%s, not application/pgp-encrypted", e1.ct.type,
 			      e1.ct.subtype);
-	if ((st = body_decode(&e1, "part 1", &d1, out)) != LP_OK)
+	if ((st = lp_body_decode(&e1, "part 1", &d1, out)) != LP_OK)
 		return st;
 	st = pgp_version(d1.s, out);
 	free(d1.owned);
@@ -1097,10 +638,10 @@ static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *ou
 	free(e2.ctraw);
 	if (st != LP_OK)
 		return st;
-	if (!ct_is(&e2.ct, "application", "octet-stream"))
+	if (!lp_ct_is(&e2.ct, "application", "octet-stream"))
 		return lp_bad(out, "part 2 is %s/%s, not application/octet-stream", e2.ct.type,
 			      e2.ct.subtype);
-	if ((st = body_decode(&e2, "part 2", &d2, out)) != LP_OK)
+	if ((st = lp_body_decode(&e2, "part 2", &d2, out)) != LP_OK)
 		return st;
 	st = armor_find(d2.s, "part 2", &found, &signed_, out);
 	free(d2.owned);
@@ -1120,7 +661,7 @@ static enum lp_status kind_text(const struct entity *top, struct listpost *out)
 	enum lp_status st;
 	const char *what = top->ct.present ? "text/plain" : "text/plain (no Content-Type)";
 
-	if ((st = body_decode(top, "body", &d, out)) != LP_OK)
+	if ((st = lp_body_decode(top, "body", &d, out)) != LP_OK)
 		return st;
 	st = armor_find(d.s, "body", &found, &signed_, out);
 	free(d.owned);
@@ -1163,7 +704,7 @@ static enum lp_status kind_smime(const struct entity *top, struct listpost *out)
 		return lp_bad(out, "S/MIME Content-Type longer than %d octets", LP_SMIME_CT_MAX);
 	if (top->cte == CTE_QP)
 		return lp_bad(out, "S/MIME body with Content-Transfer-Encoding quoted-printable");
-	if ((st = body_decode(top, "S/MIME body", &d, out)) != LP_OK)
+	if ((st = lp_body_decode(top, "S/MIME body", &d, out)) != LP_OK)
 		return st;
 	n = d.s.n;
 	if (d.owned == NULL && (dl = der_length((const uint8_t *)d.s.p, n)) > 0 && dl < n &&
@@ -1201,12 +742,12 @@ static enum lp_status lp_parse(const char *msg, size_t len, struct listpost *out
 	if ((st = entity_read(all, true, "message", &top, out)) != LP_OK)
 		goto done;
 	out->header_len = top.h.len;
-	if (ct_is(&top.ct, "text", "plain")) {
+	if (lp_ct_is(&top.ct, "text", "plain")) {
 		st = kind_text(&top, out);
-	} else if (ct_is(&top.ct, "multipart", "encrypted")) {
+	} else if (lp_ct_is(&top.ct, "multipart", "encrypted")) {
 		st = kind_pgpmime(&top, out);
-	} else if (ct_is(&top.ct, "application", "pkcs7-mime") ||
-		   ct_is(&top.ct, "application", "x-pkcs7-mime")) {
+	} else if (lp_ct_is(&top.ct, "application", "pkcs7-mime") ||
+		   lp_ct_is(&top.ct, "application", "x-pkcs7-mime")) {
 		st = kind_smime(&top, out);
 	} else if (strcmp(top.ct.type, "multipart") == 0) {
 		if (!top.ct.has_boundary)
@@ -1255,377 +796,4 @@ void listpost_clear(struct listpost *p)
 	free(p->payload);
 	free(p->smime_type);
 	memset(p, 0, sizeof(*p));
-}
-
-/* ---- writing a copy ---------------------------------------------------------------------- */
-
-/* buf_put - append N octets at P to B */
-static void buf_put(struct buf *b, const void *p, size_t n)
-{
-	if (b->nomem || n == 0)
-		return;
-	if (n > b->cap - b->len) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *np;
-		while (cap - b->len < n) {
-			if (cap > SIZE_MAX / 2) {
-				b->nomem = true;
-				return;
-			}
-			cap *= 2;
-		}
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-/* buf_puts - append the string S to B */
-static void buf_puts(struct buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
-
-/* put_field - "NAME: VALUE" and CRLF into B, folded before blanks outside quoted strings so
- * that lines keep within LP_FOLD columns where the words allow it */
-static void put_field(struct buf *b, const char *name, const char *value)
-{
-	size_t col = strlen(name) + 2;
-	const char *s = value;
-
-	buf_puts(b, name);
-	buf_puts(b, ": ");
-	while (*s != '\0') {
-		const char *w = s;
-		bool quoted = false;
-		while (lp_blank((unsigned char)*w))
-			w++;
-		for (; *w != '\0' && (quoted || !lp_blank((unsigned char)*w)); w++) {
-			if (quoted && *w == '\\' && w[1] != '\0')
-				w++;
-			else if (*w == '"')
-				quoted = !quoted;
-		}
-		if (s != value && lp_blank((unsigned char)*s) && col + (size_t)(w - s) > LP_FOLD) {
-			buf_puts(b, "\r\n");
-			col = 0;
-		}
-		buf_put(b, s, (size_t)(w - s));
-		col += (size_t)(w - s);
-		s = w;
-	}
-	buf_puts(b, "\r\n");
-}
-
-/* put_text - the N octets at T into B with every line end (CRLF, LF, lone CR) made CRLF,
- * ending in CRLF */
-static void put_text(struct buf *b, const uint8_t *t, size_t n)
-{
-	size_t i = 0, run = 0;
-
-	while (i < n) {
-		if (t[i] != '\r' && t[i] != '\n') {
-			i++;
-			run++;
-			continue;
-		}
-		buf_put(b, t + i - run, run);
-		buf_puts(b, "\r\n");
-		i += t[i] == '\r' && i + 1 < n && t[i + 1] == '\n' ? 2 : 1;
-		run = 0;
-	}
-	buf_put(b, t + n - run, run);
-	if (n == 0 || run > 0)
-		buf_puts(b, "\r\n");
-}
-
-/* put_base64 - the N octets at P into B as base64 in lines of 76 */
-static void put_base64(struct buf *b, const uint8_t *p, size_t n)
-{
-	unsigned char line[80];
-
-	for (size_t i = 0; i < n; i += LP_B64_IN) {
-		size_t k = n - i < LP_B64_IN ? n - i : LP_B64_IN;
-		int m = EVP_EncodeBlock(line, p + i, (int)k);
-		buf_put(b, line, (size_t)m);
-		buf_puts(b, "\r\n");
-	}
-}
-
-/* copy_drop - whether the field NAME (N octets) stays out of copies; TAG is the tag field */
-static bool copy_drop(const char *name, size_t n, const char *tag)
-{
-	static const struct {
-		const char *name;
-		bool prefix;
-	} drop[] = {
-		{ "Received", false }, { "Return-Path", false }, { "Delivered-To", false },
-		{ "DKIM-Signature", false }, { "Authentication-Results", false },
-		{ "ARC-", true }, { "Bcc", false }, { "List-", true }, { "Precedence", false },
-		{ "X-Postward-", true }, { "MIME-Version", false }, { "Content-", true },
-	};
-
-	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-		if (drop[i].prefix ? span_iprefix(name, n, drop[i].name) :
-		    span_ieq(name, n, drop[i].name))
-			return true;
-	return span_ieq(name, n, tag);
-}
-
-/* copy_header - the fields of the post's header [MSG, MSG+LEN) that copies keep, into B */
-static void copy_header(struct buf *b, const char *msg, size_t len, const char *tag)
-{
-	const char *cur = msg, *end = msg + len, *cend, *next;
-	struct field f;
-
-	while (cur < end) {
-		next = line_next(cur, end, &cend);
-		if (cend == cur)
-			break;			/* the empty line */
-		if (hdr_name(cur, cend) == 0) {
-			cur = next;		/* cannot happen after listpost_parse: skipped */
-			continue;
-		}
-		field_next(&cur, end, &f);
-		if (copy_drop(f.name, f.namelen, tag))
-			continue;
-		for (const char *l = f.start; l < f.next; l = next) {
-			next = line_next(l, f.next, &cend);
-			for (const char *s = l; s < cend; s++)
-				buf_put(b, *s == '\r' || *s == '\0' ? " " : s, 1);
-			buf_puts(b, "\r\n");
-		}
-	}
-}
-
-/* has_ctl - whether S holds a control character (but a tab if TAB) */
-static bool has_ctl(const char *s, bool tab)
-{
-	for (; *s; s++)
-		if (((unsigned char)*s < 0x20 && !(tab && *s == '\t')) || *s == 0x7f)
-			return true;
-	return false;
-}
-
-/* args_ok - whether A can be written into a header */
-static bool args_ok(const struct listpost_copy_args *a)
-{
-	if (a->list == NULL || a->list[0] == '\0' || has_ctl(a->list, false) ||
-	    a->list_id == NULL || a->list_id[0] == '\0' || strlen(a->list_id) > LP_LIST_ID_MAX)
-		return false;
-	for (const char *s = a->list_id; *s; s++)
-		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || *s == '<' || *s == '>')
-			return false;
-	if (a->list_phrase != NULL &&
-	    (has_ctl(a->list_phrase, false) || strlen(a->list_phrase) > LP_PHRASE_MAX))
-		return false;
-	if (a->tag_header != NULL) {
-		if (a->tag_header[0] == '\0')
-			return false;
-		for (const char *s = a->tag_header; *s; s++)
-			if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || *s == ':')
-				return false;
-	}
-	return true;
-}
-
-/* atext - an RFC 5322 atext octet */
-static bool atext(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* put_phrase - the List-Id phrase P into B: atoms, a quoted-string, or encoded-words */
-static void put_phrase(struct buf *b, const char *p)
-{
-	size_t n = strlen(p);
-	bool eightbit = false, atoms = n > 0 && p[0] != ' ' && p[n - 1] != ' ';
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		eightbit |= c >= 0x80;
-		atoms &= atext(c) || (c == ' ' && p[i + 1] != ' ');
-	}
-	if (eightbit) {
-		for (size_t i = 0; i < n;) {
-			unsigned char w[LP_EW_IN / 3 * 4 + 1];
-			size_t k = n - i < LP_EW_IN ? n - i : LP_EW_IN;
-			while (k > 1 && i + k < n && ((unsigned char)p[i + k] & 0xc0) == 0x80)
-				k--;		/* not inside a UTF-8 sequence */
-			EVP_EncodeBlock(w, (const unsigned char *)p + i, (int)k);
-			buf_puts(b, i > 0 ? " =?UTF-8?B?" : "=?UTF-8?B?");
-			buf_puts(b, (const char *)w);
-			buf_puts(b, "?=");
-			i += k;
-		}
-	} else if (atoms) {
-		buf_puts(b, p);
-	} else {
-		buf_puts(b, "\"");
-		for (size_t i = 0; i < n; i++) {
-			if (p[i] == '"' || p[i] == '\\')
-				buf_puts(b, "\\");
-			buf_put(b, p + i, 1);
-		}
-		buf_puts(b, "\"");
-	}
-}
-
-/* put_added - the fields every copy gets, into B */
-static void put_added(struct buf *b, const struct listpost_copy_args *a, const char *tag)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	struct buf v = { 0 };
-
-	if (a->list_phrase != NULL && a->list_phrase[0] != '\0') {
-		put_phrase(&v, a->list_phrase);
-		buf_puts(&v, " ");
-	}
-	buf_puts(&v, "<");
-	buf_puts(&v, a->list_id);
-	buf_put(&v, ">", 2);
-	if (!v.nomem)
-		put_field(b, "List-Id", v.p);
-	v.len = 0;
-	buf_puts(&v, "<mailto:");
-	for (const char *s = a->list; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    strchr("-._~!$'()*+,;:@", c) != NULL) {
-			buf_put(&v, s, 1);
-		} else {
-			char pct[3] = { '%', hex[c >> 4], hex[c & 15] };
-			buf_put(&v, pct, 3);
-		}
-	}
-	buf_put(&v, ">", 2);
-	if (!v.nomem)
-		put_field(b, "List-Post", v.p);
-	b->nomem |= v.nomem;
-	free(v.p);
-	put_field(b, "Precedence", "list");
-	if (a->requiretls)
-		put_field(b, tag, "required");
-	put_field(b, "MIME-Version", "1.0");
-}
-
-/* rand_bytes - listpost_random_fn of OpenSSL's RAND_bytes() */
-static int rand_bytes(void *ctx, unsigned char *buf, size_t n)
-{
-	(void)ctx;
-	return n <= INT_MAX && RAND_bytes(buf, (int)n) == 1;
-}
-
-/* copy_boundary - a fresh boundary into BND (SIZE) from A's random source that the payload P
- * (N octets) does not contain; false when the source fails or no such boundary came up */
-static bool copy_boundary(char *bnd, size_t size, const struct listpost_copy_args *a,
-			  const uint8_t *p, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	listpost_random_fn rnd = a->random != NULL ? a->random : rand_bytes;
-
-	for (int t = 0; t < LP_BOUNDARY_TRIES; t++) {
-		unsigned char r[16];
-		size_t k = (size_t)snprintf(bnd, size, "=_postward_");
-		if (rnd(a->random_ctx, r, sizeof(r)) != 1 || k + 2 * sizeof(r) + 1 > size)
-			return false;
-		for (size_t i = 0; i < sizeof(r); i++) {
-			bnd[k++] = hex[r[i] >> 4];
-			bnd[k++] = hex[r[i] & 15];
-		}
-		bnd[k] = '\0';
-		if (!mem_find(p, n, bnd))
-			return true;
-	}
-	return false;
-}
-
-/* put_pgpmime - the RFC 3156 content around the armor P (N octets) into B, the boundary from
- * A's random source; false when no boundary could be made */
-static bool put_pgpmime(struct buf *b, const struct listpost_copy_args *a, const uint8_t *p,
-			size_t n)
-{
-	char bnd[64], ct[160];
-
-	if (!copy_boundary(bnd, sizeof(bnd), a, p, n))
-		return false;
-	snprintf(ct, sizeof(ct), "multipart/encrypted; protocol=\"application/pgp-encrypted\"; "
-		 "boundary=\"%s\"", bnd);
-	put_field(b, "Content-Type", ct);
-	buf_puts(b, "\r\nThis is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n--");
-	buf_puts(b, bnd);
-	buf_puts(b, "\r\nContent-Type: application/pgp-encrypted\r\n"
-		 "Content-Description: PGP/MIME version identification\r\n"
-		 "\r\nVersion: 1\r\n\r\n--");
-	buf_puts(b, bnd);
-	buf_puts(b, "\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
-		 "Content-Description: OpenPGP encrypted message\r\n"
-		 "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n");
-	put_text(b, p, n);
-	buf_puts(b, "\r\n--");
-	buf_puts(b, bnd);
-	buf_puts(b, "--\r\n");
-	return true;
-}
-
-/* listpost_copy - the copy of POST with PAYLOAD as its encrypted content */
-bool listpost_copy(const char *msg, size_t msg_len, const struct listpost *post,
-		   const struct listpost_copy_args *a, const uint8_t *payload, size_t len,
-		   char **out, size_t *outlen)
-{
-	struct buf b = { 0 };
-	const char *tag;
-
-	if (out == NULL || outlen == NULL)
-		return false;
-	*out = NULL;
-	*outlen = 0;
-	if (msg == NULL || post == NULL || a == NULL || payload == NULL || len == 0 ||
-	    post->header_len == 0 || post->header_len > LISTPOST_MAX_HEADER ||
-	    post->header_len > msg_len ||
-	    len > SIZE_MAX / 4 || !args_ok(a))
-		return false;
-	if (post->kind != LISTPOST_PGPMIME && post->kind != LISTPOST_PGPINLINE &&
-	    (post->kind != LISTPOST_SMIME || post->smime_type == NULL ||
-	     post->smime_type[0] == '\0' || has_ctl(post->smime_type, true)))
-		return false;
-	tag = a->tag_header != NULL ? a->tag_header : DEFAULT_TAG;
-	if ((b.p = malloc(b.cap = post->header_len + len * 2 + 2048)) == NULL)
-		return false;
-	copy_header(&b, msg, post->header_len, tag);
-	put_added(&b, a, tag);
-	switch (post->kind) {
-	case LISTPOST_PGPMIME:
-		if (!put_pgpmime(&b, a, payload, len)) {
-			free(b.p);
-			return false;
-		}
-		break;
-	case LISTPOST_PGPINLINE:
-		put_field(&b, "Content-Type", "text/plain; charset=us-ascii");
-		buf_puts(&b, "\r\n");
-		put_text(&b, payload, len);
-		break;
-	default:
-		put_field(&b, "Content-Type", post->smime_type);
-		put_field(&b, "Content-Transfer-Encoding", "base64");
-		put_field(&b, "Content-Disposition", "attachment; filename=\"smime.p7m\"");
-		buf_puts(&b, "\r\n");
-		put_base64(&b, payload, len);
-		break;
-	}
-	buf_put(&b, "", 1);
-	if (b.nomem) {
-		free(b.p);
-		return false;
-	}
-	*out = b.p;
-	*outlen = b.len - 1;
-	return true;
 }

@@ -1,10 +1,10 @@
 /*
  * milter/lists/openpgp.c - OpenPGP packets for encrypted lists: split a post, read a subscriber's
- * encryption subkey from a key block, build the PKESK that hands that subscriber the post's
- * session key, and ASCII armor.
+ * encryption subkey from a key block.  Building the PKESK that hands that subscriber the post's
+ * session key is openpgp_wrap.c, ASCII armor openpgp_armor.c.
  *
  * NAME
- *	openpgp - RFC 4880 packets, v3 PKESKs for RSA and Curve25519 ECDH, armor
+ *	openpgp - RFC 4880 packets and key blocks
  *
  * SYNOPSIS
  *	#include "openpgp.h"
@@ -33,14 +33,6 @@
  *	1024..16384 bits and ECDH on Curve25519 (KDF SHA-256/384/512, KEK AES-128/192/256)
  *	are supported; ElGamal and other curves are OPGP_E_UNSUPPORTED.
  *
- *	opgp_pkesk() frames the session key as algo || key || checksum; RSA: PKCS#1 v1.5
- *	(EVP_PKEY_encrypt, RSA_PKCS1_PADDING) to the MPI of the result; ECDH: a fresh X25519
- *	key per call, ZZ = X25519(ephemeral, recipient), KEK = Hash(00 00 00 01 || ZZ ||
- *	Param) truncated, with Param = 0a || OID || 12 || 03 01 HASH CIPHER || "Anonymous
- *	Sender    " || recipient fingerprint (RFC 6637 sections 7, 8), the frame padded
- *	PKCS#5-style with 1..8 octets to a multiple of 8 and AES-key-wrapped (RFC 3394).
- *	Secrets on the stack (frame, ZZ, KEK) are cleansed before return.
- *
  * DIAGNOSTICS
  *	OPGP_E_FORMAT: the input is not what the RFC allows (WHY says what and at which
  *	offset); OPGP_E_UNSUPPORTED: a valid algorithm, version or curve this file does not
@@ -51,36 +43,14 @@
  *	RFC 4880 (3.2, 4.2, 5.1, 5.5.2, 6, 12.2), RFC 6637 (7, 8, 9, 10), RFC 3394, RFC 7748.
  */
 #include "openpgp.h"
+#include "openpgp-int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/param_build.h>
-#include <openssl/rsa.h>
-
-#define TAG_PKESK	1
-#define TAG_SIG		2
-#define TAG_SKESK	3
-#define TAG_SECKEY	5
-#define TAG_PUBKEY	6
-#define TAG_SECSUBKEY	7
-#define TAG_SED		9
-#define TAG_MARKER	10
-#define TAG_PUBSUBKEY	14
-#define TAG_SEIPD	18
-#define TAG_AEAD	20
-
-#define PK_RSA		1
-#define PK_RSA_E	2		/* RSA encrypt-only */
-#define PK_ELGAMAL	16
-#define PK_ECDH		18
 
 #define SIG_UID_FIRST	0x10
 #define SIG_UID_LAST	0x13
@@ -91,34 +61,9 @@
 #define SUBPKT_KEYFLAGS	27
 #define KF_ENCRYPT	(0x04 | 0x08)
 
-#define RSA_MIN_BITS	1024		/* weaker subscriber keys are refused (UNSUPPORTED) */
-#define RSA_MAX_BITS	16384		/* OpenSSL's OPENSSL_RSA_MAX_MODULUS_BITS */
-#define X25519_LEN	32
-#define FPR_LEN		20
-#define FRAME_MAX	(1 + OPGP_MAX_SESSION_KEY + 2 + 8)	/* with the ECDH padding */
-
 /* 1.3.6.1.4.1.3029.1.5.1, Curve25519 for ECDH (RFC 6637 section 11 style encoding) */
-static const uint8_t cv25519_oid[10] = {
+const uint8_t opgp_cv25519_oid[10] = {
 	0x2b, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01
-};
-static const char anonymous_sender[20] = "Anonymous Sender    ";
-
-/* symmetric algorithms whose session keys may be wrapped, with their key lengths */
-static const struct {
-	int id;
-	size_t keylen;
-} sym_algos[] = {
-	{ 1, 16 },	/* IDEA */
-	{ 2, 24 },	/* TripleDES */
-	{ 3, 16 },	/* CAST5 */
-	{ 4, 16 },	/* Blowfish */
-	{ 7, 16 },	/* AES-128 */
-	{ 8, 24 },	/* AES-192 */
-	{ 9, 32 },	/* AES-256 */
-	{ 10, 32 },	/* Twofish */
-	{ 11, 16 },	/* Camellia-128 */
-	{ 12, 24 },	/* Camellia-192 */
-	{ 13, 32 },	/* Camellia-256 */
 };
 
 /* one packet as pkt_read() found it */
@@ -193,29 +138,8 @@ static uint64_t keyid_of(const uint8_t fpr[FPR_LEN])
 	return id;
 }
 
-/* sym_keylen - key length of symmetric algorithm ID, 0 when it is not one we wrap */
-static size_t sym_keylen(int id)
-{
-	for (size_t i = 0; i < sizeof sym_algos / sizeof sym_algos[0]; i++)
-		if (sym_algos[i].id == id)
-			return sym_algos[i].keylen;
-	return 0;
-}
-
-/* hex_value - value of a hex digit, -1 if C is not one */
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* bit_length - significant bits of a big-endian number without leading zero octets */
-static size_t bit_length(const uint8_t *v, size_t n)
+/* opgp_bit_length - significant bits of a big-endian number without leading zero octets */
+size_t opgp_bit_length(const uint8_t *v, size_t n)
 {
 	size_t bits;
 
@@ -227,45 +151,13 @@ static size_t bit_length(const uint8_t *v, size_t n)
 	return bits;
 }
 
-/* strip_zeros - drop leading zero octets from the number at *V, *N octets long */
-static void strip_zeros(const uint8_t **v, size_t *n)
+/* opgp_strip_zeros - drop leading zero octets from the number at *V, *N octets long */
+void opgp_strip_zeros(const uint8_t **v, size_t *n)
 {
 	while (*n > 0 && (*v)[0] == 0) {
 		(*v)++;
 		(*n)--;
 	}
-}
-
-/* put_mpi - write the MPI of V/N (no leading zero octets) at OUT; returns octets written */
-static size_t put_mpi(uint8_t *out, const uint8_t *v, size_t n)
-{
-	size_t bits = bit_length(v, n);
-
-	out[0] = (uint8_t)(bits >> 8);
-	out[1] = (uint8_t)bits;
-	memcpy(out + 2, v, n);
-	return 2 + n;
-}
-
-/* put_header - a new-format packet header for TAG and a body of LEN octets; octets written */
-static size_t put_header(uint8_t *out, int tag, size_t len)
-{
-	out[0] = (uint8_t)(0xc0 | tag);
-	if (len < 192) {
-		out[1] = (uint8_t)len;
-		return 2;
-	}
-	if (len < 8384) {
-		out[1] = (uint8_t)(((len - 192) >> 8) + 192);
-		out[2] = (uint8_t)(len - 192);
-		return 3;
-	}
-	out[1] = 0xff;
-	out[2] = (uint8_t)(len >> 24);
-	out[3] = (uint8_t)(len >> 16);
-	out[4] = (uint8_t)(len >> 8);
-	out[5] = (uint8_t)len;
-	return 6;
 }
 
 /* ---- packets ------------------------------------------------------------------------------ */
@@ -574,9 +466,9 @@ static enum opgp_status key_params(const struct keyrec *r, struct opgp_enckey *k
 			setwhy(why, whylen, "RSA key at offset %zu malformed", r->off);
 			return OPGP_E_FORMAT;
 		}
-		strip_zeros(&v, &vlen);
-		strip_zeros(&e, &elen);
-		bits = bit_length(v, vlen);
+		opgp_strip_zeros(&v, &vlen);
+		opgp_strip_zeros(&e, &elen);
+		bits = opgp_bit_length(v, vlen);
 		if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
 			setwhy(why, whylen, "RSA key at offset %zu has %zu bits (%d..%d supported)",
 			       r->off, bits, RSA_MIN_BITS, RSA_MAX_BITS);
@@ -605,8 +497,8 @@ static enum opgp_status key_params(const struct keyrec *r, struct opgp_enckey *k
 			setwhy(why, whylen, "ECDH key at offset %zu: bad curve OID", r->off);
 			return OPGP_E_FORMAT;
 		}
-		if (oidlen != sizeof cv25519_oid ||
-		    memcmp(b + pos + 1, cv25519_oid, sizeof cv25519_oid) != 0) {
+		if (oidlen != sizeof opgp_cv25519_oid ||
+		    memcmp(b + pos + 1, opgp_cv25519_oid, sizeof opgp_cv25519_oid) != 0) {
 			setwhy(why, whylen, "ECDH key at offset %zu is not on Curve25519", r->off);
 			return OPGP_E_UNSUPPORTED;
 		}
@@ -834,525 +726,6 @@ void opgp_enckey_clear(struct opgp_enckey *k)
 	free(k->n);
 	free(k->e);
 	memset(k, 0, sizeof *k);
-}
-
-/* ---- building a PKESK ------------------------------------------------------------------------ */
-
-/* rsa_encrypt - PKCS#1 v1.5 encryption of IN under (n, e) of K; *OUT malloc'd */
-static enum opgp_status rsa_encrypt(const struct opgp_enckey *k, const uint8_t *in, size_t inlen,
-				    uint8_t **out, size_t *outlen)
-{
-	enum opgp_status s = OPGP_E_CRYPTO;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	BIGNUM *n = NULL, *e = NULL;
-	EVP_PKEY_CTX *fctx = NULL, *ectx = NULL;
-	EVP_PKEY *pkey = NULL;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    (n = BN_bin2bn(k->n, (int)k->n_len, NULL)) == NULL ||
-	    (e = BN_bin2bn(k->e, (int)k->e_len, NULL)) == NULL) {
-		s = OPGP_E_NOMEM;
-		goto done;
-	}
-	if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (fctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(fctx) != 1 ||
-	    EVP_PKEY_fromdata(fctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
-	    (ectx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
-	    EVP_PKEY_encrypt_init(ectx) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(ectx, RSA_PKCS1_PADDING) != 1 ||
-	    EVP_PKEY_encrypt(ectx, NULL, &len, in, inlen) != 1)
-		goto done;
-	if ((buf = malloc(len)) == NULL) {
-		s = OPGP_E_NOMEM;
-		goto done;
-	}
-	if (EVP_PKEY_encrypt(ectx, buf, &len, in, inlen) != 1)
-		goto done;
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-	s = OPGP_OK;
-done:
-	free(buf);
-	EVP_PKEY_CTX_free(ectx);
-	EVP_PKEY_free(pkey);
-	EVP_PKEY_CTX_free(fctx);
-	OSSL_PARAM_free(params);
-	BN_free(e);
-	BN_free(n);
-	OSSL_PARAM_BLD_free(bld);
-	return s;
-}
-
-/* ecdh_kek - the KEK for K from the shared secret ZZ (RFC 6637 section 7) */
-static enum opgp_status ecdh_kek(const struct opgp_enckey *k, const uint8_t zz[X25519_LEN],
-				 uint8_t *kek, size_t keklen)
-{
-	uint8_t buf[4 + X25519_LEN + 1 + sizeof cv25519_oid + 1 + 4 + 20 + FPR_LEN];
-	uint8_t digest[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0;
-	const EVP_MD *md;
-	size_t i = 0;
-	bool ok;
-
-	md = k->kdf_hash == 8 ? EVP_sha256() : k->kdf_hash == 9 ? EVP_sha384() : EVP_sha512();
-	buf[i++] = 0;
-	buf[i++] = 0;
-	buf[i++] = 0;
-	buf[i++] = 1;
-	memcpy(buf + i, zz, X25519_LEN);
-	i += X25519_LEN;
-	buf[i++] = sizeof cv25519_oid;
-	memcpy(buf + i, cv25519_oid, sizeof cv25519_oid);
-	i += sizeof cv25519_oid;
-	buf[i++] = PK_ECDH;
-	buf[i++] = 3;
-	buf[i++] = 1;
-	buf[i++] = (uint8_t)k->kdf_hash;
-	buf[i++] = (uint8_t)k->kdf_cipher;
-	memcpy(buf + i, anonymous_sender, sizeof anonymous_sender);
-	i += sizeof anonymous_sender;
-	memcpy(buf + i, k->fpr, FPR_LEN);
-	i += FPR_LEN;
-	ok = EVP_Digest(buf, i, digest, &dlen, md, NULL) == 1 && dlen >= keklen;
-	if (ok)
-		memcpy(kek, digest, keklen);
-	OPENSSL_cleanse(buf, sizeof buf);
-	OPENSSL_cleanse(digest, sizeof digest);
-	return ok ? OPGP_OK : OPGP_E_CRYPTO;
-}
-
-/* ecdh_wrap - fresh X25519 key, KEK for K, AES key wrap of FRAME; EPH and WRAPPED filled */
-static enum opgp_status ecdh_wrap(const struct opgp_enckey *k, const uint8_t *frame,
-				  size_t flen, uint8_t eph[X25519_LEN], uint8_t *wrapped,
-				  size_t *wlen)
-{
-	enum opgp_status s = OPGP_E_CRYPTO;
-	EVP_PKEY *mine = NULL, *peer = NULL;
-	EVP_PKEY_CTX *dctx = NULL;
-	EVP_CIPHER_CTX *cctx = NULL;
-	const EVP_CIPHER *wrap;
-	uint8_t zz[X25519_LEN], kek[32], sk[X25519_LEN];
-	size_t zzlen = sizeof zz, elen = X25519_LEN;
-	size_t keklen = k->kdf_cipher == 7 ? 16 : k->kdf_cipher == 8 ? 24 : 32;
-	int l1 = 0, l2 = 0;
-
-	wrap = keklen == 16 ? EVP_aes_128_wrap() : keklen == 24 ? EVP_aes_192_wrap()
-								 : EVP_aes_256_wrap();
-	/* a fresh ephemeral key for every PKESK: 32 random octets (X25519 clamps them); the
-	 * peer is not "validated" (every u-coordinate is a valid X25519 input, and OpenSSL
-	 * refuses an all-zero shared secret): both save the fetches and checks of the generic
-	 * paths, about 5 us a copy */
-	if (RAND_priv_bytes(sk, sizeof sk) != 1 ||
-	    (mine = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk, sizeof sk)) == NULL ||
-	    EVP_PKEY_get_raw_public_key(mine, eph, &elen) != 1 || elen != X25519_LEN ||
-	    (peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, k->point,
-						X25519_LEN)) == NULL ||
-	    (dctx = EVP_PKEY_CTX_new(mine, NULL)) == NULL ||
-	    EVP_PKEY_derive_init(dctx) != 1 ||
-	    EVP_PKEY_derive_set_peer_ex(dctx, peer, 0) != 1 ||
-	    EVP_PKEY_derive(dctx, zz, &zzlen) != 1 || zzlen != X25519_LEN)
-		goto done;
-	if ((s = ecdh_kek(k, zz, kek, keklen)) != OPGP_OK)
-		goto done;
-	s = OPGP_E_CRYPTO;
-	if ((cctx = EVP_CIPHER_CTX_new()) == NULL) {
-		s = OPGP_E_NOMEM;
-		goto done;
-	}
-	EVP_CIPHER_CTX_set_flags(cctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-	if (EVP_EncryptInit_ex(cctx, wrap, NULL, kek, NULL) != 1 ||
-	    EVP_EncryptUpdate(cctx, wrapped, &l1, frame, (int)flen) != 1 ||
-	    EVP_EncryptFinal_ex(cctx, wrapped + l1, &l2) != 1 ||
-	    (size_t)l1 + (size_t)l2 != flen + 8)
-		goto done;
-	*wlen = flen + 8;
-	s = OPGP_OK;
-done:
-	OPENSSL_cleanse(sk, sizeof sk);
-	OPENSSL_cleanse(zz, sizeof zz);
-	OPENSSL_cleanse(kek, sizeof kek);
-	EVP_CIPHER_CTX_free(cctx);
-	EVP_PKEY_CTX_free(dctx);
-	EVP_PKEY_free(peer);
-	EVP_PKEY_free(mine);
-	return s;
-}
-
-/* enckey_ok - is K complete enough for opgp_pkesk */
-static bool enckey_ok(const struct opgp_enckey *k)
-{
-	if (k->algo == PK_RSA || k->algo == PK_RSA_E)
-		return k->n != NULL && k->e != NULL && k->n_len > 0 && k->e_len > 0 &&
-		       k->n_len <= RSA_MAX_BITS / 8 && k->e_len <= k->n_len;
-	if (k->algo == PK_ECDH)
-		return (k->kdf_hash == 8 || k->kdf_hash == 9 || k->kdf_hash == 10) &&
-		       k->kdf_cipher >= 7 && k->kdf_cipher <= 9;
-	return false;
-}
-
-/* opgp_pkesk - one v3 PKESK giving the session key ALGO/KEY to the holder of K */
-enum opgp_status opgp_pkesk(const struct opgp_enckey *k, int algo, const uint8_t *key,
-			    size_t keylen, uint8_t **out, size_t *outlen)
-{
-	uint8_t frame[FRAME_MAX], eph[X25519_LEN], wrapped[FRAME_MAX + 8];
-	uint8_t *ct = NULL, *pkt = NULL;
-	const uint8_t *mpi = NULL;
-	size_t flen = 0, ctlen = 0, mpilen = 0, wlen = 0, body, i;
-	unsigned sum = 0;
-	enum opgp_status s;
-
-	*out = NULL;
-	*outlen = 0;
-	if (keylen == 0 || keylen > OPGP_MAX_SESSION_KEY || sym_keylen(algo) != keylen)
-		return sym_keylen(algo) == 0 ? OPGP_E_UNSUPPORTED : OPGP_E_FORMAT;
-	if (!enckey_ok(k))
-		return k->algo == PK_RSA || k->algo == PK_RSA_E || k->algo == PK_ECDH
-		       ? OPGP_E_FORMAT : OPGP_E_UNSUPPORTED;
-	frame[flen++] = (uint8_t)algo;
-	memcpy(frame + flen, key, keylen);
-	flen += keylen;
-	for (i = 0; i < keylen; i++)
-		sum += key[i];
-	frame[flen++] = (uint8_t)(sum >> 8);
-	frame[flen++] = (uint8_t)sum;
-
-	if (k->algo == PK_ECDH) {
-		size_t pad = 8 - flen % 8;		/* PKCS#5: 1..8 octets of value PAD */
-
-		memset(frame + flen, (int)pad, pad);
-		flen += pad;
-		s = ecdh_wrap(k, frame, flen, eph, wrapped, &wlen);
-		body = 10 + 2 + 1 + X25519_LEN + 1 + wlen;
-	} else {
-		s = rsa_encrypt(k, frame, flen, &ct, &ctlen);
-		mpi = ct;
-		mpilen = ctlen;
-		strip_zeros(&mpi, &mpilen);	/* an MPI has no leading zero octets */
-		body = 10 + 2 + mpilen;
-	}
-	OPENSSL_cleanse(frame, sizeof frame);
-	if (s != OPGP_OK)
-		goto done;
-	if ((pkt = malloc(6 + body)) == NULL) {
-		s = OPGP_E_NOMEM;
-		goto done;
-	}
-	i = put_header(pkt, TAG_PKESK, body);
-	pkt[i++] = 3;
-	for (int sh = 56; sh >= 0; sh -= 8)
-		pkt[i++] = (uint8_t)(k->keyid >> sh);
-	pkt[i++] = (uint8_t)k->algo;
-	if (k->algo == PK_ECDH) {
-		uint8_t point[1 + X25519_LEN];
-
-		point[0] = 0x40;
-		memcpy(point + 1, eph, X25519_LEN);
-		i += put_mpi(pkt + i, point, sizeof point);
-		pkt[i++] = (uint8_t)wlen;
-		memcpy(pkt + i, wrapped, wlen);
-		i += wlen;
-	} else {
-		i += put_mpi(pkt + i, mpi, mpilen);
-	}
-	*out = pkt;
-	*outlen = i;
-	pkt = NULL;
-done:
-	OPENSSL_cleanse(wrapped, sizeof wrapped);
-	free(ct);
-	free(pkt);
-	return s;
-}
-
-/* ---- session keys ---------------------------------------------------------------------------- */
-
-/* opgp_parse_session_key - "ALGO:HEX" into an algorithm id and key octets */
-enum opgp_status opgp_parse_session_key(const char *text, int *algo, uint8_t *key,
-					size_t *keylen)
-{
-	const char *p = text;
-	int id = 0, digits = 0;
-	size_t want, n = 0;
-
-	*algo = 0;
-	*keylen = 0;
-	if (text == NULL)
-		return OPGP_E_FORMAT;
-	while (*p >= '0' && *p <= '9' && digits < 3) {
-		id = id * 10 + (*p++ - '0');
-		digits++;
-	}
-	if (digits == 0 || *p++ != ':')
-		return OPGP_E_FORMAT;
-	if ((want = sym_keylen(id)) == 0)
-		return OPGP_E_UNSUPPORTED;
-	while (hex_value(p[0]) >= 0) {
-		if (hex_value(p[1]) < 0 || n == OPGP_MAX_SESSION_KEY) {
-			OPENSSL_cleanse(key, OPGP_MAX_SESSION_KEY);
-			return OPGP_E_FORMAT;
-		}
-		key[n++] = (uint8_t)(hex_value(p[0]) << 4 | hex_value(p[1]));
-		p += 2;
-	}
-	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-		p++;
-	if (*p != '\0' || n != want) {
-		OPENSSL_cleanse(key, OPGP_MAX_SESSION_KEY);
-		return OPGP_E_FORMAT;
-	}
-	*algo = id;
-	*keylen = n;
-	return OPGP_OK;
-}
-
-/* ---- ASCII armor ----------------------------------------------------------------------------- */
-
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char armor_begin[] = "-----BEGIN PGP MESSAGE-----";
-static const char armor_end[] = "-----END PGP MESSAGE-----";
-
-/* the CRC-24 of RFC 4880 section 6.1 one octet at a time: entry B is the bitwise
- * algorithm (polynomial 0x1864cfb) run over B << 16 */
-static const uint32_t crc24_table[256] = {
-	0x000000u, 0x864cfbu, 0x8ad50du, 0x0c99f6u, 0x93e6e1u, 0x15aa1au,
-	0x1933ecu, 0x9f7f17u, 0xa18139u, 0x27cdc2u, 0x2b5434u, 0xad18cfu,
-	0x3267d8u, 0xb42b23u, 0xb8b2d5u, 0x3efe2eu, 0xc54e89u, 0x430272u,
-	0x4f9b84u, 0xc9d77fu, 0x56a868u, 0xd0e493u, 0xdc7d65u, 0x5a319eu,
-	0x64cfb0u, 0xe2834bu, 0xee1abdu, 0x685646u, 0xf72951u, 0x7165aau,
-	0x7dfc5cu, 0xfbb0a7u, 0x0cd1e9u, 0x8a9d12u, 0x8604e4u, 0x00481fu,
-	0x9f3708u, 0x197bf3u, 0x15e205u, 0x93aefeu, 0xad50d0u, 0x2b1c2bu,
-	0x2785ddu, 0xa1c926u, 0x3eb631u, 0xb8facau, 0xb4633cu, 0x322fc7u,
-	0xc99f60u, 0x4fd39bu, 0x434a6du, 0xc50696u, 0x5a7981u, 0xdc357au,
-	0xd0ac8cu, 0x56e077u, 0x681e59u, 0xee52a2u, 0xe2cb54u, 0x6487afu,
-	0xfbf8b8u, 0x7db443u, 0x712db5u, 0xf7614eu, 0x19a3d2u, 0x9fef29u,
-	0x9376dfu, 0x153a24u, 0x8a4533u, 0x0c09c8u, 0x00903eu, 0x86dcc5u,
-	0xb822ebu, 0x3e6e10u, 0x32f7e6u, 0xb4bb1du, 0x2bc40au, 0xad88f1u,
-	0xa11107u, 0x275dfcu, 0xdced5bu, 0x5aa1a0u, 0x563856u, 0xd074adu,
-	0x4f0bbau, 0xc94741u, 0xc5deb7u, 0x43924cu, 0x7d6c62u, 0xfb2099u,
-	0xf7b96fu, 0x71f594u, 0xee8a83u, 0x68c678u, 0x645f8eu, 0xe21375u,
-	0x15723bu, 0x933ec0u, 0x9fa736u, 0x19ebcdu, 0x8694dau, 0x00d821u,
-	0x0c41d7u, 0x8a0d2cu, 0xb4f302u, 0x32bff9u, 0x3e260fu, 0xb86af4u,
-	0x2715e3u, 0xa15918u, 0xadc0eeu, 0x2b8c15u, 0xd03cb2u, 0x567049u,
-	0x5ae9bfu, 0xdca544u, 0x43da53u, 0xc596a8u, 0xc90f5eu, 0x4f43a5u,
-	0x71bd8bu, 0xf7f170u, 0xfb6886u, 0x7d247du, 0xe25b6au, 0x641791u,
-	0x688e67u, 0xeec29cu, 0x3347a4u, 0xb50b5fu, 0xb992a9u, 0x3fde52u,
-	0xa0a145u, 0x26edbeu, 0x2a7448u, 0xac38b3u, 0x92c69du, 0x148a66u,
-	0x181390u, 0x9e5f6bu, 0x01207cu, 0x876c87u, 0x8bf571u, 0x0db98au,
-	0xf6092du, 0x7045d6u, 0x7cdc20u, 0xfa90dbu, 0x65efccu, 0xe3a337u,
-	0xef3ac1u, 0x69763au, 0x578814u, 0xd1c4efu, 0xdd5d19u, 0x5b11e2u,
-	0xc46ef5u, 0x42220eu, 0x4ebbf8u, 0xc8f703u, 0x3f964du, 0xb9dab6u,
-	0xb54340u, 0x330fbbu, 0xac70acu, 0x2a3c57u, 0x26a5a1u, 0xa0e95au,
-	0x9e1774u, 0x185b8fu, 0x14c279u, 0x928e82u, 0x0df195u, 0x8bbd6eu,
-	0x872498u, 0x016863u, 0xfad8c4u, 0x7c943fu, 0x700dc9u, 0xf64132u,
-	0x693e25u, 0xef72deu, 0xe3eb28u, 0x65a7d3u, 0x5b59fdu, 0xdd1506u,
-	0xd18cf0u, 0x57c00bu, 0xc8bf1cu, 0x4ef3e7u, 0x426a11u, 0xc426eau,
-	0x2ae476u, 0xaca88du, 0xa0317bu, 0x267d80u, 0xb90297u, 0x3f4e6cu,
-	0x33d79au, 0xb59b61u, 0x8b654fu, 0x0d29b4u, 0x01b042u, 0x87fcb9u,
-	0x1883aeu, 0x9ecf55u, 0x9256a3u, 0x141a58u, 0xefaaffu, 0x69e604u,
-	0x657ff2u, 0xe33309u, 0x7c4c1eu, 0xfa00e5u, 0xf69913u, 0x70d5e8u,
-	0x4e2bc6u, 0xc8673du, 0xc4fecbu, 0x42b230u, 0xddcd27u, 0x5b81dcu,
-	0x57182au, 0xd154d1u, 0x26359fu, 0xa07964u, 0xace092u, 0x2aac69u,
-	0xb5d37eu, 0x339f85u, 0x3f0673u, 0xb94a88u, 0x87b4a6u, 0x01f85du,
-	0x0d61abu, 0x8b2d50u, 0x145247u, 0x921ebcu, 0x9e874au, 0x18cbb1u,
-	0xe37b16u, 0x6537edu, 0x69ae1bu, 0xefe2e0u, 0x709df7u, 0xf6d10cu,
-	0xfa48fau, 0x7c0401u, 0x42fa2fu, 0xc4b6d4u, 0xc82f22u, 0x4e63d9u,
-	0xd11cceu, 0x575035u, 0x5bc9c3u, 0xdd8538u,
-};
-
-/* crc24 - the armor checksum of RFC 4880 section 6.1 */
-static uint32_t crc24(const uint8_t *p, size_t n)
-{
-	uint32_t crc = 0xb704ceu;
-
-	for (size_t i = 0; i < n; i++)
-		crc = ((crc << 8) ^ crc24_table[((crc >> 16) ^ p[i]) & 0xff]) & 0xffffffu;
-	return crc;
-}
-
-/* b64_value - value of a base64 digit, -1 if C is not one */
-static int b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* b64_put - encode N (1..3) octets at IN as four digits at OUT */
-static void b64_put(const uint8_t *in, size_t n, char *out)
-{
-	uint32_t v = (uint32_t)in[0] << 16 | (n > 1 ? (uint32_t)in[1] << 8 : 0) |
-		     (n > 2 ? in[2] : 0);
-
-	out[0] = b64_alphabet[v >> 18 & 63];
-	out[1] = b64_alphabet[v >> 12 & 63];
-	out[2] = n > 1 ? b64_alphabet[v >> 6 & 63] : '=';
-	out[3] = n > 2 ? b64_alphabet[v & 63] : '=';
-}
-
-/* next_line - the line at *POS (without CR LF and trailing blanks); *POS moves past it */
-static bool next_line(const char *t, size_t len, size_t *pos, const char **line, size_t *n)
-{
-	size_t s = *pos, e;
-
-	if (s >= len)
-		return false;
-	for (e = s; e < len && t[e] != '\n'; e++)
-		;
-	*pos = e < len ? e + 1 : e;
-	while (e > s && (t[e - 1] == '\r' || t[e - 1] == ' ' || t[e - 1] == '\t'))
-		e--;
-	*line = t + s;
-	*n = e - s;
-	return true;
-}
-
-/* is_line - is the line L/N exactly the C string S */
-static bool is_line(const char *l, size_t n, const char *s)
-{
-	return n == strlen(s) && memcmp(l, s, n) == 0;
-}
-
-/* opgp_dearmor - the first PGP MESSAGE armor block in TEXT, decoded and CRC-checked */
-enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_t *outlen)
-{
-	size_t pos = 0, n, o = 0, pad = 0;
-	const char *l;
-	uint8_t *buf;
-	uint32_t acc = 0, crc = 0;
-	unsigned q = 0;
-	bool found = false, have_crc = false, ended = false;
-
-	*out = NULL;
-	*outlen = 0;
-	if (text == NULL)
-		return OPGP_E_FORMAT;
-	while (!found && next_line(text, len, &pos, &l, &n))
-		found = is_line(l, n, armor_begin);
-	if (!found)
-		return OPGP_E_FORMAT;
-	/* armor headers ("Key: value") end with an empty line; tolerate their absence */
-	{
-		size_t save = pos;
-
-		while (next_line(text, len, &pos, &l, &n) && n > 0 && memchr(l, ':', n) != NULL)
-			save = pos;
-		if (n == 0)
-			save = pos;
-		pos = save;
-	}
-	if ((buf = malloc(len / 4 * 3 + 3)) == NULL)
-		return OPGP_E_NOMEM;
-	while (next_line(text, len, &pos, &l, &n)) {
-		if (is_line(l, n, armor_end)) {
-			ended = true;
-			break;
-		}
-		if (have_crc)
-			goto bad;		/* only the END line may follow the checksum */
-		if (n > 0 && l[0] == '=') {
-			int v[4];
-
-			if (n != 5)
-				goto bad;
-			for (int i = 0; i < 4; i++)
-				if ((v[i] = b64_value(l[1 + i])) < 0)
-					goto bad;
-			crc = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-			      (uint32_t)v[3];
-			have_crc = true;
-			continue;
-		}
-		for (size_t i = 0; i < n; i++) {
-			int v;
-
-			if (l[i] == ' ' || l[i] == '\t')
-				continue;
-			if (l[i] == '=') {
-				if (q < 2 || q + pad >= 4)
-					goto bad;
-				pad++;
-				continue;
-			}
-			if (pad > 0 || (v = b64_value(l[i])) < 0)
-				goto bad;
-			acc = acc << 6 | (uint32_t)v;
-			if (++q == 4) {
-				buf[o++] = (uint8_t)(acc >> 16);
-				buf[o++] = (uint8_t)(acc >> 8);
-				buf[o++] = (uint8_t)acc;
-				acc = 0;
-				q = 0;
-			}
-		}
-	}
-	if (!ended || q == 1 || (pad > 0 && q + pad != 4))
-		goto bad;
-	if (q == 2) {
-		buf[o++] = (uint8_t)(acc >> 4);
-	} else if (q == 3) {
-		buf[o++] = (uint8_t)(acc >> 10);
-		buf[o++] = (uint8_t)(acc >> 2);
-	}
-	if (o == 0 || (have_crc && crc24(buf, o) != crc))
-		goto bad;
-	*out = buf;
-	*outlen = o;
-	return OPGP_OK;
-bad:
-	free(buf);
-	return OPGP_E_FORMAT;
-}
-
-/* opgp_armor - PGP MESSAGE armor with CRC-24 for BIN */
-enum opgp_status opgp_armor(const uint8_t *bin, size_t len, char **out, size_t *outlen)
-{
-	size_t groups, cap, o = 0;
-	uint8_t crcb[3];
-	uint32_t crc;
-	char *buf;
-
-	*out = NULL;
-	*outlen = 0;
-	if (len > (SIZE_MAX - 128) / 2)
-		return OPGP_E_NOMEM;
-	groups = (len + 2) / 3;
-	cap = sizeof armor_begin + 1 + groups * 4 + groups / 16 + 1 + 6 + sizeof armor_end + 2;
-	if ((buf = malloc(cap)) == NULL)
-		return OPGP_E_NOMEM;
-	o += (size_t)sprintf(buf, "%s\n\n", armor_begin);
-	for (size_t i = 0; i < len; i += 3) {
-		b64_put(bin + i, len - i < 3 ? len - i : 3, buf + o);
-		o += 4;
-		if ((i / 3 + 1) % 16 == 0 || i + 3 >= len)
-			buf[o++] = '\n';	/* 16 groups: 64 characters a line */
-	}
-	crc = crc24(bin, len);
-	crcb[0] = (uint8_t)(crc >> 16);
-	crcb[1] = (uint8_t)(crc >> 8);
-	crcb[2] = (uint8_t)crc;
-	buf[o++] = '=';
-	b64_put(crcb, 3, buf + o);
-	o += 4;
-	o += (size_t)sprintf(buf + o, "\n%s\n", armor_end);
-	*out = buf;
-	*outlen = o;
-	return OPGP_OK;
 }
 
 /* opgp_strerror - a short text for a status */

@@ -1,6 +1,6 @@
 /*
- * milter/lists/smime.c - open an S/MIME EnvelopedData post with the list's key and re-address it to
- * one subscriber without re-encrypting the content.
+ * milter/lists/smime.c - open an S/MIME EnvelopedData post with the list's key; re-addressing it to
+ * one subscriber without re-encrypting the content is smime_readdress.c.
  *
  * NAME
  *	smime - CMS EnvelopedData for encrypted lists
@@ -10,7 +10,7 @@
  *
  *	enum smime_status smime_open(der, len, key, cert, &post, &content, &content_len,
  *				     inner_type, inner_len, why, whylen);
- *	enum smime_status smime_readdress(post, recipient, &out, &outlen, why, whylen);
+ *	EVP_PKEY *smime_read_key(path);
  *	void smime_post_free(post);
  *	const char *smime_strerror(status);
  *
@@ -38,19 +38,6 @@
  *	   the content has been decrypted, CMS_RecipientInfo_decrypt() of that KEK recipient puts
  *	   the CEK back (an AES unwrap, microseconds) and the KEK is wiped.  The ciphertext held
  *	   by the parsed CMS is then released (CMS_set_detached); our copy of the DER keeps it.
- *	4. smime_readdress(): CMS_add1_recipient_cert() makes the subscriber's RecipientInfo in
- *	   the opened CMS; it is moved at once into a throw-away, empty EnvelopedData (which then
- *	   owns it: OpenSSL 3.0 has no public CMS_RecipientInfo_free) and encrypted with
- *	   CMS_RecipientInfo_encrypt() against the opened CMS's CEK: one public-key operation.  For
- *	   a KeyAgree recipient the key-wrap algorithm is set first through
- *	   CMS_RecipientInfo_kari_get0_ctx(): OpenSSL 3.0 derives it from the content cipher,
- *	   which it knows only for a CMS it created itself, so without this it fails on a parsed
- *	   one.  The throw-away CMS is serialised (a few hundred octets) and the RecipientInfo's
- *	   DER taken from it.  The output is assembled here: ContentInfo { envelopedData,
- *	   EnvelopedData { version, originatorInfo as received, SET { the new RecipientInfo },
- *	   encryptedContentInfo as received - the very octets, unprotectedAttrs as received } }.
- *	   The version is recomputed by RFC 5652 section 6.1 for the new RecipientInfo.
- *
  *	Against padding-oracle (Bleichenbacher) probing through the list: once the list's
  *	RecipientInfo is found, every later failure - the key transport, the stash, the content
  *	decryption - gives the same status and text, and the content is decrypted (with a random
@@ -65,6 +52,7 @@
  *	SMIME_E_* with a one-line reason in WHY (never NULL-terminated past WHYLEN).
  */
 #include "smime.h"
+#include "smime-int.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -87,7 +75,7 @@
 #define MIN_CEK_LEN	16		/* AES key wrap needs 16 octets or more */
 
 /* id-envelopedData 1.2.840.113549.1.7.3, content octets of the OID */
-static const uint8_t oid_enveloped[] = {
+const uint8_t smime_oid_enveloped[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03
 };
 /* id-ct-authEnvelopedData 1.2.840.113549.1.9.16.1.23 (RFC 5083), content octets of the OID */
@@ -95,33 +83,6 @@ static const uint8_t oid_auth_enveloped[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x17
 };
 static const unsigned char stash_id[] = "postward CEK stash";
-
-/* a byte range of the input: a whole TLV, header included; len 0 means absent */
-struct span {
-	size_t off;
-	size_t len;
-};
-
-struct smime_post {
-	CMS_ContentInfo *cms;		/* the opened post: the CEK, no ciphertext */
-	uint8_t *der;			/* our copy of the input */
-	size_t der_len;
-	struct span orig;		/* originatorInfo [0] */
-	struct span eci;		/* encryptedContentInfo */
-	struct span attrs;		/* unprotectedAttrs [1] */
-	long version;			/* the received EnvelopedData version */
-	int wrap_nid;			/* AES key wrap fitting the content cipher */
-};
-
-/* one TLV header */
-struct tlv {
-	uint8_t id;			/* the identifier octet (class, constructed, low tag) */
-	unsigned long tag;		/* tag number */
-	int cons;			/* constructed */
-	int indef;			/* indefinite length */
-	size_t hdr;			/* header octets */
-	size_t len;			/* content octets (definite only) */
-};
 
 /* smime_strerror - a short text for a status */
 const char *smime_strerror(enum smime_status s)
@@ -143,10 +104,8 @@ const char *smime_strerror(enum smime_status s)
 	return "unknown status";
 }
 
-/* set_why - format the reason into WHY, which may be NULL */
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
+/* smime_set_why - format the reason into WHY, which may be NULL */
+void smime_set_why(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -157,8 +116,8 @@ static void set_why(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ossl_reason - the reason text of OpenSSL's last error, or a placeholder */
-static const char *ossl_reason(void)
+/* smime_ossl_reason - the reason text of OpenSSL's last error, or a placeholder */
+const char *smime_ossl_reason(void)
 {
 	unsigned long e = ERR_peek_last_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
@@ -166,8 +125,8 @@ static const char *ossl_reason(void)
 	return r ? r : "no detail from OpenSSL";
 }
 
-/* ossl_nomem - whether OpenSSL's last error is an allocation failure */
-static int ossl_nomem(void)
+/* smime_ossl_nomem - whether OpenSSL's last error is an allocation failure */
+int smime_ossl_nomem(void)
 {
 	unsigned long e = ERR_peek_last_error();
 
@@ -242,7 +201,7 @@ static enum smime_status der_check(const uint8_t *b, size_t len, char *why, size
 	struct tlv t;
 
 	if (b[0] != 0x30) {
-		set_why(why, whylen, "not DER CMS: first octet 0x%02x is not a SEQUENCE "
+		smime_set_why(why, whylen, "not DER CMS: first octet 0x%02x is not a SEQUENCE "
 			"(base64, PEM or MIME text?)", b[0]);
 		return SMIME_E_FORMAT;
 	}
@@ -251,7 +210,7 @@ static enum smime_status der_check(const uint8_t *b, size_t len, char *why, size
 
 		if (depth == 0 && started) {
 			if (off != len) {
-				set_why(why, whylen, "%zu trailing octet%s after the CMS at offset %zu",
+				smime_set_why(why, whylen, "%zu trailing octet%s after the CMS at offset %zu",
 					len - off, len - off == 1 ? "" : "s", off);
 				return SMIME_E_FORMAT;
 			}
@@ -269,12 +228,12 @@ static enum smime_status der_check(const uint8_t *b, size_t len, char *why, size
 				break;
 			}
 		if (der_header(b, limit, off, &t) != 0) {
-			set_why(why, whylen, "malformed or truncated ASN.1 at offset %zu", off);
+			smime_set_why(why, whylen, "malformed or truncated ASN.1 at offset %zu", off);
 			return SMIME_E_FORMAT;
 		}
 		if (is_eoc(&t)) {
 			if (depth == 0 || !st[depth - 1].indef) {
-				set_why(why, whylen, "stray end-of-contents at offset %zu", off);
+				smime_set_why(why, whylen, "stray end-of-contents at offset %zu", off);
 				return SMIME_E_FORMAT;
 			}
 			off += 2;
@@ -282,7 +241,7 @@ static enum smime_status der_check(const uint8_t *b, size_t len, char *why, size
 			continue;
 		}
 		if (t.id == 0) {
-			set_why(why, whylen, "invalid tag 0 at offset %zu", off);
+			smime_set_why(why, whylen, "invalid tag 0 at offset %zu", off);
 			return SMIME_E_FORMAT;
 		}
 		started = 1;
@@ -291,7 +250,7 @@ static enum smime_status der_check(const uint8_t *b, size_t len, char *why, size
 			continue;
 		}
 		if (depth == SMIME_MAX_DEPTH) {
-			set_why(why, whylen, "ASN.1 nested deeper than %d at offset %zu",
+			smime_set_why(why, whylen, "ASN.1 nested deeper than %d at offset %zu",
 				SMIME_MAX_DEPTH, off);
 			return SMIME_E_FORMAT;
 		}
@@ -302,8 +261,8 @@ static enum smime_status der_check(const uint8_t *b, size_t len, char *why, size
 	}
 }
 
-/* der_elem - header and whole length (EOC included) of the checked element at OFF */
-static int der_elem(const uint8_t *b, size_t end, size_t off, struct tlv *t, size_t *total)
+/* smime_der_elem - header and whole length (EOC included) of the checked element at OFF */
+int smime_der_elem(const uint8_t *b, size_t end, size_t off, struct tlv *t, size_t *total)
 {
 	size_t p;
 	unsigned long open;		/* indefinite containers still open */
@@ -336,31 +295,31 @@ static int der_elem(const uint8_t *b, size_t end, size_t off, struct tlv *t, siz
 	return 0;
 }
 
-/* enveloped_body - find the EnvelopedData content (inside ContentInfo and [0]) of B */
-static enum smime_status enveloped_body(const uint8_t *b, size_t len, size_t *body, size_t *bend,
+/* smime_enveloped_body - find the EnvelopedData content (inside ContentInfo and [0]) of B */
+enum smime_status smime_enveloped_body(const uint8_t *b, size_t len, size_t *body, size_t *bend,
 					char *why, size_t whylen)
 {
 	struct tlv t;
 	size_t tot, p, end, ci_end;
 
-	if (der_elem(b, len, 0, &t, &tot) != 0 || t.id != 0x30) {
-		set_why(why, whylen, "not a CMS ContentInfo (no outer SEQUENCE)");
+	if (smime_der_elem(b, len, 0, &t, &tot) != 0 || t.id != 0x30) {
+		smime_set_why(why, whylen, "not a CMS ContentInfo (no outer SEQUENCE)");
 		return SMIME_E_FORMAT;
 	}
 	ci_end = tot;
 	p = t.hdr;
-	if (der_elem(b, ci_end, p, &t, &tot) != 0 || t.id != 0x06) {
-		set_why(why, whylen, "not a CMS ContentInfo (no content type)");
+	if (smime_der_elem(b, ci_end, p, &t, &tot) != 0 || t.id != 0x06) {
+		smime_set_why(why, whylen, "not a CMS ContentInfo (no content type)");
 		return SMIME_E_FORMAT;
 	}
 	if (t.len == sizeof(oid_auth_enveloped) &&
 	    memcmp(b + p + t.hdr, oid_auth_enveloped, sizeof(oid_auth_enveloped)) == 0) {
-		set_why(why, whylen, "authEnvelopedData (RFC 5083, AES-GCM) is not supported: the "
+		smime_set_why(why, whylen, "authEnvelopedData (RFC 5083, AES-GCM) is not supported: the "
 			"list takes enveloped-data with %s", SMIME_CONTENT_CIPHERS);
 		return SMIME_E_UNSUPPORTED;
 	}
-	if (t.len != sizeof(oid_enveloped) ||
-	    memcmp(b + p + t.hdr, oid_enveloped, sizeof(oid_enveloped)) != 0) {
+	if (t.len != sizeof(smime_oid_enveloped) ||
+	    memcmp(b + p + t.hdr, smime_oid_enveloped, sizeof(smime_oid_enveloped)) != 0) {
 		const unsigned char *q = b + p;
 		ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &q, (long)tot);
 		char name[80] = "?", num[80] = "?";
@@ -370,18 +329,18 @@ static enum smime_status enveloped_body(const uint8_t *b, size_t len, size_t *bo
 			OBJ_obj2txt(num, sizeof(num), o, 1);
 			ASN1_OBJECT_free(o);
 		}
-		set_why(why, whylen, "content type is %s (%s), not enveloped-data", name, num);
+		smime_set_why(why, whylen, "content type is %s (%s), not enveloped-data", name, num);
 		return SMIME_E_FORMAT;
 	}
 	p += tot;
-	if (der_elem(b, ci_end, p, &t, &tot) != 0 || t.id != 0xa0) {
-		set_why(why, whylen, "enveloped-data without content");
+	if (smime_der_elem(b, ci_end, p, &t, &tot) != 0 || t.id != 0xa0) {
+		smime_set_why(why, whylen, "enveloped-data without content");
 		return SMIME_E_FORMAT;
 	}
 	p += t.hdr;
 	end = p + tot - t.hdr;
-	if (der_elem(b, end, p, &t, &tot) != 0 || t.id != 0x30) {
-		set_why(why, whylen, "EnvelopedData is not a SEQUENCE");
+	if (smime_der_elem(b, end, p, &t, &tot) != 0 || t.id != 0x30) {
+		smime_set_why(why, whylen, "EnvelopedData is not a SEQUENCE");
 		return SMIME_E_FORMAT;
 	}
 	*body = p + t.hdr;
@@ -397,35 +356,35 @@ static enum smime_status locate(struct smime_post *p, char *why, size_t whylen)
 	size_t off, end, tot;
 	enum smime_status s;
 
-	if ((s = enveloped_body(b, p->der_len, &off, &end, why, whylen)) != SMIME_OK)
+	if ((s = smime_enveloped_body(b, p->der_len, &off, &end, why, whylen)) != SMIME_OK)
 		return s;
-	if (der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x02 || t.len < 1) {
-		set_why(why, whylen, "EnvelopedData without a version");
+	if (smime_der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x02 || t.len < 1) {
+		smime_set_why(why, whylen, "EnvelopedData without a version");
 		return SMIME_E_FORMAT;
 	}
 	p->version = t.len == 1 ? b[off + t.hdr] : 99;
 	off += tot;
-	if (der_elem(b, end, off, &t, &tot) == 0 && t.id == 0xa0) {
+	if (smime_der_elem(b, end, off, &t, &tot) == 0 && t.id == 0xa0) {
 		p->orig = (struct span){ off, tot };
 		off += tot;
 	}
-	if (der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x31) {
-		set_why(why, whylen, "EnvelopedData without recipientInfos");
+	if (smime_der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x31) {
+		smime_set_why(why, whylen, "EnvelopedData without recipientInfos");
 		return SMIME_E_FORMAT;
 	}
 	off += tot;
-	if (der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x30) {
-		set_why(why, whylen, "EnvelopedData without encryptedContentInfo");
+	if (smime_der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x30) {
+		smime_set_why(why, whylen, "EnvelopedData without encryptedContentInfo");
 		return SMIME_E_FORMAT;
 	}
 	p->eci = (struct span){ off, tot };
 	off += tot;
-	if (off < end && der_elem(b, end, off, &t, &tot) == 0 && t.id == 0xa1) {
+	if (off < end && smime_der_elem(b, end, off, &t, &tot) == 0 && t.id == 0xa1) {
 		p->attrs = (struct span){ off, tot };
 		off += tot;
 	}
 	if (off != end) {
-		set_why(why, whylen, "unexpected data at offset %zu in EnvelopedData", off);
+		smime_set_why(why, whylen, "unexpected data at offset %zu in EnvelopedData", off);
 		return SMIME_E_FORMAT;
 	}
 	return SMIME_OK;
@@ -463,13 +422,13 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	if (der_header(b, end, p->eci.off, &t) != 0)
 		goto bad;
 	off = p->eci.off + t.hdr;
-	if (der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x06)
+	if (smime_der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x06)
 		goto bad;
 	off += tot;
-	if (der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x30)
+	if (smime_der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x30)
 		goto bad;
 	off += t.hdr;
-	if (der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x06)
+	if (smime_der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x06)
 		goto bad;
 	q = b + off;
 	if ((o = d2i_ASN1_OBJECT(NULL, &q, (long)tot)) == NULL)
@@ -482,20 +441,20 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	 * (id-aes128-wrap ...), a stream or AEAD mode or a short key is refused before OpenSSL
 	 * is asked to decrypt with it */
 	if (c == NULL || !content_cipher_ok(EVP_CIPHER_get_nid(c))) {
-		set_why(why, whylen, "content cipher %s is not one the list accepts (%s)", name,
+		smime_set_why(why, whylen, "content cipher %s is not one the list accepts (%s)", name,
 			SMIME_CONTENT_CIPHERS);
 		return SMIME_E_UNSUPPORTED;
 	}
 	fc = EVP_CIPHER_fetch(NULL, EVP_CIPHER_get0_name(c), NULL);
 	if (fc == NULL) {
-		set_why(why, whylen, "content cipher %s is not available", name);
+		smime_set_why(why, whylen, "content cipher %s is not available", name);
 		return SMIME_E_UNSUPPORTED;
 	}
 	keylen = EVP_CIPHER_get_key_length(fc);
 	if ((EVP_CIPHER_get_flags(fc) & EVP_CIPH_FLAG_AEAD_CIPHER) != 0 || keylen < MIN_CEK_LEN ||
 	    keylen % 8 != 0 || EVP_CIPHER_get_mode(fc) != EVP_CIPH_CBC_MODE) {
 		EVP_CIPHER_free(fc);
-		set_why(why, whylen, "content cipher %s (%d-octet key) is not supported (%s)", name,
+		smime_set_why(why, whylen, "content cipher %s (%d-octet key) is not supported (%s)", name,
 			keylen, SMIME_CONTENT_CIPHERS);
 		return SMIME_E_UNSUPPORTED;
 	}
@@ -503,16 +462,16 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	 * 3565 section 4.1, RFC 3370 section 5.1); OpenSSL would take a missing one as zeros */
 	ivlen = EVP_CIPHER_get_iv_length(fc);
 	EVP_CIPHER_free(fc);
-	if (der_elem(b, end, alg_end, &t, &tot) != 0 || t.id != 0x04 || t.indef ||
+	if (smime_der_elem(b, end, alg_end, &t, &tot) != 0 || t.id != 0x04 || t.indef ||
 	    t.len != (size_t)ivlen) {
-		set_why(why, whylen, "content cipher %s without a %d-octet IV", name, ivlen);
+		smime_set_why(why, whylen, "content cipher %s without a %d-octet IV", name, ivlen);
 		return SMIME_E_FORMAT;
 	}
 	p->wrap_nid = keylen <= 16 ? NID_id_aes128_wrap :
 		      keylen <= 24 ? NID_id_aes192_wrap : NID_id_aes256_wrap;
 	return SMIME_OK;
 bad:
-	set_why(why, whylen, "malformed encryptedContentInfo");
+	smime_set_why(why, whylen, "malformed encryptedContentInfo");
 	return SMIME_E_FORMAT;
 }
 
@@ -620,28 +579,28 @@ enum smime_status smime_open(const uint8_t *der, size_t len, EVP_PKEY *key, X509
 	}
 	if (inner_type != NULL && inner_len > 0)
 		inner_type[0] = '\0';
-	set_why(why, whylen, "ok");
+	smime_set_why(why, whylen, "ok");
 	ERR_clear_error();
 
 	if (der == NULL || len == 0) {
-		set_why(why, whylen, "empty input");
+		smime_set_why(why, whylen, "empty input");
 		return SMIME_E_FORMAT;
 	}
 	if (len > SMIME_MAX_DER) {
-		set_why(why, whylen, "post of %zu octets exceeds the limit of %u", len,
+		smime_set_why(why, whylen, "post of %zu octets exceeds the limit of %u", len,
 			SMIME_MAX_DER);
 		return SMIME_E_FORMAT;
 	}
 	if (key == NULL || cert == NULL || X509_check_private_key(cert, key) != 1) {
 		ERR_clear_error();
-		set_why(why, whylen, "the list's key does not match the list's certificate");
+		smime_set_why(why, whylen, "the list's key does not match the list's certificate");
 		return SMIME_E_DECRYPT;
 	}
 	if ((s = der_check(der, len, why, whylen)) != SMIME_OK)
 		return s;
 	if ((p = calloc(1, sizeof(*p))) == NULL || (p->der = malloc(len)) == NULL) {
 		s = SMIME_E_NOMEM;
-		set_why(why, whylen, "no memory for a post of %zu octets", len);
+		smime_set_why(why, whylen, "no memory for a post of %zu octets", len);
 		goto fail;
 	}
 	memcpy(p->der, der, len);
@@ -652,27 +611,27 @@ enum smime_status smime_open(const uint8_t *der, size_t len, EVP_PKEY *key, X509
 	q = p->der;
 	p->cms = d2i_CMS_ContentInfo(NULL, &q, (long)len);
 	if (p->cms == NULL || q != p->der + len) {
-		s = ossl_nomem() ? SMIME_E_NOMEM : SMIME_E_FORMAT;
-		set_why(why, whylen, "CMS does not parse: %s", ossl_reason());
+		s = smime_ossl_nomem() ? SMIME_E_NOMEM : SMIME_E_FORMAT;
+		smime_set_why(why, whylen, "CMS does not parse: %s", smime_ossl_reason());
 		goto fail;
 	}
 	if (OBJ_obj2nid(CMS_get0_type(p->cms)) != NID_pkcs7_enveloped) {
 		s = SMIME_E_FORMAT;
-		set_why(why, whylen, "not enveloped-data");
+		smime_set_why(why, whylen, "not enveloped-data");
 		goto fail;
 	}
 	/* sets havenocert (the unwrapped CEK must have the cipher's key length) and fails on
 	 * a detached post (no encryptedContent) */
 	if (CMS_decrypt(p->cms, NULL, NULL, NULL, NULL, 0) <= 0) {
 		s = SMIME_E_FORMAT;
-		set_why(why, whylen, "enveloped-data without encrypted content");
+		smime_set_why(why, whylen, "enveloped-data without encrypted content");
 		goto fail;
 	}
 	if ((s = content_cipher(p, why, whylen)) != SMIME_OK)
 		goto fail;
 	if ((ri = find_list_ri(p->cms, cert, &rek)) == NULL) {
 		s = SMIME_E_NOTFORUS;
-		set_why(why, whylen, "no recipientInfo for the list's certificate among %d",
+		smime_set_why(why, whylen, "no recipientInfo for the list's certificate among %d",
 			sk_CMS_RecipientInfo_num(CMS_get0_RecipientInfos(p->cms)));
 		goto fail;
 	}
@@ -687,7 +646,7 @@ enum smime_status smime_open(const uint8_t *der, size_t len, EVP_PKEY *key, X509
 			OPENSSL_free(kid);
 			kek = NULL;
 			s = SMIME_E_NOMEM;
-			set_why(why, whylen, "no memory or randomness for the CEK stash");
+			smime_set_why(why, whylen, "no memory or randomness for the CEK stash");
 			goto fail;
 		}
 		memcpy(kid, stash_id, sizeof(stash_id));
@@ -704,7 +663,7 @@ enum smime_status smime_open(const uint8_t *der, size_t len, EVP_PKEY *key, X509
 	content_ok = decrypt_content(p->cms, content, content_len);
 	if (content_ok < 0) {
 		s = SMIME_E_NOMEM;
-		set_why(why, whylen, "no memory for the decrypted content");
+		smime_set_why(why, whylen, "no memory for the decrypted content");
 		goto fail;
 	}
 	if (cek_ok && stash_ok && content_ok)
@@ -716,7 +675,7 @@ enum smime_status smime_open(const uint8_t *der, size_t len, EVP_PKEY *key, X509
 	}
 	if (!(cek_ok && stash_ok && content_ok && restored)) {
 		s = SMIME_E_DECRYPT;
-		set_why(why, whylen, "the list's key does not open the post");
+		smime_set_why(why, whylen, "the list's key does not open the post");
 		goto fail;
 	}
 	CMS_set_detached(p->cms, 1);		/* drop the parsed ciphertext; p->der has it */
@@ -738,209 +697,6 @@ fail:
 		*content_len = 0;
 	}
 	smime_post_free(p);
-	ERR_clear_error();
-	return s;
-}
-
-/* ri_from_shell - copy out the DER of the first RecipientInfo of an encoded EnvelopedData */
-static int ri_from_shell(const uint8_t *b, size_t len, uint8_t **ri, size_t *rilen, int *v0)
-{
-	size_t off, end, tot;
-	struct tlv t;
-
-	if (enveloped_body(b, len, &off, &end, NULL, 0) != SMIME_OK)
-		return -1;
-	if (der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x02)	/* version */
-		return -1;
-	off += tot;
-	if (der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x31)	/* recipientInfos */
-		return -1;
-	off += t.hdr;
-	if (der_elem(b, end, off, &t, &tot) != 0)
-		return -1;
-	/* version 0 only for a KeyTransRecipientInfo (a SEQUENCE) whose version is 0 */
-	*v0 = 0;
-	if (t.id == 0x30) {
-		struct tlv vt;
-		size_t vtot;
-
-		if (der_elem(b, end, off + t.hdr, &vt, &vtot) == 0 && vt.id == 0x02 &&
-		    vt.len == 1 && b[off + t.hdr + vt.hdr] == 0)
-			*v0 = 1;
-	}
-	if ((*ri = malloc(tot)) == NULL)
-		return -1;
-	memcpy(*ri, b + off, tot);
-	*rilen = tot;
-	return 0;
-}
-
-/* len_octets - octets of a DER length field for N */
-static size_t len_octets(size_t n)
-{
-	size_t k = 1;
-
-	if (n < 0x80)
-		return 1;
-	while (n > 0) {
-		k++;
-		n >>= 8;
-	}
-	return k;
-}
-
-/* put_hdr - write identifier ID and the DER length N at *P, advancing it */
-static void put_hdr(uint8_t **p, uint8_t id, size_t n)
-{
-	uint8_t *q = *p;
-	size_t k = len_octets(n);
-
-	*q++ = id;
-	if (k == 1) {
-		*q++ = (uint8_t)n;
-	} else {
-		*q++ = (uint8_t)(0x80 | (k - 1));
-		for (size_t i = k - 1; i > 0; i--)
-			*q++ = (uint8_t)(n >> (8 * (i - 1)));
-	}
-	*p = q;
-}
-
-/* put_span - copy a part of the received post at *P, advancing it */
-static void put_span(uint8_t **p, const struct smime_post *post, struct span s)
-{
-	if (s.len > 0) {
-		memcpy(*p, post->der + s.off, s.len);
-		*p += s.len;
-	}
-}
-
-/* assemble - the ContentInfo of the post with RI as its only RecipientInfo */
-static uint8_t *assemble(const struct smime_post *p, const uint8_t *ri, size_t rilen, int ri_v0,
-			 size_t *outlen)
-{
-	size_t set_len, ed_len, seq_len, a0_len, ci_len, total;
-	uint8_t *out, *w;
-	long version;
-
-	/* RFC 5652 section 6.1; versions 3 and 4 are due to originatorInfo, which we keep */
-	if (p->orig.len > 0 && p->version >= 3 && p->version <= 4)
-		version = p->version;
-	else if (p->orig.len == 0 && p->attrs.len == 0 && ri_v0)
-		version = 0;
-	else
-		version = 2;
-
-	/* content lengths; the input is at most SMIME_MAX_DER, so none of this overflows */
-	set_len = 1 + len_octets(rilen) + rilen;		/* SET OF RecipientInfo */
-	ed_len = 3 + p->orig.len + set_len + p->eci.len + p->attrs.len;
-	seq_len = 1 + len_octets(ed_len) + ed_len;		/* EnvelopedData SEQUENCE */
-	a0_len = 1 + len_octets(seq_len) + seq_len;		/* [0] EXPLICIT */
-	ci_len = 2 + sizeof(oid_enveloped) + a0_len;
-	total = 1 + len_octets(ci_len) + ci_len;
-	if ((out = malloc(total)) == NULL)
-		return NULL;
-	w = out;
-	put_hdr(&w, 0x30, ci_len);
-	put_hdr(&w, 0x06, sizeof(oid_enveloped));
-	memcpy(w, oid_enveloped, sizeof(oid_enveloped));
-	w += sizeof(oid_enveloped);
-	put_hdr(&w, 0xa0, seq_len);
-	put_hdr(&w, 0x30, ed_len);
-	put_hdr(&w, 0x02, 1);
-	*w++ = (uint8_t)version;
-	put_span(&w, p, p->orig);
-	put_hdr(&w, 0x31, rilen);
-	memcpy(w, ri, rilen);
-	w += rilen;
-	put_span(&w, p, p->eci);
-	put_span(&w, p, p->attrs);
-	if ((size_t)(w - out) != total)		/* our arithmetic above is wrong: a bug */
-		abort();
-	*outlen = total;
-	return out;
-}
-
-/* smime_readdress - DER of the post addressed to RECIPIENT only; *OUT malloc'd (free()) */
-enum smime_status smime_readdress(struct smime_post *p, X509 *recipient, uint8_t **out,
-				  size_t *outlen, char *why, size_t whylen)
-{
-	CMS_ContentInfo *shell = NULL;
-	BIO *empty = NULL;
-	STACK_OF(CMS_RecipientInfo) *sris;
-	CMS_RecipientInfo *ri;
-	unsigned char *enc = NULL;
-	uint8_t *rider = NULL;
-	size_t rilen = 0;
-	int enclen, v0 = 0;
-	enum smime_status s = SMIME_OK;
-
-	*out = NULL;
-	*outlen = 0;
-	set_why(why, whylen, "ok");
-	ERR_clear_error();
-	if (p == NULL || recipient == NULL) {
-		set_why(why, whylen, "no post or no recipient");
-		return SMIME_E_FORMAT;
-	}
-	/* a finished EnvelopedData of nothing, to own and serialise the new RecipientInfo */
-	if ((empty = BIO_new_mem_buf("", 0)) != NULL)
-		shell = CMS_EnvelopedData_create(EVP_aes_128_cbc());
-	if (shell == NULL || CMS_final(shell, empty, NULL, CMS_BINARY) <= 0 ||
-	    (sris = CMS_get0_RecipientInfos(shell)) == NULL ||
-	    sk_CMS_RecipientInfo_reserve(sris, 1) == 0) {
-		s = SMIME_E_NOMEM;
-		set_why(why, whylen, "no memory for a recipientInfo");
-		goto done;
-	}
-	ri = CMS_add1_recipient_cert(p->cms, recipient, 0);
-	if (ri == NULL) {
-		s = ossl_nomem() ? SMIME_E_NOMEM : SMIME_E_UNSUPPORTED;
-		set_why(why, whylen, "cannot address the subscriber's certificate: %s",
-			ossl_reason());
-		goto done;
-	}
-	/* move it: the shell owns it from here on (the push cannot fail after the reserve) */
-	sk_CMS_RecipientInfo_delete_ptr(CMS_get0_RecipientInfos(p->cms), ri);
-	sk_CMS_RecipientInfo_push(sris, ri);
-
-	if (CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_AGREE) {
-		EVP_CIPHER_CTX *wctx = CMS_RecipientInfo_kari_get0_ctx(ri);
-		EVP_CIPHER *wrap = EVP_CIPHER_fetch(NULL, OBJ_nid2sn(p->wrap_nid), NULL);
-		int ok;
-
-		EVP_CIPHER_CTX_set_flags(wctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
-		ok = wrap != NULL && EVP_EncryptInit_ex(wctx, wrap, NULL, NULL, NULL) > 0;
-		EVP_CIPHER_free(wrap);
-		if (!ok) {
-			s = SMIME_E_UNSUPPORTED;
-			set_why(why, whylen, "key wrap %s unavailable: %s",
-				OBJ_nid2sn(p->wrap_nid), ossl_reason());
-			goto done;
-		}
-	}
-	if (CMS_RecipientInfo_encrypt(p->cms, ri) <= 0) {
-		s = ossl_nomem() ? SMIME_E_NOMEM : SMIME_E_UNSUPPORTED;
-		set_why(why, whylen, "cannot encrypt the key to the subscriber: %s",
-			ossl_reason());
-		goto done;
-	}
-	enclen = i2d_CMS_ContentInfo(shell, &enc);
-	if (enclen <= 0 || ri_from_shell(enc, (size_t)enclen, &rider, &rilen, &v0) != 0) {
-		s = SMIME_E_NOMEM;
-		set_why(why, whylen, "cannot encode the recipientInfo: %s", ossl_reason());
-		goto done;
-	}
-	if ((*out = assemble(p, rider, rilen, v0, outlen)) == NULL) {
-		s = SMIME_E_NOMEM;
-		set_why(why, whylen, "no memory for a copy of %zu octets", p->der_len);
-		goto done;
-	}
-done:
-	free(rider);
-	OPENSSL_free(enc);
-	CMS_ContentInfo_free(shell);		/* and with it the subscriber's RecipientInfo */
-	BIO_free(empty);
 	ERR_clear_error();
 	return s;
 }
