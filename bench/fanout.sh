@@ -12,8 +12,8 @@
 # signs and encrypts a post (BENCH_POST_KB KB of text in a MIME entity) to the list key and
 # wraps it as PGP/MIME.  Then, one after the other:
 #   postward  bench/pw-fanout (built here with -O2 from milter/lists/pgp.c, openpgp.c, listpost.c,
-#             openpgp_armor.c, openpgp_wrap.c, listpost_mime.c, listpost_copy.c, fanout.c, copies.c,
-#             smime.c, smime_readdress.c) does what milter/lists/pool.c run_openpgp() does for the
+#             openpgp-armor.c, openpgp-wrap.c, listpost-mime.c, listpost-copy.c, fanout.c, copies.c,
+#             smime.c, smime-readdress.c) does what milter/lists/pool.c run_openpgp() does for the
 #             post, less the SMTP sending: (a) decrypt once (gpgme, session key exported), (b) fetch
 #             all subscriber keys with pgp.c's key cache empty (two gpg runs: a list's first post)
 #             and again from the cache (later posts), (c) build every subscriber's copy (PKESK + the
@@ -142,9 +142,9 @@ PW=$tmp/pw-fanout
 # shellcheck disable=SC2046,SC2086
 ${CC:-cc} ${BENCH_CFLAGS:--O2} -std=c11 -D_DEFAULT_SOURCE -I"$inc" -I"$top/milter" \
 	"$top/milter/lists/pgp.c" "$top/milter/lists/openpgp.c" "$top/milter/lists/listpost.c" \
-	"$top/milter/lists/openpgp_armor.c" "$top/milter/lists/openpgp_wrap.c" \
-	"$top/milter/lists/listpost_mime.c" "$top/milter/lists/listpost_copy.c" \
-	"$top/milter/lists/smime_readdress.c" \
+	"$top/milter/lists/openpgp-armor.c" "$top/milter/lists/openpgp-wrap.c" \
+	"$top/milter/lists/listpost-mime.c" "$top/milter/lists/listpost-copy.c" \
+	"$top/milter/lists/smime-readdress.c" \
 	"$top/milter/lists/fanout.c" "$top/milter/lists/copies.c" "$top/milter/lists/smime.c" \
 	"$here/pw-fanout.c" $(pkg-config --cflags --libs libcrypto) $gpgme_flags -lpthread \
 	-o "$PW" 2>"$tmp/cc.log" || { cat "$tmp/cc.log" >&2; die "cannot build pw-fanout"; }

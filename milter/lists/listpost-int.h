@@ -1,8 +1,8 @@
 /*
  * milter/lists/listpost-int.h - what the parts of listpost share: the types of a post being
- * read, the Content-Type, Content-Transfer-Encoding and body decoding of listpost_mime.c that
+ * read, the Content-Type, Content-Transfer-Encoding and body decoding of listpost-mime.c that
  * listpost.c (reading posts) uses, and the header-section helpers of listpost.c that
- * listpost_copy.c (writing copies) uses too.  Included only inside milter/lists/; the public
+ * listpost-copy.c (writing copies) uses too.  Included only inside milter/lists/; the public
  * contract is listpost.h.
  *
  * All of them are pure functions on caller buffers and no global state; only

@@ -2,8 +2,8 @@
  * milter/lists/listpost.c - the MIME side of encrypted list posts, reading: classify a post as
  * the MTA handed it over and find its encrypted payload in the MIME structure.  The
  * Content-Type and Content-Transfer-Encoding parsers and the body decoders it uses are
- * listpost_mime.c; writing each subscriber's copy around a re-addressed payload is
- * listpost_copy.c.
+ * listpost-mime.c; writing each subscriber's copy around a re-addressed payload is
+ * listpost-copy.c.
  *
  * NAME
  *	listpost - MIME for encrypted list posts

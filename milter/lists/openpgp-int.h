@@ -1,7 +1,7 @@
 /*
  * milter/lists/openpgp-int.h - what the parts of the OpenPGP code share: packet tags,
  * public-key algorithm ids and sizes, and the few helpers of openpgp.c (packets, key blocks)
- * that openpgp_wrap.c (building PKESKs) uses too.  Included only inside milter/lists/; the
+ * that openpgp-wrap.c (building PKESKs) uses too.  Included only inside milter/lists/; the
  * public contract is openpgp.h.
  */
 #ifndef POSTWARD_MILTER_OPENPGP_INT_H

@@ -1,7 +1,7 @@
 /*
  * milter/lists/openpgp.c - OpenPGP packets for encrypted lists: split a post, read a subscriber's
  * encryption subkey from a key block.  Building the PKESK that hands that subscriber the post's
- * session key is openpgp_wrap.c, ASCII armor openpgp_armor.c.
+ * session key is openpgp-wrap.c, ASCII armor openpgp-armor.c.
  *
  * NAME
  *	openpgp - RFC 4880 packets and key blocks

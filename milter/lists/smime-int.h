@@ -1,6 +1,6 @@
 /*
  * milter/lists/smime-int.h - what the two halves of the S/MIME code share: the opened post,
- * the DER walking and the error helpers of smime.c (opening a post) that smime_readdress.c
+ * the DER walking and the error helpers of smime.c (opening a post) that smime-readdress.c
  * (re-addressing it to one subscriber) uses too.  Included only inside milter/lists/; the
  * public contract is smime.h.
  */

@@ -1,6 +1,6 @@
 /*
  * milter/lists/smime.c - open an S/MIME EnvelopedData post with the list's key; re-addressing it to
- * one subscriber without re-encrypting the content is smime_readdress.c.
+ * one subscriber without re-encrypting the content is smime-readdress.c.
  *
  * NAME
  *	smime - CMS EnvelopedData for encrypted lists

@@ -34,8 +34,8 @@ if [ -z "$PW" ]; then
 	PW=$tmp/pw-opgp
 	# shellcheck disable=SC2046
 	${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 -I"$top/milter" "$top/tests/openpgp/pw-opgp.c" \
-		"$top/milter/lists/openpgp.c" "$top/milter/lists/openpgp_armor.c" \
-		"$top/milter/lists/openpgp_wrap.c" \
+		"$top/milter/lists/openpgp.c" "$top/milter/lists/openpgp-armor.c" \
+		"$top/milter/lists/openpgp-wrap.c" \
 		$(pkg-config --cflags --libs libcrypto) -o "$PW" || exit 1
 fi
 # g - gpg in home H

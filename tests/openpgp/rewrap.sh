@@ -64,7 +64,7 @@ if [ ! -x "$PW" ] && [ -z "${1:-}" ] && [ -z "${PW_OPGP:-}" ]; then
 	# shellcheck disable=SC2046,SC2086
 	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" \
 		"$top/tests/openpgp/pw-opgp.c" "$top/milter/lists/openpgp.c" \
-		"$top/milter/lists/openpgp_armor.c" "$top/milter/lists/openpgp_wrap.c" \
+		"$top/milter/lists/openpgp-armor.c" "$top/milter/lists/openpgp-wrap.c" \
 		$(pkg-config --cflags --libs libcrypto) -o "$PW" 2>"$tmp/cc.log"; then
 		cat "$tmp/cc.log"
 		ko "build pw-opgp"

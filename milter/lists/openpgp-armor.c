@@ -1,5 +1,5 @@
 /*
- * milter/lists/openpgp_armor.c - OpenPGP ASCII armor for encrypted lists (RFC 4880 section 6):
+ * milter/lists/openpgp-armor.c - OpenPGP ASCII armor for encrypted lists (RFC 4880 section 6):
  * take the first PGP MESSAGE block of a text apart, CRC-24 checked, and write one.
  *
  * NAME
@@ -11,7 +11,7 @@
  *
  * DESCRIPTION
  *	Pure computation on caller buffers, no OpenSSL, no global state: thread-safe.  The
- *	packets are openpgp.c, the session-key wrapping openpgp_wrap.c.
+ *	packets are openpgp.c, the session-key wrapping openpgp-wrap.c.
  */
 #include "openpgp.h"
 

@@ -1,5 +1,5 @@
 /*
- * milter/lists/listpost_mime.c - the MIME side of encrypted list posts, the field values and
+ * milter/lists/listpost-mime.c - the MIME side of encrypted list posts, the field values and
  * the bodies: parse a Content-Type (RFC 2045 5.1) and a Content-Transfer-Encoding (RFC 2045
  * 6), and undo a body's quoted-printable or base64 transfer encoding.  listpost.c reads the
  * header sections and classifies the post with these.

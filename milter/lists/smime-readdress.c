@@ -1,5 +1,5 @@
 /*
- * milter/lists/smime_readdress.c - re-address an opened S/MIME EnvelopedData post to one
+ * milter/lists/smime-readdress.c - re-address an opened S/MIME EnvelopedData post to one
  * subscriber without re-encrypting the content: one public-key operation per copy.
  *
  * NAME

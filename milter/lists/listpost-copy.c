@@ -1,5 +1,5 @@
 /*
- * milter/lists/listpost_copy.c - the MIME side of encrypted list posts, writing: each
+ * milter/lists/listpost-copy.c - the MIME side of encrypted list posts, writing: each
  * subscriber's copy of a post around a re-addressed payload.  Classifying the post and finding
  * its payload is listpost.c.
  *

@@ -1,5 +1,5 @@
 /*
- * milter/lists/openpgp_wrap.c - session-key (re-)wrapping for encrypted lists: the v3 PKESK
+ * milter/lists/openpgp-wrap.c - session-key (re-)wrapping for encrypted lists: the v3 PKESK
  * that hands one subscriber the post's session key, for RSA (PKCS#1 v1.5) and ECDH on
  * Curve25519, and the "ALGO:HEX" session key as gpgme exports it.
  *
