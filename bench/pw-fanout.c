@@ -95,6 +95,7 @@ struct subs {
 /* what every build thread shares, read-only while the threads run */
 struct job {
 	const char *msg;		/* the post, NUL-terminated */
+	size_t msg_len;
 	const struct listpost *post;
 	const struct listpost_copy_args *args;
 	const struct pgp_decrypted *dec;
@@ -265,8 +266,8 @@ static void *build_share(void *arg)
 			return NULL;
 		}
 		t2 = now_ns(CLOCK_MONOTONIC);
-		if (!listpost_copy(j->msg, j->post, j->args, (const uint8_t *)arm, armlen, &copy,
-				   &copylen)) {
+		if (!listpost_copy(j->msg, j->msg_len, j->post, j->args, (const uint8_t *)arm,
+				   armlen, &copy, &copylen)) {
 			free(arm);
 			snprintf(sh->why, sizeof(sh->why), "subscriber %zu: listpost_copy failed", k);
 			return NULL;
@@ -355,11 +356,11 @@ static void build_pool(const struct job *j, size_t n, unsigned t, struct build_r
 	cp = (struct copies_pgp){
 		.algo = j->dec->algo, .key = j->dec->key, .keylen = j->dec->keylen,
 		.data = j->data, .data_len = j->data_len, .keys = encs, .msg = j->msg,
-		.post = j->post, .args = j->args,
+		.msg_len = j->msg_len, .post = j->post, .args = j->args,
 	};
 	w0 = now_ns(CLOCK_MONOTONIC);
 	c0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
-	f = fanout_start(n, t == 1 ? 0 : t, copies_window(strlen(j->msg) + 4096, t),
+	f = fanout_start(n, t == 1 ? 0 : t, copies_window(j->msg_len + 4096, t),
 			 &copies_pgp_ops, &cp);
 	if (f == NULL)
 		die("fanout_start: out of memory");
@@ -669,6 +670,7 @@ int main(int argc, char **argv)
 
 		/* (c) the copies, for each thread count */
 		j.msg = msg;
+		j.msg_len = msglen;
 		j.post = &post;
 		j.args = &args;
 		j.dec = &dec;
