@@ -2,7 +2,9 @@
  * milter/dkim/dkim.c - DKIM signature verification (RFC 6376, RFC 8301, RFC 8463).
  *
  * Contract, limits and results: see dkim.h.  No I/O, no globals (the optional key cache is
- * the caller's, see keycache.h); OpenSSL 3 EVP only.
+ * the caller's, see keycache.h); OpenSSL 3 EVP only.  Tag-lists and key records are read in
+ * tags.c, header fields and the body canonicalised in canon.c; what the parts share is in
+ * dkim-int.h.
  *
  * Flow: dkim_header() keeps each field (its value with folds made CRLF) until dkim_eoh(),
  * which parses every DKIM-Signature field, computes for each usable one the SHA-256 of its
@@ -13,6 +15,7 @@
  * (dkim_eom) are in, whichever comes last.
  */
 #include "dkim.h"
+#include "dkim-int.h"
 #include "keycache.h"
 
 #include <stdio.h>
@@ -113,34 +116,6 @@ struct dkim_ctx {
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-/* lc - ASCII lower case */
-static int lc(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-/* is_wsp - SP or HTAB */
-static bool is_wsp(int c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* is_fws - white space that may appear in folded text */
-static bool is_fws(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* span_caseeq - does the span A/ALEN equal the C string B, ASCII case ignored */
-static bool span_caseeq(const char *a, size_t alen, const char *b)
-{
-	size_t i;
-	for (i = 0; i < alen; i++)
-		if (b[i] == '\0' || lc((unsigned char)a[i]) != lc((unsigned char)b[i]))
-			return false;
-	return b[i] == '\0';
-}
-
 /* span_casecmp - ordering of two spans, ASCII case ignored */
 static int span_casecmp(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -151,79 +126,6 @@ static int span_casecmp(const char *a, size_t alen, const char *b, size_t blen)
 			return d;
 	}
 	return alen < blen ? -1 : alen > blen ? 1 : 0;
-}
-
-/* trim_fws - shrink the span P/N past FWS at both ends */
-static void trim_fws(const char **p, size_t *n)
-{
-	while (*n > 0 && is_fws((unsigned char)**p)) {
-		(*p)++;
-		(*n)--;
-	}
-	while (*n > 0 && is_fws((unsigned char)(*p)[*n - 1]))
-		(*n)--;
-}
-
-/* b64_value - the value of one base64 character, -1 if none */
-static int b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* b64_decode - strict base64 with FWS anywhere; false on garbage, bad padding or overflow */
-static bool b64_decode(const char *s, size_t len, unsigned char *out, size_t outmax,
-		       size_t *outlen)
-{
-	uint32_t acc = 0;
-	size_t nchars = 0, npad = 0, n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int c = (unsigned char)s[i];
-		if (is_fws(c))
-			continue;
-		if (c == '=') {
-			npad++;
-			nchars++;
-			continue;
-		}
-		int v = b64_value(c);
-		if (v < 0 || npad > 0)
-			return false;
-		acc = (acc << 6) | (uint32_t)v;
-		nchars++;
-		if (nchars % 4 == 0) {
-			if (n + 3 > outmax)
-				return false;
-			out[n++] = (unsigned char)(acc >> 16);
-			out[n++] = (unsigned char)(acc >> 8);
-			out[n++] = (unsigned char)acc;
-			acc = 0;
-		}
-	}
-	if (nchars % 4 != 0 || npad > 2)
-		return false;
-	if (npad > 0) {
-		/* the last quantum held 4 - npad characters */
-		size_t keep = 3 - npad;
-		if (n + keep > outmax)
-			return false;
-		acc <<= 6 * npad;
-		out[n++] = (unsigned char)(acc >> 16);
-		if (keep == 2)
-			out[n++] = (unsigned char)(acc >> 8);
-	}
-	*outlen = n;
-	return true;
 }
 
 /* valid_domain - letters, digits, '-' and '_' in dot-separated labels of 1..63 */
@@ -304,34 +206,6 @@ static bool mentions_sig_field(const char *v)
 	return false;
 }
 
-/* list_has - does the colon-separated list S/N hold WORD (FWS around items ignored) */
-static bool list_has(const char *s, size_t n, const char *word)
-{
-	size_t start = 0;
-
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || s[i] == ':') {
-			const char *p = s + start;
-			size_t len = i - start;
-			trim_fws(&p, &len);
-			if (span_caseeq(p, len, word))
-				return true;
-			start = i + 1;
-		}
-	}
-	return false;
-}
-
-/* find_tag - the tag named NAME, or NULL */
-static const struct dkim_tag *find_tag(const struct dkim_tag *tags, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (tags[i].name_len == strlen(name) &&
-		    memcmp(tags[i].name, name, tags[i].name_len) == 0)
-			return &tags[i];
-	return NULL;
-}
-
 /* ---- public building blocks ------------------------------------------------------------ */
 
 /* dkim_result_name - RFC 8601 spelling */
@@ -376,328 +250,6 @@ const char *dkim_status_text(enum dkim_status s)
 		return "crypto library failure";
 	}
 	return "unknown status";
-}
-
-/* dkim_tags_parse - RFC 6376 section 3.2 tag-list */
-enum dkim_status dkim_tags_parse(const char *s, size_t len, struct dkim_tag *tags, size_t max,
-				 size_t *ntags, const char **reason)
-{
-	size_t pos = 0, n = 0;
-
-	*ntags = 0;
-	*reason = "";
-	if (s == NULL || tags == NULL)
-		return DKIM_ERR_ARG;
-	while (pos < len) {
-		while (pos < len && is_fws((unsigned char)s[pos]))
-			pos++;
-		if (pos == len)
-			break;
-		if (s[pos] == ';') {		/* empty tag-spec: tolerated */
-			pos++;
-			continue;
-		}
-		int c = (unsigned char)s[pos];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
-			*reason = "malformed tag name";
-			return DKIM_ERR_SYNTAX;
-		}
-		size_t name = pos;
-		while (pos < len) {
-			c = (unsigned char)s[pos];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			      (c >= '0' && c <= '9') || c == '_'))
-				break;
-			pos++;
-		}
-		size_t name_len = pos - name;
-		while (pos < len && is_fws((unsigned char)s[pos]))
-			pos++;
-		if (pos == len || s[pos] != '=') {
-			*reason = pos < len && s[pos] != ';' ? "malformed tag name" : "tag without '='";
-			return DKIM_ERR_SYNTAX;
-		}
-		pos++;
-		size_t raw_start = pos;
-		while (pos < len && s[pos] != ';') {
-			c = (unsigned char)s[pos];
-			if ((c < 0x21 && !is_fws(c)) || c == 0x7f) {
-				*reason = "control character in tag value";
-				return DKIM_ERR_SYNTAX;
-			}
-			pos++;
-		}
-		if (pos - raw_start > DKIM_MAX_TAG_VALUE) {
-			*reason = "tag value too long";
-			return DKIM_ERR_SYNTAX;
-		}
-		if (name_len > 32) {
-			*reason = "tag name too long";
-			return DKIM_ERR_SYNTAX;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (tags[i].name_len == name_len &&
-			    memcmp(tags[i].name, s + name, name_len) == 0) {
-				*reason = "duplicate tag";
-				return DKIM_ERR_SYNTAX;
-			}
-		if (n >= max) {
-			*reason = "too many tags";
-			return DKIM_ERR_SYNTAX;
-		}
-		const char *v = s + raw_start;
-		size_t vlen = pos - raw_start;
-		trim_fws(&v, &vlen);
-		tags[n].name = s + name;
-		tags[n].name_len = name_len;
-		tags[n].value = v;
-		tags[n].value_len = vlen;
-		tags[n].raw_start = raw_start;
-		tags[n].raw_end = pos;
-		n++;
-		if (pos < len)
-			pos++;			/* the ';' */
-	}
-	*ntags = n;
-	return DKIM_OK;
-}
-
-/* dkim_key_parse - RFC 6376 section 3.6.1 */
-enum dkim_status dkim_key_parse(const char *record, struct dkim_key *key, const char **reason)
-{
-	struct dkim_tag tags[DKIM_MAX_TAGS];
-	size_t n, len;
-	const struct dkim_tag *t;
-	enum dkim_status st;
-
-	*reason = "";
-	if (record == NULL || key == NULL)
-		return DKIM_ERR_ARG;
-	memset(key, 0, sizeof(*key));
-	len = strnlen(record, DKIM_MAX_RECORD + 1);
-	if (len > DKIM_MAX_RECORD) {
-		*reason = "key record too long";
-		return DKIM_ERR_SYNTAX;
-	}
-	if ((st = dkim_tags_parse(record, len, tags, DKIM_MAX_TAGS, &n, reason)) != DKIM_OK)
-		return st;
-	if ((t = find_tag(tags, n, "v")) != NULL) {
-		if (t != &tags[0]) {
-			*reason = "key v= is not the first tag";
-			return DKIM_ERR_SYNTAX;
-		}
-		if (t->value_len != 5 || memcmp(t->value, "DKIM1", 5) != 0) {
-			*reason = "key v= is not DKIM1";
-			return DKIM_ERR_SYNTAX;
-		}
-	}
-	key->type = DKIM_KEYTYPE_RSA;
-	if ((t = find_tag(tags, n, "k")) != NULL) {
-		if (span_caseeq(t->value, t->value_len, "rsa"))
-			key->type = DKIM_KEYTYPE_RSA;
-		else if (span_caseeq(t->value, t->value_len, "ed25519"))
-			key->type = DKIM_KEYTYPE_ED25519;
-		else {
-			*reason = "unknown key type";
-			return DKIM_ERR_SYNTAX;
-		}
-	}
-	t = find_tag(tags, n, "h");
-	key->allows_sha256 = t == NULL || list_has(t->value, t->value_len, "sha256");
-	t = find_tag(tags, n, "s");
-	key->for_email = t == NULL || list_has(t->value, t->value_len, "email") ||
-			 list_has(t->value, t->value_len, "*");
-	if ((t = find_tag(tags, n, "t")) != NULL) {
-		key->testing = list_has(t->value, t->value_len, "y");
-		key->strict = list_has(t->value, t->value_len, "s");
-	}
-	if ((t = find_tag(tags, n, "p")) == NULL) {
-		*reason = "key record has no p=";
-		return DKIM_ERR_SYNTAX;
-	}
-	if (t->value_len == 0) {
-		key->revoked = true;
-		return DKIM_OK;
-	}
-	if (!b64_decode(t->value, t->value_len, key->p, sizeof(key->p), &key->plen)) {
-		*reason = t->value_len * 3 / 4 > sizeof(key->p) ? "key p= too long"
-								  : "key p= is not base64";
-		return DKIM_ERR_SYNTAX;
-	}
-	if (key->plen == 0) {
-		key->revoked = true;
-	}
-	return DKIM_OK;
-}
-
-/* dkim_canon_header - RFC 6376 sections 3.4.1 and 3.4.2 */
-size_t dkim_canon_header(enum dkim_canon c, const char *name, const char *value, char *out,
-			 size_t outsize)
-{
-	size_t n = 0;
-#define PUT(ch) do { if (n + 1 < outsize) out[n] = (char)(ch); n++; } while (0)
-
-	if (c == DKIM_CANON_SIMPLE) {
-		for (const char *p = name; *p; p++)
-			PUT(*p);
-		PUT(':');
-		for (const char *p = value; *p; p++) {
-			if (*p == '\n' && (p == value || p[-1] != '\r'))
-				PUT('\r');
-			PUT(*p);
-		}
-	} else {
-		size_t nl = strlen(name);
-		while (nl > 0 && is_wsp((unsigned char)name[nl - 1]))
-			nl--;
-		for (size_t i = 0; i < nl; i++)
-			PUT(lc((unsigned char)name[i]));
-		PUT(':');
-		bool started = false, wsp = false;
-		for (const char *p = value; *p; p++) {
-			if (*p == '\n' || (*p == '\r' && p[1] == '\n'))
-				continue;	/* unfold */
-			if (is_wsp((unsigned char)*p)) {
-				wsp = true;
-				continue;
-			}
-			if (wsp && started)
-				PUT(' ');
-			wsp = false;
-			started = true;
-			PUT(*p);
-		}
-	}
-	PUT('\r');
-	PUT('\n');
-#undef PUT
-	if (outsize > 0)
-		out[n < outsize ? n : outsize - 1] = '\0';
-	return n;
-}
-
-/* bc_flush - hand the buffered output to the sink */
-static void bc_flush(struct dkim_bodycanon *bc)
-{
-	if (bc->outlen > 0)
-		bc->sink(bc->arg, bc->out, bc->outlen);
-	bc->outlen = 0;
-}
-
-/* bc_put - append output */
-static void bc_put(struct dkim_bodycanon *bc, const unsigned char *p, size_t n)
-{
-	bc->emitted += n;
-	while (n > 0) {
-		size_t room = sizeof(bc->out) - bc->outlen;
-		if (room == 0) {
-			bc_flush(bc);
-			room = sizeof(bc->out);
-		}
-		size_t k = n < room ? n : room;
-		memcpy(bc->out + bc->outlen, p, k);
-		bc->outlen += k;
-		p += k;
-		n -= k;
-	}
-}
-
-/* bc_line_content - the current line has content: release the empty lines held back */
-static void bc_line_content(struct dkim_bodycanon *bc)
-{
-	if (bc->line_has_content)
-		return;
-	for (; bc->empty_lines > 0; bc->empty_lines--)
-		bc_put(bc, (const unsigned char *)"\r\n", 2);
-	bc->line_has_content = true;
-}
-
-/* bc_content - N content octets (no CR, and for relaxed no WSP) on the current line */
-static void bc_content(struct dkim_bodycanon *bc, const unsigned char *p, size_t n)
-{
-	bc_line_content(bc);
-	if (bc->pending_wsp) {
-		bc_put(bc, (const unsigned char *)" ", 1);
-		bc->pending_wsp = false;
-	}
-	bc_put(bc, p, n);
-}
-
-/* bc_end_line - a CRLF */
-static void bc_end_line(struct dkim_bodycanon *bc)
-{
-	bc->pending_wsp = false;
-	if (bc->line_has_content) {
-		bc_put(bc, (const unsigned char *)"\r\n", 2);
-		bc->line_has_content = false;
-	} else {
-		bc->empty_lines++;
-	}
-}
-
-/* dkim_bodycanon_init - start */
-void dkim_bodycanon_init(struct dkim_bodycanon *bc, enum dkim_canon c, dkim_sink_fn *sink,
-			 void *arg)
-{
-	memset(bc, 0, sizeof(*bc));
-	bc->canon = c;
-	bc->sink = sink;
-	bc->arg = arg;
-}
-
-/* dkim_bodycanon_update - RFC 6376 sections 3.4.3 and 3.4.4, streamed */
-void dkim_bodycanon_update(struct dkim_bodycanon *bc, const unsigned char *buf, size_t len)
-{
-	bool relaxed = bc->canon == DKIM_CANON_RELAXED;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char ch = buf[i];
-		if (bc->pending_cr) {
-			bc->pending_cr = false;
-			if (ch == '\n') {
-				bc_end_line(bc);
-				i++;
-				continue;
-			}
-			bc_content(bc, (const unsigned char *)"\r", 1);	/* a bare CR */
-		}
-		if (ch == '\r') {
-			bc->pending_cr = true;
-			i++;
-			continue;
-		}
-		if (relaxed && is_wsp(ch)) {
-			bc->pending_wsp = true;
-			i++;
-			continue;
-		}
-		/* a run of ordinary octets */
-		size_t j = i + 1;
-		while (j < len && buf[j] != '\r' && !(relaxed && is_wsp(buf[j])))
-			j++;
-		bc_content(bc, buf + i, j - i);
-		i = j;
-	}
-	bc_flush(bc);
-}
-
-/* dkim_bodycanon_final - the end-of-body rules */
-void dkim_bodycanon_final(struct dkim_bodycanon *bc)
-{
-	if (bc->pending_cr) {
-		bc->pending_cr = false;
-		bc_content(bc, (const unsigned char *)"\r", 1);
-	}
-	bc->pending_wsp = false;
-	if (bc->line_has_content) {		/* no CRLF at the end: one is added */
-		bc_put(bc, (const unsigned char *)"\r\n", 2);
-		bc->line_has_content = false;
-	}
-	bc->empty_lines = 0;			/* trailing empty lines ignored */
-	if (bc->canon == DKIM_CANON_SIMPLE && bc->emitted == 0)
-		bc_put(bc, (const unsigned char *)"\r\n", 2);	/* simple: empty body is CRLF */
-	bc_flush(bc);
 }
 
 /* ---- context --------------------------------------------------------------------------- */
@@ -882,16 +434,16 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		return false;
 	}
 	/* names for the report, even when the signature turns out unusable */
-	if ((t = find_tag(tags, n, "d")) != NULL && valid_domain(t->value, t->value_len) &&
+	if ((t = dkim_find_tag(tags, n, "d")) != NULL && valid_domain(t->value, t->value_len) &&
 	    (s->domain = ctx_dup(ctx, t->value, t->value_len)) == NULL)
 		goto nomem;
-	if ((t = find_tag(tags, n, "s")) != NULL && valid_domain(t->value, t->value_len) &&
+	if ((t = dkim_find_tag(tags, n, "s")) != NULL && valid_domain(t->value, t->value_len) &&
 	    (s->selector = ctx_dup(ctx, t->value, t->value_len)) == NULL)
 		goto nomem;
-	if ((t = find_tag(tags, n, "a")) != NULL &&
+	if ((t = dkim_find_tag(tags, n, "a")) != NULL &&
 	    (s->algorithm = ctx_dup(ctx, t->value, t->value_len < 31 ? t->value_len : 31)) == NULL)
 		goto nomem;
-	if ((t = find_tag(tags, n, "b")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "b")) != NULL) {
 		/* base64 characters only (a header.b value must not carry "(", ";" or a quote
 		 * into the Authentication-Results field); anything else and there is none */
 		size_t k = 0;
@@ -899,7 +451,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 			int c = (unsigned char)t->value[i];
 			if (is_fws(c))
 				continue;
-			if (b64_value(c) < 0 && c != '=') {
+			if (dkim_b64_value(c) < 0 && c != '=') {
 				k = 0;
 				break;
 			}
@@ -909,33 +461,33 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 	}
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (find_tag(tags, n, required[i]) == NULL) {
+		if (dkim_find_tag(tags, n, required[i]) == NULL) {
 			snprintf(reason, rsize, "missing tag %s=", required[i]);
 			return false;
 		}
-	t = find_tag(tags, n, "v");
+	t = dkim_find_tag(tags, n, "v");
 	if (t->value_len != 1 || t->value[0] != '1') {
 		snprintf(reason, rsize, "unsupported version");
 		return false;
 	}
-	t = find_tag(tags, n, "a");
-	if (span_caseeq(t->value, t->value_len, "rsa-sha256"))
+	t = dkim_find_tag(tags, n, "a");
+	if (dkim_span_caseeq(t->value, t->value_len, "rsa-sha256"))
 		s->alg = ALG_RSA_SHA256;
-	else if (span_caseeq(t->value, t->value_len, "ed25519-sha256"))
+	else if (dkim_span_caseeq(t->value, t->value_len, "ed25519-sha256"))
 		s->alg = ALG_ED25519_SHA256;
-	else if (span_caseeq(t->value, t->value_len, "rsa-sha1")) {
+	else if (dkim_span_caseeq(t->value, t->value_len, "rsa-sha1")) {
 		snprintf(reason, rsize, "rsa-sha1 not accepted (RFC 8301)");
 		return false;
 	} else {
 		snprintf(reason, rsize, "unknown algorithm");
 		return false;
 	}
-	t = find_tag(tags, n, "b");
+	t = dkim_find_tag(tags, n, "b");
 	s->b_raw_start = t->raw_start;
 	s->b_raw_end = t->raw_end;
 	unsigned char b[MAX_SIG_OCTETS];
 	size_t blen;
-	if (!b64_decode(t->value, t->value_len, b, sizeof(b), &blen)) {
+	if (!dkim_b64_decode(t->value, t->value_len, b, sizeof(b), &blen)) {
 		snprintf(reason, rsize, t->value_len * 3 / 4 > sizeof(b) ? "b= too long"
 									: "b= is not base64");
 		return false;
@@ -949,28 +501,28 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 	held_add(ctx, blen);
 	memcpy(s->b, b, blen);
 	s->blen = blen;
-	t = find_tag(tags, n, "bh");
+	t = dkim_find_tag(tags, n, "bh");
 	unsigned char bh[48];
 	size_t bhlen;
-	if (!b64_decode(t->value, t->value_len, bh, sizeof(bh), &bhlen) || bhlen != SHA256_LEN) {
+	if (!dkim_b64_decode(t->value, t->value_len, bh, sizeof(bh), &bhlen) || bhlen != SHA256_LEN) {
 		snprintf(reason, rsize, "bh= is not a SHA-256 digest");
 		return false;
 	}
 	memcpy(s->bh, bh, SHA256_LEN);
 	s->hc = s->bc = DKIM_CANON_SIMPLE;
-	if ((t = find_tag(tags, n, "c")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "c")) != NULL) {
 		const char *slash = memchr(t->value, '/', t->value_len);
 		size_t hl = slash ? (size_t)(slash - t->value) : t->value_len;
 		bool ok = true;
-		if (span_caseeq(t->value, hl, "relaxed"))
+		if (dkim_span_caseeq(t->value, hl, "relaxed"))
 			s->hc = DKIM_CANON_RELAXED;
-		else if (!span_caseeq(t->value, hl, "simple"))
+		else if (!dkim_span_caseeq(t->value, hl, "simple"))
 			ok = false;
 		if (slash != NULL) {
 			size_t bl = t->value_len - hl - 1;
-			if (span_caseeq(slash + 1, bl, "relaxed"))
+			if (dkim_span_caseeq(slash + 1, bl, "relaxed"))
 				s->bc = DKIM_CANON_RELAXED;
-			else if (!span_caseeq(slash + 1, bl, "simple"))
+			else if (!dkim_span_caseeq(slash + 1, bl, "simple"))
 				ok = false;
 		}
 		if (!ok) {
@@ -978,12 +530,12 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 			return false;
 		}
 	}
-	t = find_tag(tags, n, "d");
+	t = dkim_find_tag(tags, n, "d");
 	if (!valid_domain(t->value, t->value_len)) {
 		snprintf(reason, rsize, "d= is not a domain name");
 		return false;
 	}
-	t = find_tag(tags, n, "s");
+	t = dkim_find_tag(tags, n, "s");
 	if (!valid_domain(t->value, t->value_len)) {
 		snprintf(reason, rsize, "s= is not a valid selector");
 		return false;
@@ -1001,7 +553,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 	memcpy(s->query + sl + ml, s->domain, dl + 1);
 
 	/* h=: names separated by ':' with FWS around them; From required */
-	t = find_tag(tags, n, "h");
+	t = dkim_find_tag(tags, n, "h");
 	size_t nnames = 1;
 	for (size_t i = 0; i < t->value_len && nnames <= DKIM_MAX_HNAMES; i++)
 		if (t->value[i] == ':')
@@ -1019,7 +571,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 			continue;
 		const char *p = s->hbuf + start;
 		size_t len = i - start;
-		trim_fws(&p, &len);
+		dkim_trim_fws(&p, &len);
 		bool ok = len > 0;
 		for (size_t k = 0; k < len && ok; k++)
 			ok = (unsigned char)p[k] > 0x20 && (unsigned char)p[k] < 0x7f;
@@ -1034,7 +586,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		s->hn[s->nh].off = (size_t)(p - s->hbuf);
 		s->hn[s->nh].len = len;
 		s->nh++;
-		if (span_caseeq(p, len, "from"))
+		if (dkim_span_caseeq(p, len, "from"))
 			from = true;
 		start = i + 1;
 	}
@@ -1045,7 +597,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 
 	/* i=: [local-part] "@" domain, the domain d= or below */
 	size_t dlen = strlen(s->domain);
-	if ((t = find_tag(tags, n, "i")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "i")) != NULL) {
 		const char *at = NULL;
 		for (size_t i = 0; i < t->value_len; i++)
 			if (t->value[i] == '@')
@@ -1056,9 +608,9 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		}
 		const char *idom = at + 1;
 		size_t ilen = t->value_len - (size_t)(idom - t->value);
-		bool inside = span_caseeq(idom, ilen, s->domain) ||
+		bool inside = dkim_span_caseeq(idom, ilen, s->domain) ||
 			      (ilen > dlen && idom[ilen - dlen - 1] == '.' &&
-			       span_caseeq(idom + ilen - dlen, dlen, s->domain));
+			       dkim_span_caseeq(idom + ilen - dlen, dlen, s->domain));
 		if (!inside) {
 			snprintf(reason, rsize, "i= not within d=");
 			return false;
@@ -1072,19 +624,19 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 	if (s->identity == NULL)
 		goto nomem;
 
-	if ((t = find_tag(tags, n, "l")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "l")) != NULL) {
 		if (!parse_decimal(t->value, t->value_len, 76, &s->info.l)) {
 			snprintf(reason, rsize, "l= malformed");
 			return false;
 		}
 		s->info.has_l = true;
 	}
-	if ((t = find_tag(tags, n, "q")) != NULL && !list_has(t->value, t->value_len, "dns/txt")) {
+	if ((t = dkim_find_tag(tags, n, "q")) != NULL && !dkim_list_has(t->value, t->value_len, "dns/txt")) {
 		snprintf(reason, rsize, "no supported query method");
 		return false;
 	}
 	uint64_t v;
-	if ((t = find_tag(tags, n, "t")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "t")) != NULL) {
 		if (!parse_decimal(t->value, t->value_len, 12, &v)) {
 			snprintf(reason, rsize, "t= malformed");
 			return false;
@@ -1092,7 +644,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		s->info.has_t = true;
 		s->info.t = (int64_t)v;
 	}
-	if ((t = find_tag(tags, n, "x")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "x")) != NULL) {
 		if (!parse_decimal(t->value, t->value_len, 12, &v)) {
 			snprintf(reason, rsize, "x= malformed");
 			return false;
@@ -1302,7 +854,7 @@ static bool is_sig_field(const char *name)
 	size_t n = strlen(name);
 	while (n > 0 && is_wsp((unsigned char)name[n - 1]))
 		n--;
-	return span_caseeq(name, n, "DKIM-Signature");
+	return dkim_span_caseeq(name, n, "DKIM-Signature");
 }
 
 /* dkim_eoh - parse the signatures and prepare the hashes */
@@ -1590,7 +1142,7 @@ static bool identity_domain_is(const char *identity, const char *domain)
 {
 	const char *at = strrchr(identity, '@');
 	const char *d = at != NULL ? at + 1 : identity;
-	return span_caseeq(d, strlen(d), domain);
+	return dkim_span_caseeq(d, strlen(d), domain);
 }
 
 /* dkim_sig_key - take the key lookup answer */
