@@ -2,7 +2,10 @@
  * milter/dkim/dkim.c - DKIM signature verification (RFC 6376, RFC 8301, RFC 8463).
  *
  * Contract, limits and results: see dkim.h.  No I/O, no globals (the optional key cache is
- * the caller's, see keycache.h); OpenSSL 3 EVP only.
+ * the caller's, see keycache.h); OpenSSL 3 EVP only.  Tag-lists and key records are read in
+ * tags.c, header fields and the body canonicalised in canon.c, header data and bodies hashed
+ * and signatures checked in verify.c; this file keeps the context, parses the signatures and
+ * settles their results.  What the parts share is in dkim-int.h.
  *
  * Flow: dkim_header() keeps each field (its value with folds made CRLF) until dkim_eoh(),
  * which parses every DKIM-Signature field, computes for each usable one the SHA-256 of its
@@ -13,218 +16,18 @@
  * (dkim_eom) are in, whichever comes last.
  */
 #include "dkim.h"
-#include "keycache.h"
+#include "dkim-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
 
-#define SHA256_LEN	32
 #define MAX_SIG_OCTETS	1024		/* RSA 8192 */
 #define MAX_DOMAIN	253
 
-enum sig_alg { ALG_RSA_SHA256, ALG_ED25519_SHA256 };
-enum ctx_state { ST_HEADER, ST_BODY, ST_DONE };
-
-struct field {
-	char *name;			/* owned; the value follows it in the same block */
-	char *value;			/* folds as CRLF */
-	size_t value_len;
-	size_t size;			/* of the block, for the byte count */
-	bool sig;			/* a DKIM-Signature field within max_signatures */
-};
-
-struct hasher {
-	enum dkim_canon canon;
-	bool has_l;
-	uint64_t l;
-	uint64_t fed;
-	EVP_MD_CTX *md;
-	unsigned char digest[SHA256_LEN];
-};
-
-/* one h= name: a span of hbuf */
-struct hname {
-	size_t off, len;
-};
-
-/* one signature record, sized to what it holds: the variable parts are allocated as they
- * are parsed (a malformed signature holds little more than its reason) */
-struct sig {
-	struct dkim_sig_info info;
-	char *domain;			/* owned, or NULL */
-	char *selector;			/* owned, or NULL */
-	char *query;			/* owned, or NULL */
-	char *algorithm;		/* owned, or NULL */
-	char header_b[DKIM_HEADER_B_LEN + 1];
-	char *identity;			/* owned */
-	char reason[DKIM_REASON_LEN];
-	size_t field;			/* index of its field in ctx->fields */
-	enum sig_alg alg;
-	enum dkim_canon hc, bc;
-	unsigned char bh[SHA256_LEN];
-	unsigned char *b;		/* owned, blen octets */
-	size_t blen;
-	size_t b_raw_start, b_raw_end;	/* the b= value in the field value */
-	size_t nh;			/* h= names: spans of hbuf */
-	char *hbuf;			/* owned copy of the h= value */
-	struct hname *hn;		/* owned, room for the names of h= */
-	unsigned char hdr_digest[SHA256_LEN];
-	size_t hasher;			/* index into ctx->hashers */
-	bool key_given;
-	EVP_PKEY *pkey;			/* owned until sig_finish */
-};
-
-struct canon_sink {
-	struct dkim_ctx *ctx;
-	enum dkim_canon canon;
-};
-
-struct dkim_ctx {
-	struct dkim_limits lim;
-	time_t now;
-	enum ctx_state state;
-	bool overflow;			/* header over max_header_bytes */
-	bool broken;			/* an internal error spoilt the context */
-	size_t header_bytes;
-	size_t sig_fields;		/* DKIM-Signature fields seen */
-	size_t sigs_ignored;		/* of those, past max_signatures */
-	bool keep_extra_sigs;		/* a verified signature may cover DKIM-Signature fields:
-					 * keep those past max_signatures as plain fields */
-	size_t held, peak;		/* octets held for fields and records (dkim_counts) */
-	struct field *fields;
-	size_t nfields, capfields;
-	struct sig *sigs;
-	size_t nsigs;
-	struct hasher *hashers;
-	size_t nhashers;
-	bool canon_used[2];
-	struct dkim_bodycanon canon[2];
-	struct canon_sink sinkarg[2];
-	uint64_t body_len[2];		/* canonical body octets, after dkim_eom */
-	char *scratch;
-	size_t scratch_size;
-};
-
 /* ---- small helpers --------------------------------------------------------------------- */
-
-/* lc - ASCII lower case */
-static int lc(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-/* is_wsp - SP or HTAB */
-static bool is_wsp(int c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* is_fws - white space that may appear in folded text */
-static bool is_fws(int c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* span_caseeq - does the span A/ALEN equal the C string B, ASCII case ignored */
-static bool span_caseeq(const char *a, size_t alen, const char *b)
-{
-	size_t i;
-	for (i = 0; i < alen; i++)
-		if (b[i] == '\0' || lc((unsigned char)a[i]) != lc((unsigned char)b[i]))
-			return false;
-	return b[i] == '\0';
-}
-
-/* span_casecmp - ordering of two spans, ASCII case ignored */
-static int span_casecmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t n = alen < blen ? alen : blen;
-	for (size_t i = 0; i < n; i++) {
-		int d = lc((unsigned char)a[i]) - lc((unsigned char)b[i]);
-		if (d != 0)
-			return d;
-	}
-	return alen < blen ? -1 : alen > blen ? 1 : 0;
-}
-
-/* trim_fws - shrink the span P/N past FWS at both ends */
-static void trim_fws(const char **p, size_t *n)
-{
-	while (*n > 0 && is_fws((unsigned char)**p)) {
-		(*p)++;
-		(*n)--;
-	}
-	while (*n > 0 && is_fws((unsigned char)(*p)[*n - 1]))
-		(*n)--;
-}
-
-/* b64_value - the value of one base64 character, -1 if none */
-static int b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* b64_decode - strict base64 with FWS anywhere; false on garbage, bad padding or overflow */
-static bool b64_decode(const char *s, size_t len, unsigned char *out, size_t outmax,
-		       size_t *outlen)
-{
-	uint32_t acc = 0;
-	size_t nchars = 0, npad = 0, n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int c = (unsigned char)s[i];
-		if (is_fws(c))
-			continue;
-		if (c == '=') {
-			npad++;
-			nchars++;
-			continue;
-		}
-		int v = b64_value(c);
-		if (v < 0 || npad > 0)
-			return false;
-		acc = (acc << 6) | (uint32_t)v;
-		nchars++;
-		if (nchars % 4 == 0) {
-			if (n + 3 > outmax)
-				return false;
-			out[n++] = (unsigned char)(acc >> 16);
-			out[n++] = (unsigned char)(acc >> 8);
-			out[n++] = (unsigned char)acc;
-			acc = 0;
-		}
-	}
-	if (nchars % 4 != 0 || npad > 2)
-		return false;
-	if (npad > 0) {
-		/* the last quantum held 4 - npad characters */
-		size_t keep = 3 - npad;
-		if (n + keep > outmax)
-			return false;
-		acc <<= 6 * npad;
-		out[n++] = (unsigned char)(acc >> 16);
-		if (keep == 2)
-			out[n++] = (unsigned char)(acc >> 8);
-	}
-	*outlen = n;
-	return true;
-}
 
 /* valid_domain - letters, digits, '-' and '_' in dot-separated labels of 1..63 */
 static bool valid_domain(const char *s, size_t n)
@@ -304,34 +107,6 @@ static bool mentions_sig_field(const char *v)
 	return false;
 }
 
-/* list_has - does the colon-separated list S/N hold WORD (FWS around items ignored) */
-static bool list_has(const char *s, size_t n, const char *word)
-{
-	size_t start = 0;
-
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || s[i] == ':') {
-			const char *p = s + start;
-			size_t len = i - start;
-			trim_fws(&p, &len);
-			if (span_caseeq(p, len, word))
-				return true;
-			start = i + 1;
-		}
-	}
-	return false;
-}
-
-/* find_tag - the tag named NAME, or NULL */
-static const struct dkim_tag *find_tag(const struct dkim_tag *tags, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (tags[i].name_len == strlen(name) &&
-		    memcmp(tags[i].name, name, tags[i].name_len) == 0)
-			return &tags[i];
-	return NULL;
-}
-
 /* ---- public building blocks ------------------------------------------------------------ */
 
 /* dkim_result_name - RFC 8601 spelling */
@@ -376,328 +151,6 @@ const char *dkim_status_text(enum dkim_status s)
 		return "crypto library failure";
 	}
 	return "unknown status";
-}
-
-/* dkim_tags_parse - RFC 6376 section 3.2 tag-list */
-enum dkim_status dkim_tags_parse(const char *s, size_t len, struct dkim_tag *tags, size_t max,
-				 size_t *ntags, const char **reason)
-{
-	size_t pos = 0, n = 0;
-
-	*ntags = 0;
-	*reason = "";
-	if (s == NULL || tags == NULL)
-		return DKIM_ERR_ARG;
-	while (pos < len) {
-		while (pos < len && is_fws((unsigned char)s[pos]))
-			pos++;
-		if (pos == len)
-			break;
-		if (s[pos] == ';') {		/* empty tag-spec: tolerated */
-			pos++;
-			continue;
-		}
-		int c = (unsigned char)s[pos];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
-			*reason = "malformed tag name";
-			return DKIM_ERR_SYNTAX;
-		}
-		size_t name = pos;
-		while (pos < len) {
-			c = (unsigned char)s[pos];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			      (c >= '0' && c <= '9') || c == '_'))
-				break;
-			pos++;
-		}
-		size_t name_len = pos - name;
-		while (pos < len && is_fws((unsigned char)s[pos]))
-			pos++;
-		if (pos == len || s[pos] != '=') {
-			*reason = pos < len && s[pos] != ';' ? "malformed tag name" : "tag without '='";
-			return DKIM_ERR_SYNTAX;
-		}
-		pos++;
-		size_t raw_start = pos;
-		while (pos < len && s[pos] != ';') {
-			c = (unsigned char)s[pos];
-			if ((c < 0x21 && !is_fws(c)) || c == 0x7f) {
-				*reason = "control character in tag value";
-				return DKIM_ERR_SYNTAX;
-			}
-			pos++;
-		}
-		if (pos - raw_start > DKIM_MAX_TAG_VALUE) {
-			*reason = "tag value too long";
-			return DKIM_ERR_SYNTAX;
-		}
-		if (name_len > 32) {
-			*reason = "tag name too long";
-			return DKIM_ERR_SYNTAX;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (tags[i].name_len == name_len &&
-			    memcmp(tags[i].name, s + name, name_len) == 0) {
-				*reason = "duplicate tag";
-				return DKIM_ERR_SYNTAX;
-			}
-		if (n >= max) {
-			*reason = "too many tags";
-			return DKIM_ERR_SYNTAX;
-		}
-		const char *v = s + raw_start;
-		size_t vlen = pos - raw_start;
-		trim_fws(&v, &vlen);
-		tags[n].name = s + name;
-		tags[n].name_len = name_len;
-		tags[n].value = v;
-		tags[n].value_len = vlen;
-		tags[n].raw_start = raw_start;
-		tags[n].raw_end = pos;
-		n++;
-		if (pos < len)
-			pos++;			/* the ';' */
-	}
-	*ntags = n;
-	return DKIM_OK;
-}
-
-/* dkim_key_parse - RFC 6376 section 3.6.1 */
-enum dkim_status dkim_key_parse(const char *record, struct dkim_key *key, const char **reason)
-{
-	struct dkim_tag tags[DKIM_MAX_TAGS];
-	size_t n, len;
-	const struct dkim_tag *t;
-	enum dkim_status st;
-
-	*reason = "";
-	if (record == NULL || key == NULL)
-		return DKIM_ERR_ARG;
-	memset(key, 0, sizeof(*key));
-	len = strnlen(record, DKIM_MAX_RECORD + 1);
-	if (len > DKIM_MAX_RECORD) {
-		*reason = "key record too long";
-		return DKIM_ERR_SYNTAX;
-	}
-	if ((st = dkim_tags_parse(record, len, tags, DKIM_MAX_TAGS, &n, reason)) != DKIM_OK)
-		return st;
-	if ((t = find_tag(tags, n, "v")) != NULL) {
-		if (t != &tags[0]) {
-			*reason = "key v= is not the first tag";
-			return DKIM_ERR_SYNTAX;
-		}
-		if (t->value_len != 5 || memcmp(t->value, "DKIM1", 5) != 0) {
-			*reason = "key v= is not DKIM1";
-			return DKIM_ERR_SYNTAX;
-		}
-	}
-	key->type = DKIM_KEYTYPE_RSA;
-	if ((t = find_tag(tags, n, "k")) != NULL) {
-		if (span_caseeq(t->value, t->value_len, "rsa"))
-			key->type = DKIM_KEYTYPE_RSA;
-		else if (span_caseeq(t->value, t->value_len, "ed25519"))
-			key->type = DKIM_KEYTYPE_ED25519;
-		else {
-			*reason = "unknown key type";
-			return DKIM_ERR_SYNTAX;
-		}
-	}
-	t = find_tag(tags, n, "h");
-	key->allows_sha256 = t == NULL || list_has(t->value, t->value_len, "sha256");
-	t = find_tag(tags, n, "s");
-	key->for_email = t == NULL || list_has(t->value, t->value_len, "email") ||
-			 list_has(t->value, t->value_len, "*");
-	if ((t = find_tag(tags, n, "t")) != NULL) {
-		key->testing = list_has(t->value, t->value_len, "y");
-		key->strict = list_has(t->value, t->value_len, "s");
-	}
-	if ((t = find_tag(tags, n, "p")) == NULL) {
-		*reason = "key record has no p=";
-		return DKIM_ERR_SYNTAX;
-	}
-	if (t->value_len == 0) {
-		key->revoked = true;
-		return DKIM_OK;
-	}
-	if (!b64_decode(t->value, t->value_len, key->p, sizeof(key->p), &key->plen)) {
-		*reason = t->value_len * 3 / 4 > sizeof(key->p) ? "key p= too long"
-								  : "key p= is not base64";
-		return DKIM_ERR_SYNTAX;
-	}
-	if (key->plen == 0) {
-		key->revoked = true;
-	}
-	return DKIM_OK;
-}
-
-/* dkim_canon_header - RFC 6376 sections 3.4.1 and 3.4.2 */
-size_t dkim_canon_header(enum dkim_canon c, const char *name, const char *value, char *out,
-			 size_t outsize)
-{
-	size_t n = 0;
-#define PUT(ch) do { if (n + 1 < outsize) out[n] = (char)(ch); n++; } while (0)
-
-	if (c == DKIM_CANON_SIMPLE) {
-		for (const char *p = name; *p; p++)
-			PUT(*p);
-		PUT(':');
-		for (const char *p = value; *p; p++) {
-			if (*p == '\n' && (p == value || p[-1] != '\r'))
-				PUT('\r');
-			PUT(*p);
-		}
-	} else {
-		size_t nl = strlen(name);
-		while (nl > 0 && is_wsp((unsigned char)name[nl - 1]))
-			nl--;
-		for (size_t i = 0; i < nl; i++)
-			PUT(lc((unsigned char)name[i]));
-		PUT(':');
-		bool started = false, wsp = false;
-		for (const char *p = value; *p; p++) {
-			if (*p == '\n' || (*p == '\r' && p[1] == '\n'))
-				continue;	/* unfold */
-			if (is_wsp((unsigned char)*p)) {
-				wsp = true;
-				continue;
-			}
-			if (wsp && started)
-				PUT(' ');
-			wsp = false;
-			started = true;
-			PUT(*p);
-		}
-	}
-	PUT('\r');
-	PUT('\n');
-#undef PUT
-	if (outsize > 0)
-		out[n < outsize ? n : outsize - 1] = '\0';
-	return n;
-}
-
-/* bc_flush - hand the buffered output to the sink */
-static void bc_flush(struct dkim_bodycanon *bc)
-{
-	if (bc->outlen > 0)
-		bc->sink(bc->arg, bc->out, bc->outlen);
-	bc->outlen = 0;
-}
-
-/* bc_put - append output */
-static void bc_put(struct dkim_bodycanon *bc, const unsigned char *p, size_t n)
-{
-	bc->emitted += n;
-	while (n > 0) {
-		size_t room = sizeof(bc->out) - bc->outlen;
-		if (room == 0) {
-			bc_flush(bc);
-			room = sizeof(bc->out);
-		}
-		size_t k = n < room ? n : room;
-		memcpy(bc->out + bc->outlen, p, k);
-		bc->outlen += k;
-		p += k;
-		n -= k;
-	}
-}
-
-/* bc_line_content - the current line has content: release the empty lines held back */
-static void bc_line_content(struct dkim_bodycanon *bc)
-{
-	if (bc->line_has_content)
-		return;
-	for (; bc->empty_lines > 0; bc->empty_lines--)
-		bc_put(bc, (const unsigned char *)"\r\n", 2);
-	bc->line_has_content = true;
-}
-
-/* bc_content - N content octets (no CR, and for relaxed no WSP) on the current line */
-static void bc_content(struct dkim_bodycanon *bc, const unsigned char *p, size_t n)
-{
-	bc_line_content(bc);
-	if (bc->pending_wsp) {
-		bc_put(bc, (const unsigned char *)" ", 1);
-		bc->pending_wsp = false;
-	}
-	bc_put(bc, p, n);
-}
-
-/* bc_end_line - a CRLF */
-static void bc_end_line(struct dkim_bodycanon *bc)
-{
-	bc->pending_wsp = false;
-	if (bc->line_has_content) {
-		bc_put(bc, (const unsigned char *)"\r\n", 2);
-		bc->line_has_content = false;
-	} else {
-		bc->empty_lines++;
-	}
-}
-
-/* dkim_bodycanon_init - start */
-void dkim_bodycanon_init(struct dkim_bodycanon *bc, enum dkim_canon c, dkim_sink_fn *sink,
-			 void *arg)
-{
-	memset(bc, 0, sizeof(*bc));
-	bc->canon = c;
-	bc->sink = sink;
-	bc->arg = arg;
-}
-
-/* dkim_bodycanon_update - RFC 6376 sections 3.4.3 and 3.4.4, streamed */
-void dkim_bodycanon_update(struct dkim_bodycanon *bc, const unsigned char *buf, size_t len)
-{
-	bool relaxed = bc->canon == DKIM_CANON_RELAXED;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char ch = buf[i];
-		if (bc->pending_cr) {
-			bc->pending_cr = false;
-			if (ch == '\n') {
-				bc_end_line(bc);
-				i++;
-				continue;
-			}
-			bc_content(bc, (const unsigned char *)"\r", 1);	/* a bare CR */
-		}
-		if (ch == '\r') {
-			bc->pending_cr = true;
-			i++;
-			continue;
-		}
-		if (relaxed && is_wsp(ch)) {
-			bc->pending_wsp = true;
-			i++;
-			continue;
-		}
-		/* a run of ordinary octets */
-		size_t j = i + 1;
-		while (j < len && buf[j] != '\r' && !(relaxed && is_wsp(buf[j])))
-			j++;
-		bc_content(bc, buf + i, j - i);
-		i = j;
-	}
-	bc_flush(bc);
-}
-
-/* dkim_bodycanon_final - the end-of-body rules */
-void dkim_bodycanon_final(struct dkim_bodycanon *bc)
-{
-	if (bc->pending_cr) {
-		bc->pending_cr = false;
-		bc_content(bc, (const unsigned char *)"\r", 1);
-	}
-	bc->pending_wsp = false;
-	if (bc->line_has_content) {		/* no CRLF at the end: one is added */
-		bc_put(bc, (const unsigned char *)"\r\n", 2);
-		bc->line_has_content = false;
-	}
-	bc->empty_lines = 0;			/* trailing empty lines ignored */
-	if (bc->canon == DKIM_CANON_SIMPLE && bc->emitted == 0)
-		bc_put(bc, (const unsigned char *)"\r\n", 2);	/* simple: empty body is CRLF */
-	bc_flush(bc);
 }
 
 /* ---- context --------------------------------------------------------------------------- */
@@ -882,16 +335,16 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		return false;
 	}
 	/* names for the report, even when the signature turns out unusable */
-	if ((t = find_tag(tags, n, "d")) != NULL && valid_domain(t->value, t->value_len) &&
+	if ((t = dkim_find_tag(tags, n, "d")) != NULL && valid_domain(t->value, t->value_len) &&
 	    (s->domain = ctx_dup(ctx, t->value, t->value_len)) == NULL)
 		goto nomem;
-	if ((t = find_tag(tags, n, "s")) != NULL && valid_domain(t->value, t->value_len) &&
+	if ((t = dkim_find_tag(tags, n, "s")) != NULL && valid_domain(t->value, t->value_len) &&
 	    (s->selector = ctx_dup(ctx, t->value, t->value_len)) == NULL)
 		goto nomem;
-	if ((t = find_tag(tags, n, "a")) != NULL &&
+	if ((t = dkim_find_tag(tags, n, "a")) != NULL &&
 	    (s->algorithm = ctx_dup(ctx, t->value, t->value_len < 31 ? t->value_len : 31)) == NULL)
 		goto nomem;
-	if ((t = find_tag(tags, n, "b")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "b")) != NULL) {
 		/* base64 characters only (a header.b value must not carry "(", ";" or a quote
 		 * into the Authentication-Results field); anything else and there is none */
 		size_t k = 0;
@@ -899,7 +352,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 			int c = (unsigned char)t->value[i];
 			if (is_fws(c))
 				continue;
-			if (b64_value(c) < 0 && c != '=') {
+			if (dkim_b64_value(c) < 0 && c != '=') {
 				k = 0;
 				break;
 			}
@@ -909,33 +362,33 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 	}
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (find_tag(tags, n, required[i]) == NULL) {
+		if (dkim_find_tag(tags, n, required[i]) == NULL) {
 			snprintf(reason, rsize, "missing tag %s=", required[i]);
 			return false;
 		}
-	t = find_tag(tags, n, "v");
+	t = dkim_find_tag(tags, n, "v");
 	if (t->value_len != 1 || t->value[0] != '1') {
 		snprintf(reason, rsize, "unsupported version");
 		return false;
 	}
-	t = find_tag(tags, n, "a");
-	if (span_caseeq(t->value, t->value_len, "rsa-sha256"))
+	t = dkim_find_tag(tags, n, "a");
+	if (dkim_span_caseeq(t->value, t->value_len, "rsa-sha256"))
 		s->alg = ALG_RSA_SHA256;
-	else if (span_caseeq(t->value, t->value_len, "ed25519-sha256"))
+	else if (dkim_span_caseeq(t->value, t->value_len, "ed25519-sha256"))
 		s->alg = ALG_ED25519_SHA256;
-	else if (span_caseeq(t->value, t->value_len, "rsa-sha1")) {
+	else if (dkim_span_caseeq(t->value, t->value_len, "rsa-sha1")) {
 		snprintf(reason, rsize, "rsa-sha1 not accepted (RFC 8301)");
 		return false;
 	} else {
 		snprintf(reason, rsize, "unknown algorithm");
 		return false;
 	}
-	t = find_tag(tags, n, "b");
+	t = dkim_find_tag(tags, n, "b");
 	s->b_raw_start = t->raw_start;
 	s->b_raw_end = t->raw_end;
 	unsigned char b[MAX_SIG_OCTETS];
 	size_t blen;
-	if (!b64_decode(t->value, t->value_len, b, sizeof(b), &blen)) {
+	if (!dkim_b64_decode(t->value, t->value_len, b, sizeof(b), &blen)) {
 		snprintf(reason, rsize, t->value_len * 3 / 4 > sizeof(b) ? "b= too long"
 									: "b= is not base64");
 		return false;
@@ -949,28 +402,28 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 	held_add(ctx, blen);
 	memcpy(s->b, b, blen);
 	s->blen = blen;
-	t = find_tag(tags, n, "bh");
+	t = dkim_find_tag(tags, n, "bh");
 	unsigned char bh[48];
 	size_t bhlen;
-	if (!b64_decode(t->value, t->value_len, bh, sizeof(bh), &bhlen) || bhlen != SHA256_LEN) {
+	if (!dkim_b64_decode(t->value, t->value_len, bh, sizeof(bh), &bhlen) || bhlen != SHA256_LEN) {
 		snprintf(reason, rsize, "bh= is not a SHA-256 digest");
 		return false;
 	}
 	memcpy(s->bh, bh, SHA256_LEN);
 	s->hc = s->bc = DKIM_CANON_SIMPLE;
-	if ((t = find_tag(tags, n, "c")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "c")) != NULL) {
 		const char *slash = memchr(t->value, '/', t->value_len);
 		size_t hl = slash ? (size_t)(slash - t->value) : t->value_len;
 		bool ok = true;
-		if (span_caseeq(t->value, hl, "relaxed"))
+		if (dkim_span_caseeq(t->value, hl, "relaxed"))
 			s->hc = DKIM_CANON_RELAXED;
-		else if (!span_caseeq(t->value, hl, "simple"))
+		else if (!dkim_span_caseeq(t->value, hl, "simple"))
 			ok = false;
 		if (slash != NULL) {
 			size_t bl = t->value_len - hl - 1;
-			if (span_caseeq(slash + 1, bl, "relaxed"))
+			if (dkim_span_caseeq(slash + 1, bl, "relaxed"))
 				s->bc = DKIM_CANON_RELAXED;
-			else if (!span_caseeq(slash + 1, bl, "simple"))
+			else if (!dkim_span_caseeq(slash + 1, bl, "simple"))
 				ok = false;
 		}
 		if (!ok) {
@@ -978,12 +431,12 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 			return false;
 		}
 	}
-	t = find_tag(tags, n, "d");
+	t = dkim_find_tag(tags, n, "d");
 	if (!valid_domain(t->value, t->value_len)) {
 		snprintf(reason, rsize, "d= is not a domain name");
 		return false;
 	}
-	t = find_tag(tags, n, "s");
+	t = dkim_find_tag(tags, n, "s");
 	if (!valid_domain(t->value, t->value_len)) {
 		snprintf(reason, rsize, "s= is not a valid selector");
 		return false;
@@ -1001,7 +454,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 	memcpy(s->query + sl + ml, s->domain, dl + 1);
 
 	/* h=: names separated by ':' with FWS around them; From required */
-	t = find_tag(tags, n, "h");
+	t = dkim_find_tag(tags, n, "h");
 	size_t nnames = 1;
 	for (size_t i = 0; i < t->value_len && nnames <= DKIM_MAX_HNAMES; i++)
 		if (t->value[i] == ':')
@@ -1019,7 +472,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 			continue;
 		const char *p = s->hbuf + start;
 		size_t len = i - start;
-		trim_fws(&p, &len);
+		dkim_trim_fws(&p, &len);
 		bool ok = len > 0;
 		for (size_t k = 0; k < len && ok; k++)
 			ok = (unsigned char)p[k] > 0x20 && (unsigned char)p[k] < 0x7f;
@@ -1034,7 +487,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		s->hn[s->nh].off = (size_t)(p - s->hbuf);
 		s->hn[s->nh].len = len;
 		s->nh++;
-		if (span_caseeq(p, len, "from"))
+		if (dkim_span_caseeq(p, len, "from"))
 			from = true;
 		start = i + 1;
 	}
@@ -1045,7 +498,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 
 	/* i=: [local-part] "@" domain, the domain d= or below */
 	size_t dlen = strlen(s->domain);
-	if ((t = find_tag(tags, n, "i")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "i")) != NULL) {
 		const char *at = NULL;
 		for (size_t i = 0; i < t->value_len; i++)
 			if (t->value[i] == '@')
@@ -1056,9 +509,9 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		}
 		const char *idom = at + 1;
 		size_t ilen = t->value_len - (size_t)(idom - t->value);
-		bool inside = span_caseeq(idom, ilen, s->domain) ||
+		bool inside = dkim_span_caseeq(idom, ilen, s->domain) ||
 			      (ilen > dlen && idom[ilen - dlen - 1] == '.' &&
-			       span_caseeq(idom + ilen - dlen, dlen, s->domain));
+			       dkim_span_caseeq(idom + ilen - dlen, dlen, s->domain));
 		if (!inside) {
 			snprintf(reason, rsize, "i= not within d=");
 			return false;
@@ -1072,19 +525,19 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 	if (s->identity == NULL)
 		goto nomem;
 
-	if ((t = find_tag(tags, n, "l")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "l")) != NULL) {
 		if (!parse_decimal(t->value, t->value_len, 76, &s->info.l)) {
 			snprintf(reason, rsize, "l= malformed");
 			return false;
 		}
 		s->info.has_l = true;
 	}
-	if ((t = find_tag(tags, n, "q")) != NULL && !list_has(t->value, t->value_len, "dns/txt")) {
+	if ((t = dkim_find_tag(tags, n, "q")) != NULL && !dkim_list_has(t->value, t->value_len, "dns/txt")) {
 		snprintf(reason, rsize, "no supported query method");
 		return false;
 	}
 	uint64_t v;
-	if ((t = find_tag(tags, n, "t")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "t")) != NULL) {
 		if (!parse_decimal(t->value, t->value_len, 12, &v)) {
 			snprintf(reason, rsize, "t= malformed");
 			return false;
@@ -1092,7 +545,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 		s->info.has_t = true;
 		s->info.t = (int64_t)v;
 	}
-	if ((t = find_tag(tags, n, "x")) != NULL) {
+	if ((t = dkim_find_tag(tags, n, "x")) != NULL) {
 		if (!parse_decimal(t->value, t->value_len, 12, &v)) {
 			snprintf(reason, rsize, "x= malformed");
 			return false;
@@ -1123,186 +576,13 @@ nomem:
 	return false;
 }
 
-/* scratch_reserve - make the scratch buffer hold N octets */
-static bool scratch_reserve(struct dkim_ctx *ctx, size_t n)
-{
-	if (n <= ctx->scratch_size)
-		return true;
-	size_t size = ctx->scratch_size ? ctx->scratch_size : 1024;
-	while (size < n)
-		size *= 2;
-	char *p = realloc(ctx->scratch, size);
-	if (p == NULL)
-		return false;
-	ctx->scratch = p;
-	ctx->scratch_size = size;
-	return true;
-}
-
-/* hash_field - canonicalise one field into MD; DROP_CRLF for the signature's own field */
-static bool hash_field(struct dkim_ctx *ctx, EVP_MD_CTX *md, enum dkim_canon c, const char *name,
-		       const char *value, bool drop_crlf)
-{
-	size_t n = dkim_canon_header(c, name, value, ctx->scratch, ctx->scratch_size);
-	if (n >= ctx->scratch_size) {
-		if (!scratch_reserve(ctx, n + 1))
-			return false;
-		n = dkim_canon_header(c, name, value, ctx->scratch, ctx->scratch_size);
-	}
-	if (drop_crlf && n >= 2)
-		n -= 2;
-	return EVP_DigestUpdate(md, ctx->scratch, n) == 1;
-}
-
-struct hentry {
-	const char *name;
-	size_t len;			/* of the name, trailing WSP trimmed */
-	size_t idx;
-};
-
-/* hentry_cmp - by name (ASCII case ignored), then by position */
-static int hentry_cmp(const void *a, const void *b)
-{
-	const struct hentry *x = a, *y = b;
-	int d = span_casecmp(x->name, x->len, y->name, y->len);
-	if (d != 0)
-		return d;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* hentry_lower - first entry whose name is not below NAME/LEN */
-static size_t hentry_lower(const struct hentry *e, size_t n, const char *name, size_t len)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (span_casecmp(e[mid].name, e[mid].len, name, len) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* sig_hash_header - the SHA-256 of the signature's canonicalised header data (RFC 6376 5.4) */
-static bool sig_hash_header(struct dkim_ctx *ctx, struct sig *s, const struct hentry *byname,
-			    size_t nfields)
-{
-	size_t cursor[DKIM_MAX_HNAMES], lower[DKIM_MAX_HNAMES], first[DKIM_MAX_HNAMES];
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-
-	/* names listed more than once share one bottom-up cursor */
-	for (size_t j = 0; j < s->nh && ok; j++) {
-		const char *name = s->hbuf + s->hn[j].off;
-		first[j] = j;
-		for (size_t k = 0; k < j; k++)
-			if (span_casecmp(s->hbuf + s->hn[k].off, s->hn[k].len, name, s->hn[j].len) == 0) {
-				first[j] = first[k];
-				break;
-			}
-		if (first[j] == j) {
-			lower[j] = hentry_lower(byname, nfields, name, s->hn[j].len);
-			size_t hi = lower[j];
-			while (hi < nfields &&
-			       span_casecmp(byname[hi].name, byname[hi].len, name, s->hn[j].len) == 0)
-				hi++;
-			cursor[j] = hi;
-		}
-		size_t f = first[j];
-		while (cursor[f] > lower[f]) {
-			const struct hentry *e = &byname[--cursor[f]];
-			if (e->idx == s->field)
-				continue;	/* never the signature being verified */
-			const struct field *fl = &ctx->fields[e->idx];
-			ok = hash_field(ctx, md, s->hc, fl->name, fl->value, false);
-			break;
-		}
-	}
-	if (ok) {
-		/* the signature field itself, b= value emptied, without its CRLF */
-		const struct field *fl = &ctx->fields[s->field];
-		size_t head = s->b_raw_start, tail = fl->value_len - s->b_raw_end;
-		char *v = malloc(head + tail + 1);
-		if (v == NULL) {
-			ok = false;
-		} else {
-			memcpy(v, fl->value, head);
-			memcpy(v + head, fl->value + s->b_raw_end, tail);
-			v[head + tail] = '\0';
-			ok = hash_field(ctx, md, s->hc, fl->name, v, true);
-			free(v);
-		}
-	}
-	unsigned int dlen = 0;
-	ok = ok && EVP_DigestFinal_ex(md, s->hdr_digest, &dlen) == 1 && dlen == SHA256_LEN;
-	EVP_MD_CTX_free(md);
-	return ok;
-}
-
-/* body_sink - canonical body octets to every hasher of that canonicalisation */
-static void body_sink(void *arg, const unsigned char *buf, size_t len)
-{
-	struct canon_sink *cs = arg;
-	struct dkim_ctx *ctx = cs->ctx;
-
-	for (size_t i = 0; i < ctx->nhashers; i++) {
-		struct hasher *h = &ctx->hashers[i];
-		if (h->canon != cs->canon)
-			continue;
-		size_t take = len;
-		if (h->has_l) {
-			uint64_t room = h->l > h->fed ? h->l - h->fed : 0;
-			if (room < take)
-				take = (size_t)room;
-		}
-		if (take == 0)
-			continue;
-		if (EVP_DigestUpdate(h->md, buf, take) != 1)
-			ctx->broken = true;
-		h->fed += take;
-	}
-}
-
-/* sig_hasher - find or make the hasher for the signature's (c=, l=) */
-static bool sig_hasher(struct dkim_ctx *ctx, struct sig *s)
-{
-	for (size_t i = 0; i < ctx->nhashers; i++) {
-		struct hasher *h = &ctx->hashers[i];
-		if (h->canon == s->bc && h->has_l == s->info.has_l &&
-		    (!h->has_l || h->l == s->info.l)) {
-			s->hasher = i;
-			return true;
-		}
-	}
-	struct hasher *h = &ctx->hashers[ctx->nhashers];	/* room for one per signature */
-	memset(h, 0, sizeof(*h));
-	h->canon = s->bc;
-	h->has_l = s->info.has_l;
-	h->l = s->info.l;
-	if ((h->md = EVP_MD_CTX_new()) == NULL)
-		return false;
-	if (EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(h->md);
-		return false;
-	}
-	s->hasher = ctx->nhashers++;
-	if (!ctx->canon_used[s->bc]) {
-		ctx->canon_used[s->bc] = true;
-		ctx->sinkarg[s->bc].ctx = ctx;
-		ctx->sinkarg[s->bc].canon = s->bc;
-		dkim_bodycanon_init(&ctx->canon[s->bc], s->bc, body_sink, &ctx->sinkarg[s->bc]);
-	}
-	return true;
-}
-
 /* is_sig_field - a DKIM-Signature field */
 static bool is_sig_field(const char *name)
 {
 	size_t n = strlen(name);
 	while (n > 0 && is_wsp((unsigned char)name[n - 1]))
 		n--;
-	return span_caseeq(name, n, "DKIM-Signature");
+	return dkim_span_caseeq(name, n, "DKIM-Signature");
 }
 
 /* dkim_eoh - parse the signatures and prepare the hashes */
@@ -1354,7 +634,7 @@ enum dkim_status dkim_eoh(struct dkim_ctx *ctx)
 			byname[i].len = len;
 			byname[i].idx = i;
 		}
-		qsort(byname, ctx->nfields, sizeof(*byname), hentry_cmp);
+		qsort(byname, ctx->nfields, sizeof(*byname), dkim_hentry_cmp);
 	}
 
 	size_t k = 0;
@@ -1376,7 +656,7 @@ enum dkim_status dkim_eoh(struct dkim_ctx *ctx)
 			sig_set(s, DKIM_RESULT_PERMERROR, "header too large");
 		} else if (ctx->broken || byname == NULL) {
 			sig_set(s, DKIM_RESULT_TEMPERROR, "internal error");
-		} else if (!sig_hash_header(ctx, s, byname, ctx->nfields) || !sig_hasher(ctx, s)) {
+		} else if (!dkim_sig_hash_header(ctx, s, byname, ctx->nfields) || !dkim_sig_hasher(ctx, s)) {
 			ctx->broken = true;
 			ret = DKIM_ERR_CRYPTO;
 			sig_set(s, DKIM_RESULT_TEMPERROR, "internal error");
@@ -1409,36 +689,6 @@ enum dkim_status dkim_body(struct dkim_ctx *ctx, const unsigned char *buf, size_
 	return ctx->broken ? DKIM_ERR_CRYPTO : DKIM_OK;
 }
 
-/* verify_rsa - RSASSA-PKCS1-v1_5 over a SHA-256 digest; 1 good, 0 bad, -1 internal error */
-static int verify_rsa(EVP_PKEY *pkey, const unsigned char *sig, size_t siglen,
-		      const unsigned char *digest)
-{
-	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new(pkey, NULL);
-	int r = -1;
-
-	if (pc != NULL && EVP_PKEY_verify_init(pc) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1 &&
-	    EVP_PKEY_CTX_set_signature_md(pc, EVP_sha256()) == 1)
-		r = EVP_PKEY_verify(pc, sig, siglen, digest, SHA256_LEN) == 1 ? 1 : 0;
-	EVP_PKEY_CTX_free(pc);
-	ERR_clear_error();
-	return r;
-}
-
-/* verify_ed25519 - PureEdDSA over the SHA-256 digest (RFC 8463 section 3) */
-static int verify_ed25519(EVP_PKEY *pkey, const unsigned char *sig, size_t siglen,
-			  const unsigned char *digest)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int r = -1;
-
-	if (md != NULL && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) == 1)
-		r = EVP_DigestVerify(md, sig, siglen, digest, SHA256_LEN) == 1 ? 1 : 0;
-	EVP_MD_CTX_free(md);
-	ERR_clear_error();
-	return r;
-}
-
 /* sig_finish - body hash and signature check, once key and body are both in */
 static void sig_finish(struct dkim_ctx *ctx, struct sig *s)
 {
@@ -1457,8 +707,8 @@ static void sig_finish(struct dkim_ctx *ctx, struct sig *s)
 		sig_set(s, DKIM_RESULT_FAIL, "body hash mismatch");
 		return;
 	}
-	int r = s->alg == ALG_RSA_SHA256 ? verify_rsa(s->pkey, s->b, s->blen, s->hdr_digest)
-					 : verify_ed25519(s->pkey, s->b, s->blen, s->hdr_digest);
+	int r = s->alg == ALG_RSA_SHA256 ? dkim_verify_rsa(s->pkey, s->b, s->blen, s->hdr_digest)
+					 : dkim_verify_ed25519(s->pkey, s->b, s->blen, s->hdr_digest);
 	if (r < 0)
 		sig_set(s, DKIM_RESULT_TEMPERROR, "internal error");
 	else if (r == 0)
@@ -1524,73 +774,12 @@ const struct dkim_sig_info *dkim_sig(const struct dkim_ctx *ctx, size_t i)
 	return &ctx->sigs[i].info;
 }
 
-static EVP_PKEY *decode_key(const struct dkim_key *key, const char **reason);
-
-/* key_to_pkey - the OpenSSL key of a parsed record; NULL with reason if unusable.  With a
- * key cache, a key already decoded from the same octets is reused */
-static EVP_PKEY *key_to_pkey(struct keycache *cache, const struct dkim_key *key,
-			     const char **reason)
-{
-	EVP_PKEY *pkey = NULL;
-
-	if (cache != NULL && (pkey = keycache_get(cache, (int)key->type, key->p, key->plen)) != NULL)
-		return pkey;
-	if ((pkey = decode_key(key, reason)) != NULL && cache != NULL)
-		keycache_put(cache, (int)key->type, key->p, key->plen, pkey);
-	return pkey;
-}
-
-/* decode_key - the OpenSSL key of a parsed record, decoded; NULL with reason if unusable */
-static EVP_PKEY *decode_key(const struct dkim_key *key, const char **reason)
-{
-	EVP_PKEY *pkey = NULL;
-
-	if (key->type == DKIM_KEYTYPE_ED25519) {
-		if (key->plen != 32) {
-			*reason = "ed25519 key is not 32 octets";
-			return NULL;
-		}
-		pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key->p, key->plen);
-		if (pkey == NULL)
-			*reason = "ed25519 key unusable";
-		ERR_clear_error();
-		return pkey;
-	}
-	/* RSA: SubjectPublicKeyInfo, else PKCS#1 RSAPublicKey; all of p= must be used */
-	const unsigned char *p = key->p;
-	pkey = d2i_PUBKEY(NULL, &p, (long)key->plen);
-	if (pkey != NULL && (p != key->p + key->plen || !EVP_PKEY_is_a(pkey, "RSA"))) {
-		EVP_PKEY_free(pkey);
-		pkey = NULL;
-	}
-	if (pkey == NULL) {
-		p = key->p;
-		pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)key->plen);
-		if (pkey != NULL && p != key->p + key->plen) {
-			EVP_PKEY_free(pkey);
-			pkey = NULL;
-		}
-	}
-	ERR_clear_error();
-	if (pkey == NULL) {
-		*reason = "key p= is not an RSA public key";
-		return NULL;
-	}
-	int bits = EVP_PKEY_get_bits(pkey);
-	if (bits < DKIM_RSA_MIN_BITS || bits > DKIM_RSA_MAX_BITS) {
-		*reason = bits < DKIM_RSA_MIN_BITS ? "RSA key too short" : "RSA key too long";
-		EVP_PKEY_free(pkey);
-		return NULL;
-	}
-	return pkey;
-}
-
 /* identity_domain_is - is the i= domain exactly DOMAIN */
 static bool identity_domain_is(const char *identity, const char *domain)
 {
 	const char *at = strrchr(identity, '@');
 	const char *d = at != NULL ? at + 1 : identity;
-	return span_caseeq(d, strlen(d), domain);
+	return dkim_span_caseeq(d, strlen(d), domain);
 }
 
 /* dkim_sig_key - take the key lookup answer */
@@ -1656,7 +845,7 @@ enum dkim_status dkim_sig_key(struct dkim_ctx *ctx, size_t i, enum dkim_key_look
 		sig_set(s, DKIM_RESULT_PERMERROR, "key t=s requires i= domain equal to d=");
 		return DKIM_OK;
 	}
-	if ((s->pkey = key_to_pkey(ctx->lim.keys, &key, &why)) == NULL) {
+	if ((s->pkey = dkim_key_to_pkey(ctx->lim.keys, &key, &why)) == NULL) {
 		sig_set(s, DKIM_RESULT_PERMERROR, why);
 		return DKIM_OK;
 	}

@@ -1,10 +1,12 @@
 /*
- * tests/unit/check_dkim.c - milter/dkim/dkim.c: tag lists, canonicalisation, key records, and
- * whole verifications (the RFC 8463 appendix A example, plus messages signed here).
+ * tests/unit/check_dkim.c - milter/dkim/: tag lists and key records (tags.c),
+ * canonicalisation (canon.c), and whole verifications (dkim.c, verify.c; the RFC 8463
+ * appendix A example, plus messages signed here).
  * Contract: milter/dkim/dkim.h.
  *
  * Build: gcc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -I. -Imilter tests/unit/check_dkim.c \
- *	milter/dkim/dkim.c $(pkg-config --cflags --libs check libcrypto) -o /tmp/check_dkim
+ *	milter/dkim/dkim.c milter/dkim/tags.c milter/dkim/canon.c milter/dkim/verify.c \
+ *	$(pkg-config --cflags --libs check libcrypto) -o /tmp/check_dkim
  * Exit status: 0 when every test passed, 1 otherwise.  CK_FORK, CK_RUN_CASE etc. work.
  *
  * The signer in this file (test_sign) exists only to make test messages for cases the
