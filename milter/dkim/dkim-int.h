@@ -1,9 +1,9 @@
 /*
  * milter/dkim/dkim-int.h - what the parts of the DKIM verifier share; included only by the
  * files of milter/dkim/ (the public contract is dkim.h): the character classes every part
- * uses, the tag-list helpers of tags.c that the signature parser in dkim.c uses too, the
- * context and signature records (dkim.c keeps and settles them, verify.c hashes and checks
- * them), and what dkim.c calls in verify.c.
+ * uses, the tag-list helpers of dkim-tags.c that the signature parser in dkim.c uses too,
+ * the context and signature records (dkim.c keeps and settles them, dkim-verify.c hashes and
+ * checks them), and what dkim.c calls in dkim-verify.c.
  */
 #ifndef POSTWARD_MILTER_DKIM_INT_H
 #define POSTWARD_MILTER_DKIM_INT_H

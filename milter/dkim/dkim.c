@@ -3,9 +3,9 @@
  *
  * Contract, limits and results: see dkim.h.  No I/O, no globals (the optional key cache is
  * the caller's, see keycache.h); OpenSSL 3 EVP only.  Tag-lists and key records are read in
- * tags.c, header fields and the body canonicalised in canon.c, header data and bodies hashed
- * and signatures checked in verify.c; this file keeps the context, parses the signatures and
- * settles their results.  What the parts share is in dkim-int.h.
+ * dkim-tags.c, header fields and the body canonicalised in dkim-canon.c, header data and
+ * bodies hashed and signatures checked in dkim-verify.c; this file keeps the context, parses
+ * the signatures and settles their results.  What the parts share is in dkim-int.h.
  *
  * Flow: dkim_header() keeps each field (its value with folds made CRLF) until dkim_eoh(),
  * which parses every DKIM-Signature field, computes for each usable one the SHA-256 of its

@@ -66,7 +66,8 @@ if [ -z "$PWV" ]; then
 	# shellcheck disable=SC2086
 	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" \
 		"$top/tests/dkim/pw-dkimverify.c" "$top/milter/dkim/dkim.c" \
-		"$top/milter/dkim/tags.c" "$top/milter/dkim/canon.c" "$top/milter/dkim/verify.c" \
+		"$top/milter/dkim/dkim-tags.c" "$top/milter/dkim/dkim-canon.c" \
+		"$top/milter/dkim/dkim-verify.c" "$top/milter/dkim/keycache.c" \
 		$(pkg-config --cflags --libs libcrypto) -o "$PWV" 2>"$tmp/cc.log"; then
 		cat "$tmp/cc.log"
 		ko "build pw-dkimverify"

@@ -1,6 +1,6 @@
 /*
  * tests/fuzz/fuzz_dkimkey.c - fuzz harness for the DKIM tag-list splitter and the key record
- * parser of milter/dkim/tags.c (dkim_tags_parse, dkim_key_parse): bytes from any sender's DNS.
+ * parser of milter/dkim/dkim-tags.c (dkim_tags_parse, dkim_key_parse): bytes from any sender's DNS.
  *
  * Input contract: the whole input is one TXT record (its strings already joined).
  *   dkim_tags_parse gets it as it is (pointer and length, no terminating NUL, so a read past

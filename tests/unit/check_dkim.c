@@ -1,11 +1,12 @@
 /*
- * tests/unit/check_dkim.c - milter/dkim/: tag lists and key records (tags.c),
- * canonicalisation (canon.c), and whole verifications (dkim.c, verify.c; the RFC 8463
+ * tests/unit/check_dkim.c - milter/dkim/: tag lists and key records (dkim-tags.c),
+ * canonicalisation (dkim-canon.c), and whole verifications (dkim.c, dkim-verify.c; the RFC 8463
  * appendix A example, plus messages signed here).
  * Contract: milter/dkim/dkim.h.
  *
  * Build: gcc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -I. -Imilter tests/unit/check_dkim.c \
- *	milter/dkim/dkim.c milter/dkim/tags.c milter/dkim/canon.c milter/dkim/verify.c \
+ *	milter/dkim/dkim.c milter/dkim/dkim-tags.c milter/dkim/dkim-canon.c \
+ *	milter/dkim/dkim-verify.c milter/dkim/keycache.c \
  *	$(pkg-config --cflags --libs check libcrypto) -o /tmp/check_dkim
  * Exit status: 0 when every test passed, 1 otherwise.  CK_FORK, CK_RUN_CASE etc. work.
  *

@@ -1,8 +1,8 @@
 /*
- * milter/dkim/verify.c - the verification of DKIM signatures: the header fields a signature
- * names selected bottom-up and hashed (RFC 6376 section 5.4), the body hashers fed by the
- * canonicalisers, and the crypto (RSA and Ed25519 signature checks, keys decoded from p=
- * or taken from the key cache).
+ * milter/dkim/dkim-verify.c - the verification of DKIM signatures: the header fields a
+ * signature names selected bottom-up and hashed (RFC 6376 section 5.4), the body hashers fed
+ * by the canonicalisers, and the crypto (RSA and Ed25519 signature checks, keys decoded from
+ * p= or taken from the key cache).
  * Contract: see dkim.h, and dkim-int.h for what dkim.c calls here.  No I/O, no globals.
  */
 #include "dkim.h"

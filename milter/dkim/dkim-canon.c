@@ -1,5 +1,5 @@
 /*
- * milter/dkim/canon.c - DKIM canonicalisation (RFC 6376 section 3.4): header fields one at
+ * milter/dkim/dkim-canon.c - DKIM canonicalisation (RFC 6376 section 3.4): header fields one at
  * a time (dkim_canon_header), the body streamed through a small state machine
  * (dkim_bodycanon_*) that holds back only trailing empty lines and pending white space.
  * Contract: see dkim.h (building blocks).  No I/O, no globals.

@@ -1,5 +1,5 @@
 /*
- * milter/dkim/tags.c - DKIM tag-lists (RFC 6376 section 3.2) and key records (section
+ * milter/dkim/dkim-tags.c - DKIM tag-lists (RFC 6376 section 3.2) and key records (section
  * 3.6.1): dkim_tags_parse, dkim_key_parse, and the helpers the signature parser in dkim.c
  * shares with them (FWS, base64, colon-separated lists, tag look-up).
  * Contract: see dkim.h (building blocks) and dkim-int.h.  No I/O, no globals.
