@@ -140,7 +140,7 @@ else
 fi
 PW=$tmp/pw-fanout
 # shellcheck disable=SC2046,SC2086
-${CC:-cc} ${BENCH_CFLAGS:--O2} -std=c11 -D_DEFAULT_SOURCE -I"$inc" -I"$top/milter" \
+${CC:-cc} ${BENCH_CFLAGS:--O2} -std=c11 -D_DEFAULT_SOURCE -I"$inc" -I"$top/milter" -I"$top/policy" \
 	"$top/milter/lists/pgp.c" "$top/milter/lists/openpgp.c" "$top/milter/lists/listpost.c" \
 	"$top/milter/lists/openpgp-armor.c" "$top/milter/lists/openpgp-wrap.c" \
 	"$top/milter/lists/listpost-mime.c" "$top/milter/lists/listpost-copy.c" \

@@ -39,8 +39,6 @@ static inline bool is_fws(int c)
 bool dkim_span_caseeq(const char *a, size_t alen, const char *b);
 /* dkim_trim_fws - shrink the span P/N past FWS at both ends */
 void dkim_trim_fws(const char **p, size_t *n);
-/* dkim_b64_value - the value of one base64 character, -1 if none */
-int dkim_b64_value(int c);
 /* dkim_b64_decode - strict base64 with FWS anywhere; false on garbage, bad padding or overflow */
 bool dkim_b64_decode(const char *s, size_t len, unsigned char *out, size_t outmax,
 		     size_t *outlen);

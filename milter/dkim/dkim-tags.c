@@ -6,6 +6,7 @@
  */
 #include "dkim.h"
 #include "dkim-int.h"
+#include "b64.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -32,22 +33,6 @@ void dkim_trim_fws(const char **p, size_t *n)
 		(*n)--;
 }
 
-/* dkim_b64_value - the value of one base64 character, -1 if none */
-int dkim_b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* dkim_b64_decode - strict base64 with FWS anywhere; false on garbage, bad padding or overflow */
 bool dkim_b64_decode(const char *s, size_t len, unsigned char *out, size_t outmax,
 		       size_t *outlen)
@@ -64,7 +49,7 @@ bool dkim_b64_decode(const char *s, size_t len, unsigned char *out, size_t outma
 			nchars++;
 			continue;
 		}
-		int v = dkim_b64_value(c);
+		int v = pw_b64_value(c);
 		if (v < 0 || npad > 0)
 			return false;
 		acc = (acc << 6) | (uint32_t)v;

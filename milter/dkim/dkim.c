@@ -17,6 +17,7 @@
  */
 #include "dkim.h"
 #include "dkim-int.h"
+#include "b64.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,7 +353,7 @@ static bool sig_parse(struct dkim_ctx *ctx, struct sig *s, const struct field *f
 			int c = (unsigned char)t->value[i];
 			if (is_fws(c))
 				continue;
-			if (dkim_b64_value(c) < 0 && c != '=') {
+			if (pw_b64_value(c) < 0 && c != '=') {
 				k = 0;
 				break;
 			}

@@ -24,6 +24,7 @@
  */
 #include "listpost.h"
 #include "listpost-int.h"
+#include "b64.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,17 +254,6 @@ const char *lp_cte_name(enum lp_cte e)
 
 /* ---- transfer encodings ----------------------------------------------------------------- */
 
-/* b64_val - the value of a base64 digit, -1 for another octet */
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
 
 /* b64_decode - base64 [P, P+N) into *OUT (malloc'd), white space and line ends skipped; LP_BAD
  * for another octet, misplaced padding, data after it, or a partial quantum */
@@ -294,7 +284,7 @@ static enum lp_status b64_decode(const char *p, size_t n, const char *where, cha
 			pad++;
 			quad[q++] = 0;
 		} else {
-			if ((v = b64_val(c)) < 0 || pad > 0) {
+			if ((v = pw_b64_value(c)) < 0 || pad > 0) {
 				free(o);
 				if (pad > 0)
 					return lp_bad(lp, "%s: bad base64: data after the padding",

@@ -14,6 +14,7 @@
  *	packets are openpgp.c, the session-key wrapping openpgp-wrap.c.
  */
 #include "openpgp.h"
+#include "b64.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,21 +85,6 @@ static uint32_t crc24(const uint8_t *p, size_t n)
 	return crc;
 }
 
-/* b64_value - value of a base64 digit, -1 if C is not one */
-static int b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 /* b64_put - encode N (1..3) octets at IN as four digits at OUT */
 static void b64_put(const uint8_t *in, size_t n, char *out)
@@ -178,7 +164,7 @@ enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_
 			if (n != 5)
 				goto bad;
 			for (int i = 0; i < 4; i++)
-				if ((v[i] = b64_value(l[1 + i])) < 0)
+				if ((v[i] = pw_b64_value(l[1 + i])) < 0)
 					goto bad;
 			crc = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
 			      (uint32_t)v[3];
@@ -196,7 +182,7 @@ enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_
 				pad++;
 				continue;
 			}
-			if (pad > 0 || (v = b64_value(l[i])) < 0)
+			if (pad > 0 || (v = pw_b64_value(l[i])) < 0)
 				goto bad;
 			acc = acc << 6 | (uint32_t)v;
 			if (++q == 4) {

@@ -64,7 +64,7 @@ PWV=${1:-${PW_DKIMVERIFY:-}}
 if [ -z "$PWV" ]; then
 	PWV=$tmp/pw-dkimverify
 	# shellcheck disable=SC2086
-	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" \
+	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" -I"$top/policy" \
 		"$top/tests/dkim/pw-dkimverify.c" "$top/milter/dkim/dkim.c" \
 		"$top/milter/dkim/dkim-tags.c" "$top/milter/dkim/dkim-canon.c" \
 		"$top/milter/dkim/dkim-verify.c" "$top/milter/dkim/keycache.c" \

@@ -33,7 +33,7 @@ PW=${PW_OPGP:-}
 if [ -z "$PW" ]; then
 	PW=$tmp/pw-opgp
 	# shellcheck disable=SC2046
-	${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 -I"$top/milter" "$top/tests/openpgp/pw-opgp.c" \
+	${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 -I"$top/milter" -I"$top/policy" "$top/tests/openpgp/pw-opgp.c" \
 		"$top/milter/lists/openpgp.c" "$top/milter/lists/openpgp-armor.c" \
 		"$top/milter/lists/openpgp-wrap.c" \
 		$(pkg-config --cflags --libs libcrypto) -o "$PW" || exit 1

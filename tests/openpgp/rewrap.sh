@@ -62,7 +62,7 @@ PW=${1:-${PW_OPGP:-$top/tests/openpgp/pw-opgp}}
 if [ ! -x "$PW" ] && [ -z "${1:-}" ] && [ -z "${PW_OPGP:-}" ]; then
 	PW=$tmp/pw-opgp
 	# shellcheck disable=SC2046,SC2086
-	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" \
+	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" -I"$top/policy" \
 		"$top/tests/openpgp/pw-opgp.c" "$top/milter/lists/openpgp.c" \
 		"$top/milter/lists/openpgp-armor.c" "$top/milter/lists/openpgp-wrap.c" \
 		$(pkg-config --cflags --libs libcrypto) -o "$PW" 2>"$tmp/cc.log"; then

@@ -4,7 +4,7 @@
  * appendix A example, plus messages signed here).
  * Contract: milter/dkim/dkim.h.
  *
- * Build: gcc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -I. -Imilter tests/unit/check_dkim.c \
+ * Build: gcc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -I. -Imilter -Ipolicy tests/unit/check_dkim.c \
  *	milter/dkim/dkim.c milter/dkim/dkim-tags.c milter/dkim/dkim-canon.c \
  *	milter/dkim/dkim-verify.c milter/dkim/keycache.c \
  *	$(pkg-config --cflags --libs check libcrypto) -o /tmp/check_dkim
