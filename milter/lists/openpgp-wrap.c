@@ -1,10 +1,11 @@
 /*
  * milter/lists/openpgp-wrap.c - session-key (re-)wrapping for encrypted lists: the v3 PKESK
- * that hands one subscriber the post's session key, for RSA (PKCS#1 v1.5) and ECDH on
- * Curve25519, and the "ALGO:HEX" session key as gpgme exports it.
+ * (and the v6 PKESK SEIPDv2 data needs) that hands one subscriber the post's session key, for
+ * RSA (PKCS#1 v1.5) and ECDH on Curve25519, and the "ALGO:HEX" session key as gpgme exports
+ * it.
  *
  * NAME
- *	openpgp_wrap - opgp_pkesk(), opgp_parse_session_key()
+ *	openpgp_wrap - opgp_pkesk(), opgp_pkesk6(), opgp_parse_session_key()
  *
  * SYNOPSIS
  *	#include "openpgp.h"
@@ -21,6 +22,10 @@
  *	only, no global state: thread-safe.  The subscriber's key (struct opgp_enckey) comes
  *	from opgp_enckey_from_block() in openpgp.c.
  *
+ *	opgp_pkesk6() writes the v6 PKESK of RFC 9580 5.1.2 for the same v4 keys: the key
+ *	named by version and fingerprint, the frame without the algorithm octet (key ||
+ *	checksum, padded likewise for ECDH; the ECDH KDF still takes the v4 fingerprint).
+ *
  * DIAGNOSTICS
  *	OPGP_E_FORMAT: a session key that is not "ALGO:HEX", or not of its algorithm's key
  *	length, or a subscriber key whose parameters do not fit its algorithm;
@@ -30,7 +35,7 @@
  *	small order); OPGP_E_NOMEM.
  *
  * STANDARDS
- *	RFC 4880 (5.1, 3.2), RFC 6637 (7, 8), RFC 3394, RFC 7748.
+ *	RFC 4880 (5.1, 3.2), RFC 6637 (7, 8), RFC 3394, RFC 7748, RFC 9580 (5.1.2-5.1.4, 11.5).
  */
 #include "openpgp.h"
 #include "openpgp-int.h"
@@ -284,9 +289,11 @@ static bool enckey_ok(const struct opgp_enckey *k)
 	return false;
 }
 
-/* opgp_pkesk - one v3 PKESK giving the session key ALGO/KEY to the holder of K */
-enum opgp_status opgp_pkesk(const struct opgp_enckey *k, int algo, const uint8_t *key,
-			    size_t keylen, uint8_t **out, size_t *outlen)
+/* pkesk_build - one PKESK of VERSION (3, or 6: RFC 9580 5.1.2) giving the session key
+ * ALGO/KEY to the holder of K */
+static enum opgp_status pkesk_build(const struct opgp_enckey *k, int version, int algo,
+				    const uint8_t *key, size_t keylen, uint8_t **out,
+				    size_t *outlen)
 {
 	uint8_t frame[FRAME_MAX], eph[X25519_LEN], wrapped[FRAME_MAX + 8];
 	uint8_t *ct = NULL, *pkt = NULL;
@@ -302,7 +309,10 @@ enum opgp_status opgp_pkesk(const struct opgp_enckey *k, int algo, const uint8_t
 	if (!enckey_ok(k))
 		return k->algo == PK_RSA || k->algo == PK_RSA_E || k->algo == PK_ECDH
 		       ? OPGP_E_FORMAT : OPGP_E_UNSUPPORTED;
-	frame[flen++] = (uint8_t)algo;
+	/* RFC 9580 5.1.3, 11.5: a v6 PKESK encrypts key || checksum, without the symmetric
+	 * algorithm octet (SEIPDv2 names its cipher itself) */
+	if (version == 3)
+		frame[flen++] = (uint8_t)algo;
 	memcpy(frame + flen, key, keylen);
 	flen += keylen;
 	for (i = 0; i < keylen; i++)
@@ -327,14 +337,23 @@ enum opgp_status opgp_pkesk(const struct opgp_enckey *k, int algo, const uint8_t
 	OPENSSL_cleanse(frame, sizeof frame);
 	if (s != OPGP_OK)
 		goto done;
+	if (version == 6)		/* size octet, key version 4, fingerprint: not key ID */
+		body += 2 + FPR_LEN - 8;
 	if ((pkt = malloc(6 + body)) == NULL) {
 		s = OPGP_E_NOMEM;
 		goto done;
 	}
 	i = put_header(pkt, TAG_PKESK, body);
-	pkt[i++] = 3;
-	for (int sh = 56; sh >= 0; sh -= 8)
-		pkt[i++] = (uint8_t)(k->keyid >> sh);
+	pkt[i++] = (uint8_t)version;
+	if (version == 6) {
+		pkt[i++] = 1 + FPR_LEN;
+		pkt[i++] = 4;
+		memcpy(pkt + i, k->fpr, FPR_LEN);
+		i += FPR_LEN;
+	} else {
+		for (int sh = 56; sh >= 0; sh -= 8)
+			pkt[i++] = (uint8_t)(k->keyid >> sh);
+	}
 	pkt[i++] = (uint8_t)k->algo;
 	if (k->algo == PK_ECDH) {
 		uint8_t point[1 + X25519_LEN];
@@ -358,6 +377,20 @@ done:
 	return s;
 }
 
+/* opgp_pkesk - one v3 PKESK giving the session key ALGO/KEY to the holder of K */
+enum opgp_status opgp_pkesk(const struct opgp_enckey *k, int algo, const uint8_t *key,
+			    size_t keylen, uint8_t **out, size_t *outlen)
+{
+	return pkesk_build(k, 3, algo, key, keylen, out, outlen);
+}
+
+/* opgp_pkesk6 - one v6 PKESK giving the session key KEY to the holder of the v4 key K */
+enum opgp_status opgp_pkesk6(const struct opgp_enckey *k, int algo, const uint8_t *key,
+			     size_t keylen, uint8_t **out, size_t *outlen)
+{
+	return pkesk_build(k, 6, algo, key, keylen, out, outlen);
+}
+
 /* ---- session keys ---------------------------------------------------------------------------- */
 
 /* opgp_parse_session_key - "ALGO:HEX" into an algorithm id and key octets */
@@ -376,7 +409,16 @@ enum opgp_status opgp_parse_session_key(const char *text, int *algo, uint8_t *ke
 		id = id * 10 + (*p++ - '0');
 		digits++;
 	}
-	if (digits == 0 || *p++ != ':')
+	if (digits == 0)
+		return OPGP_E_FORMAT;
+	/* GnuPG names AEAD data's mode too: "9.2:HEX" (1 EAX, 2 OCB); the PKESK does not
+	 * carry it (the data packet does) */
+	if (*p == '.') {
+		if ((p[1] != '1' && p[1] != '2') || (p[2] >= '0' && p[2] <= '9'))
+			return OPGP_E_FORMAT;
+		p += 2;
+	}
+	if (*p++ != ':')
 		return OPGP_E_FORMAT;
 	if ((want = sym_keylen(id)) == 0)
 		return OPGP_E_UNSUPPORTED;

@@ -16,9 +16,14 @@
  *	works on a body whose bounds it has checked.  No I/O, no globals, OpenSSL 3 EVP only,
  *	so every function is safe to call from several threads at once.
  *
- *	opgp_split() accepts PKESK (tag 1, v3 only), SKESK (3, skipped) and marker (10,
- *	skipped) packets before the encrypted data (18 with version 1, or 9), at most
- *	OPGP_MAX_PACKETS of them; the data packet's length chain must fit in the message.
+ *	opgp_split() accepts PKESK (tag 1, v3 or v6, all of one version), SKESK (3, skipped)
+ *	and marker (10, skipped) packets before the encrypted data, at most OPGP_MAX_PACKETS
+ *	of them; the data packet's length chain must fit in the message.  The encrypted data
+ *	is SEIPD version 1 (18), SED (9), SEIPD version 2 (18, RFC 9580 5.13.2: AES, Twofish
+ *	or Camellia with EAX, OCB or GCM, chunk size octet 0..16, 32 octets of salt) or
+ *	GnuPG's AEAD packet (20, version 1 of draft-ietf-openpgp-rfc4880bis-10 5.16: the same
+ *	ciphers with EAX or OCB and its IV); v6 PKESKs must precede SEIPDv2 and v3 PKESKs
+ *	the others (RFC 9580 5.1).  The AEAD data itself is not opened here.
  *
  *	opgp_enckey_from_block() looks only at v4 public keys and subkeys (tags 6 and 14); it
  *	takes key flags (subpacket 27, hashed area only) from binding signatures (0x18) of a
@@ -40,7 +45,8 @@
  *	(e.g. an RSA modulus it rejects, an X25519 point of small order); OPGP_E_NOMEM.
  *
  * STANDARDS
- *	RFC 4880 (3.2, 4.2, 5.1, 5.5.2, 6, 12.2), RFC 6637 (7, 8, 9, 10), RFC 3394, RFC 7748.
+ *	RFC 4880 (3.2, 4.2, 5.1, 5.5.2, 6, 12.2), RFC 6637 (7, 8, 9, 10), RFC 3394, RFC 7748,
+ *	RFC 9580 (5.1.2, 5.13.2), draft-ietf-openpgp-rfc4880bis-10 (5.16).
  */
 #include "openpgp.h"
 #include "openpgp-int.h"
@@ -295,6 +301,133 @@ static bool mpi_read(const uint8_t *b, size_t end, size_t *pos, const uint8_t **
 
 /* ---- splitting a message -------------------------------------------------------------------- */
 
+/* aead_sym_ok - a 128-bit block cipher, as SEIPDv2 and tag 20 require (AES, Twofish,
+ * Camellia) */
+static bool aead_sym_ok(int algo)
+{
+	return algo >= 7 && algo <= 13;
+}
+
+/* pkesk_check - a PKESK body (P, whose body is B) of version 3 or 6; its key ID into *ID */
+static enum opgp_status pkesk_check(const struct pkt *p, const uint8_t *b, uint64_t *id,
+				    char *why, size_t whylen)
+{
+	size_t n = p->body_len, flen;
+
+	*id = 0;
+	if (n < 1) {
+		setwhy(why, whylen, "empty PKESK at offset %zu", p->start);
+		return OPGP_E_FORMAT;
+	}
+	if (b[0] == 3) {
+		if (n < 10) {
+			setwhy(why, whylen, "PKESK at offset %zu too short (%zu octets)",
+			       p->start, n);
+			return OPGP_E_FORMAT;
+		}
+		for (int i = 1; i <= 8; i++)
+			*id = *id << 8 | b[i];
+		return OPGP_OK;
+	}
+	if (b[0] != 6) {
+		setwhy(why, whylen, "PKESK version %d at offset %zu", b[0], p->start);
+		return OPGP_E_UNSUPPORTED;
+	}
+	/* v6 (RFC 9580 5.1.2): size octet, then key version and fingerprint (none when the
+	 * size is 0: an anonymous recipient), then the algorithm and at least one octet */
+	if (n < 2 || (flen = b[1]) > n - 2 || n - 2 - flen < 2) {
+		setwhy(why, whylen, "v6 PKESK at offset %zu too short (%zu octets)", p->start, n);
+		return OPGP_E_FORMAT;
+	}
+	if (flen != 0) {
+		if (!((b[2] == 4 && flen == 1 + 20) || (b[2] == 6 && flen == 1 + 32))) {
+			setwhy(why, whylen, "v6 PKESK at offset %zu: key version %d with %zu "
+			       "octets of fingerprint", p->start, b[2], flen - 1);
+			return OPGP_E_FORMAT;
+		}
+		/* the key ID: low 64 bits of a v4 fingerprint, high 64 of a v6 one */
+		for (size_t i = 0; i < 8; i++)
+			*id = *id << 8 | b[b[2] == 4 ? 3 + 12 + i : 3 + i];
+	}
+	return OPGP_OK;
+}
+
+/* aead_check - the header of SEIPDv2 or tag 20 data at P (first chunk B); fills OUT */
+static enum opgp_status aead_check(const struct pkt *p, const uint8_t *b,
+				   struct opgp_split *out, char *why, size_t whylen)
+{
+	bool v2 = p->tag == TAG_SEIPD;
+	const char *what = v2 ? "SEIPD version 2" : "AEAD (tag 20)";
+	size_t n = p->body_len, head, ivlen;
+
+	/* SEIPDv2: version, cipher, AEAD, chunk size, 32 octets of salt; tag 20: version,
+	 * cipher, AEAD, chunk size, the starting IV (16 octets EAX, 15 OCB); then the chunks
+	 * and the final authentication tag (16 octets) */
+	if (n < 4) {
+		setwhy(why, whylen, "%s data at offset %zu: header truncated", what, p->start);
+		return OPGP_E_FORMAT;
+	}
+	if (!v2 && b[0] != 1) {
+		setwhy(why, whylen, "AEAD encrypted data (tag 20) version %d at offset %zu", b[0],
+		       p->start);
+		return OPGP_E_UNSUPPORTED;
+	}
+	if (!aead_sym_ok(b[1])) {
+		setwhy(why, whylen, "%s data at offset %zu: symmetric algorithm %d", what,
+		       p->start, b[1]);
+		return b[1] == 0 ? OPGP_E_FORMAT : OPGP_E_UNSUPPORTED;
+	}
+	if (b[2] == 1)
+		ivlen = 16;
+	else if (b[2] == 2)
+		ivlen = 15;
+	else if (b[2] == 3 && v2)
+		ivlen = 12;
+	else {
+		setwhy(why, whylen, "%s data at offset %zu: AEAD algorithm %d", what, p->start,
+		       b[2]);
+		return b[2] == 0 ? OPGP_E_FORMAT : OPGP_E_UNSUPPORTED;
+	}
+	if (b[3] > 16) {
+		setwhy(why, whylen, "%s data at offset %zu: chunk size octet %d (0..16 supported)",
+		       what, p->start, b[3]);
+		return OPGP_E_UNSUPPORTED;
+	}
+	head = 4 + (v2 ? 32 : ivlen);
+	if (n < head || (!p->partial && n - head < 16)) {
+		setwhy(why, whylen, "%s data at offset %zu too short (%zu octets)", what,
+		       p->start, n);
+		return OPGP_E_FORMAT;
+	}
+	out->format = v2 ? OPGP_FMT_SEIPD2 : OPGP_FMT_AEAD_OCB;
+	out->data_cipher = b[1];
+	out->data_aead = b[2];
+	out->data_chunk = b[3];
+	return OPGP_OK;
+}
+
+/* opgp_format_name - a name for logs and replies */
+const char *opgp_format_name(enum opgp_format f)
+{
+	switch (f) {
+	case OPGP_FMT_SED:
+		return "symmetrically encrypted data without integrity protection (tag 9)";
+	case OPGP_FMT_SEIPD1:
+		return "SEIPD version 1";
+	case OPGP_FMT_AEAD_OCB:
+		return "AEAD encrypted data (tag 20, GnuPG's OCB packet)";
+	case OPGP_FMT_SEIPD2:
+		return "SEIPD version 2 (RFC 9580 AEAD)";
+	}
+	return "unknown encrypted data";
+}
+
+/* opgp_format_pkesk_version - v6 PKESKs for SEIPDv2, v3 for the rest */
+int opgp_format_pkesk_version(enum opgp_format f)
+{
+	return f == OPGP_FMT_SEIPD2 ? 6 : 3;
+}
+
 /* opgp_split - the PKESKs, then the encrypted data packet and all that follows */
 enum opgp_status opgp_split(const uint8_t *msg, size_t len, struct opgp_split *out,
 			    char *why, size_t whylen)
@@ -312,6 +445,7 @@ enum opgp_status opgp_split(const uint8_t *msg, size_t len, struct opgp_split *o
 	}
 	for (;;) {
 		const uint8_t *body;
+		uint64_t id;
 
 		if (off == len) {
 			setwhy(why, whylen, "no encrypted data packet after %zu PKESK(s)",
@@ -328,26 +462,16 @@ enum opgp_status opgp_split(const uint8_t *msg, size_t len, struct opgp_split *o
 		body = msg + p.body;
 		switch (p.tag) {
 		case TAG_PKESK:
-			if (p.body_len < 1) {
-				setwhy(why, whylen, "empty PKESK at offset %zu", off);
+			if ((s = pkesk_check(&p, body, &id, why, whylen)) != OPGP_OK)
+				return s;
+			if (out->pkesk_version != 0 && out->pkesk_version != body[0]) {
+				setwhy(why, whylen, "PKESK version %d at offset %zu after version "
+				       "%d ones", body[0], off, out->pkesk_version);
 				return OPGP_E_FORMAT;
 			}
-			if (body[0] != 3) {
-				setwhy(why, whylen, "PKESK version %d at offset %zu", body[0], off);
-				return OPGP_E_UNSUPPORTED;
-			}
-			if (p.body_len < 10) {
-				setwhy(why, whylen, "PKESK at offset %zu too short (%zu octets)",
-				       off, p.body_len);
-				return OPGP_E_FORMAT;
-			}
-			if (out->n_pkesk < sizeof out->pkesk_keyid / sizeof out->pkesk_keyid[0]) {
-				uint64_t id = 0;
-
-				for (int i = 1; i <= 8; i++)
-					id = id << 8 | body[i];
+			out->pkesk_version = body[0];
+			if (out->n_pkesk < sizeof out->pkesk_keyid / sizeof out->pkesk_keyid[0])
 				out->pkesk_keyid[out->n_pkesk] = id;
-			}
 			out->n_pkesk++;
 			break;
 		case TAG_SKESK:
@@ -359,21 +483,36 @@ enum opgp_status opgp_split(const uint8_t *msg, size_t len, struct opgp_split *o
 				       "with an empty chunk", off);
 				return OPGP_E_FORMAT;
 			}
-			if (body[0] != 1) {
+			if (body[0] == 2) {
+				if ((s = aead_check(&p, body, out, why, whylen)) != OPGP_OK)
+					return s;
+			} else if (body[0] != 1) {
 				setwhy(why, whylen, "encrypted data packet version %d at offset %zu",
 				       body[0], off);
-				return body[0] == 2 ? OPGP_E_UNSUPPORTED : OPGP_E_FORMAT;
+				return OPGP_E_FORMAT;
+			} else {
+				out->format = OPGP_FMT_SEIPD1;
 			}
-			/* FALLTHROUGH */
+			goto data;
+		case TAG_AEAD:
+			if ((s = aead_check(&p, body, out, why, whylen)) != OPGP_OK)
+				return s;
+			goto data;
 		case TAG_SED:
+			out->format = OPGP_FMT_SED;
+data:
+			/* RFC 9580 5.1: v6 PKESKs go with SEIPDv2 only, v3 with the others */
+			if (out->pkesk_version != 0 &&
+			    out->pkesk_version != opgp_format_pkesk_version(out->format)) {
+				setwhy(why, whylen, "version %d PKESK(s) before %s at offset %zu",
+				       out->pkesk_version, opgp_format_name(out->format), off);
+				return OPGP_E_FORMAT;
+			}
 			out->data_tag = p.tag;
 			out->data_off = off;
 			out->data_len = len - off;
 			setwhy(why, whylen, "ok");
 			return OPGP_OK;
-		case TAG_AEAD:
-			setwhy(why, whylen, "AEAD encrypted data packet (tag 20) at offset %zu", off);
-			return OPGP_E_UNSUPPORTED;
 		default:
 			setwhy(why, whylen, "packet of tag %d at offset %zu where encrypted data "
 			       "or its session keys belong", p.tag, off);

@@ -41,13 +41,28 @@ enum opgp_status {
 	OPGP_E_NOMEM,
 };
 
+/* The encrypted data formats a post may use (opgp_split's struct opgp_split.format). */
+enum opgp_format {
+	OPGP_FMT_SED = 0,		/* tag 9, no integrity protection (RFC 4880 5.7) */
+	OPGP_FMT_SEIPD1,		/* tag 18 version 1, CFB + MDC (RFC 4880 5.13, 9580 5.13.1) */
+	OPGP_FMT_AEAD_OCB,		/* tag 20 version 1, GnuPG's "OCB" packet of
+					 * draft-ietf-openpgp-rfc4880bis-10 5.16 (EAX or OCB) */
+	OPGP_FMT_SEIPD2,		/* tag 18 version 2, AEAD (RFC 9580 5.13.2) */
+};
+
 /* A post split into its parts.  Offsets point into the caller's binary message. */
 struct opgp_split {
 	size_t n_pkesk;			/* PKESK packets at the start */
-	uint64_t pkesk_keyid[16];	/* their key IDs (first 16) */
-	size_t data_off, data_len;	/* the packets after the PKESKs (SEIPD tag 18, or SED tag
-					 * 9, with anything following), kept byte for byte */
-	int data_tag;			/* 18 or 9 */
+	uint64_t pkesk_keyid[16];	/* their key IDs (first 16; 0 for an anonymous v6 PKESK) */
+	size_t data_off, data_len;	/* the packets after the PKESKs (SEIPD tag 18, SED tag 9
+					 * or AEAD tag 20, with anything following), kept byte
+					 * for byte */
+	int data_tag;			/* 18, 9 or 20 */
+	enum opgp_format format;	/* which of the encrypted data formats */
+	int pkesk_version;		/* 3 or 6: what every PKESK of the post is (0: none) */
+	int data_cipher;		/* SEIPDv2 and tag 20: symmetric algorithm id; else 0 */
+	int data_aead;			/* SEIPDv2 and tag 20: AEAD algorithm (1 EAX, 2 OCB, 3 GCM) */
+	int data_chunk;			/* SEIPDv2 and tag 20: the chunk size octet (0..16) */
 };
 
 /* A subscriber's encryption subkey, taken from an exported (binary) key block. */
@@ -73,6 +88,11 @@ enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_
 /* opgp_armor - binary to "-----BEGIN PGP MESSAGE-----" armor with CRC-24, lines of 64
  * ending in LF; *OUT is malloc'd and NUL-terminated, *OUTLEN without the NUL */
 enum opgp_status opgp_armor(const uint8_t *bin, size_t len, char **out, size_t *outlen);
+/* opgp_format_name - the name of a format for logs and replies ("SEIPD version 2 (AEAD)") */
+const char *opgp_format_name(enum opgp_format f);
+/* opgp_format_pkesk_version - the PKESK version the encrypted data F needs: 6 for SEIPDv2,
+ * else 3 */
+int opgp_format_pkesk_version(enum opgp_format f);
 /* opgp_split - find the PKESKs and the encrypted data of a binary message */
 enum opgp_status opgp_split(const uint8_t *msg, size_t len, struct opgp_split *out,
 			    char *why, size_t whylen);
@@ -87,7 +107,14 @@ void opgp_enckey_clear(struct opgp_enckey *k);
  * symmetric algorithm id, KEY: KEYLEN octets) for K; *OUT malloc'd (free()) */
 enum opgp_status opgp_pkesk(const struct opgp_enckey *k, int algo, const uint8_t *key,
 			    size_t keylen, uint8_t **out, size_t *outlen);
-/* opgp_parse_session_key - gpgme's exported session key "ALGO:HEX" into ALGO and KEY,
+/* opgp_pkesk6 - a v6 PKESK packet (RFC 9580 5.1.2, new-format header) wrapping the session
+ * key KEY (KEYLEN octets, of symmetric algorithm ALGO, which a v6 PKESK does not carry) for
+ * K, naming K by key version 4 and its fingerprint: the PKESK that goes before SEIPDv2
+ * data; *OUT malloc'd (free()) */
+enum opgp_status opgp_pkesk6(const struct opgp_enckey *k, int algo, const uint8_t *key,
+			     size_t keylen, uint8_t **out, size_t *outlen);
+/* opgp_parse_session_key - gpgme's exported session key "ALGO:HEX" (or "ALGO.AEAD:HEX", as
+ * GnuPG writes it for AEAD data, AEAD 1 EAX or 2 OCB) into ALGO and KEY,
  * which must hold OPGP_MAX_SESSION_KEY octets; *KEYLEN is set (output only).  The hex
  * length must match ALGO's key length; OPGP_E_UNSUPPORTED for an unknown ALGO */
 enum opgp_status opgp_parse_session_key(const char *text, int *algo, uint8_t *key,

@@ -21,13 +21,16 @@
  *	digits of the subkey to use; without it the last encryption-capable subkey is taken.
  *
  *	split prints "n_pkesk N", one "pkesk_keyid HEX16" per PKESK (the first 16),
- *	"data_tag T", "data_off O" and "data_len L".
+ *	"data_tag T", "data_off O", "data_len L", "format NAME" (opgp_format_name),
+ *	"pkesk_version V" (0 without PKESKs) and, for SEIPDv2 and tag 20 data, "data_cipher C",
+ *	"data_aead A" and "data_chunk N".
  *
  *	key prints "fpr HEX40", "keyid HEX16", "algo A" and "bits B" (RSA) or "kdf_hash H"
  *	and "kdf_cipher C" (ECDH).
  *
  *	rewrap writes one new PKESK for the chosen key followed by the post's encrypted data
- *	packet, unchanged; -a armors the result.  Nothing is written on error.
+ *	packet, unchanged; -a armors the result.  The PKESK is v6 before SEIPDv2 data, v3
+ *	before the rest (opgp_format_pkesk_version).  Nothing is written on error.
  *
  *	bench builds N PKESKs for the key and prints the microseconds per PKESK, then N
  *	times key-block parsing plus PKESK (the per-subscriber cost when keys come fresh
@@ -271,6 +274,11 @@ static int cmd_split(int argc, char **argv)
 		printf("pkesk_keyid %016" PRIX64 "\n", sp.pkesk_keyid[i]);
 	printf("data_tag %d\ndata_off %zu\ndata_len %zu\n", sp.data_tag, sp.data_off,
 	       sp.data_len);
+	printf("format %s\npkesk_version %d\n", opgp_format_name(sp.format),
+	       sp.pkesk_version);
+	if (sp.format == OPGP_FMT_SEIPD2 || sp.format == OPGP_FMT_AEAD_OCB)
+		printf("data_cipher %d\ndata_aead %d\ndata_chunk %d\n", sp.data_cipher,
+		       sp.data_aead, sp.data_chunk);
 	return 0;
 }
 
@@ -329,7 +337,10 @@ static int cmd_rewrap(int argc, char **argv)
 		refuse("split", s, why);
 		goto done;
 	}
-	if ((s = opgp_pkesk(&k, algo, key, keylen, &pkesk, &plen)) != OPGP_OK) {
+	s = opgp_format_pkesk_version(sp.format) == 6
+	    ? opgp_pkesk6(&k, algo, key, keylen, &pkesk, &plen)
+	    : opgp_pkesk(&k, algo, key, keylen, &pkesk, &plen);
+	if (s != OPGP_OK) {
 		refuse("pkesk", s, NULL);
 		goto done;
 	}

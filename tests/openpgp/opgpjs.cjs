@@ -1,0 +1,81 @@
+// tests/openpgp/opgpjs.cjs - OpenPGP.js (npm "openpgp" 6) as the second implementation that makes
+// and opens RFC 9580 SEIPD version 2 messages for tests/openpgp/formats.sh.
+//
+// Usage: node opgpjs.cjs encrypt AEAD CIPHER SKOUT PUBKEY [SIGNKEY] < PLAIN > MSG
+//        node opgpjs.cjs decrypt SECKEY [VERIFYKEY] < MSG > PLAIN
+//
+// OPENPGPJS names the directory holding node_modules/openpgp.  encrypt makes a binary message
+// for the (armored) public key PUBKEY: SEIPD version 2 with AEAD (eax, ocb or gcm) and CIPHER
+// (aes128, aes256, ...), so a v6 PKESK, signed with the armored secret key SIGNKEY when given;
+// the session key goes to the file SKOUT as "ALGO:HEX" (RFC 4880 algorithm id), as gpg
+// --show-session-key writes it.  decrypt opens a binary or armored message with the armored
+// secret key SECKEY (no passphrase) and, with VERIFYKEY, requires a valid signature by it;
+// it prints "pkesk_version V" and "seipd_version V" on standard error.  Exit 0 on success,
+// 1 with the error on standard error.
+'use strict';
+const fs = require('fs');
+const openpgp = require(require('path').join(process.env.OPENPGPJS || '.', 'node_modules',
+	'openpgp'));
+
+const ids = { aes128: 7, aes192: 8, aes256: 9 };
+const keylens = { aes128: 16, aes192: 24, aes256: 32 };
+
+// readAll - standard input as a Uint8Array
+function readAll() {
+	return new Uint8Array(fs.readFileSync(0));
+}
+
+// encrypt - SEIPDv2 for one recipient, optionally signed
+async function encrypt(aead, cipher, skout, pub, sign) {
+	const key = await openpgp.readKey({ armoredKey: fs.readFileSync(pub, 'utf8') });
+	const sk = new Uint8Array(require('crypto').randomBytes(keylens[cipher]));
+	const opts = {
+		message: await openpgp.createMessage({ binary: readAll() }),
+		encryptionKeys: key,
+		sessionKey: { data: sk, algorithm: cipher, aeadAlgorithm: aead },
+		format: 'binary',
+	};
+	if (sign)
+		opts.signingKeys = await openpgp.readPrivateKey({
+			armoredKey: fs.readFileSync(sign, 'utf8') });
+	const out = await openpgp.encrypt(opts);
+	fs.writeFileSync(skout, ids[cipher] + ':' + Buffer.from(sk).toString('hex').toUpperCase() +
+		'\n');
+	fs.writeSync(1, out);
+}
+
+// decrypt - open MSG with SECKEY, check the signature by VERIFYKEY when given
+async function decrypt(sec, verify) {
+	const key = await openpgp.readPrivateKey({ armoredKey: fs.readFileSync(sec, 'utf8') });
+	const raw = readAll();
+	const text = Buffer.from(raw).toString('latin1');
+	const message = text.startsWith('-----BEGIN PGP MESSAGE')
+		? await openpgp.readMessage({ armoredMessage: text })
+		: await openpgp.readMessage({ binaryMessage: raw });
+	for (const p of message.packets) {
+		if (p.constructor.tag === openpgp.enums.packet.publicKeyEncryptedSessionKey)
+			process.stderr.write('pkesk_version ' + p.version + '\n');
+		if (p.constructor.tag === openpgp.enums.packet.symEncryptedIntegrityProtectedData)
+			process.stderr.write('seipd_version ' + p.version + '\n');
+	}
+	const opts = { message, decryptionKeys: key, format: 'binary' };
+	if (verify) {
+		opts.verificationKeys = await openpgp.readKey({
+			armoredKey: fs.readFileSync(verify, 'utf8') });
+		opts.expectSigned = true;
+	}
+	const { data, signatures } = await openpgp.decrypt(opts);
+	if (verify)
+		await signatures[0].verified;	// throws unless the signature is valid
+	fs.writeSync(1, data);
+}
+
+const [cmd, ...args] = process.argv.slice(2);
+const run = cmd === 'encrypt' && args.length >= 4 ? encrypt(...args)
+	: cmd === 'decrypt' && args.length >= 1 ? decrypt(...args)
+	: Promise.reject(new Error('usage: encrypt AEAD CIPHER SKOUT PUBKEY [SIGNKEY] | ' +
+		'decrypt SECKEY [VERIFYKEY]'));
+run.catch((e) => {
+	process.stderr.write('opgpjs: ' + (e && e.message ? e.message : e) + '\n');
+	process.exit(1);
+});
