@@ -16,7 +16,7 @@
 #define WINDOW_BYTES (64u << 20)	/* copies waiting to be sent, at most about this much */
 #define WINDOW_MAX 512
 
-/* pgp_build - PKESK + data, armored, in the copy's MIME */
+/* pgp_build - PKESK (v3, or v6 before SEIPDv2) + data, armored, in the copy's MIME */
 static enum fanout_result pgp_build(const void *ctx, void *tstate, size_t k, char **copy,
 				    size_t *len, char *why, size_t whylen)
 {
@@ -28,7 +28,9 @@ static enum fanout_result pgp_build(const void *ctx, void *tstate, size_t k, cha
 	bool ok;
 
 	(void)tstate;
-	if ((os = opgp_pkesk(c->keys[k], c->algo, c->key, c->keylen, &pk, &pklen)) != OPGP_OK) {
+	os = c->pkesk_version == 6 ? opgp_pkesk6(c->keys[k], c->algo, c->key, c->keylen, &pk, &pklen)
+				   : opgp_pkesk(c->keys[k], c->algo, c->key, c->keylen, &pk, &pklen);
+	if (os != OPGP_OK) {
 		free(pk);
 		snprintf(why, whylen, "the session key could not be wrapped for this key (%s)",
 			 opgp_strerror(os));

@@ -32,6 +32,8 @@ struct copies_pgp {
 	size_t keylen;
 	const uint8_t *data;			/* the post's encrypted data packet(s) */
 	size_t data_len;
+	int pkesk_version;			/* 3, or 6 for SEIPDv2 data
+						 * (opgp_format_pkesk_version) */
 	const struct opgp_enckey *const *keys;	/* item k's encryption subkey */
 	const char *msg;			/* the post as spooled, for its header */
 	size_t msg_len;

@@ -202,7 +202,7 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 			     "Malformed OpenPGP data in the post");
 	}
 	free(bin);
-	if (sp.data_tag != 18)
+	if (sp.format == OPGP_FMT_SED)
 		return reply(ctx, qid, l->address, "550", "5.7.1",
 			     "OpenPGP posts must be integrity-protected (no tag 9 data)");
 	if ((st = pgp_decrypt(lp->payload, lp->payload_len, &d, why, sizeof(why))) != PGP_OK) {
@@ -210,6 +210,17 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 		if (st == PGP_E_ENGINE || st == PGP_E_NOMEM)
 			return reply(ctx, qid, l->address, "451", "4.3.0",
 				     "Cannot check the post now, try again later");
+		/* AEAD data the list's GnuPG cannot open (GnuPG 2.2 opens tag 20 where its
+		 * build has AEAD, never SEIPD version 2): name the format, not the key */
+		if (sp.format == OPGP_FMT_SEIPD2 || sp.format == OPGP_FMT_AEAD_OCB) {
+			char text[200];
+			pwlog_qid(LOG_NOTICE, qid, "list %s: post uses %s, which the list's GnuPG "
+				  "cannot decrypt", l->address, opgp_format_name(sp.format));
+			snprintf(text, sizeof(text), "This list cannot decrypt %s; encrypt posts "
+				 "with SEIPD version 1 (integrity-protected, no AEAD)",
+				 opgp_format_name(sp.format));
+			return reply(ctx, qid, l->address, "550", "5.6.0", text);
+		}
 		return reply(ctx, qid, l->address, "550", "5.7.1",
 			     "The post is not encrypted to this list's key");
 	}

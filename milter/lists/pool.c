@@ -574,11 +574,13 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	}
 	if (nk > 0)
 		pwlog_qid(LOG_INFO, c->job->qid, "list %s: %zu subscriber key(s), %zu from the "
-			  "cache, %zu usable", c->list->address, nk, kf.cached, ni);
+			  "cache, %zu usable; %s, v%d PKESKs", c->list->address, nk, kf.cached, ni,
+			  opgp_format_name(sp.format), opgp_format_pkesk_version(sp.format));
 	copy_args(c, &a, list_id, sizeof(list_id));
 	cp = (struct copies_pgp){
 		.algo = dec.algo, .key = dec.key, .keylen = dec.keylen,
-		.data = bin + sp.data_off, .data_len = sp.data_len, .keys = encs,
+		.data = bin + sp.data_off, .data_len = sp.data_len,
+		.pkesk_version = opgp_format_pkesk_version(sp.format), .keys = encs,
 		.msg = (const char *)c->job->post, .msg_len = c->job->post_len, .post = &c->post,
 		.args = &a,
 	};

@@ -1,0 +1,343 @@
+#!/bin/bash
+# tests/openpgp/formats.sh - the newer encrypted data formats: GnuPG's AEAD packet (tag 20, what
+# GnuPG 2.4 and RNP make with AEAD) and RFC 9580 SEIPD version 2, re-wrapped per subscriber by
+# milter/lists/openpgp*.c and opened by implementations that are not ours.
+#
+# Usage: tests/openpgp/formats.sh [PW-OPGP]
+#
+# Keys are made with gpg, each party in a home of its own: the list (ed25519 + cv25519), a
+# poster, subscribers with a cv25519 and an RSA 2048 encryption subkey.  RNP gets the
+# poster's and the subscribers' keys in homes of their own; OpenPGP.js (npm "openpgp" 6,
+# driven by tests/openpgp/opgpjs.cjs) gets them as armored files.
+#
+#  - tag 20: rnp encrypts signed posts to the list with --aead=ocb and --aead=eax; pw-opgp
+#    split must name the format with v3 PKESKs; the list's gpg gives the session key
+#    ("9.2:HEX"); pw-opgp rewrap makes one copy per subscriber, which must hold exactly one
+#    PKESK (v3, the subscriber's key ID) before the post's data, byte for byte, and which
+#    rnp and gpg must open in the subscriber's own home to the post, with the poster's
+#    signature good; another subscriber's home must not open it;
+#  - SEIPD version 2: OpenPGP.js encrypts signed posts to the list (OCB, EAX, GCM; AES-128
+#    and AES-256); pw-opgp split must say SEIPD version 2 with v6 PKESKs; the copies must
+#    carry one v6 PKESK naming the subscriber's fingerprint, and OpenPGP.js must open each
+#    with the subscriber's secret key to the post and verify the poster's signature; a
+#    copy with a v3 PKESK (made by hand) must be refused by OpenPGP.js, so the check can fail;
+#  - refusals: each header field of both formats out of range, PKESK versions mixed or not
+#    matching the data, headers cut short (OPGP_E_FORMAT / OPGP_E_UNSUPPORTED with a message),
+#    and pw-opgp mutate over both posts (never a crash, under the sanitizer build).
+#
+# PW-OPGP defaults to $PW_OPGP, then tests/openpgp/pw-opgp under the top directory.
+# OpenPGP.js is installed with npm into $OPENPGPJS (default ~/.cache/postward/openpgpjs) when
+# it is not there yet.  Needs gpg 2.2 (with AEAD decryption, as Debian 12's), rnp 0.16, node and
+# npm.  Prints PASS/FAIL lines and ends with "N passed, M failed"; exit 1 on any failure.
+set -u
+export LC_ALL=C
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+passed=0
+failed=0
+homes=""
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-formats.XXXXXX") || exit 1
+
+# cleanup - stop every gpg-agent started here, remove the temporary directory
+cleanup() {
+	local h
+	for h in $homes; do
+		GNUPGHOME="$tmp/$h" gpgconf --kill all >/dev/null 2>&1
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+ok() { echo "PASS: $*"; passed=$((passed + 1)); }
+ko() { echo "FAIL: $*"; failed=$((failed + 1)); }
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+PW=${1:-${PW_OPGP:-$top/tests/openpgp/pw-opgp}}
+[ -x "$PW" ] || { ko "pw-opgp not built: $PW"; finish; }
+for t in gpg gpgconf rnp rnpkeys node npm; do
+	command -v "$t" >/dev/null || { ko "$t not installed (tests/install-deps)"; finish; }
+done
+export ASAN_OPTIONS="exitcode=86${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="halt_on_error=1:exitcode=87:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+OPENPGPJS=${OPENPGPJS:-${XDG_CACHE_HOME:-$HOME/.cache}/postward/openpgpjs}
+export OPENPGPJS
+if [ ! -f "$OPENPGPJS/node_modules/openpgp/package.json" ]; then
+	mkdir -p "$OPENPGPJS" && npm install --no-audit --no-fund --prefix "$OPENPGPJS" openpgp@6 \
+		> "$tmp/npm.log" 2>&1 || { ko "npm install openpgp@6: $(tail -3 "$tmp/npm.log")"; finish; }
+fi
+JS="node $here/opgpjs.cjs"
+cd "$tmp" || exit 1
+
+# pw - run pw-opgp: pw IN OUT ARGS...; sets rc, stderr in pw.err
+pw() {
+	local in=$1 out=$2
+	shift 2
+	"$PW" "$@" < "$in" > "$out" 2> pw.err
+	rc=$?
+}
+# refused - the last pw run refused cleanly (exit 1, one "pw-opgp: " line naming STATUS)
+refused() {
+	! grep -q 'Sanitizer\|runtime error' pw.err && [ "$rc" -eq 1 ] &&
+		[ "$(wc -l < pw.err)" -eq 1 ] && grep -q "^pw-opgp: .*\[$1\]" pw.err
+}
+show() { head -c 300 pw.err | tr '\n' ' '; echo "(rc=$rc)"; }
+# field - a "NAME VALUE" line of pw-opgp split output in FILE
+field() { sed -n "s/^$2 //p" "$1" | head -1; }
+
+# ---- keys -----------------------------------------------------------------------------------
+g() {
+	local h=$1
+	shift
+	gpg --homedir "$tmp/$h" --batch --no-tty --quiet --pinentry-mode loopback --passphrase '' \
+		--trust-model always "$@"
+}
+mkhome() {
+	mkdir -m 700 "$tmp/$1" && echo debug-quick-random > "$tmp/$1/gpg-agent.conf" &&
+		homes="$homes $1"
+}
+# newkey - H UID: an ed25519 primary key with an encryption subkey of ALGO
+newkey() {
+	local fpr
+	mkhome "$1" && g "$1" --quick-gen-key "$2" ed25519 sign 0 2>/dev/null || return 1
+	fpr=$(g "$1" --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+	echo "$fpr" > "$1.fpr"
+	g "$1" --quick-add-key "$fpr" "$3" encr 0 2>/dev/null
+}
+# subkey_id - the key ID of home H's encryption subkey
+subkey_id() {
+	g "$1" --with-colons --list-keys | awk -F: '$1 == "sub" && $12 ~ /e/ { print $5; exit }'
+}
+# rnphome - an RNP home for gpg home H, with H's secret key and the public keys of the rest
+rnphome() {
+	local h=$1
+	shift
+	mkdir -m 700 "r-$h" && rnpkeys --homedir "r-$h" --import "$h.sec" >/dev/null 2>&1 || return 1
+	for o in "$@"; do
+		rnpkeys --homedir "r-$h" --import "$o.pub" >/dev/null 2>&1 || return 1
+	done
+}
+SUBS="s-cv s-rsa"
+{
+	newkey list 'List <list@example.org>' cv25519 &&
+	newkey poster 'Poster <poster@example.org>' cv25519 &&
+	newkey s-cv 'Carol <carol@example.org>' cv25519 &&
+	newkey s-rsa 'Rita <rita@example.org>' rsa2048 &&
+	for h in list poster $SUBS; do
+		g "$h" --export > "$h.pub" && g "$h" --armor --export > "$h.asc" &&
+			g "$h" --export-secret-keys > "$h.sec" &&
+			g "$h" --armor --export-secret-keys > "$h.sec.asc" || exit 1
+	done &&
+	for h in $SUBS; do g "$h" --import poster.pub || exit 1; done &&
+	g list --import poster.pub &&
+	rnphome poster list && rnphome s-cv poster && rnphome s-rsa poster
+} > keys.log 2>&1 && ok "keys: gpg homes, RNP homes, OpenPGP.js files" ||
+	{ ko "keys: $(tail -3 keys.log)"; finish; }
+
+secret="formats test $RANDOM$RANDOM"
+printf '%s\n' "$secret" > plain.txt
+
+# one_pkesk COPY VERSION KEYID: the copy has exactly one PKESK, of VERSION, for KEYID
+one_pkesk() {
+	pw "$1" split.out split || return 1
+	[ "$(field split.out n_pkesk)" = 1 ] && [ "$(field split.out pkesk_version)" = "$2" ] &&
+		[ "$(field split.out pkesk_keyid)" = "$3" ]
+}
+# same_data POST COPY: the copy's data packet is the post's, byte for byte
+same_data() {
+	local po pl co
+	pw "$1" a.out split || return 1
+	po=$(field a.out data_off)
+	pl=$(field a.out data_len)
+	pw "$2" b.out split || return 1
+	co=$(field b.out data_off)
+	[ "$pl" = "$(field b.out data_len)" ] &&
+		cmp -s <(tail -c +"$((po + 1))" "$1") <(tail -c +"$((co + 1))" "$2")
+}
+
+# ---- tag 20 (GnuPG's OCB packet) from RNP ---------------------------------------------------
+for mode in ocb eax; do
+	post=tag20-$mode.pgp
+	if ! rnp --homedir r-poster -e -s -r list@example.org -u poster@example.org --password '' \
+		--aead="$mode" --output "$post" plain.txt > rnp.log 2>&1; then
+		ko "rnp --aead=$mode post: $(tail -2 rnp.log)"
+		continue
+	fi
+	pw "$post" split.out split
+	if [ "$rc" -eq 0 ] && [ "$(field split.out data_tag)" = 20 ] &&
+		[ "$(field split.out pkesk_version)" = 3 ] &&
+		[ "$(field split.out data_aead)" = "$([ $mode = eax ] && echo 1 || echo 2)" ]; then
+		ok "tag 20 ($mode) post: split names the AEAD packet with v3 PKESKs"
+	else
+		ko "tag 20 ($mode) post split: $(tr '\n' ' ' < split.out) $(show)"
+	fi
+	sk=$(g list --show-session-key -d -o /dev/null "$post" 2>&1 |
+		sed -n "s/.*session key: '\(.*\)'.*/\1/p")
+	case $sk in
+	*.*:*) ok "tag 20 ($mode): the list's gpg gives the session key as ALGO.AEAD:HEX" ;;
+	*) ko "tag 20 ($mode): session key from gpg: '$sk'"; continue ;;
+	esac
+	printf '%s\n' "$sk" > sk
+	for s in $SUBS; do
+		copy=$s-$mode.pgp
+		pw "$post" "$copy" rewrap @sk "$s.pub"
+		[ "$rc" -eq 0 ] || { ko "tag 20 ($mode) rewrap for $s: $(show)"; continue; }
+		one_pkesk "$copy" 3 "$(subkey_id "$s")" && same_data "$post" "$copy" &&
+			ok "tag 20 ($mode) copy for $s: one v3 PKESK (its subkey), the post's data unchanged" ||
+			ko "tag 20 ($mode) copy for $s: $(tr '\n' ' ' < split.out)"
+		if rnp --homedir "r-$s" -d --password '' --output "$copy.rnp" "$copy" > rnp.log 2>&1 &&
+			cmp -s plain.txt "$copy.rnp" && grep -qi "good signature\|Valid signature" rnp.log; then
+			ok "tag 20 ($mode) copy for $s: rnp opens it in the subscriber's home, signature good"
+		else
+			ko "tag 20 ($mode) copy for $s with rnp: $(tail -3 rnp.log | tr '\n' ' ')"
+		fi
+		if g "$s" --status-fd 1 -d -o "$copy.gpg" "$copy" > gpg.st 2> gpg.log &&
+			cmp -s plain.txt "$copy.gpg" && grep -q '^\[GNUPG:\] GOODSIG' gpg.st; then
+			ok "tag 20 ($mode) copy for $s: gpg opens it, GOODSIG"
+		else
+			ko "tag 20 ($mode) copy for $s with gpg: $(tail -3 gpg.log | tr '\n' ' ')"
+		fi
+	done
+	other=s-rsa
+	if ! g "$other" -d -o /dev/null "s-cv-$mode.pgp" >/dev/null 2>&1 &&
+		! g list -d -o /dev/null "s-cv-$mode.pgp" >/dev/null 2>&1; then
+		ok "tag 20 ($mode): s-cv's copy opens neither in s-rsa's home nor in the list's"
+	else
+		ko "tag 20 ($mode): s-cv's copy opened elsewhere"
+	fi
+done
+
+# ---- SEIPD version 2 from OpenPGP.js --------------------------------------------------------
+for suite in ocb:aes256 eax:aes128 gcm:aes256; do
+	aead=${suite%%:*}
+	cipher=${suite#*:}
+	post=v2-$aead.pgp
+	if ! $JS encrypt "$aead" "$cipher" sk2 list.asc poster.sec.asc < plain.txt > "$post" 2> js.log; then
+		ko "OpenPGP.js SEIPDv2 ($aead, $cipher) post: $(tail -2 js.log)"
+		continue
+	fi
+	pw "$post" split.out split
+	if [ "$rc" -eq 0 ] && [ "$(field split.out data_tag)" = 18 ] &&
+		grep -q '^format SEIPD version 2' split.out && [ "$(field split.out pkesk_version)" = 6 ]; then
+		ok "SEIPDv2 ($aead, $cipher) post: split says SEIPD version 2 with v6 PKESKs"
+	else
+		ko "SEIPDv2 ($aead, $cipher) split: $(tr '\n' ' ' < split.out) $(show)"
+	fi
+	for s in $SUBS; do
+		copy=$s-v2-$aead.pgp
+		pw "$post" "$copy" rewrap @sk2 "$s.pub"
+		[ "$rc" -eq 0 ] || { ko "SEIPDv2 ($aead) rewrap for $s: $(show)"; continue; }
+		one_pkesk "$copy" 6 "$(subkey_id "$s")" && same_data "$post" "$copy" &&
+			ok "SEIPDv2 ($aead) copy for $s: one v6 PKESK (its subkey), the post's data unchanged" ||
+			ko "SEIPDv2 ($aead) copy for $s: $(tr '\n' ' ' < split.out)"
+		if $JS decrypt "$s.sec.asc" poster.asc < "$copy" > "$copy.js" 2> js.log &&
+			cmp -s plain.txt "$copy.js" && grep -q '^pkesk_version 6$' js.log; then
+			ok "SEIPDv2 ($aead, $cipher) copy for $s: OpenPGP.js opens it, poster's signature verified"
+		else
+			ko "SEIPDv2 ($aead) copy for $s with OpenPGP.js: $(tail -3 js.log | tr '\n' ' ')"
+		fi
+	done
+	if ! $JS decrypt s-rsa.sec.asc < "s-cv-v2-$aead.pgp" > /dev/null 2>&1; then
+		ok "SEIPDv2 ($aead): s-cv's copy does not open with s-rsa's key"
+	else
+		ko "SEIPDv2 ($aead): s-cv's copy opened with s-rsa's key"
+	fi
+done
+
+# a v3 PKESK (the tag 20 copy's) before SEIPDv2 data: pw-opgp refuses it, and so does
+# OpenPGP.js, which shows the version of the PKESK matters
+if [ -f s-cv-ocb.pgp ] && [ -f v2-ocb.pgp ]; then
+	pw s-cv-ocb.pgp a.out split
+	pkl=$(field a.out data_off)
+	pw v2-ocb.pgp b.out split
+	doff=$(field b.out data_off)
+	{ head -c "$pkl" s-cv-ocb.pgp; tail -c +"$((doff + 1))" v2-ocb.pgp; } > mixed.pgp
+	pw mixed.pgp /dev/null split
+	refused OPGP_E_FORMAT && grep -q 'version 3 PKESK(s) before SEIPD version 2' pw.err &&
+		ok "a v3 PKESK before SEIPDv2 data is refused: $(cat pw.err)" || ko "v3 PKESK + SEIPDv2: $(show)"
+	# the same with the session key of the SEIPDv2 post wrapped in a v3 PKESK for s-cv
+	pw tag20-ocb.pgp v3.pgp rewrap @sk2 s-cv.pub
+	pw v3.pgp a.out split
+	{ head -c "$(field a.out data_off)" v3.pgp; tail -c +"$((doff + 1))" v2-ocb.pgp; } > v3v2.pgp
+	if ! $JS decrypt s-cv.sec.asc < v3v2.pgp > /dev/null 2>&1; then
+		ok "OpenPGP.js refuses a v3 PKESK in front of SEIPDv2 data (the v6 PKESK is needed)"
+	else
+		ko "OpenPGP.js opened SEIPDv2 data behind a v3 PKESK: the check above proves nothing"
+	fi
+fi
+
+# ---- refusals: header fields out of range -----------------------------------------------------
+# patch POST OUT REL VALUE: OUT is POST with the octet REL octets into its data packet's body
+# (past its new-format header) set to VALUE
+patch() {
+	pw "$1" a.out split
+	/usr/bin/python3 -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+off = int(sys.argv[3])
+o = b[off + 1]
+hlen = 2 if o < 192 else 3 if o < 224 else 6 if o == 255 else 2
+b[off + hlen + int(sys.argv[4])] = int(sys.argv[5])
+open(sys.argv[2], "wb").write(b)' "$1" "$2" "$(field a.out data_off)" "$3" "$4"
+}
+# refuse_case NAME POST REL VALUE STATUS TEXT
+refuse_case() {
+	patch "$2" bad.pgp "$3" "$4"
+	pw bad.pgp /dev/null split
+	refused "$5" && grep -q "$6" pw.err && ok "$1 refused: $(cat pw.err)" || ko "$1: $(show)"
+}
+if [ -f tag20-ocb.pgp ]; then
+	refuse_case "tag 20 version 2" tag20-ocb.pgp 0 2 OPGP_E_UNSUPPORTED "tag 20) version 2"
+	refuse_case "tag 20 cipher 2 (3DES)" tag20-ocb.pgp 1 2 OPGP_E_UNSUPPORTED "symmetric algorithm 2"
+	refuse_case "tag 20 AEAD 3 (GCM, not in the draft)" tag20-ocb.pgp 2 3 OPGP_E_UNSUPPORTED "AEAD algorithm 3"
+	refuse_case "tag 20 chunk size octet 17" tag20-ocb.pgp 3 17 OPGP_E_UNSUPPORTED "chunk size octet 17"
+fi
+if [ -f v2-ocb.pgp ]; then
+	refuse_case "SEIPD version 3" v2-ocb.pgp 0 3 OPGP_E_FORMAT "version 3"
+	refuse_case "SEIPDv2 cipher 0" v2-ocb.pgp 1 0 OPGP_E_FORMAT "symmetric algorithm 0"
+	refuse_case "SEIPDv2 AEAD 4" v2-ocb.pgp 2 4 OPGP_E_UNSUPPORTED "AEAD algorithm 4"
+	refuse_case "SEIPDv2 chunk size octet 200" v2-ocb.pgp 3 200 OPGP_E_UNSUPPORTED "chunk size octet 200"
+	# the v6 PKESK: its key version (octet 3 of the packet) and its size octet (octet 2)
+	for c in "3 33:v6 PKESK size octet 33 with a v4 fingerprint" "4 5:v6 PKESK key version 5" \
+		"3 250:v6 PKESK size octet past its end"; do
+		/usr/bin/python3 -c '
+import sys
+b = bytearray(open("v2-ocb.pgp", "rb").read())
+b[int(sys.argv[1])] = int(sys.argv[2])
+open("bad.pgp", "wb").write(b)' ${c%%:*}
+		pw bad.pgp /dev/null split
+		refused OPGP_E_FORMAT && ok "${c#*:} refused: $(cat pw.err)" || ko "${c#*:}: $(show)"
+	done
+	# cut inside the salt: the data packet's header claims more than there is
+	pw v2-ocb.pgp a.out split
+	head -c "$(( $(field a.out data_off) + 20 ))" v2-ocb.pgp > cut.pgp
+	pw cut.pgp /dev/null split
+	refused OPGP_E_FORMAT && ok "SEIPDv2 post cut inside its salt refused" || ko "cut SEIPDv2: $(show)"
+	# a SEIPDv2 packet whose body is only its header (no chunk, no tag)
+	/usr/bin/python3 -c '
+import sys
+b = open("v2-ocb.pgp", "rb").read()
+off = int(sys.argv[1])
+o = b[off + 1]
+hlen = 2 if o < 192 else 3 if o < 224 else 6 if o == 255 else 2
+body = b[off + hlen:off + hlen + 36]
+open("short.pgp", "wb").write(b[:off] + bytes([0xd2, len(body)]) + body)' "$(field a.out data_off)"
+	pw short.pgp /dev/null split
+	refused OPGP_E_FORMAT && grep -q "too short" pw.err && ok "SEIPDv2 without chunks or tag refused" ||
+		ko "short SEIPDv2: $(show)"
+fi
+
+# ---- the parsers under damage ------------------------------------------------------------------
+for post in tag20-ocb.pgp v2-ocb.pgp; do
+	[ -f "$post" ] || continue
+	sk=$([ "$post" = v2-ocb.pgp ] && echo @sk2 || echo @sk)
+	"$PW" mutate "$sk" s-cv.pub "$post" > mutate.out 2> pw.err
+	rc=$?
+	[ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error' pw.err &&
+		ok "pw-opgp mutate on $post: $(tr '\n' ' ' < mutate.out)" || ko "mutate $post: $(show)"
+done
+
+finish
