@@ -23,9 +23,14 @@
 #    copy with a v3 PKESK (made by hand) must be refused by OpenPGP.js, so the check can fail;
 #  - refusals: each header field of both formats out of range, PKESK versions mixed or not
 #    matching the data, headers cut short (OPGP_E_FORMAT / OPGP_E_UNSUPPORTED with a message),
-#    and pw-opgp mutate over both posts (never a crash, under the sanitizer build).
+#    and pw-opgp mutate over both posts (never a crash, under the sanitizer build);
+#  - through postward (miltertest, tests/lists/post.lua; copies into tests/lists/holdsink.py):
+#    the rnp tag 20 post is taken and each subscriber's copy (one v3 PKESK) opens with rnp and
+#    gpg in the subscriber's home, signature good; the SEIPDv2 post is refused in the session
+#    with 550 5.6.0 naming the format (the list's GnuPG 2.2 cannot open it).
 #
-# PW-OPGP defaults to $PW_OPGP, then tests/openpgp/pw-opgp under the top directory.
+# PW-OPGP defaults to $PW_OPGP, then tests/openpgp/pw-opgp under the top directory; POSTWARD
+# to milter/postward.
 # OpenPGP.js is installed with npm into $OPENPGPJS (default ~/.cache/postward/openpgpjs) when
 # it is not there yet.  Needs gpg 2.2 (with AEAD decryption, as Debian 12's), rnp 0.16, node and
 # npm.  Prints PASS/FAIL lines and ends with "N passed, M failed"; exit 1 on any failure.
@@ -339,5 +344,121 @@ for post in tag20-ocb.pgp v2-ocb.pgp; do
 	[ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error' pw.err &&
 		ok "pw-opgp mutate on $post: $(tr '\n' ' ' < mutate.out)" || ko "mutate $post: $(show)"
 done
+
+# ---- through postward: the session and the pool ---------------------------------------------
+# postward (miltertest driving tests/lists/post.lua) with the list's home as its GnuPG home,
+# copies re-injected into tests/lists/holdsink.py: the tag 20 post is taken and every
+# subscriber gets a copy with one v3 PKESK that rnp and gpg open in the subscriber's home;
+# the SEIPDv2 post is refused in the session with 550 5.6.0 naming the format (GnuPG 2.2
+# cannot open SEIPDv2, so the list cannot take the session key from it).
+POSTWARD=${POSTWARD:-$top/milter/postward}
+pid=""
+sink=""
+# stop_all - postward and the SMTP sink
+stop_all() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$sink" ] && kill "$sink" 2>/dev/null && wait "$sink" 2>/dev/null
+	pid=""
+	sink=""
+}
+trap 'stop_all; cleanup' EXIT
+if [ ! -x "$POSTWARD" ] || ! command -v miltertest >/dev/null; then
+	ko "postward ($POSTWARD) or miltertest missing"
+	finish
+fi
+LISTFPR=$(cat list.fpr)
+for h in s-cv s-rsa; do g list --import "$h.pub" 2>/dev/null; done
+mkdir -m 755 lists box spool
+chmod 755 "$tmp"
+cat > lists/board.list <<EOF
+list board@lists.test
+owner owner@example.org
+bounce board-bounces@lists.test
+openpgp_key $LISTFPR
+subscriber poster@example.org openpgp=$(cat poster.fpr)
+subscriber carol@example.org openpgp=$(cat s-cv.fpr)
+subscriber rita@example.org openpgp=$(cat s-rsa.fpr)
+EOF
+/usr/bin/python3 "$top/tests/lists/holdsink.py" "$tmp/ready" "box=$tmp/box" > sink.log 2>&1 &
+sink=$!
+for _ in $(seq 600); do [ -s ready ] && break; kill -0 "$sink" 2>/dev/null || break; sleep 0.05; done
+port=$(awk '$1 == "box" { print $2 }' ready 2>/dev/null)
+[ -n "$port" ] || { ko "SMTP sink: $(tail -3 sink.log)"; finish; }
+cat > pw.conf <<EOF
+sender_practices =
+list_directory = $tmp/lists
+gnupg_home = $tmp/list
+list_spool_directory = $tmp/spool
+list_reinject = 127.0.0.1:$port
+list_workers = 1
+EOF
+"$POSTWARD" -f -c pw.conf -p "unix:$tmp/pw.sock" 2> pw.log &
+pid=$!
+for _ in $(seq 200); do grep -q "listening on" pw.log && break; sleep 0.05; done
+grep -q "listening on" pw.log || { ko "postward started: $(tail -5 pw.log)"; finish; }
+
+# pgpmime BINARYPOST SUBJECT > message
+pgpmime() {
+	printf 'From: Poster <poster@example.org>\nTo: board@lists.test\nSubject: %s\nMessage-ID: <%s@example.org>\nMIME-Version: 1.0\n' "$2" "$RANDOM"
+	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\n boundary="=-=b1=-="\n\n'
+	printf 'This is an OpenPGP/MIME encrypted message (RFC 3156).\n--=-=b1=-=\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
+	printf -- '--=-=b1=-=\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
+	"$PW" armor "$1"
+	printf -- '--=-=b1=-=--\n'
+}
+# send NAME MSGFILE [CODE XCODE TEXT] -> out-NAME
+send() {
+	local name=$1 file=$2 extra=()
+	[ $# -ge 5 ] && extra=(-D code="$3" -D xcode="$4" -D text="$5")
+	timeout 120 miltertest -D sock="unix:$tmp/pw.sock" -D msgfile="$tmp/$file" -D qid="Q$name" \
+		-D sender="<poster@example.org>" -D rcpts="<board@lists.test>" "${extra[@]}" \
+		-s "$top/tests/lists/post.lua" > "out-$name" 2>&1
+}
+mfield() { sed -n "s/^$2 //p" "out-$1"; }
+if [ -f v2-ocb.pgp ]; then
+	pgpmime v2-ocb.pgp "SEIPDv2" > v2.eml
+	send v2 v2.eml 550 5.6.0 "This list cannot decrypt SEIPD version 2 (RFC 9580 AEAD); encrypt posts with SEIPD version 1 (integrity-protected, no AEAD)"
+	[ "$(mfield v2 REPLY)" = true ] &&
+		ok "SEIPDv2 post refused in the session: 550 5.6.0 naming the format" ||
+		ko "SEIPDv2 post: $(tr '\n' '|' < out-v2) $(grep Qv2 pw.log | tail -2)"
+fi
+if [ -f tag20-ocb.pgp ]; then
+	pgpmime tag20-ocb.pgp "tag 20" > t20.eml
+	send t20 t20.eml
+	[ "$(mfield t20 EOM)" = discard ] && ok "tag 20 post taken: the milter discards it, the pool delivers" ||
+		ko "tag 20 post: $(tr '\n' '|' < out-t20) $(grep Qt20 pw.log | tail -3)"
+	for _ in $(seq 600); do
+		[ "$(ls box/*.eml 2>/dev/null | wc -l)" -ge 3 ] && break
+		sleep 0.1
+	done
+	grep -q "Qt20: list board@lists.test: .*AEAD encrypted data (tag 20.*v3 PKESKs" pw.log &&
+		ok "pool log names the format and the PKESK version" || ko "pool log: $(grep Qt20 pw.log | tail -3)"
+	for s in poster:poster@example.org s-cv:carol@example.org s-rsa:rita@example.org; do
+		h=${s%%:*}
+		addr=${s#*:}
+		f=$(grep -l "^rcpt: .*<$addr>" box/*.meta 2>/dev/null | sed 's/\.meta$/.eml/' | head -1)
+		[ -n "$f" ] || { ko "$addr: no copy"; continue; }
+		tr -d '\r' < "$f" | sed -n '/^-----BEGIN PGP MESSAGE-----/,/^-----END PGP MESSAGE-----/p' > "$h.copy.asc"
+		pw "$h.copy.asc" split.out split
+		[ "$(field split.out n_pkesk)" = 1 ] && [ "$(field split.out pkesk_version)" = 3 ] &&
+			[ "$(field split.out data_tag)" = 20 ] &&
+			[ "$(field split.out pkesk_keyid)" = "$(subkey_id "$h")" ] &&
+			ok "$addr: one v3 PKESK (its subkey) before the tag 20 data" ||
+			ko "$addr copy: $(tr '\n' ' ' < split.out) $(show)"
+		if rnp --homedir "r-$h" -d --password '' --output "$h.copy.rnp" "$h.copy.asc" > rnp.log 2>&1 &&
+			cmp -s plain.txt "$h.copy.rnp" && grep -qi "good signature\|Valid signature" rnp.log; then
+			ok "$addr: rnp opens the copy in the subscriber's home, signature good"
+		else
+			ko "$addr with rnp: $(tail -3 rnp.log | tr '\n' ' ')"
+		fi
+		if g "$h" --status-fd 1 -d -o "$h.copy.gpg" "$h.copy.asc" > gpg.st 2> gpg.log &&
+			cmp -s plain.txt "$h.copy.gpg" && grep -q '^\[GNUPG:\] GOODSIG' gpg.st; then
+			ok "$addr: gpg opens the copy, GOODSIG"
+		else
+			ko "$addr with gpg: $(tail -3 gpg.log | tr '\n' ' ')"
+		fi
+	done
+fi
+stop_all
 
 finish
