@@ -2,8 +2,10 @@
  * tests/fuzz/fuzz_openpgp.c - fuzz harness for the OpenPGP packets of milter/lists/openpgp: a post's
  * binary message (PKESKs and encrypted data), a subscriber's exported key block, GnuPG's
  * session key text.  The first octet picks the parser, the rest is its input.
- * Contract checked: no crash, no sanitizer report; split offsets inside the input; a key taken
- * from a block wraps a fixed session key into a PKESK that splits again with that key's ID.
+ * Contract checked: no crash, no sanitizer report; split offsets inside the input, the data tag
+ * one of 9, 18, 20 agreeing with the format, the PKESK version the one the format needs; a key
+ * taken from a block wraps a fixed session key into a v3 PKESK and a v6 PKESK that split again
+ * (before SEIPDv1 and SEIPDv2 data) with that key's ID.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,7 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (opgp_split(data + 1, size - 1, &sp, why, sizeof(why)) == OPGP_OK &&
 		    (sp.data_off > size - 1 || sp.data_len > size - 1 - sp.data_off ||
-		     (sp.data_tag != 18 && sp.data_tag != 9)))
+		     (sp.data_tag != 18 && sp.data_tag != 9 && sp.data_tag != 20) ||
+		     (sp.data_tag == 20) != (sp.format == OPGP_FMT_AEAD_OCB) ||
+		     (sp.pkesk_version != 0 &&
+		      sp.pkesk_version != opgp_format_pkesk_version(sp.format))))
 			abort();
 		break;
 	}
@@ -51,6 +56,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				memcpy(msg + pklen, "\xd2\x02\x01\x00", 4);
 				if (opgp_split(msg, pklen + 4, &sp, why, sizeof(why)) != OPGP_OK ||
 				    sp.n_pkesk != 1 || sp.pkesk_keyid[0] != k.keyid)
+					abort();
+				free(msg);
+			}
+			free(pk);
+			pk = NULL;
+		}
+		if (opgp_pkesk6(&k, 9, sk, sizeof(sk), &pk, &pklen) == OPGP_OK) {
+			/* the v6 PKESK, then a minimal SEIPDv2 packet (AES-256, OCB, chunk octet
+			 * 12, 32 octets of salt, one tag): it splits as version 6 with k's ID */
+			uint8_t *msg = malloc(pklen + 54);
+			struct opgp_split sp;
+
+			if (msg != NULL) {
+				memcpy(msg, pk, pklen);
+				memset(msg + pklen, 0, 54);
+				memcpy(msg + pklen, "\xd2\x34\x02\x09\x02\x0c", 6);
+				if (opgp_split(msg, pklen + 54, &sp, why, sizeof(why)) != OPGP_OK ||
+				    sp.n_pkesk != 1 || sp.pkesk_keyid[0] != k.keyid ||
+				    sp.pkesk_version != 6 || sp.format != OPGP_FMT_SEIPD2)
 					abort();
 				free(msg);
 			}
