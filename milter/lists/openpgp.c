@@ -34,7 +34,9 @@
  *	carry a (likewise unverified) revocation signature (0x20, 0x28) or that it does not
  *	support, and takes the last capable subkey, else a capable primary key; when only
  *	unsupported ones exist the answer is OPGP_E_UNSUPPORTED.  With a fingerprint the key
- *	is taken as the caller's validated choice (no revocation check).  RSA moduli of
+ *	is taken as the caller's validated choice (no revocation check).  The features octet
+ *	(subpacket 30, hashed area) of the last user ID or direct-key self-signature of the
+ *	block's primary key goes into struct opgp_enckey.features, likewise unverified.  RSA moduli of
  *	1024..16384 bits and ECDH on Curve25519 (KDF SHA-256/384/512, KEK AES-128/192/256)
  *	are supported; ElGamal and other curves are OPGP_E_UNSUPPORTED.
  *
@@ -65,6 +67,7 @@
 #define SIG_KEYREV	0x20
 #define SIG_SUBKEYREV	0x28
 #define SUBPKT_KEYFLAGS	27
+#define SUBPKT_FEATURES	30
 #define KF_ENCRYPT	(0x04 | 0x08)
 
 /* 1.3.6.1.4.1.3029.1.5.1, Curve25519 for ECDH (RFC 6637 section 11 style encoding) */
@@ -94,6 +97,8 @@ struct keyrec {
 	bool has_flags;
 	unsigned flags;
 	bool revoked;
+	bool has_features;		/* primary key: a self-signature's features subpacket */
+	unsigned features;
 };
 
 /* what opgp_enckey_from_block() has found so far */
@@ -103,6 +108,7 @@ struct keysearch {
 	struct keyrec sub;		/* FPR NULL: last capable supported subkey */
 	struct keyrec prim;		/* FPR NULL: last capable supported primary key */
 	enum opgp_status skipped;	/* FPR NULL: status of the last capable key not supported */
+	unsigned features;		/* of the block's primary key, from its self-signatures */
 	char skipped_why[128];
 };
 
@@ -422,6 +428,13 @@ const char *opgp_format_name(enum opgp_format f)
 	return "unknown encrypted data";
 }
 
+/* opgp_format_feature - the features bit data of format F needs */
+unsigned opgp_format_feature(enum opgp_format f)
+{
+	return f == OPGP_FMT_SEIPD2 ? OPGP_FEATURE_SEIPD2 :
+	       f == OPGP_FMT_AEAD_OCB ? OPGP_FEATURE_AEAD : 0;
+}
+
 /* opgp_format_pkesk_version - v6 PKESKs for SEIPDv2, v3 for the rest */
 int opgp_format_pkesk_version(enum opgp_format f)
 {
@@ -524,13 +537,17 @@ data:
 
 /* ---- key blocks ------------------------------------------------------------------------------ */
 
-/* sig_scan - type and hashed key flags of a signature body; false when it cannot be parsed */
-static bool sig_scan(const uint8_t *b, size_t n, int *type, bool *has_flags, unsigned *flags)
+/* sig_scan - type, hashed key flags and features of a signature body; false when it cannot
+ * be parsed */
+static bool sig_scan(const uint8_t *b, size_t n, int *type, bool *has_flags, unsigned *flags,
+		     bool *has_features, unsigned *features)
 {
 	size_t end, i;
 
 	*has_flags = false;
 	*flags = 0;
+	*has_features = false;
+	*features = 0;
 	if (n < 1)
 		return false;
 	if (b[0] == 3 || b[0] == 2) {		/* v3: 5 hashed octets, no subpackets */
@@ -568,6 +585,10 @@ static bool sig_scan(const uint8_t *b, size_t n, int *type, bool *has_flags, uns
 		if ((b[i] & 0x7f) == SUBPKT_KEYFLAGS && sl >= 2) {
 			*has_flags = true;
 			*flags = b[i + 1];
+		}
+		if ((b[i] & 0x7f) == SUBPKT_FEATURES && sl >= 2) {
+			*has_features = true;
+			*features = b[i + 1];
 		}
 		i += sl;
 	}
@@ -732,14 +753,19 @@ static enum opgp_status key_begin(const uint8_t *block, const struct pkt *p, str
 static void key_sig(struct keyrec *r, const uint8_t *b, size_t n)
 {
 	int type = -1;
-	bool has_flags;
-	unsigned flags;
+	bool has_flags, has_features;
+	unsigned flags, features;
 
-	if (!r->valid || !sig_scan(b, n, &type, &has_flags, &flags))
+	if (!r->valid || !sig_scan(b, n, &type, &has_flags, &flags, &has_features, &features))
 		return;
 	if (r->primary ? type == SIG_KEYREV : type == SIG_SUBKEYREV) {
 		r->revoked = true;
 		return;
+	}
+	if (r->primary && has_features &&
+	    ((type >= SIG_UID_FIRST && type <= SIG_UID_LAST) || type == SIG_DIRECT)) {
+		r->has_features = true;
+		r->features = features;
 	}
 	if (!has_flags)
 		return;
@@ -820,6 +846,8 @@ enum opgp_status opgp_enckey_from_block(const uint8_t *block, size_t len, const 
 			break;
 		case TAG_SIG:
 			key_sig(&cur, block + p.body, p.body_len);
+			if (cur.primary && cur.has_features)
+				ks.features = cur.features;
 			break;
 		default:			/* user IDs, attributes, trust packets, ... */
 			break;
@@ -853,6 +881,7 @@ enum opgp_status opgp_enckey_from_block(const uint8_t *block, size_t len, const 
 	}
 	if ((s = key_params(pick, out, why, whylen)) != OPGP_OK)
 		return s;
+	out->features = ks.features;
 	setwhy(why, whylen, "ok");
 	return OPGP_OK;
 }

@@ -78,7 +78,14 @@ struct opgp_enckey {
 	uint8_t point[32];		/* without the 0x40 prefix */
 	int kdf_hash;			/* 8 SHA-256, 9 SHA-384, 10 SHA-512 (RFC 4880 ids) */
 	int kdf_cipher;			/* 7 AES-128, 8 AES-192, 9 AES-256 */
+	/* the features octet (subpacket 30) of the primary key's self-signatures: 0x01 SEIPDv1,
+	 * 0x02 AEAD (tag 20, draft-ietf-openpgp-rfc4880bis), 0x08 SEIPDv2; 0 when none says */
+	unsigned features;
 };
+
+#define OPGP_FEATURE_SEIPD1	0x01
+#define OPGP_FEATURE_AEAD	0x02
+#define OPGP_FEATURE_SEIPD2	0x08
 
 /* opgp_strerror - a short text for a status */
 const char *opgp_strerror(enum opgp_status s);
@@ -93,6 +100,9 @@ const char *opgp_format_name(enum opgp_format f);
 /* opgp_format_pkesk_version - the PKESK version the encrypted data F needs: 6 for SEIPDv2,
  * else 3 */
 int opgp_format_pkesk_version(enum opgp_format f);
+/* opgp_format_feature - the features bit a key must announce for data of format F (0 for
+ * SEIPDv1 and SED, which every key may get) */
+unsigned opgp_format_feature(enum opgp_format f);
 /* opgp_split - find the PKESKs and the encrypted data of a binary message */
 enum opgp_status opgp_split(const uint8_t *msg, size_t len, struct opgp_split *out,
 			    char *why, size_t whylen);
@@ -113,6 +123,12 @@ enum opgp_status opgp_pkesk(const struct opgp_enckey *k, int algo, const uint8_t
  * data; *OUT malloc'd (free()) */
 enum opgp_status opgp_pkesk6(const struct opgp_enckey *k, int algo, const uint8_t *key,
 			     size_t keylen, uint8_t **out, size_t *outlen);
+/* opgp_seipd1 - INNER (LEN octets: the packets inside a post's encryption, as gpg --unwrap
+ * gives them) as a new SEIPD version 1 packet with MDC (openpgp-seipd.c) under a fresh
+ * AES-256 session key: *ALGO and KEY (OPGP_MAX_SESSION_KEY octets; the caller cleanses them)
+ * and *KEYLEN are set; *OUT malloc'd (free()) */
+enum opgp_status opgp_seipd1(const uint8_t *inner, size_t len, int *algo, uint8_t *key,
+			     size_t *keylen, uint8_t **out, size_t *outlen);
 /* opgp_parse_session_key - gpgme's exported session key "ALGO:HEX" (or "ALGO.AEAD:HEX", as
  * GnuPG writes it for AEAD data, AEAD 1 EAX or 2 OCB) into ALGO and KEY,
  * which must hold OPGP_MAX_SESSION_KEY octets; *KEYLEN is set (output only).  The hex

@@ -179,6 +179,57 @@ out:
 	return st;
 }
 
+/* pgp_unwrap - the packets inside MSG's encryption layer */
+enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *outlen,
+			   char *why, size_t whylen)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t in = NULL, inner = NULL;
+	gpgme_error_t err;
+	enum pgp_status st = PGP_OK;
+	char *mem;
+	size_t mlen = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((err = new_ctx(&ctx)) != 0 ||
+	    (err = gpgme_data_new_from_mem(&in, msg, len, 0)) != 0 ||
+	    (err = gpgme_data_new(&inner)) != 0) {
+		snprintf(why, whylen, "gpgme: %s", gpgme_strerror(err));
+		st = PGP_E_ENGINE;
+		goto out;
+	}
+	if ((err = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, in, inner)) != 0) {
+		snprintf(why, whylen, "%s", gpgme_strerror(err));
+		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_DECRYPT;
+		goto out;
+	}
+	mem = gpgme_data_release_and_get_mem(inner, &mlen);
+	inner = NULL;
+	if (mem == NULL || mlen == 0) {
+		snprintf(why, whylen, "GnuPG gave no packets");
+		st = PGP_E_DECRYPT;
+	} else if ((*out = malloc(mlen)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		st = PGP_E_NOMEM;
+	} else {
+		memcpy(*out, mem, mlen);
+		*outlen = mlen;
+	}
+	if (mem != NULL) {
+		OPENSSL_cleanse(mem, mlen);
+		gpgme_free(mem);
+	}
+out:
+	if (inner != NULL)
+		gpgme_data_release(inner);
+	if (in != NULL)
+		gpgme_data_release(in);
+	if (ctx != NULL)
+		gpgme_release(ctx);
+	return st;
+}
+
 /* pgp_key_has_subkey - does the key KEYID belong to PRIMARY_FPR */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid)
 {

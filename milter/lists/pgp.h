@@ -80,6 +80,11 @@ void pgp_global_end(void);
  * or the data is damaged.  Clear *OUT with pgp_decrypted_clear */
 enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *out,
 			    char *why, size_t whylen);
+/* pgp_unwrap - the OpenPGP packets inside the encryption layer of MSG (binary or armored;
+ * gpg --unwrap: compressed data, signatures and literal data as the poster made them), no
+ * signature check; *OUT malloc'd, the caller wipes (OPENSSL_cleanse) and frees it */
+enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *outlen,
+			   char *why, size_t whylen);
 /* pgp_key_has_subkey - is KEYID (16 hex digits) the key ID of PRIMARY_FPR's key or of one of
  * its subkeys (one gpg run); false if unknown */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid);

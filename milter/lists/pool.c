@@ -462,6 +462,61 @@ static void *key_fetch_main(void *arg)
 	return NULL;
 }
 
+/* run_legacy - the N subscribers ITEMS (keys ENCS) whose keys do not announce the post's AEAD
+ * format F: the post's packets, unwrapped by gpg, encrypted once more as SEIPD version 1
+ * under a fresh session key, then one v3 PKESK each as for every copy (BASE gives the rest) */
+static enum job_outcome run_legacy(struct job_ctx *c, const struct copies_pgp *base,
+				   const size_t *items, const struct opgp_enckey **encs, size_t n,
+				   enum opgp_format f)
+{
+	struct copies_pgp cp = *base;
+	uint8_t *inner = NULL, *data = NULL, key[OPGP_MAX_SESSION_KEY];
+	size_t ilen = 0, dlen = 0, keylen = 0;
+	int algo = 0;
+	char why[256];
+	enum pgp_status st;
+	enum opgp_status os = OPGP_E_FORMAT;
+	enum job_outcome out = JOB_DONE;
+
+	pwlog_qid(LOG_INFO, c->job->qid, "list %s: %zu subscriber key(s) do not announce %s: "
+		  "they get the post re-encrypted once as SEIPD version 1", c->list->address, n,
+		  opgp_format_name(f));
+	st = pgp_unwrap(c->post.payload, c->post.payload_len, &inner, &ilen, why, sizeof(why));
+	if (st == PGP_OK) {
+		os = opgp_seipd1(inner, ilen, &algo, key, &keylen, &data, &dlen);
+		OPENSSL_cleanse(inner, ilen);
+		free(inner);
+		snprintf(why, sizeof(why), "%s", opgp_strerror(os));
+	}
+	if (st == PGP_E_ENGINE || st == PGP_E_NOMEM || os == OPGP_E_NOMEM) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: re-encrypting the post as SEIPD version 1: "
+			  "%s", c->list->address, why);
+		return JOB_RETRY;
+	}
+	if (st != PGP_OK || os != OPGP_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post could not be re-encrypted as SEIPD "
+			  "version 1: %s", c->list->address, why);
+		report_add(&c->report, "The post could not be re-encrypted for keys without %s: %s",
+			   opgp_format_name(f), why);
+		for (size_t k = 0; k < n; k++)
+			if (!fail_sub(c, items[k], "the post could not be re-encrypted for your key",
+				      true))
+				return JOB_BROKEN;
+		return JOB_DONE;
+	}
+	cp.algo = algo;
+	cp.key = key;
+	cp.keylen = keylen;
+	cp.data = data;
+	cp.data_len = dlen;
+	cp.pkesk_version = 3;
+	cp.keys = encs;
+	out = fan_out(c, &copies_pgp_ops, &cp, items, n);
+	OPENSSL_cleanse(key, sizeof(key));
+	free(data);
+	return out;
+}
+
 /* run_openpgp - every open subscriber of an OpenPGP post */
 static enum job_outcome run_openpgp(struct job_ctx *c)
 {
@@ -472,8 +527,10 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	struct key_fetch kf;
 	struct pgp_key *keys = NULL;
 	const char **fprs = NULL;
-	const struct opgp_enckey **encs = NULL;
+	const struct opgp_enckey **encs = NULL, **lencs = NULL;
 	size_t *which = NULL, *items = NULL, *nokey = NULL, nk = 0, ni = 0, nn = 0;
+	size_t *litems = NULL, nl = 0;
+	unsigned need;
 	size_t alloc = c->job->n_rcpts ? c->job->n_rcpts : 1;
 	uint8_t *bin = NULL;
 	size_t binlen = 0;
@@ -491,8 +548,10 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	nokey = calloc(alloc, sizeof(*nokey));
 	encs = calloc(alloc, sizeof(*encs));
 	keys = calloc(alloc, sizeof(*keys));
+	litems = calloc(alloc, sizeof(*litems));
+	lencs = calloc(alloc, sizeof(*lencs));
 	if (fprs == NULL || which == NULL || items == NULL || nokey == NULL || encs == NULL ||
-	    keys == NULL) {
+	    keys == NULL || litems == NULL || lencs == NULL) {
 		out = JOB_RETRY;
 		goto done;
 	}
@@ -584,7 +643,24 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 		.msg = (const char *)c->job->post, .msg_len = c->job->post_len, .post = &c->post,
 		.args = &a,
 	};
+	/* AEAD data goes as it is to the keys that announce its format (features subpacket);
+	 * the others get one SEIPDv1 re-encryption for all of them, never nothing */
+	if ((need = opgp_format_feature(sp.format)) != 0) {
+		size_t nat = 0;
+		for (size_t k = 0; k < ni; k++) {
+			if (encs[k]->features & need) {
+				items[nat] = items[k];
+				encs[nat++] = encs[k];
+			} else {
+				litems[nl] = items[k];
+				lencs[nl++] = encs[k];
+			}
+		}
+		ni = nat;
+	}
 	out = fan_out(c, &copies_pgp_ops, &cp, items, ni);
+	if (out == JOB_DONE && nl > 0)
+		out = run_legacy(c, &cp, litems, lencs, nl, sp.format);
 done:
 	for (size_t k = 0; keys && k < nk; k++)
 		pgp_key_clear(&keys[k]);
@@ -594,6 +670,8 @@ done:
 	free(items);
 	free(nokey);
 	free(encs);
+	free(litems);
+	free(lencs);
 	free(bin);
 	pgp_decrypted_clear(&dec);
 	return out;

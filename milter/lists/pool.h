@@ -13,7 +13,10 @@
  *     encrypted data, or smime.h's CMS with only that subscriber's RecipientInfo; listpost.h:
  *     the MIME around it) on list_build_threads builder threads (fanout.h, a bounded window
  *     ahead of the sending), sends the copies in order (smtp.h, the worker's own connection,
- *     from the list's bounce address), and marks each done once the MTA said 250;
+ *     from the list's bounce address), and marks each done once the MTA said 250; the
+ *     PKESK is v6 before SEIPDv2 data, v3 otherwise; for AEAD data (tag 20, SEIPDv2) only
+ *     keys whose features announce that format get it as it came, the others one SEIPDv1
+ *     packet made once per post from the packets gpg unwraps (openpgp.h opgp_seipd1);
  *   - key expired, revoked, missing, or without an encryption subkey: marks it failed, sends
  *     the subscriber a short plain notice that a post was missed (never the post), and puts
  *     it in the owner's report;

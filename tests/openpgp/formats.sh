@@ -6,7 +6,8 @@
 # Usage: tests/openpgp/formats.sh [PW-OPGP]
 #
 # Keys are made with gpg, each party in a home of its own: the list (ed25519 + cv25519), a
-# poster, subscribers with a cv25519 and an RSA 2048 encryption subkey.  RNP gets the
+# poster, subscribers with a cv25519 and an RSA 2048 encryption subkey; and one by OpenPGP.js
+# that announces AEAD, imported into a gpg home.  RNP gets the
 # poster's and the subscribers' keys in homes of their own; OpenPGP.js (npm "openpgp" 6,
 # driven by tests/openpgp/opgpjs.cjs) gets them as armored files.
 #
@@ -25,9 +26,12 @@
 #    matching the data, headers cut short (OPGP_E_FORMAT / OPGP_E_UNSUPPORTED with a message),
 #    and pw-opgp mutate over both posts (never a crash, under the sanitizer build);
 #  - through postward (miltertest, tests/lists/post.lua; copies into tests/lists/holdsink.py):
-#    the rnp tag 20 post is taken and each subscriber's copy (one v3 PKESK) opens with rnp and
-#    gpg in the subscriber's home, signature good; the SEIPDv2 post is refused in the session
-#    with 550 5.6.0 naming the format (the list's GnuPG 2.2 cannot open it).
+#    the rnp tag 20 post is taken; ada, whose key (made by OpenPGP.js) announces AEAD, gets
+#    the post's tag 20 data byte for byte, the other three (gpg keys announce SEIPDv1 only)
+#    one SEIPDv1 packet made once for all of them; each copy has one v3 PKESK for the
+#    subscriber's subkey and opens with rnp and gpg in the subscriber's home, signature
+#    good, and not in another's; the SEIPDv2 post is refused in the session with 550 5.6.0
+#    naming the format (the list's GnuPG 2.2 cannot open it).
 #
 # PW-OPGP defaults to $PW_OPGP, then tests/openpgp/pw-opgp under the top directory; POSTWARD
 # to milter/postward.
@@ -138,7 +142,12 @@ SUBS="s-cv s-rsa"
 	done &&
 	for h in $SUBS; do g "$h" --import poster.pub || exit 1; done &&
 	g list --import poster.pub &&
-	rnphome poster list && rnphome s-cv poster && rnphome s-rsa poster
+	# ada's key comes from OpenPGP.js and announces AEAD (features 0x0b), as GnuPG 2.4 keys do
+	mkhome s-aead && $JS genkey-aead ada@example.org > s-aead.sec.asc &&
+	g s-aead --import s-aead.sec.asc && g s-aead --import poster.pub &&
+	g s-aead --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }' > s-aead.fpr &&
+	g s-aead --export > s-aead.pub && g s-aead --export-secret-keys > s-aead.sec &&
+	rnphome poster list && rnphome s-cv poster && rnphome s-rsa poster && rnphome s-aead poster
 } > keys.log 2>&1 && ok "keys: gpg homes, RNP homes, OpenPGP.js files" ||
 	{ ko "keys: $(tail -3 keys.log)"; finish; }
 
@@ -367,7 +376,7 @@ if [ ! -x "$POSTWARD" ] || ! command -v miltertest >/dev/null; then
 	finish
 fi
 LISTFPR=$(cat list.fpr)
-for h in s-cv s-rsa; do g list --import "$h.pub" 2>/dev/null; done
+for h in s-cv s-rsa s-aead; do g list --import "$h.pub" 2>/dev/null; done
 mkdir -m 755 lists box spool
 chmod 755 "$tmp"
 cat > lists/board.list <<EOF
@@ -378,6 +387,7 @@ openpgp_key $LISTFPR
 subscriber poster@example.org openpgp=$(cat poster.fpr)
 subscriber carol@example.org openpgp=$(cat s-cv.fpr)
 subscriber rita@example.org openpgp=$(cat s-rsa.fpr)
+subscriber ada@example.org openpgp=$(cat s-aead.fpr)
 EOF
 /usr/bin/python3 "$top/tests/lists/holdsink.py" "$tmp/ready" "box=$tmp/box" > sink.log 2>&1 &
 sink=$!
@@ -428,22 +438,31 @@ if [ -f tag20-ocb.pgp ]; then
 	[ "$(mfield t20 EOM)" = discard ] && ok "tag 20 post taken: the milter discards it, the pool delivers" ||
 		ko "tag 20 post: $(tr '\n' '|' < out-t20) $(grep Qt20 pw.log | tail -3)"
 	for _ in $(seq 600); do
-		[ "$(ls box/*.eml 2>/dev/null | wc -l)" -ge 3 ] && break
+		[ "$(ls box/*.eml 2>/dev/null | wc -l)" -ge 4 ] && break
 		sleep 0.1
 	done
 	grep -q "Qt20: list board@lists.test: .*AEAD encrypted data (tag 20.*v3 PKESKs" pw.log &&
 		ok "pool log names the format and the PKESK version" || ko "pool log: $(grep Qt20 pw.log | tail -3)"
-	for s in poster:poster@example.org s-cv:carol@example.org s-rsa:rita@example.org; do
+	grep -q "Qt20: list board@lists.test: 3 subscriber key(s) do not announce AEAD .*SEIPD version 1" pw.log &&
+		ok "pool log: 3 keys without the AEAD feature get one SEIPDv1 re-encryption" ||
+		ko "pool log (fallback): $(grep Qt20 pw.log | tail -3)"
+	# s-aead announces AEAD: the post's tag 20 data as it came; the others (gpg, rnp keys
+	# announce SEIPDv1 only): one SEIPDv1 packet made once for all of them
+	for s in s-aead:ada@example.org:20 poster:poster@example.org:18 s-cv:carol@example.org:18 \
+		s-rsa:rita@example.org:18; do
 		h=${s%%:*}
 		addr=${s#*:}
+		tag=${addr#*:}
+		addr=${addr%:*}
 		f=$(grep -l "^rcpt: .*<$addr>" box/*.meta 2>/dev/null | sed 's/\.meta$/.eml/' | head -1)
 		[ -n "$f" ] || { ko "$addr: no copy"; continue; }
 		tr -d '\r' < "$f" | sed -n '/^-----BEGIN PGP MESSAGE-----/,/^-----END PGP MESSAGE-----/p' > "$h.copy.asc"
-		pw "$h.copy.asc" split.out split
+		"$PW" dearmor "$h.copy.asc" > "$h.copy.pgp" 2>/dev/null
+		pw "$h.copy.pgp" split.out split
 		[ "$(field split.out n_pkesk)" = 1 ] && [ "$(field split.out pkesk_version)" = 3 ] &&
-			[ "$(field split.out data_tag)" = 20 ] &&
+			[ "$(field split.out data_tag)" = "$tag" ] &&
 			[ "$(field split.out pkesk_keyid)" = "$(subkey_id "$h")" ] &&
-			ok "$addr: one v3 PKESK (its subkey) before the tag 20 data" ||
+			ok "$addr: one v3 PKESK (its subkey) before $(field split.out format)" ||
 			ko "$addr copy: $(tr '\n' ' ' < split.out) $(show)"
 		if rnp --homedir "r-$h" -d --password '' --output "$h.copy.rnp" "$h.copy.asc" > rnp.log 2>&1 &&
 			cmp -s plain.txt "$h.copy.rnp" && grep -qi "good signature\|Valid signature" rnp.log; then
@@ -458,6 +477,17 @@ if [ -f tag20-ocb.pgp ]; then
 			ko "$addr with gpg: $(tail -3 gpg.log | tr '\n' ' ')"
 		fi
 	done
+	[ -f s-aead.copy.pgp ] && same_data tag20-ocb.pgp s-aead.copy.pgp &&
+		ok "ada (AEAD announced): the post's tag 20 data byte for byte" || ko "ada's copy data differs from the post's"
+	[ -f s-cv.copy.pgp ] && same_data s-cv.copy.pgp s-rsa.copy.pgp && same_data s-cv.copy.pgp poster.copy.pgp &&
+		ok "the SEIPDv1 data is the same in every fallback copy (one re-encryption per post)" ||
+		ko "fallback copies carry different data"
+	if [ -f s-aead.copy.asc ] && ! g s-cv -d -o /dev/null s-aead.copy.asc >/dev/null 2>&1 &&
+		! g s-aead -d -o /dev/null s-cv.copy.asc >/dev/null 2>&1; then
+		ok "ada's and carol's copies open only in their own homes"
+	else
+		ko "a copy opened in another subscriber's home"
+	fi
 fi
 stop_all
 

@@ -3,6 +3,7 @@
 //
 // Usage: node opgpjs.cjs encrypt AEAD CIPHER SKOUT PUBKEY [SIGNKEY] < PLAIN > MSG
 //        node opgpjs.cjs decrypt SECKEY [VERIFYKEY] < MSG > PLAIN
+//        node opgpjs.cjs genkey-aead EMAIL > SECKEY
 //
 // OPENPGPJS names the directory holding node_modules/openpgp.  encrypt makes a binary message
 // for the (armored) public key PUBKEY: SEIPD version 2 with AEAD (eax, ocb or gcm) and CIPHER
@@ -10,7 +11,10 @@
 // the session key goes to the file SKOUT as "ALGO:HEX" (RFC 4880 algorithm id), as gpg
 // --show-session-key writes it.  decrypt opens a binary or armored message with the armored
 // secret key SECKEY (no passphrase) and, with VERIFYKEY, requires a valid signature by it;
-// it prints "pkesk_version V" and "seipd_version V" on standard error.  Exit 0 on success,
+// it prints "pkesk_version V" and "seipd_version V" on standard error.  genkey-aead makes an
+// armored v4 secret key (ed25519 + cv25519, no passphrase) whose self-signature announces
+// SEIPDv1, GnuPG's AEAD packet (features 0x02, as GnuPG 2.4 keys do) and SEIPDv2: OpenPGP.js
+// itself never announces 0x02, so its SEIPDv2 bit is widened for this key.  Exit 0 on success,
 // 1 with the error on standard error.
 'use strict';
 const fs = require('fs');
@@ -70,8 +74,19 @@ async function decrypt(sec, verify) {
 	fs.writeSync(1, data);
 }
 
+// genkeyAead - a key announcing features 0x01 | 0x02 | 0x08
+async function genkeyAead(email) {
+	openpgp.enums.features.seipdv2 = 0x08 | 0x02;
+	const { privateKey } = await openpgp.generateKey({
+		type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ email }], format: 'armored',
+		config: { aeadProtect: true, v6Keys: false },
+	});
+	process.stdout.write(privateKey);
+}
+
 const [cmd, ...args] = process.argv.slice(2);
 const run = cmd === 'encrypt' && args.length >= 4 ? encrypt(...args)
+	: cmd === 'genkey-aead' && args.length === 1 ? genkeyAead(...args)
 	: cmd === 'decrypt' && args.length >= 1 ? decrypt(...args)
 	: Promise.reject(new Error('usage: encrypt AEAD CIPHER SKOUT PUBKEY [SIGNKEY] | ' +
 		'decrypt SECKEY [VERIFYKEY]'));
