@@ -415,17 +415,15 @@ static enum opgp_status aead_check(const struct pkt *p, const uint8_t *b,
 /* opgp_format_name - a name for logs and replies */
 const char *opgp_format_name(enum opgp_format f)
 {
-	switch (f) {
-	case OPGP_FMT_SED:
-		return "symmetrically encrypted data without integrity protection (tag 9)";
-	case OPGP_FMT_SEIPD1:
-		return "SEIPD version 1";
-	case OPGP_FMT_AEAD_OCB:
-		return "AEAD encrypted data (tag 20, GnuPG's OCB packet)";
-	case OPGP_FMT_SEIPD2:
-		return "SEIPD version 2 (RFC 9580 AEAD)";
-	}
-	return "unknown encrypted data";
+	static const char *const names[] = {
+		[OPGP_FMT_SED] = "symmetrically encrypted data without integrity protection "
+				 "(tag 9)",
+		[OPGP_FMT_SEIPD1] = "SEIPD version 1",
+		[OPGP_FMT_AEAD_OCB] = "AEAD encrypted data (tag 20, GnuPG's OCB packet)",
+		[OPGP_FMT_SEIPD2] = "SEIPD version 2 (RFC 9580 AEAD)",
+	};
+
+	return (unsigned)f < sizeof names / sizeof names[0] ? names[f] : "unknown encrypted data";
 }
 
 /* opgp_format_feature - the features bit data of format F needs */

@@ -81,6 +81,17 @@ static void upper_fpr(char *dst, const char *src)
 	dst[i] = '\0';
 }
 
+/* op_release - the context and the two data objects of one operation (each may be NULL) */
+static void op_release(gpgme_ctx_t ctx, gpgme_data_t a, gpgme_data_t b)
+{
+	if (b != NULL)
+		gpgme_data_release(b);
+	if (a != NULL)
+		gpgme_data_release(a);
+	if (ctx != NULL)
+		gpgme_release(ctx);
+}
+
 /* pgp_decrypt - decrypt and verify */
 enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *out,
 			    char *why, size_t whylen)
@@ -168,12 +179,7 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 		}
 	}
 out:
-	if (plain != NULL)
-		gpgme_data_release(plain);
-	if (in != NULL)
-		gpgme_data_release(in);
-	if (ctx != NULL)
-		gpgme_release(ctx);
+	op_release(ctx, in, plain);
 	if (st != PGP_OK)
 		pgp_decrypted_clear(out);
 	return st;
@@ -221,12 +227,7 @@ enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *o
 		gpgme_free(mem);
 	}
 out:
-	if (inner != NULL)
-		gpgme_data_release(inner);
-	if (in != NULL)
-		gpgme_data_release(in);
-	if (ctx != NULL)
-		gpgme_release(ctx);
+	op_release(ctx, in, inner);
 	return st;
 }
 
@@ -502,10 +503,7 @@ static enum pgp_status fetch_keys(const char *const *fprs, size_t n, struct pgp_
 out:
 	if (blob != NULL)
 		gpgme_free(blob);
-	if (data != NULL)
-		gpgme_data_release(data);
-	if (ctx != NULL)
-		gpgme_release(ctx);
+	op_release(ctx, data, NULL);
 	free(ix);
 	free(patterns);
 	free(subfpr);

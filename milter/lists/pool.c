@@ -469,7 +469,7 @@ static enum job_outcome run_legacy(struct job_ctx *c, const struct copies_pgp *b
 				   const size_t *items, const struct opgp_enckey **encs, size_t n,
 				   enum opgp_format f)
 {
-	struct copies_pgp cp = *base;
+	struct copies_pgp cp;
 	uint8_t *inner = NULL, *data = NULL, key[OPGP_MAX_SESSION_KEY];
 	size_t ilen = 0, dlen = 0, keylen = 0;
 	int algo = 0;
@@ -504,13 +504,11 @@ static enum job_outcome run_legacy(struct job_ctx *c, const struct copies_pgp *b
 				return JOB_BROKEN;
 		return JOB_DONE;
 	}
-	cp.algo = algo;
-	cp.key = key;
-	cp.keylen = keylen;
-	cp.data = data;
-	cp.data_len = dlen;
-	cp.pkesk_version = 3;
-	cp.keys = encs;
+	cp = (struct copies_pgp){
+		.algo = algo, .key = key, .keylen = keylen, .data = data, .data_len = dlen,
+		.pkesk_version = 3, .keys = encs, .msg = base->msg, .msg_len = base->msg_len,
+		.post = base->post, .args = base->args,
+	};
 	out = fan_out(c, &copies_pgp_ops, &cp, items, n);
 	OPENSSL_cleanse(key, sizeof(key));
 	free(data);

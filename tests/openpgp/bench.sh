@@ -9,25 +9,10 @@
 # 300-octet file to that key from another home (what a per-subscriber gpg would cost).
 # N defaults to 5000, RUNS to 50.  pw-opgp comes from $PW_OPGP or is built with -O2 (no
 # sanitizers: this is a timing).  Not part of the test suite; no PASS/FAIL lines.
-set -u
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
 N=${1:-5000}
 RUNS=${2:-50}
-homes=""
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-opgp-bench.XXXXXX") || exit 1
-
-# cleanup - stop the gpg-agents started here, remove the temporary directory
-cleanup() {
-	local h
-	for h in $homes; do
-		GNUPGHOME="$tmp/$h" gpgconf --kill all >/dev/null 2>&1
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+# shellcheck source=tests/openpgp/lib.sh
+. "$(dirname "$0")/lib.sh" opgp-bench
 
 PW=${PW_OPGP:-}
 if [ -z "$PW" ]; then
@@ -38,13 +23,6 @@ if [ -z "$PW" ]; then
 		"$top/milter/lists/openpgp-wrap.c" \
 		$(pkg-config --cflags --libs libcrypto) -o "$PW" || exit 1
 fi
-# g - gpg in home H
-g() {
-	local h=$1
-	shift
-	gpg --homedir "$tmp/$h" --batch --no-tty --quiet --pinentry-mode loopback --passphrase '' \
-		--trust-model always "$@"
-}
 mkdir -m 700 "$tmp/sender" && homes="sender"
 head -c 300 /dev/urandom | base64 > "$tmp/small.txt"
 sk="9:$(openssl rand -hex 32)"

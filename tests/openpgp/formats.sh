@@ -38,40 +38,14 @@
 # OpenPGP.js is installed with npm into $OPENPGPJS (default ~/.cache/postward/openpgpjs) when
 # it is not there yet.  Needs gpg 2.2 (with AEAD decryption, as Debian 12's), rnp 0.16, node and
 # npm.  Prints PASS/FAIL lines and ends with "N passed, M failed"; exit 1 on any failure.
-set -u
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-passed=0
-failed=0
-homes=""
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-formats.XXXXXX") || exit 1
-
-# cleanup - stop every gpg-agent started here, remove the temporary directory
-cleanup() {
-	local h
-	for h in $homes; do
-		GNUPGHOME="$tmp/$h" gpgconf --kill all >/dev/null 2>&1
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-ok() { echo "PASS: $*"; passed=$((passed + 1)); }
-ko() { echo "FAIL: $*"; failed=$((failed + 1)); }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
+# shellcheck source=tests/openpgp/lib.sh
+. "$(dirname "$0")/lib.sh" formats
 
 PW=${1:-${PW_OPGP:-$top/tests/openpgp/pw-opgp}}
 [ -x "$PW" ] || { ko "pw-opgp not built: $PW"; finish; }
 for t in gpg gpgconf rnp rnpkeys node npm; do
 	command -v "$t" >/dev/null || { ko "$t not installed (tests/install-deps)"; finish; }
 done
-export ASAN_OPTIONS="exitcode=86${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="halt_on_error=1:exitcode=87:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 OPENPGPJS=${OPENPGPJS:-${XDG_CACHE_HOME:-$HOME/.cache}/postward/openpgpjs}
 export OPENPGPJS
 if [ ! -f "$OPENPGPJS/node_modules/openpgp/package.json" ]; then
@@ -81,13 +55,6 @@ fi
 JS="node $here/opgpjs.cjs"
 cd "$tmp" || exit 1
 
-# pw - run pw-opgp: pw IN OUT ARGS...; sets rc, stderr in pw.err
-pw() {
-	local in=$1 out=$2
-	shift 2
-	"$PW" "$@" < "$in" > "$out" 2> pw.err
-	rc=$?
-}
 # refused - the last pw run refused cleanly (exit 1, one "pw-opgp: " line naming STATUS)
 refused() {
 	! grep -q 'Sanitizer\|runtime error' pw.err && [ "$rc" -eq 1 ] &&
@@ -98,16 +65,6 @@ show() { head -c 300 pw.err | tr '\n' ' '; echo "(rc=$rc)"; }
 field() { sed -n "s/^$2 //p" "$1" | head -1; }
 
 # ---- keys -----------------------------------------------------------------------------------
-g() {
-	local h=$1
-	shift
-	gpg --homedir "$tmp/$h" --batch --no-tty --quiet --pinentry-mode loopback --passphrase '' \
-		--trust-model always "$@"
-}
-mkhome() {
-	mkdir -m 700 "$tmp/$1" && echo debug-quick-random > "$tmp/$1/gpg-agent.conf" &&
-		homes="$homes $1"
-}
 # newkey - H UID: an ed25519 primary key with an encryption subkey of ALGO
 newkey() {
 	local fpr
@@ -172,6 +129,23 @@ same_data() {
 		cmp -s <(tail -c +"$((po + 1))" "$1") <(tail -c +"$((co + 1))" "$2")
 }
 
+# opens COPY H LABEL: rnp and gpg, each in subscriber H's own home, open COPY to the post with
+# the poster's signature good
+opens() {
+	if rnp --homedir "r-$2" -d --password '' --output "$1.rnp" "$1" > rnp.log 2>&1 &&
+		cmp -s plain.txt "$1.rnp" && grep -qi "good signature\|Valid signature" rnp.log; then
+		ok "$3: rnp opens it in the subscriber's home, signature good"
+	else
+		ko "$3 with rnp: $(tail -3 rnp.log | tr '\n' ' ')"
+	fi
+	if g "$2" --status-fd 1 -d -o "$1.gpg" "$1" > gpg.st 2> gpg.log &&
+		cmp -s plain.txt "$1.gpg" && grep -q '^\[GNUPG:\] GOODSIG' gpg.st; then
+		ok "$3: gpg opens it, GOODSIG"
+	else
+		ko "$3 with gpg: $(tail -3 gpg.log | tr '\n' ' ')"
+	fi
+}
+
 # ---- tag 20 (GnuPG's OCB packet) from RNP ---------------------------------------------------
 for mode in ocb eax; do
 	post=tag20-$mode.pgp
@@ -202,18 +176,7 @@ for mode in ocb eax; do
 		one_pkesk "$copy" 3 "$(subkey_id "$s")" && same_data "$post" "$copy" &&
 			ok "tag 20 ($mode) copy for $s: one v3 PKESK (its subkey), the post's data unchanged" ||
 			ko "tag 20 ($mode) copy for $s: $(tr '\n' ' ' < split.out)"
-		if rnp --homedir "r-$s" -d --password '' --output "$copy.rnp" "$copy" > rnp.log 2>&1 &&
-			cmp -s plain.txt "$copy.rnp" && grep -qi "good signature\|Valid signature" rnp.log; then
-			ok "tag 20 ($mode) copy for $s: rnp opens it in the subscriber's home, signature good"
-		else
-			ko "tag 20 ($mode) copy for $s with rnp: $(tail -3 rnp.log | tr '\n' ' ')"
-		fi
-		if g "$s" --status-fd 1 -d -o "$copy.gpg" "$copy" > gpg.st 2> gpg.log &&
-			cmp -s plain.txt "$copy.gpg" && grep -q '^\[GNUPG:\] GOODSIG' gpg.st; then
-			ok "tag 20 ($mode) copy for $s: gpg opens it, GOODSIG"
-		else
-			ko "tag 20 ($mode) copy for $s with gpg: $(tail -3 gpg.log | tr '\n' ' ')"
-		fi
+		opens "$copy" "$s" "tag 20 ($mode) copy for $s"
 	done
 	other=s-rsa
 	if ! g "$other" -d -o /dev/null "s-cv-$mode.pgp" >/dev/null 2>&1 &&
@@ -370,7 +333,7 @@ stop_all() {
 	pid=""
 	sink=""
 }
-trap 'stop_all; cleanup' EXIT
+opgp_atexit=stop_all
 if [ ! -x "$POSTWARD" ] || ! command -v miltertest >/dev/null; then
 	ko "postward ($POSTWARD) or miltertest missing"
 	finish
@@ -394,27 +357,39 @@ sink=$!
 for _ in $(seq 600); do [ -s ready ] && break; kill -0 "$sink" 2>/dev/null || break; sleep 0.05; done
 port=$(awk '$1 == "box" { print $2 }' ready 2>/dev/null)
 [ -n "$port" ] || { ko "SMTP sink: $(tail -3 sink.log)"; finish; }
-cat > pw.conf <<EOF
-sender_practices =
-list_directory = $tmp/lists
-gnupg_home = $tmp/list
-list_spool_directory = $tmp/spool
-list_reinject = 127.0.0.1:$port
-list_workers = 1
-EOF
+printf '%s\n' "sender_practices =" "list_directory = $tmp/lists" "gnupg_home = $tmp/list" \
+	"list_spool_directory = $tmp/spool" "list_reinject = 127.0.0.1:$port" "list_workers = 1" \
+	> pw.conf
 "$POSTWARD" -f -c pw.conf -p "unix:$tmp/pw.sock" 2> pw.log &
 pid=$!
 for _ in $(seq 200); do grep -q "listening on" pw.log && break; sleep 0.05; done
 grep -q "listening on" pw.log || { ko "postward started: $(tail -5 pw.log)"; finish; }
 
-# pgpmime BINARYPOST SUBJECT > message
+# pgpmime BINARYPOST SUBJECT > message: a PGP/MIME post (RFC 3156) from the poster
 pgpmime() {
-	printf 'From: Poster <poster@example.org>\nTo: board@lists.test\nSubject: %s\nMessage-ID: <%s@example.org>\nMIME-Version: 1.0\n' "$2" "$RANDOM"
-	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\n boundary="=-=b1=-="\n\n'
-	printf 'This is an OpenPGP/MIME encrypted message (RFC 3156).\n--=-=b1=-=\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
-	printf -- '--=-=b1=-=\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
-	"$PW" armor "$1"
-	printf -- '--=-=b1=-=--\n'
+	local armor
+	armor=$("$PW" armor "$1") || return 1
+	cat <<EOF
+From: Poster <poster@example.org>
+To: board@lists.test
+Subject: $2
+Message-ID: <$RANDOM.$RANDOM@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";
+ boundary="=-=b1=-="
+
+This is an OpenPGP/MIME encrypted message (RFC 3156).
+--=-=b1=-=
+Content-Type: application/pgp-encrypted
+
+Version: 1
+
+--=-=b1=-=
+Content-Type: application/octet-stream; name="encrypted.asc"
+
+$armor
+--=-=b1=-=--
+EOF
 }
 # send NAME MSGFILE [CODE XCODE TEXT] -> out-NAME
 send() {
@@ -464,18 +439,7 @@ if [ -f tag20-ocb.pgp ]; then
 			[ "$(field split.out pkesk_keyid)" = "$(subkey_id "$h")" ] &&
 			ok "$addr: one v3 PKESK (its subkey) before $(field split.out format)" ||
 			ko "$addr copy: $(tr '\n' ' ' < split.out) $(show)"
-		if rnp --homedir "r-$h" -d --password '' --output "$h.copy.rnp" "$h.copy.asc" > rnp.log 2>&1 &&
-			cmp -s plain.txt "$h.copy.rnp" && grep -qi "good signature\|Valid signature" rnp.log; then
-			ok "$addr: rnp opens the copy in the subscriber's home, signature good"
-		else
-			ko "$addr with rnp: $(tail -3 rnp.log | tr '\n' ' ')"
-		fi
-		if g "$h" --status-fd 1 -d -o "$h.copy.gpg" "$h.copy.asc" > gpg.st 2> gpg.log &&
-			cmp -s plain.txt "$h.copy.gpg" && grep -q '^\[GNUPG:\] GOODSIG' gpg.st; then
-			ok "$addr: gpg opens the copy, GOODSIG"
-		else
-			ko "$addr with gpg: $(tail -3 gpg.log | tr '\n' ' ')"
-		fi
+		opens "$h.copy.asc" "$h" "$addr's copy"
 	done
 	[ -f s-aead.copy.pgp ] && same_data tag20-ocb.pgp s-aead.copy.pgp &&
 		ok "ada (AEAD announced): the post's tag 20 data byte for byte" || ko "ada's copy data differs from the post's"
