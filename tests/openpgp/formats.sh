@@ -30,20 +30,21 @@
 #    the post's tag 20 data byte for byte, the other three (gpg keys announce SEIPDv1 only)
 #    one SEIPDv1 packet made once for all of them; each copy has one v3 PKESK for the
 #    subscriber's subkey and opens with rnp and gpg in the subscriber's home, signature
-#    good, and not in another's; the SEIPDv2 post is refused in the session with 550 5.6.0
+#    good, and not in another's, and sq (Sequoia, which cannot read the OCB packet) opens the
+#    SEIPDv1 copies with the signature good; the SEIPDv2 post is refused in the session with 550 5.6.0
 #    naming the format (the list's GnuPG 2.2 cannot open it).
 #
 # PW-OPGP defaults to $PW_OPGP, then tests/openpgp/pw-opgp under the top directory; POSTWARD
 # to milter/postward.
 # OpenPGP.js is installed with npm into $OPENPGPJS (default ~/.cache/postward/openpgpjs) when
-# it is not there yet.  Needs gpg 2.2 (with AEAD decryption, as Debian 12's), rnp 0.16, node and
-# npm.  Prints PASS/FAIL lines and ends with "N passed, M failed"; exit 1 on any failure.
+# it is not there yet.  Needs gpg 2.2 (with AEAD decryption, as Debian 12's), rnp 0.16, sq, node
+# and npm.  Prints PASS/FAIL lines and ends with "N passed, M failed"; exit 1 on any failure.
 # shellcheck source=tests/openpgp/lib.sh
 . "$(dirname "$0")/lib.sh" formats
 
 PW=${1:-${PW_OPGP:-$top/tests/openpgp/pw-opgp}}
 [ -x "$PW" ] || { ko "pw-opgp not built: $PW"; finish; }
-for t in gpg gpgconf rnp rnpkeys node npm; do
+for t in gpg gpgconf rnp rnpkeys sq node npm; do
 	command -v "$t" >/dev/null || { ko "$t not installed (tests/install-deps)"; finish; }
 done
 OPENPGPJS=${OPENPGPJS:-${XDG_CACHE_HOME:-$HOME/.cache}/postward/openpgpjs}
@@ -440,6 +441,16 @@ if [ -f tag20-ocb.pgp ]; then
 			ok "$addr: one v3 PKESK (its subkey) before $(field split.out format)" ||
 			ko "$addr copy: $(tr '\n' ' ' < split.out) $(show)"
 		opens "$h.copy.asc" "$h" "$addr's copy"
+		# Sequoia (sq 0.27) cannot open GnuPG's OCB packet: the SEIPDv1 copies are for it too
+		if [ "$tag" = 18 ]; then
+			if sq decrypt --recipient-key "$h.sec.asc" --signer-cert poster.asc \
+				-o "$h.copy.sq" "$h.copy.asc" > sq.log 2>&1 && cmp -s plain.txt "$h.copy.sq" &&
+				grep -q "^1 good signature" sq.log; then
+				ok "$addr's copy: sq opens it, 1 good signature"
+			else
+				ko "$addr's copy with sq: $(tail -3 sq.log | tr '\n' ' ')"
+			fi
+		fi
 	done
 	[ -f s-aead.copy.pgp ] && same_data tag20-ocb.pgp s-aead.copy.pgp &&
 		ok "ada (AEAD announced): the post's tag 20 data byte for byte" || ko "ada's copy data differs from the post's"
