@@ -25,6 +25,10 @@
  *	ciphers with EAX or OCB and its IV); v6 PKESKs must precede SEIPDv2 and v3 PKESKs
  *	the others (RFC 9580 5.1).  The AEAD data itself is not opened here.
  *
+ *	The key opgp_enckey_from_block() (next paragraph) picks carries, as struct
+ *	opgp_enckey.features, the features octet (subpacket 30, hashed area) of the last user
+ *	ID or direct-key self-signature of its block's primary key, unverified like the flags.
+ *
  *	opgp_enckey_from_block() looks only at v4 public keys and subkeys (tags 6 and 14); it
  *	takes key flags (subpacket 27, hashed area only) from binding signatures (0x18) of a
  *	subkey and from user ID or direct-key self-signatures (0x10-0x13, 0x1f) of a primary
@@ -34,9 +38,7 @@
  *	carry a (likewise unverified) revocation signature (0x20, 0x28) or that it does not
  *	support, and takes the last capable subkey, else a capable primary key; when only
  *	unsupported ones exist the answer is OPGP_E_UNSUPPORTED.  With a fingerprint the key
- *	is taken as the caller's validated choice (no revocation check).  The features octet
- *	(subpacket 30, hashed area) of the last user ID or direct-key self-signature of the
- *	block's primary key goes into struct opgp_enckey.features, likewise unverified.  RSA moduli of
+ *	is taken as the caller's validated choice (no revocation check).  RSA moduli of
  *	1024..16384 bits and ECDH on Curve25519 (KDF SHA-256/384/512, KEK AES-128/192/256)
  *	are supported; ElGamal and other curves are OPGP_E_UNSUPPORTED.
  *
