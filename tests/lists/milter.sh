@@ -268,6 +268,14 @@ for s in s1 s2 s3; do
 		bad "$s: the copy does not decrypt to the post ($(tail -2 "$s.status" | tr '\n' ' '))"
 	fi
 	grep -q "GOODSIG" "$s.status" && ok "$s: the poster's signature is good" || bad "$s: no GOODSIG"
+	# the post's own fields reach the copy as the poster wrote them: one space after the
+	# colon, no more (a driver or milter that doubles or eats the space fails here)
+	hf='^(From|To|Subject|Message-ID):'
+	if [ "$(tr -d '\r' < "$f" | sed '/^$/q' | grep -E "$hf")" = "$(sed '/^$/q' post.eml | grep -E "$hf")" ]; then
+		ok "$s: From, To, Subject and Message-ID as in the post, spacing and all"
+	else
+		bad "$s: header fields differ from the post's: $(tr -d '\r' < "$f" | grep -E "$hf" | tr '\n' '|')"
+	fi
 	k=$(g "$home" --list-packets "$s.asc" 2>/dev/null | grep -c ":pubkey enc packet:")
 	[ "$k" -eq 1 ] && ok "$s: exactly one PKESK" || bad "$s: $k PKESKs"
 	other=s2; [ $s = s2 ] && other=s3
