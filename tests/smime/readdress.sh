@@ -164,7 +164,10 @@ mkpost p-signed signed.eml list-rsa -aes256 || ok=0
 mkpost p-gcm128 msg.eml list-rsa -aes-128-gcm || ok=0	# AuthEnvelopedData (RFC 5083/5084)
 mkpost p-gcm256 signed.eml list-rsa -aes-256-gcm || ok=0
 mkpost p-gcm-eclist binary.bin list-ec -aes-192-gcm || ok=0
-[ $ok = 1 ] && pass "openssl cms -encrypt made the posts (aes256, aes128, des3, EC list, BER, signed, AES-GCM)" ||
+# a poster whose software sends RSA-OAEP to the list's rsaEncryption certificate
+openssl cms -encrypt -aes256 -binary -outform DER -in msg.eml -out p-oaep-list.der -recip list-rsa.crt \
+	-keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256 2>/dev/null || ok=0
+[ $ok = 1 ] && pass "openssl cms -encrypt made the posts (aes256, aes128, des3, EC list, BER, signed, AES-GCM, OAEP to the list)" ||
 	fail "openssl cms -encrypt could not make every post"
 for p in p-gcm128 p-gcm256 p-gcm-eclist; do
 	openssl cms -cmsout -print -inform DER -in "$p.der" | grep -q 'contentType: id-smime-ct-authEnvelopedData' ||
@@ -174,9 +177,9 @@ done
 # contents: post -> original content
 declare -A orig=([p-aes256]=msg.eml [p-aes256-2rcpt]=msg.eml [p-aes128]=binary.bin
 	[p-3des]=msg.eml [p-eclist]=msg.eml [p-ber]=msg.eml [p-signed]=signed.eml
-	[p-gcm128]=msg.eml [p-gcm256]=signed.eml [p-gcm-eclist]=binary.bin)
+	[p-gcm128]=msg.eml [p-gcm256]=signed.eml [p-gcm-eclist]=binary.bin [p-oaep-list]=msg.eml)
 declare -A listof=([p-eclist]=list-ec [p-gcm-eclist]=list-ec)
-posts="p-aes256 p-aes256-2rcpt p-aes128 p-3des p-eclist p-ber p-signed p-gcm128 p-gcm256 p-gcm-eclist"
+posts="p-aes256 p-aes256-2rcpt p-aes128 p-3des p-eclist p-ber p-signed p-gcm128 p-gcm256 p-gcm-eclist p-oaep-list"
 
 # --- opening with the list key gives back the content
 for p in $posts; do
