@@ -333,7 +333,7 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 	struct smime_post *sp = NULL;
 	uint8_t *content = NULL;
 	size_t clen = 0;
-	char why[256], who[300];
+	char why[256], who[300], inner[96];
 	enum smime_status st;
 	sfsistat r = SMFIS_CONTINUE;
 
@@ -351,8 +351,8 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 		return reply(ctx, qid, l->address, "451", "4.3.0",
 			     "Mailing list temporarily unavailable");
 	}
-	st = smime_open(lp->payload, lp->payload_len, key, cert, &sp, &content, &clen, NULL, 0,
-			why, sizeof(why));
+	st = smime_open(lp->payload, lp->payload_len, key, cert, &sp, &content, &clen, inner,
+			sizeof(inner), why, sizeof(why));
 	smime_post_free(sp);
 	EVP_PKEY_free(key);
 	X509_free(cert);
@@ -366,14 +366,24 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);
 		return reply(ctx, qid, l->address, "550", "5.7.1",
 			     "S/MIME posts to this list must be enveloped-data with "
-			     SMIME_CONTENT_CIPHERS);
+			     SMIME_CONTENT_CIPHERS " or authEnveloped-data with "
+			     SMIME_AUTH_CIPHERS);
 	}
 	if (st != SMIME_OK) {
 		pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, why);
 		return reply(ctx, qid, l->address, "550", "5.7.1",
 			     "The post is not encrypted to this list's certificate");
 	}
-	if (l->require_signature) {
+	if (l->require_signature && strcmp(inner, SMIME_OID_DATA) != 0) {
+		/* enveloped-x400 (RFC 3854) or other non-MIME content: no S/MIME signature in it
+		 * that the list could check */
+		pwlog_qid(LOG_NOTICE, qid, "list %s: encrypted content type %s is not MIME (id-data, "
+			  "%s): the poster's signature cannot be checked", l->address, inner,
+			  SMIME_OID_DATA);
+		r = reply(ctx, qid, l->address, "550", "5.7.1",
+			  "This list checks the poster's signature and takes S/MIME posts with MIME "
+			  "content only, not enveloped-x400");
+	} else if (l->require_signature) {
 		if (!smime_signer_allowed(l, content, clen, who, sizeof(who))) {
 			pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, who);
 			r = reply(ctx, qid, l->address, "550", "5.7.1",

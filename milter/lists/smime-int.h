@@ -25,9 +25,11 @@ struct smime_post {
 	uint8_t *der;			/* our copy of the input */
 	size_t der_len;
 	struct span orig;		/* originatorInfo [0] */
-	struct span eci;		/* encryptedContentInfo */
-	struct span attrs;		/* unprotectedAttrs [1] */
+	struct span eci;		/* encryptedContentInfo (authEncryptedContentInfo) */
+	struct span attrs;		/* what follows it: unprotectedAttrs [1]; for
+					 * AuthEnvelopedData authAttrs [1], mac, unauthAttrs [2] */
 	long version;			/* the received EnvelopedData version */
+	int auth;			/* AuthEnvelopedData (RFC 5083), not EnvelopedData */
 	int wrap_nid;			/* AES key wrap fitting the content cipher */
 };
 
@@ -43,6 +45,8 @@ struct tlv {
 
 /* id-envelopedData 1.2.840.113549.1.7.3, content octets of the OID */
 extern const uint8_t smime_oid_enveloped[9];
+/* id-ct-authEnvelopedData 1.2.840.113549.1.9.16.1.23 (RFC 5083), content octets of the OID */
+extern const uint8_t smime_oid_auth_enveloped[11];
 
 /* smime_set_why - format the reason into WHY, which may be NULL */
 void smime_set_why(char *why, size_t whylen, const char *fmt, ...)
@@ -53,8 +57,9 @@ const char *smime_ossl_reason(void);
 int smime_ossl_nomem(void);
 /* smime_der_elem - header and whole length (EOC included) of the checked element at OFF */
 int smime_der_elem(const uint8_t *b, size_t end, size_t off, struct tlv *t, size_t *total);
-/* smime_enveloped_body - find the EnvelopedData content (inside ContentInfo and [0]) of B */
+/* smime_enveloped_body - find the (Auth)EnvelopedData content (inside ContentInfo and [0])
+ * of B; *AUTH (if not NULL) says which of the two it is */
 enum smime_status smime_enveloped_body(const uint8_t *b, size_t len, size_t *body, size_t *bend,
-				       char *why, size_t whylen);
+				       int *auth, char *why, size_t whylen);
 
 #endif

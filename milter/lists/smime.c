@@ -1,9 +1,9 @@
 /*
- * milter/lists/smime.c - open an S/MIME EnvelopedData post with the list's key; re-addressing it to
- * one subscriber without re-encrypting the content is smime-readdress.c.
+ * milter/lists/smime.c - open an S/MIME EnvelopedData or AuthEnvelopedData post with the list's
+ * key; re-addressing it to one subscriber without re-encrypting the content is smime-readdress.c.
  *
  * NAME
- *	smime - CMS EnvelopedData for encrypted lists
+ *	smime - CMS EnvelopedData and AuthEnvelopedData for encrypted lists
  *
  * SYNOPSIS
  *	#include "smime.h"
@@ -21,13 +21,17 @@
  *	   BER/DER headers, definite and indefinite lengths, nesting at most SMIME_MAX_DEPTH,
  *	   exactly one top-level element and nothing after it.  locate() then finds, in our own
  *	   copy of the input, the byte ranges of the EnvelopedData's version, originatorInfo,
- *	   recipientInfos, encryptedContentInfo and unprotectedAttrs.
+ *	   recipientInfos, encryptedContentInfo and unprotectedAttrs; for AuthEnvelopedData (RFC
+ *	   5083) the same up to the authEncryptedContentInfo, then authAttrs, mac and
+ *	   unauthAttrs as one range, kept as received.
  *	2. d2i_CMS_ContentInfo() parses it.  The content cipher is looked up from the
  *	   encryptedContentInfo before any private-key operation; anything but the CBC ciphers
- *	   of SMIME_CONTENT_CIPHERS is SMIME_E_UNSUPPORTED: a key-wrap algorithm in that place
- *	   (id-aes128-wrap: OpenSSL "decrypts" nothing with it), an AEAD or stream mode, RC2,
- *	   single DES, a cipher this OpenSSL lacks.  AuthEnvelopedData (RFC 5083) is
- *	   SMIME_E_UNSUPPORTED too, found from its content type before any parsing.
+ *	   of SMIME_CONTENT_CIPHERS in EnvelopedData, or AES-GCM with its GCMParameters (RFC
+ *	   5084) in AuthEnvelopedData, is SMIME_E_UNSUPPORTED: a key-wrap algorithm in that place
+ *	   (id-aes128-wrap: OpenSSL "decrypts" nothing with it), an AEAD mode without a MAC to
+ *	   check, a stream mode, RC2, single DES, a cipher this OpenSSL lacks.  An
+ *	   AuthEnvelopedData post is decrypted, and its MAC checked, by OpenSSL's CMS_decrypt
+ *	   like any other; a wrong MAC fails as a wrong key does.
  *	3. The RecipientInfo for the list's certificate (KeyTrans by issuer and serial or subject
  *	   key identifier, or a RecipientEncryptedKey of a KeyAgree) is decrypted with
  *	   CMS_RecipientInfo_decrypt(): the one private-key operation.  OpenSSL keeps the CEK in
@@ -79,7 +83,7 @@ const uint8_t smime_oid_enveloped[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03
 };
 /* id-ct-authEnvelopedData 1.2.840.113549.1.9.16.1.23 (RFC 5083), content octets of the OID */
-static const uint8_t oid_auth_enveloped[] = {
+const uint8_t smime_oid_auth_enveloped[] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x17
 };
 static const unsigned char stash_id[] = "postward CEK stash";
@@ -295,10 +299,12 @@ int smime_der_elem(const uint8_t *b, size_t end, size_t off, struct tlv *t, size
 	return 0;
 }
 
-/* smime_enveloped_body - find the EnvelopedData content (inside ContentInfo and [0]) of B */
+/* smime_enveloped_body - find the (Auth)EnvelopedData content (inside ContentInfo and [0]) of B */
 enum smime_status smime_enveloped_body(const uint8_t *b, size_t len, size_t *body, size_t *bend,
-					char *why, size_t whylen)
+					int *auth, char *why, size_t whylen)
 {
+	int is_auth = 0;
+
 	struct tlv t;
 	size_t tot, p, end, ci_end;
 
@@ -312,13 +318,10 @@ enum smime_status smime_enveloped_body(const uint8_t *b, size_t len, size_t *bod
 		smime_set_why(why, whylen, "not a CMS ContentInfo (no content type)");
 		return SMIME_E_FORMAT;
 	}
-	if (t.len == sizeof(oid_auth_enveloped) &&
-	    memcmp(b + p + t.hdr, oid_auth_enveloped, sizeof(oid_auth_enveloped)) == 0) {
-		smime_set_why(why, whylen, "authEnvelopedData (RFC 5083, AES-GCM) is not supported: the "
-			"list takes enveloped-data with %s", SMIME_CONTENT_CIPHERS);
-		return SMIME_E_UNSUPPORTED;
-	}
-	if (t.len != sizeof(smime_oid_enveloped) ||
+	if (t.len == sizeof(smime_oid_auth_enveloped) &&
+	    memcmp(b + p + t.hdr, smime_oid_auth_enveloped, sizeof(smime_oid_auth_enveloped)) == 0)
+		is_auth = 1;
+	else if (t.len != sizeof(smime_oid_enveloped) ||
 	    memcmp(b + p + t.hdr, smime_oid_enveloped, sizeof(smime_oid_enveloped)) != 0) {
 		const unsigned char *q = b + p;
 		ASN1_OBJECT *o = d2i_ASN1_OBJECT(NULL, &q, (long)tot);
@@ -329,7 +332,8 @@ enum smime_status smime_enveloped_body(const uint8_t *b, size_t len, size_t *bod
 			OBJ_obj2txt(num, sizeof(num), o, 1);
 			ASN1_OBJECT_free(o);
 		}
-		smime_set_why(why, whylen, "content type is %s (%s), not enveloped-data", name, num);
+		smime_set_why(why, whylen, "content type is %s (%s), not enveloped-data or "
+			"authEnvelopedData", name, num);
 		return SMIME_E_FORMAT;
 	}
 	p += tot;
@@ -345,6 +349,8 @@ enum smime_status smime_enveloped_body(const uint8_t *b, size_t len, size_t *bod
 	}
 	*body = p + t.hdr;
 	*bend = t.indef ? p + tot - 2 : p + tot;
+	if (auth != NULL)
+		*auth = is_auth;
 	return SMIME_OK;
 }
 
@@ -356,7 +362,8 @@ static enum smime_status locate(struct smime_post *p, char *why, size_t whylen)
 	size_t off, end, tot;
 	enum smime_status s;
 
-	if ((s = smime_enveloped_body(b, p->der_len, &off, &end, why, whylen)) != SMIME_OK)
+	if ((s = smime_enveloped_body(b, p->der_len, &off, &end, &p->auth, why, whylen)) !=
+	    SMIME_OK)
 		return s;
 	if (smime_der_elem(b, end, off, &t, &tot) != 0 || t.id != 0x02 || t.len < 1) {
 		smime_set_why(why, whylen, "EnvelopedData without a version");
@@ -379,20 +386,39 @@ static enum smime_status locate(struct smime_post *p, char *why, size_t whylen)
 	}
 	p->eci = (struct span){ off, tot };
 	off += tot;
-	if (off < end && smime_der_elem(b, end, off, &t, &tot) == 0 && t.id == 0xa1) {
+	if (p->auth) {
+		/* authAttrs [1] OPTIONAL, mac OCTET STRING, unauthAttrs [2] OPTIONAL: kept as
+		 * received, so the MAC still covers what it covered */
+		size_t from = off;
+
+		if (off < end && smime_der_elem(b, end, off, &t, &tot) == 0 && t.id == 0xa1)
+			off += tot;
+		if (smime_der_elem(b, end, off, &t, &tot) != 0 || (t.id & ~0x20) != 0x04) {
+			smime_set_why(why, whylen, "AuthEnvelopedData without a mac");
+			return SMIME_E_FORMAT;
+		}
+		off += tot;
+		if (off < end && smime_der_elem(b, end, off, &t, &tot) == 0 && t.id == 0xa2)
+			off += tot;
+		p->attrs = (struct span){ from, off - from };
+	} else if (off < end && smime_der_elem(b, end, off, &t, &tot) == 0 && t.id == 0xa1) {
 		p->attrs = (struct span){ off, tot };
 		off += tot;
 	}
 	if (off != end) {
-		smime_set_why(why, whylen, "unexpected data at offset %zu in EnvelopedData", off);
+		smime_set_why(why, whylen, "unexpected data at offset %zu in %s", off,
+			p->auth ? "AuthEnvelopedData" : "EnvelopedData");
 		return SMIME_E_FORMAT;
 	}
 	return SMIME_OK;
 }
 
-/* content_cipher_ok - whether NID is a content cipher the list accepts (SMIME_CONTENT_CIPHERS) */
-static int content_cipher_ok(int nid)
+/* content_cipher_ok - whether NID is a content cipher the list accepts: SMIME_CONTENT_CIPHERS
+ * in EnvelopedData, SMIME_AUTH_CIPHERS in AuthEnvelopedData (AUTH) */
+static int content_cipher_ok(int nid, int auth)
 {
+	if (auth)
+		return nid == NID_aes_128_gcm || nid == NID_aes_192_gcm || nid == NID_aes_256_gcm;
 	switch (nid) {
 	case NID_aes_128_cbc:
 	case NID_aes_192_cbc:
@@ -417,6 +443,7 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	char name[80] = "?";
 	int keylen, ivlen;
 	size_t alg_end;
+	const char *accepted = p->auth ? SMIME_AUTH_CIPHERS : SMIME_CONTENT_CIPHERS;
 
 	/* EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, [0] } */
 	if (der_header(b, end, p->eci.off, &t) != 0)
@@ -437,12 +464,13 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 	OBJ_obj2txt(name, sizeof(name), o, 0);
 	c = EVP_get_cipherbyobj(o);
 	ASN1_OBJECT_free(o);
-	/* only the block-cipher modes of RFC 5652/8551 content encryption: a key-wrap cipher
-	 * (id-aes128-wrap ...), a stream or AEAD mode or a short key is refused before OpenSSL
-	 * is asked to decrypt with it */
-	if (c == NULL || !content_cipher_ok(EVP_CIPHER_get_nid(c))) {
-		smime_set_why(why, whylen, "content cipher %s is not one the list accepts (%s)", name,
-			SMIME_CONTENT_CIPHERS);
+	/* only the block-cipher modes of RFC 5652/8551 content encryption, and AES-GCM in
+	 * AuthEnvelopedData: a key-wrap cipher (id-aes128-wrap ...), a stream mode, an AEAD
+	 * mode where no MAC is carried, or a short key is refused before OpenSSL is asked to
+	 * decrypt with it */
+	if (c == NULL || !content_cipher_ok(EVP_CIPHER_get_nid(c), p->auth)) {
+		smime_set_why(why, whylen, "content cipher %s is not one the list accepts in %s (%s)",
+			name, p->auth ? "authEnvelopedData" : "enveloped-data", accepted);
 		return SMIME_E_UNSUPPORTED;
 	}
 	fc = EVP_CIPHER_fetch(NULL, EVP_CIPHER_get0_name(c), NULL);
@@ -451,25 +479,41 @@ static enum smime_status content_cipher(struct smime_post *p, char *why, size_t 
 		return SMIME_E_UNSUPPORTED;
 	}
 	keylen = EVP_CIPHER_get_key_length(fc);
-	if ((EVP_CIPHER_get_flags(fc) & EVP_CIPH_FLAG_AEAD_CIPHER) != 0 || keylen < MIN_CEK_LEN ||
-	    keylen % 8 != 0 || EVP_CIPHER_get_mode(fc) != EVP_CIPH_CBC_MODE) {
+	if (((EVP_CIPHER_get_flags(fc) & EVP_CIPH_FLAG_AEAD_CIPHER) != 0) != (p->auth != 0) ||
+	    keylen < MIN_CEK_LEN || keylen % 8 != 0 ||
+	    EVP_CIPHER_get_mode(fc) != (p->auth ? EVP_CIPH_GCM_MODE : EVP_CIPH_CBC_MODE)) {
 		EVP_CIPHER_free(fc);
 		smime_set_why(why, whylen, "content cipher %s (%d-octet key) is not supported (%s)", name,
-			keylen, SMIME_CONTENT_CIPHERS);
+			keylen, accepted);
 		return SMIME_E_UNSUPPORTED;
 	}
-	/* the parameters of a CBC cipher are its IV, an OCTET STRING of the block size (RFC
-	 * 3565 section 4.1, RFC 3370 section 5.1); OpenSSL would take a missing one as zeros */
 	ivlen = EVP_CIPHER_get_iv_length(fc);
 	EVP_CIPHER_free(fc);
-	if (smime_der_elem(b, end, alg_end, &t, &tot) != 0 || t.id != 0x04 || t.indef ||
-	    t.len != (size_t)ivlen) {
+	if (p->auth) {
+		/* GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen AES-GCM-ICVlen
+		 * DEFAULT 12 } (RFC 5084 section 3.2) */
+		size_t poff;
+
+		if (smime_der_elem(b, end, alg_end, &t, &tot) != 0 || t.id != 0x30 || t.indef)
+			goto nogcm;
+		poff = alg_end + t.hdr;
+		if (smime_der_elem(b, poff + t.len, poff, &t, &tot) != 0 || t.id != 0x04 ||
+		    t.indef || t.len < 1 || t.len > 64)
+			goto nogcm;
+	} else if (smime_der_elem(b, end, alg_end, &t, &tot) != 0 || t.id != 0x04 || t.indef ||
+		   t.len != (size_t)ivlen) {
+		/* the parameters of a CBC cipher are its IV, an OCTET STRING of the block size
+		 * (RFC 3565 section 4.1, RFC 3370 section 5.1); OpenSSL would take a missing one
+		 * as zeros */
 		smime_set_why(why, whylen, "content cipher %s without a %d-octet IV", name, ivlen);
 		return SMIME_E_FORMAT;
 	}
 	p->wrap_nid = keylen <= 16 ? NID_id_aes128_wrap :
 		      keylen <= 24 ? NID_id_aes192_wrap : NID_id_aes256_wrap;
 	return SMIME_OK;
+nogcm:
+	smime_set_why(why, whylen, "content cipher %s without GCM parameters (a nonce)", name);
+	return SMIME_E_FORMAT;
 bad:
 	smime_set_why(why, whylen, "malformed encryptedContentInfo");
 	return SMIME_E_FORMAT;
@@ -615,7 +659,8 @@ enum smime_status smime_open(const uint8_t *der, size_t len, EVP_PKEY *key, X509
 		smime_set_why(why, whylen, "CMS does not parse: %s", smime_ossl_reason());
 		goto fail;
 	}
-	if (OBJ_obj2nid(CMS_get0_type(p->cms)) != NID_pkcs7_enveloped) {
+	if (OBJ_obj2nid(CMS_get0_type(p->cms)) !=
+	    (p->auth ? NID_id_smime_ct_authEnvelopedData : NID_pkcs7_enveloped)) {
 		s = SMIME_E_FORMAT;
 		smime_set_why(why, whylen, "not enveloped-data");
 		goto fail;

@@ -1,19 +1,25 @@
 /*
  * milter/lists/smime.h - S/MIME (CMS, RFC 5652) for encrypted lists: open a post's EnvelopedData
- * with the list's key and certificate, and re-address it to one subscriber without
- * re-encrypting the content.
+ * or AuthEnvelopedData with the list's key and certificate, and re-address it to one subscriber
+ * without re-encrypting the content.
  *
  * smime_open() parses a DER ContentInfo of type enveloped-data (RFC 5652 section 6; the
  * content is that of an application/pkcs7-mime part, smime-type enveloped-data, or of an
- * RFC 3854 enveloped-x400 part), finds the RecipientInfo for the list's certificate,
+ * RFC 3854 enveloped-x400 part) or authEnvelopedData (RFC 5083 with AES-GCM, RFC 5084;
+ * smime-type authEnveloped-data), finds the RecipientInfo for the list's certificate,
  * decrypts the content-encryption key (CEK) with the list's private key, and checks that the
  * CEK opens the content (the decrypted content is handed back so the caller can check the
  * inner signature and MIME).  smime_readdress() then produces, for one subscriber's
  * certificate, a new DER ContentInfo whose only RecipientInfo is that subscriber's (the CEK
- * encrypted to the subscriber's RSA key, KeyTransRecipientInfo, or EC key,
- * KeyAgreeRecipientInfo, as OpenSSL's CMS_add1_recipient_cert chooses) while the
- * EncryptedContentInfo - content type, algorithm, IV, ciphertext - stays byte for byte the
- * same.  One public-key operation per subscriber.
+ * encrypted to the subscriber's RSA key, KeyTransRecipientInfo with PKCS#1 v1.5, or with
+ * RSAES-OAEP and the parameters the certificate names when its key is id-RSAES-OAEP (RFC
+ * 4055); or agreed with the subscriber's EC key, KeyAgreeRecipientInfo, ephemeral-static ECDH
+ * with the X9.63 SHA-1 KDF and the AES key wrap of the content key's size (RFC 5753), as
+ * OpenSSL's CMS_add1_recipient_cert makes it) while the EncryptedContentInfo - content type,
+ * algorithm, IV, ciphertext - and for AuthEnvelopedData the authenticated attributes and the
+ * MAC stay byte for byte the same.  One public-key operation per subscriber.  Keys OpenSSL's
+ * CMS cannot address (X25519/X448, RFC 8418; Ed25519; RSASSA-PSS, signing only) are
+ * SMIME_E_UNSUPPORTED with the reason.
  *
  * Limits: input at most SMIME_MAX_DER octets; nested CMS (an enveloped-data whose content is
  * itself CMS) is reported through smime_open's inner content type, never unwrapped here.
@@ -31,10 +37,14 @@
 
 #define SMIME_MAX_DER (64u << 20)	/* 64 MiB */
 #define SMIME_MAX_KEY_FILE (1u << 20)	/* a PEM private key file, 1 MiB */
-/* the content ciphers a post may use, for log lines and replies: RFC 5652 block-cipher
- * content encryption that every S/MIME agent reads; AuthEnvelopedData (RFC 5083), key-wrap
- * algorithms, RC2, single DES and stream modes are SMIME_E_UNSUPPORTED */
+/* the content ciphers a post may use, for log lines and replies: in EnvelopedData the RFC
+ * 5652 block-cipher content encryption that every S/MIME agent reads, in AuthEnvelopedData
+ * (RFC 5083) AES-GCM (RFC 5084); key-wrap algorithms, RC2, single DES, stream modes, AEAD in
+ * EnvelopedData and CBC in AuthEnvelopedData are SMIME_E_UNSUPPORTED */
 #define SMIME_CONTENT_CIPHERS "AES-128-CBC, AES-192-CBC, AES-256-CBC or DES-EDE3-CBC"
+#define SMIME_AUTH_CIPHERS "AES-128-GCM, AES-192-GCM or AES-256-GCM"
+/* id-data, the inner content type of a MIME post, as smime_open's INNER_TYPE gives it */
+#define SMIME_OID_DATA "1.2.840.113549.1.7.1"
 
 enum smime_status {
 	SMIME_OK = 0,

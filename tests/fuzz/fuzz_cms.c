@@ -1,7 +1,7 @@
 /*
- * tests/fuzz/fuzz_cms.c - fuzz harness for milter/lists/smime: a list post's CMS (EnvelopedData, and
- * AuthEnvelopedData, which is refused by type) opened with the list's key and re-addressed
- * to a subscriber.  The first octet picks the mode, the rest is its input:
+ * tests/fuzz/fuzz_cms.c - fuzz harness for milter/lists/smime: a list post's CMS (EnvelopedData
+ * and AuthEnvelopedData with AES-GCM; KeyTrans with PKCS#1 v1.5 or RSAES-OAEP) opened with the
+ * list's key and re-addressed to a subscriber.  The first octet picks the mode, the rest is its input:
  *   mode 0: a whole DER ContentInfo, opened with the fixed list key below (the corpus holds
  *           `openssl cms -encrypt` output for that key's certificate, so it gets past key
  *           transport);

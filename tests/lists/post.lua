@@ -36,10 +36,20 @@ for line in (hdr .. "\n"):gmatch("(.-)\n") do
     table.insert(fields, {n = n, v = v})
   end
 end
+-- An MTA hands the milter the value after the colon less one leading space, and with
+-- SMFIP_HDR_LEADSPC negotiated the value as it is.  miltertest puts one space in front of
+-- the value itself when SMFIP_HDR_LEADSPC is negotiated, so in both cases the driver drops
+-- the one space after the colon; a value with no space there cannot be sent faithfully
+-- with SMFIP_HDR_LEADSPC, and the driver says so rather than send something else.
 local lead = mt.test_option(conn, SMFIP_HDR_LEADSPC)
 for _, fl in ipairs(fields) do
   local v = fl.v
-  if not lead then v = v:gsub("^ ", "") end
+  if v:sub(1, 1) == " " then
+    v = v:sub(2)
+  elseif lead then
+    error("header " .. fl.n .. ": no space after the colon; miltertest would add one " ..
+          "(SMFIP_HDR_LEADSPC), so the milter would not see what an MTA sends")
+  end
   if mt.header(conn, fl.n, v) ~= nil then error("header") end
 end
 mt.eoh(conn)
