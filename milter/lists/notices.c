@@ -76,17 +76,13 @@ bool notices_record(struct notices *n, const char *addr, const char *token)
 		n->changed = true;
 		return true;
 	}
-	if (n->n == n->cap) {
-		size_t cap = n->cap ? n->cap * 2 : 16;
-		struct notice_rec *r = realloc(n->recs, cap * sizeof(*r));
-		if (r == NULL)
-			return false;
-		n->recs = r;
-		n->cap = cap;
-	}
 	{
-		char *a = strdup(addr);
-		t = strdup(token);
+		/* one more entry each time: a ledger holds the few subscribers told */
+		struct notice_rec *r = realloc(n->recs, (n->n + 1) * sizeof(*r));
+		char *a = r != NULL ? strdup(addr) : NULL;
+		if (r != NULL)
+			n->recs = r;
+		t = a != NULL ? strdup(token) : NULL;
 		if (a == NULL || t == NULL) {
 			free(a);
 			free(t);
@@ -109,12 +105,12 @@ bool notices_told(const struct notices *n, const char *addr, const char *token)
 	return found && strcmp(n->recs[i].token, token) == 0;
 }
 
-/* notices_forget - drop ADDR */
-void notices_forget(struct notices *n, const char *addr)
+/* notices_forget - drop ADDR (if its token begins with KIND) */
+void notices_forget(struct notices *n, const char *addr, const char *kind)
 {
 	bool found;
 	size_t i = find(n, addr, &found);
-	if (!found)
+	if (!found || (kind != NULL && strncmp(n->recs[i].token, kind, strlen(kind)) != 0))
 		return;
 	free(n->recs[i].addr);
 	free(n->recs[i].token);
@@ -248,6 +244,7 @@ static bool sync_dir(const char *dir)
 static bool save(struct notices *n, char *why, size_t whylen)
 {
 	FILE *f;
+	int fd;
 	bool ok;
 	if (n->n == 0) {
 		if (unlink(n->path) != 0 && errno != ENOENT) {
@@ -257,8 +254,11 @@ static bool save(struct notices *n, char *why, size_t whylen)
 		sync_dir(n->dir);
 		return true;
 	}
-	if ((f = fopen(n->tmp, "w")) == NULL) {
+	if ((fd = open(n->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+	    (f = fdopen(fd, "w")) == NULL) {
 		snprintf(why, whylen, "cannot write %s: %s", n->tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return false;
 	}
 	ok = true;

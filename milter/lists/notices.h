@@ -12,7 +12,7 @@
  *
  * Storage: one file per list in DIR/notices/ (DIR: the list spool directory), named after
  * the list address (octets other than letters, digits and "@._+-" as %XX), one line per
- * subscriber told: "ADDRESS TAB TOKEN".  It is rewritten whole when it changes: written to
+ * subscriber told: "ADDRESS TAB TOKEN", mode 0600 (the directory 0700).  It is rewritten whole when it changes: written to
  * DIR/notices/tmp.NAME, fsynced, renamed into place, the directory fsynced; so after a crash
  * or a power loss the file is the old one or the new one, never torn.  The worker records a
  * notice after the MTA accepted it: a crash in between sends that notice once more (at least
@@ -43,7 +43,7 @@ struct notices {
 	char *tmp;			/* owned: its temporary name */
 	char *dir;			/* owned: DIR/notices */
 	struct notice_rec *recs;	/* sorted by addr while in use */
-	size_t n, cap;
+	size_t n;
 	bool changed;
 };
 
@@ -57,8 +57,10 @@ bool notices_told(const struct notices *n, const char *addr, const char *token);
 /* notices_record - ADDR was told about TOKEN (replaces what was there); false: out of
  * memory or a value with a TAB or line end in it (nothing recorded) */
 bool notices_record(struct notices *n, const char *addr, const char *token);
-/* notices_forget - ADDR got a copy: drop what was recorded for it */
-void notices_forget(struct notices *n, const char *addr);
+/* notices_forget - ADDR got a copy: drop what was recorded for it if its token begins with
+ * KIND (NULL: whatever it is), so a list whose posts come in two formats forgets only the
+ * state of the key of the format that worked */
+void notices_forget(struct notices *n, const char *addr, const char *kind);
 /* notices_end - write the ledger if it changed (see the top comment), release it and the
  * lock; false + WHY when it could not be written (the old file stays) */
 bool notices_end(struct notices *n, char *why, size_t whylen);
