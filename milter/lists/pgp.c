@@ -277,13 +277,15 @@ enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char
 				   in, cipher);
 	if (err != 0) {
 		gpgme_encrypt_result_t er = gpgme_op_encrypt_result(ctx);
-		if (er != NULL && er->invalid_recipients != NULL)
+		if (er != NULL && er->invalid_recipients != NULL) {
 			snprintf(why, whylen, "gpg cannot encrypt to subkey %s: %s", subfpr,
 				 gpgme_strerror(er->invalid_recipients->reason));
-		else
+			st = PGP_E_FORMAT;
+		} else {
 			snprintf(why, whylen, "gpg encryption to subkey %s: %s", subfpr,
 				 gpgme_strerror(err));
-		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+			st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+		}
 		goto out;
 	}
 	if (!take_mem(cipher, &mem, armlen, true)) {

@@ -97,7 +97,9 @@ enum pgp_status pgp_unwrap(const void *msg, size_t len, int algo, const uint8_t 
 /* pgp_encrypt_wrapped - encrypt the OpenPGP message INNER (pgp_unwrap's output) to the
  * subkey SUBFPR (40 hex digits) alone, without a new literal data packet around it (gpg
  * --no-literal, no compression) nor the home's encrypt-to keys; ASCII armor in *ARMOR
- * (malloc'd, NUL-terminated, *ARMLEN without the NUL).  One gpg run */
+ * (malloc'd, NUL-terminated, *ARMLEN without the NUL).  One gpg run.  PGP_E_FORMAT: gpg
+ * refuses the subkey as a recipient (it cannot use that key); PGP_E_ENGINE: gpg failed
+ * otherwise */
 enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char *subfpr,
 				    char **armor, size_t *armlen, char *why, size_t whylen);
 /* pgp_key_has_subkey - is KEYID (16 hex digits) the key ID of PRIMARY_FPR's key or of one of

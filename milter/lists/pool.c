@@ -665,11 +665,15 @@ static enum fanout_result gpg_copy(void *fctx, size_t k, char **armor, size_t *l
 		snprintf(why, whylen, "the post could not be prepared for gpg encryption: %s",
 			 g->why);
 	pthread_mutex_unlock(&g->lock);
+	/* a failure of gpg, not of the subscriber's key: the job is tried again (a new
+	 * unwrap) until list_max_queue_time, then that copy is given up */
 	if (st != PGP_OK)
-		return st == PGP_E_NOMEM ? FANOUT_FAIL : FANOUT_SKIP;
+		return st != PGP_E_NOMEM && given_up(c) ? FANOUT_SKIP : FANOUT_FAIL;
 	st = pgp_encrypt_wrapped(g->inner, g->inner_len, g->subfprs[k], armor, len, why, whylen);
+	if (st == PGP_E_FORMAT)		/* gpg refuses the key: nothing can use it */
+		return FANOUT_SKIP;
 	if (st != PGP_OK)
-		return st == PGP_E_NOMEM ? FANOUT_FAIL : FANOUT_SKIP;
+		return st != PGP_E_NOMEM && given_up(c) ? FANOUT_SKIP : FANOUT_FAIL;
 	pwlog_qid(LOG_INFO, c->job->qid, "list %s: copy for <%s> encrypted by gpg (subkey %s: "
 		  "an algorithm the re-wrap lacks)", c->list->address, c->job->rcpts[g->items[k]],
 		  g->subfprs[k]);
