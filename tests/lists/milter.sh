@@ -150,6 +150,8 @@ mkcert slist sec@lists.test rsa && mkcert s5 s5@example.net rsa && mkcert s6 s6@
 printf 'list sec@lists.test\nowner owner@example.org\nsmime_cert %s\nsmime_key %s\n' \
 	"$tmp/smime/slist.crt" "$tmp/smime/slist.key" > lists/sec.list
 printf 'subscriber %s@example.net smime=%s\n' s5 "$tmp/smime/s5.crt" s6 "$tmp/smime/s6.crt" >> lists/sec.list
+# s7's certificate file is missing: told once that posts cannot reach them
+echo "subscriber s7@example.net smime=$tmp/smime/s7-missing.crt" >> lists/sec.list
 # the SMTP server: tests/e2e/smtpsink.py with a second listener (bigbox) that stops answering
 # after HOLD messages, for the kill -9 test below (tests/lists/holdsink.py)
 HOLD=20
@@ -402,7 +404,16 @@ send smime-unsigned smime-unsigned.eml "<sec@lists.test>" 550 5.7.1 "Posts to th
 b2=$(ls box/*.eml 2>/dev/null | wc -l)
 send smime smime.eml "<sec@lists.test>"
 [ "$(field smime EOM)" = discard ] && ok "signed S/MIME post accepted" || bad "S/MIME post: $(tr '\n' '|' < out-smime)"
-wait_for $((b2 + 2)) || bad "S/MIME copies arrived"
+wait_for $((b2 + 4)) || bad "S/MIME copies, s7's notice and the owner's report arrived"
+for _ in $(seq 200); do ls spool/*.job > /dev/null 2>&1 || break; sleep 0.1; done
+send smime2 smime.eml "<sec@lists.test>"
+wait_for $((b2 + 7)) || bad "the second S/MIME post's copies and report arrived"
+for _ in $(seq 200); do ls spool/*.job > /dev/null 2>&1 || break; sleep 0.1; done
+n7=$(copies_for s7@example.net)
+[ "$(printf '%s\n' "$n7" | grep -c .)" -eq 1 ] &&
+	tr -d '\r' < "$(printf '%s\n' "$n7" | head -1)" | grep -q "the S/MIME certificate file cannot be read" &&
+	ok "s7 (certificate file missing): one notice for two S/MIME posts, naming the reason" ||
+	bad "s7: $(printf '%s\n' "$n7" | grep -c .) notices for two S/MIME posts"
 for sub in s5 s6; do
 	f=$(copies_for "$sub@example.net" | head -1)
 	if [ -n "$f" ] && openssl cms -decrypt -in "$f" -recip "smime/$sub.crt" -inkey "smime/$sub.key" \
