@@ -16,7 +16,8 @@
 #define WINDOW_BYTES (64u << 20)	/* copies waiting to be sent, at most about this much */
 #define WINDOW_MAX 512
 
-/* pgp_build - PKESK (v3, or v6 before SEIPDv2) + data, armored, in the copy's MIME */
+/* pgp_build - PKESK (v3, or v6 before SEIPDv2) + data, armored, in the copy's MIME (or the
+ * fallback's armor) */
 static enum fanout_result pgp_build(const void *ctx, void *tstate, size_t k, char **copy,
 				    size_t *len, char *why, size_t whylen)
 {
@@ -28,8 +29,24 @@ static enum fanout_result pgp_build(const void *ctx, void *tstate, size_t k, cha
 	bool ok;
 
 	(void)tstate;
-	os = c->pkesk_version == 6 ? opgp_pkesk6(c->keys[k], c->algo, c->key, c->keylen, &pk, &pklen)
+	os = c->keys[k] == NULL ? OPGP_E_UNSUPPORTED :
+	     c->pkesk_version == 6 ? opgp_pkesk6(c->keys[k], c->algo, c->key, c->keylen, &pk, &pklen)
 				   : opgp_pkesk(c->keys[k], c->algo, c->key, c->keylen, &pk, &pklen);
+	if (os == OPGP_E_UNSUPPORTED && c->fallback != NULL) {
+		enum fanout_result fr;
+		free(pk);
+		if ((fr = c->fallback(c->fallback_ctx, k, &arm, &armlen, why, whylen)) !=
+		    FANOUT_BUILT)
+			return fr;
+		ok = listpost_copy(c->msg, c->msg_len, c->post, c->args, (const uint8_t *)arm,
+				   armlen, copy, len);
+		free(arm);
+		if (!ok) {
+			snprintf(why, whylen, "out of memory");
+			return FANOUT_FAIL;
+		}
+		return FANOUT_BUILT;
+	}
 	if (os != OPGP_OK) {
 		free(pk);
 		snprintf(why, whylen, "the session key could not be wrapped for this key (%s)",

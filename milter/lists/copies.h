@@ -8,7 +8,9 @@
  * subscribers that are to get a copy, in order), and hands copies_pgp_ops / copies_smime_ops
  * to fanout_start().  Everything a context points to is read-only while the fan-out runs;
  * the S/MIME builder opens the post once per thread (a struct smime_post is not shared),
- * which costs one private-key operation per builder thread.  A failure particular to one
+ * which costs one private-key operation per builder thread.  An OpenPGP item whose key the
+ * re-wrap cannot serve is handed to the context's fallback, whose armor goes into the same
+ * copy (listpost_copy) as a re-wrapped one.  A failure particular to one
  * subscriber (a key the session key cannot be wrapped for, an unreadable or expired
  * certificate) is FANOUT_SKIP with the reason the subscriber's notice and the owner's
  * report carry; lack of memory is FANOUT_FAIL.
@@ -34,7 +36,16 @@ struct copies_pgp {
 	size_t data_len;
 	int pkesk_version;			/* 3, or 6 for SEIPDv2 data
 						 * (opgp_format_pkesk_version) */
-	const struct opgp_enckey *const *keys;	/* item k's encryption subkey */
+	const struct opgp_enckey *const *keys;	/* item k's encryption subkey; NULL: the
+						 * re-wrap cannot serve it, fallback makes
+						 * the copy */
+	/* the fallback for keys the re-wrap cannot serve (NULL in keys, or a wrap that
+	 * answers OPGP_E_UNSUPPORTED): the armored copy for item k made some other way
+	 * (pool.c: gpg); called on builder threads at once, so it guards its own state.
+	 * NULL: such items are FANOUT_SKIP */
+	enum fanout_result (*fallback)(void *fctx, size_t k, char **armor, size_t *len,
+				       char *why, size_t whylen);
+	void *fallback_ctx;
 	const char *msg;			/* the post as spooled, for its header */
 	size_t msg_len;
 	const struct listpost *post;

@@ -81,13 +81,34 @@ static void upper_fpr(char *dst, const char *src)
 	dst[i] = '\0';
 }
 
-/* op_release - the context and the two data objects of one operation (each may be NULL) */
-static void op_release(gpgme_ctx_t ctx, gpgme_data_t a, gpgme_data_t b)
+/* take_mem - move the contents of DATA (released) into a malloc'd buffer, wiping gpgme's
+ * copy; with NUL true a NUL is appended (not counted in *LEN); false when out of memory */
+static bool take_mem(gpgme_data_t data, uint8_t **out, size_t *len, bool nul)
 {
-	if (b != NULL)
-		gpgme_data_release(b);
+	size_t mlen = 0;
+	char *mem = gpgme_data_release_and_get_mem(data, &mlen);
+	*out = NULL;
+	*len = 0;
+	if (mem == NULL)
+		return mlen == 0 && (*out = calloc(1, 1)) != NULL;
+	if ((*out = malloc(mlen + 1)) != NULL) {
+		memcpy(*out, mem, mlen);
+		if (nul)
+			(*out)[mlen] = '\0';
+		*len = mlen;
+	}
+	OPENSSL_cleanse(mem, mlen);
+	gpgme_free(mem);
+	return *out != NULL;
+}
+
+/* release_op - what one gpgme operation held (each may be NULL) */
+static void release_op(gpgme_ctx_t ctx, gpgme_data_t a, gpgme_data_t b)
+{
 	if (a != NULL)
 		gpgme_data_release(a);
+	if (b != NULL)
+		gpgme_data_release(b);
 	if (ctx != NULL)
 		gpgme_release(ctx);
 }
@@ -102,8 +123,6 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 	gpgme_verify_result_t vr;
 	gpgme_error_t err;
 	enum pgp_status st = PGP_OK;
-	char *mem;
-	size_t mlen = 0;
 	bool ok_key;
 
 	memset(out, 0, sizeof(*out));
@@ -164,22 +183,13 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 		if (key != NULL)
 			gpgme_key_unref(key);
 	}
-	mem = gpgme_data_release_and_get_mem(plain, &mlen);
-	plain = NULL;
-	if (mem != NULL) {
-		if ((out->plain = malloc(mlen ? mlen : 1)) != NULL) {
-			memcpy(out->plain, mem, mlen);
-			out->plain_len = mlen;
-		}
-		OPENSSL_cleanse(mem, mlen);
-		gpgme_free(mem);
-		if (out->plain == NULL) {
-			snprintf(why, whylen, "out of memory");
-			st = PGP_E_NOMEM;
-		}
+	if (!take_mem(plain, &out->plain, &out->plain_len, false)) {
+		snprintf(why, whylen, "out of memory");
+		st = PGP_E_NOMEM;
 	}
+	plain = NULL;
 out:
-	op_release(ctx, in, plain);
+	release_op(ctx, in, plain);
 	if (st != PGP_OK)
 		pgp_decrypted_clear(out);
 	return st;
@@ -193,8 +203,6 @@ enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *o
 	gpgme_data_t in = NULL, inner = NULL;
 	gpgme_error_t err;
 	enum pgp_status st = PGP_OK;
-	char *mem;
-	size_t mlen = 0;
 
 	*out = NULL;
 	*outlen = 0;
@@ -206,28 +214,81 @@ enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *o
 		goto out;
 	}
 	if ((err = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, in, inner)) != 0) {
-		snprintf(why, whylen, "%s", gpgme_strerror(err));
-		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_DECRYPT;
+		snprintf(why, whylen, "unwrapping the post: %s", gpgme_strerror(err));
+		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM :
+		     gpg_err_code(err) == GPG_ERR_NO_DATA ? PGP_E_FORMAT : PGP_E_DECRYPT;
 		goto out;
 	}
-	mem = gpgme_data_release_and_get_mem(inner, &mlen);
-	inner = NULL;
-	if (mem == NULL || mlen == 0) {
-		snprintf(why, whylen, "GnuPG gave no packets");
-		st = PGP_E_DECRYPT;
-	} else if ((*out = malloc(mlen)) == NULL) {
+	if (!take_mem(inner, out, outlen, false)) {
 		snprintf(why, whylen, "out of memory");
 		st = PGP_E_NOMEM;
-	} else {
-		memcpy(*out, mem, mlen);
-		*outlen = mlen;
+	} else if (*outlen == 0) {
+		free(*out);
+		*out = NULL;
+		snprintf(why, whylen, "GnuPG gave no packets");
+		st = PGP_E_DECRYPT;
 	}
-	if (mem != NULL) {
-		OPENSSL_cleanse(mem, mlen);
-		gpgme_free(mem);
-	}
+	inner = NULL;
 out:
-	op_release(ctx, in, inner);
+	release_op(ctx, in, inner);
+	return st;
+}
+
+/* pgp_encrypt_wrapped - one subscriber's copy made by gpg */
+enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char *subfpr,
+				    char **armor, size_t *armlen, char *why, size_t whylen)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t in = NULL, cipher = NULL;
+	gpgme_error_t err;
+	enum pgp_status st = PGP_OK;
+	char recp[64];
+	uint8_t *mem = NULL;
+
+	*armor = NULL;
+	*armlen = 0;
+	if (subfpr == NULL || strlen(subfpr) != 40) {
+		snprintf(why, whylen, "no encryption subkey fingerprint");
+		return PGP_E_FORMAT;
+	}
+	/* "FPR!": exactly this subkey, not the one gpg would pick */
+	snprintf(recp, sizeof(recp), "%s!", subfpr);
+	if ((err = new_ctx(&ctx)) != 0 ||
+	    (err = gpgme_data_new_from_mem(&in, (const char *)inner, len, 0)) != 0 ||
+	    (err = gpgme_data_new(&cipher)) != 0) {
+		snprintf(why, whylen, "gpgme: %s", gpgme_strerror(err));
+		st = PGP_E_ENGINE;
+		goto out;
+	}
+	gpgme_set_armor(ctx, 1);
+	/* WRAP: INNER is an OpenPGP message already (no literal data packet around it);
+	 * ALWAYS_TRUST: the list's administrator vouches for the subscribers' keys by listing
+	 * them, as for the re-wrap; NO_ENCRYPT_TO: one recipient per copy */
+	err = gpgme_op_encrypt_ext(ctx, NULL, recp,
+				   GPGME_ENCRYPT_WRAP | GPGME_ENCRYPT_ALWAYS_TRUST |
+				   GPGME_ENCRYPT_NO_ENCRYPT_TO | GPGME_ENCRYPT_NO_COMPRESS,
+				   in, cipher);
+	if (err != 0) {
+		gpgme_encrypt_result_t er = gpgme_op_encrypt_result(ctx);
+		if (er != NULL && er->invalid_recipients != NULL) {
+			snprintf(why, whylen, "gpg cannot encrypt to subkey %s: %s", subfpr,
+				 gpgme_strerror(er->invalid_recipients->reason));
+			st = PGP_E_FORMAT;
+		} else {
+			snprintf(why, whylen, "gpg encryption to subkey %s: %s", subfpr,
+				 gpgme_strerror(err));
+			st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+		}
+		goto out;
+	}
+	if (!take_mem(cipher, &mem, armlen, true)) {
+		snprintf(why, whylen, "out of memory");
+		st = PGP_E_NOMEM;
+	}
+	cipher = NULL;
+	*armor = (char *)mem;
+out:
+	release_op(ctx, in, cipher);
 	return st;
 }
 
@@ -430,6 +491,7 @@ static enum pgp_status fetch_keys(const char *const *fprs, size_t n, struct pgp_
 				else {
 					o->state = PGP_KEY_OK;
 					upper_fpr(subfpr[hit->i], best->fpr);
+					upper_fpr(o->subfpr, best->fpr);
 					if (best->expires > 0 &&
 					    (o->expires == 0 || (time_t)best->expires < o->expires))
 						o->expires = (time_t)best->expires;
@@ -479,23 +541,26 @@ static enum pgp_status fetch_keys(const char *const *fprs, size_t n, struct pgp_
 			uint8_t bin[20];
 			char r[96];
 			enum opgp_status os;
-			if (o->state != PGP_KEY_OK || o->enc.algo != 0)
+			if (o->state != PGP_KEY_OK || o->enc.algo != 0 || o->gpg_only)
 				continue;
 			if (!hex_to_bin(subfpr[hit->i], bin))
 				os = OPGP_E_NOKEY;
 			else
 				os = opgp_enckey_from_block(p + start, end - start, bin, &o->enc, r,
 							    sizeof(r));
-			if (os != OPGP_OK) {
-				o->state = os == OPGP_E_UNSUPPORTED ? PGP_KEY_INVALID : PGP_KEY_NOENC;
-				snprintf(o->why, sizeof(o->why), "key %s: %s", fpr,
-					 os == OPGP_E_UNSUPPORTED ? "unsupported algorithm" :
-					 "no usable encryption subkey");
+			if (os == OPGP_E_UNSUPPORTED) {
+				/* gpg can use the subkey, the re-wrap cannot: gpg encrypts */
+				opgp_enckey_clear(&o->enc);
+				o->gpg_only = true;
+			} else if (os != OPGP_OK) {
+				o->state = PGP_KEY_NOENC;
+				snprintf(o->why, sizeof(o->why), "key %s: no usable encryption subkey",
+					 fpr);
 			}
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (out[i].state == PGP_KEY_OK && out[i].enc.algo == 0) {
+		if (out[i].state == PGP_KEY_OK && out[i].enc.algo == 0 && !out[i].gpg_only) {
 			out[i].state = PGP_KEY_MISSING;
 			snprintf(out[i].why, sizeof(out[i].why), "key %.40s was not exported",
 				 fprs[i]);
@@ -503,7 +568,7 @@ static enum pgp_status fetch_keys(const char *const *fprs, size_t n, struct pgp_
 out:
 	if (blob != NULL)
 		gpgme_free(blob);
-	op_release(ctx, data, NULL);
+	release_op(ctx, data, NULL);
 	free(ix);
 	free(patterns);
 	free(subfpr);

@@ -11,7 +11,9 @@
  * and never shared).  gpgme runs one gpg process per operation, so a worker spends a fixed
  * number of processes per post whatever the number of subscribers: decrypt (plus a key
  * listing per signature, to name the signer's primary key), list keys, export keys; the
- * per-subscriber work is openpgp.c's, in process.  For more than a hundred subscribers
+ * per-subscriber work is openpgp.c's, in process, except for subscribers whose subkey it
+ * cannot serve (gpg_only below): one pgp_unwrap per post that has such subscribers and one
+ * pgp_encrypt_wrapped per such subscriber.  For more than a hundred subscribers
  * the whole keyring is listed and exported (gpg takes fingerprints as arguments, which
  * would overflow the argument list of a big list) and the keys are picked out here.
  *
@@ -22,7 +24,10 @@
  *
  * Key status for a subscriber (pgp_keys): usable, or not found / revoked / expired /
  * disabled / invalid / without a usable encryption subkey, each with a reason for the logs
- * and the owner's report.  "Age" is the time since the key was last refreshed (gpgme's
+ * and the owner's report.  A usable key whose encryption subkey openpgp.c cannot wrap a
+ * session key for (an algorithm OpenSSL lacks, such as ElGamal) is usable with gpg_only set
+ * and its subkey's fingerprint in subfpr: the pool has gpg encrypt that subscriber's copy
+ * (pgp_unwrap once per post, pgp_encrypt_wrapped once per such subscriber).  "Age" is the time since the key was last refreshed (gpgme's
  * last_update when GnuPG knows it, else the newest self-signature/subkey creation time).
  */
 #ifndef POSTWARD_MILTER_PGP_H
@@ -68,6 +73,9 @@ struct pgp_key {
 	time_t refreshed;		/* see the top comment; 0 if unknown */
 	time_t expires;			/* earliest expiry of the primary key and the chosen
 					 * subkey; 0 if none */
+	char subfpr[41];		/* OK only: the encryption subkey's fingerprint */
+	bool gpg_only;			/* OK only: enc is empty, the re-wrap cannot serve
+					 * the subkey; gpg encrypts the copy */
 };
 
 /* pgp_global_init - gpgme's version check and the GnuPG home; false + why on error */
@@ -85,6 +93,14 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
  * signature check; *OUT malloc'd, the caller wipes (OPENSSL_cleanse) and frees it */
 enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *outlen,
 			   char *why, size_t whylen);
+/* pgp_encrypt_wrapped - encrypt the OpenPGP message INNER (pgp_unwrap's output) to the
+ * subkey SUBFPR (40 hex digits) alone, without a new literal data packet around it (gpg
+ * --no-literal, no compression) nor the home's encrypt-to keys; ASCII armor in *ARMOR
+ * (malloc'd, NUL-terminated, *ARMLEN without the NUL).  One gpg run.  PGP_E_FORMAT: gpg
+ * refuses the subkey as a recipient (it cannot use that key); PGP_E_ENGINE: gpg failed
+ * otherwise */
+enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char *subfpr,
+				    char **armor, size_t *armlen, char *why, size_t whylen);
 /* pgp_key_has_subkey - is KEYID (16 hex digits) the key ID of PRIMARY_FPR's key or of one of
  * its subkeys (one gpg run); false if unknown */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid);

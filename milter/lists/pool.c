@@ -22,6 +22,7 @@
 #include "fanout.h"
 #include "listpost.h"
 #include "log.h"
+#include "notices.h"
 #include "openpgp.h"
 #include "pgp.h"
 #include "requiretls.h"
@@ -211,8 +212,9 @@ static void report_add(struct report *r, const char *fmt, ...)
 	r->lines++;
 }
 
-/* send_own - a plain message of postward's own (notice, report) from the null sender */
-static void send_own(struct worker *w, const char *qid, const char *from, const char *to,
+/* send_own - a plain message of postward's own (notice, report) from the null sender; true
+ * when the MTA accepted it */
+static bool send_own(struct worker *w, const char *qid, const char *from, const char *to,
 		     const char *subject, const char *body)
 {
 	char date[64], hdr[1600], id[2 * 12 + 1], *msg;
@@ -239,16 +241,22 @@ static void send_own(struct worker *w, const char *qid, const char *from, const 
 			      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
 			      from, to, subject, date, (long long)now, id,
 			      w->p->helo[0] ? w->p->helo : "localhost");
-	if (hl >= sizeof(hdr) || (msg = malloc(hl + bl + 1)) == NULL)
-		return;
+	if (hl >= sizeof(hdr) || (msg = malloc(hl + bl + 1)) == NULL) {
+		pwlog_qid(LOG_WARNING, qid, "list: could not send \"%s\" to <%s>: out of memory",
+			  subject, to);
+		return false;
+	}
 	memcpy(msg, hdr, hl);
 	memcpy(msg + hl, body, bl + 1);
-	if (smtp_send(w->smtp, "", to, msg, hl + bl, &r) == SMTP_SENT)
+	if (smtp_send(w->smtp, "", to, msg, hl + bl, &r) == SMTP_SENT) {
 		pwlog_qid(LOG_INFO, qid, "list: sent \"%s\" to <%s>", subject, to);
-	else
-		pwlog_qid(LOG_WARNING, qid, "list: could not send \"%s\" to <%s>: %s", subject,
-			  to, r.text);
+		free(msg);
+		return true;
+	}
+	pwlog_qid(LOG_WARNING, qid, "list: could not send \"%s\" to <%s>: %s", subject, to,
+		  r.text);
 	free(msg);
+	return false;
 }
 
 /* ---- one job ------------------------------------------------------------------------- */
@@ -289,6 +297,13 @@ static bool make_smtp(struct worker *w, const char *target, char *why, size_t le
 	return true;
 }
 
+/* key_fail - a subscriber whose key nothing can use, for the notice ledger */
+struct key_fail {
+	size_t i;			/* index in the job's rcpts */
+	char reason[240];		/* for the notice: what is wrong with the key */
+	char token[240];		/* the key state the notice is about (notices.h) */
+};
+
 struct job_ctx {
 	struct worker *w;
 	struct spool_job *job;
@@ -297,14 +312,26 @@ struct job_ctx {
 	struct listpost post;
 	struct report report;
 	size_t sent, failed;
+	/* in run_openpgp and run_smime (NULL elsewhere): */
+	const char *kind;		/* "openpgp" or "smime": the first word of the tokens */
+	struct key_fail *kfail;		/* subscribers without a copy because of their key */
+	size_t n_kfail;
+	bool *got;			/* per rcpt: a copy was accepted in this run */
 };
 
 /* fail_sub - mark subscriber I failed with WHY, notice and report; false on spool error */
+static bool fail_sub_at(struct job_ctx *c, size_t i, const char *why, bool notice, int level);
 static bool fail_sub(struct job_ctx *c, size_t i, const char *why, bool notice)
+{
+	return fail_sub_at(c, i, why, notice, LOG_WARNING);
+}
+
+/* fail_sub_at - fail_sub, logged at LEVEL */
+static bool fail_sub_at(struct job_ctx *c, size_t i, const char *why, bool notice, int level)
 {
 	char err[256];
 	const char *rcpt = c->job->rcpts[i];
-	pwlog_qid(LOG_WARNING, c->job->qid, "list %s: no copy for <%s>: %s", c->list->address,
+	pwlog_qid(level, c->job->qid, "list %s: no copy for <%s>: %s", c->list->address,
 		  rcpt, why);
 	if (spool_mark(c->w->p->spool, c->job, i, false, why, err, sizeof(err)) != SPOOL_OK) {
 		pwlog_qid(LOG_ERR, c->job->qid, "list spool: %s", err);
@@ -323,6 +350,97 @@ static bool fail_sub(struct job_ctx *c, size_t i, const char *why, bool notice)
 		send_own(c->w, c->job->qid, c->list->bounce, rcpt, subject, body);
 	}
 	return true;
+}
+
+/* fail_key - subscriber I gets no copy because nothing can use its key (REASON, in words
+ * for the subscriber; TOKEN, the key state): marked and reported now, logged at info level
+ * (every post), told by notify_keys once per key state; false on spool error */
+static bool fail_key(struct job_ctx *c, size_t i, const char *reason, const char *token)
+{
+	struct key_fail *f;
+	if (!fail_sub_at(c, i, reason, false, LOG_INFO))
+		return false;
+	if (c->kfail == NULL)
+		return true;
+	f = &c->kfail[c->n_kfail++];
+	f->i = i;
+	snprintf(f->reason, sizeof(f->reason), "%s", reason);
+	snprintf(f->token, sizeof(f->token), "%s %s", c->kind, token);
+	for (char *t = f->token; *t; t++)	/* the ledger's line format */
+		if (*t == '\t' || *t == '\r' || *t == '\n')
+			*t = ' ';
+	return true;
+}
+
+/* notify_keys - the notices of a post: each subscriber of c->kfail is told once per key
+ * state (the list's notice ledger), and a subscriber who got a copy is forgotten there (for
+ * this kind of key).  Runs after the fan-out whatever its outcome, so no failure marked in
+ * the spool misses its notice (a crash before it: the next post tells) */
+static void notify_keys(struct job_ctx *c)
+{
+	struct notices led;
+	char why[300];
+	bool have = notices_begin(spool_dir(c->w->p->spool), c->list->address, &led, why,
+				  sizeof(why));
+	if (!have)	/* without the ledger, tell every time rather than never */
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: notice ledger: %s", c->list->address,
+			  why);
+	for (size_t i = 0; have && i < c->job->n_rcpts; i++)
+		if (c->got[i])
+			notices_forget(&led, c->job->rcpts[i], c->kind);
+	for (size_t k = 0; k < c->n_kfail; k++) {
+		const struct key_fail *f = &c->kfail[k];
+		const char *rcpt = c->job->rcpts[f->i];
+		char subject[400], body[1600];
+		if (stopping(c->w->p))	/* not told now: the next post tells */
+			break;
+		if (have && notices_told(&led, rcpt, f->token)) {
+			pwlog_qid(LOG_INFO, c->job->qid, "list %s: <%s> was told before about this "
+				  "key state (%s): no notice", c->list->address, rcpt, f->token);
+			continue;
+		}
+		snprintf(subject, sizeof(subject), "[%s] posts cannot be encrypted for you",
+			 c->list->address);
+		snprintf(body, sizeof(body),
+			 "Posts to the encrypted list %s could not be encrypted for you,\r\n"
+			 "so you get no copy of them:\r\n\r\n    %s.\r\n\r\n"
+			 "The posts themselves are not included.  Please send a key the list\r\n"
+			 "can use (current, not revoked, with an encryption subkey) to the\r\n"
+			 "list owner, %s.\r\n\r\n"
+			 "This notice is sent once: you get another one only when the state\r\n"
+			 "of your key changes.\r\n", c->list->address, f->reason, c->list->owner);
+		if (send_own(c->w, c->job->qid, c->list->bounce, rcpt, subject, body) && have &&
+		    !notices_record(&led, rcpt, f->token))
+			pwlog_qid(LOG_WARNING, c->job->qid, "list %s: notice ledger: cannot record "
+				  "<%s>", c->list->address, rcpt);
+	}
+	if (have && !notices_end(&led, why, sizeof(why)))
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: notice ledger: %s", c->list->address,
+			  why);
+}
+
+/* keys_begin - collect key failures (fail_key) and copies sent for notify_keys, tokens
+ * beginning with KIND; false when out of memory */
+static bool keys_begin(struct job_ctx *c, const char *kind)
+{
+	size_t n = c->job->n_rcpts ? c->job->n_rcpts : 1;
+	c->kind = kind;
+	c->n_kfail = 0;
+	c->kfail = calloc(n, sizeof(*c->kfail));
+	c->got = calloc(n, sizeof(*c->got));
+	return c->kfail != NULL && c->got != NULL;
+}
+
+/* keys_end - the notices (when keys_begin worked), then release what it took */
+static void keys_end(struct job_ctx *c)
+{
+	if (c->kfail != NULL && c->got != NULL)
+		notify_keys(c);
+	free(c->kfail);
+	free(c->got);
+	c->kfail = NULL;
+	c->got = NULL;
+	c->n_kfail = 0;
 }
 
 /* given_up - has the job been queued longer than list_max_queue_time */
@@ -359,6 +477,8 @@ static enum job_outcome deliver(struct job_ctx *c, size_t i, const char *copy, s
 		return JOB_BROKEN;
 	}
 	c->sent++;
+	if (c->got != NULL)
+		c->got[i] = true;
 	return JOB_DONE;
 }
 
@@ -397,7 +517,10 @@ static enum job_outcome send_all(struct job_ctx *c, struct fanout *f, const size
 			return JOB_STOPPED;
 		r = fanout_take(f, k, &copy, &len, why, sizeof(why));
 		if (r == FANOUT_SKIP) {
-			if (!fail_sub(c, items[k], why, true))
+			char token[FANOUT_WHY + 16];
+			snprintf(token, sizeof(token), "unusable %s", why);
+			if (c->kfail != NULL ? !fail_key(c, items[k], why, token) :
+			    !fail_sub(c, items[k], why, true))
 				return JOB_BROKEN;
 			continue;
 		}
@@ -515,6 +638,99 @@ static enum job_outcome run_legacy(struct job_ctx *c, const struct copies_pgp *b
 	return out;
 }
 
+/* key_reason - what is wrong with key FPR (state K->state, not OK) in words for the
+ * subscriber, and the token of that state for the notice ledger: the state, the key and
+ * its expiry, so that a new key or a changed state is told again */
+static void key_reason(const struct pgp_key *k, const char *fpr, char *reason, size_t rlen,
+		       char *token, size_t tlen)
+{
+	char day[40] = "";
+	if (k->expires > 0) {
+		struct tm tm;
+		time_t t = k->expires;
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), " on %Y-%m-%d", &tm);
+	}
+	switch (k->state) {
+	case PGP_KEY_MISSING:
+		snprintf(reason, rlen, "your key %s is not in the list's keyring", fpr);
+		break;
+	case PGP_KEY_REVOKED:
+		snprintf(reason, rlen, "your key %s has been revoked", fpr);
+		break;
+	case PGP_KEY_EXPIRED:
+		snprintf(reason, rlen, "your key %s expired%s", fpr, day);
+		break;
+	case PGP_KEY_DISABLED:
+		snprintf(reason, rlen, "your key %s is disabled in the list's keyring", fpr);
+		break;
+	case PGP_KEY_NOENC:
+		snprintf(reason, rlen, "your key %s has no usable encryption subkey (each is "
+			 "expired, revoked or missing)", fpr);
+		break;
+	default:
+		snprintf(reason, rlen, "your key %s is not valid for GnuPG", fpr);
+		break;
+	}
+	snprintf(token, tlen, "%s %s %lld", pgp_key_state_name(k->state), fpr,
+		 (long long)k->expires);
+}
+
+/* gpg_fallback - the copies of the subscribers whose key the re-wrap cannot serve
+ * (copies_pgp's fallback): the poster's OpenPGP message is taken out of the encrypted data
+ * once (pgp_unwrap, on the first such copy) and gpg encrypts it to each such
+ * subscriber's subkey alone, one gpg run per subscriber, on the builder threads */
+struct gpg_fallback {
+	pthread_mutex_t lock;
+	/* read-only while the fan-out runs: */
+	const struct job_ctx *c;
+	const size_t *items;		/* item k -> rcpt index */
+	const char *const *subfprs;	/* item k's encryption subkey fingerprint */
+	/* guarded by lock (inner is read-only once tried is set): */
+	bool tried;
+	enum pgp_status st;
+	uint8_t *inner;
+	size_t inner_len;
+	char why[256];
+};
+
+/* gpg_copy - copies_pgp's fallback: item K's armored copy made by gpg */
+static enum fanout_result gpg_copy(void *fctx, size_t k, char **armor, size_t *len, char *why,
+				   size_t whylen)
+{
+	struct gpg_fallback *g = fctx;
+	const struct job_ctx *c = g->c;
+	enum pgp_status st;
+
+	pthread_mutex_lock(&g->lock);
+	if (!g->tried) {
+		g->st = pgp_unwrap(c->post.payload, c->post.payload_len, &g->inner, &g->inner_len,
+				   g->why, sizeof(g->why));
+		g->tried = true;
+		if (g->st != PGP_OK)
+			pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post could not be prepared "
+				  "for gpg encryption: %s", c->list->address, g->why);
+	}
+	st = g->st;
+	if (st != PGP_OK)
+		snprintf(why, whylen, "the post could not be prepared for gpg encryption: %s",
+			 g->why);
+	pthread_mutex_unlock(&g->lock);
+	/* a failure of gpg, not of the subscriber's key: the job is tried again (a new
+	 * unwrap) until list_max_queue_time, then that copy is given up */
+	if (st != PGP_OK)
+		return st != PGP_E_NOMEM && given_up(c) ? FANOUT_SKIP : FANOUT_FAIL;
+	st = pgp_encrypt_wrapped(g->inner, g->inner_len, g->subfprs[k], armor, len, why, whylen);
+	if (st == PGP_E_FORMAT)		/* gpg refuses the key: nothing can use it */
+		return FANOUT_SKIP;
+	if (st != PGP_OK)
+		return st != PGP_E_NOMEM && given_up(c) ? FANOUT_SKIP : FANOUT_FAIL;
+	pwlog_qid(LOG_INFO, c->job->qid, "list %s: copy for <%s> encrypted by gpg (subkey %s: "
+		  "an algorithm the re-wrap lacks)", c->list->address, c->job->rcpts[g->items[k]],
+		  g->subfprs[k]);
+	return FANOUT_BUILT;
+}
+
 /* run_openpgp - every open subscriber of an OpenPGP post */
 static enum job_outcome run_openpgp(struct job_ctx *c)
 {
@@ -523,10 +739,11 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	struct listpost_copy_args a;
 	struct copies_pgp cp;
 	struct key_fetch kf;
+	struct gpg_fallback gf;
 	struct pgp_key *keys = NULL;
-	const char **fprs = NULL;
+	const char **fprs = NULL, **subfprs = NULL;
 	const struct opgp_enckey **encs = NULL, **lencs = NULL;
-	size_t *which = NULL, *items = NULL, *nokey = NULL, nk = 0, ni = 0, nn = 0;
+	size_t *which = NULL, *items = NULL, *nokey = NULL, nk = 0, ni = 0, nn = 0, ngpg = 0;
 	size_t *litems = NULL, nl = 0;
 	unsigned need;
 	size_t alloc = c->job->n_rcpts ? c->job->n_rcpts : 1;
@@ -540,7 +757,10 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	time_t now = time(NULL);
 
 	memset(&dec, 0, sizeof(dec));
+	memset(&gf, 0, sizeof(gf));
+	pthread_mutex_init(&gf.lock, NULL);
 	fprs = calloc(alloc, sizeof(*fprs));
+	subfprs = calloc(alloc, sizeof(*subfprs));
 	which = calloc(alloc, sizeof(*which));
 	items = calloc(alloc, sizeof(*items));
 	nokey = calloc(alloc, sizeof(*nokey));
@@ -548,8 +768,9 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	keys = calloc(alloc, sizeof(*keys));
 	litems = calloc(alloc, sizeof(*litems));
 	lencs = calloc(alloc, sizeof(*lencs));
-	if (fprs == NULL || which == NULL || items == NULL || nokey == NULL || encs == NULL ||
-	    keys == NULL || litems == NULL || lencs == NULL) {
+	if (!keys_begin(c, "openpgp") || fprs == NULL || which == NULL || items == NULL ||
+	    nokey == NULL || encs == NULL || keys == NULL || subfprs == NULL || litems == NULL ||
+	    lencs == NULL) {
 		out = JOB_RETRY;
 		goto done;
 	}
@@ -589,8 +810,9 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	}
 	for (size_t j = 0; j < nn; j++) {
 		const struct pw_list_sub *s = pw_list_find_sub(c->list, c->job->rcpts[nokey[j]]);
-		if (!fail_sub(c, nokey[j], s ? "no OpenPGP key is listed for this subscriber" :
-			      "no longer subscribed", s != NULL)) {
+		if (s != NULL ? !fail_key(c, nokey[j], "the list has no OpenPGP key of yours",
+					  "none listed") :
+		    !fail_sub(c, nokey[j], "no longer subscribed", false)) {
 			out = JOB_BROKEN;
 			goto done;
 		}
@@ -611,7 +833,9 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	for (size_t k = 0; k < nk; k++) {
 		size_t i = which[k];
 		if (keys[k].state != PGP_KEY_OK) {
-			if (!fail_sub(c, i, keys[k].why, true)) {
+			char reason[240], token[240];
+			key_reason(&keys[k], fprs[k], reason, sizeof(reason), token, sizeof(token));
+			if (!fail_key(c, i, reason, token)) {
 				out = JOB_BROKEN;
 				goto done;
 			}
@@ -627,11 +851,14 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 				   (long long)((now - keys[k].refreshed) / 86400));
 		}
 		items[ni] = i;
-		encs[ni++] = &keys[k].enc;
+		subfprs[ni] = keys[k].subfpr;
+		ngpg += keys[k].gpg_only;
+		encs[ni++] = keys[k].gpg_only ? NULL : &keys[k].enc;
 	}
 	if (nk > 0)
 		pwlog_qid(LOG_INFO, c->job->qid, "list %s: %zu subscriber key(s), %zu from the "
-			  "cache, %zu usable; %s, v%d PKESKs", c->list->address, nk, kf.cached, ni,
+			  "cache, %zu usable%s%.0zu%s; %s, v%d PKESKs", c->list->address, nk,
+			  kf.cached, ni, ngpg ? " (" : "", ngpg, ngpg ? " through gpg)" : "",
 			  opgp_format_name(sp.format), opgp_format_pkesk_version(sp.format));
 	copy_args(c, &a, list_id, sizeof(list_id));
 	cp = (struct copies_pgp){
@@ -639,15 +866,17 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 		.data = bin + sp.data_off, .data_len = sp.data_len,
 		.pkesk_version = opgp_format_pkesk_version(sp.format), .keys = encs,
 		.msg = (const char *)c->job->post, .msg_len = c->job->post_len, .post = &c->post,
-		.args = &a,
+		.args = &a, .fallback = gpg_copy, .fallback_ctx = &gf,
 	};
 	/* AEAD data goes as it is to the keys that announce its format (features subpacket);
-	 * the others get one SEIPDv1 re-encryption for all of them, never nothing */
+	 * the others get one SEIPDv1 re-encryption for all of them, never nothing; keys only
+	 * gpg can use stay with the first group: gpg encrypts the unwrapped packets for them */
 	if ((need = opgp_format_feature(sp.format)) != 0) {
 		size_t nat = 0;
 		for (size_t k = 0; k < ni; k++) {
-			if (encs[k]->features & need) {
+			if (encs[k] == NULL || (encs[k]->features & need)) {
 				items[nat] = items[k];
+				subfprs[nat] = subfprs[k];
 				encs[nat++] = encs[k];
 			} else {
 				litems[nl] = items[k];
@@ -656,10 +885,20 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 		}
 		ni = nat;
 	}
+	gf.c = c;
+	gf.items = items;
+	gf.subfprs = subfprs;
 	out = fan_out(c, &copies_pgp_ops, &cp, items, ni);
 	if (out == JOB_DONE && nl > 0)
 		out = run_legacy(c, &cp, litems, lencs, nl, sp.format);
 done:
+	keys_end(c);
+	if (gf.inner != NULL) {
+		OPENSSL_cleanse(gf.inner, gf.inner_len);
+		free(gf.inner);
+	}
+	pthread_mutex_destroy(&gf.lock);
+	free(subfprs);
 	for (size_t k = 0; keys && k < nk; k++)
 		pgp_key_clear(&keys[k]);
 	free(keys);
@@ -707,7 +946,7 @@ static enum job_outcome run_smime(struct job_ctx *c)
 	smime_post_free(sp);
 	items = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*items));
 	certs = calloc(c->job->n_rcpts ? c->job->n_rcpts : 1, sizeof(*certs));
-	if (items == NULL || certs == NULL) {
+	if (!keys_begin(c, "smime") || items == NULL || certs == NULL) {
 		out = JOB_RETRY;
 		goto done;
 	}
@@ -717,8 +956,9 @@ static enum job_outcome run_smime(struct job_ctx *c)
 			continue;
 		s = pw_list_find_sub(c->list, c->job->rcpts[i]);
 		if (s == NULL || s->smime_cert == NULL) {
-			if (!fail_sub(c, i, s ? "no S/MIME certificate is listed for this subscriber" :
-				      "no longer subscribed", s != NULL)) {
+			if (s != NULL ? !fail_key(c, i, "the list has no S/MIME certificate of yours",
+						  "none listed") :
+			    !fail_sub(c, i, "no longer subscribed", false)) {
 				out = JOB_BROKEN;
 				goto done;
 			}
@@ -735,6 +975,7 @@ static enum job_outcome run_smime(struct job_ctx *c)
 	};
 	out = fan_out(c, &copies_smime_ops, &cs, items, ni);
 done:
+	keys_end(c);
 	free(items);
 	free(certs);
 	EVP_PKEY_free(key);

@@ -17,9 +17,13 @@
  *     PKESK is v6 before SEIPDv2 data, v3 otherwise; for AEAD data (tag 20, SEIPDv2) only
  *     keys whose features announce that format get it as it came, the others one SEIPDv1
  *     packet made once per post from the packets gpg unwraps (openpgp.h opgp_seipd1);
- *   - key expired, revoked, missing, or without an encryption subkey: marks it failed, sends
- *     the subscriber a short plain notice that a post was missed (never the post), and puts
- *     it in the owner's report;
+ *   - OpenPGP key usable by gpg but of an algorithm the re-wrap cannot serve (pgp.h
+ *     gpg_only): the same, but the builder thread has gpg encrypt the poster's OpenPGP
+ *     message (unwrapped once per post) to that subscriber's subkey alone;
+ *   - key expired, revoked, missing, or without an encryption subkey: marks it failed (logged
+ *     at info level every post), puts it in the owner's report, and after the fan-out sends
+ *     the subscriber a short plain notice naming the reason (never the post) - once per key
+ *     state: the list's notice ledger (notices.h) says who was told about what;
  *   - MTA answer 5xx: marks it failed, owner's report; 4xx or no connection: the worker keeps
  *     the job and tries again after a pause that doubles from 5 s up to 10 minutes, until
  *     the job is list_max_queue_time old: then the copy is marked failed and reported.
@@ -36,7 +40,9 @@
  * ids, stopping flag) is guarded by pool->lock, with pool->cond signalled on every change.
  * Everything a worker touches for a job is its own (spool job, keys, SMTP client) or
  * read-only while its builder threads run (fanout.h); the snapshot is reference-counted.  Lock order: pool->lock is a leaf; it is never held while
- * doing I/O.
+ * doing I/O.  The gpg fallback's lock (one per post, run_openpgp) guards the unwrapped message
+ * made by the first builder that needs it.  The notice ledger's lock (notices.h) is taken
+ * without any other and held while the worker sends that post's notices.
  */
 #ifndef POSTWARD_MILTER_POOL_H
 #define POSTWARD_MILTER_POOL_H

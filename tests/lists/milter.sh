@@ -7,8 +7,13 @@
 #    sends the copies); every subscriber gets one copy that decrypts with their key alone to
 #    the post, carries exactly one PKESK (theirs), and keeps the poster's good signature;
 #    copies come from the bounce address with List-Id and List-Post;
-#  - a subscriber whose key has expired gets a short notice without the post, and the owner
-#    a report naming them;
+#  - a subscriber with a DSA/ElGamal key (sa: encryption subkey algorithm 16, which the
+#    re-wrap cannot serve) gets the same copies, encrypted by gpg, with the same checks and
+#    a PKESK of algorithm 16;
+#  - a subscriber whose key has expired gets a short notice naming the expiry, without the
+#    post, once for the two posts (the notice ledger in the spool), and the owner a report
+#    naming them for each post; once the key is renewed the subscriber gets the post; once
+#    it is revoked, a second notice, naming the revocation;
 #  - the same post with another recipient besides the list: the list recipient is removed,
 #    the message goes on;
 #  - refused in the session: a plain post, an unsigned post, a post signed by a stranger, a
@@ -36,7 +41,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-lists.XXXXXX") || exit 1
 chmod 755 "$tmp"
 pid=""
 sink=""
-HOMES="pw poster s1 s2 s3 s4 mallory"
+HOMES="pw poster s1 s2 s3 s4 sa mallory"
 export HOMES
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
@@ -76,6 +81,9 @@ mkkey() {	# mkkey HOME "Name <addr>" [rsa]
 	mkkey s2 "Two <s2@example.net>" &&
 	mkkey s3 "Three <s3@example.net>" rsa &&
 	mkkey mallory "Mallory <mallory@evil.test>" &&
+	# DSA with an ElGamal encryption subkey: gpg can use it, OpenSSL cannot
+	g sa --quick-gen-key "A <sa@example.net>" dsa2048 sign 0 &&
+	g sa --quick-add-key "$(fpr_of sa sa@example.net)" elg2048 encr 0 &&
 	# an expired key: made in 2020, valid for one day
 	g s4 --faked-system-time 20200101T000000 --quick-gen-key "Four <s4@example.net>" ed25519 sign 1d &&
 	g s4 --faked-system-time 20200101T000000 --quick-add-key "$(fpr_of s4 s4@example.net)" cv25519 encr 1d
@@ -88,12 +96,13 @@ S1=$(fpr_of poster s1@example.net)
 S2=$(fpr_of s2 s2@example.net)
 S3=$(fpr_of s3 s3@example.net)
 S4=$(fpr_of s4 s4@example.net)
+SA=$(fpr_of sa sa@example.net)
 M=$(fpr_of mallory mallory@evil.test)
-for h in poster s2 s3 s4 mallory; do g "$h" --export > "$h.pub"; done
+for h in poster s2 s3 s4 sa mallory; do g "$h" --export > "$h.pub"; done
 g pw --export "$LIST" "$OTHER" > list.pub
-for h in poster s2 s3 s4 mallory; do g pw --import "$h.pub" 2>/dev/null; done
+for h in poster s2 s3 s4 sa mallory; do g pw --import "$h.pub" 2>/dev/null; done
 for h in poster mallory; do g "$h" --import list.pub 2>/dev/null; done
-for h in s2 s3; do g "$h" --import poster.pub 2>/dev/null; done
+for h in s2 s3 sa; do g "$h" --import poster.pub 2>/dev/null; done
 [ -n "$LIST" ] && [ -n "$S1" ] && [ -n "$S4" ] && ok "keys made (list $LIST)" || { bad "keys"; finish; }
 
 # ---- the list, postward, the SMTP server ---------------------------------------------------
@@ -108,6 +117,7 @@ subscriber s1@example.net openpgp=$S1
 subscriber s2@example.net openpgp=$S2
 subscriber s3@example.net openpgp=$S3
 subscriber s4@example.net openpgp=$S4
+subscriber sa@example.net openpgp=$SA
 EOF
 # a list whose subscribers the SMTP server defers (defer*) or refuses (reject*)
 cat > lists/slow.list <<EOF
@@ -140,6 +150,8 @@ mkcert slist sec@lists.test rsa && mkcert s5 s5@example.net rsa && mkcert s6 s6@
 printf 'list sec@lists.test\nowner owner@example.org\nsmime_cert %s\nsmime_key %s\n' \
 	"$tmp/smime/slist.crt" "$tmp/smime/slist.key" > lists/sec.list
 printf 'subscriber %s@example.net smime=%s\n' s5 "$tmp/smime/s5.crt" s6 "$tmp/smime/s6.crt" >> lists/sec.list
+# s7's certificate file is missing: told once that posts cannot reach them
+echo "subscriber s7@example.net smime=$tmp/smime/s7-missing.crt" >> lists/sec.list
 # the SMTP server: tests/e2e/smtpsink.py with a second listener (bigbox) that stops answering
 # after HOLD messages, for the kill -9 test below (tests/lists/holdsink.py)
 HOLD=20
@@ -249,10 +261,10 @@ before=$(ls box/*.eml 2>/dev/null | wc -l)
 send post post.eml "<board@lists.test>"
 [ "$(field post EOM)" = discard ] && ok "post to the list only: the milter discards it (the pool delivers)" ||
 	bad "post: $(tr '\n' '|' < out-post)"
-# twolists posted to board too (its other@ RCPT was deferred): 3 copies + 1 notice (s4) +
-# 1 report each, for two posts
-wait_for $((before + 10)) || bad "copies arrived within 60 s ($(ls box/*.eml 2>/dev/null | wc -l) of $((before + 10)))"
-for s in s1 s2 s3; do
+# twolists posted to board too (its other@ RCPT was deferred): 4 copies + 1 report each, for
+# two posts, and one notice (s4) for both (once per key state)
+wait_for $((before + 11)) || bad "copies arrived within 60 s ($(ls box/*.eml 2>/dev/null | wc -l) of $((before + 11)))"
+for s in s1 s2 s3 sa; do
 	home=$s
 	[ $s = s1 ] && home=poster
 	files=$(copies_for "$s@example.net")
@@ -288,6 +300,15 @@ for s in s1 s2 s3; do
 	tr -d '\r' < "$f" | grep -q '^List-Post: <mailto:board@lists.test>$' && ok "$s: List-Post" || bad "$s: List-Post"
 	grep -qF "$secret" "$f" && bad "$s: plaintext in the copy" || ok "$s: no plaintext in the copy"
 done
+g sa --list-packets sa.asc 2>/dev/null | grep -q ":pubkey enc packet: version 3, algo 16," &&
+	ok "sa: the PKESK is for sa's ElGamal subkey (algorithm 16)" ||
+	bad "sa: PKESK $(g sa --list-packets sa.asc 2>&1 | grep 'pubkey enc')"
+[ "$(grep PLAINTEXT sa.status | head -1 | cut -d' ' -f3-)" = "$(grep PLAINTEXT s2.status | head -1 | cut -d' ' -f3-)" ] &&
+	grep -q PLAINTEXT sa.status && ok "sa: the literal data (date, file name) is the poster's, as in the re-wrapped copies" ||
+	bad "sa: literal data $(grep PLAINTEXT sa.status) vs $(grep PLAINTEXT s2.status)"
+[ "$(cat pw.*.log | grep -c "list board@lists.test: copy for <sa@example.net> encrypted by gpg")" -eq 2 ] &&
+	ok "log: sa's copy was encrypted by gpg, once per post" ||
+	bad "log: $(cat pw.*.log | grep -c 'encrypted by gpg') gpg fallback lines"
 # the post's session key (gpg tells s2 what it is) is nowhere in postward's log
 sk=$(g s2 --show-session-key --decrypt s2.asc 2>&1 >/dev/null |
 	sed -n "s/.*session key: '[0-9]*:\([0-9A-Fa-f]*\)'.*/\1/p" | head -1)
@@ -304,6 +325,18 @@ if [ -n "$f4" ] && grep -q "^mail_from: .*<>" "${f4%.eml}.meta" && grep -q "coul
 else
 	bad "s4: notice ($f4)"
 fi
+[ "$(printf '%s\n' "$n4" | grep -c .)" -eq 1 ] && ok "s4: one notice for the two posts" ||
+	bad "s4: $(printf '%s\n' "$n4" | grep -c .) notices for two posts"
+[ -n "$f4" ] && tr -d '\r' < "$f4" | grep -q "your key $S4 expired on 2020-01-0" &&
+	ok "s4: the notice names the expired key and its expiry" ||
+	bad "s4: the notice's reason: $(tr -d '\r' < "${f4:-/dev/null}" | grep -i 'key' | head -2 | tr '\n' '|')"
+[ "$(cat pw.*.log | grep -c "list board@lists.test: no copy for <s4@example.net>: your key $S4 expired")" -eq 2 ] &&
+	cat pw.*.log | grep -q "list board@lists.test: <s4@example.net> was told before about this key state" &&
+	ok "log: s4's missing copy logged for each post, the second without a notice" ||
+	bad "log for s4: $(cat pw.*.log | grep -h 's4@example.net' | tr '\n' '|')"
+grep -q "^s4@example.net$(printf '\t')openpgp expired $S4 " spool/notices/board@lists.test 2>/dev/null &&
+	ok "the notice ledger (spool/notices/board@lists.test) records s4's key state" ||
+	bad "ledger: $(cat spool/notices/* 2>&1)"
 fo=$(copies_for owner@example.org | head -1)
 if [ -n "$fo" ] && grep -q "s4@example.net" "$fo" && grep -qi "expired" "$fo"; then
 	ok "the owner's report names s4 and the expired key"
@@ -320,12 +353,12 @@ DELRCPT="<board@lists.test>" send mixed post.eml "<board@lists.test> <friend@exa
 	ok "list plus another recipient: the list recipient is removed, the message goes on" ||
 	bad "mixed: $(tr '\n' '|' < out-mixed)"
 
-wait_for $((before + 15)) || true	# let the mixed post finish first
+wait_for $((before + 16)) || true	# let the mixed post finish first
 
 # ---- the key cache: later posts take keys from it; a keyring change is seen at once ----------
-grep -q "Qtwolists: list board@lists.test: 4 subscriber key(s), 0 from the cache" pw.*.log &&
-	grep -q "Qpost: list board@lists.test: 4 subscriber key(s), 4 from the cache" pw.*.log &&
-	ok "key cache: the first post fetches 4 keys from gpg, the next takes all 4 from the cache" ||
+grep -q "Qtwolists: list board@lists.test: 5 subscriber key(s), 0 from the cache" pw.*.log &&
+	grep -q "Qpost: list board@lists.test: 5 subscriber key(s), 5 from the cache" pw.*.log &&
+	ok "key cache: the first post fetches 5 keys from gpg, the next takes all 5 from the cache" ||
 	bad "key cache: $(grep -h 'subscriber key(s)' pw.*.log | tr '\n' '|')"
 # s4 renews the expired key; once postward's keyring has the renewal, s4 gets the post
 S4SUB=$(g s4 --with-colons --list-keys "$S4" 2>/dev/null | awk -F: '/^sub/ { s = 1 } s && /^fpr/ { print $10; exit }')
@@ -333,7 +366,7 @@ g s4 --quick-set-expire "$S4" 1y > /dev/null 2>&1 && g s4 --quick-set-expire "$S
 	g s4 --export > s4new.pub && g pw --import s4new.pub > /dev/null 2>&1 || bad "renewing s4's key"
 b4=$(ls box/*.eml 2>/dev/null | wc -l)
 send renewed post.eml "<board@lists.test>"
-wait_for $((b4 + 4)) || bad "copies of the post after the renewal"
+wait_for $((b4 + 5)) || bad "copies of the post after the renewal"
 f=$(copies_for s4@example.net | xargs -r grep -l "BEGIN PGP MESSAGE" | head -1)
 if [ -n "$f" ]; then
 	sed -n '/^-----BEGIN PGP MESSAGE-----/,/^-----END PGP MESSAGE-----/p' "$f" | tr -d '\r' > s4.asc
@@ -343,9 +376,23 @@ if [ -n "$f" ]; then
 else
 	bad "no copy for s4 after the renewal ($(grep -h 'Qrenewed' pw.*.log | tail -3 | tr '\n' '|'))"
 fi
-grep -q "Qrenewed: list board@lists.test: 4 subscriber key(s), 0 from the cache, 4 usable" pw.*.log &&
-	ok "log: after the keyring changed every key came from gpg again, all 4 usable" ||
+grep -q "Qrenewed: list board@lists.test: 5 subscriber key(s), 0 from the cache, 5 usable (1 through gpg)" pw.*.log &&
+	ok "log: after the keyring changed every key came from gpg again, all 5 usable, 1 through gpg" ||
 	bad "log after the renewal: $(grep -h 'Qrenewed.*subscriber key' pw.*.log)"
+for _ in $(seq 200); do ls spool/*.job > /dev/null 2>&1 || break; sleep 0.1; done
+[ ! -s spool/notices/board@lists.test ] && ok "s4 got a copy: the notice ledger forgot s4" ||
+	bad "ledger after the renewal: $(cat spool/notices/board@lists.test)"
+# s4's key is revoked: a new state, so a second notice, naming it
+sed 's/^:-----BEGIN/-----BEGIN/' "s4/openpgp-revocs.d/$S4.rev" > s4rev.asc &&
+	g pw --import s4rev.asc > /dev/null 2>&1 || bad "revoking s4's key"
+b6=$(ls box/*.eml 2>/dev/null | wc -l)
+send revoked post.eml "<board@lists.test>"
+wait_for $((b6 + 6)) || bad "copies, notice and report of the post after the revocation"
+n4=$(copies_for s4@example.net | xargs -r grep -L "BEGIN PGP MESSAGE")
+[ "$(printf '%s\n' "$n4" | grep -c .)" -eq 2 ] &&
+	printf '%s\n' "$n4" | xargs -r cat | tr -d '\r' | grep -q "your key $S4 has been revoked" &&
+	ok "s4's key revoked: a second notice, naming the revocation" ||
+	bad "s4 after the revocation: $(printf '%s\n' "$n4" | grep -c .) notices"
 
 # ---- S/MIME: a post signed by a subscriber, encrypted to the list's certificate -----------
 smime_post() {	# smime_post SIGNER OUT [CIPHER]
@@ -365,7 +412,16 @@ send smime-unsigned smime-unsigned.eml "<sec@lists.test>" 550 5.7.1 "Posts to th
 b2=$(ls box/*.eml 2>/dev/null | wc -l)
 send smime smime.eml "<sec@lists.test>"
 [ "$(field smime EOM)" = discard ] && ok "signed S/MIME post accepted" || bad "S/MIME post: $(tr '\n' '|' < out-smime)"
-wait_for $((b2 + 2)) || bad "S/MIME copies arrived"
+wait_for $((b2 + 4)) || bad "S/MIME copies, s7's notice and the owner's report arrived"
+for _ in $(seq 200); do ls spool/*.job > /dev/null 2>&1 || break; sleep 0.1; done
+send smime2 smime.eml "<sec@lists.test>"
+wait_for $((b2 + 7)) || bad "the second S/MIME post's copies and report arrived"
+for _ in $(seq 200); do ls spool/*.job > /dev/null 2>&1 || break; sleep 0.1; done
+n7=$(copies_for s7@example.net)
+[ "$(printf '%s\n' "$n7" | grep -c .)" -eq 1 ] &&
+	tr -d '\r' < "$(printf '%s\n' "$n7" | head -1)" | grep -q "the S/MIME certificate file cannot be read" &&
+	ok "s7 (certificate file missing): one notice for two S/MIME posts, naming the reason" ||
+	bad "s7: $(printf '%s\n' "$n7" | grep -c .) notices for two S/MIME posts"
 for sub in s5 s6; do
 	f=$(copies_for "$sub@example.net" | head -1)
 	if [ -n "$f" ] && openssl cms -decrypt -in "$f" -recip "smime/$sub.crt" -inkey "smime/$sub.key" \

@@ -5,7 +5,8 @@
  * Each test works in its own mkdtemp directory.  The crash tests run the marking in a
  * child process that is killed with SIGKILL (a real kill -9, not a simulated one) at a point
  * it reports over a pipe, then load the job in the parent and check that exactly the
- * subscribers marked before the kill are done.  Stand-alone Check program; exits non-zero on
+ * subscribers marked before the kill are done.  The notice ledger (notices.h), which lives
+ * in the spool directory, is checked here too.  Stand-alone Check program; exits non-zero on
  * any failure.
  */
 #include <check.h>
@@ -19,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lists/notices.h"
 #include "lists/spool.h"
 
 static char dir[64];
@@ -428,6 +430,67 @@ START_TEST(private_modes)
 }
 END_TEST
 
+/* notice_ledger - milter/lists/notices.c: told once per token, kept across readings in a
+ * 0600 file named after the list (escaped), forgotten by kind, damaged lines dropped, the
+ * file removed once empty */
+START_TEST(notice_ledger)
+{
+	struct notices n;
+	struct spool *s;
+	struct stat st;
+	char path[300];
+	FILE *f;
+	mode_t old = umask(0);
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	ck_assert(notices_begin(dir, "board@lists.test", &n, why, sizeof(why)));
+	ck_assert(!notices_told(&n, "a@x", "openpgp expired F 1"));
+	ck_assert(notices_record(&n, "a@x", "openpgp expired F 1"));
+	ck_assert(notices_record(&n, "b@x", "openpgp none listed"));
+	ck_assert(!notices_record(&n, "c\t@x", "openpgp none listed"));	/* would break a line */
+	ck_assert(notices_end(&n, why, sizeof(why)));
+	umask(old);
+	snprintf(path, sizeof(path), "%s/notices/board@lists.test", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+
+	/* read back: the same token is told, another is not */
+	ck_assert(notices_begin(dir, "board@lists.test", &n, why, sizeof(why)));
+	ck_assert(notices_told(&n, "a@x", "openpgp expired F 1"));
+	ck_assert(!notices_told(&n, "a@x", "openpgp revoked F 1"));
+	ck_assert(notices_told(&n, "b@x", "openpgp none listed"));
+	ck_assert(!notices_told(&n, "c@x", "openpgp none listed"));
+	notices_forget(&n, "a@x", "smime");		/* another kind: kept */
+	ck_assert(notices_told(&n, "a@x", "openpgp expired F 1"));
+	notices_forget(&n, "a@x", "openpgp");
+	ck_assert(!notices_told(&n, "a@x", "openpgp expired F 1"));
+	ck_assert(notices_record(&n, "b@x", "openpgp revoked G 0"));
+	ck_assert(notices_end(&n, why, sizeof(why)));
+
+	/* a line without a TAB and a torn last line are dropped */
+	ck_assert_ptr_nonnull(f = fopen(path, "a"));
+	fputs("no tab here\nc@x\topenpgp rev", f);
+	fclose(f);
+	ck_assert(notices_begin(dir, "board@lists.test", &n, why, sizeof(why)));
+	ck_assert(!notices_told(&n, "a@x", "openpgp expired F 1"));
+	ck_assert(notices_told(&n, "b@x", "openpgp revoked G 0"));
+	ck_assert(!notices_told(&n, "b@x", "openpgp none listed"));
+	ck_assert(!notices_told(&n, "c@x", "openpgp rev"));
+	ck_assert_uint_eq(n.n, 1);
+	notices_forget(&n, "b@x", NULL);
+	ck_assert(notices_end(&n, why, sizeof(why)));
+	ck_assert_int_ne(stat(path, &st), 0);		/* empty: removed */
+
+	/* a list address is a file name inside notices/, never a path */
+	ck_assert(notices_begin(dir, "../evil/x", &n, why, sizeof(why)));
+	ck_assert(notices_record(&n, "a@x", "openpgp none listed"));
+	ck_assert(notices_end(&n, why, sizeof(why)));
+	snprintf(path, sizeof(path), "%s/notices/%%2E.%%2Fevil%%2Fx", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	spool_close(s);
+}
+END_TEST
+
 /* spool_suite - every test */
 static Suite *spool_suite(void)
 {
@@ -445,6 +508,7 @@ static Suite *spool_suite(void)
 	tcase_add_test(tc, limits);
 	tcase_add_test(tc, private_modes);
 	tcase_add_test(tc, unusable_directory);
+	tcase_add_test(tc, notice_ledger);
 	suite_add_tcase(s, tc);
 	return s;
 }
