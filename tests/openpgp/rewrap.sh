@@ -7,7 +7,8 @@
 # ed25519 + cv25519), a poster, and subscribers whose encryption subkeys are cv25519 (made with
 # --quick-add-key, and by future-default), RSA 2048, RSA 3072, two subkeys at once (cv25519
 # then RSA 2048), an RSA 2048 primary key that encrypts itself, a sign-only key, and one with
-# a NIST P-256 ECDH subkey.  No subscriber holds the list's secret key.  The poster encrypts
+# an ECDH subkey on secp256k1 (a curve of neither RFC 6637 nor RFC 9580; the curves they name
+# are tests/openpgp/curves.sh).  No subscriber holds the list's secret key.  The poster encrypts
 # posts to the list (plain, signed, armored, AES-128 forced and preferred, AES-192/256,
 # Twofish, Camellia, 3DES, CAST5, two recipients, hidden recipient, 200 KB from a pipe with
 # partial body lengths); the list decrypts each once with --show-session-key; pw-opgp rewrap
@@ -139,14 +140,14 @@ newkey s-r3 'Ralf <ralf@example.org>' ed25519 sign rsa3072 &&
 newkey s-two 'Tom <tom@example.org>' ed25519 sign cv25519 rsa2048 &&
 newkey s-rp 'Paul <paul@example.org>' rsa2048 sign,encr &&
 newkey s-sign 'Sam <sam@example.org>' ed25519 sign &&
-newkey s-p256 'Nina <nina@example.org>' ed25519 sign nistp256 || keys_ok=1
+newkey s-k1 'Nina <nina@example.org>' ed25519 sign secp256k1 || keys_ok=1
 check $keys_ok "gpg generated the list, poster and subscriber keys (ed25519/cv25519, rsa2048, rsa3072)"
 [ $keys_ok -eq 0 ] || finish
 LIST=$(prim_fpr list)
 POSTER=$(prim_fpr poster)
 LIST_ENC=$(enc_fprs list | tail -1)
 subs="s-cv s-fd s-r2 s-r3 s-two s-rp"
-for h in $subs s-sign s-p256; do
+for h in $subs s-sign s-k1; do
 	g "$h" --export "$(prim_fpr "$h")" > "$h.pub"
 	g poster --export "$POSTER" | g "$h" --import 2>/dev/null
 done
@@ -368,12 +369,12 @@ check $? "fingerprint of a signing key: OPGP_E_NOKEY"
 pw signed.post out rewrap "$(cat signed.sk)" s-r2.pub 0123456789ABCDEF0123456789ABCDEF01234567
 refused OPGP_E_NOKEY
 check $? "fingerprint not in the key block: OPGP_E_NOKEY"
-pw signed.post out rewrap "$(cat signed.sk)" s-p256.pub "$(enc_fprs s-p256)"
+pw signed.post out rewrap "$(cat signed.sk)" s-k1.pub "$(enc_fprs s-k1)"
+refused OPGP_E_UNSUPPORTED && grep -q 'curve OID 1.3.132.0.10 is not one of' pw.err
+check $? "ECDH subkey on secp256k1: OPGP_E_UNSUPPORTED, the OID named"
+pw signed.post out rewrap "$(cat signed.sk)" s-k1.pub
 refused OPGP_E_UNSUPPORTED
-check $? "ECDH subkey on NIST P-256: OPGP_E_UNSUPPORTED"
-pw signed.post out rewrap "$(cat signed.sk)" s-p256.pub
-refused OPGP_E_UNSUPPORTED
-check $? "only a NIST P-256 encryption subkey, no fingerprint given: OPGP_E_UNSUPPORTED"
+check $? "only a secp256k1 encryption subkey, no fingerprint given: OPGP_E_UNSUPPORTED"
 : > empty
 pw signed.post out rewrap "$(cat signed.sk)" empty
 refused OPGP_E_FORMAT
