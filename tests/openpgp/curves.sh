@@ -248,8 +248,12 @@ decrypt_own() {
 decrypts_elsewhere() {
 	case $1 in
 	g-*) g "$1" -o /dev/null -d "$2" 2>/dev/null ;;
-	r-*) rnp --homedir "$tmp/$1" --password '' --decrypt "$2" --output /dev/null >/dev/null 2>&1 ;;
-	s-*) sq decrypt --recipient-key "$1.sq/key.pgp" -o /dev/null "$2" < /dev/null >/dev/null 2>&1 ;;
+	# never an output of /dev/null for rnp and sq: sq 0.27 removes its output file when
+	# decryption fails
+	r-*) rnp --homedir "$tmp/$1" --password '' --decrypt "$2" --output "$2.elsewhere" \
+		>/dev/null 2>&1 ;;
+	s-*) sq decrypt --recipient-key "$1.sq/key.pgp" -o "$2.elsewhere" "$2" < /dev/null \
+		>/dev/null 2>&1 ;;
 	esac
 }
 
