@@ -32,97 +32,19 @@
 # here with ${CC:-cc} and $PW_CFLAGS).  Needs gpg 2.2+, rnp/rnpkeys 0.16+, sq 0.27+ (a tool
 # that is missing fails its cells), /usr/bin/python3; no network.  Prints PASS/FAIL lines
 # and ends with "N passed, M failed"; exit 1 on any failure.
-set -u
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-passed=0
-failed=0
-homes=""
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-curves.XXXXXX") || exit 1
+# shellcheck source=tests/openpgp/lib.sh
+. "$(dirname "$0")/lib.sh"
+opgp_tmp pw-curves
 
-# cleanup - stop every gpg-agent started here, remove the temporary directory
-cleanup() {
-	local h
-	for h in $homes; do
-		GNUPGHOME="$tmp/$h" gpgconf --kill all >/dev/null 2>&1
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-ok() { echo "PASS: $*"; passed=$((passed + 1)); }
-ko() { echo "FAIL: $*"; failed=$((failed + 1)); }
-# check - PASS or FAIL by the status of the last command
-check() { if [ "$1" -eq 0 ]; then ok "$2"; else ko "$2"; fi; }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
-
-# ---- the tool -----------------------------------------------------------------------------
-PW=${1:-${PW_OPGP:-$top/tests/openpgp/pw-opgp}}
-if [ ! -x "$PW" ] && [ -z "${1:-}" ] && [ -z "${PW_OPGP:-}" ]; then
-	PW=$tmp/pw-opgp
-	# shellcheck disable=SC2046,SC2086
-	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" -I"$top/policy" \
-		"$top/tests/openpgp/pw-opgp.c" "$top/milter/lists/openpgp.c" \
-		"$top/milter/lists/openpgp-armor.c" "$top/milter/lists/openpgp-wrap.c" \
-		$(pkg-config --cflags --libs libcrypto) -o "$PW" 2>"$tmp/cc.log"; then
-		cat "$tmp/cc.log"
-		ko "build pw-opgp"
-		finish
-	fi
-fi
-[ -x "$PW" ] || { ko "pw-opgp not executable: $PW"; finish; }
+# ---- the tools ----------------------------------------------------------------------------
+opgp_tool "${1:-}"
 for t in gpg gpgconf rnp rnpkeys sq /usr/bin/python3; do
 	command -v "$t" >/dev/null || ko "$t not installed"
 done
 command -v gpg >/dev/null || finish
-export ASAN_OPTIONS="exitcode=86${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="halt_on_error=1:exitcode=87:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 cd "$tmp" || exit 1
 
-# pw - run pw-opgp: pw IN OUT ARGS...; sets rc, stderr in pw.err
-pw() {
-	local in=$1 out=$2
-	shift 2
-	"$PW" "$@" < "$in" > "$out" 2> pw.err
-	rc=$?
-}
-# refused - the last pw run refused cleanly (exit 1, one "pw-opgp: " line, no sanitizer
-# report), naming STATUS
-refused() {
-	! grep -q 'Sanitizer\|runtime error' pw.err && [ "$rc" -eq 1 ] &&
-		[ "$(wc -l < pw.err)" -eq 1 ] && grep -q "^pw-opgp: .*\[$1\]" pw.err
-}
-# show - the last pw run's message, for FAIL lines
-show() { head -c 300 pw.err | tr '\n' ' '; echo "(rc=$rc)"; }
-
 # ---- homes and keys -----------------------------------------------------------------------
-# g - gpg in home H
-g() {
-	local h=$1
-	shift
-	gpg --homedir "$tmp/$h" --batch --no-tty --quiet --pinentry-mode loopback --passphrase '' \
-		--trust-model always "$@"
-}
-# gnewkey - gpg home H with a key UID on PRIMARY-ALGO/USAGE and an encryption subkey SUB
-gnewkey() {
-	local h=$1 uid=$2 algo=$3 usage=$4 sub=${5:-} fpr
-	mkdir -m 700 "$tmp/$h" && echo debug-quick-random > "$tmp/$h/gpg-agent.conf" &&
-		homes="$homes $h" || return 1
-	g "$h" --quick-gen-key "$uid" "$algo" "$usage" 0 2>/dev/null || return 1
-	fpr=$(g "$h" --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }')
-	echo "$fpr" > "$tmp/$h.fpr"
-	[ -z "$sub" ] || g "$h" --quick-add-key "$fpr" "$sub" encr 0 2>/dev/null
-}
-# genc - fingerprint of the (last) encryption subkey of gpg home H's key
-genc() {
-	g "$1" --with-colons --list-keys "$(cat "$tmp/$1.fpr")" |
-		awk -F: '$1 == "sub" { e = ($12 ~ /e/) } $1 == "fpr" && e { f = $10; e = 0 } END { print f }'
-}
 # rnewkey - rnp home H with an "ECDSA + ECDH" key on curve number N of rnpkeys' menu
 rnewkey() {
 	local h=$1 uid=$2 n=$3
@@ -144,8 +66,8 @@ bp256:brainpoolP256r1:4:brainpoolP256r1:- bp384:brainpoolP384r1:5:brainpoolP384r
 bp512:brainpoolP512r1:6:brainpoolP512r1:-"
 
 keys_ok=0
-gnewkey list 'List <list@example.org>' future-default default &&
-gnewkey poster 'Poster <poster@example.org>' future-default default || keys_ok=1
+newkey list 'List <list@example.org>' future-default default &&
+newkey poster 'Poster <poster@example.org>' future-default default || keys_ok=1
 check $keys_ok "gpg generated the list's and the poster's keys"
 [ $keys_ok -eq 0 ] || finish
 LIST=$(cat list.fpr)
@@ -157,10 +79,10 @@ subs=""		# every subscriber home, tool-curve
 for c in $curves; do
 	IFS=: read -r tag gname rnum pname sqok <<< "$c"
 	h=g-$tag
-	if gnewkey "$h" "G $tag <g-$tag@example.org>" "$gname" sign "$gname"; then
+	if newkey "$h" "G $tag <g-$tag@example.org>" "$gname" sign "$gname"; then
 		g "$h" --export "$(cat "$h.fpr")" > "$h.pub"
 		g poster --export "$POSTER" | g "$h" --import 2>/dev/null
-		genc "$h" > "$h.enc"
+		enc_fprs "$h" | tail -1 > "$h.enc"
 		echo "gpg ${pname/_/ }" > "$h.info"
 		subs="$subs $h"
 		ok "gpg made an ECDH $gname subkey for $h"
@@ -388,7 +310,7 @@ refuse_edit p521-kek-twofish g-p521 cipher=10 OPGP_E_UNSUPPORTED 'KEK cipher 10'
 refuse_edit bp512-kek-cast5 g-bp512 cipher=3 OPGP_E_UNSUPPORTED 'KEK cipher 3'
 refuse_edit p256-kdf-version2 g-p256 kdfver=2 OPGP_E_UNSUPPORTED 'KDF parameters version 2'
 # gpg's own ECDH key on secp256k1, a curve of neither RFC 6637 nor RFC 9580
-if gnewkey k1 'K1 <k1@example.org>' ed25519 sign secp256k1; then
+if newkey k1 'K1 <k1@example.org>' ed25519 sign secp256k1; then
 	g k1 --export "$(cat k1.fpr)" > k1.pub
 	pw aes256.post out rewrap "$(cat aes256.sk)" k1.pub
 	refused OPGP_E_UNSUPPORTED && grep -q 'curve OID 1.3.132.0.10 is not one of' pw.err

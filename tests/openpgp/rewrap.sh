@@ -29,107 +29,16 @@
 # gpg-agent runs with debug-quick-random (test keys only) so RSA keys generate fast.  Needs
 # gpg 2.2+, gpgconf, openssl(1); no network.  Prints PASS/FAIL lines and ends with
 # "N passed, M failed"; exit 1 on any failure.
-set -u
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-passed=0
-failed=0
-homes=""
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-opgp.XXXXXX") || exit 1
-
-# cleanup - stop every gpg-agent started here, remove the temporary directory
-cleanup() {
-	local h
-	for h in $homes; do
-		GNUPGHOME="$tmp/$h" gpgconf --kill all >/dev/null 2>&1
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-ok() { echo "PASS: $*"; passed=$((passed + 1)); }
-ko() { echo "FAIL: $*"; failed=$((failed + 1)); }
-# check - PASS or FAIL by the status of the last command
-check() { if [ "$1" -eq 0 ]; then ok "$2"; else ko "$2"; fi; }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
+# shellcheck source=tests/openpgp/lib.sh
+. "$(dirname "$0")/lib.sh"
+opgp_tmp pw-opgp
 
 # ---- the tool -----------------------------------------------------------------------------
-PW=${1:-${PW_OPGP:-$top/tests/openpgp/pw-opgp}}
-if [ ! -x "$PW" ] && [ -z "${1:-}" ] && [ -z "${PW_OPGP:-}" ]; then
-	PW=$tmp/pw-opgp
-	# shellcheck disable=SC2046,SC2086
-	if ! ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 ${PW_CFLAGS:-} -I"$top/milter" -I"$top/policy" \
-		"$top/tests/openpgp/pw-opgp.c" "$top/milter/lists/openpgp.c" \
-		"$top/milter/lists/openpgp-armor.c" "$top/milter/lists/openpgp-wrap.c" \
-		$(pkg-config --cflags --libs libcrypto) -o "$PW" 2>"$tmp/cc.log"; then
-		cat "$tmp/cc.log"
-		ko "build pw-opgp"
-		finish
-	fi
-fi
-[ -x "$PW" ] || { ko "pw-opgp not executable: $PW"; finish; }
+opgp_tool "${1:-}"
 command -v gpg >/dev/null && command -v gpgconf >/dev/null || { ko "gpg not installed"; finish; }
-export ASAN_OPTIONS="exitcode=86${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="halt_on_error=1:exitcode=87:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 cd "$tmp" || exit 1
 
-# pw - run pw-opgp: pw IN OUT ARGS...; sets rc, stderr in pw.err
-pw() {
-	local in=$1 out=$2
-	shift 2
-	"$PW" "$@" < "$in" > "$out" 2> pw.err
-	rc=$?
-}
-# sane - the last pw run did not crash: exit 0, or 1 with one "pw-opgp: " line; no sanitizer
-sane() {
-	grep -q 'Sanitizer\|runtime error' pw.err && return 1
-	[ "$rc" -eq 0 ] && return 0
-	[ "$rc" -eq 1 ] && [ "$(wc -l < pw.err)" -eq 1 ] && grep -q '^pw-opgp: ' pw.err
-}
-# refused - the last pw run refused cleanly (exit 1 with a message), optionally naming STATUS
-refused() {
-	[ "$rc" -eq 1 ] && sane && { [ -z "${1:-}" ] || grep -q "\[$1\]" pw.err; }
-}
-# show - the last pw run's message, for FAIL lines
-show() { head -c 300 pw.err | tr '\n' ' '; echo "(rc=$rc)"; }
-
 # ---- homes and keys -----------------------------------------------------------------------
-# g - gpg in home H
-g() {
-	local h=$1
-	shift
-	gpg --homedir "$tmp/$h" --batch --no-tty --quiet --pinentry-mode loopback --passphrase '' \
-		--trust-model always "$@"
-}
-# mkhome - a fresh GNUPGHOME
-mkhome() {
-	mkdir -m 700 "$tmp/$1" && echo debug-quick-random > "$tmp/$1/gpg-agent.conf" &&
-		homes="$homes $1"
-}
-# prim_fpr - fingerprint of home H's own primary key (noted by newkey)
-prim_fpr() { cat "$tmp/$1.fpr"; }
-# enc_fprs - fingerprints of the encryption-capable keys of home H's own key, in order
-enc_fprs() {
-	g "$1" --with-colons --list-keys "$(prim_fpr "$1")" |
-		awk -F: '$1 == "pub" || $1 == "sub" { e = ($12 ~ /e/) } $1 == "fpr" && e { print $10; e = 0 }'
-}
-# newkey - H UID PRIMARY-ALGO PRIMARY-USAGE [SUBKEY-ALGO...] (subkeys: encr)
-newkey() {
-	local h=$1 uid=$2 algo=$3 usage=$4 fpr a
-	shift 4
-	mkhome "$h" && g "$h" --quick-gen-key "$uid" "$algo" "$usage" 0 2>/dev/null || return 1
-	fpr=$(g "$h" --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }')
-	echo "$fpr" > "$tmp/$h.fpr"
-	for a in "$@"; do
-		g "$h" --quick-add-key "$fpr" "$a" encr 0 2>/dev/null || return 1
-	done
-}
-
 keys_ok=0
 newkey list 'List <list@example.org>' future-default default &&
 newkey poster 'Poster <poster@example.org>' future-default default &&
