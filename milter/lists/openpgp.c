@@ -222,9 +222,10 @@ static void oid_text(const uint8_t *o, size_t len, char *out, size_t outlen)
 		arc = arc << 7 | (o[i] & 0x7f);
 		if (o[i] & 0x80)
 			continue;
-		if (used == 0)
-			used += (size_t)snprintf(out, outlen, "%u.%" PRIu64, arc < 80 ? (unsigned)(arc / 40)
-						 : 2u, arc < 80 ? arc % 40 : arc - 80);
+		if (used == 0)		/* the first two arcs share an octet: 40 * X + Y */
+			used += (size_t)snprintf(out, outlen, "%u.%" PRIu64,
+						 arc < 80 ? (unsigned)(arc / 40) : 2u,
+						 arc < 80 ? arc % 40 : arc - 80);
 		else
 			used += (size_t)snprintf(out + used, outlen - used, ".%" PRIu64, arc);
 		arc = 0;
