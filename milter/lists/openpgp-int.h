@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
+#include "openpgp.h"
+
 #define TAG_PKESK	1
 #define TAG_SIG		2
 #define TAG_SKESK	3
@@ -32,8 +36,29 @@
 #define X25519_LEN	32
 #define FPR_LEN		20
 
-/* 1.3.6.1.4.1.3029.1.5.1, Curve25519 for ECDH (RFC 6637 section 11 style encoding) */
-extern const uint8_t opgp_cv25519_oid[10];
+#define OID_MAX		10		/* octets of the longest curve OID we know */
+#define FIELD_MAX	66		/* octets of the largest field (P-521) */
+
+/* one ECDH curve: what a key names it by, what OpenSSL names it by */
+struct curve_info {
+	enum opgp_curve id;
+	const char *name;		/* RFC 9580 name, for messages */
+	const char *group;		/* OpenSSL group name; NULL for Curve25519 (X25519) */
+	uint8_t oid[OID_MAX];		/* DER content octets, without tag and length */
+	size_t oid_len;
+	size_t field_len;		/* octets of a coordinate, and of the shared secret */
+};
+
+/* opgp_curve_by_oid - the curve whose OID is OID/LEN; NULL when we know none such */
+const struct curve_info *opgp_curve_by_oid(const uint8_t *oid, size_t len);
+/* opgp_curve_info - the table entry of C; NULL for OPGP_CURVE_NONE and unknown values */
+const struct curve_info *opgp_curve_info(enum opgp_curve c);
+/* opgp_ecdh_peer - the public key POINT/LEN (the key's MPI octets) on curve C as an EVP_PKEY,
+ * checked to be a point of the curve (and not of small order); *OUT may be NULL to check
+ * only, else it is the caller's (EVP_PKEY_free).  OPGP_E_FORMAT with WHY for a point that is
+ * not on the curve or not of the curve's form, OPGP_E_CRYPTO/NOMEM when OpenSSL fails */
+enum opgp_status opgp_ecdh_peer(const struct curve_info *c, const uint8_t *point, size_t len,
+				EVP_PKEY **out, char *why, size_t whylen);
 
 /* opgp_bit_length - significant bits of a big-endian number without leading zero octets */
 size_t opgp_bit_length(const uint8_t *v, size_t n);

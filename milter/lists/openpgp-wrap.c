@@ -1,8 +1,8 @@
 /*
  * milter/lists/openpgp-wrap.c - session-key (re-)wrapping for encrypted lists: the v3 PKESK
  * (and the v6 PKESK SEIPDv2 data needs) that hands one subscriber the post's session key, for
- * RSA (PKCS#1 v1.5) and ECDH on Curve25519, and the "ALGO:HEX" session key as gpgme exports
- * it.
+ * RSA (PKCS#1 v1.5) and ECDH on Curve25519, NIST P-256/384/521 and brainpoolP256r1/384r1/
+ * 512r1, and the "ALGO:HEX" session key as gpgme exports it.
  *
  * NAME
  *	openpgp_wrap - opgp_pkesk(), opgp_pkesk6(), opgp_parse_session_key()
@@ -13,14 +13,20 @@
  *
  * DESCRIPTION
  *	opgp_pkesk() frames the session key as algo || key || checksum; RSA: PKCS#1 v1.5
- *	(EVP_PKEY_encrypt, RSA_PKCS1_PADDING) to the MPI of the result; ECDH: a fresh X25519
- *	key per call, ZZ = X25519(ephemeral, recipient), KEK = Hash(00 00 00 01 || ZZ ||
- *	Param) truncated, with Param = 0a || OID || 12 || 03 01 HASH CIPHER || "Anonymous
- *	Sender    " || recipient fingerprint (RFC 6637 sections 7, 8), the frame padded
- *	PKCS#5-style with 1..8 octets to a multiple of 8 and AES-key-wrapped (RFC 3394).
- *	Secrets on the stack (frame, ZZ, KEK) are cleansed before return.  OpenSSL 3 EVP
- *	only, no global state: thread-safe.  The subscriber's key (struct opgp_enckey) comes
- *	from opgp_enckey_from_block() in openpgp.c.
+ *	(EVP_PKEY_encrypt, RSA_PKCS1_PADDING) to the MPI of the result; ECDH: a fresh
+ *	ephemeral key on the subscriber's curve per call (X25519: 32 random octets; the
+ *	Weierstrass curves: EVP_PKEY_Q_keygen), ZZ = the shared secret (X25519's output, or
+ *	the X coordinate of the shared point, field-length, RFC 6637 section 7), KEK =
+ *	Hash(00 00 00 01 || ZZ || Param) truncated, with Param = len || curve OID || 12 || 03
+ *	01 HASH CIPHER || "Anonymous Sender    " || recipient fingerprint (RFC 6637 sections
+ *	7, 8; HASH and CIPHER the subscriber key's own), the frame padded PKCS#5-style with
+ *	1..8 octets to a multiple of 8 and AES-key-wrapped (RFC 3394); the PKESK carries the
+ *	ephemeral point as its MPI (0x40 || u, or 04 || X || Y).  opgp_ecdh_peer() turns a
+ *	key's point into an EVP_PKEY and refuses one that is not on its curve; openpgp.c
+ *	calls it when it reads a key.  Secrets on the stack (frame, ZZ, KEK, the X25519
+ *	scalar) are cleansed before return; EVP_PKEY_free clears an EC private key.  OpenSSL
+ *	3 EVP only, no global state: thread-safe.  The subscriber's key (struct
+ *	opgp_enckey) comes from opgp_enckey_from_block() in openpgp.c.
  *
  *	opgp_pkesk6() writes the v6 PKESK of RFC 9580 5.1.2 for the same v4 keys: the key
  *	named by version and fingerprint, the frame without the algorithm octet (key ||
@@ -32,20 +38,23 @@
  *	OPGP_E_UNSUPPORTED: a symmetric algorithm not in the table here, or a public-key
  *	algorithm other than RSA and ECDH;
  *	OPGP_E_CRYPTO: OpenSSL refused (e.g. an RSA modulus it rejects, an X25519 point of
- *	small order); OPGP_E_NOMEM.
+ *	small order); OPGP_E_NOMEM.  opgp_ecdh_peer: OPGP_E_FORMAT for a point off its curve.
  *
  * STANDARDS
- *	RFC 4880 (5.1, 3.2), RFC 6637 (7, 8), RFC 3394, RFC 7748, RFC 9580 (5.1.2-5.1.4, 11.5).
+ *	RFC 4880 (5.1, 3.2), RFC 6637 (7, 8, 9), RFC 9580 (5.1.2-5.1.4, 11.5), RFC 3394,
+ *	RFC 7748, NIST SP 800-56A (5.6.2.3.4, the partial public key check).
  */
 #include "openpgp.h"
 #include "openpgp-int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/param_build.h>
@@ -182,27 +191,91 @@ done:
 	return s;
 }
 
-/* ecdh_kek - the KEK for K from the shared secret ZZ (RFC 6637 section 7) */
-static enum opgp_status ecdh_kek(const struct opgp_enckey *k, const uint8_t zz[X25519_LEN],
-				 uint8_t *kek, size_t keklen)
+/* opgp_ecdh_peer - the key's point on curve C as an EVP_PKEY, checked to lie on the curve */
+enum opgp_status opgp_ecdh_peer(const struct curve_info *c, const uint8_t *point, size_t len,
+				EVP_PKEY **out, char *why, size_t whylen)
 {
-	uint8_t buf[4 + X25519_LEN + 1 + sizeof opgp_cv25519_oid + 1 + 4 + 20 + FPR_LEN];
+	enum opgp_status s = OPGP_E_CRYPTO;
+	OSSL_PARAM params[3];
+	EVP_PKEY_CTX *fctx = NULL, *cctx = NULL;
+	EVP_PKEY *pkey = NULL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (c->group == NULL) {
+		/* X25519: every u-coordinate is a valid input (RFC 7748 section 5) and OpenSSL
+		 * refuses an all-zero shared secret (a point of small order) at derive time */
+		if (len != 1 + X25519_LEN || point[0] != 0x40)
+			goto bad;
+		if (out == NULL)
+			return OPGP_OK;
+		*out = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, point + 1, X25519_LEN);
+		return *out != NULL ? OPGP_OK : OPGP_E_CRYPTO;
+	}
+	if (len != 1 + 2 * c->field_len || point[0] != 0x04)
+		goto bad;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     (char *)c->group, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point,
+						      len);
+	params[2] = OSSL_PARAM_construct_end();
+	if ((fctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(fctx) != 1) {
+		if (why != NULL && whylen > 0)
+			snprintf(why, whylen, "OpenSSL has no EC support for %s", c->name);
+		goto done;
+	}
+	/* a point off the curve is refused here already (EC_POINT_oct2point), and again by
+	 * the public key check (on the curve, not the point at infinity); every curve in the
+	 * table has cofactor 1, so such a point is of the group's prime order and the costly
+	 * order check of EVP_PKEY_public_check would add nothing (SP 800-56A 5.6.2.3.4) */
+	if (EVP_PKEY_fromdata(fctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
+	    (cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
+	    EVP_PKEY_public_check_quick(cctx) != 1) {
+		ERR_clear_error();
+		goto bad;
+	}
+	if (out != NULL) {
+		*out = pkey;
+		pkey = NULL;
+	}
+	s = OPGP_OK;
+	goto done;
+bad:
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "the ECDH point is not a point of %s", c->name);
+	s = OPGP_E_FORMAT;
+done:
+	EVP_PKEY_CTX_free(cctx);
+	EVP_PKEY_free(pkey);
+	EVP_PKEY_CTX_free(fctx);
+	return s;
+}
+
+/* ecdh_kek - the KEK for K from the shared secret ZZ/ZZLEN (RFC 6637 section 7): Hash(00 00
+ * 00 01 || ZZ || Param), Param = OID || 18 || KDF params || "Anonymous Sender    " || fpr */
+static enum opgp_status ecdh_kek(const struct opgp_enckey *k, const struct curve_info *c,
+				 const uint8_t *zz, size_t zzlen, uint8_t *kek, size_t keklen)
+{
+	uint8_t buf[4 + FIELD_MAX + 1 + OID_MAX + 1 + 4 + 20 + FPR_LEN];
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0;
 	const EVP_MD *md;
 	size_t i = 0;
 	bool ok;
 
+	if (zzlen > FIELD_MAX || c->oid_len > OID_MAX)
+		return OPGP_E_CRYPTO;
 	md = k->kdf_hash == 8 ? EVP_sha256() : k->kdf_hash == 9 ? EVP_sha384() : EVP_sha512();
 	buf[i++] = 0;
 	buf[i++] = 0;
 	buf[i++] = 0;
 	buf[i++] = 1;
-	memcpy(buf + i, zz, X25519_LEN);
-	i += X25519_LEN;
-	buf[i++] = sizeof opgp_cv25519_oid;
-	memcpy(buf + i, opgp_cv25519_oid, sizeof opgp_cv25519_oid);
-	i += sizeof opgp_cv25519_oid;
+	memcpy(buf + i, zz, zzlen);
+	i += zzlen;
+	buf[i++] = (uint8_t)c->oid_len;
+	memcpy(buf + i, c->oid, c->oid_len);
+	i += c->oid_len;
 	buf[i++] = PK_ECDH;
 	buf[i++] = 3;
 	buf[i++] = 1;
@@ -220,38 +293,99 @@ static enum opgp_status ecdh_kek(const struct opgp_enckey *k, const uint8_t zz[X
 	return ok ? OPGP_OK : OPGP_E_CRYPTO;
 }
 
-/* ecdh_wrap - fresh X25519 key, KEK for K, AES key wrap of FRAME; EPH and WRAPPED filled */
-static enum opgp_status ecdh_wrap(const struct opgp_enckey *k, const uint8_t *frame,
-				  size_t flen, uint8_t eph[X25519_LEN], uint8_t *wrapped,
-				  size_t *wlen)
+/* x25519_shared - fresh X25519 key pair, ZZ with the key K; EPH gets 0x40 || its u */
+static enum opgp_status x25519_shared(const struct opgp_enckey *k, uint8_t *eph,
+				      size_t *ephlen, uint8_t *zz, size_t *zzlen)
 {
 	enum opgp_status s = OPGP_E_CRYPTO;
 	EVP_PKEY *mine = NULL, *peer = NULL;
 	EVP_PKEY_CTX *dctx = NULL;
-	EVP_CIPHER_CTX *cctx = NULL;
-	const EVP_CIPHER *wrap;
-	uint8_t zz[X25519_LEN], kek[32], sk[X25519_LEN];
-	size_t zzlen = sizeof zz, elen = X25519_LEN;
-	size_t keklen = k->kdf_cipher == 7 ? 16 : k->kdf_cipher == 8 ? 24 : 32;
-	int l1 = 0, l2 = 0;
+	uint8_t sk[X25519_LEN];
+	size_t elen = X25519_LEN;
 
-	wrap = keklen == 16 ? EVP_aes_128_wrap() : keklen == 24 ? EVP_aes_192_wrap()
-								 : EVP_aes_256_wrap();
 	/* a fresh ephemeral key for every PKESK: 32 random octets (X25519 clamps them); the
 	 * peer is not "validated" (every u-coordinate is a valid X25519 input, and OpenSSL
 	 * refuses an all-zero shared secret): both save the fetches and checks of the generic
 	 * paths, about 5 us a copy */
+	*zzlen = X25519_LEN;
+	eph[0] = 0x40;
 	if (RAND_priv_bytes(sk, sizeof sk) != 1 ||
 	    (mine = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sk, sizeof sk)) == NULL ||
-	    EVP_PKEY_get_raw_public_key(mine, eph, &elen) != 1 || elen != X25519_LEN ||
-	    (peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, k->point,
+	    EVP_PKEY_get_raw_public_key(mine, eph + 1, &elen) != 1 || elen != X25519_LEN ||
+	    (peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, k->point + 1,
 						X25519_LEN)) == NULL ||
 	    (dctx = EVP_PKEY_CTX_new(mine, NULL)) == NULL ||
 	    EVP_PKEY_derive_init(dctx) != 1 ||
 	    EVP_PKEY_derive_set_peer_ex(dctx, peer, 0) != 1 ||
-	    EVP_PKEY_derive(dctx, zz, &zzlen) != 1 || zzlen != X25519_LEN)
+	    EVP_PKEY_derive(dctx, zz, zzlen) != 1 || *zzlen != X25519_LEN)
 		goto done;
-	if ((s = ecdh_kek(k, zz, kek, keklen)) != OPGP_OK)
+	*ephlen = 1 + X25519_LEN;
+	s = OPGP_OK;
+done:
+	OPENSSL_cleanse(sk, sizeof sk);
+	EVP_PKEY_CTX_free(dctx);
+	EVP_PKEY_free(peer);
+	EVP_PKEY_free(mine);
+	return s;
+}
+
+/* ec_shared - fresh key pair on K's Weierstrass curve C, ZZ = X of the shared point (field
+ * length, RFC 6637 section 7); EPH gets the ephemeral public point 04 || X || Y */
+static enum opgp_status ec_shared(const struct opgp_enckey *k, const struct curve_info *c,
+				  uint8_t *eph, size_t *ephlen, uint8_t *zz, size_t *zzlen)
+{
+	enum opgp_status s;
+	EVP_PKEY *mine = NULL, *peer = NULL;
+	EVP_PKEY_CTX *dctx = NULL;
+	size_t want = 1 + 2 * c->field_len;
+
+	if ((s = opgp_ecdh_peer(c, k->point, k->point_len, &peer, NULL, 0)) != OPGP_OK)
+		return s;
+	s = OPGP_E_CRYPTO;
+	/* the ephemeral key: OpenSSL's EC key generation draws from its private DRBG; the
+	 * public point comes out uncompressed, the form OpenPGP's MPI carries */
+	*zzlen = FIELD_MAX;
+	if ((mine = EVP_PKEY_Q_keygen(NULL, NULL, "EC", c->group)) == NULL ||
+	    EVP_PKEY_get_octet_string_param(mine, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, eph,
+					    OPGP_MAX_POINT, ephlen) != 1 ||
+	    *ephlen != want || eph[0] != 0x04 ||
+	    (dctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL)) == NULL ||
+	    EVP_PKEY_derive_init(dctx) != 1 ||
+	    EVP_PKEY_derive_set_peer_ex(dctx, peer, 0) != 1 ||	/* checked in ecdh_peer */
+	    EVP_PKEY_derive(dctx, zz, zzlen) != 1 || *zzlen != c->field_len)
+		goto done;
+	s = OPGP_OK;
+done:
+	EVP_PKEY_CTX_free(dctx);
+	EVP_PKEY_free(peer);
+	EVP_PKEY_free(mine);	/* EC private keys are cleared when freed */
+	return s;
+}
+
+/* ecdh_wrap - fresh ephemeral key on K's curve, KEK for K, AES key wrap of FRAME; EPH (the
+ * ephemeral point MPI octets, EPHLEN) and WRAPPED filled */
+static enum opgp_status ecdh_wrap(const struct opgp_enckey *k, const uint8_t *frame,
+				  size_t flen, uint8_t eph[OPGP_MAX_POINT], size_t *ephlen,
+				  uint8_t *wrapped, size_t *wlen)
+{
+	enum opgp_status s;
+	const struct curve_info *c = opgp_curve_info(k->curve);
+	EVP_CIPHER_CTX *cctx = NULL;
+	const EVP_CIPHER *wrap;
+	uint8_t zz[FIELD_MAX], kek[32];
+	size_t zzlen = 0;
+	size_t keklen = k->kdf_cipher == 7 ? 16 : k->kdf_cipher == 8 ? 24 : 32;
+	int l1 = 0, l2 = 0;
+
+	if (c == NULL)
+		return OPGP_E_UNSUPPORTED;
+	wrap = keklen == 16 ? EVP_aes_128_wrap() : keklen == 24 ? EVP_aes_192_wrap()
+								 : EVP_aes_256_wrap();
+	s = c->group == NULL ? x25519_shared(k, eph, ephlen, zz, &zzlen)
+			     : ec_shared(k, c, eph, ephlen, zz, &zzlen);
+	if (s != OPGP_OK)
+		goto done;
+	if ((s = ecdh_kek(k, c, zz, zzlen, kek, keklen)) != OPGP_OK)
 		goto done;
 	s = OPGP_E_CRYPTO;
 	if ((cctx = EVP_CIPHER_CTX_new()) == NULL) {
@@ -267,24 +401,24 @@ static enum opgp_status ecdh_wrap(const struct opgp_enckey *k, const uint8_t *fr
 	*wlen = flen + 8;
 	s = OPGP_OK;
 done:
-	OPENSSL_cleanse(sk, sizeof sk);
 	OPENSSL_cleanse(zz, sizeof zz);
 	OPENSSL_cleanse(kek, sizeof kek);
 	EVP_CIPHER_CTX_free(cctx);
-	EVP_PKEY_CTX_free(dctx);
-	EVP_PKEY_free(peer);
-	EVP_PKEY_free(mine);
 	return s;
 }
 
 /* enckey_ok - is K complete enough for opgp_pkesk */
 static bool enckey_ok(const struct opgp_enckey *k)
 {
+	const struct curve_info *c;
+
 	if (k->algo == PK_RSA || k->algo == PK_RSA_E)
 		return k->n != NULL && k->e != NULL && k->n_len > 0 && k->e_len > 0 &&
 		       k->n_len <= RSA_MAX_BITS / 8 && k->e_len <= k->n_len;
 	if (k->algo == PK_ECDH)
-		return (k->kdf_hash == 8 || k->kdf_hash == 9 || k->kdf_hash == 10) &&
+		return (c = opgp_curve_info(k->curve)) != NULL &&
+		       k->point_len == (c->group == NULL ? 1 + X25519_LEN : 1 + 2 * c->field_len) &&
+		       (k->kdf_hash == 8 || k->kdf_hash == 9 || k->kdf_hash == 10) &&
 		       k->kdf_cipher >= 7 && k->kdf_cipher <= 9;
 	return false;
 }
@@ -295,10 +429,10 @@ static enum opgp_status pkesk_build(const struct opgp_enckey *k, int version, in
 				    const uint8_t *key, size_t keylen, uint8_t **out,
 				    size_t *outlen)
 {
-	uint8_t frame[FRAME_MAX], eph[X25519_LEN], wrapped[FRAME_MAX + 8];
+	uint8_t frame[FRAME_MAX], eph[OPGP_MAX_POINT], wrapped[FRAME_MAX + 8];
 	uint8_t *ct = NULL, *pkt = NULL;
 	const uint8_t *mpi = NULL;
-	size_t flen = 0, ctlen = 0, mpilen = 0, wlen = 0, body, i;
+	size_t flen = 0, ctlen = 0, mpilen = 0, wlen = 0, ephlen = 0, body, i;
 	unsigned sum = 0;
 	enum opgp_status s;
 
@@ -325,8 +459,8 @@ static enum opgp_status pkesk_build(const struct opgp_enckey *k, int version, in
 
 		memset(frame + flen, (int)pad, pad);
 		flen += pad;
-		s = ecdh_wrap(k, frame, flen, eph, wrapped, &wlen);
-		body = 10 + 2 + 1 + X25519_LEN + 1 + wlen;
+		s = ecdh_wrap(k, frame, flen, eph, &ephlen, wrapped, &wlen);
+		body = 10 + 2 + ephlen + 1 + wlen;
 	} else {
 		s = rsa_encrypt(k, frame, flen, &ct, &ctlen);
 		mpi = ct;
@@ -356,11 +490,7 @@ static enum opgp_status pkesk_build(const struct opgp_enckey *k, int version, in
 	}
 	pkt[i++] = (uint8_t)k->algo;
 	if (k->algo == PK_ECDH) {
-		uint8_t point[1 + X25519_LEN];
-
-		point[0] = 0x40;
-		memcpy(point + 1, eph, X25519_LEN);
-		i += put_mpi(pkt + i, point, sizeof point);
+		i += put_mpi(pkt + i, eph, ephlen);
 		pkt[i++] = (uint8_t)wlen;
 		memcpy(pkt + i, wrapped, wlen);
 		i += wlen;

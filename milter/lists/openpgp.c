@@ -39,8 +39,14 @@
  *	support, and takes the last capable subkey, else a capable primary key; when only
  *	unsupported ones exist the answer is OPGP_E_UNSUPPORTED.  With a fingerprint the key
  *	is taken as the caller's validated choice (no revocation check).  RSA moduli of
- *	1024..16384 bits and ECDH on Curve25519 (KDF SHA-256/384/512, KEK AES-128/192/256)
- *	are supported; ElGamal and other curves are OPGP_E_UNSUPPORTED.
+ *	1024..16384 bits and ECDH on Curve25519, NIST P-256/384/521 and brainpoolP256r1/
+ *	384r1/512r1 (table curves[]; KDF SHA2-256/384/512, KEK AES-128/192/256) are
+ *	supported.  An ECDH point must have its curve's form (0x40 || u, or 04 || X || Y
+ *	with coordinates of the field's length) and lie on the curve (opgp_ecdh_peer in
+ *	openpgp-wrap.c), else OPGP_E_FORMAT.  ElGamal, other curves (named by their dotted
+ *	OID), the KDF hashes MD5, SHA-1, RIPEMD-160 (forbidden, RFC 9580 section 9.5) and
+ *	any other, KEK ciphers other than AES (RFC 3394 wraps with AES only) and KDF
+ *	parameters of another version are OPGP_E_UNSUPPORTED, with the reason in WHY.
  *
  * DIAGNOSTICS
  *	OPGP_E_FORMAT: the input is not what the RFC allows (WHY says what and at which
@@ -49,12 +55,14 @@
  *	(e.g. an RSA modulus it rejects, an X25519 point of small order); OPGP_E_NOMEM.
  *
  * STANDARDS
- *	RFC 4880 (3.2, 4.2, 5.1, 5.5.2, 6, 12.2), RFC 6637 (7, 8, 9, 10), RFC 3394, RFC 7748,
- *	RFC 9580 (5.1.2, 5.13.2), draft-ietf-openpgp-rfc4880bis-10 (5.16).
+ *	RFC 4880 (3.2, 4.2, 5.1, 5.5.2, 6, 12.2), RFC 6637 (7, 8, 9, 10, 11), RFC 9580
+ *	(5.1.2, 5.1.4, 5.13.2, 9.2, 9.5, 11.5), RFC 5639 (brainpool OIDs), RFC 3394, RFC 7748,
+ *	draft-ietf-openpgp-rfc4880bis-10 (5.16).
  */
 #include "openpgp.h"
 #include "openpgp-int.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,9 +80,21 @@
 #define SUBPKT_FEATURES	30
 #define KF_ENCRYPT	(0x04 | 0x08)
 
-/* 1.3.6.1.4.1.3029.1.5.1, Curve25519 for ECDH (RFC 6637 section 11 style encoding) */
-const uint8_t opgp_cv25519_oid[10] = {
-	0x2b, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01
+/* the curves of ECDH keys, by enum opgp_curve (RFC 9580 section 9.2, RFC 6637 section 11,
+ * RFC 5639 for the brainpool OIDs) */
+static const struct curve_info curves[] = {
+	{ OPGP_CURVE_25519, "Curve25519", NULL,
+	  { 0x2b, 0x06, 0x01, 0x04, 0x01, 0x97, 0x55, 0x01, 0x05, 0x01 }, 10, 32 },
+	{ OPGP_CURVE_P256, "NIST P-256", "P-256",
+	  { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 }, 8, 32 },
+	{ OPGP_CURVE_P384, "NIST P-384", "P-384", { 0x2b, 0x81, 0x04, 0x00, 0x22 }, 5, 48 },
+	{ OPGP_CURVE_P521, "NIST P-521", "P-521", { 0x2b, 0x81, 0x04, 0x00, 0x23 }, 5, 66 },
+	{ OPGP_CURVE_BP256, "brainpoolP256r1", "brainpoolP256r1",
+	  { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x07 }, 9, 32 },
+	{ OPGP_CURVE_BP384, "brainpoolP384r1", "brainpoolP384r1",
+	  { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0b }, 9, 48 },
+	{ OPGP_CURVE_BP512, "brainpoolP512r1", "brainpoolP512r1",
+	  { 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0d }, 9, 64 },
 };
 
 /* one packet as pkt_read() found it */
@@ -172,6 +192,63 @@ void opgp_strip_zeros(const uint8_t **v, size_t *n)
 		(*v)++;
 		(*n)--;
 	}
+}
+
+/* opgp_curve_by_oid - the curve whose OID is OID/LEN; NULL when we know none such */
+const struct curve_info *opgp_curve_by_oid(const uint8_t *oid, size_t len)
+{
+	for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++)
+		if (curves[i].oid_len == len && memcmp(curves[i].oid, oid, len) == 0)
+			return &curves[i];
+	return NULL;
+}
+
+/* opgp_curve_info - the table entry of C; NULL for OPGP_CURVE_NONE and unknown values */
+const struct curve_info *opgp_curve_info(enum opgp_curve c)
+{
+	for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++)
+		if (curves[i].id == c)
+			return &curves[i];
+	return NULL;
+}
+
+/* opgp_curve_name - the RFC 9580 name of curve C, "none" when it is not one */
+const char *opgp_curve_name(enum opgp_curve c)
+{
+	const struct curve_info *ci = opgp_curve_info(c);
+
+	return ci != NULL ? ci->name : "none";
+}
+
+/* oid_text - the dotted form of the OID in LEN octets at O (or its hex when it is not DER) */
+static void oid_text(const uint8_t *o, size_t len, char *out, size_t outlen)
+{
+	size_t used = 0;
+	uint64_t arc = 0;
+	bool ok = len > 0 && (o[len - 1] & 0x80) == 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; ok && i < len && used < outlen; i++) {
+		if (arc > (UINT64_MAX >> 7)) {
+			ok = false;
+			break;
+		}
+		arc = arc << 7 | (o[i] & 0x7f);
+		if (o[i] & 0x80)
+			continue;
+		if (used == 0)		/* the first two arcs share an octet: 40 * X + Y */
+			used += (size_t)snprintf(out, outlen, "%u.%" PRIu64,
+						 arc < 80 ? (unsigned)(arc / 40) : 2u,
+						 arc < 80 ? arc % 40 : arc - 80);
+		else
+			used += (size_t)snprintf(out + used, outlen - used, ".%" PRIu64, arc);
+		arc = 0;
+	}
+	if (ok && used < outlen)
+		return;
+	used = 0;
+	for (size_t i = 0; i < len && used + 3 <= outlen; i++)
+		used += (size_t)snprintf(out + used, outlen - used, "%02x", o[i]);
 }
 
 /* ---- packets ------------------------------------------------------------------------------ */
@@ -650,16 +727,21 @@ static enum opgp_status key_params(const struct keyrec *r, struct opgp_enckey *k
 		}
 		break;
 	case PK_ECDH: {
+		const struct curve_info *ci;
 		size_t oidlen;
 		int hash, cipher;
+		enum opgp_status s;
+		char oid[64];
 
 		if (pos >= n || (oidlen = b[pos]) == 0 || oidlen == 0xff || n - pos - 1 < oidlen) {
 			setwhy(why, whylen, "ECDH key at offset %zu: bad curve OID", r->off);
 			return OPGP_E_FORMAT;
 		}
-		if (oidlen != sizeof opgp_cv25519_oid ||
-		    memcmp(b + pos + 1, opgp_cv25519_oid, sizeof opgp_cv25519_oid) != 0) {
-			setwhy(why, whylen, "ECDH key at offset %zu is not on Curve25519", r->off);
+		if ((ci = opgp_curve_by_oid(b + pos + 1, oidlen)) == NULL) {
+			oid_text(b + pos + 1, oidlen, oid, sizeof oid);
+			setwhy(why, whylen, "ECDH key at offset %zu: curve OID %s is not one of "
+			       "Curve25519, NIST P-256/384/521, brainpoolP256r1/384r1/512r1",
+			       r->off, oid);
 			return OPGP_E_UNSUPPORTED;
 		}
 		pos += 1 + oidlen;
@@ -668,9 +750,11 @@ static enum opgp_status key_params(const struct keyrec *r, struct opgp_enckey *k
 			setwhy(why, whylen, "ECDH key at offset %zu malformed", r->off);
 			return OPGP_E_FORMAT;
 		}
-		if (vlen != 1 + X25519_LEN || v[0] != 0x40) {
-			setwhy(why, whylen, "ECDH key at offset %zu: point is not 0x40 || 32 octets",
-			       r->off);
+		if (ci->group == NULL ? vlen != 1 + X25519_LEN || v[0] != 0x40
+				      : vlen != 1 + 2 * ci->field_len || v[0] != 0x04) {
+			setwhy(why, whylen, "ECDH key at offset %zu: %s point is not %s || %zu octets",
+			       r->off, ci->name, ci->group == NULL ? "0x40" : "04",
+			       ci->group == NULL ? (size_t)X25519_LEN : 2 * ci->field_len);
 			return OPGP_E_FORMAT;
 		}
 		if (b[pos] != 3 || b[pos + 1] != 1) {
@@ -680,13 +764,28 @@ static enum opgp_status key_params(const struct keyrec *r, struct opgp_enckey *k
 		}
 		hash = b[pos + 2];
 		cipher = b[pos + 3];
-		if ((hash != 8 && hash != 9 && hash != 10) || cipher < 7 || cipher > 9) {
-			setwhy(why, whylen, "ECDH key at offset %zu: KDF hash %d, KEK cipher %d",
-			       r->off, hash, cipher);
+		if (hash >= 1 && hash <= 3) {	/* RFC 9580 section 9.5 */
+			setwhy(why, whylen, "ECDH key at offset %zu: KDF hash %s is forbidden in an "
+			       "ECDH KDF", r->off, hash == 1 ? "MD5" : hash == 2 ? "SHA-1"
+			       : "RIPEMD-160");
 			return OPGP_E_UNSUPPORTED;
 		}
+		if ((hash != 8 && hash != 9 && hash != 10) || cipher < 7 || cipher > 9) {
+			/* AES key wrap (RFC 3394) is defined for AES only (RFC 6637 section 8) */
+			setwhy(why, whylen, "ECDH key at offset %zu: KDF hash %d, KEK cipher %d (SHA2-256/"
+			       "384/512 and AES-128/192/256 are supported)", r->off, hash, cipher);
+			return OPGP_E_UNSUPPORTED;
+		}
+		if ((s = opgp_ecdh_peer(ci, v, vlen, NULL, why, whylen)) != OPGP_OK) {
+			if (s == OPGP_E_FORMAT)
+				setwhy(why, whylen, "ECDH key at offset %zu: its point is not on %s",
+				       r->off, ci->name);
+			return s;
+		}
 		if (k != NULL) {
-			memcpy(k->point, v + 1, X25519_LEN);
+			k->curve = ci->id;
+			memcpy(k->point, v, vlen);
+			k->point_len = vlen;
 			k->kdf_hash = hash;
 			k->kdf_cipher = cipher;
 		}

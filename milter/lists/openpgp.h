@@ -10,12 +10,14 @@
  * the encrypted data stays intact.
  *
  * Formats: RFC 4880 packets (old and new headers, partial body lengths for the data packet),
- * v3 PKESK for public-key algorithms 1 (RSA, PKCS#1 v1.5 per RFC 4880 5.1) and 18 (ECDH on
- * Curve25519 per RFC 6637 section 8 / RFC 9580 5.1.6: X25519 with the 0x40-prefixed point,
- * KDF SHA-256/SHA-512 per the key's KDF parameters, AES key wrap RFC 3394 with
- * the session key octets "algo || key || checksum" padded per RFC 6637 section 8 to a
- * multiple of 8); v4 public keys and subkeys (fingerprint = SHA-1 over 0x99 || len16 ||
- * body).  ASCII armor (RFC 4880 section 6) in and out, with the CRC-24.
+ * v3 PKESK for public-key algorithms 1 (RSA, PKCS#1 v1.5 per RFC 4880 5.1) and 18 (ECDH per
+ * RFC 6637 sections 7-9 / RFC 9580 5.1.4, 11.5: Curve25519 (X25519, 0x40-prefixed points),
+ * NIST P-256, P-384, P-521 and brainpoolP256r1/384r1/512r1 (uncompressed 04 || X || Y
+ * points, shared secret = X), KDF SHA2-256/384/512 and KEK AES-128/192/256 per the
+ * key's KDF parameters, AES key wrap RFC 3394 with the session key octets "algo || key ||
+ * checksum" padded per RFC 6637 section 8 to a multiple of 8); v4 public keys and subkeys
+ * (fingerprint = SHA-1 over 0x99 || len16 || body).  ASCII armor (RFC 4880 section 6) in
+ * and out, with the CRC-24.
  *
  * Pure computation on caller buffers plus OpenSSL; no I/O, no gpgme, no global state:
  * thread-safe.  Every allocation is returned to the caller with its free function named.
@@ -31,6 +33,7 @@
 
 #define OPGP_MAX_PACKETS 4096		/* packets looked at in one message or key block */
 #define OPGP_MAX_SESSION_KEY 32		/* octets (AES-256) */
+#define OPGP_MAX_POINT	133		/* octets of an ECDH point MPI: 04 || X || Y on P-521 */
 
 enum opgp_status {
 	OPGP_OK = 0,
@@ -65,6 +68,18 @@ struct opgp_split {
 	int data_chunk;			/* SEIPDv2 and tag 20: the chunk size octet (0..16) */
 };
 
+/* The curves of ECDH subscriber keys (RFC 9580 section 9.2 table 18, RFC 6637 section 11) */
+enum opgp_curve {
+	OPGP_CURVE_NONE = 0,		/* not an ECDH key */
+	OPGP_CURVE_25519,		/* 1.3.6.1.4.1.3029.1.5.1, X25519 */
+	OPGP_CURVE_P256,		/* NIST P-256 */
+	OPGP_CURVE_P384,		/* NIST P-384 */
+	OPGP_CURVE_P521,		/* NIST P-521 */
+	OPGP_CURVE_BP256,		/* brainpoolP256r1 */
+	OPGP_CURVE_BP384,		/* brainpoolP384r1 */
+	OPGP_CURVE_BP512,		/* brainpoolP512r1 */
+};
+
 /* A subscriber's encryption subkey, taken from an exported (binary) key block. */
 struct opgp_enckey {
 	uint8_t fpr[20];		/* v4 fingerprint of the (sub)key */
@@ -74,8 +89,11 @@ struct opgp_enckey {
 	/* RSA */
 	uint8_t *n, *e;			/* owned, big-endian */
 	size_t n_len, e_len;
-	/* ECDH Curve25519 */
-	uint8_t point[32];		/* without the 0x40 prefix */
+	/* ECDH */
+	enum opgp_curve curve;
+	uint8_t point[OPGP_MAX_POINT];	/* the key's point MPI as is: 0x40 || u (Curve25519),
+					 * 04 || X || Y (the others), checked on its curve */
+	size_t point_len;
 	int kdf_hash;			/* 8 SHA-256, 9 SHA-384, 10 SHA-512 (RFC 4880 ids) */
 	int kdf_cipher;			/* 7 AES-128, 8 AES-192, 9 AES-256 */
 	/* the features octet (subpacket 30) of the primary key's self-signatures: 0x01 SEIPDv1,
@@ -86,6 +104,10 @@ struct opgp_enckey {
 #define OPGP_FEATURE_SEIPD1	0x01
 #define OPGP_FEATURE_AEAD	0x02
 #define OPGP_FEATURE_SEIPD2	0x08
+
+/* opgp_curve_name - the RFC 9580 name of curve C ("Curve25519", "NIST P-256",
+ * "brainpoolP256r1", ...), "none" for OPGP_CURVE_NONE */
+const char *opgp_curve_name(enum opgp_curve c);
 
 /* opgp_strerror - a short text for a status */
 const char *opgp_strerror(enum opgp_status s);

@@ -5,7 +5,8 @@
 #
 #  - a signed PGP/MIME post to the list only: the milter discards the message (the pool
 #    sends the copies); every subscriber gets one copy that decrypts with their key alone to
-#    the post, carries exactly one PKESK (theirs), and keeps the poster's good signature;
+#    the post, carries exactly one PKESK (theirs), and keeps the poster's good signature
+#    (s1's encryption subkey is Curve25519, s2's NIST P-256 ECDH, s3's RSA);
 #    copies come from the bounce address with List-Id and List-Post;
 #  - a subscriber with a DSA/ElGamal key (sa: encryption subkey algorithm 16, which the
 #    re-wrap cannot serve) gets the same copies, encrypted by gpg, with the same checks and
@@ -65,10 +66,13 @@ for h in $HOMES; do
 	mkdir -m 700 "$tmp/$h"
 	echo "debug-quick-random" > "$tmp/$h/gpg-agent.conf"	# test keys only
 done
-mkkey() {	# mkkey HOME "Name <addr>" [rsa]
+mkkey() {	# mkkey HOME "Name <addr>" [rsa|nistp256]
 	if [ "${3:-}" = rsa ]; then
 		g "$1" --quick-gen-key "$2" rsa2048 sign 0 &&
 			g "$1" --quick-add-key "$(fpr_of "$1" "$2")" rsa2048 encr 0
+	elif [ "${3:-}" = nistp256 ]; then
+		g "$1" --quick-gen-key "$2" nistp256 sign 0 &&
+			g "$1" --quick-add-key "$(fpr_of "$1" "$2")" nistp256 encr 0
 	else
 		g "$1" --quick-gen-key "$2" ed25519 sign 0 &&
 			g "$1" --quick-add-key "$(fpr_of "$1" "$2")" cv25519 encr 0
@@ -78,7 +82,7 @@ mkkey() {	# mkkey HOME "Name <addr>" [rsa]
 	mkkey pw "Board <board@lists.test>" &&
 	mkkey pw "Other <other@lists.test>" &&
 	mkkey poster "Poster <s1@example.net>" &&
-	mkkey s2 "Two <s2@example.net>" &&
+	mkkey s2 "Two <s2@example.net>" nistp256 &&
 	mkkey s3 "Three <s3@example.net>" rsa &&
 	mkkey mallory "Mallory <mallory@evil.test>" &&
 	# DSA with an ElGamal encryption subkey: gpg can use it, OpenSSL cannot

@@ -40,10 +40,10 @@
 # it is not there yet.  Needs gpg 2.2 (with AEAD decryption, as Debian 12's), rnp 0.16, sq, node
 # and npm.  Prints PASS/FAIL lines and ends with "N passed, M failed"; exit 1 on any failure.
 # shellcheck source=tests/openpgp/lib.sh
-. "$(dirname "$0")/lib.sh" formats
+. "$(dirname "$0")/lib.sh"
+opgp_tmp pw-formats
 
-PW=${1:-${PW_OPGP:-$top/tests/openpgp/pw-opgp}}
-[ -x "$PW" ] || { ko "pw-opgp not built: $PW"; finish; }
+opgp_tool "${1:-}"
 for t in gpg gpgconf rnp rnpkeys sq node npm; do
 	command -v "$t" >/dev/null || { ko "$t not installed (tests/install-deps)"; finish; }
 done

@@ -25,8 +25,8 @@
  *	"pkesk_version V" (0 without PKESKs) and, for SEIPDv2 and tag 20 data, "data_cipher C",
  *	"data_aead A" and "data_chunk N".
  *
- *	key prints "fpr HEX40", "keyid HEX16", "algo A" and "bits B" (RSA) or "kdf_hash H"
- *	and "kdf_cipher C" (ECDH).
+ *	key prints "fpr HEX40", "keyid HEX16", "algo A" and "bits B" (RSA) or "curve NAME"
+ *	(as opgp_curve_name() gives it), "kdf_hash H" and "kdf_cipher C" (ECDH).
  *
  *	rewrap writes one new PKESK for the chosen key followed by the post's encrypted data
  *	packet, unchanged; -a armors the result.  The PKESK is v6 before SEIPDv2 data, v3
@@ -296,7 +296,8 @@ static int cmd_key(int argc, char **argv)
 		printf("%02X", k.fpr[i]);
 	printf("\nkeyid %016" PRIX64 "\nalgo %d\n", k.keyid, k.algo);
 	if (k.algo == 18) {
-		printf("kdf_hash %d\nkdf_cipher %d\n", k.kdf_hash, k.kdf_cipher);
+		printf("curve %s\nkdf_hash %d\nkdf_cipher %d\n", opgp_curve_name(k.curve),
+		       k.kdf_hash, k.kdf_cipher);
 	} else {
 		size_t bits = k.n_len * 8;
 
