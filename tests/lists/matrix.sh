@@ -7,7 +7,8 @@
 #   rnp  the same eight (rnpkeys --expert)
 #   sq   RSA 3072 and Curve25519 (the only suites sq 0.27 generates), and NIST P-256/384/521
 #        keys that gpg makes and sq is given as a key file (Sequoia users with smartcard
-#        keys; sq's Nettle backend has no brainpool)
+#        keys; sq's Nettle backend has no brainpool); sq 0.27 keeps no keyring: its home is a
+#        directory with the key file and the posters' and the list's certificates
 # Posters: one per tool, each a subscriber too (gpg: its NIST P-256 key, rnp: its RSA key, sq:
 # its Curve25519 key), posting a PGP/MIME post its own tool signed and encrypted to the list.
 #
