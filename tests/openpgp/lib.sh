@@ -2,7 +2,7 @@
 # formats.sh and bench.sh, never run on its own.
 #
 # Contract: sourcing sets -u, LC_ALL=C, "top" (the source tree, from this file's place) and
-# "here" (tests/openpgp); the sourcing script calls opgp_tmp PREFIX first: it makes the
+# "here" (the sourcing script's directory); the sourcing script calls opgp_tmp PREFIX first: it makes the
 # temporary directory $tmp (mktemp -d under ${TMPDIR:-/tmp}) and on exit runs $opgp_atexit
 # (a command the script may set, e.g. to stop daemons it started), stops the gpg-agent of
 # every home named in $homes (directories under $tmp) and removes $tmp.  Then:
@@ -23,8 +23,8 @@
 # shellcheck shell=bash
 set -u
 export LC_ALL=C
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 passed=0
 failed=0
 homes=""
