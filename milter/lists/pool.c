@@ -843,14 +843,12 @@ static enum job_outcome run_attest(struct job_ctx *c, const struct pgp_decrypted
 		goto fail;
 	}
 	pwlog_qid(LOG_INFO, c->job->qid, "list %s: %s: the %zu subscriber(s) get the list's "
-		  "attestation: the post and the poster's original signed message (attached, "
-		  "for gpg --verify or sq verify) under a statement of the poster's signature "
-		  "(key %s, %s), signed by the list key %s, encrypted once, one PKESK each",
+		  "attestation, signed by the list key %s: a statement (poster's key %s, "
+		  "signature %s), the post, and the poster's signed message attached",
 		  c->list->address, rc->n_naming > 0 ? "the poster's signature names intended "
-		  "recipients (a re-wrapped copy would fail \"not an intended recipient\")" :
-		  "attest always", n, dec->n_sigs > 0 && dec->sigs[0].fpr[0] ? dec->sigs[0].fpr :
-		  "none", dec->n_sigs == 0 ? "no signature" : dec->sigs[0].good ? "good" :
-		  dec->sigs[0].why, c->list->openpgp_fpr);
+		  "recipients" : "attest always", n, c->list->openpgp_fpr,
+		  dec->n_sigs > 0 && dec->sigs[0].fpr[0] ? dec->sigs[0].fpr : "none",
+		  dec->n_sigs == 0 ? "none" : dec->sigs[0].good ? "good" : dec->sigs[0].why);
 	/* keys only gpg can use: gpg encrypts the same literal data packet for them */
 	if (gf->inner != NULL) {
 		OPENSSL_cleanse(gf->inner, gf->inner_len);
