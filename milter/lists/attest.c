@@ -101,10 +101,10 @@ bool attest_statement(const struct attest_info *in, char **out, size_t *len)
 	fprintf(f, "The list %s received this post encrypted to the list's key and checked the "
 		"poster's OpenPGP signature before sending it on.\n\n", in->list);
 	fprintf(f, "Poster (envelope sender): %s\n", in->poster[0] ? in->poster : "<>");
-	if (in->n_sigs == 0)
+	if (in->dec->n_sigs == 0)
 		fprintf(f, "Signature:                none\n");
-	for (size_t i = 0; i < in->n_sigs; i++) {
-		const struct attest_sig *s = &in->sigs[i];
+	for (size_t i = 0; i < in->dec->n_sigs; i++) {
+		const struct pgp_sig *s = &in->dec->sigs[i];
 		char when[64] = "unknown";
 		if (s->created > 0) {
 			struct tm tm;
@@ -119,8 +119,7 @@ bool attest_statement(const struct attest_info *in, char **out, size_t *len)
 			fprintf(f, "Signature status:         good\n");
 		else
 			fprintf(f, "Signature status:         %s (%s)\n",
-				s->fpr[0] && s->why && strstr(s->why, "No public key") ?
-				"unknown key" : "bad", s->why ? s->why : "");
+				strstr(s->why, "No public key") ? "unknown key" : "bad", s->why);
 	}
 	if (in->rcpts != NULL && in->rcpts->n_naming > 0) {
 		fprintf(f, "Intended recipients the poster's signature names:\n");
@@ -146,7 +145,8 @@ bool attest_statement(const struct attest_info *in, char **out, size_t *len)
 }
 
 /* attest_content - the signed multipart/mixed */
-bool attest_content(const struct attest_info *in, char **out, size_t *len)
+bool attest_content(const struct attest_info *in, const char *original, size_t olen,
+		    char **out, size_t *len)
 {
 	char bnd[64], *st = NULL;
 	size_t stlen = 0;
@@ -155,7 +155,7 @@ bool attest_content(const struct attest_info *in, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	if (!new_boundary(bnd, in->post, in->post_len) || !attest_statement(in, &st, &stlen))
+	if (!new_boundary(bnd, in->dec->plain, in->dec->plain_len) || !attest_statement(in, &st, &stlen))
 		return false;
 	if ((f = open_memstream(out, len)) == NULL) {
 		free(st);
@@ -170,12 +170,12 @@ bool attest_content(const struct attest_info *in, char **out, size_t *len)
 	put_crlf(f, st, stlen);
 	fprintf(f, "\r\n--%s\r\n", bnd);
 	/* the post as the list decrypted it: a MIME entity (headers, blank line, body) */
-	put_crlf(f, (const char *)in->post, in->post_len);
+	put_crlf(f, (const char *)in->dec->plain, in->dec->plain_len);
 	fprintf(f, "\r\n--%s\r\n", bnd);
 	fprintf(f, "Content-Type: application/octet-stream; name=\"" ORIGINAL_NAME "\"\r\n"
 		"Content-Description: The poster's signed OpenPGP message\r\n"
 		"Content-Disposition: attachment; filename=\"" ORIGINAL_NAME "\"\r\n\r\n");
-	put_crlf(f, in->original, in->original_len);
+	put_crlf(f, original, olen);
 	fprintf(f, "\r\n--%s--\r\n", bnd);
 	ok = memfile_end(f, out, len, true);
 	free(st);
@@ -233,4 +233,59 @@ bool attest_literal(const char *data, size_t len, time_t when, uint8_t **out, si
 	*out = p;
 	*outlen = body + 6;
 	return true;
+}
+
+/* attest_built_clear - wipe and free */
+void attest_built_clear(struct attest_built *b)
+{
+	OPENSSL_cleanse(b->key, sizeof(b->key));
+	if (b->literal != NULL)
+		OPENSSL_cleanse(b->literal, b->literal_len);
+	free(b->literal);
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* attest_build - content, signature, multipart/signed, literal packet, encryption */
+enum pgp_status attest_build(const struct attest_info *in, struct attest_built *out,
+			     char *why, size_t whylen)
+{
+	char *orig = NULL, *content = NULL, *sig = NULL, *msg = NULL;
+	size_t olen = 0, clen = 0, slen = 0, mlen = 0;
+	enum pgp_status st = PGP_E_NOMEM;
+	enum opgp_status os;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(why, whylen, "out of memory");
+	if (opgp_armor(in->inner, in->inner_len, &orig, &olen) != OPGP_OK ||
+	    !attest_content(in, orig, olen, &content, &clen))
+		goto done;
+	st = pgp_sign_detached(in->list_fpr, content, clen, &sig, &slen, out->micalg,
+			       sizeof(out->micalg), why, whylen);
+	if (st != PGP_OK)
+		goto done;
+	st = PGP_E_NOMEM;
+	if (!attest_signed(content, clen, sig, out->micalg, &msg, &mlen) ||
+	    !attest_literal(msg, mlen, time(NULL), &out->literal, &out->literal_len))
+		goto done;
+	os = opgp_seipd1(out->literal, out->literal_len, &out->algo, out->key, &out->keylen,
+			 &out->data, &out->data_len);
+	if (os != OPGP_OK) {
+		snprintf(why, whylen, "encrypting the attestation: %s", opgp_strerror(os));
+		st = os == OPGP_E_NOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+		goto done;
+	}
+	st = PGP_OK;
+done:
+	if (st != PGP_OK)
+		attest_built_clear(out);
+	free(orig);
+	if (content != NULL)
+		OPENSSL_cleanse(content, clen);
+	free(content);
+	free(sig);
+	if (msg != NULL)
+		OPENSSL_cleanse(msg, mlen);
+	free(msg);
+	return st;
 }

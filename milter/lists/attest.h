@@ -22,12 +22,13 @@
  *                         ASCII-armored (gpg --verify and sq verify check it: outside an
  *                         encryption layer there are no intended recipients to enforce)
  *
- * This module builds the texts (no I/O, no gpgme; OpenSSL's RAND_bytes for boundaries): attest_content() the signed
- * multipart/mixed, attest_signed() the multipart/signed around it and the list's signature,
- * attest_literal() the OpenPGP literal data packet that carries it into the encryption
- * (opgp_seipd1).  All lines end in CRLF (the canonical form RFC 3156 signs).  Every output
- * is malloc'd and the caller's (free(); the content and the packet hold the post in clear:
- * OPENSSL_cleanse them first).  Thread-safe.
+ * attest_build() makes it all for the pool (and bench/pw-fanout): attest_content() the signed
+ * multipart/mixed, the list's detached signature (pgp.c, one gpg run), attest_signed() the
+ * multipart/signed around them, attest_literal() the OpenPGP literal data packet that
+ * carries it into the encryption, opgp_seipd1() the encryption, once.  All lines end in CRLF
+ * (the canonical form RFC 3156 signs).  Every output is malloc'd and the caller's; what holds
+ * the post in clear is wiped before it is freed.  Thread-safe (OpenSSL's RAND_bytes for the
+ * boundaries, a gpgme context per call).
  */
 #ifndef POSTWARD_MILTER_ATTEST_H
 #define POSTWARD_MILTER_ATTEST_H
@@ -38,37 +39,49 @@
 #include <time.h>
 
 #include "openpgp.h"
-
-/* what the list verified about the poster's signature */
-struct attest_sig {
-	const char *fpr;		/* the signer's primary key fingerprint (hex), or "" */
-	const char *const *emails;	/* the key's user ID e-mail addresses */
-	size_t n_emails;
-	time_t created;			/* 0 when unknown */
-	bool good;
-	const char *why;		/* not good: GnuPG's reason */
-};
+#include "pgp.h"
 
 struct attest_info {
 	const char *list;		/* the list's address */
-	const char *list_fpr;		/* the list's key fingerprint */
+	const char *list_fpr;		/* the list's key fingerprint (its secret key signs) */
 	const char *poster;		/* the post's envelope sender */
-	const struct attest_sig *sigs;
-	size_t n_sigs;
+	const struct pgp_decrypted *dec;	/* the post decrypted: its content (a MIME entity)
+					 * and GnuPG's verdict on its signatures */
 	const struct opgp_sigrcpts *rcpts;	/* intended recipients the signatures name */
-	const uint8_t *post;		/* the post's decrypted content (a MIME entity) */
-	size_t post_len;
-	const char *original;		/* the poster's signed message, ASCII-armored */
-	size_t original_len;
+	const uint8_t *inner;		/* the packets inside the post's encryption (pgp_unwrap) */
+	size_t inner_len;
 };
 
+/* what attest_build makes: the encrypted data every subscriber's copy carries */
+struct attest_built {
+	int algo;			/* its session key (RFC 4880 symmetric algorithm id) */
+	uint8_t key[OPGP_MAX_SESSION_KEY];
+	size_t keylen;
+	uint8_t *data;			/* owned: the SEIPD version 1 packet */
+	size_t data_len;
+	uint8_t *literal;		/* owned: the literal data packet inside it (for gpg to
+					 * encrypt to keys the re-wrap cannot serve) */
+	size_t literal_len;
+	char micalg[32];		/* the list signature's hash ("pgp-sha512") */
+};
+
+/* attest_build - the whole attestation of INFO: the content, the list key's detached
+ * signature (pgp_sign_detached: one gpg run), the multipart/signed, its literal data packet
+ * and that encrypted once (opgp_seipd1, a fresh AES-256 session key); clear *OUT with
+ * attest_built_clear (also on error).  PGP_E_FORMAT: the list's secret key cannot sign (a
+ * configuration error: trying again will not help); PGP_E_NOMEM, PGP_E_ENGINE otherwise */
+enum pgp_status attest_build(const struct attest_info *info, struct attest_built *out,
+			     char *why, size_t whylen);
+/* attest_built_clear - wipe and free */
+void attest_built_clear(struct attest_built *b);
 /* attest_statement - the statement's text (LF line ends) for INFO: for the log's and the
  * tests' eyes too; *OUT malloc'd; false when out of memory */
 bool attest_statement(const struct attest_info *info, char **out, size_t *len);
 /* attest_content - the multipart/mixed entity the list signs, in CRLF form, with a random
- * boundary (RAND_bytes) the post does not contain; false when out of memory or out of
- * random octets */
-bool attest_content(const struct attest_info *info, char **out, size_t *len);
+ * boundary (RAND_bytes) the post does not contain, ORIGINAL (ASCII armor of INFO->inner,
+ * OLEN octets) attached; false when out of memory or out of random octets */
+bool attest_content(const struct attest_info *info, const char *original, size_t olen,
+		    char **out, size_t *len);
 /* attest_signed - the multipart/signed entity of CONTENT (CLEN octets, attest_content's) and
  * the list's detached signature SIG (armored), MICALG ("pgp-sha512"), with a random
  * boundary; false when out of memory or out of random octets */

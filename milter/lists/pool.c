@@ -799,48 +799,25 @@ static enum job_outcome run_attest(struct job_ctx *c, const struct pgp_decrypted
 				   const size_t *items, const struct opgp_enckey **encs, size_t n,
 				   const struct listpost_copy_args *a, struct gpg_fallback *gf)
 {
-	struct attest_sig sigs[PGP_MAX_SIGS];
-	const char *emails[PGP_MAX_SIGS][4];
-	struct attest_info info;
-	struct copies_pgp cp;
-	char *orig = NULL, *content = NULL, *sig = NULL, *msg = NULL, micalg[64], why[256];
-	size_t olen = 0, clen = 0, slen = 0, mlen = 0, llen = 0, dlen = 0, keylen = 0;
-	uint8_t *lit = NULL, *data = NULL, key[OPGP_MAX_SESSION_KEY];
-	int algo = 0;
-	enum pgp_status st = PGP_OK;
-	enum opgp_status os;
-	enum job_outcome out = JOB_RETRY;
-
-	for (size_t i = 0; i < dec->n_sigs; i++) {
-		const struct pgp_sig *g = &dec->sigs[i];
-		for (size_t k = 0; k < g->n_emails; k++)
-			emails[i][k] = g->emails[k];
-		sigs[i] = (struct attest_sig){ .fpr = g->fpr, .emails = emails[i],
-			.n_emails = g->n_emails, .created = g->created, .good = g->good,
-			.why = g->why };
-	}
-	info = (struct attest_info){
+	struct attest_info info = {
 		.list = c->list->address, .list_fpr = c->list->openpgp_fpr,
-		.poster = c->job->poster, .sigs = sigs, .n_sigs = dec->n_sigs, .rcpts = rc,
-		.post = dec->plain, .post_len = dec->plain_len,
+		.poster = c->job->poster, .dec = dec, .rcpts = rc, .inner = inner,
+		.inner_len = ilen,
 	};
-	snprintf(why, sizeof(why), "out of memory");
-	if (opgp_armor(inner, ilen, &orig, &olen) != OPGP_OK)
-		goto fail;
-	info.original = orig;
-	info.original_len = olen;
-	if (!attest_content(&info, &content, &clen))
-		goto fail;
-	st = pgp_sign_detached(c->list->openpgp_fpr, content, clen, &sig, &slen, micalg,
-			       sizeof(micalg), why, sizeof(why));
-	if (st != PGP_OK)
-		goto fail;
-	if (!attest_signed(content, clen, sig, micalg, &msg, &mlen) ||
-	    !attest_literal(msg, mlen, time(NULL), &lit, &llen))
-		goto fail;
-	if ((os = opgp_seipd1(lit, llen, &algo, key, &keylen, &data, &dlen)) != OPGP_OK) {
-		snprintf(why, sizeof(why), "encrypting the attestation: %s", opgp_strerror(os));
-		goto fail;
+	struct attest_built b;
+	struct copies_pgp cp;
+	char why[256];
+	enum pgp_status st;
+	enum job_outcome out;
+
+	if ((st = attest_build(&info, &b, why, sizeof(why))) != PGP_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the attestation could not be made: %s",
+			  c->list->address, why);
+		if (st != PGP_E_FORMAT)
+			return JOB_RETRY;
+		/* no secret list key to sign with: nothing to try again */
+		report_add(&c->report, "The post could not be attested: %s", why);
+		return fail_open(c, "the list could not attest the post");
 	}
 	pwlog_qid(LOG_INFO, c->job->qid, "list %s: %s: the %zu subscriber(s) get the list's "
 		  "attestation, signed by the list key %s: a statement (poster's key %s, "
@@ -854,40 +831,19 @@ static enum job_outcome run_attest(struct job_ctx *c, const struct pgp_decrypted
 		OPENSSL_cleanse(gf->inner, gf->inner_len);
 		free(gf->inner);
 	}
-	gf->inner = lit;
-	gf->inner_len = llen;
+	gf->inner = b.literal;
+	gf->inner_len = b.literal_len;
 	gf->tried = true;
 	gf->st = PGP_OK;
-	lit = NULL;
+	b.literal = NULL;
 	cp = (struct copies_pgp){
-		.algo = algo, .key = key, .keylen = keylen, .data = data, .data_len = dlen,
-		.pkesk_version = 3, .keys = encs, .msg = (const char *)c->job->post,
-		.msg_len = c->job->post_len, .post = &c->post, .args = a, .fallback = gpg_copy,
-		.fallback_ctx = gf,
+		.algo = b.algo, .key = b.key, .keylen = b.keylen, .data = b.data,
+		.data_len = b.data_len, .pkesk_version = 3, .keys = encs,
+		.msg = (const char *)c->job->post, .msg_len = c->job->post_len, .post = &c->post,
+		.args = a, .fallback = gpg_copy, .fallback_ctx = gf,
 	};
 	out = fan_out(c, &copies_pgp_ops, &cp, items, n);
-	goto done;
-fail:
-	pwlog_qid(LOG_ERR, c->job->qid, "list %s: the attestation could not be made: %s",
-		  c->list->address, why);
-	if (st == PGP_E_FORMAT) {	/* no secret list key to sign with: nothing to retry */
-		report_add(&c->report, "The post could not be attested: %s", why);
-		out = fail_open(c, "the list could not attest the post");
-	}
-done:
-	OPENSSL_cleanse(key, sizeof(key));
-	free(orig);
-	if (content != NULL)
-		OPENSSL_cleanse(content, clen);
-	free(content);
-	free(sig);
-	if (msg != NULL)
-		OPENSSL_cleanse(msg, mlen);
-	free(msg);
-	if (lit != NULL)
-		OPENSSL_cleanse(lit, llen);
-	free(lit);
-	free(data);
+	attest_built_clear(&b);
 	return out;
 }
 
