@@ -87,7 +87,7 @@ mklist plain never
 mklist all always
 "$PY" "$here/holdsink.py" "$tmp/ready" "box=$tmp/box" > sink.log 2>&1 &
 sink=$!
-until [ -s ready ] || ! kill -0 "$sink" 2>/dev/null; do sleep 0.05; done	# the sink says its port
+for _ in $(seq 600); do [ -s ready ] && break; kill -0 "$sink" 2>/dev/null || break; sleep 0.05; done
 port=$(awk '$1 == "box" { print $2 }' ready 2>/dev/null)
 [ -n "$port" ] || { bad "SMTP sink started: $(tail -3 sink.log)"; finish; }
 printf '%s\n' "gnupg_home = $tmp/pw" "list_directory = $tmp/lists" "sender_practices =" \
@@ -304,4 +304,12 @@ if sq decrypt --recipient-key ss.sec --output a-ss.out a-ss.asc 2> a-ss.err && p
 else
 	bad "attest always: $(cat a-ss.err a.parts 2>/dev/null | tail -3)"
 fi
+
+# postward stops cleanly: no sanitizer report (leaks are reported at exit)
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+pid=""
+for _ in $(seq 600); do pgrep -f -- "unix:$tmp/pw.sock" > /dev/null || break; sleep 0.05; done
+grep -Eq "Sanitizer|runtime error" pw.log && bad "sanitizer report: $(grep -E -m3 'Sanitizer|runtime error' pw.log)" ||
+	ok "postward stopped without a sanitizer report"
 finish
