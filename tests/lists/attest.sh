@@ -3,6 +3,7 @@
 # miltertest, tests/lists/post.lua) into a real SMTP server (tests/lists/holdsink.py), each
 # copy opened by its subscriber's own software in its own home: gpg 2.2 and Sequoia (sq).
 #
+#  - (sa: a DSA/ElGamal subscriber, whose copy gpg encrypts: the same attestation)
 #  - a poster using sq (`sq encrypt --signer-key`: the signature names the list's key as its
 #    intended recipient) posts to a list with the default "attest auto": every subscriber
 #    gets one copy with exactly one PKESK (theirs); the sq subscriber decrypts it with sq,
@@ -41,7 +42,7 @@ done
 # ---- keys: gpg homes for the list (pw), a gpg poster (gp) and a gpg subscriber (gs); sq key
 # files for the sq poster (sp) and the sq subscriber (ss) ------------------------------------
 fpr_of() { g "$1" --with-colons --list-keys "$2" | awk -F: '/^fpr/ { print $10; exit }'; }
-for h in pw gp gs; do mkhome "$h"; done
+for h in pw gp gs sa; do mkhome "$h"; done
 mkkey() {	# mkkey HOME "Name <addr>"
 	g "$1" --quick-gen-key "$2" ed25519 sign 0 &&
 		g "$1" --quick-add-key "$(fpr_of "$1" "$2")" cv25519 encr 0
@@ -50,6 +51,9 @@ mkkey() {	# mkkey HOME "Name <addr>"
 	mkkey pw "Board <board@lists.test>" &&
 	mkkey gp "G Poster <gp@example.net>" &&
 	mkkey gs "G Sub <gs@example.net>" &&
+	# DSA with an ElGamal encryption subkey: only gpg can encrypt to it
+	g sa --quick-gen-key "A Sub <sa@example.net>" dsa2048 sign 0 &&
+	g sa --quick-add-key "$(fpr_of sa sa@example.net)" elg2048 encr 0 &&
 	sq key generate --userid "S Poster <sp@example.net>" --export sp.sec &&
 	sq key extract-cert --output sp.pub sp.sec &&
 	sq key generate --userid "S Sub <ss@example.net>" --export ss.sec &&
@@ -59,14 +63,18 @@ LIST=$(fpr_of pw board@lists.test)
 g pw --armor --export "$LIST" > list.pub
 g gp --export --armor > gp.pub
 g gs --export --armor > gs.pub
+g sa --export --armor > sa.pub
+g pw --import sa.pub 2>/dev/null
+g sa --import list.pub 2>/dev/null
 for k in gp.pub gs.pub sp.pub ss.pub; do g pw --import "$k" 2>/dev/null; done
 g gp --import list.pub 2>/dev/null
 for k in list.pub gp.pub sp.pub; do g gs --import "$k" 2>/dev/null; done
 GP=$(fpr_of pw gp@example.net)
 GS=$(fpr_of pw gs@example.net)
+SA=$(fpr_of pw sa@example.net)
 SP=$(fpr_of pw sp@example.net)
 SS=$(fpr_of pw ss@example.net)
-[ -n "$LIST" ] && [ -n "$GP" ] && [ -n "$GS" ] && [ -n "$SP" ] && [ -n "$SS" ] &&
+[ -n "$LIST" ] && [ -n "$GP" ] && [ -n "$GS" ] && [ -n "$SA" ] && [ -n "$SP" ] && [ -n "$SS" ] &&
 	ok "keys made (list $LIST, sq poster $SP)" || { bad "keys"; finish; }
 
 # ---- the lists, postward, the SMTP server -------------------------------------------------
@@ -78,6 +86,7 @@ mklist() {	# mklist NAME ATTEST
 		[ -n "$2" ] && printf 'attest %s\n' "$2"
 		printf 'subscriber gp@example.net openpgp=%s\n' "$GP"
 		printf 'subscriber gs@example.net openpgp=%s\n' "$GS"
+		printf 'subscriber sa@example.net openpgp=%s\n' "$SA"
 		printf 'subscriber sp@example.net openpgp=%s\n' "$SP"
 		printf 'subscriber ss@example.net openpgp=%s\n' "$SS"
 	} > "lists/$1.list"
@@ -203,7 +212,7 @@ for p in "sq-board sp board" "sq-plain sp plain" "gpg-board gp board" "gpg-all g
 	send "$1" "$1.eml" "$2@example.net" "$3@lists.test"
 	[ "$(sed -n 's/^EOM //p' "out-$1")" = discard ] && ok "$1: accepted (the pool delivers)" ||
 		bad "$1: $(tr '\n' '|' < "out-$1")"
-	n=$((n + 4))
+	n=$((n + 5))
 done
 wait_for "$n" || bad "copies arrived within 60 s ($(ls box/*.eml 2>/dev/null | wc -l) of $n)"
 
@@ -211,7 +220,7 @@ wait_for "$n" || bad "copies arrived within 60 s ($(ls box/*.eml 2>/dev/null | w
 grep -q "list board@lists.test: the poster's signature names intended recipients.*get the list's attestation" pw.log &&
 	ok "log: the board post is attested because its signature names intended recipients" ||
 	bad "log: no attestation line for board"
-for s in gs ss gp sp; do
+for s in gs ss gp sp sa; do
 	f=$(copy sq-board "$s@example.net")
 	[ -n "$f" ] || { bad "board: no copy for $s"; continue; }
 	armor_of "$f" > "b-$s.asc"
@@ -265,6 +274,18 @@ if g gs --decrypt --output gs.out b-gs.asc 2> gs.err && parts gs.out gs.d 2> gs.
 else
 	bad "board gs: gpg decrypt: $(cat gs.err gs.parts 2>/dev/null | tail -3)"
 fi
+# the ElGamal subscriber: gpg encrypted the same attestation for its key
+if g sa --decrypt --output sa.out b-sa.asc 2> sa.err && parts sa.out sa.d 2> sa.parts; then
+	g sa --status-fd 1 --verify sa.d/sig.asc sa.d/content 2>/dev/null | grep -q "GOODSIG ${LIST:24}" &&
+		ok "board sa (ElGamal, encrypted by gpg): the attestation, good signature by the list key" ||
+		bad "board sa: gpg verify of the list's signature"
+	g sa --list-packets b-sa.asc 2>/dev/null | grep -q ":pubkey enc packet: version 3, algo 16," &&
+		ok "board sa: the PKESK is for the ElGamal subkey" || bad "board sa: PKESK"
+else
+	bad "board sa: $(cat sa.err sa.parts 2>/dev/null | tail -3)"
+fi
+grep -q "list board@lists.test: copy for <sa@example.net> encrypted by gpg" pw.log &&
+	ok "log: sa's attestation copy encrypted by gpg" || bad "log: no gpg line for sa"
 # one encryption for the whole post: every copy's data after the PKESK is the same
 d1=$(data_after_pkesk b-gs.asc)
 d2=$(data_after_pkesk b-ss.asc)
@@ -293,7 +314,7 @@ sq decrypt --recipient-key ss.sec --signer-cert gp.pub --output g-ss.out g-ss.as
 	ok "gpg post, ss: sq decrypts, the poster's signature is good" || bad "gpg post, ss: $(cat g-ss.err)"
 
 # ---- attest always: the gpg post is attested ----------------------------------------------
-grep -q "list all@lists.test: attest always: the 4 subscriber(s) get the list's attestation" pw.log &&
+grep -q "list all@lists.test: attest always: the 5 subscriber(s) get the list's attestation" pw.log &&
 	ok "attest always: logged" || bad "attest always: no log line"
 f=$(copy gpg-all ss@example.net)
 armor_of "$f" > a-ss.asc
