@@ -155,7 +155,8 @@ bool attest_content(const struct attest_info *in, const char *original, size_t o
 
 	*out = NULL;
 	*len = 0;
-	if (!new_boundary(bnd, in->dec->plain, in->dec->plain_len) || !attest_statement(in, &st, &stlen))
+	if (!new_boundary(bnd, in->dec->plain, in->dec->plain_len) ||
+	    !attest_statement(in, &st, &stlen))
 		return false;
 	if ((f = open_memstream(out, len)) == NULL) {
 		free(st);

@@ -48,7 +48,8 @@ struct attest_info {
 	const struct pgp_decrypted *dec;	/* the post decrypted: its content (a MIME entity)
 					 * and GnuPG's verdict on its signatures */
 	const struct opgp_sigrcpts *rcpts;	/* intended recipients the signatures name */
-	const uint8_t *inner;		/* the packets inside the post's encryption (pgp_unwrap) */
+	const uint8_t *inner;		/* the packets inside the post's encryption
+					 * (pgp_unwrap) */
 	size_t inner_len;
 };
 

@@ -920,7 +920,7 @@ const char *opgp_strerror(enum opgp_status s)
 
 /* ---- intended recipients of a post's signatures ------------------------------------------- */
 
-#define SUBPKT_INTENDED	35		/* Intended Recipient Fingerprint, RFC 9580 5.2.3.36 */
+#define SUBPKT_INTENDED	35		/* Intended Recipient Fingerprint, RFC 9580 */
 #define TAG_SIG		2
 #define TAG_COMPRESSED	8
 
@@ -1112,8 +1112,8 @@ static enum opgp_status rcpts_walk(const uint8_t *b, size_t n, size_t maxout, in
 				setwhy(why, whylen, "signature packet at offset %zu: %s", p.start,
 				       st == OPGP_E_FORMAT ? "malformed" : "unsupported version");
 		} else if (depth > 0 || blen < 1) {
-			setwhy(why, whylen, "compressed data %s at offset %zu",
-			       blen < 1 ? "without an algorithm" : "inside compressed data", p.start);
+			setwhy(why, whylen, "compressed data %s at offset %zu", blen < 1 ?
+			       "without an algorithm" : "inside compressed data", p.start);
 			st = OPGP_E_FORMAT;
 		} else if (body[0] == 0) {
 			st = rcpts_walk(body + 1, blen - 1, maxout, depth + 1, out, why, whylen);

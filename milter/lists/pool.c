@@ -795,8 +795,9 @@ static enum job_outcome attest_decide(struct job_ctx *c, const struct pgp_decryp
  * one PKESK per subscriber (gpg for keys the re-wrap cannot serve, through GF, whose items
  * and subkeys are set) */
 static enum job_outcome run_attest(struct job_ctx *c, const struct pgp_decrypted *dec,
-				   const uint8_t *inner, size_t ilen, const struct opgp_sigrcpts *rc,
-				   const size_t *items, const struct opgp_enckey **encs, size_t n,
+				   const uint8_t *inner, size_t ilen,
+				   const struct opgp_sigrcpts *rc, const size_t *items,
+				   const struct opgp_enckey **encs, size_t n,
 				   const struct listpost_copy_args *a, struct gpg_fallback *gf)
 {
 	struct attest_info info = {

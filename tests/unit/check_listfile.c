@@ -463,7 +463,8 @@ static const struct {
 	  "inherit_requiretls, attest, list_id or subscriber)" },
 	{ MIN "Subscriber a@example.org openpgp=" FPR_B "\n", "t.list:4: unknown statement "
 	  "\"Subscriber\" (expected list, owner, bounce, openpgp_key, smime_cert, smime_key, "
-	  "posters, poster, require_signature, inherit_requiretls, attest, list_id or subscriber)" },
+	  "posters, poster, require_signature, inherit_requiretls, attest, list_id or "
+	  "subscriber)" },
 	{ MIN "\xef\xbb\xbf" "bounce b@example.org\n", "t.list:4: unknown statement "
 	  "\"\xef\xbb\xbf" "bounce\" (expected list, "
 	  "owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, require_signature, "
