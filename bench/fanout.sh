@@ -31,7 +31,10 @@
 # in under 2 s" figure.
 #
 # Output: a header (CPUs, load, versions, what 2 threads of X25519 get, sizes), postward's
-# lines (pw-fanout), the gpg lines, the checks, the big run, a summary with two speedups,
+# lines (pw-fanout, with the attestation path's: one unwrap, one list signature, one
+# encryption, then the same build over the new data; the summary gives its time a
+# subscriber against the re-wrap's), the gpg lines, the checks, the big run, a summary
+# with two speedups,
 #   "speedup, first post: X" = the gpg approach's time / postward's decrypt and keys (cache
 #       empty: a list's first post, or the first after a keyring change; run at once, as
 #       pool.c does) + build, and as
@@ -146,7 +149,8 @@ ${CC:-cc} ${BENCH_CFLAGS:--O2} -std=c11 -D_DEFAULT_SOURCE -I"$inc" -I"$top/milte
 	"$top/milter/lists/listpost-mime.c" "$top/milter/lists/listpost-copy.c" \
 	"$top/milter/lists/smime-readdress.c" \
 	"$top/milter/lists/fanout.c" "$top/milter/lists/copies.c" "$top/milter/lists/smime.c" \
-	"$here/pw-fanout.c" $(pkg-config --cflags --libs libcrypto) $gpgme_flags -lpthread \
+	"$top/milter/lists/attest.c" "$top/milter/lists/openpgp-seipd.c" \
+	"$here/pw-fanout.c" $(pkg-config --cflags --libs libcrypto) $gpgme_flags -lpthread -lz \
 	-o "$PW" 2>"$tmp/cc.log" || { cat "$tmp/cc.log" >&2; die "cannot build pw-fanout"; }
 
 # ---- header --------------------------------------------------------------------------------
@@ -317,6 +321,9 @@ pw_build=$(field "$tmp/pw.out" "build T=$t1:")
 pw_buildn=$(field "$tmp/pw.out" "build T=$tn:")
 [ -n "$pw_dec" ] && [ -n "$pw_keys" ] && [ -n "$pw_cached" ] && [ -n "$pw_both" ] && [ -n "$pw_build" ] &&
 	[ -n "$pw_buildn" ] || die "cannot read pw-fanout's output"
+pw_att=$(field "$tmp/pw.out" attest:)
+pw_attb=$(field "$tmp/pw.out" "attest build T=$tn:")
+[ -n "$pw_att" ] && [ -n "$pw_attb" ] || die "cannot read pw-fanout's attestation lines"
 pw_total=$(awk -v a="$pw_both" -v c="$pw_buildn" 'BEGIN { printf "%.2f", a + c }')
 pw_later=$(awk -v a="$pw_dec" -v b="$pw_cached" -v c="$pw_buildn" 'BEGIN { printf "%.2f", a + b + c }')
 
@@ -408,11 +415,16 @@ fi
 echo "summary ($N subscribers):"
 awk -v d="$pw_dec" -v k="$pw_keys" -v dk="$pw_both" -v kc="$pw_cached" -v b="$pw_build" -v bn="$pw_buildn" \
 	-v t="$pw_total" -v tl="$pw_later" -v s="$gpg_seq" -v p="$gpg_par" -v g="$gpg_best" \
-	-v n="$N" -v t1="$t1" -v tn="$tn" 'BEGIN {
+	-v n="$N" -v t1="$t1" -v tn="$tn" -v ap="$pw_att" -v ab="$pw_attb" 'BEGIN {
 	printf "  postward, first post:  decrypt %.2f and keys %.2f (gpg) at once %.2f + build (T=%s) %.2f = %.2f ms, %.1f us a subscriber\n",
 		d, k, dk, tn, bn, t, t * 1000 / n
 	printf "  postward, later posts: decrypt %.2f + keys %.2f (cache) + build (T=%s) %.2f = %.2f ms, %.1f us a subscriber\n",
 		d, kc, tn, bn, tl, tl * 1000 / n
+	at = d + kc + ap + ab
+	printf "  postward, attestation path (later posts): decrypt %.2f + keys %.2f (cache) + attest %.2f (unwrap, sign, encrypt once) + build (T=%s) %.2f = %.2f ms, %.1f us a subscriber\n",
+		d, kc, ap, tn, ab, at, at * 1000 / n
+	printf "  attestation path / re-wrap: %.2f a subscriber (%.2f for the build alone); gpg / attestation path: %.1f\n",
+		at / tl, ab / bn, g / at
 	printf "  gpg:      sequential %.2f ms, 2 parallel %.2f ms; the faster, %.2f ms, counts\n", s, p, g
 	printf "  gpg / postward build alone: %.1f (T=%s), %.1f (T=%s)\n", g / b, t1, g / bn, tn
 	printf "speedup, first post (key cache empty): %.2f\n", g / t }'

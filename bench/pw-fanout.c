@@ -31,6 +31,13 @@
  *		   order as the worker does - once for each THREADS value (default 1).  THREADS
  *		   1 builds in the consumer (no thread started); THREADS T > 1 starts T builder
  *		   threads, as list_build_threads = T does.
+ *	  attest   the attestation path (pool.c run_attest(), list setting "attest"): the
+ *		   packets inside the encryption (pgp_unwrap, one gpg process), their
+ *		   signatures' intended recipients (opgp_sig_recipients), and attest_build()
+ *		   (the statement, the list key's detached signature: one gpg process, the
+ *		   multipart/signed, one SEIPD version 1 encryption); then "attest build T=N":
+ *		   every subscriber's copy of that new encrypted data, as build does it, for the
+ *		   last THREADS value.
  *	Each phase is timed with CLOCK_MONOTONIC; the build's CPU time
  *	(CLOCK_PROCESS_CPUTIME_ID) is reported too, and in the last round the three steps of a
  *	copy are timed one by one on one thread ("steps:").  ROUNDS rounds (default 3) are run
@@ -50,7 +57,7 @@
  *	THREADS, and no build can do better with THREADS threads.
  *
  *	Output, stdout, one line per item ("decrypt:", "keys:", "decrypt+keys:", "keys-cached:",
- *	"build T=N:",
+ *	"build T=N:", "attest:", "attest build T=N:",
  *	each with the median in ms as its second field; the script reads those).
  *
  * DIAGNOSTICS
@@ -72,8 +79,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "lists/attest.h"
 #include "lists/copies.h"
 #include "lists/fanout.h"
 #include "lists/listpost.h"
@@ -389,6 +398,55 @@ static void build_pool(const struct job *j, size_t n, unsigned t, struct build_r
 	free(encs);
 }
 
+/* attest_phase - the attestation of J's post (POST, decrypted into DEC) and its N copies
+ * with T threads: returns the preparation's time, *BUILD_NS the build's, *DATA_LEN the
+ * length of the attestation's encrypted data */
+static uint64_t attest_phase(const struct job *j, const struct listpost *post,
+			     const struct pgp_decrypted *dec, size_t n, unsigned t,
+			     struct build_result *r, uint64_t *build_ns, size_t *data_len)
+{
+	struct opgp_sigrcpts rc;
+	struct attest_built b;
+	struct pgp_decrypted adec;
+	struct attest_info info;
+	struct job aj = *j;
+	uint8_t *inner = NULL;
+	size_t ilen = 0;
+	char why[256];
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC), prep;
+
+	if (pgp_unwrap(post->payload, post->payload_len, &inner, &ilen, why, sizeof(why)) !=
+	    PGP_OK)
+		die("pgp_unwrap: %s", why);
+	if (opgp_sig_recipients(inner, ilen, dec->plain_len + 65536, &rc, why, sizeof(why)) !=
+	    OPGP_OK)
+		die("opgp_sig_recipients: %s", why);
+	/* the key that decrypted the post is the list's: it signs */
+	info = (struct attest_info){ .list = aj.args->list, .list_fpr = dec->recipient_keyid,
+				     .poster = "poster@bench.test", .dec = dec, .rcpts = &rc,
+				     .inner = inner, .inner_len = ilen };
+	if (attest_build(&info, &b, why, sizeof(why)) != PGP_OK)
+		die("attest_build: %s", why);
+	prep = now_ns(CLOCK_MONOTONIC) - t0;
+	/* the copies: the attestation's session key and data in place of the post's */
+	adec = *dec;
+	adec.algo = b.algo;
+	memcpy(adec.key, b.key, sizeof(adec.key));
+	adec.keylen = b.keylen;
+	aj.dec = &adec;
+	aj.data = b.data;
+	aj.data_len = b.data_len;
+	aj.saved = NULL;
+	build_pool(&aj, n, t, r);
+	*build_ns = r->wall;
+	*data_len = b.data_len;
+	OPENSSL_cleanse(adec.key, sizeof(adec.key));
+	OPENSSL_cleanse(inner, ilen);
+	free(inner);
+	attest_built_clear(&b);
+	return prep;
+}
+
 /* key_thread - pgp_keys on a thread of its own, as pool.c runs it beside the decrypt */
 struct key_job {
 	const struct subs *subs;
@@ -514,7 +572,9 @@ int main(int argc, char **argv)
 	uint64_t t_dec[MAX_ROUNDS], t_keys[MAX_ROUNDS], t_cached[MAX_ROUNDS], t_both[MAX_ROUNDS];
 	struct build_result steps;
 	static uint64_t t_build[MAX_TLIST][MAX_ROUNDS];
-	struct build_result last[MAX_TLIST];
+	struct build_result last[MAX_TLIST], att;
+	uint64_t t_att[MAX_ROUNDS], t_att_build[MAX_ROUNDS];
+	size_t att_len = 0;
 	char **saved = NULL;
 	bool *save = NULL;
 	int c;
@@ -697,6 +757,10 @@ int main(int argc, char **argv)
 				    (unsigned long long)steps.octets,
 				    (unsigned long long)last[0].octets);
 		}
+		/* (d) the attestation path: one unwrap, one signature, one encryption, then
+		 * the same per-subscriber build over the new data */
+		t_att[round] = attest_phase(&j, &post, &dec, subs.n, (unsigned)tlist[nt - 1], &att,
+					    &t_att_build[round], &att_len);
 		if (round == 0)
 			printf("subscribers: %zu, keys usable: %zu\n", subs.n, usable);
 
@@ -731,6 +795,15 @@ int main(int argc, char **argv)
 		       (double)median(t_build[ti], rounds) / 1e3 / n, (double)r->cpu / 1e6,
 		       tlist[ti] == 1 ? "built by the consumer" : "builder threads");
 	}
+	printf("attest: %.2f ms", (double)median(t_att, rounds) / 1e6);
+	print_rounds(t_att, rounds);
+	printf("  pgp_unwrap (1 gpg) + opgp_sig_recipients + attest_build (1 gpg sign, 1 "
+	       "SEIPDv1 encryption: %zu octets)\n", att_len);
+	printf("attest build T=%lu: %.2f ms", tlist[nt - 1],
+	       (double)median(t_att_build, rounds) / 1e6);
+	print_rounds(t_att_build, rounds);
+	printf("  %.1f us a copy (the attestation's encrypted data, copies.c on fanout.c)\n",
+	       (double)median(t_att_build, rounds) / 1e3 / (double)subs.n);
 	printf("steps: per copy pkesk %.1f + armor %.1f + mime %.1f us (one thread, last round)\n",
 	       (double)steps.pkesk / 1e3 / (double)subs.n, (double)steps.armor / 1e3 / (double)subs.n,
 	       (double)steps.mime / 1e3 / (double)subs.n);

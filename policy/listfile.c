@@ -24,7 +24,8 @@
 
 enum stmt {
 	ST_LIST, ST_OWNER, ST_BOUNCE, ST_OPENPGP_KEY, ST_SMIME_CERT, ST_SMIME_KEY, ST_POSTERS,
-	ST_POSTER, ST_REQUIRE_SIGNATURE, ST_INHERIT_REQUIRETLS, ST_LIST_ID, ST_SUBSCRIBER,
+	ST_POSTER, ST_REQUIRE_SIGNATURE, ST_INHERIT_REQUIRETLS, ST_ATTEST, ST_LIST_ID,
+	ST_SUBSCRIBER,
 	N_STMT
 };
 
@@ -293,6 +294,21 @@ static void stmt_require_signature(struct list_parse *lp, unsigned line, char **
 	set_yes_no(lp, line, w, nw, &lp->l.require_signature);
 }
 
+/* stmt_attest - "attest auto|always|never" */
+static void stmt_attest(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	if (!one_word(lp, line, w, nw, "a value: auto, always or never", "one value"))
+		return;
+	if (strcmp(w[1], "auto") == 0)
+		lp->l.attest = PW_LIST_ATTEST_AUTO;
+	else if (strcmp(w[1], "always") == 0)
+		lp->l.attest = PW_LIST_ATTEST_ALWAYS;
+	else if (strcmp(w[1], "never") == 0)
+		lp->l.attest = PW_LIST_ATTEST_NEVER;
+	else
+		ERR(lp, line, "attest \"%.100s\": expected auto, always or never", w[1]);
+}
+
 /* stmt_inherit_requiretls - "inherit_requiretls yes|no" */
 static void stmt_inherit_requiretls(struct list_parse *lp, unsigned line, char **w, size_t nw)
 {
@@ -452,6 +468,7 @@ static const struct {
 	[ST_POSTER] = { "poster", stmt_poster, false },
 	[ST_REQUIRE_SIGNATURE] = { "require_signature", stmt_require_signature, true },
 	[ST_INHERIT_REQUIRETLS] = { "inherit_requiretls", stmt_inherit_requiretls, true },
+	[ST_ATTEST] = { "attest", stmt_attest, true },
 	[ST_LIST_ID] = { "list_id", stmt_list_id, true },
 	[ST_SUBSCRIBER] = { "subscriber", stmt_subscriber, false },
 };
@@ -493,7 +510,7 @@ static void do_line(struct list_parse *lp, unsigned line, char *buf)
 		}
 	ERR(lp, line, "unknown statement \"%.64s\" (expected list, owner, bounce, openpgp_key, "
 	    "smime_cert, smime_key, posters, poster, require_signature, inherit_requiretls, "
-	    "list_id or subscriber)", w[0]);
+	    "attest, list_id or subscriber)", w[0]);
 }
 
 /* check_sub_keys - subscribers with a key of a kind the list has none of: the first few

@@ -24,6 +24,10 @@
  *                              at least one is required
  *   require_signature yes|no   once: posts must be signed by an allowed poster (default yes)
  *   inherit_requiretls yes|no  once: copies carry the REQUIRETLS tag (default yes)
+ *   attest auto|always|never  once: OpenPGP posts whose signature names intended recipients
+ *                              (auto, the default), every OpenPGP post (always) or none
+ *                              (never) go to subscribers as the list's attestation copy
+ *                              (milter/lists/attest.h) instead of the re-wrapped post
  *   list_id TEXT...            once: List-Id phrase (RFC 2919), words joined by one space,
  *                              valid UTF-8; the id itself the caller derives from the list
  *                              address; quoting or encoding it for the header is the
@@ -77,6 +81,13 @@
 					 * address, '@' made '.', becomes one */
 #define PW_LIST_PHRASE_MAX 200		/* octets of a list_id phrase */
 
+enum pw_list_attest {
+	PW_LIST_ATTEST_AUTO,		/* when the poster's signature names intended recipients
+					 * (the default) */
+	PW_LIST_ATTEST_ALWAYS,		/* every OpenPGP post */
+	PW_LIST_ATTEST_NEVER,		/* never: the post is re-wrapped as it is */
+};
+
 enum pw_list_posters {
 	PW_LIST_POSTERS_SUBSCRIBERS,	/* subscribers only (the default) */
 	PW_LIST_POSTERS_LISTED,		/* the "poster" addresses only */
@@ -108,6 +119,7 @@ struct pw_list {
 	char **posters_list;		/* owned: the "poster" addresses, file order */
 	size_t n_posters;
 	bool require_signature, inherit_requiretls;
+	enum pw_list_attest attest;	/* "attest"; default PW_LIST_ATTEST_AUTO */
 	char *list_id_phrase;		/* owned; NULL = none */
 	struct pw_list_sub *subs;	/* owned: file order */
 	size_t n_subs;

@@ -63,12 +63,14 @@
 #include "openpgp-int.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #define SIG_UID_FIRST	0x10
 #define SIG_UID_LAST	0x13
@@ -1013,4 +1015,231 @@ const char *opgp_strerror(enum opgp_status s)
 		return "out of memory";
 	}
 	return "unknown OpenPGP status";
+}
+
+/* ---- intended recipients of a post's signatures ------------------------------------------- */
+
+#define SUBPKT_INTENDED	35		/* Intended Recipient Fingerprint, RFC 9580 */
+#define TAG_SIG		2
+#define TAG_COMPRESSED	8
+
+/* pkt_body - the whole body of packet P of BUF (its partial body chunks joined) in *OUT,
+ * malloc'd, or pointing into BUF (*OWNED false) when it has a single chunk */
+static enum opgp_status pkt_body(const uint8_t *buf, const struct pkt *p, const uint8_t **out,
+				 size_t *outlen, uint8_t **owned)
+{
+	size_t pos, l = p->body_len, total = 0;
+	bool partial = p->partial;
+	uint8_t *joined;
+
+	*owned = NULL;
+	*out = buf + p->body;
+	*outlen = p->body_len;
+	if (!partial)
+		return OPGP_OK;
+	/* pkt_read checked the chain: every chunk lies within [p->body, p->end) */
+	if ((joined = malloc(p->end - p->body)) == NULL)
+		return OPGP_E_NOMEM;
+	pos = p->body;
+	for (;;) {
+		memcpy(joined + total, buf + pos, l);
+		total += l;
+		pos += l;
+		if (!partial)
+			break;
+		if (!new_length(buf, p->end, &pos, &l, &partial) || l > p->end - pos) {
+			free(joined);
+			return OPGP_E_FORMAT;
+		}
+	}
+	*owned = joined;
+	*out = joined;
+	*outlen = total;
+	return OPGP_OK;
+}
+
+/* inflate_bounded - the compressed data packet body B (N octets, algorithm octet first: 1 ZIP
+ * raw deflate, 2 ZLIB) inflated into *OUT (malloc'd), at most MAXOUT octets */
+static enum opgp_status inflate_bounded(const uint8_t *b, size_t n, size_t maxout, uint8_t **out,
+					size_t *outlen, char *why, size_t whylen)
+{
+	z_stream z;
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	int r = Z_OK;
+	bool too_big = false;
+
+	*out = NULL;
+	*outlen = 0;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, b[0] == 1 ? -15 : 15) != Z_OK)
+		return OPGP_E_NOMEM;
+	z.next_in = (Bytef *)(uintptr_t)(b + 1);
+	z.avail_in = n - 1 > UINT_MAX ? UINT_MAX : (uInt)(n - 1);
+	do {
+		if (z.total_out == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			uint8_t *nb;
+			if (cap >= maxout) {
+				too_big = true;
+				break;
+			}
+			if (ncap > maxout)
+				ncap = maxout;
+			if ((nb = realloc(buf, ncap)) == NULL) {
+				r = Z_MEM_ERROR;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		z.next_out = buf + z.total_out;
+		z.avail_out = (uInt)(cap - z.total_out > UINT_MAX ? UINT_MAX : cap - z.total_out);
+		r = inflate(&z, Z_NO_FLUSH);
+		if (r == Z_BUF_ERROR && z.avail_out > 0)	/* input ends before the stream */
+			break;
+	} while (r == Z_OK || r == Z_BUF_ERROR);
+	*outlen = z.total_out;
+	inflateEnd(&z);
+	if (r != Z_STREAM_END) {
+		if (r == Z_MEM_ERROR) {
+			free(buf);
+			return OPGP_E_NOMEM;
+		}
+		if (too_big)
+			setwhy(why, whylen, "compressed data inflates past %zu octets", maxout);
+		else
+			setwhy(why, whylen, "damaged or truncated compressed data (zlib %d)", r);
+		free(buf);
+		*outlen = 0;
+		return OPGP_E_FORMAT;
+	}
+	*out = buf;
+	return OPGP_OK;
+}
+
+/* subpkt_len - the subpacket length at *POS before END (RFC 9580 5.2.3.7: one, two or five
+ * octets), *POS moved past it; false when truncated */
+static bool subpkt_len(const uint8_t *b, size_t end, size_t *pos, size_t *l)
+{
+	size_t rest = end - *pos;
+	uint8_t o = b[*pos];
+
+	if (o < 192) {
+		*l = o;
+		*pos += 1;
+	} else if (o < 255) {
+		if (rest < 2)
+			return false;
+		*l = ((size_t)(o - 192) << 8) + b[*pos + 1] + 192;
+		*pos += 2;
+	} else {
+		if (rest < 5)
+			return false;
+		*l = be32(b + *pos + 1);
+		*pos += 5;
+	}
+	return true;
+}
+
+/* sig_recipients - add the signature body B (N octets) to OUT: one more signature, and the
+ * fingerprints its hashed area names as intended recipients */
+static enum opgp_status sig_recipients(const uint8_t *b, size_t n, struct opgp_sigrcpts *out)
+{
+	size_t lenlen, end, i;
+	bool names = false;
+
+	if (n < 1)
+		return OPGP_E_FORMAT;
+	out->n_sigs++;
+	if (b[0] == 3 || b[0] == 2)		/* v3: no subpackets */
+		return OPGP_OK;
+	if (b[0] != 4 && b[0] != 5 && b[0] != 6)
+		return OPGP_E_UNSUPPORTED;
+	lenlen = b[0] == 4 ? 2 : 4;		/* v5 and v6: a four-octet hashed area length */
+	if (n < 4 + lenlen)
+		return OPGP_E_FORMAT;
+	end = lenlen == 2 ? be16(b + 4) : be32(b + 4);
+	if (end > n - 4 - lenlen)
+		return OPGP_E_FORMAT;
+	end += 4 + lenlen;
+	for (i = 4 + lenlen; i < end;) {	/* each subpacket takes at least two octets */
+		size_t sl;
+
+		if (!subpkt_len(b, end, &i, &sl) || sl == 0 || sl > end - i)
+			return OPGP_E_FORMAT;
+		if ((b[i] & 0x7f) == SUBPKT_INTENDED && sl >= 2) {
+			size_t fl = sl - 2;	/* type, key version, fingerprint */
+			names = true;
+			if ((fl == 20 || fl == 32) && out->n_fprs < OPGP_MAX_RCPTS) {
+				memcpy(out->fpr[out->n_fprs], b + i + 2, fl);
+				out->fpr_len[out->n_fprs++] = fl;
+			}
+		}
+		i += sl;
+	}
+	out->n_naming += names;
+	return OPGP_OK;
+}
+
+/* rcpts_walk - the packets of B (N octets) at nesting DEPTH into OUT */
+static enum opgp_status rcpts_walk(const uint8_t *b, size_t n, size_t maxout, int depth,
+				   struct opgp_sigrcpts *out, char *why, size_t whylen)
+{
+	size_t off = 0, count = 0;
+	enum opgp_status st = OPGP_OK;
+
+	while (off < n && st == OPGP_OK) {
+		struct pkt p;
+		const uint8_t *body;
+		size_t blen;
+		uint8_t *owned = NULL;
+
+		if (++count > OPGP_MAX_PACKETS) {
+			setwhy(why, whylen, "more than %d packets", OPGP_MAX_PACKETS);
+			return OPGP_E_FORMAT;
+		}
+		if ((st = pkt_read(b, n, off, &p, why, whylen)) != OPGP_OK)
+			return st;
+		off = p.end;
+		if (p.tag != TAG_SIG && p.tag != TAG_COMPRESSED)
+			continue;
+		if ((st = pkt_body(b, &p, &body, &blen, &owned)) != OPGP_OK)
+			return st;
+		if (p.tag == TAG_SIG) {
+			if ((st = sig_recipients(body, blen, out)) != OPGP_OK)
+				setwhy(why, whylen, "signature packet at offset %zu: %s", p.start,
+				       st == OPGP_E_FORMAT ? "malformed" : "unsupported version");
+		} else if (depth > 0 || blen < 1) {
+			setwhy(why, whylen, "compressed data %s at offset %zu", blen < 1 ?
+			       "without an algorithm" : "inside compressed data", p.start);
+			st = OPGP_E_FORMAT;
+		} else if (body[0] == 0) {
+			st = rcpts_walk(body + 1, blen - 1, maxout, depth + 1, out, why, whylen);
+		} else if (body[0] == 1 || body[0] == 2) {
+			uint8_t *plain = NULL;
+			size_t plen = 0;
+			if ((st = inflate_bounded(body, blen, maxout, &plain, &plen, why,
+						  whylen)) == OPGP_OK)
+				st = rcpts_walk(plain, plen, maxout, depth + 1, out, why, whylen);
+			free(plain);
+		} else {
+			setwhy(why, whylen, "compression algorithm %d", body[0]);
+			st = OPGP_E_UNSUPPORTED;
+		}
+		free(owned);
+	}
+	return st;
+}
+
+/* opgp_sig_recipients - the intended recipients named by INNER's signatures */
+enum opgp_status opgp_sig_recipients(const uint8_t *inner, size_t len, size_t maxout,
+				     struct opgp_sigrcpts *out, char *why, size_t whylen)
+{
+	memset(out, 0, sizeof(*out));
+	if (len == 0) {
+		setwhy(why, whylen, "no packets");
+		return OPGP_E_FORMAT;
+	}
+	return rcpts_walk(inner, len, maxout, 0, out, why, whylen);
 }

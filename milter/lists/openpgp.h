@@ -158,4 +158,22 @@ enum opgp_status opgp_seipd1(const uint8_t *inner, size_t len, int *algo, uint8_
 enum opgp_status opgp_parse_session_key(const char *text, int *algo, uint8_t *key,
 					size_t *keylen);
 
+/* What the signatures inside a post say about its intended recipients. */
+#define OPGP_MAX_RCPTS 8
+struct opgp_sigrcpts {
+	size_t n_sigs;			/* signature packets found */
+	size_t n_naming;		/* of them, those whose hashed area names intended
+					 * recipients (subpacket 35, RFC 9580 5.2.3.36) */
+	size_t n_fprs;			/* the first OPGP_MAX_RCPTS fingerprints named */
+	uint8_t fpr[OPGP_MAX_RCPTS][32];
+	size_t fpr_len[OPGP_MAX_RCPTS];	/* 20 (v4 key) or 32 (v6 key) */
+};
+/* opgp_sig_recipients - find the signature packets of INNER (LEN octets: the packets inside a
+ * post's encryption, as gpg --unwrap gives them) and the Intended Recipient Fingerprint
+ * subpackets of their hashed areas.  One level of compressed data is opened (uncompressed,
+ * ZIP, ZLIB; OPGP_E_UNSUPPORTED for BZip2), inflating at most MAXOUT octets (OPGP_E_FORMAT
+ * past that).  Signatures of version 3 name nobody; 4, 5 and 6 are read; another version is
+ * OPGP_E_UNSUPPORTED.  *OUT is filled (also in part on error) */
+enum opgp_status opgp_sig_recipients(const uint8_t *inner, size_t len, size_t maxout,
+				     struct opgp_sigrcpts *out, char *why, size_t whylen);
 #endif

@@ -168,6 +168,7 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 		unsigned bad = GPGME_SIGSUM_KEY_REVOKED | GPGME_SIGSUM_KEY_EXPIRED |
 			       GPGME_SIGSUM_SIG_EXPIRED | GPGME_SIGSUM_RED;
 		g->good = gpg_err_code(s->status) == GPG_ERR_NO_ERROR && !(s->summary & bad);
+		g->created = (time_t)s->timestamp;
 		if (!g->good)
 			snprintf(g->why, sizeof(g->why), "%s", gpgme_strerror(s->status));
 		/* the signing key may be a subkey: name the primary key */
@@ -289,6 +290,64 @@ enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char
 	*armor = (char *)mem;
 out:
 	release_op(ctx, in, cipher);
+	return st;
+}
+
+/* pgp_sign_detached - the list key's detached signature over DATA */
+enum pgp_status pgp_sign_detached(const char *signer_fpr, const void *data, size_t len,
+				  char **armor, size_t *armlen, char *micalg, size_t miclen,
+				  char *why, size_t whylen)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t in = NULL, sig = NULL;
+	gpgme_key_t key = NULL;
+	gpgme_sign_result_t sr;
+	gpgme_error_t err;
+	enum pgp_status st = PGP_OK;
+	uint8_t *mem = NULL;
+	const char *hash;
+
+	*armor = NULL;
+	*armlen = 0;
+	/* the signer first: no secret key is the list's configuration, not gpg, failing */
+	if ((err = new_ctx(&ctx)) == 0 &&
+	    ((err = gpgme_get_key(ctx, signer_fpr, &key, 1)) != 0 || key == NULL)) {
+		bool missing = key == NULL && (err == 0 || gpg_err_code(err) == GPG_ERR_EOF);
+		snprintf(why, whylen, "the list's secret key %s: %s", signer_fpr,
+			 missing ? "not in the GnuPG home" : gpgme_strerror(err));
+		st = missing ? PGP_E_FORMAT : PGP_E_ENGINE;
+		goto out;
+	}
+	if (err == 0)
+		gpgme_set_armor(ctx, 1);
+	if (err != 0 || (err = gpgme_data_new_from_mem(&in, data, len, 0)) != 0 ||
+	    (err = gpgme_data_new(&sig)) != 0 || (err = gpgme_signers_add(ctx, key)) != 0 ||
+	    (err = gpgme_op_sign(ctx, in, sig, GPGME_SIG_MODE_DETACH)) != 0) {
+		snprintf(why, whylen, "signing with the list's key %s: %s", signer_fpr,
+			 gpgme_strerror(err));
+		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+		goto out;
+	}
+	sr = gpgme_op_sign_result(ctx);
+	hash = sr && sr->signatures ? gpgme_hash_algo_name(sr->signatures->hash_algo) : NULL;
+	if (hash == NULL) {
+		snprintf(why, whylen, "GnuPG did not say which hash it signed with");
+		st = PGP_E_ENGINE;
+		goto out;
+	}
+	snprintf(micalg, miclen, "pgp-%s", hash);
+	for (char *c = micalg; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (!take_mem(sig, &mem, armlen, true)) {
+		snprintf(why, whylen, "out of memory");
+		st = PGP_E_NOMEM;
+	}
+	sig = NULL;
+	*armor = (char *)mem;
+out:
+	if (key != NULL)
+		gpgme_key_unref(key);
+	release_op(ctx, in, sig);
 	return st;
 }
 

@@ -50,6 +50,7 @@ struct pgp_sig {
 	char emails[4][256];		/* e-mail addresses of its first user IDs */
 	size_t n_emails;
 	char why[96];			/* for a bad or unknown signature: the reason */
+	time_t created;			/* the signature's creation time (0: unknown) */
 };
 
 struct pgp_decrypted {
@@ -101,6 +102,14 @@ enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *o
  * otherwise */
 enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char *subfpr,
 				    char **armor, size_t *armlen, char *why, size_t whylen);
+/* pgp_sign_detached - a detached signature (armored, RFC 3156 application/pgp-signature)
+ * over DATA by the secret key SIGNER_FPR (the list's key) in *ARMOR (malloc'd, NUL-terminated,
+ * *ARMLEN without the NUL), and MICALG (e.g. "pgp-sha512", for multipart/signed) naming its
+ * hash.  A signature made apart from encryption names no intended recipients.  One gpg run.
+ * PGP_E_FORMAT: no such secret key */
+enum pgp_status pgp_sign_detached(const char *signer_fpr, const void *data, size_t len,
+				  char **armor, size_t *armlen, char *micalg, size_t miclen,
+				  char *why, size_t whylen);
 /* pgp_key_has_subkey - is KEYID (16 hex digits) the key ID of PRIMARY_FPR's key or of one of
  * its subkeys (one gpg run); false if unknown */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid);

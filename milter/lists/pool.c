@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "attest.h"
 #include "copies.h"
 #include "fanout.h"
 #include "listpost.h"
@@ -731,6 +732,122 @@ static enum fanout_result gpg_copy(void *fctx, size_t k, char **armor, size_t *l
 	return FANOUT_BUILT;
 }
 
+/* attest_decide - whether post C (decrypted into DEC) goes to the subscribers as the list's
+ * attestation (attest.h) rather than re-wrapped: by the list's "attest" setting, and on
+ * "auto" when a signature inside it names intended recipients (RC).  The packets inside the
+ * encryption (pgp_unwrap) go to *INNER (the caller wipes and frees them; NULL on "never" and
+ * for inline posts).  JOB_DONE with *YES set or not, JOB_RETRY when gpg failed */
+static enum job_outcome attest_decide(struct job_ctx *c, const struct pgp_decrypted *dec,
+				      uint8_t **inner, size_t *ilen, struct opgp_sigrcpts *rc,
+				      bool *yes)
+{
+	char why[256];
+	enum pgp_status st;
+	enum opgp_status os;
+
+	*yes = false;
+	*inner = NULL;
+	*ilen = 0;
+	memset(rc, 0, sizeof(*rc));
+	if (c->list->attest == PW_LIST_ATTEST_NEVER)
+		return JOB_DONE;
+	if (c->post.kind != LISTPOST_PGPMIME) {
+		if (c->list->attest == PW_LIST_ATTEST_ALWAYS)
+			pwlog_qid(LOG_WARNING, c->job->qid, "list %s: an inline OpenPGP post is "
+				  "re-wrapped as it is: the attestation copy is for PGP/MIME posts",
+				  c->list->address);
+		return JOB_DONE;
+	}
+	st = pgp_unwrap(c->post.payload, c->post.payload_len, inner, ilen, why, sizeof(why));
+	if (st == PGP_E_ENGINE || st == PGP_E_NOMEM) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: %s", c->list->address, why);
+		return JOB_RETRY;
+	}
+	if (st != PGP_OK) {
+		pwlog_qid(LOG_WARNING, c->job->qid, "list %s: the post's signature cannot be "
+			  "examined (%s): it is re-wrapped as it is", c->list->address, why);
+		return JOB_DONE;
+	}
+	if (c->list->attest == PW_LIST_ATTEST_ALWAYS) {
+		*yes = true;
+		(void)opgp_sig_recipients(*inner, *ilen, dec->plain_len + 65536, rc, why,
+					  sizeof(why));
+		return JOB_DONE;
+	}
+	/* the packets hold the decrypted content once more, plus headers and signatures */
+	os = opgp_sig_recipients(*inner, *ilen, dec->plain_len + 65536, rc, why, sizeof(why));
+	if (os == OPGP_E_NOMEM)
+		return JOB_RETRY;
+	if (os != OPGP_OK) {
+		pwlog_qid(LOG_WARNING, c->job->qid, "list %s: the poster's signature packets "
+			  "cannot be read (%s): the list attests the post, to be safe",
+			  c->list->address, why);
+		*yes = true;
+	} else {
+		*yes = rc->n_naming > 0;
+	}
+	return JOB_DONE;
+}
+
+/* run_attest - the N subscribers ITEMS (keys ENCS, subkeys SUBFPRS) get the list's
+ * attestation of post C (decrypted into DEC; INNER the packets inside its encryption; RC the
+ * recipients its signatures name): built and signed once, encrypted once as SEIPD version 1,
+ * one PKESK per subscriber (gpg for keys the re-wrap cannot serve, through GF, whose items
+ * and subkeys are set) */
+static enum job_outcome run_attest(struct job_ctx *c, const struct pgp_decrypted *dec,
+				   const uint8_t *inner, size_t ilen,
+				   const struct opgp_sigrcpts *rc, const size_t *items,
+				   const struct opgp_enckey **encs, size_t n,
+				   const struct listpost_copy_args *a, struct gpg_fallback *gf)
+{
+	struct attest_info info = {
+		.list = c->list->address, .list_fpr = c->list->openpgp_fpr,
+		.poster = c->job->poster, .dec = dec, .rcpts = rc, .inner = inner,
+		.inner_len = ilen,
+	};
+	struct attest_built b;
+	struct copies_pgp cp;
+	char why[256];
+	enum pgp_status st;
+	enum job_outcome out;
+
+	if ((st = attest_build(&info, &b, why, sizeof(why))) != PGP_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the attestation could not be made: %s",
+			  c->list->address, why);
+		if (st != PGP_E_FORMAT)
+			return JOB_RETRY;
+		/* no secret list key to sign with: nothing to try again */
+		report_add(&c->report, "The post could not be attested: %s", why);
+		return fail_open(c, "the list could not attest the post");
+	}
+	pwlog_qid(LOG_INFO, c->job->qid, "list %s: %s: the %zu subscriber(s) get the list's "
+		  "attestation, signed by the list key %s: a statement (poster's key %s, "
+		  "signature %s), the post, and the poster's signed message attached",
+		  c->list->address, rc->n_naming > 0 ? "the poster's signature names intended "
+		  "recipients" : "attest always", n, c->list->openpgp_fpr,
+		  dec->n_sigs > 0 && dec->sigs[0].fpr[0] ? dec->sigs[0].fpr : "none",
+		  dec->n_sigs == 0 ? "none" : dec->sigs[0].good ? "good" : dec->sigs[0].why);
+	/* keys only gpg can use: gpg encrypts the same literal data packet for them */
+	if (gf->inner != NULL) {
+		OPENSSL_cleanse(gf->inner, gf->inner_len);
+		free(gf->inner);
+	}
+	gf->inner = b.literal;
+	gf->inner_len = b.literal_len;
+	gf->tried = true;
+	gf->st = PGP_OK;
+	b.literal = NULL;
+	cp = (struct copies_pgp){
+		.algo = b.algo, .key = b.key, .keylen = b.keylen, .data = b.data,
+		.data_len = b.data_len, .pkesk_version = 3, .keys = encs,
+		.msg = (const char *)c->job->post, .msg_len = c->job->post_len, .post = &c->post,
+		.args = a, .fallback = gpg_copy, .fallback_ctx = gf,
+	};
+	out = fan_out(c, &copies_pgp_ops, &cp, items, n);
+	attest_built_clear(&b);
+	return out;
+}
+
 /* run_openpgp - every open subscriber of an OpenPGP post */
 static enum job_outcome run_openpgp(struct job_ctx *c)
 {
@@ -747,8 +864,10 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	size_t *litems = NULL, nl = 0;
 	unsigned need;
 	size_t alloc = c->job->n_rcpts ? c->job->n_rcpts : 1;
-	uint8_t *bin = NULL;
-	size_t binlen = 0;
+	uint8_t *bin = NULL, *inner = NULL;
+	size_t binlen = 0, ilen = 0;
+	struct opgp_sigrcpts rc;
+	bool attest = false;
 	char why[256], list_id[300];
 	enum job_outcome out = JOB_DONE;
 	enum pgp_status dst;
@@ -861,6 +980,22 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 			  kf.cached, ni, ngpg ? " (" : "", ngpg, ngpg ? " through gpg)" : "",
 			  opgp_format_name(sp.format), opgp_format_pkesk_version(sp.format));
 	copy_args(c, &a, list_id, sizeof(list_id));
+	gf.c = c;
+	gf.items = items;
+	gf.subfprs = subfprs;
+	if ((out = attest_decide(c, &dec, &inner, &ilen, &rc, &attest)) != JOB_DONE)
+		goto done;
+	if (attest) {
+		out = run_attest(c, &dec, inner, ilen, &rc, items, encs, ni, &a, &gf);
+		goto done;
+	}
+	if (inner != NULL) {		/* gpg's copies need these packets: taken once */
+		gf.inner = inner;
+		gf.inner_len = ilen;
+		gf.tried = true;
+		gf.st = PGP_OK;
+		inner = NULL;
+	}
 	cp = (struct copies_pgp){
 		.algo = dec.algo, .key = dec.key, .keylen = dec.keylen,
 		.data = bin + sp.data_off, .data_len = sp.data_len,
@@ -885,14 +1020,15 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 		}
 		ni = nat;
 	}
-	gf.c = c;
-	gf.items = items;
-	gf.subfprs = subfprs;
 	out = fan_out(c, &copies_pgp_ops, &cp, items, ni);
 	if (out == JOB_DONE && nl > 0)
 		out = run_legacy(c, &cp, litems, lencs, nl, sp.format);
 done:
 	keys_end(c);
+	if (inner != NULL) {
+		OPENSSL_cleanse(inner, ilen);
+		free(inner);
+	}
 	if (gf.inner != NULL) {
 		OPENSSL_cleanse(gf.inner, gf.inner_len);
 		free(gf.inner);

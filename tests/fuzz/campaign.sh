@@ -120,7 +120,7 @@ canon() {	# canon PATH - automake's canonical name: tests/fuzz/fuzz-x -> tests_f
 cppflags=$(mkvar AM_CPPFLAGS)
 am_cflags=$(mkvar AM_CFLAGS)
 libs=$(mkvar noinst_LIBRARIES)
-all_ext="$(mkvar OPENSSL_LIBS) $(mkvar LDNS_LIBS) $(mkvar GPGME_LIBS) -lpthread"
+all_ext="$(mkvar OPENSSL_LIBS) $(mkvar LDNS_LIBS) $(mkvar GPGME_LIBS) -lpthread -lz"
 fuzzcflags="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined ${FUZZ_CFLAGS:-}"
 
 # build-config.h as configure would write it (only the package names are used)
@@ -217,7 +217,7 @@ for name in "${names[@]}"; do
 	done
 	# shellcheck disable=SC2086
 	if [ "$ok" = 1 ] && "$CLANG" $fuzzcflags -fsanitize=fuzzer,address,undefined "${objs[@]}" \
-		"${link[@]}" -lpthread -o "$build/fuzz-$name" 2>> "$build/build.log"; then
+		"${link[@]}" -lpthread -lz -o "$build/fuzz-$name" 2>> "$build/build.log"; then
 		built+=("$name")
 	else
 		echo "campaign: fuzz-$name does not build (see $build/build.log)"

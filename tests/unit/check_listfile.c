@@ -105,6 +105,27 @@ static const char full_text[] =
 	"subscriber  member@example.net smime=/etc/postward/lists/member.pem\n"	/* 16 */
 	"subscriber  Both@Example.COM smime=/etc/both.pem openpgp=" FPR_C "\n";	/* 17 */
 
+/* attest_values - "attest auto|always|never", auto when absent */
+START_TEST(attest_values)
+{
+	static const char *const words[] = { "auto", "always", "never" };
+	static const enum pw_list_attest want[] = { PW_LIST_ATTEST_AUTO, PW_LIST_ATTEST_ALWAYS,
+						    PW_LIST_ATTEST_NEVER };
+	char text[300];
+
+	ck_assert_uint_eq(parse("t.list", MIN), 0);
+	ck_assert_int_eq(ls.v[0].attest, PW_LIST_ATTEST_AUTO);
+	for (size_t i = 0; i < 3; i++) {
+		struct pw_lists one = { 0 };
+		snprintf(text, sizeof(text), "%sattest %s\n", MIN, words[i]);
+		ck_assert_uint_eq(pw_list_parse(&one, "t.list", text, strlen(text), &d), 0);
+		ck_assert_uint_eq(one.n, 1);
+		ck_assert_int_eq(one.v[0].attest, want[i]);
+		pw_lists_free(&one);
+	}
+}
+END_TEST
+
 START_TEST(full_file)
 {
 	const struct pw_list *l;
@@ -439,14 +460,15 @@ static const struct {
 	/* statements */
 	{ MIN "frobnicate x\n", "t.list:4: unknown statement \"frobnicate\" (expected list, "
 	  "owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, require_signature, "
-	  "inherit_requiretls, list_id or subscriber)" },
+	  "inherit_requiretls, attest, list_id or subscriber)" },
 	{ MIN "Subscriber a@example.org openpgp=" FPR_B "\n", "t.list:4: unknown statement "
 	  "\"Subscriber\" (expected list, owner, bounce, openpgp_key, smime_cert, smime_key, "
-	  "posters, poster, require_signature, inherit_requiretls, list_id or subscriber)" },
+	  "posters, poster, require_signature, inherit_requiretls, attest, list_id or "
+	  "subscriber)" },
 	{ MIN "\xef\xbb\xbf" "bounce b@example.org\n", "t.list:4: unknown statement "
 	  "\"\xef\xbb\xbf" "bounce\" (expected list, "
 	  "owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, require_signature, "
-	  "inherit_requiretls, list_id or subscriber)" },
+	  "inherit_requiretls, attest, list_id or subscriber)" },
 	/* once-only statements given twice */
 	{ MIN "list m@lists.example\n", "t.list:4: list is already given at line 1" },
 	{ MIN "owner p@example.org\n", "t.list:4: owner is already given at line 2" },
@@ -479,6 +501,11 @@ static const struct {
 	{ MIN "require_signature\n", "t.list:4: require_signature needs a value: yes or no" },
 	{ MIN "inherit_requiretls yes no\n",
 	  "t.list:4: inherit_requiretls takes one value; unexpected \"no\"" },
+	{ MIN "attest\n", "t.list:4: attest needs a value: auto, always or never" },
+	{ MIN "attest sometimes\n",
+	  "t.list:4: attest \"sometimes\": expected auto, always or never" },
+	{ MIN "attest auto never\n", "t.list:4: attest takes one value; unexpected \"never\"" },
+	{ MIN "attest auto\nattest never\n", "t.list:5: attest is already given at line 4" },
 	{ MIN "list_id\n", "t.list:4: list_id needs a phrase" },
 	{ MIN "list_id   # just a comment\n", "t.list:4: list_id needs a phrase" },
 	{ MIN "poster\n", "t.list:4: poster needs at least one address" },
@@ -667,7 +694,7 @@ START_TEST(error_many_collected_in_order)
 	ck_assert_ndiags(&d, 8);
 	ck_assert_str_eq(diag_text(&d, 0), "all.list:2: unknown statement \"owners\" (expected "
 			 "list, owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, "
-			 "require_signature, inherit_requiretls, list_id or subscriber)");
+			 "require_signature, inherit_requiretls, attest, list_id or subscriber)");
 	ck_assert_diag(&d, 1, "all.list:3: bad OpenPGP fingerprint \"1234\": expected 40 hex "
 		       "digits (a v4 fingerprint), got 4");
 	ck_assert_diag(&d, 2, "all.list:6: posters is already given at line 4");
@@ -1262,6 +1289,7 @@ Suite *listfile_suite(void)
 	tc = tcase_create("valid");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_file);
+	tcase_add_test(tc, attest_values);
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, smime_only_list);
 	tcase_add_test(tc, statements_in_any_order);
