@@ -1170,7 +1170,11 @@ static enum opgp_status sig_recipients(const uint8_t *b, size_t n, struct opgp_s
 			return OPGP_E_FORMAT;
 		if ((b[i] & 0x7f) == SUBPKT_INTENDED && sl >= 2) {
 			size_t fl = sl - 2;	/* type, key version, fingerprint */
-			names = true;
+			if (!names) {		/* counted at once: a later malformed subpacket
+						 * leaves OUT consistent (n_naming with n_fprs) */
+				names = true;
+				out->n_naming++;
+			}
 			if ((fl == 20 || fl == 32) && out->n_fprs < OPGP_MAX_RCPTS) {
 				memcpy(out->fpr[out->n_fprs], b + i + 2, fl);
 				out->fpr_len[out->n_fprs++] = fl;
@@ -1178,7 +1182,6 @@ static enum opgp_status sig_recipients(const uint8_t *b, size_t n, struct opgp_s
 		}
 		i += sl;
 	}
-	out->n_naming += names;
 	return OPGP_OK;
 }
 
