@@ -65,4 +65,16 @@ size_t opgp_bit_length(const uint8_t *v, size_t n);
 /* opgp_strip_zeros - drop leading zero octets from the number at *V, *N octets long */
 void opgp_strip_zeros(const uint8_t **v, size_t *n);
 
+/* opgp_setwhy - format a reason into WHY (WHYLEN octets), which may be NULL */
+void opgp_setwhy(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* setwhy - the short name the OpenPGP files use */
+#define setwhy opgp_setwhy
+/* opgp_packet_body - the packet at OFF of BUF (LEN octets): its tag and whole body (partial
+ * body chunks joined into *OWNED, malloc'd, which the caller frees; else *OWNED is NULL and
+ * *BODY points into BUF) */
+enum opgp_status opgp_packet_body(const uint8_t *buf, size_t len, size_t off, int *tag,
+				  const uint8_t **body, size_t *bodylen, uint8_t **owned,
+				  char *why, size_t whylen);
+
 #endif

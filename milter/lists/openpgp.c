@@ -138,10 +138,8 @@ struct keysearch {
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-/* setwhy - format a reason into WHY, which may be NULL */
-static void setwhy(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void setwhy(char *why, size_t whylen, const char *fmt, ...)
+/* opgp_setwhy - format a reason into WHY, which may be NULL */
+void opgp_setwhy(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -1056,6 +1054,24 @@ static enum opgp_status pkt_body(const uint8_t *buf, const struct pkt *p, const 
 	*out = joined;
 	*outlen = total;
 	return OPGP_OK;
+}
+
+/* opgp_packet_body - the packet at OFF of BUF (LEN octets): its tag and whole body (partial
+ * body chunks joined: then *OWNED is the malloc'd copy to free, else NULL) */
+enum opgp_status opgp_packet_body(const uint8_t *buf, size_t len, size_t off, int *tag,
+				  const uint8_t **body, size_t *bodylen, uint8_t **owned,
+				  char *why, size_t whylen)
+{
+	struct pkt p;
+	enum opgp_status s;
+
+	*owned = NULL;
+	if ((s = pkt_read(buf, len, off, &p, why, whylen)) != OPGP_OK)
+		return s;
+	*tag = p.tag;
+	if ((s = pkt_body(buf, &p, body, bodylen, owned)) != OPGP_OK)
+		setwhy(why, whylen, "packet at offset %zu: %s", off, opgp_strerror(s));
+	return s;
 }
 
 /* inflate_bounded - the compressed data packet body B (N octets, algorithm octet first: 1 ZIP

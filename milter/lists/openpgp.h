@@ -151,6 +151,15 @@ enum opgp_status opgp_pkesk6(const struct opgp_enckey *k, int algo, const uint8_
  * and *KEYLEN are set; *OUT malloc'd (free()) */
 enum opgp_status opgp_seipd1(const uint8_t *inner, size_t len, int *algo, uint8_t *key,
 			     size_t *keylen, uint8_t **out, size_t *outlen);
+/* opgp_seipd2_open - the packets inside the SEIPD version 2 packet at DATA (LEN octets, from
+ * its header on, as opgp_split's data_off gives it; what follows the packet is ignored),
+ * decrypted with the session key SK (SKLEN octets) per RFC 9580 5.13.2 (openpgp-seipd2.c):
+ * AES with OCB, GCM or EAX.  Every chunk's tag and the final tag are checked before *OUT
+ * (malloc'd; the caller cleanses and frees it) and *OUTLEN are set; on error nothing is
+ * returned and WHY says what failed (OPGP_E_FORMAT for data that does not authenticate) */
+enum opgp_status opgp_seipd2_open(const uint8_t *data, size_t len, const uint8_t *sk,
+				  size_t sklen, uint8_t **out, size_t *outlen, char *why,
+				  size_t whylen);
 /* opgp_parse_session_key - gpgme's exported session key "ALGO:HEX" (or "ALGO.AEAD:HEX", as
  * GnuPG writes it for AEAD data, AEAD 1 EAX or 2 OCB) into ALGO and KEY,
  * which must hold OPGP_MAX_SESSION_KEY octets; *KEYLEN is set (output only).  The hex

@@ -5,7 +5,10 @@
  * Contract checked: no crash, no sanitizer report; split offsets inside the input, the data tag
  * one of 9, 18, 20 agreeing with the format, the PKESK version the one the format needs; a key
  * taken from a block wraps a fixed session key into a v3 PKESK and a v6 PKESK that split again
- * (before SEIPDv1 and SEIPDv2 data) with that key's ID.
+ * (before SEIPDv1 and SEIPDv2 data) with that key's ID.  SEIPDv2 data that splits is opened
+ * with the fixed session key (its first 16, 24 or 32 octets, as the cipher needs): either
+ * refused with nothing returned, or every tag verified and at most the data's length returned
+ * (the seeds msg-fixedkey-seipd2-* are made with that key, so they open).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +38,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     (sp.pkesk_version != 0 &&
 		      sp.pkesk_version != opgp_format_pkesk_version(sp.format))))
 			abort();
+		if (sp.format == OPGP_FMT_SEIPD2) {
+			uint8_t *in = (uint8_t *)1;
+			size_t inlen = 1;
+			size_t kl = sp.data_cipher == 7 ? 16 : sp.data_cipher == 8 ? 24 : 32;
+			enum opgp_status st = opgp_seipd2_open(data + 1 + sp.data_off, sp.data_len,
+							       sk, kl, &in, &inlen, why,
+							       sizeof(why));
+
+			if ((st != OPGP_OK && (in != NULL || inlen != 0)) ||
+			    (st == OPGP_OK && (in == NULL || inlen > sp.data_len)))
+				abort();
+			free(in);
+		}
 		break;
 	}
 	case 1: {

@@ -22,6 +22,12 @@
 #    carry one v6 PKESK naming the subscriber's fingerprint, and OpenPGP.js must open each
 #    with the subscriber's secret key to the post and verify the poster's signature; a
 #    copy with a v3 PKESK (made by hand) must be refused by OpenPGP.js, so the check can fail;
+#  - SEIPD version 2 opened with its session key (pw-opgp open, opgp_seipd2_open): OpenPGP.js
+#    posts with OCB, GCM and EAX, AES-128/192/256, chunks of 64 octets and of 256 KiB, give
+#    the packets inside, which gpg reads to the post with the poster's signature good; a
+#    changed octet in a chunk, a chunk tag, the last chunk's tag, the final tag, the salt or
+#    the chunk size octet, a chunk removed, the data cut after two chunks, a wrong session
+#    key are each refused (OPGP_E_FORMAT, "does not authenticate") with nothing written;
 #  - refusals: each header field of both formats out of range, PKESK versions mixed or not
 #    matching the data, headers cut short (OPGP_E_FORMAT / OPGP_E_UNSUPPORTED with a message),
 #    and pw-opgp mutate over both posts (never a crash, under the sanitizer build);
@@ -224,6 +230,91 @@ for suite in ocb:aes256 eax:aes128 gcm:aes256; do
 		ko "SEIPDv2 ($aead): s-cv's copy opened with s-rsa's key"
 	fi
 done
+
+# ---- SEIPD version 2 opened with the session key (opgp_seipd2_open) ----------------------
+# OpenPGP.js posts with chunks of 64 octets (several chunks, a short last one) and of the
+# default 256 KiB (one chunk), every AEAD and key size: pw-opgp open must give the packets
+# inside, which gpg (poster's key imported in s-cv's home) reads to the post with the
+# poster's signature good.
+for i in $(seq 60); do printf '%s line %02d of a longer post\n' "$secret" "$i"; done > plain3k.txt
+for suite in ocb:aes128:0 ocb:aes256:12 gcm:aes128:12 gcm:aes256:0 eax:aes128:0 eax:aes192:12; do
+	IFS=: read -r aead cipher chunk <<< "$suite"
+	post=open-$aead-$cipher-$chunk.pgp
+	if ! OPGPJS_CHUNK=$chunk $JS encrypt "$aead" "$cipher" "$post.sk" list.asc poster.sec.asc \
+		< plain3k.txt > "$post" 2> js.log; then
+		ko "OpenPGP.js SEIPDv2 ($aead, $cipher, chunk octet $chunk): $(tail -2 js.log)"
+		continue
+	fi
+	pw "$post" "$post.inner" open "@$post.sk"
+	if [ "$rc" -eq 0 ] && g s-cv --status-fd 3 --decrypt "$post.inner" > "$post.out" \
+		3> "$post.status" 2> /dev/null && cmp -s plain3k.txt "$post.out" &&
+		grep -q "GOODSIG $(g s-cv --with-colons --list-keys poster@example.org |
+			awk -F: '$1 == "pub" { print $5; exit }')" "$post.status"; then
+		ok "SEIPDv2 ($aead, $cipher, chunk octet $chunk) opened with its session key: gpg reads the post, poster's signature good"
+	else
+		ko "SEIPDv2 ($aead, $cipher, chunk octet $chunk) open: $(show) $(head -c 200 "$post.status" 2>/dev/null)"
+	fi
+done
+# tamper POST OUT HOW: POST's SEIPDv2 body (partial lengths joined) changed, written back as
+# one packet with a five-octet length.  HOW: flip:N (octet N of the body XOR 1; negative from
+# the end), drop:A:B (octets A to B removed), keep:A (the first A octets and the final tag)
+tamper() {
+	pw "$1" a.out split
+	/usr/bin/python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+off = int(sys.argv[3])
+o, body = off + 1, b""
+while True:
+    c = b[o]
+    if c < 192: n, o, more = c, o + 1, False
+    elif c < 224: n, o, more = ((c - 192) << 8) + b[o + 1] + 192, o + 2, False
+    elif c == 255: n, o, more = int.from_bytes(b[o + 1:o + 5], "big"), o + 5, False
+    else: n, o, more = 1 << (c & 0x1f), o + 1, True
+    body += b[o:o + n]
+    o += n
+    if not more: break
+body = bytearray(body)
+how = sys.argv[4].split(":")
+if how[0] == "flip": body[int(how[1])] ^= 1
+elif how[0] == "drop": del body[int(how[1]):int(how[2])]
+elif how[0] == "keep": body = body[:int(how[1])] + body[-16:]
+open(sys.argv[2], "wb").write(b[:off] + bytes([0xd2, 0xff]) + len(body).to_bytes(4, "big") +
+    bytes(body))' "$1" "$2" "$(field a.out data_off)" "$3"
+}
+# 64-octet chunks (80 with their tag) after 36 octets of header and salt
+tp=open-gcm-aes256-0.pgp
+for t in "none:same post as one packet" "flip:40:a ciphertext octet of chunk 0" \
+	"flip:$((36 + 80 + 64 + 3)):the tag of chunk 1" "flip:-1:the final tag" \
+	"flip:-20:the last chunk's tag" "drop:116:196:chunk 1 removed" \
+	"keep:196:the first two chunks and the final tag" "flip:10:the salt" \
+	"flip:3:the chunk size octet"; do
+	how=${t%:*}
+	what=${t##*:}
+	for p in open-gcm-aes256-0.pgp open-ocb-aes128-0.pgp open-eax-aes128-0.pgp; do
+		[ -f "$p" ] || continue
+		tamper "$p" tampered.pgp "$how"
+		pw tampered.pgp inner.out open "@$p.sk"
+		if [ "$how" = none ]; then
+			[ "$rc" -eq 0 ] && [ -s inner.out ] && ok "SEIPDv2 $p rewritten as one packet still opens" ||
+				ko "SEIPDv2 $p as one packet: $(show)"
+		else
+			refused OPGP_E_FORMAT && [ ! -s inner.out ] && grep -q 'does not authenticate' pw.err &&
+				ok "SEIPDv2 $p, $what: refused, nothing written: $(cat pw.err)" ||
+				ko "SEIPDv2 $p, $what: $(show) ($(wc -c < inner.out) octets written)"
+		fi
+	done
+done
+# a wrong session key (last hex digit changed) and the right key for another cipher
+if [ -f "$tp" ]; then
+	sed 's/.$/'"$(tail -c 2 "$tp.sk" | head -c 1 | tr '0-9A-F' '1-9A-F0')"'/' "$tp.sk" > wrong.sk
+	pw "$tp" inner.out open @wrong.sk
+	refused OPGP_E_FORMAT && [ ! -s inner.out ] && grep -q 'chunk 0 does not authenticate' pw.err &&
+		ok "SEIPDv2 opened with a wrong session key: refused at chunk 0" || ko "wrong session key: $(show)"
+	pw "$tp" inner.out open "@open-ocb-aes128-0.pgp.sk"
+	refused OPGP_E_FORMAT && [ ! -s inner.out ] &&
+		ok "SEIPDv2 (AES-256) with an AES-128 session key refused: $(cat pw.err)" || ko "AES-128 key on AES-256 data: $(show)"
+fi
 
 # a v3 PKESK (the tag 20 copy's) before SEIPDv2 data: pw-opgp refuses it, and so does
 # OpenPGP.js, which shows the version of the PKESK matters

@@ -8,6 +8,7 @@
 // OPENPGPJS names the directory holding node_modules/openpgp.  encrypt makes a binary message
 // for the (armored) public key PUBKEY: SEIPD version 2 with AEAD (eax, ocb or gcm) and CIPHER
 // (aes128, aes256, ...), so a v6 PKESK, signed with the armored secret key SIGNKEY when given;
+// OPGPJS_CHUNK, when set, is the chunk size octet (0..16: chunks of 2^(N+6) octets);
 // the session key goes to the file SKOUT as "ALGO:HEX" (RFC 4880 algorithm id), as gpg
 // --show-session-key writes it.  decrypt opens a binary or armored message with the armored
 // secret key SECKEY (no passphrase) and, with VERIFYKEY, requires a valid signature by it;
@@ -39,6 +40,8 @@ async function encrypt(aead, cipher, skout, pub, sign) {
 		sessionKey: { data: sk, algorithm: cipher, aeadAlgorithm: aead },
 		format: 'binary',
 	};
+	if (process.env.OPGPJS_CHUNK)
+		opts.config = { aeadChunkSizeByte: Number(process.env.OPGPJS_CHUNK) };
 	if (sign)
 		opts.signingKeys = await openpgp.readPrivateKey({
 			armoredKey: fs.readFileSync(sign, 'utf8') });

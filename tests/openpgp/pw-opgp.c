@@ -12,6 +12,7 @@
  *	pw-opgp armor [FILE]
  *	pw-opgp dearmor [FILE]
  *	pw-opgp mutate SESSIONKEY KEYBLOCK POST
+ *	pw-opgp open SESSIONKEY [FILE] > INNER
  *
  * DESCRIPTION
  *	Inputs named FILE (or "-", or absent: standard input) and POST may be binary or ASCII
@@ -35,6 +36,10 @@
  *	bench builds N PKESKs for the key and prints the microseconds per PKESK, then N
  *	times key-block parsing plus PKESK (the per-subscriber cost when keys come fresh
  *	from gpgme).
+ *
+ *	open decrypts the post's SEIPD version 2 data with SESSIONKEY (opgp_seipd2_open) and
+ *	writes the packets inside; nothing is written unless every chunk and the final tag
+ *	authenticate.
  *
  *	armor and dearmor convert between binary and ASCII armor.
  *
@@ -71,6 +76,7 @@ static const char *cmd = "pw-opgp";
 static void usage(void)
 {
 	fputs("usage: pw-opgp split [FILE]\n"
+	      "       pw-opgp open SESSIONKEY [FILE]\n"
 	      "       pw-opgp key KEYBLOCK [FPR]\n"
 	      "       pw-opgp rewrap [-a] SESSIONKEY KEYBLOCK [FPR] < POST > COPY\n"
 	      "       pw-opgp bench N SESSIONKEY KEYBLOCK [FPR]\n"
@@ -280,6 +286,44 @@ static int cmd_split(int argc, char **argv)
 		printf("data_cipher %d\ndata_aead %d\ndata_chunk %d\n", sp.data_cipher,
 		       sp.data_aead, sp.data_chunk);
 	return 0;
+}
+
+/* cmd_open - the packets inside a post's SEIPDv2 data, opened with the session key */
+static int cmd_open(int argc, char **argv)
+{
+	size_t len, inlen = 0, keylen = 0;
+	uint8_t *msg, *inner = NULL, key[OPGP_MAX_SESSION_KEY];
+	struct opgp_split sp;
+	char why[WHY_LEN];
+	enum opgp_status s;
+	int algo = 0, rc = 0;
+
+	if (argc < 1 || argc > 2)
+		usage();
+	if (load_session_key(argv[0], &algo, key, &keylen) != 0)
+		return 1;
+	if ((msg = binary_input(argc == 2 ? argv[1] : NULL, &len)) == NULL) {
+		OPENSSL_cleanse(key, sizeof key);
+		return 1;
+	}
+	if ((s = opgp_split(msg, len, &sp, why, sizeof why)) != OPGP_OK)
+		rc = refuse("split", s, why);
+	else if (sp.format != OPGP_FMT_SEIPD2)
+		rc = refuse("open", OPGP_E_UNSUPPORTED, opgp_format_name(sp.format));
+	else if (sp.data_cipher != algo)
+		rc = refuse("open", OPGP_E_FORMAT, "the session key is for another cipher");
+	else if ((s = opgp_seipd2_open(msg + sp.data_off, sp.data_len, key, keylen, &inner,
+				       &inlen, why, sizeof why)) != OPGP_OK)
+		rc = refuse("open", s, why);
+	else if (!write_all(inner, inlen))
+		die_io("standard output", strerror(errno));
+	if (inner != NULL) {
+		OPENSSL_cleanse(inner, inlen);
+		free(inner);
+	}
+	OPENSSL_cleanse(key, sizeof key);
+	free(msg);
+	return rc;
 }
 
 /* cmd_key - print the chosen key */
@@ -612,7 +656,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "split", cmd_split }, { "key", cmd_key }, { "rewrap", cmd_rewrap },
 		{ "bench", cmd_bench }, { "armor", cmd_armor }, { "dearmor", cmd_dearmor },
-		{ "mutate", cmd_mutate },
+		{ "mutate", cmd_mutate }, { "open", cmd_open },
 	};
 
 	if (argc < 2)
