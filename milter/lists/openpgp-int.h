@@ -60,6 +60,10 @@ const struct curve_info *opgp_curve_info(enum opgp_curve c);
 enum opgp_status opgp_ecdh_peer(const struct curve_info *c, const uint8_t *point, size_t len,
 				EVP_PKEY **out, char *why, size_t whylen);
 
+/* opgp_ecdh_kek - the RFC 6637 section 7 KEK (KEKLEN octets) for key K on curve C from the
+ * shared secret ZZ/ZZLEN, with K's KDF hash and its fingerprint (openpgp-wrap.c) */
+enum opgp_status opgp_ecdh_kek(const struct opgp_enckey *k, const struct curve_info *c,
+			       const uint8_t *zz, size_t zzlen, uint8_t *kek, size_t keklen);
 /* opgp_bit_length - significant bits of a big-endian number without leading zero octets */
 size_t opgp_bit_length(const uint8_t *v, size_t n);
 /* opgp_strip_zeros - drop leading zero octets from the number at *V, *N octets long */
@@ -72,9 +76,9 @@ void opgp_setwhy(char *why, size_t whylen, const char *fmt, ...)
 #define setwhy opgp_setwhy
 /* opgp_packet_body - the packet at OFF of BUF (LEN octets): its tag and whole body (partial
  * body chunks joined into *OWNED, malloc'd, which the caller frees; else *OWNED is NULL and
- * *BODY points into BUF) */
+ * *BODY points into BUF); *NEXT is the offset just past the packet */
 enum opgp_status opgp_packet_body(const uint8_t *buf, size_t len, size_t off, int *tag,
 				  const uint8_t **body, size_t *bodylen, uint8_t **owned,
-				  char *why, size_t whylen);
+				  size_t *next, char *why, size_t whylen);
 
 #endif

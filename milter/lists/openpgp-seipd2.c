@@ -193,13 +193,14 @@ enum opgp_status opgp_seipd2_open(const uint8_t *data, size_t len, const uint8_t
 	const uint8_t *b = NULL;
 	uint8_t *owned = NULL, *pt = NULL;
 	uint8_t ad[AD_LEN + 8], km[32 + 16];
-	size_t n = 0, chunk, step, body, nchunks, total = 0, pos, rest;
+	size_t n = 0, next = 0, chunk, step, body, nchunks, total = 0, pos, rest;
 	int tag = 0, v;
 
 	*out = NULL;
 	*outlen = 0;
 	memset(&r, 0, sizeof r);
-	if ((s = opgp_packet_body(data, len, 0, &tag, &b, &n, &owned, why, whylen)) != OPGP_OK)
+	if ((s = opgp_packet_body(data, len, 0, &tag, &b, &n, &owned, &next, why,
+				   whylen)) != OPGP_OK)
 		return s;
 	s = OPGP_E_FORMAT;
 	if (tag != TAG_SEIPD || n < HEAD_LEN + TAG_LEN || b[0] != 2) {

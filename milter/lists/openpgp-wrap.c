@@ -252,10 +252,10 @@ done:
 	return s;
 }
 
-/* ecdh_kek - the KEK for K from the shared secret ZZ/ZZLEN (RFC 6637 section 7): Hash(00 00
+/* opgp_ecdh_kek - the KEK for K from the shared secret ZZ/ZZLEN (RFC 6637 section 7): Hash(00 00
  * 00 01 || ZZ || Param), Param = OID || 18 || KDF params || "Anonymous Sender    " || fpr */
-static enum opgp_status ecdh_kek(const struct opgp_enckey *k, const struct curve_info *c,
-				 const uint8_t *zz, size_t zzlen, uint8_t *kek, size_t keklen)
+enum opgp_status opgp_ecdh_kek(const struct opgp_enckey *k, const struct curve_info *c,
+			       const uint8_t *zz, size_t zzlen, uint8_t *kek, size_t keklen)
 {
 	uint8_t buf[4 + FIELD_MAX + 1 + OID_MAX + 1 + 4 + 20 + FPR_LEN];
 	uint8_t digest[EVP_MAX_MD_SIZE];
@@ -385,7 +385,7 @@ static enum opgp_status ecdh_wrap(const struct opgp_enckey *k, const uint8_t *fr
 			     : ec_shared(k, c, eph, ephlen, zz, &zzlen);
 	if (s != OPGP_OK)
 		goto done;
-	if ((s = ecdh_kek(k, c, zz, zzlen, kek, keklen)) != OPGP_OK)
+	if ((s = opgp_ecdh_kek(k, c, zz, zzlen, kek, keklen)) != OPGP_OK)
 		goto done;
 	s = OPGP_E_CRYPTO;
 	if ((cctx = EVP_CIPHER_CTX_new()) == NULL) {

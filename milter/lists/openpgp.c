@@ -1060,7 +1060,7 @@ static enum opgp_status pkt_body(const uint8_t *buf, const struct pkt *p, const 
  * body chunks joined: then *OWNED is the malloc'd copy to free, else NULL) */
 enum opgp_status opgp_packet_body(const uint8_t *buf, size_t len, size_t off, int *tag,
 				  const uint8_t **body, size_t *bodylen, uint8_t **owned,
-				  char *why, size_t whylen)
+				  size_t *next, char *why, size_t whylen)
 {
 	struct pkt p;
 	enum opgp_status s;
@@ -1069,6 +1069,7 @@ enum opgp_status opgp_packet_body(const uint8_t *buf, size_t len, size_t off, in
 	if ((s = pkt_read(buf, len, off, &p, why, whylen)) != OPGP_OK)
 		return s;
 	*tag = p.tag;
+	*next = p.end;
 	if ((s = pkt_body(buf, &p, body, bodylen, owned)) != OPGP_OK)
 		setwhy(why, whylen, "packet at offset %zu: %s", off, opgp_strerror(s));
 	return s;

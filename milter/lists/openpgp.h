@@ -160,6 +160,25 @@ enum opgp_status opgp_seipd1(const uint8_t *inner, size_t len, int *algo, uint8_
 enum opgp_status opgp_seipd2_open(const uint8_t *data, size_t len, const uint8_t *sk,
 				  size_t sklen, uint8_t **out, size_t *outlen, char *why,
 				  size_t whylen);
+/* opgp_pkesk_sexp - the ciphertext of the PKESK in MSG (LEN octets: the binary post) that
+ * names K (v3 by key ID, v6 by fingerprint) as the canonical S-expression gpg-agent's
+ * PKDECRYPT takes (openpgp-unwrap.c); *VERSION is the PKESK's version (3 or 6); *OUT
+ * malloc'd (free()), *OUTLEN octets, not NUL-terminated.  OPGP_E_NOKEY: no PKESK names K */
+enum opgp_status opgp_pkesk_sexp(const uint8_t *msg, size_t len, const struct opgp_enckey *k,
+				 int *version, char **out, size_t *outlen, char *why,
+				 size_t whylen);
+/* opgp_agent_value - *V and *VLEN: the octets of the agent's PKDECRYPT answer "(5:value N:...)"
+ * in BUF (LEN octets; pointing into BUF); OPGP_E_FORMAT for anything else */
+enum opgp_status opgp_agent_value(const uint8_t *buf, size_t len, const uint8_t **v,
+				  size_t *vlen);
+/* opgp_pkesk_finish - the session key of MSG's PKESK for K from VALUE (VLEN octets), what
+ * the agent's PKDECRYPT gave for opgp_pkesk_sexp's ciphertext: the RSA PKCS#1 v1.5 block,
+ * or the ECDH shared point (the KEK derived and the key unwrapped here).  *ALGO is the
+ * frame's algorithm (v3 PKESK) or DATA_CIPHER (v6: the SEIPDv2 data's); KEY (at least
+ * OPGP_MAX_SESSION_KEY octets, the caller cleanses it) and *KEYLEN; the checksum is checked */
+enum opgp_status opgp_pkesk_finish(const uint8_t *msg, size_t len, const struct opgp_enckey *k,
+				   const uint8_t *value, size_t vlen, int data_cipher, int *algo,
+				   uint8_t *key, size_t *keylen, char *why, size_t whylen);
 /* opgp_parse_session_key - gpgme's exported session key "ALGO:HEX" (or "ALGO.AEAD:HEX", as
  * GnuPG writes it for AEAD data, AEAD 1 EAX or 2 OCB) into ALGO and KEY,
  * which must hold OPGP_MAX_SESSION_KEY octets; *KEYLEN is set (output only).  The hex

@@ -8,7 +8,12 @@
  * (before SEIPDv1 and SEIPDv2 data) with that key's ID.  SEIPDv2 data that splits is opened
  * with the fixed session key (its first 16, 24 or 32 octets, as the cipher needs): either
  * refused with nothing returned, or every tag verified and at most the data's length returned
- * (the seeds msg-fixedkey-seipd2-* are made with that key, so they open).
+ * (the seeds msg-fixedkey-seipd2-* are made with that key, so they open).  A message with
+ * PKESKs is also read by the agent path (openpgp-unwrap.c) for a Curve25519 and an RSA key
+ * named like its first PKESK (key ID; the fingerprint of a v6 PKESK at the message's start):
+ * the ciphertext S-expression, then a fixed agent answer, which must be refused or give a
+ * session key of at most OPGP_MAX_SESSION_KEY octets.  Session key texts are also read as an
+ * agent answer "(5:value N:...)", whose value must lie inside the text.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +22,50 @@
 #include "lists/openpgp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* agent_path - opgp_pkesk_sexp and opgp_pkesk_finish on MSG for keys named like its first
+ * PKESK, with fixed agent answers */
+static void agent_path(const uint8_t *msg, size_t len, const struct opgp_split *sp)
+{
+	static const uint8_t point[33] = { 0x40, 9 };
+	uint8_t rsa[128], key[OPGP_MAX_SESSION_KEY];
+	struct opgp_enckey k;
+	char why[160], *sexp = NULL;
+	size_t slen = 0, keylen = 0;
+	int version = 0, algo = 0;
+
+	memset(rsa, 0x5a, sizeof(rsa));
+	rsa[0] = 2;
+	rsa[100] = 0;
+	rsa[101] = 9;
+	for (int a = 0; a < 2; a++) {
+		memset(&k, 0, sizeof(k));
+		k.keyid = sp->pkesk_keyid[0];
+		for (size_t i = 0; i + 2 + 20 < len && i < 8; i++)
+			if (msg[i] == 6 && msg[i + 1] == 21 && msg[i + 2] == 4) {
+				memcpy(k.fpr, msg + i + 3, 20);
+				break;
+			}
+		k.algo = a == 0 ? 18 : 1;
+		k.curve = OPGP_CURVE_25519;
+		memcpy(k.point, point, sizeof(point));
+		k.point_len = sizeof(point);
+		k.kdf_hash = 8;
+		k.kdf_cipher = 7;
+		if (opgp_pkesk_sexp(msg, len, &k, &version, &sexp, &slen, why, sizeof(why)) ==
+		    OPGP_OK) {
+			if (sexp == NULL || slen == 0 || (version != 3 && version != 6))
+				abort();
+			free(sexp);
+			sexp = NULL;
+		}
+		if (opgp_pkesk_finish(msg, len, &k, a == 0 ? point : rsa,
+				      a == 0 ? sizeof(point) : sizeof(rsa), sp->data_cipher,
+				      &algo, key, &keylen, why, sizeof(why)) == OPGP_OK &&
+		    (keylen == 0 || keylen > sizeof(key)))
+			abort();
+	}
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -38,6 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     (sp.pkesk_version != 0 &&
 		      sp.pkesk_version != opgp_format_pkesk_version(sp.format))))
 			abort();
+		if (sp.n_pkesk > 0)
+			agent_path(data + 1, size - 1, &sp);
 		if (sp.format == OPGP_FMT_SEIPD2) {
 			uint8_t *in = (uint8_t *)1;
 			size_t inlen = 1;
@@ -112,6 +163,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (opgp_parse_session_key(text, &algo, key, &keylen) == OPGP_OK &&
 		    (keylen == 0 || keylen > sizeof(key)))
 			abort();
+		{
+			const uint8_t *v = NULL;
+			size_t vlen = 0;
+
+			if (opgp_agent_value(data + 1, size - 1, &v, &vlen) == OPGP_OK &&
+			    (v < data + 1 || vlen > size - 1 || v + vlen > data + size))
+				abort();
+		}
 		free(text);
 		break;
 	}

@@ -28,6 +28,12 @@
 #    changed octet in a chunk, a chunk tag, the last chunk's tag, the final tag, the salt or
 #    the chunk size octet, a chunk removed, the data cut after two chunks, a wrong session
 #    key are each refused (OPGP_E_FORMAT, "does not authenticate") with nothing written;
+#  - the list's PKESK opened by the list key's gpg-agent (pw-opgp pkesk, gpg-connect-agent
+#    SETKEY + PKDECRYPT, pw-opgp pkesk with the answer): v6 PKESKs by OpenPGP.js for Curve25519 and
+#    RSA, v3 PKESKs by gpg for RSA and NIST P-256 give the session key OpenPGP.js and gpg
+#    name; with it the SEIPDv2 posts open and gpg verifies the poster; a changed shared
+#    point, an RSA answer without its padding and a post without a PKESK for the key are
+#    refused;
 #  - refusals: each header field of both formats out of range, PKESK versions mixed or not
 #    matching the data, headers cut short (OPGP_E_FORMAT / OPGP_E_UNSUPPORTED with a message),
 #    and pw-opgp mutate over both posts (never a crash, under the sanitizer build);
@@ -314,6 +320,90 @@ if [ -f "$tp" ]; then
 	pw "$tp" inner.out open "@open-ocb-aes128-0.pgp.sk"
 	refused OPGP_E_FORMAT && [ ! -s inner.out ] &&
 		ok "SEIPDv2 (AES-256) with an AES-128 session key refused: $(cat pw.err)" || ko "AES-128 key on AES-256 data: $(show)"
+fi
+
+# ---- the list's PKESK opened by the list key's gpg-agent (opgp_pkesk_sexp, _finish) ----------
+# agent_pkdecrypt H GRIP SEXP OUT: gpg-agent of home H decrypts the ciphertext S-expression SEXP
+# with the key GRIP (SETKEY, PKDECRYPT answering the CIPHERTEXT inquiry), its answer into OUT
+agent_pkdecrypt() {
+	rm -f "$4"
+	gpg-connect-agent --homedir "$tmp/$1" "/definqfile CIPHERTEXT $3" "/datafile $4" \
+		"SETKEY $2" PKDECRYPT /bye > agent.log 2>&1 && ! grep -q '^ERR' agent.log && [ -s "$4" ]
+}
+# grip H FPR - the keygrip of home H's (sub)key FPR
+grip() {
+	g "$1" --with-keygrip --with-colons -K | awk -F: -v f="$2" '$1 == "fpr" { m = ($10 == f) }
+		$1 == "grp" && m { print $10; exit }'
+}
+# unwrap_case NAME H KEYBLOCK FPR POST WANT: the session key of POST's PKESK for FPR, from the
+# agent of H, must be WANT ("ALGO:HEX"); then POST opens with it when it is SEIPDv2
+unwrap_case() {
+	local name=$1 h=$2 kb=$3 fpr=$4 post=$5 want=$6
+	pw "$post" ct.sexp pkesk "$kb" "$fpr"
+	[ "$rc" -eq 0 ] || { ko "$name: pkesk: $(show)"; return; }
+	agent_pkdecrypt "$h" "$(grip "$h" "$fpr")" ct.sexp value.out ||
+		{ ko "$name: the agent: $(tr '\n' ' ' < agent.log)"; return; }
+	pw "$post" sk.out pkesk "$kb" "$fpr" value.out
+	if [ "$rc" -eq 0 ] && [ "$(cat sk.out)" = "$want" ]; then
+		ok "$name: the agent's PKDECRYPT gives the post's session key"
+	else
+		ko "$name: $(show) got $(cat sk.out) want $want"
+	fi
+}
+{
+	newkey l-rsa 'Rsa List <rsalist@example.org>' nistp256 &&
+	g l-rsa --quick-add-key "$(cat l-rsa.fpr)" rsa2048 encr 0 &&
+	g l-rsa --export > l-rsa.pub && g l-rsa --armor --export > l-rsa.asc
+} > keys2.log 2>&1 || ko "RSA/P-256 list key: $(tail -3 keys2.log)"
+lcv=$(g list --with-colons --list-keys | awk -F: '$1 == "sub" { s = 1 } $1 == "fpr" && s { print $10; exit }')
+lp256=$(g l-rsa --with-colons --list-keys | awk -F: '$1 == "sub" && $4 == 18 { s = 1 } $1 == "fpr" && s { print $10; exit }')
+lrsa=$(g l-rsa --with-colons --list-keys | awk -F: '$1 == "sub" && $4 == 1 { s = 1 } $1 == "fpr" && s { print $10; exit }')
+# v6 PKESKs (OpenPGP.js) for the cv25519 list key, then the data opened and verified
+for post in open-ocb-aes256-12.pgp open-gcm-aes128-12.pgp open-eax-aes128-0.pgp; do
+	[ -f "$post" ] || continue
+	unwrap_case "v6 PKESK (Curve25519) of $post" list list.pub "$lcv" "$post" "$(cat "$post.sk")"
+	pw "$post" inner.out open @sk.out
+	[ "$rc" -eq 0 ] && g s-cv --status-fd 3 --decrypt inner.out 3> st.out 2>/dev/null |
+		cmp -s - plain3k.txt && grep -q GOODSIG st.out &&
+		ok "$post: agent's session key, SEIPDv2 opened by postward's code, gpg verifies the poster" ||
+		ko "$post via the agent: $(show)"
+done
+# a v6 PKESK for the RSA or the P-256 subkey (OpenPGP.js picks the newest encryption subkey;
+# both may have the same creation time), v3 PKESKs by gpg for RSA and NIST P-256 (gpg
+# --show-session-key gives the key to compare)
+if [ -n "$lrsa" ] && [ -n "$lp256" ]; then
+	if $JS encrypt gcm aes256 v6l.sk l-rsa.asc < plain3k.txt > v6l.pgp 2> js.log; then
+		pw v6l.pgp a.out split
+		case $lrsa in
+		*"$(field a.out pkesk_keyid)") unwrap_case "v6 PKESK (RSA 2048)" l-rsa l-rsa.pub "$lrsa" v6l.pgp "$(cat v6l.sk)" ;;
+		*) unwrap_case "v6 PKESK (NIST P-256)" l-rsa l-rsa.pub "$lp256" v6l.pgp "$(cat v6l.sk)" ;;
+		esac
+	else
+		ko "OpenPGP.js to the RSA/P-256 list key: $(tail -2 js.log)"
+	fi
+	for f in "$lrsa:RSA 2048" "$lp256:NIST P-256"; do
+		for i in 1 2 3; do
+			g l-rsa --encrypt -r "${f%%:*}!" < plain3k.txt > v3.pgp
+			want=$(g l-rsa --show-session-key --decrypt v3.pgp 2>&1 >/dev/null |
+				sed -n "s/.*session key: '\(.*\)'.*/\1/p")
+			unwrap_case "v3 PKESK (${f#*:}, gpg, run $i)" l-rsa l-rsa.pub "${f%%:*}" v3.pgp "$want"
+		done
+	done
+	# the answer changed: an ECDH shared point (the unwrap's integrity check fails), an RSA
+	# block without its type 2 padding; a post with no PKESK for the key
+	for c in "$lp256:20:does not unwrap:a changed ECDH shared point" \
+		"$lrsa:12:PKCS#1:an RSA answer without type 2 padding"; do
+		IFS=: read -r fpr at text what <<< "$c"
+		g l-rsa --encrypt -r "$fpr!" < plain3k.txt > v3.pgp
+		pw v3.pgp ct.sexp pkesk l-rsa.pub "$fpr"
+		agent_pkdecrypt l-rsa "$(grip l-rsa "$fpr")" ct.sexp value.out
+		/usr/bin/python3 -c 'import sys; b = bytearray(open("value.out", "rb").read()); b[int(sys.argv[1])] ^= 0x10; open("bad.val", "wb").write(b)' "$at"
+		pw v3.pgp sk.out pkesk l-rsa.pub "$fpr" bad.val
+		refused OPGP_E_FORMAT && grep -q "$text" pw.err &&
+			ok "$what is refused: $(cat pw.err)" || ko "$what: $(show)"
+	done
+	pw v3.pgp ct.sexp pkesk l-rsa.pub "$lp256"
+	refused OPGP_E_NOKEY && ok "no PKESK for the key: $(cat pw.err)" || ko "no PKESK: $(show)"
 fi
 
 # a v3 PKESK (the tag 20 copy's) before SEIPDv2 data: pw-opgp refuses it, and so does

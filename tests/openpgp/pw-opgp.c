@@ -13,6 +13,7 @@
  *	pw-opgp dearmor [FILE]
  *	pw-opgp mutate SESSIONKEY KEYBLOCK POST
  *	pw-opgp open SESSIONKEY [FILE] > INNER
+ *	pw-opgp pkesk KEYBLOCK FPR [VALUE] < POST
  *
  * DESCRIPTION
  *	Inputs named FILE (or "-", or absent: standard input) and POST may be binary or ASCII
@@ -40,6 +41,12 @@
  *	open decrypts the post's SEIPD version 2 data with SESSIONKEY (opgp_seipd2_open) and
  *	writes the packets inside; nothing is written unless every chunk and the final tag
  *	authenticate.
+ *
+ *	pkesk writes the ciphertext of POST's PKESK for the key (the list's; FPR "-": the
+ *	last encryption subkey) as the S-expression gpg-agent's PKDECRYPT takes
+ *	(opgp_pkesk_sexp); with VALUE it reads the agent's answer "(5:value N:...)" from that
+ *	file and prints the session key it gives as "ALGO:HEX" (opgp_pkesk_finish; for a v6
+ *	PKESK ALGO is the SEIPDv2 data's).
  *
  *	armor and dearmor convert between binary and ASCII armor.
  *
@@ -77,6 +84,7 @@ static void usage(void)
 {
 	fputs("usage: pw-opgp split [FILE]\n"
 	      "       pw-opgp open SESSIONKEY [FILE]\n"
+	      "       pw-opgp pkesk KEYBLOCK FPR [VALUE] < POST\n"
 	      "       pw-opgp key KEYBLOCK [FPR]\n"
 	      "       pw-opgp rewrap [-a] SESSIONKEY KEYBLOCK [FPR] < POST > COPY\n"
 	      "       pw-opgp bench N SESSIONKEY KEYBLOCK [FPR]\n"
@@ -323,6 +331,56 @@ static int cmd_open(int argc, char **argv)
 	}
 	OPENSSL_cleanse(key, sizeof key);
 	free(msg);
+	return rc;
+}
+
+/* cmd_pkesk - the agent's PKDECRYPT ciphertext of the post's PKESK for the key, or with
+ * VALUE the session key that the agent's answer gives, as ALGO:HEX */
+static int cmd_pkesk(int argc, char **argv)
+{
+	struct opgp_enckey k;
+	struct opgp_split sp;
+	size_t len, slen = 0, vlen = 0, alen = 0, keylen = 0;
+	uint8_t *msg = NULL, *answer = NULL, key[OPGP_MAX_SESSION_KEY];
+	const uint8_t *value;
+	char *sexp = NULL, why[WHY_LEN];
+	enum opgp_status s;
+	int version = 0, algo = 0, rc = 0;
+
+	if (argc < 2 || argc > 3)
+		usage();
+	if (load_key(argv[0], strcmp(argv[1], "-") != 0 ? argv[1] : NULL, &k) != 0)
+		return 1;
+	if (argc == 3)
+		answer = read_all(argv[2], &alen);
+	if ((msg = binary_input(NULL, &len)) == NULL)
+		rc = 1;
+	else if (answer == NULL) {
+		if ((s = opgp_pkesk_sexp(msg, len, &k, &version, &sexp, &slen, why,
+					 sizeof why)) != OPGP_OK)
+			rc = refuse("pkesk", s, why);
+		else if (!write_all(sexp, slen))
+			die_io("standard output", strerror(errno));
+	} else if ((s = opgp_split(msg, len, &sp, why, sizeof why)) != OPGP_OK)
+		rc = refuse("split", s, why);
+	else if (opgp_agent_value(answer, alen, &value, &vlen) != OPGP_OK)
+		rc = refuse("agent value", OPGP_E_FORMAT, "not (5:value N:...)");
+	else if ((s = opgp_pkesk_finish(msg, len, &k, value, vlen, sp.data_cipher, &algo, key,
+					&keylen, why, sizeof why)) != OPGP_OK)
+		rc = refuse("pkesk", s, why);
+	else {
+		printf("%d:", algo);
+		for (size_t i = 0; i < keylen; i++)
+			printf("%02X", key[i]);
+		printf("\n");
+	}
+	OPENSSL_cleanse(key, sizeof key);
+	if (answer != NULL)
+		OPENSSL_cleanse(answer, alen);
+	free(answer);
+	free(sexp);
+	free(msg);
+	opgp_enckey_clear(&k);
 	return rc;
 }
 
@@ -657,6 +715,7 @@ int main(int argc, char **argv)
 		{ "split", cmd_split }, { "key", cmd_key }, { "rewrap", cmd_rewrap },
 		{ "bench", cmd_bench }, { "armor", cmd_armor }, { "dearmor", cmd_dearmor },
 		{ "mutate", cmd_mutate }, { "open", cmd_open },
+		{ "pkesk", cmd_pkesk },
 	};
 
 	if (argc < 2)
