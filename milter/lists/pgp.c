@@ -369,6 +369,151 @@ bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid)
 	return found;
 }
 
+/* the Assuan exchange of one PKDECRYPT: the ciphertext handed over, the answer gathered */
+struct agent_io {
+	const char *sexp;
+	size_t slen;
+	uint8_t *buf;
+	size_t len, cap;
+	bool too_big;
+};
+
+/* agent_data - D lines of the agent's answer, appended to IO (at most 64 KiB) */
+static gpgme_error_t agent_data(void *opaque, const void *data, size_t len)
+{
+	struct agent_io *io = opaque;
+	uint8_t *n;
+
+	if (len > 65536 - io->len) {
+		io->too_big = true;
+		return gpg_error(GPG_ERR_TOO_LARGE);
+	}
+	if (io->len + len > io->cap) {
+		size_t cap = io->len + len + 256;
+
+		if ((n = malloc(cap)) == NULL)
+			return gpg_error(GPG_ERR_ENOMEM);
+		if (io->buf != NULL) {
+			memcpy(n, io->buf, io->len);
+			OPENSSL_cleanse(io->buf, io->cap);
+			free(io->buf);
+		}
+		io->buf = n;
+		io->cap = cap;
+	}
+	memcpy(io->buf + io->len, data, len);
+	io->len += len;
+	return 0;
+}
+
+/* agent_inquire - the agent asks for the CIPHERTEXT; NAME NULL: gpgme is done with *DATA */
+static gpgme_error_t agent_inquire(void *opaque, const char *name, const char *args,
+				   gpgme_data_t *data)
+{
+	struct agent_io *io = opaque;
+
+	(void)args;
+	if (name == NULL) {
+		if (data != NULL && *data != NULL)
+			gpgme_data_release(*data);
+		return 0;
+	}
+	if (strcmp(name, "CIPHERTEXT") != 0)
+		return gpg_error(GPG_ERR_ASS_UNKNOWN_INQUIRE);
+	return gpgme_data_new_from_mem(data, io->sexp, io->slen, 0);
+}
+
+/* gpgconf - run gpgconf --homedir HOME with ARG1 ARG2; its first output line into OUT */
+static bool gpgconf(const char *arg1, const char *arg2, char *out, size_t outlen)
+{
+	const char *prog = gpgme_get_dirinfo("gpgconf-name");
+	const char *argv[] = { "gpgconf", "--homedir", home_dir, arg1, arg2, NULL };
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t o = NULL;
+	bool ok = false;
+	ssize_t n;
+
+	if (prog == NULL || home_dir == NULL || gpgme_new(&ctx) != 0 ||
+	    gpgme_set_protocol(ctx, GPGME_PROTOCOL_SPAWN) != 0 || gpgme_data_new(&o) != 0)
+		goto done;
+	if (gpgme_op_spawn(ctx, prog, argv, NULL, o, NULL, 0) != 0)
+		goto done;
+	if (out != NULL) {
+		gpgme_data_seek(o, 0, SEEK_SET);
+		n = gpgme_data_read(o, out, outlen - 1);
+		if (n <= 0)
+			goto done;
+		out[n] = '\0';
+		out[strcspn(out, "\r\n")] = '\0';
+	}
+	ok = out == NULL || out[0] != '\0';
+done:
+	if (o != NULL)
+		gpgme_data_release(o);
+	if (ctx != NULL)
+		gpgme_release(ctx);
+	return ok;
+}
+
+/* agent_transact - SETKEY GRIP and PKDECRYPT over the agent's socket SOCK; *OP the agent's
+ * own answer */
+static gpgme_error_t agent_transact(const char *sock, const char *grip, struct agent_io *io,
+				    gpgme_error_t *op)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_error_t err;
+	char cmd[64];
+
+	*op = 0;
+	snprintf(cmd, sizeof(cmd), "SETKEY %.40s", grip);
+	if ((err = gpgme_new(&ctx)) != 0)
+		return err;
+	if ((err = gpgme_set_protocol(ctx, GPGME_PROTOCOL_ASSUAN)) == 0 &&
+	    (err = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_ASSUAN, sock, home_dir)) == 0 &&
+	    (err = gpgme_op_assuan_transact_ext(ctx, cmd, NULL, NULL, NULL, NULL, NULL, NULL,
+						op)) == 0 && *op == 0)
+		err = gpgme_op_assuan_transact_ext(ctx, "PKDECRYPT", agent_data, io,
+						   agent_inquire, io, NULL, NULL, op);
+	gpgme_release(ctx);
+	return err;
+}
+
+/* pgp_agent_pkdecrypt - the agent's PKDECRYPT of SEXP with the key GRIP */
+enum pgp_status pgp_agent_pkdecrypt(const char *grip, const char *sexp, size_t slen,
+				    uint8_t **value, size_t *vlen, char *why, size_t whylen)
+{
+	struct agent_io io = { .sexp = sexp, .slen = slen };
+	char sock[1024];
+	gpgme_error_t err, op = 0;
+
+	*value = NULL;
+	*vlen = 0;
+	if (strlen(grip) != 40 || strspn(grip, "0123456789ABCDEFabcdef") != 40) {
+		snprintf(why, whylen, "keygrip \"%.60s\" is not 40 hex digits", grip);
+		return PGP_E_FORMAT;
+	}
+	if (!gpgconf("--list-dirs", "agent-socket", sock, sizeof(sock))) {
+		snprintf(why, whylen, "gpgconf names no gpg-agent socket for the GnuPG home");
+		return PGP_E_ENGINE;
+	}
+	err = agent_transact(sock, grip, &io, &op);
+	if (err != 0 && gpg_err_source(err) != GPG_ERR_SOURCE_GPGAGENT && io.len == 0 &&
+	    gpgconf("--launch", "gpg-agent", NULL, 0))
+		err = agent_transact(sock, grip, &io, &op);
+	if (err != 0 || op != 0 || io.too_big || io.len == 0) {
+		snprintf(why, whylen, "gpg-agent PKDECRYPT: %s",
+			 io.too_big ? "answer too long" : gpgme_strerror(err ? err : op ? op :
+				    gpg_error(GPG_ERR_NO_DATA)));
+		if (io.buf != NULL)
+			OPENSSL_cleanse(io.buf, io.cap);
+		free(io.buf);
+		return err != 0 && op == 0 ? PGP_E_ENGINE : PGP_E_DECRYPT;
+	}
+	*value = io.buf;
+	*vlen = io.len;
+	return PGP_OK;
+}
+
 /* pgp_decrypted_clear - wipe */
 void pgp_decrypted_clear(struct pgp_decrypted *d)
 {

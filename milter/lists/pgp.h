@@ -110,6 +110,15 @@ enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char
 enum pgp_status pgp_sign_detached(const char *signer_fpr, const void *data, size_t len,
 				  char **armor, size_t *armlen, char *micalg, size_t miclen,
 				  char *why, size_t whylen);
+/* pgp_agent_pkdecrypt - the gpg-agent of the GnuPG home decrypts SEXP (SLEN octets: a
+ * PKDECRYPT ciphertext S-expression, opgp_pkesk_sexp's) with the secret key whose keygrip is
+ * GRIP (40 hex digits), over the Assuan protocol (gpgme, GPGME_PROTOCOL_ASSUAN: SETKEY,
+ * PKDECRYPT answering the CIPHERTEXT inquiry); the agent is started (gpgconf --launch) when
+ * its socket does not answer.  *VALUE (malloc'd; the caller cleanses and frees it) gets
+ * the agent's answer "(5:value N:...)" for opgp_agent_value.  PGP_E_DECRYPT: the agent
+ * refused (no such key, bad ciphertext); PGP_E_ENGINE: no agent */
+enum pgp_status pgp_agent_pkdecrypt(const char *grip, const char *sexp, size_t slen,
+				    uint8_t **value, size_t *vlen, char *why, size_t whylen);
 /* pgp_key_has_subkey - is KEYID (16 hex digits) the key ID of PRIMARY_FPR's key or of one of
  * its subkeys (one gpg run); false if unknown */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid);

@@ -28,12 +28,13 @@
 #    changed octet in a chunk, a chunk tag, the last chunk's tag, the final tag, the salt or
 #    the chunk size octet, a chunk removed, the data cut after two chunks, a wrong session
 #    key are each refused (OPGP_E_FORMAT, "does not authenticate") with nothing written;
-#  - the list's PKESK opened by the list key's gpg-agent (pw-opgp pkesk, gpg-connect-agent
-#    SETKEY + PKDECRYPT, pw-opgp pkesk with the answer): v6 PKESKs by OpenPGP.js for Curve25519 and
+#  - the list's PKESK opened by the list key's gpg-agent (pw-opgp pkesk, pw-agent =
+#    pgp_agent_pkdecrypt: gpgme Assuan SETKEY + PKDECRYPT, pw-opgp pkesk with the answer): v6 PKESKs by OpenPGP.js for Curve25519 and
 #    RSA, v3 PKESKs by gpg for RSA and NIST P-256 give the session key OpenPGP.js and gpg
 #    name; with it the SEIPDv2 posts open and gpg verifies the poster; a changed shared
 #    point, an RSA answer without its padding and a post without a PKESK for the key are
-#    refused;
+#    refused; pw-agent's answer equals gpg-connect-agent's, it starts a stopped agent, and an
+#    unknown keygrip is refused;
 #  - refusals: each header field of both formats out of range, PKESK versions mixed or not
 #    matching the data, headers cut short (OPGP_E_FORMAT / OPGP_E_UNSUPPORTED with a message),
 #    and pw-opgp mutate over both posts (never a crash, under the sanitizer build);
@@ -324,8 +325,15 @@ fi
 
 # ---- the list's PKESK opened by the list key's gpg-agent (opgp_pkesk_sexp, _finish) ----------
 # agent_pkdecrypt H GRIP SEXP OUT: gpg-agent of home H decrypts the ciphertext S-expression SEXP
-# with the key GRIP (SETKEY, PKDECRYPT answering the CIPHERTEXT inquiry), its answer into OUT
+# with the key GRIP through pgp_agent_pkdecrypt (pw-agent: gpgme's Assuan protocol, SETKEY,
+# PKDECRYPT answering the CIPHERTEXT inquiry), its answer into OUT
+PWA=${PW_AGENT:-$(dirname "$PW")/pw-agent}
 agent_pkdecrypt() {
+	rm -f "$4"
+	"$PWA" "$tmp/$1" "$2" < "$3" > "$4" 2> agent.log && [ -s "$4" ]
+}
+# connect_agent: the same with gpg-connect-agent, GnuPG's own client
+connect_agent() {
 	rm -f "$4"
 	gpg-connect-agent --homedir "$tmp/$1" "/definqfile CIPHERTEXT $3" "/datafile $4" \
 		"SETKEY $2" PKDECRYPT /bye > agent.log 2>&1 && ! grep -q '^ERR' agent.log && [ -s "$4" ]
@@ -402,6 +410,23 @@ if [ -n "$lrsa" ] && [ -n "$lp256" ]; then
 		refused OPGP_E_FORMAT && grep -q "$text" pw.err &&
 			ok "$what is refused: $(cat pw.err)" || ko "$what: $(show)"
 	done
+	# pw-agent and gpg-connect-agent get the same answer; pw-agent starts a stopped agent;
+	# a keygrip the agent has no key for is refused
+	g l-rsa --encrypt -r "$lrsa!" < plain3k.txt > v3.pgp
+	pw v3.pgp ct.sexp pkesk l-rsa.pub "$lrsa"
+	gpgconf --homedir "$tmp/l-rsa" --kill gpg-agent
+	agent_pkdecrypt l-rsa "$(grip l-rsa "$lrsa")" ct.sexp value.out &&
+		ok "pw-agent starts the list's stopped gpg-agent and gets an answer" ||
+		ko "pw-agent with the agent stopped: $(cat agent.log)"
+	connect_agent l-rsa "$(grip l-rsa "$lrsa")" ct.sexp value2.out &&
+		cmp -s value.out value2.out && ok "pw-agent's answer is gpg-connect-agent's" ||
+		ko "pw-agent and gpg-connect-agent differ: $(tr '\n' ' ' < agent.log)"
+	if ! "$PWA" "$tmp/l-rsa" 0123456789ABCDEF0123456789ABCDEF01234567 < ct.sexp > value.out \
+		2> agent.log && grep -q 'No secret key' agent.log && [ ! -s value.out ]; then
+		ok "an unknown keygrip is refused: $(cat agent.log)"
+	else
+		ko "unknown keygrip: $(cat agent.log)"
+	fi
 	pw v3.pgp ct.sexp pkesk l-rsa.pub "$lp256"
 	refused OPGP_E_NOKEY && ok "no PKESK for the key: $(cat pw.err)" || ko "no PKESK: $(show)"
 fi

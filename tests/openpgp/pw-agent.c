@@ -1,0 +1,64 @@
+/*
+ * tests/openpgp/pw-agent.c - drive pgp_agent_pkdecrypt (milter/lists/pgp.c) from the command
+ * line: the list key's gpg-agent decrypts one PKESK ciphertext.
+ *
+ * NAME
+ *	pw-agent - one PKDECRYPT through gpgme's Assuan protocol
+ *
+ * SYNOPSIS
+ *	pw-agent HOME GRIP < SEXP > ANSWER
+ *
+ * DESCRIPTION
+ *	SEXP is the ciphertext S-expression (pw-opgp pkesk KEYBLOCK FPR < POST); HOME the GnuPG
+ *	home whose agent holds the secret key with keygrip GRIP.  The agent's answer
+ *	"(5:value N:...)" is written as it came, for pw-opgp pkesk KEYBLOCK FPR ANSWER.
+ *
+ * DIAGNOSTICS
+ *	Exit 0 on success; 1 with "pw-agent: REASON" on standard error when the agent or gpgme
+ *	refused; 2 on usage or I/O errors.
+ */
+#include "lists/pgp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define SEXP_MAX 65536
+
+/* main - read SEXP, ask the agent, write its answer */
+int main(int argc, char **argv)
+{
+	static char sexp[SEXP_MAX];
+	char why[256];
+	uint8_t *value = NULL;
+	size_t slen, vlen = 0;
+	int rc = 0;
+
+	if (argc != 3) {
+		fputs("usage: pw-agent HOME GRIP < SEXP > ANSWER\n", stderr);
+		return 2;
+	}
+	slen = fread(sexp, 1, sizeof(sexp), stdin);
+	if (ferror(stdin) || slen == 0 || slen == sizeof(sexp)) {
+		fputs("pw-agent: standard input: empty, too long or unreadable\n", stderr);
+		return 2;
+	}
+	if (!pgp_global_init(argv[1], why, sizeof(why))) {
+		fprintf(stderr, "pw-agent: %s\n", why);
+		return 2;
+	}
+	if (pgp_agent_pkdecrypt(argv[2], sexp, slen, &value, &vlen, why, sizeof(why)) != PGP_OK) {
+		fprintf(stderr, "pw-agent: %s\n", why);
+		rc = 1;
+	} else if (fwrite(value, 1, vlen, stdout) != vlen || fflush(stdout) != 0) {
+		fputs("pw-agent: standard output: write failed\n", stderr);
+		rc = 2;
+	}
+	if (value != NULL)
+		OPENSSL_cleanse(value, vlen);
+	free(value);
+	pgp_global_end();
+	return rc;
+}
