@@ -211,8 +211,9 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 			return reply(ctx, qid, l->address, "451", "4.3.0",
 				     "Cannot check the post now, try again later");
 		/* AEAD data the list's GnuPG cannot open (GnuPG 2.2 opens tag 20 where its
-		 * build has AEAD, never SEIPD version 2): name the format, not the key */
-		if (sp.format == OPGP_FMT_SEIPD2 || sp.format == OPGP_FMT_AEAD_OCB) {
+		 * build has AEAD; SEIPD version 2 is opened through the list key's agent by
+		 * pgp_decrypt, so its failures are the key's): name the format, not the key */
+		if (sp.format == OPGP_FMT_AEAD_OCB) {
 			char text[200];
 			pwlog_qid(LOG_NOTICE, qid, "list %s: post uses %s, which the list's GnuPG "
 				  "cannot decrypt", l->address, opgp_format_name(sp.format));
@@ -221,6 +222,10 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 				 opgp_format_name(sp.format));
 			return reply(ctx, qid, l->address, "550", "5.6.0", text);
 		}
+		if (sp.format == OPGP_FMT_SEIPD2)
+			return reply(ctx, qid, l->address, "550", "5.7.1",
+				     "The post's SEIPD version 2 data does not open with this "
+				     "list's key (not encrypted to it, or altered)");
 		return reply(ctx, qid, l->address, "550", "5.7.1",
 			     "The post is not encrypted to this list's key");
 	}

@@ -113,6 +113,44 @@ static void release_op(gpgme_ctx_t ctx, gpgme_data_t a, gpgme_data_t b)
 		gpgme_release(ctx);
 }
 
+/* seipd2_open - a SEIPD version 2 post opened through the list key's agent (below) */
+static enum pgp_status seipd2_open(const void *msg, size_t len, uint8_t **inner, size_t *ilen,
+				   struct pgp_decrypted *out, bool *v2, char *why, size_t whylen);
+static enum pgp_status seipd2_decrypt(const void *msg, size_t len, struct pgp_decrypted *out,
+				      bool *v2, char *why, size_t whylen);
+static bool hex_to_bin(const char *hex, uint8_t *bin);
+
+/* take_sigs - the signatures gpgme verified in CTX's last operation into OUT */
+static void take_sigs(gpgme_ctx_t ctx, struct pgp_decrypted *out)
+{
+	gpgme_verify_result_t vr;
+
+	vr = gpgme_op_verify_result(ctx);
+	for (gpgme_signature_t s = vr ? vr->signatures : NULL; s && out->n_sigs < PGP_MAX_SIGS;
+	     s = s->next) {
+		struct pgp_sig *g = &out->sigs[out->n_sigs++];
+		gpgme_key_t key = NULL;
+		unsigned bad = GPGME_SIGSUM_KEY_REVOKED | GPGME_SIGSUM_KEY_EXPIRED |
+			       GPGME_SIGSUM_SIG_EXPIRED | GPGME_SIGSUM_RED;
+		g->good = gpg_err_code(s->status) == GPG_ERR_NO_ERROR && !(s->summary & bad);
+		g->created = (time_t)s->timestamp;
+		if (!g->good)
+			snprintf(g->why, sizeof(g->why), "%s", gpgme_strerror(s->status));
+		/* the signing key may be a subkey: name the primary key */
+		if (s->fpr != NULL && gpgme_get_key(ctx, s->fpr, &key, 0) == 0 && key != NULL &&
+		    key->fpr != NULL) {
+			upper_fpr(g->fpr, key->fpr);
+			for (gpgme_user_id_t u = key->uids; u && g->n_emails < 4; u = u->next)
+				if (u->email != NULL && *u->email && !u->revoked && !u->invalid)
+					snprintf(g->emails[g->n_emails++], sizeof(g->emails[0]),
+						 "%s", u->email);
+		} else
+			upper_fpr(g->fpr, s->fpr);
+		if (key != NULL)
+			gpgme_key_unref(key);
+	}
+}
+
 /* pgp_decrypt - decrypt and verify */
 enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *out,
 			    char *why, size_t whylen)
@@ -120,7 +158,6 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 	gpgme_ctx_t ctx = NULL;
 	gpgme_data_t in = NULL, plain = NULL;
 	gpgme_decrypt_result_t dr;
-	gpgme_verify_result_t vr;
 	gpgme_error_t err;
 	enum pgp_status st = PGP_OK;
 	bool ok_key;
@@ -135,6 +172,15 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 		goto out;
 	}
 	if ((err = gpgme_op_decrypt_verify(ctx, in, plain)) != 0) {
+		bool v2 = false;
+
+		/* GnuPG 2.2 reads no SEIPD version 2: the list key's agent and openpgp*.c do */
+		if (gpg_err_code(err) != GPG_ERR_ENOMEM) {
+			pgp_decrypted_clear(out);
+			st = seipd2_decrypt(msg, len, out, &v2, why, whylen);
+			if (v2)
+				goto out;
+		}
 		snprintf(why, whylen, "%s", gpgme_strerror(err));
 		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM :
 		     gpg_err_code(err) == GPG_ERR_NO_DATA ? PGP_E_FORMAT : PGP_E_DECRYPT;
@@ -160,30 +206,7 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 				*c = (char)toupper((unsigned char)*c);
 			break;
 		}
-	vr = gpgme_op_verify_result(ctx);
-	for (gpgme_signature_t s = vr ? vr->signatures : NULL; s && out->n_sigs < PGP_MAX_SIGS;
-	     s = s->next) {
-		struct pgp_sig *g = &out->sigs[out->n_sigs++];
-		gpgme_key_t key = NULL;
-		unsigned bad = GPGME_SIGSUM_KEY_REVOKED | GPGME_SIGSUM_KEY_EXPIRED |
-			       GPGME_SIGSUM_SIG_EXPIRED | GPGME_SIGSUM_RED;
-		g->good = gpg_err_code(s->status) == GPG_ERR_NO_ERROR && !(s->summary & bad);
-		g->created = (time_t)s->timestamp;
-		if (!g->good)
-			snprintf(g->why, sizeof(g->why), "%s", gpgme_strerror(s->status));
-		/* the signing key may be a subkey: name the primary key */
-		if (s->fpr != NULL && gpgme_get_key(ctx, s->fpr, &key, 0) == 0 && key != NULL &&
-		    key->fpr != NULL) {
-			upper_fpr(g->fpr, key->fpr);
-			for (gpgme_user_id_t u = key->uids; u && g->n_emails < 4; u = u->next)
-				if (u->email != NULL && *u->email && !u->revoked && !u->invalid)
-					snprintf(g->emails[g->n_emails++], sizeof(g->emails[0]),
-						 "%s", u->email);
-		} else
-			upper_fpr(g->fpr, s->fpr);
-		if (key != NULL)
-			gpgme_key_unref(key);
-	}
+	take_sigs(ctx, out);
 	if (!take_mem(plain, &out->plain, &out->plain_len, false)) {
 		snprintf(why, whylen, "out of memory");
 		st = PGP_E_NOMEM;
@@ -215,6 +238,14 @@ enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *o
 		goto out;
 	}
 	if ((err = gpgme_op_decrypt_ext(ctx, GPGME_DECRYPT_UNWRAP, in, inner)) != 0) {
+		struct pgp_decrypted d;
+		bool v2 = false;
+
+		memset(&d, 0, sizeof(d));
+		st = seipd2_open(msg, len, out, outlen, &d, &v2, why, whylen);
+		pgp_decrypted_clear(&d);
+		if (v2)
+			goto out;
 		snprintf(why, whylen, "unwrapping the post: %s", gpgme_strerror(err));
 		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM :
 		     gpg_err_code(err) == GPG_ERR_NO_DATA ? PGP_E_FORMAT : PGP_E_DECRYPT;
@@ -512,6 +543,165 @@ enum pgp_status pgp_agent_pkdecrypt(const char *grip, const char *sexp, size_t s
 	*value = io.buf;
 	*vlen = io.len;
 	return PGP_OK;
+}
+
+/* try_subkey - the session key of BIN's PKESK for the home's secret subkey SUB of KEY through
+ * the agent, then the SEIPDv2 data opened: PGP_OK, or PGP_E_DECRYPT when no PKESK names SUB */
+static enum pgp_status try_subkey(gpgme_key_t key, gpgme_subkey_t sub, const uint8_t *bin,
+				  size_t binlen, const struct opgp_split *sp, uint8_t **inner,
+				  size_t *ilen, struct pgp_decrypted *out, char *why,
+				  size_t whylen)
+{
+	struct opgp_enckey k;
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t d = NULL;
+	uint8_t *block = NULL, *answer = NULL, subfpr[20];
+	const uint8_t *value;
+	size_t blen = 0, alen = 0, vlen = 0, slen = 0;
+	char *sexp = NULL;
+	int version = 0;
+	enum opgp_status os;
+	enum pgp_status st = PGP_E_DECRYPT;
+
+	memset(&k, 0, sizeof(k));
+	if (sub->fpr == NULL || strlen(sub->fpr) != 40 || !hex_to_bin(sub->fpr, subfpr))
+		return PGP_E_DECRYPT;
+	if (new_ctx(&ctx) != 0 || gpgme_data_new(&d) != 0 ||
+	    gpgme_op_export(ctx, key->fpr, 0, d) != 0 || !take_mem(d, &block, &blen, false)) {
+		snprintf(why, whylen, "exporting the list key %s failed", key->fpr);
+		st = PGP_E_ENGINE;
+		goto done;
+	}
+	d = NULL;
+	if (opgp_enckey_from_block(block, blen, subfpr, &k, why, whylen) != OPGP_OK)
+		goto done;
+	if ((os = opgp_pkesk_sexp(bin, binlen, &k, &version, &sexp, &slen, why, whylen)) !=
+	    OPGP_OK)
+		goto done;
+	if ((st = pgp_agent_pkdecrypt(sub->keygrip, sexp, slen, &answer, &alen, why, whylen)) !=
+	    PGP_OK)
+		goto done;
+	st = PGP_E_DECRYPT;
+	if (opgp_agent_value(answer, alen, &value, &vlen) != OPGP_OK) {
+		snprintf(why, whylen, "gpg-agent's PKDECRYPT answer is not (value ...)");
+		goto done;
+	}
+	if (opgp_pkesk_finish(bin, binlen, &k, value, vlen, sp->data_cipher, &out->algo,
+			      out->key, &out->keylen, why, whylen) != OPGP_OK ||
+	    opgp_seipd2_open(bin + sp->data_off, sp->data_len, out->key, out->keylen, inner,
+			     ilen, why, whylen) != OPGP_OK)
+		goto done;
+	snprintf(out->recipient_keyid, sizeof(out->recipient_keyid), "%.16s",
+		 sub->keyid != NULL ? sub->keyid : "");
+	for (char *c = out->recipient_keyid; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	st = PGP_OK;
+done:
+	if (answer != NULL)
+		OPENSSL_cleanse(answer, alen);
+	free(answer);
+	free(sexp);
+	free(block);
+	opgp_enckey_clear(&k);
+	release_op(ctx, d, NULL);
+	return st;
+}
+
+/* seipd2_open - MSG (armored or binary) when it is SEIPDv2: the home's secret encryption
+ * subkeys are tried in turn; INNER gets the packets inside, OUT the session key and the
+ * recipient key ID.  PGP_E_DECRYPT with WHY when it is not SEIPDv2 or no key opens it */
+static enum pgp_status seipd2_open(const void *msg, size_t len, uint8_t **inner, size_t *ilen,
+				   struct pgp_decrypted *out, bool *v2, char *why, size_t whylen)
+{
+	struct opgp_split sp;
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t key = NULL;
+	uint8_t *bin = NULL;
+	size_t binlen = 0;
+	enum pgp_status st = PGP_E_DECRYPT;
+	char first[256] = "no secret key of the list's GnuPG home is named by the post";
+
+	*inner = NULL;
+	*ilen = 0;
+	*v2 = false;
+	if (len > 0 && (((const uint8_t *)msg)[0] & 0x80)) {
+		if ((bin = malloc(len)) == NULL)
+			return PGP_E_NOMEM;
+		memcpy(bin, msg, len);
+		binlen = len;
+	} else if (opgp_dearmor(msg, len, &bin, &binlen) != OPGP_OK) {
+		snprintf(why, whylen, "not an OpenPGP message");
+		return PGP_E_FORMAT;
+	}
+	if (opgp_split(bin, binlen, &sp, why, whylen) != OPGP_OK ||
+	    sp.format != OPGP_FMT_SEIPD2) {
+		free(bin);
+		return PGP_E_DECRYPT;
+	}
+	*v2 = true;
+	if (new_ctx(&ctx) != 0 || gpgme_op_keylist_start(ctx, NULL, 1) != 0) {
+		snprintf(why, whylen, "listing the secret keys failed");
+		st = PGP_E_ENGINE;
+		goto done;
+	}
+	while (st == PGP_E_DECRYPT && gpgme_op_keylist_next(ctx, &key) == 0) {
+		for (gpgme_subkey_t sub = key->subkeys; sub && st == PGP_E_DECRYPT;
+		     sub = sub->next) {
+			if (!sub->can_encrypt || sub->revoked || sub->expired ||
+			    sub->keygrip == NULL)
+				continue;
+			st = try_subkey(key, sub, bin, binlen, &sp, inner, ilen, out, why,
+					whylen);
+			if (st == PGP_E_DECRYPT && strstr(why, "no PKESK") == NULL)
+				snprintf(first, sizeof(first), "%s", why);
+		}
+		gpgme_key_unref(key);
+	}
+	if (st == PGP_E_DECRYPT)
+		snprintf(why, whylen, "%s", first);
+done:
+	if (ctx != NULL)
+		gpgme_release(ctx);
+	OPENSSL_cleanse(bin, binlen);
+	free(bin);
+	return st;
+}
+
+/* seipd2_decrypt - pgp_decrypt for SEIPD version 2 (*V2 false: MSG is not): the packets
+ * opened here, the poster's signature verified by gpg on them */
+static enum pgp_status seipd2_decrypt(const void *msg, size_t len, struct pgp_decrypted *out,
+				      bool *v2, char *why, size_t whylen)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t in = NULL, plain = NULL;
+	uint8_t *inner = NULL;
+	size_t ilen = 0;
+	gpgme_error_t err;
+	enum pgp_status st;
+
+	if ((st = seipd2_open(msg, len, &inner, &ilen, out, v2, why, whylen)) != PGP_OK)
+		return st;
+	if ((err = new_ctx(&ctx)) != 0 ||
+	    (err = gpgme_data_new_from_mem(&in, (const char *)inner, ilen, 0)) != 0 ||
+	    (err = gpgme_data_new(&plain)) != 0) {
+		snprintf(why, whylen, "gpgme: %s", gpgme_strerror(err));
+		st = PGP_E_ENGINE;
+	} else if ((err = gpgme_op_verify(ctx, in, NULL, plain)) != 0) {
+		snprintf(why, whylen, "the packets inside the SEIPD version 2 data: %s",
+			 gpgme_strerror(err));
+		st = PGP_E_DECRYPT;
+	} else {
+		take_sigs(ctx, out);
+		if (!take_mem(plain, &out->plain, &out->plain_len, false)) {
+			snprintf(why, whylen, "out of memory");
+			st = PGP_E_NOMEM;
+		}
+		plain = NULL;
+	}
+	release_op(ctx, in, plain);
+	OPENSSL_cleanse(inner, ilen);
+	free(inner);
+	return st;
 }
 
 /* pgp_decrypted_clear - wipe */

@@ -86,12 +86,18 @@ bool pgp_global_init(const char *gnupg_home, char *why, size_t len);
 void pgp_global_end(void);
 /* pgp_decrypt - decrypt a binary or armored OpenPGP message with the keys of the home,
  * exporting the session key and checking signatures; PGP_E_DECRYPT when no secret key fits
- * or the data is damaged.  Clear *OUT with pgp_decrypted_clear */
+ * or the data is damaged.  SEIPD version 2 data, which GnuPG 2.2 cannot read, is opened
+ * here: the home's secret encryption subkeys are tried in turn, the one a PKESK names is
+ * asked to decrypt it through pgp_agent_pkdecrypt (opgp_pkesk_sexp/_finish), the data is
+ * opened by opgp_seipd2_open (every tag checked) and gpg verifies the packets inside as a
+ * signed message (so only signed SEIPDv2 posts decrypt).  Clear *OUT with
+ * pgp_decrypted_clear */
 enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *out,
 			    char *why, size_t whylen);
 /* pgp_unwrap - the OpenPGP packets inside the encryption layer of MSG (binary or armored;
- * gpg --unwrap: compressed data, signatures and literal data as the poster made them), no
- * signature check; *OUT malloc'd, the caller wipes (OPENSSL_cleanse) and frees it */
+ * gpg --unwrap: compressed data, signatures and literal data as the poster made them; for
+ * SEIPD version 2 opened as pgp_decrypt says), no signature check; *OUT malloc'd, the
+ * caller wipes (OPENSSL_cleanse) and frees it */
 enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *outlen,
 			   char *why, size_t whylen);
 /* pgp_encrypt_wrapped - encrypt the OpenPGP message INNER (pgp_unwrap's output) to the

@@ -44,8 +44,12 @@
 #    one SEIPDv1 packet made once for all of them; each copy has one v3 PKESK for the
 #    subscriber's subkey and opens with rnp and gpg in the subscriber's home, signature
 #    good, and not in another's, and sq (Sequoia, which cannot read the OCB packet) opens the
-#    SEIPDv1 copies with the signature good; the SEIPDv2 post is refused in the session with 550 5.6.0
-#    naming the format (the list's GnuPG 2.2 cannot open it).
+#    SEIPDv1 copies with the signature good; SEIPDv2 posts (OCB, GCM) are taken: the list
+#    key's agent opens the v6 PKESK, postward the AEAD data, gpg verifies the poster; ada
+#    (announces SEIPDv2) gets the post's data byte for byte behind one v6 PKESK, which
+#    OpenPGP.js opens with the poster's signature verified, the other three one SEIPDv1
+#    packet behind a v3 PKESK, opened by rnp, gpg and sq, signature good; a SEIPDv2 post
+#    altered in a chunk or in its final tag is refused in the session with 550 5.7.1.
 #
 # PW-OPGP defaults to $PW_OPGP, then tests/openpgp/pw-opgp under the top directory; POSTWARD
 # to milter/postward.
@@ -157,6 +161,17 @@ opens() {
 		ok "$3: gpg opens it, GOODSIG"
 	else
 		ko "$3 with gpg: $(tail -3 gpg.log | tr '\n' ' ')"
+	fi
+}
+
+# sq_opens COPY H LABEL: sq (Sequoia) opens COPY with H's secret key to the post, one good
+# signature by the poster
+sq_opens() {
+	if sq decrypt --recipient-key "$2.sec.asc" --signer-cert poster.asc -o "$1.sq" "$1" \
+		> sq.log 2>&1 && cmp -s plain.txt "$1.sq" && grep -q "^1 good signature" sq.log; then
+		ok "$3: sq opens it, 1 good signature"
+	else
+		ko "$3 with sq: $(tail -3 sq.log | tr '\n' ' ')"
 	fi
 }
 
@@ -528,8 +543,7 @@ done
 # postward (miltertest driving tests/lists/post.lua) with the list's home as its GnuPG home,
 # copies re-injected into tests/lists/holdsink.py: the tag 20 post is taken and every
 # subscriber gets a copy with one v3 PKESK that rnp and gpg open in the subscriber's home;
-# the SEIPDv2 post is refused in the session with 550 5.6.0 naming the format (GnuPG 2.2
-# cannot open SEIPDv2, so the list cannot take the session key from it).
+# the SEIPDv2 posts are taken too (see below).
 POSTWARD=${POSTWARD:-$top/milter/postward}
 pid=""
 sink=""
@@ -607,13 +621,6 @@ send() {
 		-s "$top/tests/lists/post.lua" > "out-$name" 2>&1
 }
 mfield() { sed -n "s/^$2 //p" "out-$1"; }
-if [ -f v2-ocb.pgp ]; then
-	pgpmime v2-ocb.pgp "SEIPDv2" > v2.eml
-	send v2 v2.eml 550 5.6.0 "This list cannot decrypt SEIPD version 2 (RFC 9580 AEAD); encrypt posts with SEIPD version 1 (integrity-protected, no AEAD)"
-	[ "$(mfield v2 REPLY)" = true ] &&
-		ok "SEIPDv2 post refused in the session: 550 5.6.0 naming the format" ||
-		ko "SEIPDv2 post: $(tr '\n' '|' < out-v2) $(grep Qv2 pw.log | tail -2)"
-fi
 if [ -f tag20-ocb.pgp ]; then
 	pgpmime tag20-ocb.pgp "tag 20" > t20.eml
 	send t20 t20.eml
@@ -649,13 +656,7 @@ if [ -f tag20-ocb.pgp ]; then
 		opens "$h.copy.asc" "$h" "$addr's copy"
 		# Sequoia (sq 0.27) cannot open GnuPG's OCB packet: the SEIPDv1 copies are for it too
 		if [ "$tag" = 18 ]; then
-			if sq decrypt --recipient-key "$h.sec.asc" --signer-cert poster.asc \
-				-o "$h.copy.sq" "$h.copy.asc" > sq.log 2>&1 && cmp -s plain.txt "$h.copy.sq" &&
-				grep -q "^1 good signature" sq.log; then
-				ok "$addr's copy: sq opens it, 1 good signature"
-			else
-				ko "$addr's copy with sq: $(tail -3 sq.log | tr '\n' ' ')"
-			fi
+			sq_opens "$h.copy.asc" "$h" "$addr's copy"
 		fi
 	done
 	[ -f s-aead.copy.pgp ] && same_data tag20-ocb.pgp s-aead.copy.pgp &&
@@ -670,6 +671,68 @@ if [ -f tag20-ocb.pgp ]; then
 		ko "a copy opened in another subscriber's home"
 	fi
 fi
+# SEIPD version 2 posts altered in a chunk or in the final tag are refused in the session
+if [ -f v2-ocb.pgp ]; then
+	for t in "flip:40:a chunk" "flip:-1:the final tag"; do
+		tamper v2-ocb.pgp v2bad.pgp "${t%:*}"
+		pgpmime v2bad.pgp "SEIPDv2 altered" > v2bad.eml
+		send v2bad v2bad.eml 550 5.7.1 "The post's SEIPD version 2 data does not open with this list's key (not encrypted to it, or altered)"
+		[ "$(mfield v2bad REPLY)" = true ] && grep -q "Qv2bad: .*does not authenticate" pw.log &&
+			ok "SEIPDv2 post with ${t##*:} altered: 550 5.7.1 in the session, the log names the tag" ||
+			ko "altered SEIPDv2 (${t##*:}): $(tr '\n' '|' < out-v2bad) $(grep Qv2bad pw.log | tail -2)"
+	done
+fi
+# SEIPD version 2 posts (OpenPGP.js, OCB and GCM, signed by the poster): the session takes them
+# (the list key's agent opens the v6 PKESK, postward the AEAD data, gpg verifies the poster);
+# ada, whose key announces SEIPDv2, gets the post's data byte for byte behind one v6 PKESK and
+# OpenPGP.js opens it with the poster's signature verified; the others one SEIPDv1 packet
+# behind a v3 PKESK, opened by gpg, rnp and sq with the poster's signature good
+n=0
+for aead in ocb gcm; do
+	post=v2-$aead.pgp
+	[ -f "$post" ] || continue
+	n=$((n + 1))
+	mkdir -p "done-$n" && mv box/* "done-$n/" 2>/dev/null
+	pgpmime "$post" "SEIPDv2 $aead" > "v2$aead.eml"
+	send "v2$aead" "v2$aead.eml"
+	[ "$(mfield "v2$aead" EOM)" = discard ] &&
+		ok "SEIPDv2 ($aead) post taken in the session: the milter discards it, the pool delivers" ||
+		ko "SEIPDv2 ($aead) post: $(tr '\n' '|' < "out-v2$aead") $(grep "Qv2$aead" pw.log | tail -3)"
+	for _ in $(seq 600); do
+		[ "$(ls box/*.eml 2>/dev/null | wc -l)" -ge 4 ] && break
+		sleep 0.1
+	done
+	grep -q "Qv2$aead: list board@lists.test: .*SEIPD version 2 (RFC 9580 AEAD), v6 PKESKs" pw.log &&
+		ok "SEIPDv2 ($aead): pool log names the format and v6 PKESKs" ||
+		ko "SEIPDv2 ($aead) pool log: $(grep "Qv2$aead" pw.log | tail -3)"
+	for s in s-aead:ada@example.org:6 poster:poster@example.org:3 s-cv:carol@example.org:3 \
+		s-rsa:rita@example.org:3; do
+		IFS=: read -r h addr ver <<< "$s"
+		f=$(grep -l "^rcpt: .*<$addr>" box/*.meta 2>/dev/null | sed 's/\.meta$/.eml/' | head -1)
+		[ -n "$f" ] || { ko "SEIPDv2 ($aead) $addr: no copy"; continue; }
+		tr -d '\r' < "$f" | sed -n '/^-----BEGIN PGP MESSAGE-----/,/^-----END PGP MESSAGE-----/p' > "$h.v2$aead.asc"
+		"$PW" dearmor "$h.v2$aead.asc" > "$h.v2$aead.pgp" 2>/dev/null
+		pw "$h.v2$aead.pgp" split.out split
+		[ "$(field split.out n_pkesk)" = 1 ] && [ "$(field split.out pkesk_version)" = "$ver" ] &&
+			[ "$(field split.out pkesk_keyid)" = "$(subkey_id "$h")" ] &&
+			ok "SEIPDv2 ($aead) $addr: one v$ver PKESK (its subkey) before $(field split.out format)" ||
+			ko "SEIPDv2 ($aead) $addr copy: $(tr '\n' ' ' < split.out) $(show)"
+		if [ "$ver" = 6 ]; then
+			same_data "$post" "$h.v2$aead.pgp" &&
+				ok "SEIPDv2 ($aead) $addr: the post's SEIPDv2 data byte for byte" ||
+				ko "SEIPDv2 ($aead) $addr: the data differs from the post's"
+			if $JS decrypt "$h.sec.asc" poster.asc < "$h.v2$aead.asc" > "$h.v2$aead.js" 2> js.log &&
+				cmp -s plain.txt "$h.v2$aead.js"; then
+				ok "SEIPDv2 ($aead) $addr: OpenPGP.js opens the copy, poster's signature verified"
+			else
+				ko "SEIPDv2 ($aead) $addr with OpenPGP.js: $(tail -3 js.log | tr '\n' ' ')"
+			fi
+			continue
+		fi
+		opens "$h.v2$aead.asc" "$h" "SEIPDv2 ($aead) $addr's SEIPDv1 copy"
+		sq_opens "$h.v2$aead.asc" "$h" "SEIPDv2 ($aead) $addr's SEIPDv1 copy"
+	done
+done
 stop_all
 
 finish
