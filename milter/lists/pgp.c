@@ -560,6 +560,7 @@ static enum pgp_status try_subkey(gpgme_key_t key, gpgme_subkey_t sub, const uin
 	size_t blen = 0, alen = 0, vlen = 0, slen = 0;
 	char *sexp = NULL;
 	int version = 0;
+	bool ok;
 	enum opgp_status os;
 	enum pgp_status st = PGP_E_DECRYPT;
 
@@ -567,12 +568,18 @@ static enum pgp_status try_subkey(gpgme_key_t key, gpgme_subkey_t sub, const uin
 	if (sub->fpr == NULL || strlen(sub->fpr) != 40 || !hex_to_bin(sub->fpr, subfpr))
 		return PGP_E_DECRYPT;
 	if (new_ctx(&ctx) != 0 || gpgme_data_new(&d) != 0 ||
-	    gpgme_op_export(ctx, key->fpr, 0, d) != 0 || !take_mem(d, &block, &blen, false)) {
+	    gpgme_op_export(ctx, key->fpr, 0, d) != 0) {
 		snprintf(why, whylen, "exporting the list key %s failed", key->fpr);
 		st = PGP_E_ENGINE;
 		goto done;
 	}
-	d = NULL;
+	ok = take_mem(d, &block, &blen, false);
+	d = NULL;			/* take_mem released it */
+	if (!ok) {
+		snprintf(why, whylen, "out of memory");
+		st = PGP_E_NOMEM;
+		goto done;
+	}
 	if (opgp_enckey_from_block(block, blen, subfpr, &k, why, whylen) != OPGP_OK)
 		goto done;
 	if ((os = opgp_pkesk_sexp(bin, binlen, &k, &version, &sexp, &slen, why, whylen)) !=

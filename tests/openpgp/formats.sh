@@ -44,7 +44,7 @@
 #    one SEIPDv1 packet made once for all of them; each copy has one v3 PKESK for the
 #    subscriber's subkey and opens with rnp and gpg in the subscriber's home, signature
 #    good, and not in another's, and sq (Sequoia, which cannot read the OCB packet) opens the
-#    SEIPDv1 copies with the signature good; SEIPDv2 posts (OCB, GCM) are taken: the list
+#    SEIPDv1 copies with the signature good; SEIPDv2 posts (OCB, GCM, EAX) are taken: the list
 #    key's agent opens the v6 PKESK, postward the AEAD data, gpg verifies the poster; ada
 #    (announces SEIPDv2) gets the post's data byte for byte behind one v6 PKESK, which
 #    OpenPGP.js opens with the poster's signature verified, the other three one SEIPDv1
@@ -682,13 +682,13 @@ if [ -f v2-ocb.pgp ]; then
 			ko "altered SEIPDv2 (${t##*:}): $(tr '\n' '|' < out-v2bad) $(grep Qv2bad pw.log | tail -2)"
 	done
 fi
-# SEIPD version 2 posts (OpenPGP.js, OCB and GCM, signed by the poster): the session takes them
+# SEIPD version 2 posts (OpenPGP.js, OCB, GCM and EAX, signed by the poster): the session takes them
 # (the list key's agent opens the v6 PKESK, postward the AEAD data, gpg verifies the poster);
 # ada, whose key announces SEIPDv2, gets the post's data byte for byte behind one v6 PKESK and
 # OpenPGP.js opens it with the poster's signature verified; the others one SEIPDv1 packet
 # behind a v3 PKESK, opened by gpg, rnp and sq with the poster's signature good
 n=0
-for aead in ocb gcm; do
+for aead in ocb gcm eax; do
 	post=v2-$aead.pgp
 	[ -f "$post" ] || continue
 	n=$((n + 1))
