@@ -586,15 +586,21 @@ static void *key_fetch_main(void *arg)
 	return NULL;
 }
 
+struct gpg_fallback;
+static enum pgp_status fallback_packets(struct gpg_fallback *g, const uint8_t **inner,
+					size_t *ilen, char *why, size_t whylen);
+
 /* run_legacy - the N subscribers ITEMS (keys ENCS) whose keys do not announce the post's AEAD
- * format F: the post's packets, unwrapped by gpg, encrypted once more as SEIPD version 1
- * under a fresh session key, then one v3 PKESK each as for every copy (BASE gives the rest) */
-static enum job_outcome run_legacy(struct job_ctx *c, const struct copies_pgp *base,
-				   const size_t *items, const struct opgp_enckey **encs, size_t n,
-				   enum opgp_format f)
+ * format F: the post's packets, unwrapped by gpg (once per post, shared with gpg's copies
+ * through G), encrypted once more as SEIPD version 1 under a fresh session key, then one v3
+ * PKESK each as for every copy (BASE gives the rest) */
+static enum job_outcome run_legacy(struct job_ctx *c, struct gpg_fallback *g,
+				   const struct copies_pgp *base, const size_t *items,
+				   const struct opgp_enckey **encs, size_t n, enum opgp_format f)
 {
 	struct copies_pgp cp;
-	uint8_t *inner = NULL, *data = NULL, key[OPGP_MAX_SESSION_KEY];
+	const uint8_t *inner = NULL;
+	uint8_t *data = NULL, key[OPGP_MAX_SESSION_KEY];
 	size_t ilen = 0, dlen = 0, keylen = 0;
 	int algo = 0;
 	char why[256];
@@ -605,11 +611,9 @@ static enum job_outcome run_legacy(struct job_ctx *c, const struct copies_pgp *b
 	pwlog_qid(LOG_INFO, c->job->qid, "list %s: %zu subscriber key(s) do not announce %s: "
 		  "they get the post re-encrypted once as SEIPD version 1", c->list->address, n,
 		  opgp_format_name(f));
-	st = pgp_unwrap(c->post.payload, c->post.payload_len, &inner, &ilen, why, sizeof(why));
+	st = fallback_packets(g, &inner, &ilen, why, sizeof(why));
 	if (st == PGP_OK) {
 		os = opgp_seipd1(inner, ilen, &algo, key, &keylen, &data, &dlen);
-		OPENSSL_cleanse(inner, ilen);
-		free(inner);
 		snprintf(why, sizeof(why), "%s", opgp_strerror(os));
 	}
 	if (st == PGP_E_ENGINE || st == PGP_E_NOMEM || os == OPGP_E_NOMEM) {
@@ -679,8 +683,9 @@ static void key_reason(const struct pgp_key *k, const char *fpr, char *reason, s
 
 /* gpg_fallback - the copies of the subscribers whose key the re-wrap cannot serve
  * (copies_pgp's fallback): the poster's OpenPGP message is taken out of the encrypted data
- * once (pgp_unwrap, on the first such copy) and gpg encrypts it to each such
- * subscriber's subkey alone, one gpg run per subscriber, on the builder threads */
+ * once per job (pgp_unwrap, on the first such copy, or for run_legacy's re-encryption,
+ * whichever comes first: fallback_packets) and gpg encrypts it to each such subscriber's
+ * subkey alone, one gpg run per subscriber, on the builder threads */
 struct gpg_fallback {
 	pthread_mutex_t lock;
 	/* read-only while the fan-out runs: */
@@ -695,11 +700,12 @@ struct gpg_fallback {
 	char why[256];
 };
 
-/* gpg_copy - copies_pgp's fallback: item K's armored copy made by gpg */
-static enum fanout_result gpg_copy(void *fctx, size_t k, char **armor, size_t *len, char *why,
-				   size_t whylen)
+/* fallback_packets - the post's packets inside its encryption, unwrapped by gpg on the first
+ * call for the whole job (G owns them; *INNER is read-only once returned), or the status and
+ * reason (into WHY) of that one attempt */
+static enum pgp_status fallback_packets(struct gpg_fallback *g, const uint8_t **inner,
+					size_t *ilen, char *why, size_t whylen)
 {
-	struct gpg_fallback *g = fctx;
 	const struct job_ctx *c = g->c;
 	enum pgp_status st;
 
@@ -713,15 +719,33 @@ static enum fanout_result gpg_copy(void *fctx, size_t k, char **armor, size_t *l
 				  "for gpg encryption: %s", c->list->address, g->why);
 	}
 	st = g->st;
+	*inner = g->inner;
+	*ilen = g->inner_len;
+	snprintf(why, whylen, "%s", st == PGP_OK ? "" : g->why);
+	pthread_mutex_unlock(&g->lock);
+	return st;
+}
+
+/* gpg_copy - copies_pgp's fallback: item K's armored copy made by gpg */
+static enum fanout_result gpg_copy(void *fctx, size_t k, char **armor, size_t *len, char *why,
+				   size_t whylen)
+{
+	struct gpg_fallback *g = fctx;
+	const struct job_ctx *c = g->c;
+	const uint8_t *inner;
+	size_t ilen;
+	char reason[256];
+	enum pgp_status st;
+
+	st = fallback_packets(g, &inner, &ilen, reason, sizeof(reason));
 	if (st != PGP_OK)
 		snprintf(why, whylen, "the post could not be prepared for gpg encryption: %s",
-			 g->why);
-	pthread_mutex_unlock(&g->lock);
+			 reason);
 	/* a failure of gpg, not of the subscriber's key: the job is tried again (a new
 	 * unwrap) until list_max_queue_time, then that copy is given up */
 	if (st != PGP_OK)
 		return st != PGP_E_NOMEM && given_up(c) ? FANOUT_SKIP : FANOUT_FAIL;
-	st = pgp_encrypt_wrapped(g->inner, g->inner_len, g->subfprs[k], armor, len, why, whylen);
+	st = pgp_encrypt_wrapped(inner, ilen, g->subfprs[k], armor, len, why, whylen);
 	if (st == PGP_E_FORMAT)		/* gpg refuses the key: nothing can use it */
 		return FANOUT_SKIP;
 	if (st != PGP_OK)
@@ -1022,7 +1046,7 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	}
 	out = fan_out(c, &copies_pgp_ops, &cp, items, ni);
 	if (out == JOB_DONE && nl > 0)
-		out = run_legacy(c, &cp, litems, lencs, nl, sp.format);
+		out = run_legacy(c, &gf, &cp, litems, lencs, nl, sp.format);
 done:
 	keys_end(c);
 	if (inner != NULL) {
