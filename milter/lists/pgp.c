@@ -102,6 +102,14 @@ static bool take_mem(gpgme_data_t data, uint8_t **out, size_t *len, bool nul)
 	return *out != NULL;
 }
 
+/* decrypt_status - what a failed decryption (ERR) means: lack of memory, no OpenPGP data in
+ * the input (malformed), or a post the list cannot open */
+static enum pgp_status decrypt_status(gpgme_error_t err)
+{
+	return gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM :
+	       gpg_err_code(err) == GPG_ERR_NO_DATA ? PGP_E_FORMAT : PGP_E_DECRYPT;
+}
+
 /* release_op - what one gpgme operation held (each may be NULL) */
 static void release_op(gpgme_ctx_t ctx, gpgme_data_t a, gpgme_data_t b)
 {
@@ -182,8 +190,7 @@ enum pgp_status pgp_decrypt(const void *msg, size_t len, struct pgp_decrypted *o
 				goto out;
 		}
 		snprintf(why, whylen, "%s", gpgme_strerror(err));
-		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM :
-		     gpg_err_code(err) == GPG_ERR_NO_DATA ? PGP_E_FORMAT : PGP_E_DECRYPT;
+		st = decrypt_status(err);
 		goto out;
 	}
 	dr = gpgme_op_decrypt_result(ctx);
@@ -247,8 +254,7 @@ enum pgp_status pgp_unwrap(const void *msg, size_t len, uint8_t **out, size_t *o
 		if (v2)
 			goto out;
 		snprintf(why, whylen, "unwrapping the post: %s", gpgme_strerror(err));
-		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM :
-		     gpg_err_code(err) == GPG_ERR_NO_DATA ? PGP_E_FORMAT : PGP_E_DECRYPT;
+		st = decrypt_status(err);
 		goto out;
 	}
 	if (!take_mem(inner, out, outlen, false)) {
