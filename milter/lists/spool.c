@@ -148,13 +148,19 @@ static enum spool_status write_tmp(struct spool *s, const char *name, const void
 static char *job_text(const struct spool_job *j, size_t *len)
 {
 	size_t cap = 256 + strlen(j->list) + strlen(j->poster) + strlen(j->qid), used;
+	bool role = j->role != NULL && strcmp(j->role, "post") != 0;
 	char *t;
 	for (size_t i = 0; i < j->n_rcpts; i++)
 		cap += strlen(j->rcpts[i]) + 6;
+	cap += (role ? strlen(j->role) : 0) + (j->verp ? strlen(j->verp) : 0);
 	if ((t = malloc(cap)) == NULL)
 		return NULL;
 	used = (size_t)snprintf(t, cap, "%s\nlist %s\nposter %s\nqid %s\nrequiretls %d\n",
 				JOB_MAGIC, j->list, j->poster, j->qid, j->requiretls ? 1 : 0);
+	if (role)	/* a post's job stays as older versions read it */
+		used += (size_t)snprintf(t + used, cap - used, "role %s\n", j->role);
+	if (j->verp != NULL)
+		used += (size_t)snprintf(t + used, cap - used, "verp %s\n", j->verp);
 	for (size_t i = 0; i < j->n_rcpts; i++)
 		used += (size_t)snprintf(t + used, cap - used, "rcpt %s\n", j->rcpts[i]);
 	used += (size_t)snprintf(t + used, cap - used, "end\n");
@@ -188,8 +194,11 @@ enum spool_status spool_commit(struct spool *s, struct spool_job *j, const void 
 			 "limits", len, j->n_rcpts);
 		return SPOOL_E_LIMIT;
 	}
-	if (!safe_word(j->list, false) || !safe_word(j->poster, true) || !safe_word(j->qid, true)) {
-		snprintf(why, whylen, "list, poster or queue id with blanks or control characters");
+	if (!safe_word(j->list, false) || !safe_word(j->poster, true) || !safe_word(j->qid, true) ||
+	    (j->role != NULL && !safe_word(j->role, false)) ||
+	    (j->verp != NULL && !safe_word(j->verp, false))) {
+		snprintf(why, whylen, "list, poster, queue id, role or VERP address with blanks or "
+			 "control characters");
 		return SPOOL_E_LIMIT;
 	}
 	for (size_t i = 0; i < j->n_rcpts; i++)
@@ -407,6 +416,10 @@ static enum spool_status parse_job(char *text, struct spool_job *j, const char *
 			slot = &j->poster;
 		else if (strcmp(line, "qid") == 0)
 			slot = &j->qid;
+		else if (strcmp(line, "role") == 0)
+			slot = &j->role;
+		else if (strcmp(line, "verp") == 0)
+			slot = &j->verp;
 		else if (strcmp(line, "requiretls") == 0)
 			j->requiretls = strcmp(v, "1") == 0;
 		else if (strcmp(line, "rcpt") == 0) {
@@ -626,6 +639,8 @@ void spool_job_clear(struct spool_job *j)
 	free(j->list);
 	free(j->poster);
 	free(j->qid);
+	free(j->role);
+	free(j->verp);
 	for (size_t i = 0; i < j->n_rcpts; i++)
 		free(j->rcpts[i]);
 	free(j->rcpts);

@@ -5,8 +5,12 @@
  * accepted.  In the spool directory DIR:
  *     DIR/ID.post   the post exactly as the MTA gave it (header and body: ciphertext only;
  *                   the list's plaintext is never written anywhere)
- *     DIR/ID.job    the job: list, poster, queue id, flags, then one "rcpt ADDRESS" line
- *                   per subscriber.  Its presence is the commit point.
+ *     DIR/ID.job    the job: list, poster, queue id, flags, the list address the message
+ *                   came to (role: post, owner, request, sendkey, bounces; a job without
+ *                   one, as older versions wrote them, is a post) and for bounces the
+ *                   subscriber its VERP tag names, then one "rcpt ADDRESS" line per
+ *                   recipient (a post's subscribers; for the other roles whoever the
+ *                   worker answers or forwards to).  Its presence is the commit point.
  *     DIR/ID.done   appended once per subscriber that is finished: "ok ADDRESS" after the MTA
  *                   accepted the copy, "fail ADDRESS REASON" after a permanent failure or a
  *                   skipped key
@@ -60,6 +64,10 @@ struct spool_job {
 	char *poster;			/* owned: envelope sender of the post ("" for <>) */
 	char *qid;			/* owned: the MTA's queue id of the post */
 	bool requiretls;		/* copies carry the REQUIRETLS tag */
+	char *role;			/* owned or NULL: the role word ("post" when NULL or
+					 * absent from the file; pw_list_role_name's words) */
+	char *verp;			/* owned or NULL: bounces only, the subscriber address
+					 * the VERP tag named */
 	char **rcpts;			/* owned array of owned subscriber addresses */
 	size_t n_rcpts;
 	bool *done;			/* owned, per rcpt: marked in ID.done */

@@ -114,6 +114,55 @@ START_TEST(commit_and_load)
 }
 END_TEST
 
+/* role_and_verp - a job for a role address keeps its role and VERP subscriber; a post's job
+ * file has no role line (older versions read it) and loads with role NULL */
+START_TEST(role_and_verp)
+{
+	struct spool *s;
+	struct spool_job j, k;
+	char path[512], *text;
+	FILE *f;
+	long len;
+
+	ck_assert_int_eq(spool_open(dir, &s, why, sizeof(why)), SPOOL_OK);
+	make_job(&j, 1);
+	j.role = strdup("bounces");
+	j.verp = strdup("sub0@example.net");
+	ck_assert_int_eq(spool_commit(s, &j, post, sizeof(post) - 1, why, sizeof(why)), SPOOL_OK);
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_str_eq(k.role, "bounces");
+	ck_assert_str_eq(k.verp, "sub0@example.net");
+	spool_job_clear(&k);
+	spool_job_clear(&j);
+
+	make_job(&j, 2);
+	ck_assert_int_eq(spool_commit(s, &j, post, sizeof(post) - 1, why, sizeof(why)), SPOOL_OK);
+	snprintf(path, sizeof(path), "%s/%s.job", dir, j.id);
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	ck_assert_uint_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	ck_assert_ptr_null(strstr(text, "\nrole "));
+	ck_assert_ptr_null(strstr(text, "\nverp "));
+	free(text);
+	ck_assert_int_eq(spool_load(s, j.id, &k, why, sizeof(why)), SPOOL_OK);
+	ck_assert_ptr_null(k.role);
+	ck_assert_ptr_null(k.verp);
+	spool_job_clear(&k);
+	spool_job_clear(&j);
+
+	make_job(&j, 1);
+	j.role = strdup("own er");
+	ck_assert_int_eq(spool_commit(s, &j, post, sizeof(post) - 1, why, sizeof(why)),
+			 SPOOL_E_LIMIT);
+	spool_job_clear(&j);
+	spool_close(s);
+}
+END_TEST
+
 START_TEST(pending_oldest_first)
 {
 	struct spool *s;
@@ -498,6 +547,7 @@ static Suite *spool_suite(void)
 	TCase *tc = tcase_create("spool");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, commit_and_load);
+	tcase_add_test(tc, role_and_verp);
 	tcase_add_test(tc, pending_oldest_first);
 	tcase_add_test(tc, mark_finish);
 	tcase_add_test(tc, kill9_resume);
