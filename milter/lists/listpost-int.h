@@ -92,5 +92,14 @@ const char *lp_line_next(const char *p, const char *end, const char **cend);
 size_t lp_hdr_name(const char *p, const char *end);
 /* lp_field_next - the field at *CUR of a checked section ending at END; false at the end */
 bool lp_field_next(const char **cur, const char *end, struct field *f);
+/* lp_hdr_scan - check the header section at P (AVAIL octets) into *H: fields and
+ * continuation lines up to the empty line, within LISTPOST_MAX_HEADER octets; TOP: the empty
+ * line must be there; LP_BAD with the reason in OUT (WHERE names the entity) */
+enum lp_status lp_hdr_scan(const char *p, size_t avail, bool top, const char *where,
+			   struct hdrsec *h, struct listpost *out);
+/* lp_hdr_get - the unfolded value of field NAME of H into *VAL (malloc'd, NULL when absent);
+ * LP_BAD when it occurs twice or holds a control character */
+enum lp_status lp_hdr_get(const struct hdrsec *h, const char *name, const char *where,
+			  char **val, struct listpost *out);
 
 #endif

@@ -797,3 +797,17 @@ void listpost_clear(struct listpost *p)
 	free(p->smime_type);
 	memset(p, 0, sizeof(*p));
 }
+
+/* lp_hdr_scan - hdr_scan for the other readers of messages in milter/lists/ */
+enum lp_status lp_hdr_scan(const char *p, size_t avail, bool top, const char *where,
+			   struct hdrsec *h, struct listpost *out)
+{
+	return hdr_scan(p, avail, top, where, h, out);
+}
+
+/* lp_hdr_get - hdr_get for the other readers of messages in milter/lists/ */
+enum lp_status lp_hdr_get(const struct hdrsec *h, const char *name, const char *where,
+			  char **val, struct listpost *out)
+{
+	return hdr_get(h, name, where, val, out);
+}

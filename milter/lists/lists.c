@@ -20,6 +20,7 @@
 #include "log.h"
 #include "openpgp.h"
 #include "pgp.h"
+#include "plainwrap.h"
 #include "smime.h"
 #include "snapshot.h"
 
@@ -43,33 +44,46 @@ static sfsistat reply(SMFICTX *ctx, const char *qid, const char *list, const cha
 	return code[0] == '5' ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
-/* lists_rcpt - is ARG a list */
+/* lists_rcpt - is ARG a list or one of its role addresses */
 sfsistat lists_rcpt(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot *snap,
 		    const char *qid, const char *arg)
 {
-	const struct pw_list *l = snap->lists.n ? pw_lists_find(&snap->lists, arg) : NULL;
+	enum pw_list_role role = PW_ROLE_POST;
+	char *verp = NULL;
+	const struct pw_list *l = snap->lists.n ?
+				  pw_lists_find_role(&snap->lists, arg, &role, &verp) : NULL;
 	if (l == NULL) {
 		lm->n_other++;
 		return SMFIS_CONTINUE;
 	}
 	if (the_pool == NULL) {
+		free(verp);
 		pwlog_qid(LOG_ERR, qid, "list %s: lists were not configured when postward started "
 			  "(list_directory); restart postward to run them", l->address);
 		smfi_setreply(ctx, "451", "4.3.0", "Mailing list temporarily unavailable");
 		return SMFIS_TEMPFAIL;
 	}
-	if (lm->list != NULL && lm->list != l) {
-		pwlog_qid(LOG_INFO, qid, "list %s: a message goes to one list at a time; %s "
-			  "deferred: 452 4.5.3", l->address, arg);
-		smfi_setreply(ctx, "452", "4.5.3", "One mailing list per message, please");
+	if (lm->list != NULL && (lm->list != l || lm->role != role)) {
+		free(verp);
+		pwlog_qid(LOG_INFO, qid, "list %s: a message goes to one list address at a time; "
+			  "%s deferred: 452 4.5.3", l->address, arg);
+		smfi_setreply(ctx, "452", "4.5.3", "One mailing list address per message, please");
 		return SMFIS_TEMPFAIL;
 	}
 	if (lm->list == NULL) {
 		if ((lm->rcpt = strdup(arg)) == NULL) {
+			free(verp);
 			smfi_setreply(ctx, "451", "4.3.0", "postward: temporary internal error");
 			return SMFIS_TEMPFAIL;
 		}
 		lm->list = l;
+		lm->role = role;
+		lm->verp = verp;
+		if (role != PW_ROLE_POST)
+			pwlog_qid(LOG_DEBUG, qid, "list %s: %s is its %s address", l->address, arg,
+				  pw_list_role_name(role));
+	} else {
+		free(verp);	/* the same address twice: the first one counts */
 	}
 	return SMFIS_CONTINUE;
 }
@@ -182,9 +196,16 @@ static bool signer_allowed(const struct pw_list *l, const struct pgp_decrypted *
 	return false;
 }
 
+/* what a message to a list address must be, besides encrypted to the list's key */
+enum check_mode {
+	CHECK_POST,			/* a post: the list's poster rules */
+	CHECK_OWNER,			/* to the owners: anybody */
+	CHECK_REQUEST,			/* a command: a good signature by a subscriber's key */
+};
+
 /* check_openpgp - decrypt and check the signer; 0 or a reply set (REJECT) */
 static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struct listpost *lp,
-			      const char *qid, const char *sender, bool *ok)
+			      const char *qid, const char *sender, enum check_mode mode, bool *ok)
 {
 	struct pgp_decrypted d;
 	struct opgp_split sp;
@@ -241,7 +262,20 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 	}
 	if (lp->kind == LISTPOST_PGPINLINE && lp->why[0])
 		pwlog_qid(LOG_INFO, qid, "list %s: inline post: %s", l->address, lp->why);
-	if (l->require_signature) {
+	if (mode == CHECK_OWNER) {
+		*ok = true;
+	} else if (mode == CHECK_REQUEST) {
+		struct pw_list subs_only = *l;
+		subs_only.posters = PW_LIST_POSTERS_SUBSCRIBERS;
+		if (!signer_allowed(&subs_only, &d, who, sizeof(who))) {
+			pwlog_qid(LOG_NOTICE, qid, "list %s: command: %s", l->address, who);
+			r = reply(ctx, qid, l->address, "550", "5.7.1",
+				  "Commands to this list must be signed by a subscriber's key");
+		} else {
+			pwlog_qid(LOG_INFO, qid, "list %s: command signed by %s", l->address, who);
+			*ok = true;
+		}
+	} else if (l->require_signature) {
 		if (!signer_allowed(l, &d, who, sizeof(who))) {
 			pwlog_qid(LOG_NOTICE, qid, "list %s: %s", l->address, who);
 			r = reply(ctx, qid, l->address, "550", "5.7.1",
@@ -409,9 +443,10 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 	return r;
 }
 
-/* commit - spool the post for every subscriber and queue it; 0 or a reply set */
+/* commit - spool MSG (LEN octets) for RCPTS and queue it, ROLE's job; 0 or a reply set */
 static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, const char *sender,
-		       bool requiretls)
+		       bool requiretls, const char *const *rcpts, size_t n, const char *msg,
+		       size_t len)
 {
 	const struct pw_list *l = lm->list;
 	struct spool_job j;
@@ -428,15 +463,11 @@ static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, cons
 	j.poster = poster;
 	j.qid = (char *)(qid && *qid ? qid : "NOQUEUE");
 	j.requiretls = requiretls && l->inherit_requiretls;
-	if ((j.rcpts = calloc(l->n_subs ? l->n_subs : 1, sizeof(*j.rcpts))) == NULL) {
-		pool_cancel(the_pool);
-		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
-	}
-	for (size_t i = 0; i < l->n_subs; i++)
-		j.rcpts[i] = l->subs[i].addr;
-	j.n_rcpts = l->n_subs;
-	st = spool_commit(the_spool, &j, lm->post, lm->len, why, sizeof(why));
-	free(j.rcpts);
+	j.role = lm->role == PW_ROLE_POST ? NULL : (char *)pw_list_role_name(lm->role);
+	j.verp = lm->verp;
+	j.rcpts = (char **)rcpts;
+	j.n_rcpts = n;
+	st = spool_commit(the_spool, &j, msg, len, why, sizeof(why));
 	if (st != SPOOL_OK) {
 		pool_cancel(the_pool);
 		pwlog_qid(LOG_ERR, qid, "list %s: spool: %s", l->address, why);
@@ -444,10 +475,155 @@ static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, cons
 			     "Mailing list temporarily unavailable");
 	}
 	pool_submit(the_pool, j.id);
-	pwlog_qid(LOG_INFO, qid, "list %s: post from <%s> accepted as %s for %zu subscriber(s)%s",
-		  l->address, poster, j.id, l->n_subs, j.requiretls ? ", REQUIRETLS" : "");
+	if (lm->role == PW_ROLE_POST)
+		pwlog_qid(LOG_INFO, qid, "list %s: post from <%s> accepted as %s for %zu "
+			  "subscriber(s)%s", l->address, poster, j.id, n,
+			  j.requiretls ? ", REQUIRETLS" : "");
+	else
+		pwlog_qid(LOG_INFO, qid, "list %s: message to its %s address from <%s> accepted "
+			  "as %s", l->address, pw_list_role_name(lm->role), poster, j.id);
 	return SMFIS_CONTINUE;
 }
+
+/* commit_post - a post for every subscriber */
+static sfsistat commit_post(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
+			    const char *sender, bool requiretls)
+{
+	const struct pw_list *l = lm->list;
+	const char **rcpts = calloc(l->n_subs ? l->n_subs : 1, sizeof(*rcpts));
+	sfsistat r;
+
+	if (rcpts == NULL)
+		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
+	for (size_t i = 0; i < l->n_subs; i++)
+		rcpts[i] = l->subs[i].addr;
+	r = commit(ctx, lm, qid, sender, requiretls, rcpts, l->n_subs, lm->post, lm->len);
+	free(rcpts);
+	return r;
+}
+
+/* keyed_owners - who gets an owner message encrypted: the list's admins and the owner
+ * address when it is a subscriber, each with an OpenPGP key, each once; into OUT (L->n_subs
+ * + 1 entries), the count returned */
+static size_t keyed_owners(const struct pw_list *l, const char **out)
+{
+	const struct pw_list_sub *o = pw_list_find_sub(l, l->owner);
+	size_t n = 0;
+
+	if (o != NULL && o->fpr[0])
+		out[n++] = o->addr;
+	for (size_t i = 0; i < l->n_subs; i++)
+		if (l->subs[i].admin && l->subs[i].fpr[0] && &l->subs[i] != o)
+			out[n++] = l->subs[i].addr;
+	return n;
+}
+
+/* eom_owner - mail to the owners: encrypted to those with keys, else forwarded as it came */
+static sfsistat eom_owner(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
+			  const char *sender, bool requiretls, const struct listpost *lp)
+{
+	const struct pw_list *l = lm->list;
+	const char **owners = calloc(l->n_subs + 1, sizeof(*owners));
+	size_t n = owners ? keyed_owners(l, owners) : 0;
+	sfsistat r = SMFIS_CONTINUE;
+	char why[256];
+	bool ok = false;
+
+	if (owners == NULL)
+		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
+	if (n == 0 || l->openpgp_fpr[0] == '\0') {
+		/* nobody to encrypt to: the owner gets the message as it came, like an alias */
+		const char *to = l->owner;
+		pwlog_qid(LOG_INFO, qid, "list %s: no owner has an OpenPGP key in the list: the "
+			  "message to its owner address goes to <%s> as it came", l->address, to);
+		r = commit(ctx, lm, qid, sender, requiretls, &to, 1, lm->post, lm->len);
+	} else if (lp->kind == LISTPOST_PGPMIME || lp->kind == LISTPOST_PGPINLINE) {
+		r = check_openpgp(ctx, l, lp, qid, sender, CHECK_OWNER, &ok);
+		if (ok)
+			r = commit(ctx, lm, qid, sender, requiretls, owners, n, lm->post, lm->len);
+	} else if (lp->kind == LISTPOST_BAD) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: malformed message to the owners: %s",
+			  l->address, lp->why);
+		r = reply(ctx, qid, l->address, "550", "5.6.0", "Malformed MIME structure");
+	} else {
+		/* plain (or S/MIME, which the owners' OpenPGP keys cannot take as it is):
+		 * encrypted to the list's key here, so the spool holds ciphertext only */
+		const char *fpr = l->openpgp_fpr;
+		struct pgp_key k;
+		char *enc = NULL;
+		size_t elen = 0;
+		enum plainwrap_status ps = PLAINWRAP_E_CRYPTO;
+		memset(&k, 0, sizeof(k));
+		if (pgp_keys(&fpr, 1, &k, NULL, why, sizeof(why)) != PGP_OK) {
+			pwlog_qid(LOG_ERR, qid, "list %s: list key lookup: %s", l->address, why);
+		} else if (k.state != PGP_KEY_OK || k.gpg_only) {
+			snprintf(why, sizeof(why), "the list's key %s cannot be used here (%s)", fpr,
+				 k.state != PGP_KEY_OK ? k.why : "its encryption subkey needs gpg");
+			pwlog_qid(LOG_ERR, qid, "list %s: %s", l->address, why);
+		} else {
+			ps = plainwrap(lm->post, lm->len, &k.enc, time(NULL), &enc, &elen, why,
+				       sizeof(why));
+		}
+		pgp_key_clear(&k);
+		if (ps == PLAINWRAP_OK) {
+			pwlog_qid(LOG_INFO, qid, "list %s: plain message to the owners encrypted to "
+				  "the list's key", l->address);
+			r = commit(ctx, lm, qid, sender, requiretls, owners, n, enc, elen);
+		} else if (ps == PLAINWRAP_E_FORMAT) {
+			pwlog_qid(LOG_NOTICE, qid, "list %s: message to the owners: %s", l->address, why);
+			r = reply(ctx, qid, l->address, "550", "5.6.0", "Malformed message header");
+		} else {
+			r = reply(ctx, qid, l->address, "451", "4.3.0",
+				  "Mailing list temporarily unavailable");
+		}
+		if (enc != NULL) {
+			OPENSSL_cleanse(enc, elen);
+			free(enc);
+		}
+	}
+	free(owners);
+	return r;
+}
+
+/* eom_service - mail to the request, sendkey or bounces address: spooled as it came for the
+ * worker, which answers (never here, inside the SMTP session) */
+static sfsistat eom_service(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
+			    const char *sender, const struct listpost *lp)
+{
+	const struct pw_list *l = lm->list;
+	char who[320];
+	const char *to = who;
+	bool ok = false;
+	sfsistat r;
+
+	bare(sender, who, sizeof(who));
+	if (lm->role == PW_ROLE_BOUNCES) {
+		to = l->owner;	/* who hears of what the bounce did */
+		return commit(ctx, lm, qid, sender, false, &to, 1, lm->post, lm->len);
+	}
+	/* an answer goes to the envelope sender; there is none for the null sender (RFC 3834) */
+	if (who[0] == '\0')
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "This address answers messages with a return address only");
+	if (lm->role == PW_ROLE_REQUEST) {
+		if (l->openpgp_fpr[0] == '\0')
+			return reply(ctx, qid, l->address, "550", "5.7.1",
+				     "This list takes no commands by mail");
+		if (lp->kind != LISTPOST_PGPMIME && lp->kind != LISTPOST_PGPINLINE) {
+			pwlog_qid(LOG_NOTICE, qid, "list %s: command not encrypted (%s)", l->address,
+				  lp->kind == LISTPOST_BAD ? lp->why : "plain");
+			return reply(ctx, qid, l->address, "550", "5.7.1",
+				     "Commands must be encrypted to the list's key and signed by "
+				     "a subscriber's key");
+		}
+		r = check_openpgp(ctx, l, lp, qid, sender, CHECK_REQUEST, &ok);
+		if (!ok)
+			return r;
+	}
+	return commit(ctx, lm, qid, sender, false, &to, 1, lm->post, lm->len);
+}
+
+static sfsistat handed_over(SMFICTX *ctx, struct lists_msg *lm, const char *qid);
 
 /* lists_eom - the checks, in the order of the contract */
 sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot *snap,
@@ -466,6 +642,15 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
 	if (lm->too_big)
 		return reply(ctx, qid, l->address, "552", "5.3.4", "Post too large for this list");
+	if (lm->role != PW_ROLE_POST) {
+		if (!listpost_parse(lm->post, lm->len, &lp))
+			return reply(ctx, qid, l->address, "451", "4.3.0",
+				     "postward: temporary internal error");
+		r = lm->role == PW_ROLE_OWNER ? eom_owner(ctx, lm, qid, sender, requiretls, &lp) :
+		    eom_service(ctx, lm, qid, sender, &lp);
+		listpost_clear(&lp);
+		return r != SMFIS_CONTINUE ? r : handed_over(ctx, lm, qid);
+	}
 	if (l->n_subs == 0)
 		return reply(ctx, qid, l->address, "550", "5.1.1", "This list has no subscribers");
 	if (!listpost_parse(lm->post, lm->len, &lp))
@@ -476,7 +661,7 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 		if (l->openpgp_fpr[0] == '\0')
 			r = reply(ctx, qid, l->address, "550", "5.7.1", "This list takes S/MIME posts only");
 		else
-			r = check_openpgp(ctx, l, &lp, qid, sender, &ok);
+			r = check_openpgp(ctx, l, &lp, qid, sender, CHECK_POST, &ok);
 		break;
 	case LISTPOST_SMIME:
 		r = check_smime(ctx, l, &lp, qid, sender, &ok);
@@ -495,8 +680,15 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 	listpost_clear(&lp);
 	if (!ok)
 		return r;
-	if ((r = commit(ctx, lm, qid, sender, requiretls)) != SMFIS_CONTINUE)
+	if ((r = commit_post(ctx, lm, qid, sender, requiretls)) != SMFIS_CONTINUE)
 		return r;
+	return handed_over(ctx, lm, qid);
+}
+
+/* handed_over - the pool has the message: take the list address off it */
+static sfsistat handed_over(SMFICTX *ctx, struct lists_msg *lm, const char *qid)
+{
+	const struct pw_list *l = lm->list;
 	if (lm->n_other == 0)
 		return SMFIS_DISCARD;	/* the pool sends the copies; nothing else to deliver */
 	if (smfi_delrcpt(ctx, lm->rcpt) != MI_SUCCESS)
@@ -509,6 +701,7 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 void lists_msg_clear(struct lists_msg *lm)
 {
 	free(lm->rcpt);
+	free(lm->verp);
 	free(lm->post);
 	memset(lm, 0, sizeof(*lm));
 }

@@ -47,6 +47,8 @@
 
 struct lists_msg {
 	const struct pw_list *list;	/* borrowed from the message's snapshot, or NULL */
+	enum pw_list_role role;		/* which of the list's addresses */
+	char *verp;			/* owned: bounces, the subscriber its VERP tag names */
 	char *rcpt;			/* owned: the list's RCPT argument as given */
 	size_t n_other;			/* recipients that are not the list */
 	char *post;			/* owned: the post as collected */

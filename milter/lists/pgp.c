@@ -388,6 +388,45 @@ out:
 	return st;
 }
 
+/* pgp_export_key - the public key FPR, armored */
+enum pgp_status pgp_export_key(const char *fpr, bool minimal, char **armor, size_t *len,
+			       char *why, size_t whylen)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t out = NULL;
+	gpgme_error_t err;
+	enum pgp_status st = PGP_OK;
+	uint8_t *mem = NULL;
+
+	*armor = NULL;
+	*len = 0;
+	if ((err = new_ctx(&ctx)) != 0 || (err = gpgme_data_new(&out)) != 0) {
+		snprintf(why, whylen, "GnuPG: %s", gpgme_strerror(err));
+		release_op(ctx, NULL, out);
+		return gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+	}
+	gpgme_set_armor(ctx, 1);
+	if ((err = gpgme_op_export(ctx, fpr, minimal ? GPGME_EXPORT_MODE_MINIMAL : 0, out)) != 0) {
+		snprintf(why, whylen, "exporting key %s: %s", fpr, gpgme_strerror(err));
+		st = PGP_E_ENGINE;
+	} else if (!take_mem(out, &mem, len, true)) {
+		snprintf(why, whylen, "out of memory");
+		st = PGP_E_NOMEM;
+		out = NULL;
+	} else if (*len == 0) {
+		free(mem);
+		mem = NULL;
+		snprintf(why, whylen, "key %s is not in the GnuPG home", fpr);
+		st = PGP_E_FORMAT;
+		out = NULL;
+	} else {
+		out = NULL;
+	}
+	*armor = (char *)mem;
+	release_op(ctx, NULL, out);
+	return st;
+}
+
 /* pgp_key_has_subkey - does the key KEYID belong to PRIMARY_FPR */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid)
 {

@@ -125,6 +125,12 @@ enum pgp_status pgp_sign_detached(const char *signer_fpr, const void *data, size
  * refused (no such key, bad ciphertext); PGP_E_ENGINE: no agent */
 enum pgp_status pgp_agent_pkdecrypt(const char *grip, const char *sexp, size_t slen,
 				    uint8_t **value, size_t *vlen, char *why, size_t whylen);
+/* pgp_export_key - the public key FPR (40 hex digits) from the GnuPG home, ASCII-armored in
+ * *ARMOR (malloc'd, NUL-terminated, *LEN without the NUL); MINIMAL: without third-party
+ * certifications and with each user ID's latest self-signature only (gpg export-minimal).
+ * One gpg run.  PGP_E_FORMAT: no such key */
+enum pgp_status pgp_export_key(const char *fpr, bool minimal, char **armor, size_t *len,
+			       char *why, size_t whylen);
 /* pgp_key_has_subkey - is KEYID (16 hex digits) the key ID of PRIMARY_FPR's key or of one of
  * its subkeys (one gpg run); false if unknown */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid);

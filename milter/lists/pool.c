@@ -4,6 +4,7 @@
  */
 #include "build-config.h"
 #include "pool.h"
+#include "pool-int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,33 +34,6 @@
 
 #define BACKOFF_MIN 5			/* seconds */
 #define BACKOFF_MAX 600
-#define REPORT_MAX_LINES 200		/* lines listed in one owner report */
-
-struct pool {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	/* guarded by lock: */
-	char (*ring)[SPOOL_ID_LEN];
-	size_t cap, head, count, reserved, in_hand;
-	char **backlog;			/* resumed job ids, taken before the ring */
-	size_t n_backlog, backlog_pos;
-	bool stopping;
-	/* read-only after pool_start: */
-	struct spool *spool;
-	char *helo;
-	pthread_t *threads;
-	unsigned n_threads;
-};
-
-enum job_outcome { JOB_DONE, JOB_RETRY, JOB_STOPPED, JOB_BROKEN };
-
-/* per-worker state */
-struct worker {
-	struct pool *p;
-	struct smtp_client *smtp;
-	char target[300];		/* list_reinject the client was made for */
-	unsigned long serial;		/* notices and reports sent (Message-ID fallback) */
-};
 
 /* ---- queue --------------------------------------------------------------------------- */
 
@@ -172,16 +146,8 @@ static bool stopping(struct pool *p)
 
 /* ---- messages of our own ------------------------------------------------------------- */
 
-/* report - a growing text for the owner */
-struct report {
-	char *text;
-	size_t len, cap;
-	size_t lines, dropped;
-};
-
-/* report_add - one line (printf-style) */
-static void report_add(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report_add(struct report *r, const char *fmt, ...)
+/* pool_report_add - one line (printf-style) */
+void pool_report_add(struct report *r, const char *fmt, ...)
 {
 	char line[600];
 	va_list ap;
@@ -213,12 +179,13 @@ static void report_add(struct report *r, const char *fmt, ...)
 	r->lines++;
 }
 
-/* send_own - a plain message of postward's own (notice, report) from the null sender; true
- * when the MTA accepted it */
-static bool send_own(struct worker *w, const char *qid, const char *from, const char *to,
-		     const char *subject, const char *body)
+/* pool_send_own - a message of postward's own (notice, report, answer) from the null sender;
+ * true when the MTA accepted it */
+bool pool_send_own(struct worker *w, const char *qid, const char *from, const char *to,
+		   const char *subject, const char *extra, bool reply, const char *ctype,
+		   const char *body)
 {
-	char date[64], hdr[1600], id[2 * 12 + 1], *msg;
+	char date[64], hdr[4096], id[2 * 12 + 1], *msg;
 	uint8_t rnd[12];
 	struct smtp_reply r;
 	time_t now = time(NULL);
@@ -238,10 +205,14 @@ static bool send_own(struct worker *w, const char *qid, const char *from, const 
 		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
 	hl = (size_t)snprintf(hdr, sizeof(hdr),
 			      "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n"
-			      "Message-ID: <%lld.%s@%s>\r\nAuto-Submitted: auto-generated\r\n"
-			      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
+			      "Message-ID: <%lld.%s@%s>\r\n%sAuto-Submitted: %s\r\n"
+			      "MIME-Version: 1.0\r\n%s%s%s",
 			      from, to, subject, date, (long long)now, id,
-			      w->p->helo[0] ? w->p->helo : "localhost");
+			      w->p->helo[0] ? w->p->helo : "localhost", extra ? extra : "",
+			      reply ? "auto-replied" : "auto-generated",
+			      ctype && !*ctype ? "" : "Content-Type: ",
+			      ctype ? ctype : "text/plain; charset=utf-8",
+			      ctype && !*ctype ? "" : "\r\n\r\n");
 	if (hl >= sizeof(hdr) || (msg = malloc(hl + bl + 1)) == NULL) {
 		pwlog_qid(LOG_WARNING, qid, "list: could not send \"%s\" to <%s>: out of memory",
 			  subject, to);
@@ -258,6 +229,13 @@ static bool send_own(struct worker *w, const char *qid, const char *from, const 
 		  r.text);
 	free(msg);
 	return false;
+}
+
+/* send_own - a plain notice or report */
+static bool send_own(struct worker *w, const char *qid, const char *from, const char *to,
+		     const char *subject, const char *body)
+{
+	return pool_send_own(w, qid, from, to, subject, NULL, false, NULL, body);
 }
 
 /* ---- one job ------------------------------------------------------------------------- */
@@ -298,28 +276,6 @@ static bool make_smtp(struct worker *w, const char *target, char *why, size_t le
 	return true;
 }
 
-/* key_fail - a subscriber whose key nothing can use, for the notice ledger */
-struct key_fail {
-	size_t i;			/* index in the job's rcpts */
-	char reason[240];		/* for the notice: what is wrong with the key */
-	char token[240];		/* the key state the notice is about (notices.h) */
-};
-
-struct job_ctx {
-	struct worker *w;
-	struct spool_job *job;
-	const struct pw_list *list;
-	const struct pw_config *cfg;
-	struct listpost post;
-	struct report report;
-	size_t sent, failed;
-	/* in run_openpgp and run_smime (NULL elsewhere): */
-	const char *kind;		/* "openpgp" or "smime": the first word of the tokens */
-	struct key_fail *kfail;		/* subscribers without a copy because of their key */
-	size_t n_kfail;
-	bool *got;			/* per rcpt: a copy was accepted in this run */
-};
-
 /* fail_sub - mark subscriber I failed with WHY, notice and report; false on spool error */
 static bool fail_sub_at(struct job_ctx *c, size_t i, const char *why, bool notice, int level);
 static bool fail_sub(struct job_ctx *c, size_t i, const char *why, bool notice)
@@ -339,7 +295,7 @@ static bool fail_sub_at(struct job_ctx *c, size_t i, const char *why, bool notic
 		return false;
 	}
 	c->failed++;
-	report_add(&c->report, "  <%s>: %s", rcpt, why);
+	pool_report_add(&c->report, "  <%s>: %s", rcpt, why);
 	if (notice) {
 		char subject[400], body[1200];
 		snprintf(subject, sizeof(subject), "[%s] a list post could not be sent to you",
@@ -448,6 +404,26 @@ static void keys_end(struct job_ctx *c)
 static bool given_up(const struct job_ctx *c)
 {
 	return time(NULL) - c->job->queued >= (time_t)c->cfg->list_max_queue_time;
+}
+
+/* pool_given_up - given_up for service.c */
+bool pool_given_up(const struct job_ctx *c)
+{
+	return given_up(c);
+}
+
+/* pool_mark - a recipient finished: sent, or failed with WHY */
+bool pool_mark(struct job_ctx *c, size_t i, bool ok, const char *why)
+{
+	char err[256];
+	if (!ok)
+		return fail_sub(c, i, why, false);
+	if (spool_mark(c->w->p->spool, c->job, i, true, NULL, err, sizeof(err)) != SPOOL_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list spool: %s", err);
+		return false;
+	}
+	c->sent++;
+	return true;
 }
 
 /* deliver - send COPY to subscriber I: JOB_DONE when marked (sent or permanently failed),
@@ -624,7 +600,7 @@ static enum job_outcome run_legacy(struct job_ctx *c, struct gpg_fallback *g,
 	if (st != PGP_OK || os != OPGP_OK) {
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post could not be re-encrypted as SEIPD "
 			  "version 1: %s", c->list->address, why);
-		report_add(&c->report, "The post could not be re-encrypted for keys without %s: %s",
+		pool_report_add(&c->report, "The post could not be re-encrypted for keys without %s: %s",
 			   opgp_format_name(f), why);
 		for (size_t k = 0; k < n; k++)
 			if (!fail_sub(c, items[k], "the post could not be re-encrypted for your key",
@@ -841,7 +817,7 @@ static enum job_outcome run_attest(struct job_ctx *c, const struct pgp_decrypted
 		if (st != PGP_E_FORMAT)
 			return JOB_RETRY;
 		/* no secret list key to sign with: nothing to try again */
-		report_add(&c->report, "The post could not be attested: %s", why);
+		pool_report_add(&c->report, "The post could not be attested: %s", why);
 		return fail_open(c, "the list could not attest the post");
 	}
 	pwlog_qid(LOG_INFO, c->job->qid, "list %s: %s: the %zu subscriber(s) get the list's "
@@ -941,7 +917,7 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	if (dst != PGP_OK) {
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post no longer decrypts: %s",
 			  c->list->address, why);
-		report_add(&c->report, "The post could not be decrypted with the list key: %s", why);
+		pool_report_add(&c->report, "The post could not be decrypted with the list key: %s", why);
 		out = fail_open(c, "the post could not be decrypted");
 		goto done;
 	}
@@ -989,7 +965,7 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 			pwlog_qid(LOG_WARNING, c->job->qid, "list %s: key %s of <%s> not refreshed "
 				  "for %lld days", c->list->address, fprs[k], c->job->rcpts[i],
 				  (long long)((now - keys[k].refreshed) / 86400));
-			report_add(&c->report, "  <%s>: warning: key %s not refreshed for %lld days",
+			pool_report_add(&c->report, "  <%s>: warning: key %s not refreshed for %lld days",
 				   c->job->rcpts[i], fprs[k],
 				   (long long)((now - keys[k].refreshed) / 86400));
 		}
@@ -1147,15 +1123,20 @@ done:
 static void finish_job(struct job_ctx *c)
 {
 	char why[256];
-	if (c->report.len > 0) {
+	const char *role = c->job->role ? c->job->role : "post";
+	bool owner = strcmp(role, "owner") == 0;
+	/* a post's or the owners' message's problems go to the owner; the answers of the other
+	 * addresses are logged only (a report per unanswered robot would be noise) */
+	if (c->report.len > 0 && (owner || strcmp(role, "post") == 0)) {
 		char subject[400];
 		struct report body = { 0 };
-		snprintf(subject, sizeof(subject), "[%s] list post report", c->list->address);
-		report_add(&body, "A post to %s from <%s> (queue id %s) was sent to %zu of its %zu",
-			   c->list->address, c->job->poster, c->job->qid, c->job->n_sent,
-			   c->job->n_rcpts);
-		report_add(&body, "subscribers.  Problems:");
-		report_add(&body, "%s", "");
+		snprintf(subject, sizeof(subject), "[%s] list %s report", c->list->address,
+			 owner ? "owner message" : "post");
+		pool_report_add(&body, "A %s %s from <%s> (queue id %s) was sent to %zu of its %zu",
+				owner ? "message to the owners of" : "post to", c->list->address,
+				c->job->poster, c->job->qid, c->job->n_sent, c->job->n_rcpts);
+		pool_report_add(&body, "%s.  Problems:", owner ? "recipients" : "subscribers");
+		pool_report_add(&body, "%s", "");
 		if (body.text != NULL) {
 			size_t need = body.len + c->report.len + 100;
 			char *all = malloc(need);
@@ -1171,8 +1152,17 @@ static void finish_job(struct job_ctx *c)
 	if (spool_sync(c->job, why, sizeof(why)) != SPOOL_OK ||
 	    spool_finish(c->w->p->spool, c->job, why, sizeof(why)) != SPOOL_OK)
 		pwlog_qid(LOG_ERR, c->job->qid, "list spool: %s", why);
-	pwlog_qid(LOG_INFO, c->job->qid, "list %s: post %s done: %zu sent, %zu failed",
-		  c->list->address, c->job->id, c->sent, c->failed);
+	pwlog_qid(LOG_INFO, c->job->qid, "list %s: %s %s done: %zu sent, %zu failed",
+		  c->list->address, strcmp(role, "post") == 0 ? "post" : role, c->job->id, c->sent,
+		  c->failed);
+}
+
+/* keyed_job - an owner job the pool re-wraps like a post: OpenPGP, for subscribers (the
+ * owners with keys; else service_forward sends it as it came) */
+static bool keyed_job(const struct job_ctx *c)
+{
+	return (c->post.kind == LISTPOST_PGPMIME || c->post.kind == LISTPOST_PGPINLINE) &&
+	       c->job->n_rcpts > 0 && pw_list_find_sub(c->list, c->job->rcpts[0]) != NULL;
 }
 
 /* run_job - one job, from the spool to the MTA */
@@ -1211,8 +1201,15 @@ static enum job_outcome run_job(struct worker *w, const char *id)
 		out = JOB_RETRY;
 		goto out;
 	}
-	pwlog_qid(LOG_INFO, job.qid, "list %s: post %s: %zu of %zu subscribers to go",
-		  c.list->address, id, job.n_rcpts - job.n_done, job.n_rcpts);
+	c.lists = &snap->lists;
+	if (job.role != NULL && strcmp(job.role, "post") != 0 &&
+	    !(strcmp(job.role, "owner") == 0 && keyed_job(&c))) {
+		out = service_run(&c);
+		goto settle;
+	}
+	pwlog_qid(LOG_INFO, job.qid, "list %s: %s %s: %zu of %zu %s to go", c.list->address,
+		  job.role ? "message to the owners" : "post", id, job.n_rcpts - job.n_done,
+		  job.n_rcpts, job.role ? "owners" : "subscribers");
 	switch (c.post.kind) {
 	case LISTPOST_PGPMIME:
 	case LISTPOST_PGPINLINE:
@@ -1227,6 +1224,7 @@ static enum job_outcome run_job(struct worker *w, const char *id)
 		out = JOB_BROKEN;
 		break;
 	}
+settle:
 	if (out == JOB_DONE && job.n_done == job.n_rcpts)
 		finish_job(&c);
 	else if (out == JOB_DONE)
