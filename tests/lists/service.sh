@@ -1,0 +1,213 @@
+#!/bin/bash
+# tests/lists/service.sh - an encrypted list's other addresses end to end, through the private
+# Postfix of tests/lists/pfenv.sh with postward as its milter:
+#
+#  1 LIST-sendkey: a request from s3 gets one answer from <> with Auto-Submitted:
+#    auto-replied and In-Reply-To naming the request; it is multipart/signed, the list key's
+#    signature verifies with real gpg in s3's home, and the attached key is the list's (its
+#    fingerprint); an auto-submitted request, a request from a list's own address and one
+#    with Precedence: bulk get no answer (postward logs why, RFC 3834); a request from the
+#    null sender is refused in the session (550 5.7.1);
+#  2 LIST-owner: a plain message goes to the owners who have keys (the admin s2 and the owner
+#    address when it is a subscriber: s1 on this list) encrypted, each copy opens with that
+#    owner's key alone and holds the text, no copy holds the plain text, and postward logs
+#    that it encrypted the message before spooling it; on a list whose owner has no key the
+#    message goes to the owner address as it came;
+#  3 LIST-request: a plain command is refused in the session (550 5.7.1), so is a command
+#    signed by a stranger's key;
+#  4 one list address per message: RCPT to the list and then its -owner address gets 452
+#    4.5.3 for the second.
+#
+# usage: [POSTWARD=/abs/path/postward] tests/lists/service.sh [--keep]
+# Needs root, Postfix, swaks, gpg, /usr/bin/python3 (see pfenv.sh).  Prints PASS:/FAIL: lines
+# and one final "N passed, M failed" line.  Exit 0 all passed, 1 something failed, 77 skipped.
+
+set -u
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+CONTRIB=$TOP/contrib/postfix
+POSTWARD=${POSTWARD:-$HERE/../../milter/postward}
+PY=/usr/bin/python3
+WORKERS=2
+KEEP=0
+HOMES="pw s1 s2 s3 mallory"
+PFNAME=pw-lists-service
+for arg in "$@"; do
+	case $arg in
+	--keep) KEEP=1 ;;
+	*) echo "usage: $0 [--keep]" >&2; exit 2 ;;
+	esac
+done
+
+. "$HERE/pfenv.sh"
+
+# ------------------------------------------------------------------------------- keys
+{
+	mkkey pw "Board <board@lists.test>" &&
+	mkkey s1 "One <s1@example.net>" &&
+	mkkey s2 "Two <s2@example.net>" &&
+	mkkey s3 "Three <s3@example.net>" &&
+	mkkey mallory "Mallory <mallory@evil.test>"
+} >"$T/keys.log" 2>&1 || abort "gpg key generation: $(tail -3 "$T/keys.log")"
+LIST=$(fpr_of pw board@lists.test)
+S1=$(fpr_of s1 s1@example.net)
+S2=$(fpr_of s2 s2@example.net)
+S3=$(fpr_of s3 s3@example.net)
+M=$(fpr_of mallory mallory@evil.test)
+(
+	g pw --export "$LIST" >"$T/list.pub" &&
+	for h in s1 s2 s3 mallory; do
+		g "$h" --export >"$T/$h.pub" && g pw --import "$T/$h.pub" &&
+			g "$h" --import "$T/list.pub" || exit 1
+	done
+) >>"$T/keys.log" 2>&1 || abort "gpg key exchange: $(tail -3 "$T/keys.log")"
+ok "gpg keys made (list $LIST)"
+
+# ------------------------------------------------------------------------------ lists
+cat >"$T/lists/board.list" <<EOF
+list board@lists.test
+owner s1@example.net
+openpgp_key $LIST
+list_id Board of the test association
+subscriber s1@example.net openpgp=$S1
+subscriber s2@example.net openpgp=$S2 admin
+subscriber s3@example.net openpgp=$S3
+EOF
+cat >"$T/lists/club.list" <<EOF
+list club@lists.test
+owner owner@example.org
+openpgp_key $LIST
+subscriber s3@example.net openpgp=$S3
+EOF
+pf_postward
+{
+	for a in s1 s2 s3; do echo "$a@example.net example.net/$a/"; done
+	echo "owner@example.org example.org/owner/"
+	echo "mallory@evil.test evil.test/mallory/"
+	for l in board club; do
+		for r in "" -request -owner -sendkey -bounces; do echo "$l$r@lists.test lists.test/$l$r/"; done
+	done
+} >"$CONF/vmailbox"
+pf_postfix "example.net example.org evil.test lists.test"
+cd "$W" || abort "cd $W"
+
+msg() { # msg FROM TO SUBJECT [EXTRA-HEADER] > message
+	printf 'From: <%s>\nTo: <%s>\nSubject: %s\nMessage-ID: <%s.%s@example.net>\nDate: %s\n' \
+		"$1" "$2" "$3" "$RANDOM" "$RANDOM" "$(date -R)"
+	[ -n "${4:-}" ] && printf '%s\n' "$4"
+	printf '\nHello list robot.\n'
+}
+pgpmime() { # pgpmime ARMORFILE FROM TO SUBJECT > message
+	printf 'From: <%s>\nTo: <%s>\nSubject: %s\nMIME-Version: 1.0\n' "$2" "$3" "$4"
+	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\n boundary="=-=b1=-="\n\n'
+	printf 'This is an OpenPGP/MIME encrypted message (RFC 3156).\n--=-=b1=-=\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
+	printf -- '--=-=b1=-=\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
+	cat "$1"
+	printf -- '--=-=b1=-=--\n'
+}
+pwlog() { cat "$T"/pw.*.log; }
+
+# ---- 1: sendkey ------------------------------------------------------------------------------
+msg s3@example.net board-sendkey@lists.test "key please" >sendkey.eml
+post sendkey s3@example.net board-sendkey@lists.test sendkey.eml
+check "1: the sendkey request is accepted: $(reply_of sendkey)" accepted sendkey
+wait_mail 1 "1 sendkey"
+f=$(files_of s3@example.net | head -1)
+if [ -n "$f" ]; then
+	check "1: the answer comes from <> (Return-Path: $(hfield "$f" Return-Path))" test "$(hfield "$f" Return-Path)" = "<>"
+	check "1: Auto-Submitted: auto-replied" test "$(hfield "$f" Auto-Submitted)" = "auto-replied"
+	check "1: In-Reply-To names the request" test "$(hfield "$f" In-Reply-To)" = "$(hfield sendkey.eml Message-ID)"
+	check "1: From is the sendkey address" eval "hfield '$f' From | grep -q 'board-sendkey@lists.test'"
+	check "1: the answer is multipart/signed" eval "header '$f' | tr -d '\n' | grep -qi 'Content-Type: multipart/signed;.*application/pgp-signature'"
+	# the signed part and the signature, as RFC 3156 says: the first part in CRLF form
+	"$PY" - "$f" "$W/sk.signed" "$W/sk.sig" "$W/sk.key" <<-'PYEOF'
+	import email, sys
+	from email import policy
+	m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=policy.compat32)
+	raw = open(sys.argv[1], 'rb').read().replace(b'\r\n', b'\n')
+	b = m.get_param('boundary').encode()
+	body = raw.split(b'\n\n', 1)[1]
+	parts = body.split(b'\n--' + b + b'\n')
+	signed = parts[1]
+	open(sys.argv[2], 'wb').write(signed.replace(b'\n', b'\r\n'))
+	sig = m.get_payload()[1].get_payload(decode=True)
+	open(sys.argv[3], 'wb').write(sig)
+	for p in m.walk():
+	    if p.get_content_type() == 'application/pgp-keys':
+	        open(sys.argv[4], 'wb').write(p.get_payload(decode=True))
+	PYEOF
+	check "1: the list key's signature over the answer verifies (gpg in s3's home)" \
+		eval "g s3 --status-fd 1 --verify '$W/sk.sig' '$W/sk.signed' 2>/dev/null | grep -q '^\[GNUPG:\] VALIDSIG $LIST '"
+	g s3 --with-colons --import-options show-only --import "$W/sk.key" >sk.show 2>/dev/null
+	check "1: the attached key is the list's ($LIST)" eval "grep -q '^fpr:::::::::$LIST:' sk.show"
+else
+	bad "1: s3 got the answer"
+fi
+archive 1
+msg s3@example.net board-sendkey@lists.test "auto" "Auto-Submitted: auto-replied" >auto.eml
+post auto s3@example.net board-sendkey@lists.test auto.eml
+msg s3@example.net board-sendkey@lists.test "bulk" "Precedence: bulk" >bulk.eml
+post bulk s3@example.net board-sendkey@lists.test bulk.eml
+msg club-request@lists.test board-sendkey@lists.test "from a list" >fromlist.eml
+post fromlist club-request@lists.test board-sendkey@lists.test fromlist.eml
+check "1: the three requests are accepted" eval 'accepted auto && accepted bulk && accepted fromlist'
+unanswered() { [ "$(pwlog | grep -c 'sendkey request not answered')" -ge 3 ]; }
+wait_until 60 unanswered
+check "1: postward logged why it did not answer each (RFC 3834)" eval \
+	'pwlog | grep -q "not answered: Auto-Submitted: auto-replied" &&
+	 pwlog | grep -q "not answered: Precedence: bulk" &&
+	 pwlog | grep -q "not answered: from a list address (request)"'
+wait_mail 0 "1 no answers"
+check "1: nobody got an answer to them" test "$(nfiles)" -eq 0
+post nullsender "" board-sendkey@lists.test sendkey.eml
+check "1: a request from <> is refused (got: $(reply_of nullsender))" \
+	test "$(reply_of nullsender)" = "550 5.7.1 This address answers messages with a return address only"
+
+# ---- 2: owner --------------------------------------------------------------------------------
+secret="owner note $RANDOM$RANDOM"
+printf 'From: <mallory@evil.test>\nTo: <board-owner@lists.test>\nSubject: hello owners\nMessage-ID: <o%s@evil.test>\n\n%s\n' \
+	"$RANDOM" "$secret" >owner.eml
+post owner mallory@evil.test board-owner@lists.test owner.eml
+check "2: plain mail to the owners is accepted: $(reply_of owner)" accepted owner
+wait_mail 2 "2 owner"
+check "2: the owner message was spooled encrypted (logged)" eval 'pwlog | grep -q "plain message to the owners encrypted to the list.s key"'
+for a in s1 s2; do
+	f=$(files_of $a@example.net | head -1)
+	if [ -z "$f" ]; then bad "2: $a got the owner message"; continue; fi
+	armor "$f" >"owner.$a.asc"
+	check "2: $a's copy holds no plain text" eval "! grep -qF -- '$secret' '$f'"
+	check "2: $a's copy has exactly one PKESK" test "$(npkesk $a "owner.$a.asc")" -eq 1
+	check "2: $a's copy opens with $a's key to the text" \
+		eval "g $a --decrypt 'owner.$a.asc' 2>/dev/null | grep -qF -- '$secret'"
+done
+check "2: s3 (no admin) got nothing" test "$(count_of s3@example.net)" -eq 0
+check "2: s3 cannot open s2's copy" eval "! g s3 --decrypt owner.s2.asc >/dev/null 2>&1"
+archive 2
+printf 'From: <mallory@evil.test>\nTo: <club-owner@lists.test>\nSubject: club\n\n%s\n' "$secret" >club.eml
+post club mallory@evil.test club-owner@lists.test club.eml
+wait_mail 1 "2 club owner"
+f=$(files_of owner@example.org | head -1)
+check "2: on a list whose owner has no key, the message reaches the owner as it came" \
+	eval "[ -n '$f' ] && grep -qF -- '$secret' '$f'"
+archive 2b
+
+# ---- 3: request ------------------------------------------------------------------------------
+msg s3@example.net board-request@lists.test "plain command" >plaincmd.eml
+post plaincmd s3@example.net board-request@lists.test plaincmd.eml
+check "3: a plain command is refused (got: $(reply_of plaincmd))" \
+	test "$(reply_of plaincmd)" = "550 5.7.1 Commands must be encrypted to the list's key and signed by a subscriber's key"
+printf 'X-LIST-NAME: board@lists.test\nX-LIST-SUBSCRIPTIONS:\n' >cmd.txt
+g mallory --trust-model always --armor -s -e -r "$LIST" -u "$M" -o mallory-cmd.asc cmd.txt 2>/dev/null
+pgpmime mallory-cmd.asc mallory@evil.test board-request@lists.test "cmd" >mallorycmd.eml
+post mallorycmd mallory@evil.test board-request@lists.test mallorycmd.eml
+check "3: a command signed by a stranger is refused (got: $(reply_of mallorycmd))" \
+	test "$(reply_of mallorycmd)" = "550 5.7.1 Commands to this list must be signed by a subscriber's key"
+
+# ---- 4: one list address per message ---------------------------------------------------------
+swaks --server 127.0.0.1 --port "$P_SMTPD" --from s1@example.net --to board@lists.test,board-owner@lists.test \
+	--data "@sendkey.eml" >"$W/swaks.two" 2>&1
+check "4: a second list address in one message gets 452 4.5.3" \
+	grep -q '^<\*\* 452 4.5.3 One mailing list address per message' "$W/swaks.two"
+finish
