@@ -384,6 +384,7 @@ int main(int argc, char **argv)
 		free(abs_config);
 		return 1;
 	}
+	print_diags(&d);		/* warnings only: the files are used */
 	pw_diags_free(&d);
 
 	/* a socket in use is said on the terminal, before detaching */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -168,7 +169,8 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* load_lists - every regular file NAME.list in list_directory (relative: beside the
- * configuration file), in name order */
+ * configuration file), in name order, each with its managed subscriber file NAME.subscribers
+ * when there is one (its errors are the list's; listfile.h) */
 static void load_lists(struct pw_snapshot *s, const char *config_file, struct pw_diags *d)
 {
 	const char *dir = s->cfg.list_directory;
@@ -215,14 +217,27 @@ static void load_lists(struct pw_snapshot *s, const char *config_file, struct pw
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n; i++) {
-		size_t len;
-		int err;
-		char *text = snapshot_read_file(names[i], &len, &err);
+		size_t len, sub_len = 0;
+		int err, sub_err;
+		char *text = snapshot_read_file(names[i], &len, &err), *sub_text = NULL;
+		char *sub = pw_list_managed_path(names[i]);
+		if (sub == NULL) {
+			pw_diags_add(d, names[i], 0, "out of memory");
+		} else if ((sub_text = snapshot_read_file(sub, &sub_len, &sub_err)) == NULL) {
+			/* a list without a managed subscriber file is the usual case */
+			if (sub_err != ENOENT)
+				pw_diags_add(d, sub, 0, "cannot read: %s", read_error(sub_err));
+			free(sub);
+			sub = NULL;
+		}
 		if (text == NULL)
 			pw_diags_add(d, names[i], 0, "cannot read: %s", read_error(err));
 		else
-			pw_list_parse(&s->lists, names[i], text, len, d);
+			pw_list_parse_with_subs(&s->lists, names[i], text, len, sub, sub_text,
+						sub_len, d);
 		free(text);
+		free(sub_text);
+		free(sub);
 		free(names[i]);
 	}
 	free(names);
@@ -244,7 +259,7 @@ static void free_snapshot(struct pw_snapshot *s)
 struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_diags *d)
 {
 	struct pw_snapshot *s = calloc(1, sizeof(*s));
-	size_t before = d->n, len;
+	size_t before = pw_diags_errors(d), len;
 	char *text;
 	int err;
 
@@ -290,11 +305,11 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 		free(text);
 	}
 	load_lists(s, src->config_file, d);
-	if (d->n == before && !d->oom && load_practices(s, src->config_file, d))
+	if (pw_diags_errors(d) == before && !d->oom && load_practices(s, src->config_file, d))
 		make_resolver(s, src->config_file, d);
-	if (d->n == before && !d->oom && (s->keys = keycache_new(1024)) == NULL)
+	if (pw_diags_errors(d) == before && !d->oom && (s->keys = keycache_new(1024)) == NULL)
 		pw_diags_add(d, src->config_file, 0, "out of memory");
-	if (d->n > before || d->oom) {
+	if (pw_diags_errors(d) > before || d->oom) {
 		free_snapshot(s);
 		return NULL;
 	}
@@ -343,12 +358,17 @@ bool snapshot_reload(const struct snapshot_source *src)
 	if (s == NULL) {
 		for (size_t i = 0; i < d.n; i++) {
 			pw_diag_format(&d.v[i], buf, sizeof(buf));
-			pwlog(LOG_ERR, "reload failed, keeping the running policy: %s", buf);
+			pwlog(d.v[i].warning ? LOG_WARNING : LOG_ERR, "reload failed, keeping the "
+			      "running policy: %s", buf);
 		}
-		if (d.n == 0)
+		if (pw_diags_errors(&d) == 0)
 			pwlog(LOG_ERR, "reload failed, keeping the running policy: out of memory");
 		pw_diags_free(&d);
 		return false;
+	}
+	for (size_t i = 0; i < d.n; i++) {	/* warnings only: the files are used */
+		pw_diag_format(&d.v[i], buf, sizeof(buf));
+		pwlog(LOG_WARNING, "reload: %s", buf);
 	}
 	pw_diags_free(&d);
 	old = snapshot_acquire();
@@ -370,6 +390,16 @@ bool snapshot_reload(const struct snapshot_source *src)
 	pwlog(LOG_INFO, "reloaded: %zu policy rule(s) from %zu file(s), %zu list(s)",
 	      s->pol.n_tls_rules + s->pol.n_sp_rules, s->pol.n_files, s->lists.n);
 	return true;
+}
+
+/* snapshot_request_reload - SIGUSR1 to ourselves, for main.c's reload thread */
+bool snapshot_request_reload(void)
+{
+	sigset_t cur;
+
+	if (pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0 || sigismember(&cur, SIGUSR1) != 1)
+		return false;
+	return kill(getpid(), SIGUSR1) == 0;
 }
 
 /* snapshot_shutdown - drop the daemon's reference to the current snapshot */

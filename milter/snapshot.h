@@ -2,14 +2,19 @@
  * milter/snapshot.h - the running configuration and policy as one immutable, refcounted unit.
  *
  * snapshot_load() reads the configuration file, every policy file it names and every list
- * file (NAME.list) in list_directory, and returns a new snapshot, or NULL with every problem in *d as FILE:LINE: message.  A snapshot is never
- * changed after it is built.  The daemon holds one "current" snapshot:
+ * file (NAME.list, with its managed subscriber file NAME.subscribers when there is one) in
+ * list_directory, and returns a new snapshot, or NULL with every problem in *d as
+ * FILE:LINE: message.  Warnings (pw_diags_warn) are left in *d too but do not fail a load.
+ * A snapshot is never changed after it is built.  The daemon holds one "current" snapshot:
  *   - snapshot_acquire() returns the current one with a reference taken; a message takes one at
  *     MAIL FROM and drops it when it ends, so a message in flight finishes under the policy it
  *     started with, whatever reloads happen meanwhile;
  *   - snapshot_install() makes a new one current and drops the daemon's reference to the old;
- *   - snapshot_reload() loads again from the same files; on any error it logs the first error
- *     (and the count) and keeps the running snapshot.
+ *   - snapshot_reload() loads again from the same files; on any error it logs the errors and
+ *     keeps the running snapshot;
+ *   - snapshot_request_reload() asks the worker's reload thread for a snapshot_reload(), as
+ *     SIGHUP does, from any thread of the worker (after postward itself wrote a list's
+ *     managed subscriber file, milter/lists/substore.h).
  * Locking: `current` is guarded by current_lock (a mutex held only to read or swap the
  * pointer and take a reference); the reference count is atomic.  Lock order: current_lock is a
  * leaf lock.
@@ -61,6 +66,12 @@ struct pw_snapshot *snapshot_acquire(void);
 void snapshot_release(struct pw_snapshot *s);
 /* snapshot_reload - reload from SRC; true if a new snapshot was installed */
 bool snapshot_reload(const struct snapshot_source *src);
+/* snapshot_request_reload - ask the reload thread to reload (SIGUSR1 to this process, which
+ * only the reload thread's sigwait takes); returns at once.  Requests made while a reload
+ * runs are merged into one more reload, which reads the files afresh.  False when the
+ * calling thread does not block SIGUSR1 (not inside the daemon's worker: nothing is sent,
+ * since the signal would end the process) */
+bool snapshot_request_reload(void);
 /* snapshot_shutdown - at exit: drop the daemon's reference to the current snapshot */
 void snapshot_shutdown(void);
 

@@ -20,8 +20,15 @@
 
 typedef const char *(*key_at_fn)(const void *base, size_t i);
 
-/* lf_list_key, lf_sub_key, lf_poster_key - the address of entry I of each kind of array */
-const char *lf_list_key(const void *base, size_t i);
+/* one address of struct pw_lists' index: a list's address or one of its role addresses */
+struct pw_list_addr {
+	const char *addr;		/* borrowed from ls->v[list] (address or role_addr[role]) */
+	size_t list;			/* index into ls->v */
+	enum pw_list_role role;
+};
+
+/* lf_addr_key, lf_sub_key, lf_poster_key - the address of entry I of each kind of array */
+const char *lf_addr_key(const void *base, size_t i);
 const char *lf_sub_key(const void *base, size_t i);
 const char *lf_poster_key(const void *base, size_t i);
 /* lf_fold - ASCII lower case, whatever the locale */
@@ -35,6 +42,9 @@ size_t lf_idx_find(const struct pw_list_index *x, const void *base, key_at_fn ke
  * already (*DUP gets its index); -1 out of memory */
 int lf_idx_add(struct pw_list_index *x, const void *base, key_at_fn key, size_t i,
 	       size_t *dup);
+/* lf_idx_reserve - room for EXTRA more entries, so that as many lf_idx_add calls cannot
+ * fail; false out of memory (the entries are then as they were) */
+bool lf_idx_reserve(struct pw_list_index *x, const void *base, key_at_fn key, size_t extra);
 /* lf_idx_free - release a table */
 void lf_idx_free(struct pw_list_index *x);
 

@@ -1,6 +1,7 @@
 /*
  * policy/listfile.c - parser for encrypted mailing-list definition files: the statements,
- * the whole-file checks, and the hand-over of a clean list to the struct pw_lists.
+ * the whole-file checks, and the hand-over of a clean list (with its role addresses) to the
+ * struct pw_lists.  A list's managed subscriber file is parsed as part of it.
  * Contract: see listfile.h.  Pure C, no I/O: the caller hands in each file's text.
  * Lines are split exactly as policyfile.c splits them, so both kinds of file read alike.
  * The checks of single words (addresses, fingerprints) are in listfile-words.c, the
@@ -13,6 +14,7 @@
 #include "listfile-int.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +27,9 @@
 enum stmt {
 	ST_LIST, ST_OWNER, ST_BOUNCE, ST_OPENPGP_KEY, ST_SMIME_CERT, ST_SMIME_KEY, ST_POSTERS,
 	ST_POSTER, ST_REQUIRE_SIGNATURE, ST_INHERIT_REQUIRETLS, ST_ATTEST, ST_LIST_ID,
-	ST_SUBSCRIBER,
+	ST_SUBSCRIBER, ST_ROLE, ST_DKIM_KEY, ST_FROM_REWRITE, ST_SUBJECT_PREFIX, ST_PLAIN_POSTS,
+	ST_BOUNCE_THRESHOLD, ST_ROSTER, ST_ROSTER_ADDRESSES, ST_ROSTER_FILE, ST_ROSTER_INCOMPLETE,
+	ST_KEY_REFRESH, ST_COMMAND_WINDOW,
 	N_STMT
 };
 
@@ -33,6 +37,9 @@ enum stmt {
 struct list_parse {
 	struct pw_list l;		/* handed over to the pw_lists only when clean */
 	const char *file;		/* the caller's name, for diagnostics */
+	const char *sub_file;		/* the managed subscriber file's name, or NULL */
+	const char *cur;		/* the file being read: diagnostics name it */
+	bool in_managed;		/* reading the managed subscriber file */
 	struct pw_diags *d;
 	size_t errors;			/* counted here: pw_diags_add may drop one (oom) */
 	unsigned seen[N_STMT];		/* line of each statement's first use; 0 = none */
@@ -42,13 +49,38 @@ struct list_parse {
 	size_t n_poster_stmt, cap_poster_stmt;
 	bool posters_bad;		/* the posters statement had an error */
 	bool too_many_subs, too_many_posters;
+	char *role_suffix[PW_LIST_N_ROLES];	/* owned: "role ROLE SUFFIX"; NULL = default */
+	bool role_off[PW_LIST_N_ROLES];		/* "role ROLE off" */
+	size_t cap_dkim;
 };
 
-/* ERR - one error at LINE of the file being parsed */
-#define ERR(lp, line, ...) do { \
+/* the default role suffixes, Schleuder's */
+static const char *const role_default[PW_LIST_N_ROLES] = {
+	[PW_ROLE_REQUEST] = "-request", [PW_ROLE_OWNER] = "-owner",
+	[PW_ROLE_SENDKEY] = "-sendkey", [PW_ROLE_BOUNCES] = "-bounces",
+};
+static const char *const role_words[PW_LIST_N_ROLES] = {
+	[PW_ROLE_POST] = "post", [PW_ROLE_REQUEST] = "request", [PW_ROLE_OWNER] = "owner",
+	[PW_ROLE_SENDKEY] = "sendkey", [PW_ROLE_BOUNCES] = "bounces",
+};
+
+/* pw_list_role_name - the list-file word */
+const char *pw_list_role_name(enum pw_list_role r)
+{
+	return (unsigned)r < PW_LIST_N_ROLES ? role_words[r] : "?";
+}
+
+/* ERR - one error at LINE of the file being read */
+#define ERR(lp, line, ...) ERR_IN((lp), (lp)->cur, (line), __VA_ARGS__)
+/* ERR_IN - one error at LINE of FILE (the list file or its managed subscriber file) */
+#define ERR_IN(lp, f, line, ...) do { \
 	(lp)->errors++; \
-	pw_diags_add((lp)->d, (lp)->file, (line), __VA_ARGS__); \
+	pw_diags_add((lp)->d, (f), (line), __VA_ARGS__); \
 } while (0)
+/* WARN - one warning at LINE of the file being read */
+#define WARN(lp, line, ...) pw_diags_warn((lp)->d, (lp)->cur, (line), __VA_ARGS__)
+/* SUB_FILE - the file subscriber S came from */
+#define SUB_FILE(lp, s) ((s)->managed ? (lp)->sub_file : (lp)->file)
 
 /* one_word - the statement takes exactly one argument; NEED and ONE describe it */
 static bool one_word(struct list_parse *lp, unsigned line, char **w, size_t nw,
@@ -111,6 +143,7 @@ static void stmt_owner(struct list_parse *lp, unsigned line, char **w, size_t nw
 static void stmt_bounce(struct list_parse *lp, unsigned line, char **w, size_t nw)
 {
 	set_address(lp, line, w, nw, &lp->l.bounce);
+	lp->l.bounce_set = true;
 }
 
 /* stmt_openpgp_key - "openpgp_key FINGERPRINT" */
@@ -315,21 +348,23 @@ static void stmt_inherit_requiretls(struct list_parse *lp, unsigned line, char *
 	set_yes_no(lp, line, w, nw, &lp->l.inherit_requiretls);
 }
 
-/* stmt_list_id - "list_id TEXT...": the words joined by single spaces */
-static void stmt_list_id(struct list_parse *lp, unsigned line, char **w, size_t nw)
+/* join_words - "list_id|subject_prefix TEXT...": the words joined by single spaces, valid
+ * UTF-8 of at most MAX octets; NULL after an error */
+static char *join_words(struct list_parse *lp, unsigned line, char **w, size_t nw, size_t max,
+			const char *need)
 {
 	size_t len = 0;
 	char *p;
 
 	if (nw < 2) {
-		ERR(lp, line, "list_id needs a phrase");
-		return;
+		ERR(lp, line, "%s needs %s", w[0], need);
+		return NULL;
 	}
 	for (size_t i = 1; i < nw; i++)
 		len += strlen(w[i]) + 1;
 	if ((p = malloc(len)) == NULL) {
 		ERR(lp, line, "out of memory");
-		return;
+		return NULL;
 	}
 	len = 0;
 	for (size_t i = 1; i < nw; i++) {
@@ -341,31 +376,294 @@ static void stmt_list_id(struct list_parse *lp, unsigned line, char **w, size_t 
 	}
 	p[len] = '\0';
 	if (!lf_utf8_valid(p, len)) {
-		ERR(lp, line, "list_id is not valid UTF-8");
+		ERR(lp, line, "%s is not valid UTF-8", w[0]);
 		free(p);
+		return NULL;
+	}
+	if (len > max) {
+		ERR(lp, line, "%s %s is %zu octets long; at most %zu", w[0],
+		    strcmp(w[0], "list_id") == 0 ? "phrase" : "text", len, max);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* stmt_list_id - "list_id TEXT..." */
+static void stmt_list_id(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	lp->l.list_id_phrase = join_words(lp, line, w, nw, PW_LIST_PHRASE_MAX, "a phrase");
+}
+
+/* stmt_subject_prefix - "subject_prefix TEXT..." */
+static void stmt_subject_prefix(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	lp->l.subject_prefix = join_words(lp, line, w, nw, PW_LIST_SUBJECT_PREFIX_MAX, "a text");
+}
+
+/* set_choice - "STATEMENT WORD" with WORD one of WORDS[0..N-1] (NULL entries skipped):
+ * its index into *SLOT; EXPECT lists them for the messages */
+static bool set_choice(struct list_parse *lp, unsigned line, char **w, size_t nw,
+		       const char *const *words, size_t n, const char *expect, int *slot)
+{
+	char need[160];
+
+	snprintf(need, sizeof(need), "a value: %s", expect);
+	if (!one_word(lp, line, w, nw, need, "one value"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (words[i] != NULL && strcmp(w[1], words[i]) == 0) {
+			*slot = (int)i;
+			return true;
+		}
+	ERR(lp, line, "%s \"%.100s\": expected %s", w[0], w[1], expect);
+	return false;
+}
+
+/* set_number - "STATEMENT N" with N a decimal number in MIN..MAX into *SLOT */
+static void set_number(struct list_parse *lp, unsigned line, char **w, size_t nw,
+		       unsigned min, unsigned max, const char *unit, unsigned *slot)
+{
+	unsigned long v = 0;
+	char need[64];
+
+	snprintf(need, sizeof(need), "a number of %s", unit);
+	if (!one_word(lp, line, w, nw, need, "one number"))
+		return;
+	for (const char *c = w[1]; *c; c++) {
+		if (*c < '0' || *c > '9') {
+			ERR(lp, line, "%s \"%.100s\" is not a number (decimal digits only)",
+			    w[0], w[1]);
+			return;
+		}
+		if (v <= max)
+			v = v * 10 + (unsigned long)(*c - '0');
+	}
+	if (v < min || v > max) {
+		ERR(lp, line, "%s %.100s is out of range: %u to %u %s", w[0], w[1], min, max,
+		    unit);
 		return;
 	}
-	if (len > PW_LIST_PHRASE_MAX) {
-		ERR(lp, line, "list_id phrase is %zu octets long; at most %d", len,
-		    PW_LIST_PHRASE_MAX);
-		free(p);
+	*slot = (unsigned)v;
+}
+
+/* stmt_role - "role ROLE SUFFIX|off", once per ROLE */
+static void stmt_role(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	size_t r, n;
+
+	if (nw != 3) {
+		ERR(lp, line, "role takes a role (request, owner, sendkey or bounces) and a "
+		    "suffix or \"off\"");
 		return;
 	}
-	lp->l.list_id_phrase = p;
+	for (r = PW_ROLE_REQUEST; r < PW_LIST_N_ROLES; r++)
+		if (strcmp(w[1], role_words[r]) == 0)
+			break;
+	if (r == PW_LIST_N_ROLES) {
+		ERR(lp, line, "role \"%.100s\": expected request, owner, sendkey or bounces", w[1]);
+		return;
+	}
+	if (lp->l.role_line[r]) {
+		ERR(lp, line, "role %s is already given at line %u", w[1], lp->l.role_line[r]);
+		return;
+	}
+	lp->l.role_line[r] = line;
+	if (strcmp(w[2], "off") == 0) {
+		lp->role_off[r] = true;
+		return;
+	}
+	n = strlen(w[2]);
+	if (n > PW_LIST_ROLE_SUFFIX_MAX) {
+		ERR(lp, line, "role %s suffix is %zu octets long; at most %d", w[1], n,
+		    PW_LIST_ROLE_SUFFIX_MAX);
+		return;
+	}
+	for (const char *c = w[2]; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.')) {
+			ERR(lp, line, "role %s suffix \"%.100s\": '%c' is not allowed (letters, "
+			    "digits, '-', '_' and '.' only)", w[1], w[2], *c);
+			return;
+		}
+	if ((lp->role_suffix[r] = strdup(w[2])) == NULL)
+		ERR(lp, line, "out of memory");
+}
+
+/* selector_valid - a DKIM selector: dot-separated labels of letters and digits with inner
+ * hyphens, each at most 63 octets (RFC 6376 3.1, sub-domain) */
+static bool selector_valid(const char *s)
+{
+	size_t label = 0;
+
+	if (strlen(s) > 200)
+		return false;
+	for (const char *c = s;; c++) {
+		if (*c == '.' || *c == '\0') {
+			if (label == 0 || label > 63 || c[-1] == '-')
+				return false;
+			if (*c == '\0')
+				return true;
+			label = 0;
+			continue;
+		}
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || (*c == '-' && label > 0)))
+			return false;
+		label++;
+	}
+}
+
+/* stmt_dkim_key - "dkim_key SELECTOR PATH" */
+static void stmt_dkim_key(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	struct pw_list *l = &lp->l;
+	struct pw_list_dkim_key *nv, k = { .line = line };
+
+	if (nw != 3) {
+		ERR(lp, line, "dkim_key takes a selector and the absolute path of a PEM private "
+		    "key");
+		return;
+	}
+	if (!selector_valid(w[1])) {
+		ERR(lp, line, "dkim_key selector \"%.100s\" is not a valid selector (labels of "
+		    "letters, digits and inner hyphens, joined by dots)", w[1]);
+		return;
+	}
+	if (w[2][0] != '/') {
+		ERR(lp, line, "dkim_key path \"%.100s\" is not absolute", w[2]);
+		return;
+	}
+	for (size_t i = 0; i < l->n_dkim_keys; i++)
+		if (lf_key_eq(l->dkim_keys[i].selector, w[1], strlen(w[1]))) {
+			ERR(lp, line, "dkim_key selector \"%.100s\" is already given at line %u",
+			    w[1], l->dkim_keys[i].line);
+			return;
+		}
+	if (l->n_dkim_keys == PW_LIST_MAX_DKIM_KEYS) {
+		ERR(lp, line, "more than %d dkim_key statements", PW_LIST_MAX_DKIM_KEYS);
+		return;
+	}
+	if ((k.selector = strdup(w[1])) == NULL || (k.path = strdup(w[2])) == NULL ||
+	    (nv = grow(l->dkim_keys, l->n_dkim_keys, &lp->cap_dkim, sizeof(*nv))) == NULL) {
+		free(k.selector);
+		free(k.path);
+		ERR(lp, line, "out of memory");
+		return;
+	}
+	l->dkim_keys = nv;
+	l->dkim_keys[l->n_dkim_keys++] = k;
+}
+
+/* stmt_from_rewrite - "from_rewrite auto|always|never" */
+static void stmt_from_rewrite(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	static const char *const words[] = {
+		[PW_LIST_FROM_AUTO] = "auto", [PW_LIST_FROM_ALWAYS] = "always",
+		[PW_LIST_FROM_NEVER] = "never",
+	};
+	int v;
+
+	if (set_choice(lp, line, w, nw, words, 3, "auto, always or never", &v))
+		lp->l.from_rewrite = (enum pw_list_from_rewrite)v;
+}
+
+/* stmt_plain_posts - "plain_posts no|subscribers|anyone" */
+static void stmt_plain_posts(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	static const char *const words[] = {
+		[PW_LIST_PLAIN_NO] = "no", [PW_LIST_PLAIN_SUBSCRIBERS] = "subscribers",
+		[PW_LIST_PLAIN_ANYONE] = "anyone",
+	};
+	int v;
+
+	if (set_choice(lp, line, w, nw, words, 3, "no, subscribers or anyone", &v))
+		lp->l.plain_posts = (enum pw_list_plain_posts)v;
+}
+
+/* stmt_bounce_threshold - "bounce_threshold N" */
+static void stmt_bounce_threshold(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	set_number(lp, line, w, nw, 1, 1000, "points", &lp->l.bounce_threshold);
+}
+
+/* stmt_command_window - "command_window SECONDS" */
+static void stmt_command_window(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	set_number(lp, line, w, nw, 60, 604800, "seconds", &lp->l.command_window);
+}
+
+/* stmt_roster - "roster none|publish" */
+static void stmt_roster(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	static const char *const words[] = {
+		[PW_LIST_ROSTER_NONE] = "none", [PW_LIST_ROSTER_PUBLISH] = "publish",
+	};
+	int v;
+
+	if (set_choice(lp, line, w, nw, words, 2, "none or publish", &v))
+		lp->l.roster = (enum pw_list_roster)v;
+}
+
+/* stmt_roster_addresses - "roster_addresses show|hide" */
+static void stmt_roster_addresses(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	static const char *const words[] = { "hide", "show" };
+	int v;
+
+	if (set_choice(lp, line, w, nw, words, 2, "show or hide", &v))
+		lp->l.roster_show_addresses = v == 1;
+}
+
+/* stmt_roster_file - "roster_file PATH" */
+static void stmt_roster_file(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	set_path(lp, line, w, nw, &lp->l.roster_file);
+}
+
+/* stmt_roster_incomplete - "roster_incomplete refuse|rewrap" */
+static void stmt_roster_incomplete(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	static const char *const words[] = {
+		[PW_LIST_ROSTER_REWRAP] = "rewrap", [PW_LIST_ROSTER_REFUSE] = "refuse",
+	};
+	int v;
+
+	if (set_choice(lp, line, w, nw, words, 2, "refuse or rewrap", &v))
+		lp->l.roster_incomplete = (enum pw_list_roster_incomplete)v;
+}
+
+/* stmt_key_refresh - "key_refresh off|wkd|vks|wkd,vks" */
+static void stmt_key_refresh(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	static const char *const words[] = {
+		"off", "wkd", "vks", "wkd,vks", "vks,wkd",
+	};
+	static const unsigned bits[] = {
+		0, PW_LIST_KEY_REFRESH_WKD, PW_LIST_KEY_REFRESH_VKS,
+		PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS,
+		PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS,
+	};
+	int v;
+
+	if (set_choice(lp, line, w, nw, words, 5, "off, wkd, vks or wkd,vks", &v))
+		lp->l.key_refresh = bits[v];
 }
 
 /* stmt_subscriber - "subscriber ADDRESS [openpgp=FINGERPRINT] [smime=PATH]" */
 static void stmt_subscriber(struct list_parse *lp, unsigned line, char **w, size_t nw)
 {
 	struct pw_list *l = &lp->l;
-	struct pw_list_sub s = { .line = line };
+	struct pw_list_sub s;
 	const char *fpr = NULL, *smime = NULL;
+	struct pw_list_sub s0 = { .line = line, .managed = lp->in_managed };
 	struct pw_list_sub *nv;
 	bool ok = true, bad_option = false;	/* "needs a key" only when no option was bad */
 	char why[160];
 	size_t dup;
 	int r;
 
+	s = s0;
 	if (nw < 2) {
 		ERR(lp, line, "subscriber needs an address and a key (openpgp=FINGERPRINT, "
 		    "smime=PATH or both)");
@@ -409,9 +707,15 @@ static void stmt_subscriber(struct list_parse *lp, unsigned line, char **w, size
 				ERR(lp, line, "smime= path \"%.100s\" is not absolute", smime);
 				bad_option = true;
 			}
+		} else if (strcmp(w[i], "admin") == 0) {
+			if (s.admin) {
+				ERR(lp, line, "admin is given twice");
+				bad_option = true;
+			}
+			s.admin = true;
 		} else {
 			ERR(lp, line, "unknown subscriber option \"%.100s\" (expected "
-			    "openpgp=FINGERPRINT or smime=PATH)", w[i]);
+			    "openpgp=FINGERPRINT, smime=PATH or admin)", w[i]);
 			bad_option = true;
 		}
 	}
@@ -446,7 +750,10 @@ static void stmt_subscriber(struct list_parse *lp, unsigned line, char **w, size
 	}
 	free(s.addr);
 	free(s.smime_cert);
-	if (r == 0)
+	if (r == 0 && lp->in_managed && !l->subs[dup].managed)
+		WARN(lp, line, "subscriber \"%.100s\" is also in the list file (%s:%u); the list "
+		     "file's entry is used", w[1], lp->file, l->subs[dup].line);
+	else if (r == 0)
 		ERR(lp, line, "subscriber \"%.100s\" is already listed at line %u", w[1],
 		    l->subs[dup].line);
 	else
@@ -471,6 +778,18 @@ static const struct {
 	[ST_ATTEST] = { "attest", stmt_attest, true },
 	[ST_LIST_ID] = { "list_id", stmt_list_id, true },
 	[ST_SUBSCRIBER] = { "subscriber", stmt_subscriber, false },
+	[ST_ROLE] = { "role", stmt_role, false },	/* once per role: stmt_role checks */
+	[ST_DKIM_KEY] = { "dkim_key", stmt_dkim_key, false },
+	[ST_FROM_REWRITE] = { "from_rewrite", stmt_from_rewrite, true },
+	[ST_SUBJECT_PREFIX] = { "subject_prefix", stmt_subject_prefix, true },
+	[ST_PLAIN_POSTS] = { "plain_posts", stmt_plain_posts, true },
+	[ST_BOUNCE_THRESHOLD] = { "bounce_threshold", stmt_bounce_threshold, true },
+	[ST_ROSTER] = { "roster", stmt_roster, true },
+	[ST_ROSTER_ADDRESSES] = { "roster_addresses", stmt_roster_addresses, true },
+	[ST_ROSTER_FILE] = { "roster_file", stmt_roster_file, true },
+	[ST_ROSTER_INCOMPLETE] = { "roster_incomplete", stmt_roster_incomplete, true },
+	[ST_KEY_REFRESH] = { "key_refresh", stmt_key_refresh, true },
+	[ST_COMMAND_WINDOW] = { "command_window", stmt_command_window, true },
 };
 
 /* do_line - split one line into words and dispatch it */
@@ -497,6 +816,11 @@ static void do_line(struct list_parse *lp, unsigned line, char *buf)
 	}
 	if (nw == 0)
 		return;
+	if (lp->in_managed && strcmp(w[0], "subscriber") != 0) {
+		ERR(lp, line, "only subscriber statements belong in this file: postward writes "
+		    "it; \"%.64s\" goes in the list file %s", w[0], lp->file);
+		return;
+	}
 	for (size_t i = 0; i < N_STMT; i++)
 		if (strcmp(w[0], statements[i].word) == 0) {
 			if (statements[i].once && lp->seen[i]) {
@@ -508,9 +832,11 @@ static void do_line(struct list_parse *lp, unsigned line, char *buf)
 			statements[i].fn(lp, line, w, nw);
 			return;
 		}
-	ERR(lp, line, "unknown statement \"%.64s\" (expected list, owner, bounce, openpgp_key, "
-	    "smime_cert, smime_key, posters, poster, require_signature, inherit_requiretls, "
-	    "attest, list_id or subscriber)", w[0]);
+	ERR(lp, line, "unknown statement \"%.64s\" (expected list, owner, bounce, role, "
+	    "openpgp_key, smime_cert, smime_key, posters, poster, require_signature, "
+	    "inherit_requiretls, attest, list_id, dkim_key, from_rewrite, subject_prefix, "
+	    "plain_posts, bounce_threshold, roster, roster_addresses, roster_file, "
+	    "roster_incomplete, key_refresh, command_window or subscriber)", w[0]);
 }
 
 /* check_sub_keys - subscribers with a key of a kind the list has none of: the first few
@@ -527,11 +853,11 @@ static void check_sub_keys(struct list_parse *lp, bool openpgp)
 		if (++n > MAX_CROSS_REPORTS)
 			continue;
 		if (openpgp)
-			ERR(lp, s->line, "subscriber \"%s\" has openpgp= but the list has no "
-			    "openpgp_key", s->addr);
+			ERR_IN(lp, SUB_FILE(lp, s), s->line, "subscriber \"%s\" has openpgp= but "
+			       "the list has no openpgp_key", s->addr);
 		else
-			ERR(lp, s->line, "subscriber \"%s\" has smime= but the list has no "
-			    "smime_cert", s->addr);
+			ERR_IN(lp, SUB_FILE(lp, s), s->line, "subscriber \"%s\" has smime= but the "
+			       "list has no smime_cert", s->addr);
 	}
 	if (n > MAX_CROSS_REPORTS)
 		ERR(lp, 0, "%zu more subscribers have %s but the list has no %s",
@@ -563,12 +889,90 @@ static void check_posters(struct list_parse *lp)
 	}
 }
 
+/* role_line - where role R of the list is set: its role statement, else the list statement */
+static unsigned role_line(const struct list_parse *lp, size_t r)
+{
+	return lp->l.role_line[r] ? lp->l.role_line[r] : lp->l.line;
+}
+
+/* make_roles - the role addresses from the list address and the suffixes, checked against
+ * each other and against the owner, bounce and subscriber addresses */
+static void make_roles(struct list_parse *lp)
+{
+	struct pw_list *l = &lp->l;
+	const char *at = strrchr(l->address, '@');
+	size_t local = (size_t)(at - l->address);
+
+	for (size_t r = PW_ROLE_REQUEST; r < PW_LIST_N_ROLES; r++) {
+		const char *suffix = lp->role_suffix[r] ? lp->role_suffix[r] : role_default[r];
+		size_t ns = strlen(suffix), n;
+		char *a;
+		if (lp->role_off[r])
+			continue;
+		if (local + ns > 64) {
+			ERR(lp, role_line(lp, r), "the %s address would have a local part of %zu "
+			    "octets; at most 64 (choose a shorter suffix, or \"role %s off\")",
+			    role_words[r], local + ns, role_words[r]);
+			continue;
+		}
+		n = strlen(l->address) + ns;
+		if ((a = malloc(n + 1)) == NULL) {
+			ERR(lp, role_line(lp, r), "out of memory");
+			continue;
+		}
+		memcpy(a, l->address, local);
+		memcpy(a + local, suffix, ns);
+		strcpy(a + local + ns, at);
+		l->role_addr[r] = a;
+		for (size_t q = PW_ROLE_REQUEST; q < r; q++)
+			if (l->role_addr[q] != NULL && lf_key_eq(l->role_addr[q], a, n))
+				ERR(lp, role_line(lp, q) > role_line(lp, r) ? role_line(lp, q) :
+				    role_line(lp, r), "the %s and %s addresses are both \"%s\"",
+				    role_words[q], role_words[r], a);
+		if (l->owner != NULL && lf_key_eq(l->owner, a, n))
+			ERR(lp, lp->seen[ST_OWNER], "the owner cannot be the list's own %s address "
+			    "\"%s\" (mail to the owner would loop)", role_words[r], a);
+		if (r != PW_ROLE_BOUNCES && l->bounce != NULL && lf_key_eq(l->bounce, a, n))
+			ERR(lp, lp->seen[ST_BOUNCE], "bounce cannot be the list's own %s address "
+			    "\"%s\"", role_words[r], a);
+		size_t i = lf_idx_find(&l->sub_index, l->subs, lf_sub_key, a, n);
+		if (i != SIZE_MAX)
+			ERR_IN(lp, SUB_FILE(lp, &l->subs[i]), l->subs[i].line, "subscriber \"%s\" "
+			       "is the list's own %s address", l->subs[i].addr, role_words[r]);
+	}
+}
+
+/* check_settings - the settings that need another: roster and key_refresh need the list's
+ * OpenPGP key; roster_* without "roster publish" do nothing (a warning) */
+static void check_settings(struct list_parse *lp)
+{
+	static const enum stmt roster_stmts[] = {
+		ST_ROSTER_ADDRESSES, ST_ROSTER_FILE, ST_ROSTER_INCOMPLETE
+	};
+	const struct pw_list *l = &lp->l;
+	const unsigned *seen = lp->seen;
+
+	if (l->roster == PW_LIST_ROSTER_PUBLISH && !seen[ST_OPENPGP_KEY])
+		ERR(lp, seen[ST_ROSTER], "\"roster publish\" needs openpgp_key (the roster is "
+		    "OpenPGP data signed by the list key)");
+	if (l->key_refresh != 0 && !seen[ST_OPENPGP_KEY])
+		ERR(lp, seen[ST_KEY_REFRESH], "key_refresh needs openpgp_key (it refreshes "
+		    "subscribers' OpenPGP keys)");
+	if (l->roster == PW_LIST_ROSTER_PUBLISH)
+		return;
+	for (size_t i = 0; i < sizeof(roster_stmts) / sizeof(roster_stmts[0]); i++)
+		if (seen[roster_stmts[i]])
+			WARN(lp, seen[roster_stmts[i]], "%s has no effect without \"roster "
+			     "publish\"", statements[roster_stmts[i]].word);
+}
+
 /* finish - the whole-file checks, once every line has been read */
 static void finish(struct list_parse *lp)
 {
 	const struct pw_list *l = &lp->l;
 	const unsigned *seen = lp->seen;
 
+	lp->cur = lp->file;
 	if (!seen[ST_LIST])
 		ERR(lp, 0, "missing list statement (the list's address)");
 	if (!seen[ST_OWNER])
@@ -590,14 +994,17 @@ static void finish(struct list_parse *lp)
 		size_t n = strlen(l->address);
 		size_t i = lf_idx_find(&l->sub_index, l->subs, lf_sub_key, l->address, n);
 		if (i != SIZE_MAX)
-			ERR(lp, l->subs[i].line, "the list cannot be its own subscriber");
+			ERR_IN(lp, SUB_FILE(lp, &l->subs[i]), l->subs[i].line,
+			       "the list cannot be its own subscriber");
 		if (l->owner != NULL && lf_key_eq(l->owner, l->address, n))
 			ERR(lp, seen[ST_OWNER], "the owner cannot be the list itself (problem "
 			    "reports would loop)");
 		if (l->bounce != NULL && lf_key_eq(l->bounce, l->address, n))
 			ERR(lp, seen[ST_BOUNCE], "bounce cannot be the list itself (bounces would "
 			    "go to the list)");
+		make_roles(lp);
 	}
+	check_settings(lp);
 }
 
 /* list_free - release everything one list owns */
@@ -606,67 +1013,120 @@ static void list_free(struct pw_list *l)
 	free(l->address);
 	free(l->owner);
 	free(l->bounce);
+	for (size_t r = 0; r < PW_LIST_N_ROLES; r++)
+		free(l->role_addr[r]);
 	free(l->smime_cert);
 	free(l->smime_key);
 	for (size_t i = 0; i < l->n_posters; i++)
 		free(l->posters_list[i]);
 	free(l->posters_list);
 	free(l->list_id_phrase);
+	for (size_t i = 0; i < l->n_dkim_keys; i++) {
+		free(l->dkim_keys[i].selector);
+		free(l->dkim_keys[i].path);
+	}
+	free(l->dkim_keys);
+	free(l->subject_prefix);
+	free(l->roster_file);
 	for (size_t i = 0; i < l->n_subs; i++) {
 		free(l->subs[i].addr);
 		free(l->subs[i].smime_cert);
 	}
 	free(l->subs);
 	free(l->file);
+	free(l->managed_file);
 	lf_idx_free(&l->sub_index);
 	lf_idx_free(&l->poster_index);
 	memset(l, 0, sizeof(*l));
 }
 
-/* commit - hand a clean list over to *LS, unless another file defined its address */
+/* addr_what - how a diagnostic names entry A of LS: "the list \"X\"" or "the R address of
+ * the list \"X\"", into BUF */
+static const char *addr_what(const struct pw_lists *ls, const struct pw_list_addr *a,
+			     char *buf, size_t len)
+{
+	const struct pw_list *o = &ls->v[a->list];
+
+	if (a->role == PW_ROLE_POST)
+		snprintf(buf, len, "the list \"%s\" (%s:%u)", o->address, o->file, o->line);
+	else
+		snprintf(buf, len, "the %s address of the list \"%s\" (%s:%u)",
+			 role_words[a->role], o->address, o->file,
+			 o->role_line[a->role] ? o->role_line[a->role] : o->line);
+	return buf;
+}
+
+/* commit - hand a clean list over to *LS with its addresses, unless one of them is another
+ * list's address or role address; all or nothing */
 static bool commit(struct pw_lists *ls, struct list_parse *lp)
 {
 	struct pw_list *l = &lp->l, *nv;
-	size_t dup = lf_idx_find(&ls->index, ls->v, lf_list_key, l->address, strlen(l->address));
+	struct pw_list_addr mine[PW_LIST_N_ROLES], *na;
+	size_t n = 0, dup;
+	bool clash = false;
+	char what[600];
 
-	if (dup != SIZE_MAX) {
-		ERR(lp, l->line, "list \"%s\" is already defined at %s:%u", l->address,
-		    ls->v[dup].file, ls->v[dup].line);
-		return false;
+	for (size_t r = 0; r < PW_LIST_N_ROLES; r++) {
+		const char *a = r == PW_ROLE_POST ? l->address : l->role_addr[r];
+		if (a != NULL)
+			mine[n++] = (struct pw_list_addr){ .addr = a, .list = ls->n,
+							   .role = (enum pw_list_role)r };
 	}
+	for (size_t i = 0; i < n; i++) {
+		dup = lf_idx_find(&ls->index, ls->addrs, lf_addr_key, mine[i].addr,
+				  strlen(mine[i].addr));
+		if (dup == SIZE_MAX)
+			continue;
+		clash = true;
+		addr_what(ls, &ls->addrs[dup], what, sizeof(what));
+		if (mine[i].role == PW_ROLE_POST && ls->addrs[dup].role == PW_ROLE_POST) {
+			/* the same list twice: its role addresses clash too, say it once */
+			ERR(lp, l->line, "list \"%s\" is already defined at %s:%u", l->address,
+			    ls->v[ls->addrs[dup].list].file, ls->v[ls->addrs[dup].list].line);
+			return false;
+		} else if (mine[i].role == PW_ROLE_POST)
+			ERR(lp, l->line, "list \"%s\" is already %s", l->address, what);
+		else
+			ERR(lp, role_line(lp, mine[i].role), "the %s address \"%s\" is already "
+			    "%s", role_words[mine[i].role], mine[i].addr, what);
+	}
+	if (clash)
+		return false;
 	if ((l->bounce == NULL && (l->bounce = strdup(l->owner)) == NULL) ||
 	    (l->file = strdup(lp->file)) == NULL ||
+	    (lp->sub_file != NULL && (l->managed_file = strdup(lp->sub_file)) == NULL) ||
 	    (nv = grow(ls->v, ls->n, &ls->cap, sizeof(*nv))) == NULL) {
 		ERR(lp, 0, "out of memory");
 		return false;
 	}
 	ls->v = nv;
-	ls->v[ls->n] = *l;
-	if (lf_idx_add(&ls->index, ls->v, lf_list_key, ls->n, &dup) != 1) {
+	for (size_t i = 0; i < n; i++) {
+		if ((na = grow(ls->addrs, ls->n_addrs + i, &ls->cap_addrs, sizeof(*na))) == NULL) {
+			ERR(lp, 0, "out of memory");
+			return false;
+		}
+		ls->addrs = na;
+	}
+	if (!lf_idx_reserve(&ls->index, ls->addrs, lf_addr_key, n)) {
 		ERR(lp, 0, "out of memory");
 		return false;
+	}
+	ls->v[ls->n] = *l;
+	for (size_t i = 0; i < n; i++) {
+		ls->addrs[ls->n_addrs] = mine[i];
+		lf_idx_add(&ls->index, ls->addrs, lf_addr_key, ls->n_addrs, &dup);	/* reserved */
+		ls->n_addrs++;
 	}
 	ls->n++;
 	return true;
 }
 
-/* pw_list_parse - parse one list file's text and add its list to *ls when clean */
-size_t pw_list_parse(struct pw_lists *ls, const char *file, const char *text, size_t len,
-		     struct pw_diags *d)
+/* parse_text - split TEXT (LEN bytes) into lines, check them and dispatch each */
+static void parse_text(struct list_parse *lp, const char *text, size_t len, char *buf)
 {
-	struct list_parse lp = { .file = file ? file : "(unnamed)", .d = d };
-	size_t before = d->n;
 	const char *s = text, *end = text + len;
 	unsigned lineno = 0;
-	char *buf;
 
-	lp.l.posters = PW_LIST_POSTERS_SUBSCRIBERS;
-	lp.l.require_signature = true;
-	lp.l.inherit_requiretls = true;
-	if ((buf = malloc(MAX_LINE + 1)) == NULL) {
-		ERR(&lp, 0, "out of memory");
-		return d->n - before;
-	}
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *eol = nl ? nl : end;
@@ -676,13 +1136,13 @@ size_t pw_list_parse(struct pw_lists *ls, const char *file, const char *text, si
 		if (n > 0 && s[n - 1] == '\r')
 			n--;
 		if (n > MAX_LINE) {
-			ERR(&lp, lineno, "line longer than %d bytes", MAX_LINE);
+			ERR(lp, lineno, "line longer than %d bytes", MAX_LINE);
 			bad = true;
 		} else {
 			for (size_t i = 0; i < n; i++) {
 				unsigned char c = (unsigned char)s[i];
 				if (c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f) {
-					ERR(&lp, lineno, "control character 0x%02x in column %zu",
+					ERR(lp, lineno, "control character 0x%02x in column %zu",
 					    c, i + 1);
 					bad = true;
 					break;
@@ -692,9 +1152,40 @@ size_t pw_list_parse(struct pw_lists *ls, const char *file, const char *text, si
 		if (!bad) {
 			memcpy(buf, s, n);
 			buf[n] = '\0';
-			do_line(&lp, lineno, buf);
+			do_line(lp, lineno, buf);
 		}
 		s = nl ? nl + 1 : end;
+	}
+}
+
+/* pw_list_parse_with_subs - the list file, then its managed subscriber file, as one list;
+ * the list goes into *ls when both are clean */
+size_t pw_list_parse_with_subs(struct pw_lists *ls, const char *file, const char *text,
+			       size_t len, const char *sub_file, const char *sub_text,
+			       size_t sub_len, struct pw_diags *d)
+{
+	struct list_parse lp = { .file = file ? file : "(unnamed)", .sub_file = sub_file,
+				 .d = d };
+	size_t before = pw_diags_errors(d);
+	char *buf;
+
+	lp.cur = lp.file;
+	lp.l.posters = PW_LIST_POSTERS_SUBSCRIBERS;
+	lp.l.require_signature = true;
+	lp.l.inherit_requiretls = true;
+	lp.l.bounce_threshold = 5;
+	lp.l.command_window = 3600;
+	lp.l.roster_show_addresses = true;
+	if ((buf = malloc(MAX_LINE + 1)) == NULL) {
+		ERR(&lp, 0, "out of memory");
+		return pw_diags_errors(d) - before;
+	}
+	parse_text(&lp, text, len, buf);
+	if (sub_file != NULL) {
+		lp.cur = sub_file;
+		lp.in_managed = true;
+		parse_text(&lp, sub_text, sub_len, buf);
+		lp.in_managed = false;
 	}
 	free(buf);
 	finish(&lp);
@@ -702,7 +1193,16 @@ size_t pw_list_parse(struct pw_lists *ls, const char *file, const char *text, si
 		list_free(&lp.l);
 	free(lp.poster_line);
 	free(lp.poster_stmt);
-	return d->n - before;
+	for (size_t r = 0; r < PW_LIST_N_ROLES; r++)
+		free(lp.role_suffix[r]);
+	return pw_diags_errors(d) - before;
+}
+
+/* pw_list_parse - one list file without a managed subscriber file */
+size_t pw_list_parse(struct pw_lists *ls, const char *file, const char *text, size_t len,
+		     struct pw_diags *d)
+{
+	return pw_list_parse_with_subs(ls, file, text, len, NULL, NULL, 0, d);
 }
 
 /* pw_lists_free - release */
@@ -711,6 +1211,7 @@ void pw_lists_free(struct pw_lists *ls)
 	for (size_t i = 0; i < ls->n; i++)
 		list_free(&ls->v[i]);
 	free(ls->v);
+	free(ls->addrs);
 	lf_idx_free(&ls->index);
 	memset(ls, 0, sizeof(*ls));
 }

@@ -511,5 +511,42 @@ check "broken configuration: exit 1 without starting (got $rc)" is "$rc" 1
 check "broken configuration: FILE:LINE error" grep -q "^$tmp/broken.conf:1: " "$tmp/broken.err"
 check "broken configuration: no socket created" test ! -e "$tmp/broken.sock"
 
+# list files with their managed subscriber files (NAME.subscribers, policy/listfile.h):
+# -n reads them with their list, names the managed file in its errors, and a subscriber in
+# both files is a warning only
+FPR=0123456789ABCDEF0123456789ABCDEF01234567
+mkdir -p "$tmp/lists"
+printf 'list_directory = %s/lists\n' "$tmp" >"$tmp/lists.conf"
+printf 'list board@lists.example\nowner o@example.org\nopenpgp_key %s\nsubscriber a@example.org openpgp=%s\n' \
+	"$FPR" "$FPR" >"$tmp/lists/board.list"
+run lists-none -n -c "$tmp/lists.conf"
+check "lists: -n without board.subscribers exits 0 (got $rc)" is "$rc" 0
+printf '# managed by postward\nsubscriber b@example.org openpgp=%s admin\n' "$FPR" \
+	>"$tmp/lists/board.subscribers"
+run lists-good -n -c "$tmp/lists.conf"
+check "lists: -n with a good board.subscribers exits 0, silent (got $rc)" \
+	eval '[ "$rc" = 0 ] && [ ! -s "$tmp/lists-good.err" ]'
+printf 'subscriber b@example.org openpgp=%s\nsubscriber a@example.org openpgp=%s\n' "$FPR" "$FPR" \
+	>"$tmp/lists/board.subscribers"
+run lists-warn -n -c "$tmp/lists.conf"
+check "lists: a subscriber in both files: exit 0 (got $rc)" is "$rc" 0
+check "lists: a subscriber in both files: a warning naming both files" \
+	has_line "$tmp/lists-warn.err" "$tmp/lists/board.subscribers:2: warning: subscriber \"a@example.org\" is also in the list file ($tmp/lists/board.list:4); the list file's entry is used"
+printf 'subscriber b@example.org openpgp=%s\nsubscriber c@example.org openpgp=12\n' "$FPR" \
+	>"$tmp/lists/board.subscribers"
+run lists-broken -n -c "$tmp/lists.conf"
+check "lists: a broken board.subscribers fails -n (got $rc)" is "$rc" 1
+check "lists: the error names board.subscribers and its line" \
+	has_line "$tmp/lists-broken.err" "$tmp/lists/board.subscribers:2: bad OpenPGP fingerprint \"12\""
+printf 'owner x@example.org\n' >"$tmp/lists/board.subscribers"
+run lists-stmt -n -c "$tmp/lists.conf"
+check "lists: a list setting in board.subscribers is an error naming that file (got $rc)" \
+	eval '[ "$rc" = 1 ] && grep -q "^$tmp/lists/board.subscribers:1: only subscriber statements" "$tmp/lists-stmt.err"'
+rm -f "$tmp/lists/board.subscribers"
+mkdir "$tmp/lists/board.subscribers"
+run lists-dir -n -c "$tmp/lists.conf"
+check "lists: an unreadable board.subscribers is an error naming it (got $rc)" \
+	eval '[ "$rc" = 1 ] && grep -q "^$tmp/lists/board.subscribers: cannot read" "$tmp/lists-dir.err"'
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -95,6 +95,30 @@ START_TEST(diag_message_is_not_a_format_string)
 }
 END_TEST
 
+START_TEST(diag_warnings_are_counted_apart)
+{
+	struct pw_diags d = { 0 };
+	char buf[128];
+
+	pw_diags_warn(&d, "b.subscribers", 3, "subscriber \"%s\" is in both", "a@b.example");
+	pw_diags_add(&d, "b.list", 0, "missing owner statement");
+	pw_diags_warn(&d, "b.list", 0, "roster_file has no effect");
+	ck_assert_uint_eq(d.n, 3);
+	ck_assert_uint_eq(d.warnings, 2);
+	ck_assert_uint_eq(pw_diags_errors(&d), 1);
+	ck_assert(d.v[0].warning && !d.v[1].warning && d.v[2].warning);
+	pw_diag_format(&d.v[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "b.subscribers:3: warning: subscriber \"a@b.example\" is in both");
+	pw_diag_format(&d.v[1], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "b.list: missing owner statement");
+	pw_diag_format(&d.v[2], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "b.list: warning: roster_file has no effect");
+	pw_diags_free(&d);
+	ck_assert_uint_eq(d.warnings, 0);
+	ck_assert_uint_eq(pw_diags_errors(&d), 0);
+}
+END_TEST
+
 Suite *diag_suite(void)
 {
 	Suite *s = suite_create("diag");
@@ -106,6 +130,7 @@ Suite *diag_suite(void)
 	tcase_add_test(tc, diag_keeps_order_and_grows);
 	tcase_add_test(tc, diag_free_empties_and_is_reusable);
 	tcase_add_test(tc, diag_message_is_not_a_format_string);
+	tcase_add_test(tc, diag_warnings_are_counted_apart);
 	suite_add_tcase(s, tc);
 	return s;
 }

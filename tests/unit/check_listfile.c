@@ -454,21 +454,101 @@ END_TEST
 
 /* ---- errors: one bad thing in an otherwise good file --------------------------------- */
 
+#define EXPECTED_STMTS "(expected list, owner, bounce, role, openpgp_key, smime_cert, " \
+	"smime_key, posters, poster, require_signature, inherit_requiretls, attest, list_id, " \
+	"dkim_key, from_rewrite, subject_prefix, plain_posts, bounce_threshold, roster, " \
+	"roster_addresses, roster_file, roster_incomplete, key_refresh, command_window or " \
+	"subscriber)"
+
 static const struct {
 	const char *text, *want;
 } error_cases[] = {
 	/* statements */
-	{ MIN "frobnicate x\n", "t.list:4: unknown statement \"frobnicate\" (expected list, "
-	  "owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, require_signature, "
-	  "inherit_requiretls, attest, list_id or subscriber)" },
+	{ MIN "frobnicate x\n", "t.list:4: unknown statement \"frobnicate\" " EXPECTED_STMTS },
 	{ MIN "Subscriber a@example.org openpgp=" FPR_B "\n", "t.list:4: unknown statement "
-	  "\"Subscriber\" (expected list, owner, bounce, openpgp_key, smime_cert, smime_key, "
-	  "posters, poster, require_signature, inherit_requiretls, attest, list_id or "
-	  "subscriber)" },
+	  "\"Subscriber\" " EXPECTED_STMTS },
 	{ MIN "\xef\xbb\xbf" "bounce b@example.org\n", "t.list:4: unknown statement "
-	  "\"\xef\xbb\xbf" "bounce\" (expected list, "
-	  "owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, require_signature, "
-	  "inherit_requiretls, attest, list_id or subscriber)" },
+	  "\"\xef\xbb\xbf" "bounce\" " EXPECTED_STMTS },
+	/* issue 12: role addresses and the new settings */
+	{ MIN "role\n", "t.list:4: role takes a role (request, owner, sendkey or bounces) and a "
+	  "suffix or \"off\"" },
+	{ MIN "role request\n", "t.list:4: role takes a role (request, owner, sendkey or bounces) "
+	  "and a suffix or \"off\"" },
+	{ MIN "role post -p\n", "t.list:4: role \"post\": expected request, owner, sendkey or "
+	  "bounces" },
+	{ MIN "role request -a\nrole request -b\n", "t.list:5: role request is already given at "
+	  "line 4" },
+	{ MIN "role bounces off\nrole bounces -b\n", "t.list:5: role bounces is already given at "
+	  "line 4" },
+	{ MIN "role request +r\n", "t.list:4: role request suffix \"+r\": '+' is not allowed "
+	  "(letters, digits, '-', '_' and '.' only)" },
+	{ MIN "role owner -o@x\n", "t.list:4: role owner suffix \"-o@x\": '@' is not allowed "
+	  "(letters, digits, '-', '_' and '.' only)" },
+	{ MIN "role owner -123456789012345678901234567890123\n", "t.list:4: role owner suffix is "
+	  "34 octets long; at most 32" },
+	{ MIN "dkim_key s\n", "t.list:4: dkim_key takes a selector and the absolute path of a "
+	  "PEM private key" },
+	{ MIN "dkim_key -s /k.pem\n", "t.list:4: dkim_key selector \"-s\" is not a valid selector "
+	  "(labels of letters, digits and inner hyphens, joined by dots)" },
+	{ MIN "dkim_key s- /k.pem\n", "t.list:4: dkim_key selector \"s-\" is not a valid selector "
+	  "(labels of letters, digits and inner hyphens, joined by dots)" },
+	{ MIN "dkim_key a..b /k.pem\n", "t.list:4: dkim_key selector \"a..b\" is not a valid "
+	  "selector (labels of letters, digits and inner hyphens, joined by dots)" },
+	{ MIN "dkim_key s_1 /k.pem\n", "t.list:4: dkim_key selector \"s_1\" is not a valid "
+	  "selector (labels of letters, digits and inner hyphens, joined by dots)" },
+	{ MIN "dkim_key s k.pem\n", "t.list:4: dkim_key path \"k.pem\" is not absolute" },
+	{ MIN "dkim_key s /a.pem\ndkim_key S /b.pem\n", "t.list:5: dkim_key selector \"S\" is "
+	  "already given at line 4" },
+	{ MIN "dkim_key a /k\ndkim_key b /k\ndkim_key c /k\ndkim_key d /k\ndkim_key e /k\n"
+	  "dkim_key f /k\ndkim_key g /k\ndkim_key h /k\ndkim_key i /k\n",
+	  "t.list:12: more than 8 dkim_key statements" },
+	{ MIN "from_rewrite\n", "t.list:4: from_rewrite needs a value: auto, always or never" },
+	{ MIN "from_rewrite sometimes\n", "t.list:4: from_rewrite \"sometimes\": expected auto, "
+	  "always or never" },
+	{ MIN "from_rewrite auto auto\n", "t.list:4: from_rewrite takes one value; unexpected "
+	  "\"auto\"" },
+	{ MIN "from_rewrite auto\nfrom_rewrite never\n", "t.list:5: from_rewrite is already "
+	  "given at line 4" },
+	{ MIN "subject_prefix\n", "t.list:4: subject_prefix needs a text" },
+	{ MIN "subject_prefix [b]\xff\n", "t.list:4: subject_prefix is not valid UTF-8" },
+	{ MIN "subject_prefix 12345678901234567890123456789012 12345678901234567890123456789012\n",
+	  "t.list:4: subject_prefix text is 65 octets long; at most 64" },
+	{ MIN "subject_prefix [a]\nsubject_prefix [b]\n", "t.list:5: subject_prefix is already "
+	  "given at line 4" },
+	{ MIN "plain_posts yes\n", "t.list:4: plain_posts \"yes\": expected no, subscribers or "
+	  "anyone" },
+	{ MIN "bounce_threshold 0\n", "t.list:4: bounce_threshold 0 is out of range: 1 to 1000 "
+	  "points" },
+	{ MIN "bounce_threshold 1001\n", "t.list:4: bounce_threshold 1001 is out of range: 1 to "
+	  "1000 points" },
+	{ MIN "bounce_threshold 99999999999999999999999\n", "t.list:4: bounce_threshold "
+	  "99999999999999999999999 is out of range: 1 to 1000 points" },
+	{ MIN "bounce_threshold -1\n", "t.list:4: bounce_threshold \"-1\" is not a number "
+	  "(decimal digits only)" },
+	{ MIN "bounce_threshold\n", "t.list:4: bounce_threshold needs a number of points" },
+	{ MIN "command_window 59\n", "t.list:4: command_window 59 is out of range: 60 to 604800 "
+	  "seconds" },
+	{ MIN "command_window 604801\n", "t.list:4: command_window 604801 is out of range: 60 to "
+	  "604800 seconds" },
+	{ MIN "command_window 1h\n", "t.list:4: command_window \"1h\" is not a number (decimal "
+	  "digits only)" },
+	{ MIN "roster yes\n", "t.list:4: roster \"yes\": expected none or publish" },
+	{ MIN "roster publish\nroster_addresses maybe\n", "t.list:5: roster_addresses \"maybe\": "
+	  "expected show or hide" },
+	{ MIN "roster publish\nroster_file roster.asc\n", "t.list:5: roster_file path "
+	  "\"roster.asc\" is not absolute" },
+	{ MIN "roster publish\nroster_incomplete drop\n", "t.list:5: roster_incomplete \"drop\": "
+	  "expected refuse or rewrap" },
+	{ MIN "key_refresh wkd vks\n", "t.list:4: key_refresh takes one value; unexpected "
+	  "\"vks\"" },
+	{ MIN "key_refresh hkp\n", "t.list:4: key_refresh \"hkp\": expected off, wkd, vks or "
+	  "wkd,vks" },
+	{ MIN_SMIME "roster publish\n", "t.list:5: \"roster publish\" needs openpgp_key (the "
+	  "roster is OpenPGP data signed by the list key)" },
+	{ MIN_SMIME "key_refresh wkd\n", "t.list:5: key_refresh needs openpgp_key (it refreshes "
+	  "subscribers' OpenPGP keys)" },
+	{ MIN "subscriber a@example.org openpgp=" FPR_B " admin admin\n", "t.list:4: admin is "
+	  "given twice" },
 	/* once-only statements given twice */
 	{ MIN "list m@lists.example\n", "t.list:4: list is already given at line 1" },
 	{ MIN "owner p@example.org\n", "t.list:4: owner is already given at line 2" },
@@ -585,11 +665,11 @@ static const struct {
 	{ MIN_SMIME "subscriber a@example.org smime=/a.pem smime=/b.pem\n",
 	  "t.list:5: smime= is given twice" },
 	{ MIN "subscriber a@example.org key=" FPR_B "\n", "t.list:4: unknown subscriber option "
-	  "\"key=" FPR_B "\" (expected openpgp=FINGERPRINT or smime=PATH)" },
+	  "\"key=" FPR_B "\" (expected openpgp=FINGERPRINT, smime=PATH or admin)" },
 	{ MIN "subscriber a@example.org OPENPGP=" FPR_B "\n", "t.list:4: unknown subscriber "
-	  "option \"OPENPGP=" FPR_B "\" (expected openpgp=FINGERPRINT or smime=PATH)" },
+	  "option \"OPENPGP=" FPR_B "\" (expected openpgp=FINGERPRINT, smime=PATH or admin)" },
 	{ MIN "subscriber a@example.org " FPR_B "\n", "t.list:4: unknown subscriber option \""
-	  FPR_B "\" (expected openpgp=FINGERPRINT or smime=PATH)" },
+	  FPR_B "\" (expected openpgp=FINGERPRINT, smime=PATH or admin)" },
 	{ MIN "subscriber a@example.org openpgp=" FPR_B "\n\nsubscriber A@Example.ORG. openpgp="
 	  FPR_C "\n", "t.list:6: subscriber \"A@Example.ORG.\" is already listed at line 4" },
 	{ MIN "subscriber L@LISTS.example openpgp=" FPR_B "\n",
@@ -692,9 +772,8 @@ START_TEST(error_many_collected_in_order)
 		"subscriber d@example.org smime=/d.pem\n");		/* 10 no smime_cert */
 	ck_assert_uint_eq(errs, 8);
 	ck_assert_ndiags(&d, 8);
-	ck_assert_str_eq(diag_text(&d, 0), "all.list:2: unknown statement \"owners\" (expected "
-			 "list, owner, bounce, openpgp_key, smime_cert, smime_key, posters, poster, "
-			 "require_signature, inherit_requiretls, attest, list_id or subscriber)");
+	ck_assert_str_eq(diag_text(&d, 0), "all.list:2: unknown statement \"owners\" "
+			 EXPECTED_STMTS);
 	ck_assert_diag(&d, 1, "all.list:3: bad OpenPGP fingerprint \"1234\": expected 40 hex "
 		       "digits (a v4 fingerprint), got 4");
 	ck_assert_diag(&d, 2, "all.list:6: posters is already given at line 4");
@@ -719,7 +798,7 @@ START_TEST(error_several_on_one_subscriber_line)
 		       "expected 40 hex digits (a v4 fingerprint), got 2");
 	ck_assert_diag(&d, 2, "s.list:4: smime= path \"x\" is not absolute");
 	ck_assert_diag(&d, 3, "s.list:4: unknown subscriber option \"tls=yes\" "
-		       "(expected openpgp=FINGERPRINT or smime=PATH)");
+		       "(expected openpgp=FINGERPRINT, smime=PATH or admin)");
 }
 END_TEST
 
@@ -1281,6 +1360,584 @@ START_TEST(example_file)
 }
 END_TEST
 
+/* ---- issue 12: role addresses, VERP, admins, new settings, the managed file ---------- */
+
+/* eq_ci - A and B equal, ASCII case ignored */
+static bool eq_ci(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if ((*a | 0x20) != (*b | 0x20) && *a != *b)
+			return false;
+	return *a == *b;
+}
+
+/* parse_subs - a list file and its managed subscriber file "t.subscribers" */
+static size_t parse_subs(const char *text, const char *subs)
+{
+	return pw_list_parse_with_subs(&ls, "t.list", text, strlen(text), "t.subscribers", subs,
+				       strlen(subs), &d);
+}
+
+START_TEST(roles_default)
+{
+	static const char *const want[PW_LIST_N_ROLES] = {
+		"l@lists.example", "l-request@lists.example", "l-owner@lists.example",
+		"l-sendkey@lists.example", "l-bounces@lists.example" };
+	static const char *const names[PW_LIST_N_ROLES] = {
+		"post", "request", "owner", "sendkey", "bounces" };
+	const struct pw_list *l;
+
+	ck_assert_uint_eq(parse("t.list", MIN), 0);
+	l = &ls.v[0];
+	ck_assert(!l->bounce_set);
+	ck_assert_ptr_null(l->role_addr[PW_ROLE_POST]);
+	for (int r = 0; r < PW_LIST_N_ROLES; r++) {
+		enum pw_list_role got = PW_ROLE_POST;
+		char up[80], *a = pw_list_role_address(l, (enum pw_list_role)r), *verp = (char *)1;
+		ck_assert_str_eq(pw_list_role_name((enum pw_list_role)r), names[r]);
+		ck_assert_str_eq(a, want[r]);
+		free(a);
+		snprintf(up, sizeof(up), " <%s.> ", want[r]);
+		for (char *c = up; *c; c++)
+			*c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+		ck_assert_ptr_eq(pw_lists_find_role(&ls, up, &got, &verp), l);
+		ck_assert_int_eq(got, r);
+		ck_assert_ptr_null(verp);
+		/* pw_lists_find: the list address only */
+		ck_assert_ptr_eq(pw_lists_find(&ls, want[r]), r == PW_ROLE_POST ? l : NULL);
+	}
+	ck_assert_str_eq(pw_list_role_name((enum pw_list_role)7), "?");
+	ck_assert_ptr_null(pw_list_role_address(l, (enum pw_list_role)7));
+	ck_assert_ptr_null(pw_lists_find_role(&ls, "l-nothing@lists.example", NULL, NULL));
+	ck_assert_ptr_null(pw_lists_find_role(&ls, "<>", NULL, NULL));
+	ck_assert_ptr_null(pw_lists_find_role(NULL, "l@lists.example", NULL, NULL));
+	ck_assert_ptr_eq(pw_lists_find_role(&ls, "l-owner@lists.example", NULL, NULL), l);
+}
+END_TEST
+
+START_TEST(roles_configured)
+{
+	const struct pw_list *l;
+	enum pw_list_role r;
+
+	ck_assert_uint_eq(parse("t.list", MIN "role request -cmd\nrole owner off\n"
+				"role sendkey .key\nrole bounces _b\n"), 0);
+	l = &ls.v[0];
+	ck_assert_str_eq(l->role_addr[PW_ROLE_REQUEST], "l-cmd@lists.example");
+	ck_assert_ptr_null(l->role_addr[PW_ROLE_OWNER]);
+	ck_assert_ptr_null(pw_list_role_address(l, PW_ROLE_OWNER));
+	ck_assert_str_eq(l->role_addr[PW_ROLE_SENDKEY], "l.key@lists.example");
+	ck_assert_str_eq(l->role_addr[PW_ROLE_BOUNCES], "l_b@lists.example");
+	ck_assert_uint_eq(l->role_line[PW_ROLE_REQUEST], 4);
+	ck_assert_uint_eq(l->role_line[PW_ROLE_OWNER], 5);
+	ck_assert_ptr_null(pw_lists_find_role(&ls, "l-owner@lists.example", &r, NULL));
+	ck_assert_ptr_null(pw_lists_find_role(&ls, "l-request@lists.example", &r, NULL));
+	ck_assert_ptr_eq(pw_lists_find_role(&ls, "l-cmd@lists.example", &r, NULL), l);
+	ck_assert_int_eq(r, PW_ROLE_REQUEST);
+	/* with the owner role off, the owner may be that address */
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(parse("t.list", "list l@lists.example\nowner l-owner@lists.example\n"
+				"openpgp_key " FPR_A "\nrole owner off\n"), 0);
+	/* bounce: given, used as it is; bounce_set says so */
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(parse("t.list", MIN "bounce l-bounces@lists.example\n"), 0);
+	ck_assert(ls.v[0].bounce_set);
+	ck_assert_str_eq(ls.v[0].bounce, "l-bounces@lists.example");
+}
+END_TEST
+
+START_TEST(roles_long_local_part)
+{
+	/* a 60-octet local part: "-request" makes 68, too long; with the role off it loads */
+	char text[400], local[61];
+
+	memset(local, 'a', 60);
+	local[60] = '\0';
+	snprintf(text, sizeof(text), "list %s@lists.example\nowner o@example.org\n"
+		 "openpgp_key " FPR_A "\nrole owner -o\nrole sendkey -k\nrole bounces -b\n", local);
+	ck_assert_uint_eq(parse("t.list", text), 1);
+	ck_assert_diag(&d, 0, "t.list:1: the request address would have a local part of 68 "
+		       "octets; at most 64 (choose a shorter suffix, or \"role request off\")");
+	pw_diags_free(&d);
+	strcat(text, "role request off\n");
+	ck_assert_uint_eq(parse("t.list", text), 0);
+	/* a local part that fills 64 octets: no room for a VERP tag */
+	ck_assert_ptr_null(pw_list_verp(&ls.v[0], "x@y.example"));
+}
+END_TEST
+
+START_TEST(role_collisions_across_lists)
+{
+	/* a list whose address is another list's role address, both ways */
+	ck_assert_uint_eq(parse("/l/a", MIN), 0);
+	ck_assert_uint_eq(parse("/l/b", "list l-request@lists.example\nowner o@example.org\n"
+				"openpgp_key " FPR_A "\n"), 1);
+	ck_assert_diag(&d, 0, "/l/b:1: list \"l-request@lists.example\" is already the request "
+		       "address of the list \"l@lists.example\" (/l/a:1)");
+	pw_diags_free(&d);
+	ck_assert_uint_eq(parse("/l/c", "list m@lists.example\nowner o@example.org\n"
+				"openpgp_key " FPR_A "\nrole sendkey -x\n"), 0);
+	ck_assert_uint_eq(parse("/l/d", "list m-x-owner@lists.example\nowner o@example.org\n"
+				"openpgp_key " FPR_A "\n"), 0);
+	ck_assert_uint_eq(parse("/l/e", "\nlist m-x@lists.example\nowner o@example.org\n"
+				"openpgp_key " FPR_A "\n"), 2);
+	ck_assert_ndiags(&d, 2);
+	ck_assert_diag(&d, 0, "/l/e:2: list \"m-x@lists.example\" is already the sendkey "
+		       "address of the list \"m@lists.example\" (/l/c:4)");
+	ck_assert_diag(&d, 1, "/l/e:2: the owner address \"m-x-owner@lists.example\" is "
+		       "already the list \"m-x-owner@lists.example\" (/l/d:1)");
+	ck_assert_uint_eq(ls.n, 3);		/* /l/e added nothing, its addresses neither */
+	ck_assert_ptr_null(pw_lists_find_role(&ls, "m-x-request@lists.example", NULL, NULL));
+	ck_assert_ptr_eq(pw_lists_find_role(&ls, "m-x@lists.example", NULL, NULL),
+			 pw_lists_find(&ls, "m@lists.example"));		/* m's sendkey */
+	pw_diags_free(&d);
+	/* role against role: a-q-owner is a's request address and a-q's owner address */
+	ck_assert_uint_eq(parse("/l/g", "list a@lists.example\nowner o@example.org\n"
+				"openpgp_key " FPR_A "\nrole request -q-owner\n"), 0);
+	ck_assert_uint_eq(parse("/l/h", "list a-q@lists.example\nowner o@example.org\n"
+				"openpgp_key " FPR_A "\n"), 1);
+	ck_assert_diag(&d, 0, "/l/h:1: the owner address \"a-q-owner@lists.example\" is "
+		       "already the request address of the list \"a@lists.example\" (/l/g:4)");
+	ck_assert_uint_eq(ls.n, 4);
+}
+END_TEST
+
+START_TEST(role_errors_in_list)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ MIN "role request -owner\n", "t.list:4: the request and owner addresses are both "
+		  "\"l-owner@lists.example\"" },
+		{ "list l@lists.example\nowner l-owner@lists.example\nopenpgp_key " FPR_A "\n",
+		  "t.list:2: the owner cannot be the list's own owner address "
+		  "\"l-owner@lists.example\" (mail to the owner would loop)" },
+		{ MIN "bounce l-request@lists.example\n", "t.list:4: bounce cannot be the list's "
+		  "own request address \"l-request@lists.example\"" },
+		{ MIN "subscriber l-sendkey@lists.example openpgp=" FPR_B "\n", "t.list:4: "
+		  "subscriber \"l-sendkey@lists.example\" is the list's own sendkey address" },
+	};
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		ck_assert_uint_eq(parse("t.list", cases[i].text), 1);
+		ck_assert_ndiags(&d, 1);
+		ck_assert_diag(&d, 0, cases[i].want);
+		ck_assert_uint_eq(ls.n, 0);
+		pw_diags_free(&d);
+	}
+}
+END_TEST
+
+START_TEST(verp_round_trip)
+{
+	static const char *const subs[] = {
+		"alice@Example.NET", "a.b+tag@example.net", "x=y@sub.example.org",
+		"o'hara@example.com", "<bob@example.org>",
+	};
+	static const char *const decoded[] = {
+		"alice@example.net", "a.b+tag@example.net", "x=y@sub.example.org",
+		"o'hara@example.com", "bob@example.org",
+	};
+	const struct pw_list *l;
+
+	ck_assert_uint_eq(parse("t.list", MIN), 0);
+	l = &ls.v[0];
+	for (size_t i = 0; i < NELEM(subs); i++) {
+		enum pw_list_role r = PW_ROLE_POST;
+		char *v = pw_list_verp(l, subs[i]), *got = NULL;
+		ck_assert_ptr_nonnull(v);
+		ck_assert_ptr_eq(pw_lists_find_role(&ls, v, &r, &got), l);
+		ck_assert_int_eq(r, PW_ROLE_BOUNCES);
+		ck_assert_str_eq(got, decoded[i]);
+		free(got);
+		free(v);
+	}
+	{
+		char *v = pw_list_verp(l, "alice@Example.NET");
+		ck_assert_str_eq(v, "l-bounces+alice=example.net@lists.example");
+		free(v);
+	}
+}
+END_TEST
+
+START_TEST(verp_odd_inputs)
+{
+	/* a tag that does not decode still finds the list as its bounces address */
+	static const char *const malformed[] = {
+		"l-bounces+@lists.example", "l-bounces+alice@lists.example",
+		"l-bounces+=example.net@lists.example", "l-bounces+alice=@lists.example",
+		"l-bounces+al(ice=example.net@lists.example", "l-bounces+alice=example..net@lists.example",
+		"l-bounces+alice=exa@mple@lists.example", "l-bounces++=@lists.example",
+		"l-bounces+alice==@lists.example",
+	};
+	static const char *const nothing[] = {
+		"l-request+alice=example.net@lists.example", "x+l-bounces@lists.example",
+		"l-bounces@lists.example+a=b", "l-bounces+alice=example.net@other.example",
+		"l+bounces@lists.example", "l-bounces+alice=example.net", "+@lists.example",
+		"@", "",
+	};
+	const struct pw_list *l;
+	enum pw_list_role r;
+	char *got;
+
+	ck_assert_uint_eq(parse("t.list", MIN), 0);
+	l = &ls.v[0];
+	for (size_t i = 0; i < NELEM(malformed); i++) {
+		got = (char *)1;
+		r = PW_ROLE_POST;
+		ck_assert_msg(pw_lists_find_role(&ls, malformed[i], &r, &got) == l, "%s",
+			      malformed[i]);
+		ck_assert_int_eq(r, PW_ROLE_BOUNCES);
+		ck_assert_msg(got == NULL, "%s decoded to %s", malformed[i], got);
+	}
+	for (size_t i = 0; i < NELEM(nothing); i++) {
+		got = (char *)1;
+		ck_assert_msg(pw_lists_find_role(&ls, nothing[i], &r, &got) == NULL, "%s",
+			      nothing[i]);
+		ck_assert_ptr_null(got);
+	}
+	/* the last '=' splits: a=b=example.net is a=b@example.net; upper case, brackets */
+	ck_assert_ptr_eq(pw_lists_find_role(&ls, "<L-BOUNCES+a=b=Example.NET@LISTS.example.>",
+					    &r, &got), l);
+	ck_assert_str_eq(got, "a=b@example.net");
+	free(got);
+	/* VERP NULL: found, nothing decoded */
+	ck_assert_ptr_eq(pw_lists_find_role(&ls, "l-bounces+a=example.net@lists.example", NULL,
+					    NULL), l);
+	/* subscribers that cannot be a tag */
+	ck_assert_ptr_null(pw_list_verp(l, "\"a b\"@example.net"));
+	ck_assert_ptr_null(pw_list_verp(l, "a@b@example.net"));
+	ck_assert_ptr_null(pw_list_verp(l, "@example.net"));
+	ck_assert_ptr_null(pw_list_verp(l, "alice@"));
+	ck_assert_ptr_null(pw_list_verp(l, "alice"));
+	ck_assert_ptr_null(pw_list_verp(l, "alice@ex=ample.net"));
+	ck_assert_ptr_null(pw_list_verp(l, "<>"));
+	ck_assert_ptr_null(pw_list_verp(l, NULL));
+	ck_assert_ptr_null(pw_list_verp(NULL, "a@b.example"));
+	/* exactly 64 octets of local part is fine, 65 is not:
+	 * "l-bounces+" (10) + local + "=" + "example.net" (11) */
+	{
+		char sub[80], *v;
+		memset(sub, 'a', 42);
+		strcpy(sub + 42, "@example.net");
+		v = pw_list_verp(l, sub);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq((size_t)(strchr(v, '@') - v), 64);
+		free(v);
+		memset(sub, 'a', 43);
+		strcpy(sub + 43, "@example.net");
+		ck_assert_ptr_null(pw_list_verp(l, sub));
+	}
+}
+END_TEST
+
+START_TEST(verp_plus_in_list_and_bounces_off)
+{
+	enum pw_list_role r;
+	char *v, *got;
+
+	ck_assert_uint_eq(parse("t.list", "list my+list@lists.example\nowner o@example.org\n"
+				"openpgp_key " FPR_A "\n"), 0);
+	v = pw_list_verp(&ls.v[0], "a+b@example.net");
+	ck_assert_str_eq(v, "my+list-bounces+a+b=example.net@lists.example");
+	ck_assert_ptr_eq(pw_lists_find_role(&ls, v, &r, &got), &ls.v[0]);
+	ck_assert_int_eq(r, PW_ROLE_BOUNCES);
+	ck_assert_str_eq(got, "a+b@example.net");
+	free(got);
+	free(v);
+	/* a plus tag on the list address itself is not a role */
+	ck_assert_ptr_null(pw_lists_find_role(&ls, "my+list+x=y.z@lists.example", &r, NULL));
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(parse("t.list", MIN "role bounces off\n"), 0);
+	ck_assert_ptr_null(pw_list_verp(&ls.v[0], "a@example.net"));
+	ck_assert_ptr_null(pw_lists_find_role(&ls, "l-bounces+a=example.net@lists.example",
+					      &r, NULL));
+}
+END_TEST
+
+START_TEST(settings_defaults_and_values)
+{
+	const struct pw_list *l;
+
+	ck_assert_uint_eq(parse("t.list", MIN), 0);
+	l = &ls.v[0];
+	ck_assert_uint_eq(l->n_dkim_keys, 0);
+	ck_assert_int_eq(l->from_rewrite, PW_LIST_FROM_AUTO);
+	ck_assert_ptr_null(l->subject_prefix);
+	ck_assert_int_eq(l->plain_posts, PW_LIST_PLAIN_NO);
+	ck_assert_uint_eq(l->bounce_threshold, 5);
+	ck_assert_int_eq(l->roster, PW_LIST_ROSTER_NONE);
+	ck_assert(l->roster_show_addresses);
+	ck_assert_ptr_null(l->roster_file);
+	ck_assert_int_eq(l->roster_incomplete, PW_LIST_ROSTER_REWRAP);
+	ck_assert_uint_eq(l->key_refresh, 0);
+	ck_assert_uint_eq(l->command_window, 3600);
+	ck_assert_ptr_null(l->managed_file);
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(parse("t.list", MIN
+				"dkim_key ed2026 /etc/postward/dkim/ed.pem\n"		/* 4 */
+				"dkim_key Rsa-2026.a /etc/postward/dkim/rsa.pem\n"	/* 5 */
+				"from_rewrite always\n"
+				"subject_prefix  [Board]   \xc3\xa9t\xc3\xa9\n"
+				"plain_posts subscribers\n"
+				"bounce_threshold 1000\n"
+				"roster publish\n"
+				"roster_addresses hide\n"
+				"roster_file /var/www/board.roster\n"
+				"roster_incomplete refuse\n"
+				"key_refresh vks,wkd\n"
+				"command_window 60\n"), 0);
+	ck_assert_ndiags(&d, 0);
+	l = &ls.v[0];
+	ck_assert_uint_eq(l->n_dkim_keys, 2);
+	ck_assert_str_eq(l->dkim_keys[0].selector, "ed2026");
+	ck_assert_str_eq(l->dkim_keys[0].path, "/etc/postward/dkim/ed.pem");
+	ck_assert_uint_eq(l->dkim_keys[0].line, 4);
+	ck_assert_str_eq(l->dkim_keys[1].selector, "Rsa-2026.a");
+	ck_assert_uint_eq(l->dkim_keys[1].line, 5);
+	ck_assert_int_eq(l->from_rewrite, PW_LIST_FROM_ALWAYS);
+	ck_assert_str_eq(l->subject_prefix, "[Board] \xc3\xa9t\xc3\xa9");
+	ck_assert_int_eq(l->plain_posts, PW_LIST_PLAIN_SUBSCRIBERS);
+	ck_assert_uint_eq(l->bounce_threshold, 1000);
+	ck_assert_int_eq(l->roster, PW_LIST_ROSTER_PUBLISH);
+	ck_assert(!l->roster_show_addresses);
+	ck_assert_str_eq(l->roster_file, "/var/www/board.roster");
+	ck_assert_int_eq(l->roster_incomplete, PW_LIST_ROSTER_REFUSE);
+	ck_assert_uint_eq(l->key_refresh, PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS);
+	ck_assert_uint_eq(l->command_window, 60);
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(parse("t.list", MIN "from_rewrite never\nplain_posts anyone\n"
+				"key_refresh wkd\ncommand_window 604800\nbounce_threshold 1\n"
+				"roster none\nroster_addresses show\n"), 0);
+	l = &ls.v[0];
+	ck_assert_int_eq(l->from_rewrite, PW_LIST_FROM_NEVER);
+	ck_assert_int_eq(l->plain_posts, PW_LIST_PLAIN_ANYONE);
+	ck_assert_uint_eq(l->key_refresh, PW_LIST_KEY_REFRESH_WKD);
+	ck_assert_uint_eq(l->command_window, 604800);
+	ck_assert_uint_eq(l->bounce_threshold, 1);
+	/* roster_addresses without "roster publish": a warning, the list is used */
+	ck_assert_ndiags(&d, 1);
+	ck_assert(d.v[0].warning);
+	ck_assert_diag(&d, 0, "t.list:10: warning: roster_addresses has no effect without "
+		       "\"roster publish\"");
+	ck_assert_uint_eq(pw_diags_errors(&d), 0);
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(parse("t.list", MIN "key_refresh off\nplain_posts no\n"), 0);
+	ck_assert_uint_eq(ls.v[0].key_refresh, 0);
+}
+END_TEST
+
+START_TEST(admin_subscribers)
+{
+	const struct pw_list *l;
+
+	ck_assert_uint_eq(parse("t.list", MIN "subscriber a@example.org admin openpgp=" FPR_B "\n"
+				"subscriber b@example.org openpgp=" FPR_B "\n"), 0);
+	l = &ls.v[0];
+	ck_assert(l->subs[0].admin);
+	ck_assert(!l->subs[1].admin);
+	ck_assert(!l->subs[0].managed);
+	ck_assert(pw_list_is_admin(l, "<A@Example.ORG>"));
+	ck_assert(!pw_list_is_admin(l, "b@example.org"));
+	ck_assert(!pw_list_is_admin(l, "c@example.org"));
+	ck_assert(!pw_list_is_admin(NULL, "a@example.org"));
+	ck_assert(!pw_list_is_admin(l, NULL));
+}
+END_TEST
+
+#define MIN_BOTH "list l@lists.example\nowner o@example.org\nopenpgp_key " FPR_A "\n" \
+	"smime_cert /etc/postward/l.crt\nsmime_key /etc/postward/l.key\n"
+
+START_TEST(managed_merge)
+{
+	const struct pw_list *l;
+
+	ck_assert_uint_eq(parse_subs(MIN "subscriber a@example.org openpgp=" FPR_B "\n",
+				     "# managed by postward\n"
+				     "subscriber b@example.org openpgp=" FPR_C " admin\n"
+				     "\n"
+				     "subscriber c@example.org openpgp=" FPR_B "\n"), 0);
+	ck_assert_ndiags(&d, 0);
+	l = &ls.v[0];
+	ck_assert_str_eq(l->managed_file, "t.subscribers");
+	ck_assert_uint_eq(l->n_subs, 3);
+	ck_assert(!l->subs[0].managed);
+	ck_assert(l->subs[1].managed && l->subs[1].admin && l->subs[1].line == 2);
+	ck_assert_str_eq(l->subs[1].fpr, FPR_C);
+	ck_assert(l->subs[2].managed && !l->subs[2].admin && l->subs[2].line == 4);
+	ck_assert_ptr_eq(pw_list_find_sub(l, "C@example.org"), &l->subs[2]);
+	ck_assert(pw_list_may_post(l, "b@example.org"));
+	ck_assert(pw_list_is_admin(l, "b@example.org"));
+	/* an empty managed file is fine too */
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(parse_subs(MIN, ""), 0);
+	ck_assert_uint_eq(ls.v[0].n_subs, 0);
+}
+END_TEST
+
+START_TEST(managed_in_both_is_a_warning)
+{
+	const struct pw_list *l;
+
+	ck_assert_uint_eq(parse_subs(MIN "subscriber a@example.org openpgp=" FPR_B "\n",
+				     "subscriber b@example.org openpgp=" FPR_C "\n"
+				     "subscriber A@Example.org openpgp=" FPR_C " admin\n"), 0);
+	ck_assert_ndiags(&d, 1);
+	ck_assert(d.v[0].warning);
+	ck_assert_uint_eq(pw_diags_errors(&d), 0);
+	ck_assert_diag(&d, 0, "t.subscribers:2: warning: subscriber \"A@Example.org\" is also in "
+		       "the list file (t.list:4); the list file's entry is used");
+	ck_assert_uint_eq(ls.n, 1);
+	l = &ls.v[0];
+	ck_assert_uint_eq(l->n_subs, 2);
+	ck_assert_ptr_eq(pw_list_find_sub(l, "a@example.org"), &l->subs[0]);
+	ck_assert(!l->subs[0].managed);
+	ck_assert_str_eq(l->subs[0].fpr, FPR_B_UP);		/* the list file's key */
+	ck_assert(!pw_list_is_admin(l, "a@example.org"));
+}
+END_TEST
+
+START_TEST(managed_errors)
+{
+	static const struct {
+		const char *list, *subs, *want;
+	} cases[] = {
+		{ MIN, "subscriber b@example.org openpgp=" FPR_B "\nsubscriber B@example.org "
+		  "openpgp=" FPR_C "\n", "t.subscribers:2: subscriber \"B@example.org\" is already "
+		  "listed at line 1" },
+		{ MIN, "owner x@example.org\n", "t.subscribers:1: only subscriber statements "
+		  "belong in this file: postward writes it; \"owner\" goes in the list file t.list" },
+		{ MIN_SMIME, "subscriber b@example.org openpgp=" FPR_B "\n", "t.subscribers:1: "
+		  "subscriber \"b@example.org\" has openpgp= but the list has no openpgp_key" },
+		{ MIN, "subscriber b@example.org smime=/b.pem\n", "t.subscribers:1: subscriber "
+		  "\"b@example.org\" has smime= but the list has no smime_cert" },
+		{ MIN, "subscriber l@lists.example openpgp=" FPR_B "\n", "t.subscribers:1: the "
+		  "list cannot be its own subscriber" },
+		{ MIN, "subscriber l-owner@lists.example openpgp=" FPR_B "\n", "t.subscribers:1: "
+		  "subscriber \"l-owner@lists.example\" is the list's own owner address" },
+		{ MIN, "subscriber b@example.org openpgp=12\n", "t.subscribers:1: bad OpenPGP "
+		  "fingerprint \"12\": expected 40 hex digits (a v4 fingerprint), got 2" },
+		{ MIN, "\n\x01subscriber\n", "t.subscribers:2: control character 0x01 in column 1" },
+		{ MIN, "subscriber b@example.org\n", "t.subscribers:1: subscriber \"b@example.org\" "
+		  "needs a key: openpgp=FINGERPRINT, smime=PATH or both" },
+		{ "list l@lists.example\nopenpgp_key " FPR_A "\n", "",
+		  "t.list: missing owner statement (who gets problem reports)" },
+	};
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		ck_assert_uint_eq(parse_subs(cases[i].list, cases[i].subs), 1);
+		ck_assert_ndiags(&d, 1);
+		ck_assert_diag(&d, 0, cases[i].want);
+		ck_assert_uint_eq(ls.n, 0);
+		pw_diags_free(&d);
+	}
+}
+END_TEST
+
+START_TEST(managed_path)
+{
+	static const char *const in[] = {
+		"/etc/postward/lists/board.list", "board.list", "a.b.list",
+		"board.lst", ".list", "/etc/.list", "list", "",
+	};
+	static const char *const want[] = {
+		"/etc/postward/lists/board.subscribers", "board.subscribers", "a.b.subscribers",
+		NULL, NULL, NULL, NULL, NULL,
+	};
+	for (size_t i = 0; i < NELEM(in); i++) {
+		char *p = pw_list_managed_path(in[i]);
+		if (want[i] == NULL)
+			ck_assert_msg(p == NULL, "%s -> %s", in[i], p);
+		else
+			ck_assert_str_eq(p, want[i]);
+		free(p);
+	}
+	ck_assert_ptr_null(pw_list_managed_path(NULL));
+}
+END_TEST
+
+START_TEST(managed_format_round_trip)
+{
+	static const struct pw_list_managed_sub v[] = {
+		{ "alice@Example.NET", "89abcdef0123456789abcdef0123456789abcdef", NULL, true },
+		{ "bob@example.org", NULL, "/etc/postward/bob.pem", false },
+		{ "carol@example.com", FPR_C, "/c.pem", false },
+		{ "dave+x@example.com", "", "/d.pem", true },
+	};
+	const struct pw_list *l;
+	char why[200] = "", *text;
+	size_t len;
+
+	text = pw_list_format_managed(v, NELEM(v), &len, why, sizeof(why));
+	ck_assert_msg(text != NULL, "%s", why);
+	ck_assert_uint_eq(len, strlen(text));
+	ck_assert(strncmp(text, "# managed by postward", 21) == 0);
+	ck_assert_uint_eq(pw_list_parse_with_subs(&ls, "t.list", MIN_BOTH, strlen(MIN_BOTH),
+						  "t.subscribers", text, len, &d), 0);
+	ck_assert_ndiags(&d, 0);
+	free(text);
+	l = &ls.v[0];
+	ck_assert_uint_eq(l->n_subs, NELEM(v));
+	for (size_t i = 0; i < NELEM(v); i++) {
+		char fpr[PW_LIST_FPR_LEN + 1] = "";
+		for (size_t k = 0; v[i].fpr != NULL && v[i].fpr[k]; k++)
+			fpr[k] = (char)(v[i].fpr[k] >= 'a' && v[i].fpr[k] <= 'f' ?
+					v[i].fpr[k] - 32 : v[i].fpr[k]);
+		ck_assert(l->subs[i].managed);
+		ck_assert(eq_ci(l->subs[i].addr, v[i].addr));
+		ck_assert_str_eq(l->subs[i].fpr, fpr);
+		if (v[i].smime_cert == NULL)
+			ck_assert_ptr_null(l->subs[i].smime_cert);
+		else
+			ck_assert_str_eq(l->subs[i].smime_cert, v[i].smime_cert);
+		ck_assert_int_eq(l->subs[i].admin, v[i].admin);
+	}
+	/* none: the header alone, which parses to no subscriber */
+	text = pw_list_format_managed(NULL, 0, &len, why, sizeof(why));
+	ck_assert_ptr_nonnull(text);
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(parse_subs(MIN, text), 0);
+	ck_assert_uint_eq(ls.v[0].n_subs, 0);
+	free(text);
+}
+END_TEST
+
+START_TEST(managed_format_refuses)
+{
+	static const struct {
+		struct pw_list_managed_sub e;
+		const char *want;
+	} cases[] = {
+		{ { "bob", FPR_B, NULL, false }, "bad subscriber address \"bob\": no \"@\" (expected "
+		  "local@domain)" },
+		{ { NULL, FPR_B, NULL, false }, "a subscriber without an address" },
+		{ { "b@example.org", NULL, NULL, false }, "subscriber \"b@example.org\" needs a key" },
+		{ { "b@example.org", "", NULL, true }, "subscriber \"b@example.org\" needs a key" },
+		{ { "b@example.org", "12", NULL, false }, "subscriber \"b@example.org\": bad OpenPGP "
+		  "fingerprint \"12\": expected 40 hex digits (a v4 fingerprint), got 2" },
+		{ { "b@example.org", NULL, "b.pem", false }, "subscriber \"b@example.org\": smime= "
+		  "path \"b.pem\" is not an absolute path without blanks" },
+		{ { "b@example.org", NULL, "/my certs/b.pem", false }, "subscriber \"b@example.org\": "
+		  "smime= path \"/my certs/b.pem\" is not an absolute path without blanks" },
+		{ { "\"a b\"@example.org", FPR_B, NULL, false }, "subscriber \"\"a b\"@example.org\": "
+		  "blank, '#' or control character in the address" },
+		{ { "#a@example.org", FPR_B, NULL, false }, "subscriber \"#a@example.org\": blank, '#' "
+		  "or control character in the address" },
+	};
+	struct pw_list_managed_sub two[2] = {
+		{ "a@example.org", FPR_B, NULL, false }, { "A@EXAMPLE.org", FPR_C, NULL, false } };
+	char why[300];
+	size_t len = 7;
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		why[0] = '\0';
+		ck_assert_ptr_null(pw_list_format_managed(&cases[i].e, 1, &len, why, sizeof(why)));
+		ck_assert_str_eq(why, cases[i].want);
+	}
+	ck_assert_ptr_null(pw_list_format_managed(two, 2, &len, why, sizeof(why)));
+	ck_assert_str_eq(why, "subscriber \"A@EXAMPLE.org\" is given twice");
+	ck_assert_uint_eq(len, 7);			/* untouched on failure */
+}
+END_TEST
+
 Suite *listfile_suite(void)
 {
 	Suite *s = suite_create("listfile");
@@ -1342,6 +1999,26 @@ Suite *listfile_suite(void)
 	tcase_add_test(tc, duplicate_list_across_files);
 	tcase_add_test(tc, many_lists);
 	tcase_add_test(tc, free_empties_and_is_reusable);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("roles_settings_managed");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, roles_default);
+	tcase_add_test(tc, roles_configured);
+	tcase_add_test(tc, roles_long_local_part);
+	tcase_add_test(tc, role_collisions_across_lists);
+	tcase_add_test(tc, role_errors_in_list);
+	tcase_add_test(tc, verp_round_trip);
+	tcase_add_test(tc, verp_odd_inputs);
+	tcase_add_test(tc, verp_plus_in_list_and_bounces_off);
+	tcase_add_test(tc, settings_defaults_and_values);
+	tcase_add_test(tc, admin_subscribers);
+	tcase_add_test(tc, managed_merge);
+	tcase_add_test(tc, managed_in_both_is_a_warning);
+	tcase_add_test(tc, managed_errors);
+	tcase_add_test(tc, managed_path);
+	tcase_add_test(tc, managed_format_round_trip);
+	tcase_add_test(tc, managed_format_refuses);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
