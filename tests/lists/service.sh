@@ -161,7 +161,7 @@ check "1: postward logged why it did not answer each (RFC 3834)" eval \
 	 pwlog | grep -q "not answered: from a list address (request)"'
 wait_mail 0 "1 no answers"
 check "1: nobody got an answer to them" test "$(nfiles)" -eq 0
-post nullsender "" board-sendkey@lists.test sendkey.eml
+post nullsender "<>" board-sendkey@lists.test sendkey.eml
 check "1: a request from <> is refused (got: $(reply_of nullsender))" \
 	test "$(reply_of nullsender)" = "550 5.7.1 This address answers messages with a return address only"
 
