@@ -432,8 +432,13 @@ static enum job_outcome deliver(struct job_ctx *c, size_t i, const char *copy, s
 {
 	struct smtp_reply r;
 	char err[256];
-	enum smtp_result res = smtp_send(c->w->smtp, c->list->bounce, c->job->rcpts[i], copy, len,
-					 &r);
+	/* the envelope sender: the list file's bounce address, else the list's bounces address
+	 * tagged for this subscriber (VERP), so that a bounce names who bounced; with the
+	 * bounces role off (or a tag too long), the owner */
+	char *verp = c->list->bounce_set ? NULL : pw_list_verp(c->list, c->job->rcpts[i]);
+	enum smtp_result res = smtp_send(c->w->smtp, verp ? verp : c->list->bounce,
+					 c->job->rcpts[i], copy, len, &r);
+	free(verp);
 	if (res == SMTP_TEMP) {
 		char why[600];
 		pwlog_qid(LOG_WARNING, c->job->qid, "list %s: copy for <%s> deferred: %s",

@@ -10,7 +10,8 @@
 #    null sender is refused in the session (550 5.7.1);
 #  2 LIST-owner: a plain message goes to the owners who have keys (the admin s2 and the owner
 #    address when it is a subscriber: s1 on this list) encrypted, each copy opens with that
-#    owner's key alone and holds the text, no copy holds the plain text, and postward logs
+#    owner's key alone and holds the text, comes from the list's bounces address tagged
+#    for that owner (VERP: board-bounces+s2=example.net@lists.test), no copy holds the plain text, and postward logs
 #    that it encrypted the message before spooling it; on a list whose owner has no key the
 #    message goes to the owner address as it came;
 #  3 LIST-request: a plain command is refused in the session (550 5.7.1), so is a command
@@ -177,6 +178,8 @@ for a in s1 s2; do
 	f=$(files_of $a@example.net | head -1)
 	if [ -z "$f" ]; then bad "2: $a got the owner message"; continue; fi
 	armor "$f" >"owner.$a.asc"
+	check "2: $a's copy comes from the list's bounces address tagged for $a (VERP; got $(hfield "$f" Return-Path))" \
+		test "$(hfield "$f" Return-Path)" = "<board-bounces+$a=example.net@lists.test>"
 	check "2: $a's copy holds no plain text" eval "! grep -qF -- '$secret' '$f'"
 	check "2: $a's copy has exactly one PKESK" test "$(npkesk $a "owner.$a.asc")" -eq 1
 	check "2: $a's copy opens with $a's key to the text" \
