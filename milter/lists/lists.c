@@ -485,9 +485,9 @@ static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, cons
 	return SMFIS_CONTINUE;
 }
 
-/* commit_post - a post for every subscriber */
+/* commit_post - a post (MSG, LEN octets) for every subscriber */
 static sfsistat commit_post(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
-			    const char *sender, bool requiretls)
+			    const char *sender, bool requiretls, const char *msg, size_t len)
 {
 	const struct pw_list *l = lm->list;
 	const char **rcpts = calloc(l->n_subs ? l->n_subs : 1, sizeof(*rcpts));
@@ -497,7 +497,7 @@ static sfsistat commit_post(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
 	for (size_t i = 0; i < l->n_subs; i++)
 		rcpts[i] = l->subs[i].addr;
-	r = commit(ctx, lm, qid, sender, requiretls, rcpts, l->n_subs, lm->post, lm->len);
+	r = commit(ctx, lm, qid, sender, requiretls, rcpts, l->n_subs, msg, len);
 	free(rcpts);
 	return r;
 }
@@ -518,6 +518,37 @@ static size_t keyed_owners(const struct pw_list *l, const char **out)
 	return n;
 }
 
+/* wrap_for_list - the plain message LM as a PGP/MIME message to the list's own key
+ * (plainwrap.h) in *ENC (malloc'd; the caller cleanses and frees it); 0 or a reply set */
+static sfsistat wrap_for_list(SMFICTX *ctx, struct lists_msg *lm, const char *qid, char **enc,
+			      size_t *elen)
+{
+	const struct pw_list *l = lm->list;
+	const char *fpr = l->openpgp_fpr;
+	struct pgp_key k;
+	char why[256];
+	enum plainwrap_status ps = PLAINWRAP_E_CRYPTO;
+
+	memset(&k, 0, sizeof(k));
+	if (pgp_keys(&fpr, 1, &k, NULL, why, sizeof(why)) != PGP_OK) {
+		pwlog_qid(LOG_ERR, qid, "list %s: list key lookup: %s", l->address, why);
+	} else if (k.state != PGP_KEY_OK || k.gpg_only) {
+		pwlog_qid(LOG_ERR, qid, "list %s: the list's key %s cannot be used to encrypt a "
+			  "plain message (%s)", l->address, fpr,
+			  k.state != PGP_KEY_OK ? k.why : "its encryption subkey needs gpg");
+	} else {
+		ps = plainwrap(lm->post, lm->len, &k.enc, time(NULL), enc, elen, why, sizeof(why));
+	}
+	pgp_key_clear(&k);
+	if (ps == PLAINWRAP_OK)
+		return SMFIS_CONTINUE;
+	if (ps == PLAINWRAP_E_FORMAT) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: plain message: %s", l->address, why);
+		return reply(ctx, qid, l->address, "550", "5.6.0", "Malformed message header");
+	}
+	return reply(ctx, qid, l->address, "451", "4.3.0", "Mailing list temporarily unavailable");
+}
+
 /* eom_owner - mail to the owners: encrypted to those with keys, else forwarded as it came */
 static sfsistat eom_owner(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 			  const char *sender, bool requiretls, const struct listpost *lp)
@@ -526,7 +557,6 @@ static sfsistat eom_owner(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 	const char **owners = calloc(l->n_subs + 1, sizeof(*owners));
 	size_t n = owners ? keyed_owners(l, owners) : 0;
 	sfsistat r = SMFIS_CONTINUE;
-	char why[256];
 	bool ok = false;
 
 	if (owners == NULL)
@@ -548,35 +578,13 @@ static sfsistat eom_owner(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 	} else {
 		/* plain (or S/MIME, which the owners' OpenPGP keys cannot take as it is):
 		 * encrypted to the list's key here, so the spool holds ciphertext only */
-		const char *fpr = l->openpgp_fpr;
-		struct pgp_key k;
 		char *enc = NULL;
 		size_t elen = 0;
-		enum plainwrap_status ps = PLAINWRAP_E_CRYPTO;
-		memset(&k, 0, sizeof(k));
-		if (pgp_keys(&fpr, 1, &k, NULL, why, sizeof(why)) != PGP_OK) {
-			pwlog_qid(LOG_ERR, qid, "list %s: list key lookup: %s", l->address, why);
-		} else if (k.state != PGP_KEY_OK || k.gpg_only) {
-			snprintf(why, sizeof(why), "the list's key %s cannot be used here (%s)", fpr,
-				 k.state != PGP_KEY_OK ? k.why : "its encryption subkey needs gpg");
-			pwlog_qid(LOG_ERR, qid, "list %s: %s", l->address, why);
-		} else {
-			ps = plainwrap(lm->post, lm->len, &k.enc, time(NULL), &enc, &elen, why,
-				       sizeof(why));
-		}
-		pgp_key_clear(&k);
-		if (ps == PLAINWRAP_OK) {
+		r = wrap_for_list(ctx, lm, qid, &enc, &elen);
+		if (r == SMFIS_CONTINUE) {
 			pwlog_qid(LOG_INFO, qid, "list %s: plain message to the owners encrypted to "
 				  "the list's key", l->address);
 			r = commit(ctx, lm, qid, sender, requiretls, owners, n, enc, elen);
-		} else if (ps == PLAINWRAP_E_FORMAT) {
-			pwlog_qid(LOG_NOTICE, qid, "list %s: message to the owners: %s", l->address, why);
-			r = reply(ctx, qid, l->address, "550", "5.6.0", "Malformed message header");
-		} else {
-			r = reply(ctx, qid, l->address, "451", "4.3.0",
-				  "Mailing list temporarily unavailable");
-		}
-		if (enc != NULL) {
 			OPENSSL_cleanse(enc, elen);
 			free(enc);
 		}
@@ -625,6 +633,35 @@ static sfsistat eom_service(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 
 static sfsistat handed_over(SMFICTX *ctx, struct lists_msg *lm, const char *qid);
 
+/* plain_post - a plain post on a list that takes them (plain_posts): from whom the setting
+ * says, encrypted to the list's key before it is spooled, then a post like any other */
+static sfsistat plain_post(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
+			   const char *sender, bool requiretls)
+{
+	const struct pw_list *l = lm->list;
+	char who[320], *enc = NULL;
+	size_t elen = 0;
+	sfsistat r;
+
+	bare(sender, who, sizeof(who));
+	if (who[0] == '\0' || (l->plain_posts == PW_LIST_PLAIN_SUBSCRIBERS &&
+				pw_list_find_sub(l, who) == NULL)) {
+		pwlog_qid(LOG_NOTICE, qid, "list %s: plain post from <%s>, who is no subscriber "
+			  "(plain_posts subscribers)", l->address, who);
+		return reply(ctx, qid, l->address, "550", "5.7.1",
+			     "Plain posts to this list are taken from subscribers only");
+	}
+	if ((r = wrap_for_list(ctx, lm, qid, &enc, &elen)) != SMFIS_CONTINUE)
+		return r;
+	pwlog_qid(LOG_INFO, qid, "list %s: plain post from <%s> encrypted to the list's key "
+		  "(plain_posts %s)", l->address, who,
+		  l->plain_posts == PW_LIST_PLAIN_ANYONE ? "anyone" : "subscribers");
+	r = commit_post(ctx, lm, qid, sender, requiretls, enc, elen);
+	OPENSSL_cleanse(enc, elen);
+	free(enc);
+	return r != SMFIS_CONTINUE ? r : handed_over(ctx, lm, qid);
+}
+
 /* lists_eom - the checks, in the order of the contract */
 sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot *snap,
 		   const char *qid, const char *sender, bool requiretls, bool *handled)
@@ -672,6 +709,10 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 		break;
 	case LISTPOST_PLAIN:
 	default:
+		if (l->plain_posts != PW_LIST_PLAIN_NO && l->openpgp_fpr[0] != '\0') {
+			listpost_clear(&lp);
+			return plain_post(ctx, lm, qid, sender, requiretls);
+		}
 		pwlog_qid(LOG_NOTICE, qid, "list %s: plain post (%s)", l->address, lp.why);
 		r = reply(ctx, qid, l->address, "550", "5.7.1",
 			  "Posts to this list must be encrypted to the list's key");
@@ -680,7 +721,7 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 	listpost_clear(&lp);
 	if (!ok)
 		return r;
-	if ((r = commit_post(ctx, lm, qid, sender, requiretls)) != SMFIS_CONTINUE)
+	if ((r = commit_post(ctx, lm, qid, sender, requiretls, lm->post, lm->len)) != SMFIS_CONTINUE)
 		return r;
 	return handed_over(ctx, lm, qid);
 }

@@ -16,6 +16,8 @@
 #    message goes to the owner address as it came;
 #  3 LIST-request: a plain command is refused in the session (550 5.7.1), so is a command
 #    signed by a stranger's key;
+#  5 plain posts (plain_posts subscribers): a subscriber's plain post reaches the subscribers
+#    encrypted; a stranger's is refused, and a list without the setting refuses it too;
 #  4 one list address per message: RCPT to the list and then its -owner address gets 452
 #    4.5.3 for the second.
 #
@@ -80,6 +82,7 @@ cat >"$T/lists/club.list" <<EOF
 list club@lists.test
 owner owner@example.org
 openpgp_key $LIST
+plain_posts subscribers
 subscriber s3@example.net openpgp=$S3
 EOF
 pf_postward
@@ -207,6 +210,23 @@ pgpmime mallory-cmd.asc mallory@evil.test board-request@lists.test "cmd" >mallor
 post mallorycmd mallory@evil.test board-request@lists.test mallorycmd.eml
 check "3: a command signed by a stranger is refused (got: $(reply_of mallorycmd))" \
 	test "$(reply_of mallorycmd)" = "550 5.7.1 Commands to this list must be signed by a subscriber's key"
+
+# ---- 5: plain posts on a list that takes them from subscribers ------------------------------
+printf 'From: <s3@example.net>\nTo: <club@lists.test>\nSubject: plain post\n\n%s\n' "$secret" >plainpost.eml
+post plainpost s3@example.net club@lists.test plainpost.eml
+check "5: a plain post from a subscriber is accepted: $(reply_of plainpost)" accepted plainpost
+wait_mail 1 "5 plain post"
+f=$(files_of s3@example.net | head -1)
+armor "$f" >plainpost.asc 2>/dev/null
+check "5: the subscriber's copy is encrypted (no plain text) and opens with their key to the text" \
+	eval "[ -n '$f' ] && ! grep -qF -- '$secret' '$f' && g s3 --decrypt plainpost.asc 2>/dev/null | grep -qF -- '$secret'"
+archive 5
+post plainmallory mallory@evil.test club@lists.test plainpost.eml
+check "5: a plain post from a stranger is refused (got: $(reply_of plainmallory))" \
+	test "$(reply_of plainmallory)" = "550 5.7.1 Plain posts to this list are taken from subscribers only"
+post plainboard s3@example.net board@lists.test plainpost.eml
+check "5: a list without plain_posts refuses it (got: $(reply_of plainboard))" \
+	test "$(reply_of plainboard)" = "550 5.7.1 Posts to this list must be encrypted to the list's key"
 
 # ---- 4: one list address per message ---------------------------------------------------------
 swaks --server 127.0.0.1 --port "$P_SMTPD" --from s1@example.net --to board@lists.test,board-owner@lists.test \
