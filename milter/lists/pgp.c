@@ -427,6 +427,179 @@ enum pgp_status pgp_export_key(const char *fpr, bool minimal, char **armor, size
 	return st;
 }
 
+/* pgp_encrypt_sign - DATA encrypted to RCPT_FPR and signed by SIGNER_FPR, armored */
+enum pgp_status pgp_encrypt_sign(const void *data, size_t len, const char *rcpt_fpr,
+				 const char *signer_fpr, char **armor, size_t *armlen, char *why,
+				 size_t whylen)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t in = NULL, cipher = NULL;
+	gpgme_key_t signer = NULL;
+	gpgme_error_t err;
+	enum pgp_status st = PGP_OK;
+	uint8_t *mem = NULL;
+
+	*armor = NULL;
+	*armlen = 0;
+	if ((err = new_ctx(&ctx)) == 0 &&
+	    ((err = gpgme_get_key(ctx, signer_fpr, &signer, 1)) != 0 || signer == NULL)) {
+		snprintf(why, whylen, "the list's secret key %s: %s", signer_fpr,
+			 signer == NULL && (err == 0 || gpg_err_code(err) == GPG_ERR_EOF) ?
+			 "not in the GnuPG home" : gpgme_strerror(err));
+		st = PGP_E_FORMAT;
+		goto out;
+	}
+	if (err != 0 || (err = gpgme_data_new_from_mem(&in, data, len, 0)) != 0 ||
+	    (err = gpgme_data_new(&cipher)) != 0 || (err = gpgme_signers_add(ctx, signer)) != 0) {
+		snprintf(why, whylen, "gpgme: %s", gpgme_strerror(err));
+		st = PGP_E_ENGINE;
+		goto out;
+	}
+	gpgme_set_armor(ctx, 1);
+	/* ALWAYS_TRUST: the list file vouches for the key; NO_ENCRYPT_TO: the requester alone */
+	err = gpgme_op_encrypt_sign_ext(ctx, NULL, rcpt_fpr,
+					GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO,
+					in, cipher);
+	if (err != 0) {
+		gpgme_encrypt_result_t er = gpgme_op_encrypt_result(ctx);
+		if (er != NULL && er->invalid_recipients != NULL) {
+			snprintf(why, whylen, "gpg cannot encrypt to key %s: %s", rcpt_fpr,
+				 gpgme_strerror(er->invalid_recipients->reason));
+			st = PGP_E_FORMAT;
+		} else {
+			snprintf(why, whylen, "gpg encryption to key %s: %s", rcpt_fpr,
+				 gpgme_strerror(err));
+			st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+		}
+		goto out;
+	}
+	if (!take_mem(cipher, &mem, armlen, true)) {
+		snprintf(why, whylen, "out of memory");
+		st = PGP_E_NOMEM;
+	}
+	cipher = NULL;
+	*armor = (char *)mem;
+out:
+	if (signer != NULL)
+		gpgme_key_unref(signer);
+	release_op(ctx, in, cipher);
+	return st;
+}
+
+static bool packet(const uint8_t *p, size_t len, int *tag, size_t *hlen, size_t *blen);
+
+/* only_public - DATA (armored or binary) is a sequence of whole packets without secret key
+ * packets (tags 5 and 7); WHY otherwise */
+static bool only_public(const void *data, size_t len, char *why, size_t whylen)
+{
+	uint8_t *bin = NULL;
+	const uint8_t *p = data;
+	size_t n = len, pos = 0;
+	bool ok = true;
+
+	if (len > 0 && !(p[0] & 0x80)) {	/* not a packet: armor */
+		if (opgp_dearmor(data, len, &bin, &n) != OPGP_OK) {
+			snprintf(why, whylen, "the key data is neither OpenPGP packets nor ASCII armor");
+			return false;
+		}
+		p = bin;
+	}
+	while (ok && pos < n) {
+		int tag;
+		size_t hl, bl;
+		if (!packet(p + pos, n - pos, &tag, &hl, &bl)) {
+			snprintf(why, whylen, "malformed OpenPGP packet in the key data");
+			ok = false;
+		} else if (tag == 5 || tag == 7) {
+			snprintf(why, whylen, "the key data holds secret key material: not imported");
+			ok = false;
+		}
+		pos += ok ? hl + bl : 0;
+	}
+	if (bin != NULL) {
+		OPENSSL_cleanse(bin, n);
+		free(bin);
+	}
+	return ok;
+}
+
+/* pgp_import - keys into the home */
+enum pgp_status pgp_import(const void *data, size_t len, struct pgp_import *res, char *why,
+			   size_t whylen)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t in = NULL;
+	gpgme_import_result_t ir;
+	gpgme_error_t err;
+
+	memset(res, 0, sizeof(*res));
+	if (!only_public(data, len, why, whylen))
+		return PGP_E_FORMAT;
+	if ((err = new_ctx(&ctx)) != 0 || (err = gpgme_data_new_from_mem(&in, data, len, 0)) != 0 ||
+	    (err = gpgme_op_import(ctx, in)) != 0) {
+		snprintf(why, whylen, "importing keys: %s", gpgme_strerror(err));
+		release_op(ctx, in, NULL);
+		return gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+	}
+	if ((ir = gpgme_op_import_result(ctx)) != NULL) {
+		res->considered = ir->considered;
+		res->imported = ir->imported;
+		res->unchanged = ir->unchanged;
+		res->secret = ir->secret_read;
+		for (gpgme_import_status_t is = ir->imports; is != NULL; is = is->next) {
+			if (is->result != 0 || is->fpr == NULL || strlen(is->fpr) != 40 ||
+			    (is->status & GPGME_IMPORT_SECRET))
+				continue;
+			if (res->n < PGP_MAX_IMPORT) {
+				bool seen = false;
+				char f[41];
+				upper_fpr(f, is->fpr);
+				for (size_t i = 0; i < res->n; i++)
+					seen = seen || strcmp(res->fpr[i], f) == 0;
+				if (!seen)
+					memcpy(res->fpr[res->n++], f, sizeof(f));
+			}
+		}
+	}
+	release_op(ctx, in, NULL);
+	if (res->considered == 0) {
+		snprintf(why, whylen, "no OpenPGP key in the data");
+		return PGP_E_FORMAT;
+	}
+	return PGP_OK;
+}
+
+/* pgp_delete_public - a public key out of the home, never one with a secret key */
+enum pgp_status pgp_delete_public(const char *fpr, char *why, size_t whylen)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t key = NULL, sec = NULL;
+	gpgme_error_t err;
+	enum pgp_status st = PGP_OK;
+
+	if ((err = new_ctx(&ctx)) != 0) {
+		snprintf(why, whylen, "gpgme: %s", gpgme_strerror(err));
+		return PGP_E_ENGINE;
+	}
+	if (gpgme_get_key(ctx, fpr, &sec, 1) == 0 && sec != NULL) {
+		snprintf(why, whylen, "key %s has its secret key in the list's GnuPG home (a list's "
+			 "key): not deleted", fpr);
+		st = PGP_E_FORMAT;
+	} else if ((err = gpgme_get_key(ctx, fpr, &key, 0)) != 0 || key == NULL) {
+		snprintf(why, whylen, "no key %s in the list's keyring", fpr);
+		st = PGP_E_FORMAT;
+	} else if ((err = gpgme_op_delete_ext(ctx, key, GPGME_DELETE_FORCE)) != 0) {
+		snprintf(why, whylen, "deleting key %s: %s", fpr, gpgme_strerror(err));
+		st = PGP_E_ENGINE;
+	}
+	if (sec != NULL)
+		gpgme_key_unref(sec);
+	if (key != NULL)
+		gpgme_key_unref(key);
+	gpgme_release(ctx);
+	return st;
+}
+
 /* pgp_key_has_subkey - does the key KEYID belong to PRIMARY_FPR */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid)
 {

@@ -41,6 +41,7 @@
 #include "openpgp.h"
 
 #define PGP_MAX_SIGS 8
+#define PGP_MAX_IMPORT 16		/* keys named in one import's result */
 
 enum pgp_status { PGP_OK, PGP_E_DECRYPT, PGP_E_FORMAT, PGP_E_ENGINE, PGP_E_NOMEM };
 
@@ -131,6 +132,32 @@ enum pgp_status pgp_agent_pkdecrypt(const char *grip, const char *sexp, size_t s
  * One gpg run.  PGP_E_FORMAT: no such key */
 enum pgp_status pgp_export_key(const char *fpr, bool minimal, char **armor, size_t *len,
 			       char *why, size_t whylen);
+/* pgp_encrypt_sign - DATA (LEN octets) encrypted to the key RCPT_FPR (40 hex digits) alone
+ * and signed by the secret key SIGNER_FPR (the list's), as one OpenPGP message, ASCII armor
+ * in *ARMOR (malloc'd, NUL-terminated, *ARMLEN without the NUL).  One gpg run.  PGP_E_FORMAT:
+ * gpg cannot use RCPT_FPR (missing, expired, revoked) or the signer has no secret key */
+enum pgp_status pgp_encrypt_sign(const void *data, size_t len, const char *rcpt_fpr,
+				 const char *signer_fpr, char **armor, size_t *armlen, char *why,
+				 size_t whylen);
+
+/* what an import did (pgp_import) */
+struct pgp_import {
+	int considered, imported, unchanged, secret;	/* gpg's counts */
+	char fpr[PGP_MAX_IMPORT][41];	/* public keys new or changed or unchanged, upper case,
+					 * each once, the first PGP_MAX_IMPORT */
+	size_t n;
+};
+
+/* pgp_import - import the OpenPGP keys in DATA (binary or armored) into the home (gpg merges
+ * them into keys it has).  DATA must be whole public-key packets: one secret key packet, or
+ * a packet that does not parse, and nothing is imported.  One gpg run.  PGP_E_FORMAT: no
+ * key in DATA, malformed packets or secret key material */
+enum pgp_status pgp_import(const void *data, size_t len, struct pgp_import *res, char *why,
+			   size_t whylen);
+/* pgp_delete_public - delete the public key FPR from the home; a key whose secret key is in
+ * the home (a list's) is never deleted (PGP_E_FORMAT, as for a key that is not there).
+ * One or two gpg runs */
+enum pgp_status pgp_delete_public(const char *fpr, char *why, size_t whylen);
 /* pgp_key_has_subkey - is KEYID (16 hex digits) the key ID of PRIMARY_FPR's key or of one of
  * its subkeys (one gpg run); false if unknown */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid);
