@@ -68,9 +68,12 @@
  *	whole), then one section per command: "> " and the command as received, then the
  *	outcome and the executor's text.  Line ends are LF.
  *
- *	Pure functions: no I/O, no global state (thread-safe).  listcmd_parse() allocates
- *	nothing: struct listcmd_req is large (about 80 KiB, allocate it on the heap) and its
- *	key spans point into TEXT and the attachments, which must outlive it.
+ *	Pure functions: no I/O, no global state (thread-safe).  listcmd_parse() keeps no
+ *	allocation (an address check borrows one for a moment; lacking memory makes that
+ *	command BAD): struct listcmd_req is large (about 90 KiB: allocate it on the heap) and
+ *	its key spans point into TEXT and the attachments, which must outlive it.  Every
+ *	string in it and in the reply has its control octets (but the reply's LF and TAB)
+ *	replaced by '?'.
  *
  * LIMITS
  *	LISTCMD_MAX commands, LISTCMD_MAX_ARGS arguments of LISTCMD_MAX_ARG octets each per
