@@ -730,7 +730,7 @@ bool listcmd_acts_on_self(const struct listcmd *c, const char *requester)
 	       lf_key_eq(requester, c->addr, strlen(c->addr));
 }
 
-/* listcmd_check - permission and the "force" rule */
+/* listcmd_check - permission, the admin flag, and the "force" rule */
 bool listcmd_check(const struct listcmd *c, const char *requester, bool requester_is_admin,
 		   const struct listcmd_perms *p, char *why, size_t whylen)
 {
@@ -747,6 +747,10 @@ bool listcmd_check(const struct listcmd *c, const char *requester, bool requeste
 		else
 			snprintf(why, whylen, "only the list's admins may use %s on another "
 				 "subscription than their own", listcmd_keyword_name(c->kw));
+		return false;
+	}
+	if (c->kw == LISTCMD_SUBSCRIBE && c->admin == 1 && !requester_is_admin) {
+		snprintf(why, whylen, "only the list's admins may make a subscription an admin");
 		return false;
 	}
 	if (c->kw == LISTCMD_UNSET_FINGERPRINT && requester_is_admin && self && !c->force) {

@@ -215,8 +215,9 @@ bool listcmd_permitted(enum listcmd_kw kw, bool requester_is_admin, bool acts_on
 /* listcmd_acts_on_self - does C concern REQUESTER's own subscription (its address empty or
  * REQUESTER's, ASCII case ignored); true for the keywords that concern no subscription */
 bool listcmd_acts_on_self(const struct listcmd *c, const char *requester);
-/* listcmd_check - may REQUESTER run C: listcmd_permitted() and X-UNSET-FINGERPRINT's "force"
- * for an admin's own key; false + WHY (a sentence for the reply) if not */
+/* listcmd_check - may REQUESTER run C: not BAD, listcmd_permitted(), only an admin sets
+ * X-SUBSCRIBE's admin flag (were subscribing oneself allowed), and X-UNSET-FINGERPRINT's
+ * "force" for an admin's own key; false + WHY (a sentence for the reply) if not */
 bool listcmd_check(const struct listcmd *c, const char *requester, bool requester_is_admin,
 		   const struct listcmd_perms *p, char *why, size_t whylen);
 /* listcmd_notify - should admins get a notice of KW under P */

@@ -494,6 +494,15 @@ START_TEST(check_self_and_force)
 	ck_assert_str_eq(why, "X-SUBSCRIBE may only be used by the list's admins");
 	ck_assert(!listcmd_check(cmd(6), "dave@example.net", true, &p, why, sizeof(why)));
 	ck_assert_ptr_nonnull(strstr(why, "40 hex digits"));
+	/* a list that lets subscribers subscribe themselves: never as admins */
+	p.admin_only &= ~LISTCMD_BIT(LISTCMD_SUBSCRIBE);
+	parse(HEAD "X-SUBSCRIBE: dave@example.net " FPR " true\n"
+	      "X-SUBSCRIBE: dave@example.net " FPR " false\n");
+	ck_assert(!listcmd_check(cmd(1), "dave@example.net", false, &p, why, sizeof(why)));
+	ck_assert_str_eq(why, "only the list's admins may make a subscription an admin");
+	ck_assert(listcmd_check(cmd(1), "dave@example.net", true, &p, why, sizeof(why)));
+	ck_assert(listcmd_check(cmd(2), "dave@example.net", false, &p, why, sizeof(why)));
+	ck_assert(!listcmd_check(cmd(2), "erin@example.net", false, &p, why, sizeof(why)));
 }
 END_TEST
 
