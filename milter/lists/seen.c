@@ -174,19 +174,9 @@ out:
 /* seen_verdict_name - the verdict for logs */
 const char *seen_verdict_name(enum seen_verdict v)
 {
-	switch (v) {
-	case SEEN_FRESH:
-		return "fresh";
-	case SEEN_REPLAYED:
-		return "replayed";
-	case SEEN_TOO_OLD:
-		return "too-old";
-	case SEEN_FUTURE:
-		return "future";
-	case SEEN_FULL:
-		return "full";
-	case SEEN_ERROR:
-		return "error";
-	}
-	return "?";
+	static const char *const names[] = {
+		[SEEN_FRESH] = "fresh", [SEEN_REPLAYED] = "replayed", [SEEN_TOO_OLD] = "too-old",
+		[SEEN_FUTURE] = "future", [SEEN_FULL] = "full", [SEEN_ERROR] = "error",
+	};
+	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
 }
