@@ -1,8 +1,9 @@
 /*
  * milter/lists/listpost-int.h - what the parts of listpost share: the types of a post being
  * read, the Content-Type, Content-Transfer-Encoding and body decoding of listpost-mime.c that
- * listpost.c (reading posts) uses, and the header-section helpers of listpost.c that
- * listpost-copy.c (writing copies) uses too.  Included only inside milter/lists/; the public
+ * listpost.c (reading posts) uses, the header-section helpers of listpost.c that
+ * listpost-copy.c (writing copies) uses too, and the entity and multipart readers of
+ * listpost.c that listpost-text.c (the text of a command message) uses.  Included only inside milter/lists/; the public
  * contract is listpost.h.
  *
  * All of them are pure functions on caller buffers and no global state; only
@@ -101,5 +102,14 @@ enum lp_status lp_hdr_scan(const char *p, size_t avail, bool top, const char *wh
  * LP_BAD when it occurs twice or holds a control character */
 enum lp_status lp_hdr_get(const struct hdrsec *h, const char *name, const char *where,
 			  char **val, struct listpost *out);
+/* lp_entity_read - read the header of the entity SP (the message if TOP, else a part named
+ * WHERE): its Content-Type (text/plain when absent) and Content-Transfer-Encoding; the caller
+ * frees E->ctraw whatever the outcome */
+enum lp_status lp_entity_read(struct span sp, bool top, const char *where, struct entity *e,
+			      struct listpost *out);
+/* lp_mp_split - the body parts of the multipart body B delimited by BND into PARTS, at most
+ * BUDGET of them (more is LP_BAD); WHERE names the multipart in reasons */
+enum lp_status lp_mp_split(struct span b, const char *bnd, size_t budget, const char *where,
+			   struct span *parts, size_t *nparts, struct listpost *out);
 
 #endif

@@ -335,11 +335,11 @@ static enum lp_status hdr_get(const struct hdrsec *h, const char *name, const ch
 	return LP_OK;
 }
 
-/* entity_read - read the header of the entity SP (the message if TOP, else a part named
+/* lp_entity_read - read the header of the entity SP (the message if TOP, else a part named
  * WHERE): its Content-Type (text/plain when absent) and Content-Transfer-Encoding; the caller
  * frees E->ctraw whatever the outcome */
-static enum lp_status entity_read(struct span sp, bool top, const char *where, struct entity *e,
-				  struct listpost *out)
+enum lp_status lp_entity_read(struct span sp, bool top, const char *where, struct entity *e,
+			      struct listpost *out)
 {
 	char why[96], *cte = NULL;
 	size_t n;
@@ -450,10 +450,10 @@ static enum lp_status armor_find(struct span t, const char *where, bool *found, 
 
 /* ---- multipart --------------------------------------------------------------------------- */
 
-/* mp_split - the body parts of the multipart body B delimited by BND into PARTS, at most
+/* lp_mp_split - the body parts of the multipart body B delimited by BND into PARTS, at most
  * BUDGET of them (more is LP_BAD); WHERE names the multipart in reasons */
-static enum lp_status mp_split(struct span b, const char *bnd, size_t budget, const char *where,
-			       struct span *parts, size_t *nparts, struct listpost *out)
+enum lp_status lp_mp_split(struct span b, const char *bnd, size_t budget, const char *where,
+			   struct span *parts, size_t *nparts, struct listpost *out)
 {
 	const char *end = b.p + b.n, *cur, *cend, *next, *pstart = NULL;
 	size_t blen = strlen(bnd), np = 0;
@@ -525,8 +525,8 @@ static enum lp_status mp_walk(const struct entity *top, char *note, size_t notel
 		char where[64];
 		it = stack[--sp];
 		snprintf(where, sizeof(where), it.path[0] ? "part %s" : "message", it.path);
-		st = mp_split(it.body, it.boundary, LISTPOST_MAX_PARTS - total, where, parts, &np,
-			      out);
+		st = lp_mp_split(it.body, it.boundary, LISTPOST_MAX_PARTS - total, where, parts,
+				 &np, out);
 		if (st != LP_OK)
 			break;
 		total += np;
@@ -535,7 +535,7 @@ static enum lp_status mp_walk(const struct entity *top, char *note, size_t notel
 			char path[sizeof(it.path)];
 			path_join(path, sizeof(path), it.path, i + 1);
 			snprintf(where, sizeof(where), "part %s", path);
-			st = entity_read(parts[i], false, where, &e, out);
+			st = lp_entity_read(parts[i], false, where, &e, out);
 			free(e.ctraw);
 			if (st != LP_OK)
 				break;
@@ -615,13 +615,13 @@ static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *ou
 		return lp_plain(out, "multipart/encrypted; protocol=\"%.60s\" (not PGP/MIME)",
 				top->ct.protocol);
 	}
-	if ((st = mp_split(top->body, top->ct.boundary, LISTPOST_MAX_PARTS, "message", parts,
-			   &np, out)) != LP_OK)
+	if ((st = lp_mp_split(top->body, top->ct.boundary, LISTPOST_MAX_PARTS, "message",
+			      parts, &np, out)) != LP_OK)
 		return st;
 	if (np != 2)
 		return lp_bad(out, "multipart/encrypted with %zu part%s (RFC 3156: exactly 2)", np,
 			      np == 1 ? " only" : "s");
-	st = entity_read(parts[0], false, "part 1", &e1, out);
+	st = lp_entity_read(parts[0], false, "part 1", &e1, out);
 	free(e1.ctraw);
 	if (st != LP_OK)
 		return st;
@@ -634,7 +634,7 @@ static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *ou
 	free(d1.owned);
 	if (st != LP_OK)
 		return st;
-	st = entity_read(parts[1], false, "part 2", &e2, out);
+	st = lp_entity_read(parts[1], false, "part 2", &e2, out);
 	free(e2.ctraw);
 	if (st != LP_OK)
 		return st;
@@ -739,7 +739,7 @@ static enum lp_status lp_parse(const char *msg, size_t len, struct listpost *out
 	char note[192];
 	enum lp_status st;
 
-	if ((st = entity_read(all, true, "message", &top, out)) != LP_OK)
+	if ((st = lp_entity_read(all, true, "message", &top, out)) != LP_OK)
 		goto done;
 	out->header_len = top.h.len;
 	if (lp_ct_is(&top.ct, "text", "plain")) {

@@ -60,6 +60,32 @@ struct listpost {
 	char why[160];			/* LISTPOST_BAD: the reason; PLAIN: what it was */
 };
 
+/* The text of a command message (listpost_text(), listpost-text.c): a decrypted message to
+ * LIST-request is either plain text (inline PGP) or a MIME entity (PGP/MIME).  Of an entity,
+ * the text is the first text/plain part found by going down first parts (a multipart/mixed,
+ * /alternative, /signed...; Schleuder's rule), its transfer encoding undone; the
+ * attachments are the other leaf parts of the multipart/mixed entities on that way (the
+ * alternatives of a multipart/alternative, the signature of a multipart/signed are none),
+ * decoded too, at most LISTPOST_TEXT_MAX_ATT (more are counted in more_att).  No text/plain
+ * part: text is NULL.  Malformed MIME is refused as listpost_parse() refuses it. */
+#define LISTPOST_TEXT_MAX_ATT 16
+
+struct listpost_att {
+	char *p;			/* owned */
+	size_t n;
+};
+
+struct listpost_text {
+	char *text;			/* owned, or NULL when there is no text/plain part */
+	size_t text_len;
+	struct listpost_att att[LISTPOST_TEXT_MAX_ATT];
+	size_t natt;
+	size_t more_att;		/* attachments beyond LISTPOST_TEXT_MAX_ATT, dropped */
+	char why[160];			/* LISTPOST_TEXT_BAD: the reason */
+};
+
+enum listpost_text_status { LISTPOST_TEXT_OK, LISTPOST_TEXT_BAD, LISTPOST_TEXT_NOMEM };
+
 /* listpost_random_fn - fill BUF with N random octets (CTX as given); 1 on success, 0 if not */
 typedef int (*listpost_random_fn)(void *ctx, unsigned char *buf, size_t n);
 
@@ -89,5 +115,12 @@ void listpost_clear(struct listpost *p);
 bool listpost_copy(const char *msg, size_t msg_len, const struct listpost *post,
 		   const struct listpost_copy_args *a, const uint8_t *payload, size_t len,
 		   char **out, size_t *outlen);
+/* listpost_text - the text and attachments of the decrypted command message MSG (LEN
+ * octets; a MIME entity if MIME, else plain text) into *OUT; clear it with
+ * listpost_text_clear() whatever the outcome */
+enum listpost_text_status listpost_text(const char *msg, size_t len, bool mime,
+					struct listpost_text *out);
+/* listpost_text_clear - release what *T owns */
+void listpost_text_clear(struct listpost_text *t);
 
 #endif

@@ -6,13 +6,11 @@
 #include "notices.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* the ledger lock: held from notices_begin to notices_end */
 static pthread_mutex_t ledger_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -25,9 +23,7 @@ static void clear(struct notices *n)
 		free(n->recs[i].token);
 	}
 	free(n->recs);
-	free(n->path);
-	free(n->tmp);
-	free(n->dir);
+	statefile_close(&n->sf);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -119,37 +115,16 @@ void notices_forget(struct notices *n, const char *addr, const char *kind)
 	n->changed = true;
 }
 
-/* file_name - the list address as a file name: letters, digits, "@._+-" kept, the rest %XX;
- * a leading dot is escaped too (no hidden files, no "." or "..") */
-static char *file_name(const char *list)
-{
-	size_t len = strlen(list);
-	char *out = malloc(3 * len + 1), *o = out;
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)list[i];
-		if (((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		     ch == '@' || ch == '_' || ch == '+' || ch == '-' || ch == '.') &&
-		    !(i == 0 && ch == '.'))
-			*o++ = (char)ch;
-		else
-			o += sprintf(o, "%%%02X", ch);
-	}
-	*o = '\0';
-	return out;
-}
-
 /* load - read the ledger file (missing: empty); false + WHY on an I/O error or no memory */
 static bool load(struct notices *n, char *why, size_t whylen)
 {
-	FILE *f = fopen(n->path, "r");
+	FILE *f = fopen(n->sf.path, "r");
 	char line[NOTICES_MAX_LINE + 2];
 	struct stat st;
 	if (f == NULL) {
 		if (errno == ENOENT)
 			return true;
-		snprintf(why, whylen, "%s: %s", n->path, strerror(errno));
+		snprintf(why, whylen, "%s: %s", n->sf.path, strerror(errno));
 		return false;
 	}
 	if (fstat(fileno(f), &st) == 0 && st.st_size > (off_t)NOTICES_MAX_FILE) {
@@ -188,95 +163,39 @@ static bool load(struct notices *n, char *why, size_t whylen)
 	return true;
 }
 
-/* join - A B C in one malloc'd string; NULL when out of memory */
-static char *join(const char *a, const char *b, const char *c)
-{
-	size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
-	char *s = malloc(la + lb + lc + 1);
-	if (s != NULL) {
-		memcpy(s, a, la);
-		memcpy(s + la, b, lb);
-		memcpy(s + la + lb, c, lc + 1);
-	}
-	return s;
-}
-
 /* notices_begin - lock, then read */
 bool notices_begin(const char *dir, const char *list, struct notices *n, char *why,
 		   size_t whylen)
 {
-	char *name;
 	memset(n, 0, sizeof(*n));
 	pthread_mutex_lock(&ledger_lock);
-	name = file_name(list);
-	if (name == NULL || (n->dir = join(dir, "/notices", "")) == NULL ||
-	    (n->path = join(n->dir, "/", name)) == NULL ||
-	    (n->tmp = join(n->dir, "/tmp.", name)) == NULL) {
-		free(name);
-		snprintf(why, whylen, "out of memory");
-		goto fail;
+	if (!statefile_open(&n->sf, dir, "notices", list, why, whylen) ||
+	    !load(n, why, whylen)) {
+		clear(n);
+		pthread_mutex_unlock(&ledger_lock);
+		return false;
 	}
-	free(name);
-	if (mkdir(n->dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(why, whylen, "cannot create %s: %s", n->dir, strerror(errno));
-		goto fail;
-	}
-	if (!load(n, why, whylen))
-		goto fail;
 	return true;
-fail:
-	clear(n);
-	pthread_mutex_unlock(&ledger_lock);
-	return false;
 }
 
-/* sync_dir - fsync a directory */
-static bool sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	bool ok = fd >= 0 && fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* save - write tmp, fsync, rename, fsync the directory (no records: remove the file) */
+/* save - the records as lines, replaced whole (no records: the file removed) */
 static bool save(struct notices *n, char *why, size_t whylen)
 {
-	FILE *f;
-	int fd;
+	size_t len = 0, off = 0;
+	char *data;
 	bool ok;
-	if (n->n == 0) {
-		if (unlink(n->path) != 0 && errno != ENOENT) {
-			snprintf(why, whylen, "cannot remove %s: %s", n->path, strerror(errno));
-			return false;
-		}
-		sync_dir(n->dir);
-		return true;
-	}
-	if ((fd = open(n->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		snprintf(why, whylen, "cannot write %s: %s", n->tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+
+	for (size_t i = 0; i < n->n; i++)
+		len += strlen(n->recs[i].addr) + strlen(n->recs[i].token) + 2;
+	if ((data = malloc(len + 1)) == NULL) {
+		snprintf(why, whylen, "out of memory");
 		return false;
 	}
-	ok = true;
-	for (size_t i = 0; i < n->n && ok; i++)
-		ok = fprintf(f, "%s\t%s\n", n->recs[i].addr, n->recs[i].token) > 0;
-	ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	if (fclose(f) != 0)
-		ok = false;
-	if (!ok || rename(n->tmp, n->path) != 0) {
-		snprintf(why, whylen, "cannot write %s: %s", n->path, strerror(errno));
-		unlink(n->tmp);
-		return false;
-	}
-	if (!sync_dir(n->dir)) {
-		snprintf(why, whylen, "cannot sync %s: %s", n->dir, strerror(errno));
-		return false;
-	}
-	return true;
+	for (size_t i = 0; i < n->n; i++)
+		off += (size_t)sprintf(data + off, "%s\t%s\n", n->recs[i].addr, n->recs[i].token);
+	ok = statefile_replace(&n->sf, data, off, why, whylen);
+	free(data);
+	return ok;
 }
 
 /* notices_end - save if changed, release, unlock */

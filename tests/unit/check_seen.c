@@ -1,0 +1,214 @@
+/*
+ * tests/unit/check_seen.c - milter/lists/seen.c, the seen-set of signed commands, and the
+ * crash-safe replace of milter/lists/statefile.c it shares with the notice ledger.
+ * Contracts: milter/lists/seen.h, milter/lists/statefile.h.
+ *
+ * Each test works in a fresh temporary spool directory.  Crashes are simulated with the
+ * statefile_fault seam at the two points where a real crash would leave something behind
+ * (a torn temporary file; a complete one not yet renamed).  No main(): seen_suite() runs in
+ * tests/unit/check_listcmd with the suite of the commands themselves.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "milter/lists/seen.h"
+#include "milter/lists/statefile.h"
+
+#define LIST "board@lists.example.org"
+#define NOW ((time_t)1800000000)
+#define WIN ((time_t)3600)
+
+static char dir[64];
+static char why[300];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/check_seen.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	statefile_fault = STATEFILE_FAULT_NONE;
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* digest - a 32-octet digest made of the octet B */
+static const unsigned char *digest(unsigned char b)
+{
+	static unsigned char d[32];
+	memset(d, b, sizeof(d));
+	return d;
+}
+
+/* check - seen_check_and_add for LIST with digest B created at CREATED, now NOW */
+static enum seen_verdict check(unsigned char b, time_t created, time_t now)
+{
+	return seen_check_and_add(dir, LIST, digest(b), 32, created, now, WIN, why, sizeof(why));
+}
+
+/* slurp - the seen file of LIST ("" when missing) */
+static const char *slurp(const char *list)
+{
+	static char buf[1 << 16];
+	char path[256];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/seen/%s", dir, list);
+	buf[0] = '\0';
+	if ((f = fopen(path, "r")) == NULL)
+		return buf;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* put - write TEXT as LIST's seen file */
+static void put(const char *list, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/seen", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/seen/%s", dir, list);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+#define D1 "0101010101010101010101010101010101010101010101010101010101010101"
+#define D2 "0202020202020202020202020202020202020202020202020202020202020202"
+
+START_TEST(fresh_then_replayed)
+{
+	ck_assert_int_eq(check(1, NOW - 10, NOW), SEEN_FRESH);
+	ck_assert_str_eq(slurp(LIST), D1 " 1799999990\n");
+	ck_assert_int_eq(check(1, NOW - 10, NOW + 5), SEEN_REPLAYED);
+	ck_assert_int_eq(check(2, NOW - 10, NOW + 5), SEEN_FRESH);
+	ck_assert_int_eq(check(2, NOW - 10, NOW + 6), SEEN_REPLAYED);
+	ck_assert_str_eq(slurp(LIST), D1 " 1799999990\n" D2 " 1799999990\n");
+	/* another list has its own set */
+	ck_assert_int_eq(seen_check_and_add(dir, "other@lists.example.org", digest(1), 32,
+					    NOW, NOW, WIN, why, sizeof(why)), SEEN_FRESH);
+	ck_assert_str_eq(seen_verdict_name(SEEN_REPLAYED), "replayed");
+}
+END_TEST
+
+/* the window and the skew, at their edges */
+START_TEST(window_and_skew)
+{
+	ck_assert_int_eq(check(1, NOW - WIN, NOW), SEEN_FRESH);
+	ck_assert_int_eq(check(2, NOW - WIN - 1, NOW), SEEN_TOO_OLD);
+	ck_assert_int_eq(check(3, NOW + SEEN_SKEW, NOW), SEEN_FRESH);
+	ck_assert_int_eq(check(4, NOW + SEEN_SKEW + 1, NOW), SEEN_FUTURE);
+	/* refused ones are not recorded */
+	ck_assert_int_eq(check(4, NOW, NOW), SEEN_FRESH);
+	ck_assert_int_eq(seen_check_and_add(dir, LIST, digest(9), 0, NOW, NOW, WIN, why,
+					    sizeof(why)), SEEN_ERROR);
+	ck_assert_int_eq(seen_check_and_add(dir, LIST, digest(9), 32, NOW, NOW, 0, why,
+					    sizeof(why)), SEEN_ERROR);
+}
+END_TEST
+
+/* entries older than the window are pruned when the set is written; garbage lines and a
+ * torn last line are dropped */
+START_TEST(prune_and_garbage)
+{
+	put(LIST, D1 " 1700000000\n"			/* far older than the window */
+	    "zz not hex 1800000000\n"
+	    D2 " 1799999000\n"
+	    "0303 12x\n"
+	    "0404 1800000000");				/* torn: no line end */
+	ck_assert_int_eq(check(1, NOW, NOW), SEEN_FRESH);	/* its old entry was pruned */
+	ck_assert_int_eq(check(2, NOW - 1000, NOW), SEEN_REPLAYED);
+	ck_assert_str_eq(slurp(LIST), D2 " 1799999000\n" D1 " 1800000000\n");
+}
+END_TEST
+
+START_TEST(full)
+{
+	char *text = malloc((size_t)SEEN_MAX_ENTRIES * 24 + 1), *p = text;
+
+	ck_assert_ptr_nonnull(text);
+	for (int i = 0; i < SEEN_MAX_ENTRIES; i++)
+		p += sprintf(p, "%08x 1800000000\n", (unsigned)i + 0x10000000u);
+	put(LIST, text);
+	free(text);
+	ck_assert_int_eq(check(1, NOW, NOW), SEEN_FULL);
+	/* they all age out of the window */
+	ck_assert_int_eq(check(1, NOW + WIN + 1, NOW + WIN + 1), SEEN_FRESH);
+	ck_assert_str_eq(slurp(LIST), D1 " 1800003601\n");
+}
+END_TEST
+
+/* a crash while writing leaves the old set; the next write goes through */
+START_TEST(crash_points)
+{
+	char tmp[256];
+	struct stat st;
+
+	snprintf(tmp, sizeof(tmp), "%s/seen/tmp.%s", dir, LIST);
+	ck_assert_int_eq(check(1, NOW, NOW), SEEN_FRESH);
+	statefile_fault = STATEFILE_FAULT_BEFORE_RENAME;
+	ck_assert_int_eq(check(2, NOW, NOW), SEEN_ERROR);
+	ck_assert_ptr_nonnull(strstr(why, "fault injected"));
+	ck_assert_int_eq(stat(tmp, &st), 0);		/* left behind, as by a crash */
+	ck_assert_str_eq(slurp(LIST), D1 " 1800000000\n");
+	ck_assert_int_eq(check(1, NOW, NOW), SEEN_REPLAYED);
+	statefile_fault = STATEFILE_FAULT_TORN_TMP;
+	ck_assert_int_eq(check(2, NOW, NOW), SEEN_ERROR);
+	ck_assert_str_eq(slurp(LIST), D1 " 1800000000\n");
+	ck_assert_int_eq(statefile_fault, STATEFILE_FAULT_NONE);	/* one shot */
+	/* the command that failed was not recorded: it may come again, and then it is */
+	ck_assert_int_eq(check(2, NOW, NOW), SEEN_FRESH);
+	ck_assert_str_eq(slurp(LIST), D1 " 1800000000\n" D2 " 1800000000\n");
+	ck_assert_int_ne(stat(tmp, &st), 0);		/* renamed into place */
+}
+END_TEST
+
+/* file names: odd octets escaped, no hidden files */
+START_TEST(file_names)
+{
+	struct statefile sf;
+
+	ck_assert(statefile_open(&sf, dir, "seen", ".a/b c@x", why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(sf.path, "/seen/%2Ea%2Fb%20c@x"));
+	ck_assert_ptr_nonnull(strstr(sf.tmp, "/seen/tmp.%2Ea%2Fb%20c@x"));
+	ck_assert(statefile_replace(&sf, "x\n", 2, why, sizeof(why)));
+	ck_assert_int_eq(access(sf.path, R_OK), 0);
+	ck_assert(statefile_replace(&sf, "", 0, why, sizeof(why)));	/* removes it */
+	ck_assert_int_ne(access(sf.path, R_OK), 0);
+	statefile_close(&sf);
+	ck_assert(!statefile_open(&sf, "/nonexistent/dir", "seen", LIST, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "cannot create"));
+}
+END_TEST
+
+Suite *seen_suite(void);
+
+/* seen_suite - the seen-set and its state file */
+Suite *seen_suite(void)
+{
+	Suite *s = suite_create("seen");
+	TCase *tc = tcase_create("seen");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, fresh_then_replayed);
+	tcase_add_test(tc, window_and_skew);
+	tcase_add_test(tc, prune_and_garbage);
+	tcase_add_test(tc, full);
+	tcase_add_test(tc, crash_points);
+	tcase_add_test(tc, file_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
