@@ -6,6 +6,7 @@
 #include "statefile.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,25 @@ out:
 	pthread_mutex_unlock(&seen_lock);
 	free(s.data);
 	return v;
+}
+
+/* seen_digest - SHA-256 over FPR NUL CREATED NUL DATA */
+bool seen_digest(const char *fpr, time_t created, const void *data, size_t len,
+		 unsigned char out[SEEN_DIGEST_SHA256])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char when[32];
+	unsigned int n = 0;
+	bool ok;
+
+	snprintf(when, sizeof(when), "%lld", (long long)created);
+	ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(md, fpr, strlen(fpr) + 1) == 1 &&
+	     EVP_DigestUpdate(md, when, strlen(when) + 1) == 1 &&
+	     EVP_DigestUpdate(md, data, len) == 1 && EVP_DigestFinal_ex(md, out, &n) == 1 &&
+	     n == SEEN_DIGEST_SHA256;
+	EVP_MD_CTX_free(md);
+	return ok;
 }
 
 /* seen_verdict_name - the verdict for logs */

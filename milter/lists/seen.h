@@ -3,9 +3,9 @@
  * most once, and only while its signature is fresh.
  *
  * The worker hands in, for a command message whose signature verified, a digest that names
- * that signature (the lead's choice: a hash over the signer's fingerprint, the signature's
- * creation time and the hash of the signed data), the signature's creation time, the time
- * now and the list's window (list file "command_window SECONDS", default 3600).  The answer:
+ * that signature (seen_digest(): a hash over the signer's fingerprint, the signature's
+ * creation time and the signed data), the signature's creation time, the time now and the
+ * list's window (list file "command_window SECONDS", default 3600).  The answer:
  *   SEEN_FUTURE    created more than SEEN_SKEW seconds after now (a clock too far ahead);
  *   SEEN_TOO_OLD   created more than WINDOW seconds before now;
  *   SEEN_REPLAYED  the digest is in the set: this very signature was seen already;
@@ -35,6 +35,7 @@
 
 #define SEEN_SKEW		300		/* seconds a signature may be ahead of us */
 #define SEEN_DIGEST_MAX		64		/* octets of a digest */
+#define SEEN_DIGEST_SHA256	32		/* octets of seen_digest()'s */
 #define SEEN_MAX_ENTRIES	10000		/* commands per list within one window */
 #define SEEN_MAX_FILE		(SEEN_MAX_ENTRIES * (2 * SEEN_DIGEST_MAX + 24))
 
@@ -48,6 +49,11 @@ enum seen_verdict { SEEN_FRESH, SEEN_REPLAYED, SEEN_TOO_OLD, SEEN_FUTURE, SEEN_F
 enum seen_verdict seen_check_and_add(const char *dir, const char *list,
 				     const unsigned char *digest, size_t dlen, time_t sig_created,
 				     time_t now, time_t window, char *why, size_t whylen);
+/* seen_digest - a digest naming a signature, for seen_check_and_add(): SHA-256 over the
+ * signer's fingerprint FPR, a NUL, its creation time CREATED in decimal, a NUL and the
+ * signed data DATA (LEN octets; the decrypted content) into OUT; false if OpenSSL fails */
+bool seen_digest(const char *fpr, time_t created, const void *data, size_t len,
+		 unsigned char out[SEEN_DIGEST_SHA256]);
 /* seen_verdict_name - "fresh", "replayed", "too-old", "future", "full", "error" */
 const char *seen_verdict_name(enum seen_verdict v);
 

@@ -86,6 +86,7 @@ static void put(const char *list, const char *text)
 }
 
 #define D1 "0101010101010101010101010101010101010101010101010101010101010101"
+#define DIGEST_VECTOR "55810a072cefc293477ae047983dc2c05a7209df838683a25aa5e959037ac8fe"
 #define D2 "0202020202020202020202020202020202020202020202020202020202020202"
 
 START_TEST(fresh_then_replayed)
@@ -175,6 +176,23 @@ START_TEST(crash_points)
 }
 END_TEST
 
+/* seen_digest: SHA-256 of "FPR\0CREATED\0DATA" (the value from python3 hashlib) */
+START_TEST(digest_value)
+{
+	unsigned char d[SEEN_DIGEST_SHA256], e[SEEN_DIGEST_SHA256];
+	char hexd[2 * SEEN_DIGEST_SHA256 + 1];
+
+	ck_assert(seen_digest("0123456789ABCDEF0123456789ABCDEF01234567", 1800000000,
+			      "X-LIST-NAME: a@b\n", 17, d));
+	for (size_t i = 0; i < sizeof(d); i++)
+		sprintf(hexd + 2 * i, "%02x", d[i]);
+	ck_assert_str_eq(hexd, DIGEST_VECTOR);
+	ck_assert(seen_digest("0123456789ABCDEF0123456789ABCDEF01234567", 1800000001,
+			      "X-LIST-NAME: a@b\n", 17, e));
+	ck_assert(memcmp(d, e, sizeof(d)) != 0);
+}
+END_TEST
+
 /* file names: odd octets escaped, no hidden files */
 START_TEST(file_names)
 {
@@ -209,6 +227,7 @@ Suite *seen_suite(void)
 	tcase_add_test(tc, full);
 	tcase_add_test(tc, crash_points);
 	tcase_add_test(tc, file_names);
+	tcase_add_test(tc, digest_value);
 	suite_add_tcase(s, tc);
 	return s;
 }
