@@ -92,6 +92,11 @@ bool pool_mark(struct job_ctx *c, size_t i, bool ok, const char *why);
 /* service_run - a job for one of the list's addresses other than the list's own (role not
  * "post"; service.c) */
 enum job_outcome service_run(struct job_ctx *c);
+/* service_reply_refs - In-Reply-To and References lines (CRLF) naming the Message-ID of C's
+ * message when it has a sane one, else "" */
+void service_reply_refs(const struct job_ctx *c, char *out, size_t len);
+/* service_request - a job of the request address: signed commands (commands.c) */
+enum job_outcome service_request(struct job_ctx *c);
 /* service_forward - an owner job whose recipients have no keys: the message as it came */
 enum job_outcome service_forward(struct job_ctx *c);
 /* pool_given_up - has C's job been queued longer than list_max_queue_time */

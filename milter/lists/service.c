@@ -95,16 +95,19 @@ static bool may_answer(struct job_ctx *c, const struct hdrsec *h, char *why, siz
 	return ok;
 }
 
-/* reply_refs - In-Reply-To and References lines for the request's Message-ID, if it has a
- * sane one; "" otherwise */
-static void reply_refs(const struct hdrsec *h, char *out, size_t len)
+/* service_reply_refs - In-Reply-To and References naming the Message-ID of C's message, if
+ * it has a sane one; "" otherwise */
+void service_reply_refs(const struct job_ctx *c, char *out, size_t len)
 {
+	struct hdrsec h;
 	struct listpost dummy;
 	char *id = NULL;
 
 	out[0] = '\0';
 	memset(&dummy, 0, sizeof(dummy));
-	if (lp_hdr_get(h, "Message-ID", "request", &id, &dummy) == LP_OK && id != NULL &&
+	if (lp_hdr_scan((const char *)c->job->post, c->job->post_len, true, "request", &h,
+			&dummy) == LP_OK &&
+	    lp_hdr_get(&h, "Message-ID", "request", &id, &dummy) == LP_OK && id != NULL &&
 	    id[0] == '<' && strlen(id) < 400 && strchr(id, '>') == id + strlen(id) - 1 &&
 	    strpbrk(id, " \t\r\n") == NULL)
 		snprintf(out, len, "In-Reply-To: %s\r\nReferences: %s\r\n", id, id);
@@ -204,7 +207,7 @@ static enum job_outcome sendkey(struct job_ctx *c)
 			       JOB_BROKEN;
 		return JOB_RETRY;
 	}
-	reply_refs(&h, refs, sizeof(refs));
+	service_reply_refs(c, refs, sizeof(refs));
 	snprintf(subject, sizeof(subject), "OpenPGP key of %s", l->address);
 	from = pw_list_role_address(l, PW_ROLE_SENDKEY);
 	sent = pool_send_own(c->w, c->job->qid, from ? from : l->address, c->job->rcpts[0],
@@ -256,6 +259,8 @@ enum job_outcome service_run(struct job_ctx *c)
 		return sendkey(c);
 	if (strcmp(role, "owner") == 0)
 		return service_forward(c);
+	if (strcmp(role, "request") == 0)
+		return service_request(c);
 	pwlog_qid(LOG_ERR, c->job->qid, "list %s: job %s is for its %s address, which this "
 		  "version does not handle; left in %s", c->list->address, c->job->id, role,
 		  spool_dir(c->w->p->spool));

@@ -18,6 +18,13 @@
 #    signed by a stranger's key;
 #  5 plain posts (plain_posts subscribers): a subscriber's plain post reaches the subscribers
 #    encrypted; a stranger's is refused, and a list without the setting refuses it too;
+#  6 signed commands: an admin adds a key (X-ADD-KEY) and subscribes its holder (X-SUBSCRIBE)
+#    - the answer decrypts with the admin's key, is signed by the list's, says what was done;
+#    the managed file NAME.subscribers has the new subscriber, the list file is unchanged,
+#    postward reloads, and the next post reaches the new subscriber; the same signed
+#    message again is not run (the answer and the log say it was seen before); a subscriber
+#    who is no admin cannot subscribe others; the new subscriber changes their key
+#    (X-SET-FINGERPRINT) and then unsubscribes, signing with the new key;
 #  4 one list address per message: RCPT to the list and then its -owner address gets 452
 #    4.5.3 for the second.
 #
@@ -35,7 +42,7 @@ POSTWARD=${POSTWARD:-$HERE/../../milter/postward}
 PY=/usr/bin/python3
 WORKERS=2
 KEEP=0
-HOMES="pw s1 s2 s3 mallory"
+HOMES="pw s1 s2 s3 mallory d4"
 PFNAME=pw-lists-service
 for arg in "$@"; do
 	case $arg in
@@ -52,18 +59,21 @@ done
 	mkkey s1 "One <s1@example.net>" &&
 	mkkey s2 "Two <s2@example.net>" &&
 	mkkey s3 "Three <s3@example.net>" &&
-	mkkey mallory "Mallory <mallory@evil.test>"
+	mkkey mallory "Mallory <mallory@evil.test>" &&
+	mkkey d4 "Four <d4@example.net>" &&
+	g d4 --quick-gen-key "Four New <d4@example.net>" ed25519 sign 0 >/dev/null 2>&1
 } >"$T/keys.log" 2>&1 || abort "gpg key generation: $(tail -3 "$T/keys.log")"
 LIST=$(fpr_of pw board@lists.test)
 S1=$(fpr_of s1 s1@example.net)
 S2=$(fpr_of s2 s2@example.net)
 S3=$(fpr_of s3 s3@example.net)
 M=$(fpr_of mallory mallory@evil.test)
+D4=$(fpr_of d4 "Four <d4@example.net>")
 (
 	g pw --export "$LIST" >"$T/list.pub" &&
-	for h in s1 s2 s3 mallory; do
-		g "$h" --export >"$T/$h.pub" && g pw --import "$T/$h.pub" &&
-			g "$h" --import "$T/list.pub" || exit 1
+	for h in s1 s2 s3 mallory d4; do
+		g "$h" --export >"$T/$h.pub" && g "$h" --import "$T/list.pub" || exit 1
+		[ "$h" = d4 ] || g pw --import "$T/$h.pub" || exit 1
 	done
 ) >>"$T/keys.log" 2>&1 || abort "gpg key exchange: $(tail -3 "$T/keys.log")"
 ok "gpg keys made (list $LIST)"
@@ -87,7 +97,7 @@ subscriber s3@example.net openpgp=$S3
 EOF
 pf_postward
 {
-	for a in s1 s2 s3; do echo "$a@example.net example.net/$a/"; done
+	for a in s1 s2 s3 d4; do echo "$a@example.net example.net/$a/"; done
 	echo "owner@example.org example.org/owner/"
 	echo "mallory@evil.test evil.test/mallory/"
 	for l in board club; do
@@ -227,6 +237,90 @@ check "5: a plain post from a stranger is refused (got: $(reply_of plainmallory)
 post plainboard s3@example.net board@lists.test plainpost.eml
 check "5: a list without plain_posts refuses it (got: $(reply_of plainboard))" \
 	test "$(reply_of plainboard)" = "550 5.7.1 Posts to this list must be encrypted to the list's key"
+
+# ---- 6: signed commands ----------------------------------------------------------------------
+# command NAME HOME SIGNER-FPR FROM < text: a PGP/MIME command to board-request (the text in a
+# text/plain entity, as mail clients encrypt it), sent
+command() {
+	{ printf 'Content-Type: text/plain; charset=utf-8\n\n'; cat; } >"cmd.$1.txt"
+	g "$2" --trust-model always --armor -s -e -r "$LIST" -u "$3" -o "cmd.$1.asc" "cmd.$1.txt" 2>/dev/null &&
+		pgpmime "cmd.$1.asc" "$4" board-request@lists.test "commands" >"cmd.$1.eml" &&
+		post "cmd.$1" "$4" board-request@lists.test "cmd.$1.eml"
+}
+# answer_of ADDR HOME NAME: the newest answer in ADDR's Maildir, decrypted in HOME, into NAME.out
+answer_of() {
+	local f
+	f=$(ls -t "$(dir_of "$1")"/new/* 2>/dev/null | head -1)
+	[ -n "$f" ] || return 1
+	armor "$f" >"$3.asc"
+	g "$2" --status-fd 3 --decrypt "$3.asc" >"$3.out" 3>"$3.status" 2>/dev/null
+}
+reloaded() { [ "$(pwlog | grep -c 'reloaded:')" -ge "$1" ]; }
+g d4 --armor --export "$D4" >d4.asc
+{
+	printf 'X-LIST-NAME: board@lists.test\nX-ADD-KEY:\n'
+	cat d4.asc
+	printf '\nX-SUBSCRIBE: d4@example.net %s\nX-LIST-SUBSCRIPTIONS\n' "$D4"
+} | command sub s2 "$S2" s2@example.net
+check "6: an admin's signed command is accepted: $(reply_of cmd.sub)" accepted cmd.sub
+wait_mail 1 "6 subscribe answer"
+reloaded 1 || wait_until 30 reloaded 1
+check "6: postward reloaded the lists after the change" reloaded 1
+if answer_of s2@example.net s2 ans.sub; then
+	ok "6: the answer to s2 decrypts with s2's key"
+	check "6: the answer is signed by the list's key" grep -q "^\[GNUPG:\] VALIDSIG $LIST " ans.sub.status
+	check "6: the answer says the key was imported and d4 subscribed" \
+		eval "grep -q '$D4 imported' ans.sub.out && grep -q 'd4@example.net is subscribed with key $D4' ans.sub.out"
+	check "6: the answer lists d4 among the subscriptions" grep -q "^d4@example.net $D4" ans.sub.out
+else
+	bad "6: the answer to s2 decrypts with s2's key"
+fi
+check "6: the managed file board.subscribers has d4, the list file is unchanged" \
+	eval "grep -q '^subscriber d4@example.net openpgp=$D4' '$T/lists/board.subscribers' && ! grep -q d4 '$T/lists/board.list'"
+archive 6a
+# the same signed message again: not run a second time
+post cmd.replay s2@example.net board-request@lists.test cmd.sub.eml
+wait_mail 1 "6 replay answer"
+answer_of s2@example.net s2 ans.replay
+check "6: a replayed command is not run, the answer says so" grep -q "received before" ans.replay.out
+check "6: postward logged the replay" eval "pwlog | grep -q 'not run: replayed signature'"
+archive 6b
+# a subscriber who is no admin may not subscribe others
+printf 'X-LIST-NAME: board@lists.test\nX-SUBSCRIBE: mallory@evil.test %s\n' "$M" | command nosub s3 "$S3" s3@example.net
+wait_mail 1 "6 refused answer"
+answer_of s3@example.net s3 ans.nosub
+check "6: X-SUBSCRIBE by a subscriber who is no admin is refused" eval "! grep -q 'mallory@evil.test is subscribed' ans.nosub.out && ! grep -q mallory '$T/lists/board.subscribers'"
+archive 6c
+# the new subscriber gets posts; then changes their key and unsubscribes
+secret6="to the new member $RANDOM"
+printf 'Content-Type: text/plain\n\n%s\n' "$secret6" >post6.txt
+g s1 --trust-model always --armor -s -e -r "$LIST" -u "$S1" -o post6.asc post6.txt 2>/dev/null
+pgpmime post6.asc s1@example.net board@lists.test "welcome" >post6.eml
+post post6 s1@example.net board@lists.test post6.eml
+wait_mail 4 "6 post to four"
+answer_of d4@example.net d4 ans.post6
+check "6: the subscriber added by command gets posts (decrypts with d4's key)" grep -qF -- "$secret6" ans.post6.out
+archive 6d
+NEWD4=$(g d4 --with-colons --list-keys "Four New" | awk -F: '/^fpr/ { print $10; exit }')
+g d4 --quick-add-key "$NEWD4" cv25519 encr 0 2>/dev/null
+g d4 --armor --export "$NEWD4" >d4new.asc
+{
+	printf 'X-LIST-NAME: board@lists.test\nX-ADD-KEY:\n'
+	cat d4new.asc
+	printf '\nX-SET-FINGERPRINT: %s\n' "$NEWD4"
+} | command setfpr d4 "$D4" d4@example.net
+wait_mail 1 "6 set-fingerprint answer"
+answer_of d4@example.net d4 ans.setfpr
+check "6: a subscriber changes their own key by command" \
+	eval "grep -q 'The key of d4@example.net is now $NEWD4' ans.setfpr.out && grep -q '^subscriber d4@example.net openpgp=$NEWD4' '$T/lists/board.subscribers'"
+archive 6e
+wait_until 30 reloaded 2
+printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE\n' | command unsub d4 "$NEWD4" d4@example.net
+wait_mail 1 "6 unsubscribe answer"
+answer_of d4@example.net d4 ans.unsub
+check "6: a subscriber unsubscribes by command (signed with the new key)" \
+	eval "grep -q 'd4@example.net is unsubscribed' ans.unsub.out && ! grep -q d4 '$T/lists/board.subscribers'"
+archive 6f
 
 # ---- 4: one list address per message ---------------------------------------------------------
 swaks --server 127.0.0.1 --port "$P_SMTPD" --from s1@example.net --to board@lists.test,board-owner@lists.test \
