@@ -1342,6 +1342,9 @@ START_TEST(example_file)
 	ck_assert_str_eq(l->address, "board@lists.example.org");
 	ck_assert_str_eq(l->owner, "board-owner@example.org");
 	ck_assert_str_eq(l->bounce, "board-bounces@lists.example.org");
+	ck_assert(l->bounce_set);
+	ck_assert(pw_list_is_admin(l, "chair@example.org"));
+	ck_assert(!pw_list_is_admin(l, "secretary@example.org"));
 	ck_assert_str_eq(l->openpgp_fpr, FPR_A);
 	ck_assert_str_eq(l->smime_cert, "/etc/postward/lists/board/list-cert.pem");
 	ck_assert_str_eq(l->smime_key, "/etc/postward/lists/board/list-key.pem");
