@@ -201,7 +201,8 @@ struct pw_list_sub {
 
 struct pw_list_dkim_key {
 	char *selector;			/* owned, as written */
-	char *path;			/* owned absolute path of the PEM private key */
+	char *path;			/* absolute path of the PEM private key; inside the
+					 * selector's allocation (freed with it) */
 	unsigned line;
 };
 
