@@ -1643,6 +1643,33 @@ START_TEST(verp_plus_in_list_and_bounces_off)
 }
 END_TEST
 
+START_TEST(envelope_sender)
+{
+	static const struct {
+		const char *extra, *sub, *want;
+	} cases[] = {
+		{ "", "alice@Example.NET", "l-bounces+alice=example.net@lists.example" },
+		{ "", "\"a b\"@example.net", "l-bounces@lists.example" },	/* no tag possible */
+		{ "", NULL, "l-bounces@lists.example" },
+		{ "role bounces -b\n", "bob@example.org", "l-b+bob=example.org@lists.example" },
+		{ "role bounces off\n", "bob@example.org", "o@example.org" },	/* the owner */
+		{ "bounce fixed@example.org\n", "bob@example.org", "fixed@example.org" },
+		{ "bounce l-bounces@lists.example\n", "bob@example.org", "l-bounces@lists.example" },
+	};
+	char text[300];
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char *got;
+		snprintf(text, sizeof(text), "%s%s", MIN, cases[i].extra);
+		ck_assert_uint_eq(parse("t.list", text), 0);
+		got = pw_list_envelope_sender(&ls.v[0], cases[i].sub);
+		ck_assert_str_eq(got, cases[i].want);
+		free(got);
+		pw_lists_free(&ls);
+	}
+}
+END_TEST
+
 START_TEST(settings_defaults_and_values)
 {
 	const struct pw_list *l;
@@ -1999,6 +2026,7 @@ Suite *listfile_suite(void)
 	tcase_add_test(tc, verp_round_trip);
 	tcase_add_test(tc, verp_odd_inputs);
 	tcase_add_test(tc, verp_plus_in_list_and_bounces_off);
+	tcase_add_test(tc, envelope_sender);
 	tcase_add_test(tc, settings_defaults_and_values);
 	tcase_add_test(tc, admin_subscribers);
 	tcase_add_test(tc, managed_merge);
