@@ -638,20 +638,19 @@ static void stmt_choice(struct list_parse *lp, unsigned line, char **w, size_t n
 	}
 }
 
-/* stmt_subscriber - "subscriber ADDRESS [openpgp=FINGERPRINT] [smime=PATH]" */
+/* stmt_subscriber - "subscriber ADDRESS [openpgp=FINGERPRINT] [smime=PATH] [admin]", in
+ * the list file or the managed subscriber file */
 static void stmt_subscriber(struct list_parse *lp, unsigned line, char **w, size_t nw)
 {
 	struct pw_list *l = &lp->l;
-	struct pw_list_sub s;
+	struct pw_list_sub s = { .line = line, .managed = lp->in_managed };
 	const char *fpr = NULL, *smime = NULL;
-	struct pw_list_sub s0 = { .line = line, .managed = lp->in_managed };
 	struct pw_list_sub *nv;
 	bool ok = true, bad_option = false;	/* "needs a key" only when no option was bad */
 	char why[160];
 	size_t dup;
 	int r;
 
-	s = s0;
 	if (nw < 2) {
 		ERR(lp, line, "subscriber needs an address and a key (openpgp=FINGERPRINT, "
 		    "smime=PATH or both)");
