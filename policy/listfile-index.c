@@ -2,7 +2,8 @@
  * policy/listfile-index.c - the address hash indexes of the list files (lists by address;
  * each list's subscribers and posters by address) and the lookups through them:
  * pw_lists_find, pw_lists_find_role (with VERP decoding), pw_list_find_sub, pw_list_may_post,
- * pw_list_is_admin; and the addresses made from a list: pw_list_role_address, pw_list_verp.
+ * pw_list_is_admin; and the addresses made from a list: pw_list_role_address, pw_list_verp,
+ * pw_list_envelope_sender.
  * Contract: see listfile.h (lookups) and listfile-int.h (the indexes, which listfile.c
  * builds while parsing).  Pure C, no I/O; the lookups only read, so threads may share them.
  */
@@ -353,6 +354,18 @@ bool pw_list_may_post(const struct pw_list *l, const char *address)
 		break;
 	}
 	return lf_idx_find(&l->sub_index, l->subs, lf_sub_key, s, n) != SIZE_MAX;
+}
+
+/* pw_list_envelope_sender - bounce, VERP, bounces, owner: the first that applies */
+char *pw_list_envelope_sender(const struct pw_list *l, const char *sub)
+{
+	char *v;
+
+	if (l->bounce_set || l->role_addr[PW_ROLE_BOUNCES] == NULL)
+		return strdup(l->bounce);	/* the owner's copy when no bounce was given */
+	if (sub != NULL && (v = pw_list_verp(l, sub)) != NULL)
+		return v;
+	return strdup(l->role_addr[PW_ROLE_BOUNCES]);
 }
 
 /* pw_list_is_admin - a subscriber marked admin */

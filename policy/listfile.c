@@ -544,41 +544,17 @@ static void stmt_dkim_key(struct list_parse *lp, unsigned line, char **w, size_t
 		ERR(lp, line, "more than %d dkim_key statements", PW_LIST_MAX_DKIM_KEYS);
 		return;
 	}
-	if ((k.selector = strdup(w[1])) == NULL || (k.path = strdup(w[2])) == NULL ||
+	/* one allocation: "SELECTOR\0PATH", path pointing into it */
+	if ((k.selector = malloc(strlen(w[1]) + strlen(w[2]) + 2)) == NULL ||
 	    (nv = grow(l->dkim_keys, l->n_dkim_keys, &lp->cap_dkim, sizeof(*nv))) == NULL) {
 		free(k.selector);
-		free(k.path);
 		ERR(lp, line, "out of memory");
 		return;
 	}
+	strcpy(k.selector, w[1]);
+	k.path = strcpy(k.selector + strlen(w[1]) + 1, w[2]);
 	l->dkim_keys = nv;
 	l->dkim_keys[l->n_dkim_keys++] = k;
-}
-
-/* stmt_from_rewrite - "from_rewrite auto|always|never" */
-static void stmt_from_rewrite(struct list_parse *lp, unsigned line, char **w, size_t nw)
-{
-	static const char *const words[] = {
-		[PW_LIST_FROM_AUTO] = "auto", [PW_LIST_FROM_ALWAYS] = "always",
-		[PW_LIST_FROM_NEVER] = "never",
-	};
-	int v;
-
-	if (set_choice(lp, line, w, nw, words, 3, "auto, always or never", &v))
-		lp->l.from_rewrite = (enum pw_list_from_rewrite)v;
-}
-
-/* stmt_plain_posts - "plain_posts no|subscribers|anyone" */
-static void stmt_plain_posts(struct list_parse *lp, unsigned line, char **w, size_t nw)
-{
-	static const char *const words[] = {
-		[PW_LIST_PLAIN_NO] = "no", [PW_LIST_PLAIN_SUBSCRIBERS] = "subscribers",
-		[PW_LIST_PLAIN_ANYONE] = "anyone",
-	};
-	int v;
-
-	if (set_choice(lp, line, w, nw, words, 3, "no, subscribers or anyone", &v))
-		lp->l.plain_posts = (enum pw_list_plain_posts)v;
 }
 
 /* stmt_bounce_threshold - "bounce_threshold N" */
@@ -593,77 +569,88 @@ static void stmt_command_window(struct list_parse *lp, unsigned line, char **w, 
 	set_number(lp, line, w, nw, 60, 604800, "seconds", &lp->l.command_window);
 }
 
-/* stmt_roster - "roster none|publish" */
-static void stmt_roster(struct list_parse *lp, unsigned line, char **w, size_t nw)
-{
-	static const char *const words[] = {
-		[PW_LIST_ROSTER_NONE] = "none", [PW_LIST_ROSTER_PUBLISH] = "publish",
-	};
-	int v;
-
-	if (set_choice(lp, line, w, nw, words, 2, "none or publish", &v))
-		lp->l.roster = (enum pw_list_roster)v;
-}
-
-/* stmt_roster_addresses - "roster_addresses show|hide" */
-static void stmt_roster_addresses(struct list_parse *lp, unsigned line, char **w, size_t nw)
-{
-	static const char *const words[] = { "hide", "show" };
-	int v;
-
-	if (set_choice(lp, line, w, nw, words, 2, "show or hide", &v))
-		lp->l.roster_show_addresses = v == 1;
-}
-
 /* stmt_roster_file - "roster_file PATH" */
 static void stmt_roster_file(struct list_parse *lp, unsigned line, char **w, size_t nw)
 {
 	set_path(lp, line, w, nw, &lp->l.roster_file);
 }
 
-/* stmt_roster_incomplete - "roster_incomplete refuse|rewrap" */
-static void stmt_roster_incomplete(struct list_parse *lp, unsigned line, char **w, size_t nw)
-{
-	static const char *const words[] = {
-		[PW_LIST_ROSTER_REWRAP] = "rewrap", [PW_LIST_ROSTER_REFUSE] = "refuse",
-	};
-	int v;
+/* the statements that take one word out of a few */
+static const struct choice {
+	enum stmt st;
+	const char *word;		/* the statement */
+	const char *words[5];		/* index = the value stored */
+	const char *expect;
+} choices[] = {
+	{ ST_FROM_REWRITE, "from_rewrite",
+	  { [PW_LIST_FROM_AUTO] = "auto", [PW_LIST_FROM_ALWAYS] = "always",
+	    [PW_LIST_FROM_NEVER] = "never" }, "auto, always or never" },
+	{ ST_PLAIN_POSTS, "plain_posts",
+	  { [PW_LIST_PLAIN_NO] = "no", [PW_LIST_PLAIN_SUBSCRIBERS] = "subscribers",
+	    [PW_LIST_PLAIN_ANYONE] = "anyone" }, "no, subscribers or anyone" },
+	{ ST_ROSTER, "roster",
+	  { [PW_LIST_ROSTER_NONE] = "none", [PW_LIST_ROSTER_PUBLISH] = "publish" },
+	  "none or publish" },
+	{ ST_ROSTER_ADDRESSES, "roster_addresses", { "hide", "show" }, "show or hide" },
+	{ ST_ROSTER_INCOMPLETE, "roster_incomplete",
+	  { [PW_LIST_ROSTER_REWRAP] = "rewrap", [PW_LIST_ROSTER_REFUSE] = "refuse" },
+	  "refuse or rewrap" },
+	{ ST_KEY_REFRESH, "key_refresh", { "off", "wkd", "vks", "wkd,vks", "vks,wkd" },
+	  "off, wkd, vks or wkd,vks" },
+};
 
-	if (set_choice(lp, line, w, nw, words, 2, "refuse or rewrap", &v))
-		lp->l.roster_incomplete = (enum pw_list_roster_incomplete)v;
-}
-
-/* stmt_key_refresh - "key_refresh off|wkd|vks|wkd,vks" */
-static void stmt_key_refresh(struct list_parse *lp, unsigned line, char **w, size_t nw)
+/* stmt_choice - from_rewrite, plain_posts, roster, roster_addresses, roster_incomplete,
+ * key_refresh: one word of the statement's choices */
+static void stmt_choice(struct list_parse *lp, unsigned line, char **w, size_t nw)
 {
-	static const char *const words[] = {
-		"off", "wkd", "vks", "wkd,vks", "vks,wkd",
-	};
-	static const unsigned bits[] = {
+	static const unsigned refresh[] = {
 		0, PW_LIST_KEY_REFRESH_WKD, PW_LIST_KEY_REFRESH_VKS,
 		PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS,
 		PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS,
 	};
+	const struct choice *c = choices;
+	struct pw_list *l = &lp->l;
 	int v;
 
-	if (set_choice(lp, line, w, nw, words, 5, "off, wkd, vks or wkd,vks", &v))
-		lp->l.key_refresh = bits[v];
+	while (strcmp(c->word, w[0]) != 0)	/* the table has every statement using it */
+		c++;
+	if (!set_choice(lp, line, w, nw, c->words, 5, c->expect, &v))
+		return;
+	switch (c->st) {
+	case ST_FROM_REWRITE:
+		l->from_rewrite = (enum pw_list_from_rewrite)v;
+		break;
+	case ST_PLAIN_POSTS:
+		l->plain_posts = (enum pw_list_plain_posts)v;
+		break;
+	case ST_ROSTER:
+		l->roster = (enum pw_list_roster)v;
+		break;
+	case ST_ROSTER_ADDRESSES:
+		l->roster_show_addresses = v == 1;
+		break;
+	case ST_ROSTER_INCOMPLETE:
+		l->roster_incomplete = (enum pw_list_roster_incomplete)v;
+		break;
+	default:			/* ST_KEY_REFRESH */
+		l->key_refresh = refresh[v];
+		break;
+	}
 }
 
-/* stmt_subscriber - "subscriber ADDRESS [openpgp=FINGERPRINT] [smime=PATH]" */
+/* stmt_subscriber - "subscriber ADDRESS [openpgp=FINGERPRINT] [smime=PATH] [admin]", in
+ * the list file or the managed subscriber file */
 static void stmt_subscriber(struct list_parse *lp, unsigned line, char **w, size_t nw)
 {
 	struct pw_list *l = &lp->l;
-	struct pw_list_sub s;
+	struct pw_list_sub s = { .line = line, .managed = lp->in_managed };
 	const char *fpr = NULL, *smime = NULL;
-	struct pw_list_sub s0 = { .line = line, .managed = lp->in_managed };
 	struct pw_list_sub *nv;
 	bool ok = true, bad_option = false;	/* "needs a key" only when no option was bad */
 	char why[160];
 	size_t dup;
 	int r;
 
-	s = s0;
 	if (nw < 2) {
 		ERR(lp, line, "subscriber needs an address and a key (openpgp=FINGERPRINT, "
 		    "smime=PATH or both)");
@@ -780,15 +767,15 @@ static const struct {
 	[ST_SUBSCRIBER] = { "subscriber", stmt_subscriber, false },
 	[ST_ROLE] = { "role", stmt_role, false },	/* once per role: stmt_role checks */
 	[ST_DKIM_KEY] = { "dkim_key", stmt_dkim_key, false },
-	[ST_FROM_REWRITE] = { "from_rewrite", stmt_from_rewrite, true },
+	[ST_FROM_REWRITE] = { "from_rewrite", stmt_choice, true },
 	[ST_SUBJECT_PREFIX] = { "subject_prefix", stmt_subject_prefix, true },
-	[ST_PLAIN_POSTS] = { "plain_posts", stmt_plain_posts, true },
+	[ST_PLAIN_POSTS] = { "plain_posts", stmt_choice, true },
 	[ST_BOUNCE_THRESHOLD] = { "bounce_threshold", stmt_bounce_threshold, true },
-	[ST_ROSTER] = { "roster", stmt_roster, true },
-	[ST_ROSTER_ADDRESSES] = { "roster_addresses", stmt_roster_addresses, true },
+	[ST_ROSTER] = { "roster", stmt_choice, true },
+	[ST_ROSTER_ADDRESSES] = { "roster_addresses", stmt_choice, true },
 	[ST_ROSTER_FILE] = { "roster_file", stmt_roster_file, true },
-	[ST_ROSTER_INCOMPLETE] = { "roster_incomplete", stmt_roster_incomplete, true },
-	[ST_KEY_REFRESH] = { "key_refresh", stmt_key_refresh, true },
+	[ST_ROSTER_INCOMPLETE] = { "roster_incomplete", stmt_choice, true },
+	[ST_KEY_REFRESH] = { "key_refresh", stmt_choice, true },
 	[ST_COMMAND_WINDOW] = { "command_window", stmt_command_window, true },
 };
 
@@ -1021,10 +1008,8 @@ static void list_free(struct pw_list *l)
 		free(l->posters_list[i]);
 	free(l->posters_list);
 	free(l->list_id_phrase);
-	for (size_t i = 0; i < l->n_dkim_keys; i++) {
-		free(l->dkim_keys[i].selector);
-		free(l->dkim_keys[i].path);
-	}
+	for (size_t i = 0; i < l->n_dkim_keys; i++)
+		free(l->dkim_keys[i].selector);		/* path is in the same block */
 	free(l->dkim_keys);
 	free(l->subject_prefix);
 	free(l->roster_file);

@@ -16,7 +16,8 @@
  *   bounce ADDRESS             once: envelope sender of the copies.  Without it the copies
  *                              go out from the list's bounces role address, tagged per
  *                              subscriber (VERP, pw_list_verp), or from the owner when the
- *                              bounces role is off; bounce_set tells the two apart
+ *                              bounces role is off; bounce_set tells the two apart and
+ *                              pw_list_envelope_sender applies the rule
  *   role ROLE SUFFIX|off       once per ROLE (request, owner, sendkey or bounces): the
  *                              role address is the list's local part + SUFFIX @ its
  *                              domain (defaults -request, -owner, -sendkey, -bounces);
@@ -201,7 +202,8 @@ struct pw_list_sub {
 
 struct pw_list_dkim_key {
 	char *selector;			/* owned, as written */
-	char *path;			/* owned absolute path of the PEM private key */
+	char *path;			/* absolute path of the PEM private key; inside the
+					 * selector's allocation (freed with it) */
 	unsigned line;
 };
 
@@ -298,6 +300,11 @@ char *pw_list_role_address(const struct pw_list *l, enum pw_list_role role);
  * is not a plain local@domain (dot-atom local part), or the local part would exceed
  * PW_LIST_VERP_LOCAL_MAX octets (then the caller uses the plain bounces address) */
 char *pw_list_verp(const struct pw_list *l, const char *sub);
+/* pw_list_envelope_sender - the envelope sender of L's copy for subscriber SUB (malloc'd;
+ * NULL only out of memory): the bounce statement's address when given (bounce_set), else
+ * SUB's VERP address, else the plain bounces address (tag too long, SUB not a dot-atom,
+ * SUB NULL), else (bounces role off) the owner */
+char *pw_list_envelope_sender(const struct pw_list *l, const char *sub);
 /* pw_list_is_admin - is ADDRESS a subscriber of L marked admin */
 bool pw_list_is_admin(const struct pw_list *l, const char *address);
 /* pw_list_find_sub - L's subscriber with ADDRESS, or NULL */

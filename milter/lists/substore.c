@@ -83,21 +83,6 @@ static int slurp(const char *path, char **text, size_t *len)
 	return 0;
 }
 
-/* put_all - write LEN octets of TEXT to FD */
-static bool put_all(int fd, const char *text, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		text += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* replace_file - PATH's content becomes TEXT: a temporary file beside it, fsync, rename,
  * fsync of the directory; false + WHY (the old file is then untouched) */
 static bool replace_file(const char *path, const char *text, size_t len, char *why,
@@ -108,6 +93,7 @@ static bool replace_file(const char *path, const char *text, size_t len, char *w
 	const char *base = slash ? slash + 1 : path;
 	char *tmp, *dir;
 	int fd, dfd;
+	FILE *f;
 	bool ok;
 
 	if ((tmp = malloc(strlen(path) + 10)) == NULL ||
@@ -128,13 +114,14 @@ static bool replace_file(const char *path, const char *text, size_t len, char *w
 		free(dir);
 		return false;
 	}
-	ok = fchmod(fd, 0640) == 0 && put_all(fd, text, len) && fsync(fd) == 0;
+	if ((f = fdopen(fd, "w")) == NULL)
+		close(fd);
+	ok = f != NULL && fchmod(fd, 0640) == 0 && fwrite(text, 1, len, f) == len &&
+	     fflush(f) == 0 && fsync(fd) == 0;
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
 	if (!ok)
 		snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno));
-	if (close(fd) != 0 && ok) {
-		snprintf(why, whylen, "cannot write %s: %s", tmp, strerror(errno));
-		ok = false;
-	}
 	if (ok && rename(tmp, path) != 0) {
 		snprintf(why, whylen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
 		ok = false;

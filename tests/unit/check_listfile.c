@@ -470,6 +470,15 @@ static const struct {
 	{ MIN "\xef\xbb\xbf" "bounce b@example.org\n", "t.list:4: unknown statement "
 	  "\"\xef\xbb\xbf" "bounce\" " EXPECTED_STMTS },
 	/* issue 12: role addresses and the new settings */
+	{ MIN "role request -owner\n", "t.list:4: the request and owner addresses are both "
+	  "\"l-owner@lists.example\"" },
+	{ "list l@lists.example\nowner l-owner@lists.example\nopenpgp_key " FPR_A "\n",
+	  "t.list:2: the owner cannot be the list's own owner address "
+	  "\"l-owner@lists.example\" (mail to the owner would loop)" },
+	{ MIN "bounce l-request@lists.example\n", "t.list:4: bounce cannot be the list's "
+	  "own request address \"l-request@lists.example\"" },
+	{ MIN "subscriber l-sendkey@lists.example openpgp=" FPR_B "\n", "t.list:4: "
+	  "subscriber \"l-sendkey@lists.example\" is the list's own sendkey address" },
 	{ MIN "role\n", "t.list:4: role takes a role (request, owner, sendkey or bounces) and a "
 	  "suffix or \"off\"" },
 	{ MIN "role request\n", "t.list:4: role takes a role (request, owner, sendkey or bounces) "
@@ -1342,6 +1351,9 @@ START_TEST(example_file)
 	ck_assert_str_eq(l->address, "board@lists.example.org");
 	ck_assert_str_eq(l->owner, "board-owner@example.org");
 	ck_assert_str_eq(l->bounce, "board-bounces@lists.example.org");
+	ck_assert(l->bounce_set);
+	ck_assert(pw_list_is_admin(l, "chair@example.org"));
+	ck_assert(!pw_list_is_admin(l, "secretary@example.org"));
 	ck_assert_str_eq(l->openpgp_fpr, FPR_A);
 	ck_assert_str_eq(l->smime_cert, "/etc/postward/lists/board/list-cert.pem");
 	ck_assert_str_eq(l->smime_key, "/etc/postward/lists/board/list-key.pem");
@@ -1472,8 +1484,10 @@ START_TEST(role_collisions_across_lists)
 	ck_assert_uint_eq(parse("/l/a", MIN), 0);
 	ck_assert_uint_eq(parse("/l/b", "list l-request@lists.example\nowner o@example.org\n"
 				"openpgp_key " FPR_A "\n"), 1);
+	ck_assert_ndiags(&d, 1);
 	ck_assert_diag(&d, 0, "/l/b:1: list \"l-request@lists.example\" is already the request "
 		       "address of the list \"l@lists.example\" (/l/a:1)");
+	ck_assert_uint_eq(ls.n, 1);
 	pw_diags_free(&d);
 	ck_assert_uint_eq(parse("/l/c", "list m@lists.example\nowner o@example.org\n"
 				"openpgp_key " FPR_A "\nrole sendkey -x\n"), 0);
@@ -1499,31 +1513,6 @@ START_TEST(role_collisions_across_lists)
 	ck_assert_diag(&d, 0, "/l/h:1: the owner address \"a-q-owner@lists.example\" is "
 		       "already the request address of the list \"a@lists.example\" (/l/g:4)");
 	ck_assert_uint_eq(ls.n, 4);
-}
-END_TEST
-
-START_TEST(role_errors_in_list)
-{
-	static const struct {
-		const char *text, *want;
-	} cases[] = {
-		{ MIN "role request -owner\n", "t.list:4: the request and owner addresses are both "
-		  "\"l-owner@lists.example\"" },
-		{ "list l@lists.example\nowner l-owner@lists.example\nopenpgp_key " FPR_A "\n",
-		  "t.list:2: the owner cannot be the list's own owner address "
-		  "\"l-owner@lists.example\" (mail to the owner would loop)" },
-		{ MIN "bounce l-request@lists.example\n", "t.list:4: bounce cannot be the list's "
-		  "own request address \"l-request@lists.example\"" },
-		{ MIN "subscriber l-sendkey@lists.example openpgp=" FPR_B "\n", "t.list:4: "
-		  "subscriber \"l-sendkey@lists.example\" is the list's own sendkey address" },
-	};
-	for (size_t i = 0; i < NELEM(cases); i++) {
-		ck_assert_uint_eq(parse("t.list", cases[i].text), 1);
-		ck_assert_ndiags(&d, 1);
-		ck_assert_diag(&d, 0, cases[i].want);
-		ck_assert_uint_eq(ls.n, 0);
-		pw_diags_free(&d);
-	}
 }
 END_TEST
 
@@ -1651,6 +1640,33 @@ START_TEST(verp_plus_in_list_and_bounces_off)
 	ck_assert_ptr_null(pw_list_verp(&ls.v[0], "a@example.net"));
 	ck_assert_ptr_null(pw_lists_find_role(&ls, "l-bounces+a=example.net@lists.example",
 					      &r, NULL));
+}
+END_TEST
+
+START_TEST(envelope_sender)
+{
+	static const struct {
+		const char *extra, *sub, *want;
+	} cases[] = {
+		{ "", "alice@Example.NET", "l-bounces+alice=example.net@lists.example" },
+		{ "", "\"a b\"@example.net", "l-bounces@lists.example" },	/* no tag possible */
+		{ "", NULL, "l-bounces@lists.example" },
+		{ "role bounces -b\n", "bob@example.org", "l-b+bob=example.org@lists.example" },
+		{ "role bounces off\n", "bob@example.org", "o@example.org" },	/* the owner */
+		{ "bounce fixed@example.org\n", "bob@example.org", "fixed@example.org" },
+		{ "bounce l-bounces@lists.example\n", "bob@example.org", "l-bounces@lists.example" },
+	};
+	char text[300];
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char *got;
+		snprintf(text, sizeof(text), "%s%s", MIN, cases[i].extra);
+		ck_assert_uint_eq(parse("t.list", text), 0);
+		got = pw_list_envelope_sender(&ls.v[0], cases[i].sub);
+		ck_assert_str_eq(got, cases[i].want);
+		free(got);
+		pw_lists_free(&ls);
+	}
 }
 END_TEST
 
@@ -2007,10 +2023,10 @@ Suite *listfile_suite(void)
 	tcase_add_test(tc, roles_configured);
 	tcase_add_test(tc, roles_long_local_part);
 	tcase_add_test(tc, role_collisions_across_lists);
-	tcase_add_test(tc, role_errors_in_list);
 	tcase_add_test(tc, verp_round_trip);
 	tcase_add_test(tc, verp_odd_inputs);
 	tcase_add_test(tc, verp_plus_in_list_and_bounces_off);
+	tcase_add_test(tc, envelope_sender);
 	tcase_add_test(tc, settings_defaults_and_values);
 	tcase_add_test(tc, admin_subscribers);
 	tcase_add_test(tc, managed_merge);

@@ -308,26 +308,20 @@ START_TEST(concurrent_updates_all_land)
 }
 END_TEST
 
-static Suite *substore_suite(void)
+int main(void)
 {
-	Suite *s = suite_create("substore");
 	TCase *tc = tcase_create("substore");
+	int failed;
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);			/* fsync per write, sanitizers */
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, write_replaces_the_file_whole);
 	tcase_add_test(tc, updates);
 	tcase_add_test(tc, broken_files_change_nothing);
 	tcase_add_test(tc, concurrent_updates_all_land);
+	Suite *s = suite_create("substore");
 	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(substore_suite());
-	int failed;
-
+	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
