@@ -121,6 +121,7 @@ struct keyrec {
 	bool has_flags;
 	unsigned flags;
 	bool revoked;
+	bool direct;			/* primary key: a direct-key signature (0x1f) follows */
 	bool has_features;		/* primary key: a self-signature's features subpacket */
 	unsigned features;
 };
@@ -861,6 +862,8 @@ static void key_sig(struct keyrec *r, const uint8_t *b, size_t n)
 		r->revoked = true;
 		return;
 	}
+	if (r->primary && type == SIG_DIRECT)
+		r->direct = true;
 	if (r->primary && has_features &&
 	    ((type >= SIG_UID_FIRST && type <= SIG_UID_LAST) || type == SIG_DIRECT)) {
 		r->has_features = true;
@@ -981,6 +984,90 @@ enum opgp_status opgp_enckey_from_block(const uint8_t *block, size_t len, const 
 	if ((s = key_params(pick, out, why, whylen)) != OPGP_OK)
 		return s;
 	out->features = ks.features;
+	setwhy(why, whylen, "ok");
+	return OPGP_OK;
+}
+
+/* keyinfo_add - the finished key R as entry *N of OUT (MAX entries) of certificate CERT */
+static enum opgp_status keyinfo_add(const struct keyrec *r, size_t cert, struct opgp_keyinfo *out,
+				    size_t max, size_t *n, char *why, size_t whylen)
+{
+	struct opgp_keyinfo *k;
+
+	if (!r->valid)
+		return OPGP_OK;
+	if (*n >= max) {
+		setwhy(why, whylen, "more than %zu keys in the key block", max);
+		return OPGP_E_FORMAT;
+	}
+	k = &out[(*n)++];
+	memset(k, 0, sizeof *k);
+	memcpy(k->fpr, r->fpr, FPR_LEN);
+	k->keyid = keyid_of(r->fpr);
+	k->cert = cert;
+	k->primary = r->primary;
+	k->algo = r->algo;
+	k->encrypt = key_capable(r);
+	k->revoked = r->revoked;
+	k->direct_sig = r->direct;
+	return OPGP_OK;
+}
+
+/* opgp_block_keys - every v4 key and subkey of a key block, by certificate */
+enum opgp_status opgp_block_keys(const uint8_t *block, size_t len, struct opgp_keyinfo *out,
+				 size_t max, size_t *n, size_t *n_certs, char *why, size_t whylen)
+{
+	struct keyrec cur;
+	struct pkt p;
+	size_t off, cert = 0;
+	unsigned count = 0;
+	enum opgp_status s;
+
+	*n = 0;
+	*n_certs = 0;
+	memset(&cur, 0, sizeof cur);
+	setwhy(why, whylen, "ok");
+	if (block == NULL || len == 0) {
+		setwhy(why, whylen, "empty key block");
+		return OPGP_E_FORMAT;
+	}
+	for (off = 0; off < len; off = p.end) {
+		if (++count > OPGP_MAX_BLOCK_PACKETS) {
+			setwhy(why, whylen, "more than %u packets in the key block",
+			       OPGP_MAX_BLOCK_PACKETS);
+			return OPGP_E_FORMAT;
+		}
+		if ((s = pkt_read(block, len, off, &p, why, whylen)) != OPGP_OK)
+			return s;
+		switch (p.tag) {
+		case TAG_PUBKEY:
+		case TAG_PUBSUBKEY:
+			if ((s = keyinfo_add(&cur, cert, out, max, n, why, whylen)) != OPGP_OK)
+				return s;
+			if (p.tag == TAG_PUBKEY)
+				cert = (*n_certs)++;
+			else if (*n_certs == 0) {
+				setwhy(why, whylen, "subkey at offset %zu before any primary key",
+				       p.start);
+				return OPGP_E_FORMAT;
+			}
+			if ((s = key_begin(block, &p, &cur, why, whylen)) != OPGP_OK)
+				return s;
+			break;
+		case TAG_SECKEY:
+		case TAG_SECSUBKEY:
+			setwhy(why, whylen, "secret key packet at offset %zu in a certificate",
+			       p.start);
+			return OPGP_E_FORMAT;
+		case TAG_SIG:
+			key_sig(&cur, block + p.body, p.body_len);
+			break;
+		default:			/* user IDs, attributes, trust packets, ... */
+			break;
+		}
+	}
+	if ((s = keyinfo_add(&cur, cert, out, max, n, why, whylen)) != OPGP_OK)
+		return s;
 	setwhy(why, whylen, "ok");
 	return OPGP_OK;
 }
