@@ -381,12 +381,14 @@ enum opgp_status roster_assemble(const uint8_t *block, size_t len, const char *l
 		sf[i].addr = subs[i].addr;
 		sf[i].idx = i;
 	}
-	qsort(sf, n, sizeof *sf, cmp_subfpr);
+	if (n > 0)
+		qsort(sf, n, sizeof *sf, cmp_subfpr);
 	/* only v4 certificates can be found by a 20-octet fingerprint */
 	for (size_t i = 0; i < n_certs; i++)
 		if (!certs[i].v4)
 			memset(certs[i].fpr, 0, FPR_LEN);
-	qsort(certs, n_certs, sizeof *certs, cmp_cert);
+	if (n_certs > 0)
+		qsort(certs, n_certs, sizeof *certs, cmp_cert);
 
 	/* the list's certificate: the first one with its fingerprint */
 	memcpy(key.fpr, lfpr, FPR_LEN);
@@ -541,7 +543,8 @@ enum opgp_status roster_index_build(const uint8_t *keyring, size_t len, const ch
 		}
 		mf[i].idx = i;
 	}
-	qsort(mf, n, sizeof *mf, cmp_subfpr);
+	if (n > 0)
+		qsort(mf, n, sizeof *mf, cmp_subfpr);
 	if ((s = opgp_block_keys(blk, blen, ki, max, &nk, &n_certs, why, whylen)) != OPGP_OK)
 		goto out;
 	for (size_t i = 0, j; i < nk; i = j) {
