@@ -150,9 +150,9 @@ bool roster_save(const char *dir, const char *name, const struct roster_files *f
 /* roster_files_clear - free and zero */
 void roster_files_clear(struct roster_files *f)
 {
-	if (f == NULL)
-		return;
-	free(f->keys);
-	free(f->sig);
+	char *keys = f->keys, *sig = f->sig;
+
 	memset(f, 0, sizeof *f);
+	free(keys);
+	free(sig);
 }

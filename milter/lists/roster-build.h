@@ -51,7 +51,7 @@ enum pgp_status roster_build(const char *list_addr, const char *list_fpr,
  * is public); false with WHY (the path and errno's text) when a file cannot be written */
 bool roster_save(const char *dir, const char *name, const struct roster_files *f, char *why,
 		 size_t whylen);
-/* roster_files_clear - free and zero */
+/* roster_files_clear - free what *F owns and zero it (F not NULL) */
 void roster_files_clear(struct roster_files *f);
 
 #endif

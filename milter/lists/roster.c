@@ -44,17 +44,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #define TAG_UID		13
 #define TAG_UATTR	17
-
-/* a growing output buffer */
-struct obuf {
-	uint8_t *p;
-	size_t len, cap;
-	bool failed;
-};
 
 /* one certificate of the export: where it lies, whose it is */
 struct cert {
@@ -72,58 +66,42 @@ struct subfpr {
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-/* put - append N octets to B (B->failed on lack of memory) */
-static void put(struct obuf *b, const uint8_t *p, size_t n)
-{
-	if (b->failed)
-		return;
-	if (n > b->cap - b->len) {
-		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *np;
-
-		while (cap - b->len < n) {
-			if (cap > SIZE_MAX / 2) {
-				b->failed = true;
-				return;
-			}
-			cap *= 2;
-		}
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-/* hexval - one hex digit's value, -1 if not one */
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* fpr_parse - exactly 40 hex digits into 20 octets */
 static bool fpr_parse(const char *hex, uint8_t out[FPR_LEN])
 {
 	if (hex == NULL || strlen(hex) != 2 * FPR_LEN)
 		return false;
 	for (size_t i = 0; i < FPR_LEN; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+		int lo = OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return true;
+}
+
+/* args_check - the list's fingerprint LIST_FPR into LFPR, N subscribers within bounds
+ * (OPGP_E_FORMAT), some input IN/LEN (else EMPTY, with the reason EMPTY_WHY) */
+static enum opgp_status args_check(const char *list_fpr, uint8_t lfpr[FPR_LEN], size_t n,
+				   const uint8_t *in, size_t len, enum opgp_status empty,
+				   const char *empty_why, char *why, size_t whylen)
+{
+	setwhy(why, whylen, "ok");
+	if (!fpr_parse(list_fpr, lfpr)) {
+		setwhy(why, whylen, "the list's fingerprint is not 40 hex digits");
+		return OPGP_E_FORMAT;
+	}
+	if (n > ROSTER_MAX_MEMBERS) {
+		setwhy(why, whylen, "%zu subscribers, more than %d", n, ROSTER_MAX_MEMBERS);
+		return OPGP_E_FORMAT;
+	}
+	if (in == NULL || len == 0) {
+		setwhy(why, whylen, "%s", empty_why);
+		return empty;
+	}
+	return OPGP_OK;
 }
 
 /* fpr_v4 - the v4 fingerprint of the key packet body B (N octets) */
@@ -273,32 +251,30 @@ static enum opgp_status certs_read(const uint8_t *block, size_t len, struct cert
 enum uid_mode { UIDS_ALL, UIDS_MATCHING, UIDS_NONE };
 
 /* cert_emit - the packets of certificate C of BLOCK that the roster keeps (MODE: which user
- * IDs; SUBS/N_SUBS: the subscribers of the key) into OUT, or only looked at with OUT NULL;
- * *MATCHED: a user ID was kept for its address; *DIRECT: a direct-key signature follows the
- * primary key */
+ * IDs; SUBS/N_SUBS: the subscribers of the key), copied to DST + *POS unless DST is NULL;
+ * *POS advances by their length either way.  *MATCHED: a user ID was kept for its address;
+ * *DIRECT: a direct-key signature follows the primary key */
 static void cert_emit(const uint8_t *block, const struct cert *c, enum uid_mode mode,
-		      const struct subfpr *subs, size_t n_subs, struct obuf *out, bool *matched,
-		      bool *direct)
+		      const struct subfpr *subs, size_t n_subs, uint8_t *dst, size_t *pos,
+		      bool *matched, bool *direct)
 {
 	enum { PRIMARY, KEEP, DROP } section = PRIMARY;
+	size_t off = c->start, next;
 
 	*matched = false;
 	*direct = false;
 	/* certs_read walked these packets already: they parse, and none is partial but
 	 * data packets, which are dropped */
-	for (size_t off = c->start; off < c->end;) {
+	for (; off < c->end; off = next) {
 		const uint8_t *body;
-		size_t blen, next;
+		size_t blen;
 		uint8_t *owned = NULL;
 		int tag;
 		bool keep;
 
 		if (opgp_packet_body(block, c->end, off, &tag, &body, &blen, &owned, &next, NULL,
-				     0) != OPGP_OK) {
-			if (out != NULL)
-				out->failed = true;
+				     0) != OPGP_OK)
 			return;
-		}
 		free(owned);
 		switch (tag) {
 		case TAG_PUBKEY:
@@ -330,10 +306,80 @@ static void cert_emit(const uint8_t *block, const struct cert *c, enum uid_mode 
 			keep = false;
 			break;
 		}
-		if (keep && out != NULL)
-			put(out, block + off, next - off);
-		off = next;
+		if (keep && dst != NULL)
+			memcpy(dst + *pos, block + off, next - off);
+		if (keep)
+			*pos += next - off;
 	}
+}
+
+/* cert_find - the first v4 certificate of CERTS (N, sorted by fingerprint) with FPR */
+static const struct cert *cert_find(const struct cert *certs, size_t n, const uint8_t *fpr)
+{
+	const struct cert *hit = NULL;
+
+	for (size_t lo = 0, hi = n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(certs[mid].fpr, fpr, FPR_LEN);
+
+		if (c < 0) {
+			lo = mid + 1;
+		} else {
+			if (c == 0 && certs[mid].v4)
+				hit = &certs[mid];
+			hi = mid;
+		}
+	}
+	return hit;
+}
+
+/* the roster to be written: the export's certificates and the subscribers */
+struct plan {
+	const uint8_t *block;
+	const struct cert *certs;	/* sorted by fingerprint */
+	size_t n_certs;
+	const struct cert *list;	/* the list's certificate */
+	const struct subfpr *sf;	/* sorted by fingerprint */
+	size_t n;
+	bool hide;
+};
+
+/* roster_write - the roster's packets at DST (NULL: only measured); returns their length and
+ * counts into *ST */
+static size_t roster_write(const struct plan *pl, uint8_t *dst, struct roster_stats *st)
+{
+	size_t pos = 0;
+	bool matched, direct;
+
+	memset(st, 0, sizeof *st);
+	cert_emit(pl->block, pl->list, UIDS_ALL, NULL, 0, dst, &pos, &matched, &direct);
+	/* the subscribers' by fingerprint, each key once, its subscribers' addresses together */
+	for (size_t i = 0, j; i < pl->n; i = j) {
+		const struct subfpr *s = &pl->sf[i];
+		const struct cert *c;
+		enum uid_mode mode = UIDS_NONE;
+
+		for (j = i + 1; j < pl->n && memcmp(pl->sf[j].fpr, s->fpr, FPR_LEN) == 0; j++)
+			;
+		if ((c = cert_find(pl->certs, pl->n_certs, s->fpr)) == NULL) {
+			st->missing += j - i;
+			continue;
+		}
+		if (c == pl->list)
+			continue;		/* the list's own key: written already */
+		st->certs++;
+		if (!pl->hide) {		/* a look first: does a user ID match */
+			size_t none = 0;
+
+			cert_emit(pl->block, c, UIDS_MATCHING, s, j - i, NULL, &none, &matched,
+				  &direct);
+			mode = matched ? UIDS_MATCHING : UIDS_ALL;
+			st->all_uids += !matched;
+		}
+		cert_emit(pl->block, c, mode, s, j - i, dst, &pos, &matched, &direct);
+		st->no_direct += pl->hide && !direct;
+	}
+	return pos;
 }
 
 /* roster_assemble - the list's certificate, then the subscribers' as the roster shows them */
@@ -341,31 +387,19 @@ enum opgp_status roster_assemble(const uint8_t *block, size_t len, const char *l
 				 const struct roster_sub *subs, size_t n, bool hide, uint8_t **out,
 				 size_t *outlen, struct roster_stats *st, char *why, size_t whylen)
 {
-	struct cert *certs = NULL, key, *hit;
+	struct cert *certs = NULL;
 	struct subfpr *sf = NULL;
-	size_t n_certs = 0;
-	struct obuf o = { 0 };
+	struct plan pl = { .block = block, .n = n, .hide = hide };
+	size_t n_certs = 0, size;
 	uint8_t lfpr[FPR_LEN];
-	bool matched, direct;
 	enum opgp_status s;
 
 	*out = NULL;
 	*outlen = 0;
 	memset(st, 0, sizeof *st);
-	setwhy(why, whylen, "ok");
-	if (!fpr_parse(list_fpr, lfpr)) {
-		setwhy(why, whylen, "the list's fingerprint is not 40 hex digits");
-		return OPGP_E_FORMAT;
-	}
-	if (n > ROSTER_MAX_MEMBERS) {
-		setwhy(why, whylen, "%zu subscribers, more than %d", n, ROSTER_MAX_MEMBERS);
-		return OPGP_E_FORMAT;
-	}
-	if (block == NULL || len == 0) {
-		setwhy(why, whylen, "no keys were exported");
-		return OPGP_E_NOKEY;
-	}
-	if ((s = certs_read(block, len, &certs, &n_certs, why, whylen)) != OPGP_OK)
+	if ((s = args_check(list_fpr, lfpr, n, block, len, OPGP_E_NOKEY, "no keys were exported",
+			    why, whylen)) != OPGP_OK ||
+	    (s = certs_read(block, len, &certs, &n_certs, why, whylen)) != OPGP_OK)
 		return s;
 	if (n > 0 && (sf = calloc(n, sizeof *sf)) == NULL) {
 		free(certs);
@@ -389,69 +423,23 @@ enum opgp_status roster_assemble(const uint8_t *block, size_t len, const char *l
 			memset(certs[i].fpr, 0, FPR_LEN);
 	if (n_certs > 0)
 		qsort(certs, n_certs, sizeof *certs, cmp_cert);
-
-	/* the list's certificate: the first one with its fingerprint */
-	memcpy(key.fpr, lfpr, FPR_LEN);
-	key.start = 0;
-	hit = NULL;
-	for (size_t i = 0; i < n_certs; i++)
-		if (certs[i].v4 && memcmp(certs[i].fpr, lfpr, FPR_LEN) == 0) {
-			hit = &certs[i];
-			break;
-		}
-	if (hit == NULL) {
+	pl.certs = certs;
+	pl.n_certs = n_certs;
+	pl.sf = sf;
+	if ((pl.list = cert_find(certs, n_certs, lfpr)) == NULL) {
 		setwhy(why, whylen, "the list's certificate %s was not exported", list_fpr);
 		s = OPGP_E_NOKEY;
 		goto out;
 	}
-	cert_emit(block, hit, UIDS_ALL, NULL, 0, &o, &matched, &direct);
-
-	/* the subscribers' by fingerprint, each key once, its subscribers' addresses together */
-	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && memcmp(sf[j].fpr, sf[i].fpr, FPR_LEN) == 0; j++)
-			;
-		hit = NULL;
-		for (size_t lo = 0, hi = n_certs; lo < hi;) {	/* the first with the fpr */
-			size_t mid = lo + (hi - lo) / 2;
-			int c = memcmp(certs[mid].fpr, sf[i].fpr, FPR_LEN);
-
-			if (c < 0) {
-				lo = mid + 1;
-			} else {
-				if (c == 0 && certs[mid].v4)
-					hit = &certs[mid];
-				hi = mid;
-			}
-		}
-		if (hit == NULL) {
-			st->missing += j - i;
-			continue;
-		}
-		if (memcmp(sf[i].fpr, lfpr, FPR_LEN) == 0)
-			continue;		/* the list's own key: written already */
-		st->certs++;
-		if (hide) {
-			cert_emit(block, hit, UIDS_NONE, NULL, 0, &o, &matched, &direct);
-			if (!direct)
-				st->no_direct++;
-			continue;
-		}
-		cert_emit(block, hit, UIDS_MATCHING, sf + i, j - i, NULL, &matched, &direct);
-		if (!matched)
-			st->all_uids++;
-		cert_emit(block, hit, matched ? UIDS_MATCHING : UIDS_ALL, sf + i, j - i, &o,
-			  &matched, &direct);
-	}
-	if (o.failed) {
+	/* measured, then written: the roster is never longer than the export */
+	size = roster_write(&pl, NULL, st);
+	if ((*out = malloc(size > 0 ? size : 1)) == NULL) {
 		s = OPGP_E_NOMEM;
 		goto out;
 	}
-	*out = o.p;
-	*outlen = o.len;
-	o.p = NULL;
+	*outlen = roster_write(&pl, *out, st);
 	s = OPGP_OK;
 out:
-	free(o.p);
 	free(certs);
 	free(sf);
 	return s;
@@ -503,19 +491,9 @@ enum opgp_status roster_index_build(const uint8_t *keyring, size_t len, const ch
 	enum opgp_status s;
 
 	memset(ix, 0, sizeof *ix);
-	setwhy(why, whylen, "ok");
-	if (!fpr_parse(list_fpr, lfpr)) {
-		setwhy(why, whylen, "the list's fingerprint is not 40 hex digits");
-		return OPGP_E_FORMAT;
-	}
-	if (n > ROSTER_MAX_MEMBERS) {
-		setwhy(why, whylen, "%zu subscribers, more than %d", n, ROSTER_MAX_MEMBERS);
-		return OPGP_E_FORMAT;
-	}
-	if (keyring == NULL || len == 0) {
-		setwhy(why, whylen, "empty roster");
-		return OPGP_E_FORMAT;
-	}
+	if ((s = args_check(list_fpr, lfpr, n, keyring, len, OPGP_E_FORMAT, "empty roster", why,
+			    whylen)) != OPGP_OK)
+		return s;
 	if (!(keyring[0] & 0x80)) {
 		if ((s = opgp_dearmor_label((const char *)keyring, len, ROSTER_ARMOR_LABEL, &bin,
 					    &blen)) != OPGP_OK) {
@@ -601,9 +579,11 @@ void roster_index_clear(struct roster_index *ix)
 {
 	if (ix == NULL)
 		return;
-	free(ix->keys);
 	free(ix->member_keys);
-	memset(ix, 0, sizeof *ix);
+	ix->member_keys = NULL;
+	free(ix->keys);
+	ix->keys = NULL;
+	ix->n_keys = ix->n_members = 0;
 }
 
 /* keys_of - the range [*FIRST, *END) of IX's entries with key ID ID */
@@ -755,51 +735,97 @@ fail:
 	return s;
 }
 
+/* member_pkesk - does the post's PKESK P name one of MEMBER's keys in IX */
+static bool member_pkesk(const struct roster_index *ix, const struct roster_pkesk *p,
+			 size_t member)
+{
+	size_t first, end;
+
+	if (p->keyid == 0)
+		return false;
+	keys_of(ix, p->keyid, &first, &end);
+	for (size_t k = first; k < end; k++)
+		if (ix->keys[k].member == member && names(p, &ix->keys[k]))
+			return true;
+	return false;
+}
+
 /* roster_copy - the member's PKESKs and the untouched encrypted data, armored */
 enum opgp_status roster_copy(const struct roster_post *rp, const struct roster_index *ix,
 			     size_t member, char **armor, size_t *armlen)
 {
-	struct obuf o = { 0 };
-	size_t found = 0;
+	size_t total, pos = 0, data_len;
+	uint8_t *bin;
 	enum opgp_status s;
 
 	*armor = NULL;
 	*armlen = 0;
 	if (member >= ix->n_members || rp->bin == NULL)
 		return OPGP_E_NOKEY;
-	for (size_t i = 0; i < rp->n_pkesk; i++) {
-		const struct roster_pkesk *p = &rp->pk[i];
-		size_t first, end;
-
-		if (p->keyid == 0)
-			continue;
-		keys_of(ix, p->keyid, &first, &end);
-		for (size_t k = first; k < end; k++)
-			if (ix->keys[k].member == member && names(p, &ix->keys[k])) {
-				put(&o, rp->bin + p->off, p->len);
-				found++;
-				break;
-			}
-	}
-	if (found == 0) {
-		free(o.p);
+	data_len = rp->bin_len - rp->split.data_off;
+	total = data_len;			/* the PKESKs lie before the data: no overflow */
+	for (size_t i = 0; i < rp->n_pkesk; i++)
+		if (member_pkesk(ix, &rp->pk[i], member))
+			total += rp->pk[i].len;
+	if (total == data_len)
 		return OPGP_E_NOKEY;
-	}
-	put(&o, rp->bin + rp->split.data_off, rp->bin_len - rp->split.data_off);
-	s = o.failed ? OPGP_E_NOMEM : opgp_armor(o.p, o.len, armor, armlen);
-	free(o.p);
+	if ((bin = malloc(total)) == NULL)
+		return OPGP_E_NOMEM;
+	for (size_t i = 0; i < rp->n_pkesk; i++)
+		if (member_pkesk(ix, &rp->pk[i], member)) {
+			memcpy(bin + pos, rp->bin + rp->pk[i].off, rp->pk[i].len);
+			pos += rp->pk[i].len;
+		}
+	memcpy(bin + pos, rp->bin + rp->split.data_off, data_len);
+	s = opgp_armor(bin, total, armor, armlen);
+	free(bin);
 	return s;
 }
+
+/* member_copy - member MEMBER's copy of the post of C, in the post's MIME */
+static enum fanout_result member_copy(const struct roster_copies *c, size_t member, char **copy,
+				      size_t *len, char *why, size_t whylen)
+{
+	char *arm = NULL;
+	size_t armlen = 0;
+	enum opgp_status s = roster_copy(c->rp, c->ix, member, &arm, &armlen);
+	bool ok;
+
+	if (s == OPGP_E_NOKEY) {
+		setwhy(why, whylen, "the post names none of this subscriber's roster keys");
+		return FANOUT_SKIP;
+	}
+	ok = s == OPGP_OK && listpost_copy(c->msg, c->msg_len, c->post, c->args,
+					   (const uint8_t *)arm, armlen, copy, len);
+	free(arm);
+	if (!ok) {
+		setwhy(why, whylen, "out of memory");
+		return FANOUT_FAIL;
+	}
+	return FANOUT_BUILT;
+}
+
+/* copies_build - fan-out item K: the copy of member MEMBERS[K] */
+static enum fanout_result copies_build(const void *ctx, void *tstate, size_t k, char **copy,
+				       size_t *len, char *why, size_t whylen)
+{
+	const struct roster_copies *c = ctx;
+
+	(void)tstate;
+	return member_copy(c, c->members[k], copy, len, why, whylen);
+}
+
+const struct fanout_ops roster_copies_ops = { .build = copies_build };
 
 /* roster_post_clear - free and zero */
 void roster_post_clear(struct roster_post *rp)
 {
-	if (rp == NULL)
-		return;
-	free(rp->owned);
-	free(rp->pk);
-	free(rp->covered);
-	memset(rp, 0, sizeof *rp);
+	if (rp != NULL) {
+		free(rp->owned);
+		free(rp->pk);
+		free(rp->covered);
+		*rp = (struct roster_post){ .bin = NULL };
+	}
 }
 
 /* roster_verdict_name - text for logs */

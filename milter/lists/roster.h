@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fanout.h"
+#include "listpost.h"
 #include "openpgp.h"
 
 #define ROSTER_MAX_PACKETS	(1u << 20)	/* packets in the exported keys roster_assemble reads */
@@ -155,6 +157,21 @@ enum opgp_status roster_post_check(const uint8_t *msg, size_t len, const struct 
  * NUL-terminated, *ARMLEN without the NUL).  OPGP_E_NOKEY: no PKESK names the member */
 enum opgp_status roster_copy(const struct roster_post *rp, const struct roster_index *ix,
 			     size_t member, char **armor, size_t *armlen);
+/* The members' copies as fan-out build functions (fanout.h): item K is member MEMBERS[K]'s
+ * copy, roster_copy's armor in the post's MIME (listpost_copy).  Everything CTX points to is
+ * read-only while the fan-out runs.  A member no PKESK names is FANOUT_SKIP (with the reason
+ * for the notice), lack of memory FANOUT_FAIL. */
+struct roster_copies {
+	const struct roster_post *rp;
+	const struct roster_index *ix;
+	const size_t *members;			/* item k's member (index into the index's) */
+	const char *msg;			/* the post as spooled, for its header */
+	size_t msg_len;
+	const struct listpost *post;
+	const struct listpost_copy_args *args;
+};
+extern const struct fanout_ops roster_copies_ops;	/* CTX: struct roster_copies */
+
 /* roster_post_clear - release what RP owns */
 void roster_post_clear(struct roster_post *rp);
 /* roster_verdict_name - "deliver", "rewrap", "missing", "outsider" */

@@ -8,6 +8,7 @@
  * SYNOPSIS
  *	pw-roster build HOME LISTADDR LISTFPR DIR NAME [-h] FPR=ADDR...
  *	pw-roster check ROSTER LISTFPR OUTDIR FPR... < POST
+ *	pw-roster mail ROSTER LISTFPR OUTDIR FPR... < MESSAGE
  *
  * DESCRIPTION
  *	build: the roster of the list LISTADDR (key LISTFPR) for the subscribers FPR=ADDR, made
@@ -18,7 +19,12 @@
  *	check: POST (binary or armored) against the roster file ROSTER for the members FPR...
  *	(in that order, numbered from 1); prints one line "verdict=V members=N covered=N
  *	missing=N pkesk=N list=N outsider=N anonymous=N skesk=N format=F" and writes
- *	OUTDIR/I.asc, member I's copy, for every member a PKESK names.
+ *	OUTDIR/I.asc, member I's copy, for every member a PKESK names.  No gpg runs.
+ *
+ *	mail: MESSAGE is a whole PGP/MIME or inline post (listpost_parse); its payload is
+ *	judged as by check ("verdict=V covered=N missing=N") and every member's copy is built
+ *	through the fan-out (roster_copies_ops, two builder threads) into OUTDIR/I.eml; a
+ *	member no PKESK names prints "skip I: REASON".
  *
  * DIAGNOSTICS
  *	Exit 0 on success; 1 with "pw-roster: REASON" on standard error when the module refused;
@@ -58,6 +64,20 @@ static uint8_t *slurp(FILE *f, size_t *len)
 	b[n] = '\0';
 	*len = n;
 	return b;
+}
+
+/* save - LEN octets of BUF as DIR/I.EXT; false when it cannot be written */
+static bool save(const char *dir, size_t i, const char *ext, const char *buf, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof path, "%s/%zu.%s", dir, i, ext);
+	if ((f = fopen(path, "w")) == NULL)
+		return false;
+	ok = fwrite(buf, 1, len, f) == len;
+	return fclose(f) == 0 && ok;
 }
 
 /* build - the build command */
@@ -149,22 +169,16 @@ static int check(int argc, char **argv)
 	       rp.n_members, rp.n_covered, rp.n_missing, rp.n_pkesk, rp.n_list, rp.n_outsider,
 	       rp.n_anonymous, rp.n_skesk, opgp_format_name(rp.split.format));
 	for (size_t m = 0; m < n && rc == 0; m++) {
-		char *arm = NULL, path[4096];
+		char *arm = NULL;
 		size_t alen = 0;
 		enum opgp_status s = roster_copy(&rp, &ix, m, &arm, &alen);
 
 		if (s == OPGP_E_NOKEY)
 			continue;
-		snprintf(path, sizeof path, "%s/%zu.asc", argv[3], m + 1);
-		if (s != OPGP_OK || (f = fopen(path, "w")) == NULL) {
+		if (s != OPGP_OK || !save(argv[3], m + 1, "asc", arm, alen)) {
 			fprintf(stderr, "pw-roster: copy %zu: %s\n", m + 1,
 				s != OPGP_OK ? opgp_strerror(s) : "cannot write");
 			rc = 2;
-		} else {
-			if (fwrite(arm, 1, alen, f) != alen)
-				rc = 2;
-			if (fclose(f) != 0)
-				rc = 2;
 		}
 		free(arm);
 	}
@@ -176,6 +190,86 @@ out:
 	return rc;
 }
 
+/* mail - the mail command: the members' copies of a whole post through the fan-out */
+static int mail(int argc, char **argv)
+{
+	struct listpost_copy_args args = { .list = "board@lists.example.org",
+					   .list_id = "board.lists.example.org",
+					   .tag_header = "X-Postward-TLS" };
+	struct roster_index ix;
+	struct roster_post rp;
+	struct listpost lp;
+	struct roster_copies rc_ctx;
+	struct fanout *fo = NULL;
+	uint8_t *ring = NULL, *msg = NULL;
+	size_t rlen = 0, mlen = 0, n = (size_t)argc - 4, *items = NULL, n_items = 0;
+	FILE *f = fopen(argv[1], "rb");
+	char why[512];
+	int rc = 0;
+
+	memset(&lp, 0, sizeof lp);
+	memset(&rp, 0, sizeof rp);
+	memset(&ix, 0, sizeof ix);
+	if (f == NULL || (ring = slurp(f, &rlen)) == NULL || (msg = slurp(stdin, &mlen)) == NULL) {
+		fprintf(stderr, "pw-roster: cannot read %s or the post\n", argv[1]);
+		rc = 2;
+		goto out;
+	}
+	if (!listpost_parse((const char *)msg, mlen, &lp) ||
+	    (lp.kind != LISTPOST_PGPMIME && lp.kind != LISTPOST_PGPINLINE)) {
+		fprintf(stderr, "pw-roster: not an OpenPGP post: %s\n", lp.why);
+		rc = 1;
+		goto out;
+	}
+	if (roster_index_build(ring, rlen, argv[2], (const char *const *)argv + 4, n, &ix, why,
+			       sizeof why) != OPGP_OK ||
+	    roster_post_check(lp.payload, lp.payload_len, &ix, &rp, why, sizeof why) != OPGP_OK) {
+		fprintf(stderr, "pw-roster: %s\n", why);
+		rc = 1;
+		goto out;
+	}
+	printf("verdict=%s covered=%zu missing=%zu\n", roster_verdict_name(rp.verdict),
+	       rp.n_covered, rp.n_missing);
+	if ((items = calloc(n + 1, sizeof *items)) == NULL) {
+		rc = 2;
+		goto out;
+	}
+	for (size_t m = 0; m < n; m++)		/* every member, covered or not: skips shown */
+		items[n_items++] = m;
+	rc_ctx = (struct roster_copies){ .rp = &rp, .ix = &ix, .members = items, .msg =
+					 (const char *)msg, .msg_len = mlen, .post = &lp,
+					 .args = &args };
+	if ((fo = fanout_start(n_items, 2, 4, &roster_copies_ops, &rc_ctx)) == NULL) {
+		rc = 2;
+		goto out;
+	}
+	for (size_t k = 0; k < n_items; k++) {
+		char *copy = NULL;
+		size_t clen = 0;
+		enum fanout_result fr = fanout_take(fo, k, &copy, &clen, why, sizeof why);
+
+		if (fr == FANOUT_SKIP) {
+			printf("skip %zu: %s\n", items[k] + 1, why);
+			continue;
+		}
+		if (fr != FANOUT_BUILT || !save(argv[3], items[k] + 1, "eml", copy, clen)) {
+			fprintf(stderr, "pw-roster: copy %zu: %s\n", items[k] + 1,
+				fr != FANOUT_BUILT ? why : "cannot write");
+			rc = 2;
+		}
+		free(copy);
+	}
+out:
+	fanout_stop(fo);
+	roster_post_clear(&rp);
+	roster_index_clear(&ix);
+	listpost_clear(&lp);
+	free(items);
+	free(ring);
+	free(msg);
+	return rc;
+}
+
 /* main - dispatch */
 int main(int argc, char **argv)
 {
@@ -183,7 +277,10 @@ int main(int argc, char **argv)
 		return build(argc - 1, argv + 1);
 	if (argc >= 5 && strcmp(argv[1], "check") == 0)
 		return check(argc - 1, argv + 1);
+	if (argc >= 5 && strcmp(argv[1], "mail") == 0)
+		return mail(argc - 1, argv + 1);
 	fputs("usage: pw-roster build HOME LISTADDR LISTFPR DIR NAME [-h] FPR=ADDR...\n"
-	      "       pw-roster check ROSTER LISTFPR OUTDIR FPR... < POST\n", stderr);
+	      "       pw-roster check ROSTER LISTFPR OUTDIR FPR... < POST\n"
+	      "       pw-roster mail ROSTER LISTFPR OUTDIR FPR... < MESSAGE\n", stderr);
 	return 2;
 }

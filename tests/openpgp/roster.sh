@@ -24,10 +24,14 @@
 #     poster's signature good (gpg GOODSIG, rnp, sq "1 good signature": for the sq post the
 #     Sequoia subscriber verifies the poster's signature, whose intended recipients name every
 #     roster key) and in no other subscriber's home;
+#   - pw-roster check needs no gpg (PATH without it); a PGP/MIME post through the fan-out
+#     (roster_copies_ops, pw-roster mail) gives each subscriber a PGP/MIME copy with
+#     List-Id that opens for that subscriber alone;
 #   - a post that misses carol is "rewrap" missing 1 when the list key has a PKESK, "missing"
-#     missing 1 when it has not; a post also encrypted to eve is "outsider" (outsider=1); a
-#     post with hidden recipients (gpg --throw-keyids) is "outsider" (anonymous=4); a post
-#     with a passphrase too (gpg -c -e) is "outsider" (skesk=1); rubbish is refused cleanly;
+#     missing 1 when it has not (through the fan-out carol is skipped, with a reason); a
+#     post also encrypted to eve is "outsider" (outsider=1); a post with hidden recipients
+#     (gpg --throw-keyids) is "outsider" (anonymous=4); a post with a passphrase too
+#     (gpg -c -e) is "outsider" (skesk=1); rubbish and a post cut short are refused cleanly;
 #   - a roster with hidden addresses (pw-roster build -h) carries no subscriber address, in
 #     its armor nor in its binary (the list's own address is there, so the grep can see);
 #     rnp imports all four certificates, gpg only the list's (GnuPG 2.2 skips certificates
@@ -251,6 +255,48 @@ done
 grep -q '^hello sq' sqpost.d/2.asc.b && grep -q '^1 good signature' sqpost.d/2.asc.bst
 check $? "the Sequoia subscriber verifies the sq poster's signature (intended recipients: all)"
 
+# no gpg at all: the judgement and the copies are in-process
+# shellcheck disable=SC2086
+env PATH=/nonexistent "$PWR" check $R "$LIST" gpost.d $members < gpost.asc > nogpg.v 2> pw.err &&
+	grep -q '^verdict=deliver ' nogpg.v
+check $? "pw-roster check runs without gpg on the PATH ($(head -c 100 pw.err))"
+# mime NAME: NAME.asc as a PGP/MIME post (RFC 3156) in NAME.eml
+mime() {
+	{
+		printf 'From: poster@example.net\r\nTo: board@lists.example.org\r\n'
+		printf 'Subject: roster post\r\nMIME-Version: 1.0\r\n'
+		printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; '
+		printf 'boundary="b1"\r\n\r\n--b1\r\nContent-Type: application/pgp-encrypted\r\n'
+		printf '\r\nVersion: 1\r\n\r\n--b1\r\n'
+		printf 'Content-Type: application/octet-stream\r\n\r\n'
+		sed 's/$/\r/' "$1.asc"
+		printf '\r\n--b1--\r\n'
+	} > "$1.eml"
+}
+# eml_part EML OUT: the armored part of a copy
+eml_part() {
+	/usr/bin/python3 -c '
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+ok = m.get("List-Id") == "<board.lists.example.org>" and m.get_content_type() == "multipart/encrypted"
+parts = [p for p in m.walk() if p.get_content_type() == "application/octet-stream"]
+if not ok or len(parts) != 1: sys.exit(1)
+open(sys.argv[2], "wb").write(parts[0].get_payload(decode=True))
+' "$1" "$2"
+}
+mime gpost
+rm -rf mail.d && mkdir mail.d
+# shellcheck disable=SC2086
+"$PWR" mail $R "$LIST" mail.d $members < gpost.eml > mail.v 2> pw.err
+if grep -q '^verdict=deliver covered=3 missing=0$' mail.v && [ -s mail.d/1.eml ] &&
+	[ -s mail.d/2.eml ] && [ -s mail.d/3.eml ] && eml_part mail.d/1.eml mail1.asc &&
+	eml_part mail.d/3.eml mail3.asc && opens mail1.asc a && opens mail3.asc c &&
+	! opens mail1.asc c; then
+	ok "a PGP/MIME post through the fan-out (roster_copies_ops): each copy a PGP/MIME mail with List-Id that opens for its subscriber alone"
+else
+	ko "PGP/MIME post through the fan-out: $(cat mail.v) $(head -c 200 pw.err)"
+fi
+
 rcpts_nocarol=""
 for f in $ALICE $BOB; do rcpts_nocarol="$rcpts_nocarol -r $f"; done
 # shellcheck disable=SC2086
@@ -261,6 +307,13 @@ case $verdict in
 esac
 # shellcheck disable=SC2086
 post miss $rcpts_nocarol && judge miss
+mime miss
+rm -rf missmail.d && mkdir missmail.d
+# shellcheck disable=SC2086
+"$PWR" mail $R "$LIST" missmail.d $members < miss.eml > missmail.v 2> pw.err
+grep -q '^skip 3: the post names none of this subscriber' missmail.v && [ -s missmail.d/1.eml ] &&
+	[ ! -e missmail.d/3.eml ]
+check $? "through the fan-out, the subscriber the post misses is skipped with a reason"
 case $verdict in
 "verdict=missing members=3 covered=2 missing=1 "*" list=0 outsider=0 "*) ok "a post without carol nor the list key: $verdict" ;;
 *) ko "post without carol (rc=$rc): $verdict $(head -c 200 pw.err)" ;;
