@@ -32,13 +32,18 @@
 #     post also encrypted to eve is "outsider" (outsider=1); a post with hidden recipients
 #     (gpg --throw-keyids) is "outsider" (anonymous=4); a post with a passphrase too
 #     (gpg -c -e) is "outsider" (skesk=1); rubbish and a post cut short are refused cleanly;
+#   - an rnp --aead=ocb post (GnuPG's AEAD packet, tag 20) to the roster is "deliver" and its
+#     copies open with gpg and rnp; two subscribers whose keys OpenPGP.js made get a roster of
+#     their own, OpenPGP.js encrypts a signed SEIPD version 2 post to it (v6 PKESKs): "deliver",
+#     each copy one v6 PKESK that OpenPGP.js opens with that subscriber's key alone;
 #   - a roster with hidden addresses (pw-roster build -h) carries no subscriber address, in
 #     its armor nor in its binary (the list's own address is there, so the grep can see);
 #     rnp imports all four certificates, gpg only the list's (GnuPG 2.2 skips certificates
 #     without a user ID), and the build reports the two keys (gpg's, rnp's) without a
 #     direct-key signature, which Sequoia cannot use without a user ID.
 # PW-ROSTER defaults to $PW_ROSTER, then tests/openpgp/pw-roster under the top directory (made
-# by "make check").  Needs gpg 2.2+, gpgconf, sq 0.27+, rnp/rnpkeys 0.16+.  Sanitizer reports
+# by "make check").  Needs gpg 2.2+, gpgconf, sq 0.27+, rnp/rnpkeys 0.16+, node and npm
+# (OpenPGP.js 6, installed once into a cache directory as formats.sh does).  Sanitizer reports
 # count as failures.  Prints PASS/FAIL lines and ends with "N passed, M failed"; exit 1 on
 # any failure.
 # shellcheck source=tests/openpgp/lib.sh
@@ -49,7 +54,7 @@ PWR=${1:-${PW_ROSTER:-$top/tests/openpgp/pw-roster}}
 [ -x "$PWR" ] || { ko "pw-roster not built: $PWR (make check builds it)"; finish; }
 export ASAN_OPTIONS="exitcode=86${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="halt_on_error=1:exitcode=87:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-for t in gpg gpgconf sq rnp rnpkeys; do
+for t in gpg gpgconf sq rnp rnpkeys node npm; do
 	command -v "$t" >/dev/null || { ko "$t not installed"; finish; }
 done
 cd "$tmp" || exit 1
@@ -345,6 +350,48 @@ check $? "rubbish is refused with a reason ($(head -c 100 pw.err))"
 judge cut
 [ $rc -eq 1 ]
 check $? "a post cut short is refused"
+
+# ---- other encrypted data formats: rnp's AEAD packet, OpenPGP.js's SEIPDv2 with v6 PKESKs --
+mkdir -m 700 rpost && rnpkeys --homedir rpost --import $R >/dev/null 2>&1
+echo "hello aead" > aead.txt
+# shellcheck disable=SC2086
+rnp --homedir rpost -e --aead=ocb $rcpts aead.txt --output aead.asc > rnp.log 2>&1 && judge aead
+case $verdict in
+"verdict=deliver members=3 covered=3 missing=0 "*"format=AEAD encrypted data (tag 20"*)
+	ok "an rnp --aead=ocb post (tag 20) to the roster: $verdict" ;;
+*) ko "rnp AEAD post (rc=$rc): $verdict $(cat pw.err rnp.log | head -c 200)" ;;
+esac
+g alice -d aead.d/1.asc 2>/dev/null | grep -q '^hello aead' &&
+	rnp --homedir carol --password '' -d aead.d/3.asc --output aead3.out >/dev/null 2>&1 &&
+	grep -q '^hello aead' aead3.out && ! g alice -d aead.d/3.asc >/dev/null 2>&1
+check $? "its copies open with gpg (alice) and rnp (carol), each for its own subscriber"
+
+opgpjs_setup
+# two subscribers whose keys OpenPGP.js made (they announce SEIPDv2), a roster of their own
+js_ok=0
+for j in js1 js2; do
+	$JS genkey-aead "$j@example.net" > $j.sec 2> js.err && mkhome "$j" &&
+		g "$j" --import $j.sec 2>/dev/null || js_ok=1
+	g "$j" --export > $j.pub && g list --import $j.pub 2>/dev/null || js_ok=1
+done
+JS1=$(g js1 --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+JS2=$(g js2 --with-colons --list-keys | awk -F: '$1 == "fpr" { print $10; exit }')
+mkdir jsr
+"$PWR" build "$tmp/list" board@lists.example.org "$LIST" jsr board "$JS1=js1@example.net" \
+	"$JS2=js2@example.net" > /dev/null 2> pw.err || js_ok=1
+echo "hello seipd2" | $JS encrypt ocb aes256 v2.sk jsr/board.roster.asc js1.sec > v2.bin 2> js.err ||
+	js_ok=1
+check $js_ok "OpenPGP.js keys for two subscribers, their roster, a SEIPDv2 post to it ($(cat js.err pw.err | head -c 200))"
+rm -rf v2.d && mkdir v2.d
+"$PWR" check jsr/board.roster.asc "$LIST" v2.d "$JS1" "$JS2" < v2.bin > v2.v 2> pw.err
+grep -q '^verdict=deliver members=2 covered=2 missing=0 pkesk=3 list=1 .*format=SEIPD version 2' v2.v
+check $? "the SEIPDv2 post with v6 PKESKs: $(cat v2.v) $(head -c 200 pw.err)"
+$JS decrypt js1.sec js1.sec < v2.d/1.asc 2> js1.err > v2.1 && grep -q '^hello seipd2' v2.1 &&
+	grep -q '^pkesk_version 6' js1.err && [ "$(grep -c '^pkesk_version' js1.err)" -eq 1 ] &&
+	$JS decrypt js2.sec js1.sec < v2.d/2.asc > v2.2 2> /dev/null && grep -q '^hello seipd2' v2.2
+check $? "each SEIPDv2 copy carries one v6 PKESK and opens with OpenPGP.js, signature good"
+! $JS decrypt js2.sec < v2.d/1.asc > /dev/null 2>&1 && ! $JS decrypt js1.sec < v2.d/2.asc > /dev/null 2>&1
+check $? "a SEIPDv2 copy does not open with the other subscriber's key"
 
 # ---- hidden addresses -------------------------------------------------------------------------
 mkdir hid
