@@ -457,17 +457,22 @@ static int cmp_key(const void *a, const void *b)
 	return x->member < y->member ? -1 : x->member > y->member;
 }
 
-/* key_add - one entry of the index (ROSTER_MAX_KEYS entries at most per member fan-out) */
-static bool key_add(struct roster_index *ix, size_t *cap, const struct opgp_keyinfo *k,
-		    size_t member)
+/* key_add - one entry of the index; OPGP_E_FORMAT past ROSTER_MAX_ENTRIES */
+static enum opgp_status key_add(struct roster_index *ix, size_t *cap,
+				const struct opgp_keyinfo *k, size_t member, char *why,
+				size_t whylen)
 {
+	if (ix->n_keys >= ROSTER_MAX_ENTRIES) {
+		setwhy(why, whylen, "more than %u keys for the members and the list",
+		       ROSTER_MAX_ENTRIES);
+		return OPGP_E_FORMAT;
+	}
 	if (ix->n_keys == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 64;
 		struct roster_key *nk;
 
-		if (ncap > SIZE_MAX / sizeof *nk ||
-		    (nk = realloc(ix->keys, ncap * sizeof *nk)) == NULL)
-			return false;
+		if ((nk = realloc(ix->keys, ncap * sizeof *nk)) == NULL)
+			return OPGP_E_NOMEM;
 		ix->keys = nk;
 		*cap = ncap;
 	}
@@ -475,7 +480,7 @@ static bool key_add(struct roster_index *ix, size_t *cap, const struct opgp_keyi
 	memcpy(ix->keys[ix->n_keys].fpr, k->fpr, FPR_LEN);
 	ix->keys[ix->n_keys].member = member;
 	ix->n_keys++;
-	return true;
+	return OPGP_OK;
 }
 
 /* roster_index_build - the list's and the members' keys of a keyring, by key ID */
@@ -546,18 +551,16 @@ enum opgp_status roster_index_build(const uint8_t *keyring, size_t len, const ch
 		}
 		first = lo;
 		for (size_t k = i; k < j; k++) {
-			if (list && !key_add(ix, &cap, &ki[k], ROSTER_LIST)) {
-				s = OPGP_E_NOMEM;
+			if (list && (s = key_add(ix, &cap, &ki[k], ROSTER_LIST, why, whylen)) !=
+			    OPGP_OK)
 				goto out;
-			}
 			if (revoked || !ki[k].encrypt || ki[k].revoked)
 				continue;
 			for (size_t m = first; m < n && memcmp(mf[m].fpr, ki[i].fpr, FPR_LEN) == 0;
 			     m++) {
-				if (!key_add(ix, &cap, &ki[k], mf[m].idx)) {
-					s = OPGP_E_NOMEM;
+				if ((s = key_add(ix, &cap, &ki[k], mf[m].idx, why, whylen)) !=
+				    OPGP_OK)
 					goto out;
-				}
 				ix->member_keys[mf[m].idx]++;
 			}
 		}

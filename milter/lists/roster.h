@@ -36,6 +36,8 @@
 #define ROSTER_MAX_PACKETS	(1u << 20)	/* packets in the exported keys roster_assemble reads */
 #define ROSTER_MAX_KEYS		65536		/* keys and subkeys in one roster keyring */
 #define ROSTER_MAX_MEMBERS	65536		/* subscribers handed to one call */
+#define ROSTER_MAX_ENTRIES	(1u << 18)	/* entries of an index: a key counts once per
+						 * member who uses it */
 #define ROSTER_LIST		((size_t)-1)	/* struct roster_key.member of the list's keys */
 #define ROSTER_ARMOR_LABEL	"PUBLIC KEY BLOCK"
 
@@ -96,7 +98,8 @@ struct roster_index {
  * members may share one): each member's encryption-capable, unrevoked v4 keys and subkeys,
  * and every key of the list's certificate.  Certificates of anyone else in the keyring are
  * ignored; a member without a certificate in it has no keys (and is missing from every
- * roster post).  Clear with roster_index_clear */
+ * roster post).  At most ROSTER_MAX_KEYS keys in the keyring and ROSTER_MAX_ENTRIES entries
+ * (else OPGP_E_FORMAT).  Clear with roster_index_clear */
 enum opgp_status roster_index_build(const uint8_t *keyring, size_t len, const char *list_fpr,
 				    const char *const *member_fprs, size_t n,
 				    struct roster_index *ix, char *why, size_t whylen);

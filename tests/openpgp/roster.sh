@@ -15,7 +15,9 @@
 #     signature is the list key's, with the notations naming the list and the format
 #     version; gpg, sq and rnp each verify it with the list's certificate (a roster changed
 #     by one character does not verify), gpg dates it (VALIDSIG time >= the test's start),
-#     and gpg, rnp and sq read all four certificates from it;
+#     and gpg, rnp and sq read all four certificates from it; a key none of whose user IDs
+#     carries the subscription address keeps them all, a subscriber whose key the home
+#     lacks is counted missing, a list key the home lacks is refused;
 #   - a gpg post (gpg -e -s -r every roster key) and an sq post (sq encrypt --recipient-cert
 #     ROSTER --signer-key) are judged "deliver" (3 members covered, none missing, the list
 #     addressed, no outsider); pw-roster check writes one copy per subscriber, each with only
@@ -141,6 +143,19 @@ check $? "a roster changed by one character does not verify (gpg, sq)"
 sed 's/$/\r/' $R > crlf.asc
 g list --verify $R.sig crlf.asc 2>/dev/null
 check $? "a text signature: the roster with CRLF line ends still verifies"
+
+# a key under another address than its user IDs carry, and a subscriber without a key
+mkdir odd
+"$PWR" build "$tmp/list" board@lists.example.org "$LIST" odd board \
+	"$BOB=robert@example.org" "0123456789ABCDEF0123456789ABCDEF01234567=dave@example.net" \
+	> odd.out 2> pw.err
+grep -q '^certs=1 missing=1 all_uids=1 no_direct=0$' odd.out &&
+	g list --with-colons --show-keys odd/board.roster.asc | grep -q '^uid:.*bob@example.org'
+check $? "a key without the subscription address keeps its user IDs, a missing key is counted ($(cat odd.out pw.err | head -c 200))"
+"$PWR" build "$tmp/list" board@lists.example.org 0123456789ABCDEF0123456789ABCDEF01234567 \
+	odd other "$BOB=bob@example.org" > /dev/null 2> pw.err
+[ $? -eq 1 ] && grep -q 'not exported\|secret key' pw.err
+check $? "a list key the home lacks is refused ($(head -c 120 pw.err))"
 
 mkdir -m 700 imp && g imp --import $R 2>/dev/null &&
 	[ "$(g imp --with-colons --list-keys | grep -c '^pub:')" -eq 4 ]
