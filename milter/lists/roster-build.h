@@ -2,7 +2,7 @@
  * milter/lists/roster-build.h - make and save a list's roster with GnuPG: the keyring
  * (roster_assemble over gpg's export-minimal of the list's and the subscribers' keys, ASCII
  * armored) and the list key's detached signature over it, with the list named in notations.
- * The format and what is standard about it: roster.h and postward(8), "Roster".
+ * The format and what is standard about it: roster.h and postward(8), "The roster".
  *
  * Daemon side: linked with pgp.c (gpgme), so pgp_global_init() must have run; two gpg runs
  * per roster (export, sign), no shared state, thread-safe like pgp.c.  roster_save() writes

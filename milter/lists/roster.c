@@ -2,7 +2,8 @@
  * milter/lists/roster.c - the roster keyring and the posts encrypted to it.
  *
  * NAME
- *	roster - roster_assemble(), roster_index_build(), roster_post_check(), roster_copy()
+ *	roster - roster_assemble(), roster_index_build(), roster_post_check(), roster_copy(),
+ *	roster_copies_ops
  *
  * SYNOPSIS
  *	#include "roster.h"
@@ -12,15 +13,18 @@
  *	roster_assemble() walks gpg's export packet by packet (openpgp.c reads every header),
  *	notes where each certificate begins and ends and its v4 fingerprint, and writes the
  *	list's certificate, then the subscribers' by fingerprint, keeping per packet what the
- *	roster may show.  Nothing is parsed beyond packet tags, user ID text and the type of
- *	the signatures that follow a primary key; signatures are copied, never made or checked
- *	here (gpg exported what it holds valid).
+ *	roster may show: one pass measures, the next writes into a buffer of that size (a
+ *	roster is never longer than the export).  Nothing is parsed beyond packet tags, user
+ *	ID text and the type of the signatures that follow a primary key; signatures are
+ *	copied, never made or checked here (gpg exported what it holds valid).
  *
  *	roster_index_build() lists the keys of a keyring with opgp_block_keys() and keeps the
  *	list's and the members' in one array sorted by key ID, so that each PKESK of a post is
  *	one binary search.  roster_post_check() splits the post with opgp_split() (which checks
  *	the data packet and the PKESK versions) and walks the packets before the data itself
- *	for their offsets, key IDs and SKESKs.
+ *	for their offsets, key IDs and SKESKs.  roster_copy() joins a member's PKESKs and the
+ *	data into one buffer of the measured size; roster_copies_ops runs it on the fan-out's
+ *	threads and wraps the armor in the post's MIME (listpost_copy()).
  *
  *	Anonymous recipients: a PKESK with key ID 0 (RFC 9580 5.1.1, a "wildcard" key ID) or a
  *	v6 PKESK without a fingerprint (5.1.2) may be meant for anyone; postward cannot tell a

@@ -2,7 +2,7 @@
  * milter/lists/roster.h - the list's published roster (its subscribers' encryption keys, signed
  * by the list key) and the posts encrypted to it, which postward delivers without decrypting.
  *
- * The roster is two files (format: postward(8), "Roster"): NAME.roster.asc, an armored
+ * The roster is two files (format: postward(8), "The roster"): NAME.roster.asc, an armored
  * OpenPGP keyring ("PGP PUBLIC KEY BLOCK": the list's certificate, then one certificate per
  * subscriber key, export-minimal, ordered by fingerprint, with only the user IDs that carry
  * the subscription address, or none when the list hides addresses), and NAME.roster.asc.sig,
@@ -57,7 +57,7 @@ struct roster_stats {
 					 * their user IDs (so that GnuPG can import them) */
 	size_t no_direct;		/* addresses hidden: certificates without a direct-key
 					 * self-signature, which Sequoia cannot use without a
-					 * user ID (postward(8), "Roster") */
+					 * user ID (postward(8), "The roster") */
 };
 
 /* roster_assemble - the roster keyring (binary) from BLOCK (LEN octets: the list's and the
