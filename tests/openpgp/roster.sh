@@ -272,8 +272,13 @@ for poster in gpg sq; do
 	[ "$(pkesks $p.d/2.asc)" -eq 1 ] && [ "$(pkesks $p.d/3.asc)" -eq 1 ]
 	check $? "$poster post: bob's and carol's copies have one PKESK each"
 done
-grep -q '^hello sq' sqpost.d/2.asc.b && grep -q '^1 good signature' sqpost.d/2.asc.bst
-check $? "the Sequoia subscriber verifies the sq poster's signature (intended recipients: all)"
+sq decrypt --dump --recipient-key bob/key.pgp -o sqdump.out sqpost.d/2.asc < /dev/null \
+	> sqdump.txt 2>&1
+irs=$(grep -o 'Intended Recipient: [0-9A-F]*' sqdump.txt | awk '{ print $3 }' | sort | tr '\n' ' ')
+want=$(printf '%s\n' "$LIST" "$ALICE" "$BOB" "$CAROL" | sort | tr '\n' ' ')
+grep -q '^hello sq' sqpost.d/2.asc.b && grep -q '^1 good signature' sqpost.d/2.asc.bst &&
+	[ "$irs" = "$want" ]
+check $? "the Sequoia subscriber verifies the sq poster's signature, whose intended recipients are the list and all 3 subscribers ($irs)"
 
 # no gpg at all: the judgement and the copies are in-process
 # shellcheck disable=SC2086
