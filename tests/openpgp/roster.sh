@@ -17,7 +17,9 @@
 #     by one character does not verify), gpg dates it (VALIDSIG time >= the test's start),
 #     and gpg, rnp and sq read all four certificates from it; a key none of whose user IDs
 #     carries the subscription address keeps them all, a subscriber whose key the home
-#     lacks is counted missing, a list key the home lacks is refused;
+#     lacks is counted missing, a list key the home lacks is refused; with 101 subscribers
+#     (98 without a key) gpg exports the whole keyring and the roster still holds only the
+#     list's and the 3 subscribers' certificates, not a poster's key the home holds;
 #   - a gpg post (gpg -e -s -r every roster key) and an sq post (sq encrypt --recipient-cert
 #     ROSTER --signer-key) are judged "deliver" (3 members covered, none missing, the list
 #     addressed, no outsider); pw-roster check writes one copy per subscriber, each with only
@@ -156,6 +158,19 @@ check $? "a key without the subscription address keeps its user IDs, a missing k
 	odd other "$BOB=bob@example.org" > /dev/null 2> pw.err
 [ $? -eq 1 ] && grep -q 'not exported\|secret key' pw.err
 check $? "a list key the home lacks is refused ($(head -c 120 pw.err))"
+
+# past a hundred subscribers gpg exports the whole keyring (no argument list of fingerprints):
+# the three keys and 98 that the home lacks give the same three certificates, no one else's
+many=$subs
+for i in $(seq 1 98); do many="$many $(printf '%040X' "$i")=nobody$i@example.net"; done
+mkdir many
+g eve --export "$EVE" | g list --import 2>/dev/null	# a poster's key the list holds
+# shellcheck disable=SC2086
+"$PWR" build "$tmp/list" board@lists.example.org "$LIST" many board $many > many.out 2> pw.err
+g list --with-colons --show-keys many/board.roster.asc > many.txt
+grep -q '^certs=3 missing=98 all_uids=0 ' many.out && [ "$(grep -c '^pub:' many.txt)" -eq 4 ] &&
+	! grep -q "^fpr:.*:$EVE:" many.txt
+check $? "101 subscribers (98 without a key): the whole keyring exported, the 4 certificates, not the poster's key the home also holds ($(cat many.out pw.err | head -c 200))"
 
 mkdir -m 700 imp && g imp --import $R 2>/dev/null &&
 	[ "$(g imp --with-colons --list-keys | grep -c '^pub:')" -eq 4 ]
