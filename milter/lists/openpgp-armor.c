@@ -3,7 +3,8 @@
  * take the first PGP MESSAGE block of a text apart, CRC-24 checked, and write one.
  *
  * NAME
- *	openpgp_armor - opgp_dearmor(), opgp_armor()
+ *	openpgp_armor - opgp_dearmor(), opgp_dearmor_label(), opgp_armor(),
+ *	opgp_armor_label()
  *
  * SYNOPSIS
  *	#include "openpgp.h"
@@ -24,8 +25,6 @@
 
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char armor_begin[] = "-----BEGIN PGP MESSAGE-----";
-static const char armor_end[] = "-----END PGP MESSAGE-----";
 
 /* the CRC-24 of RFC 4880 section 6.1 one octet at a time: entry B is the bitwise
  * algorithm (polynomial 0x1864cfb) run over B << 16 */
@@ -124,17 +123,27 @@ static bool is_line(const char *l, size_t n, const char *s)
 /* opgp_dearmor - the first PGP MESSAGE armor block in TEXT, decoded and CRC-checked */
 enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_t *outlen)
 {
+	return opgp_dearmor_label(text, len, "MESSAGE", out, outlen);
+}
+
+/* opgp_dearmor_label - the first "PGP LABEL" armor block in TEXT, decoded and CRC-checked */
+enum opgp_status opgp_dearmor_label(const char *text, size_t len, const char *label,
+				    uint8_t **out, size_t *outlen)
+{
 	size_t pos = 0, n, o = 0, pad = 0;
 	const char *l;
 	uint8_t *buf;
 	uint32_t acc = 0, crc = 0;
 	unsigned q = 0;
 	bool found = false, have_crc = false, ended = false;
+	char armor_begin[96], armor_end[96];
 
 	*out = NULL;
 	*outlen = 0;
-	if (text == NULL)
+	if (text == NULL || strlen(label) > 64)
 		return OPGP_E_FORMAT;
+	snprintf(armor_begin, sizeof armor_begin, "-----BEGIN PGP %s-----", label);
+	snprintf(armor_end, sizeof armor_end, "-----END PGP %s-----", label);
 	while (!found && next_line(text, len, &pos, &l, &n))
 		found = is_line(l, n, armor_begin);
 	if (!found)
@@ -215,20 +224,27 @@ bad:
 /* opgp_armor - PGP MESSAGE armor with CRC-24 for BIN */
 enum opgp_status opgp_armor(const uint8_t *bin, size_t len, char **out, size_t *outlen)
 {
-	size_t groups, cap, o = 0;
+	return opgp_armor_label(bin, len, "MESSAGE", out, outlen);
+}
+
+/* opgp_armor_label - "PGP LABEL" armor with CRC-24 for BIN */
+enum opgp_status opgp_armor_label(const uint8_t *bin, size_t len, const char *label, char **out,
+				  size_t *outlen)
+{
+	size_t groups, cap, o = 0, llen = strlen(label);
 	uint8_t crcb[3];
 	uint32_t crc;
 	char *buf;
 
 	*out = NULL;
 	*outlen = 0;
-	if (len > (SIZE_MAX - 128) / 2)
+	if (len > (SIZE_MAX - 128) / 2 || llen > 64)
 		return OPGP_E_NOMEM;
 	groups = (len + 2) / 3;
-	cap = sizeof armor_begin + 1 + groups * 4 + groups / 16 + 1 + 6 + sizeof armor_end + 2;
+	cap = 2 * (llen + 20) + 1 + groups * 4 + groups / 16 + 1 + 6 + 2;
 	if ((buf = malloc(cap)) == NULL)
 		return OPGP_E_NOMEM;
-	o += (size_t)sprintf(buf, "%s\n\n", armor_begin);
+	o += (size_t)sprintf(buf, "-----BEGIN PGP %s-----\n\n", label);
 	for (size_t i = 0; i < len; i += 3) {
 		b64_put(bin + i, len - i < 3 ? len - i : 3, buf + o);
 		o += 4;
@@ -242,7 +258,7 @@ enum opgp_status opgp_armor(const uint8_t *bin, size_t len, char **out, size_t *
 	buf[o++] = '=';
 	b64_put(crcb, 3, buf + o);
 	o += 4;
-	o += (size_t)sprintf(buf + o, "\n%s\n", armor_end);
+	o += (size_t)sprintf(buf + o, "\n-----END PGP %s-----\n", label);
 	*out = buf;
 	*outlen = o;
 	return OPGP_OK;

@@ -121,6 +121,7 @@ struct keyrec {
 	bool has_flags;
 	unsigned flags;
 	bool revoked;
+	bool direct;			/* primary key: a direct-key signature (0x1f) follows */
 	bool has_features;		/* primary key: a self-signature's features subpacket */
 	unsigned features;
 };
@@ -861,6 +862,8 @@ static void key_sig(struct keyrec *r, const uint8_t *b, size_t n)
 		r->revoked = true;
 		return;
 	}
+	if (r->primary && type == SIG_DIRECT)
+		r->direct = true;
 	if (r->primary && has_features &&
 	    ((type >= SIG_UID_FIRST && type <= SIG_UID_LAST) || type == SIG_DIRECT)) {
 		r->has_features = true;
@@ -900,33 +903,38 @@ static void key_end(struct keysearch *ks, const struct keyrec *r)
 		ks->sub = *r;
 }
 
-/* opgp_enckey_from_block - the subkey with FPR, or the last usable one, from a key block */
-enum opgp_status opgp_enckey_from_block(const uint8_t *block, size_t len, const uint8_t *fpr,
-					struct opgp_enckey *out, char *why, size_t whylen)
+/* what block_walk() does with a key block: each finished key (valid or not) to KEY, with the
+ * index of its certificate */
+struct block_visit {
+	enum opgp_status (*key)(void *ctx, const struct keyrec *r, size_t cert, char *why,
+				size_t whylen);
+	void *ctx;
+	unsigned max_packets;
+	bool strict;			/* a secret key packet, or a subkey before any primary
+					 * key, is OPGP_E_FORMAT (else secret keys are skipped) */
+	size_t n_certs;			/* out: public-key packets seen */
+};
+
+/* block_walk - the packets of BLOCK (LEN octets), each key with the signatures after it */
+static enum opgp_status block_walk(const uint8_t *block, size_t len, struct block_visit *v,
+				   char *why, size_t whylen)
 {
-	struct keysearch ks;
 	struct keyrec cur;
-	const struct keyrec *pick;
 	struct pkt p;
-	size_t off;
+	size_t off, cert = 0;
 	unsigned count = 0;
 	enum opgp_status s;
-	char hex[2 * FPR_LEN + 1];
 
-	memset(out, 0, sizeof *out);
-	memset(&ks, 0, sizeof ks);
 	memset(&cur, 0, sizeof cur);
-	ks.want = fpr;
-	ks.skipped = OPGP_OK;
-	setwhy(why, whylen, "ok");
+	v->n_certs = 0;
 	if (block == NULL || len == 0) {
 		setwhy(why, whylen, "empty key block");
 		return OPGP_E_FORMAT;
 	}
 	for (off = 0; off < len; off = p.end) {
-		if (++count > OPGP_MAX_PACKETS) {
-			setwhy(why, whylen, "more than %d packets in the key block",
-			       OPGP_MAX_PACKETS);
+		if (++count > v->max_packets) {
+			setwhy(why, whylen, "more than %u packets in the key block",
+			       v->max_packets);
 			return OPGP_E_FORMAT;
 		}
 		if ((s = pkt_read(block, len, off, &p, why, whylen)) != OPGP_OK)
@@ -934,25 +942,73 @@ enum opgp_status opgp_enckey_from_block(const uint8_t *block, size_t len, const 
 		switch (p.tag) {
 		case TAG_PUBKEY:
 		case TAG_PUBSUBKEY:
-			key_end(&ks, &cur);
+			if ((s = v->key(v->ctx, &cur, cert, why, whylen)) != OPGP_OK)
+				return s;
+			if (p.tag == TAG_PUBKEY) {
+				cert = v->n_certs++;
+			} else if (v->strict && v->n_certs == 0) {
+				setwhy(why, whylen, "subkey at offset %zu before any primary key",
+				       p.start);
+				return OPGP_E_FORMAT;
+			}
 			if ((s = key_begin(block, &p, &cur, why, whylen)) != OPGP_OK)
 				return s;
 			break;
 		case TAG_SECKEY:
 		case TAG_SECSUBKEY:
-			key_end(&ks, &cur);
+			if (v->strict) {
+				setwhy(why, whylen, "secret key packet at offset %zu in a "
+				       "certificate", p.start);
+				return OPGP_E_FORMAT;
+			}
+			if ((s = v->key(v->ctx, &cur, cert, why, whylen)) != OPGP_OK)
+				return s;
 			memset(&cur, 0, sizeof cur);	/* secret key packets are not looked at */
 			break;
 		case TAG_SIG:
 			key_sig(&cur, block + p.body, p.body_len);
-			if (cur.primary && cur.has_features)
-				ks.features = cur.features;
 			break;
 		default:			/* user IDs, attributes, trust packets, ... */
 			break;
 		}
 	}
-	key_end(&ks, &cur);
+	return v->key(v->ctx, &cur, cert, why, whylen);
+}
+
+/* search_key - block_walk's KEY for opgp_enckey_from_block: the features of the primary key,
+ * then key_end */
+static enum opgp_status search_key(void *ctx, const struct keyrec *r, size_t cert, char *why,
+				   size_t whylen)
+{
+	struct keysearch *ks = ctx;
+
+	(void)cert;
+	(void)why;
+	(void)whylen;
+	if (r->valid && r->primary && r->has_features)
+		ks->features = r->features;
+	key_end(ks, r);
+	return OPGP_OK;
+}
+
+/* opgp_enckey_from_block - the subkey with FPR, or the last usable one, from a key block */
+enum opgp_status opgp_enckey_from_block(const uint8_t *block, size_t len, const uint8_t *fpr,
+					struct opgp_enckey *out, char *why, size_t whylen)
+{
+	struct keysearch ks;
+	struct block_visit visit = { .key = search_key, .ctx = &ks,
+				     .max_packets = OPGP_MAX_PACKETS };
+	const struct keyrec *pick;
+	enum opgp_status s;
+	char hex[2 * FPR_LEN + 1];
+
+	memset(out, 0, sizeof *out);
+	memset(&ks, 0, sizeof ks);
+	ks.want = fpr;
+	ks.skipped = OPGP_OK;
+	setwhy(why, whylen, "ok");
+	if ((s = block_walk(block, len, &visit, why, whylen)) != OPGP_OK)
+		return s;
 
 	if (fpr != NULL) {
 		fpr_hex(fpr, hex);
@@ -983,6 +1039,56 @@ enum opgp_status opgp_enckey_from_block(const uint8_t *block, size_t len, const 
 	out->features = ks.features;
 	setwhy(why, whylen, "ok");
 	return OPGP_OK;
+}
+
+/* the keys opgp_block_keys() lists */
+struct keylist {
+	struct opgp_keyinfo *out;
+	size_t max, n;
+};
+
+/* keyinfo_add - block_walk's KEY for opgp_block_keys: the finished key R as the next entry */
+static enum opgp_status keyinfo_add(void *ctx, const struct keyrec *r, size_t cert, char *why,
+				    size_t whylen)
+{
+	struct keylist *kl = ctx;
+	struct opgp_keyinfo *k;
+
+	if (!r->valid)
+		return OPGP_OK;
+	if (kl->n >= kl->max) {
+		setwhy(why, whylen, "more than %zu keys in the key block", kl->max);
+		return OPGP_E_FORMAT;
+	}
+	k = &kl->out[kl->n++];
+	memset(k, 0, sizeof *k);
+	memcpy(k->fpr, r->fpr, FPR_LEN);
+	k->keyid = keyid_of(r->fpr);
+	k->cert = cert;
+	k->primary = r->primary;
+	k->algo = r->algo;
+	k->encrypt = key_capable(r);
+	k->revoked = r->revoked;
+	k->direct_sig = r->direct;
+	return OPGP_OK;
+}
+
+/* opgp_block_keys - every v4 key and subkey of a key block, by certificate */
+enum opgp_status opgp_block_keys(const uint8_t *block, size_t len, struct opgp_keyinfo *out,
+				 size_t max, size_t *n, size_t *n_certs, char *why, size_t whylen)
+{
+	struct keylist kl = { .out = out, .max = max };
+	struct block_visit visit = { .key = keyinfo_add, .ctx = &kl,
+				     .max_packets = OPGP_MAX_BLOCK_PACKETS, .strict = true };
+	enum opgp_status s;
+
+	setwhy(why, whylen, "ok");
+	s = block_walk(block, len, &visit, why, whylen);
+	*n = kl.n;
+	*n_certs = visit.n_certs;
+	if (s == OPGP_OK)
+		setwhy(why, whylen, "ok");
+	return s;
 }
 
 /* opgp_enckey_clear - free what K owns and zero it */

@@ -32,6 +32,8 @@
 #include <stdint.h>
 
 #define OPGP_MAX_PACKETS 4096		/* packets looked at in one message or key block */
+#define OPGP_MAX_BLOCK_PACKETS (1u << 20) /* packets in a keyring of many certificates
+					 * (opgp_block_keys) */
 #define OPGP_MAX_SESSION_KEY 32		/* octets (AES-256) */
 #define OPGP_MAX_POINT	133		/* octets of an ECDH point MPI: 04 || X || Y on P-521 */
 
@@ -114,9 +116,17 @@ const char *opgp_strerror(enum opgp_status s);
 /* opgp_dearmor - ASCII armor (any "-----BEGIN PGP MESSAGE-----" block inside TEXT) to binary;
  * *OUT is malloc'd (free()); checks the CRC-24 when present */
 enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_t *outlen);
+/* opgp_dearmor_label - the same for the first block labelled LABEL (at most 64 characters):
+ * "PUBLIC KEY BLOCK" reads "-----BEGIN PGP PUBLIC KEY BLOCK-----" */
+enum opgp_status opgp_dearmor_label(const char *text, size_t len, const char *label,
+				    uint8_t **out, size_t *outlen);
 /* opgp_armor - binary to "-----BEGIN PGP MESSAGE-----" armor with CRC-24, lines of 64
  * ending in LF; *OUT is malloc'd and NUL-terminated, *OUTLEN without the NUL */
 enum opgp_status opgp_armor(const uint8_t *bin, size_t len, char **out, size_t *outlen);
+/* opgp_armor_label - the same armor with the label LABEL (at most 64 characters) in its
+ * BEGIN and END lines: "PUBLIC KEY BLOCK" gives "-----BEGIN PGP PUBLIC KEY BLOCK-----" */
+enum opgp_status opgp_armor_label(const uint8_t *bin, size_t len, const char *label, char **out,
+				  size_t *outlen);
 /* opgp_format_name - the name of a format for logs and replies ("SEIPD version 2 (AEAD)") */
 const char *opgp_format_name(enum opgp_format f);
 /* opgp_format_pkesk_version - the PKESK version the encrypted data F needs: 6 for SEIPDv2,
@@ -133,6 +143,28 @@ enum opgp_status opgp_split(const uint8_t *msg, size_t len, struct opgp_split *o
  * encryption-capable subkey; OPGP_E_NOKEY when there is none.  Free with opgp_enckey_clear */
 enum opgp_status opgp_enckey_from_block(const uint8_t *block, size_t len, const uint8_t *fpr,
 					struct opgp_enckey *out, char *why, size_t whylen);
+/* One v4 key or subkey of a key block (opgp_block_keys).  Flags and revocations are read
+ * from the signatures that follow the key without verifying them, as opgp_enckey_from_block
+ * reads them: a client that checks the signatures may find fewer usable keys. */
+struct opgp_keyinfo {
+	uint8_t fpr[20];		/* v4 fingerprint */
+	uint64_t keyid;			/* its low 64 bits */
+	size_t cert;			/* which certificate of the block (0, 1, ...) */
+	bool primary;			/* the certificate's primary key */
+	int algo;			/* public-key algorithm id */
+	bool encrypt;			/* encryption-capable: RSA, ElGamal or ECDH, and key
+					 * flags (if any) with 0x04 or 0x08 */
+	bool revoked;			/* a revocation signature follows it */
+	bool direct_sig;		/* primary: a direct-key signature (0x1f) follows it */
+};
+/* opgp_block_keys - every v4 key and subkey of the binary key block BLOCK (LEN octets: one
+ * or more transferable public keys, RFC 9580 10.1), in order, into OUT (MAX entries); *N
+ * keys listed, *N_CERTS certificates seen (each starts with a public-key packet; keys of
+ * other versions are counted as certificates but not listed).  OPGP_E_FORMAT for malformed
+ * packets, a subkey before any primary key, a secret key packet, more than MAX keys or
+ * more than OPGP_MAX_BLOCK_PACKETS packets */
+enum opgp_status opgp_block_keys(const uint8_t *block, size_t len, struct opgp_keyinfo *out,
+				 size_t max, size_t *n, size_t *n_certs, char *why, size_t whylen);
 /* opgp_enckey_clear - release what *K owns */
 void opgp_enckey_clear(struct opgp_enckey *k);
 /* opgp_pkesk - a v3 PKESK packet (new-format header) wrapping the session key (ALGO: RFC 4880

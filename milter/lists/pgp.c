@@ -330,10 +330,12 @@ out:
 	return st;
 }
 
-/* pgp_sign_detached - the list key's detached signature over DATA */
-enum pgp_status pgp_sign_detached(const char *signer_fpr, const void *data, size_t len,
-				  char **armor, size_t *armlen, char *micalg, size_t miclen,
-				  char *why, size_t whylen)
+/* sign_core - a detached signature by SIGNER_FPR over DATA, binary or (TEXT) canonical
+ * text, with the N notations NOTES; MICALG (if not NULL) names its hash */
+static enum pgp_status sign_core(const char *signer_fpr, const void *data, size_t len, bool text,
+				 const struct pgp_notation *notes, size_t n, char **armor,
+				 size_t *armlen, char *micalg, size_t miclen, char *why,
+				 size_t whylen)
 {
 	gpgme_ctx_t ctx = NULL;
 	gpgme_data_t in = NULL, sig = NULL;
@@ -355,8 +357,13 @@ enum pgp_status pgp_sign_detached(const char *signer_fpr, const void *data, size
 		st = missing ? PGP_E_FORMAT : PGP_E_ENGINE;
 		goto out;
 	}
-	if (err == 0)
+	if (err == 0) {
 		gpgme_set_armor(ctx, 1);
+		gpgme_set_textmode(ctx, text);
+	}
+	for (size_t i = 0; err == 0 && i < n; i++)
+		err = gpgme_sig_notation_add(ctx, notes[i].name, notes[i].value,
+					     GPGME_SIG_NOTATION_HUMAN_READABLE);
 	if (err != 0 || (err = gpgme_data_new_from_mem(&in, data, len, 0)) != 0 ||
 	    (err = gpgme_data_new(&sig)) != 0 || (err = gpgme_signers_add(ctx, key)) != 0 ||
 	    (err = gpgme_op_sign(ctx, in, sig, GPGME_SIG_MODE_DETACH)) != 0) {
@@ -372,9 +379,11 @@ enum pgp_status pgp_sign_detached(const char *signer_fpr, const void *data, size
 		st = PGP_E_ENGINE;
 		goto out;
 	}
-	snprintf(micalg, miclen, "pgp-%s", hash);
-	for (char *c = micalg; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
+	if (micalg != NULL) {
+		snprintf(micalg, miclen, "pgp-%s", hash);
+		for (char *c = micalg; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
 	if (!take_mem(sig, &mem, armlen, true)) {
 		snprintf(why, whylen, "out of memory");
 		st = PGP_E_NOMEM;
@@ -597,6 +606,58 @@ enum pgp_status pgp_delete_public(const char *fpr, char *why, size_t whylen)
 	if (key != NULL)
 		gpgme_key_unref(key);
 	gpgme_release(ctx);
+	return st;
+}
+
+/* pgp_sign_detached - the list key's detached signature over DATA */
+enum pgp_status pgp_sign_detached(const char *signer_fpr, const void *data, size_t len,
+				  char **armor, size_t *armlen, char *micalg, size_t miclen,
+				  char *why, size_t whylen)
+{
+	return sign_core(signer_fpr, data, len, false, NULL, 0, armor, armlen, micalg, miclen,
+			 why, whylen);
+}
+
+/* pgp_sign_text - the list key's detached text signature over DATA, with notations */
+enum pgp_status pgp_sign_text(const char *signer_fpr, const void *data, size_t len,
+			      const struct pgp_notation *notes, size_t n, char **armor,
+			      size_t *armlen, char *why, size_t whylen)
+{
+	return sign_core(signer_fpr, data, len, true, notes, n, armor, armlen, NULL, 0, why,
+			 whylen);
+}
+
+/* pgp_export_certs - the certificates of FPRS, export-minimal, binary */
+enum pgp_status pgp_export_certs(const char *const *fprs, size_t n, uint8_t **out,
+				 size_t *outlen, char *why, size_t whylen)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t data = NULL;
+	gpgme_error_t err;
+	const char **patterns = NULL;
+	enum pgp_status st = PGP_OK;
+
+	*out = NULL;
+	*outlen = 0;
+	if (n <= PGP_KEYS_ALL && (patterns = calloc(n + 1, sizeof(*patterns))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return PGP_E_NOMEM;
+	}
+	for (size_t i = 0; patterns != NULL && i < n; i++)
+		patterns[i] = fprs[i];
+	/* past PGP_KEYS_ALL fingerprints the whole keyring (see fetch_keys) */
+	if ((err = new_ctx(&ctx)) != 0 || (err = gpgme_data_new(&data)) != 0 ||
+	    (err = gpgme_op_export_ext(ctx, patterns, GPGME_EXPORT_MODE_MINIMAL, data)) != 0) {
+		snprintf(why, whylen, "gpgme export: %s", gpgme_strerror(err));
+		st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+	} else if (!take_mem(data, out, outlen, false)) {
+		snprintf(why, whylen, "out of memory");
+		st = PGP_E_NOMEM;
+	} else {
+		data = NULL;
+	}
+	release_op(ctx, data, NULL);
+	free(patterns);
 	return st;
 }
 

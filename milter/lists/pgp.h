@@ -117,6 +117,26 @@ enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char
 enum pgp_status pgp_sign_detached(const char *signer_fpr, const void *data, size_t len,
 				  char **armor, size_t *armlen, char *micalg, size_t miclen,
 				  char *why, size_t whylen);
+/* a notation for pgp_sign_text: NAME ("name@domain", RFC 9580 5.2.3.24) and VALUE */
+struct pgp_notation {
+	const char *name;
+	const char *value;
+};
+/* pgp_sign_text - a detached signature over DATA as canonical text (signature type 0x01, so
+ * it survives a change of line endings) by SIGNER_FPR, armored in *ARMOR (malloc'd,
+ * NUL-terminated, *ARMLEN without the NUL), with the N human-readable notations NOTES in
+ * its hashed area (gpg --sig-notation); its creation time is gpg's clock.  One gpg run.
+ * PGP_E_FORMAT: no such secret key; PGP_E_ENGINE: gpg refused (a notation name gpg does
+ * not accept among them) */
+enum pgp_status pgp_sign_text(const char *signer_fpr, const void *data, size_t len,
+			      const struct pgp_notation *notes, size_t n, char **armor,
+			      size_t *armlen, char *why, size_t whylen);
+/* pgp_export_certs - the certificates of the N primary fingerprints FPRS as gpg exports them
+ * with export-minimal (binary, concatenated; keys it does not have are left out, and for
+ * more than a hundred fingerprints the whole keyring is exported, as pgp_keys does) into
+ * *OUT (malloc'd, *OUTLEN octets).  One gpg run.  PGP_E_ENGINE: gpg failed */
+enum pgp_status pgp_export_certs(const char *const *fprs, size_t n, uint8_t **out,
+				 size_t *outlen, char *why, size_t whylen);
 /* pgp_agent_pkdecrypt - the gpg-agent of the GnuPG home decrypts SEXP (SLEN octets: a
  * PKDECRYPT ciphertext S-expression, opgp_pkesk_sexp's) with the secret key whose keygrip is
  * GRIP (40 hex digits), over the Assuan protocol (gpgme, GPGME_PROTOCOL_ASSUAN: SETKEY,

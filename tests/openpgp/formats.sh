@@ -64,13 +64,7 @@ opgp_tool "${1:-}"
 for t in gpg gpgconf rnp rnpkeys sq node npm; do
 	command -v "$t" >/dev/null || { ko "$t not installed (tests/install-deps)"; finish; }
 done
-OPENPGPJS=${OPENPGPJS:-${XDG_CACHE_HOME:-$HOME/.cache}/postward/openpgpjs}
-export OPENPGPJS
-if [ ! -f "$OPENPGPJS/node_modules/openpgp/package.json" ]; then
-	mkdir -p "$OPENPGPJS" && npm install --no-audit --no-fund --prefix "$OPENPGPJS" openpgp@6 \
-		> "$tmp/npm.log" 2>&1 || { ko "npm install openpgp@6: $(tail -3 "$tmp/npm.log")"; finish; }
-fi
-JS="node $here/opgpjs.cjs"
+opgpjs_setup
 cd "$tmp" || exit 1
 
 # refused - the last pw run refused cleanly (exit 1, one "pw-opgp: " line naming STATUS)

@@ -1,5 +1,5 @@
 # tests/openpgp/lib.sh - what the OpenPGP test scripts share; sourced by rewrap.sh, curves.sh,
-# formats.sh and bench.sh, never run on its own.
+# formats.sh, roster.sh and bench.sh, never run on its own.
 #
 # Contract: sourcing sets -u, LC_ALL=C, "top" (the source tree, from this file's place) and
 # "here" (the sourcing script's directory); the sourcing script calls opgp_tmp PREFIX first: it makes the
@@ -19,7 +19,10 @@
 #                                     a primary key and encryption subkeys SUB...; its
 #                                     fingerprint in $tmp/HOME.fpr (prim_fpr HOME); enc_fprs
 #                                     HOME lists its encryption-capable keys in order
-# Nothing here needs more than bash, gpg and a C compiler.
+#   opgpjs_setup                      OpenPGP.js for opgpjs.cjs: $OPENPGPJS (default: a cache
+#                                     directory, npm-installed there once) and $JS, the
+#                                     command; FAIL and finish when npm cannot install it
+# Nothing here needs more than bash, gpg and a C compiler (and node and npm for opgpjs_setup).
 # shellcheck shell=bash
 set -u
 export LC_ALL=C
@@ -131,4 +134,15 @@ newkey() {
 	for a in "$@"; do
 		g "$h" --quick-add-key "$fpr" "$a" encr 0 2>/dev/null || return 1
 	done
+}
+# opgpjs_setup - OpenPGP.js 6 in $OPENPGPJS (installed with npm on first use) and $JS
+opgpjs_setup() {
+	OPENPGPJS=${OPENPGPJS:-${XDG_CACHE_HOME:-$HOME/.cache}/postward/openpgpjs}
+	export OPENPGPJS
+	if [ ! -f "$OPENPGPJS/node_modules/openpgp/package.json" ]; then
+		mkdir -p "$OPENPGPJS" && npm install --no-audit --no-fund --prefix "$OPENPGPJS" \
+			openpgp@6 > "$tmp/npm.log" 2>&1 ||
+			{ ko "npm install openpgp@6: $(tail -3 "$tmp/npm.log")"; finish; }
+	fi
+	JS="node $top/tests/openpgp/opgpjs.cjs"
 }

@@ -1,13 +1,15 @@
 // tests/openpgp/opgpjs.cjs - OpenPGP.js (npm "openpgp" 6) as the second implementation that makes
-// and opens RFC 9580 SEIPD version 2 messages for tests/openpgp/formats.sh.
+// and opens RFC 9580 SEIPD version 2 messages for tests/openpgp/formats.sh and roster.sh.
 //
 // Usage: node opgpjs.cjs encrypt AEAD CIPHER SKOUT PUBKEY [SIGNKEY] < PLAIN > MSG
 //        node opgpjs.cjs decrypt SECKEY [VERIFYKEY] < MSG > PLAIN
 //        node opgpjs.cjs genkey-aead EMAIL > SECKEY
 //
 // OPENPGPJS names the directory holding node_modules/openpgp.  encrypt makes a binary message
-// for the (armored) public key PUBKEY: SEIPD version 2 with AEAD (eax, ocb or gcm) and CIPHER
-// (aes128, aes256, ...), so a v6 PKESK, signed with the armored secret key SIGNKEY when given;
+// for the (armored) public key PUBKEY, or for every key of an armored keyring (a list's
+// roster, for tests/openpgp/roster.sh): SEIPD version 2 with AEAD (eax, ocb or gcm) and
+// CIPHER (aes128, aes256, ...), so v6 PKESKs, signed with the armored secret key SIGNKEY
+// when given;
 // OPGPJS_CHUNK, when set, is the chunk size octet (0..16: chunks of 2^(N+6) octets);
 // the session key goes to the file SKOUT as "ALGO:HEX" (RFC 4880 algorithm id), as gpg
 // --show-session-key writes it.  decrypt opens a binary or armored message with the armored
@@ -30,9 +32,10 @@ function readAll() {
 	return new Uint8Array(fs.readFileSync(0));
 }
 
-// encrypt - SEIPDv2 for one recipient, optionally signed
+// encrypt - SEIPDv2 for the recipients of PUBKEY (one key, or a keyring such as a list's
+// roster: every key in it), optionally signed
 async function encrypt(aead, cipher, skout, pub, sign) {
-	const key = await openpgp.readKey({ armoredKey: fs.readFileSync(pub, 'utf8') });
+	const key = await openpgp.readKeys({ armoredKeys: fs.readFileSync(pub, 'utf8') });
 	const sk = new Uint8Array(require('crypto').randomBytes(keylens[cipher]));
 	const opts = {
 		message: await openpgp.createMessage({ binary: readAll() }),
