@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,45 +43,23 @@ struct dkim_signer {
 	char selector[DKIM_SIGN_NAME_MAX + 1];
 	enum dkim_keytype type;
 	EVP_PKEY *pkey;				/* owned; never modified after load */
+	struct dkim_signer *next;		/* in a keyring: the next one added */
 };
 
 struct dkim_keyring {
-	struct dkim_signer **v;			/* owned signers */
-	size_t n, cap;
+	struct dkim_signer *head, *tail;	/* owned signers, in the order added */
+	size_t n;
 };
 
 /* ---- signers ---------------------------------------------------------------------------- */
 
-/* errf - format an error for dkim_signer_load */
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* name_ok - a DNS name safe in a tag value: letters, digits, '-', '_', non-empty labels */
+/* name_ok - a DNS name safe in a tag value: letters, digits, '-', '_' and dots only */
 static bool name_ok(const char *s, size_t n)
 {
-	size_t label = 0;
-	if (n == 0 || n > DKIM_SIGN_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_') || ++label > 63)
-			return false;
-	}
-	return label > 0;
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789-_.";
+	return n > 0 && n <= DKIM_SIGN_NAME_MAX && s[0] != '.' && s[n - 1] != '.' &&
+	       strspn(s, allowed) >= n && strstr(s, "..") == NULL;
 }
 
 /* no_passphrase - PEM password callback: never ask, so an encrypted key fails to load */
@@ -111,27 +88,27 @@ static unsigned char *read_key_file(const char *path, size_t *len, char *err, si
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
-		errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0) {
-		errf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		errf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return NULL;
 	}
 	if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
-		errf(err, errlen, "%s: private key readable or writable by others (mode %04o): "
+		snprintf(err, errlen, "%s: private key readable or writable by others (mode %04o): "
 		     "chmod o-rwx it", path, (unsigned)(st.st_mode & 07777));
 		close(fd);
 		return NULL;
 	}
 	if (st.st_size <= 0 || st.st_size > DKIM_SIGN_MAX_KEYFILE) {
-		errf(err, errlen, "%s: %s (a PEM private key is 1 to %d octets)", path,
+		snprintf(err, errlen, "%s: %s (a PEM private key is 1 to %d octets)", path,
 		     st.st_size <= 0 ? "empty" : "too large", DKIM_SIGN_MAX_KEYFILE);
 		close(fd);
 		return NULL;
@@ -139,7 +116,7 @@ static unsigned char *read_key_file(const char *path, size_t *len, char *err, si
 	size_t cap = (size_t)st.st_size + 1, n = 0;
 	unsigned char *buf = malloc(cap);
 	if (buf == NULL) {
-		errf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", path);
 		close(fd);
 		return NULL;
 	}
@@ -148,7 +125,7 @@ static unsigned char *read_key_file(const char *path, size_t *len, char *err, si
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			errf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 			OPENSSL_cleanse(buf, cap);
 			free(buf);
 			close(fd);
@@ -160,7 +137,7 @@ static unsigned char *read_key_file(const char *path, size_t *len, char *err, si
 	}
 	close(fd);
 	if (n == cap) {			/* grew while being read */
-		errf(err, errlen, "%s: changed while being read", path);
+		snprintf(err, errlen, "%s: changed while being read", path);
 		OPENSSL_cleanse(buf, cap);
 		free(buf);
 		return NULL;
@@ -175,19 +152,21 @@ enum dkim_status dkim_signer_load(const char *domain, const char *selector, cons
 {
 	if (out != NULL)
 		*out = NULL;
+	if (err == NULL || errlen == 0)
+		return DKIM_ERR_ARG;
 	if (domain == NULL || selector == NULL || path == NULL || out == NULL) {
-		errf(err, errlen, "missing domain, selector or key file");
+		snprintf(err, errlen, "missing domain, selector or key file");
 		return DKIM_ERR_ARG;
 	}
 	size_t dl = strlen(domain);
 	if (dl > 0 && domain[dl - 1] == '.')
 		dl--;
 	if (!name_ok(domain, dl)) {
-		errf(err, errlen, "domain \"%s\" is not a domain name", domain);
+		snprintf(err, errlen, "domain \"%s\" is not a domain name", domain);
 		return DKIM_ERR_SYNTAX;
 	}
 	if (!name_ok(selector, strlen(selector))) {
-		errf(err, errlen, "selector \"%s\" is not a DNS name (letters, digits, '-', '_', "
+		snprintf(err, errlen, "selector \"%s\" is not a DNS name (letters, digits, '-', '_', "
 		     "dots)", selector);
 		return DKIM_ERR_SYNTAX;
 	}
@@ -206,11 +185,11 @@ enum dkim_status dkim_signer_load(const char *domain, const char *selector, cons
 		unsigned long e = ERR_peek_last_error();
 		ERR_clear_error();
 		if (encrypted)
-			errf(err, errlen, "%s: the key is protected by a passphrase; store it "
+			snprintf(err, errlen, "%s: the key is protected by a passphrase; store it "
 			     "without one (openssl pkey -in KEY -out PLAIN) and keep the file "
 			     "private", path);
 		else
-			errf(err, errlen, "%s: no usable PEM private key (%s)", path,
+			snprintf(err, errlen, "%s: no usable PEM private key (OpenSSL: %s)", path,
 			     e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) :
 			     "decoding failed" : "decoding failed");
 		return DKIM_ERR_CRYPTO;
@@ -219,13 +198,13 @@ enum dkim_status dkim_signer_load(const char *domain, const char *selector, cons
 	struct dkim_signer *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		EVP_PKEY_free(pkey);
-		errf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", path);
 		return DKIM_ERR_NOMEM;
 	}
 	if (EVP_PKEY_is_a(pkey, "RSA")) {
 		int bits = EVP_PKEY_get_bits(pkey);
 		if (bits < DKIM_RSA_MIN_BITS || bits > DKIM_RSA_MAX_BITS) {
-			errf(err, errlen, "%s: an RSA key of %d bits (DKIM wants %d to %d; "
+			snprintf(err, errlen, "%s: an RSA key of %d bits (DKIM wants %d to %d; "
 			     "2048 is usual)", path, bits, DKIM_RSA_MIN_BITS, DKIM_RSA_MAX_BITS);
 			EVP_PKEY_free(pkey);
 			free(s);
@@ -236,8 +215,8 @@ enum dkim_status dkim_signer_load(const char *domain, const char *selector, cons
 		s->type = DKIM_KEYTYPE_ED25519;
 	} else {
 		const char *tn = EVP_PKEY_get0_type_name(pkey);
-		errf(err, errlen, "%s: a %s key; DKIM signs with RSA or Ed25519 keys only", path,
-		     tn ? tn : "unknown");
+		snprintf(err, errlen, "%s: the key is of type %s; DKIM signs with RSA or Ed25519 keys "
+		     "only", path, tn ? tn : "unknown");
 		EVP_PKEY_free(pkey);
 		free(s);
 		return DKIM_ERR_CRYPTO;
@@ -249,8 +228,7 @@ enum dkim_status dkim_signer_load(const char *domain, const char *selector, cons
 	snprintf(s->selector, sizeof(s->selector), "%s", selector);
 	s->pkey = pkey;
 	*out = s;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
+	err[0] = '\0';
 	return DKIM_OK;
 }
 
@@ -467,29 +445,24 @@ static bool body_hash(const char *body, size_t len, unsigned char *out)
 
 /* ---- building the field -------------------------------------------------------------------- */
 
+/* one DKIM-Signature field being written: h= names at most DKIM_MAX_HNAMES fields of at
+ * most 25 octets, d= and s= at most DKIM_SIGN_NAME_MAX octets each, b= at most the base64 of
+ * DKIM_RSA_MAX_BITS / 8 octets, every line at most SIG_LINE_MAX octets plus its CRLF TAB:
+ * FIELD_MAX holds the largest with room to spare, so it is never grown */
+#define FIELD_MAX	12288
 struct fold {
-	char *buf;
-	size_t len, cap;
+	char buf[FIELD_MAX];
+	size_t len;
 	size_t line;			/* octets on the current line */
-	bool oom;
+	bool full;			/* something did not fit (a bug: see FIELD_MAX) */
 };
 
 /* fold_raw - append N octets as they are */
 static void fold_raw(struct fold *f, const char *s, size_t n)
 {
-	if (f->oom)
+	if (f->full || n >= sizeof(f->buf) - f->len) {
+		f->full = true;
 		return;
-	if (f->len + n + 1 > f->cap) {
-		size_t ncap = f->cap ? f->cap : 512;
-		while (ncap < f->len + n + 1)
-			ncap *= 2;
-		char *nb = realloc(f->buf, ncap);
-		if (nb == NULL) {
-			f->oom = true;
-			return;
-		}
-		f->buf = nb;
-		f->cap = ncap;
 	}
 	memcpy(f->buf + f->len, s, n);
 	f->len += n;
@@ -574,117 +547,102 @@ static bool raw_sign(const struct dkim_signer *s, const unsigned char *digest,
 	return ok;
 }
 
-/* sign_one - append S's DKIM-Signature field to OUT */
-static enum dkim_status sign_one(const struct dkim_signer *s, const struct smsg *m,
-				 const char *bh64, time_t t, struct fold *out, char **scratch,
-				 size_t *scratch_size, const char **reason)
+/* write_tags - the field up to and including "b=" into F (zeroed): every tag but b='s value */
+static enum dkim_status write_tags(const struct dkim_signer *s, const struct smsg *m,
+				   const char *bh64, time_t t, struct fold *f, const char **reason)
 {
-	struct fold f = { 0 };
 	char tok[DKIM_SIGN_NAME_MAX + 64];
-	unsigned char digest[SHA256_OCTETS], sig[DKIM_RSA_MAX_BITS / 8];
-	size_t siglen = sizeof(sig), listed = 0;
-	unsigned int dlen = 0;
-	enum dkim_status st = DKIM_ERR_CRYPTO;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t listed = 0;
 
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(md);
-		*reason = "cannot hash";
-		return DKIM_ERR_CRYPTO;
-	}
-	fold_raw(&f, "DKIM-Signature: v=1;", 20);
-	f.line = 20;
+	fold_raw(f, "DKIM-Signature: v=1;", 20);
+	f->line = 20;
 	snprintf(tok, sizeof(tok), "a=%s;", dkim_signer_algorithm(s));
-	fold_token(&f, tok, true);
-	fold_token(&f, "c=relaxed/relaxed;", true);
+	fold_token(f, tok, true);
+	fold_token(f, "c=relaxed/relaxed;", true);
 	snprintf(tok, sizeof(tok), "d=%s;", s->domain);
-	fold_token(&f, tok, true);
+	fold_token(f, tok, true);
 	snprintf(tok, sizeof(tok), "s=%s;", s->selector);
-	fold_token(&f, tok, true);
+	fold_token(f, tok, true);
 	snprintf(tok, sizeof(tok), "t=%lld;", (long long)t);
-	fold_token(&f, tok, true);
-
-	/* h=: each field bottom-up as every verifier selects them, names in table order */
-	bool first = true, ok = true;
-	for (size_t j = 0; j < DKIM_SIGN_NFIELDS && ok; j++) {
-		const char *name = dkim_sign_fields[j].name;
-		size_t count = 0;
+	fold_token(f, tok, true);
+	/* h=: each name as often as its field occurs, once more if oversigned; From always is */
+	for (size_t j = 0; j < DKIM_SIGN_NFIELDS; j++) {
+		size_t times = dkim_sign_fields[j].oversign ? 1 : 0;
 		for (size_t i = 0; i < m->nf; i++)
-			if (name_is(&m->f[i], name))
-				count++;
-		size_t times = count + (dkim_sign_fields[j].oversign ? 1 : 0);
+			times += name_is(&m->f[i], dkim_sign_fields[j].name);
 		if (listed + times > DKIM_MAX_HNAMES) {
 			*reason = "too many header fields to sign";
-			st = DKIM_ERR_LIMIT;
-			ok = false;
-			break;
+			return DKIM_ERR_LIMIT;
 		}
+		for (size_t k = 0; k < times; k++, listed++) {
+			snprintf(tok, sizeof(tok), "%s%s:", listed == 0 ? "h=" : "",
+				 dkim_sign_fields[j].name);
+			fold_token(f, tok, listed == 0);
+		}
+	}
+	f->buf[f->len - 1] = ';';		/* the last name's ':' ends h= */
+	snprintf(tok, sizeof(tok), "bh=%s;", bh64);
+	fold_token(f, tok, true);
+	fold_token(f, "b=", true);
+	if (f->full) {
+		*reason = "signature field too large";
+		return DKIM_ERR_LIMIT;
+	}
+	return DKIM_OK;
+}
+
+/* header_digest - SHA-256 of the header data (RFC 6376 5.4): the fields h= names, each
+ * taken bottom-up as every verifier selects them, then the signature field FIELD ("b="
+ * empty) without its CRLF */
+static bool header_digest(const struct smsg *m, const char *field, unsigned char *digest,
+			  char **scratch, size_t *scratch_size)
+{
+	unsigned int dlen = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+
+	for (size_t j = 0; j < DKIM_SIGN_NFIELDS && ok; j++)
 		for (size_t i = m->nf; i-- > 0 && ok;)
-			if (name_is(&m->f[i], name))
+			if (name_is(&m->f[i], dkim_sign_fields[j].name))
 				ok = canon_into(md, scratch, scratch_size, m->f[i].name,
 						m->f[i].value, false);
-		for (size_t k = 0; k < times; k++) {
-			snprintf(tok, sizeof(tok), "%s%s:", first ? "h=" : "", name);
-			fold_token(&f, tok, first);
-			first = false;
-		}
-		listed += times;
-	}
-	if (ok && first) {		/* nothing listed: impossible while From is oversigned */
-		*reason = "no field to sign";
-		st = DKIM_ERR_SYNTAX;
-		ok = false;
-	}
-	if (ok && !f.oom)
-		f.buf[f.len - 1] = ';';		/* the last name's ':' ends h= */
-	if (ok) {
-		snprintf(tok, sizeof(tok), "bh=%s;", bh64);
-		fold_token(&f, tok, true);
-		fold_token(&f, "b=", true);
-		/* the signature field itself, b= empty, without its CRLF (RFC 6376 3.7) */
-		ok = !f.oom && canon_into(md, scratch, scratch_size, "DKIM-Signature",
-					  f.buf + strlen("DKIM-Signature:"), true) &&
-		     EVP_DigestFinal_ex(md, digest, &dlen) == 1 && dlen == SHA256_OCTETS;
-		if (!ok) {
-			st = f.oom ? DKIM_ERR_NOMEM : DKIM_ERR_CRYPTO;
-			*reason = f.oom ? "out of memory" : "cannot hash";
-		}
-	} else if (st == DKIM_ERR_CRYPTO) {
-		*reason = "cannot hash";
-	}
+	ok = ok && canon_into(md, scratch, scratch_size, "DKIM-Signature",
+			      field + strlen("DKIM-Signature:"), true) &&
+	     EVP_DigestFinal_ex(md, digest, &dlen) == 1 && dlen == SHA256_OCTETS;
 	EVP_MD_CTX_free(md);
-	if (ok) {
-		if (!raw_sign(s, digest, sig, &siglen)) {
-			*reason = "signing failed";
-			st = DKIM_ERR_CRYPTO;
-			ok = false;
-		} else {
-			char *b64 = b64_alloc(sig, siglen);
-			if (b64 == NULL) {
-				*reason = "out of memory";
-				st = DKIM_ERR_NOMEM;
-				ok = false;
-			} else {
-				fold_b64(&f, b64);
-				fold_raw(&f, "\r\n", 2);
-				free(b64);
-			}
-		}
+	return ok;
+}
+
+/* sign_one - S's whole DKIM-Signature field, CRLF included, into F (zeroed) */
+static enum dkim_status sign_one(const struct dkim_signer *s, const struct smsg *m,
+				 const char *bh64, time_t t, struct fold *f, char **scratch,
+				 size_t *scratch_size, const char **reason)
+{
+	unsigned char digest[SHA256_OCTETS], sig[DKIM_RSA_MAX_BITS / 8];
+	char b64[4 * ((sizeof(sig) + 2) / 3) + 1];
+	size_t siglen = sizeof(sig);
+	enum dkim_status st = write_tags(s, m, bh64, t, f, reason);
+
+	if (st != DKIM_OK)
+		return st;
+	if (!header_digest(m, f->buf, digest, scratch, scratch_size)) {
+		*reason = "cannot hash the header";
+		return DKIM_ERR_CRYPTO;
 	}
-	if (ok && f.oom) {
-		*reason = "out of memory";
-		st = DKIM_ERR_NOMEM;
-		ok = false;
-	}
-	if (ok) {
-		fold_raw(out, f.buf, f.len);
-		st = out->oom ? DKIM_ERR_NOMEM : DKIM_OK;
-		if (out->oom)
-			*reason = "out of memory";
-	}
+	bool signed_ok = raw_sign(s, digest, sig, &siglen);
 	OPENSSL_cleanse(digest, sizeof(digest));
-	free(f.buf);
-	return st;
+	if (!signed_ok || siglen > sizeof(sig)) {
+		*reason = "signing failed";
+		return DKIM_ERR_CRYPTO;
+	}
+	EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
+	fold_b64(f, b64);
+	fold_raw(f, "\r\n", 2);
+	if (f->full) {
+		*reason = "signature field too large";
+		return DKIM_ERR_LIMIT;
+	}
+	return DKIM_OK;
 }
 
 /* dkim_sign - the DKIM-Signature fields of MSG */
@@ -694,9 +652,9 @@ enum dkim_status dkim_sign(const struct dkim_signer *const *signers, size_t n, c
 	const char *dummy;
 	struct smsg m;
 	unsigned char bh[SHA256_OCTETS];
-	char *bh64 = NULL, *scratch = NULL;
+	char bh64[4 * ((SHA256_OCTETS + 2) / 3) + 1], *scratch = NULL;
 	size_t scratch_size = 0;
-	struct fold out = { 0 };
+	struct fold *fields = NULL;
 	enum dkim_status st;
 
 	if (reason == NULL)
@@ -704,16 +662,14 @@ enum dkim_status dkim_sign(const struct dkim_signer *const *signers, size_t n, c
 	*reason = "";
 	if (header_out != NULL)
 		*header_out = NULL;
-	if (signers == NULL || n == 0 || n > DKIM_SIGN_MAX_SIGNERS || msg == NULL ||
-	    header_out == NULL) {
+	bool args_ok = signers != NULL && n > 0 && n <= DKIM_SIGN_MAX_SIGNERS && msg != NULL &&
+		       header_out != NULL;
+	for (size_t i = 0; args_ok && i < n; i++)
+		args_ok = signers[i] != NULL;
+	if (!args_ok) {
 		*reason = "bad argument";
 		return DKIM_ERR_ARG;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (signers[i] == NULL) {
-			*reason = "bad argument";
-			return DKIM_ERR_ARG;
-		}
 	st = split_header(msg, len, &m, reason);
 	if (st == DKIM_ERR_NOMEM)
 		*reason = "out of memory";
@@ -730,21 +686,33 @@ enum dkim_status dkim_sign(const struct dkim_signer *const *signers, size_t n, c
 		*reason = "cannot hash the body";
 		st = DKIM_ERR_CRYPTO;
 	}
-	if (st == DKIM_OK && (bh64 = b64_alloc(bh, sizeof(bh))) == NULL) {
+	if (st == DKIM_OK && (fields = calloc(n, sizeof(*fields))) == NULL) {
 		*reason = "out of memory";
 		st = DKIM_ERR_NOMEM;
 	}
-	for (size_t i = 0; i < n && st == DKIM_OK; i++)
-		st = sign_one(signers[i], &m, bh64, t, &out, &scratch, &scratch_size, reason);
-	free(bh64);
+	if (st == DKIM_OK)
+		EVP_EncodeBlock((unsigned char *)bh64, bh, SHA256_OCTETS);
+	size_t total = 0;
+	for (size_t i = 0; i < n && st == DKIM_OK; i++) {
+		st = sign_one(signers[i], &m, bh64, t, &fields[i], &scratch, &scratch_size, reason);
+		total += fields[i].len;
+	}
+	if (st == DKIM_OK && (*header_out = malloc(total + 1)) == NULL) {
+		*reason = "out of memory";
+		st = DKIM_ERR_NOMEM;
+	}
+	if (st == DKIM_OK) {
+		size_t at = 0;
+		for (size_t i = 0; i < n; i++) {
+			memcpy(*header_out + at, fields[i].buf, fields[i].len);
+			at += fields[i].len;
+		}
+		(*header_out)[at] = '\0';
+	}
+	free(fields);
 	free(scratch);
 	smsg_free(&m);
-	if (st != DKIM_OK) {
-		free(out.buf);
-		return st;
-	}
-	*header_out = out.buf;
-	return DKIM_OK;
+	return st;
 }
 
 /* ---- the keyring --------------------------------------------------------------------------- */
@@ -765,14 +733,14 @@ enum dkim_status dkim_keyring_add(struct dkim_keyring *ring, struct dkim_signer 
 	if (reason == NULL)
 		reason = &dummy;
 	*reason = "";
-	if (ring == NULL || s == NULL) {
+	if (ring == NULL || s == NULL || s->next != NULL || s == ring->tail) {
 		*reason = "bad argument";
 		return DKIM_ERR_ARG;
 	}
-	for (size_t i = 0; i < ring->n; i++) {
-		if (strcmp(ring->v[i]->domain, s->domain) != 0)
+	for (const struct dkim_signer *o = ring->head; o != NULL; o = o->next) {
+		if (strcmp(o->domain, s->domain) != 0)
 			continue;
-		if (strcasecmp(ring->v[i]->selector, s->selector) == 0) {
+		if (strcasecmp(o->selector, s->selector) == 0) {
 			*reason = "a key with this domain and selector is already configured";
 			return DKIM_ERR_LIMIT;
 		}
@@ -783,17 +751,12 @@ enum dkim_status dkim_keyring_add(struct dkim_keyring *ring, struct dkim_signer 
 			  "one RSA key is the usual pair)";
 		return DKIM_ERR_LIMIT;
 	}
-	if (ring->n == ring->cap) {
-		size_t ncap = ring->cap ? ring->cap * 2 : 8;
-		struct dkim_signer **nv = realloc(ring->v, ncap * sizeof(*nv));
-		if (nv == NULL) {
-			*reason = "out of memory";
-			return DKIM_ERR_NOMEM;
-		}
-		ring->v = nv;
-		ring->cap = ncap;
-	}
-	ring->v[ring->n++] = s;
+	if (ring->tail != NULL)
+		ring->tail->next = s;
+	else
+		ring->head = s;
+	ring->tail = s;
+	ring->n++;
 	return DKIM_OK;
 }
 
@@ -825,10 +788,9 @@ size_t dkim_keyring_find(const struct dkim_keyring *ring, const char *domain,
 		dl--;
 	const char *d = domain;
 	while (dl > 0) {
-		for (size_t i = 0; i < ring->n && n < max; i++)
-			if (strlen(ring->v[i]->domain) == dl &&
-			    strncasecmp(ring->v[i]->domain, d, dl) == 0)
-				out[n++] = ring->v[i];
+		for (const struct dkim_signer *o = ring->head; o != NULL && n < max; o = o->next)
+			if (strlen(o->domain) == dl && strncasecmp(o->domain, d, dl) == 0)
+				out[n++] = o;
 		if (n > 0)
 			return n;
 		const char *dot = memchr(d, '.', dl);
@@ -845,8 +807,9 @@ void dkim_keyring_free(struct dkim_keyring *ring)
 {
 	if (ring == NULL)
 		return;
-	for (size_t i = 0; i < ring->n; i++)
-		dkim_signer_free(ring->v[i]);
-	free(ring->v);
+	for (struct dkim_signer *o = ring->head, *next; o != NULL; o = next) {
+		next = o->next;
+		dkim_signer_free(o);
+	}
 	free(ring);
 }

@@ -36,8 +36,8 @@
  *	DKIM_RSA_MIN_BITS to DKIM_RSA_MAX_BITS bits (signs rsa-sha256) or Ed25519 (signs
  *	ed25519-sha256).  A passphrase-protected key, any other key type, a file others may read
  *	or write (mode & 006), and a DOMAIN or SELECTOR that is not a plain DNS name (letters,
- *	digits, '-', '_' and dots) are refused, with the reason in ERR ("PATH: ..."); nothing
- *	is ever asked for on a terminal.  The domain is kept in lower case, without a
+ *	digits, '-', '_' and dots) are refused, with the reason in ERR ("PATH: ..."; ERR, of
+ *	ERRLEN > 0 octets, is required); nothing is ever asked for on a terminal.  The domain is kept in lower case, without a
  *	trailing dot.  The file's octets are wiped from memory once OpenSSL has decoded them.
  *
  *	dkim_sign signs the message MSG (LEN octets: the header, an empty line, the body; line

@@ -10,8 +10,8 @@
  *	pw-dkimsign -R -k keyfile -d domain -s selector [...]
  *
  * DESCRIPTION
- *	Loads each key (one signer per -k, taking the -d and -s given before it, or after it
- *	up to the next -k), signs MESSAGE with all of them at once (dkim_sign) at time -t
+ *	Loads each key (one signer per -k; the Nth -k goes with the Nth -d and the Nth -s),
+ *	signs MESSAGE with all of them at once (dkim_sign) at time -t
  *	(seconds since the epoch; default: now) and writes the signed message to standard
  *	output: the DKIM-Signature fields, then the message unchanged.  The fields come with
  *	the message's own line ends: CRLF if its first line ends in CRLF, LF otherwise.
@@ -25,9 +25,11 @@
 #include "dkim/dkim-sign.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,87 +43,74 @@ static void die(const char *a, const char *b)
 	exit(2);
 }
 
-/* read_file - whole file, NUL-terminated */
+/* read_file - whole file, NUL-terminated; NULL with errno set on failure */
 static char *read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	struct stat st;
 	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	int fd = open(path, O_RDONLY);
 
-	if (f == NULL)
+	if (fd < 0)
 		return NULL;
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 131072;
-			char *nb = realloc(buf, cap);
-			if (nb == NULL)
-				die("out of memory", NULL);
-			buf = nb;
+	if (fstat(fd, &st) == 0 && st.st_size >= 0 && (buf = malloc((size_t)st.st_size + 1))) {
+		ssize_t r = read(fd, buf, (size_t)st.st_size);
+		if (r != (ssize_t)st.st_size) {
+			free(buf);
+			buf = NULL;
+			errno = r < 0 ? errno : EIO;
+		} else {
+			buf[r] = '\0';
+			*len = (size_t)r;
 		}
-		size_t r = fread(buf + n, 1, 65536, f);
-		n += r;
-		if (r == 0)
-			break;
 	}
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
+	close(fd);
 	return buf;
 }
 
 /* main - sign one message */
 int main(int argc, char **argv)
 {
-	const char *keys[DKIM_SIGN_MAX_SIGNERS], *doms[DKIM_SIGN_MAX_SIGNERS],
-		   *sels[DKIM_SIGN_MAX_SIGNERS];
-	size_t nk = 0, nd = 0, ns = 0;
+	/* the -k, -d and -s arguments, in the order given */
+	const char *args[3][DKIM_SIGN_MAX_SIGNERS];
+	size_t nargs[3] = { 0, 0, 0 };
+	const char *const letters = "kds", *path = NULL;
 	time_t t = time(NULL);
 	long repeat = 0;
 	bool record = false;
-	int c;
 
-	while ((c = getopt(argc, argv, "Rd:k:n:s:t:")) != -1) {
-		switch (c) {
-		case 'R':
+	/* options and the message path, in any order; every option but -R takes a value */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "-R") == 0) {
 			record = true;
-			break;
-		case 'd':
-			if (nd == DKIM_SIGN_MAX_SIGNERS)
-				die("too many -d", NULL);
-			doms[nd++] = optarg;
-			break;
-		case 'k':
-			if (nk == DKIM_SIGN_MAX_SIGNERS)
-				die("too many -k", NULL);
-			keys[nk++] = optarg;
-			break;
-		case 's':
-			if (ns == DKIM_SIGN_MAX_SIGNERS)
-				die("too many -s", NULL);
-			sels[ns++] = optarg;
-			break;
-		case 'n':
-			repeat = strtol(optarg, NULL, 10);
-			break;
-		case 't':
-			t = (time_t)strtoll(optarg, NULL, 10);
-			break;
-		default:
+		} else if (a[0] != '-') {
+			if (path != NULL)
+				die(USAGE, NULL);
+			path = a;
+		} else if (a[1] == '\0' || a[2] != '\0' || strchr("kdsnt", a[1]) == NULL ||
+			   i + 1 == argc) {
 			die(USAGE, NULL);
+		} else if (a[1] == 'n') {
+			repeat = strtol(argv[++i], NULL, 10);
+		} else if (a[1] == 't') {
+			t = (time_t)strtoll(argv[++i], NULL, 10);
+		} else {
+			size_t w = (size_t)(strchr(letters, a[1]) - letters);
+			if (nargs[w] == DKIM_SIGN_MAX_SIGNERS)
+				die("too many keys", NULL);
+			args[w][nargs[w]++] = argv[++i];
 		}
 	}
-	if (nk == 0 || nk != nd || nk != ns || (!record && optind + 1 != argc) || repeat < 0)
+	size_t nk = nargs[0];
+	if (nk == 0 || nk != nargs[1] || nk != nargs[2] || (!record && path == NULL) ||
+	    repeat < 0)
 		die(USAGE, NULL);
 
 	struct dkim_signer *sg[DKIM_SIGN_MAX_SIGNERS];
 	for (size_t i = 0; i < nk; i++) {
 		char err[512];
-		if (dkim_signer_load(doms[i], sels[i], keys[i], &sg[i], err, sizeof(err)) != DKIM_OK)
+		if (dkim_signer_load(args[1][i], args[2][i], args[0][i], &sg[i], err, sizeof(err)) !=
+		    DKIM_OK)
 			die(err, NULL);
 	}
 	if (record) {
@@ -138,9 +127,9 @@ int main(int argc, char **argv)
 	}
 
 	size_t len;
-	char *msg = read_file(argv[optind], &len);
+	char *msg = read_file(path, &len);
 	if (msg == NULL)
-		die(argv[optind], strerror(errno));
+		die(path, strerror(errno));
 	char *hdr = NULL;
 	const char *reason;
 	struct timespec t0, t1;
@@ -155,7 +144,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	int rc = 0;
 	if (st != DKIM_OK) {
-		fprintf(stderr, "pw-dkimsign: %s: %s (%s)\n", argv[optind], reason,
+		fprintf(stderr, "pw-dkimsign: %s: %s (%s)\n", path, reason,
 			dkim_status_text(st));
 		rc = 1;
 	} else {
