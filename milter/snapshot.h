@@ -1,8 +1,8 @@
 /*
  * milter/snapshot.h - the running configuration and policy as one immutable, refcounted unit.
  *
- * snapshot_load() reads the configuration file, every policy file it names and every list
- * file (NAME.list) in list_directory, and returns a new snapshot, or NULL with every problem in *d as FILE:LINE: message.  A snapshot is never
+ * snapshot_load() reads the configuration file, every policy file it names, every list
+ * file (NAME.list) in list_directory and every dkim_signing_key key file, and returns a new snapshot, or NULL with every problem in *d as FILE:LINE: message.  A snapshot is never
  * changed after it is built.  The daemon holds one "current" snapshot:
  *   - snapshot_acquire() returns the current one with a reference taken; a message takes one at
  *     MAIL FROM and drops it when it ends, so a message in flight finishes under the policy it
@@ -28,6 +28,7 @@
 
 struct dns_resolver;
 struct keycache;
+struct dkim_keyring;
 
 struct pw_snapshot {
 	atomic_uint refs;
@@ -40,6 +41,9 @@ struct pw_snapshot {
 	struct pw_psl *psl;		/* owned Public Suffix List (NULL: setting empty) */
 	struct pw_lists lists;		/* owned: the encrypted lists of list_directory */
 	struct keycache *keys;		/* owned: decoded DKIM keys, shared like dns */
+	struct dkim_keyring *signing;	/* owned: the dkim_signing_key keys (dkim-sign.h),
+					 * read-only, shared by the workers like dns; NULL
+					 * when none is configured */
 	bool dmarc, adsp;		/* sender_practices */
 };
 

@@ -2,7 +2,8 @@
 # tests/dkim/sign.sh - postward's DKIM signer (milter/dkim/dkim-sign.c) checked by three
 # verifiers: dkimpy (Debian python3-dkim, /usr/bin/python3, keys from a dnsfunc), OpenDKIM
 # (Debian opendkim 2.11 as a verifying milter driven by miltertest, keys from its
-# TestPublicKeys file) and postward's own verifier (pw-dkimverify, keys from a file).
+# TestPublicKeys file; tests/dkim/send.lua is the client) and postward's own verifier
+# (pw-dkimverify, keys from a file).
 #
 # Usage: tests/dkim/sign.sh [PW-DKIMSIGN [PW-DKIMVERIFY]]  (default $PW_DKIMSIGN, $PW_DKIMVERIFY)
 #
@@ -25,26 +26,13 @@ set -u
 export LC_ALL=C
 here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-passed=0
-failed=0
-od_pid=""
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-dkim-sign.XXXXXX") || exit 1
-
-cleanup() {
-	if [ -n "$od_pid" ]; then
-		kill "$od_pid" 2>/dev/null
-		wait "$od_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { echo "PASS $*"; passed=$((passed + 1)); }
-ko() { echo "FAIL $*"; failed=$((failed + 1)); }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit $?
-}
+od_pid=""		# the opendkim this script starts
+trap '[ -z "$od_pid" ] || { kill "$od_pid"; wait "$od_pid"; } 2>/dev/null; rm -rf "$tmp"' EXIT
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "PASS $*"; }
+ko() { failed=$((failed + 1)); echo "FAIL $*"; }
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
 
 PWS=${1:-${PW_DKIMSIGN:-$here/pw-dkimsign}}
 PWV=${2:-${PW_DKIMVERIFY:-$here/pw-dkimverify}}
@@ -183,6 +171,29 @@ key_refused enc.pem "passphrase" "passphrase-protected key"
 key_refused junk.pem "no usable PEM private key" "not a key"
 key_refused missing.pem "cannot open" "missing file"
 
+# ---- postward -n loads every dkim_signing_key and names each bad one at its line -----------------
+PW=${POSTWARD:-$here/../../milter/postward}
+if [ -x "$PW" ]; then
+	printf 'sender_practices =\ndkim_signing_key = lists.example.org ed ed.pem\n# a comment\ndkim_signing_key = lists.example.org rsa %s/rsa.pem\n' \
+		"$tmp" > good.conf
+	if out=$("$PW" -n -c "$tmp/good.conf" 2>&1); then ok "postward -n: two good keys"
+	else ko "postward -n: two good keys: $out"; fi
+	printf 'sender_practices =\ndkim_signing_key = lists.example.org ed open.pem, example.net ec ec.pem\ndkim_signing_key = example.com rsa missing.pem\n' \
+		> bad.conf
+	out=$("$PW" -n -c "$tmp/bad.conf" 2>&1)
+	rc=$?
+	want1="$tmp/bad.conf:2: dkim_signing_key lists.example.org ed: $tmp/open.pem: private key readable or writable by others (mode 0644): chmod o-rwx it"
+	want2="$tmp/bad.conf:2: dkim_signing_key example.net ec: $tmp/ec.pem: the key is of type EC; DKIM signs with RSA or Ed25519 keys only"
+	want3="$tmp/bad.conf:3: dkim_signing_key example.com rsa: $tmp/missing.pem: cannot open: No such file or directory"
+	if [ "$rc" = 1 ] && [ "$out" = "$want1"$'\n'"$want2"$'\n'"$want3" ]; then
+		ok "postward -n: each bad key at its line"
+	else
+		ko "postward -n: bad keys: rc=$rc: $out"
+	fi
+else
+	ko "no postward binary at $PW"
+fi
+
 # ---- verify: postward, dkimpy, OpenDKIM ------------------------------------------------------------
 cut -d' ' -f1 cases > files
 $PY - keys files <<'EOF' > dkimpy.out 2>&1
@@ -207,48 +218,6 @@ for f in open(sys.argv[2]).read().split():
     print(f, n, ','.join(res) or 'none')
 EOF
 
-cat > verify.lua <<'EOF'
--- send MT_MESSAGE through the verifying opendkim at MT_SOCKET; print its Authentication-Results
-local ok, err = pcall(function()
-local f = assert(io.open(os.getenv("MT_MESSAGE"), "rb"))
-local data = string.gsub(f:read("*a"), "\r\n", "\n")
-f:close()
-local hdr, body = string.match(data, "^(.-)\n\n(.*)$")
-if hdr == nil then hdr = data; body = "" end
-local conn = mt.connect(os.getenv("MT_SOCKET"), 40, 0.25)
-if conn == nil then error("connect failed") end
-mt.set_timeout(10)
-if mt.negotiate(conn, nil, nil, nil) ~= nil then error("negotiate") end
-if mt.conninfo(conn, "localhost", "127.0.0.1") ~= nil then error("conninfo") end
-mt.macro(conn, SMFIC_MAIL, "i", "SIGNTEST")
-if mt.mailfrom(conn, "<alice@example.com>") ~= nil then error("mailfrom") end
-if mt.rcptto(conn, "<bob@example.org>") ~= nil then error("rcptto") end
-local fields = {}
-for line in string.gmatch(hdr .. "\n", "(.-)\n") do
-  if string.match(line, "^[ \t]") and #fields > 0 then
-    fields[#fields].value = fields[#fields].value .. "\n" .. line
-  else
-    local n, v = string.match(line, "^([^:]+):(.*)$")
-    if n ~= nil then
-      table.insert(fields, { name = n, value = (string.gsub(v, "^ ", "", 1)) })
-    end
-  end
-end
-for _, fl in ipairs(fields) do
-  if mt.header(conn, fl.name, fl.value) ~= nil then error("header") end
-end
-if mt.eoh(conn) ~= nil then error("eoh") end
-if #body > 0 then
-  if mt.bodystring(conn, (string.gsub(body, "\n", "\r\n"))) ~= nil then error("body") end
-end
-if mt.eom(conn) ~= nil then error("eom") end
-local ar = mt.getheader(conn, "Authentication-Results", 0)
-if ar == nil then error("no Authentication-Results added") end
-io.write((string.gsub(ar, "\r?\n", " ")) .. "\n")
-mt.disconnect(conn)
-end)
-if not ok then io.stderr:write("verify.lua: " .. tostring(err) .. "\n"); os.exit(1) end
-EOF
 {
 	echo "Mode v"
 	echo "Socket local:$tmp/od.sock"
@@ -287,7 +256,8 @@ while read -r f expect label; do
 	# sends such a message; an empty chunk makes it drop the connection), so it fails every
 	# signature over an empty body: checked as that known failure, so a fix shows here
 	[ "${label#m-empty}" != "$label" ] && expect=fail label="$label (OpenDKIM empty-body bug)"
-	ar=$(MT_SOCKET=local:$tmp/od.sock MT_MESSAGE=$f miltertest -s verify.lua 2>&1)
+	ar=$(miltertest -D sock="local:$tmp/od.sock" -D msgfile="$f" -D qid=SIGNTEST \
+		-s "$here/send.lua" 2>&1 | sed -n 's/^AR //p')
 	opass=$(printf '%s' "$ar" | grep -o 'dkim=pass' | wc -l)
 	ofail=$(printf '%s' "$ar" | grep -o 'dkim=[a-z]*' | grep -vc 'dkim=pass')
 	if { [ "$expect" = pass ] && [ "$opass" -eq "$nsig" ] && [ "$ofail" -eq 0 ]; } ||
