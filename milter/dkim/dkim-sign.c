@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -713,6 +714,38 @@ enum dkim_status dkim_sign(const struct dkim_signer *const *signers, size_t n, c
 	free(scratch);
 	smsg_free(&m);
 	return st;
+}
+
+/* dkim_sign_prepend - sign *MSG and splice the fields in front of it */
+enum dkim_status dkim_sign_prepend(const struct dkim_signer *const *signers, size_t n, time_t t,
+				   char **msg, size_t *len, const char **reason)
+{
+	const char *dummy;
+	char *fields = NULL, *out;
+
+	if (reason == NULL)
+		reason = &dummy;
+	if (msg == NULL || *msg == NULL || len == NULL) {
+		*reason = "bad argument";
+		return DKIM_ERR_ARG;
+	}
+	enum dkim_status st = dkim_sign(signers, n, *msg, *len, t, &fields, reason);
+	if (st != DKIM_OK)
+		return st;
+	size_t fl = strlen(fields);
+	if (*len > SIZE_MAX - fl - 1 || (out = malloc(fl + *len + 1)) == NULL) {
+		free(fields);
+		*reason = "out of memory";
+		return DKIM_ERR_NOMEM;
+	}
+	memcpy(out, fields, fl);
+	memcpy(out + fl, *msg, *len);
+	out[fl + *len] = '\0';
+	free(fields);
+	free(*msg);
+	*msg = out;
+	*len += fl;
+	return DKIM_OK;
 }
 
 /* ---- the keyring --------------------------------------------------------------------------- */

@@ -20,6 +20,9 @@
  *	enum dkim_status dkim_sign(const struct dkim_signer *const *signers, size_t n,
  *				   const char *msg, size_t len, time_t t,
  *				   char **header_out, const char **reason);
+ *	enum dkim_status dkim_sign_prepend(const struct dkim_signer *const *signers, size_t n,
+ *					   time_t t, char **msg, size_t *len,
+ *					   const char **reason);
  *
  *	struct dkim_keyring *dkim_keyring_new(void);
  *	enum dkim_status dkim_keyring_add(struct dkim_keyring *ring, struct dkim_signer *s,
@@ -57,6 +60,11 @@
  *	PureEdDSA over the SHA-256 of the header data (RFC 8463 section 3), rsa-sha256 is
  *	RSASSA-PKCS1-v1_5 with SHA-256.  Both are deterministic: the same key, message and T
  *	give the same field.
+ *
+ *	dkim_sign_prepend is dkim_sign and the splice in one: on DKIM_OK *MSG (malloc'd, *LEN
+ *	octets) is replaced by a new malloc'd buffer holding the fields and then the message
+ *	(NUL-terminated, not counted in *LEN) and the old one is freed; on any error *MSG and
+ *	*LEN are left as they were.
  *
  *	A keyring holds the signers configured for domains (postward.conf dkim_signing_key).
  *	dkim_keyring_add takes ownership of S; it refuses a signer whose domain and selector are
@@ -138,6 +146,10 @@ enum dkim_status dkim_signer_record(const struct dkim_signer *s, char **out);
 /* dkim_sign - the DKIM-Signature fields of MSG, one per signer, into *HEADER_OUT */
 enum dkim_status dkim_sign(const struct dkim_signer *const *signers, size_t n, const char *msg,
 			   size_t len, time_t t, char **header_out, const char **reason);
+
+/* dkim_sign_prepend - sign the malloc'd message *MSG (*LEN octets) and put the fields before it */
+enum dkim_status dkim_sign_prepend(const struct dkim_signer *const *signers, size_t n, time_t t,
+				   char **msg, size_t *len, const char **reason);
 
 /* dkim_keyring_new - an empty keyring; NULL for lack of memory */
 struct dkim_keyring *dkim_keyring_new(void);

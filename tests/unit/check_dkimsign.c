@@ -310,6 +310,35 @@ START_TEST(dual_signing)
 }
 END_TEST
 
+/* dkim_sign_prepend: the fields, then the message; nothing changed on error */
+START_TEST(prepend)
+{
+	struct dkim_signer *s = load("football.example.com", "brisbane", rfc_ed_pem);
+	const struct dkim_signer *v[1] = { s };
+	size_t ml = strlen(RFC_MSG), len = ml;
+	char *msg = malloc(ml), *was;
+	const char *reason;
+
+	ck_assert_ptr_nonnull(msg);
+	memcpy(msg, RFC_MSG, ml);			/* not NUL-terminated */
+	ck_assert_int_eq(dkim_sign_prepend(v, 1, RFC_T, &msg, &len, &reason), DKIM_OK);
+	ck_assert_uint_eq(len, strlen(kat_ed_field) + ml);
+	ck_assert(strncmp(msg, kat_ed_field, strlen(kat_ed_field)) == 0);
+	ck_assert_str_eq(msg + strlen(kat_ed_field), RFC_MSG);
+	/* a message the signer refuses stays as it was */
+	was = msg;
+	len = 5;
+	memcpy(msg, "To: x", 5);
+	ck_assert_int_eq(dkim_sign_prepend(v, 1, RFC_T, &msg, &len, &reason), DKIM_ERR_SYNTAX);
+	ck_assert_str_eq(reason, "no From field");
+	ck_assert_ptr_eq(msg, was);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_int_eq(dkim_sign_prepend(v, 1, RFC_T, NULL, &len, &reason), DKIM_ERR_ARG);
+	free(msg);
+	dkim_signer_free(s);
+}
+END_TEST
+
 /* ---- what is signed ------------------------------------------------------------------------ */
 
 static const char list_copy[] =
@@ -704,7 +733,8 @@ int main(void)
 		const TTest *test;
 	} tests[] = {
 		{ "known answers", kat_rfc8463_ed25519 }, { "known answers", kat_rsa },
-		{ "known answers", dual_signing }, { "signing", h_tag_contents },
+		{ "known answers", dual_signing }, { "known answers", prepend },
+		{ "signing", h_tag_contents },
 		{ "signing", folding }, { "signing", line_ends }, { "signing", no_body },
 		{ "signing", tampering_fails }, { "signing", sign_refusals },
 		{ "keys", load_refusals }, { "keys", keyring_lookup },
