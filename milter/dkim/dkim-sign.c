@@ -104,13 +104,13 @@ static unsigned char *read_key_file(const char *path, size_t *len, char *err, si
 	}
 	if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
 		snprintf(err, errlen, "%s: private key readable or writable by others (mode %04o): "
-		     "chmod o-rwx it", path, (unsigned)(st.st_mode & 07777));
+			 "chmod o-rwx it", path, (unsigned)(st.st_mode & 07777));
 		close(fd);
 		return NULL;
 	}
 	if (st.st_size <= 0 || st.st_size > DKIM_SIGN_MAX_KEYFILE) {
 		snprintf(err, errlen, "%s: %s (a PEM private key is 1 to %d octets)", path,
-		     st.st_size <= 0 ? "empty" : "too large", DKIM_SIGN_MAX_KEYFILE);
+			 st.st_size <= 0 ? "empty" : "too large", DKIM_SIGN_MAX_KEYFILE);
 		close(fd);
 		return NULL;
 	}
@@ -168,7 +168,7 @@ enum dkim_status dkim_signer_load(const char *domain, const char *selector, cons
 	}
 	if (!name_ok(selector, strlen(selector))) {
 		snprintf(err, errlen, "selector \"%s\" is not a DNS name (letters, digits, '-', '_', "
-		     "dots)", selector);
+			 "dots)", selector);
 		return DKIM_ERR_SYNTAX;
 	}
 
@@ -177,22 +177,22 @@ enum dkim_status dkim_signer_load(const char *domain, const char *selector, cons
 	if (text == NULL)
 		return DKIM_ERR_CRYPTO;
 	bool encrypted = has_text(text, len, "ENCRYPTED");
+	ERR_clear_error();		/* so that a failure below reports its own reason */
 	BIO *bio = BIO_new_mem_buf(text, (int)len);
 	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
 	BIO_free(bio);
 	OPENSSL_cleanse(text, len);
 	free(text);
 	if (pkey == NULL) {
-		unsigned long e = ERR_peek_last_error();
-		ERR_clear_error();
+		const char *why = ERR_reason_error_string(ERR_peek_last_error());
 		if (encrypted)
 			snprintf(err, errlen, "%s: the key is protected by a passphrase; store it "
-			     "without one (openssl pkey -in KEY -out PLAIN) and keep the file "
-			     "private", path);
+				 "without one (openssl pkey -in KEY -out PLAIN) and keep the file "
+				 "private", path);
 		else
 			snprintf(err, errlen, "%s: no usable PEM private key (OpenSSL: %s)", path,
-			     e ? ERR_reason_error_string(e) ? ERR_reason_error_string(e) :
-			     "decoding failed" : "decoding failed");
+				 why != NULL ? why : "decoding failed");
+		ERR_clear_error();
 		return DKIM_ERR_CRYPTO;
 	}
 
@@ -206,7 +206,7 @@ enum dkim_status dkim_signer_load(const char *domain, const char *selector, cons
 		int bits = EVP_PKEY_get_bits(pkey);
 		if (bits < DKIM_RSA_MIN_BITS || bits > DKIM_RSA_MAX_BITS) {
 			snprintf(err, errlen, "%s: an RSA key of %d bits (DKIM wants %d to %d; "
-			     "2048 is usual)", path, bits, DKIM_RSA_MIN_BITS, DKIM_RSA_MAX_BITS);
+				 "2048 is usual)", path, bits, DKIM_RSA_MIN_BITS, DKIM_RSA_MAX_BITS);
 			EVP_PKEY_free(pkey);
 			free(s);
 			return DKIM_ERR_CRYPTO;
@@ -217,7 +217,7 @@ enum dkim_status dkim_signer_load(const char *domain, const char *selector, cons
 	} else {
 		const char *tn = EVP_PKEY_get0_type_name(pkey);
 		snprintf(err, errlen, "%s: the key is of type %s; DKIM signs with RSA or Ed25519 keys "
-		     "only", path, tn ? tn : "unknown");
+			 "only", path, tn ? tn : "unknown");
 		EVP_PKEY_free(pkey);
 		free(s);
 		return DKIM_ERR_CRYPTO;
@@ -316,7 +316,7 @@ struct smsg {
 	size_t body;			/* offset of the body in the message */
 };
 
-/* split_header - MSG's header fields into M; false with *REASON (or on lack of memory) */
+/* split_header - MSG's header fields into M; DKIM_ERR_SYNTAX with *REASON, or DKIM_ERR_NOMEM */
 static enum dkim_status split_header(const char *msg, size_t len, struct smsg *m,
 				     const char **reason)
 {
