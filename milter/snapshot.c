@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dns/dns.h"
+#include "dkim/dkim-sign.h"
 #include "dkim/keycache.h"
 #include "log.h"
 
@@ -168,31 +169,77 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* beside_config - make the path in *SLOT absolute, relative to the directory of CONFIG_FILE
+ * (a path already absolute stays); false for lack of memory */
+static bool beside_config(const char *config_file, char **slot)
+{
+	const char *path = *slot;
+	if (path[0] == '/')
+		return true;
+	const char *slash = strrchr(config_file, '/');
+	int dirlen = slash ? (int)(slash - config_file) : 1;
+	size_t need = (size_t)dirlen + strlen(path) + 2;
+	char *abs = malloc(need);
+	if (abs == NULL)
+		return false;
+	snprintf(abs, need, "%.*s/%s", dirlen, slash ? config_file : ".", path);
+	free(*slot);
+	*slot = abs;
+	return true;
+}
+
+/* load_signing_keys - every dkim_signing_key key file (relative: beside the configuration
+ * file) into the snapshot's keyring; each problem as CONFIG_FILE:LINE */
+static void load_signing_keys(struct pw_snapshot *s, const char *config_file,
+			      struct pw_diags *d)
+{
+	if (s->cfg.n_dkim_signing_keys == 0)
+		return;
+	if ((s->signing = dkim_keyring_new()) == NULL) {
+		pw_diags_add(d, config_file, 0, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < s->cfg.n_dkim_signing_keys; i++) {
+		struct pw_signing_key *k = &s->cfg.dkim_signing_keys[i];
+		struct dkim_signer *sg;
+		const char *why;
+		char err[512];
+		if (!beside_config(config_file, &k->path)) {
+			pw_diags_add(d, config_file, k->line, "out of memory");
+			continue;
+		}
+		if (dkim_signer_load(k->domain, k->selector, k->path, &sg, err, sizeof(err)) !=
+		    DKIM_OK) {
+			pw_diags_add(d, config_file, k->line, "dkim_signing_key %s %s: %s", k->domain,
+				     k->selector, err);
+			continue;
+		}
+		if (dkim_keyring_add(s->signing, sg, &why) != DKIM_OK) {
+			pw_diags_add(d, config_file, k->line, "dkim_signing_key %s %s: %s", k->domain,
+				     k->selector, why);
+			dkim_signer_free(sg);
+		}
+	}
+}
+
 /* load_lists - every regular file NAME.list in list_directory (relative: beside the
  * configuration file), in name order, each with its managed subscriber file NAME.subscribers
  * when there is one (its errors are the list's; listfile.h) */
 static void load_lists(struct pw_snapshot *s, const char *config_file, struct pw_diags *d)
 {
 	const char *dir = s->cfg.list_directory;
-	char *abs = NULL, **names = NULL;
+	char **names = NULL;
 	size_t n = 0, cap = 0;
 	DIR *dd;
 	struct dirent *e;
 
 	if (dir[0] == '\0')
 		return;
-	if (dir[0] != '/') {
-		const char *slash = strrchr(config_file, '/');
-		int dirlen = slash ? (int)(slash - config_file) : 1;
-		size_t need = (size_t)dirlen + strlen(dir) + 2;
-		if ((abs = malloc(need)) == NULL) {
-			pw_diags_add(d, config_file, 0, "out of memory");
-			return;
-		}
-		snprintf(abs, need, "%.*s/%s", dirlen, slash ? config_file : ".", dir);
-		free(s->cfg.list_directory);
-		dir = s->cfg.list_directory = abs;
+	if (!beside_config(config_file, &s->cfg.list_directory)) {
+		pw_diags_add(d, config_file, 0, "out of memory");
+		return;
 	}
+	dir = s->cfg.list_directory;
 	if ((dd = opendir(dir)) == NULL) {
 		pw_diags_add(d, config_file, 0, "list_directory %s: %s", dir, strerror(errno));
 		return;
@@ -249,6 +296,7 @@ static void free_snapshot(struct pw_snapshot *s)
 	dns_resolver_free(s->dns);
 	pw_psl_free(s->psl);
 	keycache_free(s->keys);
+	dkim_keyring_free(s->signing);
 	pw_lists_free(&s->lists);
 	pw_config_free(&s->cfg);
 	pw_policy_free(&s->pol);
@@ -280,22 +328,12 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 	if (src->socket_override)
 		pw_config_set(&s->cfg, "milter_socket", src->socket_override, "-p", 0, d);
 	for (size_t i = 0; i < s->cfg.n_policy_files; i++) {
-		const char *path = s->cfg.policy_files[i];
-		if (path[0] != '/') {
-			/* relative policy files are found beside the configuration file */
-			const char *slash = strrchr(src->config_file, '/');
-			int dirlen = slash ? (int)(slash - src->config_file) : 1;
-			const char *dir = slash ? src->config_file : ".";
-			size_t need = (size_t)dirlen + strlen(path) + 2;
-			char *abs = malloc(need);
-			if (abs == NULL) {
-				pw_diags_add(d, path, 0, "out of memory");
-				continue;
-			}
-			snprintf(abs, need, "%.*s/%s", dirlen, dir, path);
-			free(s->cfg.policy_files[i]);
-			path = s->cfg.policy_files[i] = abs;
+		/* relative policy files are found beside the configuration file */
+		if (!beside_config(src->config_file, &s->cfg.policy_files[i])) {
+			pw_diags_add(d, s->cfg.policy_files[i], 0, "out of memory");
+			continue;
 		}
+		const char *path = s->cfg.policy_files[i];
 		text = snapshot_read_file(path, &len, &err);
 		if (text == NULL) {
 			pw_diags_add(d, path, 0, "cannot read: %s", read_error(err));
@@ -305,6 +343,7 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 		free(text);
 	}
 	load_lists(s, src->config_file, d);
+	load_signing_keys(s, src->config_file, d);
 	if (pw_diags_errors(d) == before && !d->oom && load_practices(s, src->config_file, d))
 		make_resolver(s, src->config_file, d);
 	if (pw_diags_errors(d) == before && !d->oom && (s->keys = keycache_new(1024)) == NULL)

@@ -1,10 +1,11 @@
 /*
  * milter/snapshot.h - the running configuration and policy as one immutable, refcounted unit.
  *
- * snapshot_load() reads the configuration file, every policy file it names and every list
+ * snapshot_load() reads the configuration file, every policy file it names, every list
  * file (NAME.list, with its managed subscriber file NAME.subscribers when there is one) in
- * list_directory, and returns a new snapshot, or NULL with every problem in *d as
- * FILE:LINE: message.  Warnings (pw_diags_warn) are left in *d too but do not fail a load.
+ * list_directory and every dkim_signing_key key file, and returns a new snapshot, or NULL
+ * with every problem in *d as FILE:LINE: message.  Warnings (pw_diags_warn) are left in *d
+ * too but do not fail a load.
  * A snapshot is never changed after it is built.  The daemon holds one "current" snapshot:
  *   - snapshot_acquire() returns the current one with a reference taken; a message takes one at
  *     MAIL FROM and drops it when it ends, so a message in flight finishes under the policy it
@@ -33,6 +34,7 @@
 
 struct dns_resolver;
 struct keycache;
+struct dkim_keyring;
 
 struct pw_snapshot {
 	atomic_uint refs;
@@ -45,6 +47,9 @@ struct pw_snapshot {
 	struct pw_psl *psl;		/* owned Public Suffix List (NULL: setting empty) */
 	struct pw_lists lists;		/* owned: the encrypted lists of list_directory */
 	struct keycache *keys;		/* owned: decoded DKIM keys, shared like dns */
+	struct dkim_keyring *signing;	/* owned: the dkim_signing_key keys (dkim-sign.h),
+					 * read-only, shared by the workers like dns; NULL
+					 * when none is configured */
 	bool dmarc, adsp;		/* sender_practices */
 };
 

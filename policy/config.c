@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "config.h"
+#include "addr.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -61,6 +62,9 @@ static const struct pw_option options[] = {
 	  "authserv-id of the Authentication-Results field (empty: this host's name)" },
 	{ "dkim_max_signatures", PW_OPT_UINT, "8", NULL, 0, 64, true,
 	  "DKIM-Signature fields verified per message; later ones are a permerror" },
+	{ "dkim_signing_key", PW_OPT_SIGNKEYS, "", NULL, 0, 0, true,
+	  "DOMAIN SELECTOR KEYFILE: a key that signs the mail postward writes for DOMAIN "
+	  "(repeatable; two per domain for dual signing)" },
 	{ "sender_practices", PW_OPT_LIST, "dmarc, adsp", NULL, 0, 0, true,
 	  "published sender practices to check: dmarc, adsp, both or none (empty)" },
 	{ "public_suffix_list", PW_OPT_STRING, PW_DEFAULT_PSL, NULL, 0, 0, true,
@@ -188,26 +192,32 @@ static void free_list(char **v, size_t n)
 	free(v);
 }
 
-/* parse_list - split on commas and blanks into an owned array */
-static bool parse_list(const char *value, char ***out, size_t *nout)
+/* parse_list_sep - split VALUE into an owned array of words, each ending at a character of
+ * SEPS and, when BLANKS, at white space too; white space around a word is trimmed and empty
+ * words are dropped */
+static bool parse_list_sep(const char *value, const char *seps, bool blanks, char ***out,
+			   size_t *nout)
 {
 	char **v = NULL;
 	size_t n = 0;
 	const char *p = value;
 
 	for (;;) {
-		while (*p == ',' || isspace((unsigned char)*p))
+		while ((*p && strchr(seps, *p) != NULL) || isspace((unsigned char)*p))
 			p++;
 		if (*p == '\0')
 			break;
 		const char *s = p;
-		while (*p && *p != ',' && !isspace((unsigned char)*p))
+		while (*p && strchr(seps, *p) == NULL && !(blanks && isspace((unsigned char)*p)))
 			p++;
+		const char *e = p;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
 		char **nv = realloc(v, (n + 1) * sizeof(*v));
 		if (nv == NULL)
 			goto oom;
 		v = nv;
-		if ((v[n] = strndup(s, (size_t)(p - s))) == NULL)
+		if ((v[n] = strndup(s, (size_t)(e - s))) == NULL)
 			goto oom;
 		n++;
 	}
@@ -219,6 +229,12 @@ oom:
 	return false;
 }
 
+/* parse_list - split on commas and blanks into an owned array */
+static bool parse_list(const char *value, char ***out, size_t *nout)
+{
+	return parse_list_sep(value, ",", true, out, nout);
+}
+
 /* parse_bool - Postfix-style yes/no */
 static int parse_bool(const char *v)
 {
@@ -227,6 +243,120 @@ static int parse_bool(const char *v)
 	if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcmp(v, "0") == 0)
 		return 0;
 	return -1;
+}
+
+/* free_signing_keys - release an array of dkim_signing_key entries */
+static void free_signing_keys(struct pw_signing_key *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].domain);
+		free(v[i].selector);
+		free(v[i].path);
+	}
+	free(v);
+}
+
+/* add_signing_keys - the entries of one dkim_signing_key value, appended to those already
+ * set; all or nothing: false (with diagnostics) leaves *cfg as it was */
+static bool add_signing_keys(struct pw_config *cfg, const char *value, const char *file,
+			     unsigned line, struct pw_diags *d)
+{
+	char **items;
+	size_t nitems, n = cfg->n_dkim_signing_keys;
+	struct pw_signing_key *v;
+	bool ok = true;
+
+	/* entries are separated by commas; within one, blanks separate the three words */
+	if (!parse_list_sep(value, ",", false, &items, &nitems)) {
+		pw_diags_add(d, file, line, "out of memory");
+		return false;
+	}
+	if (nitems == 0) {
+		free_list(items, nitems);
+		return true;
+	}
+	v = calloc(n + nitems, sizeof(*v));
+	if (v == NULL) {
+		free_list(items, nitems);
+		pw_diags_add(d, file, line, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < n && ok; i++) {
+		const struct pw_signing_key *k = &cfg->dkim_signing_keys[i];
+		v[i].line = k->line;
+		if ((v[i].domain = strdup(k->domain)) == NULL ||
+		    (v[i].selector = strdup(k->selector)) == NULL ||
+		    (v[i].path = strdup(k->path)) == NULL) {
+			pw_diags_add(d, file, line, "out of memory");
+			ok = false;
+		}
+	}
+	for (size_t j = 0; j < nitems && ok; j++) {
+		char **w;
+		size_t nw;
+		if (!parse_list_sep(items[j], "", true, &w, &nw)) {
+			pw_diags_add(d, file, line, "out of memory");
+			ok = false;
+			break;
+		}
+		size_t dl = nw > 0 ? strlen(w[0]) : 0;
+		if (dl > 1 && w[0][dl - 1] == '.')
+			w[0][--dl] = '\0';
+		for (size_t k = 0; k < dl; k++)
+			w[0][k] = (char)tolower((unsigned char)w[0][k]);
+		if (nw != 3) {
+			pw_diags_add(d, file, line, "dkim_signing_key \"%s\": expected DOMAIN "
+				     "SELECTOR KEYFILE", items[j]);
+			ok = false;
+		} else if (!pw_domain_valid(w[0], false) || w[0][dl - 1] == '.') {
+			pw_diags_add(d, file, line, "dkim_signing_key: \"%s\" is not a domain name",
+				     w[0]);
+			ok = false;
+		} else if (!pw_domain_valid(w[1], false) || w[1][strlen(w[1]) - 1] == '.') {
+			pw_diags_add(d, file, line, "dkim_signing_key: selector \"%s\" is not a DNS "
+				     "name (letters, digits, '-', '_', dots)", w[1]);
+			ok = false;
+		} else {
+			size_t same = 0;
+			unsigned first = 0;
+			for (size_t i = 0; i < n && ok; i++) {
+				if (strcmp(v[i].domain, w[0]) != 0)
+					continue;
+				if (strcasecmp(v[i].selector, w[1]) == 0) {
+					pw_diags_add(d, file, line, "dkim_signing_key: %s %s is "
+						     "already set at line %u", w[0], w[1], v[i].line);
+					ok = false;
+				}
+				if (same++ == 0)
+					first = v[i].line;
+			}
+			if (ok && same >= PW_SIGNING_KEYS_PER_DOMAIN) {
+				pw_diags_add(d, file, line, "dkim_signing_key: %s has %d keys already "
+					     "(first at line %u); one Ed25519 and one RSA key is the "
+					     "most a domain signs with", w[0],
+					     PW_SIGNING_KEYS_PER_DOMAIN, first);
+				ok = false;
+			}
+			if (ok) {
+				v[n].domain = w[0];
+				v[n].selector = w[1];
+				v[n].path = w[2];
+				v[n].line = line;
+				w[0] = w[1] = w[2] = NULL;
+				n++;
+			}
+		}
+		free_list(w, nw);
+	}
+	free_list(items, nitems);
+	if (!ok) {
+		free_signing_keys(v, n);
+		return false;
+	}
+	free_signing_keys(cfg->dkim_signing_keys, cfg->n_dkim_signing_keys);
+	cfg->dkim_signing_keys = v;
+	cfg->n_dkim_signing_keys = n;
+	return true;
 }
 
 /* choice_list - "a, b or c" for error messages */
@@ -346,6 +476,8 @@ bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
 		*nslot = n;
 		return true;
 	}
+	case PW_OPT_SIGNKEYS:
+		return add_signing_keys(cfg, value, file, line, d);
 	}
 	return false;
 }
@@ -375,6 +507,20 @@ bool pw_config_get(const struct pw_config *cfg, const char *name, char *buf, siz
 	case PW_OPT_UINT:
 		snprintf(buf, len, "%u", *uint_slot((struct pw_config *)cfg, name));
 		return true;
+	case PW_OPT_SIGNKEYS: {
+		size_t used = 0;
+		for (size_t i = 0; i < cfg->n_dkim_signing_keys; i++) {
+			const struct pw_signing_key *k = &cfg->dkim_signing_keys[i];
+			int n = snprintf(buf + used, len - used, "%s%s %s %s", i ? ", " : "",
+					 k->domain, k->selector, k->path);
+			if (n < 0 || (size_t)n >= len - used) {
+				buf[used] = '\0';	/* whole entries only */
+				break;
+			}
+			used += (size_t)n;
+		}
+		return true;
+	}
 	case PW_OPT_LIST: {
 		size_t used = 0, *nslot;
 		char **v = *list_slot((struct pw_config *)cfg, name, &nslot);
@@ -422,6 +568,7 @@ void pw_config_free(struct pw_config *cfg)
 	free_list(cfg->policy_files, cfg->n_policy_files);
 	free_list(cfg->sender_practices, cfg->n_sender_practices);
 	free_list(cfg->trusted_authserv_ids, cfg->n_trusted_authserv_ids);
+	free_signing_keys(cfg->dkim_signing_keys, cfg->n_dkim_signing_keys);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -463,7 +610,7 @@ static void apply_logical(struct pw_config *cfg, const char *file, unsigned line
 		return;
 	}
 	idx = (size_t)(o - options);
-	if (seen_line[idx]) {
+	if (seen_line[idx] && o->type != PW_OPT_SIGNKEYS) {
 		pw_diags_add(d, file, line, "\"%s\" is already set at line %u", name, seen_line[idx]);
 		return;
 	}

@@ -12,6 +12,9 @@
  * pw_config_parse() takes the file's text (the caller reads it; this module does no I/O),
  * applies each setting on top of what *cfg already holds, and appends one diagnostic per
  * problem.  A struct pw_config owns all its strings; pw_config_free() releases them.
+ * Every setting may be given once, except dkim_signing_key (PW_OPT_SIGNKEYS), whose lines
+ * add up: at most PW_SIGNING_KEYS_PER_DOMAIN keys per domain, each domain and selector
+ * once.  The key files are not read here (no I/O): snapshot.c loads them.
  * Not thread-safe: the daemon builds a config once per load and then only reads it.
  */
 #ifndef POSTWARD_POLICY_CONFIG_H
@@ -28,6 +31,17 @@
 #define PW_DEFAULT_PSL "/usr/share/publicsuffix/public_suffix_list.dat"
 #define PW_DEFAULT_GNUPG_HOME "/var/lib/postward/gnupg"
 #define PW_DEFAULT_SPOOL "/var/spool/postward"
+#define PW_SIGNING_KEYS_PER_DOMAIN 2	/* dual signing: one Ed25519 and one RSA key */
+
+/* one dkim_signing_key: a key that signs mail postward writes for DOMAIN (and its subdomains
+ * without keys of their own) */
+struct pw_signing_key {
+	char *domain;			/* lower case, no trailing dot */
+	char *selector;
+	char *path;			/* PEM private key file, as written (snapshot.c resolves a
+					 * relative one beside the configuration file) */
+	unsigned line;			/* where it was set, for diagnostics */
+};
 
 enum pw_log_level { PW_LOG_WARNING = 0, PW_LOG_INFO = 1, PW_LOG_DEBUG = 2 };
 enum pw_unknown_action { PW_UNKNOWN_IGNORE = 0, PW_UNKNOWN_REJECT = 1 };
@@ -52,6 +66,8 @@ struct pw_config {
 	unsigned dns_cache_size;	/* entries */
 	char *authserv_id;		/* "" = this host's name */
 	unsigned dkim_max_signatures;	/* DKIM-Signature fields verified per message */
+	struct pw_signing_key *dkim_signing_keys;	/* owned, in file order */
+	size_t n_dkim_signing_keys;
 	char **sender_practices;	/* owned: "dmarc" and/or "adsp" */
 	size_t n_sender_practices;
 	char *public_suffix_list;	/* path of the PSL file */
@@ -69,7 +85,10 @@ struct pw_config {
 	unsigned list_max_queue_time;	/* seconds a deferred copy is retried */
 };
 
-enum pw_opt_type { PW_OPT_STRING, PW_OPT_BOOL, PW_OPT_UINT, PW_OPT_ENUM, PW_OPT_LIST };
+/* PW_OPT_SIGNKEYS: "DOMAIN SELECTOR KEYFILE" entries, separated by commas; the setting may
+ * appear on several lines, each adding its entries (it is the only repeatable one) */
+enum pw_opt_type { PW_OPT_STRING, PW_OPT_BOOL, PW_OPT_UINT, PW_OPT_ENUM, PW_OPT_LIST,
+		   PW_OPT_SIGNKEYS };
 
 struct pw_option {
 	const char *name;

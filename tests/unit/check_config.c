@@ -60,6 +60,7 @@ static const struct {
 	{ "dns_cache_size", "10000" },
 	{ "authserv_id", "" },
 	{ "dkim_max_signatures", "8" },
+	{ "dkim_signing_key", "" },
 	{ "sender_practices", "dmarc, adsp" },
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat" },
 	{ "trusted_authserv_ids", "" },
@@ -461,6 +462,85 @@ START_TEST(sender_practices_unknown_refused)
 }
 END_TEST
 
+/* dkim_signing_key: repeatable, entries add up, domain normalised, each line all or nothing */
+START_TEST(signing_keys_add_up)
+{
+	static const char text[] = "dkim_signing_key = Lists.Example.ORG. ed /etc/postward/ed.pem\n"
+				   "log_level = debug\n"
+				   "dkim_signing_key = lists.example.org rsa keys/rsa.pem,\n"
+				   "   example.net s-2024_1 /k/n.pem\n";
+	size_t had = cfg.n_dkim_signing_keys, errors = parse("k.conf", text);
+	ck_assert_uint_eq(had + errors, 0);
+	ck_assert_ndiags(&d, 0);
+	ck_assert_uint_eq(cfg.n_dkim_signing_keys, 3);
+	ck_assert_str_eq(cfg.dkim_signing_keys[0].domain, "lists.example.org");
+	ck_assert_str_eq(cfg.dkim_signing_keys[0].selector, "ed");
+	ck_assert_str_eq(cfg.dkim_signing_keys[0].path, "/etc/postward/ed.pem");
+	ck_assert_uint_eq(cfg.dkim_signing_keys[0].line, 1);
+	ck_assert_str_eq(cfg.dkim_signing_keys[1].path, "keys/rsa.pem");
+	ck_assert_uint_eq(cfg.dkim_signing_keys[1].line, 3);
+	ck_assert_str_eq(cfg.dkim_signing_keys[2].domain, "example.net");
+	ck_assert_str_eq(cfg.dkim_signing_keys[2].selector, "s-2024_1");
+	ck_assert_uint_eq(cfg.dkim_signing_keys[2].line, 3);
+	ck_assert_str_eq(get("dkim_signing_key"), "lists.example.org ed /etc/postward/ed.pem, "
+			 "lists.example.org rsa keys/rsa.pem, example.net s-2024_1 /k/n.pem");
+	/* what get shows parses back to the same */
+	struct pw_config c2;
+	char before[512];
+	snprintf(before, sizeof(before), "%s", get("dkim_signing_key"));
+	ck_assert(pw_config_defaults(&c2));
+	ck_assert(pw_config_set(&c2, "dkim_signing_key", before, "rt", 1, &d));
+	char after[512];
+	ck_assert(pw_config_get(&c2, "dkim_signing_key", after, sizeof(after)));
+	ck_assert_str_eq(after, before);
+	pw_config_free(&c2);
+	/* an empty value adds nothing */
+	ck_assert_uint_eq(parse("k2.conf", "dkim_signing_key =\n"), 0);
+	ck_assert_uint_eq(cfg.n_dkim_signing_keys, 3);
+}
+END_TEST
+
+START_TEST(signing_keys_refused)
+{
+	static const struct {
+		const char *line, *diag;
+	} bad[] = {
+		{ "dkim_signing_key = example.org ed\n",
+		  "b.conf:2: dkim_signing_key \"example.org ed\": expected DOMAIN SELECTOR KEYFILE" },
+		{ "dkim_signing_key = example.org ed /a b\n",
+		  "b.conf:2: dkim_signing_key \"example.org ed /a b\": expected DOMAIN SELECTOR KEYFILE" },
+		{ "dkim_signing_key = exa!mple.org ed /k\n",
+		  "b.conf:2: dkim_signing_key: \"exa!mple.org\" is not a domain name" },
+		{ "dkim_signing_key = example.org.. ed /k\n",
+		  "b.conf:2: dkim_signing_key: \"example.org.\" is not a domain name" },
+		{ "dkim_signing_key = example.org e;d /k\n",
+		  "b.conf:2: dkim_signing_key: selector \"e;d\" is not a DNS name (letters, digits, "
+		  "'-', '_', dots)" },
+		{ "dkim_signing_key = example.org ed. /k\n",
+		  "b.conf:2: dkim_signing_key: selector \"ed.\" is not a DNS name (letters, digits, "
+		  "'-', '_', dots)" },
+		{ "dkim_signing_key = EXAMPLE.org RSA /k2\n",
+		  "b.conf:2: dkim_signing_key: example.org RSA is already set at line 1" },
+		{ "dkim_signing_key = example.org ed /k, example.org ed2 /k\n",
+		  "b.conf:2: dkim_signing_key: example.org has 2 keys already (first at line 1); one "
+		  "Ed25519 and one RSA key is the most a domain signs with" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[300];
+		pw_config_free(&cfg);
+		pw_diags_free(&d);
+		memset(&d, 0, sizeof(d));
+		ck_assert(pw_config_defaults(&cfg));
+		snprintf(text, sizeof(text), "dkim_signing_key = example.org rsa /k\n%s", bad[i].line);
+		ck_assert_uint_eq(parse("b.conf", text), 1);
+		ck_assert_diag(&d, 0, bad[i].diag);
+		/* the bad line is dropped whole; the good one stays */
+		ck_assert_uint_eq(cfg.n_dkim_signing_keys, 1);
+		ck_assert_str_eq(cfg.dkim_signing_keys[0].selector, "rsa");
+	}
+}
+END_TEST
+
 START_TEST(every_setting_get_set_round_trips)
 {
 	size_t n;
@@ -716,6 +796,8 @@ Suite *config_suite(void)
 	tcase_add_test(tc, parse_enum_and_bool_both_ways);
 	tcase_add_test(tc, good_timeout_values);
 	tcase_add_test(tc, every_setting_get_set_round_trips);
+	tcase_add_test(tc, signing_keys_add_up);
+	tcase_add_test(tc, signing_keys_refused);
 	tcase_add_test(tc, set_unknown_setting);
 	suite_add_tcase(s, tc);
 
