@@ -3,7 +3,7 @@
  * take the first PGP MESSAGE block of a text apart, CRC-24 checked, and write one.
  *
  * NAME
- *	openpgp_armor - opgp_dearmor(), opgp_armor()
+ *	openpgp_armor - opgp_dearmor(), opgp_dearmor_keys(), opgp_armor()
  *
  * SYNOPSIS
  *	#include "openpgp.h"
@@ -26,6 +26,8 @@ static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char armor_begin[] = "-----BEGIN PGP MESSAGE-----";
 static const char armor_end[] = "-----END PGP MESSAGE-----";
+static const char keys_begin[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
+static const char keys_end[] = "-----END PGP PUBLIC KEY BLOCK-----";
 
 /* the CRC-24 of RFC 4880 section 6.1 one octet at a time: entry B is the bitwise
  * algorithm (polynomial 0x1864cfb) run over B << 16 */
@@ -121,8 +123,10 @@ static bool is_line(const char *l, size_t n, const char *s)
 	return n == strlen(s) && memcmp(l, s, n) == 0;
 }
 
-/* opgp_dearmor - the first PGP MESSAGE armor block in TEXT, decoded and CRC-checked */
-enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_t *outlen)
+/* dearmor - the first armor block in TEXT between the lines BEGIN and END, decoded and
+ * CRC-checked */
+static enum opgp_status dearmor(const char *text, size_t len, const char *begin,
+				const char *end, uint8_t **out, size_t *outlen)
 {
 	size_t pos = 0, n, o = 0, pad = 0;
 	const char *l;
@@ -136,7 +140,7 @@ enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_
 	if (text == NULL)
 		return OPGP_E_FORMAT;
 	while (!found && next_line(text, len, &pos, &l, &n))
-		found = is_line(l, n, armor_begin);
+		found = is_line(l, n, begin);
 	if (!found)
 		return OPGP_E_FORMAT;
 	/* armor headers ("Key: value") end with an empty line; tolerate their absence */
@@ -152,7 +156,7 @@ enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_
 	if ((buf = malloc(len / 4 * 3 + 3)) == NULL)
 		return OPGP_E_NOMEM;
 	while (next_line(text, len, &pos, &l, &n)) {
-		if (is_line(l, n, armor_end)) {
+		if (is_line(l, n, end)) {
 			ended = true;
 			break;
 		}
@@ -210,6 +214,18 @@ enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_
 bad:
 	free(buf);
 	return OPGP_E_FORMAT;
+}
+
+/* opgp_dearmor - the first PGP MESSAGE armor block in TEXT */
+enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_t *outlen)
+{
+	return dearmor(text, len, armor_begin, armor_end, out, outlen);
+}
+
+/* opgp_dearmor_keys - the first PGP PUBLIC KEY BLOCK armor block in TEXT */
+enum opgp_status opgp_dearmor_keys(const char *text, size_t len, uint8_t **out, size_t *outlen)
+{
+	return dearmor(text, len, keys_begin, keys_end, out, outlen);
 }
 
 /* opgp_armor - PGP MESSAGE armor with CRC-24 for BIN */
