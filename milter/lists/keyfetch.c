@@ -25,19 +25,15 @@
 /* keyfetch_result_name - the word for R */
 const char *keyfetch_result_name(enum keyfetch_result r)
 {
-	switch (r) {
-	case KEYFETCH_UPDATED:
-		return "updated";
-	case KEYFETCH_UNCHANGED:
-		return "unchanged";
-	case KEYFETCH_NOTFOUND:
-		return "not-found";
-	case KEYFETCH_REFUSED:
-		return "refused";
-	case KEYFETCH_TEMPFAIL:
-		return "temporary-error";
-	}
-	return "unknown";
+	static const char *const names[] = {
+		[KEYFETCH_UPDATED] = "updated",
+		[KEYFETCH_UNCHANGED] = "unchanged",
+		[KEYFETCH_NOTFOUND] = "not-found",
+		[KEYFETCH_REFUSED] = "refused",
+		[KEYFETCH_TEMPFAIL] = "temporary-error",
+	};
+
+	return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
 }
 
 /* keyfetch_source_name - the word for S */
@@ -360,15 +356,10 @@ enum keyfetch_result keyfetch_get(const struct keyfetch_config *c, enum keyfetch
 				 address ? address : "");
 			return KEYFETCH_REFUSED;
 		}
-		if (!wkd_url(address, (size_t)(at - address), domain, false, u, sizeof u)) {
-			snprintf(why, whylen, "out of memory");
-			return KEYFETCH_TEMPFAIL;
-		}
-		if (url != NULL)
-			snprintf(url, urllen, "%s", u);
-		o = https_get(c, u, &b, why, whylen);
-		if (o == GET_NOHOST) {	/* no openpgpkey.DOMAIN: the direct method */
-			if (!wkd_url(address, (size_t)(at - address), domain, true, u, sizeof u)) {
+		/* the advanced method; the direct one only when openpgpkey.DOMAIN has no address */
+		o = GET_NOHOST;
+		for (int direct = 0; direct < 2 && o == GET_NOHOST; direct++) {
+			if (!wkd_url(address, (size_t)(at - address), domain, direct, u, sizeof u)) {
 				snprintf(why, whylen, "out of memory");
 				return KEYFETCH_TEMPFAIL;
 			}
@@ -431,6 +422,29 @@ static enum keyfetch_result gpg_sees(gpgme_ctx_t ctx, gpgme_data_t cert, const c
 		return KEYFETCH_REFUSED;
 	}
 	return KEYFETCH_UPDATED;
+}
+
+/* import_verdict - what gpg's import result IR says: something new, nothing new, or nothing
+ * taken; OTHERS certificates of the answer were left out */
+static enum keyfetch_result import_verdict(gpgme_import_result_t ir, size_t others, char *why,
+					   size_t whylen)
+{
+	if (ir->imported + ir->new_user_ids + ir->new_sub_keys + ir->new_signatures +
+	    ir->new_revocations > 0) {
+		snprintf(why, whylen, "%s%d new signature(s), %d new subkey(s), %d new user ID(s), "
+			 "%d new revocation(s)%s", ir->imported > 0 ? "new key: " : "",
+			 ir->new_signatures, ir->new_sub_keys, ir->new_user_ids,
+			 ir->new_revocations,
+			 others > 0 ? "; other certificates in the answer left out" : "");
+		return KEYFETCH_UPDATED;
+	}
+	if (ir->unchanged > 0) {
+		snprintf(why, whylen, "nothing new");
+		return KEYFETCH_UNCHANGED;
+	}
+	snprintf(why, whylen, "gpg took nothing of the certificate (%d considered, %d not "
+		 "imported)", ir->considered, ir->not_imported);
+	return KEYFETCH_REFUSED;
 }
 
 /* keyfetch_import - check, then import FPR's certificate from DATA */
@@ -503,22 +517,7 @@ enum keyfetch_result keyfetch_import(const struct keyfetch_config *c, const char
 			r = KEYFETCH_REFUSED;
 			goto out;
 		}
-	if (ir->imported + ir->new_user_ids + ir->new_sub_keys + ir->new_signatures +
-	    ir->new_revocations > 0) {
-		snprintf(why, whylen, "%s%d new signature(s), %d new subkey(s), %d new user ID(s), "
-			 "%d new revocation(s)%s", ir->imported > 0 ? "new key: " : "",
-			 ir->new_signatures, ir->new_sub_keys, ir->new_user_ids,
-			 ir->new_revocations,
-			 cert.others > 0 ? "; other certificates in the answer left out" : "");
-		r = KEYFETCH_UPDATED;
-	} else if (ir->unchanged > 0) {
-		snprintf(why, whylen, "nothing new");
-		r = KEYFETCH_UNCHANGED;
-	} else {
-		snprintf(why, whylen, "gpg took nothing of the certificate (%d considered, %d not "
-			 "imported)", ir->considered, ir->not_imported);
-		r = KEYFETCH_REFUSED;
-	}
+	r = import_verdict(ir, cert.others, why, whylen);
 out:
 	gpgme_data_release(d);
 	gpgme_release(ctx);

@@ -18,41 +18,26 @@
 # with list_key_expiry_warning = 14 -> one warning mail at the SMTP sink, a second pass none
 # (the ledger); server down -> temporary-error; a server certificate not from the test CA ->
 # refused.  Prints PASS/FAIL lines and "N passed, M failed"; exit 1 on any failure.
-set -u
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-POSTWARD=${POSTWARD:-$here/../../milter/postward}
+# shellcheck source=tests/openpgp/lib.sh
+. "$(dirname "$0")/../openpgp/lib.sh"	# ok, ko, finish, g, mkhome, $tmp and its cleanup
+POSTWARD=${POSTWARD:-$top/milter/postward}
 PY=/usr/bin/python3
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-keyrefresh.XXXXXX") || exit 1
+opgp_tmp pw-keyrefresh
 pids=""
-HOMES="listhome alice eve mallory carol bob gina frank"
-cleanup() {
-	local p
-	for p in $pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	for h in $HOMES; do GNUPGHOME="$tmp/$h" gpgconf --kill all >/dev/null 2>&1; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-finish() {
+stop_servers() { local p; for p in $pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; }
+opgp_atexit=stop_servers
+# the end: on a failure the last postward -K run's log first
+the_end() {
 	[ "$failed" -eq 0 ] || { echo "--- last postward -K stderr"; tail -30 "$tmp/k.err" 2>/dev/null; }
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ]
-	exit
+	finish
 }
 cd "$tmp" || exit 1
 export ASAN_OPTIONS="exitcode=86${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 
-g() { local h=$1; shift; gpg --homedir "$tmp/$h" --batch --no-tty --pinentry-mode loopback --passphrase '' "$@"; }
 fpr_of() { g "$1" --with-colons --list-keys "$2" 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }'; }
-for h in $HOMES; do
-	mkdir -m 700 "$tmp/$h"
-	echo "debug-quick-random" > "$tmp/$h/gpg-agent.conf"	# test keys only
-done
-mkkey() {	# mkkey HOME ADDR [EXPIRY]
+for h in listhome alice eve mallory carol bob gina frank; do mkhome "$h"; done
+# mkkey HOME ADDR [EXPIRY] - an ed25519 key with a cv25519 encryption subkey
+mkkey() {
 	g "$1" --quick-gen-key "<$2>" ed25519 sign "${3:-0}" &&
 		g "$1" --quick-add-key "$(fpr_of "$1" "$2")" cv25519 encr "${3:-0}"
 }
@@ -65,18 +50,15 @@ mkkey() {	# mkkey HOME ADDR [EXPIRY]
 	mkkey bob bob@direct.invalid &&
 	mkkey gina gina@example.net &&
 	mkkey frank frank@example.net 3d
-} > keys.log 2>&1 || { bad "gpg key generation: $(tail -3 keys.log)"; finish; }
-LIST=$(fpr_of listhome board@lists.test)
-ALICE=$(fpr_of alice alice@example.net)
-EVE=$(fpr_of eve eve@example.net)
-MALLORY=$(fpr_of mallory eve@example.net)
-CAROL=$(fpr_of carol carol@example.net)
-BOB=$(fpr_of bob bob@direct.invalid)
-GINA=$(fpr_of gina gina@example.net)
-FRANK=$(fpr_of frank frank@example.net)
+} > keys.log 2>&1 || { ko "gpg key generation: $(tail -3 keys.log)"; the_end; }
+# LIST, ALICE, EVE, MALLORY, ... : the fingerprints of the homes' keys
+for h in listhome alice eve mallory carol bob gina frank; do
+	declare "$(tr a-z A-Z <<< "${h%home}")=$(g "$h" --with-colons --list-keys 2>/dev/null |
+		awk -F: '/^fpr/ { print $10; exit }')"
+done
 # the list knows every subscriber's key as it was at subscription
 for h in alice eve carol bob gina frank; do g "$h" --export > "$h.pub" && g listhome --import "$h.pub" 2>/dev/null; done
-[ -n "$LIST" ] && [ -n "$FRANK" ] && ok "keys made" || { bad "keys"; finish; }
+[ -n "$LIST" ] && [ -n "$FRANK" ] && ok "keys made" || { ko "keys"; the_end; }
 
 # ---- what the subscribers publish later ------------------------------------------------
 {
@@ -88,7 +70,7 @@ for h in alice eve carol bob gina frank; do g "$h" --export > "$h.pub" && g list
 	g carol --import carol.rev &&
 	g bob --quick-add-key "$BOB" cv25519 encr 0 &&
 	g gina --quick-add-key "$GINA" cv25519 encr 0
-} > publish.log 2>&1 || { bad "gpg key changes: $(tail -3 publish.log)"; finish; }
+} > publish.log 2>&1 || { ko "gpg key changes: $(tail -3 publish.log)"; the_end; }
 hash_of() { g "$1" --with-wkd-hash --list-keys "$2" 2>/dev/null | awk -v a="$2" '$1 ~ /@/ && $1 != a && index($1, "@") == 33 { sub(/@.*/, "", $1); print $1; exit }'; }
 wkd=docroot/openpgpkey.example.net/.well-known/openpgpkey/example.net/hu
 direct=docroot/direct.invalid/.well-known/openpgpkey/hu
@@ -106,7 +88,7 @@ n = int.from_bytes(hashlib.sha1(b"big").digest(), "big")
 print("".join(z[(n >> (155 - 5 * i)) & 31] for i in range(32)))')
 head -c 2000000 /dev/urandom > "$wkd/$big"
 [ "$(ls "$wkd" | wc -l)" -eq 4 ] && [ -s "$vks/$GINA" ] && ok "WKD and VKS documents in place" ||
-	{ bad "documents: $(ls "$wkd")"; finish; }
+	{ ko "documents: $(ls "$wkd")"; the_end; }
 
 # ---- certificates ------------------------------------------------------------------------
 SAN="subjectAltName=DNS:openpgpkey.example.net,DNS:direct.invalid,DNS:keys.example.org"
@@ -123,7 +105,7 @@ SAN="subjectAltName=DNS:openpgpkey.example.net,DNS:direct.invalid,DNS:keys.examp
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout rogue.key \
 		-out rogue.pem -days 2 -subj "/CN=openpgpkey.example.net" -addext "$SAN"
 } > certs.log 2>&1 && ok "test CA and server certificates made" ||
-	{ bad "openssl: $(tail -3 certs.log)"; finish; }
+	{ ko "openssl: $(tail -3 certs.log)"; the_end; }
 
 # ---- servers -------------------------------------------------------------------------------
 start_server() {	# start_server NAME CERT KEY: its port in $port
@@ -142,7 +124,7 @@ pids="$pids $!"
 for _ in $(seq 200); do [ -s sink.ready ] && break; sleep 0.05; done
 SINK=$(awk '$1 == "box" { print $2 }' sink.ready 2>/dev/null)
 [ -n "$GOOD" ] && [ -n "$ROGUE" ] && [ -n "$SINK" ] && ok "HTTPS servers and SMTP sink listening" ||
-	{ bad "servers: $(cat good.err rogue.err sink.log 2>/dev/null | tail -5)"; finish; }
+	{ ko "servers: $(cat good.err rogue.err sink.log 2>/dev/null | tail -5)"; the_end; }
 DEAD=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 # ---- the list and the configuration ---------------------------------------------------------
@@ -152,15 +134,14 @@ list board@lists.test
 owner owner@lists.test
 bounce board-bounces@lists.test
 openpgp_key $LIST
-subscriber alice@example.net openpgp=$ALICE
-subscriber eve@example.net openpgp=$EVE
-subscriber carol@example.net openpgp=$CAROL
-subscriber bob@direct.invalid openpgp=$BOB
-subscriber gina@example.net openpgp=$GINA
-subscriber dave@example.net openpgp=$ALICE
-subscriber big@example.net openpgp=$ALICE
-subscriber frank@example.net openpgp=$FRANK
 EOF
+# dave (nothing published) and big (an oversized answer) are named with alice's key
+for s in alice:$ALICE eve:$EVE carol:$CAROL bob:$BOB gina:$GINA dave:$ALICE big:$ALICE \
+	frank:$FRANK; do
+	d=example.net
+	[ "${s%%:*}" = bob ] && d=direct.invalid
+	echo "subscriber ${s%%:*}@$d openpgp=${s#*:}"
+done >> lists/board.list
 conf() {	# conf FILE TARGET-PORT [more lines]
 	local f=$1 p=$2
 	shift 2
@@ -184,11 +165,11 @@ conf good.conf "$GOOD"
 conf dead.conf "$DEAD"
 conf rogue.conf "$ROGUE"
 "$POSTWARD" -n -c good.conf > n.out 2>&1 && ok "postward -n accepts the key refresh settings" ||
-	bad "postward -n: $(cat n.out)"
+	ko "postward -n: $(cat n.out)"
 sed 's|^list_vks_url = https:|list_vks_url = http:|' good.conf > badsrc.conf
 "$POSTWARD" -n -c badsrc.conf > n.out 2>&1
 grep -q "list_vks_url.*https" n.out && ok "postward -n refuses an http list_vks_url" ||
-	bad "http list_vks_url: $(cat n.out)"
+	ko "http list_vks_url: $(cat n.out)"
 
 snapshot() { g listhome --export "$1" | sha256sum; }
 EVE_BEFORE=$(snapshot "$EVE")
@@ -202,33 +183,33 @@ res() { line "$1" | awk '{ print $4 }'; }
 # ---- the first pass ---------------------------------------------------------------------------
 kr good.conf
 if grep -q 'Sanitizer\|runtime error' k.err || [ "$krc" -gt 2 ]; then
-	bad "postward -K crashed (status $krc): $(grep -m3 'ERROR\|runtime error' k.err)"
-	finish
+	ko "postward -K crashed (status $krc): $(grep -m3 'ERROR\|runtime error' k.err)"
+	the_end
 fi
-[ "$(wc -l < k.out)" -eq 8 ] && ok "one line per subscriber" || bad "lines: $(cat k.out)"
-[ "$krc" -eq 1 ] && ok "exit status 1: some subscribers were refused" || bad "exit status $krc"
+[ "$(wc -l < k.out)" -eq 8 ] && ok "one line per subscriber" || ko "lines: $(cat k.out)"
+[ "$krc" -eq 1 ] && ok "exit status 1: some subscribers were refused" || ko "exit status $krc"
 
 [ "$(res alice@example.net)" = updated ] && line alice@example.net | grep -q "wkd=updated" &&
-	ok "alice: updated from WKD (advanced method)" || bad "alice: $(line alice@example.net)"
+	ok "alice: updated from WKD (advanced method)" || ko "alice: $(line alice@example.net)"
 grep -q "^openpgpkey.example.net /.well-known/openpgpkey/example.net/hu/$(hash_of alice alice@example.net)?l=alice 200" good.log &&
-	ok "the advanced method's URL, with ?l=" || bad "WKD request: $(grep alice good.log; head -3 good.log)"
+	ok "the advanced method's URL, with ?l=" || ko "WKD request: $(grep alice good.log; head -3 good.log)"
 want_exp=$(g alice --with-colons -k "$ALICE" | awk -F: '$1 == "pub" { print $7 }')
 got_exp=$(g listhome --with-colons -k "$ALICE" | awk -F: '$1 == "pub" { print $7 }')
 nsub=$(g listhome --with-colons -k "$ALICE" | grep -c '^sub')
 [ -n "$want_exp" ] && [ "$want_exp" = "$got_exp" ] && ok "alice: the list's gpg shows the new expiry" ||
-	bad "alice expiry: list $got_exp, alice $want_exp"
-[ "$nsub" -eq 2 ] && ok "alice: the list's gpg has the new encryption subkey" || bad "alice subkeys: $nsub"
+	ko "alice expiry: list $got_exp, alice $want_exp"
+[ "$nsub" -eq 2 ] && ok "alice: the list's gpg has the new encryption subkey" || ko "alice subkeys: $nsub"
 
 [ "$(res eve@example.net)" = refused ] && line eve@example.net | grep -q "wkd=refused" &&
-	ok "eve: WKD answer with an unrelated key refused" || bad "eve: $(line eve@example.net)"
+	ok "eve: WKD answer with an unrelated key refused" || ko "eve: $(line eve@example.net)"
 grep -q "unrelated key.*$MALLORY" k.err && ok "the refusal is logged, naming the key offered" ||
-	bad "eve log: $(grep eve k.err)"
+	ko "eve log: $(grep eve k.err)"
 [ "$(snapshot "$EVE")" = "$EVE_BEFORE" ] && ! g listhome --list-keys "$MALLORY" >/dev/null 2>&1 &&
-	ok "eve: the list's home is unchanged (mallory's key not imported)" || bad "eve: the list's home changed"
+	ok "eve: the list's home is unchanged (mallory's key not imported)" || ko "eve: the list's home changed"
 
 [ "$(res carol@example.net)" = updated ] && g listhome --with-colons -k "$CAROL" | grep -q '^pub:r:' &&
 	ok "carol: the revocation arrived, the list's gpg shows the key revoked" ||
-	bad "carol: $(line carol@example.net); $(g listhome --with-colons -k "$CAROL" | head -1)"
+	ko "carol: $(line carol@example.net); $(g listhome --with-colons -k "$CAROL" | head -1)"
 
 if getent hosts openpgpkey.direct.invalid >/dev/null 2>&1; then
 	echo "SKIP: bob: this machine's resolver answers for openpgpkey.direct.invalid"
@@ -238,49 +219,49 @@ elif [ "$(res bob@direct.invalid)" = updated ] &&
 then
 	ok "bob: no openpgpkey.direct.invalid, so the direct method; merged"
 else
-	bad "bob: $(line bob@direct.invalid); $(grep direct good.log)"
+	ko "bob: $(line bob@direct.invalid); $(grep direct good.log)"
 fi
 
 line gina@example.net | grep -q "updated wkd=not-found vks=updated" &&
 	grep -q "^keys.example.org /vks/v1/by-fingerprint/$GINA 200" good.log &&
 	[ "$(g listhome --with-colons -k "$GINA" | grep -c '^sub')" -eq 2 ] &&
-	ok "gina: not in WKD, updated from VKS (armored)" || bad "gina: $(line gina@example.net)"
+	ok "gina: not in WKD, updated from VKS (armored)" || ko "gina: $(line gina@example.net)"
 
 [ "$(res dave@example.net)" = not-found ] && line dave@example.net | grep -q "wkd=not-found vks=" &&
-	ok "dave: 404 is not-found" || bad "dave: $(line dave@example.net)"
+	ok "dave: 404 is not-found" || ko "dave: $(line dave@example.net)"
 
 line big@example.net | grep -q "wkd=refused" && grep -q "big@example.net.*larger than" k.err &&
-	ok "big: an oversized answer is refused" || bad "big: $(line big@example.net); $(grep big k.err)"
+	ok "big: an oversized answer is refused" || ko "big: $(line big@example.net); $(grep big k.err)"
 
 line frank@example.net | grep -q "warning=sent" && ok "frank: key expiring in 3 days, warning sent" ||
-	bad "frank: $(line frank@example.net)"
+	ko "frank: $(line frank@example.net)"
 for _ in $(seq 100); do [ -n "$(ls box/*.eml 2>/dev/null)" ] && break; sleep 0.05; done
 n=$(ls box/*.eml 2>/dev/null | wc -l)
 [ "$n" -eq 1 ] && grep -q "^To: frank@example.net" box/*.eml && grep -q "$FRANK" box/*.eml &&
 	grep -q "^Auto-Submitted: auto-generated" box/*.eml &&
-	ok "one warning mail, to frank, naming his key" || bad "warning mails: $n"
+	ok "one warning mail, to frank, naming his key" || ko "warning mails: $n"
 [ "$(grep -c 'warning=' k.out)" -eq 1 ] && ok "nobody else is warned (other keys live longer)" ||
-	bad "warnings: $(grep 'warning=' k.out)"
+	ko "warnings: $(grep 'warning=' k.out)"
 
 # ---- the second pass: nothing new, no second warning ---------------------------------------------
 kr good.conf
 [ "$(res alice@example.net)" = unchanged ] && ok "alice: unchanged on the second pass" ||
-	bad "alice again: $(line alice@example.net)"
+	ko "alice again: $(line alice@example.net)"
 line frank@example.net | grep -q "warning=told" && ok "frank: told before, no second warning (ledger)" ||
-	bad "frank again: $(line frank@example.net)"
-[ "$(ls box/*.eml 2>/dev/null | wc -l)" -eq 1 ] && ok "still one warning mail" || bad "warning mails: $(ls box)"
+	ko "frank again: $(line frank@example.net)"
+[ "$(ls box/*.eml 2>/dev/null | wc -l)" -eq 1 ] && ok "still one warning mail" || ko "warning mails: $(ls box)"
 grep -q "expiring:$FRANK:" "spool/notices/board@lists.test%20key-expiry" 2>/dev/null &&
-	ok "the ledger records expiring:FPR:DATE" || bad "ledger: $(ls spool/notices)"
+	ok "the ledger records expiring:FPR:DATE" || ko "ledger: $(ls spool/notices)"
 
 # ---- server down, certificate not from the CA ----------------------------------------------
 kr dead.conf
 [ "$(res alice@example.net)" = temporary-error ] && line alice@example.net | grep -q "wkd=temporary-error" &&
-	ok "server down: temporary-error" || bad "dead: $(line alice@example.net)"
+	ok "server down: temporary-error" || ko "dead: $(line alice@example.net)"
 before=$(cat rogue.log 2>/dev/null | wc -l)
 kr rogue.conf
 [ "$(res alice@example.net)" = refused ] && grep -qi "alice.*certificate" k.err &&
 	ok "a certificate not from the test CA: refused (verification on)" ||
-	bad "rogue: $(line alice@example.net); $(grep alice k.err)"
+	ko "rogue: $(line alice@example.net); $(grep alice k.err)"
 [ "$(cat rogue.log 2>/dev/null | wc -l)" -eq "$before" ] &&
-	ok "no request reached the rogue server" || bad "requests sent to the rogue server"
-finish
+	ok "no request reached the rogue server" || ko "requests sent to the rogue server"
+the_end
