@@ -146,22 +146,25 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("keyrefresh");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	const TTest *tests[] = { wkd_hash_known_values, sources_parse,
+				 fetch_refusals_without_network, scheduler_runs_and_stops,
+				 pass_stops_at_flag };
 	char why[200];
+	int failed;
+	Suite *s;
+	TCase *tc;
+	SRunner *sr;
 
+	/* libcurl and gpgme start once, before the scheduler's thread */
 	if (!keyfetch_global_init(why, sizeof why)) {
 		fprintf(stderr, "check_keyrefresh: %s\n", why);
 		return 1;
 	}
+	s = suite_create("keyrefresh");
+	tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, wkd_hash_known_values);
-	tcase_add_test(tc, sources_parse);
-	tcase_add_test(tc, fetch_refusals_without_network);
-	tcase_add_test(tc, scheduler_runs_and_stops);
-	tcase_add_test(tc, pass_stops_at_flag);
+	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+		tcase_add_test(tc, tests[i]);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);
