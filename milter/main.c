@@ -4,6 +4,7 @@
  * Start-up order (everything that can fail is reported before the process detaches):
  *   1. parse the command line; load and check the configuration and policy files;
  *   2. -n: print every problem as FILE:LINE: message and exit 0/1;
+ *      -K: refresh the lists' subscriber keys once (keyrefresh_cli) and exit 0/1/2;
  *   3. without -f, detach (fork, setsid) and keep a pipe to learn whether the worker started;
  *   4. block the signals, write the pid file, start the supervisor, which forks the worker;
  *   5. worker: register with libmilter, open the socket (refusing a socket another postward is
@@ -31,6 +32,7 @@
 #include <libmilter/mfapi.h>
 
 #include "callbacks.h"
+#include "lists/keyrefresh.h"
 #include "lists/lists.h"
 #include "log.h"
 #include "lists/pgp.h"
@@ -42,7 +44,7 @@
 
 static struct snapshot_source source;	/* set before threads start, then read-only */
 
-#define USAGE "usage: postward [-c FILE] [-p SOCKET] [-f] [-n] [-u USER] [-V]"
+#define USAGE "usage: postward [-c FILE] [-p SOCKET] [-f] [-n] [-K] [-u USER] [-V]"
 
 /* usage - print the synopsis */
 static void usage(FILE *f)
@@ -319,14 +321,14 @@ static int detach(void)
 int main(int argc, char **argv)
 {
 	const char *config = NULL, *sock = NULL, *user = NULL;
-	bool foreground = false, check = false;
+	bool foreground = false, check = false, refresh = false;
 	struct pw_diags d = { 0 };
 	struct pw_snapshot *snap;
 	int opt, ready_fd = -1;
 	char *abs_config = NULL;	/* lives as long as the process */
 
 	opterr = 0;
-	while ((opt = getopt(argc, argv, ":c:p:fnu:Vh")) != -1) {
+	while ((opt = getopt(argc, argv, ":c:p:fnKu:Vh")) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
@@ -339,6 +341,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'K':
+			refresh = true;
 			break;
 		case 'u':
 			user = optarg;
@@ -386,6 +391,18 @@ int main(int argc, char **argv)
 	}
 	print_diags(&d);		/* warnings only: the files are used */
 	pw_diags_free(&d);
+	if (refresh) {
+		/* -K: refresh the subscribers' keys once now, one line each on stdout, the log
+		 * on stderr */
+		int rc;
+
+		pwlog_open(true, snap->cfg.syslog_facility);
+		pwlog_set_level(snap->cfg.log_level);
+		rc = keyrefresh_cli(&snap->cfg, &snap->lists, stdout, stderr);
+		snapshot_release(snap);
+		free(abs_config);
+		return rc;
+	}
 
 	/* a socket in use is said on the terminal, before detaching */
 	char why[256] = "";

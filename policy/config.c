@@ -91,6 +91,21 @@ static const struct pw_option options[] = {
 	  "threads that build one post's copies while its worker sends them (0: one per CPU)" },
 	{ "list_max_queue_time", PW_OPT_UINT, "432000", NULL, 1, 31536000, true,
 	  "seconds after which a copy still deferred by the MTA is given up and reported" },
+	/* key freshness: milter/lists/keyrefresh.h */
+	{ "list_key_refresh_interval", PW_OPT_UINT, "24", NULL, 0, 8760, false,
+	  "hours between two refreshes of the subscribers' keys (0: no scheduled refresh)" },
+	{ "list_key_sources", PW_OPT_LIST, "", NULL, 0, 0, true,
+	  "where subscriber keys are refreshed from, in order: wkd, vks (empty: nowhere)" },
+	{ "list_vks_url", PW_OPT_STRING, "https://keys.openpgp.org", NULL, 0, 0, true,
+	  "the VKS keyserver asked for keys by fingerprint (an https URL)" },
+	{ "list_https_ca_file", PW_OPT_STRING, "", NULL, 0, 0, true,
+	  "CA certificates (PEM) trusted for key fetches (empty: the system's CAs)" },
+	{ "list_https_connect_to", PW_OPT_LIST, "", NULL, 0, 0, true,
+	  "HOST:PORT:TO-HOST:TO-PORT entries sending key fetches elsewhere (tests)" },
+	{ "list_https_timeout", PW_OPT_UINT, "30", NULL, 1, 600, true,
+	  "seconds one key fetch may take, connection included" },
+	{ "list_key_expiry_warning", PW_OPT_UINT, "14", NULL, 0, 3650, true,
+	  "days before its expiry that a subscriber is warned about their key (0: never)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -138,6 +153,10 @@ static char **string_slot(struct pw_config *cfg, const char *name)
 		return &cfg->list_spool_directory;
 	if (strcmp(name, "list_reinject") == 0)
 		return &cfg->list_reinject;
+	if (strcmp(name, "list_vks_url") == 0)
+		return &cfg->list_vks_url;
+	if (strcmp(name, "list_https_ca_file") == 0)
+		return &cfg->list_https_ca_file;
 	return NULL;
 }
 
@@ -166,6 +185,12 @@ static unsigned *uint_slot(struct pw_config *cfg, const char *name)
 		return &cfg->list_build_threads;
 	if (strcmp(name, "list_max_queue_time") == 0)
 		return &cfg->list_max_queue_time;
+	if (strcmp(name, "list_key_refresh_interval") == 0)
+		return &cfg->list_key_refresh_interval;
+	if (strcmp(name, "list_https_timeout") == 0)
+		return &cfg->list_https_timeout;
+	if (strcmp(name, "list_key_expiry_warning") == 0)
+		return &cfg->list_key_expiry_warning;
 	return NULL;
 }
 
@@ -179,6 +204,14 @@ static char ***list_slot(struct pw_config *cfg, const char *name, size_t **n)
 	if (strcmp(name, "sender_practices") == 0) {
 		*n = &cfg->n_sender_practices;
 		return &cfg->sender_practices;
+	}
+	if (strcmp(name, "list_key_sources") == 0) {
+		*n = &cfg->n_list_key_sources;
+		return &cfg->list_key_sources;
+	}
+	if (strcmp(name, "list_https_connect_to") == 0) {
+		*n = &cfg->n_list_https_connect_to;
+		return &cfg->list_https_connect_to;
 	}
 	*n = &cfg->n_trusted_authserv_ids;
 	return &cfg->trusted_authserv_ids;
@@ -391,6 +424,12 @@ bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
 			pw_diags_add(d, file, line, "out of memory");
 			return false;
 		}
+		if (strcmp(name, "list_vks_url") == 0 && strncasecmp(s, "https://", 8) != 0) {
+			pw_diags_add(d, file, line, "list_vks_url \"%s\": expected an https:// URL",
+				     value);
+			free(s);
+			return false;
+		}
 		if (strcmp(name, "milter_socket") == 0 &&
 		    strncmp(s, "unix:", 5) != 0 && strncmp(s, "local:", 6) != 0 &&
 		    strncmp(s, "inet:", 5) != 0 && strncmp(s, "inet6:", 6) != 0) {
@@ -470,6 +509,20 @@ bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
 					free_list(v, n);
 					return false;
 				}
+		if (strcmp(name, "list_key_sources") == 0)
+			for (size_t i = 0; i < n; i++) {
+				bool dup = false;
+				for (size_t j = 0; j < i; j++)
+					dup = dup || strcasecmp(v[i], v[j]) == 0;
+				if ((strcasecmp(v[i], "wkd") != 0 && strcasecmp(v[i], "vks") != 0) ||
+				    dup) {
+					pw_diags_add(d, file, line, "list_key_sources: %s key source "
+						     "\"%s\" (expected wkd and/or vks)",
+						     dup ? "repeated" : "unknown", v[i]);
+					free_list(v, n);
+					return false;
+				}
+			}
 		slot = list_slot(cfg, name, &nslot);
 		free_list(*slot, *nslot);
 		*slot = v;
@@ -565,6 +618,10 @@ void pw_config_free(struct pw_config *cfg)
 	free(cfg->gnupg_home);
 	free(cfg->list_spool_directory);
 	free(cfg->list_reinject);
+	free(cfg->list_vks_url);
+	free(cfg->list_https_ca_file);
+	free_list(cfg->list_key_sources, cfg->n_list_key_sources);
+	free_list(cfg->list_https_connect_to, cfg->n_list_https_connect_to);
 	free_list(cfg->policy_files, cfg->n_policy_files);
 	free_list(cfg->sender_practices, cfg->n_sender_practices);
 	free_list(cfg->trusted_authserv_ids, cfg->n_trusted_authserv_ids);

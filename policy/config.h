@@ -83,6 +83,16 @@ struct pw_config {
 	unsigned list_key_max_age;	/* days, 0 = never warn */
 	unsigned list_build_threads;	/* per post being sent; 0 = one per online CPU */
 	unsigned list_max_queue_time;	/* seconds a deferred copy is retried */
+	/* key freshness (milter/lists/keyrefresh.h) */
+	unsigned list_key_refresh_interval;	/* hours, 0 = no scheduled refresh */
+	char **list_key_sources;	/* owned: "wkd", "vks", in the order asked; none = off */
+	size_t n_list_key_sources;
+	char *list_vks_url;		/* https://HOST[:PORT][/PATH] */
+	char *list_https_ca_file;	/* "" = the system's CAs */
+	char **list_https_connect_to;	/* owned: libcurl CONNECT_TO entries */
+	size_t n_list_https_connect_to;
+	unsigned list_https_timeout;	/* seconds per key fetch */
+	unsigned list_key_expiry_warning;	/* days, 0 = no warnings */
 };
 
 /* PW_OPT_SIGNKEYS: "DOMAIN SELECTOR KEYFILE" entries, separated by commas; the setting may

@@ -3,8 +3,8 @@
  * take the first PGP MESSAGE block of a text apart, CRC-24 checked, and write one.
  *
  * NAME
- *	openpgp_armor - opgp_dearmor(), opgp_dearmor_label(), opgp_armor(),
- *	opgp_armor_label()
+ *	openpgp_armor - opgp_dearmor(), opgp_dearmor_label(), opgp_dearmor_keys(),
+ *	opgp_armor(), opgp_armor_label()
  *
  * SYNOPSIS
  *	#include "openpgp.h"
@@ -219,6 +219,12 @@ enum opgp_status opgp_dearmor_label(const char *text, size_t len, const char *la
 bad:
 	free(buf);
 	return OPGP_E_FORMAT;
+}
+
+/* opgp_dearmor_keys - the first PGP PUBLIC KEY BLOCK armor block in TEXT */
+enum opgp_status opgp_dearmor_keys(const char *text, size_t len, uint8_t **out, size_t *outlen)
+{
+	return opgp_dearmor_label(text, len, "PUBLIC KEY BLOCK", out, outlen);
 }
 
 /* opgp_armor - PGP MESSAGE armor with CRC-24 for BIN */

@@ -120,6 +120,9 @@ enum opgp_status opgp_dearmor(const char *text, size_t len, uint8_t **out, size_
  * "PUBLIC KEY BLOCK" reads "-----BEGIN PGP PUBLIC KEY BLOCK-----" */
 enum opgp_status opgp_dearmor_label(const char *text, size_t len, const char *label,
 				    uint8_t **out, size_t *outlen);
+/* opgp_dearmor_keys - the same for the first "-----BEGIN PGP PUBLIC KEY BLOCK-----" block (a
+ * certificate as a keyserver serves it) */
+enum opgp_status opgp_dearmor_keys(const char *text, size_t len, uint8_t **out, size_t *outlen);
 /* opgp_armor - binary to "-----BEGIN PGP MESSAGE-----" armor with CRC-24, lines of 64
  * ending in LF; *OUT is malloc'd and NUL-terminated, *OUTLEN without the NUL */
 enum opgp_status opgp_armor(const uint8_t *bin, size_t len, char **out, size_t *outlen);
@@ -217,6 +220,25 @@ enum opgp_status opgp_pkesk_finish(const uint8_t *msg, size_t len, const struct 
  * length must match ALGO's key length; OPGP_E_UNSUPPORTED for an unknown ALGO */
 enum opgp_status opgp_parse_session_key(const char *text, int *algo, uint8_t *key,
 					size_t *keylen);
+
+/* One certificate of a key block fetched from outside (opgp_cert_find, openpgp-cert.c). */
+struct opgp_cert {
+	bool found;			/* the certificate asked for is in the block */
+	size_t off, len;		/* found: its octets, from its primary key packet up to
+					 * the next primary key packet or the end of the block */
+	size_t n_certs;			/* primary key packets in the block */
+	size_t others;			/* of them, not the one asked for */
+	uint8_t other_fpr[20];		/* the first other one's v4 fingerprint (other_version
+					 * 4), for the log */
+	int other_version;		/* its key version; 0 when there is no other one */
+};
+/* opgp_cert_find - the certificate whose v4 primary key fingerprint is FPR (20 octets) in
+ * BLOCK (LEN octets, binary), as a range of BLOCK, so that only its octets go on to gpg.
+ * OPGP_E_NOKEY: no such certificate (WHY names the first other one); OPGP_E_FORMAT: packets
+ * that do not parse, packets before the first primary key, any secret key packet, or the
+ * certificate twice.  *OUT is filled on every outcome */
+enum opgp_status opgp_cert_find(const uint8_t *block, size_t len, const uint8_t *fpr,
+				struct opgp_cert *out, char *why, size_t whylen);
 
 /* What the signatures inside a post say about its intended recipients. */
 #define OPGP_MAX_RCPTS 8

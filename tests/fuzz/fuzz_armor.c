@@ -3,6 +3,8 @@
  * section 6: the armor of a list post as a subscriber's mail client wrote it).  Input: armor
  * text.  Contract checked: no crash, no sanitizer report; what dearmors is split into PKESKs and
  * encrypted data without harm, and armoring it again and dearmoring gives the same octets.
+ * The same text is also read as a PUBLIC KEY BLOCK (opgp_dearmor_keys, a keyserver's answer):
+ * no crash, and what it gives is then read as a fetched certificate (opgp_cert_find).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +21,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *arm = NULL, why[160];
 	struct opgp_split sp;
 
+	if (opgp_dearmor_keys((const char *)data, size, &bin, &binlen) == OPGP_OK) {
+		struct opgp_cert c;
+		static const uint8_t fpr[20];
+
+		if (bin == NULL || binlen == 0)
+			abort();
+		if (opgp_cert_find(bin, binlen, fpr, &c, why, sizeof(why)) == OPGP_OK &&
+		    (c.off >= binlen || c.len > binlen - c.off))
+			abort();
+		free(bin);
+		bin = NULL;
+		binlen = 0;
+	}
 	if (opgp_dearmor((const char *)data, size, &bin, &binlen) != OPGP_OK)
 		return 0;
 	if (bin == NULL && binlen > 0)

@@ -1,7 +1,10 @@
 /*
  * tests/fuzz/fuzz_openpgp.c - fuzz harness for the OpenPGP packets of milter/lists/openpgp: a post's
  * binary message (PKESKs and encrypted data), a subscriber's exported key block, GnuPG's
- * session key text.  The first octet picks the parser, the rest is its input.
+ * session key text.  The first octet picks the parser, the rest is its input.  A key block is
+ * also read as a certificate fetched from outside (opgp_cert_find, for the key refresh), asked
+ * for its first primary key's fingerprint: the range returned lies inside the block and starts
+ * at a primary key packet.
  * Contract checked: no crash, no sanitizer report; split offsets inside the input, the data tag
  * one of 9, 18, 20 agreeing with the format, the PKESK version the one the format needs; a key
  * taken from a block wraps a fixed session key into a v3 PKESK and a v6 PKESK that split again
@@ -18,6 +21,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "lists/openpgp.h"
 
@@ -67,6 +72,51 @@ static void agent_path(const uint8_t *msg, size_t len, const struct opgp_split *
 	}
 }
 
+/* cert_path - opgp_cert_find on BLOCK for the v4 fingerprint of its first packet when that
+ * is a primary key (else for a fixed one): an answer inside BLOCK, counts that add up */
+static void cert_path(const uint8_t *block, size_t len)
+{
+	static const uint8_t fixed[20] = { 0xde, 0xad, 0xbe, 0xef };
+	uint8_t fpr[20];
+	struct opgp_cert c;
+	char why[160];
+	enum opgp_status s;
+	const uint8_t *want = fixed;
+
+	memcpy(fpr, fixed, sizeof(fpr));
+	/* a public key packet first (old format with a one- or two-octet length, new format
+	 * with a two-octet length): its fingerprint by hand */
+	size_t bl = 0, hl = 0;
+
+	if (len > 2 && block[0] == 0x98) {
+		bl = block[1];
+		hl = 2;
+	} else if (len > 3 && block[0] == 0x99) {
+		bl = (size_t)block[1] << 8 | block[2];
+		hl = 3;
+	} else if (len > 3 && block[0] == 0xc6 && block[1] >= 192 && block[1] < 224) {
+		bl = ((size_t)(block[1] - 192) << 8) + block[2] + 192;
+		hl = 3;
+	}
+	if (hl > 0 && bl <= len - hl) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		uint8_t pre[3] = { 0x99, (uint8_t)(bl >> 8), (uint8_t)bl };
+
+		if (md != NULL && EVP_DigestInit_ex(md, EVP_sha1(), NULL) == 1 &&
+		    EVP_DigestUpdate(md, pre, 3) == 1 && EVP_DigestUpdate(md, block + hl, bl) == 1 &&
+		    EVP_DigestFinal_ex(md, fpr, NULL) == 1)
+			want = fpr;
+		EVP_MD_CTX_free(md);
+	}
+	s = opgp_cert_find(block, len, want, &c, why, sizeof(why));
+	if (s == OPGP_OK && (!c.found || c.len == 0 || c.off >= len || c.len > len - c.off ||
+			     (block[c.off] != 0xc6 && (block[c.off] & 0xfc) != 0x98) ||
+			     c.others + 1 != c.n_certs))
+		abort();
+	if (s != OPGP_OK && c.found && s != OPGP_E_FORMAT)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t sk[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
@@ -109,6 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t *pk = NULL;
 		size_t pklen = 0;
 
+		cert_path(data + 1, size - 1);
 		memset(&k, 0, sizeof(k));
 		if (opgp_enckey_from_block(data + 1, size - 1, NULL, &k, why, sizeof(why)) !=
 		    OPGP_OK)

@@ -74,6 +74,13 @@ static const struct {
 	{ "list_key_max_age", "365" },
 	{ "list_build_threads", "0" },
 	{ "list_max_queue_time", "432000" },
+	{ "list_key_refresh_interval", "24" },
+	{ "list_key_sources", "" },
+	{ "list_vks_url", "https://keys.openpgp.org" },
+	{ "list_https_ca_file", "" },
+	{ "list_https_connect_to", "" },
+	{ "list_https_timeout", "30" },
+	{ "list_key_expiry_warning", "14" },
 };
 #define N_SPEC (sizeof(spec_settings) / sizeof(spec_settings[0]))
 
@@ -541,6 +548,28 @@ START_TEST(signing_keys_refused)
 }
 END_TEST
 
+START_TEST(key_refresh_settings_checked)
+{
+	ck_assert_uint_eq(cfg.n_list_key_sources, 0);
+	ck_assert_str_eq(cfg.list_vks_url, "https://keys.openpgp.org");
+	ck_assert_uint_eq(cfg.list_key_refresh_interval, 24);
+	ck_assert_uint_eq(cfg.list_key_expiry_warning, 14);
+	ck_assert_uint_eq(parse("k.conf", "list_key_sources = vks, WKD\n"
+				"list_https_connect_to = a:443:127.0.0.1:8443 b:443:127.0.0.1:8443\n"), 0);
+	ck_assert_uint_eq(cfg.n_list_key_sources, 2);
+	ck_assert_str_eq(cfg.list_key_sources[0], "vks");
+	ck_assert_uint_eq(cfg.n_list_https_connect_to, 2);
+	ck_assert_uint_eq(parse("k1.conf", "list_key_sources = wkd, ftp\n"), 1);
+	ck_assert_diag(&d, 0, "k1.conf:1: list_key_sources: unknown key source \"ftp\" (expected wkd and/or vks)");
+	ck_assert_uint_eq(parse("k2.conf", "list_key_sources = wkd, wkd\n"), 1);
+	ck_assert_diag(&d, 1, "k2.conf:1: list_key_sources: repeated key source \"wkd\" (expected wkd and/or vks)");
+	ck_assert_uint_eq(cfg.n_list_key_sources, 2);	/* the previous value stays */
+	ck_assert_uint_eq(parse("k3.conf", "list_vks_url = http://keys.example.org\n"), 1);
+	ck_assert_diag(&d, 2, "k3.conf:1: list_vks_url \"http://keys.example.org\": expected an https:// URL");
+	ck_assert_str_eq(cfg.list_vks_url, "https://keys.openpgp.org");
+}
+END_TEST
+
 START_TEST(every_setting_get_set_round_trips)
 {
 	size_t n;
@@ -825,6 +854,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, list_get_round_trips);
 	tcase_add_test(tc, sender_practice_lists);
 	tcase_add_test(tc, sender_practices_unknown_refused);
+	tcase_add_test(tc, key_refresh_settings_checked);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
