@@ -6,7 +6,7 @@
  * contract is listpost.h.
  *
  * All of them are pure functions on caller buffers and no global state; only
- * lp_body_decode() allocates (D->owned, the caller frees it).
+ * lp_body_decode() and lp_hdr_unfold() allocate (the caller frees what they return).
  */
 #ifndef POSTWARD_MILTER_LISTPOST_INT_H
 #define POSTWARD_MILTER_LISTPOST_INT_H
@@ -92,5 +92,8 @@ const char *lp_line_next(const char *p, const char *end, const char **cend);
 size_t lp_hdr_name(const char *p, const char *end);
 /* lp_field_next - the field at *CUR of a checked section ending at END; false at the end */
 bool lp_field_next(const char **cur, const char *end, struct field *f);
+/* lp_hdr_unfold - F's value without its line ends and outer blanks, NUL-terminated
+ * (malloc'd), *LEN its length (a NUL inside makes strlen() shorter); NULL for lack of memory */
+char *lp_hdr_unfold(const struct field *f, size_t *len);
 
 #endif

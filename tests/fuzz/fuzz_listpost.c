@@ -6,6 +6,9 @@
  * malformed post has a reason and no payload; an encrypted one has a payload, and its copy
  * (boundary from a fixed random source, so a run is reproducible) parses again as the same
  * kind with the same payload, octet for octet (but for a lone CR, which becomes a line end).
+ * The same holds for a second copy with every header option on (From rewrite, which reads the
+ * post's From with pw_from_mailbox and decodes its encoded-words; the Subject prefix, which
+ * decodes the Subject's; role addresses; Autocrypt keydata).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,6 +68,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memcmp(q.payload, p.payload, p.payload_len) != 0)
 		abort();
 	listpost_clear(&q);
+	free(c);
+	c = NULL;
+	{
+		static const uint8_t key[200] = { 0x98, 0x33, 4 };
+		struct listpost_copy_args all = a;
+		all.request = "board-request@lists.example.org";
+		all.owner = "board-owner@lists.example.org";
+		all.from_rewrite = true;
+		all.list_name = "Board";
+		all.subject_prefix = (calls & 1) ? "[board]" : "[Vorstand-\xc3\xbc]";
+		all.autocrypt_keydata = key;
+		all.autocrypt_len = sizeof(key);
+		if (!listpost_copy(msg, size, &p, &all, p.payload, p.payload_len, &c, &n))
+			goto out;
+		if (!listpost_parse(c, n, &q))
+			goto out;
+		if (q.kind != p.kind || q.payload_len != p.payload_len ||
+		    memcmp(q.payload, p.payload, p.payload_len) != 0)
+			abort();
+		listpost_clear(&q);
+	}
 out:
 	free(c);
 	listpost_clear(&p);
