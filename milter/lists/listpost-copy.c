@@ -10,6 +10,7 @@
  *	#include "listpost.h"
  *
  *	bool listpost_copy(msg, msg_len, &post, &args, payload, len, &out, &outlen);
+ *	bool listpost_author_domain(msg, msg_len, &post, domain, len);
  *
  * DESCRIPTION
  *	The contract is listpost.h.  Where it leaves room, this is what is done, and why.
@@ -974,5 +975,32 @@ bool listpost_copy(const char *msg, size_t msg_len, const struct listpost *post,
 	}
 	*out = b.p;
 	*outlen = b.len - 1;
+	return true;
+}
+
+/* listpost_author_domain - the domain of the post's first author (its first From field, read
+ * with pw_from_mailbox) into DOMAIN (LEN octets); false when there is none usable */
+bool listpost_author_domain(const char *msg, size_t msg_len, const struct listpost *post,
+			    char *domain, size_t len)
+{
+	struct post_facts pf = { 0 };
+	struct pw_from_mailbox mb;
+	size_t n;
+	char *v;
+
+	if (domain == NULL || len == 0)
+		return false;
+	domain[0] = '\0';
+	if (msg == NULL || post == NULL || post->header_len == 0 || post->header_len > msg_len ||
+	    post->header_len > LISTPOST_MAX_HEADER)
+		return false;
+	copy_prescan(msg, post->header_len, &pf);
+	if (!pf.has_from || (v = lp_hdr_unfold(&pf.from, &n)) == NULL)
+		return false;
+	pw_from_mailbox(v, NULL, &mb, NULL, 0);
+	free(v);
+	if (mb.domain[0] == '\0' || strlen(mb.domain) >= len)
+		return false;
+	memcpy(domain, mb.domain, strlen(mb.domain) + 1);
 	return true;
 }

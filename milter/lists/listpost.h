@@ -119,5 +119,11 @@ void listpost_clear(struct listpost *p);
 bool listpost_copy(const char *msg, size_t msg_len, const struct listpost *post,
 		   const struct listpost_copy_args *a, const uint8_t *payload, size_t len,
 		   char **out, size_t *outlen);
+/* listpost_author_domain - the domain of POST's first author (MSG's first From field, read
+ * with policy/mailhdr.h's pw_from_mailbox: lower case, no trailing dot) into DOMAIN (LEN
+ * octets), for fromrewrite_decide(); false when there is none usable (no From, no address,
+ * a domain literal, DOMAIN too small) */
+bool listpost_author_domain(const char *msg, size_t msg_len, const struct listpost *post,
+			    char *domain, size_t len);
 
 #endif

@@ -2179,6 +2179,41 @@ START_TEST(copy_autocrypt)
 }
 END_TEST
 
+/* author_domain - the domain of the first From mailbox, for the From rewrite decision */
+START_TEST(author_domain)
+{
+	static const struct {
+		const char *hdr, *want;
+	} cases[] = {
+		{ "From: Alice <alice@Example.ORG.>\nSender: x@sender.example\n", "example.org" },
+		{ "To: x@y.example\nFROM : =?UTF-8?B?SsO2cmc=?= <j@example.net>,\n b@two.example\n",
+		  "example.net" },
+		{ "From: alice (no domain)\n", NULL },
+		{ "From: a@[192.0.2.1]\n", NULL },
+		{ "Subject: no From\n", NULL },
+	};
+	char d[254], small[4];
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct sb t = { 0 };
+		struct listpost p;
+		char *msg;
+		sb_puts(&t, cases[i].hdr);
+		sb_puts(&t, "\n@ARMOR@");
+		msg = make(t.p, i % 2 == 0);
+		parse(msg, &p);
+		ck_assert(listpost_author_domain(msg, strlen(msg), &p, d, sizeof(d)) ==
+			  (cases[i].want != NULL));
+		ck_assert_str_eq(d, cases[i].want != NULL ? cases[i].want : "");
+		ck_assert(!listpost_author_domain(msg, strlen(msg), &p, small, sizeof(small)));
+		ck_assert(!listpost_author_domain(msg, p.header_len - 1, &p, d, sizeof(d)));
+		listpost_clear(&p);
+		free(msg);
+		free(t.p);
+	}
+}
+END_TEST
+
 /* the test random sources: a counter sequence from a seed (struct seq), and one that fails */
 struct seq {
 	unsigned char next;
@@ -2560,6 +2595,7 @@ Suite *listpost_suite(void)
 	tcase_add_test(tc, copy_from_rewrite_fields);
 	tcase_add_loop_test(tc, copy_subject_prefix, 0, (int)NELEM(subject_cases));
 	tcase_add_test(tc, copy_autocrypt);
+	tcase_add_test(tc, author_domain);
 	tcase_add_test(tc, copy_refused);
 	tcase_add_test(tc, copy_reproducible);
 	tcase_add_test(tc, copy_sanitises_header);
