@@ -433,18 +433,6 @@ static void put_phrase(struct buf *b, const char *p)
 
 /* ---- RFC 2047: reading encoded-words ------------------------------------------------------ */
 
-/* hexval - the value of the hex digit C, -1 if none */
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* ew_charset - 1 for UTF-8 and US-ASCII, 2 for ISO-8859-1, 0 for any other charset: the
  * N octets at P, an RFC 2231 language ("*en") ignored */
 static int ew_charset(const char *p, size_t n)
@@ -505,8 +493,9 @@ static bool ew_word(const char *p, const char *end, const char **wend, struct bu
 			v = (int)((acc >> bits) & 0xff);
 		} else if (*c == '_') {
 			v = ' ';
-		} else if (*c == '=' && te - c >= 3 && hexval(c[1]) >= 0 && hexval(c[2]) >= 0) {
-			v = hexval(c[1]) * 16 + hexval(c[2]);
+		} else if (*c == '=' && te - c >= 3 && lp_hex_val((unsigned char)c[1]) >= 0 &&
+			   lp_hex_val((unsigned char)c[2]) >= 0) {
+			v = lp_hex_val((unsigned char)c[1]) * 16 + lp_hex_val((unsigned char)c[2]);
 			c += 2;
 		} else {
 			v = (unsigned char)*c;

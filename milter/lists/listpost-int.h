@@ -79,6 +79,8 @@ const char *lp_cte_name(enum lp_cte e);
 /* lp_body_decode - the body of E with its transfer encoding undone into *D */
 enum lp_status lp_body_decode(const struct entity *e, const char *where, struct decoded *d,
 			      struct listpost *out);
+/* lp_hex_val - the value of a hex digit, -1 for another octet */
+int lp_hex_val(unsigned char c);
 /* lp_blank - space or tab */
 bool lp_blank(int c);
 /* lp_span_ieq - whether the N octets at P are S without regard to ASCII case */

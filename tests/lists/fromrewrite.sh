@@ -9,25 +9,18 @@
 # decision for the same domain is answered by the cache (no query sent); 4 threads deciding at
 # once agree with the serial decision.
 # Env: PW_FROMREWRITE (default ./tests/lists/pw-fromrewrite).  Ends with "N passed, M failed".
-set -u
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/openpgp/lib.sh
+. "$(dirname "$0")/../openpgp/lib.sh"	# set -u, here, ok/ko, finish, opgp_tmp
 TOOL=${PW_FROMREWRITE:-$(pwd)/tests/lists/pw-fromrewrite}
 PY=/usr/bin/python3
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-fromrewrite.XXXXXX") || exit 1
 proxy=""
-cleanup() {
+stop_all() {
 	[ -n "$proxy" ] && kill "$proxy" 2>/dev/null
 	"$here/../dns/fixture.sh" stop "$tmp/dns" >/dev/null 2>&1
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
-[ -x "$TOOL" ] || { bad "no $TOOL (make check builds it)"; finish; }
+opgp_tmp pw-fromrewrite
+opgp_atexit=stop_all
+[ -x "$TOOL" ] || { ko "no $TOOL (make check builds it)"; finish; }
 cd "$tmp" || exit 1
 
 mkdir records
@@ -52,7 +45,7 @@ _dmarc.sf TXT "v=DMARC1; p=none"
 slow A 192.0.2.1
 _dmarc.slow TXT "v=DMARC1; p=none"
 EOR
-"$here/../dns/fixture.sh" start "$tmp/dns" "$tmp/records" >/dev/null || { bad "DNS fixture"; finish; }
+"$here/../dns/fixture.sh" start "$tmp/dns" "$tmp/records" >/dev/null || { ko "DNS fixture"; finish; }
 . "$tmp/dns/env"
 # the organisational domain of x.y.secure.test is y.secure.test (secure.test is a suffix here)
 printf 'test\nsecure.test\n' > psl.dat
@@ -60,13 +53,13 @@ printf 'test\nsecure.test\n' > psl.dat
 printf '%s\n' '_dmarc.sf.secure.test TXT servfail' '_dmarc.slow.secure.test TXT drop' > rules
 $PY "$here/../dns/dnsproxy.py" --upstream "$DNS_SERVER" --rules "$tmp/rules" \
 	--ready "$tmp/proxy.port" --log "$tmp/proxy.log" --daemon "$tmp/proxy.pid" 2> proxy.err ||
-	{ bad "dnsproxy did not start: $(cat proxy.err)"; finish; }
+	{ ko "dnsproxy did not start: $(cat proxy.err)"; finish; }
 proxy=$(cat "$tmp/proxy.pid")
 SERVER="127.0.0.1@$(cat proxy.port)"
 
 decide() {	# decide MODE DOMAIN... -> out.txt
 	"$TOOL" -s "$SERVER" -a "$TRUST_ANCHOR" -p psl.dat -t 1 "$@" > out.txt 2> err.txt ||
-		bad "pw-fromrewrite $*: exit $? ($(cat err.txt))"
+		ko "pw-fromrewrite $*: exit $? ($(cat err.txt))"
 }
 # expect DOMAIN PATTERN...: the line of DOMAIN in out.txt matches every PATTERN (grep -E)
 expect() {
@@ -75,7 +68,7 @@ expect() {
 	line=$(grep -E "^$d " out.txt | head -1)
 	for p in "$@"; do
 		if ! printf '%s\n' "$line" | grep -Eq -- "$p"; then
-			bad "$d: '$p' not in: ${line:-<no line>}"
+			ko "$d: '$p' not in: ${line:-<no line>}"
 			return
 		fi
 	done
@@ -110,13 +103,13 @@ if [ "$(grep -c '^rej.secure.test ' out.txt)" = 2 ] &&
    grep '^rej.secure.test ' out.txt | head -1 | grep -Eq ' sent=[1-9]'; then
 	ok "second decision for rej.secure.test answered from the cache"
 else
-	bad "cache: $(grep '^rej.secure.test ' out.txt | tr '\n' '|')"
+	ko "cache: $(grep '^rej.secure.test ' out.txt | tr '\n' '|')"
 fi
 if grep -q '^_dmarc.sf.secure.test TXT servfail' proxy.log &&
    grep -q '^_dmarc.slow.secure.test TXT drop' proxy.log; then
 	ok "the proxy answered SERVFAIL and dropped the query"
 else
-	bad "proxy log: $(tr '\n' '|' < proxy.log)"
+	ko "proxy log: $(tr '\n' '|' < proxy.log)"
 fi
 
 # always and never: no lookup at all
@@ -126,12 +119,12 @@ expect nodmarc.secure.test "rewrite=yes .*lookup=no" "reason=from_rewrite always
 decide never rej.secure.test bogus.test
 expect rej.secure.test "rewrite=no .*lookup=no" "reason=from_rewrite never"
 expect bogus.test "rewrite=no .*lookup=no"
-if [ -s proxy.log ]; then bad "always/never asked: $(tr '\n' '|' < proxy.log)"; else ok "always and never ask nothing"; fi
+if [ -s proxy.log ]; then ko "always/never asked: $(tr '\n' '|' < proxy.log)"; else ok "always and never ask nothing"; fi
 
 # worker threads: 4 at once on one resolver agree with the serial decision
 decide -P 4 auto quar.secure.test nodmarc.secure.test bogus.test
 if grep -q DISAGREE out.txt || [ "$(wc -l < out.txt)" != 3 ]; then
-	bad "threads: $(tr '\n' '|' < out.txt)"
+	ko "threads: $(tr '\n' '|' < out.txt)"
 else
 	ok "4 threads at once agree (quarantine, no record, bogus)"
 fi

@@ -1885,6 +1885,21 @@ static void assert_folded(const char *h)
 	}
 }
 
+/* assert_fields - for each "NAME=N" of the blank-separated SPEC: the header T has N fields
+ * named NAME */
+static void assert_fields(const char *t, const char *spec)
+{
+	char name[64];
+	int n, used;
+
+	while (sscanf(spec, " %63[^= ]=%d%n", name, &n, &used) == 2) {
+		ck_assert_msg(field_count(t, name) == n, "%s: %d fields, not %d, in:\n%s", name,
+			      field_count(t, name), n, t);
+		spec += used;
+	}
+	ck_assert_msg(*spec == '\0', "bad spec at \"%s\"", spec);
+}
+
 /* starts - whether C begins with S */
 static bool starts(const char *c, const char *s)
 {
@@ -1900,11 +1915,8 @@ START_TEST(copy_list_roles)
 	char *c;
 
 	c = hdr_cut(copy_hdr("From: a@example.org\nList-Help: <mailto:evil@example.org>\n", &a));
-	ck_assert_int_eq(field_count(c, "List-Help"), 0);
-	ck_assert_int_eq(field_count(c, "List-Unsubscribe"), 0);
-	ck_assert_int_eq(field_count(c, "List-Subscribe"), 0);
-	ck_assert_int_eq(field_count(c, "List-Owner"), 0);
-	ck_assert_int_eq(field_count(c, "Autocrypt"), 0);
+	assert_fields(c, "List-Help=0 List-Unsubscribe=0 List-Subscribe=0 List-Owner=0 "
+		      "Autocrypt=0");
 	free(c);
 	a.request = "board-request@lists.example.org";
 	a.owner = "board-owner@lists.example.org";
@@ -1918,15 +1930,13 @@ START_TEST(copy_list_roles)
 			     "List-Post: <mailto:board@lists.example.org>\r\n"
 			     "List-Owner: <mailto:board-owner@lists.example.org>\r\n"
 			     "Precedence: list\r\n") != NULL, "%s", c);
-	ck_assert_int_eq(field_count(c, "List-Help"), 1);
-	ck_assert_int_eq(field_count(c, "List-Unsubscribe-Post"), 0);
+	assert_fields(c, "List-Help=1 List-Unsubscribe-Post=0");
 	assert_folded(c);
 	free(c);
 	/* only the owner */
 	a.request = NULL;
 	c = hdr_cut(copy_hdr("From: a@example.org\n", &a));
-	ck_assert_int_eq(field_count(c, "List-Help"), 0);
-	ck_assert_int_eq(field_count(c, "List-Owner"), 1);
+	assert_fields(c, "List-Help=0 List-Owner=1");
 	free(c);
 	/* role addresses that would break the header are refused */
 	{
@@ -2039,19 +2049,14 @@ START_TEST(copy_from_rewrite_fields)
 	c = hdr_cut(copy_hdr(hdr, &a));	/* no rewrite: the post's fields as they were */
 	ck_assert(starts(c, "Sender: relay@example.org\r\nFrom: Alice <alice@example.org>\r\n"
 			 "Autocrypt: addr=alice"));
-	ck_assert_int_eq(field_count(c, "X-Original-From"), 1);
-	ck_assert_int_eq(field_count(c, "From"), 2);
+	assert_fields(c, "X-Original-From=1 From=2");
 	free(c);
 	a.from_rewrite = true;
 	c = hdr_cut(copy_hdr(hdr, &a));
 	ck_assert_msg(starts(c, "From: Alice via Board of directors <board@lists.example.org>\r\n"
 			     "X-Original-From: Alice <alice@example.org>\r\n"
 			     "Reply-To: Team <team@example.org>\r\nSubject: x\r\n"), "%s", c);
-	ck_assert_int_eq(field_count(c, "From"), 1);
-	ck_assert_int_eq(field_count(c, "Reply-To"), 1);
-	ck_assert_int_eq(field_count(c, "Sender"), 0);
-	ck_assert_int_eq(field_count(c, "Autocrypt"), 0);
-	ck_assert_int_eq(field_count(c, "X-Original-From"), 1);
+	assert_fields(c, "From=1 Reply-To=1 Sender=0 Autocrypt=0 X-Original-From=1");
 	free(c);
 	a.list_phrase = NULL;
 	c = hdr_cut(copy_hdr("From: Alice <alice@example.org>\n", &a));
