@@ -23,18 +23,48 @@
  *	X-Postward-*, MIME-Version, Content-* - or is ARGS->tag_header (so that a poster cannot
  *	set the tag even when it is configured outside X-Postward-*).  Then, each folded before
  *	column 78 where blanks allow: List-Id (the phrase as atoms, else as a quoted-string,
- *	else, with 8-bit octets, as RFC 2047 UTF-8 B encoded-words), List-Post
- *	<mailto:LIST> (RFC 6068 percent-encoding), Precedence: list, the tag field when asked
- *	(tag_header, "X-Postward-TLS" when NULL): "required", MIME-Version: 1.0, and the
- *	content.  The PGP payload is written as given, line ends made CRLF and a final CRLF
- *	added if missing.  The boundary is "=_postward_" and 32 hex digits from 16 octets of
- *	ARGS->random (RAND_bytes() when NULL), drawn anew until the payload does not contain
- *	it; nothing else in a copy is random.  listpost_copy() returns false for lack of
- *	memory, for a POST that is not one of the three encrypted kinds, a POST whose header
- *	is longer than MSG_LEN, an empty PAYLOAD, a failure of the random source, or arguments that would break the header (a NULL or
- *	empty list or list_id, a control character in any of them, blanks or "<>" in list_id,
- *	a tag_header that is not a field name): all caller errors or a broken environment.
+ *	else, with 8-bit octets, as RFC 2047 UTF-8 B encoded-words), with ARGS->request
+ *	List-Help, List-Unsubscribe and List-Subscribe, List-Post <mailto:LIST>, with
+ *	ARGS->owner List-Owner (every address in RFC 6068 percent-encoding, the command as
+ *	"?subject=" value), with keydata Autocrypt (the parameters folded as above, then the
+ *	keydata in continuation lines of a blank and 76 base64 digits), Precedence: list, the
+ *	tag field when asked (tag_header, "X-Postward-TLS" when NULL): "required",
+ *	MIME-Version: 1.0, and the content.  The PGP payload is written as given, line ends
+ *	made CRLF and a final CRLF added if missing.  The boundary is "=_postward_" and 32 hex
+ *	digits from 16 octets of ARGS->random (RAND_bytes() when NULL), drawn anew until the
+ *	payload does not contain it; nothing else in a copy is random.
  *
+ *	From rewrite.  The post's header is looked through once first (copy_prescan) for its
+ *	first From field and whether it has a Reply-To.  The first From's value is
+ *	unfolded and read by policy/mailhdr.c's pw_from_mailbox (the parser DMARC uses, so
+ *	the author the copy names is the author DMARC saw); its display name has its
+ *	encoded-words decoded (UTF-8 and US-ASCII as they are, ISO-8859-1 made UTF-8); one in
+ *	another charset, or a result that is not valid UTF-8 or holds a control character,
+ *	is not used, and the local part stands in for it.  "NAME via LIST-NAME" is then
+ *	written by the List-Id phrase rules (an atom holding "=?" is quoted, so that it cannot
+ *	read as an encoded-word).  X-Original-From and Reply-To are the original value
+ *	unfolded and folded anew (a lone CR made a space); Reply-To only when the first From
+ *	held a usable mailbox.  A post without From gets "From: LIST-NAME <LIST>" after its
+ *	other fields.
+ *
+ *	Subject prefix.  The first Subject's value, unfolded, has its encoded-words decoded
+ *	(words in other charsets kept as written) and is searched for the prefix without
+ *	regard to ASCII case; found, the field is copied as it is.  Else "Subject: PREFIX" and
+ *	the original text from its first octet on, lines as they were, with a fold after the
+ *	prefix when the first line would pass column 78.  An 8-bit prefix is written as UTF-8
+ *	B encoded-words, with the blank after it inside the last word when the text begins
+ *	with an encoded-word (RFC 2047 6.2: the blank between two is not displayed).
+ *
+ *	listpost_copy() returns false for lack of memory, for a POST that is not one of the
+ *	three encrypted kinds, a POST whose header is longer than MSG_LEN, an empty PAYLOAD,
+ *	a failure of the random source, or arguments that would break the header (a NULL or
+ *	empty list or list_id, a control character in any of them, blanks or "<>" in list_id,
+ *	a tag_header that is not a field name, a list, request or owner address over 320
+ *	octets, an empty request or owner, a
+ *	list_name or subject_prefix over 200 octets or with a control character, keydata of
+ *	0 or more than LISTPOST_AUTOCRYPT_MAX octets): all caller errors or a broken
+ *	environment.
+
  * DIAGNOSTICS
  *	listpost_copy() returns false only as said above.
  */
@@ -59,7 +89,7 @@
 				 * "List-Id: " and one stay within RFC 2047's 76 */
 #define LP_BOUNDARY_TRIES 16
 #define LP_NAME_MAX	200		/* list_name, subject_prefix */
-#define LP_ADDR_MAX	320		/* request, owner (list: see args_ok) */
+#define LP_ADDR_MAX	320		/* list, request, owner addresses */
 
 static const char DEFAULT_TAG[] = "X-Postward-TLS";
 
@@ -255,13 +285,13 @@ static bool copy_drop(const char *name, size_t n, const char *tag, bool rewrite)
 /* the facts of the post's header the new fields need (copy_prescan) */
 struct post_facts {
 	struct field from;		/* the first From field */
-	bool has_from, has_reply_to, has_subject;
+	bool has_from, has_reply_to;
 	char *display;			/* the rewritten From's value (malloc'd), or NULL */
 	bool author_known;		/* the first From held a usable mailbox */
 };
 
-/* copy_prescan - the first From field and whether Reply-To and Subject occur in the post's
- * header [MSG, MSG+LEN), into *PF */
+/* copy_prescan - the first From field and whether Reply-To occurs in the post's header
+ * [MSG, MSG+LEN), into *PF */
 static void copy_prescan(const char *msg, size_t len, struct post_facts *pf)
 {
 	const char *cur = msg, *end = msg + len, *cend, *next;
@@ -281,7 +311,6 @@ static void copy_prescan(const char *msg, size_t len, struct post_facts *pf)
 			pf->has_from = true;
 		}
 		pf->has_reply_to |= lp_span_ieq(f.name, f.namelen, "Reply-To");
-		pf->has_subject |= lp_span_ieq(f.name, f.namelen, "Subject");
 	}
 }
 
