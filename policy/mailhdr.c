@@ -3,13 +3,15 @@
  * the domain of the first.
  *
  * NAME
- *	pw_from_parse
+ *	pw_from_parse, pw_from_mailbox
  *
  * SYNOPSIS
  *	#include "mailhdr.h"
  *
  *	enum pw_from_status pw_from_parse(const char *value, size_t *n, char *domain,
  *					  size_t dlen, char *why, size_t wlen);
+ *	enum pw_from_status pw_from_mailbox(const char *value, size_t *n,
+ *					    struct pw_from_mailbox *mb, char *why, size_t wlen);
  *
  * DESCRIPTION
  *	Contract: mailhdr.h.  The header field parsers are three files joined by the
@@ -39,6 +41,12 @@
  *	  field parsed.  On PW_FROM_SYNTAX *N is 0; on PW_FROM_NODOMAIN *N counts every
  *	  mailbox; on both, DOMAIN is "".  N may be NULL.
  *	- A route in an angle address (obs-route) is checked for syntax only.
+ *	- pw_from_mailbox runs the same parser; while it reads the first mailbox it notes where
+ *	  its display name and local part lie and rebuilds them from the checked text (a
+ *	  second, bounded pass over those octets only): the phrase with single spaces between
+ *	  words, the local part without CFWS.  A name longer than PW_FROM_NAME_MAX is dropped
+ *	  (""), an address that does not fit PW_FROM_ADDR_MAX makes all three "".  Used where
+ *	  a copy is written in the author's stead (milter/lists/listpost-copy.c).
  *
  * DIAGNOSTICS
  *	pw_from_parse: WHY gets "WHAT at offset N" for PW_FROM_SYNTAX (N counts octets from
@@ -64,6 +72,9 @@ struct from_state {
 	size_t dlen;
 	const char *nodom;	/* first reason a mailbox has no usable domain */
 	size_t nodom_mbox;	/* which mailbox (1-based) */
+	struct pw_from_mailbox *mb;	/* the first mailbox's name and address, or NULL */
+	struct obuf local;	/* its local part, into mb->addr */
+	const char *dom_end;	/* where the last domain read ended (before CFWS) */
 };
 
 struct words {
@@ -156,6 +167,113 @@ static bool from_words(struct from_state *st, struct words *w)
 	return true;
 }
 
+/* ---- the first mailbox's display name and address (pw_from_mailbox) ------------------------ */
+
+/* rescan - a scanner at P over the field body of ST (text already checked by the parser) */
+static struct scan rescan(const struct from_state *st, const char *p)
+{
+	struct scan sub = { .base = st->s.base, .p = p, .err = NULL, .erroff = 0 };
+	return sub;
+}
+
+/* phrase_text - the words in [P, END) (checked) into OUT: one space where CFWS separated two,
+ * quoted strings unquoted, comments dropped */
+static void phrase_text(const struct from_state *st, const char *p, const char *end,
+			struct obuf *out)
+{
+	struct scan sub = rescan(st, p);
+	bool gap = false;
+
+	while (sub.p < end) {
+		const char *before = sub.p;
+		unsigned char c;
+
+		if (!mh_skip_cfws(&sub))
+			break;
+		gap |= sub.p != before;
+		if (sub.p >= end)
+			break;
+		c = (unsigned char)*sub.p;
+		if (gap && out->n > 0)
+			mh_ob_put(out, ' ');
+		gap = false;
+		if (c == '"') {
+			if (!mh_scan_quoted(&sub, out))
+				break;
+		} else if (mh_is_atext(c)) {
+			for (; mh_is_atext((unsigned char)*sub.p); sub.p++)
+				mh_ob_put(out, *sub.p);
+		} else if (c == '.') {
+			mh_ob_put(out, '.');
+			sub.p++;
+		} else {
+			break;
+		}
+	}
+}
+
+/* local_text - the local part in [P, END) (checked) into OUT without CFWS, quoted strings
+ * as written (folding removed) */
+static void local_text(const struct from_state *st, const char *p, const char *end,
+		       struct obuf *out)
+{
+	struct scan sub = rescan(st, p);
+
+	mh_ob_init(out, out->p, out->len);
+	while (sub.p < end) {
+		const char *q;
+		unsigned char c;
+
+		if (!mh_skip_cfws(&sub) || sub.p >= end)
+			break;
+		c = (unsigned char)*sub.p;
+		q = sub.p;
+		if (c == '"') {
+			if (!mh_scan_quoted(&sub, NULL))
+				break;
+			for (; q < sub.p; q++)
+				if (*q != '\r' && *q != '\n')
+					mh_ob_put(out, *q);
+		} else if (mh_is_atext(c) || c == '.') {
+			for (sub.p++; c != '.' && mh_is_atext((unsigned char)*sub.p); sub.p++)
+				;
+			for (; q < sub.p; q++)
+				mh_ob_put(out, *q);
+		} else {
+			break;
+		}
+	}
+}
+
+/* comment_text - the text of the first comment in the CFWS [P, END) into OUT (folding made one
+ * space, quoted-pairs resolved, nested parentheses kept), for "addr (Name)" */
+static void comment_text(const char *p, const char *end, struct obuf *out)
+{
+	unsigned depth = 0;
+	bool space = false;
+
+	for (; p < end && *p != '('; p++)
+		;
+	for (; p < end; p++) {
+		char c = *p;
+
+		if (c == '(' && depth++ == 0)
+			continue;
+		if (c == ')' && --depth == 0)
+			break;
+		if (c == '\\' && p + 1 < end)
+			c = *++p;
+		else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			space = out->n > 0;
+			continue;
+		}
+		if (space)
+			mh_ob_put(out, ' ');
+		space = false;
+		mh_ob_put(out, c);
+	}
+}
+
 /* from_domain - the domain after '@' (s->p past it): atoms and dots with CFWS around the
  * dots, or a domain literal.  Checks it; keeps the first mailbox's.  Leaves s->p after the
  * domain and any CFWS after it.  STORE false: a route domain, syntax only. */
@@ -195,6 +313,7 @@ static bool from_domain(struct from_state *st, bool store)
 			break;
 		}
 		any = true;
+		st->dom_end = s->p;
 		if (!mh_skip_cfws(s))
 			return false;
 	}
@@ -256,6 +375,7 @@ static bool from_route(struct from_state *st)
 static bool from_angle(struct from_state *st)
 {
 	struct scan *s = &st->s;
+	const char *w0;
 	struct words w;
 
 	if (!mh_skip_cfws(s))
@@ -267,6 +387,7 @@ static bool from_angle(struct from_state *st)
 	}
 	if ((*s->p == '@' || *s->p == ',') && !from_route(st))
 		return false;
+	w0 = s->p;
 	if (!from_words(st, &w))
 		return false;
 	if (*s->p == '@') {
@@ -274,6 +395,8 @@ static bool from_angle(struct from_state *st)
 			return mh_fail(s, "missing local part");
 		if (!w.local_ok)
 			return mh_fail(s, "invalid local part");
+		if (st->n == 1 && st->mb != NULL)
+			local_text(st, w0, s->p, &st->local);
 		s->p++;
 		if (!from_domain(st, true))
 			return false;
@@ -326,7 +449,9 @@ static bool from_group(struct from_state *st)
 static bool from_address(struct from_state *st, bool in_group)
 {
 	struct scan *s = &st->s;
+	const char *w0 = s->p;
 	struct words w;
+	struct obuf name;
 
 	if (!from_words(st, &w))
 		return false;
@@ -338,10 +463,27 @@ static bool from_address(struct from_state *st, bool in_group)
 			return mh_fail(s, "invalid local part");
 		s->p++;
 		st->n++;
+		if (st->n == 1 && st->mb != NULL) {
+			local_text(st, w0, s->p - 1, &st->local);
+			st->dom_end = s->p;
+			if (!from_domain(st, true))
+				return false;
+			mh_ob_init(&name, st->mb->name, sizeof(st->mb->name));
+			comment_text(st->dom_end, s->p, &name);	/* "addr (Name)" */
+			if (name.over)
+				st->mb->name[0] = '\0';
+			return true;
+		}
 		return from_domain(st, true);
 	case '<':
 		if (w.words + w.dots > 0 && !w.phrase_ok)
 			return mh_fail(s, "display name starts with '.'");
+		if (st->n == 0 && st->mb != NULL) {
+			mh_ob_init(&name, st->mb->name, sizeof(st->mb->name));
+			phrase_text(st, w0, s->p, &name);
+			if (name.over)
+				st->mb->name[0] = '\0';
+		}
 		s->p++;
 		st->n++;
 		return from_angle(st);
@@ -392,10 +534,9 @@ static bool from_list(struct from_state *st)
 	return any ? true : mh_fail(s, "no address");
 }
 
-/* pw_from_parse - parse a From field body; *N = mailboxes found, DOMAIN = the first one's
- * domain ("" when none); WHY (may be NULL) gets a short reason on error */
-enum pw_from_status pw_from_parse(const char *value, size_t *n, char *domain, size_t dlen,
-				  char *why, size_t wlen)
+/* from_run - pw_from_parse, and the first mailbox's name and address into MB when not NULL */
+static enum pw_from_status from_run(const char *value, size_t *n, char *domain, size_t dlen,
+				    char *why, size_t wlen, struct pw_from_mailbox *mb)
 {
 	struct from_state st;
 	enum pw_from_status status;
@@ -410,6 +551,11 @@ enum pw_from_status pw_from_parse(const char *value, size_t *n, char *domain, si
 	st.s.base = st.s.p = value != NULL ? value : "";
 	st.domain = dlen > 0 ? domain : NULL;
 	st.dlen = dlen;
+	if (mb != NULL) {
+		memset(mb, 0, sizeof(*mb));
+		st.mb = mb;
+		mh_ob_init(&st.local, mb->addr, sizeof(mb->addr));
+	}
 	if (value == NULL) {
 		if (why != NULL && wlen > 0)
 			snprintf(why, wlen, "no value");
@@ -433,4 +579,36 @@ enum pw_from_status pw_from_parse(const char *value, size_t *n, char *domain, si
 	if (status != PW_FROM_OK && domain != NULL && dlen > 0)
 		domain[0] = '\0';
 	return status;
+}
+
+/* pw_from_parse - parse a From field body; *N = mailboxes found, DOMAIN = the first one's
+ * domain ("" when none); WHY (may be NULL) gets a short reason on error */
+enum pw_from_status pw_from_parse(const char *value, size_t *n, char *domain, size_t dlen,
+				  char *why, size_t wlen)
+{
+	return from_run(value, n, domain, dlen, why, wlen, NULL);
+}
+
+/* pw_from_mailbox - pw_from_parse, and the first mailbox's display name, address and domain
+ * into *MB (all "" unless PW_FROM_OK with a mailbox) */
+enum pw_from_status pw_from_mailbox(const char *value, size_t *n, struct pw_from_mailbox *mb,
+				    char *why, size_t wlen)
+{
+	struct pw_from_mailbox scratch;
+	size_t nbox = 0;
+	enum pw_from_status st;
+
+	if (mb == NULL)
+		mb = &scratch;
+	st = from_run(value, &nbox, mb->domain, sizeof(mb->domain), why, wlen, mb);
+	if (n != NULL)
+		*n = nbox;
+	if (st == PW_FROM_OK && nbox > 0 && mb->domain[0] != '\0' && mb->addr[0] != '\0' &&
+	    strlen(mb->addr) + 1 + strlen(mb->domain) < sizeof(mb->addr)) {
+		strcat(mb->addr, "@");
+		strcat(mb->addr, mb->domain);
+	} else {
+		mb->name[0] = mb->addr[0] = mb->domain[0] = '\0';
+	}
+	return st;
 }

@@ -12,6 +12,11 @@
  *   words taken as atoms), angle addresses with obsolete routes ("<@a,@b:x@y>"), CFWS
  *   anywhere, obs-local-part/obs-domain forms.  Returns the number of mailboxes and the
  *   domain of the first, lower case (ASCII only), one trailing dot removed.
+ *   pw_from_mailbox also gives the first mailbox's address (local part as written without
+ *   CFWS, quoted strings kept quoted; "@"; the domain as above) and its display name: the
+ *   phrase before "<" with one space where CFWS separated words, quoted strings unquoted,
+ *   comments dropped, encoded words (RFC 2047) left encoded; for a bare addr-spec, the text
+ *   of the first comment after it ("alice@example.org (Alice)"), else "".
  *   A mailbox without "@domain", a domain literal ("[192.0.2.1]"), an empty label or a name
  *   longer than 253 octets make the field unusable for practices (PW_FROM_NODOMAIN).
  * Authentication-Results (pw_ar_parse): authserv-id [version] followed by "; none" or
@@ -37,6 +42,20 @@ enum pw_from_status {
  * domain ("" when none); WHY (may be NULL) gets a short reason on error */
 enum pw_from_status pw_from_parse(const char *value, size_t *n, char *domain, size_t dlen,
 				  char *why, size_t wlen);
+
+#define PW_FROM_NAME_MAX 320	/* octets of a display name kept */
+#define PW_FROM_ADDR_MAX 320	/* octets of local-part@domain kept */
+
+struct pw_from_mailbox {	/* the first mailbox of a From field (pw_from_mailbox) */
+	char name[PW_FROM_NAME_MAX + 1];	/* display name, "" when none or too long */
+	char addr[PW_FROM_ADDR_MAX + 1];	/* local-part@domain, "" when it does not fit */
+	char domain[254];			/* its domain, as pw_from_parse gives it */
+};
+
+/* pw_from_mailbox - pw_from_parse, and the first mailbox's display name, address and domain
+ * into *MB (may be NULL); all "" unless PW_FROM_OK with at least one mailbox */
+enum pw_from_status pw_from_mailbox(const char *value, size_t *n, struct pw_from_mailbox *mb,
+				    char *why, size_t wlen);
 
 struct pw_ar_resinfo {
 	char method[32];	/* "spf", "dkim", "dmarc", ... lower case, version dropped */

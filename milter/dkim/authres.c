@@ -16,6 +16,7 @@
 #include "dkim.h"
 #include "dns/dns.h"
 #include "log.h"
+#include "spdns.h"
 #include "mailhdr.h"
 #include "senderpolicy.h"
 #include "session.h"
@@ -342,66 +343,11 @@ static bool ar_fold(const char *value, char *out, size_t len)
 	return true;
 }
 
-#define SP_MAX_LOOKUPS 8	/* pw_sp_evaluate asks at most 4 */
-
-/* sp_lookups - the answers handed to pw_sp_evaluate, kept until it returns */
-struct sp_lookups {
-	struct dns_resolver *dns;
-	const char *qid;
-	size_t n;
-	char *joined[SP_MAX_LOOKUPS][DKIM_MAX_RECORDS];	/* owned */
-	size_t n_joined[SP_MAX_LOOKUPS];
-	const char *txt[SP_MAX_LOOKUPS][DKIM_MAX_RECORDS];
-	char why[SP_MAX_LOOKUPS][224];
-};
-
-/* sp_lookup - pw_sp_lookup_fn on the validating resolver: bogus and failed lookups are
- * errors, never "no record" */
-static void sp_lookup(void *arg, const char *name, bool txt, struct pw_sp_answer *out)
+/* sp_warn - spdns_warn_fn: a practice lookup failed (ARG is the queue id) */
+static void sp_warn(void *arg, const char *name, bool txt, const char *why)
 {
-	struct sp_lookups *L = arg;
-	struct dns_answer a;
-	size_t slot;
-
-	out->kind = PW_SP_DNS_ERROR;
-	out->secure = false;
-	if (L->n == SP_MAX_LOOKUPS) {
-		out->why = "lookup limit reached";
-		return;
-	}
-	slot = L->n++;
-	dns_lookup(L->dns, name, txt ? LDNS_RR_TYPE_TXT : LDNS_RR_TYPE_A, &a);
-	out->secure = a.sec == DNS_SEC_SECURE;
-	if (a.kind == DNS_TEMPFAIL || a.sec == DNS_SEC_BOGUS) {
-		snprintf(L->why[slot], sizeof(L->why[slot]), "%s %s: %s", dns_kind_name(a.kind),
-			 dns_security_name(a.sec), a.why);
-		out->why = L->why[slot];
-		pwlog_qid(LOG_WARNING, L->qid, "practice lookup %s %s: %s", name,
-			  txt ? "TXT" : "A", L->why[slot]);
-	} else if (a.kind == DNS_NXDOMAIN) {
-		out->kind = PW_SP_DNS_NXDOMAIN;
-	} else if (a.kind == DNS_NODATA) {
-		out->kind = PW_SP_DNS_NODATA;
-	} else {
-		out->kind = PW_SP_DNS_RECORDS;
-		for (size_t k = 0; txt && a.rrs && k < ldns_rr_list_rr_count(a.rrs) &&
-		     L->n_joined[slot] < DKIM_MAX_RECORDS; k++) {
-			char *j = dns_txt_join(&a, k);
-			if (j == NULL)
-				continue;
-			L->joined[slot][L->n_joined[slot]] = j;
-			L->txt[slot][L->n_joined[slot]++] = j;
-		}
-		out->txt = L->txt[slot];
-		out->n_txt = L->n_joined[slot];
-		if (txt && a.rrs && ldns_rr_list_rr_count(a.rrs) > DKIM_MAX_RECORDS) {
-			/* more records than we look at: report them as several (none used) */
-			out->n_txt = ldns_rr_list_rr_count(a.rrs);
-			if (out->n_txt > DKIM_MAX_RECORDS)
-				out->n_txt = DKIM_MAX_RECORDS;
-		}
-	}
-	dns_answer_clear(&a);
+	pwlog_qid(LOG_WARNING, (const char *)arg, "practice lookup %s %s: %s", name,
+		  txt ? "TXT" : "A", why);
 }
 
 /* practices - evaluate ADSP and DMARC for M (SIGS: its N DKIM results), log them and
@@ -411,7 +357,7 @@ static size_t practices(struct pw_msg *m, const struct pw_sp_sig *sigs, size_t n
 {
 	struct pw_sp_input in = { 0 };
 	struct pw_sp_result res;
-	struct sp_lookups *L;
+	struct spdns *L;
 	char domain[PW_DOMAIN_MAX + 1] = "", why[128] = "";
 	size_t nbox = 0;
 
@@ -419,7 +365,7 @@ static size_t practices(struct pw_msg *m, const struct pw_sp_sig *sigs, size_t n
 	dec->action = PW_SP_ACCEPT;
 	if (!m->snap->dmarc && !m->snap->adsp)
 		return used;
-	if ((L = calloc(1, sizeof(*L))) == NULL) {
+	if ((L = spdns_new(m->snap->dns, sp_warn, (void *)m->qid)) == NULL) {
 		pwlog_qid(LOG_ERR, m->qid, "out of memory for the practice lookups: tempfail");
 		dec->action = PW_SP_TEMPFAIL;
 		snprintf(dec->code, sizeof(dec->code), "451");
@@ -427,8 +373,6 @@ static size_t practices(struct pw_msg *m, const struct pw_sp_sig *sigs, size_t n
 		snprintf(dec->text, sizeof(dec->text), "postward: temporary internal error");
 		return used;
 	}
-	L->dns = m->snap->dns;
-	L->qid = m->qid;
 	in.n_from_fields = m->n_from;
 	in.from_status = m->from_value ? pw_from_parse(m->from_value, &nbox, domain,
 						       sizeof(domain), why, sizeof(why))
@@ -444,13 +388,10 @@ static size_t practices(struct pw_msg *m, const struct pw_sp_sig *sigs, size_t n
 	in.adsp = m->snap->adsp;
 	in.dmarc = m->snap->dmarc;
 	in.sample = arc4random_uniform(100);
-	in.lookup = sp_lookup;
+	in.lookup = spdns_lookup;
 	in.lookup_arg = L;
 	pw_sp_evaluate(&in, &res);
-	for (size_t i = 0; i < L->n; i++)
-		for (size_t k = 0; k < L->n_joined[i]; k++)
-			free(L->joined[i][k]);
-	free(L);
+	spdns_free(L);
 
 	if (res.dmarc_checked)
 		pwlog_qid(LOG_INFO, m->qid, "dmarc=%s header.from=%s policy=%s disposition=%s "

@@ -7,7 +7,7 @@
  * contract is listpost.h.
  *
  * All of them are pure functions on caller buffers and no global state; only
- * lp_body_decode() allocates (D->owned, the caller frees it).
+ * lp_body_decode() and lp_hdr_unfold() allocate (the caller frees what they return).
  */
 #ifndef POSTWARD_MILTER_LISTPOST_INT_H
 #define POSTWARD_MILTER_LISTPOST_INT_H
@@ -80,6 +80,8 @@ const char *lp_cte_name(enum lp_cte e);
 /* lp_body_decode - the body of E with its transfer encoding undone into *D */
 enum lp_status lp_body_decode(const struct entity *e, const char *where, struct decoded *d,
 			      struct listpost *out);
+/* lp_hex_val - the value of a hex digit, -1 for another octet */
+int lp_hex_val(unsigned char c);
 /* lp_blank - space or tab */
 bool lp_blank(int c);
 /* lp_span_ieq - whether the N octets at P are S without regard to ASCII case */
@@ -111,5 +113,8 @@ enum lp_status lp_entity_read(struct span sp, bool top, const char *where, struc
  * BUDGET of them (more is LP_BAD); WHERE names the multipart in reasons */
 enum lp_status lp_mp_split(struct span b, const char *bnd, size_t budget, const char *where,
 			   struct span *parts, size_t *nparts, struct listpost *out);
+/* lp_hdr_unfold - F's value without its line ends and outer blanks, NUL-terminated
+ * (malloc'd), *LEN its length (a NUL inside makes strlen() shorter); NULL for lack of memory */
+char *lp_hdr_unfold(const struct field *f, size_t *len);
 
 #endif

@@ -314,8 +314,8 @@ static enum lp_status b64_decode(const char *p, size_t n, const char *where, cha
 	return LP_OK;
 }
 
-/* hex_val - the value of a hex digit, -1 for another octet */
-static int hex_val(unsigned char c)
+/* lp_hex_val - the value of a hex digit, -1 for another octet */
+int lp_hex_val(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -343,10 +343,10 @@ static char *qp_decode(const char *p, size_t n, size_t *outlen)
 				i = j;		/* soft line break */
 				continue;
 			}
-			if (i + 2 < n && hex_val((unsigned char)p[i + 1]) >= 0 &&
-			    hex_val((unsigned char)p[i + 2]) >= 0) {
-				o[k++] = (char)(hex_val((unsigned char)p[i + 1]) << 4 |
-						hex_val((unsigned char)p[i + 2]));
+			if (i + 2 < n && lp_hex_val((unsigned char)p[i + 1]) >= 0 &&
+			    lp_hex_val((unsigned char)p[i + 2]) >= 0) {
+				o[k++] = (char)(lp_hex_val((unsigned char)p[i + 1]) << 4 |
+						lp_hex_val((unsigned char)p[i + 2]));
 				i += 2;
 				continue;
 			}

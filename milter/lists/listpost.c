@@ -277,9 +277,9 @@ bool lp_field_next(const char **cur, const char *end, struct field *f)
 	return true;
 }
 
-/* hdr_unfold - F's value without its line ends and outer blanks, NUL-terminated (malloc'd),
- * *LEN its length (a NUL inside makes strlen() shorter); NULL for lack of memory */
-static char *hdr_unfold(const struct field *f, size_t *len)
+/* lp_hdr_unfold - F's value without its line ends and outer blanks, NUL-terminated
+ * (malloc'd), *LEN its length (a NUL inside makes strlen() shorter); NULL for lack of memory */
+char *lp_hdr_unfold(const struct field *f, size_t *len)
 {
 	size_t n = (size_t)(f->vend - f->val), k = 0, i = 0;
 	char *v = malloc(n + 1);
@@ -319,7 +319,7 @@ static enum lp_status hdr_get(const struct hdrsec *h, const char *name, const ch
 			free(v);
 			return lp_bad(out, "%s: more than one %s field", where, name);
 		}
-		if ((v = hdr_unfold(&f, &len)) == NULL)
+		if ((v = lp_hdr_unfold(&f, &len)) == NULL)
 			return LP_NOMEM;
 	}
 	if (v == NULL)

@@ -24,8 +24,22 @@
  * listpost_copy() writes one subscriber's copy: the post's header fields except those that
  * must not be copied (Received, Return-Path, Delivered-To, DKIM-Signature,
  * Authentication-Results, ARC-*, Bcc, List-*, Precedence, X-Postward-*, MIME-Version,
- * Content-*), then List-Id (RFC 2919, from LIST_ID), List-Post (RFC 2369, mailto:LIST),
- * Precedence: list, the REQUIRETLS tag when asked, MIME-Version: 1.0, and the new content:
+ * Content-*), then List-Id (RFC 2919, from LIST_ID), List-Help, List-Unsubscribe,
+ * List-Subscribe (RFC 2369, mailto:REQUEST?subject=help|unsubscribe|subscribe, when REQUEST
+ * is given), List-Post (mailto:LIST), List-Owner (mailto:OWNER, when given), Autocrypt
+ * (addr=LIST; prefer-encrypt=mutual; keydata=..., when keydata is given), Precedence: list,
+ * the REQUIRETLS tag when asked, MIME-Version: 1.0, and the new content.  With
+ * subject_prefix, the Subject is prefixed once (not when the prefix is in it already,
+ * encoded words decoded for that check; an encoded prefix stays outside the post's encoded
+ * words); a post without Subject gets "Subject: PREFIX".  With from_rewrite, each From field
+ * is replaced, where the first one stood, by From: "DISPLAY via NAME" <LIST> and
+ * X-Original-From: the original value; Reply-To: the original value follows unless the post
+ * has a Reply-To; the post's Sender and Autocrypt fields and any X-Original-From are left
+ * out.  DISPLAY is the first author's display name (policy/mailhdr.h pw_from_mailbox; RFC
+ * 2047 words in UTF-8, US-ASCII or ISO-8859-1 decoded), else the local part of the
+ * address; a trailing "@domain" is left out of it (a second domain in From is a spam
+ * signal), and the whole display name is written as atoms, a quoted-string or RFC 2047
+ * encoded-words as it needs.  The content:
  *   PGP/MIME -> the RFC 3156 multipart/encrypted structure around PAYLOAD (ASCII armor);
  *   inline   -> Content-Type text/plain; charset=us-ascii and PAYLOAD (ASCII armor) as body;
  *   S/MIME   -> the post's own Content-Type value, Content-Transfer-Encoding: base64,
@@ -47,6 +61,8 @@
 #define LISTPOST_MAX_DEPTH 8
 #define LISTPOST_MAX_PARTS 64
 #define LISTPOST_MAX_HEADER (1u << 20)
+#define LISTPOST_AUTOCRYPT_MAX 16384	/* octets of Autocrypt keydata (a minimal certificate
+					 * of an RSA 4096 key is about 2.5 KiB) */
 
 enum listpost_kind { LISTPOST_PLAIN, LISTPOST_PGPMIME, LISTPOST_PGPINLINE, LISTPOST_SMIME,
 		     LISTPOST_BAD };
@@ -100,6 +116,20 @@ struct listpost_copy_args {
 					 * OpenSSL's RAND_bytes(); a test passes a fixed
 					 * one to make copies reproducible */
 	void *random_ctx;		/* handed to random */
+	/* Added for issue 12; every one zero/NULL means "as before" (no such field) */
+	const char *request;		/* LIST-request address: List-Help, List-Subscribe,
+					 * List-Unsubscribe (mailto: with the command as
+					 * subject), or NULL for none of them */
+	const char *owner;		/* LIST-owner address: List-Owner, or NULL */
+	bool from_rewrite;		/* From: "Poster via NAME" <LIST>, Reply-To: the poster
+					 * (unless the post has one), X-Original-From */
+	const char *list_name;		/* NAME for the rewritten From, or NULL: list_phrase,
+					 * else the list address's local part */
+	const char *subject_prefix;	/* e.g. "[board]": put before the Subject once, or
+					 * NULL / "" for none */
+	const uint8_t *autocrypt_keydata;	/* the list's minimal certificate (binary
+						 * OpenPGP) for an Autocrypt field, or NULL */
+	size_t autocrypt_len;		/* its octets (1 to LISTPOST_AUTOCRYPT_MAX) */
 };
 
 /* listpost_parse - classify MSG (LEN octets) and extract its payload into *OUT; false only
@@ -122,5 +152,11 @@ enum listpost_text_status listpost_text(const char *msg, size_t len, bool mime,
 					struct listpost_text *out);
 /* listpost_text_clear - release what *T owns */
 void listpost_text_clear(struct listpost_text *t);
+/* listpost_author_domain - the domain of POST's first author (MSG's first From field, read
+ * with policy/mailhdr.h's pw_from_mailbox: lower case, no trailing dot) into DOMAIN (LEN
+ * octets), for fromrewrite_decide(); false when there is none usable (no From, no address,
+ * a domain literal, DOMAIN too small) */
+bool listpost_author_domain(const char *msg, size_t msg_len, const struct listpost *post,
+			    char *domain, size_t len);
 
 #endif

@@ -467,6 +467,7 @@ static enum job_outcome deliver(struct job_ctx *c, size_t i, const char *copy, s
 /* copy_args - the List-Id and tag of the list */
 static void copy_args(struct job_ctx *c, struct listpost_copy_args *a, char *list_id, size_t len)
 {
+	*a = (struct listpost_copy_args){ 0 };	/* fields not set here: "none" */
 	snprintf(list_id, len, "%s", c->list->address);
 	for (char *s = list_id; *s; s++)
 		if (*s == '@')

@@ -4,7 +4,8 @@
  * the field body as libmilter hands it over (NUL-terminated, so an embedded NUL ends it).
  * Contract checked: no crash, no sanitizer report, outputs NUL-terminated within their sizes;
  * a From with a usable first mailbox gives its domain in ASCII lower case without the
- * trailing dot; an error always says why.
+ * trailing dot; an error always says why; pw_from_mailbox agrees and gives an address
+ * ending in "@" and that domain.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,6 +44,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (st != PW_FROM_OK && why[0] == '\0')
 			abort();
+		/* pw_from_mailbox: the same verdict; name and address terminated; an address
+		 * only when OK with a mailbox, ending in "@" and the domain */
+		struct pw_from_mailbox mb;
+		size_t n2 = 0;
+		if (pw_from_mailbox(value, &n2, &mb, NULL, 0) != st || n2 != n ||
+		    strcmp(mb.domain, domain) != 0 ||
+		    strnlen(mb.name, sizeof mb.name) == sizeof mb.name ||
+		    strnlen(mb.addr, sizeof mb.addr) == sizeof mb.addr)
+			abort();
+		if (mb.addr[0] != '\0' && !(st == PW_FROM_OK && n > 0))
+			abort();
+		if (mb.addr[0] != '\0') {
+			size_t al = strlen(mb.addr);
+			if (al <= dl + 1 || mb.addr[al - dl - 1] != '@' ||
+			    strcmp(mb.addr + al - dl, domain) != 0)
+				abort();
+		}
 		break;
 	}
 	case 1: {

@@ -3,12 +3,16 @@
  * with real gpg and openssl.
  *
  * usage: pw-listpost parse PAYLOAD < MESSAGE
- *	  pw-listpost copy LIST LIST-ID PAYLOAD [requiretls] < MESSAGE > COPY
+ *	  pw-listpost copy [OPTIONS] LIST LIST-ID PAYLOAD [requiretls] < MESSAGE > COPY
  * parse prints "KIND<TAB>WHY" (KIND: pgpmime, pgpinline, smime, plain or bad; WHY may be
  * empty) and, for the three encrypted kinds, writes the payload (armor text or DER) to the
  * file PAYLOAD.  copy parses MESSAGE, then writes to stdout the copy listpost_copy() makes
  * with the contents of the file PAYLOAD (armor or DER) as its new payload, List-Id LIST-ID
- * without a phrase, and the tag X-Postward-TLS when "requiretls" is given.
+ * without a phrase, and the tag X-Postward-TLS when "requiretls" is given.  OPTIONS set the
+ * header fields of issue 12: --request ADDR, --owner ADDR (List-Help/-Unsubscribe/-Subscribe,
+ * List-Owner), --from-rewrite NAME (the DMARC From rewrite with the list's name NAME),
+ * --prefix TEXT (the Subject prefix), --autocrypt FILE (Autocrypt keydata: the list's
+ * certificate, binary).
  * Exit 0 for an encrypted post (and a written copy), 1 for a plain or bad one, 2 for usage,
  * I/O or memory errors.
  */
@@ -60,19 +64,57 @@ int main(int argc, char **argv)
 	size_t len = 0, paylen = 0, copylen = 0;
 	FILE *f;
 	int rc = 2;
-	bool is_parse = argc == 3 && strcmp(argv[1], "parse") == 0;
-	bool is_copy = (argc == 5 || (argc == 6 && strcmp(argv[5], "requiretls") == 0)) &&
-		       strcmp(argv[1], "copy") == 0;
+	bool is_parse = argc == 3 && strcmp(argv[1], "parse") == 0, is_copy = false;
+	struct listpost_copy_args opt = { 0 };
+	char *ac = NULL;
+	size_t aclen = 0;
+	int k = 2;
+
+	while (argc > 1 && strcmp(argv[1], "copy") == 0 && k + 1 < argc &&
+	       strncmp(argv[k], "--", 2) == 0) {
+		if (strcmp(argv[k], "--request") == 0) {
+			opt.request = argv[k + 1];
+		} else if (strcmp(argv[k], "--owner") == 0) {
+			opt.owner = argv[k + 1];
+		} else if (strcmp(argv[k], "--from-rewrite") == 0) {
+			opt.from_rewrite = true;
+			opt.list_name = argv[k + 1];
+		} else if (strcmp(argv[k], "--prefix") == 0) {
+			opt.subject_prefix = argv[k + 1];
+		} else if (strcmp(argv[k], "--autocrypt") == 0) {
+			if ((f = fopen(argv[k + 1], "rb")) == NULL || !slurp(f, &ac, &aclen)) {
+				perror(argv[k + 1]);
+				return 2;
+			}
+			fclose(f);
+			opt.autocrypt_keydata = (const uint8_t *)ac;
+			opt.autocrypt_len = aclen;
+		} else {
+			break;
+		}
+		k += 2;
+	}
+	/* the positional arguments of copy moved down past the options */
+	if (k > 2) {
+		for (int i = k; i <= argc; i++)
+			argv[i - k + 2] = argv[i];
+		argc -= k - 2;
+	}
+	is_copy = (argc == 5 || (argc == 6 && strcmp(argv[5], "requiretls") == 0)) &&
+		  strcmp(argv[1], "copy") == 0;
 
 	if (!is_parse && !is_copy) {
 		fprintf(stderr, "usage: pw-listpost parse PAYLOAD < MESSAGE\n"
-			"       pw-listpost copy LIST LIST-ID PAYLOAD [requiretls] "
-			"< MESSAGE > COPY\n");
+			"       pw-listpost copy [--request ADDR] [--owner ADDR] [--from-rewrite "
+			"NAME] [--prefix TEXT] [--autocrypt FILE] LIST LIST-ID PAYLOAD "
+			"[requiretls] < MESSAGE > COPY\n");
+		free(ac);
 		return 2;
 	}
 	if (!slurp(stdin, &msg, &len) || !listpost_parse(msg, len, &p)) {
 		fprintf(stderr, "pw-listpost: cannot read the message\n");
 		free(msg);
+		free(ac);
 		return 2;
 	}
 	if (p.kind == LISTPOST_PLAIN || p.kind == LISTPOST_BAD) {
@@ -86,10 +128,12 @@ int main(int argc, char **argv)
 		else
 			rc = 0;
 	} else {
-		struct listpost_copy_args a = {
-			.list = argv[2], .list_id = argv[3], .list_phrase = NULL,
-			.requiretls = argc == 6, .tag_header = "X-Postward-TLS",
-		};
+		struct listpost_copy_args a = opt;
+		a.list = argv[2];
+		a.list_id = argv[3];
+		a.list_phrase = NULL;
+		a.requiretls = argc == 6;
+		a.tag_header = "X-Postward-TLS";
 		if ((f = fopen(argv[4], "rb")) == NULL || !slurp(f, &pay, &paylen)) {
 			perror(argv[4]);
 		} else if (!listpost_copy(msg, len, &p, &a, (const uint8_t *)pay, paylen, &copy,
@@ -107,5 +151,6 @@ int main(int argc, char **argv)
 	free(copy);
 	free(pay);
 	free(msg);
+	free(ac);
 	return rc;
 }

@@ -1842,6 +1842,383 @@ START_TEST(copy_list_fields)
 }
 END_TEST
 
+/* ---- the header of a copy: list roles, From rewrite, Subject prefix, Autocrypt ------------ */
+
+/* copy_hdr - the copy of an inline post whose header is HDR (LF line ends), made with A */
+static char *copy_hdr(const char *hdr, const struct listpost_copy_args *a)
+{
+	struct sb t = { 0 };
+	struct listpost p;
+	char *msg, *c;
+	size_t n;
+
+	sb_puts(&t, hdr);
+	sb_puts(&t, "\n@ARMOR@");
+	msg = make(t.p, true);
+	parse(msg, &p);
+	assert_kind(&p, LISTPOST_PGPINLINE);
+	c = copy_of(msg, &p, a, NEWARMOR, strlen(NEWARMOR), &n);
+	assert_crlf(c, n);
+	listpost_clear(&p);
+	free(msg);
+	free(t.p);
+	return c;
+}
+
+/* hdr_cut - the copy C cut after its header (the CRLF CRLF), in place */
+static char *hdr_cut(char *c)
+{
+	char *e = strstr(c, "\r\n\r\n");
+	ck_assert_ptr_nonnull(e);
+	e[2] = '\0';
+	return c;
+}
+
+/* assert_folded - every line of the header H is at most 78 octets */
+static void assert_folded(const char *h)
+{
+	for (const char *l = h; *l; ) {
+		const char *e = strstr(l, "\r\n");
+		ck_assert_ptr_nonnull(e);
+		ck_assert_msg(e - l <= 78, "line over 78: %.*s", (int)(e - l), l);
+		l = e + 2;
+	}
+}
+
+/* assert_fields - for each "NAME=N" of the blank-separated SPEC: the header T has N fields
+ * named NAME */
+static void assert_fields(const char *t, const char *spec)
+{
+	char name[64];
+	int n, used;
+
+	while (sscanf(spec, " %63[^= ]=%d%n", name, &n, &used) == 2) {
+		ck_assert_msg(field_count(t, name) == n, "%s: %d fields, not %d, in:\n%s", name,
+			      field_count(t, name), n, t);
+		spec += used;
+	}
+	ck_assert_msg(*spec == '\0', "bad spec at \"%s\"", spec);
+}
+
+/* starts - whether C begins with S */
+static bool starts(const char *c, const char *s)
+{
+	return strncmp(c, s, strlen(s)) == 0;
+}
+
+/* copy_list_roles - List-Help, -Unsubscribe, -Subscribe (mailto -request with the command
+ * as subject), List-Owner; none of them without the role addresses; never
+ * List-Unsubscribe-Post (RFC 8058 is for HTTPS URIs) */
+START_TEST(copy_list_roles)
+{
+	struct listpost_copy_args a = ARGS;
+	char *c;
+
+	c = hdr_cut(copy_hdr("From: a@example.org\nList-Help: <mailto:evil@example.org>\n", &a));
+	assert_fields(c, "List-Help=0 List-Unsubscribe=0 List-Subscribe=0 List-Owner=0 "
+		      "Autocrypt=0");
+	free(c);
+	a.request = "board-request@lists.example.org";
+	a.owner = "board-owner@lists.example.org";
+	c = hdr_cut(copy_hdr("From: a@example.org\nList-Help: <mailto:evil@example.org>\n", &a));
+	ck_assert_msg(strstr(c, "\r\nList-Id: Board of directors <board.lists.example.org>\r\n"
+			     "List-Help: <mailto:board-request@lists.example.org?subject=help>\r\n"
+			     "List-Unsubscribe: "
+			     "<mailto:board-request@lists.example.org?subject=unsubscribe>\r\n"
+			     "List-Subscribe: "
+			     "<mailto:board-request@lists.example.org?subject=subscribe>\r\n"
+			     "List-Post: <mailto:board@lists.example.org>\r\n"
+			     "List-Owner: <mailto:board-owner@lists.example.org>\r\n"
+			     "Precedence: list\r\n") != NULL, "%s", c);
+	assert_fields(c, "List-Help=1 List-Unsubscribe-Post=0");
+	assert_folded(c);
+	free(c);
+	/* only the owner */
+	a.request = NULL;
+	c = hdr_cut(copy_hdr("From: a@example.org\n", &a));
+	assert_fields(c, "List-Help=0 List-Owner=1");
+	free(c);
+	/* role addresses that would break the header are refused */
+	{
+		char *msg = make("From: a@example.org\n\n@ARMOR@", true), *out = NULL;
+		struct listpost p;
+		size_t n;
+		parse(msg, &p);
+		a.owner = "x\r\nBcc: y@example.org";
+		ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &out, &n));
+		a.owner = "";
+		ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &out, &n));
+		a.owner = NULL;
+		a.subject_prefix = "[a]\n";
+		ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &out, &n));
+		a.subject_prefix = NULL;
+		a.list_name = "x\ty";
+		ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &out, &n));
+		listpost_clear(&p);
+		free(msg);
+	}
+}
+END_TEST
+
+static const struct {
+	const char *from;		/* the post's From value */
+	const char *want;		/* the copy's From value */
+	bool author;			/* Reply-To added */
+} from_cases[] = {
+	{ "Alice Example <alice@example.org>",
+	  "Alice Example via Board <board@lists.example.org>", true },
+	{ "alice@example.org", "alice via Board <board@lists.example.org>", true },
+	{ "<alice@example.org>", "alice via Board <board@lists.example.org>", true },
+	{ "\"Smith, John\" <js@example.org>",
+	  "\"Smith, John via Board\" <board@lists.example.org>", true },
+	{ "\"The \\\"Boss\\\"\" <b@example.org>",
+	  "\"The \\\"Boss\\\" via Board\" <board@lists.example.org>", true },
+	{ "=?UTF-8?B?SsO2cmc=?= <j@example.org>",
+	  "=?UTF-8?B?SsO2cmcgdmlhIEJvYXJk?= <board@lists.example.org>", true },
+	{ "J\xc3\xb6rg <j@example.org>",
+	  "=?UTF-8?B?SsO2cmcgdmlhIEJvYXJk?= <board@lists.example.org>", true },
+	{ "=?iso-8859-1?q?J=F6rg?= <j@example.org>",
+	  "=?UTF-8?B?SsO2cmcgdmlhIEJvYXJk?= <board@lists.example.org>", true },
+	{ "=?UTF-8?Q?J=C3=B6?= =?UTF-8?Q?rg?= <j@example.org>",
+	  "=?UTF-8?B?SsO2cmcgdmlhIEJvYXJk?= <board@lists.example.org>", true },
+	{ "=?KOI8-R?B?68/T?= <k@example.org>", "k via Board <board@lists.example.org>", true },
+	{ "=?UTF-8?B?QQ1CY2M6IHg=?= <k@example.org>", "k via Board <board@lists.example.org>",
+	  true },	/* a CR decoded: not a display name */
+	{ "alice@example.org (Alice A.)", "\"Alice A. via Board\" <board@lists.example.org>",
+	  true },
+	{ "\"bob@example.net\" <bob@example.net>", "bob via Board <board@lists.example.org>",
+	  true },
+	{ "\"=?x?\" <e@example.org>", "\"=?x? via Board\" <board@lists.example.org>", true },
+	{ "Alice <alice@example.org>, Bob <bob@example.net>",
+	  "Alice via Board <board@lists.example.org>", true },
+	{ "undisclosed-recipients:;", "Board <board@lists.example.org>", false },
+	{ "not an address", "Board <board@lists.example.org>", false },
+};
+
+/* copy_from_rewrite - From: "DISPLAY via NAME" <LIST>, X-Original-From and Reply-To: the
+ * original From, for display names plain, quoted, encoded, 8-bit, missing and broken */
+START_TEST(copy_from_rewrite)
+{
+	struct listpost_copy_args a = ARGS;
+	struct sb t = { 0 }, w = { 0 };
+	char *c;
+
+	a.from_rewrite = true;
+	a.list_name = "Board";
+	sb_puts(&t, "From: ");
+	sb_puts(&t, from_cases[_i].from);
+	sb_puts(&t, "\nSubject: x\n");
+	c = hdr_cut(copy_hdr(t.p, &a));
+	sb_puts(&w, "From: ");
+	sb_puts(&w, from_cases[_i].want);
+	sb_puts(&w, "\r\nX-Original-From: ");
+	sb_puts(&w, from_cases[_i].from);
+	sb_puts(&w, "\r\n");
+	if (from_cases[_i].author) {
+		sb_puts(&w, "Reply-To: ");
+		sb_puts(&w, from_cases[_i].from);
+		sb_puts(&w, "\r\n");
+	}
+	sb_puts(&w, "Subject: x\r\n");
+	ck_assert_msg(starts(c, w.p), "got:\n%s\nwanted:\n%s", c, w.p);
+	ck_assert_int_eq(field_count(c, "From"), 1);
+	ck_assert_int_eq(field_count(c, "Reply-To"), from_cases[_i].author ? 1 : 0);
+	free(c);
+	free(t.p);
+	free(w.p);
+}
+END_TEST
+
+/* copy_from_rewrite_fields - a Reply-To of the post is kept (and none added); Sender,
+ * Autocrypt and X-Original-From of the post go; a second From goes; the list's name falls back
+ * to the List-Id phrase and then to the list's local part; a long name is folded; a post without
+ * From gets one; without from_rewrite nothing of it happens */
+START_TEST(copy_from_rewrite_fields)
+{
+	static const char hdr[] =
+		"Sender: relay@example.org\n"
+		"From: Alice <alice@example.org>\n"
+		"Autocrypt: addr=alice@example.org; keydata=AAAA\n"
+		"X-Original-From: forged@example.org\n"
+		"Reply-To: Team <team@example.org>\n"
+		"From: second@example.org\n"
+		"Subject: x\n";
+	struct listpost_copy_args a = ARGS;
+	char *c;
+
+	c = hdr_cut(copy_hdr(hdr, &a));	/* no rewrite: the post's fields as they were */
+	ck_assert(starts(c, "Sender: relay@example.org\r\nFrom: Alice <alice@example.org>\r\n"
+			 "Autocrypt: addr=alice"));
+	assert_fields(c, "X-Original-From=1 From=2");
+	free(c);
+	a.from_rewrite = true;
+	c = hdr_cut(copy_hdr(hdr, &a));
+	ck_assert_msg(starts(c, "From: Alice via Board of directors <board@lists.example.org>\r\n"
+			     "X-Original-From: Alice <alice@example.org>\r\n"
+			     "Reply-To: Team <team@example.org>\r\nSubject: x\r\n"), "%s", c);
+	assert_fields(c, "From=1 Reply-To=1 Sender=0 Autocrypt=0 X-Original-From=1");
+	free(c);
+	a.list_phrase = NULL;
+	c = hdr_cut(copy_hdr("From: Alice <alice@example.org>\n", &a));
+	ck_assert_msg(starts(c, "From: Alice via board <board@lists.example.org>\r\n"), "%s", c);
+	free(c);
+	c = hdr_cut(copy_hdr("Subject: no author\n", &a));
+	ck_assert_int_eq(field_count(c, "From"), 1);
+	ck_assert(strstr(c, "\r\nFrom: board <board@lists.example.org>\r\n") != NULL);
+	ck_assert_int_eq(field_count(c, "Reply-To"), 0);
+	free(c);
+	a.list_name = "Board";
+	c = hdr_cut(copy_hdr("From: \"J\xc3\xb6rg M\xc3\xbcller-L\xc3\xbc" "denscheidt aus dem "
+			     "sch\xc3\xb6nen Sauerland, Vorsitzender\" <j@example.org>\n", &a));
+	strstr(c, "X-Original-From:")[0] = '\0';	/* the post's quoted-string: not refolded */
+	assert_folded(c);
+	ck_assert_msg(starts(c, "From: =?UTF-8?B?SsO2cmcgTcO8bGxlci1Mw7xkZW5zY2hlaWR0IGF1cyBkZW0g"
+			     "c2No?=\r\n =?UTF-8?B?w7ZuZW4gU2F1ZXJsYW5kLCBWb3JzaXR6ZW5kZXIgdmlh"
+			     "IEJvYXJk?=\r\n <board@lists.example.org>\r\n"), "%s", c);
+	free(c);
+	c = hdr_cut(copy_hdr("From: \"A very long display name that goes on and on, past "
+			       "the fold\" <alice@example.org>\n", &a));
+	assert_folded(c);
+	free(c);
+}
+END_TEST
+
+static const struct {
+	const char *prefix, *subject;	/* NULL subject: no Subject field */
+	const char *want;		/* the copy's Subject field */
+} subject_cases[] = {
+	{ "[board]", "Budget", "Subject: [board] Budget\r\n" },
+	{ "[board]", "Re: [board] Budget", "Subject: Re: [board] Budget\r\n" },
+	{ "[board]", "Re: [BOARD] Budget", "Subject: Re: [BOARD] Budget\r\n" },
+	{ "[board]", "=?UTF-8?Q?Re:_[board]_caf=C3=A9?=", "Subject: =?UTF-8?Q?Re:_[board]_caf=C3=A9?=\r\n" },
+	{ "[board]", "=?UTF-8?B?UmU6IFtib2FyZF0geA==?=", "Subject: =?UTF-8?B?UmU6IFtib2FyZF0geA==?=\r\n" },
+	{ "[board]", "=?UTF-8?Q?caf=C3=A9?=", "Subject: [board] =?UTF-8?Q?caf=C3=A9?=\r\n" },
+	{ "[board]", "=?UTF-8?Q?[bo?= =?UTF-8?Q?ard]_x?=", "Subject: =?UTF-8?Q?[bo?= =?UTF-8?Q?ard]_x?=\r\n" },
+	{ "[board]", NULL, "Subject: [board]\r\n" },
+	{ "[board]", "", "Subject: [board]\r\n" },
+	{ "[board]", "=?UTF-8?Q?Budget_=C3=BCber?=\n continued",
+	  "Subject: [board] =?UTF-8?Q?Budget_=C3=BCber?=\r\n continued\r\n" },
+	{ "[board]", "\n Budget", "Subject: [board] Budget\r\n" },
+	{ "[board]", "A subject line that is long enough to push the prefix over the fold",
+	  "Subject: [board]\r\n A subject line that is long enough to push the prefix over the "
+	  "fold\r\n" },
+	{ "[Vorstand-\xc3\xbc]", "=?UTF-8?Q?caf=C3=A9?=",
+	  "Subject: =?UTF-8?B?W1ZvcnN0YW5kLcO8XSA=?= =?UTF-8?Q?caf=C3=A9?=\r\n" },
+	{ "[Vorstand-\xc3\xbc]", "Budget", "Subject: =?UTF-8?B?W1ZvcnN0YW5kLcO8XQ==?= Budget\r\n" },
+	{ "[Vorstand-\xc3\xbc]", "Re: =?UTF-8?B?W1ZvcnN0YW5kLcO8XSA=?= =?UTF-8?Q?caf=C3=A9?=",
+	  "Subject: Re: =?UTF-8?B?W1ZvcnN0YW5kLcO8XSA=?= =?UTF-8?Q?caf=C3=A9?=\r\n" },
+	{ "", "Budget", "Subject: Budget\r\n" },
+};
+
+/* copy_subject_prefix - the prefix once, before the text, outside encoded-words */
+START_TEST(copy_subject_prefix)
+{
+	struct listpost_copy_args a = ARGS;
+	struct sb t = { 0 };
+	char *c, *s;
+
+	a.subject_prefix = subject_cases[_i].prefix;
+	sb_puts(&t, "From: a@example.org\n");
+	if (subject_cases[_i].subject != NULL) {
+		sb_puts(&t, "Subject: ");
+		sb_puts(&t, subject_cases[_i].subject);
+		sb_puts(&t, "\n");
+	}
+	sb_puts(&t, "To: board@lists.example.org\n");
+	c = hdr_cut(copy_hdr(t.p, &a));
+	ck_assert_int_eq(field_count(c, "Subject"), 1);
+	s = strstr(c, "Subject:");
+	ck_assert_msg(starts(s, subject_cases[_i].want), "got:\n%s", c);
+	s += strlen(subject_cases[_i].want);
+	ck_assert_msg(*s != ' ' && *s != '\t', "%s", c);
+	free(c);
+	free(t.p);
+}
+END_TEST
+
+/* copy_autocrypt - Autocrypt: addr=LIST; prefer-encrypt=mutual; keydata= folded base64 that
+ * decodes to the keydata given; none without keydata; too much keydata is refused */
+START_TEST(copy_autocrypt)
+{
+	struct listpost_copy_args a = ARGS;
+	uint8_t key[1000], back[1100];
+	struct sb b64 = { 0 };
+	const char *s, *e;
+	char *c;
+	int n;
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 3);
+	a.autocrypt_keydata = key;
+	a.autocrypt_len = sizeof(key);
+	c = hdr_cut(copy_hdr("From: a@example.org\n", &a));
+	assert_folded(c);
+	ck_assert_int_eq(field_count(c, "Autocrypt"), 1);
+	s = strstr(c, "\r\nAutocrypt: addr=board@lists.example.org; prefer-encrypt=mutual; "
+		   "keydata=\r\n ");
+	ck_assert_msg(s != NULL, "%s", c);
+	s = strstr(s, "keydata=") + 8;
+	for (; s[0] == '\r' && s[1] == '\n' && s[2] == ' '; s = e) {
+		s += 3;
+		e = strstr(s, "\r\n");
+		sb_put(&b64, s, (size_t)(e - s));
+	}
+	ck_assert(strncmp(s, "\r\nPrecedence: list", 18) == 0);
+	n = EVP_DecodeBlock(back, (const unsigned char *)b64.p, (int)b64.len);
+	ck_assert_int_ge(n, (int)sizeof(key));	/* EVP_DecodeBlock counts the padding */
+	ck_assert(memcmp(back, key, sizeof(key)) == 0);
+	free(c);
+	free(b64.p);
+	{
+		char *msg = make("From: a@example.org\n\n@ARMOR@", true), *out = NULL;
+		struct listpost p;
+		size_t len;
+		parse(msg, &p);
+		a.autocrypt_len = 0;
+		ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &out, &len));
+		a.autocrypt_len = LISTPOST_AUTOCRYPT_MAX + 1;
+		ck_assert(!listpost_copy(msg, strlen(msg), &p, &a, (const uint8_t *)"x", 1, &out, &len));
+		listpost_clear(&p);
+		free(msg);
+	}
+}
+END_TEST
+
+/* author_domain - the domain of the first From mailbox, for the From rewrite decision */
+START_TEST(author_domain)
+{
+	static const struct {
+		const char *hdr, *want;
+	} cases[] = {
+		{ "From: Alice <alice@Example.ORG.>\nSender: x@sender.example\n", "example.org" },
+		{ "To: x@y.example\nFROM : =?UTF-8?B?SsO2cmc=?= <j@example.net>,\n b@two.example\n",
+		  "example.net" },
+		{ "From: alice (no domain)\n", NULL },
+		{ "From: a@[192.0.2.1]\n", NULL },
+		{ "Subject: no From\n", NULL },
+	};
+	char d[254], small[4];
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		struct sb t = { 0 };
+		struct listpost p;
+		char *msg;
+		sb_puts(&t, cases[i].hdr);
+		sb_puts(&t, "\n@ARMOR@");
+		msg = make(t.p, i % 2 == 0);
+		parse(msg, &p);
+		ck_assert(listpost_author_domain(msg, strlen(msg), &p, d, sizeof(d)) ==
+			  (cases[i].want != NULL));
+		ck_assert_str_eq(d, cases[i].want != NULL ? cases[i].want : "");
+		ck_assert(!listpost_author_domain(msg, strlen(msg), &p, small, sizeof(small)));
+		ck_assert(!listpost_author_domain(msg, p.header_len - 1, &p, d, sizeof(d)));
+		listpost_clear(&p);
+		free(msg);
+		free(t.p);
+	}
+}
+END_TEST
+
 /* the test random sources: a counter sequence from a seed (struct seq), and one that fails */
 struct seq {
 	unsigned char next;
@@ -2218,6 +2595,12 @@ Suite *listpost_suite(void)
 	tcase_add_test(tc, copy_smime_round_trip);
 	tcase_add_test(tc, copy_smime_folding);
 	tcase_add_test(tc, copy_list_fields);
+	tcase_add_test(tc, copy_list_roles);
+	tcase_add_loop_test(tc, copy_from_rewrite, 0, (int)NELEM(from_cases));
+	tcase_add_test(tc, copy_from_rewrite_fields);
+	tcase_add_loop_test(tc, copy_subject_prefix, 0, (int)NELEM(subject_cases));
+	tcase_add_test(tc, copy_autocrypt);
+	tcase_add_test(tc, author_domain);
 	tcase_add_test(tc, copy_refused);
 	tcase_add_test(tc, copy_reproducible);
 	tcase_add_test(tc, copy_sanitises_header);

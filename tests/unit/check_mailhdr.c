@@ -272,6 +272,84 @@ START_TEST(from_table)
 }
 END_TEST
 
+/* from_mailbox_same - pw_from_mailbox agrees with pw_from_parse on every case of the table,
+ * and gives an address ending in "@" + the domain exactly when it is OK with a mailbox */
+START_TEST(from_mailbox_same)
+{
+	struct pw_from_mailbox mb;
+	char domain[300], why[128], why2[128], tail[310];
+	size_t n = 99, n2 = 98;
+	const char *v = from_cases[_i].value;
+	enum pw_from_status st = pw_from_parse(v, &n, domain, sizeof(domain), why, sizeof(why));
+
+	memset(&mb, SENTINEL, sizeof(mb));
+	ck_assert_int_eq(pw_from_mailbox(v, &n2, &mb, why2, sizeof(why2)), st);
+	ck_assert_uint_eq(n2, n);
+	ck_assert_str_eq(why2, why);
+	ck_assert_str_eq(mb.domain, domain);
+	ck_assert(memchr(mb.name, '\0', sizeof(mb.name)) != NULL);
+	if (st == PW_FROM_OK && n > 0) {
+		snprintf(tail, sizeof(tail), "@%s", domain);
+		ck_assert_msg(strlen(mb.addr) > strlen(tail) &&
+			      strcmp(mb.addr + strlen(mb.addr) - strlen(tail), tail) == 0,
+			      "\"%s\": address \"%s\"", v, mb.addr);
+	} else {
+		ck_assert_str_eq(mb.addr, "");
+		ck_assert_str_eq(mb.name, "");
+	}
+}
+END_TEST
+
+/* from_mailbox_names - the display name and address of the first mailbox */
+START_TEST(from_mailbox_names)
+{
+	static const struct {
+		const char *value, *name, *addr;
+	} cases[] = {
+		{ "Alice <alice@Example.ORG>", "Alice", "alice@example.org" },
+		{ "alice@example.org", "", "alice@example.org" },
+		{ "<alice@example.org>", "", "alice@example.org" },
+		{ "  \"Smith, John\" <js@example.org>", "Smith, John", "js@example.org" },
+		{ "\"The \\\"Boss\\\"\" <b@example.org>", "The \"Boss\"", "b@example.org" },
+		{ "John  (middle)\r\n  Q. Public <jqp@example.org>", "John Q. Public",
+		  "jqp@example.org" },
+		{ "=?UTF-8?B?SsO2cmc=?= <j@example.org>", "=?UTF-8?B?SsO2cmc=?=", "j@example.org" },
+		{ "J\xc3\xb6rg M\xc3\xbcller <j@example.org>", "J\xc3\xb6rg M\xc3\xbcller",
+		  "j@example.org" },
+		{ "alice@example.org (Alice  Example)", "Alice Example", "alice@example.org" },
+		{ "alice @ example . org (Alice (the first))", "Alice (the first)",
+		  "alice@example.org" },
+		{ "\"a b\"@example.org", "", "\"a b\"@example.org" },
+		{ "first. last@example.org", "", "first.last@example.org" },
+		{ "Alice <alice@example.org>, Bob <bob@example.net>", "Alice", "alice@example.org" },
+		{ "Team: Carol <c@example.com>, d@example.com;", "Carol", "c@example.com" },
+		{ "Team:;, Carol <c@example.com>", "Carol", "c@example.com" },
+		{ "Alice <@relay.example:alice@example.org>", "Alice", "alice@example.org" },
+		{ "Alice <alice>", "", "" },
+		{ "Alice <alice@[192.0.2.1]>", "", "" },
+	};
+	struct pw_from_mailbox mb;
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		pw_from_mailbox(cases[i].value, NULL, &mb, NULL, 0);
+		ck_assert_msg(strcmp(mb.name, cases[i].name) == 0, "\"%s\": name \"%s\"",
+			      cases[i].value, mb.name);
+		ck_assert_msg(strcmp(mb.addr, cases[i].addr) == 0, "\"%s\": addr \"%s\"",
+			      cases[i].value, mb.addr);
+	}
+	/* a display name too long to keep is dropped, the address stays */
+	{
+		char v[PW_FROM_NAME_MAX + 64];
+		memset(v, 'x', PW_FROM_NAME_MAX + 1);
+		snprintf(v + PW_FROM_NAME_MAX + 1, 40, " <x@example.org>");
+		ck_assert_int_eq(pw_from_mailbox(v, NULL, &mb, NULL, 0), PW_FROM_OK);
+		ck_assert_str_eq(mb.name, "");
+		ck_assert_str_eq(mb.addr, "x@example.org");
+	}
+	ck_assert_int_eq(pw_from_mailbox(NULL, NULL, NULL, NULL, 0), PW_FROM_SYNTAX);
+}
+END_TEST
+
 /* from_reasons - what WHY says: the offset of a syntax error, the mailbox without domain */
 START_TEST(from_reasons)
 {
@@ -1010,6 +1088,8 @@ Suite *mailhdr_suite(void)
 	tc = tcase_create("from");
 	tcase_add_loop_test(tc, from_table, 0, (int)NELEM(from_cases));
 	tcase_add_test(tc, from_reasons);
+	tcase_add_loop_test(tc, from_mailbox_same, 0, (int)NELEM(from_cases));
+	tcase_add_test(tc, from_mailbox_names);
 	tcase_add_test(tc, from_nesting);
 	tcase_add_test(tc, from_domain_length);
 	tcase_add_test(tc, from_buffers);
