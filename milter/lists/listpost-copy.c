@@ -127,15 +127,15 @@ static void put_field(struct buf *b, const char *name, const char *value)
 	while (*s != '\0') {
 		const char *w = s;
 		bool quoted = false;
-		while (lp_blank((unsigned char)*w))
+		while (mime_blank((unsigned char)*w))
 			w++;
-		for (; *w != '\0' && (quoted || !lp_blank((unsigned char)*w)); w++) {
+		for (; *w != '\0' && (quoted || !mime_blank((unsigned char)*w)); w++) {
 			if (quoted && *w == '\\' && w[1] != '\0')
 				w++;
 			else if (*w == '"')
 				quoted = !quoted;
 		}
-		if (s != value && lp_blank((unsigned char)*s) && col + (size_t)(w - s) > LP_FOLD) {
+		if (s != value && mime_blank((unsigned char)*s) && col + (size_t)(w - s) > LP_FOLD) {
 			buf_puts(b, "\r\n");
 			col = 0;
 		}
@@ -195,31 +195,31 @@ static bool copy_drop(const char *name, size_t n, const char *tag)
 	};
 
 	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-		if (drop[i].prefix ? lp_span_iprefix(name, n, drop[i].name) :
-		    lp_span_ieq(name, n, drop[i].name))
+		if (drop[i].prefix ? mime_span_iprefix(name, n, drop[i].name) :
+		    mime_span_ieq(name, n, drop[i].name))
 			return true;
-	return lp_span_ieq(name, n, tag);
+	return mime_span_ieq(name, n, tag);
 }
 
 /* copy_header - the fields of the post's header [MSG, MSG+LEN) that copies keep, into B */
 static void copy_header(struct buf *b, const char *msg, size_t len, const char *tag)
 {
 	const char *cur = msg, *end = msg + len, *cend, *next;
-	struct field f;
+	struct mime_field f;
 
 	while (cur < end) {
-		next = lp_line_next(cur, end, &cend);
+		next = mime_line_next(cur, end, &cend);
 		if (cend == cur)
 			break;			/* the empty line */
-		if (lp_hdr_name(cur, cend) == 0) {
+		if (mime_hdr_name(cur, cend) == 0) {
 			cur = next;		/* cannot happen after listpost_parse: skipped */
 			continue;
 		}
-		lp_field_next(&cur, end, &f);
+		mime_field_next(&cur, end, &f);
 		if (copy_drop(f.name, f.namelen, tag))
 			continue;
 		for (const char *l = f.start; l < f.next; l = next) {
-			next = lp_line_next(l, f.next, &cend);
+			next = mime_line_next(l, f.next, &cend);
 			for (const char *s = l; s < cend; s++)
 				buf_put(b, *s == '\r' || *s == '\0' ? " " : s, 1);
 			buf_puts(b, "\r\n");
