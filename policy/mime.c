@@ -439,24 +439,23 @@ bool mime_ct_is(const struct mime_ctype *ct, const char *type, const char *subty
 	return strcmp(ct->type, type) == 0 && strcmp(ct->subtype, subtype) == 0;
 }
 
+/* cte_names - the names of the transfer encodings, in enum mime_cte's order */
+static const char *const cte_names[] = {
+	[MIME_CTE_7BIT] = "7bit", [MIME_CTE_8BIT] = "8bit", [MIME_CTE_BINARY] = "binary",
+	[MIME_CTE_QP] = "quoted-printable", [MIME_CTE_BASE64] = "base64",
+};
+
 /* mime_cte_parse - the Content-Transfer-Encoding value V into *E; false if unknown */
 bool mime_cte_parse(const char *v, enum mime_cte *e)
 {
-	static const struct {
-		const char *name;
-		enum mime_cte cte;
-	} names[] = {
-		{ "7bit", MIME_CTE_7BIT }, { "8bit", MIME_CTE_8BIT }, { "binary", MIME_CTE_BINARY },
-		{ "quoted-printable", MIME_CTE_QP }, { "base64", MIME_CTE_BASE64 },
-	};
 	char tok[MIME_TOKEN_MAX + 1];
 	const char *s = v;
 
 	if (!ct_skip(&s) || !ct_token(&s, tok, sizeof(tok)) || !ct_skip(&s) || *s != '\0')
 		return false;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(tok, names[i].name) == 0) {
-			*e = names[i].cte;
+	for (size_t i = 0; i < sizeof(cte_names) / sizeof(cte_names[0]); i++)
+		if (strcmp(tok, cte_names[i]) == 0) {
+			*e = (enum mime_cte)i;
 			return true;
 		}
 	return false;
@@ -465,19 +464,7 @@ bool mime_cte_parse(const char *v, enum mime_cte *e)
 /* mime_cte_name - the name of E */
 const char *mime_cte_name(enum mime_cte e)
 {
-	switch (e) {
-	case MIME_CTE_7BIT:
-		return "7bit";
-	case MIME_CTE_8BIT:
-		return "8bit";
-	case MIME_CTE_BINARY:
-		return "binary";
-	case MIME_CTE_QP:
-		return "quoted-printable";
-	case MIME_CTE_BASE64:
-		return "base64";
-	}
-	return "?";
+	return (size_t)e < sizeof(cte_names) / sizeof(cte_names[0]) ? cte_names[e] : "?";
 }
 
 /* ---- transfer encodings ----------------------------------------------------------------- */
@@ -542,8 +529,8 @@ static enum mime_status b64_decode(const char *p, size_t n, const char *where, c
 	return MIME_OK;
 }
 
-/* hex_val - the value of a hex digit, -1 for another octet */
-static int hex_val(unsigned char c)
+/* mime_hex_value - the value of a hex digit, -1 for another octet */
+int mime_hex_value(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -571,10 +558,10 @@ static char *qp_decode(const char *p, size_t n, size_t *outlen)
 				i = j;		/* soft line break */
 				continue;
 			}
-			if (i + 2 < n && hex_val((unsigned char)p[i + 1]) >= 0 &&
-			    hex_val((unsigned char)p[i + 2]) >= 0) {
-				o[k++] = (char)(hex_val((unsigned char)p[i + 1]) << 4 |
-						hex_val((unsigned char)p[i + 2]));
+			if (i + 2 < n && mime_hex_value((unsigned char)p[i + 1]) >= 0 &&
+			    mime_hex_value((unsigned char)p[i + 2]) >= 0) {
+				o[k++] = (char)(mime_hex_value((unsigned char)p[i + 1]) << 4 |
+						mime_hex_value((unsigned char)p[i + 2]));
 				i += 2;
 				continue;
 			}

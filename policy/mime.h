@@ -57,6 +57,8 @@ struct mime_field {			/* one field of a header section */
 int mime_lower(int c);
 /* mime_blank - space or tab */
 bool mime_blank(int c);
+/* mime_hex_value - the value of a hex digit, -1 for another octet */
+int mime_hex_value(unsigned char c);
 /* mime_span_ieq - whether the N octets at P are S without regard to ASCII case */
 bool mime_span_ieq(const char *p, size_t n, const char *s);
 /* mime_span_iprefix - whether the N octets at P begin with S without regard to ASCII case */
