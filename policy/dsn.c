@@ -155,9 +155,11 @@ static void addr_read(const char *v, char *type, size_t typelen, char *out)
 	out[0] = type[0] = '\0';
 	if (semi == NULL)
 		return;
-	for (const char *t = v; t < semi; t++)
-		if (!mime_blank((unsigned char)*t) && tn + 1 < typelen)
-			type[tn++] = (char)mime_lower((unsigned char)*t);
+	for (const char *t = v; t < semi; t++) {
+		unsigned char c = (unsigned char)*t;
+		if (!mime_blank(c) && tn + 1 < typelen)
+			type[tn++] = c > ' ' && c < 0x7f ? (char)mime_lower(c) : '?';
+	}
 	type[tn] = '\0';
 	utf8 = strcmp(type, "utf-8") == 0;
 	for (a = semi + 1; mime_blank((unsigned char)*a); a++)

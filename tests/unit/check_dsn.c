@@ -309,6 +309,7 @@ static const struct addr_case {
 	{ "rfc822; a b@example.net", "", "rfc822" },
 	{ "rfc822;", "", "rfc822" },
 	{ "x400; /G=a/S=b/O=example/", "", "x400" },
+	{ "rfc\x01" "822\x80; a@example.net", "a@example.net", "rfc?822?" },
 	{ "utf-8; \\x{4E2D}\\x{6587}@example.net", "\xe4\xb8\xad\xe6\x96\x87@example.net",
 	  "utf-8" },
 	{ "utf-8; a\\x{1F600}@example.net", "a\xf0\x9f\x98\x80@example.net", "utf-8" },
