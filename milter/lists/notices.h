@@ -13,8 +13,8 @@
  * Storage: one file per list in DIR/notices/ (DIR: the list spool directory), named after
  * the list address (octets other than letters, digits and "@._+-" as %XX), one line per
  * subscriber told: "ADDRESS TAB TOKEN", mode 0600 (the directory 0700).  It is rewritten whole when it changes: written to
- * DIR/notices/tmp.NAME, fsynced, renamed into place, the directory fsynced; so after a crash
- * or a power loss the file is the old one or the new one, never torn.  The worker records a
+ * DIR/notices/tmp.NAME, fsynced, renamed into place, the directory fsynced (ledger.h); so
+ * after a crash or a power loss the file is the old one or the new one, never torn.  The worker records a
  * notice after the MTA accepted it: a crash in between sends that notice once more (at least
  * once, never lost).  Lines that do not parse are dropped on reading.
  *
@@ -30,6 +30,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ledger.h"
+
 #define NOTICES_MAX_LINE 1024
 #define NOTICES_MAX_FILE (64u << 20)
 
@@ -39,9 +41,7 @@ struct notice_rec {
 };
 
 struct notices {
-	char *path;			/* owned: the list's ledger file */
-	char *tmp;			/* owned: its temporary name */
-	char *dir;			/* owned: DIR/notices */
+	struct ledger_file file;	/* owned: DIR/notices/NAME and its temporary name */
 	struct notice_rec *recs;	/* sorted by addr while in use */
 	size_t n;
 	bool changed;
