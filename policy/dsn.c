@@ -570,6 +570,49 @@ bool dsn_parse(const char *msg, size_t len, struct dsn *out)
 	return true;
 }
 
+/* rank - how bad class C is, for dsn_verdict() */
+static int rank(enum dsn_class c)
+{
+	static const int ranks[] = {
+		[DSN_CLASS_NONE] = 0, [DSN_CLASS_SOFT] = 1, [DSN_CLASS_UNKNOWN] = 2,
+		[DSN_CLASS_HARD] = 3,
+	};
+
+	return (size_t)c < sizeof(ranks) / sizeof(ranks[0]) ? ranks[c] : 2;
+}
+
+/* addr_ieq - whether A and B are the same address, ASCII case aside */
+static bool addr_ieq(const char *a, const char *b)
+{
+	return *a != '\0' && mime_span_ieq(a, strlen(a), b);
+}
+
+/* dsn_verdict - the worst class among SUBSCRIBER's recipients, else among all */
+enum dsn_class dsn_verdict(const struct dsn *d, const char *subscriber,
+			   const struct dsn_rcpt **which)
+{
+	const struct dsn_rcpt *best = NULL;
+
+	if (which != NULL)
+		*which = NULL;
+	if (d->result == DSN_OTHER)
+		return DSN_CLASS_NONE;
+	if (d->result == DSN_UNKNOWN || d->nrcpt == 0)
+		return DSN_CLASS_UNKNOWN;
+	for (int all = 0; all < 2 && best == NULL; all++)
+		for (size_t i = 0; i < d->nrcpt; i++) {
+			const struct dsn_rcpt *r = &d->rcpt[i];
+			if (!all && !addr_ieq(r->final, subscriber) &&
+			    !addr_ieq(r->original, subscriber))
+				continue;
+			if (best == NULL || rank(r->cls) > rank(best->cls))
+				best = r;
+		}
+	if (which != NULL)
+		*which = best;
+	return best->cls;
+}
+
 /* dsn_clear - release what *D owns */
 void dsn_clear(struct dsn *d)
 {

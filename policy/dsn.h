@@ -92,6 +92,15 @@ struct dsn {
 /* dsn_parse - read the bounce MSG (LEN octets) into *OUT (see the top comment); false only
  * for lack of memory (*OUT is then empty) */
 bool dsn_parse(const char *msg, size_t len, struct dsn *out);
+/* dsn_verdict - what bounce D means for SUBSCRIBER, the address its VERP bounce address
+ * names: the worst class (hard, unknown, soft, none, in that order) of the recipients whose
+ * Final-Recipient or Original-Recipient is SUBSCRIBER (ASCII case aside), or, when none is,
+ * of all recipients (a forwarding mailbox reports the address it forwarded to); a report
+ * without recipients and DSN_UNKNOWN are unknown, DSN_OTHER is none.  *WHICH (may be NULL)
+ * gets the recipient that decided, NULL when none did.  (A bounce to the bare bounce
+ * address names nobody: the caller matches each recipient's addresses itself.) */
+enum dsn_class dsn_verdict(const struct dsn *d, const char *subscriber,
+			   const struct dsn_rcpt **which);
 /* dsn_clear - release what *D owns */
 void dsn_clear(struct dsn *d);
 /* dsn_class_name - "none", "soft", "hard" or "unknown" */

@@ -5,7 +5,8 @@
  * text kept is NUL-terminated within its size, without control characters; an address kept
  * has an '@', no blank or control character and fits DSN_MAX_ADDR; at most DSN_MAX_RCPTS
  * recipients; a recipient's class agrees with its action and status (dsn.h); DSN_UNKNOWN and
- * DSN_OTHER say why and keep no recipient.
+ * DSN_OTHER say why and keep no recipient; dsn_verdict() names a recipient of the report, of
+ * the class it returns.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,6 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     r->action == DSN_ACTION_EXPANDED) && r->cls != DSN_CLASS_NONE)
 			abort();
 		if (strlen(dsn_class_name(r->cls)) == 0 || strlen(dsn_action_name(r->action)) == 0)
+			abort();
+	}
+	{
+		const struct dsn_rcpt *w;
+		enum dsn_class v = dsn_verdict(&d, "alice@example.net", &w);
+		if (w != NULL && (w < d.rcpt || w >= d.rcpt + d.nrcpt || w->cls != v))
+			abort();
+		if (d.result != DSN_REPORT && w != NULL)
 			abort();
 	}
 	dsn_clear(&d);

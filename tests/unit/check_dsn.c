@@ -481,6 +481,50 @@ START_TEST(shapes_)
 }
 END_TEST
 
+/* verdict - dsn_verdict() for SUBSCRIBER on the seed NAME: the class, and the deciding
+ * recipient's Final-Recipient ("" when none) */
+static void verdict(const char *name, const char *subscriber, enum dsn_class cls,
+		    const char *final)
+{
+	const struct dsn_rcpt *r;
+	struct dsn d;
+
+	parse_seed(name, &d);
+	ck_assert_str_eq(dsn_class_name(dsn_verdict(&d, subscriber, &r)), dsn_class_name(cls));
+	ck_assert_str_eq(r != NULL ? r->final : "", final);
+	dsn_clear(&d);
+}
+
+START_TEST(verdicts)
+{
+	struct dsn d;
+
+	verdict("postfix-two-rcpts-hdrs.eml", "bob@example.net", DSN_CLASS_HARD, "bob@example.net");
+	verdict("postfix-two-rcpts-hdrs.eml", "ALICE+list@Example.NET", DSN_CLASS_HARD,
+		"alice@example.net");				/* by Original-Recipient */
+	verdict("postfix-delayed.eml", "grace@example.net", DSN_CLASS_SOFT, "grace@example.net");
+	verdict("postfix-delayed.eml", "forwarded@example.org", DSN_CLASS_SOFT,
+		"grace@example.net");				/* no match: all of them */
+	verdict("postfix-relayed-success.eml", "ken@example.net", DSN_CLASS_NONE,
+		"ken@example.net");
+	verdict("qmail-non-dsn.eml", "heidi@example.org", DSN_CLASS_UNKNOWN, "");
+	verdict("mdn-displayed.eml", "judy@example.com", DSN_CLASS_NONE, "");
+
+	/* the worst of a subscriber's recipients: hard over unknown over soft over none */
+	parse_text(HEAD "Final-Recipient: rfc822; a@x\nAction: delayed\n\n"
+		   "Final-Recipient: rfc822; a@x\nAction: failed\n\n"
+		   "Final-Recipient: rfc822; b@x\nAction: failed\nStatus: 5.1.1\n\n"
+		   "Final-Recipient: rfc822; a@x\nAction: delivered\n" TAIL, false, &d);
+	ck_assert_str_eq(dsn_class_name(dsn_verdict(&d, "a@x", NULL)), "unknown");
+	ck_assert_str_eq(dsn_class_name(dsn_verdict(&d, "c@x", NULL)), "hard");
+	ck_assert_str_eq(dsn_class_name(dsn_verdict(&d, "", NULL)), "hard");
+	dsn_clear(&d);
+	parse_text(HEAD TAIL, false, &d);			/* a report of no recipient */
+	ck_assert_str_eq(dsn_class_name(dsn_verdict(&d, "a@x", NULL)), "unknown");
+	dsn_clear(&d);
+}
+END_TEST
+
 START_TEST(null_input)
 {
 	struct dsn d;
@@ -512,6 +556,7 @@ Suite *dsn_suite(void)
 	tcase_add_test(tc, max_parts);
 	tcase_add_test(tc, max_fields);
 	tcase_add_loop_test(tc, shapes_, 0, (int)(sizeof(shapes) / sizeof(shapes[0])));
+	tcase_add_test(tc, verdicts);
 	tcase_add_test(tc, null_input);
 	suite_add_tcase(s, tc);
 	return s;
