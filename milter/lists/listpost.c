@@ -1,9 +1,10 @@
 /*
  * milter/lists/listpost.c - the MIME side of encrypted list posts, reading: classify a post as
  * the MTA handed it over and find its encrypted payload in the MIME structure.  The
- * Content-Type and Content-Transfer-Encoding parsers and the body decoders it uses are
- * listpost-mime.c; writing each subscriber's copy around a re-addressed payload is
- * listpost-copy.c.
+ * header sections, Content-Type and Content-Transfer-Encoding parsers, multipart splitting
+ * and body decoders it uses are policy/mime.c (shared with the bounce reader policy/dsn.c),
+ * the body decoding as a verdict listpost-mime.c; writing each subscriber's copy around a
+ * re-addressed payload is listpost-copy.c.
  *
  * NAME
  *	listpost - MIME for encrypted list posts
