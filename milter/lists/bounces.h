@@ -20,11 +20,13 @@
  * crash-safe rewrite: ledger.h), one line per subscriber with a score or a flag:
  * "ADDRESS TAB SCORE TAB LAST TAB DISABLED TAB REASON", SCORE in halves written "2.5",
  * LAST and DISABLED in seconds since the epoch (DISABLED 0: enabled), REASON "-" when none.
- * Lines that do not parse are dropped on reading.  A bounce is recorded before the owner is
- * told: a crash in between loses that report, never the disabling.
+ * Lines that do not parse are dropped on reading.  A bounce is recorded (bounces_end) before
+ * the owner is told: a crash in between loses that report, never the disabling.
  *
  * Threads: bounces_begin() takes one process-wide lock that bounces_end() releases; a
- * struct bounces belongs to the thread between the two calls.  Limits: BOUNCES_MAX_LINE
+ * struct bounces belongs to the thread between the two calls.  A thread holding it takes no
+ * other lock of the lists (the notice ledger's among them) and sends no mail: the caller
+ * records, ends, then tells the owner.  Limits: BOUNCES_MAX_LINE
  * octets per line, BOUNCES_MAX_FILE octets per file (more: read as empty, starts over),
  * BOUNCES_MAX_REASON octets of a reason (cut).
  */
