@@ -303,12 +303,16 @@ static enum dsn_class classify(const struct dsn_rcpt *r)
 
 /* group_field - the field F of a status group into *R (*ISRCPT: it was a per-recipient field)
  * or OUT's per-message fields; false for lack of memory */
-static bool group_field(const struct mime_field *f, struct dsn_rcpt *r, bool *isrcpt,
+static bool group_field(const struct mime_field *field, struct dsn_rcpt *r, bool *isrcpt,
 			struct dsn *out)
 {
+	struct mime_field cut = *field, *f = &cut;
+	bool long_ = (size_t)(cut.vend - cut.val) > DSN_MAX_FIELD, seen;
 	size_t len;
 	char *v;
-	bool seen;
+
+	if (long_)
+		cut.vend = cut.val + DSN_MAX_FIELD;	/* the rest is not read */
 
 	if (mime_span_ieq(f->name, f->namelen, "Reporting-MTA")) {
 		if (out->reporting_mta[0] != '\0')
@@ -341,10 +345,14 @@ static bool group_field(const struct mime_field *f, struct dsn_rcpt *r, bool *is
 		addr_read(v, r->final_type, sizeof(r->final_type), r->final);
 		if (r->final_type[0] == '\0')
 			strcpy(r->final_type, "?");	/* seen, even without a type */
+		if (long_)
+			r->final[0] = '\0';		/* an address is never cut */
 		break;
 	case 'o': {
 		char type[16];
 		addr_read(v, type, sizeof(type), r->original);
+		if (long_)
+			r->original[0] = '\0';
 		break;
 	}
 	case 'a':

@@ -36,7 +36,9 @@
  * than DSN_MAX_ADDR, with a control character, blank or no '@' in it is dropped (the field
  * reads as absent), never cut: a cut address could match another subscriber.
  *
- * Limits: DSN_MAX_HEADER octets per header section, DSN_MAX_PARTS body parts of the report,
+ * Limits: DSN_MAX_HEADER octets per header section, DSN_MAX_FIELD octets of a status field's
+ * value (line ends included; the rest ignored, and an address so long is dropped),
+ * DSN_MAX_PARTS body parts of the report,
  * DSN_MAX_FIELDS fields per header section or status group (the rest ignored),
  * DSN_MAX_RCPTS recipients (more are counted in rcpt_over, not kept).  Work is linear in the
  * message.  Pure: no I/O, no global state, thread-safe; dsn_parse() allocates the recipient
@@ -52,6 +54,7 @@
 #define DSN_MAX_PARTS	16		/* body parts of the multipart/report */
 #define DSN_MAX_FIELDS	256		/* fields read per header section or group */
 #define DSN_MAX_HEADER	(64u << 10)	/* octets of a header section read */
+#define DSN_MAX_FIELD	4096		/* octets of a status field's value read */
 #define DSN_MAX_ADDR	320		/* octets of an address (RFC 5321: 64 + 1 + 255) */
 #define DSN_MAX_TEXT	300		/* octets of a text kept */
 

@@ -224,10 +224,13 @@ END_TEST
 /* one_group - parse HEAD GROUP TAIL (CRLF when CRLF) into *D, one recipient expected */
 static void one_group(const char *group, bool crlf, struct dsn *d)
 {
-	char buf[8192];
+	size_t n = strlen(HEAD) + strlen(group) + strlen(TAIL) + 1;
+	char *buf = malloc(n);
 
-	snprintf(buf, sizeof(buf), "%s%s%s", HEAD, group, TAIL);
+	ck_assert_ptr_nonnull(buf);
+	snprintf(buf, n, "%s%s%s", HEAD, group, TAIL);
 	parse_text(buf, crlf, d);
+	free(buf);
 	ck_assert_msg(d->result == DSN_REPORT, "%s", d->why);
 	ck_assert_uint_eq(d->nrcpt, 1);
 }
@@ -360,6 +363,34 @@ START_TEST(address_length)
 	ck_assert_str_eq(d.rcpt[0].final, "");
 	ck_assert_str_eq(dsn_class_name(d.rcpt[0].cls), "hard");
 	dsn_clear(&d);
+}
+END_TEST
+
+START_TEST(field_length)
+{
+	size_t cap = 3 * DSN_MAX_FIELD;
+	char *group = malloc(cap), *pad = malloc(DSN_MAX_FIELD + 1);
+	struct dsn d;
+
+	/* a value of DSN_MAX_FIELD octets is read whole; one longer is cut there, and its
+	 * address (whose end is past the cut) dropped, never cut */
+	ck_assert_ptr_nonnull(group);
+	ck_assert_ptr_nonnull(pad);
+	for (size_t extra = 0; extra < 2; extra++) {
+		size_t n = DSN_MAX_FIELD - strlen(" rfc822; a@example.net") + extra;
+		memset(pad, ' ', n);
+		pad[n] = '\0';
+		snprintf(group, cap, "Final-Recipient: rfc822;%s a@example.net\n"
+			 "Diagnostic-Code: smtp; 550%s 5.1.1 x\nAction: failed\n", pad, pad);
+		one_group(group, false, &d);
+		ck_assert_str_eq(d.rcpt[0].final, extra == 0 ? "a@example.net" : "");
+		ck_assert_str_eq(d.rcpt[0].final_type, "rfc822");
+		ck_assert_str_eq(d.rcpt[0].status, "");	/* "550 ... 5.1.1": no code */
+		ck_assert_uint_eq(strlen(d.rcpt[0].diag), DSN_MAX_TEXT + 3);
+		dsn_clear(&d);
+	}
+	free(group);
+	free(pad);
 }
 END_TEST
 
@@ -551,6 +582,7 @@ Suite *dsn_suite(void)
 	tcase_add_loop_test(tc, classification, 0, (int)(sizeof(classes) / sizeof(classes[0])));
 	tcase_add_loop_test(tc, addresses, 0, (int)(sizeof(addrs) / sizeof(addrs[0])));
 	tcase_add_test(tc, address_length);
+	tcase_add_test(tc, field_length);
 	tcase_add_test(tc, texts);
 	tcase_add_test(tc, max_rcpts);
 	tcase_add_test(tc, max_parts);
