@@ -163,15 +163,15 @@ static size_t put_value(struct buf *b, const char *name, const char *value)
 	while (*s != '\0') {
 		const char *w = s;
 		bool quoted = false;
-		while (lp_blank((unsigned char)*w))
+		while (mime_blank((unsigned char)*w))
 			w++;
-		for (; *w != '\0' && (quoted || !lp_blank((unsigned char)*w)); w++) {
+		for (; *w != '\0' && (quoted || !mime_blank((unsigned char)*w)); w++) {
 			if (quoted && *w == '\\' && w[1] != '\0')
 				w++;
 			else if (*w == '"')
 				quoted = !quoted;
 		}
-		if (s != value && lp_blank((unsigned char)*s) && col + (size_t)(w - s) > LP_FOLD) {
+		if (s != value && mime_blank((unsigned char)*s) && col + (size_t)(w - s) > LP_FOLD) {
 			buf_puts(b, "\r\n");
 			col = 0;
 		}
@@ -196,7 +196,7 @@ static void put_lines(struct buf *b, const char *p, const char *end)
 	const char *cend, *next;
 
 	for (const char *l = p; l < end; l = next) {
-		next = lp_line_next(l, end, &cend);
+		next = mime_line_next(l, end, &cend);
 		for (const char *s = l; s < cend; s++)
 			buf_put(b, *s == '\r' || *s == '\0' ? " " : s, 1);
 		buf_puts(b, "\r\n");
@@ -205,10 +205,10 @@ static void put_lines(struct buf *b, const char *p, const char *end)
 
 /* put_refolded - "NAME: " and the value of F unfolded, then folded anew as put_field does
  * (a lone CR made a space); nothing when the value is empty */
-static void put_refolded(struct buf *b, const char *name, const struct field *f)
+static void put_refolded(struct buf *b, const char *name, const struct mime_field *f)
 {
 	size_t n;
-	char *v = lp_hdr_unfold(f, &n);
+	char *v = mime_hdr_unfold(f, &n);
 
 	if (v == NULL) {
 		b->nomem = true;
@@ -273,18 +273,18 @@ static bool copy_drop(const char *name, size_t n, const char *tag, bool rewrite)
 	};
 
 	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
-		if (drop[i].prefix ? lp_span_iprefix(name, n, drop[i].name) :
-		    lp_span_ieq(name, n, drop[i].name))
+		if (drop[i].prefix ? mime_span_iprefix(name, n, drop[i].name) :
+		    mime_span_ieq(name, n, drop[i].name))
 			return true;
-	if (rewrite && (lp_span_ieq(name, n, "Sender") || lp_span_ieq(name, n, "Autocrypt") ||
-			lp_span_ieq(name, n, "X-Original-From")))
+	if (rewrite && (mime_span_ieq(name, n, "Sender") || mime_span_ieq(name, n, "Autocrypt") ||
+			mime_span_ieq(name, n, "X-Original-From")))
 		return true;
-	return lp_span_ieq(name, n, tag);
+	return mime_span_ieq(name, n, tag);
 }
 
 /* the facts of the post's header the new fields need (copy_prescan) */
 struct post_facts {
-	struct field from;		/* the first From field */
+	struct mime_field from;		/* the first From field */
 	bool has_from, has_reply_to;
 	char *display;			/* the rewritten From's value (malloc'd), or NULL */
 	bool author_known;		/* the first From held a usable mailbox */
@@ -295,26 +295,26 @@ struct post_facts {
 static void copy_prescan(const char *msg, size_t len, struct post_facts *pf)
 {
 	const char *cur = msg, *end = msg + len, *cend, *next;
-	struct field f;
+	struct mime_field f;
 
 	while (cur < end) {
-		next = lp_line_next(cur, end, &cend);
+		next = mime_line_next(cur, end, &cend);
 		if (cend == cur)
 			break;
-		if (lp_hdr_name(cur, cend) == 0) {
+		if (mime_hdr_name(cur, cend) == 0) {
 			cur = next;
 			continue;
 		}
-		lp_field_next(&cur, end, &f);
-		if (!pf->has_from && lp_span_ieq(f.name, f.namelen, "From")) {
+		mime_field_next(&cur, end, &f);
+		if (!pf->has_from && mime_span_ieq(f.name, f.namelen, "From")) {
 			pf->from = f;
 			pf->has_from = true;
 		}
-		pf->has_reply_to |= lp_span_ieq(f.name, f.namelen, "Reply-To");
+		pf->has_reply_to |= mime_span_ieq(f.name, f.namelen, "Reply-To");
 	}
 }
 
-static void put_subject(struct buf *b, const struct field *f, const char *prefix);
+static void put_subject(struct buf *b, const struct mime_field *f, const char *prefix);
 
 /* copy_header - the fields of the post's header [MSG, MSG+LEN) that copies keep, into B; the
  * From fields rewritten (PF->display) and the first Subject prefixed as A asks */
@@ -325,20 +325,20 @@ static void copy_header(struct buf *b, const char *msg, size_t len,
 	const char *cur = msg, *end = msg + len, *cend, *next;
 	bool rewrite = pf->display != NULL, from_done = false, subject_done = false;
 	bool prefix = a->subject_prefix != NULL && a->subject_prefix[0] != '\0';
-	struct field f;
+	struct mime_field f;
 
 	while (cur < end) {
-		next = lp_line_next(cur, end, &cend);
+		next = mime_line_next(cur, end, &cend);
 		if (cend == cur)
 			break;			/* the empty line */
-		if (lp_hdr_name(cur, cend) == 0) {
+		if (mime_hdr_name(cur, cend) == 0) {
 			cur = next;		/* cannot happen after listpost_parse: skipped */
 			continue;
 		}
-		lp_field_next(&cur, end, &f);
+		mime_field_next(&cur, end, &f);
 		if (copy_drop(f.name, f.namelen, tag, rewrite))
 			continue;
-		if (rewrite && lp_span_ieq(f.name, f.namelen, "From")) {
+		if (rewrite && mime_span_ieq(f.name, f.namelen, "From")) {
 			if (from_done)
 				continue;
 			from_done = true;
@@ -348,7 +348,7 @@ static void copy_header(struct buf *b, const char *msg, size_t len,
 				put_refolded(b, "Reply-To", &f);
 			continue;
 		}
-		if (prefix && !subject_done && lp_span_ieq(f.name, f.namelen, "Subject")) {
+		if (prefix && !subject_done && mime_span_ieq(f.name, f.namelen, "Subject")) {
 			subject_done = true;
 			put_subject(b, &f, a->subject_prefix);
 			continue;
@@ -470,9 +470,9 @@ static int ew_charset(const char *p, size_t n)
 
 	if (star != NULL)
 		n = (size_t)(star - p);
-	if (lp_span_ieq(p, n, "utf-8") || lp_span_ieq(p, n, "us-ascii") || lp_span_ieq(p, n, "utf8"))
+	if (mime_span_ieq(p, n, "utf-8") || mime_span_ieq(p, n, "us-ascii") || mime_span_ieq(p, n, "utf8"))
 		return 1;
-	if (lp_span_ieq(p, n, "iso-8859-1") || lp_span_ieq(p, n, "latin1"))
+	if (mime_span_ieq(p, n, "iso-8859-1") || mime_span_ieq(p, n, "latin1"))
 		return 2;
 	return 0;
 }
@@ -493,7 +493,7 @@ static bool ew_word(const char *p, const char *end, const char **wend, struct bu
 	if ((q = memchr(cs, '?', (size_t)(end - cs))) == NULL || q == cs || end - q < 4 ||
 	    q[2] != '?')
 		return false;
-	enc = (char)lp_lower((unsigned char)q[1]);
+	enc = (char)mime_lower((unsigned char)q[1]);
 	t = q + 3;
 	for (te = t; te + 1 < end && !(te[0] == '?' && te[1] == '='); te++)
 		if ((unsigned char)*te <= ' ' || (unsigned char)*te >= 0x7f)
@@ -522,9 +522,9 @@ static bool ew_word(const char *p, const char *end, const char **wend, struct bu
 			v = (int)((acc >> bits) & 0xff);
 		} else if (*c == '_') {
 			v = ' ';
-		} else if (*c == '=' && te - c >= 3 && lp_hex_val((unsigned char)c[1]) >= 0 &&
-			   lp_hex_val((unsigned char)c[2]) >= 0) {
-			v = lp_hex_val((unsigned char)c[1]) * 16 + lp_hex_val((unsigned char)c[2]);
+		} else if (*c == '=' && te - c >= 3 && mime_hex_value((unsigned char)c[1]) >= 0 &&
+			   mime_hex_value((unsigned char)c[2]) >= 0) {
+			v = mime_hex_value((unsigned char)c[1]) * 16 + mime_hex_value((unsigned char)c[2]);
 			c += 2;
 		} else {
 			v = (unsigned char)*c;
@@ -553,7 +553,7 @@ static bool ew_decode(const char *s, struct buf *b)
 		const char *wend;
 		bool known = false;
 
-		if (lp_blank((unsigned char)*p)) {
+		if (mime_blank((unsigned char)*p)) {
 			if (ws == NULL)
 				ws = p;
 			p++;
@@ -572,7 +572,7 @@ static bool ew_decode(const char *s, struct buf *b)
 		} else {
 			if (ws != NULL)
 				buf_put(b, ws, (size_t)(p - ws));
-			for (wend = p; wend < end && !lp_blank((unsigned char)*wend); wend++)
+			for (wend = p; wend < end && !mime_blank((unsigned char)*wend); wend++)
 				;
 			buf_put(b, p, (size_t)(wend - p));
 			last_ew = false;
@@ -641,7 +641,7 @@ static void drop_at_domain(char *d)
 /* from_rewritten - the value of the rewritten From for the post's first From field F (NULL:
  * none) into *OUT (malloc'd): "DISPLAY via NAME" <LIST>; *KNOWN whether F named an author.
  * False for lack of memory */
-static bool from_rewritten(const struct field *f, const struct listpost_copy_args *a,
+static bool from_rewritten(const struct mime_field *f, const struct listpost_copy_args *a,
 			   char **out, bool *known)
 {
 	struct pw_from_mailbox mb;
@@ -654,7 +654,7 @@ static bool from_rewritten(const struct field *f, const struct listpost_copy_arg
 	*known = false;
 	memset(&mb, 0, sizeof(mb));
 	if (f != NULL) {
-		if ((fv = lp_hdr_unfold(f, &n)) == NULL)
+		if ((fv = mime_hdr_unfold(f, &n)) == NULL)
 			return false;
 		pw_from_mailbox(fv, NULL, &mb, NULL, 0);
 		free(fv);
@@ -709,7 +709,7 @@ static bool contains_ci(const char *h, size_t n, const char *s)
 
 	for (size_t i = 0; k > 0 && i + k <= n; i++) {
 		size_t j = 0;
-		while (j < k && lp_lower((unsigned char)h[i + j]) == lp_lower((unsigned char)s[j]))
+		while (j < k && mime_lower((unsigned char)h[i + j]) == mime_lower((unsigned char)s[j]))
 			j++;
 		if (j == k)
 			return true;
@@ -719,7 +719,7 @@ static bool contains_ci(const char *h, size_t n, const char *s)
 
 /* put_subject - the Subject field F into B with PREFIX before its text, unless the text
  * (encoded-words decoded) holds PREFIX already; an 8-bit PREFIX becomes encoded-words */
-static void put_subject(struct buf *b, const struct field *f, const char *prefix)
+static void put_subject(struct buf *b, const struct mime_field *f, const char *prefix)
 {
 	struct buf d = { 0 }, pfx = { 0 };
 	const char *first = f->val, *cend;
@@ -727,7 +727,7 @@ static void put_subject(struct buf *b, const struct field *f, const char *prefix
 	size_t n, col;
 	char *v;
 
-	if ((v = lp_hdr_unfold(f, &n)) == NULL) {
+	if ((v = mime_hdr_unfold(f, &n)) == NULL) {
 		b->nomem = true;
 		return;
 	}
@@ -740,7 +740,7 @@ static void put_subject(struct buf *b, const struct field *f, const char *prefix
 	}
 	free(d.p);
 	/* the first octet of the text: past blanks and line ends of folding */
-	while (first < f->vend && (lp_blank((unsigned char)*first) || *first == '\r' ||
+	while (first < f->vend && (mime_blank((unsigned char)*first) || *first == '\r' ||
 				   *first == '\n'))
 		first++;
 	ew_first = n > 0 && strncmp(v, "=?", 2) == 0;
@@ -772,7 +772,7 @@ static void put_subject(struct buf *b, const struct field *f, const char *prefix
 	if (n == 0) {
 		buf_puts(b, "\r\n");
 	} else {
-		lp_line_next(first, f->next, &cend);
+		mime_line_next(first, f->next, &cend);
 		buf_puts(b, col + 1 + (size_t)(cend - first) > LP_FOLD ? "\r\n " : " ");
 		put_lines(b, first, f->next);
 	}
@@ -1013,7 +1013,7 @@ bool listpost_author_domain(const char *msg, size_t msg_len, const struct listpo
 	    post->header_len > LISTPOST_MAX_HEADER)
 		return false;
 	copy_prescan(msg, post->header_len, &pf);
-	if (!pf.has_from || (v = lp_hdr_unfold(&pf.from, &n)) == NULL)
+	if (!pf.has_from || (v = mime_hdr_unfold(&pf.from, &n)) == NULL)
 		return false;
 	pw_from_mailbox(v, NULL, &mb, NULL, 0);
 	free(v);

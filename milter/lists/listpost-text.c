@@ -43,7 +43,7 @@ static char *own(struct decoded *d)
 
 /* take_atts - the leaf parts PARTS[1..NP) of a multipart/mixed named PATH into OUT's
  * attachments */
-static enum lp_status take_atts(const struct span *parts, size_t np, const char *path,
+static enum lp_status take_atts(const struct mime_span *parts, size_t np, const char *path,
 				struct listpost_text *out, struct listpost *lp)
 {
 	for (size_t i = 1; i < np; i++) {
@@ -74,7 +74,7 @@ static enum lp_status take_atts(const struct span *parts, size_t np, const char 
 static enum lp_status walk(const char *msg, size_t len, struct listpost_text *out,
 			   struct listpost *lp)
 {
-	struct span cur = { msg, len }, *parts;
+	struct mime_span cur = { msg, len }, *parts;
 	char path[40] = "", where[64] = "message";
 	size_t total = 0;
 	enum lp_status st = LP_OK;
@@ -89,7 +89,7 @@ static enum lp_status walk(const char *msg, size_t len, struct listpost_text *ou
 		free(e.ctraw);
 		if (st != LP_OK)
 			break;
-		if (lp_ct_is(&e.ct, "text", "plain")) {
+		if (mime_ct_is(&e.ct, "text", "plain")) {
 			if ((st = lp_body_decode(&e, where, &d, lp)) != LP_OK)
 				break;
 			out->text_len = d.s.n;
@@ -110,7 +110,7 @@ static enum lp_status walk(const char *msg, size_t len, struct listpost_text *ou
 		if (st != LP_OK)
 			break;
 		total += np;
-		if (lp_ct_is(&e.ct, "multipart", "mixed") &&
+		if (mime_ct_is(&e.ct, "multipart", "mixed") &&
 		    (st = take_atts(parts, np, path, out, lp)) != LP_OK)
 			break;
 		cur = parts[0];

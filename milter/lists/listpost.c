@@ -1,9 +1,10 @@
 /*
  * milter/lists/listpost.c - the MIME side of encrypted list posts, reading: classify a post as
  * the MTA handed it over and find its encrypted payload in the MIME structure.  The
- * Content-Type and Content-Transfer-Encoding parsers and the body decoders it uses are
- * listpost-mime.c; writing each subscriber's copy around a re-addressed payload is
- * listpost-copy.c.
+ * header sections, Content-Type and Content-Transfer-Encoding parsers, multipart splitting
+ * and body decoders it uses are policy/mime.c (shared with the bounce reader policy/dsn.c),
+ * the body decoding as a verdict listpost-mime.c; writing each subscriber's copy around a
+ * re-addressed payload is listpost-copy.c.
  *
  * NAME
  *	listpost - MIME for encrypted list posts
@@ -30,7 +31,7 @@
  *	and blanks anywhere between tokens, a trailing or doubled ";" tolerated; values are
  *	quoted strings or (leniently, as real mailers write them) runs of printable octets
  *	other than ';', '"' and '('.  A parameter read here (boundary, protocol) given twice is
- *	LISTPOST_BAD.  A boundary is 1 to LP_BOUNDARY_MAX printable ASCII octets or spaces, not
+ *	LISTPOST_BAD.  A boundary is 1 to MIME_BOUNDARY_MAX printable ASCII octets or spaces, not
  *	ending in a space (RFC 2046 says 70; longer ones are accepted).  Content-Transfer-
  *	Encoding is 7bit, 8bit, binary, quoted-printable or base64; another value is
  *	LISTPOST_BAD, and so is a multipart with quoted-printable or base64 (RFC 2045 6.4).
@@ -100,10 +101,10 @@ static const char ARMOR_END[] = "-----END PGP MESSAGE-----";
 static const char ARMOR_SIGNED[] = "-----BEGIN PGP SIGNED MESSAGE-----";
 
 struct walk_item {			/* a multipart still to look into */
-	struct span body;
+	struct mime_span body;
 	unsigned depth;
 	char path[40];			/* "" for the message, else "1.2" */
-	char boundary[LP_BOUNDARY_MAX + 1];
+	char boundary[MIME_BOUNDARY_MAX + 1];
 };
 
 static enum lp_status lp_plain(struct listpost *out, const char *fmt, ...)
@@ -135,191 +136,54 @@ static enum lp_status lp_plain(struct listpost *out, const char *fmt, ...)
 	return LP_OK;
 }
 
-/* lp_lower - ASCII lower case, whatever the locale */
-int lp_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-/* lp_blank - space or tab */
-bool lp_blank(int c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* lp_span_ieq - whether the N octets at P are S without regard to ASCII case */
-bool lp_span_ieq(const char *p, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] == '\0' || lp_lower((unsigned char)p[i]) != lp_lower((unsigned char)s[i]))
-			return false;
-	return s[i] == '\0';
-}
-
-/* lp_span_iprefix - whether the N octets at P begin with S without regard to ASCII case */
-bool lp_span_iprefix(const char *p, size_t n, const char *s)
-{
-	size_t k = strlen(s);
-
-	return n >= k && lp_span_ieq(p, k, s);
-}
-
-/* lp_line_next - the line at P before END: *CEND gets the end of its text (its CRLF or LF
- * left out); returns where the next line begins (END after the last one) */
-const char *lp_line_next(const char *p, const char *end, const char **cend)
-{
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-	if (nl == NULL) {
-		*cend = end;
-		return end;
-	}
-	*cend = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
-	return nl + 1;
-}
-
-/* line_trim - the end of the text [P, END) without trailing blanks */
-static const char *line_trim(const char *p, const char *end)
-{
-	while (end > p && lp_blank((unsigned char)end[-1]))
-		end--;
-	return end;
-}
-
 /* line_is - whether the line text [P, END), trailing blanks aside, is exactly S */
 static bool line_is(const char *p, const char *end, const char *s)
 {
-	size_t n = (size_t)(line_trim(p, end) - p);
+	size_t n = (size_t)(mime_line_trim(p, end) - p);
 
 	return n == strlen(s) && memcmp(p, s, n) == 0;
 }
 
 /* ---- header sections --------------------------------------------------------------------- */
 
-/* lp_hdr_name - the length of the field name opening the line [P, END), 0 if it is no field */
-size_t lp_hdr_name(const char *p, const char *end)
+/* from_mime - the verdict of a policy/mime.c call in listpost's terms, its reason WHY made
+ * OUT's */
+static enum lp_status from_mime(enum mime_status st, const char *why, struct listpost *out)
 {
-	const char *q = p;
-	size_t n;
-
-	while (q < end && (unsigned char)*q > ' ' && (unsigned char)*q < 0x7f && *q != ':')
-		q++;
-	n = (size_t)(q - p);
-	while (q < end && lp_blank((unsigned char)*q))
-		q++;
-	return n > 0 && q < end && *q == ':' ? n : 0;
+	if (st == MIME_NOMEM)
+		return LP_NOMEM;
+	return st == MIME_OK ? LP_OK : lp_bad(out, "%s", why);
 }
 
-/* hdr_scan - check the header section at P (AVAIL octets): fields and continuation lines up
- * to an empty line, within LISTPOST_MAX_HEADER octets; TOP: the empty line must be there,
- * else the section may run to the end; WHERE names the entity in reasons */
-static enum lp_status hdr_scan(const char *p, size_t avail, bool top, const char *where,
-			       struct hdrsec *h, struct listpost *out)
+/* lp_hdr_scan - mime_hdr_scan() within LISTPOST_MAX_HEADER octets, its reason OUT's */
+enum lp_status lp_hdr_scan(const char *p, size_t avail, bool top, const char *where,
+			   struct mime_hdrsec *h, struct listpost *out)
 {
-	size_t lim = avail < LISTPOST_MAX_HEADER ? avail : LISTPOST_MAX_HEADER, lineno = 0;
-	const char *end = p + lim, *cur = p;
+	char why[sizeof(out->why)];
 
-	h->p = p;
-	while (cur < end) {
-		const char *nl = memchr(cur, '\n', (size_t)(end - cur)), *cend, *next;
-		if (nl == NULL) {
-			if (avail > lim)
-				break;
-			cend = next = end;
-		} else {
-			cend = nl > cur && nl[-1] == '\r' ? nl - 1 : nl;
-			next = nl + 1;
-		}
-		lineno++;
-		if (cend == cur) {
-			h->fields = (size_t)(cur - p);
-			h->len = (size_t)(next - p);
-			return LP_OK;
-		}
-		if (lp_blank((unsigned char)*cur)) {
-			if (lineno == 1)
-				return lp_bad(out, "%s: header begins with a continuation line",
-					      where);
-		} else if (lp_hdr_name(cur, cend) == 0) {
-			return lp_bad(out, "%s: header line %zu is neither a field nor a "
-				      "continuation", where, lineno);
-		}
-		cur = next;
-	}
-	if (avail > lim)
-		return lp_bad(out, "%s: header longer than %u octets", where,
-			      (unsigned)LISTPOST_MAX_HEADER);
-	if (top)
-		return lp_bad(out, "%s: header without end (no empty line)", where);
-	h->fields = h->len = avail;
-	return LP_OK;
+	return from_mime(mime_hdr_scan(p, avail, LISTPOST_MAX_HEADER, top, where, h, why,
+				       sizeof(why)), why, out);
 }
 
-/* lp_field_next - the field at *CUR of a checked section ending at END; false at the end */
-bool lp_field_next(const char **cur, const char *end, struct field *f)
-{
-	const char *cend, *next;
-
-	if (*cur >= end)
-		return false;
-	f->start = f->name = *cur;
-	next = lp_line_next(*cur, end, &cend);
-	f->namelen = lp_hdr_name(*cur, cend);
-	f->val = f->namelen > 0 ? (const char *)memchr(*cur, ':', (size_t)(cend - *cur)) + 1 : cend;
-	f->vend = cend;
-	while (next < end && lp_blank((unsigned char)*next)) {
-		next = lp_line_next(next, end, &cend);
-		f->vend = cend;
-	}
-	f->next = *cur = next;
-	return true;
-}
-
-/* lp_hdr_unfold - F's value without its line ends and outer blanks, NUL-terminated
- * (malloc'd), *LEN its length (a NUL inside makes strlen() shorter); NULL for lack of memory */
-char *lp_hdr_unfold(const struct field *f, size_t *len)
-{
-	size_t n = (size_t)(f->vend - f->val), k = 0, i = 0;
-	char *v = malloc(n + 1);
-
-	if (v == NULL)
-		return NULL;
-	for (const char *s = f->val; s < f->vend; s++) {
-		if (*s == '\n' || (*s == '\r' && s + 1 < f->vend && s[1] == '\n'))
-			continue;
-		v[k++] = *s;
-	}
-	while (k > 0 && lp_blank((unsigned char)v[k - 1]))
-		k--;
-	while (i < k && lp_blank((unsigned char)v[i]))
-		i++;
-	memmove(v, v + i, k - i);
-	v[k - i] = '\0';
-	*len = k - i;
-	return v;
-}
-
-/* hdr_get - the unfolded value of the field NAME of H into *VAL (malloc'd; NULL when
+/* lp_hdr_get - the unfolded value of the field NAME of H into *VAL (malloc'd; NULL when
  * absent); LP_BAD when it occurs twice or holds a control character */
-static enum lp_status hdr_get(const struct hdrsec *h, const char *name, const char *where,
-			      char **val, struct listpost *out)
+enum lp_status lp_hdr_get(const struct mime_hdrsec *h, const char *name, const char *where,
+			  char **val, struct listpost *out)
 {
 	const char *cur = h->p, *end = h->p + h->fields;
-	struct field f;
+	struct mime_field f;
 	char *v = NULL;
 	size_t len = 0;
 
 	*val = NULL;
-	while (lp_field_next(&cur, end, &f)) {
-		if (!lp_span_ieq(f.name, f.namelen, name))
+	while (mime_field_next(&cur, end, &f)) {
+		if (!mime_span_ieq(f.name, f.namelen, name))
 			continue;
 		if (v != NULL) {
 			free(v);
 			return lp_bad(out, "%s: more than one %s field", where, name);
 		}
-		if ((v = lp_hdr_unfold(&f, &len)) == NULL)
+		if ((v = mime_hdr_unfold(&f, &len)) == NULL)
 			return LP_NOMEM;
 	}
 	if (v == NULL)
@@ -338,39 +202,39 @@ static enum lp_status hdr_get(const struct hdrsec *h, const char *name, const ch
 /* lp_entity_read - read the header of the entity SP (the message if TOP, else a part named
  * WHERE): its Content-Type (text/plain when absent) and Content-Transfer-Encoding; the caller
  * frees E->ctraw whatever the outcome */
-enum lp_status lp_entity_read(struct span sp, bool top, const char *where, struct entity *e,
-			      struct listpost *out)
+enum lp_status lp_entity_read(struct mime_span sp, bool top, const char *where,
+			      struct entity *e, struct listpost *out)
 {
 	char why[96], *cte = NULL;
 	size_t n;
 	enum lp_status st;
 
 	memset(e, 0, sizeof(*e));
-	if ((st = hdr_scan(sp.p, sp.n, top, where, &e->h, out)) != LP_OK)
+	if ((st = lp_hdr_scan(sp.p, sp.n, top, where, &e->h, out)) != LP_OK)
 		return st;
 	e->body.p = sp.p + e->h.len;
 	e->body.n = sp.n - e->h.len;
-	if ((st = hdr_get(&e->h, "Content-Type", where, &e->ctraw, out)) != LP_OK)
+	if ((st = lp_hdr_get(&e->h, "Content-Type", where, &e->ctraw, out)) != LP_OK)
 		return st;
 	if (e->ctraw == NULL) {
 		strcpy(e->ct.type, "text");
 		strcpy(e->ct.subtype, "plain");
-	} else if (!lp_ct_parse(e->ctraw, &e->ct, why, sizeof(why))) {
+	} else if (!mime_ct_parse(e->ctraw, &e->ct, why, sizeof(why))) {
 		return lp_bad(out, "%s: malformed Content-Type: %s", where, why);
 	}
-	e->cte = CTE_7BIT;
-	if ((st = hdr_get(&e->h, "Content-Transfer-Encoding", where, &cte, out)) != LP_OK)
+	e->cte = MIME_CTE_7BIT;
+	if ((st = lp_hdr_get(&e->h, "Content-Transfer-Encoding", where, &cte, out)) != LP_OK)
 		return st;
-	if (cte != NULL && !lp_cte_parse(cte, &e->cte)) {
+	if (cte != NULL && !mime_cte_parse(cte, &e->cte)) {
 		n = strlen(cte);
 		st = lp_bad(out, "%s: unknown Content-Transfer-Encoding \"%.40s%s\"", where, cte,
 			    n > 40 ? "..." : "");
 	}
 	free(cte);
 	if (st == LP_OK && strcmp(e->ct.type, "multipart") == 0 &&
-	    (e->cte == CTE_QP || e->cte == CTE_BASE64))
+	    (e->cte == MIME_CTE_QP || e->cte == MIME_CTE_BASE64))
 		return lp_bad(out, "%s: multipart with Content-Transfer-Encoding %s", where,
-			      lp_cte_name(e->cte));
+			      mime_cte_name(e->cte));
 	return st;
 }
 
@@ -392,7 +256,7 @@ static size_t nonblank(const char *p, const char *end)
 	size_t n = 0;
 
 	for (; p < end; p++)
-		if (!lp_blank((unsigned char)*p) && *p != '\r')
+		if (!mime_blank((unsigned char)*p) && *p != '\r')
 			n++;
 	return n;
 }
@@ -401,7 +265,7 @@ static size_t nonblank(const char *p, const char *end)
  * LF); *FOUND false
  * when there is none (*SIGNED then tells a clearsigned text); LP_BAD for a block without end,
  * a block inside a block, or a second block; text outside the block noted in OUT->why */
-static enum lp_status armor_find(struct span t, const char *where, bool *found, bool *signed_,
+static enum lp_status armor_find(struct mime_span t, const char *where, bool *found, bool *signed_,
 				 struct listpost *out)
 {
 	const char *end = t.p + t.n, *cur = t.p, *cend, *next, *b = NULL, *e = NULL;
@@ -409,7 +273,7 @@ static enum lp_status armor_find(struct span t, const char *where, bool *found, 
 
 	*found = *signed_ = false;
 	for (; cur < end; cur = next) {
-		next = lp_line_next(cur, end, &cend);
+		next = mime_line_next(cur, end, &cend);
 		if (line_is(cur, cend, ARMOR_BEGIN)) {
 			if (b != NULL)
 				return lp_bad(out, e == NULL ?
@@ -434,8 +298,8 @@ static enum lp_status armor_find(struct span t, const char *where, bool *found, 
 	if ((out->payload = malloc((size_t)(e - b) + 1)) == NULL)
 		return LP_NOMEM;
 	for (cur = b; cur < e; cur = next) {
-		next = lp_line_next(cur, e, &cend);
-		cend = line_trim(cur, cend);
+		next = mime_line_next(cur, e, &cend);
+		cend = mime_line_trim(cur, cend);
 		memcpy(out->payload + k, cur, (size_t)(cend - cur));
 		k += (size_t)(cend - cur);
 		out->payload[k++] = '\n';
@@ -450,52 +314,15 @@ static enum lp_status armor_find(struct span t, const char *where, bool *found, 
 
 /* ---- multipart --------------------------------------------------------------------------- */
 
-/* lp_mp_split - the body parts of the multipart body B delimited by BND into PARTS, at most
- * BUDGET of them (more is LP_BAD); WHERE names the multipart in reasons */
-enum lp_status lp_mp_split(struct span b, const char *bnd, size_t budget, const char *where,
-			   struct span *parts, size_t *nparts, struct listpost *out)
+/* lp_mp_split - mime_mp_split() within LISTPOST_MAX_PARTS parts in all, its reason OUT's */
+enum lp_status lp_mp_split(struct mime_span b, const char *bnd, size_t budget,
+			   const char *where, struct mime_span *parts, size_t *nparts,
+			   struct listpost *out)
 {
-	const char *end = b.p + b.n, *cur, *cend, *next, *pstart = NULL;
-	size_t blen = strlen(bnd), np = 0;
+	char why[sizeof(out->why)];
 
-	for (cur = b.p; cur < end; cur = next) {
-		const char *q;
-		bool close = false;
-		next = lp_line_next(cur, end, &cend);
-		if ((size_t)(cend - cur) < blen + 2 || cur[0] != '-' || cur[1] != '-' ||
-		    memcmp(cur + 2, bnd, blen) != 0)
-			continue;
-		q = cur + 2 + blen;
-		if (cend - q >= 2 && q[0] == '-' && q[1] == '-') {
-			close = true;
-			q += 2;
-		}
-		if (line_trim(q, cend) != q)
-			return lp_bad(out, "%s: a line begins with the boundary but is no "
-				      "delimiter", where);
-		if (pstart != NULL) {
-			const char *pend = cur;
-			if (pend > pstart && pend[-1] == '\n')
-				pend--;
-			if (pend > pstart && pend[-1] == '\r' && pend[0] == '\n')
-				pend--;
-			if (np == budget)
-				return lp_bad(out, "%s: more than %u body parts in the message",
-					      where, (unsigned)LISTPOST_MAX_PARTS);
-			parts[np].p = pstart;
-			parts[np++].n = (size_t)(pend - pstart);
-		} else if (close) {
-			return lp_bad(out, "%s: closing boundary before any part", where);
-		}
-		if (close) {
-			*nparts = np;
-			return LP_OK;
-		}
-		pstart = next;
-	}
-	if (pstart == NULL)
-		return lp_bad(out, "%s: boundary \"%.40s\" never found", where, bnd);
-	return lp_bad(out, "%s: no closing boundary", where);
+	return from_mime(mime_mp_split(b, bnd, budget, LISTPOST_MAX_PARTS, where, parts, nparts,
+				       why, sizeof(why)), why, out);
 }
 
 /* path_join - "PARENT.I" (or "I" at the top) into BUF */
@@ -510,7 +337,7 @@ static enum lp_status mp_walk(const struct entity *top, char *note, size_t notel
 			      struct listpost *out)
 {
 	struct walk_item *stack = malloc(sizeof(*stack) * (LISTPOST_MAX_PARTS + 1)), it;
-	struct span parts[LISTPOST_MAX_PARTS];
+	struct mime_span parts[LISTPOST_MAX_PARTS];
 	size_t sp = 0, total = 0, np = 0;
 	enum lp_status st = LP_OK;
 
@@ -525,8 +352,8 @@ static enum lp_status mp_walk(const struct entity *top, char *note, size_t notel
 		char where[64];
 		it = stack[--sp];
 		snprintf(where, sizeof(where), it.path[0] ? "part %s" : "message", it.path);
-		st = lp_mp_split(it.body, it.boundary, LISTPOST_MAX_PARTS - total, where, parts,
-				 &np, out);
+		st = lp_mp_split(it.body, it.boundary, LISTPOST_MAX_PARTS - total, where, parts, &np,
+			      out);
 		if (st != LP_OK)
 			break;
 		total += np;
@@ -553,9 +380,9 @@ static enum lp_status mp_walk(const struct entity *top, char *note, size_t notel
 				memcpy(stack[sp].path, path, sizeof(path));
 				memcpy(stack[sp++].boundary, e.ct.boundary, sizeof(e.ct.boundary));
 			}
-			if (note[0] == '\0' && (lp_ct_is(&e.ct, "multipart", "encrypted") ||
-						lp_ct_is(&e.ct, "application", "pkcs7-mime") ||
-						lp_ct_is(&e.ct, "application", "x-pkcs7-mime")))
+			if (note[0] == '\0' && (mime_ct_is(&e.ct, "multipart", "encrypted") ||
+						mime_ct_is(&e.ct, "application", "pkcs7-mime") ||
+						mime_ct_is(&e.ct, "application", "x-pkcs7-mime")))
 				snprintf(note, notelen, "; part %s is %.20s/%.20s (encryption "
 					 "below the top level is not used)", path, e.ct.type,
 					 e.ct.subtype);
@@ -568,24 +395,24 @@ static enum lp_status mp_walk(const struct entity *top, char *note, size_t notel
 /* ---- the kinds --------------------------------------------------------------------------- */
 
 /* pgp_version - whether the control part text T has the line "Version: 1" (LP_BAD if not) */
-static enum lp_status pgp_version(struct span t, struct listpost *out)
+static enum lp_status pgp_version(struct mime_span t, struct listpost *out)
 {
 	const char *end = t.p + t.n, *cur, *cend, *next;
 
 	for (cur = t.p; cur < end; cur = next) {
 		const char *s, *e;
-		next = lp_line_next(cur, end, &cend);
-		for (s = cur; s < cend && lp_blank((unsigned char)*s); s++)
+		next = mime_line_next(cur, end, &cend);
+		for (s = cur; s < cend && mime_blank((unsigned char)*s); s++)
 			;
-		if (!lp_span_iprefix(s, (size_t)(cend - s), "version"))
+		if (!mime_span_iprefix(s, (size_t)(cend - s), "version"))
 			continue;
-		for (s += 7; s < cend && lp_blank((unsigned char)*s); s++)
+		for (s += 7; s < cend && mime_blank((unsigned char)*s); s++)
 			;
 		if (s == cend || *s++ != ':')
 			continue;
-		while (s < cend && lp_blank((unsigned char)*s))
+		while (s < cend && mime_blank((unsigned char)*s))
 			s++;
-		e = line_trim(s, cend);
+		e = mime_line_trim(s, cend);
 		if (e - s == 1 && *s == '1')
 			return LP_OK;
 		return lp_bad(out, "part 1: PGP/MIME \"Version: %.*s\" not supported",
@@ -597,7 +424,7 @@ static enum lp_status pgp_version(struct span t, struct listpost *out)
 /* kind_pgpmime - the multipart/encrypted post TOP (RFC 3156 section 4) */
 static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *out)
 {
-	struct span parts[LISTPOST_MAX_PARTS];
+	struct mime_span parts[LISTPOST_MAX_PARTS];
 	struct entity e1, e2;
 	struct decoded d1 = { 0 }, d2 = { 0 };
 	size_t np = 0;
@@ -615,8 +442,8 @@ static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *ou
 		return lp_plain(out, "multipart/encrypted; protocol=\"%.60s\" (not PGP/MIME)",
 				top->ct.protocol);
 	}
-	if ((st = lp_mp_split(top->body, top->ct.boundary, LISTPOST_MAX_PARTS, "message",
-			      parts, &np, out)) != LP_OK)
+	if ((st = lp_mp_split(top->body, top->ct.boundary, LISTPOST_MAX_PARTS, "message", parts,
+			   &np, out)) != LP_OK)
 		return st;
 	if (np != 2)
 		return lp_bad(out, "multipart/encrypted with %zu part%s (RFC 3156: exactly 2)", np,
@@ -625,7 +452,7 @@ static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *ou
 	free(e1.ctraw);
 	if (st != LP_OK)
 		return st;
-	if (!lp_ct_is(&e1.ct, "application", "pgp-encrypted"))
+	if (!mime_ct_is(&e1.ct, "application", "pgp-encrypted"))
 		return lp_bad(out, "part 1 is %s/%s, not application/pgp-encrypted", e1.ct.type,
 			      e1.ct.subtype);
 	if ((st = lp_body_decode(&e1, "part 1", &d1, out)) != LP_OK)
@@ -638,7 +465,7 @@ static enum lp_status kind_pgpmime(const struct entity *top, struct listpost *ou
 	free(e2.ctraw);
 	if (st != LP_OK)
 		return st;
-	if (!lp_ct_is(&e2.ct, "application", "octet-stream"))
+	if (!mime_ct_is(&e2.ct, "application", "octet-stream"))
 		return lp_bad(out, "part 2 is %s/%s, not application/octet-stream", e2.ct.type,
 			      e2.ct.subtype);
 	if ((st = lp_body_decode(&e2, "part 2", &d2, out)) != LP_OK)
@@ -702,7 +529,7 @@ static enum lp_status kind_smime(const struct entity *top, struct listpost *out)
 
 	if (strlen(top->ctraw) > LP_SMIME_CT_MAX)
 		return lp_bad(out, "S/MIME Content-Type longer than %d octets", LP_SMIME_CT_MAX);
-	if (top->cte == CTE_QP)
+	if (top->cte == MIME_CTE_QP)
 		return lp_bad(out, "S/MIME body with Content-Transfer-Encoding quoted-printable");
 	if ((st = lp_body_decode(top, "S/MIME body", &d, out)) != LP_OK)
 		return st;
@@ -734,7 +561,7 @@ static enum lp_status kind_smime(const struct entity *top, struct listpost *out)
 /* lp_parse - listpost_parse() without the clean-up */
 static enum lp_status lp_parse(const char *msg, size_t len, struct listpost *out)
 {
-	struct span all = { msg, len };
+	struct mime_span all = { msg, len };
 	struct entity top;
 	char note[192];
 	enum lp_status st;
@@ -742,12 +569,12 @@ static enum lp_status lp_parse(const char *msg, size_t len, struct listpost *out
 	if ((st = lp_entity_read(all, true, "message", &top, out)) != LP_OK)
 		goto done;
 	out->header_len = top.h.len;
-	if (lp_ct_is(&top.ct, "text", "plain")) {
+	if (mime_ct_is(&top.ct, "text", "plain")) {
 		st = kind_text(&top, out);
-	} else if (lp_ct_is(&top.ct, "multipart", "encrypted")) {
+	} else if (mime_ct_is(&top.ct, "multipart", "encrypted")) {
 		st = kind_pgpmime(&top, out);
-	} else if (lp_ct_is(&top.ct, "application", "pkcs7-mime") ||
-		   lp_ct_is(&top.ct, "application", "x-pkcs7-mime")) {
+	} else if (mime_ct_is(&top.ct, "application", "pkcs7-mime") ||
+		   mime_ct_is(&top.ct, "application", "x-pkcs7-mime")) {
 		st = kind_smime(&top, out);
 	} else if (strcmp(top.ct.type, "multipart") == 0) {
 		if (!top.ct.has_boundary)
@@ -796,18 +623,4 @@ void listpost_clear(struct listpost *p)
 	free(p->payload);
 	free(p->smime_type);
 	memset(p, 0, sizeof(*p));
-}
-
-/* lp_hdr_scan - hdr_scan for the other readers of messages in milter/lists/ */
-enum lp_status lp_hdr_scan(const char *p, size_t avail, bool top, const char *where,
-			   struct hdrsec *h, struct listpost *out)
-{
-	return hdr_scan(p, avail, top, where, h, out);
-}
-
-/* lp_hdr_get - hdr_get for the other readers of messages in milter/lists/ */
-enum lp_status lp_hdr_get(const struct hdrsec *h, const char *name, const char *where,
-			  char **val, struct listpost *out)
-{
-	return hdr_get(h, name, where, val, out);
 }

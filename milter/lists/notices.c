@@ -5,12 +5,10 @@
 #include "build-config.h"
 #include "notices.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* the ledger lock: held from notices_begin to notices_end */
 static pthread_mutex_t ledger_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -23,34 +21,20 @@ static void clear(struct notices *n)
 		free(n->recs[i].token);
 	}
 	free(n->recs);
-	statefile_close(&n->sf);
+	ledger_close(&n->file);
 	memset(n, 0, sizeof(*n));
 }
 
 /* find - index of ADDR in the sorted records, or where it would go (*FOUND says which) */
 static size_t find(const struct notices *n, const char *addr, bool *found)
 {
-	size_t lo = 0, hi = n->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(n->recs[mid].addr, addr);
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
+	return ledger_find(n->recs, n->n, sizeof(*n->recs), addr, found);
 }
 
 /* clean - no TAB, CR or LF (they would break the line format), not empty */
 static bool clean(const char *s)
 {
-	return *s != '\0' && strpbrk(s, "\t\r\n") == NULL && strlen(s) < NOTICES_MAX_LINE / 2;
+	return ledger_clean(s, NOTICES_MAX_LINE / 2);
 }
 
 /* notices_record - set ADDR's token */
@@ -73,21 +57,17 @@ bool notices_record(struct notices *n, const char *addr, const char *token)
 		return true;
 	}
 	{
-		/* one more entry each time: a ledger holds the few subscribers told */
-		struct notice_rec *r = realloc(n->recs, (n->n + 1) * sizeof(*r));
-		char *a = r != NULL ? strdup(addr) : NULL;
-		if (r != NULL)
-			n->recs = r;
+		char *a = strdup(addr);
+		struct notice_rec *r;
 		t = a != NULL ? strdup(token) : NULL;
-		if (a == NULL || t == NULL) {
+		if (t == NULL || (r = ledger_insert(n->recs, &n->n, sizeof(*r), i)) == NULL) {
 			free(a);
 			free(t);
 			return false;
 		}
-		memmove(n->recs + i + 1, n->recs + i, (n->n - i) * sizeof(*n->recs));
-		n->recs[i].addr = a;
-		n->recs[i].token = t;
-		n->n++;
+		n->recs = r;
+		r[i].addr = a;
+		r[i].token = t;
 	}
 	n->changed = true;
 	return true;
@@ -110,92 +90,54 @@ void notices_forget(struct notices *n, const char *addr, const char *kind)
 		return;
 	free(n->recs[i].addr);
 	free(n->recs[i].token);
-	memmove(n->recs + i, n->recs + i + 1, (n->n - i - 1) * sizeof(*n->recs));
-	n->n--;
+	ledger_remove(n->recs, &n->n, sizeof(*n->recs), i);
 	n->changed = true;
 }
 
-/* load - read the ledger file (missing: empty); false + WHY on an I/O error or no memory */
-static bool load(struct notices *n, char *why, size_t whylen)
+/* load_line - one line of the ledger file: "ADDRESS TAB TOKEN" recorded, another dropped;
+ * false when out of memory */
+static bool load_line(void *arg, char *line)
 {
-	FILE *f = fopen(n->sf.path, "r");
-	char line[NOTICES_MAX_LINE + 2];
-	struct stat st;
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return true;
-		snprintf(why, whylen, "%s: %s", n->sf.path, strerror(errno));
-		return false;
-	}
-	if (fstat(fileno(f), &st) == 0 && st.st_size > (off_t)NOTICES_MAX_FILE) {
-		fclose(f);
-		n->changed = true;	/* starts over */
+	struct notices *n = arg;
+	char *tab = strchr(line, '\t');
+
+	if (tab == NULL)
 		return true;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t len = strlen(line);
-		char *tab;
-		if (len == 0 || line[len - 1] != '\n') {	/* too long or torn: skip it */
-			int ch;
-			while (len > 0 && line[len - 1] != '\n' && (ch = fgetc(f)) != EOF && ch != '\n')
-				;
-			n->changed = true;
-			continue;
-		}
-		line[len - 1] = '\0';
-		if ((tab = strchr(line, '\t')) == NULL) {
-			n->changed = true;
-			continue;
-		}
-		*tab = '\0';
-		if (!clean(line) || !clean(tab + 1)) {
-			n->changed = true;
-			continue;
-		}
-		if (!notices_record(n, line, tab + 1)) {
-			fclose(f);
-			snprintf(why, whylen, "out of memory");
-			return false;
-		}
-	}
-	fclose(f);
-	n->changed = false;
-	return true;
+	*tab = '\0';
+	if (!clean(line) || !clean(tab + 1))
+		return true;
+	return notices_record(n, line, tab + 1);
 }
 
 /* notices_begin - lock, then read */
 bool notices_begin(const char *dir, const char *list, struct notices *n, char *why,
 		   size_t whylen)
 {
+	bool restart;
 	memset(n, 0, sizeof(*n));
 	pthread_mutex_lock(&ledger_lock);
-	if (!statefile_open(&n->sf, dir, "notices", list, why, whylen) ||
-	    !load(n, why, whylen)) {
-		clear(n);
-		pthread_mutex_unlock(&ledger_lock);
-		return false;
+	if (ledger_load(dir, "notices", list, &n->file, NOTICES_MAX_LINE,
+			(off_t)NOTICES_MAX_FILE, load_line, n, &restart, why, whylen)) {
+		n->changed = restart;	/* a file too large starts over */
+		return true;
 	}
-	return true;
+	clear(n);
+	pthread_mutex_unlock(&ledger_lock);
+	return false;
 }
 
-/* save - the records as lines, replaced whole (no records: the file removed) */
+/* put_line - record I of the ledger ARG as a line of F */
+static bool put_line(void *arg, size_t i, FILE *f)
+{
+	const struct notices *n = arg;
+
+	return fprintf(f, "%s\t%s\n", n->recs[i].addr, n->recs[i].token) > 0;
+}
+
+/* save - the records as the new ledger file (none: the file removed) */
 static bool save(struct notices *n, char *why, size_t whylen)
 {
-	size_t len = 0, off = 0;
-	char *data;
-	bool ok;
-
-	for (size_t i = 0; i < n->n; i++)
-		len += strlen(n->recs[i].addr) + strlen(n->recs[i].token) + 2;
-	if ((data = malloc(len + 1)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return false;
-	}
-	for (size_t i = 0; i < n->n; i++)
-		off += (size_t)sprintf(data + off, "%s\t%s\n", n->recs[i].addr, n->recs[i].token);
-	ok = statefile_replace(&n->sf, data, off, why, whylen);
-	free(data);
-	return ok;
+	return ledger_write(&n->file, n->n, put_line, n, why, whylen);
 }
 
 /* notices_end - save if changed, release, unlock */

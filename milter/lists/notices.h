@@ -13,11 +13,11 @@
  * Storage: one file per list in DIR/notices/ (DIR: the list spool directory), named after
  * the list address (octets other than letters, digits and "@._+-" as %XX), one line per
  * subscriber told: "ADDRESS TAB TOKEN", mode 0600 (the directory 0700).  It is rewritten
- * whole when it changes, crash-safely (statefile.h: written to DIR/notices/tmp.NAME,
- * fsynced, renamed into place, the directory fsynced); so after a crash or a power loss the
- * file is the old one or the new one, never torn.  The worker records a
- * notice after the MTA accepted it: a crash in between sends that notice once more (at least
- * once, never lost).  Lines that do not parse are dropped on reading.
+ * whole when it changes, crash-safely (ledger.h: written to DIR/notices/tmp.NAME, fsynced,
+ * renamed into place, the directory fsynced); so after a crash or a power loss the file is
+ * the old one or the new one, never torn.  The worker records a notice after the MTA
+ * accepted it: a crash in between sends that notice once more (at least once, never lost).
+ * Lines that do not parse are dropped on reading.
  *
  * Threads: notices_begin() takes one process-wide lock that notices_end() releases; the
  * worker holds it while it sends the notices of one post (rare: once per key state), so two
@@ -31,7 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "statefile.h"
+#include "ledger.h"
 
 #define NOTICES_MAX_LINE 1024
 #define NOTICES_MAX_FILE (64u << 20)
@@ -42,7 +42,7 @@ struct notice_rec {
 };
 
 struct notices {
-	struct statefile sf;		/* owned: the list's ledger file */
+	struct ledger_file file;	/* owned: DIR/notices/NAME and its temporary name */
 	struct notice_rec *recs;	/* sorted by addr while in use */
 	size_t n;
 	bool changed;

@@ -64,7 +64,7 @@ static void pb_lines(struct pbuf *b, const char *t, size_t n)
 {
 	const char *end = t + n, *cend;
 	while (t < end) {
-		const char *next = lp_line_next(t, end, &cend);
+		const char *next = mime_line_next(t, end, &cend);
 		pb_put(b, t, (size_t)(cend - t));
 		pb_put(b, "\r\n", 2);
 		t = next;
@@ -82,44 +82,44 @@ static void pb_wipe(struct pbuf *b)
 }
 
 /* is_content - a Content-* or MIME-Version field name */
-static bool is_content(const struct field *f)
+static bool is_content(const struct mime_field *f)
 {
-	return lp_span_iprefix(f->name, f->namelen, "Content-") ||
-	       lp_span_ieq(f->name, f->namelen, "MIME-Version");
+	return mime_span_iprefix(f->name, f->namelen, "Content-") ||
+	       mime_span_ieq(f->name, f->namelen, "MIME-Version");
 }
 
 /* is_protected - one of the fields copied inside */
-static bool is_protected(const struct field *f)
+static bool is_protected(const struct mime_field *f)
 {
 	for (size_t i = 0; i < sizeof(protected) / sizeof(protected[0]); i++)
-		if (lp_span_ieq(f->name, f->namelen, protected[i]))
+		if (mime_span_ieq(f->name, f->namelen, protected[i]))
 			return true;
 	return false;
 }
 
 /* inner_entity - the MIME entity that gets encrypted */
-static void inner_entity(struct pbuf *b, const struct hdrsec *h, const char *body,
+static void inner_entity(struct pbuf *b, const struct mime_hdrsec *h, const char *body,
 			 size_t blen, const char *ct)
 {
 	const char *cur = h->p, *end = h->p + h->fields;
-	struct field f;
+	struct mime_field f;
 
 	pb_puts(b, "Content-Type: ");
 	pb_puts(b, ct ? ct : "text/plain; charset=us-ascii");
 	pb_puts(b, "; protected-headers=\"v1\"\r\n");
-	while (lp_field_next(&cur, end, &f))
-		if ((is_content(&f) && !lp_span_ieq(f.name, f.namelen, "Content-Type") &&
-		     !lp_span_ieq(f.name, f.namelen, "MIME-Version")) || is_protected(&f))
+	while (mime_field_next(&cur, end, &f))
+		if ((is_content(&f) && !mime_span_ieq(f.name, f.namelen, "Content-Type") &&
+		     !mime_span_ieq(f.name, f.namelen, "MIME-Version")) || is_protected(&f))
 			pb_lines(b, f.start, (size_t)(f.next - f.start));
 	pb_puts(b, "\r\n");
 	pb_put(b, body, blen);
 }
 
 /* outer - the PGP/MIME message around ARMOR */
-static bool outer(struct pbuf *b, const struct hdrsec *h, const char *armor, size_t alen)
+static bool outer(struct pbuf *b, const struct mime_hdrsec *h, const char *armor, size_t alen)
 {
 	const char *cur = h->p, *end = h->p + h->fields;
-	struct field f;
+	struct mime_field f;
 	uint8_t rnd[16];
 	char bnd[64];
 
@@ -128,7 +128,7 @@ static bool outer(struct pbuf *b, const struct hdrsec *h, const char *armor, siz
 	strcpy(bnd, "=_postward_");
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(bnd + strlen(bnd), 3, "%02x", rnd[i]);
-	while (lp_field_next(&cur, end, &f))
+	while (mime_field_next(&cur, end, &f))
 		if (!is_content(&f))
 			pb_lines(b, f.start, (size_t)(f.next - f.start));
 	pb_puts(b, "MIME-Version: 1.0\r\nContent-Type: multipart/encrypted;\r\n"
@@ -154,7 +154,7 @@ enum plainwrap_status plainwrap(const char *msg, size_t len, const struct opgp_e
 				time_t now, char **out, size_t *outlen, char *why, size_t whylen)
 {
 	struct listpost lp;
-	struct hdrsec h;
+	struct mime_hdrsec h;
 	struct pbuf ent = { 0 }, pgp = { 0 }, res = { 0 };
 	uint8_t sk[OPGP_MAX_SESSION_KEY], *seipd = NULL, *pkesk = NULL, *lit = NULL;
 	size_t sklen = 0, slen = 0, plen = 0, alen = 0, litlen = 0;

@@ -3,7 +3,7 @@
  */
 #include "build-config.h"
 #include "seen.h"
-#include "statefile.h"
+#include "ledger.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -17,10 +17,13 @@
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct seen_set {
-	char *data;			/* the file's text, then the new text */
+	char *data;			/* malloc'd: the entries kept, then the new one */
 	size_t len;
+	size_t cap;
 	size_t n;			/* entries kept */
 	bool found;			/* the digest is among them */
+	const char *key;		/* the digest in hex */
+	time_t oldest;			/* entries created before it are dropped */
 };
 
 /* hex - DIGEST (DLEN octets) in lower-case hex into OUT */
@@ -35,86 +38,44 @@ static void hex(const unsigned char *digest, size_t dlen, char out[2 * SEEN_DIGE
 	out[2 * dlen] = '\0';
 }
 
-/* read_file - the whole of PATH into *DATA (malloc'd, NUL-terminated; missing: empty) */
-static bool read_file(const char *path, char **data, size_t *len, char *why, size_t whylen)
+/* append - the line L (LEN octets) and a LF at the end of S's text; false for lack of memory */
+static bool append(struct seen_set *s, const char *l, size_t len)
 {
-	FILE *f = fopen(path, "r");
-	struct stat st;
-	size_t got;
-
-	*data = NULL;
-	*len = 0;
-	if (f == NULL) {
-		if (errno != ENOENT) {
-			snprintf(why, whylen, "%s: %s", path, strerror(errno));
+	if (s->len + len + 2 > s->cap) {
+		size_t cap = 2 * s->cap + len + 2 + 1024;
+		char *grown = realloc(s->data, cap);
+		if (grown == NULL)
 			return false;
-		}
-		if ((*data = calloc(1, 1)) == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return false;
-		}
-		return true;
+		s->data = grown;
+		s->cap = cap;
 	}
-	if (fstat(fileno(f), &st) != 0) {
-		snprintf(why, whylen, "%s: %s", path, strerror(errno));
-		fclose(f);
-		return false;
-	}
-	if (st.st_size > (off_t)SEEN_MAX_FILE) {
-		snprintf(why, whylen, "%s: larger than %u octets, the most a seen-set grows to",
-			 path, (unsigned)SEEN_MAX_FILE);
-		fclose(f);
-		return false;
-	}
-	if ((*data = malloc((size_t)st.st_size + 1)) == NULL) {
-		fclose(f);
-		snprintf(why, whylen, "out of memory");
-		return false;
-	}
-	got = fread(*data, 1, (size_t)st.st_size, f);
-	if (ferror(f)) {
-		snprintf(why, whylen, "%s: read error", path);
-		fclose(f);
-		free(*data);
-		*data = NULL;
-		return false;
-	}
-	fclose(f);
-	(*data)[got] = '\0';
-	*len = got;
+	memcpy(s->data + s->len, l, len);
+	s->len += len;
+	s->data[s->len++] = '\n';
+	s->data[s->len] = '\0';
 	return true;
 }
 
-/* prune - keep in S (in place) the lines that parse and were created at or after OLDEST;
- * note whether KEY is among them */
-static void prune(struct seen_set *s, const char *key, time_t oldest)
+/* keep - ledger_read()'s line callback: keep the line R of the set ARG if it parses and was
+ * created at or after the set's OLDEST, noting whether it is the set's KEY; false for lack of
+ * memory */
+static bool keep(void *arg, char *r)
 {
-	char *r = s->data, *w = s->data, *end = s->data + s->len;
+	struct seen_set *s = arg;
+	char *sp = strchr(r, ' '), *num_end;
+	size_t hl = sp != NULL ? (size_t)(sp - r) : 0;
+	long long created;
 
-	while (r < end) {
-		char *nl = memchr(r, '\n', (size_t)(end - r)), *sp, *num_end;
-		long long created;
-		size_t hl;
-		if (nl == NULL)
-			break;			/* a torn last line */
-		*nl = '\0';
-		sp = strchr(r, ' ');
-		hl = sp != NULL ? (size_t)(sp - r) : 0;
-		errno = 0;
-		created = sp != NULL ? strtoll(sp + 1, &num_end, 10) : 0;
-		if (sp != NULL && hl > 0 && hl <= 2 * SEEN_DIGEST_MAX &&
-		    strspn(r, "0123456789abcdef") == hl && errno == 0 && num_end != sp + 1 &&
-		    *num_end == '\0' && created >= (long long)oldest) {
-			if (hl == strlen(key) && memcmp(r, key, hl) == 0)
-				s->found = true;
-			memmove(w, r, (size_t)(nl - r));
-			w += nl - r;
-			*w++ = '\n';
-			s->n++;
-		}
-		r = nl + 1;
-	}
-	s->len = (size_t)(w - s->data);
+	errno = 0;
+	created = sp != NULL ? strtoll(sp + 1, &num_end, 10) : 0;
+	if (sp == NULL || hl == 0 || hl > 2 * SEEN_DIGEST_MAX ||
+	    strspn(r, "0123456789abcdef") != hl || errno != 0 || num_end == sp + 1 ||
+	    *num_end != '\0' || created < (long long)s->oldest)
+		return true;
+	if (hl == strlen(s->key) && memcmp(r, s->key, hl) == 0)
+		s->found = true;
+	s->n++;
+	return append(s, r, strlen(r));
 }
 
 /* seen_check_and_add - the verdict, the digest added when fresh */
@@ -123,10 +84,10 @@ enum seen_verdict seen_check_and_add(const char *dir, const char *list,
 				     time_t now, time_t window, char *why, size_t whylen)
 {
 	char key[2 * SEEN_DIGEST_MAX + 1], line[2 * SEEN_DIGEST_MAX + 32];
-	struct statefile sf;
-	struct seen_set s = { 0 };
+	struct ledger_file lf;
+	struct seen_set s = { .key = key, .oldest = now - window };
 	enum seen_verdict v = SEEN_ERROR;
-	char *grown;
+	bool restart;
 	int ll;
 
 	why[0] = '\0';
@@ -141,11 +102,14 @@ enum seen_verdict seen_check_and_add(const char *dir, const char *list,
 		return SEEN_TOO_OLD;
 	hex(digest, dlen, key);
 	pthread_mutex_lock(&seen_lock);
-	if (!statefile_open(&sf, dir, "seen", list, why, whylen))
+	if (!ledger_load(dir, "seen", list, &lf, sizeof(line), (off_t)SEEN_MAX_FILE, keep, &s,
+			 &restart, why, whylen))
 		goto out;
-	if (!read_file(sf.path, &s.data, &s.len, why, whylen))
+	if (restart) {
+		snprintf(why, whylen, "%s: larger than %u octets, the most a seen-set grows to",
+			 lf.path, (unsigned)SEEN_MAX_FILE);
 		goto close;
-	prune(&s, key, now - window);
+	}
 	if (s.found) {
 		v = SEEN_REPLAYED;
 		goto close;
@@ -154,18 +118,15 @@ enum seen_verdict seen_check_and_add(const char *dir, const char *list,
 		v = SEEN_FULL;
 		goto close;
 	}
-	ll = snprintf(line, sizeof(line), "%s %lld\n", key, (long long)sig_created);
-	if ((grown = realloc(s.data, s.len + (size_t)ll + 1)) == NULL) {
+	ll = snprintf(line, sizeof(line), "%s %lld", key, (long long)sig_created);
+	if (!append(&s, line, (size_t)ll)) {
 		snprintf(why, whylen, "out of memory");
 		goto close;
 	}
-	s.data = grown;
-	memcpy(s.data + s.len, line, (size_t)ll + 1);
-	s.len += (size_t)ll;
-	if (statefile_replace(&sf, s.data, s.len, why, whylen))
+	if (ledger_save(&lf, s.data, s.len, why, whylen))
 		v = SEEN_FRESH;
 close:
-	statefile_close(&sf);
+	ledger_close(&lf);
 out:
 	pthread_mutex_unlock(&seen_lock);
 	free(s.data);

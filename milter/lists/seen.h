@@ -18,7 +18,7 @@
  * call: a crash in between loses that command (at most once; the requester sends it anew)
  * and never runs it twice.
  *
- * Storage: DIR/seen/NAME (statefile.h: NAME from the list address, replaced whole and
+ * Storage: DIR/seen/NAME (ledger.h: NAME from the list address, replaced whole and
  * crash-safely), one line per entry: the digest in lower-case hex, a space, the creation
  * time in seconds since the epoch.  Lines that do not parse are dropped on reading; a file
  * larger than SEEN_MAX_FILE is refused (SEEN_ERROR), not trusted in part.

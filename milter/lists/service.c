@@ -50,7 +50,7 @@ static bool robot_local(const char *addr)
 }
 
 /* may_answer - RFC 3834: may C's message get an automatic answer; if not, WHY says why */
-static bool may_answer(struct job_ctx *c, const struct hdrsec *h, char *why, size_t whylen)
+static bool may_answer(struct job_ctx *c, const struct mime_hdrsec *h, char *why, size_t whylen)
 {
 	struct listpost dummy;
 	char *v = NULL;
@@ -99,7 +99,7 @@ static bool may_answer(struct job_ctx *c, const struct hdrsec *h, char *why, siz
  * it has a sane one; "" otherwise */
 void service_reply_refs(const struct job_ctx *c, char *out, size_t len)
 {
-	struct hdrsec h;
+	struct mime_hdrsec h;
 	struct listpost dummy;
 	char *id = NULL;
 
@@ -177,7 +177,7 @@ out:
 static enum job_outcome sendkey(struct job_ctx *c)
 {
 	const struct pw_list *l = c->list;
-	struct hdrsec h;
+	struct mime_hdrsec h;
 	struct listpost dummy;
 	char why[300], refs[1000], subject[400], *entity = NULL, *from = NULL;
 	size_t elen = 0;

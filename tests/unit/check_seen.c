@@ -1,14 +1,16 @@
 /*
  * tests/unit/check_seen.c - milter/lists/seen.c, the seen-set of signed commands, and the
- * crash-safe replace of milter/lists/statefile.c it shares with the notice ledger.
- * Contracts: milter/lists/seen.h, milter/lists/statefile.h.
+ * crash-safe rewrite of milter/lists/ledger.c it shares with the notice and bounce ledgers.
+ * Contracts: milter/lists/seen.h, milter/lists/ledger.h.
  *
- * Each test works in a fresh temporary spool directory.  Crashes are simulated with the
- * statefile_fault seam at the two points where a real crash would leave something behind
- * (a torn temporary file; a complete one not yet renamed).  No main(): seen_suite() runs in
- * tests/unit/check_listcmd with the suite of the commands themselves.
+ * Each test works in a fresh temporary spool directory.  A failed write is made with the
+ * ledger_fail_after fault point (a disk that fills up mid-way); what a crash leaves behind
+ * (a complete or torn temporary file not yet renamed) is written by the test itself.  No
+ * main(): seen_suite() runs in tests/unit/check_listcmd with the suite of the commands
+ * themselves.
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,7 @@
 #include <unistd.h>
 
 #include "milter/lists/seen.h"
-#include "milter/lists/statefile.h"
+#include "milter/lists/ledger.h"
 
 #define LIST "board@lists.example.org"
 #define NOW ((time_t)1800000000)
@@ -29,7 +31,7 @@ static void setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/check_seen.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	statefile_fault = STATEFILE_FAULT_NONE;
+	ledger_fail_after = SIZE_MAX;
 }
 
 static void teardown(void)
@@ -151,24 +153,32 @@ START_TEST(full)
 }
 END_TEST
 
-/* a crash while writing leaves the old set; the next write goes through */
+/* a write that fails leaves the old set, and so does a crash that left a temporary file
+ * (whole or torn): it is never read, and the next write replaces it */
 START_TEST(crash_points)
 {
 	char tmp[256];
 	struct stat st;
+	FILE *f;
 
 	snprintf(tmp, sizeof(tmp), "%s/seen/tmp.%s", dir, LIST);
 	ck_assert_int_eq(check(1, NOW, NOW), SEEN_FRESH);
-	statefile_fault = STATEFILE_FAULT_BEFORE_RENAME;
+	ledger_fail_after = 100;	/* mid-way through the second line */
 	ck_assert_int_eq(check(2, NOW, NOW), SEEN_ERROR);
-	ck_assert_ptr_nonnull(strstr(why, "fault injected"));
-	ck_assert_int_eq(stat(tmp, &st), 0);		/* left behind, as by a crash */
+	ck_assert_msg(strstr(why, "cannot write") != NULL, "%s", why);
+	ck_assert_int_ne(stat(tmp, &st), 0);		/* removed */
+	ck_assert_str_eq(slurp(LIST), D1 " 1800000000\n");
+	ck_assert_uint_eq(ledger_fail_after, SIZE_MAX);	/* one shot */
+	ck_assert_int_eq(check(1, NOW, NOW), SEEN_REPLAYED);
+	/* a crash before the rename: the whole new set in the temporary file, then a torn one */
+	ck_assert_ptr_nonnull(f = fopen(tmp, "w"));
+	fputs(D1 " 1800000000\n" D2 " 1800000000\n", f);
+	fclose(f);
 	ck_assert_str_eq(slurp(LIST), D1 " 1800000000\n");
 	ck_assert_int_eq(check(1, NOW, NOW), SEEN_REPLAYED);
-	statefile_fault = STATEFILE_FAULT_TORN_TMP;
-	ck_assert_int_eq(check(2, NOW, NOW), SEEN_ERROR);
-	ck_assert_str_eq(slurp(LIST), D1 " 1800000000\n");
-	ck_assert_int_eq(statefile_fault, STATEFILE_FAULT_NONE);	/* one shot */
+	ck_assert_ptr_nonnull(f = fopen(tmp, "w"));
+	fputs(D2 " 18000", f);
+	fclose(f);
 	/* the command that failed was not recorded: it may come again, and then it is */
 	ck_assert_int_eq(check(2, NOW, NOW), SEEN_FRESH);
 	ck_assert_str_eq(slurp(LIST), D1 " 1800000000\n" D2 " 1800000000\n");
@@ -196,18 +206,22 @@ END_TEST
 /* file names: odd octets escaped, no hidden files */
 START_TEST(file_names)
 {
-	struct statefile sf;
+	struct ledger_file lf;
 
-	ck_assert(statefile_open(&sf, dir, "seen", ".a/b c@x", why, sizeof(why)));
-	ck_assert_ptr_nonnull(strstr(sf.path, "/seen/%2Ea%2Fb%20c@x"));
-	ck_assert_ptr_nonnull(strstr(sf.tmp, "/seen/tmp.%2Ea%2Fb%20c@x"));
-	ck_assert(statefile_replace(&sf, "x\n", 2, why, sizeof(why)));
-	ck_assert_int_eq(access(sf.path, R_OK), 0);
-	ck_assert(statefile_replace(&sf, "", 0, why, sizeof(why)));	/* removes it */
-	ck_assert_int_ne(access(sf.path, R_OK), 0);
-	statefile_close(&sf);
-	ck_assert(!statefile_open(&sf, "/nonexistent/dir", "seen", LIST, why, sizeof(why)));
+	ck_assert(ledger_open(dir, "seen", ".a/b c@x", &lf, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(lf.path, "/seen/%2Ea%2Fb%20c@x"));
+	ck_assert_ptr_nonnull(strstr(lf.tmp, "/seen/tmp.%2Ea%2Fb%20c@x"));
+	ck_assert(ledger_save(&lf, "x\n", 2, why, sizeof(why)));
+	ck_assert_int_eq(access(lf.path, R_OK), 0);
+	ck_assert(ledger_save(&lf, "", 0, why, sizeof(why)));	/* removes it */
+	ck_assert_int_ne(access(lf.path, R_OK), 0);
+	ledger_close(&lf);
+	ck_assert(!ledger_open("/nonexistent/dir", "seen", LIST, &lf, why, sizeof(why)));
 	ck_assert_ptr_nonnull(strstr(why, "cannot create"));
+	/* the seen-set of such a list lives there too */
+	ck_assert_int_eq(seen_check_and_add(dir, ".a/b c@x", digest(1), 32, NOW, NOW, WIN, why,
+					    sizeof(why)), SEEN_FRESH);
+	ck_assert_str_eq(slurp("%2Ea%2Fb%20c@x"), D1 " 1800000000\n");
 }
 END_TEST
 

@@ -5,8 +5,9 @@
  * Each test works in its own mkdtemp directory.  The crash tests run the marking in a
  * child process that is killed with SIGKILL (a real kill -9, not a simulated one) at a point
  * it reports over a pipe, then load the job in the parent and check that exactly the
- * subscribers marked before the kill are done.  The notice ledger (notices.h), which lives
- * in the spool directory, is checked here too.  Stand-alone Check program; exits non-zero on
+ * subscribers marked before the kill are done.  The notice and bounce ledgers (notices.h,
+ * bounces.h, their file ledger.h), which live in the spool directory, are checked here too:
+ * a write that fails mid-way is made by the fault point of ledger.h, deterministically.  Stand-alone Check program; exits non-zero on
  * any failure.
  */
 #include <check.h>
@@ -20,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lists/bounces.h"
 #include "lists/notices.h"
 #include "lists/spool.h"
 
@@ -540,6 +542,250 @@ START_TEST(notice_ledger)
 }
 END_TEST
 
+#define DAY 86400
+#define T0 ((time_t)1796500000)		/* 2026-12-05 19:46:40 UTC */
+
+/* bounce_path - the bounce ledger file of board@lists.test */
+static void bounce_path(char *path, size_t size)
+{
+	snprintf(path, size, "%s/bounces/board@lists.test", dir);
+}
+
+/* slurp - the whole file PATH into BUF (SIZE), NUL-terminated; its length, -1 if missing */
+static long slurp(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (long)n;
+}
+
+/* record - bounces_record() that must succeed; the outcome */
+static struct bounce_outcome record(struct bounces *b, const char *addr, enum bounce_kind kind,
+				    time_t now, double threshold)
+{
+	struct bounce_outcome o;
+
+	ck_assert(bounces_record(b, addr, kind, now, threshold, NULL, &o));
+	return o;
+}
+
+/* bounce_scores - hard 1.0, soft and unknown 0.5, one bounce a day, the threshold crossed
+ * once, kept across readings, re-enabled by bounces_enable */
+START_TEST(bounce_scores)
+{
+	struct bounces b;
+	struct bounce_outcome o;
+	char path[300], text[1024];
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	ck_assert_int_eq(b.stale, 7 * DAY);
+	o = record(&b, "a@x", BOUNCE_HARD, T0, 3.0);
+	ck_assert(o.counted && !o.crossed && !o.disabled);
+	ck_assert(o.score == 1.0);
+	o = record(&b, "a@x", BOUNCE_HARD, T0 + 3600, 3.0);	/* the same day */
+	ck_assert(!o.counted && o.score == 1.0);
+	o = record(&b, "a@x", BOUNCE_SOFT, T0 + DAY, 3.0);
+	ck_assert(o.counted && o.score == 1.5);
+	o = record(&b, "b@x", BOUNCE_UNKNOWN, T0, 3.0);
+	ck_assert(o.score == 0.5);
+	ck_assert(!bounces_disabled(&b, "a@x"));
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+
+	bounce_path(path, sizeof(path));
+	ck_assert_int_gt(slurp(path, text, sizeof(text)), 0);
+	ck_assert_str_eq(text, "a@x\t1.5\t1796586400\t0\t-\nb@x\t0.5\t1796500000\t0\t-\n");
+
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	o = record(&b, "a@x", BOUNCE_UNKNOWN, T0 + 2 * DAY, 3.0);
+	ck_assert(o.score == 2.0 && !o.crossed);
+	ck_assert(bounces_record(&b, "a@x", BOUNCE_HARD, T0 + 3 * DAY, 3.0,
+				 "5.1.1 smtp; 550\tno such\nuser", &o));
+	ck_assert(o.counted && o.crossed && o.disabled && o.score == 3.0);
+	ck_assert(bounces_disabled(&b, "a@x"));
+	o = record(&b, "a@x", BOUNCE_HARD, T0 + 4 * DAY, 3.0);	/* once, not again */
+	ck_assert(o.counted && !o.crossed && o.disabled && o.score == 4.0);
+	ck_assert(!bounces_record(&b, "c\t@x", BOUNCE_HARD, T0, 3.0, NULL, &o));
+	ck_assert(!bounces_record(&b, "", BOUNCE_HARD, T0, 3.0, NULL, &o));
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	ck_assert(bounces_disabled(&b, "a@x"));
+	ck_assert(!bounces_disabled(&b, "b@x"));
+	ck_assert_uint_eq(b.n, 2);
+	ck_assert_str_eq(b.recs[0].reason, "5.1.1 smtp; 550 no such user");
+	ck_assert_int_eq(b.recs[0].disabled, T0 + 3 * DAY);
+	ck_assert(bounces_score(&b.recs[0]) == 4.0);
+	ck_assert(bounces_enable(&b, "a@x"));
+	ck_assert(!bounces_enable(&b, "a@x"));
+	ck_assert(!bounces_disabled(&b, "a@x"));
+	o = record(&b, "a@x", BOUNCE_HARD, T0 + 5 * DAY, 1.0);	/* starts from nothing */
+	ck_assert(o.score == 1.0 && o.crossed);
+	ck_assert_str_eq(b.recs[0].reason, "bounce score 1.0 reached 1");
+	ck_assert(bounces_enable(&b, "a@x"));
+	ck_assert(bounces_enable(&b, "b@x"));
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+	ck_assert_int_eq(slurp(path, text, sizeof(text)), -1);	/* empty: removed */
+}
+END_TEST
+
+/* bounce_stale - a bounce more than the stale period after the last one starts over */
+START_TEST(bounce_stale)
+{
+	struct bounces b;
+	struct bounce_outcome o;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	record(&b, "a@x", BOUNCE_HARD, T0, 5.0);
+	record(&b, "a@x", BOUNCE_HARD, T0 + DAY, 5.0);
+	o = record(&b, "a@x", BOUNCE_HARD, T0 + 8 * DAY + 1, 5.0);	/* > 7 days after */
+	ck_assert(o.counted && o.score == 1.0);
+	o = record(&b, "a@x", BOUNCE_SOFT, T0 + 15 * DAY + 1, 5.0);	/* exactly 7 days */
+	ck_assert(o.score == 1.5);
+	b.stale = 2 * DAY;
+	o = record(&b, "a@x", BOUNCE_HARD, T0 + 18 * DAY, 5.0);
+	ck_assert(o.score == 1.0);
+	o = record(&b, "a@x", BOUNCE_HARD, T0 + 17 * DAY, 5.0);	/* the clock went back */
+	ck_assert(o.counted && o.score == 1.0);
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+}
+END_TEST
+
+/* bounce_list - every subscriber in address order; EACH stops it */
+static bool list_each(void *arg, const struct bounce_rec *r)
+{
+	char *out = arg;
+
+	strcat(out, r->addr);
+	strcat(out, r->disabled != 0 ? "! " : " ");
+	return strcmp(r->addr, "c@x") != 0;
+}
+
+START_TEST(bounce_list)
+{
+	struct bounces b;
+	char out[256] = "";
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	record(&b, "d@x", BOUNCE_SOFT, T0, 1.0);
+	record(&b, "c@x", BOUNCE_HARD, T0, 1.0);
+	record(&b, "a@x", BOUNCE_SOFT, T0, 1.0);
+	bounces_list(&b, list_each, out);
+	ck_assert_str_eq(out, "a@x c@x! ");
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+}
+END_TEST
+
+/* bounce_damage - lines that do not parse are dropped, the first line of an address counts,
+ * a file over BOUNCES_MAX_FILE starts over */
+START_TEST(bounce_damage)
+{
+	struct bounces b;
+	char path[300];
+	FILE *f;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	ck_assert(bounces_end(&b, why, sizeof(why)));		/* makes bounces/ */
+	bounce_path(path, sizeof(path));
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("ok@x\t2.5\t1796500000\t1796500000\tfive hard bounces\n"
+	      "ok@x\t0.5\t1\t0\t-\n"				/* again: the first counts */
+	      "few@x\t1.0\t1796500000\t0\n"			/* a field short */
+	      "many@x\t1.0\t1796500000\t0\t-\textra\n"
+	      "neg@x\t-1.0\t1796500000\t0\t-\n"
+	      "frac@x\t1.2\t1796500000\t0\t-\n"
+	      "big@x\t99999999999999999999.0\t1796500000\t0\t-\n"
+	      "time@x\t1.0\t17965x\t0\t-\n"
+	      "empty@x\t1.0\t1796500000\t5\t\n"
+	      "\t1.0\t1796500000\t0\t-\n"
+	      "torn@x\t1.0\t1796500000\t0\t-", f);		/* no LF: torn */
+	fclose(f);
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_str_eq(b.recs[0].addr, "ok@x");
+	ck_assert(bounces_score(&b.recs[0]) == 2.5);
+	ck_assert_str_eq(b.recs[0].reason, "five hard bounces");
+	ck_assert(bounces_disabled(&b, "ok@x"));
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+
+	ck_assert_int_eq(truncate(path, (off_t)BOUNCES_MAX_FILE + 1), 0);	/* sparse */
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	ck_assert_uint_eq(b.n, 0);
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+	ck_assert_int_ne(access(path, F_OK), 0);			/* started over */
+}
+END_TEST
+
+/* ledger_fault - a save that fails mid-way (the fault point of ledger.h, at 0 and 7 octets
+ * and one short of the whole) leaves the old file as it was, byte for byte, and no temporary
+ * file; a temporary file a crash left is not read and is replaced; the same for notices */
+START_TEST(ledger_fault)
+{
+	struct bounces b;
+	struct notices n;
+	char path[300], tmp[320], before[1024], after[1024];
+	size_t fails[] = { 0, 7, 0 };
+	long len;
+	FILE *f;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	record(&b, "a@x", BOUNCE_HARD, T0, 5.0);
+	record(&b, "b@x", BOUNCE_SOFT, T0, 5.0);
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+	bounce_path(path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s/bounces/tmp.board@lists.test", dir);
+	ck_assert_int_gt(len = slurp(path, before, sizeof(before)), 0);
+	fails[2] = (size_t)len + strlen("c@x\t1.0\t1796500000\t0\t-\n") - 1;
+
+	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+		ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+		record(&b, "c@x", BOUNCE_HARD, T0, 5.0);
+		ledger_fail_after = fails[i];
+		ck_assert(!bounces_end(&b, why, sizeof(why)));
+		ck_assert_msg(strstr(why, "cannot write") != NULL, "%s", why);
+		ck_assert_int_eq(slurp(path, after, sizeof(after)), len);
+		ck_assert_str_eq(after, before);
+		ck_assert_int_ne(access(tmp, F_OK), 0);
+	}
+
+	/* a crash after the temporary file was written, before the rename */
+	ck_assert_ptr_nonnull(f = fopen(tmp, "w"));
+	fputs("c@x\t9.0\t1796500000\t1796500000\tfrom a crash\nhalf-writ", f);
+	fclose(f);
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	ck_assert_uint_eq(b.n, 2);
+	ck_assert(!bounces_disabled(&b, "c@x"));
+	record(&b, "c@x", BOUNCE_HARD, T0, 5.0);
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+	ck_assert_int_ne(access(tmp, F_OK), 0);
+	ck_assert_int_gt(slurp(path, after, sizeof(after)), len);
+	ck_assert_ptr_nonnull(strstr(after, "c@x\t1.0\t"));
+
+	/* the notice ledger shares the file code: the same fault leaves its file too */
+	ck_assert(notices_begin(dir, "board@lists.test", &n, why, sizeof(why)));
+	ck_assert(notices_record(&n, "a@x", "openpgp expired F 1"));
+	ck_assert(notices_end(&n, why, sizeof(why)));
+	snprintf(path, sizeof(path), "%s/notices/board@lists.test", dir);
+	ck_assert_int_gt(len = slurp(path, before, sizeof(before)), 0);
+	ck_assert(notices_begin(dir, "board@lists.test", &n, why, sizeof(why)));
+	ck_assert(notices_record(&n, "b@x", "openpgp none listed"));
+	ledger_fail_after = 5;
+	ck_assert(!notices_end(&n, why, sizeof(why)));
+	ck_assert_int_eq(slurp(path, after, sizeof(after)), len);
+	ck_assert_str_eq(after, before);
+}
+END_TEST
+
 /* spool_suite - every test */
 static Suite *spool_suite(void)
 {
@@ -559,6 +805,11 @@ static Suite *spool_suite(void)
 	tcase_add_test(tc, private_modes);
 	tcase_add_test(tc, unusable_directory);
 	tcase_add_test(tc, notice_ledger);
+	tcase_add_test(tc, bounce_scores);
+	tcase_add_test(tc, bounce_stale);
+	tcase_add_test(tc, bounce_list);
+	tcase_add_test(tc, bounce_damage);
+	tcase_add_test(tc, ledger_fault);
 	suite_add_tcase(s, tc);
 	return s;
 }
