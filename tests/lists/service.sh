@@ -24,7 +24,8 @@
 #    postward reloads, and the next post reaches the new subscriber; the same signed
 #    message again is not run (the answer and the log say it was seen before); a subscriber
 #    who is no admin cannot subscribe others; the new subscriber changes their key
-#    (X-SET-FINGERPRINT) and then unsubscribes, signing with the new key;
+#    (X-SET-FINGERPRINT), signing with the new key; unsubscribing oneself is refused (admins
+#    only, Schleuder's default), and an admin unsubscribes them;
 #  4 one list address per message: RCPT to the list and then its -owner address gets 452
 #    4.5.3 for the second.
 #
@@ -316,10 +317,16 @@ check "6: a subscriber changes their own key by command" \
 archive 6e
 wait_until 30 reloaded 2
 printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE\n' | command unsub d4 "$NEWD4" d4@example.net
-wait_mail 1 "6 unsubscribe answer"
+wait_mail 1 "6 self-unsubscribe answer"
 answer_of d4@example.net d4 ans.unsub
-check "6: a subscriber unsubscribes by command (signed with the new key)" \
-	eval "grep -q 'd4@example.net is unsubscribed' ans.unsub.out && ! grep -q d4 '$T/lists/board.subscribers'"
+check "6: unsubscribing oneself is for admins only by default, as in Schleuder (signed with the new key)" \
+	eval "grep -q 'X-UNSUBSCRIBE may only be used by the list.s admins' ans.unsub.out && grep -q d4 '$T/lists/board.subscribers'"
+archive 6f
+printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE: d4@example.net\n' | command unsub2 s2 "$S2" s2@example.net
+wait_mail 1 "6 unsubscribe answer"
+answer_of s2@example.net s2 ans.unsub2
+check "6: an admin unsubscribes d4 by command" \
+	eval "grep -q 'd4@example.net is unsubscribed' ans.unsub2.out && ! grep -q d4 '$T/lists/board.subscribers'"
 archive 6f
 
 # ---- 4: one list address per message ---------------------------------------------------------
