@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "dkim/dkim-sign.h"
 #include "listfile.h"
 #include "listpost.h"
 #include "pool.h"
@@ -44,6 +45,10 @@ struct worker {
 	struct smtp_client *smtp;
 	char target[300];		/* list_reinject the client was made for */
 	unsigned long serial;		/* notices and reports sent (Message-ID fallback) */
+	/* the DKIM signers of the job in hand (its list's domain; none: unsigned), borrowed
+	 * from the job's snapshot for as long as the job runs */
+	const struct dkim_signer *signers[DKIM_SIGN_MAX_SIGNERS];
+	size_t nsigners;
 };
 
 /* report - a growing text for the owner */
@@ -69,6 +74,11 @@ struct job_ctx {
 	struct listpost post;
 	struct report report;
 	size_t sent, failed;
+	/* the copies' header (posts and owner messages; run_job): */
+	char *request, *owner;		/* owned: the role addresses, or NULL when off */
+	bool from_rewrite;		/* fromrewrite_decide for the post's author */
+	uint8_t *autocrypt;		/* owned: the list's minimal certificate, when rewriting */
+	size_t autocrypt_len;
 	/* in run_openpgp and run_smime (NULL elsewhere): */
 	const char *kind;		/* "openpgp" or "smime": the first word of the tokens */
 	struct key_fail *kfail;		/* subscribers without a copy because of their key */

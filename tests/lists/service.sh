@@ -17,7 +17,12 @@
 #  3 LIST-request: a plain command is refused in the session (550 5.7.1), so is a command
 #    signed by a stranger's key;
 #  5 plain posts (plain_posts subscribers): a subscriber's plain post reaches the subscribers
-#    encrypted; a stranger's is refused, and a list without the setting refuses it too;
+#    encrypted; a stranger's is refused, and a list without the setting refuses it too; the
+#    copy (from_rewrite always, subject_prefix) has From: s3 via club <club@lists.test>,
+#    the poster in Reply-To and X-Original-From, the prefixed Subject, List-Help,
+#    List-Unsubscribe, List-Owner and Autocrypt, and two DKIM signatures of the list domain
+#    (dkim_signing_key, ed25519 and rsa) that dkimpy verifies and that fail once the Subject
+#    is changed;
 #  6 signed commands: an admin adds a key (X-ADD-KEY) and subscribes its holder (X-SUBSCRIBE)
 #    - the answer decrypts with the admin's key, is signed by the list's, says what was done;
 #    the managed file NAME.subscribers has the new subscriber, the list file is unchanged,
@@ -94,9 +99,18 @@ list club@lists.test
 owner owner@example.org
 openpgp_key $LIST
 plain_posts subscribers
+from_rewrite always
+subject_prefix [club]
 subscriber s3@example.net openpgp=$S3
 EOF
-pf_postward
+# DKIM keys of the list domain: the copies, notices and answers are signed with both
+mkdir -m 700 "$T/dkim"
+openssl genpkey -algorithm ed25519 -out "$T/dkim/ed.pem" 2>/dev/null &&
+	openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048 -out "$T/dkim/rsa.pem" 2>/dev/null &&
+	chmod 600 "$T/dkim/ed.pem" "$T/dkim/rsa.pem" || abort "openssl DKIM keys"
+"$TOP/tests/dkim/pw-dkimsign" -R -k "$T/dkim/ed.pem" -d lists.test -s ed -k "$T/dkim/rsa.pem" -d lists.test -s rsa \
+	>"$T/dkim/records" || abort "pw-dkimsign -R (build it: make check)"
+pf_postward "dkim_signing_key = lists.test ed $T/dkim/ed.pem, lists.test rsa $T/dkim/rsa.pem"
 {
 	for a in s1 s2 s3 d4; do echo "$a@example.net example.net/$a/"; done
 	echo "owner@example.org example.org/owner/"
@@ -231,7 +245,53 @@ f=$(files_of s3@example.net | head -1)
 armor "$f" >plainpost.asc 2>/dev/null
 check "5: the subscriber's copy is encrypted (no plain text) and opens with their key to the text" \
 	eval "[ -n '$f' ] && ! grep -qF -- '$secret' '$f' && g s3 --decrypt plainpost.asc 2>/dev/null | grep -qF -- '$secret'"
+cp "$f" plainpost.copy
 archive 5
+# the copy of club (from_rewrite always, subject_prefix): From rewritten, the poster in
+# Reply-To and X-Original-From, the prefix, the list fields, and two DKIM signatures of
+# lists.test that dkimpy verifies over the copy as delivered (Postfix's own Return-Path,
+# Delivered-To and Received fields above them are not signed)
+check "5: the copy's From is rewritten to the list (got: $(hfield plainpost.copy From))" \
+	test "$(hfield plainpost.copy From)" = "s3 via club <club@lists.test>"
+check "5: Reply-To and X-Original-From name the poster" \
+	eval "hfield plainpost.copy Reply-To | grep -q 's3@example.net' && hfield plainpost.copy X-Original-From | grep -q 's3@example.net'"
+check "5: the Subject carries the list's prefix once (got: $(hfield plainpost.copy Subject))" \
+	test "$(hfield plainpost.copy Subject)" = "[club] plain post"
+check "5: List-Help, List-Unsubscribe and List-Owner name the role addresses" \
+	eval "hfield plainpost.copy List-Help | grep -q 'mailto:club-request@lists.test?subject=help' &&
+	      hfield plainpost.copy List-Unsubscribe | grep -q 'mailto:club-request@lists.test?subject=unsubscribe' &&
+	      hfield plainpost.copy List-Owner | grep -q 'mailto:club-owner@lists.test'"
+check "5: an Autocrypt field carries the list's key (addr=club@lists.test)" \
+	eval "header plainpost.copy | tr -d '\n' | grep -q 'Autocrypt: addr=club@lists.test; prefer-encrypt=mutual; keydata='"
+"$PY" - "$T/dkim/records" plainpost.copy >dkimpy.out 2>&1 <<'PYEOF'
+import re, sys, dkim
+keys = {}
+for line in open(sys.argv[1]):
+    name, value = line.split(None, 1)
+    keys[name.lower()] = value.strip().encode()
+def dnsfunc(name, timeout=5):
+    return keys.get(name.decode().rstrip('.').lower())
+msg = open(sys.argv[2], 'rb').read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+n = len(re.findall(rb'(?im)^DKIM-Signature:', msg))
+res = []
+for i in range(n):
+    try:
+        res.append('pass' if dkim.DKIM(msg, minkey=1024).verify(idx=i, dnsfunc=dnsfunc) else 'fail')
+    except Exception as e:
+        res.append('fail:' + type(e).__name__)
+print(n, ','.join(res))
+PYEOF
+check "5: the copy has two DKIM signatures of lists.test (ed25519, rsa) and dkimpy verifies both (got: $(cat dkimpy.out))" \
+	test "$(cat dkimpy.out)" = "2 pass,pass"
+sed 's/^\(Subject: .*\)$/\1 (changed)/' plainpost.copy >tampered.copy
+"$PY" - "$T/dkim/records" tampered.copy >dkimpy2.out 2>&1 <<'PYEOF'
+import re, sys, dkim
+keys = dict((l.split(None, 1)[0].lower(), l.split(None, 1)[1].strip().encode()) for l in open(sys.argv[1]))
+msg = open(sys.argv[2], 'rb').read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+ok = [dkim.DKIM(msg, minkey=1024).verify(idx=i, dnsfunc=lambda n, timeout=5: keys.get(n.decode().rstrip('.').lower())) for i in range(2)]
+print(','.join('pass' if x else 'fail' for x in ok))
+PYEOF
+check "5: a copy with its Subject changed fails both (got: $(cat dkimpy2.out))" test "$(cat dkimpy2.out)" = "fail,fail"
 post plainmallory mallory@evil.test club@lists.test plainpost.eml
 check "5: a plain post from a stranger is refused (got: $(reply_of plainmallory))" \
 	test "$(reply_of plainmallory)" = "550 5.7.1 Plain posts to this list are taken from subscribers only"
