@@ -433,11 +433,7 @@ static enum job_outcome answer(struct job_ctx *c, const char *to, const char *fp
 		"--=_postward_answer\r\nContent-Type: application/pgp-encrypted\r\n\r\n"
 		"Version: 1\r\n\r\n--=_postward_answer\r\n"
 		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n\r\n");
-	for (size_t i = 0; i < alen; i++) {
-		if (armor[i] == '\n' && (i == 0 || armor[i - 1] != '\r'))
-			fputc('\r', f);
-		fputc(armor[i], f);
-	}
+	service_put_crlf(f, armor, alen);
 	fprintf(f, "\r\n--=_postward_answer--\r\n");
 	free(armor);
 	if (fclose(f) != 0 || mime == NULL)

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "dkim/dkim-sign.h"
@@ -105,6 +106,8 @@ enum job_outcome service_run(struct job_ctx *c);
 /* service_reply_refs - In-Reply-To and References lines (CRLF) naming the Message-ID of C's
  * message when it has a sane one, else "" */
 void service_reply_refs(const struct job_ctx *c, char *out, size_t len);
+/* service_put_crlf - T (N octets) to F with its line ends made CRLF */
+void service_put_crlf(FILE *f, const char *t, size_t n);
 /* service_request - a job of the request address: signed commands (commands.c) */
 enum job_outcome service_request(struct job_ctx *c);
 /* service_forward - an owner job whose recipients have no keys: the message as it came */

@@ -23,6 +23,8 @@
 #include "copies.h"
 #include "fanout.h"
 #include "fromrewrite.h"
+#include "roster.h"
+#include "rosterlist.h"
 #include "listpost.h"
 #include "log.h"
 #include "notices.h"
@@ -933,6 +935,53 @@ static enum job_outcome run_attest(struct job_ctx *c, const struct pgp_decrypted
 }
 
 /* run_openpgp - every open subscriber of an OpenPGP post */
+/* run_roster - a post to a list that publishes its roster, encrypted by the poster to every
+ * open subscriber's roster key (rosterlist.h): each copy is that subscriber's PKESKs before
+ * the post's untouched encrypted data, and nothing is decrypted.  False when the post is
+ * not such a post now (the subscribers or their keys changed since it was accepted): the
+ * usual path then */
+static bool run_roster(struct job_ctx *c, enum job_outcome *out)
+{
+	const char **members = calloc(c->job->n_rcpts + 1, sizeof(*members));
+	size_t *items = calloc(c->job->n_rcpts + 1, sizeof(*items)), n = 0;
+	struct rosterlist_judged j;
+	struct listpost_copy_args a;
+	struct roster_copies rc;
+	char why[300], list_id[300];
+	bool done = false;
+
+	if (members == NULL || items == NULL)
+		goto out;
+	for (size_t i = 0; i < c->job->n_rcpts; i++)
+		if (!c->job->done[i]) {
+			items[n] = i;
+			members[n++] = c->job->rcpts[i];
+		}
+	if (n == 0 || !rosterlist_judge(spool_dir(c->w->p->spool), c->cfg->gnupg_home, c->list,
+					members, n, c->post.payload, c->post.payload_len, &j, why,
+					sizeof(why)))
+		goto out;
+	if (j.rp.verdict == ROSTER_DELIVER) {
+		copy_args(c, &a, list_id, sizeof(list_id));
+		rc = (struct roster_copies){ .rp = &j.rp, .ix = &j.ix, .members = j.members,
+					     .msg = (const char *)c->job->post,
+					     .msg_len = c->job->post_len, .post = &c->post, .args = &a };
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: roster post: %zu copies of the poster's "
+			  "encryption, not decrypted", c->list->address, n);
+		*out = fan_out(c, &roster_copies_ops, &rc, items, n);
+		done = true;
+	} else {
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: roster verdict now %s (%zu missing): "
+			  "the usual path", c->list->address, roster_verdict_name(j.rp.verdict),
+			  j.rp.n_missing);
+	}
+	rosterlist_judged_clear(&j);
+out:
+	free(members);
+	free(items);
+	return done;
+}
+
 static enum job_outcome run_openpgp(struct job_ctx *c)
 {
 	struct pgp_decrypted dec;
@@ -959,6 +1008,9 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	bool threaded = false;
 	time_t now = time(NULL);
 
+	if (c->list->roster == PW_LIST_ROSTER_PUBLISH && c->job->role == NULL &&
+	    run_roster(c, &out))
+		return out;
 	memset(&dec, 0, sizeof(dec));
 	memset(&gf, 0, sizeof(gf));
 	pthread_mutex_init(&gf.lock, NULL);
