@@ -31,6 +31,13 @@
 #    who is no admin cannot subscribe others; the new subscriber changes their key
 #    (X-SET-FINGERPRINT), signing with the new key; unsubscribing oneself is refused (admins
 #    only, Schleuder's default), and an admin unsubscribes them;
+#  7 the roster (roster publish): the sendkey answer carries the roster and the list key's
+#    signature over it (gpg verifies it; the same file is published at roster_file) with the
+#    list key and every subscriber key; a post gpg encrypted to all of them is accepted and
+#    delivered without decryption (postward's log says so), each copy carrying only its
+#    subscriber's PKESK, opening for them with the poster's good signature and not for
+#    another; a post missing one subscriber is refused with the count, one to an outsider
+#    too, and one missing subscribers but encrypted to the list key is re-wrapped;
 #  4 one list address per message: RCPT to the list and then its -owner address gets 452
 #    4.5.3 for the second.
 #
@@ -110,12 +117,24 @@ openssl genpkey -algorithm ed25519 -out "$T/dkim/ed.pem" 2>/dev/null &&
 	chmod 600 "$T/dkim/ed.pem" "$T/dkim/rsa.pem" || abort "openssl DKIM keys"
 "$TOP/tests/dkim/pw-dkimsign" -R -k "$T/dkim/ed.pem" -d lists.test -s ed -k "$T/dkim/rsa.pem" -d lists.test -s rsa \
 	>"$T/dkim/records" || abort "pw-dkimsign -R (build it: make check)"
+cat >"$T/lists/ros.list" <<EOF
+list ros@lists.test
+owner s1@example.net
+openpgp_key $LIST
+from_rewrite never
+roster publish
+roster_file $T/pub/ros.roster.asc
+subscriber s1@example.net openpgp=$S1
+subscriber s2@example.net openpgp=$S2
+subscriber s3@example.net openpgp=$S3
+EOF
+mkdir -p "$T/pub"
 pf_postward "dkim_signing_key = lists.test ed $T/dkim/ed.pem, lists.test rsa $T/dkim/rsa.pem"
 {
 	for a in s1 s2 s3 d4; do echo "$a@example.net example.net/$a/"; done
 	echo "owner@example.org example.org/owner/"
 	echo "mallory@evil.test evil.test/mallory/"
-	for l in board club; do
+	for l in board club ros; do
 		for r in "" -request -owner -sendkey -bounces; do echo "$l$r@lists.test lists.test/$l$r/"; done
 	done
 } >"$CONF/vmailbox"
@@ -388,6 +407,70 @@ answer_of s2@example.net s2 ans.unsub2
 check "6: an admin unsubscribes d4 by command" \
 	eval "grep -q 'd4@example.net is unsubscribed' ans.unsub2.out && ! grep -q d4 '$T/lists/board.subscribers'"
 archive 6f
+
+# ---- 7: the roster: posts the list never decrypts ----------------------------------------------
+msg s3@example.net ros-sendkey@lists.test "roster please" >rosreq.eml
+post rosreq s3@example.net ros-sendkey@lists.test rosreq.eml
+wait_mail 1 "7 sendkey with roster"
+f=$(files_of s3@example.net | head -1)
+"$PY" - "$f" <<-'PYEOF'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+for p in m.walk():
+    fn = p.get_filename()
+    if fn and fn.startswith('ros@lists.test.roster'):
+        open(fn.replace('ros@lists.test.', 'ros.'), 'wb').write(p.get_payload(decode=True))
+PYEOF
+check "7: the sendkey answer carries the roster and its signature" test -s ros.roster.asc -a -s ros.roster.asc.sig
+check "7: the list key's signature over the roster verifies (gpg, s3's home)" \
+	eval "g s3 --status-fd 1 --verify ros.roster.asc.sig ros.roster.asc 2>/dev/null | grep -q '^\[GNUPG:\] VALIDSIG $LIST '"
+check "7: the roster is also published at roster_file" cmp -s ros.roster.asc "$T/pub/ros.roster.asc"
+g s1 --import ros.roster.asc >/dev/null 2>&1
+g s1 --with-colons --import-options show-only --import ros.roster.asc 2>/dev/null |
+	awk -F: '/^pub/ { p = 1; next } /^fpr/ && p { print $10; p = 0 }' | grep -v "^$LIST\$" | sort -u >ros.fprs
+check "7: the roster holds the list key and the three subscribers' keys" \
+	test "$(cat ros.fprs | tr '\n' ' ')" = "$(printf '%s\n' "$S1" "$S2" "$S3" | sort | tr '\n' ' ')"
+archive 7a
+# the subscribers check the poster's signature; the outsider case needs mallory's key
+g s2 --import "$T/s1.pub" >/dev/null 2>&1; g s3 --import "$T/s1.pub" >/dev/null 2>&1
+g s1 --import "$T/mallory.pub" >/dev/null 2>&1
+secret7="to the roster $RANDOM"
+printf 'Content-Type: text/plain\n\n%s\n' "$secret7" >ros.txt
+rcpts=""; for x in $(cat ros.fprs); do rcpts="$rcpts -r $x"; done
+# shellcheck disable=SC2086 # one -r per roster key
+g s1 --trust-model always --armor -s -e $rcpts -u "$S1" -o rospost.asc ros.txt 2>/dev/null
+pgpmime rospost.asc s1@example.net ros@lists.test "roster post" >rospost.eml
+post rospost s1@example.net ros@lists.test rospost.eml
+check "7: a post encrypted to every roster key is accepted: $(reply_of rospost)" accepted rospost
+wait_mail 3 "7 roster post"
+check "7: postward accepted it without decrypting and sent the poster's own encryption" \
+	eval 'pwlog | grep -q "roster post, encrypted to every subscriber: not decrypted" && pwlog | grep -q "roster post: 3 copies of the poster.s encryption, not decrypted"'
+for a in s1 s2 s3; do
+	f=$(files_of $a@example.net | head -1)
+	armor "$f" >"ros.$a.asc"
+	check "7: $a's copy has exactly one PKESK (its own)" test "$(npkesk $a "ros.$a.asc")" -eq 1
+	check "7: $a's copy opens with $a's key to the text, the poster's signature good" \
+		eval "g $a --status-fd 1 --decrypt 'ros.$a.asc' 2>/dev/null | grep -q '^\[GNUPG:\] VALIDSIG $S1 ' && g $a --decrypt 'ros.$a.asc' 2>/dev/null | grep -qF -- '$secret7'"
+done
+check "7: s2 cannot open s3's copy" eval "! g s2 --decrypt ros.s3.asc >/dev/null 2>&1"
+archive 7b
+g s1 --trust-model always --armor -s -e -r "$S1" -r "$S2" -u "$S1" -o rosmiss.asc ros.txt 2>/dev/null
+pgpmime rosmiss.asc s1@example.net ros@lists.test "missing one" >rosmiss.eml
+post rosmiss s1@example.net ros@lists.test rosmiss.eml
+check "7: a post missing a subscriber's key, not to the list key, is refused with the count (got: $(reply_of rosmiss))" \
+	test "$(reply_of rosmiss)" = "550 5.7.1 The post is not encrypted to 1 of the list's 3 subscriber keys; get the current roster from the list's sendkey address"
+# shellcheck disable=SC2086
+g s1 --trust-model always --armor -s -e $rcpts -r "$M" -u "$S1" -o rosout.asc ros.txt 2>/dev/null
+pgpmime rosout.asc s1@example.net ros@lists.test "outsider" >rosout.eml
+post rosout s1@example.net ros@lists.test rosout.eml
+check "7: a post also encrypted to an outsider is refused (got: $(reply_of rosout))" \
+	test "$(reply_of rosout)" = "550 5.7.1 The post is encrypted to keys that are not this list's subscribers'"
+g s1 --trust-model always --armor -s -e -r "$S1" -r "$LIST" -u "$S1" -o rosrewrap.asc ros.txt 2>/dev/null
+pgpmime rosrewrap.asc s1@example.net ros@lists.test "rewrap" >rosrewrap.eml
+post rosrewrap s1@example.net ros@lists.test rosrewrap.eml
+check "7: a post missing subscribers but encrypted to the list key is re-wrapped (roster_incomplete rewrap): $(reply_of rosrewrap)" accepted rosrewrap
+wait_mail 3 "7 re-wrapped post"
+archive 7c
 
 # ---- 4: one list address per message ---------------------------------------------------------
 swaks --server 127.0.0.1 --port "$P_SMTPD" --from s1@example.net --to board@lists.test,board-owner@lists.test \
