@@ -106,6 +106,11 @@ enum job_outcome service_run(struct job_ctx *c);
 /* service_reply_refs - In-Reply-To and References lines (CRLF) naming the Message-ID of C's
  * message when it has a sane one, else "" */
 void service_reply_refs(const struct job_ctx *c, char *out, size_t len);
+/* service_bounces - a job of the bounces address: the bounce ledger (bouncejob.c) */
+enum job_outcome service_bounces(struct job_ctx *c);
+/* service_disabled - a post's subscribers disabled after bounces marked done without a copy;
+ * false on a spool error */
+bool service_disabled(struct job_ctx *c);
 /* service_put_crlf - T (N octets) to F with its line ends made CRLF */
 void service_put_crlf(FILE *f, const char *t, size_t n);
 /* service_request - a job of the request address: signed commands (commands.c) */

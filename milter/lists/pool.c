@@ -1349,6 +1349,10 @@ static enum job_outcome run_job(struct worker *w, const char *id)
 		out = service_run(&c);
 		goto settle;
 	}
+	if (job.role == NULL && !service_disabled(&c)) {
+		out = JOB_BROKEN;
+		goto out;
+	}
 	copy_header(&c, snap);
 	pwlog_qid(LOG_INFO, job.qid, "list %s: %s %s: %zu of %zu %s to go", c.list->address,
 		  job.role ? "message to the owners" : "post", id, job.n_rcpts - job.n_done,

@@ -289,6 +289,8 @@ enum job_outcome service_run(struct job_ctx *c)
 		return service_forward(c);
 	if (strcmp(role, "request") == 0)
 		return service_request(c);
+	if (strcmp(role, "bounces") == 0)
+		return service_bounces(c);
 	pwlog_qid(LOG_ERR, c->job->qid, "list %s: job %s is for its %s address, which this "
 		  "version does not handle; left in %s", c->list->address, c->job->id, role,
 		  spool_dir(c->w->p->spool));
