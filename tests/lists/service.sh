@@ -38,6 +38,9 @@
 #    subscriber's PKESK, opening for them with the poster's good signature and not for
 #    another; a post missing one subscriber is refused with the count, one to an outsider
 #    too, and one missing subscribers but encrypted to the list key is re-wrapped;
+#  8 bounces (bounce_threshold 1): a DSN for s3's copy to its VERP address disables s3; the
+#    owner is told who and why, nothing answers the bounce, and the next post reaches every
+#    subscriber but s3;
 #  4 one list address per message: RCPT to the list and then its -owner address gets 452
 #    4.5.3 for the second.
 #
@@ -97,6 +100,7 @@ list board@lists.test
 owner s1@example.net
 openpgp_key $LIST
 list_id Board of the test association
+bounce_threshold 1
 subscriber s1@example.net openpgp=$S1
 subscriber s2@example.net openpgp=$S2 admin
 subscriber s3@example.net openpgp=$S3
@@ -471,6 +475,36 @@ post rosrewrap s1@example.net ros@lists.test rosrewrap.eml
 check "7: a post missing subscribers but encrypted to the list key is re-wrapped (roster_incomplete rewrap): $(reply_of rosrewrap)" accepted rosrewrap
 wait_mail 3 "7 re-wrapped post"
 archive 7c
+
+# ---- 8: bounces -------------------------------------------------------------------------------
+# a DSN from a remote MTA about s3's copy, to the VERP address of the copy
+{
+	printf 'From: MAILER-DAEMON@mx.remote.test\nTo: board-bounces+s3=example.net@lists.test\n'
+	printf 'Subject: Undelivered Mail Returned to Sender\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="b8"\n\n'
+	printf -- '--b8\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n'
+	printf -- '--b8\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.remote.test\n\n'
+	printf 'Final-Recipient: rfc822; s3@example.net\nAction: failed\nStatus: 5.1.1\n'
+	printf 'Diagnostic-Code: smtp; 550 5.1.1 <s3@example.net>: mailbox unknown\n\n--b8--\n'
+} >dsn.eml
+post dsn "<>" board-bounces+s3=example.net@lists.test dsn.eml
+check "8: the bounce to the VERP address is accepted: $(reply_of dsn)" accepted dsn
+wait_mail 1 "8 owner told"
+check "8: postward logged that s3 was disabled by bounces" \
+	eval 'pwlog | grep -q "subscriber s3@example.net disabled by bounces (score 1.0)"'
+f=$(files_of s1@example.net | head -1)
+check "8: the owner (s1) is told who was disabled and why" \
+	eval "[ -n '$f' ] && hfield '$f' Subject | grep -q 's3@example.net disabled after bounces' && grep -q '5.1.1' '$f'"
+check "8: nothing answered the bounce (s3 and the null sender got nothing)" test "$(count_of s3@example.net)" -eq 0
+archive 8a
+g s1 --trust-model always --armor -s -e -r "$LIST" -u "$S1" -o post8.asc ros.txt 2>/dev/null
+pgpmime post8.asc s1@example.net board@lists.test "after the bounce" >post8.eml
+post post8 s1@example.net board@lists.test post8.eml
+wait_mail 2 "8 post without s3"
+check "8: the next post reaches s1 and s2 but not the disabled s3" \
+	eval '[ "$(count_of s1@example.net)" -eq 1 ] && [ "$(count_of s2@example.net)" -eq 1 ] && [ "$(count_of s3@example.net)" -eq 0 ]'
+check "8: postward logged the skipped subscriber" eval 'pwlog | grep -q "1 subscriber(s) disabled after bounces get no copy"'
+archive 8b
 
 # ---- 4: one list address per message ---------------------------------------------------------
 swaks --server 127.0.0.1 --port "$P_SMTPD" --from s1@example.net --to board@lists.test,board-owner@lists.test \
