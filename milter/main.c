@@ -32,6 +32,7 @@
 #include <libmilter/mfapi.h>
 
 #include "callbacks.h"
+#include "lists/keyfetch.h"
 #include "lists/keyrefresh.h"
 #include "lists/lists.h"
 #include "log.h"
@@ -189,6 +190,27 @@ static bool write_pid_file(const char *path)
 static struct pool *list_pool;		/* the list workers, or NULL */
 static struct spool *list_spool;
 
+static bool key_refresh_on;		/* keyrefresh_start ran; set once before smfi_main */
+
+/* key_refresh_run - one scheduled pass over the current snapshot's lists */
+static void key_refresh_run(void *arg)
+{
+	struct pw_snapshot *snap = snapshot_acquire();
+	char why[300];
+	long bad;
+
+	(void)arg;
+	if (snap == NULL)
+		return;
+	bad = keyrefresh_mail_pass(&snap->cfg, &snap->lists, keyrefresh_stopping(), why,
+				   sizeof(why));
+	if (bad < 0)
+		pwlog(LOG_ERR, "key refresh: %s", why);
+	else
+		pwlog(LOG_INFO, "key refresh: pass done, %ld key(s) not refreshed", bad);
+	snapshot_release(snap);
+}
+
 /* start_lists - with a list_directory: GnuPG, the spool and the worker pool (after the
  * privilege drop, so that the spool belongs to the user postward runs as); false on error */
 static bool start_lists(const struct pw_snapshot *snap)
@@ -217,6 +239,16 @@ static bool start_lists(const struct pw_snapshot *snap)
 	lists_set_pool(list_pool, list_spool);
 	pwlog(LOG_INFO, "encrypted lists: %zu list(s), %u worker(s), spool %s", snap->lists.n,
 	      snap->cfg.list_workers, snap->cfg.list_spool_directory);
+	if (snap->cfg.list_key_refresh_interval > 0 && snap->cfg.n_list_key_sources > 0) {
+		if (!keyfetch_global_init(why, sizeof(why)) ||
+		    !keyrefresh_start(snap->cfg.list_key_refresh_interval * 3600u, key_refresh_run,
+				      NULL, why, sizeof(why))) {
+			pwlog(LOG_ERR, "key refresh: %s", why);
+			return false;
+		}
+		key_refresh_on = true;
+		pwlog(LOG_INFO, "key refresh: every %u hour(s)", snap->cfg.list_key_refresh_interval);
+	}
 	return true;
 }
 
@@ -267,6 +299,10 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 		close(ready_fd);
 	}
 	rc = smfi_main();
+	if (key_refresh_on) {
+		keyrefresh_stop();
+		keyfetch_global_end();
+	}
 	lists_set_pool(NULL, NULL);
 	pool_stop(list_pool);
 	spool_close(list_spool);

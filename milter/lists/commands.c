@@ -221,13 +221,24 @@ static bool matches(const struct listcmd *cmd, const char *s)
 	return false;
 }
 
-/* run_list_subs - X-LIST-SUBSCRIPTIONS */
+/* run_list_subs - X-LIST-SUBSCRIPTIONS, as the list is after this message's changes */
 static enum listcmd_outcome run_list_subs(struct req_ctx *r, const struct listcmd *cmd,
 					  struct rtext *t)
 {
+	struct pw_lists fresh;
+	const struct pw_list *l = r->l;
+	char why[300];
 	size_t n = 0;
-	for (size_t i = 0; i < r->l->n_subs; i++) {
-		const struct pw_list_sub *s = &r->l->subs[i];
+
+	if (r->changed) {	/* the snapshot is older than this message's changes */
+		if (substore_read(r->l->file, &fresh, why, sizeof(why)) != SUBSTORE_OK) {
+			rt_add(t, "The list's files cannot be read now: %s.", why);
+			return LISTCMD_FAILED;
+		}
+		l = &fresh.v[0];
+	}
+	for (size_t i = 0; i < l->n_subs; i++) {
+		const struct pw_list_sub *s = &l->subs[i];
 		if (!matches(cmd, s->addr))
 			continue;
 		rt_add(t, "%s %s%s%s\n", s->addr, s->fpr[0] ? s->fpr : "(no OpenPGP key)",
@@ -235,6 +246,8 @@ static enum listcmd_outcome run_list_subs(struct req_ctx *r, const struct listcm
 		n++;
 	}
 	rt_add(t, "%zu subscription(s).", n);
+	if (l != r->l)
+		pw_lists_free(&fresh);
 	return LISTCMD_DONE;
 }
 
@@ -420,11 +433,7 @@ static enum job_outcome answer(struct job_ctx *c, const char *to, const char *fp
 		"--=_postward_answer\r\nContent-Type: application/pgp-encrypted\r\n\r\n"
 		"Version: 1\r\n\r\n--=_postward_answer\r\n"
 		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n\r\n");
-	for (size_t i = 0; i < alen; i++) {
-		if (armor[i] == '\n' && (i == 0 || armor[i - 1] != '\r'))
-			fputc('\r', f);
-		fputc(armor[i], f);
-	}
+	service_put_crlf(f, armor, alen);
 	fprintf(f, "\r\n--=_postward_answer--\r\n");
 	free(armor);
 	if (fclose(f) != 0 || mime == NULL)

@@ -596,6 +596,20 @@ static void cli_each(void *arg, const struct keyrefresh_list *l, const struct ke
 	fputc('\n', c->out);
 }
 
+/* keyrefresh_mail_pass - one pass with warnings mailed through list_reinject */
+long keyrefresh_mail_pass(const struct pw_config *cfg, const struct pw_lists *ls,
+			  const atomic_bool *stop, char *why, size_t whylen)
+{
+	struct cli c = { .out = NULL, .cfg = cfg };
+	long bad;
+
+	snprintf(c.helo, sizeof c.helo, "%s", cfg->authserv_id[0] ? cfg->authserv_id :
+		 "localhost");
+	bad = keyrefresh_lists(cfg, ls, cli_warn, &c, stop, NULL, NULL, why, whylen);
+	smtp_close(c.smtp);
+	return bad;
+}
+
 /* keyrefresh_cli - postward -K */
 int keyrefresh_cli(const struct pw_config *cfg, const struct pw_lists *ls, FILE *out, FILE *err)
 {

@@ -142,6 +142,12 @@ const atomic_bool *keyrefresh_stopping(void);
  * thread; nothing when it is not running */
 void keyrefresh_stop(void);
 
+/* keyrefresh_mail_pass - one pass over the lists LS (keyrefresh_lists) whose expiry warnings
+ * go out through CFG's list_reinject on an SMTP client of the pass's own, from the null
+ * sender (as keyrefresh_cli sends them); STOP (may be NULL) ends it early; the subscribers
+ * whose refresh failed, or -1 + WHY */
+long keyrefresh_mail_pass(const struct pw_config *cfg, const struct pw_lists *ls,
+			  const atomic_bool *stop, char *why, size_t whylen);
 /* keyrefresh_cli - `postward -K`: one pass for every list of LS with the sources of CFG
  * (list_key_sources), warnings sent through list_reinject and recorded in the ledger of
  * list_spool_directory; one line per subscriber on OUT:

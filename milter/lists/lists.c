@@ -21,6 +21,7 @@
 #include "openpgp.h"
 #include "pgp.h"
 #include "plainwrap.h"
+#include "rosterlist.h"
 #include "smime.h"
 #include "snapshot.h"
 
@@ -290,6 +291,69 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 		*ok = true;
 	}
 	pgp_decrypted_clear(&d);
+	return r;
+}
+
+/* check_roster - a post to a list that publishes its roster, judged by its PKESKs alone: one
+ * encrypted to every subscriber's roster key and no one else's is accepted without being
+ * decrypted (*OK; its signature is for the subscribers' clients to check: the list checks
+ * the envelope sender against its posters); one that misses subscribers is refused unless it
+ * is encrypted to the list's key too and roster_incomplete is rewrap (then 0 and !*OK: the
+ * usual checks); one addressed to anybody else is refused.  A roster or post that cannot be
+ * read: 0 and !*OK, the usual checks */
+static sfsistat check_roster(SMFICTX *ctx, const struct pw_list *l, const struct listpost *lp,
+			     const struct pw_snapshot *snap, const char *qid, const char *sender,
+			     bool *ok)
+{
+	const char **members = calloc(l->n_subs + 1, sizeof(*members));
+	struct rosterlist_judged j;
+	char why[300], text[300];
+	sfsistat r = SMFIS_CONTINUE;
+
+	*ok = false;
+	if (members == NULL)
+		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
+	for (size_t i = 0; i < l->n_subs; i++)
+		members[i] = l->subs[i].addr;
+	if (!rosterlist_judge(spool_dir(the_spool), snap->cfg.gnupg_home, l, members, l->n_subs,
+			      lp->payload, lp->payload_len, &j, why, sizeof(why))) {
+		pwlog_qid(LOG_INFO, qid, "list %s: roster check not possible (%s): the usual checks",
+			  l->address, why);
+		free(members);
+		return SMFIS_CONTINUE;
+	}
+	free(members);
+	pwlog_qid(LOG_INFO, qid, "list %s: roster verdict %s: %zu of %zu subscriber(s) covered, "
+		  "%zu missing, %zu PKESK(s) for the list, %zu for others", l->address,
+		  roster_verdict_name(j.rp.verdict), j.rp.n_covered, j.rp.n_members, j.rp.n_missing,
+		  j.rp.n_list, j.rp.n_outsider + j.rp.n_anonymous + j.rp.n_skesk);
+	switch (j.rp.verdict) {
+	case ROSTER_DELIVER:
+		if (!pw_list_may_post(l, sender)) {
+			r = reply(ctx, qid, l->address, "550", "5.7.1", "You may not post to this list");
+			break;
+		}
+		pwlog_qid(LOG_INFO, qid, "list %s: roster post, encrypted to every subscriber: not "
+			  "decrypted", l->address);
+		*ok = true;
+		break;
+	case ROSTER_REWRAP:
+		if (l->roster_incomplete == PW_LIST_ROSTER_REWRAP)
+			break;	/* the usual checks: it opens with the list's key */
+		/* FALLTHROUGH */
+	case ROSTER_MISSING:
+		snprintf(text, sizeof(text), "The post is not encrypted to %zu of the list's %zu "
+			 "subscriber keys; get the current roster from the list's sendkey address",
+			 j.rp.n_missing, j.rp.n_members);
+		r = reply(ctx, qid, l->address, "550", "5.7.1", text);
+		break;
+	case ROSTER_OUTSIDER:
+	default:
+		r = reply(ctx, qid, l->address, "550", "5.7.1",
+			  "The post is encrypted to keys that are not this list's subscribers'");
+		break;
+	}
+	rosterlist_judged_clear(&j);
 	return r;
 }
 
@@ -697,8 +761,9 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 	case LISTPOST_PGPINLINE:
 		if (l->openpgp_fpr[0] == '\0')
 			r = reply(ctx, qid, l->address, "550", "5.7.1", "This list takes S/MIME posts only");
-		else
-			r = check_openpgp(ctx, l, &lp, qid, sender, CHECK_POST, &ok);
+		else if (l->roster != PW_LIST_ROSTER_PUBLISH ||
+			 (r = check_roster(ctx, l, &lp, snap, qid, sender, &ok)) == SMFIS_CONTINUE)
+			r = ok ? SMFIS_CONTINUE : check_openpgp(ctx, l, &lp, qid, sender, CHECK_POST, &ok);
 		break;
 	case LISTPOST_SMIME:
 		r = check_smime(ctx, l, &lp, qid, sender, &ok);

@@ -507,7 +507,7 @@ static bool only_public(const void *data, size_t len, char *why, size_t whylen)
 	bool ok = true;
 
 	if (len > 0 && !(p[0] & 0x80)) {	/* not a packet: armor */
-		if (opgp_dearmor(data, len, &bin, &n) != OPGP_OK) {
+		if (opgp_dearmor_keys(data, len, &bin, &n) != OPGP_OK) {
 			snprintf(why, whylen, "the key data is neither OpenPGP packets nor ASCII armor");
 			return false;
 		}

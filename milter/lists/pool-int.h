@@ -11,8 +11,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
+#include "dkim/dkim-sign.h"
 #include "listfile.h"
 #include "listpost.h"
 #include "pool.h"
@@ -44,6 +46,10 @@ struct worker {
 	struct smtp_client *smtp;
 	char target[300];		/* list_reinject the client was made for */
 	unsigned long serial;		/* notices and reports sent (Message-ID fallback) */
+	/* the DKIM signers of the job in hand (its list's domain; none: unsigned), borrowed
+	 * from the job's snapshot for as long as the job runs */
+	const struct dkim_signer *signers[DKIM_SIGN_MAX_SIGNERS];
+	size_t nsigners;
 };
 
 /* report - a growing text for the owner */
@@ -69,6 +75,11 @@ struct job_ctx {
 	struct listpost post;
 	struct report report;
 	size_t sent, failed;
+	/* the copies' header (posts and owner messages; run_job): */
+	char *request, *owner;		/* owned: the role addresses, or NULL when off */
+	bool from_rewrite;		/* fromrewrite_decide for the post's author */
+	uint8_t *autocrypt;		/* owned: the list's minimal certificate, when rewriting */
+	size_t autocrypt_len;
 	/* in run_openpgp and run_smime (NULL elsewhere): */
 	const char *kind;		/* "openpgp" or "smime": the first word of the tokens */
 	struct key_fail *kfail;		/* subscribers without a copy because of their key */
@@ -95,6 +106,13 @@ enum job_outcome service_run(struct job_ctx *c);
 /* service_reply_refs - In-Reply-To and References lines (CRLF) naming the Message-ID of C's
  * message when it has a sane one, else "" */
 void service_reply_refs(const struct job_ctx *c, char *out, size_t len);
+/* service_bounces - a job of the bounces address: the bounce ledger (bouncejob.c) */
+enum job_outcome service_bounces(struct job_ctx *c);
+/* service_disabled - a post's subscribers disabled after bounces marked done without a copy;
+ * false on a spool error */
+bool service_disabled(struct job_ctx *c);
+/* service_put_crlf - T (N octets) to F with its line ends made CRLF */
+void service_put_crlf(FILE *f, const char *t, size_t n);
 /* service_request - a job of the request address: signed commands (commands.c) */
 enum job_outcome service_request(struct job_ctx *c);
 /* service_forward - an owner job whose recipients have no keys: the message as it came */

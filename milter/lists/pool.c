@@ -22,6 +22,9 @@
 #include "attest.h"
 #include "copies.h"
 #include "fanout.h"
+#include "fromrewrite.h"
+#include "roster.h"
+#include "rosterlist.h"
 #include "listpost.h"
 #include "log.h"
 #include "notices.h"
@@ -190,7 +193,7 @@ bool pool_send_own(struct worker *w, const char *qid, const char *from, const ch
 	struct smtp_reply r;
 	time_t now = time(NULL);
 	struct tm tm;
-	size_t hl, bl = strlen(body);
+	size_t hl, bl = strlen(body), len;
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
@@ -220,7 +223,16 @@ bool pool_send_own(struct worker *w, const char *qid, const char *from, const ch
 	}
 	memcpy(msg, hdr, hl);
 	memcpy(msg + hl, body, bl + 1);
-	if (smtp_send(w->smtp, "", to, msg, hl + bl, &r) == SMTP_SENT) {
+	len = hl + bl;
+	if (w->nsigners > 0) {
+		const char *reason = NULL;
+		enum dkim_status ds = dkim_sign_prepend(w->signers, w->nsigners, now, &msg, &len,
+							&reason);
+		if (ds != DKIM_OK)
+			pwlog_qid(LOG_WARNING, qid, "list: \"%s\" to <%s> goes unsigned: %s",
+				  subject, to, reason ? reason : "cannot sign");
+	}
+	if (smtp_send(w->smtp, "", to, msg, len, &r) == SMTP_SENT) {
 		pwlog_qid(LOG_INFO, qid, "list: sent \"%s\" to <%s>", subject, to);
 		free(msg);
 		return true;
@@ -434,11 +446,11 @@ static enum job_outcome deliver(struct job_ctx *c, size_t i, const char *copy, s
 	char err[256];
 	/* the envelope sender: the list file's bounce address, else the list's bounces address
 	 * tagged for this subscriber (VERP), so that a bounce names who bounced; with the
-	 * bounces role off (or a tag too long), the owner */
-	char *verp = c->list->bounce_set ? NULL : pw_list_verp(c->list, c->job->rcpts[i]);
-	enum smtp_result res = smtp_send(c->w->smtp, verp ? verp : c->list->bounce,
+	 * bounces role off, the owner (pw_list_envelope_sender) */
+	char *env = pw_list_envelope_sender(c->list, c->job->rcpts[i]);
+	enum smtp_result res = smtp_send(c->w->smtp, env ? env : c->list->bounce,
 					 c->job->rcpts[i], copy, len, &r);
-	free(verp);
+	free(env);
 	if (res == SMTP_TEMP) {
 		char why[600];
 		pwlog_qid(LOG_WARNING, c->job->qid, "list %s: copy for <%s> deferred: %s",
@@ -479,6 +491,69 @@ static void copy_args(struct job_ctx *c, struct listpost_copy_args *a, char *lis
 	a->tag_header = RTLS_TAG_HEADER;
 	a->random = NULL;			/* RAND_bytes() */
 	a->random_ctx = NULL;
+	a->request = c->request;
+	a->owner = c->owner;
+	a->from_rewrite = c->from_rewrite;
+	a->list_name = c->list->list_id_phrase;
+	a->subject_prefix = c->list->subject_prefix;
+	a->autocrypt_keydata = c->autocrypt;
+	a->autocrypt_len = c->autocrypt_len;
+}
+
+/* copy_header - what every copy of the job's post carries besides the post's own fields: the
+ * role addresses, and the From rewrite the list's from_rewrite setting and the author's
+ * DMARC policy ask for (one lookup per post, through the snapshot's resolver and cache) with
+ * the list's Autocrypt key when rewriting (one gpg run) */
+static void copy_header(struct job_ctx *c, const struct pw_snapshot *snap)
+{
+	static const enum fromrewrite_mode modes[] = {
+		[PW_LIST_FROM_AUTO] = FROMREWRITE_AUTO, [PW_LIST_FROM_ALWAYS] = FROMREWRITE_ALWAYS,
+		[PW_LIST_FROM_NEVER] = FROMREWRITE_NEVER };
+	struct fromrewrite_result fr;
+	char dom[PW_DOMAIN_MAX + 1], why[256];
+
+	c->request = pw_list_role_address(c->list, PW_ROLE_REQUEST);
+	c->owner = pw_list_role_address(c->list, PW_ROLE_OWNER);
+	if (!listpost_author_domain((const char *)c->job->post, c->job->post_len, &c->post, dom,
+				    sizeof(dom)))
+		dom[0] = '\0';
+	fromrewrite_decide(modes[c->list->from_rewrite], dom, snap->dns, snap->psl, &fr);
+	c->from_rewrite = fr.rewrite;
+	pwlog_qid(LOG_INFO, c->job->qid, "list %s: From %s for %s: %s", c->list->address,
+		  fr.rewrite ? "rewritten" : "kept", dom[0] ? dom : "(no author domain)",
+		  fr.reason);
+	if (fr.rewrite && c->list->openpgp_fpr[0]) {
+		const char *fpr = c->list->openpgp_fpr;
+		if (pgp_export_certs(&fpr, 1, &c->autocrypt, &c->autocrypt_len, why,
+				     sizeof(why)) != PGP_OK || c->autocrypt_len == 0 ||
+		    c->autocrypt_len > LISTPOST_AUTOCRYPT_MAX) {
+			pwlog_qid(LOG_WARNING, c->job->qid, "list %s: no Autocrypt field: %s",
+				  c->list->address, c->autocrypt_len ? "key too large" : why);
+			free(c->autocrypt);
+			c->autocrypt = NULL;
+			c->autocrypt_len = 0;
+		}
+	}
+}
+
+/* dkim_sign_copy - the job's DKIM signatures in front of *COPY (malloc'd, *LEN octets; may be
+ * replaced); false only for lack of memory.  A copy that cannot be signed otherwise goes
+ * unsigned, logged */
+static bool dkim_sign_copy(struct job_ctx *c, char **copy, size_t *len)
+{
+	const char *reason = NULL;
+	enum dkim_status st;
+
+	if (c->w->nsigners == 0)
+		return true;
+	st = dkim_sign_prepend(c->w->signers, c->w->nsigners, time(NULL), copy, len, &reason);
+	if (st == DKIM_OK)
+		return true;
+	if (st == DKIM_ERR_NOMEM)
+		return false;
+	pwlog_qid(LOG_WARNING, c->job->qid, "list %s: a copy goes unsigned: %s", c->list->address,
+		  reason ? reason : "cannot sign");
+	return true;
 }
 
 /* build_threads - builder threads for one post */
@@ -510,6 +585,11 @@ static enum job_outcome send_all(struct job_ctx *c, struct fanout *f, const size
 		if (r == FANOUT_FAIL) {
 			pwlog_qid(LOG_ERR, c->job->qid, "list %s: copy for <%s>: %s",
 				  c->list->address, c->job->rcpts[items[k]], why);
+			return JOB_RETRY;
+		}
+		if (!dkim_sign_copy(c, &copy, &len)) {
+			free(copy);
+			pwlog_qid(LOG_ERR, c->job->qid, "list %s: out of memory", c->list->address);
 			return JOB_RETRY;
 		}
 		out = deliver(c, items[k], copy, len);
@@ -855,6 +935,53 @@ static enum job_outcome run_attest(struct job_ctx *c, const struct pgp_decrypted
 }
 
 /* run_openpgp - every open subscriber of an OpenPGP post */
+/* run_roster - a post to a list that publishes its roster, encrypted by the poster to every
+ * open subscriber's roster key (rosterlist.h): each copy is that subscriber's PKESKs before
+ * the post's untouched encrypted data, and nothing is decrypted.  False when the post is
+ * not such a post now (the subscribers or their keys changed since it was accepted): the
+ * usual path then */
+static bool run_roster(struct job_ctx *c, enum job_outcome *out)
+{
+	const char **members = calloc(c->job->n_rcpts + 1, sizeof(*members));
+	size_t *items = calloc(c->job->n_rcpts + 1, sizeof(*items)), n = 0;
+	struct rosterlist_judged j;
+	struct listpost_copy_args a;
+	struct roster_copies rc;
+	char why[300], list_id[300];
+	bool done = false;
+
+	if (members == NULL || items == NULL)
+		goto out;
+	for (size_t i = 0; i < c->job->n_rcpts; i++)
+		if (!c->job->done[i]) {
+			items[n] = i;
+			members[n++] = c->job->rcpts[i];
+		}
+	if (n == 0 || !rosterlist_judge(spool_dir(c->w->p->spool), c->cfg->gnupg_home, c->list,
+					members, n, c->post.payload, c->post.payload_len, &j, why,
+					sizeof(why)))
+		goto out;
+	if (j.rp.verdict == ROSTER_DELIVER) {
+		copy_args(c, &a, list_id, sizeof(list_id));
+		rc = (struct roster_copies){ .rp = &j.rp, .ix = &j.ix, .members = j.members,
+					     .msg = (const char *)c->job->post,
+					     .msg_len = c->job->post_len, .post = &c->post, .args = &a };
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: roster post: %zu copies of the poster's "
+			  "encryption, not decrypted", c->list->address, n);
+		*out = fan_out(c, &roster_copies_ops, &rc, items, n);
+		done = true;
+	} else {
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: roster verdict now %s (%zu missing): "
+			  "the usual path", c->list->address, roster_verdict_name(j.rp.verdict),
+			  j.rp.n_missing);
+	}
+	rosterlist_judged_clear(&j);
+out:
+	free(members);
+	free(items);
+	return done;
+}
+
 static enum job_outcome run_openpgp(struct job_ctx *c)
 {
 	struct pgp_decrypted dec;
@@ -881,6 +1008,9 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	bool threaded = false;
 	time_t now = time(NULL);
 
+	if (c->list->roster == PW_LIST_ROSTER_PUBLISH && c->job->role == NULL &&
+	    run_roster(c, &out))
+		return out;
 	memset(&dec, 0, sizeof(dec));
 	memset(&gf, 0, sizeof(gf));
 	pthread_mutex_init(&gf.lock, NULL);
@@ -1198,6 +1328,12 @@ static enum job_outcome run_job(struct worker *w, const char *id)
 		out = JOB_BROKEN;
 		goto out;
 	}
+	{
+		const char *at = strrchr(c.list->address, '@');
+		w->nsigners = at == NULL ? 0 :
+			      dkim_keyring_find(snap->signing, at + 1, NULL, 0, w->signers,
+						DKIM_SIGN_MAX_SIGNERS);
+	}
 	if (!make_smtp(w, snap->cfg.list_reinject, why, sizeof(why))) {
 		pwlog_qid(LOG_ERR, job.qid, "list %s: %s", c.list->address, why);
 		out = JOB_RETRY;
@@ -1213,6 +1349,11 @@ static enum job_outcome run_job(struct worker *w, const char *id)
 		out = service_run(&c);
 		goto settle;
 	}
+	if (job.role == NULL && !service_disabled(&c)) {
+		out = JOB_BROKEN;
+		goto out;
+	}
+	copy_header(&c, snap);
 	pwlog_qid(LOG_INFO, job.qid, "list %s: %s %s: %zu of %zu %s to go", c.list->address,
 		  job.role ? "message to the owners" : "post", id, job.n_rcpts - job.n_done,
 		  job.n_rcpts, job.role ? "owners" : "subscribers");
@@ -1240,6 +1381,10 @@ settle:
 out:
 	listpost_clear(&c.post);
 	free(c.report.text);
+	free(c.request);
+	free(c.owner);
+	free(c.autocrypt);
+	w->nsigners = 0;	/* the snapshot that owns them goes */
 	spool_job_clear(&job);
 	snapshot_release(snap);
 	return out;

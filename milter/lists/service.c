@@ -4,7 +4,8 @@
  * (Mail to the owners who have keys is re-wrapped like a post, in pool.c.)
  *
  * Contract (declared in pool-int.h):
- *   service_run(c)      a job whose role is not "post": sendkey answers, owner forwards; a
+ *   service_run(c)      a job whose role is not "post": sendkey answers (with the roster
+ *                       when the list publishes one), owner forwards, request runs commands; a
  *                       role this version does not know leaves the job in the spool
  *                       (JOB_BROKEN, logged) rather than losing it;
  *   service_forward(c)  an owner job for recipients without keys: the message as spooled.
@@ -29,6 +30,7 @@
 #include "listpost-int.h"
 #include "log.h"
 #include "pgp.h"
+#include "rosterlist.h"
 #include "smtp.h"
 
 /* robot_local - local parts that are robots by convention (RFC 3834 2, RFC 2142) */
@@ -114,6 +116,16 @@ void service_reply_refs(const struct job_ctx *c, char *out, size_t len)
 	free(id);
 }
 
+/* service_put_crlf - T (N octets) to F with its line ends made CRLF */
+void service_put_crlf(FILE *f, const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == '\n' && (i == 0 || t[i - 1] != '\r'))
+			fputc('\r', f);
+		fputc(t[i], f);
+	}
+}
+
 /* sendkey_entity - the signed answer: multipart/signed (the list key) around multipart/mixed
  * (a short text, the key as application/pgp-keys); *OUT malloc'd; JOB_RETRY on a temporary
  * failure, JOB_BROKEN when the list's key cannot sign or be exported */
@@ -148,10 +160,26 @@ static enum job_outcome sendkey_entity(struct job_ctx *c, char **out, size_t *ou
 	fprintf(f, "\r\n--=_postward_key\r\nContent-Type: application/pgp-keys; name=\"%s.asc\"\r\n"
 		"Content-Disposition: attachment; filename=\"%s.asc\"\r\n\r\n", l->address,
 		l->address);
-	for (size_t i = 0; i < klen; i++) {	/* the armor with CRLF line ends */
-		if (key[i] == '\n' && (i == 0 || key[i - 1] != '\r'))
-			fputc('\r', f);
-		fputc(key[i], f);
+	service_put_crlf(f, key, klen);
+	if (c->list->roster == PW_LIST_ROSTER_PUBLISH) {
+		struct roster_files rf;
+		if (rosterlist_current(spool_dir(c->w->p->spool), c->cfg->gnupg_home, l, &rf, why,
+				       sizeof(why))) {
+			fprintf(f, "\r\n--=_postward_key\r\nContent-Type: application/pgp-keys; "
+				"name=\"%s.roster.asc\"\r\nContent-Description: the list's roster: "
+				"its key and its subscribers' keys\r\nContent-Disposition: attachment; "
+				"filename=\"%s.roster.asc\"\r\n\r\n", l->address, l->address);
+			service_put_crlf(f, rf.keys, rf.keys_len);
+			fprintf(f, "\r\n--=_postward_key\r\nContent-Type: application/pgp-signature; "
+				"name=\"%s.roster.asc.sig\"\r\nContent-Description: the list key's "
+				"signature over the roster\r\nContent-Disposition: attachment; "
+				"filename=\"%s.roster.asc.sig\"\r\n\r\n", l->address, l->address);
+			service_put_crlf(f, rf.sig, rf.sig_len);
+			roster_files_clear(&rf);
+		} else {
+			pwlog_qid(LOG_ERR, c->job->qid, "list %s: sendkey: no roster: %s", l->address,
+				  why);
+		}
 	}
 	fprintf(f, "\r\n--=_postward_key--\r\n");
 	if (fclose(f) != 0 || content == NULL)
@@ -261,6 +289,8 @@ enum job_outcome service_run(struct job_ctx *c)
 		return service_forward(c);
 	if (strcmp(role, "request") == 0)
 		return service_request(c);
+	if (strcmp(role, "bounces") == 0)
+		return service_bounces(c);
 	pwlog_qid(LOG_ERR, c->job->qid, "list %s: job %s is for its %s address, which this "
 		  "version does not handle; left in %s", c->list->address, c->job->id, role,
 		  spool_dir(c->w->p->spool));

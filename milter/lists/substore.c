@@ -219,6 +219,36 @@ static bool load(struct pw_lists *ls, const char *listfile, const char *text, si
 	return ok;
 }
 
+/* substore_read - LISTFILE's list as its files say now */
+enum substore_result substore_read(const char *listfile, struct pw_lists *ls, char *why,
+				   size_t whylen)
+{
+	char *sub = pw_list_managed_path(listfile), *text = NULL, *sub_text = NULL;
+	size_t len = 0, sub_len = 0;
+	enum substore_result r = SUBSTORE_ERROR;
+	int e;
+
+	memset(ls, 0, sizeof(*ls));
+	if (sub == NULL) {
+		snprintf(why, whylen, "\"%s\" is not a list file (NAME.list)", listfile);
+		return SUBSTORE_ERROR;
+	}
+	pthread_mutex_lock(&substore_lock);
+	if ((e = slurp(listfile, &text, &len)) != 0)
+		snprintf(why, whylen, "cannot read %s: %s", listfile, strerror(e));
+	else if ((e = slurp(sub, &sub_text, &sub_len)) != 0 && e != ENOENT)
+		snprintf(why, whylen, "cannot read %s: %s", sub, strerror(e));
+	else if (load(ls, listfile, text, len, sub, sub_text, sub_len, why, whylen))
+		r = SUBSTORE_OK;
+	pthread_mutex_unlock(&substore_lock);
+	if (r != SUBSTORE_OK)
+		pw_lists_free(ls);
+	free(text);
+	free(sub_text);
+	free(sub);
+	return r;
+}
+
 /* apply - U on the managed entries V[0..*N-1] (room for one more) of list L */
 static enum substore_result apply(struct update *u, const struct pw_list *l,
 				  struct pw_list_managed_sub *v, size_t *n, char *why,

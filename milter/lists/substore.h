@@ -55,6 +55,11 @@ const char *substore_result_name(enum substore_result r);
  * checked as pw_list_format_managed checks them, not against the list file */
 enum substore_result substore_write(const char *listfile, const struct pw_list_managed_sub *v,
 				    size_t n, char *why, size_t whylen);
+/* substore_read - LISTFILE's list as its two files say now, read fresh under the lock (the
+ * snapshot may be older than a write a moment ago) into *LS (one list; free it with
+ * pw_lists_free); SUBSTORE_ERROR + WHY when they cannot be read or do not load */
+enum substore_result substore_read(const char *listfile, struct pw_lists *ls, char *why,
+				   size_t whylen);
 /* substore_add - add SUB as a managed subscriber of LISTFILE's list, or replace the managed
  * entry with its address; *REPLACED (if not NULL) says which */
 enum substore_result substore_add(const char *listfile, const struct pw_list_managed_sub *sub,

@@ -82,7 +82,7 @@ SS=$(fpr_of pw ss@example.net)
 mkdir lists box spool
 mklist() {	# mklist NAME ATTEST
 	{
-		printf 'list %s@lists.test\nowner owner@example.org\nbounce %s-bounces@lists.test\n' "$1" "$1"
+		printf 'list %s@lists.test\nfrom_rewrite never\nowner owner@example.org\nbounce %s-bounces@lists.test\n' "$1" "$1"
 		printf 'openpgp_key %s\n' "$LIST"
 		[ -n "$2" ] && printf 'attest %s\n' "$2"
 		printf 'subscriber gp@example.net openpgp=%s\n' "$GP"

@@ -131,6 +131,7 @@ DEAD=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 mkdir lists spool
 cat > lists/board.list <<EOF
 list board@lists.test
+from_rewrite never
 owner owner@lists.test
 bounce board-bounces@lists.test
 openpgp_key $LIST

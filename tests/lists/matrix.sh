@@ -190,6 +190,7 @@ done
 mkdir lists box spool
 {
 	echo "list matrix@lists.test"
+	echo "from_rewrite never"
 	echo "owner owner@example.org"
 	echo "bounce matrix-bounces@lists.test"
 	echo "openpgp_key $LIST"

@@ -113,6 +113,7 @@ for h in s2 s3 sa; do g "$h" --import poster.pub 2>/dev/null; done
 mkdir lists box spool
 cat > lists/board.list <<EOF
 list board@lists.test
+from_rewrite never
 owner owner@example.org
 bounce board-bounces@lists.test
 openpgp_key $LIST
@@ -126,6 +127,7 @@ EOF
 # a list whose subscribers the SMTP server defers (defer*) or refuses (reject*)
 cat > lists/slow.list <<EOF
 list slow@lists.test
+from_rewrite never
 owner owner@example.org
 bounce slow-bounces@lists.test
 openpgp_key $LIST
@@ -137,6 +139,7 @@ subscriber reject1@example.net openpgp=$S2
 EOF
 cat > lists/other.list <<EOF
 list other@lists.test
+from_rewrite never
 owner owner@example.org
 openpgp_key $OTHER
 subscriber s2@example.net openpgp=$S2
@@ -151,7 +154,7 @@ mkcert() {	# mkcert NAME EMAIL rsa|ec
 }
 mkcert slist sec@lists.test rsa && mkcert s5 s5@example.net rsa && mkcert s6 s6@example.net ec &&
 	mkcert eve eve@evil.test rsa || bad "openssl certificates"
-printf 'list sec@lists.test\nowner owner@example.org\nsmime_cert %s\nsmime_key %s\n' \
+printf 'list sec@lists.test\nfrom_rewrite never\nowner owner@example.org\nsmime_cert %s\nsmime_key %s\n' \
 	"$tmp/smime/slist.crt" "$tmp/smime/slist.key" > lists/sec.list
 printf 'subscriber %s@example.net smime=%s\n' s5 "$tmp/smime/s5.crt" s6 "$tmp/smime/s6.crt" >> lists/sec.list
 # s7's certificate file is missing: told once that posts cannot reach them
@@ -538,6 +541,7 @@ ls spool/*.job > /dev/null 2>&1 && bad "the slow list's job is still in the spoo
 stop_postward
 {
 	echo "list big@lists.test"
+	echo "from_rewrite never"
 	echo "owner owner@example.org"
 	echo "openpgp_key $LIST"
 	echo "require_signature no"

@@ -134,6 +134,7 @@ mkcert slist sec@lists.test rsa && mkcert s5 s5@example.net rsa && mkcert s6 s6@
 # ------------------------------------------------------------------------------ lists
 cat >"$T/lists/board.list" <<EOF
 list board@lists.test
+from_rewrite never
 owner owner@example.org
 bounce board-bounces@lists.test
 openpgp_key $LIST
@@ -144,12 +145,13 @@ subscriber s3@example.net openpgp=$S3
 subscriber s4@example.net openpgp=$S4
 EOF
 {
-	printf 'list sec@lists.test\nowner owner@example.org\nsmime_cert %s\nsmime_key %s\n' \
+	printf 'list sec@lists.test\nfrom_rewrite never\nowner owner@example.org\nsmime_cert %s\nsmime_key %s\n' \
 		"$T/smime/slist.crt" "$T/smime/slist.key"
 	printf 'subscriber %s@example.net smime=%s\n' s5 "$T/smime/s5.crt" s6 "$T/smime/s6.crt"
 } >"$T/lists/sec.list"
 {
 	echo "list big@lists.test"
+	echo "from_rewrite never"
 	echo "owner owner@example.org"
 	echo "bounce big-bounces@lists.test"
 	echo "openpgp_key $LIST"
@@ -380,8 +382,8 @@ for a in s5 s6; do
 	[ "$n" -eq 1 ] && ok "3: $a got exactly one copy" || bad "3: $a got $n copies"
 	f=$(files_of $a@example.net | head -1)
 	[ -n "$f" ] || continue
-	check "3: $a: Return-Path <owner@example.org> (the list's default bounce), Delivered-To $a@example.net" \
-		test "$(hfield "$f" Return-Path) $(hfield "$f" Delivered-To)" = "<owner@example.org> $a@example.net"
+	check "3: $a: Return-Path <sec-bounces+$a=example.net@lists.test> (the list's bounces address tagged for $a: no bounce statement), Delivered-To $a@example.net" \
+		test "$(hfield "$f" Return-Path) $(hfield "$f" Delivered-To)" = "<sec-bounces+$a=example.net@lists.test> $a@example.net"
 	check "3: $a: application/pkcs7-mime copy, List-Post <mailto:sec@lists.test>" \
 		eval "header '$f' | grep -qi '^Content-Type: application/pkcs7-mime' && [ \"\$(hfield '$f' List-Post)\" = '<mailto:sec@lists.test>' ]"
 	ris=$(openssl cms -cmsout -print -in "$f" 2>/dev/null | grep -Ec '^ +d\.(ktri|kari|kekri|pwri|ori):')

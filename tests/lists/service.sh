@@ -17,14 +17,30 @@
 #  3 LIST-request: a plain command is refused in the session (550 5.7.1), so is a command
 #    signed by a stranger's key;
 #  5 plain posts (plain_posts subscribers): a subscriber's plain post reaches the subscribers
-#    encrypted; a stranger's is refused, and a list without the setting refuses it too;
+#    encrypted; a stranger's is refused, and a list without the setting refuses it too; the
+#    copy (from_rewrite always, subject_prefix) has From: s3 via club <club@lists.test>,
+#    the poster in Reply-To and X-Original-From, the prefixed Subject, List-Help,
+#    List-Unsubscribe, List-Owner and Autocrypt, and two DKIM signatures of the list domain
+#    (dkim_signing_key, ed25519 and rsa) that dkimpy verifies and that fail once the Subject
+#    is changed;
 #  6 signed commands: an admin adds a key (X-ADD-KEY) and subscribes its holder (X-SUBSCRIBE)
 #    - the answer decrypts with the admin's key, is signed by the list's, says what was done;
 #    the managed file NAME.subscribers has the new subscriber, the list file is unchanged,
 #    postward reloads, and the next post reaches the new subscriber; the same signed
 #    message again is not run (the answer and the log say it was seen before); a subscriber
 #    who is no admin cannot subscribe others; the new subscriber changes their key
-#    (X-SET-FINGERPRINT) and then unsubscribes, signing with the new key;
+#    (X-SET-FINGERPRINT), signing with the new key; unsubscribing oneself is refused (admins
+#    only, Schleuder's default), and an admin unsubscribes them;
+#  7 the roster (roster publish): the sendkey answer carries the roster and the list key's
+#    signature over it (gpg verifies it; the same file is published at roster_file) with the
+#    list key and every subscriber key; a post gpg encrypted to all of them is accepted and
+#    delivered without decryption (postward's log says so), each copy carrying only its
+#    subscriber's PKESK, opening for them with the poster's good signature and not for
+#    another; a post missing one subscriber is refused with the count, one to an outsider
+#    too, and one missing subscribers but encrypted to the list key is re-wrapped;
+#  8 bounces (bounce_threshold 1): a DSN for s3's copy to its VERP address disables s3; the
+#    owner is told who and why, nothing answers the bounce, and the next post reaches every
+#    subscriber but s3;
 #  4 one list address per message: RCPT to the list and then its -owner address gets 452
 #    4.5.3 for the second.
 #
@@ -84,6 +100,7 @@ list board@lists.test
 owner s1@example.net
 openpgp_key $LIST
 list_id Board of the test association
+bounce_threshold 1
 subscriber s1@example.net openpgp=$S1
 subscriber s2@example.net openpgp=$S2 admin
 subscriber s3@example.net openpgp=$S3
@@ -93,14 +110,35 @@ list club@lists.test
 owner owner@example.org
 openpgp_key $LIST
 plain_posts subscribers
+from_rewrite always
+subject_prefix [club]
 subscriber s3@example.net openpgp=$S3
 EOF
-pf_postward
+# DKIM keys of the list domain: the copies, notices and answers are signed with both
+mkdir -m 700 "$T/dkim"
+openssl genpkey -algorithm ed25519 -out "$T/dkim/ed.pem" 2>/dev/null &&
+	openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048 -out "$T/dkim/rsa.pem" 2>/dev/null &&
+	chmod 600 "$T/dkim/ed.pem" "$T/dkim/rsa.pem" || abort "openssl DKIM keys"
+"$TOP/tests/dkim/pw-dkimsign" -R -k "$T/dkim/ed.pem" -d lists.test -s ed -k "$T/dkim/rsa.pem" -d lists.test -s rsa \
+	>"$T/dkim/records" || abort "pw-dkimsign -R (build it: make check)"
+cat >"$T/lists/ros.list" <<EOF
+list ros@lists.test
+owner s1@example.net
+openpgp_key $LIST
+from_rewrite never
+roster publish
+roster_file $T/pub/ros.roster.asc
+subscriber s1@example.net openpgp=$S1
+subscriber s2@example.net openpgp=$S2
+subscriber s3@example.net openpgp=$S3
+EOF
+mkdir -p "$T/pub"
+pf_postward "dkim_signing_key = lists.test ed $T/dkim/ed.pem, lists.test rsa $T/dkim/rsa.pem"
 {
 	for a in s1 s2 s3 d4; do echo "$a@example.net example.net/$a/"; done
 	echo "owner@example.org example.org/owner/"
 	echo "mallory@evil.test evil.test/mallory/"
-	for l in board club; do
+	for l in board club ros; do
 		for r in "" -request -owner -sendkey -bounces; do echo "$l$r@lists.test lists.test/$l$r/"; done
 	done
 } >"$CONF/vmailbox"
@@ -230,7 +268,53 @@ f=$(files_of s3@example.net | head -1)
 armor "$f" >plainpost.asc 2>/dev/null
 check "5: the subscriber's copy is encrypted (no plain text) and opens with their key to the text" \
 	eval "[ -n '$f' ] && ! grep -qF -- '$secret' '$f' && g s3 --decrypt plainpost.asc 2>/dev/null | grep -qF -- '$secret'"
+cp "$f" plainpost.copy
 archive 5
+# the copy of club (from_rewrite always, subject_prefix): From rewritten, the poster in
+# Reply-To and X-Original-From, the prefix, the list fields, and two DKIM signatures of
+# lists.test that dkimpy verifies over the copy as delivered (Postfix's own Return-Path,
+# Delivered-To and Received fields above them are not signed)
+check "5: the copy's From is rewritten to the list (got: $(hfield plainpost.copy From))" \
+	test "$(hfield plainpost.copy From)" = "s3 via club <club@lists.test>"
+check "5: Reply-To and X-Original-From name the poster" \
+	eval "hfield plainpost.copy Reply-To | grep -q 's3@example.net' && hfield plainpost.copy X-Original-From | grep -q 's3@example.net'"
+check "5: the Subject carries the list's prefix once (got: $(hfield plainpost.copy Subject))" \
+	test "$(hfield plainpost.copy Subject)" = "[club] plain post"
+check "5: List-Help, List-Unsubscribe and List-Owner name the role addresses" \
+	eval "hfield plainpost.copy List-Help | grep -q 'mailto:club-request@lists.test?subject=help' &&
+	      hfield plainpost.copy List-Unsubscribe | grep -q 'mailto:club-request@lists.test?subject=unsubscribe' &&
+	      hfield plainpost.copy List-Owner | grep -q 'mailto:club-owner@lists.test'"
+check "5: an Autocrypt field carries the list's key (addr=club@lists.test)" \
+	eval "header plainpost.copy | tr -d '\n' | grep -q 'Autocrypt: addr=club@lists.test; prefer-encrypt=mutual; keydata='"
+"$PY" - "$T/dkim/records" plainpost.copy >dkimpy.out 2>&1 <<'PYEOF'
+import re, sys, dkim
+keys = {}
+for line in open(sys.argv[1]):
+    name, value = line.split(None, 1)
+    keys[name.lower()] = value.strip().encode()
+def dnsfunc(name, timeout=5):
+    return keys.get(name.decode().rstrip('.').lower())
+msg = open(sys.argv[2], 'rb').read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+n = len(re.findall(rb'(?im)^DKIM-Signature:', msg))
+res = []
+for i in range(n):
+    try:
+        res.append('pass' if dkim.DKIM(msg, minkey=1024).verify(idx=i, dnsfunc=dnsfunc) else 'fail')
+    except Exception as e:
+        res.append('fail:' + type(e).__name__)
+print(n, ','.join(res))
+PYEOF
+check "5: the copy has two DKIM signatures of lists.test (ed25519, rsa) and dkimpy verifies both (got: $(cat dkimpy.out))" \
+	test "$(cat dkimpy.out)" = "2 pass,pass"
+sed 's/^\(Subject: .*\)$/\1 (changed)/' plainpost.copy >tampered.copy
+"$PY" - "$T/dkim/records" tampered.copy >dkimpy2.out 2>&1 <<'PYEOF'
+import re, sys, dkim
+keys = dict((l.split(None, 1)[0].lower(), l.split(None, 1)[1].strip().encode()) for l in open(sys.argv[1]))
+msg = open(sys.argv[2], 'rb').read().replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+ok = [dkim.DKIM(msg, minkey=1024).verify(idx=i, dnsfunc=lambda n, timeout=5: keys.get(n.decode().rstrip('.').lower())) for i in range(2)]
+print(','.join('pass' if x else 'fail' for x in ok))
+PYEOF
+check "5: a copy with its Subject changed fails both (got: $(cat dkimpy2.out))" test "$(cat dkimpy2.out)" = "fail,fail"
 post plainmallory mallory@evil.test club@lists.test plainpost.eml
 check "5: a plain post from a stranger is refused (got: $(reply_of plainmallory))" \
 	test "$(reply_of plainmallory)" = "550 5.7.1 Plain posts to this list are taken from subscribers only"
@@ -316,11 +400,111 @@ check "6: a subscriber changes their own key by command" \
 archive 6e
 wait_until 30 reloaded 2
 printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE\n' | command unsub d4 "$NEWD4" d4@example.net
-wait_mail 1 "6 unsubscribe answer"
+wait_mail 1 "6 self-unsubscribe answer"
 answer_of d4@example.net d4 ans.unsub
-check "6: a subscriber unsubscribes by command (signed with the new key)" \
-	eval "grep -q 'd4@example.net is unsubscribed' ans.unsub.out && ! grep -q d4 '$T/lists/board.subscribers'"
+check "6: unsubscribing oneself is for admins only by default, as in Schleuder (signed with the new key)" \
+	eval "grep -q 'X-UNSUBSCRIBE may only be used by the list.s admins' ans.unsub.out && grep -q d4 '$T/lists/board.subscribers'"
 archive 6f
+printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE: d4@example.net\n' | command unsub2 s2 "$S2" s2@example.net
+wait_mail 1 "6 unsubscribe answer"
+answer_of s2@example.net s2 ans.unsub2
+check "6: an admin unsubscribes d4 by command" \
+	eval "grep -q 'd4@example.net is unsubscribed' ans.unsub2.out && ! grep -q d4 '$T/lists/board.subscribers'"
+archive 6f
+
+# ---- 7: the roster: posts the list never decrypts ----------------------------------------------
+msg s3@example.net ros-sendkey@lists.test "roster please" >rosreq.eml
+post rosreq s3@example.net ros-sendkey@lists.test rosreq.eml
+wait_mail 1 "7 sendkey with roster"
+f=$(files_of s3@example.net | head -1)
+"$PY" - "$f" <<-'PYEOF'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+for p in m.walk():
+    fn = p.get_filename()
+    if fn and fn.startswith('ros@lists.test.roster'):
+        open(fn.replace('ros@lists.test.', 'ros.'), 'wb').write(p.get_payload(decode=True))
+PYEOF
+check "7: the sendkey answer carries the roster and its signature" test -s ros.roster.asc -a -s ros.roster.asc.sig
+check "7: the list key's signature over the roster verifies (gpg, s3's home)" \
+	eval "g s3 --status-fd 1 --verify ros.roster.asc.sig ros.roster.asc 2>/dev/null | grep -q '^\[GNUPG:\] VALIDSIG $LIST '"
+check "7: the roster is also published at roster_file" cmp -s ros.roster.asc "$T/pub/ros.roster.asc"
+g s1 --import ros.roster.asc >/dev/null 2>&1
+g s1 --with-colons --import-options show-only --import ros.roster.asc 2>/dev/null |
+	awk -F: '/^pub/ { p = 1; next } /^fpr/ && p { print $10; p = 0 }' | grep -v "^$LIST\$" | sort -u >ros.fprs
+check "7: the roster holds the list key and the three subscribers' keys" \
+	test "$(cat ros.fprs | tr '\n' ' ')" = "$(printf '%s\n' "$S1" "$S2" "$S3" | sort | tr '\n' ' ')"
+archive 7a
+# the subscribers check the poster's signature; the outsider case needs mallory's key
+g s2 --import "$T/s1.pub" >/dev/null 2>&1; g s3 --import "$T/s1.pub" >/dev/null 2>&1
+g s1 --import "$T/mallory.pub" >/dev/null 2>&1
+secret7="to the roster $RANDOM"
+printf 'Content-Type: text/plain\n\n%s\n' "$secret7" >ros.txt
+rcpts=""; for x in $(cat ros.fprs); do rcpts="$rcpts -r $x"; done
+# shellcheck disable=SC2086 # one -r per roster key
+g s1 --trust-model always --armor -s -e $rcpts -u "$S1" -o rospost.asc ros.txt 2>/dev/null
+pgpmime rospost.asc s1@example.net ros@lists.test "roster post" >rospost.eml
+post rospost s1@example.net ros@lists.test rospost.eml
+check "7: a post encrypted to every roster key is accepted: $(reply_of rospost)" accepted rospost
+wait_mail 3 "7 roster post"
+check "7: postward accepted it without decrypting and sent the poster's own encryption" \
+	eval 'pwlog | grep -q "roster post, encrypted to every subscriber: not decrypted" && pwlog | grep -q "roster post: 3 copies of the poster.s encryption, not decrypted"'
+for a in s1 s2 s3; do
+	f=$(files_of $a@example.net | head -1)
+	armor "$f" >"ros.$a.asc"
+	check "7: $a's copy has exactly one PKESK (its own)" test "$(npkesk $a "ros.$a.asc")" -eq 1
+	check "7: $a's copy opens with $a's key to the text, the poster's signature good" \
+		eval "g $a --status-fd 1 --decrypt 'ros.$a.asc' 2>/dev/null | grep -q '^\[GNUPG:\] VALIDSIG $S1 ' && g $a --decrypt 'ros.$a.asc' 2>/dev/null | grep -qF -- '$secret7'"
+done
+check "7: s2 cannot open s3's copy" eval "! g s2 --decrypt ros.s3.asc >/dev/null 2>&1"
+archive 7b
+g s1 --trust-model always --armor -s -e -r "$S1" -r "$S2" -u "$S1" -o rosmiss.asc ros.txt 2>/dev/null
+pgpmime rosmiss.asc s1@example.net ros@lists.test "missing one" >rosmiss.eml
+post rosmiss s1@example.net ros@lists.test rosmiss.eml
+check "7: a post missing a subscriber's key, not to the list key, is refused with the count (got: $(reply_of rosmiss))" \
+	test "$(reply_of rosmiss)" = "550 5.7.1 The post is not encrypted to 1 of the list's 3 subscriber keys; get the current roster from the list's sendkey address"
+# shellcheck disable=SC2086
+g s1 --trust-model always --armor -s -e $rcpts -r "$M" -u "$S1" -o rosout.asc ros.txt 2>/dev/null
+pgpmime rosout.asc s1@example.net ros@lists.test "outsider" >rosout.eml
+post rosout s1@example.net ros@lists.test rosout.eml
+check "7: a post also encrypted to an outsider is refused (got: $(reply_of rosout))" \
+	test "$(reply_of rosout)" = "550 5.7.1 The post is encrypted to keys that are not this list's subscribers'"
+g s1 --trust-model always --armor -s -e -r "$S1" -r "$LIST" -u "$S1" -o rosrewrap.asc ros.txt 2>/dev/null
+pgpmime rosrewrap.asc s1@example.net ros@lists.test "rewrap" >rosrewrap.eml
+post rosrewrap s1@example.net ros@lists.test rosrewrap.eml
+check "7: a post missing subscribers but encrypted to the list key is re-wrapped (roster_incomplete rewrap): $(reply_of rosrewrap)" accepted rosrewrap
+wait_mail 3 "7 re-wrapped post"
+archive 7c
+
+# ---- 8: bounces -------------------------------------------------------------------------------
+# a DSN from a remote MTA about s3's copy, to the VERP address of the copy
+{
+	printf 'From: MAILER-DAEMON@mx.remote.test\nTo: board-bounces+s3=example.net@lists.test\n'
+	printf 'Subject: Undelivered Mail Returned to Sender\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n'
+	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="b8"\n\n'
+	printf -- '--b8\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n'
+	printf -- '--b8\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.remote.test\n\n'
+	printf 'Final-Recipient: rfc822; s3@example.net\nAction: failed\nStatus: 5.1.1\n'
+	printf 'Diagnostic-Code: smtp; 550 5.1.1 <s3@example.net>: mailbox unknown\n\n--b8--\n'
+} >dsn.eml
+post dsn "<>" board-bounces+s3=example.net@lists.test dsn.eml
+check "8: the bounce to the VERP address is accepted: $(reply_of dsn)" accepted dsn
+wait_mail 1 "8 owner told"
+check "8: postward logged that s3 was disabled by bounces" \
+	eval 'pwlog | grep -q "subscriber s3@example.net disabled by bounces (score 1.0)"'
+f=$(files_of s1@example.net | head -1)
+check "8: the owner (s1) is told who was disabled and why" \
+	eval "[ -n '$f' ] && hfield '$f' Subject | grep -q 's3@example.net disabled after bounces' && grep -q '5.1.1' '$f'"
+check "8: nothing answered the bounce (s3 and the null sender got nothing)" test "$(count_of s3@example.net)" -eq 0
+archive 8a
+g s1 --trust-model always --armor -s -e -r "$LIST" -u "$S1" -o post8.asc ros.txt 2>/dev/null
+pgpmime post8.asc s1@example.net board@lists.test "after the bounce" >post8.eml
+post post8 s1@example.net board@lists.test post8.eml
+wait_mail 2 "8 post without s3"
+check "8: the next post reaches s1 and s2 but not the disabled s3" \
+	eval '[ "$(count_of s1@example.net)" -eq 1 ] && [ "$(count_of s2@example.net)" -eq 1 ] && [ "$(count_of s3@example.net)" -eq 0 ]'
+check "8: postward logged the skipped subscriber" eval 'pwlog | grep -q "1 subscriber(s) disabled after bounces get no copy"'
+archive 8b
 
 # ---- 4: one list address per message ---------------------------------------------------------
 swaks --server 127.0.0.1 --port "$P_SMTPD" --from s1@example.net --to board@lists.test,board-owner@lists.test \

@@ -559,6 +559,7 @@ mkdir -m 755 lists box spool
 chmod 755 "$tmp"
 cat > lists/board.list <<EOF
 list board@lists.test
+from_rewrite never
 owner owner@example.org
 bounce board-bounces@lists.test
 openpgp_key $LISTFPR
