@@ -260,6 +260,8 @@ pf_postfix() {
 		virtual_uid_maps = static:$(id -u nobody)
 		virtual_gid_maps = static:$(id -g nobody)
 		virtual_alias_maps =
+		# VERP: LIST-bounces+SUB=DOMAIN@ is LIST-bounces@ to the lookups
+		recipient_delimiter = +
 		delay_warning_time = 0
 		biff = no
 		EOF
