@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 #include <stdint.h>
 
+#include "keyhand.h"
 #include "listpost.h"
 #include "log.h"
 #include "openpgp.h"
@@ -184,7 +185,8 @@ static bool signer_allowed(const struct pw_list *l, const struct pgp_decrypted *
 
 /* check_openpgp - decrypt and check the signer; 0 or a reply set (REJECT) */
 static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struct listpost *lp,
-			      const char *qid, const char *sender, bool *ok)
+			      const char *qid, const char *sender, bool *ok,
+			      struct keyhand_secret *ks)
 {
 	struct pgp_decrypted d;
 	struct opgp_split sp;
@@ -254,6 +256,12 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 		r = reply(ctx, qid, l->address, "550", "5.7.1", "You may not post to this list");
 	} else {
 		*ok = true;
+	}
+	if (*ok) {		/* for the worker, in memory only (keyhand.h) */
+		ks->algo = d.algo;
+		memcpy(ks->key, d.key, sizeof(ks->key));
+		ks->keylen = d.keylen;
+		ks->plain_len = d.plain_len;
 	}
 	pgp_decrypted_clear(&d);
 	return r;
@@ -411,7 +419,7 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 
 /* commit - spool the post for every subscriber and queue it; 0 or a reply set */
 static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, const char *sender,
-		       bool requiretls)
+		       bool requiretls, const struct keyhand_secret *ks)
 {
 	const struct pw_list *l = lm->list;
 	struct spool_job j;
@@ -443,6 +451,11 @@ static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, cons
 		return reply(ctx, qid, l->address, "451", "4.3.0",
 			     "Mailing list temporarily unavailable");
 	}
+	/* the session key to the worker, before it can take the job (keyhand.h) */
+	if (ks->keylen > 0 && !keyhand_put(j.id, ks, time(NULL)))
+		pwlog_qid(LOG_INFO, qid, "list %s: the session key of %s is not kept in memory "
+			  "(too many posts waiting): the worker decrypts the post again",
+			  l->address, j.id);
 	pool_submit(the_pool, j.id);
 	pwlog_qid(LOG_INFO, qid, "list %s: post from <%s> accepted as %s for %zu subscriber(s)%s",
 		  l->address, poster, j.id, l->n_subs, j.requiretls ? ", REQUIRETLS" : "");
@@ -455,10 +468,12 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 {
 	const struct pw_list *l = lm->list;
 	struct listpost lp;
+	struct keyhand_secret ks;
 	sfsistat r;
 	bool ok = false;
 
 	(void)snap;
+	memset(&ks, 0, sizeof(ks));
 	*handled = l != NULL;
 	if (l == NULL)
 		return SMFIS_CONTINUE;
@@ -476,7 +491,7 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 		if (l->openpgp_fpr[0] == '\0')
 			r = reply(ctx, qid, l->address, "550", "5.7.1", "This list takes S/MIME posts only");
 		else
-			r = check_openpgp(ctx, l, &lp, qid, sender, &ok);
+			r = check_openpgp(ctx, l, &lp, qid, sender, &ok, &ks);
 		break;
 	case LISTPOST_SMIME:
 		r = check_smime(ctx, l, &lp, qid, sender, &ok);
@@ -493,9 +508,10 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 		break;
 	}
 	listpost_clear(&lp);
-	if (!ok)
-		return r;
-	if ((r = commit(ctx, lm, qid, sender, requiretls)) != SMFIS_CONTINUE)
+	if (ok)
+		r = commit(ctx, lm, qid, sender, requiretls, &ks);
+	OPENSSL_cleanse(&ks, sizeof(ks));
+	if (!ok || r != SMFIS_CONTINUE)
 		return r;
 	if (lm->n_other == 0)
 		return SMFIS_DISCARD;	/* the pool sends the copies; nothing else to deliver */

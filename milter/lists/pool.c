@@ -21,6 +21,7 @@
 #include "attest.h"
 #include "copies.h"
 #include "fanout.h"
+#include "keyhand.h"
 #include "listpost.h"
 #include "log.h"
 #include "notices.h"
@@ -896,8 +897,9 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	enum job_outcome out = JOB_DONE;
 	enum pgp_status dst;
 	pthread_t kt;
-	bool threaded = false;
+	bool threaded = false, handed = false;
 	time_t now = time(NULL);
+	struct keyhand_secret ks;
 
 	memset(&dec, 0, sizeof(dec));
 	memset(&gf, 0, sizeof(gf));
@@ -933,7 +935,21 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	kf = (struct key_fetch){ .fprs = fprs, .n = nk, .keys = keys, .st = PGP_OK };
 	if (nk > 0)
 		threaded = pthread_create(&kt, NULL, key_fetch_main, &kf) == 0;
-	dst = pgp_decrypt(c->post.payload, c->post.payload_len, &dec, why, sizeof(why));
+	/* the SMTP session's session key (keyhand.h), else a decryption of our own */
+	if ((handed = keyhand_take(c->job->id, &ks, now))) {
+		dec.algo = ks.algo;
+		memcpy(dec.key, ks.key, sizeof(dec.key));
+		dec.keylen = ks.keylen;
+		dec.plain_len = ks.plain_len;
+		OPENSSL_cleanse(&ks, sizeof(ks));
+		dst = PGP_OK;
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: session key from the SMTP session, "
+			  "no second decryption", c->list->address);
+	} else {
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: no session key in memory (a resumed or "
+			  "retried job): the post is decrypted again", c->list->address);
+		dst = pgp_decrypt(c->post.payload, c->post.payload_len, &dec, why, sizeof(why));
+	}
 	if (threaded)
 		pthread_join(kt, NULL);
 	else if (nk > 0)
@@ -1009,6 +1025,15 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	gf.subfprs = subfprs;
 	if ((out = attest_decide(c, &dec, &inner, &ilen, &rc, &attest)) != JOB_DONE)
 		goto done;
+	/* the attestation quotes the content and the signatures: a decryption of our own */
+	if (attest && handed &&
+	    (dst = pgp_decrypt(c->post.payload, c->post.payload_len, &dec, why, sizeof(why))) !=
+	    PGP_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post no longer decrypts: %s",
+			  c->list->address, why);
+		out = JOB_RETRY;
+		goto done;
+	}
 	if (attest) {
 		out = run_attest(c, &dec, inner, ilen, &rc, items, encs, ni, &a, &gf);
 		goto done;
