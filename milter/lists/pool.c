@@ -757,6 +757,30 @@ static enum fanout_result gpg_copy(void *fctx, size_t k, char **armor, size_t *l
 	return FANOUT_BUILT;
 }
 
+/* post_inner - the packets inside post C's encryption: opened in process with the session key
+ * in DEC (opgp_open, no gpg run), or by gpg --unwrap for what that leaves to gpg */
+static enum pgp_status post_inner(const struct job_ctx *c, const struct pgp_decrypted *dec,
+				  uint8_t **inner, size_t *ilen, char *why, size_t whylen)
+{
+	struct opgp_split sp;
+	uint8_t *bin = NULL;
+	size_t binlen = 0;
+	enum opgp_status os = OPGP_E_UNSUPPORTED;
+
+	if (dec->keylen > 0 &&
+	    opgp_dearmor((const char *)c->post.payload, c->post.payload_len, &bin, &binlen) ==
+	    OPGP_OK && opgp_split(bin, binlen, &sp, why, whylen) == OPGP_OK)
+		os = opgp_open(bin + sp.data_off, sp.data_len, dec->algo, dec->key, dec->keylen,
+			       inner, ilen, why, whylen);
+	free(bin);
+	if (os == OPGP_OK || os == OPGP_E_NOMEM)
+		return os == OPGP_OK ? PGP_OK : PGP_E_NOMEM;
+	if (os != OPGP_E_UNSUPPORTED)
+		pwlog_qid(LOG_WARNING, c->job->qid, "list %s: the post's packets do not open with "
+			  "its session key (%s): gpg unwraps them", c->list->address, why);
+	return pgp_unwrap(c->post.payload, c->post.payload_len, inner, ilen, why, whylen);
+}
+
 /* attest_decide - whether post C (decrypted into DEC) goes to the subscribers as the list's
  * attestation (attest.h) rather than re-wrapped: by the list's "attest" setting, and on
  * "auto" when a signature inside it names intended recipients (RC).  The packets inside the
@@ -783,7 +807,7 @@ static enum job_outcome attest_decide(struct job_ctx *c, const struct pgp_decryp
 				  c->list->address);
 		return JOB_DONE;
 	}
-	st = pgp_unwrap(c->post.payload, c->post.payload_len, inner, ilen, why, sizeof(why));
+	st = post_inner(c, dec, inner, ilen, why, sizeof(why));
 	if (st == PGP_E_ENGINE || st == PGP_E_NOMEM) {
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: %s", c->list->address, why);
 		return JOB_RETRY;
