@@ -116,6 +116,11 @@ cleanup() {
 	for h in "$G"/* "$S"/lists/*/*; do
 		[ -d "$h" ] && gpgconf --homedir "$h" --kill all >/dev/null 2>&1
 	done
+	for h in "$CG_PW" "$CG_SCH"; do	# once the agents have gone
+		[ -n "$h" ] && [ -d "$h" ] || continue
+		wait_until 10 eval '[ ! -s "$h/cgroup.procs" ]'
+		rmdir "$h" 2>/dev/null || echo "list-e2e.sh: cgroup $h left behind" >&2
+	done
 	if [ "$KEEP" = 1 ]; then echo "list-e2e.sh: kept $T" >&2; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
@@ -129,6 +134,28 @@ wait_until() {
 	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
 	"$@"
 }
+
+# CPU accounting: each list manager runs in a cgroup of its own (cgroup v1 cpuacct or v2),
+# so the CPU of every process it starts (gpg, gpg-agent, Ruby) counts, even after they exit
+cg_make() { # cg_make NAME: the cgroup's directory, or nothing
+	local d
+	for d in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/unified /sys/fs/cgroup; do
+		if [ -f "$d/cpuacct.usage" ] || [ -f "$d/cgroup.controllers" ]; then
+			mkdir "$d/pw-bench-$$-$1" 2>/dev/null && { echo "$d/pw-bench-$$-$1"; return; }
+		fi
+	done
+}
+cg_usage() { # cg_usage DIR: nanoseconds of CPU used so far (0 without a cgroup)
+	if [ -z "$1" ]; then echo 0
+	elif [ -f "$1/cpuacct.usage" ]; then cat "$1/cpuacct.usage"
+	else awk '$1 == "usage_usec" { print $2 * 1000 }' "$1/cpu.stat"; fi
+}
+# "${IN_CG[@]}" DIR COMMAND...: COMMAND (exec'd: same process id) in cgroup DIR, or as it is
+# when DIR is empty
+IN_CG=(sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' in_cg)
+CG_PW=$(cg_make pw)
+CG_SCH=
+[ "$SCHLEUDER" = 1 ] && CG_SCH=$(cg_make schleuder)
 
 # -------------------------------------------------------------------------- keys
 g() { local h=$1; shift; gpg --homedir "$h" --batch --no-tty --pinentry-mode loopback --passphrase '' "$@"; }
@@ -268,6 +295,7 @@ if [ "$SCHLEUDER" = 1 ]; then
 		die "the Schleuder list: $(tail -5 "$S/mklist.out")"
 	[ "$(awk '{ print $3 }' "$S/mklist.out" | tail -1)" = "$N" ] ||
 		die "the Schleuder list has not $N subscriptions: $(tail -2 "$S/mklist.out")"
+	gpgconf --homedir "$LDIR" --kill gpg-agent >/dev/null 2>&1   # restarted inside the cgroup
 	SCHV=$(schleuder version 2>/dev/null | tail -1)
 fi
 
@@ -293,7 +321,8 @@ list_spool_directory = $T/spool
 list_reinject = 127.0.0.1:$SINKPORT
 EOF
 "$POSTWARD" -n -c "$T/pw.conf" >"$T/pw-n.out" 2>&1 || die "postward -n: $(head -5 "$T/pw-n.out")"
-"$POSTWARD" -f -c "$T/pw.conf" 2>"$T/pw.log" &
+gpgconf --homedir "$G/pw" --kill gpg-agent >/dev/null 2>&1   # restarted inside the cgroup
+"${IN_CG[@]}" "$CG_PW" "$POSTWARD" -f -c "$T/pw.conf" 2>"$T/pw.log" &
 PWPID=$!
 pw_up() { grep -q "listening on" "$T/pw.log" || ! kill -0 "$PWPID" 2>/dev/null; }
 wait_until 30 pw_up
@@ -385,7 +414,7 @@ run_schleuder() {
 	local f t0
 	f=$(post_for "$1")
 	t0=$(now)
-	schleuder work "$LISTADDR" <"$f" >"$T/w/$1.out" 2>&1 ||
+	"${IN_CG[@]}" "$CG_SCH" schleuder work "$LISTADDR" <"$f" >"$T/w/$1.out" 2>&1 ||
 		die "schleuder work exited $? for $1: $(tail -3 "$T/w/$1.out")"
 	wait_batch || die "Schleuder: $N copies of $1 did not arrive within $TIMEOUT s"
 	TIME=$(awk -v a="$t0" -v b="$T1" 'BEGIN { printf "%.3f", b - a }')
@@ -424,6 +453,7 @@ check_copies() {
 minimum() { tr ' ' '\n' | grep . | sort -n | head -1; }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+
 # -------------------------------------------------------------------------- header
 echo "bench/list-e2e.sh: encrypted list end to end, $N subscribers, $ROUNDS round(s), post ${POST_KB} KB of text"
 echo "machine: $CPUS CPU(s), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg), $(uname -sr)"
@@ -441,6 +471,8 @@ fi
 run_postward warm-postward
 echo "first post: postward ${TIME} s, 250 after ${ACC} s (key cache empty; not counted)"
 
+PW_CPU=0
+SCH_CPU=0
 PW_TIMES=
 PW_ACC=
 PW_AFTER=
@@ -452,13 +484,17 @@ for r in $(seq "$ROUNDS"); do
 		case $side in
 		schleuder)
 			[ "$SCHLEUDER" = 1 ] || continue
+			c0=$(cg_usage "$CG_SCH")
 			run_schleuder "sch$r"
+			SCH_CPU=$((SCH_CPU + $(cg_usage "$CG_SCH") - c0))
 			SCH_TIMES="$SCH_TIMES $TIME"
 			echo "round $r: schleuder ${TIME} s"
 			[ "$r" = 1 ] && check_copies schleuder "$BATCH"
 			;;
 		postward)
+			c0=$(cg_usage "$CG_PW")
 			run_postward "pw$r"
+			PW_CPU=$((PW_CPU + $(cg_usage "$CG_PW") - c0))
 			PW_TIMES="$PW_TIMES $TIME"
 			PW_ACC="$PW_ACC $ACC"
 			PW_AFTER="$PW_AFTER $AFTER"
@@ -473,9 +509,13 @@ grep -q "session key from the SMTP session" "$T/pw.log" &&
 	echo "postward: $(grep -c "session key from the SMTP session" "$T/pw.log") of $((ROUNDS + 1)) posts took the session key from the SMTP session (no second decryption)"
 PW=$(echo "$PW_TIMES" | median)
 echo "postward: median ${PW} s over$PW_TIMES (fastest $(echo "$PW_TIMES" | minimum) s); $(awk -v t="$PW" -v n="$N" 'BEGIN { printf "%.2f ms a copy", t * 1000 / n }')"
+[ -n "$CG_PW" ] && echo "postward: CPU per post $(awk -v t="$PW_CPU" -v r="$ROUNDS" 'BEGIN { printf "%.1f ms", t / 1e6 / r }') (postward, every gpg it ran, its gpg-agent; not Postfix)"
 echo "postward: the poster's wait (hand-off to 250) median $(echo "$PW_ACC" | median) s; from the 250 to the last copy median $(echo "$PW_AFTER" | median) s (fastest $(echo "$PW_AFTER" | minimum) s)"
 if [ "$SCHLEUDER" = 1 ]; then
 	SCH=$(echo "$SCH_TIMES" | median)
 	echo "schleuder: median ${SCH} s over$SCH_TIMES (fastest $(echo "$SCH_TIMES" | minimum) s); $(awk -v t="$SCH" -v n="$N" 'BEGIN { printf "%.2f ms a copy", t * 1000 / n }')"
+	[ -n "$CG_SCH" ] && echo "schleuder: CPU per post $(awk -v t="$SCH_CPU" -v r="$ROUNDS" 'BEGIN { printf "%.1f ms", t / 1e6 / r }') (schleuder work, every gpg it ran, its gpg-agent)"
+	[ -n "$CG_PW" ] && [ -n "$CG_SCH" ] && [ "$PW_CPU" -gt 0 ] &&
+		awk -v s="$SCH_CPU" -v p="$PW_CPU" 'BEGIN { printf "CPU ratio: %.2f (Schleuder CPU / postward CPU per post: what the times would give on an idle machine)\n", s / p }'
 	awk -v s="$SCH" -v p="$PW" 'BEGIN { printf "ratio: %.2f\n", s / p }'
 fi
