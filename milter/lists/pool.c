@@ -1364,6 +1364,7 @@ void pool_stop(struct pool *p)
 	if (p->count + p->n_backlog - p->backlog_pos > 0)
 		pwlog(LOG_INFO, "list: %zu post(s) stay in the spool for the next start",
 		      p->count + p->n_backlog - p->backlog_pos);
+	keyhand_clear();	/* the session keys of posts no worker took: wiped */
 	spool_ids_free(p->backlog, p->n_backlog);
 	free(p->threads);
 	free(p->ring);
