@@ -302,8 +302,9 @@ static int cmd_split(int argc, char **argv)
 	return 0;
 }
 
-/* cmd_open - the packets inside a post's SEIPDv2 data, opened with the session key */
-static int cmd_open(int argc, char **argv)
+/* open_post - the packets inside a post's encryption opened with the session key: SEIPDv2
+ * only through opgp_seipd2_open (V2_ONLY, "open"), or whatever opgp_open opens ("unwrap") */
+static int open_post(int argc, char **argv, bool v2_only)
 {
 	size_t len, inlen = 0, keylen = 0;
 	uint8_t *msg, *inner = NULL, key[OPGP_MAX_SESSION_KEY];
@@ -322,13 +323,15 @@ static int cmd_open(int argc, char **argv)
 	}
 	if ((s = opgp_split(msg, len, &sp, why, sizeof why)) != OPGP_OK)
 		rc = refuse("split", s, why);
-	else if (sp.format != OPGP_FMT_SEIPD2)
+	else if (v2_only && sp.format != OPGP_FMT_SEIPD2)
 		rc = refuse("open", OPGP_E_UNSUPPORTED, opgp_format_name(sp.format));
-	else if (sp.data_cipher != algo)
+	else if (v2_only && sp.data_cipher != algo)
 		rc = refuse("open", OPGP_E_FORMAT, "the session key is for another cipher");
-	else if ((s = opgp_seipd2_open(msg + sp.data_off, sp.data_len, key, keylen, &inner,
-				       &inlen, why, sizeof why)) != OPGP_OK)
-		rc = refuse("open", s, why);
+	else if ((s = v2_only ? opgp_seipd2_open(msg + sp.data_off, sp.data_len, key, keylen,
+						 &inner, &inlen, why, sizeof why) :
+		      opgp_open(msg + sp.data_off, sp.data_len, algo, key, keylen, &inner, &inlen,
+				why, sizeof why)) != OPGP_OK)
+		rc = refuse(cmd, s, why);
 	else if (!write_all(inner, inlen))
 		die_io("standard output", strerror(errno));
 	if (inner != NULL) {
@@ -340,38 +343,16 @@ static int cmd_open(int argc, char **argv)
 	return rc;
 }
 
+/* cmd_open - the packets inside a post's SEIPDv2 data, opened with the session key */
+static int cmd_open(int argc, char **argv)
+{
+	return open_post(argc, argv, true);
+}
+
 /* cmd_unwrap - the packets inside a post's encryption (opgp_open), as gpg --unwrap */
 static int cmd_unwrap(int argc, char **argv)
 {
-	size_t len, inlen = 0, keylen = 0;
-	uint8_t *msg, *inner = NULL, key[OPGP_MAX_SESSION_KEY];
-	struct opgp_split sp;
-	char why[WHY_LEN];
-	enum opgp_status s;
-	int algo = 0, rc = 0;
-
-	if (argc < 1 || argc > 2)
-		usage();
-	if (load_session_key(argv[0], &algo, key, &keylen) != 0)
-		return 1;
-	if ((msg = binary_input(argc == 2 ? argv[1] : NULL, &len)) == NULL) {
-		OPENSSL_cleanse(key, sizeof key);
-		return 1;
-	}
-	if ((s = opgp_split(msg, len, &sp, why, sizeof why)) != OPGP_OK)
-		rc = refuse("split", s, why);
-	else if ((s = opgp_open(msg + sp.data_off, sp.data_len, algo, key, keylen, &inner,
-				&inlen, why, sizeof why)) != OPGP_OK)
-		rc = refuse("unwrap", s, why);
-	else if (!write_all(inner, inlen))
-		die_io("standard output", strerror(errno));
-	if (inner != NULL) {
-		OPENSSL_cleanse(inner, inlen);
-		free(inner);
-	}
-	OPENSSL_cleanse(key, sizeof key);
-	free(msg);
-	return rc;
+	return open_post(argc, argv, false);
 }
 
 /* cmd_pkesk - the agent's PKDECRYPT ciphertext of the post's PKESK for the key, or with
