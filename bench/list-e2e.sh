@@ -118,7 +118,7 @@ cleanup() {
 	done
 	for h in "$CG_PW" "$CG_SCH"; do	# once the agents have gone
 		[ -n "$h" ] && [ -d "$h" ] || continue
-		wait_until 10 eval '[ ! -s "$h/cgroup.procs" ]'
+		wait_until 10 eval '[ -z "$(cat "$h/cgroup.procs")" ]'
 		rmdir "$h" 2>/dev/null || echo "list-e2e.sh: cgroup $h left behind" >&2
 	done
 	if [ "$KEEP" = 1 ]; then echo "list-e2e.sh: kept $T" >&2; else rm -rf "$T"; fi
