@@ -9,7 +9,8 @@
 # suite), and a configure from another directory then refuses to run ("source directory already
 # configured").  So this script exports the sources - the committed HEAD, or with
 # BENCH_WORKTREE=1 the work tree as it is (tracked and untracked files, .gitignore'd build
-# products left out) - into BUILDDIR/src, runs autoreconf there, configures in BUILDDIR/obj
+# products left out), or with BENCH_REV=COMMIT that commit (for before/after figures) - into
+# BUILDDIR/src, runs autoreconf there, configures in BUILDDIR/obj
 # with the default CFLAGS (-g -O2) and builds milter/postward only.  Nothing in the work tree
 # is written.  Prints the path of the binary on stdout; the build's output goes to
 # BUILDDIR/build.log.  Exit status 0 on success, 1 on failure (with the log's tail on stderr).
@@ -33,8 +34,9 @@ if [ "${BENCH_WORKTREE:-0}" = 1 ]; then
 	(cd "$top" && git ls-files -z -c -o --exclude-standard | tar --null -T - -cf -) |
 		tar -xf - -C "$B/src" || die "cannot copy the work tree"
 else
-	what="HEAD $(git -C "$top" rev-parse --short HEAD) of $top"
-	git -C "$top" archive HEAD | tar -xf - -C "$B/src" || die "git archive HEAD failed"
+	rev=${BENCH_REV:-HEAD}
+	what="$rev ($(git -C "$top" rev-parse --short "$rev")) of $top"
+	git -C "$top" archive "$rev" | tar -xf - -C "$B/src" || die "git archive $rev failed"
 fi
 echo "build-postward.sh: building $what in $B" >&2
 {

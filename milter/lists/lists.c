@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 #include <stdint.h>
 
+#include "keyhand.h"
 #include "listpost.h"
 #include "log.h"
 #include "openpgp.h"
@@ -206,7 +207,8 @@ enum check_mode {
 
 /* check_openpgp - decrypt and check the signer; 0 or a reply set (REJECT) */
 static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struct listpost *lp,
-			      const char *qid, const char *sender, enum check_mode mode, bool *ok)
+			      const char *qid, const char *sender, enum check_mode mode, bool *ok,
+			      struct keyhand_secret *ks)
 {
 	struct pgp_decrypted d;
 	struct opgp_split sp;
@@ -289,6 +291,12 @@ static sfsistat check_openpgp(SMFICTX *ctx, const struct pw_list *l, const struc
 		r = reply(ctx, qid, l->address, "550", "5.7.1", "You may not post to this list");
 	} else {
 		*ok = true;
+	}
+	if (*ok && ks != NULL) {	/* for the worker, in memory only (keyhand.h) */
+		ks->algo = d.algo;
+		memcpy(ks->key, d.key, sizeof(ks->key));
+		ks->keylen = d.keylen;
+		ks->plain_len = d.plain_len;
 	}
 	pgp_decrypted_clear(&d);
 	return r;
@@ -510,7 +518,7 @@ static sfsistat check_smime(SMFICTX *ctx, const struct pw_list *l, const struct 
 /* commit - spool MSG (LEN octets) for RCPTS and queue it, ROLE's job; 0 or a reply set */
 static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, const char *sender,
 		       bool requiretls, const char *const *rcpts, size_t n, const char *msg,
-		       size_t len)
+		       size_t len, const struct keyhand_secret *ks)
 {
 	const struct pw_list *l = lm->list;
 	struct spool_job j;
@@ -538,6 +546,11 @@ static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, cons
 		return reply(ctx, qid, l->address, "451", "4.3.0",
 			     "Mailing list temporarily unavailable");
 	}
+	/* the session key to the worker, before it can take the job (keyhand.h) */
+	if (ks != NULL && ks->keylen > 0 && !keyhand_put(j.id, ks, time(NULL)))
+		pwlog_qid(LOG_INFO, qid, "list %s: the session key of %s is not kept in memory "
+			  "(too many posts waiting): the worker decrypts the post again",
+			  l->address, j.id);
 	pool_submit(the_pool, j.id);
 	if (lm->role == PW_ROLE_POST)
 		pwlog_qid(LOG_INFO, qid, "list %s: post from <%s> accepted as %s for %zu "
@@ -551,7 +564,8 @@ static sfsistat commit(SMFICTX *ctx, struct lists_msg *lm, const char *qid, cons
 
 /* commit_post - a post (MSG, LEN octets) for every subscriber */
 static sfsistat commit_post(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
-			    const char *sender, bool requiretls, const char *msg, size_t len)
+			    const char *sender, bool requiretls, const char *msg, size_t len,
+			    const struct keyhand_secret *ks)
 {
 	const struct pw_list *l = lm->list;
 	const char **rcpts = calloc(l->n_subs ? l->n_subs : 1, sizeof(*rcpts));
@@ -561,7 +575,7 @@ static sfsistat commit_post(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 		return reply(ctx, qid, l->address, "451", "4.3.0", "postward: temporary internal error");
 	for (size_t i = 0; i < l->n_subs; i++)
 		rcpts[i] = l->subs[i].addr;
-	r = commit(ctx, lm, qid, sender, requiretls, rcpts, l->n_subs, msg, len);
+	r = commit(ctx, lm, qid, sender, requiretls, rcpts, l->n_subs, msg, len, ks);
 	free(rcpts);
 	return r;
 }
@@ -630,11 +644,15 @@ static sfsistat eom_owner(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 		const char *to = l->owner;
 		pwlog_qid(LOG_INFO, qid, "list %s: no owner has an OpenPGP key in the list: the "
 			  "message to its owner address goes to <%s> as it came", l->address, to);
-		r = commit(ctx, lm, qid, sender, requiretls, &to, 1, lm->post, lm->len);
+		r = commit(ctx, lm, qid, sender, requiretls, &to, 1, lm->post, lm->len, NULL);
 	} else if (lp->kind == LISTPOST_PGPMIME || lp->kind == LISTPOST_PGPINLINE) {
-		r = check_openpgp(ctx, l, lp, qid, sender, CHECK_OWNER, &ok);
+		struct keyhand_secret ks;
+		memset(&ks, 0, sizeof(ks));
+		r = check_openpgp(ctx, l, lp, qid, sender, CHECK_OWNER, &ok, &ks);
 		if (ok)
-			r = commit(ctx, lm, qid, sender, requiretls, owners, n, lm->post, lm->len);
+			r = commit(ctx, lm, qid, sender, requiretls, owners, n, lm->post, lm->len,
+				   &ks);
+		OPENSSL_cleanse(&ks, sizeof(ks));
 	} else if (lp->kind == LISTPOST_BAD) {
 		pwlog_qid(LOG_NOTICE, qid, "list %s: malformed message to the owners: %s",
 			  l->address, lp->why);
@@ -648,7 +666,7 @@ static sfsistat eom_owner(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 		if (r == SMFIS_CONTINUE) {
 			pwlog_qid(LOG_INFO, qid, "list %s: plain message to the owners encrypted to "
 				  "the list's key", l->address);
-			r = commit(ctx, lm, qid, sender, requiretls, owners, n, enc, elen);
+			r = commit(ctx, lm, qid, sender, requiretls, owners, n, enc, elen, NULL);
 			OPENSSL_cleanse(enc, elen);
 			free(enc);
 		}
@@ -671,7 +689,7 @@ static sfsistat eom_service(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 	bare(sender, who, sizeof(who));
 	if (lm->role == PW_ROLE_BOUNCES) {
 		to = l->owner;	/* who hears of what the bounce did */
-		return commit(ctx, lm, qid, sender, false, &to, 1, lm->post, lm->len);
+		return commit(ctx, lm, qid, sender, false, &to, 1, lm->post, lm->len, NULL);
 	}
 	/* an answer goes to the envelope sender; there is none for the null sender (RFC 3834) */
 	if (who[0] == '\0')
@@ -688,11 +706,11 @@ static sfsistat eom_service(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 				     "Commands must be encrypted to the list's key and signed by "
 				     "a subscriber's key");
 		}
-		r = check_openpgp(ctx, l, lp, qid, sender, CHECK_REQUEST, &ok);
+		r = check_openpgp(ctx, l, lp, qid, sender, CHECK_REQUEST, &ok, NULL);
 		if (!ok)
 			return r;
 	}
-	return commit(ctx, lm, qid, sender, false, &to, 1, lm->post, lm->len);
+	return commit(ctx, lm, qid, sender, false, &to, 1, lm->post, lm->len, NULL);
 }
 
 static sfsistat handed_over(SMFICTX *ctx, struct lists_msg *lm, const char *qid);
@@ -720,7 +738,7 @@ static sfsistat plain_post(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 	pwlog_qid(LOG_INFO, qid, "list %s: plain post from <%s> encrypted to the list's key "
 		  "(plain_posts %s)", l->address, who,
 		  l->plain_posts == PW_LIST_PLAIN_ANYONE ? "anyone" : "subscribers");
-	r = commit_post(ctx, lm, qid, sender, requiretls, enc, elen);
+	r = commit_post(ctx, lm, qid, sender, requiretls, enc, elen, NULL);
 	OPENSSL_cleanse(enc, elen);
 	free(enc);
 	return r != SMFIS_CONTINUE ? r : handed_over(ctx, lm, qid);
@@ -732,10 +750,12 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 {
 	const struct pw_list *l = lm->list;
 	struct listpost lp;
+	struct keyhand_secret ks;
 	sfsistat r;
 	bool ok = false;
 
 	(void)snap;
+	memset(&ks, 0, sizeof(ks));
 	*handled = l != NULL;
 	if (l == NULL)
 		return SMFIS_CONTINUE;
@@ -763,7 +783,8 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 			r = reply(ctx, qid, l->address, "550", "5.7.1", "This list takes S/MIME posts only");
 		else if (l->roster != PW_LIST_ROSTER_PUBLISH ||
 			 (r = check_roster(ctx, l, &lp, snap, qid, sender, &ok)) == SMFIS_CONTINUE)
-			r = ok ? SMFIS_CONTINUE : check_openpgp(ctx, l, &lp, qid, sender, CHECK_POST, &ok);
+			r = ok ? SMFIS_CONTINUE :
+			    check_openpgp(ctx, l, &lp, qid, sender, CHECK_POST, &ok, &ks);
 		break;
 	case LISTPOST_SMIME:
 		r = check_smime(ctx, l, &lp, qid, sender, &ok);
@@ -784,9 +805,10 @@ sfsistat lists_eom(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot 
 		break;
 	}
 	listpost_clear(&lp);
-	if (!ok)
-		return r;
-	if ((r = commit_post(ctx, lm, qid, sender, requiretls, lm->post, lm->len)) != SMFIS_CONTINUE)
+	if (ok)
+		r = commit_post(ctx, lm, qid, sender, requiretls, lm->post, lm->len, &ks);
+	OPENSSL_cleanse(&ks, sizeof(ks));
+	if (!ok || r != SMFIS_CONTINUE)
 		return r;
 	return handed_over(ctx, lm, qid);
 }

@@ -195,6 +195,15 @@ enum opgp_status opgp_seipd1(const uint8_t *inner, size_t len, int *algo, uint8_
 enum opgp_status opgp_seipd2_open(const uint8_t *data, size_t len, const uint8_t *sk,
 				  size_t sklen, uint8_t **out, size_t *outlen, char *why,
 				  size_t whylen);
+/* opgp_open - the packets inside the encrypted data packet at DATA (LEN octets, from its
+ * header on, as opgp_split's data_off gives it), opened with the session key ALGO/SK (SKLEN
+ * octets) known from an earlier decryption (openpgp-open.c): the octets gpg --unwrap gives.
+ * SEIPD version 1 in CFB mode with AES or Camellia, the quick check and the MDC checked;
+ * version 2 through opgp_seipd2_open.  *OUT malloc'd (the caller cleanses and frees it).
+ * OPGP_E_UNSUPPORTED for what is left to gpg (other ciphers, tag 9 and tag 20 data),
+ * OPGP_E_FORMAT with WHY for data that does not open or authenticate */
+enum opgp_status opgp_open(const uint8_t *data, size_t len, int algo, const uint8_t *sk,
+			   size_t sklen, uint8_t **out, size_t *outlen, char *why, size_t whylen);
 /* opgp_pkesk_sexp - the ciphertext of the PKESK in MSG (LEN octets: the binary post) that
  * names K (v3 by key ID, v6 by fingerprint) as the canonical S-expression gpg-agent's
  * PKDECRYPT takes (openpgp-unwrap.c); *VERSION is the PKESK's version (3 or 6); *OUT

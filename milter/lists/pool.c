@@ -23,6 +23,7 @@
 #include "copies.h"
 #include "fanout.h"
 #include "fromrewrite.h"
+#include "keyhand.h"
 #include "roster.h"
 #include "rosterlist.h"
 #include "listpost.h"
@@ -818,6 +819,30 @@ static enum fanout_result gpg_copy(void *fctx, size_t k, char **armor, size_t *l
 	return FANOUT_BUILT;
 }
 
+/* post_inner - the packets inside post C's encryption: opened in process with the session key
+ * in DEC (opgp_open, no gpg run), or by gpg --unwrap for what that leaves to gpg */
+static enum pgp_status post_inner(const struct job_ctx *c, const struct pgp_decrypted *dec,
+				  uint8_t **inner, size_t *ilen, char *why, size_t whylen)
+{
+	struct opgp_split sp;
+	uint8_t *bin = NULL;
+	size_t binlen = 0;
+	enum opgp_status os = OPGP_E_UNSUPPORTED;
+
+	if (dec->keylen > 0 &&
+	    opgp_dearmor((const char *)c->post.payload, c->post.payload_len, &bin, &binlen) ==
+	    OPGP_OK && opgp_split(bin, binlen, &sp, why, whylen) == OPGP_OK)
+		os = opgp_open(bin + sp.data_off, sp.data_len, dec->algo, dec->key, dec->keylen,
+			       inner, ilen, why, whylen);
+	free(bin);
+	if (os == OPGP_OK || os == OPGP_E_NOMEM)
+		return os == OPGP_OK ? PGP_OK : PGP_E_NOMEM;
+	if (os != OPGP_E_UNSUPPORTED)
+		pwlog_qid(LOG_WARNING, c->job->qid, "list %s: the post's packets do not open with "
+			  "its session key (%s): gpg unwraps them", c->list->address, why);
+	return pgp_unwrap(c->post.payload, c->post.payload_len, inner, ilen, why, whylen);
+}
+
 /* attest_decide - whether post C (decrypted into DEC) goes to the subscribers as the list's
  * attestation (attest.h) rather than re-wrapped: by the list's "attest" setting, and on
  * "auto" when a signature inside it names intended recipients (RC).  The packets inside the
@@ -844,7 +869,7 @@ static enum job_outcome attest_decide(struct job_ctx *c, const struct pgp_decryp
 				  c->list->address);
 		return JOB_DONE;
 	}
-	st = pgp_unwrap(c->post.payload, c->post.payload_len, inner, ilen, why, sizeof(why));
+	st = post_inner(c, dec, inner, ilen, why, sizeof(why));
 	if (st == PGP_E_ENGINE || st == PGP_E_NOMEM) {
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: %s", c->list->address, why);
 		return JOB_RETRY;
@@ -1005,8 +1030,9 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	enum job_outcome out = JOB_DONE;
 	enum pgp_status dst;
 	pthread_t kt;
-	bool threaded = false;
+	bool threaded = false, handed = false;
 	time_t now = time(NULL);
+	struct keyhand_secret ks;
 
 	if (c->list->roster == PW_LIST_ROSTER_PUBLISH && c->job->role == NULL &&
 	    run_roster(c, &out))
@@ -1045,7 +1071,21 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	kf = (struct key_fetch){ .fprs = fprs, .n = nk, .keys = keys, .st = PGP_OK };
 	if (nk > 0)
 		threaded = pthread_create(&kt, NULL, key_fetch_main, &kf) == 0;
-	dst = pgp_decrypt(c->post.payload, c->post.payload_len, &dec, why, sizeof(why));
+	/* the SMTP session's session key (keyhand.h), else a decryption of our own */
+	if ((handed = keyhand_take(c->job->id, &ks, now))) {
+		dec.algo = ks.algo;
+		memcpy(dec.key, ks.key, sizeof(dec.key));
+		dec.keylen = ks.keylen;
+		dec.plain_len = ks.plain_len;
+		OPENSSL_cleanse(&ks, sizeof(ks));
+		dst = PGP_OK;
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: session key from the SMTP session, "
+			  "no second decryption", c->list->address);
+	} else {
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: no session key in memory (a resumed or "
+			  "retried job): the post is decrypted again", c->list->address);
+		dst = pgp_decrypt(c->post.payload, c->post.payload_len, &dec, why, sizeof(why));
+	}
 	if (threaded)
 		pthread_join(kt, NULL);
 	else if (nk > 0)
@@ -1121,6 +1161,15 @@ static enum job_outcome run_openpgp(struct job_ctx *c)
 	gf.subfprs = subfprs;
 	if ((out = attest_decide(c, &dec, &inner, &ilen, &rc, &attest)) != JOB_DONE)
 		goto done;
+	/* the attestation quotes the content and the signatures: a decryption of our own */
+	if (attest && handed &&
+	    (dst = pgp_decrypt(c->post.payload, c->post.payload_len, &dec, why, sizeof(why))) !=
+	    PGP_OK) {
+		pwlog_qid(LOG_ERR, c->job->qid, "list %s: the post no longer decrypts: %s",
+			  c->list->address, why);
+		out = JOB_RETRY;
+		goto done;
+	}
 	if (attest) {
 		out = run_attest(c, &dec, inner, ilen, &rc, items, encs, ni, &a, &gf);
 		goto done;
@@ -1464,6 +1513,7 @@ void pool_stop(struct pool *p)
 	if (p->count + p->n_backlog - p->backlog_pos > 0)
 		pwlog(LOG_INFO, "list: %zu post(s) stay in the spool for the next start",
 		      p->count + p->n_backlog - p->backlog_pos);
+	keyhand_clear();	/* the session keys of posts no worker took: wiped */
 	spool_ids_free(p->backlog, p->n_backlog);
 	free(p->threads);
 	free(p->ring);

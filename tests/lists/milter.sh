@@ -271,6 +271,13 @@ send post post.eml "<board@lists.test>"
 # twolists posted to board too (its other@ RCPT was deferred): 4 copies + 1 report each, for
 # two posts, and one notice (s4) for both (once per key state)
 wait_for $((before + 11)) || bad "copies arrived within 60 s ($(ls box/*.eml 2>/dev/null | wc -l) of $((before + 11)))"
+# the worker took the session key of the SMTP session's check from memory (keyhand.h): no
+# second gpg decryption of a post accepted by this process
+cat pw.*.log > pw.log
+grep -q "Qpost: list board@lists.test: session key from the SMTP session, no second decryption" pw.log &&
+	! grep -q "Qpost: .*the post is decrypted again" pw.log &&
+	ok "the worker used the session's session key: no second decryption (log)" ||
+	bad "the worker decrypted the post again: $(grep "Qpost: .*decrypt" pw.log | head -3 | tr '\n' '|')"
 for s in s1 s2 s3 sa; do
 	home=$s
 	[ $s = s1 ] && home=poster
@@ -584,6 +591,15 @@ done
 [ "$dups" -le 2 ] && ok "duplicates only for copies in flight ($dups, at most list_workers = 2)" ||
 	bad "$dups duplicates"
 cat pw.*.log | grep -q "resuming 1 post" && ok "log: the spool was resumed" || bad "no resume line in the log"
+# before the kill the worker had the session key from memory; the resumed job has none (a
+# restart loses it, nothing is on disk): its worker decrypts the post again
+grep -q "Qbig: list big@lists.test: session key from the SMTP session" "pw.$((starts - 1)).log" &&
+	ok "before the kill: the session key came from the SMTP session" ||
+	bad "before the kill: no session key from the SMTP session in pw.$((starts - 1)).log"
+grep -q "Qbig: list big@lists.test: no session key in memory (a resumed or retried job): the post is decrypted again" "pw.$starts.log" &&
+	! grep -q "Qbig: .*session key from the SMTP session" "pw.$starts.log" &&
+	ok "after the restart: the resumed job's worker decrypted the post itself" ||
+	bad "after the restart: no second decryption logged for the resumed job"
 
 kill "$pid"; wait "$pid"; st=$?; pid=""
 cat pw.*.log > pw.log

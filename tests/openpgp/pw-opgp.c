@@ -13,6 +13,7 @@
  *	pw-opgp dearmor [FILE]
  *	pw-opgp mutate SESSIONKEY KEYBLOCK POST
  *	pw-opgp open SESSIONKEY [FILE] > INNER
+ *	pw-opgp unwrap SESSIONKEY [FILE] > INNER
  *	pw-opgp pkesk KEYBLOCK FPR [VALUE] < POST
  *
  * DESCRIPTION
@@ -41,6 +42,10 @@
  *	open decrypts the post's SEIPD version 2 data with SESSIONKEY (opgp_seipd2_open) and
  *	writes the packets inside; nothing is written unless every chunk and the final tag
  *	authenticate.
+ *
+ *	unwrap writes the packets inside the post's encryption opened with SESSIONKEY by
+ *	opgp_open (SEIPD version 1 or 2): what gpg --unwrap writes; nothing unless the data
+ *	authenticates (MDC, AEAD tags).
  *
  *	pkesk writes the ciphertext of POST's PKESK for the key (the list's; FPR "-": the
  *	last encryption subkey) as the S-expression gpg-agent's PKDECRYPT takes
@@ -84,6 +89,7 @@ static void usage(void)
 {
 	fputs("usage: pw-opgp split [FILE]\n"
 	      "       pw-opgp open SESSIONKEY [FILE]\n"
+	      "       pw-opgp unwrap SESSIONKEY [FILE]\n"
 	      "       pw-opgp pkesk KEYBLOCK FPR [VALUE] < POST\n"
 	      "       pw-opgp key KEYBLOCK [FPR]\n"
 	      "       pw-opgp rewrap [-a] SESSIONKEY KEYBLOCK [FPR] < POST > COPY\n"
@@ -296,8 +302,9 @@ static int cmd_split(int argc, char **argv)
 	return 0;
 }
 
-/* cmd_open - the packets inside a post's SEIPDv2 data, opened with the session key */
-static int cmd_open(int argc, char **argv)
+/* open_post - the packets inside a post's encryption opened with the session key: SEIPDv2
+ * only through opgp_seipd2_open (V2_ONLY, "open"), or whatever opgp_open opens ("unwrap") */
+static int open_post(int argc, char **argv, bool v2_only)
 {
 	size_t len, inlen = 0, keylen = 0;
 	uint8_t *msg, *inner = NULL, key[OPGP_MAX_SESSION_KEY];
@@ -316,13 +323,15 @@ static int cmd_open(int argc, char **argv)
 	}
 	if ((s = opgp_split(msg, len, &sp, why, sizeof why)) != OPGP_OK)
 		rc = refuse("split", s, why);
-	else if (sp.format != OPGP_FMT_SEIPD2)
+	else if (v2_only && sp.format != OPGP_FMT_SEIPD2)
 		rc = refuse("open", OPGP_E_UNSUPPORTED, opgp_format_name(sp.format));
-	else if (sp.data_cipher != algo)
+	else if (v2_only && sp.data_cipher != algo)
 		rc = refuse("open", OPGP_E_FORMAT, "the session key is for another cipher");
-	else if ((s = opgp_seipd2_open(msg + sp.data_off, sp.data_len, key, keylen, &inner,
-				       &inlen, why, sizeof why)) != OPGP_OK)
-		rc = refuse("open", s, why);
+	else if ((s = v2_only ? opgp_seipd2_open(msg + sp.data_off, sp.data_len, key, keylen,
+						 &inner, &inlen, why, sizeof why) :
+		      opgp_open(msg + sp.data_off, sp.data_len, algo, key, keylen, &inner, &inlen,
+				why, sizeof why)) != OPGP_OK)
+		rc = refuse(cmd, s, why);
 	else if (!write_all(inner, inlen))
 		die_io("standard output", strerror(errno));
 	if (inner != NULL) {
@@ -332,6 +341,18 @@ static int cmd_open(int argc, char **argv)
 	OPENSSL_cleanse(key, sizeof key);
 	free(msg);
 	return rc;
+}
+
+/* cmd_open - the packets inside a post's SEIPDv2 data, opened with the session key */
+static int cmd_open(int argc, char **argv)
+{
+	return open_post(argc, argv, true);
+}
+
+/* cmd_unwrap - the packets inside a post's encryption (opgp_open), as gpg --unwrap */
+static int cmd_unwrap(int argc, char **argv)
+{
+	return open_post(argc, argv, false);
 }
 
 /* cmd_pkesk - the agent's PKDECRYPT ciphertext of the post's PKESK for the key, or with
@@ -715,7 +736,7 @@ int main(int argc, char **argv)
 		{ "split", cmd_split }, { "key", cmd_key }, { "rewrap", cmd_rewrap },
 		{ "bench", cmd_bench }, { "armor", cmd_armor }, { "dearmor", cmd_dearmor },
 		{ "mutate", cmd_mutate }, { "open", cmd_open },
-		{ "pkesk", cmd_pkesk },
+		{ "pkesk", cmd_pkesk }, { "unwrap", cmd_unwrap },
 	};
 
 	if (argc < 2)
