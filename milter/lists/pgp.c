@@ -272,6 +272,35 @@ out:
 	return st;
 }
 
+/* encrypted - the outcome of an encryption (ERR) to the recipient WHAT FPR: the armor out of
+ * *CIPHER (released, set NULL) into *ARMOR and *ARMLEN, or PGP_E_FORMAT when gpg refused the
+ * recipient, PGP_E_NOMEM/PGP_E_ENGINE otherwise, WHY set */
+static enum pgp_status encrypted(gpgme_ctx_t ctx, gpgme_error_t err, const char *what,
+				 const char *fpr, gpgme_data_t *cipher, char **armor,
+				 size_t *armlen, char *why, size_t whylen)
+{
+	uint8_t *mem = NULL;
+
+	if (err != 0) {
+		gpgme_encrypt_result_t er = gpgme_op_encrypt_result(ctx);
+		if (er != NULL && er->invalid_recipients != NULL) {
+			snprintf(why, whylen, "gpg cannot encrypt to %s %s: %s", what, fpr,
+				 gpgme_strerror(er->invalid_recipients->reason));
+			return PGP_E_FORMAT;
+		}
+		snprintf(why, whylen, "gpg encryption to %s %s: %s", what, fpr, gpgme_strerror(err));
+		return gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
+	}
+	if (!take_mem(*cipher, &mem, armlen, true)) {
+		*cipher = NULL;
+		snprintf(why, whylen, "out of memory");
+		return PGP_E_NOMEM;
+	}
+	*cipher = NULL;
+	*armor = (char *)mem;
+	return PGP_OK;
+}
+
 /* pgp_encrypt_wrapped - one subscriber's copy made by gpg */
 enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char *subfpr,
 				    char **armor, size_t *armlen, char *why, size_t whylen)
@@ -281,7 +310,6 @@ enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char
 	gpgme_error_t err;
 	enum pgp_status st = PGP_OK;
 	char recp[64];
-	uint8_t *mem = NULL;
 
 	*armor = NULL;
 	*armlen = 0;
@@ -306,25 +334,7 @@ enum pgp_status pgp_encrypt_wrapped(const uint8_t *inner, size_t len, const char
 				   GPGME_ENCRYPT_WRAP | GPGME_ENCRYPT_ALWAYS_TRUST |
 				   GPGME_ENCRYPT_NO_ENCRYPT_TO | GPGME_ENCRYPT_NO_COMPRESS,
 				   in, cipher);
-	if (err != 0) {
-		gpgme_encrypt_result_t er = gpgme_op_encrypt_result(ctx);
-		if (er != NULL && er->invalid_recipients != NULL) {
-			snprintf(why, whylen, "gpg cannot encrypt to subkey %s: %s", subfpr,
-				 gpgme_strerror(er->invalid_recipients->reason));
-			st = PGP_E_FORMAT;
-		} else {
-			snprintf(why, whylen, "gpg encryption to subkey %s: %s", subfpr,
-				 gpgme_strerror(err));
-			st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
-		}
-		goto out;
-	}
-	if (!take_mem(cipher, &mem, armlen, true)) {
-		snprintf(why, whylen, "out of memory");
-		st = PGP_E_NOMEM;
-	}
-	cipher = NULL;
-	*armor = (char *)mem;
+	st = encrypted(ctx, err, "subkey", subfpr, &cipher, armor, armlen, why, whylen);
 out:
 	release_op(ctx, in, cipher);
 	return st;
@@ -446,7 +456,6 @@ enum pgp_status pgp_encrypt_sign(const void *data, size_t len, const char *rcpt_
 	gpgme_key_t signer = NULL;
 	gpgme_error_t err;
 	enum pgp_status st = PGP_OK;
-	uint8_t *mem = NULL;
 
 	*armor = NULL;
 	*armlen = 0;
@@ -469,25 +478,7 @@ enum pgp_status pgp_encrypt_sign(const void *data, size_t len, const char *rcpt_
 	err = gpgme_op_encrypt_sign_ext(ctx, NULL, rcpt_fpr,
 					GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO,
 					in, cipher);
-	if (err != 0) {
-		gpgme_encrypt_result_t er = gpgme_op_encrypt_result(ctx);
-		if (er != NULL && er->invalid_recipients != NULL) {
-			snprintf(why, whylen, "gpg cannot encrypt to key %s: %s", rcpt_fpr,
-				 gpgme_strerror(er->invalid_recipients->reason));
-			st = PGP_E_FORMAT;
-		} else {
-			snprintf(why, whylen, "gpg encryption to key %s: %s", rcpt_fpr,
-				 gpgme_strerror(err));
-			st = gpg_err_code(err) == GPG_ERR_ENOMEM ? PGP_E_NOMEM : PGP_E_ENGINE;
-		}
-		goto out;
-	}
-	if (!take_mem(cipher, &mem, armlen, true)) {
-		snprintf(why, whylen, "out of memory");
-		st = PGP_E_NOMEM;
-	}
-	cipher = NULL;
-	*armor = (char *)mem;
+	st = encrypted(ctx, err, "key", rcpt_fpr, &cipher, armor, armlen, why, whylen);
 out:
 	if (signer != NULL)
 		gpgme_key_unref(signer);
