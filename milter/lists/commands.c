@@ -573,8 +573,9 @@ enum job_outcome service_request(struct job_ctx *c)
 	enum job_outcome out;
 
 	memset(&d, 0, sizeof(d));
-	if ((c->post.kind != LISTPOST_PGPMIME && c->post.kind != LISTPOST_PGPINLINE) ||
-	    l->openpgp_fpr[0] == '\0')
+	if (c->post.kind != LISTPOST_PGPMIME && c->post.kind != LISTPOST_PGPINLINE)
+		return service_help(c);	/* the session let only the List-* links through */
+	if (l->openpgp_fpr[0] == '\0')
 		return pool_mark(c, 0, false, "not an OpenPGP command") ? JOB_DONE : JOB_BROKEN;
 	st = pgp_decrypt(c->post.payload, c->post.payload_len, &d, why, sizeof(why));
 	if (st == PGP_E_ENGINE || st == PGP_E_NOMEM) {

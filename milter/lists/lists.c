@@ -18,6 +18,7 @@
 
 #include "keyhand.h"
 #include "listpost.h"
+#include "listpost-int.h"
 #include "log.h"
 #include "openpgp.h"
 #include "pgp.h"
@@ -675,6 +676,29 @@ static sfsistat eom_owner(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 	return r;
 }
 
+/* link_subject - is LM's Subject "help", "subscribe" or "unsubscribe" (the mailto: links of
+ * the copies' List-* fields; ASCII case and outer blanks ignored) */
+static bool link_subject(const struct lists_msg *lm)
+{
+	struct mime_hdrsec h;
+	struct listpost dummy;
+	char *v = NULL, *t;
+	bool yes = false;
+
+	memset(&dummy, 0, sizeof(dummy));
+	if (lp_hdr_scan(lm->post, lm->len, true, "message", &h, &dummy) != LP_OK ||
+	    lp_hdr_get(&h, "Subject", "message", &v, &dummy) != LP_OK || v == NULL) {
+		free(v);
+		return false;
+	}
+	for (t = v; *t == ' ' || *t == '\t'; t++)
+		;
+	yes = strcasecmp(t, "help") == 0 || strcasecmp(t, "subscribe") == 0 ||
+	      strcasecmp(t, "unsubscribe") == 0;
+	free(v);
+	return yes;
+}
+
 /* eom_service - mail to the request, sendkey or bounces address: spooled as it came for the
  * worker, which answers (never here, inside the SMTP session) */
 static sfsistat eom_service(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
@@ -699,6 +723,13 @@ static sfsistat eom_service(SMFICTX *ctx, struct lists_msg *lm, const char *qid,
 		if (l->openpgp_fpr[0] == '\0')
 			return reply(ctx, qid, l->address, "550", "5.7.1",
 				     "This list takes no commands by mail");
+		if (lp->kind != LISTPOST_PGPMIME && lp->kind != LISTPOST_PGPINLINE &&
+		    link_subject(lm)) {
+			/* the List-Help/-Subscribe/-Unsubscribe links of the copies: the worker
+			 * answers with how commands work */
+			pwlog_qid(LOG_INFO, qid, "list %s: plain help request", l->address);
+			return commit(ctx, lm, qid, sender, false, &to, 1, lm->post, lm->len, NULL);
+		}
 		if (lp->kind != LISTPOST_PGPMIME && lp->kind != LISTPOST_PGPINLINE) {
 			pwlog_qid(LOG_NOTICE, qid, "list %s: command not encrypted (%s)", l->address,
 				  lp->kind == LISTPOST_BAD ? lp->why : "plain");

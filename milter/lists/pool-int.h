@@ -113,6 +113,9 @@ enum job_outcome service_bounces(struct job_ctx *c);
 bool service_disabled(struct job_ctx *c);
 /* service_put_crlf - T (N octets) to F with its line ends made CRLF */
 void service_put_crlf(FILE *f, const char *t, size_t n);
+/* service_help - a plain help request to the request address (the List-* links): how
+ * commands work, RFC 3834 permitting (service.c) */
+enum job_outcome service_help(struct job_ctx *c);
 /* service_request - a job of the request address: signed commands (commands.c) */
 enum job_outcome service_request(struct job_ctx *c);
 /* service_forward - an owner job whose recipients have no keys: the message as it came */

@@ -250,6 +250,48 @@ static enum job_outcome sendkey(struct job_ctx *c)
 	return pool_mark(c, 0, true, NULL) ? JOB_DONE : JOB_BROKEN;
 }
 
+/* service_help - a plain "help", "subscribe" or "unsubscribe" to the request address (the
+ * copies' List-* links): an answer saying how commands work, RFC 3834 permitting */
+enum job_outcome service_help(struct job_ctx *c)
+{
+	const struct pw_list *l = c->list;
+	struct mime_hdrsec h;
+	struct listpost dummy;
+	char why[300], refs[1000], subject[400], body[2000], *request, *sendkey;
+	bool sent;
+
+	memset(&dummy, 0, sizeof(dummy));
+	if (lp_hdr_scan((const char *)c->job->post, c->job->post_len, true, "request", &h,
+			&dummy) != LP_OK || !may_answer(c, &h, why, sizeof(why))) {
+		pwlog_qid(LOG_INFO, c->job->qid, "list %s: help request not answered: %s (RFC 3834)",
+			  l->address, dummy.why[0] ? dummy.why : why);
+		return pool_mark(c, 0, false, "automatic message, no answer") ? JOB_DONE : JOB_BROKEN;
+	}
+	request = pw_list_role_address(l, PW_ROLE_REQUEST);
+	sendkey = pw_list_role_address(l, PW_ROLE_SENDKEY);
+	snprintf(body, sizeof(body),
+		 "This is the encrypted list %s.\r\n\r\n"
+		 "Commands (to subscribe, unsubscribe, change your key, list the\r\n"
+		 "subscriptions) go to %s as a message signed with your key and\r\n"
+		 "encrypted to the list's key, its text beginning with lines such as\r\n\r\n"
+		 "    X-LIST-NAME: %s\r\n    X-UNSUBSCRIBE\r\n\r\n"
+		 "Unsigned commands are not run: anybody could send them in your name.\r\n"
+		 "The list's key: write to %s.  Subscribing and unsubscribing is for\r\n"
+		 "the list's admins; ask them at %s.\r\n", l->address,
+		 request ? request : l->address, l->address, sendkey ? sendkey : "the list owner",
+		 l->owner);
+	service_reply_refs(c, refs, sizeof(refs));
+	snprintf(subject, sizeof(subject), "How to use %s", l->address);
+	sent = pool_send_own(c->w, c->job->qid, request ? request : l->address, c->job->rcpts[0],
+			     subject, refs, true, NULL, body);
+	free(request);
+	free(sendkey);
+	if (!sent && !pool_given_up(c))
+		return JOB_RETRY;
+	return pool_mark(c, 0, sent, sent ? NULL : "the answer could not be sent") ? JOB_DONE :
+	       JOB_BROKEN;
+}
+
 /* service_forward - an owner job without keys: the message as it came to each recipient */
 enum job_outcome service_forward(struct job_ctx *c)
 {

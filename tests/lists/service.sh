@@ -15,7 +15,8 @@
 #    that it encrypted the message before spooling it; on a list whose owner has no key the
 #    message goes to the owner address as it came;
 #  3 LIST-request: a plain command is refused in the session (550 5.7.1), so is a command
-#    signed by a stranger's key;
+#    signed by a stranger's key; a plain "unsubscribe" (the copies' List-Unsubscribe link) is
+#    answered with how commands work and runs nothing;
 #  5 plain posts (plain_posts subscribers): a subscriber's plain post reaches the subscribers
 #    encrypted; a stranger's is refused, and a list without the setting refuses it too; the
 #    copy (from_rewrite always, subject_prefix) has From: s3 via club <club@lists.test>,
@@ -252,6 +253,16 @@ msg s3@example.net board-request@lists.test "plain command" >plaincmd.eml
 post plaincmd s3@example.net board-request@lists.test plaincmd.eml
 check "3: a plain command is refused (got: $(reply_of plaincmd))" \
 	test "$(reply_of plaincmd)" = "550 5.7.1 Commands must be encrypted to the list's key and signed by a subscriber's key"
+msg s3@example.net board-request@lists.test "unsubscribe" >unsublink.eml
+post unsublink s3@example.net board-request@lists.test unsublink.eml
+check "3: a plain message with the Subject of the copies' List-Unsubscribe link is accepted: $(reply_of unsublink)" accepted unsublink
+wait_mail 1 "3 help answer"
+f=$(files_of s3@example.net | head -1)
+check "3: it is answered with how commands work, from <>, auto-replied, and nothing is run" \
+	eval "[ -n '$f' ] && hfield '$f' Subject | grep -q 'How to use board@lists.test' && grep -q 'X-UNSUBSCRIBE' '$f' &&
+	      [ \"\$(hfield '$f' Return-Path)\" = '<>' ] && [ \"\$(hfield '$f' Auto-Submitted)\" = auto-replied ] &&
+	      grep -q '^subscriber s3@example.net' '$T/lists/board.list'"
+archive 3
 printf 'X-LIST-NAME: board@lists.test\nX-LIST-SUBSCRIPTIONS:\n' >cmd.txt
 g mallory --trust-model always --armor -s -e -r "$LIST" -u "$M" -o mallory-cmd.asc cmd.txt 2>/dev/null
 pgpmime mallory-cmd.asc mallory@evil.test board-request@lists.test "cmd" >mallorycmd.eml
