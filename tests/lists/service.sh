@@ -22,8 +22,8 @@
 #    copy (from_rewrite always, subject_prefix) has From: s3 via club <club@lists.test>,
 #    the poster in Reply-To and X-Original-From, the prefixed Subject, List-Help,
 #    List-Unsubscribe, List-Owner and Autocrypt, and two DKIM signatures of the list domain
-#    (dkim_signing_key, ed25519 and rsa) that dkimpy verifies and that fail once the Subject
-#    is changed;
+#    (dkim_signing_key, ed25519 and rsa) that dkimpy and OpenDKIM (its milter through
+#    miltertest) verify and that fail once the Subject is changed;
 #  6 signed commands: an admin adds a key (X-ADD-KEY) and subscribes its holder (X-SUBSCRIBE)
 #    - the answer decrypts with the admin's key, is signed by the list's, says what was done;
 #    the managed file NAME.subscribers has the new subscriber, the list file is unchanged,
@@ -317,6 +317,24 @@ print(n, ','.join(res))
 PYEOF
 check "5: the copy has two DKIM signatures of lists.test (ed25519, rsa) and dkimpy verifies both (got: $(cat dkimpy.out))" \
 	test "$(cat dkimpy.out)" = "2 pass,pass"
+# OpenDKIM as the receiving verifier: its milter, driven by miltertest with the delivered copy
+# (the keys from TestPublicKeys), must say dkim=pass for both signatures
+if command -v opendkim >/dev/null 2>&1 && command -v miltertest >/dev/null 2>&1; then
+	printf 'Mode v\nSocket local:%s/od.sock\nBackground no\nSyslog no\nTestPublicKeys %s\nAuthservID recv.test\nAlwaysAddARHeader yes\n' \
+		"$W" "$T/dkim/records" >od.conf
+	opendkim -f -x od.conf >od.log 2>&1 &
+	ODPID=$!
+	od_up() { [ -S "$W/od.sock" ] || ! kill -0 "$ODPID" 2>/dev/null; }
+	wait_until 20 od_up
+	ar=$(miltertest -D sock="local:$W/od.sock" -D msgfile="$W/plainpost.copy" -D qid=SERVICE \
+		-s "$TOP/tests/dkim/send.lua" 2>&1 | sed -n 's/^AR //p')
+	kill "$ODPID" 2>/dev/null
+	wait "$ODPID" 2>/dev/null
+	check "5: OpenDKIM verifies both signatures of the delivered copy (got: $ar)" \
+		test "$(printf '%s' "$ar" | grep -o 'dkim=pass' | wc -l)" -eq 2
+else
+	bad "5: opendkim and miltertest installed (tests/install-deps)"
+fi
 sed 's/^\(Subject: .*\)$/\1 (changed)/' plainpost.copy >tampered.copy
 "$PY" - "$T/dkim/records" tampered.copy >dkimpy2.out 2>&1 <<'PYEOF'
 import re, sys, dkim
