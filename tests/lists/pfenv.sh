@@ -16,6 +16,8 @@
 #                                with the re-injection smtpd), its virtual mailboxes from
 #                                $CONF/vmailbox (the test writes it: "ADDR DOMAIN/USER/" lines)
 #                                for DOMAINS, checks and starts it
+# A function pf_cleanup_hook, when the test defines one, runs at the end before the check that
+# no process of the test is left (stop the test's own servers there).
 # Variables: T CONF Q VM SEEN SPOOL G MAILLOG PWCONF W (work files), P_SMTPD P_MILTER
 # P_REINJECT.  The final "N passed, M failed" line and the exit status come from finish (an
 # EXIT trap): 0 all passed, 1 something failed, 77 skipped (a FAIL when CI is set).
@@ -105,6 +107,8 @@ cleanup() {
 		done
 	fi
 	stop_postward
+	# a test's own services (a DNS fixture, a second daemon) go before the check below
+	[ "$(type -t pf_cleanup_hook)" = function ] && pf_cleanup_hook
 	[ -n "${PROXYPID:-}" ] && kill "$PROXYPID" 2>/dev/null && wait "$PROXYPID" 2>/dev/null
 	for h in $HOMES; do
 		[ -d "$G/$h" ] && gpgconf --homedir "$G/$h" --kill all >/dev/null 2>&1
