@@ -23,21 +23,9 @@ set -u
 export LC_ALL=C
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-CONTRIB=$TOP/contrib/postfix
-POSTWARD=${POSTWARD:-$HERE/../../milter/postward}
-PY=/usr/bin/python3
 WORKERS=1
-KEEP=0
 HOMES="pw s1 s2"
 PFNAME=pw-lists-dmarc
-for arg in "$@"; do
-	case $arg in
-	--keep) KEEP=1 ;;
-	*) echo "usage: $0 [--keep]" >&2; exit 2 ;;
-	esac
-done
-
 . "$HERE/pfenv.sh"
 for c in miltertest; do command -v "$c" >/dev/null 2>&1 || skip "$c not installed"; done
 

@@ -5,8 +5,10 @@
 # delivered.  Nothing of the system Postfix instance (/etc/postfix, /var/spool/postfix) is
 # touched; everything lives under one mktemp -d directory.
 #
-# Before sourcing, the test sets: PY (/usr/bin/python3), POSTWARD (the binary), KEEP (1: keep
-# the directory), HOMES (GnuPG homes to make under $G), PFNAME (the directory's name prefix).
+# Before sourcing, the test sets: HERE (its own directory, tests/lists), HOMES (GnuPG homes to
+# make under $G), PFNAME (the directory's name prefix) and WORKERS (list_workers); this file
+# then sets TOP, CONTRIB, PY (/usr/bin/python3), POSTWARD (the binary; $POSTWARD from the
+# environment wins) and KEEP (1 with the test's argument --keep: the directory is kept).
 # Then, after making its keys and list files ($T/lists/NAME.list):
 #   pf_postward [EXTRA]          writes $PWCONF (the lists in $T/lists, the GnuPG home $G/pw,
 #                                $WORKERS workers, EXTRA lines appended), checks it with
@@ -21,6 +23,18 @@
 # Variables: T CONF Q VM SEEN SPOOL G MAILLOG PWCONF W (work files), P_SMTPD P_MILTER
 # P_REINJECT.  The final "N passed, M failed" line and the exit status come from finish (an
 # EXIT trap): 0 all passed, 1 something failed, 77 skipped (a FAIL when CI is set).
+
+TOP=$(cd "$HERE/../.." && pwd)
+CONTRIB=$TOP/contrib/postfix
+POSTWARD=${POSTWARD:-$TOP/milter/postward}
+PY=/usr/bin/python3
+KEEP=0
+for arg in "$@"; do
+	case $arg in
+	--keep) KEEP=1 ;;
+	*) echo "usage: $0 [--keep]" >&2; exit 2 ;;
+	esac
+done
 
 skip() { if [ -n "${CI:-}" ]; then echo "FAIL: $* (CI must run every test)"; echo "0 passed, 1 failed"; exit 1; fi; echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (a private Postfix instance is started as root)"

@@ -51,21 +51,9 @@ set -u
 export LC_ALL=C
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$HERE/../.." && pwd)
-CONTRIB=$TOP/contrib/postfix
-POSTWARD=${POSTWARD:-$HERE/../../milter/postward}
-PY=/usr/bin/python3
 WORKERS=2
-KEEP=0
 HOMES="pw poster s1 s2 s3 s4 mallory big"
 PFNAME=pw-lists-postfix
-for arg in "$@"; do
-	case $arg in
-	--keep) KEEP=1 ;;
-	*) echo "usage: $0 [--keep]" >&2; exit 2 ;;
-	esac
-done
-
 . "$HERE/pfenv.sh"
 
 # ------------------------------------------------------------------------------- keys
