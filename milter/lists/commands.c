@@ -409,11 +409,7 @@ static enum job_outcome answer(struct job_ctx *c, const char *to, const char *fp
 		return JOB_RETRY;
 	fprintf(f, "Content-Type: text/plain; charset=utf-8\r\n"
 		"Content-Transfer-Encoding: 8bit\r\n\r\n");
-	for (const char *p = text; *p; p++) {
-		if (*p == '\n')
-			fputc('\r', f);
-		fputc(*p, f);
-	}
+	service_put_crlf(f, text, strlen(text));
 	if (fclose(f) != 0 || entity == NULL)
 		return JOB_RETRY;
 	st = pgp_encrypt_sign(entity, elen, fpr, l->openpgp_fpr, &armor, &alen, why, sizeof(why));

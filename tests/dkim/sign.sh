@@ -196,27 +196,7 @@ fi
 
 # ---- verify: postward, dkimpy, OpenDKIM ------------------------------------------------------------
 cut -d' ' -f1 cases > files
-$PY - keys files <<'EOF' > dkimpy.out 2>&1
-import re, sys, dkim
-keys = {}
-for line in open(sys.argv[1]):
-    name, value = line.split(None, 1)
-    keys[name.lower()] = value.strip().encode()
-def dnsfunc(name, timeout=5):
-    return keys.get(name.decode().rstrip('.').lower())
-for f in open(sys.argv[2]).read().split():
-    msg = open(f, 'rb').read()
-    n = len(re.findall(rb'(?im)^DKIM-Signature:', msg))
-    res = []
-    for i in range(n):
-        try:
-            res.append('pass' if dkim.DKIM(msg, minkey=1024).verify(idx=i, dnsfunc=dnsfunc) else 'fail')
-        except dkim.DKIMException:	# dkimpy raises on some mismatches: a failure
-            res.append('fail')
-        except Exception as e:
-            res.append('error:' + type(e).__name__)
-    print(f, n, ','.join(res) or 'none')
-EOF
+$PY "$here/dkimpy-verify.py" keys $(cat files) > dkimpy.out 2>&1
 
 {
 	echo "Mode v"
