@@ -652,24 +652,6 @@ enum pgp_status pgp_export_certs(const char *const *fprs, size_t n, uint8_t **ou
 	return st;
 }
 
-/* pgp_key_has_subkey - does the key KEYID belong to PRIMARY_FPR */
-bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid)
-{
-	gpgme_ctx_t ctx = NULL;
-	gpgme_key_t key = NULL;
-	bool found = false;
-
-	if (keyid == NULL || strlen(keyid) != 16 || new_ctx(&ctx) != 0)
-		return false;
-	if (gpgme_get_key(ctx, primary_fpr, &key, 0) == 0 && key != NULL)
-		for (gpgme_subkey_t s = key->subkeys; s && !found; s = s->next)
-			found = s->keyid != NULL && strcasecmp(s->keyid, keyid) == 0;
-	if (key != NULL)
-		gpgme_key_unref(key);
-	gpgme_release(ctx);
-	return found;
-}
-
 /* the Assuan exchange of one PKDECRYPT: the ciphertext handed over, the answer gathered */
 struct agent_io {
 	const char *sexp;
@@ -1482,6 +1464,135 @@ out:
 	return st;
 }
 
+/*
+ * The key IDs of list keys, for pgp_key_has_subkey, which the session asks of every post: a
+ * small table, one entry per primary key, each valid while the public keyring files
+ * (pubring.kbx, pubring.gpg) keep the signature they had before its gpg listing and for at
+ * most CACHE_TTL seconds.  trustdb.gpg is left out: trust says nothing about which subkeys a
+ * key has, and gpg rewrites it during the listing itself.  A key with
+ * more than SUBKEY_IDS subkeys is not kept (gpg answers each time).  Lock: subkeys.lock
+ * guards the whole table; gpg runs outside it.
+ */
+#define SUBKEY_SLOTS 32
+#define SUBKEY_IDS 16
+
+struct subkey_entry {
+	char fpr[41];			/* primary fingerprint, upper case; "" = free */
+	char ids[SUBKEY_IDS][17];	/* key IDs of the primary key and its subkeys */
+	size_t n;
+	struct keyring_sig sig;		/* the keyring before the listing */
+	time_t fetched;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct subkey_entry e[SUBKEY_SLOTS];
+	size_t next;			/* the slot a new key replaces */
+	unsigned long hits, misses;
+} subkeys = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* pubring_equal - the public keyring files of A and B are in the same state */
+static bool pubring_equal(const struct keyring_sig *a, const struct keyring_sig *b)
+{
+	struct keyring_sig x = *a, y = *b;
+
+	memset(&x.f[2], 0, sizeof(x.f[2]));
+	memset(&y.f[2], 0, sizeof(y.f[2]));
+	return sig_equal(&x, &y);
+}
+
+/* subkey_cached - the cached answer for FPR and KEYID under SIG: 1 yes, 0 no, -1 unknown */
+static int subkey_cached(const char *fpr, const char *keyid, const struct keyring_sig *sig,
+			 time_t now)
+{
+	int ans = -1;
+
+	pthread_mutex_lock(&subkeys.lock);
+	for (size_t i = 0; i < SUBKEY_SLOTS && ans < 0; i++) {
+		const struct subkey_entry *e = &subkeys.e[i];
+		if (strcmp(e->fpr, fpr) != 0 || !pubring_equal(&e->sig, sig) ||
+		    now < e->fetched || now - e->fetched >= CACHE_TTL)
+			continue;
+		ans = 0;
+		for (size_t k = 0; k < e->n && ans == 0; k++)
+			ans = strcasecmp(e->ids[k], keyid) == 0;
+	}
+	if (ans < 0)
+		subkeys.misses++;
+	else
+		subkeys.hits++;
+	pthread_mutex_unlock(&subkeys.lock);
+	return ans;
+}
+
+/* subkey_store - remember KEY's key IDs under FPR and SIG (keys with too many are not kept) */
+static void subkey_store(const char *fpr, gpgme_key_t key, const struct keyring_sig *sig,
+			 time_t now)
+{
+	struct subkey_entry n = { .sig = *sig, .fetched = now };
+	struct subkey_entry *slot = NULL;
+
+	snprintf(n.fpr, sizeof(n.fpr), "%s", fpr);
+	for (gpgme_subkey_t s = key->subkeys; s != NULL; s = s->next) {
+		if (n.n == SUBKEY_IDS || s->keyid == NULL || strlen(s->keyid) != 16)
+			return;
+		memcpy(n.ids[n.n++], s->keyid, 17);
+	}
+	pthread_mutex_lock(&subkeys.lock);
+	for (size_t i = 0; i < SUBKEY_SLOTS && slot == NULL; i++)
+		if (strcmp(subkeys.e[i].fpr, fpr) == 0)
+			slot = &subkeys.e[i];
+	if (slot == NULL) {
+		slot = &subkeys.e[subkeys.next];
+		subkeys.next = (subkeys.next + 1) % SUBKEY_SLOTS;
+	}
+	*slot = n;
+	pthread_mutex_unlock(&subkeys.lock);
+}
+
+/* pgp_key_has_subkey - does the key KEYID belong to PRIMARY_FPR (cached, see above) */
+bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t key = NULL;
+	struct keyring_sig sig;
+	char fpr[41];
+	time_t now = time(NULL);
+	bool found = false, cacheable;
+	int c;
+
+	if (keyid == NULL || strlen(keyid) != 16 || primary_fpr == NULL)
+		return false;
+	/* v4 fingerprints are cached; anything else asks gpg each time */
+	if ((cacheable = strlen(primary_fpr) == 40)) {
+		upper_fpr(fpr, primary_fpr);
+		keyring_stat(&sig);
+		if ((c = subkey_cached(fpr, keyid, &sig, now)) >= 0)
+			return c == 1;
+	}
+	if (new_ctx(&ctx) != 0)
+		return false;
+	if (gpgme_get_key(ctx, primary_fpr, &key, 0) == 0 && key != NULL) {
+		for (gpgme_subkey_t s = key->subkeys; s && !found; s = s->next)
+			found = s->keyid != NULL && strcasecmp(s->keyid, keyid) == 0;
+		if (cacheable)
+			subkey_store(fpr, key, &sig, now);
+	}
+	if (key != NULL)
+		gpgme_key_unref(key);
+	gpgme_release(ctx);
+	return found;
+}
+
+/* pgp_subkey_cache_stats - answers of pgp_key_has_subkey from the table and from gpg */
+void pgp_subkey_cache_stats(unsigned long *hits, unsigned long *misses)
+{
+	pthread_mutex_lock(&subkeys.lock);
+	*hits = subkeys.hits;
+	*misses = subkeys.misses;
+	pthread_mutex_unlock(&subkeys.lock);
+}
+
 /* pgp_keys_cache_stats - answers from the cache and from gpg so far */
 void pgp_keys_cache_stats(unsigned long *hits, unsigned long *misses)
 {
@@ -1498,6 +1609,10 @@ void pgp_keys_cache_clear(void)
 	cache_flush();
 	memset(&cache.sig, 0, sizeof(cache.sig));
 	pthread_mutex_unlock(&cache.lock);
+	pthread_mutex_lock(&subkeys.lock);
+	memset(subkeys.e, 0, sizeof(subkeys.e));
+	subkeys.next = 0;
+	pthread_mutex_unlock(&subkeys.lock);
 }
 
 /* pgp_global_end - the cache and the home */

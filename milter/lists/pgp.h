@@ -179,8 +179,12 @@ enum pgp_status pgp_import(const void *data, size_t len, struct pgp_import *res,
  * One or two gpg runs */
 enum pgp_status pgp_delete_public(const char *fpr, char *why, size_t whylen);
 /* pgp_key_has_subkey - is KEYID (16 hex digits) the key ID of PRIMARY_FPR's key or of one of
- * its subkeys (one gpg run); false if unknown */
+ * its subkeys; false if unknown.  One gpg run the first time; then answered from a small
+ * process-wide table (one lock) while the keyring files keep their inode, size and
+ * modification time, for at most an hour (v4 fingerprints only) */
 bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid);
+/* pgp_subkey_cache_stats - pgp_key_has_subkey answers from the table and from gpg */
+void pgp_subkey_cache_stats(unsigned long *hits, unsigned long *misses);
 /* pgp_decrypted_clear - wipe and free */
 void pgp_decrypted_clear(struct pgp_decrypted *d);
 /* pgp_keys - the keys of N primary fingerprints (40 hex digits each), from the cache or in

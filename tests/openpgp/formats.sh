@@ -728,6 +728,28 @@ for aead in ocb gcm eax; do
 		sq_opens "$h.v2$aead.asc" "$h" "SEIPDv2 ($aead) $addr's SEIPDv1 copy"
 	done
 done
+# ---- the list key's key IDs in the session (pgp_key_has_subkey and its table) ----------------
+# One pw-agent process asks three times whether a subkey made in a copy of the key belongs to
+# the list key: no (gpg asked), no (the table answered), then - after the new subkey was
+# imported into the list's home - yes: the keyring changed, so gpg is asked again.
+if [ -s "$tmp/l-rsa.fpr" ] && mkhome l-sub &&
+	{ g l-rsa --export-secret-keys | g l-sub --import &&
+	  g l-sub --quick-add-key "$(cat l-rsa.fpr)" cv25519 encr 0 &&
+	  g l-sub --export "$(cat l-rsa.fpr)" > l-sub.pub; } > sub.log 2>&1; then
+	newsub=$(g l-sub --with-colons --list-keys | awk -F: '$1 == "sub" { k = $5 } END { print k }')
+	lrsaid=${lrsa: -16}
+	"$PWA" "$tmp/l-rsa" subkeys "$(cat l-rsa.fpr)" "$lrsaid" "$newsub" "$newsub" \
+		"run=gpg --homedir '$tmp/l-rsa' --batch --quiet --import '$tmp/l-sub.pub'" "$newsub" \
+		> subkeys.out 2> agent.log
+	want=$(printf '%s yes\n%s no\n%s no\n%s yes\ncache hits=2 misses=2' "$lrsaid" "$newsub" \
+		"$newsub" "$newsub")
+	[ "$(cat subkeys.out)" = "$want" ] &&
+		ok "the list key's key IDs are cached until the keyring changes: $(tr '\n' ' ' < subkeys.out)" ||
+		ko "pgp_key_has_subkey: $(tr '\n' ' ' < subkeys.out) $(cat agent.log) want $(echo "$want" | tr '\n' ' ')"
+else
+	ko "a subkey for the list key in a copy of its home: $(tail -3 sub.log 2>/dev/null)"
+fi
+
 stop_all
 
 finish

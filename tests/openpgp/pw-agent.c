@@ -7,11 +7,17 @@
  *
  * SYNOPSIS
  *	pw-agent HOME GRIP < SEXP > ANSWER
+ *	pw-agent HOME subkeys PRIMARY_FPR ARG...
  *
  * DESCRIPTION
  *	SEXP is the ciphertext S-expression (pw-opgp pkesk KEYBLOCK FPR < POST); HOME the GnuPG
  *	home whose agent holds the secret key with keygrip GRIP.  The agent's answer
  *	"(5:value N:...)" is written as it came, for pw-opgp pkesk KEYBLOCK FPR ANSWER.
+ *
+ *	subkeys asks pgp_key_has_subkey for each ARG that is a key ID (16 hex digits) and prints
+ *	"KEYID yes" or "KEYID no"; an ARG "run=COMMAND" runs COMMAND (sh -c) at that point, so a
+ *	test changes the keyring between two questions of one process.  Last it prints
+ *	"cache hits=H misses=M" (pgp_subkey_cache_stats).
  *
  * DIAGNOSTICS
  *	Exit 0 on success; 1 with "pw-agent: REASON" on standard error when the agent or gpgme
@@ -27,6 +33,34 @@
 
 #define SEXP_MAX 65536
 
+/* subkeys - the "subkeys" mode (see the top comment) */
+static int subkeys(int argc, char **argv)
+{
+	char why[256];
+	unsigned long hits, misses;
+
+	if (!pgp_global_init(argv[1], why, sizeof(why))) {
+		fprintf(stderr, "pw-agent: %s\n", why);
+		return 2;
+	}
+	for (int i = 4; i < argc; i++) {
+		if (strncmp(argv[i], "run=", 4) == 0) {
+			fflush(stdout);
+			if (system(argv[i] + 4) != 0) {
+				fprintf(stderr, "pw-agent: %s failed\n", argv[i] + 4);
+				pgp_global_end();
+				return 2;
+			}
+			continue;
+		}
+		printf("%s %s\n", argv[i], pgp_key_has_subkey(argv[3], argv[i]) ? "yes" : "no");
+	}
+	pgp_subkey_cache_stats(&hits, &misses);
+	printf("cache hits=%lu misses=%lu\n", hits, misses);
+	pgp_global_end();
+	return fflush(stdout) == 0 ? 0 : 2;
+}
+
 /* main - read SEXP, ask the agent, write its answer */
 int main(int argc, char **argv)
 {
@@ -36,8 +70,11 @@ int main(int argc, char **argv)
 	size_t slen, vlen = 0;
 	int rc = 0;
 
+	if (argc >= 4 && strcmp(argv[2], "subkeys") == 0)
+		return subkeys(argc, argv);
 	if (argc != 3) {
-		fputs("usage: pw-agent HOME GRIP < SEXP > ANSWER\n", stderr);
+		fputs("usage: pw-agent HOME GRIP < SEXP > ANSWER\n"
+		      "       pw-agent HOME subkeys PRIMARY_FPR ARG...\n", stderr);
 		return 2;
 	}
 	slen = fread(sexp, 1, sizeof(sexp), stdin);
