@@ -1584,6 +1584,118 @@ bool pgp_key_has_subkey(const char *primary_fpr, const char *keyid)
 	return found;
 }
 
+/*
+ * Single certificates as pgp_export_certs exports them, for pgp_export_cert (the list key in
+ * the Autocrypt field of every rewritten copy): a small table, one entry per fingerprint,
+ * each valid while the public keyring files keep the signature they had before the export
+ * and for at most CACHE_TTL seconds.  Lock: certs.lock guards the table; gpg runs outside
+ * it; an entry's octets are copied out under the lock.
+ */
+#define CERT_SLOTS 16
+#define CERT_MAX 65536			/* larger certificates are not kept */
+
+struct cert_entry {
+	char fpr[41];			/* upper case; "" = free */
+	uint8_t *data;			/* owned */
+	size_t len;
+	struct keyring_sig sig;
+	time_t fetched;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct cert_entry e[CERT_SLOTS];
+	size_t next;
+	unsigned long hits, misses;
+} certs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* cert_cached - a copy of FPR's cached certificate under SIG into *OUT; false: not cached */
+static bool cert_cached(const char *fpr, const struct keyring_sig *sig, time_t now,
+			uint8_t **out, size_t *len)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&certs.lock);
+	for (size_t i = 0; i < CERT_SLOTS && !found; i++) {
+		const struct cert_entry *e = &certs.e[i];
+		if (strcmp(e->fpr, fpr) != 0 || !pubring_equal(&e->sig, sig) ||
+		    now < e->fetched || now - e->fetched >= CACHE_TTL)
+			continue;
+		if ((*out = malloc(e->len)) != NULL) {
+			memcpy(*out, e->data, e->len);
+			*len = e->len;
+			found = true;
+		}
+		break;
+	}
+	if (found)
+		certs.hits++;
+	else
+		certs.misses++;
+	pthread_mutex_unlock(&certs.lock);
+	return found;
+}
+
+/* cert_store - keep a copy of FPR's certificate DATA (LEN octets) exported under SIG */
+static void cert_store(const char *fpr, const uint8_t *data, size_t len,
+		       const struct keyring_sig *sig, time_t now)
+{
+	struct cert_entry *slot = NULL;
+	uint8_t *copy;
+
+	if (len == 0 || len > CERT_MAX || (copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, data, len);
+	pthread_mutex_lock(&certs.lock);
+	for (size_t i = 0; i < CERT_SLOTS && slot == NULL; i++)
+		if (strcmp(certs.e[i].fpr, fpr) == 0)
+			slot = &certs.e[i];
+	if (slot == NULL) {
+		slot = &certs.e[certs.next];
+		certs.next = (certs.next + 1) % CERT_SLOTS;
+	}
+	free(slot->data);
+	*slot = (struct cert_entry){ .data = copy, .len = len, .sig = *sig, .fetched = now };
+	snprintf(slot->fpr, sizeof(slot->fpr), "%s", fpr);
+	pthread_mutex_unlock(&certs.lock);
+}
+
+/* pgp_export_cert - one certificate, cached (see above) */
+enum pgp_status pgp_export_cert(const char *fpr, uint8_t **out, size_t *outlen, char *why,
+				size_t whylen)
+{
+	struct keyring_sig sig;
+	char ufpr[41];
+	time_t now = time(NULL);
+	enum pgp_status st;
+
+	*out = NULL;
+	*outlen = 0;
+	if (fpr == NULL) {
+		snprintf(why, whylen, "no fingerprint");
+		return PGP_E_FORMAT;
+	}
+	if (strlen(fpr) != 40)
+		return pgp_export_certs(&fpr, 1, out, outlen, why, whylen);
+	upper_fpr(ufpr, fpr);
+	keyring_stat(&sig);
+	if (cert_cached(ufpr, &sig, now, out, outlen))
+		return PGP_OK;
+	st = pgp_export_certs(&fpr, 1, out, outlen, why, whylen);
+	if (st == PGP_OK)
+		cert_store(ufpr, *out, *outlen, &sig, now);
+	return st;
+}
+
+/* pgp_cert_cache_stats - pgp_export_cert answers from the table and from gpg */
+void pgp_cert_cache_stats(unsigned long *hits, unsigned long *misses)
+{
+	pthread_mutex_lock(&certs.lock);
+	*hits = certs.hits;
+	*misses = certs.misses;
+	pthread_mutex_unlock(&certs.lock);
+}
+
 /* pgp_subkey_cache_stats - answers of pgp_key_has_subkey from the table and from gpg */
 void pgp_subkey_cache_stats(unsigned long *hits, unsigned long *misses)
 {
@@ -1613,6 +1725,12 @@ void pgp_keys_cache_clear(void)
 	memset(subkeys.e, 0, sizeof(subkeys.e));
 	subkeys.next = 0;
 	pthread_mutex_unlock(&subkeys.lock);
+	pthread_mutex_lock(&certs.lock);
+	for (size_t i = 0; i < CERT_SLOTS; i++)
+		free(certs.e[i].data);
+	memset(certs.e, 0, sizeof(certs.e));
+	certs.next = 0;
+	pthread_mutex_unlock(&certs.lock);
 }
 
 /* pgp_global_end - the cache and the home */

@@ -137,6 +137,13 @@ enum pgp_status pgp_sign_text(const char *signer_fpr, const void *data, size_t l
  * *OUT (malloc'd, *OUTLEN octets).  One gpg run.  PGP_E_ENGINE: gpg failed */
 enum pgp_status pgp_export_certs(const char *const *fprs, size_t n, uint8_t **out,
 				 size_t *outlen, char *why, size_t whylen);
+/* pgp_export_cert - pgp_export_certs of the one fingerprint FPR, answered from a small
+ * process-wide table (one lock) while the public keyring files are unchanged, for at most
+ * an hour (v4 fingerprints only; *OUT is the caller's copy either way) */
+enum pgp_status pgp_export_cert(const char *fpr, uint8_t **out, size_t *outlen, char *why,
+				size_t whylen);
+/* pgp_cert_cache_stats - pgp_export_cert answers from the table and from gpg */
+void pgp_cert_cache_stats(unsigned long *hits, unsigned long *misses);
 /* pgp_agent_pkdecrypt - the gpg-agent of the GnuPG home decrypts SEXP (SLEN octets: a
  * PKDECRYPT ciphertext S-expression, opgp_pkesk_sexp's) with the secret key whose keygrip is
  * GRIP (40 hex digits), over the Assuan protocol (gpgme, GPGME_PROTOCOL_ASSUAN: SETKEY,

@@ -504,7 +504,8 @@ static void copy_args(struct job_ctx *c, struct listpost_copy_args *a, char *lis
 /* copy_header - what every copy of the job's post carries besides the post's own fields: the
  * role addresses, and the From rewrite the list's from_rewrite setting and the author's
  * DMARC policy ask for (one lookup per post, through the snapshot's resolver and cache) with
- * the list's Autocrypt key when rewriting (one gpg run) */
+ * the list's Autocrypt key when rewriting (pgp_export_cert: one gpg run until the keyring
+ * changes) */
 static void copy_header(struct job_ctx *c, const struct pw_snapshot *snap)
 {
 	static const enum fromrewrite_mode modes[] = {
@@ -524,9 +525,8 @@ static void copy_header(struct job_ctx *c, const struct pw_snapshot *snap)
 		  fr.rewrite ? "rewritten" : "kept", dom[0] ? dom : "(no author domain)",
 		  fr.reason);
 	if (fr.rewrite && c->list->openpgp_fpr[0]) {
-		const char *fpr = c->list->openpgp_fpr;
-		if (pgp_export_certs(&fpr, 1, &c->autocrypt, &c->autocrypt_len, why,
-				     sizeof(why)) != PGP_OK || c->autocrypt_len == 0 ||
+		if (pgp_export_cert(c->list->openpgp_fpr, &c->autocrypt, &c->autocrypt_len, why,
+				    sizeof(why)) != PGP_OK || c->autocrypt_len == 0 ||
 		    c->autocrypt_len > LISTPOST_AUTOCRYPT_MAX) {
 			pwlog_qid(LOG_WARNING, c->job->qid, "list %s: no Autocrypt field: %s",
 				  c->list->address, c->autocrypt_len ? "key too large" : why);

@@ -746,6 +746,19 @@ if [ -s "$tmp/l-rsa.fpr" ] && mkhome l-sub &&
 	[ "$(cat subkeys.out)" = "$want" ] &&
 		ok "the list key's key IDs are cached until the keyring changes: $(tr '\n' ' ' < subkeys.out)" ||
 		ko "pgp_key_has_subkey: $(tr '\n' ' ' < subkeys.out) $(cat agent.log) want $(echo "$want" | tr '\n' ' ')"
+	# the list key's certificate (the Autocrypt field of rewritten copies): exported once,
+	# then from the table; the import of the new subkey makes gpg export it again, with it
+	"$PWA" "$tmp/l-sub" cert "$(cat l-rsa.fpr)" "$(cat l-rsa.fpr)" \
+		"run=gpg --homedir '$tmp/l-sub' --batch --quiet --pinentry-mode loopback --passphrase '' --quick-add-key $(cat l-rsa.fpr) cv25519 encr 0" \
+		"$(cat l-rsa.fpr)" > certs.out 2> agent.log
+	g l-sub --export-options export-minimal --export "$(cat l-rsa.fpr)" | sha256sum | cut -d' ' -f1 > certs.want
+	mapfile -t cl < certs.out
+	if [ "${#cl[@]}" = 4 ] && [ "${cl[0]}" = "${cl[1]}" ] && [ "${cl[2]}" != "${cl[1]}" ] &&
+		[ "${cl[2]##* }" = "$(cat certs.want)" ] && [ "${cl[3]}" = "cache hits=1 misses=2" ]; then
+		ok "the list key's certificate is cached until the keyring changes"
+	else
+		ko "pgp_export_cert: $(tr '\n' ' ' < certs.out) $(cat agent.log) want $(cat certs.want)"
+	fi
 else
 	ko "a subkey for the list key in a copy of its home: $(tail -3 sub.log 2>/dev/null)"
 fi

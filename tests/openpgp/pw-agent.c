@@ -8,6 +8,7 @@
  * SYNOPSIS
  *	pw-agent HOME GRIP < SEXP > ANSWER
  *	pw-agent HOME subkeys PRIMARY_FPR ARG...
+ *	pw-agent HOME cert ARG...
  *
  * DESCRIPTION
  *	SEXP is the ciphertext S-expression (pw-opgp pkesk KEYBLOCK FPR < POST); HOME the GnuPG
@@ -18,6 +19,10 @@
  *	"KEYID yes" or "KEYID no"; an ARG "run=COMMAND" runs COMMAND (sh -c) at that point, so a
  *	test changes the keyring between two questions of one process.  Last it prints
  *	"cache hits=H misses=M" (pgp_subkey_cache_stats).
+ *
+ *	cert exports the certificate of each ARG that is a fingerprint with pgp_export_cert and
+ *	prints "FPR OCTETS SHA256HEX" (or "FPR error: WHY"); "run=COMMAND" as above; last
+ *	"cache hits=H misses=M" (pgp_cert_cache_stats).
  *
  * DIAGNOSTICS
  *	Exit 0 on success; 1 with "pw-agent: REASON" on standard error when the agent or gpgme
@@ -30,8 +35,49 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #define SEXP_MAX 65536
+
+/* cert - the "cert" mode (see the top comment) */
+static int cert(int argc, char **argv)
+{
+	char why[256];
+	unsigned long hits, misses;
+
+	if (!pgp_global_init(argv[1], why, sizeof(why))) {
+		fprintf(stderr, "pw-agent: %s\n", why);
+		return 2;
+	}
+	for (int i = 3; i < argc; i++) {
+		uint8_t *data = NULL, md[SHA256_DIGEST_LENGTH];
+		size_t len = 0;
+
+		if (strncmp(argv[i], "run=", 4) == 0) {
+			fflush(stdout);
+			if (system(argv[i] + 4) != 0) {
+				fprintf(stderr, "pw-agent: %s failed\n", argv[i] + 4);
+				pgp_global_end();
+				return 2;
+			}
+			continue;
+		}
+		if (pgp_export_cert(argv[i], &data, &len, why, sizeof(why)) != PGP_OK) {
+			printf("%s error: %s\n", argv[i], why);
+			continue;
+		}
+		SHA256(data, len, md);
+		printf("%s %zu ", argv[i], len);
+		for (size_t k = 0; k < sizeof(md); k++)
+			printf("%02x", md[k]);
+		putchar('\n');
+		free(data);
+	}
+	pgp_cert_cache_stats(&hits, &misses);
+	printf("cache hits=%lu misses=%lu\n", hits, misses);
+	pgp_global_end();
+	return fflush(stdout) == 0 ? 0 : 2;
+}
 
 /* subkeys - the "subkeys" mode (see the top comment) */
 static int subkeys(int argc, char **argv)
@@ -72,9 +118,12 @@ int main(int argc, char **argv)
 
 	if (argc >= 4 && strcmp(argv[2], "subkeys") == 0)
 		return subkeys(argc, argv);
+	if (argc >= 4 && strcmp(argv[2], "cert") == 0)
+		return cert(argc, argv);
 	if (argc != 3) {
 		fputs("usage: pw-agent HOME GRIP < SEXP > ANSWER\n"
-		      "       pw-agent HOME subkeys PRIMARY_FPR ARG...\n", stderr);
+		      "       pw-agent HOME subkeys PRIMARY_FPR ARG...\n"
+		      "       pw-agent HOME cert ARG...\n", stderr);
 		return 2;
 	}
 	slen = fread(sexp, 1, sizeof(sexp), stdin);
