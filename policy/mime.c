@@ -26,6 +26,7 @@
 #include "b64.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,5 +584,75 @@ enum mime_status mime_decode(const char *p, size_t n, enum mime_cte cte, const c
 		return (*out = qp_decode(p, n, outlen)) == NULL ? MIME_NOMEM : MIME_OK;
 	if (cte == MIME_CTE_BASE64)
 		return b64_decode(p, n, where, out, outlen, why, whylen);
+	return MIME_OK;
+}
+
+/* bchar - an RFC 2046 bcharsnospace octet */
+static bool bchar(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c != '\0' && strchr("'()+_,-./:=?", c) != NULL);
+}
+
+/* mime_pgpmime - see mime.h */
+enum mime_status mime_pgpmime(const char *bnd, const char *armor, size_t alen, char **out,
+			      size_t *outlen)
+{
+	static const char *const parts[] = {
+		"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
+		" boundary=\"", "\"\r\n\r\n"
+		"This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n--", "\r\n"
+		"Content-Type: application/pgp-encrypted\r\n"
+		"Content-Description: PGP/MIME version identification\r\n"
+		"\r\nVersion: 1\r\n\r\n--", "\r\n"
+		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
+		"Content-Description: OpenPGP encrypted message\r\n"
+		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n" };
+	size_t blen = bnd != NULL ? strlen(bnd) : 0, cap, k = 0;
+	char *o;
+
+	*out = NULL;
+	*outlen = 0;
+	if (blen == 0 || blen > 70 || (armor == NULL && alen > 0))
+		return MIME_BAD;
+	for (size_t i = 0; i < blen; i++)
+		if (!bchar(bnd[i]))
+			return MIME_BAD;
+	if (alen > (SIZE_MAX - 1024) / 2)
+		return MIME_NOMEM;
+	cap = 600 + 4 * blen + 2 * alen;	/* the fixed text, the boundaries, CRLF for each octet */
+	if ((o = malloc(cap)) == NULL)
+		return MIME_NOMEM;
+	for (size_t i = 0; i < 4; i++) {
+		memcpy(o + k, parts[i], strlen(parts[i]));
+		k += strlen(parts[i]);
+		if (i < 3) {
+			memcpy(o + k, bnd, blen);
+			k += blen;
+		}
+	}
+	for (size_t i = 0; i < alen; i++) {
+		if (armor[i] == '\r' || armor[i] == '\n') {
+			o[k++] = '\r';
+			o[k++] = '\n';
+			if (armor[i] == '\r' && i + 1 < alen && armor[i + 1] == '\n')
+				i++;
+			continue;
+		}
+		o[k++] = armor[i];
+	}
+	if (k < 2 || o[k - 2] != '\r' || o[k - 1] != '\n') {
+		o[k++] = '\r';
+		o[k++] = '\n';
+	}
+	memcpy(o + k, "\r\n--", 4);
+	k += 4;
+	memcpy(o + k, bnd, blen);
+	k += blen;
+	memcpy(o + k, "--\r\n", 5);
+	k += 4;
+	o[k] = '\0';
+	*out = o;
+	*outlen = k;
 	return MIME_OK;
 }

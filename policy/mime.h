@@ -102,4 +102,13 @@ enum mime_status mime_mp_split(struct mime_span b, const char *bnd, size_t budge
 enum mime_status mime_decode(const char *p, size_t n, enum mime_cte cte, const char *where,
 			     char **out, size_t *outlen, char *why, size_t whylen);
 
+/* mime_pgpmime - an RFC 3156 multipart/encrypted entity around ARMOR (ALEN octets, its line
+ * ends made CRLF): the Content-Type field (folded), the empty line, a preamble, the
+ * application/pgp-encrypted part ("Version: 1"), the application/octet-stream part holding
+ * ARMOR, the close delimiter.  BND is the boundary: 1-70 characters of RFC 2046's bcharsnospace
+ * (the caller makes sure ARMOR does not hold it).  The entity is malloc'd in *OUT,
+ * NUL-terminated, *OUTLEN octets without the NUL.  MIME_BAD for a bad boundary */
+enum mime_status mime_pgpmime(const char *bnd, const char *armor, size_t alen, char **out,
+			      size_t *outlen);
+
 #endif

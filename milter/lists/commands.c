@@ -42,6 +42,7 @@
 #include <openssl/crypto.h>
 
 #include "listcmd.h"
+#include "mime.h"
 #include "log.h"
 #include "pgp.h"
 #include "seen.h"
@@ -419,20 +420,10 @@ static enum job_outcome answer(struct job_ctx *c, const char *to, const char *fp
 		pwlog_qid(LOG_ERR, c->job->qid, "list %s: answer to <%s>: %s", l->address, to, why);
 		return st == PGP_E_FORMAT ? JOB_BROKEN : JOB_RETRY;
 	}
-	if ((f = open_memstream(&mime, &mlen)) == NULL) {
-		free(armor);
-		return JOB_RETRY;
-	}
-	fprintf(f, "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\";\r\n"
-		" boundary=\"=_postward_answer\"\r\n\r\n"
-		"This is an OpenPGP/MIME encrypted message (RFC 3156).\r\n"
-		"--=_postward_answer\r\nContent-Type: application/pgp-encrypted\r\n\r\n"
-		"Version: 1\r\n\r\n--=_postward_answer\r\n"
-		"Content-Type: application/octet-stream; name=\"encrypted.asc\"\r\n\r\n");
-	service_put_crlf(f, armor, alen);
-	fprintf(f, "\r\n--=_postward_answer--\r\n");
+	st = mime_pgpmime("=_postward_answer", armor, alen, &mime, &mlen) == MIME_OK ? PGP_OK :
+	     PGP_E_NOMEM;
 	free(armor);
-	if (fclose(f) != 0 || mime == NULL)
+	if (st != PGP_OK)
 		return JOB_RETRY;
 	from = pw_list_role_address(l, PW_ROLE_REQUEST);
 	sent = pool_send_own(c->w, c->job->qid, from ? from : l->address, to, subject, refs, true,

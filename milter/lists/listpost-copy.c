@@ -908,26 +908,18 @@ static bool copy_boundary(char *bnd, size_t size, const struct listpost_copy_arg
 static bool put_pgpmime(struct buf *b, const struct listpost_copy_args *a, const uint8_t *p,
 			size_t n)
 {
-	char bnd[64], ct[160];
+	char bnd[64], *ent;
+	size_t elen;
+	enum mime_status st;
 
 	if (!copy_boundary(bnd, sizeof(bnd), a, p, n))
 		return false;
-	snprintf(ct, sizeof(ct), "multipart/encrypted; protocol=\"application/pgp-encrypted\"; "
-		 "boundary=\"%s\"", bnd);
-	put_field(b, "Content-Type", ct);
-	buf_puts(b, "\r\nThis is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\r\n--");
-	buf_puts(b, bnd);
-	buf_puts(b, "\r\nContent-Type: application/pgp-encrypted\r\n"
-		 "Content-Description: PGP/MIME version identification\r\n"
-		 "\r\nVersion: 1\r\n\r\n--");
-	buf_puts(b, bnd);
-	buf_puts(b, "\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
-		 "Content-Description: OpenPGP encrypted message\r\n"
-		 "Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n");
-	put_text(b, p, n);
-	buf_puts(b, "\r\n--");
-	buf_puts(b, bnd);
-	buf_puts(b, "--\r\n");
+	if ((st = mime_pgpmime(bnd, (const char *)p, n, &ent, &elen)) != MIME_OK) {
+		b->nomem |= st == MIME_NOMEM;
+		return st == MIME_NOMEM;
+	}
+	buf_put(b, ent, elen);
+	free(ent);
 	return true;
 }
 

@@ -121,7 +121,8 @@ static bool outer(struct pbuf *b, const struct mime_hdrsec *h, const char *armor
 	const char *cur = h->p, *end = h->p + h->fields;
 	struct mime_field f;
 	uint8_t rnd[16];
-	char bnd[64];
+	char bnd[64], *ent;
+	size_t elen;
 
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return false;
@@ -131,21 +132,11 @@ static bool outer(struct pbuf *b, const struct mime_hdrsec *h, const char *armor
 	while (mime_field_next(&cur, end, &f))
 		if (!is_content(&f))
 			pb_lines(b, f.start, (size_t)(f.next - f.start));
-	pb_puts(b, "MIME-Version: 1.0\r\nContent-Type: multipart/encrypted;\r\n"
-		" protocol=\"application/pgp-encrypted\";\r\n boundary=\"");
-	pb_puts(b, bnd);
-	pb_puts(b, "\"\r\n\r\nThis is an OpenPGP/MIME encrypted message (RFC 3156).\r\n--");
-	pb_puts(b, bnd);
-	pb_puts(b, "\r\nContent-Type: application/pgp-encrypted\r\n"
-		"Content-Description: PGP/MIME version identification\r\n\r\nVersion: 1\r\n\r\n--");
-	pb_puts(b, bnd);
-	pb_puts(b, "\r\nContent-Type: application/octet-stream; name=\"encrypted.asc\"\r\n"
-		"Content-Description: OpenPGP encrypted message\r\n"
-		"Content-Disposition: inline; filename=\"encrypted.asc\"\r\n\r\n");
-	pb_lines(b, armor, alen);
-	pb_puts(b, "\r\n--");
-	pb_puts(b, bnd);
-	pb_puts(b, "--\r\n");
+	pb_puts(b, "MIME-Version: 1.0\r\n");
+	if (mime_pgpmime(bnd, armor, alen, &ent, &elen) != MIME_OK)
+		return false;
+	pb_put(b, ent, elen);
+	free(ent);
 	return true;
 }
 

@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "lists/listpost.h"
+#include "mime.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -1630,6 +1631,50 @@ START_TEST(copy_pgpmime_round_trip)
 }
 END_TEST
 
+/* pgpmime_entity - mime_pgpmime's entity, whatever the armor's line ends, is a PGP/MIME post
+ * with the armor as payload; boundaries RFC 2046 does not allow are refused */
+START_TEST(pgpmime_entity)
+{
+	static const char head[] = "From: a@example.org\r\nTo: board@lists.example.org\r\n"
+				   "Subject: x\r\nMIME-Version: 1.0\r\n";
+	char *crlf = crlf_of(NEWARMOR), *cr = strdup(NEWARMOR), *ent, *msg;
+	const char *armors[3] = { NEWARMOR, crlf, cr };
+	static const char *const bad[] = { "", "a b", "a\"b", "a;b",
+		"0123456789012345678901234567890123456789012345678901234567890123456789x" };
+	struct listpost p;
+	size_t n;
+
+	ck_assert_ptr_nonnull(cr);
+	for (char *q = cr; *q; q++)
+		if (*q == '\n')
+			*q = '\r';
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_int_eq(mime_pgpmime("=_postward_x", armors[i], strlen(armors[i]), &ent,
+					      &n), MIME_OK);
+		ck_assert_uint_eq(strlen(ent), n);
+		ck_assert_ptr_nonnull(msg = malloc(sizeof(head) + n));
+		memcpy(msg, head, sizeof(head) - 1);
+		memcpy(msg + sizeof(head) - 1, ent, n + 1);
+		assert_crlf(msg, strlen(msg));
+		parse(msg, &p);
+		assert_kind(&p, LISTPOST_PGPMIME);
+		assert_payload(&p, NEWARMOR);
+		ck_assert(strstr(msg, "\r\n--=_postward_x--\r\n") != NULL);
+		listpost_clear(&p);
+		free(msg);
+		free(ent);
+	}
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		ent = (char *)1;
+		ck_assert_int_eq(mime_pgpmime(bad[i], NEWARMOR, strlen(NEWARMOR), &ent, &n),
+				 MIME_BAD);
+		ck_assert_ptr_null(ent);
+	}
+	free(crlf);
+	free(cr);
+}
+END_TEST
+
 /* copy_inline_round_trip - text/plain with the armor only: text outside is gone */
 START_TEST(copy_inline_round_trip)
 {
@@ -2591,6 +2636,7 @@ Suite *listpost_suite(void)
 	tcase_add_loop_test(tc, copy_header_filter, 0, 2);
 	tcase_add_test(tc, copy_tag_field);
 	tcase_add_loop_test(tc, copy_pgpmime_round_trip, 0, (int)NELEM(pgpmime_good));
+	tcase_add_test(tc, pgpmime_entity);
 	tcase_add_loop_test(tc, copy_inline_round_trip, 0, 2);
 	tcase_add_test(tc, copy_smime_round_trip);
 	tcase_add_test(tc, copy_smime_folding);
