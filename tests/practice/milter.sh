@@ -26,8 +26,10 @@ ok() { passed=$((passed + 1)); echo "PASS: $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-practice.XXXXXX") || exit 1
 pid=""
+pid2=""
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$pid2" ] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null
 	"$here/../dns/fixture.sh" stop "$tmp/dns" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -247,6 +249,9 @@ expect quarantine-policy unsigned-quar.eml continue Q=true \
 # pct=0: RFC 9989 removed pct - ignored (p=reject applies), and said once in the log
 expect pct0 unsigned-pct0.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of pct0.secure.test" \
 	"LOG=dmarc: a DMARC record \(pct0.secure.test\) has a pct tag, which RFC 9989 removed: ignored"
+expect pct0-again unsigned-pct0.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of pct0.secure.test"
+if [ "$(grep -c 'has a pct tag' pw.log)" = 1 ]; then ok "pct: logged once per process, not per message"
+else bad "pct: $(grep -c 'has a pct tag' pw.log) log lines"; fi
 # ADSP discardable (its DMARC record is invalid: dmarc=none): rejected by the ADSP default
 expect discard unsigned-disc.eml replycode "REPLY=550/5.7.1/Rejected by the ADSP policy of disc.secure.test (unsigned mail is to be discarded)" \
 	"LOG=practice reply: 550 5.7.1 Rejected by the ADSP policy of disc.secure.test" \
@@ -302,13 +307,18 @@ NOQUARANTINE=1 expect no-quarantine unsigned-quar.eml continue Q=false \
 
 # ---- RFC 9989 by the DNS Tree Walk: a second postward with the default dmarc_org_domain
 sed -e '/^dmarc_org_domain/d' -e '/^public_suffix_list/d' -e '/^policy_files/d' pw.conf > pw2.conf
-echo "sender_practices = dmarc" >> pw2.conf
+# the tree walk needs no list: a public_suffix_list naming no file is never read
+printf 'sender_practices = dmarc\npublic_suffix_list = %s\n' "$tmp/no-such-list.dat" >> pw2.conf
+if "$POSTWARD" -n -c pw2.conf > pw2-n.out 2>&1; then ok "treewalk: postward -n accepts a missing public_suffix_list"
+else bad "treewalk: postward -n: $(cat pw2-n.out)"; fi
+printf 'dmarc_org_domain = psl\n' | cat pw2.conf - > pw3.conf
+if "$POSTWARD" -n -c pw3.conf > pw3-n.out 2>&1; then bad "psl: a missing public_suffix_list accepted"
+elif grep -q "public_suffix_list: cannot read $tmp/no-such-list.dat" pw3-n.out; then ok "psl: the missing list is a configuration error"
+else bad "psl: postward -n said: $(cat pw3-n.out)"; fi
 "$POSTWARD" -f -c pw2.conf -p "unix:$tmp/pw2.sock" 2> pw2.log &
 pid2=$!
 SOCK=pw2.sock
 PWLOG=pw2.log
-for i in $(seq 100); do [ -S "$tmp/pw2.sock" ] && break; sleep 0.1; done
-if grep -q "public_suffix_list\|Public Suffix" pw2.log; then bad "treewalk: the list was read"; else ok "treewalk: no Public Suffix List read"; fi
 # psd=y at a public-suffix-like parent (psd.secure.test): bank.psd.secure.test has no record,
 # its Organizational Domain is itself (the name below the PSD), the PSD's sp applies
 expect w-psd w-psd.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of bank.psd.secure.test" \
@@ -358,7 +368,7 @@ expect w-sp w-sp.eml continue Q=true \
 expect w-p w-p.eml continue Q=false "AR=dmarc=fail \(p=none dis=none; no aligned DKIM or SPF pass; $SEC\) header\.from=spx\.secure\.test"
 # the same walk again: the resolver's cache answers it
 expect w-deep-again w-deep.eml continue Q=true "LOG=dmarc=fail .* record=e.f.g.h.deep.secure.test "
-kill "$pid2"; wait "$pid2"; st=$?
+kill "$pid2"; wait "$pid2"; st=$?; pid2=""
 if [ "$st" -eq 0 ]; then ok "treewalk postward stopped cleanly (sanitizers quiet)"; else bad "treewalk postward exit status $st"; tail -20 pw2.log; fi
 SOCK=pw.sock
 PWLOG=pw.log

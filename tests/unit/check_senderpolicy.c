@@ -2492,12 +2492,15 @@ START_TEST(dmarc_walk_dnssec)
 }
 END_TEST
 
-/* dmarc_walk_budget - many signatures below the author's Organizational Domain: each name
- * asked once, never more than PW_SP_WALK_NAMES names; over that, alignment is unknown */
+/* dmarc_walk_budget - 40 passing signatures below the author's Organizational Domain, each
+ * under a psd=n name of its own walk: every name is asked once, never more than
+ * PW_SP_WALK_NAMES names; past that a passing signature's alignment is unknown, so the
+ * result is temperror (never fail), and the reason says why */
 START_TEST(dmarc_walk_budget)
 {
 	static const struct fake_rr dns[] = {
 		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject"),
+		RR_TXT("_dmarc.x.example.com", true, "v=DMARC1; p=none; psd=n"),
 	};
 	struct pw_sp_sig sigs[40];
 	char names[40][32];
@@ -2506,10 +2509,10 @@ START_TEST(dmarc_walk_budget)
 	struct pw_sp_result res;
 
 	for (int i = 0; i < 40; i++) {
-		snprintf(names[i], sizeof(names[i]), "s%d.example.com", i);
+		snprintf(names[i], sizeof(names[i]), "s%d.x.example.com", i);
 		sigs[i].d = names[i];
-		sigs[i].pass = false;
-		sigs[i].temperror = true;
+		sigs[i].pass = true;
+		sigs[i].temperror = false;
 	}
 	FAKE(fd, dns);
 	in = message("example.com", &fd);
@@ -2518,8 +2521,50 @@ START_TEST(dmarc_walk_budget)
 	in.sigs = sigs;
 	in.n_sigs = 40;
 	pw_sp_evaluate(&in, &res);
-	ck_assert_msg(fd.n_calls <= PW_SP_WALK_NAMES, "%zu questions", fd.n_calls);
-	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);	/* the first one might have passed */
+	ck_assert_msg(fd.n_calls == PW_SP_WALK_NAMES, "%zu questions", fd.n_calls);
+	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
+	ck_assert_has(res.dmarc_why, "budget");
+	/* under the budget the same signatures are simply not aligned: fail */
+	FAKE(fd, dns);
+	in.n_sigs = 10;
+	pw_sp_evaluate(&in, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+	ck_assert_uint_eq(fd.n_calls, 3 + 10);	/* example.com, com, x.example.com, s0..s9 */
+}
+END_TEST
+
+/* org_domain - pw_sp_org_domain: the walk alone, for any name */
+START_TEST(org_domain)
+{
+	static const struct fake_rr dns[] = {
+		RR_TXT("_dmarc.bank.example", true, "v=DMARC1; p=reject; psd=y"),
+		RR_TXT("_dmarc.giant.bank.example", true, "v=DMARC1; p=none"),
+		RR_ERR("_dmarc.broken.example", true, "SERVFAIL"),
+	};
+	struct fake_dns fd;
+	struct pw_sp_input in;
+	struct pw_sp_result res;
+	char org[PW_DOMAIN_MAX + 1];
+
+	FAKE(fd, dns);
+	in = message("unused.example", &fd);
+	in.psl = NULL;
+	ck_assert(pw_sp_org_domain(&in, "mail.mega.bank.example", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "mega.bank.example");
+	ck_assert_uint_eq(res.lookups, 3);
+	ck_assert(pw_sp_org_domain(&in, "giant.bank.example", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "giant.bank.example");
+	ck_assert(pw_sp_org_domain(&in, "nothing.example", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "nothing.example");	/* no record: the name itself */
+	ck_assert(!pw_sp_org_domain(&in, "a.broken.example", org, sizeof(org), &res));
+	ck_assert_has(res.dmarc_why, "SERVFAIL");
+	in.psl = psl;	/* compatibility: the list, no question */
+	memset(&fd, 0, sizeof(fd));
+	fd.rr = dns;
+	fd.n_rr = NELEM(dns);
+	ck_assert(pw_sp_org_domain(&in, "a.b.example.co.uk", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "example.co.uk");
+	ck_assert_uint_eq(fd.n_calls, 0);
 }
 END_TEST
 
@@ -2782,10 +2827,12 @@ Suite *senderpolicy_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("treewalk");
+	tcase_add_checked_fixture(tc, psl_setup, psl_teardown);
 	tcase_add_test(tc, walk_targets);
 	tcase_add_loop_test(tc, dmarc_walk, 0, (int)NELEM(walk_cases));
 	tcase_add_test(tc, dmarc_walk_dnssec);
 	tcase_add_test(tc, dmarc_walk_budget);
+	tcase_add_test(tc, org_domain);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("temperror");
