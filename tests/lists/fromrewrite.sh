@@ -99,14 +99,18 @@ expect sf.secure.test "rewrite=yes .*temperror=yes" "_dmarc.sf.secure.test: TEMP
 	"the safe choice"
 expect slow.secure.test "rewrite=yes .*temperror=yes" "_dmarc.slow.secure.test" "the safe choice"
 expect - "rewrite=yes .*lookup=no" "no usable author domain"
+# cached DOMAIN: out.txt has two decisions for DOMAIN, the first sent queries, the second none
+cached() {
+	if [ "$(grep -c "^$1 " out.txt)" = 2 ] &&
+	   grep "^$1 " out.txt | tail -1 | grep -q ' sent=0 ' &&
+	   grep "^$1 " out.txt | head -1 | grep -Eq ' sent=[1-9]'; then
+		ok "second decision for $1 answered from the cache"
+	else
+		ko "cache: $(grep "^$1 " out.txt | tr '\n' '|')"
+	fi
+}
 # the same domain again: the cache answers, no query sent
-if [ "$(grep -c '^rej.secure.test ' out.txt)" = 2 ] &&
-   grep '^rej.secure.test ' out.txt | tail -1 | grep -q ' sent=0 ' &&
-   grep '^rej.secure.test ' out.txt | head -1 | grep -Eq ' sent=[1-9]'; then
-	ok "second decision for rej.secure.test answered from the cache"
-else
-	ko "cache: $(grep '^rej.secure.test ' out.txt | tr '\n' '|')"
-fi
+cached rej.secure.test
 if grep -q '^_dmarc.sf.secure.test TXT servfail' proxy.log &&
    grep -q '^_dmarc.slow.secure.test TXT drop' proxy.log; then
 	ok "the proxy answered SERVFAIL and dropped the query"
@@ -121,13 +125,7 @@ fi
 "$TOOL" -s "$SERVER" -a "$TRUST_ANCHOR" -t 1 auto x.spnone.secure.test x.spnone.secure.test \
 	> out.txt 2> err.txt || ko "pw-fromrewrite (tree walk): exit $? ($(cat err.txt))"
 expect x.spnone.secure.test "rewrite=yes policy=reject dnssec=secure" "at secure.test \(secure\)"
-if [ "$(grep -c '^x.spnone.secure.test ' out.txt)" = 2 ] &&
-   grep '^x.spnone.secure.test ' out.txt | tail -1 | grep -q ' sent=0 ' &&
-   grep '^x.spnone.secure.test ' out.txt | head -1 | grep -Eq ' sent=[1-9]'; then
-	ok "tree walk: the second walk for x.spnone.secure.test sent no query (cache)"
-else
-	ko "tree walk cache: $(tr '\n' '|' < out.txt)"
-fi
+cached x.spnone.secure.test
 
 # always and never: no lookup at all
 : > proxy.log
