@@ -394,6 +394,8 @@ static enum align aligned(struct walk_ctx *w, const char *id, struct author_org 
 	for (size_t i = 0; i < l; i++)
 		norm[i] = id[i] >= 'A' && id[i] <= 'Z' ? (char)(id[i] - 'A' + 'a') : id[i];
 	norm[l] = '\0';
+	if (norm[0] == '.' || strstr(norm, "..") != NULL)
+		return AL_NO;		/* an empty label: no name to walk */
 	id = norm;
 	if (same_domain(id, w->out->from_domain))
 		return AL_YES;
