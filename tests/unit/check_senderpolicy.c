@@ -2558,6 +2558,30 @@ START_TEST(org_domain)
 	ck_assert_str_eq(org, "nothing.example");	/* no record: the name itself */
 	ck_assert(!pw_sp_org_domain(&in, "a.broken.example", org, sizeof(org), &res));
 	ck_assert_has(res.dmarc_why, "SERVFAIL");
+	/* RFC 9989 4.10.2's three examples for a.mail.example.com */
+	static const struct fake_rr ex1[] = {
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=none"),
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=none"),
+	};
+	static const struct fake_rr ex2[] = {
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=none; psd=n"),
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=none"),
+	};
+	static const struct fake_rr ex3[] = {
+		RR_TXT("_dmarc.com", true, "v=DMARC1; p=none; psd=y"),
+	};
+	FAKE(fd, ex1);
+	ck_assert(pw_sp_org_domain(&in, "a.mail.example.com", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "example.com");
+	ck_assert_uint_eq(fd.n_calls, 4);	/* down to _dmarc.com */
+	FAKE(fd, ex2);
+	ck_assert(pw_sp_org_domain(&in, "a.mail.example.com", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "mail.example.com");
+	ck_assert_uint_eq(fd.n_calls, 2);	/* psd=n stops the walk */
+	FAKE(fd, ex3);
+	ck_assert(pw_sp_org_domain(&in, "a.mail.example.com", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "example.com");
+
 	in.psl = psl;	/* compatibility: the list, no question */
 	memset(&fd, 0, sizeof(fd));
 	fd.rr = dns;
