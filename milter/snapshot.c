@@ -131,7 +131,8 @@ static bool make_resolver(struct pw_snapshot *s, const char *config_file, struct
 	return true;
 }
 
-/* load_practices - sender_practices and the Public Suffix List they need */
+/* load_practices - sender_practices, and the Public Suffix List when dmarc_org_domain = psl
+ * (the default tree walk needs none: the list is then not read at all) */
 static bool load_practices(struct pw_snapshot *s, const char *config_file, struct pw_diags *d)
 {
 	char why[256];
@@ -145,8 +146,13 @@ static bool load_practices(struct pw_snapshot *s, const char *config_file, struc
 		else	/* "adsp" or "dkim-adsp": the config parser allows nothing else */
 			s->adsp = true;
 	}
-	if (!s->dmarc || s->cfg.public_suffix_list[0] == '\0')
+	if (!s->dmarc || s->cfg.dmarc_org_domain != PW_ORG_PSL)
 		return true;
+	if (s->cfg.public_suffix_list[0] == '\0') {
+		pw_diags_add(d, config_file, 0, "dmarc_org_domain = psl needs public_suffix_list "
+			     "(the list's file); or use dmarc_org_domain = treewalk");
+		return false;
+	}
 	if ((text = snapshot_read_file(s->cfg.public_suffix_list, &len, &err)) == NULL) {
 		pw_diags_add(d, config_file, 0, "public_suffix_list: cannot read %s: %s (install "
 			     "Debian's publicsuffix package, or set public_suffix_list to another "

@@ -44,7 +44,7 @@ struct pw_snapshot {
 	struct dns_resolver *dns;	/* owned; shared by the messages holding this snapshot
 					 * (thread-safe, see dns.h); a reload builds a new one */
 	char authserv_id[256];		/* authserv_id, or the host name */
-	struct pw_psl *psl;		/* owned Public Suffix List (NULL: setting empty) */
+	struct pw_psl *psl;		/* owned Public Suffix List (NULL: the DMARC tree walk) */
 	struct pw_lists lists;		/* owned: the encrypted lists of list_directory */
 	struct keycache *keys;		/* owned: decoded DKIM keys, shared like dns */
 	struct dkim_keyring *signing;	/* owned: the dkim_signing_key keys (dkim-sign.h),

@@ -21,6 +21,7 @@
 static const char *const log_levels[] = { "warning", "info", "debug", NULL };
 static const char *const unknown_actions[] = { "ignore", "reject", NULL };
 static const char *const error_actions[] = { "tempfail", "accept", NULL };
+static const char *const org_domain_methods[] = { "treewalk", "psl", NULL };
 static const char *const facilities[] = {
 	"mail", "daemon", "user", "local0", "local1", "local2", "local3",
 	"local4", "local5", "local6", "local7", NULL
@@ -68,7 +69,9 @@ static const struct pw_option options[] = {
 	{ "sender_practices", PW_OPT_LIST, "dmarc, adsp", NULL, 0, 0, true,
 	  "published sender practices to check: dmarc, adsp, both or none (empty)" },
 	{ "public_suffix_list", PW_OPT_STRING, PW_DEFAULT_PSL, NULL, 0, 0, true,
-	  "Public Suffix List file for DMARC organisational domains" },
+	  "Public Suffix List file, read only with dmarc_org_domain = psl" },
+	{ "dmarc_org_domain", PW_OPT_ENUM, "treewalk", org_domain_methods, 0, 0, true,
+	  "how DMARC finds organisational domains: treewalk (RFC 9989) or psl (RFC 7489)" },
 	{ "trusted_authserv_ids", PW_OPT_LIST, "", NULL, 0, 0, true,
 	  "authserv-ids whose Authentication-Results spf= results DMARC may use" },
 	{ "list_directory", PW_OPT_STRING, "", NULL, 0, 0, true,
@@ -482,6 +485,8 @@ bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
 			cfg->tls_required_unknown = (enum pw_unknown_action)idx;
 		else if (strcmp(name, "internal_error_action") == 0)
 			cfg->internal_error_action = (enum pw_error_action)idx;
+		else if (strcmp(name, "dmarc_org_domain") == 0)
+			cfg->dmarc_org_domain = (enum pw_org_domain)idx;
 		else if (strcmp(name, "syslog_facility") == 0) {
 			char *s = strdup(o->choices[idx]);
 			if (s == NULL) {
@@ -551,6 +556,8 @@ bool pw_config_get(const struct pw_config *cfg, const char *name, char *buf, siz
 			snprintf(buf, len, "%s", unknown_actions[cfg->tls_required_unknown]);
 		else if (strcmp(name, "internal_error_action") == 0)
 			snprintf(buf, len, "%s", error_actions[cfg->internal_error_action]);
+		else if (strcmp(name, "dmarc_org_domain") == 0)
+			snprintf(buf, len, "%s", org_domain_methods[cfg->dmarc_org_domain]);
 		else
 			snprintf(buf, len, "%s", *string_slot((struct pw_config *)cfg, name));
 		return true;

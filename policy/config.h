@@ -43,6 +43,7 @@ struct pw_signing_key {
 	unsigned line;			/* where it was set, for diagnostics */
 };
 
+enum pw_org_domain { PW_ORG_TREEWALK = 0, PW_ORG_PSL = 1 };
 enum pw_log_level { PW_LOG_WARNING = 0, PW_LOG_INFO = 1, PW_LOG_DEBUG = 2 };
 enum pw_unknown_action { PW_UNKNOWN_IGNORE = 0, PW_UNKNOWN_REJECT = 1 };
 enum pw_error_action { PW_ERROR_TEMPFAIL = 0, PW_ERROR_ACCEPT = 1 };
@@ -70,7 +71,9 @@ struct pw_config {
 	size_t n_dkim_signing_keys;
 	char **sender_practices;	/* owned: "dmarc" and/or "adsp" */
 	size_t n_sender_practices;
-	char *public_suffix_list;	/* path of the PSL file */
+	char *public_suffix_list;	/* path of the PSL file (dmarc_org_domain psl) */
+	enum pw_org_domain dmarc_org_domain;	/* DMARC organisational domains: tree walk
+						 * (RFC 9989) or Public Suffix List */
 	char **trusted_authserv_ids;	/* owned: hosts whose A-R spf= results count */
 	size_t n_trusted_authserv_ids;
 	char *list_directory;		/* "" = no lists */

@@ -168,9 +168,10 @@ const char *pw_adsp_name(enum pw_adsp_practice p)
 
 /* ---- DMARC ----------------------------------------------------------------------------- */
 
-enum { T_V, T_P, T_SP, T_ADKIM, T_ASPF, T_PCT, T_FO, T_RF, T_RI, T_RUA, T_RUF, T_COUNT };
+enum { T_V, T_P, T_SP, T_NP, T_ADKIM, T_ASPF, T_PSD, T_T, T_PCT, T_FO, T_RF, T_RI, T_RUA,
+       T_RUF, T_COUNT };
 static const char *const dmarc_tags[T_COUNT] = {
-	"v", "p", "sp", "adkim", "aspf", "pct", "fo", "rf", "ri", "rua", "ruf"
+	"v", "p", "sp", "np", "adkim", "aspf", "psd", "t", "pct", "fo", "rf", "ri", "rua", "ruf"
 };
 
 /* first_is_version - the tag-list at TXT starts with v=DMARC1 */
@@ -365,11 +366,11 @@ bool pw_dmarc_parse(const char *txt, struct pw_dmarc_record *r)
 	struct tag t;
 	const char *p;
 	unsigned seen = 1u << T_V;
-	bool p_bad = true, sp_bad = false;
+	bool p_bad = true, sp_bad = false, np_bad = false;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	r->pct = 100;
+	r->psd = PW_DMARC_PSD_U;
 	r->fo = PW_DMARC_FO_0;
 	r->ri = 86400;
 	r->rf_afrf = true;
@@ -399,6 +400,20 @@ bool pw_dmarc_parse(const char *txt, struct pw_dmarc_record *r)
 			sp_bad = r->sp == PW_DMARC_P_UNSPEC;
 			r->sp_explicit = !sp_bad;
 			break;
+		case T_NP:
+			r->np = policy_word(t.val, t.vlen);
+			np_bad = r->np == PW_DMARC_P_UNSPEC;
+			r->np_explicit = !np_bad;
+			break;
+		case T_PSD:	/* an invalid value is ignored: the default u applies */
+			if (span_ieq(t.val, t.vlen, "y"))
+				r->psd = PW_DMARC_PSD_Y;
+			else if (span_ieq(t.val, t.vlen, "n"))
+				r->psd = PW_DMARC_PSD_N;
+			break;
+		case T_T:	/* likewise: only "y" asks for testing, the default is n */
+			r->testing = span_ieq(t.val, t.vlen, "y");
+			break;
 		case T_ADKIM:
 		case T_ASPF:
 			if (span_ieq(t.val, t.vlen, "s") || span_ieq(t.val, t.vlen, "r")) {
@@ -409,9 +424,8 @@ bool pw_dmarc_parse(const char *txt, struct pw_dmarc_record *r)
 					r->aspf_strict = s;
 			}
 			break;
-		case T_PCT:
-			if (parse_uint(t.val, t.vlen, 3, 100, &u))
-				r->pct = (unsigned)u;
+		case T_PCT:	/* RFC 9989 removed it (t replaces it): noted, never used */
+			r->pct_ignored = true;
 			break;
 		case T_FO:
 			if (!parse_fo(t.val, t.vlen, &r->fo))
@@ -440,16 +454,23 @@ bool pw_dmarc_parse(const char *txt, struct pw_dmarc_record *r)
 	}
 	if (rc < 0)
 		return invalid(r, "tag-list syntax error");
-	if (p_bad || sp_bad) {
-		if (!r->rua_valid)
-			return invalid(r, !(seen & (1u << T_P)) ? "missing p tag"
-					  : p_bad ? "invalid p value" : "invalid sp value");
-		r->p = r->sp = PW_DMARC_P_NONE;	/* 6.6.3: act as "v=DMARC1; p=none" */
-		r->sp_explicit = false;
+	if (p_bad || sp_bad || np_bad) {
+		if (!r->rua_valid) {
+			invalid(r, !(seen & (1u << T_P)) ? "missing p tag"
+				: p_bad ? "invalid p value" : sp_bad ? "invalid sp value"
+				: "invalid np value");
+			r->no_policy = true;	/* a DMARC record all the same (tree walk) */
+			return false;
+		}
+		/* RFC 9989 4.10.1: act as "v=DMARC1; p=none" */
+		r->p = r->sp = r->np = PW_DMARC_P_NONE;
+		r->sp_explicit = r->np_explicit = false;
 		r->p_fallback = true;
 	}
 	if (!r->sp_explicit)
 		r->sp = r->p;
+	if (!r->np_explicit)
+		r->np = r->sp;
 	r->valid = true;
 	return true;
 }

@@ -1,7 +1,8 @@
 /*
- * policy/practice.h - published sender practices: ADSP (RFC 5617) and DMARC (RFC 7489)
- * records, the Organizational Domain from a Public Suffix List, and DMARC identifier
- * alignment.
+ * policy/practice.h - published sender practices: ADSP (RFC 5617) and DMARC (RFC 9989)
+ * records, the Organizational Domain from a Public Suffix List (the compatibility setting
+ * "dmarc_org_domain psl"; the default, the DNS Tree Walk, is in senderpolicy.c), and DMARC
+ * identifier alignment by that list.
  *
  * Pure functions on strings; the caller does every DNS query and file read.  Only
  * pw_psl_parse() allocates (free with pw_psl_free()).
@@ -17,14 +18,17 @@
  *   without regard to case (ABNF literals).  No dkim= tag, an empty dkim= value, or a
  *   syntax error -> PW_ADSP_INVALID ("not a valid ADSP record": act as if no record).
  *   Any other non-empty value -> PW_ADSP_UNKNOWN.
- * DMARC (RFC 7489 6.3, 6.4, 6.6.3): the first tag must be "v" (ABNF literal: either case)
+ * DMARC (RFC 9989 4.7, 4.10.1): the first tag must be "v" (ABNF literal: either case)
  *   with the value exactly "DMARC1"; other tag names and the keyword values (none,
- *   quarantine, reject, r, s, afrf, fo letters) are compared without regard to case.
- *   p is required; a missing/invalid p or an invalid sp makes the record invalid unless rua
- *   holds at least one syntactically valid URI, in which case the record is treated as
- *   "v=DMARC1; p=none" (p = sp = none, p_fallback set; the other tags still parsed).
- *   Invalid adkim/aspf/pct/fo/ri values are ignored (the default applies).  sp absent ->
- *   sp = p.  rua/ruf/rf are returned as spans borrowed from the input.
+ *   quarantine, reject, r, s, y, n, u, afrf, fo letters) are compared without regard to
+ *   case.  A missing/invalid p or an invalid sp or np makes the record invalid (with
+ *   no_policy set: it is still a DMARC record for the tree walk, but gets no DMARC
+ *   processing) unless rua holds at least one syntactically valid URI, in which case the
+ *   record is treated as "v=DMARC1; p=none" (p = sp = np = none, p_fallback set; the other
+ *   tags still parsed).  Invalid adkim/aspf/psd/t/fo/ri values are ignored (the default
+ *   applies: r, r, u, n).  sp absent -> sp = p; np absent -> np = sp.  pct is no longer a
+ *   DMARC tag (RFC 9989 removed it for t): it is ignored, only pct_ignored says it was
+ *   there.  rua/ruf/rf are returned as spans borrowed from the input.
  * PSL (publicsuffix.org/list): one rule per line, read up to the first whitespace; "//"
  *   comments; "*.x" wildcards (leftmost label only), "!y.x" exceptions; rules from both the
  *   ICANN and the PRIVATE section unless PW_PSL_ICANN_ONLY.  Rules are stored sorted and
@@ -58,6 +62,8 @@ const char *pw_adsp_name(enum pw_adsp_practice p);
 enum pw_dmarc_policy { PW_DMARC_P_UNSPEC, PW_DMARC_P_NONE, PW_DMARC_P_QUARANTINE,
 		       PW_DMARC_P_REJECT };
 
+enum pw_dmarc_psd { PW_DMARC_PSD_U, PW_DMARC_PSD_Y, PW_DMARC_PSD_N };
+
 #define PW_DMARC_FO_0 0x01u		/* report if all mechanisms fail (default) */
 #define PW_DMARC_FO_1 0x02u		/* report if any mechanism fails */
 #define PW_DMARC_FO_D 0x04u		/* report DKIM failures */
@@ -67,12 +73,19 @@ struct pw_dmarc_record {
 	bool valid;			/* usable for DMARC processing */
 	char reason[96];		/* why not valid ("" when valid), e.g. "missing p tag" */
 	enum pw_dmarc_policy p;		/* requested policy (none if p_fallback) */
-	enum pw_dmarc_policy sp;	/* for subdomains; = p when absent */
+	enum pw_dmarc_policy sp;	/* for existing subdomains; = p when absent */
+	enum pw_dmarc_policy np;	/* for non-existent subdomains; = sp when absent */
 	bool sp_explicit;		/* sp tag present (and valid) */
-	bool p_fallback;		/* bad/missing p or bad sp, valid rua: acting as p=none */
+	bool np_explicit;		/* np tag present (and valid) */
+	bool p_fallback;		/* bad/missing p or bad sp/np, valid rua: acting as p=none */
+	bool no_policy;			/* not valid only for want of p (or for a bad sp/np)
+					 * without a valid rua: a DMARC record that gets no
+					 * DMARC processing */
 	bool adkim_strict;		/* adkim=s (default r) */
 	bool aspf_strict;		/* aspf=s (default r) */
-	unsigned pct;			/* 0-100, default 100 */
+	enum pw_dmarc_psd psd;		/* psd=y / psd=n / u (default) */
+	bool testing;			/* t=y: apply the next milder disposition */
+	bool pct_ignored;		/* a pct tag was there (RFC 7489), and ignored */
 	unsigned fo;			/* PW_DMARC_FO_* bits, default PW_DMARC_FO_0 */
 	unsigned long ri;		/* report interval, default 86400 */
 	bool rf_afrf;			/* rf lists afrf (the default and only defined format) */

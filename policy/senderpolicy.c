@@ -155,83 +155,385 @@ static void eval_adsp(const struct pw_sp_input *in, struct pw_sp_result *out, bo
 	snprintf(out->adsp_why, sizeof(out->adsp_why), "dkim=%s", pw_adsp_name(pw_adsp_parse(a.txt[0])));
 }
 
-enum dmarc_fetch { FETCH_RECORD, FETCH_NONE, FETCH_ERROR };
+/* ---- DMARC: the DNS Tree Walk (RFC 9989 4.10) ------------------------------------------ */
 
-/* dmarc_fetch - the one DMARC record at _dmarc.DOMAIN into *REC, or why there is none */
-static enum dmarc_fetch dmarc_fetch(const struct pw_sp_input *in, struct pw_sp_result *out,
-				    const char *domain, struct pw_dmarc_record *rec)
+/* label_count - labels of DOMAIN (no trailing dot) */
+static size_t label_count(const char *domain)
+{
+	size_t n = *domain ? 1 : 0;
+	for (const char *c = domain; *c; c++)
+		n += *c == '.';
+	return n;
+}
+
+/* last_labels - the suffix of DOMAIN made of its last K labels (K <= its label count) */
+static const char *last_labels(const char *domain, size_t k)
+{
+	size_t n = label_count(domain);
+	const char *c = domain;
+	while (n > k && c != NULL) {
+		c = strchr(c, '.');
+		if (c != NULL)
+			c++;
+		n--;
+	}
+	return c != NULL ? c : domain;
+}
+
+/* under - DOMAIN is ANCESTOR or a name below it */
+static bool under(const char *domain, const char *ancestor)
+{
+	size_t ld = strlen(domain), la = strlen(ancestor);
+	if (ld == la)
+		return strcasecmp(domain, ancestor) == 0;
+	return la > 0 && ld > la && domain[ld - la - 1] == '.' &&
+	       strcasecmp(domain + ld - la, ancestor) == 0;
+}
+
+/* pw_dmarc_walk_targets - the names a walk from DOMAIN queries, in order */
+size_t pw_dmarc_walk_targets(const char *domain, const char **out, size_t max)
+{
+	size_t n = 0, x = label_count(domain);
+	if (x == 0)
+		return 0;
+	if (n < max)
+		out[n++] = domain;
+	for (size_t k = x >= PW_DMARC_WALK_MAX ? PW_DMARC_WALK_MAX - 1 : x - 1; k >= 1 && n < max;
+	     k--)
+		out[n++] = last_labels(domain, k);
+	return n;
+}
+
+/* one memorised _dmarc.NAME question of an evaluation */
+enum walk_kind { W_ERROR, W_NONE, W_RECORD };
+struct walk_entry {
+	char name[PW_DOMAIN_MAX + 1];
+	enum walk_kind kind;
+	size_t n_dmarc;			/* DMARC records at the name (several: none used) */
+	struct pw_dmarc_record rec;	/* W_RECORD: valid, or no_policy */
+	char why[160];			/* W_ERROR: the lookup's reason; W_NONE: what was seen */
+};
+
+struct walk_ctx {
+	const struct pw_sp_input *in;
+	struct pw_sp_result *out;
+	struct walk_entry e[PW_SP_WALK_NAMES];
+	size_t n;
+	struct walk_entry spent;	/* answered once the memo is full */
+};
+
+/* dmarc_at - the DMARC record question for DOMAIN, asked once per evaluation */
+static const struct walk_entry *dmarc_at(struct walk_ctx *w, const char *domain)
 {
 	struct pw_sp_answer a;
 	char name[PW_DOMAIN_MAX + 32];
-	size_t idx = 0, n;
+	struct walk_entry *e;
+	size_t idx = 0;
 
+	for (size_t i = 0; i < w->n; i++)
+		if (strcasecmp(w->e[i].name, domain) == 0)
+			return &w->e[i];
+	if (w->n == PW_SP_WALK_NAMES) {
+		w->spent.kind = W_ERROR;
+		snprintf(w->spent.why, sizeof(w->spent.why), "tree walk budget of %d names spent",
+			 PW_SP_WALK_NAMES);
+		return &w->spent;
+	}
+	e = &w->e[w->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", domain);
 	if (!prefixed(name, sizeof(name), DMARC_PREFIX, domain)) {
-		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "no record (name too long)");
-		return FETCH_NONE;
+		e->kind = W_NONE;
+		snprintf(e->why, sizeof(e->why), "name too long");
+		return e;
 	}
-	ask(in, out, name, true, &a);
-	note_sec(&out->dmarc_sec, a.kind != PW_SP_DNS_ERROR && a.secure);
+	ask(w->in, w->out, name, true, &a);
+	note_sec(&w->out->dmarc_sec, a.kind != PW_SP_DNS_ERROR && a.secure);
 	if (a.kind == PW_SP_DNS_ERROR) {
-		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "%.60s: %.60s", name, a.why);
-		return FETCH_ERROR;
+		e->kind = W_ERROR;
+		snprintf(e->why, sizeof(e->why), "%.40s: %.50s", name, a.why ? a.why : "error");
+		return e;
 	}
-	n = a.kind == PW_SP_DNS_RECORDS ? pw_dmarc_select(a.txt, a.n_txt, &idx) : 0;
-	if (n == 0) {
-		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "no record");
-		return FETCH_NONE;
+	e->n_dmarc = a.kind == PW_SP_DNS_RECORDS ? pw_dmarc_select(a.txt, a.n_txt, &idx) : 0;
+	e->kind = W_NONE;
+	if (e->n_dmarc > 1) {	/* RFC 9989 4.10 step 2: all discarded */
+		snprintf(e->why, sizeof(e->why), "%zu records at %.60s discarded", e->n_dmarc, name);
+		return e;
 	}
-	if (n > 1) {
-		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "%zu records at %.80s, none used",
-			 n, name);
-		return FETCH_RECORD;	/* discovery ends here, with no usable record */
-	}
+	if (e->n_dmarc == 0)
+		return e;
 	/* the answer stays valid until pw_sp_evaluate returns (lookup contract), and with it
 	 * the record's borrowed spans (rua, ruf) */
-	if (!pw_dmarc_parse(a.txt[idx], rec))
-		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "invalid record at %.60s: %.45s", name,
-			 rec->reason);
-	snprintf(out->dmarc_record_domain, sizeof(out->dmarc_record_domain), "%s", domain);
-	return FETCH_RECORD;
+	if (pw_dmarc_parse(a.txt[idx], &e->rec) || e->rec.no_policy)
+		e->kind = W_RECORD;
+	else {
+		char reason[sizeof(e->rec.reason)];
+		memcpy(reason, e->rec.reason, sizeof(reason));
+		snprintf(e->why, sizeof(e->why), "invalid record at %.60s: %.60s", name, reason);
+	}
+	if (e->rec.pct_ignored)
+		w->out->dmarc_pct_ignored = true;
+	return e;
 }
 
-/* milder - the next less strict disposition (RFC 7489 6.6.4) */
+/* walk result: the records found, longest name first, or the error that stopped it */
+struct walk {
+	const struct walk_entry *rec[PW_DMARC_WALK_MAX];
+	size_t n;
+	const struct walk_entry *error;
+	const char *start;
+};
+
+/* tree_walk - RFC 9989 4.10 from START: at most 8 questions, stopping at psd=y or psd=n
+ * (PSL mode: START, then its organisational domain by the list) */
+static void tree_walk(struct walk_ctx *w, const char *start, struct walk *r)
+{
+	const char *names[PW_DMARC_WALK_MAX];
+	char org[PW_DOMAIN_MAX + 1];
+	size_t n;
+
+	memset(r, 0, sizeof(*r));
+	r->start = start;
+	if (w->in->psl != NULL) {
+		names[0] = start;
+		n = 1;
+		if (pw_psl_org_domain(w->in->psl, start, org, sizeof(org)) && !same_domain(org, start))
+			names[n++] = org;
+	} else {
+		n = pw_dmarc_walk_targets(start, names, PW_DMARC_WALK_MAX);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct walk_entry *e = dmarc_at(w, names[i]);
+		if (e->kind == W_ERROR) {
+			r->error = e;
+			return;
+		}
+		if (e->kind != W_RECORD)
+			continue;
+		r->rec[r->n++] = e;
+		if (w->in->psl == NULL && e->rec.psd != PW_DMARC_PSD_U)
+			return;
+	}
+}
+
+/* org_of - the Organizational Domain a walk gives (RFC 9989 4.10.2) into OUT; PSD_AT (when
+ * not NULL) gets the psd=y record the walk stopped at, or NULL */
+static void org_of(const struct walk_ctx *w, const struct walk *r, char *out, size_t len,
+		   const struct walk_entry **psd_at)
+{
+	const struct walk_entry *last = r->n ? r->rec[r->n - 1] : NULL;
+
+	if (psd_at != NULL)
+		*psd_at = NULL;
+	if (w->in->psl != NULL) {	/* compatibility: the list decides */
+		if (!pw_psl_org_domain(w->in->psl, r->start, out, len))
+			snprintf(out, len, "%s", r->start);
+		return;
+	}
+	if (last == NULL) {		/* no record: the name itself */
+		snprintf(out, len, "%s", r->start);
+		return;
+	}
+	if (last->rec.psd == PW_DMARC_PSD_Y && !same_domain(last->name, r->start)) {
+		/* one label below the PSD, on the way to the start */
+		size_t k = label_count(last->name) + 1;
+		snprintf(out, len, "%s", last_labels(r->start, k));
+		if (psd_at != NULL)
+			*psd_at = last;
+		return;
+	}
+	/* psd=n: that name; else (u, or psd=y at the start) the fewest labels: the last */
+	snprintf(out, len, "%s", last->name);
+}
+
+/* walk_org - the Organizational Domain of DOMAIN into OUT; false (and *WHY) on a DNS error */
+static bool walk_org(struct walk_ctx *w, const char *domain, char *out, size_t len,
+		     const char **why)
+{
+	struct walk r;
+	if (w->in->psl != NULL) {	/* compatibility: the list alone, no question */
+		if (!pw_psl_org_domain(w->in->psl, domain, out, len))
+			snprintf(out, len, "%s", domain);
+		return true;
+	}
+	tree_walk(w, domain, &r);
+	if (r.error != NULL) {
+		*why = r.error->why;
+		return false;
+	}
+	org_of(w, &r, out, len, NULL);
+	return true;
+}
+
+enum align { AL_NO, AL_YES, AL_UNKNOWN };
+
+/* the author domain's Organizational Domain, found on first need */
+struct author_org {
+	bool asked, ok;
+	char name[PW_DOMAIN_MAX + 1];
+	const char *why;		/* when not ok */
+};
+
+/* aligned - is identifier ID aligned with the author domain (AO: its Organizational
+ * Domain, walked for on first need); STRICT: names must be equal */
+static enum align aligned(struct walk_ctx *w, const char *id, struct author_org *ao,
+			  bool strict)
+{
+	char id_org[PW_DOMAIN_MAX + 1], norm[PW_DOMAIN_MAX + 1];
+	const char *why;
+	size_t l;
+
+	if (id == NULL || *id == '\0')
+		return AL_NO;
+	/* lower case, without one trailing dot: as the author domain is held */
+	l = strlen(id);
+	if (l > 1 && id[l - 1] == '.')
+		l--;
+	if (l > PW_DOMAIN_MAX)
+		return AL_NO;
+	for (size_t i = 0; i < l; i++)
+		norm[i] = id[i] >= 'A' && id[i] <= 'Z' ? (char)(id[i] - 'A' + 'a') : id[i];
+	norm[l] = '\0';
+	if (norm[0] == '.' || strstr(norm, "..") != NULL)
+		return AL_NO;		/* an empty label: no name to walk */
+	id = norm;
+	if (same_domain(id, w->out->from_domain))
+		return AL_YES;
+	if (strict)
+		return AL_NO;
+	if (!ao->asked) {
+		ao->asked = true;
+		ao->ok = walk_org(w, w->out->from_domain, ao->name, sizeof(ao->name), &ao->why);
+		if (ao->ok)
+			snprintf(w->out->dmarc_org_domain, sizeof(w->out->dmarc_org_domain), "%s",
+				 ao->name);
+	}
+	if (!ao->ok)
+		return AL_UNKNOWN;
+	/* an Organizational Domain is the name or one of its parents: ID's can only equal
+	 * the author's when ID is at or below it - no question needed otherwise */
+	if (!under(id, ao->name))
+		return AL_NO;
+	if (!walk_org(w, id, id_org, sizeof(id_org), &why)) {
+		ao->why = why;
+		return AL_UNKNOWN;
+	}
+	return same_domain(id_org, ao->name) ? AL_YES : AL_NO;
+}
+
+/* milder - the next less strict disposition (RFC 9989 t=y) */
 static enum pw_dmarc_policy milder(enum pw_dmarc_policy p)
 {
 	return p == PW_DMARC_P_REJECT ? PW_DMARC_P_QUARANTINE : PW_DMARC_P_NONE;
 }
 
-/* eval_dmarc - RFC 7489 6.6.3 policy discovery and 6.6.2 alignment */
+/* discover - RFC 9989 4.10.1 policy discovery: the record that applies to the author
+ * domain into *REC (and out->dmarc_record_domain); false with the result set when there is
+ * none (none) or it cannot be known (temperror) */
+static bool discover(struct walk_ctx *w, const struct walk_entry **rec)
+{
+	struct pw_sp_result *out = w->out;
+	const char *from = out->from_domain;
+	const struct walk_entry *e = dmarc_at(w, from), *psd = NULL;
+	char org[PW_DOMAIN_MAX + 1];
+	struct walk r;
+
+	if (e->kind == W_ERROR) {
+		out->dmarc = PW_DMARC_R_TEMPERROR;
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "%.120s", e->why);
+		return false;
+	}
+	if (e->kind != W_RECORD) {
+		tree_walk(w, from, &r);
+		if (r.error != NULL) {
+			out->dmarc = PW_DMARC_R_TEMPERROR;
+			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "%.120s", r.error->why);
+			return false;
+		}
+		if (r.n == 0) {
+			out->dmarc = PW_DMARC_R_NONE;
+			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "%.120s",
+				 e->why[0] ? e->why : "no record");
+			return false;
+		}
+		/* the Organizational Domain's record, else the Public Suffix Domain's */
+		org_of(w, &r, org, sizeof(org), &psd);
+		e = NULL;
+		for (size_t i = 0; i < r.n && e == NULL; i++)
+			if (same_domain(r.rec[i]->name, org))
+				e = r.rec[i];
+		if (e == NULL && w->in->psl == NULL)
+			e = psd != NULL ? psd : r.rec[r.n - 1];
+		if (e == NULL) {	/* PSL mode: nothing at the list's organisational domain */
+			out->dmarc = PW_DMARC_R_NONE;
+			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "no record");
+			return false;
+		}
+	}
+	snprintf(out->dmarc_record_domain, sizeof(out->dmarc_record_domain), "%s", e->name);
+	if (e->rec.no_policy) {	/* RFC 9989 4.10.1: no valid p (or sp/np) and no rua */
+		out->dmarc = PW_DMARC_R_NONE;
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "invalid record at _dmarc.%.45s: "
+			 "%.20s, no valid rua: no DMARC processing", e->name, e->rec.reason);
+		return false;
+	}
+	*rec = e;
+	return true;
+}
+
+/* eval_dmarc - RFC 9989 policy discovery, identifier alignment and disposition */
 static void eval_dmarc(const struct pw_sp_input *in, struct pw_sp_result *out)
 {
-	struct pw_dmarc_record rec;
-	char org[PW_DOMAIN_MAX + 1];
+	struct walk_ctx *w;
+	struct walk_ctx ctx;
+	const struct walk_entry *e;
+	const struct pw_dmarc_record *rec;
 	const char *from = out->from_domain;
-	enum dmarc_fetch f;
-	bool at_org = false;
+	struct author_org ao = { 0 };
 
-	memset(&rec, 0, sizeof(rec));
-	f = dmarc_fetch(in, out, from, &rec);
-	if (f == FETCH_NONE && pw_psl_org_domain(in->psl, from, org, sizeof(org)) &&
-	    !same_domain(org, from)) {
-		f = dmarc_fetch(in, out, org, &rec);
-		at_org = true;
-	}
-	if (f == FETCH_ERROR) {
-		out->dmarc = PW_DMARC_R_TEMPERROR;
+	memset(&ctx, 0, sizeof(ctx));
+	w = &ctx;
+	w->in = in;
+	w->out = out;
+	if (!discover(w, &e))
 		return;
+	rec = &e->rec;
+	out->dmarc_testing = rec->testing;
+
+	/* p for the author domain's own record; sp or np for a parent's */
+	if (same_domain(e->name, from)) {
+		out->dmarc_policy = rec->p;
+	} else if (rec->np == rec->sp) {
+		out->dmarc_policy = rec->sp;
+	} else {
+		/* does the author domain exist (RFC 9989 A.4: NXDOMAIN, not NODATA, says no)?
+		 * Asked only when the answer matters: an address question like ADSP's */
+		struct pw_sp_answer a;
+		ask(in, out, from, false, &a);
+		note_sec(&out->dmarc_sec, a.kind != PW_SP_DNS_ERROR && a.secure);
+		if (a.kind == PW_SP_DNS_ERROR) {
+			out->dmarc = PW_DMARC_R_TEMPERROR;
+			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "author domain lookup: %.80s",
+				 a.why ? a.why : "error");
+			return;
+		}
+		out->dmarc_nxdomain = a.kind == PW_SP_DNS_NXDOMAIN;
+		out->dmarc_policy = out->dmarc_nxdomain ? rec->np : rec->sp;
 	}
-	if (f == FETCH_NONE || !rec.valid) {
-		out->dmarc = PW_DMARC_R_NONE;
-		return;
-	}
-	out->dmarc_policy = at_org ? rec.sp : rec.p;
+
+	/* passing signatures first; the first aligned one decides */
+	bool dkim_unknown = false, spf_unknown = false;
 	for (size_t i = 0; i < in->n_sigs && !out->dkim_aligned; i++)
-		if (in->sigs[i].pass && in->sigs[i].d != NULL &&
-		    pw_dmarc_aligned(in->psl, from, in->sigs[i].d, rec.adkim_strict))
-			out->dkim_aligned = true;
-	if (in->spf_domain != NULL && *in->spf_domain &&
-	    pw_dmarc_aligned(in->psl, from, in->spf_domain, rec.aspf_strict))
-		out->spf_aligned = true;
+		if (in->sigs[i].pass && in->sigs[i].d != NULL) {
+			enum align al = aligned(w, in->sigs[i].d, &ao, rec->adkim_strict);
+			out->dkim_aligned = al == AL_YES;
+			dkim_unknown = dkim_unknown || al == AL_UNKNOWN;
+		}
+	if (in->spf_domain != NULL && *in->spf_domain) {
+		enum align al = aligned(w, in->spf_domain, &ao, rec->aspf_strict);
+		out->spf_aligned = al == AL_YES;
+		spf_unknown = al == AL_UNKNOWN;
+	}
 	if (out->dkim_aligned || out->spf_aligned) {
 		out->dmarc = PW_DMARC_R_PASS;
 		out->dmarc_disposition = PW_DMARC_P_NONE;
@@ -241,23 +543,28 @@ static void eval_dmarc(const struct pw_sp_input *in, struct pw_sp_result *out)
 		return;
 	}
 	out->dmarc = PW_DMARC_R_FAIL;
-	out->dmarc_disposition = out->dmarc_policy;
-	if (rec.pct < 100 && in->sample >= rec.pct)
-		out->dmarc_disposition = milder(out->dmarc_policy);
+	out->dmarc_disposition = rec->testing ? milder(out->dmarc_policy) : out->dmarc_policy;
 	/* no aligned pass: but an aligned identifier whose check failed temporarily might have
-	 * passed, so where failing has a consequence the result is not known yet - temperror,
-	 * never fail.  Where the disposition is none, pass and fail are treated alike and the
+	 * passed (and so might a passing one whose alignment a failed walk left unknown), so
+	 * where failing has a consequence the result is not known yet - temperror, never
+	 * fail.  Where the disposition is none, pass and fail are treated alike and the
 	 * result stays fail (dis=none): nothing is delayed for a check that cannot matter. */
 	const char *temp = NULL;
+	if (dkim_unknown || spf_unknown) {
+		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "alignment of a passing %s "
+			 "unknown: %.80s", dkim_unknown ? "DKIM signature" : "SPF domain",
+			 ao.why ? ao.why : "tree walk failed");
+		temp = dkim_unknown ? "DKIM" : "SPF";
+	}
 	for (size_t i = 0; i < in->n_sigs && temp == NULL; i++)
 		if (in->sigs[i].temperror && !in->sigs[i].pass && in->sigs[i].d != NULL &&
-		    pw_dmarc_aligned(in->psl, from, in->sigs[i].d, rec.adkim_strict)) {
+		    aligned(w, in->sigs[i].d, &ao, rec->adkim_strict) != AL_NO) {
 			snprintf(out->dmarc_why, sizeof(out->dmarc_why), "aligned DKIM signature "
 				 "d=%.60s temperror", in->sigs[i].d);
 			temp = "DKIM";
 		}
 	if (temp == NULL && in->spf_temp_domain != NULL && *in->spf_temp_domain &&
-	    pw_dmarc_aligned(in->psl, from, in->spf_temp_domain, rec.aspf_strict)) {
+	    aligned(w, in->spf_temp_domain, &ao, rec->aspf_strict) != AL_NO) {
 		snprintf(out->dmarc_why, sizeof(out->dmarc_why), "aligned SPF temperror for %.60s",
 			 in->spf_temp_domain);
 		temp = "SPF";
@@ -273,6 +580,24 @@ static void eval_dmarc(const struct pw_sp_input *in, struct pw_sp_result *out)
 		return;
 	}
 	snprintf(out->dmarc_why, sizeof(out->dmarc_why), "no aligned DKIM or SPF pass");
+}
+
+/* pw_sp_org_domain - the Organizational Domain of DOMAIN by the tree walk (or IN->psl) */
+bool pw_sp_org_domain(const struct pw_sp_input *in, const char *domain, char *out, size_t len,
+		      struct pw_sp_result *res)
+{
+	struct walk_ctx ctx;
+	const char *why;
+	bool ok;
+
+	memset(res, 0, sizeof(*res));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.in = in;
+	ctx.out = res;
+	ok = walk_org(&ctx, domain, out, len, &why);
+	if (!ok)
+		snprintf(res->dmarc_why, sizeof(res->dmarc_why), "%.120s", why);
+	return ok;
 }
 
 /* pw_sp_evaluate - both methods */
@@ -433,8 +758,9 @@ size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size
 	if (r->dmarc_checked) {
 		used = append(buf, len, used, "; dmarc=%s (", pw_dmarc_result_name(r->dmarc));
 		if (r->dmarc_policy != PW_DMARC_P_UNSPEC)
-			used = append(buf, len, used, "p=%s dis=%s; ",
+			used = append(buf, len, used, "p=%s%s dis=%s; ",
 				      pw_dmarc_policy_name(r->dmarc_policy),
+				      r->dmarc_testing ? " t=y" : "",
 				      pw_dmarc_policy_name(r->dmarc_disposition));
 		used = append(buf, len, used, "%s%s%s)", comment_safe(r->dmarc_why, why, sizeof(why)),
 			      r->dmarc_why[0] ? "; " : "",
@@ -443,6 +769,10 @@ size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size
 		if (r->from_domain[0])
 			used = append(buf, len, used, " header.from=%s",
 				      ar_value(r->from_domain, from, sizeof(from)));
+		/* RFC 9989 9.1: the policy applied after t=y, for a result a record gave */
+		if (r->dmarc == PW_DMARC_R_PASS || r->dmarc == PW_DMARC_R_FAIL)
+			used = append(buf, len, used, " policy.dmarc=%s",
+				      pw_dmarc_policy_name(r->dmarc_disposition));
 	}
 	return used;
 }

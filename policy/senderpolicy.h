@@ -1,6 +1,6 @@
 /*
  * policy/senderpolicy.h - sender practices for one message: the ADSP (RFC 5617) and DMARC
- * (RFC 7489) results from the facts the milter gathered, the Authentication-Results text for
+ * (RFC 9989) results from the facts the milter gathered, the Authentication-Results text for
  * them, and the local action the administrator's "practice" rules choose.
  *
  * Evaluation (pw_sp_evaluate) is pure: every DNS question goes through the caller's lookup
@@ -17,13 +17,32 @@
  *     nxdomain); then _adsp._domainkey.DOMAIN TXT: no record, NODATA, several records or an
  *     invalid one -> none; unknown -> unknown; all -> fail; discardable -> discard.
  *     At most 2 lookups.
- *   DMARC (RFC 7489 6.6.3): _dmarc.DOMAIN TXT; with no DMARC record there, _dmarc.ORGDOMAIN
- *     (Public Suffix List) - the one extra lookup RFC 5016 6.2 allows.  Several DMARC records
- *     or an invalid one -> none.  pass if a passing signature is aligned (adkim), or if the SPF
- *     domain a trusted host reported as passing is aligned (aspf); else fail.  The policy is p,
- *     or sp when the record came from the organisational domain of a subdomain.  pct: a
- *     failing message outside the sample (SAMPLE >= pct) gets the next milder disposition
- *     (reject -> quarantine -> none).  At most 2 lookups.
+ *   DMARC (RFC 9989): policy discovery (4.10.1) asks _dmarc.AUTHOR TXT; with no usable
+ *     DMARC record there, the DNS Tree Walk (4.10) from the author domain: at most
+ *     PW_DMARC_WALK_MAX (8) names - the name itself, then (more than 8 labels) the 7-label
+ *     name, then one label less each time - stopping at a record with psd=y or psd=n.  At
+ *     a name, TXT strings not starting with v=DMARC1 are ignored, several DMARC records
+ *     are all discarded (none there, the walk goes on), a record that is no valid tag-list
+ *     is no record.  The Organizational Domain (4.10.2) of a walk: the psd=n name; the name
+ *     one label below a psd=y record other than the start; else the record with the fewest
+ *     labels; with no record the name itself.  The record applied is the author's own (its
+ *     p), else the Organizational Domain's, else the psd=y one's (sp if the author domain
+ *     exists, np if it does not; np absent -> sp, sp absent -> p).  Whether the author
+ *     domain exists is asked (an address question: NXDOMAIN = does not exist) only when
+ *     the record's np differs from its sp.  A record without a valid p (or with a bad sp
+ *     or np) acts as p=none when its rua holds a valid URI, else DMARC does not apply
+ *     (none).  No record anywhere -> none.  pass if a passing signature's d= is aligned
+ *     (adkim), or the SPF domain a trusted host reported as passing is (aspf); else fail.
+ *     Strict: equal names.  Relaxed: equal Organizational Domains, each from its own walk
+ *     (an identifier not at or below the author's Organizational Domain cannot be aligned
+ *     and costs no question).  t=y: a failing message gets the next milder disposition
+ *     (reject -> quarantine -> none).  pct is ignored (dmarc_pct_ignored says it was
+ *     seen).  Every _dmarc name is asked once per evaluation (at most PW_SP_WALK_NAMES
+ *     names; more is a DNS error), and through the caller's cache: a warm cache answers a
+ *     whole walk.  Any DNS error the policy rests on -> temperror.
+ *     Compatibility (in->psl not NULL, "dmarc_org_domain psl"): RFC 7489's discovery -
+ *     the author domain, then its organisational domain by the Public Suffix List - and
+ *     alignment by that list; the record rules above are the same.
  *   Temporary errors never become a failure: with no aligned pass, a dkim=temperror
  *     signature whose d= is aligned under adkim (it might have passed), or an SPF temperror
  *     a trusted host reported for a domain aligned under aspf, makes DMARC temperror, not
@@ -98,9 +117,9 @@ struct pw_sp_input {
 	const char *spf_domain;		/* SPF pass for this domain from a trusted host, or NULL */
 	const char *spf_temp_domain;	/* SPF temperror for this domain from a trusted host, or
 					 * NULL */
-	const struct pw_psl *psl;	/* NULL: default rule only */
+	const struct pw_psl *psl;	/* NULL: the DNS Tree Walk (RFC 9989, the default);
+					 * else RFC 7489's discovery by this list */
 	bool adsp, dmarc;		/* which practices to check */
-	unsigned sample;		/* 0-99, uniformly random, for pct */
 	pw_sp_lookup_fn lookup;
 	void *lookup_arg;
 };
@@ -114,13 +133,30 @@ struct pw_sp_result {
 	enum pw_dmarc_result dmarc;
 	enum pw_sp_dnssec dmarc_sec;
 	char dmarc_why[128];
-	enum pw_dmarc_policy dmarc_policy;	/* p or sp in force (UNSPEC without a record) */
-	enum pw_dmarc_policy dmarc_disposition;	/* after pct; NONE unless fail */
+	enum pw_dmarc_policy dmarc_policy;	/* p, sp or np in force (UNSPEC without a
+						 * record) */
+	enum pw_dmarc_policy dmarc_disposition;	/* after t=y; NONE unless fail */
+	bool dmarc_testing;			/* the record says t=y */
+	bool dmarc_nxdomain;			/* the author domain does not exist (np) */
+	bool dmarc_pct_ignored;			/* a record asked held a pct tag */
 	char dmarc_record_domain[PW_DOMAIN_MAX + 1];	/* where the record was found */
+	char dmarc_org_domain[PW_DOMAIN_MAX + 1];	/* the author's Organizational
+							 * Domain ("" when not needed) */
 	bool dkim_aligned, spf_aligned;
 	unsigned lookups;		/* DNS questions asked */
 };
 
+#define PW_DMARC_WALK_MAX 8	/* questions one tree walk asks at most (RFC 9989 4.10) */
+#define PW_SP_WALK_NAMES 24	/* distinct _dmarc names one evaluation asks at most */
+
+/* pw_dmarc_walk_targets - the names (suffixes of DOMAIN, no "_dmarc.") a tree walk from
+ * DOMAIN asks, in order, into OUT (MAX entries); returns their number (at most 8) */
+size_t pw_dmarc_walk_targets(const char *domain, const char **out, size_t max);
+/* pw_sp_org_domain - the Organizational Domain of DOMAIN (lower case, no trailing dot) by
+ * the tree walk on IN->lookup (or IN->psl) into OUT; false on a DNS error (RES->dmarc_why
+ * says which); RES gets the questions' count and DNSSEC status */
+bool pw_sp_org_domain(const struct pw_sp_input *in, const char *domain, char *out, size_t len,
+		      struct pw_sp_result *res);
 /* pw_sp_evaluate - the ADSP and DMARC results of one message */
 void pw_sp_evaluate(const struct pw_sp_input *in, struct pw_sp_result *out);
 /* pw_adsp_result_name / pw_dmarc_result_name - the Authentication-Results words */

@@ -8,6 +8,7 @@
 #include "build-config.h"
 #include "authres.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,9 @@ static bool ar_fold(const char *value, char *out, size_t len)
 	return true;
 }
 
+/* pct_noted - a record's pct tag was logged (once per process; any thread) */
+static atomic_flag pct_noted = ATOMIC_FLAG_INIT;
+
 /* sp_warn - spdns_warn_fn: a practice lookup failed (ARG is the queue id) */
 static void sp_warn(void *arg, const char *name, bool txt, const char *why)
 {
@@ -387,22 +391,27 @@ static size_t practices(struct pw_msg *m, const struct pw_sp_sig *sigs, size_t n
 	in.psl = m->snap->psl;
 	in.adsp = m->snap->adsp;
 	in.dmarc = m->snap->dmarc;
-	in.sample = arc4random_uniform(100);
 	in.lookup = spdns_lookup;
 	in.lookup_arg = L;
 	pw_sp_evaluate(&in, &res);
 	spdns_free(L);
 
+	/* RFC 9989 removed pct: said once per process, not once per message */
+	if (res.dmarc_pct_ignored && !atomic_flag_test_and_set(&pct_noted))
+		pwlog_qid(LOG_NOTICE, m->qid, "dmarc: a DMARC record (%s) has a pct tag, which "
+			  "RFC 9989 removed: ignored (t=y is its successor); said once",
+			  res.dmarc_record_domain[0] ? res.dmarc_record_domain : res.from_domain);
 	if (res.dmarc_checked)
-		pwlog_qid(LOG_INFO, m->qid, "dmarc=%s header.from=%s policy=%s disposition=%s "
-			  "dnssec=%s record=%s dkim-aligned=%s spf-aligned=%s (%s)",
+		pwlog_qid(LOG_INFO, m->qid, "dmarc=%s header.from=%s policy=%s%s disposition=%s "
+			  "dnssec=%s record=%s org=%s dkim-aligned=%s spf-aligned=%s lookups=%u (%s)",
 			  pw_dmarc_result_name(res.dmarc), res.from_domain[0] ? res.from_domain : "-",
-			  pw_dmarc_policy_name(res.dmarc_policy),
+			  pw_dmarc_policy_name(res.dmarc_policy), res.dmarc_testing ? " t=y" : "",
 			  pw_dmarc_policy_name(res.dmarc_disposition),
 			  res.dmarc_sec == PW_SP_NOLOOKUP ? "no-lookup" : pw_sp_dnssec_name(res.dmarc_sec),
 			  res.dmarc_record_domain[0] ? res.dmarc_record_domain : "-",
+			  res.dmarc_org_domain[0] ? res.dmarc_org_domain : "-",
 			  res.dkim_aligned ? "yes" : "no", res.spf_aligned ? "yes" : "no",
-			  res.dmarc_why);
+			  res.lookups, res.dmarc_why);
 	if (res.adsp_checked)
 		pwlog_qid(LOG_INFO, m->qid, "dkim-adsp=%s header.from=%s dnssec=%s (%s)",
 			  pw_adsp_result_name(res.adsp), res.from_domain[0] ? res.from_domain : "-",

@@ -14,7 +14,7 @@
  *	void spdns_free(struct spdns *L);
  *
  * DESCRIPTION
- *	One struct spdns serves one evaluation (pw_sp_evaluate, which asks at most 4
+ *	One struct spdns serves one evaluation (pw_sp_evaluate, which asks at most 27
  *	questions): it keeps the TXT strings it hands out until spdns_free, as the lookup
  *	contract asks.  A BOGUS answer and a TEMPFAIL (timeout, SERVFAIL, query budget spent)
  *	are PW_SP_DNS_ERROR with a reason, never "no record"; each is reported to WARN (when
@@ -37,7 +37,7 @@
 
 #include "senderpolicy.h"
 
-#define SPDNS_MAX_LOOKUPS 8	/* pw_sp_evaluate asks at most 4 */
+#define SPDNS_MAX_LOOKUPS 32	/* pw_sp_evaluate asks at most PW_SP_WALK_NAMES + 3 */
 
 struct dns_resolver;
 struct spdns;

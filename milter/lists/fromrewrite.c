@@ -3,8 +3,8 @@
  * DMARC policy through the same discovery and the same validating resolver as postward's own
  * DMARC check.  Contract: fromrewrite.h.
  *
- * The discovery is policy/senderpolicy.c's pw_sp_evaluate with DMARC alone and no
- * signatures: the result is then "fail" with the policy in force when a record was found,
+ * The discovery (RFC 9989's tree walk, or the PSL) is policy/senderpolicy.c's
+ * pw_sp_evaluate with DMARC alone and no signatures: the result is then "fail" with the policy in force when a record was found,
  * "none" without one, "temperror" when a lookup failed.  Only the policy is used here; the
  * pass or fail of the post itself was decided in the SMTP session.
  */

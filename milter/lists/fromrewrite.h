@@ -17,23 +17,27 @@
  * DESCRIPTION
  *	always: rewrite, no lookup.  never: keep the author's From, no lookup.
  *	auto: look up the author domain's DMARC policy as postward's own DMARC check does -
- *	policy/senderpolicy.c's discovery (RFC 7489 6.6.3: _dmarc.DOMAIN TXT, else
- *	_dmarc.ORGDOMAIN by the Public Suffix List PSL, with sp for a subdomain; several or
- *	invalid records count as none) through milter/dkim/spdns.c on the DNSSEC-validating
- *	resolver DNS and its cache - and rewrite when the policy in force is quarantine or
- *	reject (Mailman 3's dmarc_moderation_action "munge_from" criterion; pct is not looked
- *	at: a sampled-out copy could still be refused); p=none or no record: keep.  A DNS
- *	temporary failure or a bogus answer: rewrite - the copy is then deliverable whatever the
- *	policy turns out to be - and the reason says so.  An AUTHOR_DOMAIN that is NULL or
- *	empty (the post's From has no usable address): rewrite, so that the copy carries a
- *	valid From.
+ *	policy/senderpolicy.c's discovery (RFC 9989 4.10: _dmarc.DOMAIN TXT, else the DNS Tree
+ *	Walk up to the Organizational Domain or the Public Suffix Domain, with sp for an
+ *	existing subdomain and np for a non-existent one; or, when PSL is not NULL - the
+ *	"dmarc_org_domain psl" setting - RFC 7489's _dmarc.ORGDOMAIN by that list; several
+ *	records at a name count as none there) through milter/dkim/spdns.c on the
+ *	DNSSEC-validating resolver DNS and its cache - and rewrite when the policy in force is
+ *	quarantine or reject (Mailman 3's dmarc_moderation_action "munge_from" criterion).  The
+ *	policy is taken before t=y makes it milder: RFC 9989 names From rewriting as the special
+ *	handling a testing domain expects.  p=none, no record, or a record without p and rua:
+ *	keep.  A DNS temporary failure or a bogus answer: rewrite - the copy is then
+ *	deliverable whatever the policy turns out to be - and the reason says so.  An
+ *	AUTHOR_DOMAIN that is NULL or empty (the post's From has no usable address): rewrite,
+ *	so that the copy carries a valid From.
  *	OUT->reason is one line for the log, e.g. "dmarc p=reject at example.org (secure)",
  *	"no DMARC record (insecure)", "DNS failure for _dmarc.example.org: TEMPFAIL ...;
  *	rewriting, the safe choice".
  *
  *	Threads: no state of its own; callable from any worker thread at once (the resolver's
- *	contract, dns.h).  At most 2 DNS questions per call, each within the resolver's own
- *	query budget and timeouts; a warm cache answers without any.
+ *	contract, dns.h).  At most 9 DNS questions per call (one tree walk, or 2 with PSL; and
+ *	one address question when np and sp differ), each within the resolver's own query
+ *	budget and timeouts; a warm cache answers without any.
  *
  * DIAGNOSTICS
  *	fromrewrite_decide never fails: lack of memory for the lookups is a temporary failure

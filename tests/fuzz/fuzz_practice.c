@@ -15,7 +15,8 @@
  *        then Organizational Domains of a few fixed names under it
  *   'i'  the same with PW_PSL_ICANN_ONLY
  * Contract checked: no crash, no sanitizer report; outputs NUL-terminated within their
- * buffers; rua/ruf spans inside the input; pct <= 100; strict alignment implies relaxed;
+ * buffers; rua/ruf spans inside the input; a valid record has p, sp and np (RFC 9989) and
+ * is not no_policy; psd is y, n or u; strict alignment implies relaxed;
  * alignment is symmetric.
  * The built-in list is parsed afresh for each input and freed: nothing outlives a run.
  */
@@ -84,7 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct pw_dmarc_record r;
 		bool is = pw_dmarc_is_record(s);
 		bool valid = pw_dmarc_parse(s, &r);
-		if (valid != r.valid || (valid && !is) || r.pct > 100 ||
+		if (valid != r.valid || (valid && !is) || (valid && (r.p == PW_DMARC_P_UNSPEC || r.sp == PW_DMARC_P_UNSPEC ||
+			      r.np == PW_DMARC_P_UNSPEC || r.no_policy)) ||
+		    (unsigned)r.psd > PW_DMARC_PSD_N ||
 		    strnlen(r.reason, sizeof r.reason) == sizeof r.reason ||
 		    (valid && r.reason[0] != '\0') || (!valid && r.reason[0] == '\0'))
 			abort();

@@ -7,8 +7,8 @@
  * Input contract: two control octets, then five parts separated by NUL octets:
  *   control[0]  bit 0 check ADSP, bit 1 check DMARC, bit 2 answers DNSSEC-secure, bit 3 the
  *               author domain's address query answers NXDOMAIN, bit 4 no Public Suffix List
- *               (default rule only; else a built-in excerpt)
- *   control[1]  the pct sample (modulo 100)
+ *               (the RFC 9989 DNS Tree Walk; else RFC 7489 discovery by a built-in excerpt)
+ *   control[1]  unused (it was the pct sample: RFC 9989 removed pct)
  *   FROM        the From field body (through pw_from_parse, as the milter does)
  *   DMARC       TXT answers to the _dmarc. lookups: the first lookup gets the text before an
  *               0x1e octet, the second the text after it; each answer is records separated by
@@ -16,8 +16,8 @@
  *   ADSP        the answer to the _adsp._domainkey. lookup, same form
  *   SIGS        signatures: d= domains separated by spaces, a leading '+' for dkim=pass
  *   SPF         the domain a trusted host reported spf=pass for ("" none)
- * Contract checked: no crash, no sanitizer report; results in range; at most 2 lookups per
- * method; the Authentication-Results text is NUL-terminated inside its buffer, has no
+ * Contract checked: no crash, no sanitizer report; results in range; at most 2 ADSP
+ * lookups, and at most PW_SP_WALK_NAMES DMARC names plus one address question; the Authentication-Results text is NUL-terminated inside its buffer, has no
  * control characters and balanced comments, and reads back through pw_ar_parse with one
  * resinfo per method and header.from the author domain; the decision's texts are
  * NUL-terminated, and a reject or tempfail reply text holds no control character or '%'.
@@ -215,7 +215,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in.psl = psl;
 	in.adsp = ctl & 1;
 	in.dmarc = ctl & 2;
-	in.sample = data[1] % 100;
 	in.lookup = lookup;
 	in.lookup_arg = &d;
 
@@ -224,7 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r.adsp > PW_ADSP_R_PERMERROR || r.dmarc > PW_DMARC_R_PERMERROR ||
 	    r.adsp_sec > PW_SP_INSECURE || r.dmarc_sec > PW_SP_INSECURE ||
 	    r.dmarc_policy > PW_DMARC_P_REJECT || r.dmarc_disposition > PW_DMARC_P_REJECT ||
-	    r.lookups != d.lookups || r.lookups > 4 ||
+	    r.lookups != d.lookups || r.lookups > PW_SP_WALK_NAMES + 3 ||
 	    strnlen(r.from_domain, sizeof r.from_domain) == sizeof r.from_domain ||
 	    strnlen(r.adsp_why, sizeof r.adsp_why) == sizeof r.adsp_why ||
 	    strnlen(r.dmarc_why, sizeof r.dmarc_why) == sizeof r.dmarc_why ||

@@ -7,7 +7,9 @@
 # (bogus.test), a SERVFAIL and a dropped query.  auto: quarantine and reject rewrite, none and
 # no record do not; a failure rewrites and says so; always and never ask nothing.  A second
 # decision for the same domain is answered by the cache (no query sent); 4 threads deciding at
-# once agree with the serial decision.
+# once agree with the serial decision.  Without a list (-p) the decision follows RFC 9989's
+# DNS Tree Walk: a subdomain gets the policy of the Organizational Domain found by the walk,
+# and a second walk for the same name is answered by the cache (no query sent).
 # Env: PW_FROMREWRITE (default ./tests/lists/pw-fromrewrite).  Ends with "N passed, M failed".
 # shellcheck source=tests/openpgp/lib.sh
 . "$(dirname "$0")/../openpgp/lib.sh"	# set -u, here, ok/ko, finish, opgp_tmp
@@ -97,20 +99,33 @@ expect sf.secure.test "rewrite=yes .*temperror=yes" "_dmarc.sf.secure.test: TEMP
 	"the safe choice"
 expect slow.secure.test "rewrite=yes .*temperror=yes" "_dmarc.slow.secure.test" "the safe choice"
 expect - "rewrite=yes .*lookup=no" "no usable author domain"
+# cached DOMAIN: out.txt has two decisions for DOMAIN, the first sent queries, the second none
+cached() {
+	if [ "$(grep -c "^$1 " out.txt)" = 2 ] &&
+	   grep "^$1 " out.txt | tail -1 | grep -q ' sent=0 ' &&
+	   grep "^$1 " out.txt | head -1 | grep -Eq ' sent=[1-9]'; then
+		ok "second decision for $1 answered from the cache"
+	else
+		ko "cache: $(grep "^$1 " out.txt | tr '\n' '|')"
+	fi
+}
 # the same domain again: the cache answers, no query sent
-if [ "$(grep -c '^rej.secure.test ' out.txt)" = 2 ] &&
-   grep '^rej.secure.test ' out.txt | tail -1 | grep -q ' sent=0 ' &&
-   grep '^rej.secure.test ' out.txt | head -1 | grep -Eq ' sent=[1-9]'; then
-	ok "second decision for rej.secure.test answered from the cache"
-else
-	ko "cache: $(grep '^rej.secure.test ' out.txt | tr '\n' '|')"
-fi
+cached rej.secure.test
 if grep -q '^_dmarc.sf.secure.test TXT servfail' proxy.log &&
    grep -q '^_dmarc.slow.secure.test TXT drop' proxy.log; then
 	ok "the proxy answered SERVFAIL and dropped the query"
 else
 	ko "proxy log: $(tr '\n' '|' < proxy.log)"
 fi
+
+# the DNS Tree Walk (no list, the default): x.spnone.secure.test walks up to secure.test (the
+# fewest labels with a record), whose p=reject applies as sp - where the list above made
+# spnone.secure.test the organisational domain (sp=none, no rewrite).  Twice: the second walk
+# costs no query.
+"$TOOL" -s "$SERVER" -a "$TRUST_ANCHOR" -t 1 auto x.spnone.secure.test x.spnone.secure.test \
+	> out.txt 2> err.txt || ko "pw-fromrewrite (tree walk): exit $? ($(cat err.txt))"
+expect x.spnone.secure.test "rewrite=yes policy=reject dnssec=secure" "at secure.test \(secure\)"
+cached x.spnone.secure.test
 
 # always and never: no lookup at all
 : > proxy.log

@@ -1,13 +1,19 @@
 #!/bin/bash
-# tests/practice/milter.sh - sender practices (DMARC RFC 7489, ADSP RFC 5617) inside the milter,
+# tests/practice/milter.sh - sender practices (DMARC RFC 9989, ADSP RFC 5617) inside the milter,
 # end to end through miltertest: policies published in the DNSSEC fixture (tests/dns/fixture.sh),
 # messages signed by dkimpy, results read from the Authentication-Results field postward adds,
 # actions (reject, tempfail, quarantine, add_header) from the miltertest reply and checks, and
 # the log.  Every ADSP result and every DMARC result is reached; secure, insecure and bogus
-# answers; the organisational-domain fallback with sp= (a test Public Suffix List that adds
-# nsec3.test as a suffix); pct; relaxed and strict alignment; SPF from a trusted
+# answers; the organisational-domain fallback with sp= (the compatibility setting
+# dmarc_org_domain = psl, with a test Public Suffix List that adds nsec3.test as a suffix);
+# pct ignored (RFC 9989); relaxed and strict alignment; SPF from a trusted
 # Authentication-Results field (and not from an untrusted one); From problems; the
 # administrator's practice rules before the defaults; forged X-Postward-Practice removed.
+# A second postward with the default dmarc_org_domain = treewalk meets each RFC 9989 case in
+# the same signed zones: psd=y at a public-suffix-like parent (policy from the PSD, and
+# alignment by the domain below it), psd=n, np for a non-existent subdomain, a name of more
+# than 8 labels (the walk jumps to the 7-label name), two records at one name (discarded, the
+# walk goes on), t=y, p absent with and without rua, sp for an existing subdomain.
 # Env: POSTWARD.  Ends with "N passed, M failed".
 set -u
 export LC_ALL=C
@@ -20,8 +26,10 @@ ok() { passed=$((passed + 1)); echo "PASS: $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-practice.XXXXXX") || exit 1
 pid=""
+pid2=""
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$pid2" ] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null
 	"$here/../dns/fixture.sh" stop "$tmp/dns" >/dev/null 2>&1
 	rm -rf "$tmp"
 }
@@ -53,6 +61,28 @@ _adsp._domainkey.inv TXT "foo=bar"
 two A 192.0.2.1
 _dmarc.two TXT "v=DMARC1; p=reject"
 _dmarc.two TXT "v=DMARC1; p=none"
+_dmarc.psd TXT "v=DMARC1; p=none; sp=reject; psd=y"
+bank.psd A 192.0.2.1
+giant.psd A 192.0.2.1
+_dmarc.giant.psd TXT "v=DMARC1; p=quarantine"
+org2 A 192.0.2.1
+_dmarc.org2 TXT "v=DMARC1; p=quarantine; psd=n"
+a.org2 A 192.0.2.1
+npd A 192.0.2.1
+_dmarc.npd TXT "v=DMARC1; p=none; sp=none; np=reject; psd=n"
+exists.npd A 192.0.2.1
+a.b.c.d.e.f.g.h.deep A 192.0.2.1
+_dmarc.e.f.g.h.deep TXT "v=DMARC1; p=quarantine; psd=n"
+_dmarc.d.e.f.g.h.deep TXT "v=DMARC1; p=reject"
+testing A 192.0.2.1
+_dmarc.testing TXT "v=DMARC1; p=reject; t=y"
+norua A 192.0.2.1
+_dmarc.norua TXT "v=DMARC1; adkim=r"
+rua A 192.0.2.1
+_dmarc.rua TXT "v=DMARC1; rua=mailto:dmarc@secure.test"
+spx A 192.0.2.1
+_dmarc.spx TXT "v=DMARC1; p=none; sp=quarantine; psd=n"
+sub.spx A 192.0.2.1
 EOR
 cat > records/nsec3.test.records <<EOR
 spo A 192.0.2.1
@@ -97,6 +127,21 @@ mkmsg spf-trusted.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.ma
 mkmsg spf-helo.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.helo=secure.test' 'From: alice@secure.test'
 mkmsg spf-untrusted.eml 'Authentication-Results: evil.example; spf=pass smtp.mailfrom=bounce@secure.test' 'From: alice@secure.test'
 mkmsg forged-practice.eml 'X-Postward-Practice: dmarc=pass (forged)' 'From: alice@quar.secure.test'
+# RFC 9989 cases (the tree-walk instance)
+mkmsg w-psd.eml 'From: alice@bank.psd.secure.test'
+mkmsg w-psd-spf.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.mailfrom=b@mail.giant.psd.secure.test' 'From: alice@giant.psd.secure.test'
+mkmsg w-psd-spf-other.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.mailfrom=b@mail.mega.psd.secure.test' 'From: alice@giant.psd.secure.test'
+mkmsg plain-org2.txt 'From: alice@a.org2.secure.test'
+mkmsg plain-secure-sub.txt 'From: alice@a.secure.test'
+mkmsg w-np.eml 'From: alice@ghost.npd.secure.test'
+mkmsg w-np-exists.eml 'From: alice@exists.npd.secure.test'
+mkmsg w-deep.eml 'From: alice@a.b.c.d.e.f.g.h.deep.secure.test'
+mkmsg w-two.eml 'From: alice@two.secure.test'
+mkmsg w-t.eml 'From: alice@testing.secure.test'
+mkmsg w-norua.eml 'From: alice@norua.secure.test'
+mkmsg w-rua.eml 'From: alice@rua.secure.test'
+mkmsg w-sp.eml 'From: alice@sub.spx.secure.test'
+mkmsg w-p.eml 'From: alice@spx.secure.test'
 $PY - <<'PYEOF' || bad "dkimpy signing"
 import dkim
 def sign(src, out, dom):
@@ -108,6 +153,8 @@ def sign(src, out, dom):
 sign('plain-secure.txt', 'first-party.eml', b'secure.test')
 sign('plain-quar.txt', 'relaxed.eml', b'secure.test')
 sign('plain-strict.txt', 'strict.eml', b'secure.test')
+sign('plain-org2.txt', 'w-psdn.eml', b'secure.test')
+sign('plain-secure-sub.txt', 'w-psdu.eml', b'secure.test')
 PYEOF
 cp plain-secure.txt unsigned-secure.eml
 cp plain-quar.txt unsigned-quar.eml
@@ -117,6 +164,7 @@ dns_nameservers = $DNS_SERVER
 dns_trust_anchor_file = $TRUST_ANCHOR
 dns_timeout = 2
 authserv_id = pw.test
+dmarc_org_domain = psl
 public_suffix_list = $tmp/psl.dat
 trusted_authserv_ids = mx.trusted.test
 policy_files = practice.policy
@@ -133,7 +181,7 @@ run() {	# run MSGFILE QID [CODE XCODE TEXT] -> prints the send.lua output
 	local extra=()
 	[ $# -ge 5 ] && extra=(-D code="$3" -D xcode="$4" -D text="$5")
 	[ -n "${NOQUARANTINE:-}" ] && extra+=(-D noquarantine=1)
-	timeout 60 miltertest -D sock="unix:$tmp/pw.sock" -D msgfile="$tmp/$1" -D qid="$2" \
+	timeout 60 miltertest -D sock="unix:$tmp/${SOCK:-pw.sock}" -D msgfile="$tmp/$1" -D qid="$2" \
 		-D sender="${SENDER:-<bounce@secure.test>}" "${extra[@]}" -s "$here/send.lua" 2>&1
 }
 # expect NAME MSGFILE EOM-REPLY [k=v checks...] : AR=regex PRACTICE=regex Q=true|false
@@ -165,7 +213,7 @@ expect() {
 		REPLY) got=$(sed -n 's/^REPLY //p' "out-$name")
 		    if [ "$got" = true ]; then ok "$name: reply $code $xcode $text"
 		    else bad "$name: no reply \"$code $xcode $text\""; fi;;
-		LOG) if grep -Eq -- "Q$name: $v" pw.log; then ok "$name: log has /$v/"
+		LOG) if grep -Eq -- "Q$name: $v" "${PWLOG:-pw.log}"; then ok "$name: log has /$v/"
 		    else bad "$name: no log line /Q$name: $v/"; fi;;
 		esac
 	done
@@ -176,7 +224,7 @@ INS='DNSSEC insecure'
 # first-party signature: no ADSP lookup (RFC 5016 5.3.9); DMARC fetches its record (pass means
 # a policy was published, RFC 7489 11.2)
 expect first-party first-party.eml continue \
-	"AR=^ pw\.test; dkim=pass \(key $SEC\) header\.d=secure\.test header\.s=ed1 header\.b=("[^"]{16}"|[^"]{16}); dkim-adsp=pass \(first-party signature; no lookup\) header\.from=secure\.test; dmarc=pass \(p=reject dis=none; DKIM aligned; $SEC\) header\.from=secure\.test$" \
+	"AR=^ pw\.test; dkim=pass \(key $SEC\) header\.d=secure\.test header\.s=ed1 header\.b=("[^"]{16}"|[^"]{16}); dkim-adsp=pass \(first-party signature; no lookup\) header\.from=secure\.test; dmarc=pass \(p=reject dis=none; DKIM aligned; $SEC\) header\.from=secure\.test policy\.dmarc=none$" \
 	Q=false "PRACTICE=^nil$" \
 	"LOG=dmarc=pass header.from=secure.test policy=reject disposition=none dnssec=secure record=secure.test dkim-aligned=yes"
 # unsigned from a secure p=reject domain: dmarc fail, adsp fail (dkim=all) -> rejected
@@ -186,7 +234,7 @@ expect reject-secure unsigned-secure.eml replycode \
 	"LOG=dkim-adsp=fail header.from=secure.test dnssec=secure \(dkim=all\)"
 # the same policy without DNSSEC: quarantined, not rejected
 expect quarantine-insecure unsigned-insecure.eml continue Q=true \
-	"AR=; dkim=none; dkim-adsp=fail \(dkim=all; $INS\) header\.from=insecure\.test; dmarc=fail \(p=reject dis=reject; no aligned DKIM or SPF pass; $INS\) header\.from=insecure\.test$"
+	"AR=; dkim=none; dkim-adsp=fail \(dkim=all; $INS\) header\.from=insecure\.test; dmarc=fail \(p=reject dis=reject; no aligned DKIM or SPF pass; $INS\) header\.from=insecure\.test policy\.dmarc=reject$"
 # bogus DNS is never "no record": temperror, tempfail
 expect temperror-bogus unsigned-bogus.eml replycode "REPLY=451/4.4.3/Cannot check the sender policy of bogus.test now (DNS), try again later" \
 	"LOG=dmarc=temperror header.from=bogus.test" "LOG=dkim-adsp=temperror header.from=bogus.test" \
@@ -198,8 +246,12 @@ expect nxdomain unsigned-nx.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC
 # p=quarantine at the subdomain itself; no ADSP record there: adsp none
 expect quarantine-policy unsigned-quar.eml continue Q=true \
 	"AR=dkim-adsp=none \(no record; $SEC\) header\.from=quar\.secure\.test; dmarc=fail \(p=quarantine dis=quarantine; no aligned DKIM or SPF pass; $SEC\)"
-# pct=0: the message is never in the sample, so reject becomes quarantine
-expect pct0 unsigned-pct0.eml continue Q=true "AR=dmarc=fail \(p=reject dis=quarantine;"
+# pct=0: RFC 9989 removed pct - ignored (p=reject applies), and said once in the log
+expect pct0 unsigned-pct0.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of pct0.secure.test" \
+	"LOG=dmarc: a DMARC record \(pct0.secure.test\) has a pct tag, which RFC 9989 removed: ignored"
+expect pct0-again unsigned-pct0.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of pct0.secure.test"
+if [ "$(grep -c 'has a pct tag' pw.log)" = 1 ]; then ok "pct: logged once per process, not per message"
+else bad "pct: $(grep -c 'has a pct tag' pw.log) log lines"; fi
 # ADSP discardable (its DMARC record is invalid: dmarc=none): rejected by the ADSP default
 expect discard unsigned-disc.eml replycode "REPLY=550/5.7.1/Rejected by the ADSP policy of disc.secure.test (unsigned mail is to be discarded)" \
 	"LOG=practice reply: 550 5.7.1 Rejected by the ADSP policy of disc.secure.test" \
@@ -211,9 +263,9 @@ expect unknown unsigned-unk.eml replycode "REPLY=550/5.7.26/Unknown practices ar
 # an invalid ADSP record is no record, an invalid DMARC record (bad p, no rua) is none
 expect invalid unsigned-inv.eml continue Q=false \
 	"AR=dkim-adsp=none \(invalid record ignored; $SEC\) header\.from=inv\.secure\.test; dmarc=none \(invalid record at _dmarc\.inv\.secure\.test"
-# two DMARC records: no DMARC processing, and no fallback to the organisational domain
-expect two-records unsigned-two.eml continue \
-	"AR=dmarc=none \(2 records at _dmarc\.two\.secure\.test, none used; $SEC\)"
+# two DMARC records: discarded (RFC 9989), discovery goes on to the organisational domain
+expect two-records unsigned-two.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of two.secure.test" \
+	"LOG=dmarc=fail header.from=two.secure.test policy=reject disposition=reject dnssec=secure record=secure.test "
 # sp= of the organisational domain's record for a subdomain; p= for the domain itself
 expect sp unsigned-sp.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of x.spo.nsec3.test" \
 	"LOG=dmarc=fail header.from=x.spo.nsec3.test policy=reject disposition=reject dnssec=secure record=spo.nsec3.test "
@@ -231,7 +283,7 @@ expect no-from no-from.eml continue "AR=dmarc=permerror \(0 From fields; no look
 expect group group.eml continue "AR=dmarc=permerror \(0 From addresses; no lookup\)$"
 # a From domain of atoms that are no token ('/' and '=' are atext): quoted in the field,
 # which stays well-formed (regression test: header.from=we/ird=x.insecure.test)
-expect atext atext.eml continue 'AR=; dmarc=[a-z]+ \(.*\) header\.from="we/ird=x\.insecure\.test"$'
+expect atext atext.eml continue 'AR=; dmarc=[a-z]+ \(.*\) header\.from="we/ird=x\.insecure\.test" policy\.dmarc=[a-z]+$'
 if out=$($PY "$here/../dkim/archeck.py" "$(sed -n 's/^ARRAW //p' out-atext)"); then ok "atext: field well-formed"
 else bad "atext: $out"; fi
 # a '%' in the From domain (atext) never reaches the reply text, which MTAs read as a format
@@ -252,6 +304,74 @@ if grep -q 'Qforged-practice: removed 1 X-Postward-Practice' pw.log; then ok "fo
 NOQUARANTINE=1 expect no-quarantine unsigned-quar.eml continue Q=false \
 	"PRACTICE=^ ?dmarc=fail \(disposition quarantine, DNSSEC secure\) header\.from=quar\.secure\.test$" \
 	"LOG=the MTA refused to quarantine the message; added X-Postward-Practice instead"
+
+# ---- RFC 9989 by the DNS Tree Walk: a second postward with the default dmarc_org_domain
+sed -e '/^dmarc_org_domain/d' -e '/^public_suffix_list/d' -e '/^policy_files/d' pw.conf > pw2.conf
+# the tree walk needs no list: a public_suffix_list naming no file is never read
+printf 'sender_practices = dmarc\npublic_suffix_list = %s\n' "$tmp/no-such-list.dat" >> pw2.conf
+if "$POSTWARD" -n -c pw2.conf > pw2-n.out 2>&1; then ok "treewalk: postward -n accepts a missing public_suffix_list"
+else bad "treewalk: postward -n: $(cat pw2-n.out)"; fi
+printf 'dmarc_org_domain = psl\n' | cat pw2.conf - > pw3.conf
+if "$POSTWARD" -n -c pw3.conf > pw3-n.out 2>&1; then bad "psl: a missing public_suffix_list accepted"
+elif grep -q "public_suffix_list: cannot read $tmp/no-such-list.dat" pw3-n.out; then ok "psl: the missing list is a configuration error"
+else bad "psl: postward -n said: $(cat pw3-n.out)"; fi
+"$POSTWARD" -f -c pw2.conf -p "unix:$tmp/pw2.sock" 2> pw2.log &
+pid2=$!
+SOCK=pw2.sock
+PWLOG=pw2.log
+# psd=y at a public-suffix-like parent (psd.secure.test): bank.psd.secure.test has no record,
+# its Organizational Domain is itself (the name below the PSD), the PSD's sp applies
+expect w-psd w-psd.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of bank.psd.secure.test" \
+	"LOG=dmarc=fail header.from=bank.psd.secure.test policy=reject disposition=reject dnssec=secure record=psd.secure.test "
+# ... and alignment stops at the name below the PSD (RFC 9989 B.4.3): an SPF pass for
+# mail.giant.psd.secure.test aligns with giant.psd.secure.test, mail.mega.psd.secure.test does not
+expect w-psd-spf w-psd-spf.eml continue Q=false \
+	"AR=dmarc=pass \(p=quarantine dis=none; SPF aligned; $SEC\) header\.from=giant\.psd\.secure\.test policy\.dmarc=none" \
+	"LOG=dmarc=pass .* record=giant.psd.secure.test org=giant.psd.secure.test "
+expect w-psd-spf-other w-psd-spf-other.eml continue Q=true \
+	"AR=dmarc=fail \(p=quarantine dis=quarantine; no aligned DKIM or SPF pass; $SEC\) header\.from=giant\.psd\.secure\.test policy\.dmarc=quarantine"
+# psd=n: org2.secure.test is its own Organizational Domain - a d=secure.test signature does not
+# align with a.org2.secure.test (relaxed), where it does for a.secure.test
+expect w-psdn w-psdn.eml continue Q=true \
+	"AR=dkim=pass .*dmarc=fail \(p=quarantine dis=quarantine; no aligned DKIM or SPF pass; $SEC\) header\.from=a\.org2\.secure\.test policy\.dmarc=quarantine" \
+	"LOG=dmarc=fail .* record=org2.secure.test org=org2.secure.test "
+expect w-psdu w-psdu.eml continue Q=false \
+	"AR=dmarc=pass \(p=reject dis=none; DKIM aligned; $SEC\) header\.from=a\.secure\.test policy\.dmarc=none" \
+	"LOG=dmarc=pass .* record=secure.test org=secure.test "
+# np for a non-existent subdomain (NXDOMAIN); sp=none for an existing one
+expect w-np w-np.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of ghost.npd.secure.test" \
+	"LOG=dmarc=fail header.from=ghost.npd.secure.test policy=reject disposition=reject dnssec=secure record=npd.secure.test "
+expect w-np-exists w-np-exists.eml continue Q=false \
+	"AR=dmarc=fail \(p=none dis=none; no aligned DKIM or SPF pass; $SEC\) header\.from=exists\.npd\.secure\.test policy\.dmarc=none"
+# 11 labels: the name, then straight to the 7-label name (psd=n there: 2 questions); the
+# p=reject record at the 8-label name between them is never asked
+expect w-deep w-deep.eml continue Q=true \
+	"AR=dmarc=fail \(p=quarantine dis=quarantine; no aligned DKIM or SPF pass; $SEC\)" \
+	"LOG=dmarc=fail .* record=e.f.g.h.deep.secure.test .* lookups=2 "
+# two records at one name: discarded, the walk goes on to secure.test (sp = p=reject)
+expect w-two w-two.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of two.secure.test" \
+	"LOG=dmarc=fail header.from=two.secure.test policy=reject disposition=reject dnssec=secure record=secure.test "
+# t=y: reject becomes quarantine
+expect w-t w-t.eml continue Q=true \
+	"AR=dmarc=fail \(p=reject t=y dis=quarantine; no aligned DKIM or SPF pass; $SEC\) header\.from=testing\.secure\.test policy\.dmarc=quarantine" \
+	"LOG=dmarc=fail header.from=testing.secure.test policy=reject t=y disposition=quarantine "
+# p absent: without rua no DMARC processing (none; no fallback to secure.test's p=reject); with
+# a valid rua p=none
+expect w-norua w-norua.eml continue Q=false \
+	"AR=dmarc=none \(invalid record at _dmarc\.norua\.secure\.test: missing p tag, no valid rua: no DMARC processing; $SEC\) header\.from=norua\.secure\.test$"
+expect w-rua w-rua.eml continue Q=false \
+	"AR=dmarc=fail \(p=none dis=none; no aligned DKIM or SPF pass; $SEC\) header\.from=rua\.secure\.test policy\.dmarc=none$"
+# sp for an existing subdomain of spx.secure.test (psd=n), p for spx.secure.test itself
+expect w-sp w-sp.eml continue Q=true \
+	"AR=dmarc=fail \(p=quarantine dis=quarantine; no aligned DKIM or SPF pass; $SEC\) header\.from=sub\.spx\.secure\.test policy\.dmarc=quarantine" \
+	"LOG=dmarc=fail header.from=sub.spx.secure.test policy=quarantine disposition=quarantine dnssec=secure record=spx.secure.test "
+expect w-p w-p.eml continue Q=false "AR=dmarc=fail \(p=none dis=none; no aligned DKIM or SPF pass; $SEC\) header\.from=spx\.secure\.test"
+# the same walk again: the resolver's cache answers it
+expect w-deep-again w-deep.eml continue Q=true "LOG=dmarc=fail .* record=e.f.g.h.deep.secure.test "
+kill "$pid2"; wait "$pid2"; st=$?; pid2=""
+if [ "$st" -eq 0 ]; then ok "treewalk postward stopped cleanly (sanitizers quiet)"; else bad "treewalk postward exit status $st"; tail -20 pw2.log; fi
+SOCK=pw.sock
+PWLOG=pw.log
 
 kill "$pid"; wait "$pid"; st=$?; pid=""
 if [ "$st" -eq 0 ]; then ok "postward stopped cleanly (sanitizers quiet)"; else bad "postward exit status $st"; tail -20 pw.log; fi

@@ -63,6 +63,7 @@ static const struct {
 	{ "dkim_signing_key", "" },
 	{ "sender_practices", "dmarc, adsp" },
 	{ "public_suffix_list", "/usr/share/publicsuffix/public_suffix_list.dat" },
+	{ "dmarc_org_domain", "treewalk" },
 	{ "trusted_authserv_ids", "" },
 	{ "list_directory", "" },
 	{ "gnupg_home", "/var/lib/postward/gnupg" },

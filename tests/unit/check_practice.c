@@ -167,7 +167,7 @@ START_TEST(dmarc_full)
 	ck_assert(!r.p_fallback);
 	ck_assert(r.adkim_strict);
 	ck_assert(r.aspf_strict);
-	ck_assert_uint_eq(r.pct, 50);
+	ck_assert(r.pct_ignored);	/* RFC 9989: no longer a tag */
 	ck_assert_uint_eq(r.fo, PW_DMARC_FO_1 | PW_DMARC_FO_D | PW_DMARC_FO_S);
 	ck_assert(r.rf_afrf);
 	ck_assert_uint_eq(r.ri, 3600);
@@ -197,7 +197,12 @@ START_TEST(dmarc_defaults)
 	ck_assert(!r.p_fallback);
 	ck_assert(!r.adkim_strict);
 	ck_assert(!r.aspf_strict);
-	ck_assert_uint_eq(r.pct, 100);
+	ck_assert(!r.pct_ignored);
+	ck_assert_int_eq(r.np, PW_DMARC_P_NONE);
+	ck_assert(!r.np_explicit);
+	ck_assert_int_eq(r.psd, PW_DMARC_PSD_U);
+	ck_assert(!r.testing);
+	ck_assert(!r.no_policy);
 	ck_assert_uint_eq(r.fo, PW_DMARC_FO_0);
 	ck_assert_uint_eq(r.ri, 86400);
 	ck_assert(r.rf_afrf);
@@ -220,7 +225,7 @@ START_TEST(dmarc_sp_inherits_p)
 	ck_assert(pw_dmarc_parse("v=DMARC1;p=quarantine;pct=20", &r));
 	ck_assert_int_eq(r.p, PW_DMARC_P_QUARANTINE);
 	ck_assert_int_eq(r.sp, PW_DMARC_P_QUARANTINE);
-	ck_assert_uint_eq(r.pct, 20);
+	ck_assert(r.pct_ignored);
 	ck_assert(pw_dmarc_parse("v=DMARC1; p=quarantine; sp=none;;", &r));
 	ck_assert_int_eq(r.sp, PW_DMARC_P_NONE);
 	ck_assert(r.sp_explicit);
@@ -237,7 +242,7 @@ START_TEST(dmarc_case)
 	ck_assert_int_eq(r.sp, PW_DMARC_P_NONE);
 	ck_assert(r.adkim_strict);
 	ck_assert(r.aspf_strict);
-	ck_assert_uint_eq(r.pct, 5);
+	ck_assert(r.pct_ignored);
 }
 END_TEST
 
@@ -321,6 +326,7 @@ static const char *const fallback_cases[] = {
 	"v=DMARC1; p=; rua=bogus, mailto:x@example.com",
 	"v=DMARC1; p=quarantine2; rua=https://example.com/r!5g",
 	"v=DMARC1; p=x; sp=reject; adkim=s; rua = mailto:x@example.com!100 , bogus",
+	"v=DMARC1; p=reject; np=sometimes; rua=mailto:x@example.com",	/* RFC 9989 */
 };
 
 /* dmarc_fallback - RFC 7489 6.6.3: bad p or sp with a valid rua acts as p=none */
@@ -339,6 +345,75 @@ START_TEST(dmarc_fallback)
 }
 END_TEST
 
+static const struct {
+	const char *txt;
+	enum pw_dmarc_policy p, sp, np;
+	bool np_explicit;
+	enum pw_dmarc_psd psd;
+	bool testing, pct_ignored;
+} bis_cases[] = {
+	{ "v=DMARC1; p=reject", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  false, PW_DMARC_PSD_U, false, false },
+	{ "v=DMARC1; p=reject; sp=quarantine", PW_DMARC_P_REJECT, PW_DMARC_P_QUARANTINE,
+	  PW_DMARC_P_QUARANTINE, false, PW_DMARC_PSD_U, false, false },	/* np = sp */
+	{ "v=DMARC1; p=none; np=reject", PW_DMARC_P_NONE, PW_DMARC_P_NONE, PW_DMARC_P_REJECT,
+	  true, PW_DMARC_PSD_U, false, false },
+	{ "v=DMARC1; p=none; sp=none; NP=Quarantine; psd=y", PW_DMARC_P_NONE, PW_DMARC_P_NONE,
+	  PW_DMARC_P_QUARANTINE, true, PW_DMARC_PSD_Y, false, false },
+	{ "v=DMARC1; p=reject; psd=N", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  false, PW_DMARC_PSD_N, false, false },
+	{ "v=DMARC1; p=reject; psd=u", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  false, PW_DMARC_PSD_U, false, false },
+	{ "v=DMARC1; p=reject; psd=maybe", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  PW_DMARC_P_REJECT, false, PW_DMARC_PSD_U, false, false },	/* bad: default u */
+	{ "v=DMARC1; p=reject; t=y", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  false, PW_DMARC_PSD_U, true, false },
+	{ "v=DMARC1; p=reject; t=Y", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  false, PW_DMARC_PSD_U, true, false },
+	{ "v=DMARC1; p=reject; t=n", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  false, PW_DMARC_PSD_U, false, false },
+	{ "v=DMARC1; p=reject; t=yes", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  false, PW_DMARC_PSD_U, false, false },	/* bad: default n */
+	{ "v=DMARC1; p=reject; pct=0", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  false, PW_DMARC_PSD_U, false, true },	/* pct=0 is not t=y */
+};
+
+/* dmarc_bis_tags - RFC 9989's np, psd and t; np inherits sp; pct is no longer a tag */
+START_TEST(dmarc_bis_tags)
+{
+	struct pw_dmarc_record r;
+
+	ck_assert_msg(pw_dmarc_parse(bis_cases[_i].txt, &r), "\"%s\": %s", bis_cases[_i].txt,
+		      r.reason);
+	ck_assert_int_eq(r.p, bis_cases[_i].p);
+	ck_assert_int_eq(r.sp, bis_cases[_i].sp);
+	ck_assert_int_eq(r.np, bis_cases[_i].np);
+	ck_assert(r.np_explicit == bis_cases[_i].np_explicit);
+	ck_assert_int_eq(r.psd, bis_cases[_i].psd);
+	ck_assert(r.testing == bis_cases[_i].testing);
+	ck_assert(r.pct_ignored == bis_cases[_i].pct_ignored);
+}
+END_TEST
+
+/* dmarc_no_policy - no valid p (or a bad np) and no valid rua: not valid, but a DMARC
+ * record (RFC 9989 4.10.1: no DMARC processing); syntax errors are no record at all */
+START_TEST(dmarc_no_policy)
+{
+	struct pw_dmarc_record r;
+
+	ck_assert(!pw_dmarc_parse("v=DMARC1; psd=y", &r));
+	ck_assert(r.no_policy);
+	ck_assert_int_eq(r.psd, PW_DMARC_PSD_Y);	/* still read: the walk stops on it */
+	ck_assert(!pw_dmarc_parse("v=DMARC1; p=reject; np=x", &r));
+	ck_assert(r.no_policy);
+	ck_assert_str_eq(r.reason, "invalid np value");
+	ck_assert(!pw_dmarc_parse("v=DMARC1; p=reject; p=none", &r));
+	ck_assert(!r.no_policy);
+	ck_assert(!pw_dmarc_parse("v=DMARC1; p=reject; =x", &r));
+	ck_assert(!r.no_policy);
+}
+END_TEST
+
 /* dmarc_fallback_keeps_other_tags - the other tags are still read */
 START_TEST(dmarc_fallback_keeps_other_tags)
 {
@@ -347,47 +422,47 @@ START_TEST(dmarc_fallback_keeps_other_tags)
 	ck_assert(pw_dmarc_parse("v=DMARC1; p=x; adkim=s; pct=10; rua=mailto:x@y", &r));
 	ck_assert(r.p_fallback);
 	ck_assert(r.adkim_strict);
-	ck_assert_uint_eq(r.pct, 10);
+	ck_assert(r.pct_ignored);
 }
 END_TEST
 
 static const struct {
 	const char *tags;
-	unsigned pct;
+	bool pct_ignored;		/* RFC 9989: pct is no longer a tag, whatever its value */
 	bool adkim_strict, aspf_strict;
 	unsigned fo;
 	unsigned long ri;
 	bool rf_afrf;
 } lenient_cases[] = {
-	{ "pct=0", 0, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "pct=7", 7, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "pct=100", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "pct=101", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "pct=abc", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "pct=-1", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "pct=0050", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "pct=", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "pct=5 0", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "adkim=s", 100, true, false, PW_DMARC_FO_0, 86400, true },
-	{ "adkim=r", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "adkim=x", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "adkim=strict", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "aspf=S", 100, false, true, PW_DMARC_FO_0, 86400, true },
-	{ "aspf=r", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "aspf=", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "fo=d", 100, false, false, PW_DMARC_FO_D, 86400, true },
-	{ "fo= 1 : s ", 100, false, false, PW_DMARC_FO_1 | PW_DMARC_FO_S, 86400, true },
-	{ "fo=0:1:D:S", 100, false, false, 0x0fu, 86400, true },
-	{ "fo=0:x", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "fo=1:", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "fo=", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "ri=0", 100, false, false, PW_DMARC_FO_0, 0, true },
-	{ "ri=4294967295", 100, false, false, PW_DMARC_FO_0, 4294967295UL, true },
-	{ "ri=4294967296", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "ri=x", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "rf=iodef", 100, false, false, PW_DMARC_FO_0, 86400, false },
-	{ "rf=iodef:AFRF", 100, false, false, PW_DMARC_FO_0, 86400, true },
-	{ "rf=afrf", 100, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "pct=0", true, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "pct=7", true, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "pct=100", true, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "pct=101", true, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "pct=abc", true, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "pct=-1", true, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "pct=0050", true, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "pct=", true, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "pct=5 0", true, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "adkim=s", false, true, false, PW_DMARC_FO_0, 86400, true },
+	{ "adkim=r", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "adkim=x", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "adkim=strict", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "aspf=S", false, false, true, PW_DMARC_FO_0, 86400, true },
+	{ "aspf=r", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "aspf=", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "fo=d", false, false, false, PW_DMARC_FO_D, 86400, true },
+	{ "fo= 1 : s ", false, false, false, PW_DMARC_FO_1 | PW_DMARC_FO_S, 86400, true },
+	{ "fo=0:1:D:S", false, false, false, 0x0fu, 86400, true },
+	{ "fo=0:x", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "fo=1:", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "fo=", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "ri=0", false, false, false, PW_DMARC_FO_0, 0, true },
+	{ "ri=4294967295", false, false, false, PW_DMARC_FO_0, 4294967295UL, true },
+	{ "ri=4294967296", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "ri=x", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "rf=iodef", false, false, false, PW_DMARC_FO_0, 86400, false },
+	{ "rf=iodef:AFRF", false, false, false, PW_DMARC_FO_0, 86400, true },
+	{ "rf=afrf", false, false, false, PW_DMARC_FO_0, 86400, true },
 };
 
 /* dmarc_lenient_tags - bad adkim/aspf/pct/fo/ri values fall back to the defaults */
@@ -398,7 +473,7 @@ START_TEST(dmarc_lenient_tags)
 
 	snprintf(txt, sizeof(txt), "v=DMARC1; p=reject; %s", lenient_cases[_i].tags);
 	ck_assert_msg(pw_dmarc_parse(txt, &r), "\"%s\": %s", txt, r.reason);
-	ck_assert_uint_eq(r.pct, lenient_cases[_i].pct);
+	ck_assert(r.pct_ignored == lenient_cases[_i].pct_ignored);
 	ck_assert(r.adkim_strict == lenient_cases[_i].adkim_strict);
 	ck_assert(r.aspf_strict == lenient_cases[_i].aspf_strict);
 	ck_assert_uint_eq(r.fo, lenient_cases[_i].fo);
@@ -899,6 +974,8 @@ Suite *practice_suite(void)
 	tcase_add_test(tc, dmarc_null);
 	tcase_add_loop_test(tc, dmarc_fallback, 0, (int)NELEM(fallback_cases));
 	tcase_add_test(tc, dmarc_fallback_keeps_other_tags);
+	tcase_add_loop_test(tc, dmarc_bis_tags, 0, (int)NELEM(bis_cases));
+	tcase_add_test(tc, dmarc_no_policy);
 	tcase_add_loop_test(tc, dmarc_lenient_tags, 0, (int)NELEM(lenient_cases));
 	tcase_add_test(tc, dmarc_policy_names);
 	suite_add_tcase(s, tc);

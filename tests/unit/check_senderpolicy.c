@@ -36,7 +36,7 @@ Suite *senderpolicy_suite(void);
 /* ---- fake DNS -------------------------------------------------------------------------- */
 
 #define FAKE_MAX_TXT 4		/* TXT records per answer */
-#define FAKE_MAX_Q 8		/* questions remembered per evaluation */
+#define FAKE_MAX_Q 32		/* questions remembered per evaluation */
 
 struct fake_rr {
 	const char *name;			/* compared without regard to case */
@@ -171,7 +171,6 @@ static struct pw_sp_input message(const char *from, struct fake_dns *fd)
 	in.psl = psl;
 	in.adsp = true;
 	in.dmarc = true;
-	in.sample = 0;
 	in.lookup = fake_lookup;
 	in.lookup_arg = fd;
 	return in;
@@ -555,7 +554,7 @@ END_TEST
 
 /* evaluate_dmarc - DMARC only for FROM with DNS, signatures SIGS and SPF domain SPF */
 static void evaluate_dmarc(struct fake_dns *fd, const char *from, const struct pw_sp_sig *sigs,
-			   size_t n_sigs, const char *spf, unsigned sample, struct pw_sp_result *res)
+			   size_t n_sigs, const char *spf, struct pw_sp_result *res)
 {
 	struct pw_sp_input in = message(from, fd);
 
@@ -563,7 +562,6 @@ static void evaluate_dmarc(struct fake_dns *fd, const char *from, const struct p
 	in.sigs = sigs;
 	in.n_sigs = n_sigs;
 	in.spf_domain = spf;
-	in.sample = sample;
 	pw_sp_evaluate(&in, res);
 	ck_assert(!res->adsp_checked && res->dmarc_checked);
 }
@@ -579,7 +577,7 @@ START_TEST(dmarc_none_no_record)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com", "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_UNSPEC);
@@ -600,7 +598,7 @@ START_TEST(dmarc_none_other_txt)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com", "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 }
@@ -618,7 +616,7 @@ START_TEST(dmarc_none_invalid_record)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_UNSPEC);
@@ -637,7 +635,7 @@ START_TEST(dmarc_invalid_record_with_rua)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_NONE);
@@ -645,23 +643,33 @@ START_TEST(dmarc_invalid_record_with_rua)
 }
 END_TEST
 
-/* dmarc_none_two_records - two DMARC records at the author domain: no DMARC, and discovery
- * stops there (no organisational-domain question; 6.6.3 3, 5) */
+/* dmarc_none_two_records - two DMARC records at the author domain are all discarded: none
+ * there, and discovery goes on to the organisational domain (RFC 9989 4.10 step 2) */
 START_TEST(dmarc_none_two_records)
 {
 	static const struct fake_rr dns[] = {
 		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=reject",
 		       "v=DMARC1; p=quarantine"),
-		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject"),
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=none; sp=reject"),
+	};
+	static const struct fake_rr alone[] = {
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=reject",
+		       "v=DMARC1; p=quarantine"),
 	};
 	struct fake_dns fd;
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
-	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com");
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
+	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com", "TXT _dmarc.example.com");
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_REJECT);	/* sp */
+	ck_assert_str_eq(res.dmarc_record_domain, "example.com");
+	FAKE(fd, alone);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_UNSPEC);
+	ck_assert_has(res.dmarc_why, "2 records at _dmarc.mail.example.com discarded");
 }
 END_TEST
 
@@ -677,7 +685,7 @@ START_TEST(dmarc_none_two_records_at_org)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com", "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 }
@@ -694,7 +702,7 @@ START_TEST(dmarc_one_record_among_txt)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_QUARANTINE);
@@ -719,23 +727,23 @@ START_TEST(dmarc_pass_dkim)
 	struct pw_sp_result res;
 
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	ck_assert(res.dkim_aligned);
 	ck_assert_has(res.dmarc_why, "DKIM");
 
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "mail.example.com", sibling, NELEM(sibling), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", sibling, NELEM(sibling), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "mail.example.com", failing, NELEM(failing), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", failing, NELEM(failing), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert(!res.dkim_aligned);
 
 	FAKE(fd, strict);
-	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert(!res.dkim_aligned);
 	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_REJECT);
@@ -755,7 +763,7 @@ START_TEST(dmarc_strict_exact_d)
 	struct pw_sp_result res;
 
 	FAKE(fd, strict);
-	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	ck_assert(res.dkim_aligned);
@@ -776,28 +784,28 @@ START_TEST(dmarc_pass_spf)
 	struct pw_sp_result res;
 
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, "bounce.example.com", 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, "bounce.example.com", &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	ck_assert(res.spf_aligned && !res.dkim_aligned);
 	ck_assert_has(res.dmarc_why, "SPF");
 
 	FAKE(fd, strict);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, "bounce.example.com", 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, "bounce.example.com", &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert(!res.spf_aligned);
 
 	FAKE(fd, strict);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, "EXAMPLE.com.", 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, "EXAMPLE.com.", &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	ck_assert(res.spf_aligned);
 
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, "example.net", 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, "example.net", &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, "", 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, "", &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 }
 END_TEST
@@ -813,7 +821,7 @@ START_TEST(dmarc_fail)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "example.com", sigs, NELEM(sigs), "example.org", 0, &res);
+	evaluate_dmarc(&fd, "example.com", sigs, NELEM(sigs), "example.org", &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert(!res.dkim_aligned && !res.spf_aligned);
@@ -833,7 +841,7 @@ START_TEST(dmarc_p_none_fail)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_NONE);
 	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_NONE);
@@ -851,7 +859,7 @@ START_TEST(dmarc_temperror_first)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
 	ck_assert_has(res.dmarc_why, "timeout");
@@ -870,7 +878,7 @@ START_TEST(dmarc_temperror_org)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com", "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
 	ck_assert_has(res.dmarc_why, "SERVFAIL");
@@ -894,7 +902,7 @@ START_TEST(dmarc_sp_at_org)
 	struct pw_sp_result res;
 
 	FAKE(fd, with_sp);
-	evaluate_dmarc(&fd, "a.b.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "a.b.example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.a.b.example.com", "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_QUARANTINE);
@@ -902,7 +910,7 @@ START_TEST(dmarc_sp_at_org)
 	ck_assert_str_eq(res.dmarc_record_domain, "example.com");
 
 	FAKE(fd, without_sp);
-	evaluate_dmarc(&fd, "a.b.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "a.b.example.com", NULL, 0, NULL, &res);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_REJECT);
 }
 END_TEST
@@ -919,7 +927,7 @@ START_TEST(dmarc_p_at_author)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_QUARANTINE);
@@ -939,12 +947,12 @@ START_TEST(dmarc_org_author)
 	struct pw_sp_result res;
 
 	FAKE(fd, none);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 
 	FAKE(fd, rec);
-	evaluate_dmarc(&fd, "EXAMPLE.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "EXAMPLE.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_QUARANTINE);
 }
@@ -957,12 +965,12 @@ START_TEST(dmarc_public_suffix_author)
 	struct fake_dns fd = { 0 };
 	struct pw_sp_result res;
 
-	evaluate_dmarc(&fd, "co.uk", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "co.uk", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.co.uk");
 	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 
 	memset(&fd, 0, sizeof(fd));
-	evaluate_dmarc(&fd, "example", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "example", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.example");
 }
 END_TEST
@@ -974,24 +982,24 @@ START_TEST(dmarc_psl_rules)
 	struct pw_sp_result res;
 
 	/* *.ck: foo.bar.ck is an organisational domain */
-	evaluate_dmarc(&fd, "foo.bar.ck", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "foo.bar.ck", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.foo.bar.ck");
 	memset(&fd, 0, sizeof(fd));
-	evaluate_dmarc(&fd, "x.foo.bar.ck", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "x.foo.bar.ck", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.x.foo.bar.ck", "TXT _dmarc.foo.bar.ck");
 	/* !www.ck: www.ck is an organisational domain */
 	memset(&fd, 0, sizeof(fd));
-	evaluate_dmarc(&fd, "a.www.ck", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "a.www.ck", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.a.www.ck", "TXT _dmarc.www.ck");
 	/* co.uk */
 	memset(&fd, 0, sizeof(fd));
-	evaluate_dmarc(&fd, "mail.example.co.uk", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.co.uk", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.co.uk", "TXT _dmarc.example.co.uk");
 }
 END_TEST
 
-/* dmarc_null_psl - no list: the default rule "*" gives the org domain; relaxed alignment
- * then behaves like strict (practice.h: "A NULL list makes relaxed behave like strict") */
+/* dmarc_null_psl - no list: the DNS Tree Walk (RFC 9989) finds the record at example.com
+ * (then asks _dmarc.com, which has none); its sp applies to the subdomain */
 START_TEST(dmarc_null_psl)
 {
 	static const struct pw_sp_sig sigs[] = { { "example.com", true, false } };
@@ -1010,8 +1018,10 @@ START_TEST(dmarc_null_psl)
 	in.sigs = sigs;
 	in.n_sigs = NELEM(sigs);
 	pw_sp_evaluate(&in, &res);
-	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com", "TXT _dmarc.example.com");
-	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com", "TXT _dmarc.example.com",
+			  "TXT _dmarc.com");
+	ck_assert_dmarc(&res, PW_DMARC_R_PASS);	/* relaxed: both under example.com */
+	ck_assert_str_eq(res.dmarc_org_domain, "example.com");
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_QUARANTINE);
 
 	memset(&fd, 0, sizeof(fd));
@@ -1035,7 +1045,7 @@ START_TEST(dmarc_long_record)
 	memset(txt + n, 'a', 2400);
 	snprintf(txt + n + 2400, sizeof(txt) - n - 2400, "; p=reject");
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_policy(res.dmarc_policy, PW_DMARC_P_REJECT);
@@ -1044,44 +1054,41 @@ END_TEST
 
 static const struct {
 	const char *record;
-	unsigned sample;
 	enum pw_dmarc_policy policy, want;
-} pct_cases[] = {
-	{ "v=DMARC1; p=reject; pct=0", 0, PW_DMARC_P_REJECT, PW_DMARC_P_QUARANTINE },
-	{ "v=DMARC1; p=reject; pct=0", 99, PW_DMARC_P_REJECT, PW_DMARC_P_QUARANTINE },
-	{ "v=DMARC1; p=quarantine; pct=0", 0, PW_DMARC_P_QUARANTINE, PW_DMARC_P_NONE },
-	{ "v=DMARC1; p=none; pct=0", 0, PW_DMARC_P_NONE, PW_DMARC_P_NONE },
-	{ "v=DMARC1; p=reject; pct=50", 0, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT },
-	{ "v=DMARC1; p=reject; pct=50", 49, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT },
-	{ "v=DMARC1; p=reject; pct=50", 50, PW_DMARC_P_REJECT, PW_DMARC_P_QUARANTINE },
-	{ "v=DMARC1; p=quarantine; pct=50", 50, PW_DMARC_P_QUARANTINE, PW_DMARC_P_NONE },
-	{ "v=DMARC1; p=reject; pct=1", 0, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT },
-	{ "v=DMARC1; p=reject; pct=1", 1, PW_DMARC_P_REJECT, PW_DMARC_P_QUARANTINE },
-	{ "v=DMARC1; p=reject; pct=99", 98, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT },
-	{ "v=DMARC1; p=reject; pct=99", 99, PW_DMARC_P_REJECT, PW_DMARC_P_QUARANTINE },
-	{ "v=DMARC1; p=reject; pct=100", 99, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT },
-	{ "v=DMARC1; p=quarantine; pct=100", 99, PW_DMARC_P_QUARANTINE, PW_DMARC_P_QUARANTINE },
-	{ "v=DMARC1; p=reject", 99, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT },	/* default 100 */
+	bool testing;
+} t_cases[] = {
+	/* RFC 9989: pct is no longer a tag - ignored, whatever its value */
+	{ "v=DMARC1; p=reject; pct=0", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, false },
+	{ "v=DMARC1; p=quarantine; pct=50", PW_DMARC_P_QUARANTINE, PW_DMARC_P_QUARANTINE, false },
+	/* t=y: the next milder disposition; none stays none */
+	{ "v=DMARC1; p=reject; t=y", PW_DMARC_P_REJECT, PW_DMARC_P_QUARANTINE, true },
+	{ "v=DMARC1; p=quarantine; t=y", PW_DMARC_P_QUARANTINE, PW_DMARC_P_NONE, true },
+	{ "v=DMARC1; p=none; t=y", PW_DMARC_P_NONE, PW_DMARC_P_NONE, true },
+	{ "v=DMARC1; p=reject; t=n", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, false },
+	{ "v=DMARC1; p=reject; t=y; pct=100", PW_DMARC_P_REJECT, PW_DMARC_P_QUARANTINE, true },
+	{ "v=DMARC1; p=reject", PW_DMARC_P_REJECT, PW_DMARC_P_REJECT, false },
 };
 
-/* dmarc_pct - a failing message outside the sample gets the next milder disposition; the
- * policy in force is unchanged (6.6.4) */
-START_TEST(dmarc_pct)
+/* dmarc_t - t=y gives a failing message the next milder disposition; the policy in force
+ * is unchanged; pct changes nothing (and is noted) */
+START_TEST(dmarc_t)
 {
-	struct fake_rr dns[1] = { RR_TXT("_dmarc.example.com", true, pct_cases[_i].record) };
+	struct fake_rr dns[1] = { RR_TXT("_dmarc.example.com", true, t_cases[_i].record) };
 	struct fake_dns fd;
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, pct_cases[_i].sample, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
-	ck_assert_msg(res.dmarc_policy == pct_cases[_i].policy &&
-		      res.dmarc_disposition == pct_cases[_i].want,
-		      "\"%s\" sample %u: p=%s dis=%s, expected p=%s dis=%s", pct_cases[_i].record,
-		      pct_cases[_i].sample, pw_dmarc_policy_name(res.dmarc_policy),
+	ck_assert_msg(res.dmarc_policy == t_cases[_i].policy &&
+		      res.dmarc_disposition == t_cases[_i].want,
+		      "\"%s\": p=%s dis=%s, expected p=%s dis=%s", t_cases[_i].record,
+		      pw_dmarc_policy_name(res.dmarc_policy),
 		      pw_dmarc_policy_name(res.dmarc_disposition),
-		      pw_dmarc_policy_name(pct_cases[_i].policy),
-		      pw_dmarc_policy_name(pct_cases[_i].want));
+		      pw_dmarc_policy_name(t_cases[_i].policy),
+		      pw_dmarc_policy_name(t_cases[_i].want));
+	ck_assert(res.dmarc_testing == t_cases[_i].testing);
+	ck_assert(res.dmarc_pct_ignored == (strstr(t_cases[_i].record, "pct=") != NULL));
 }
 END_TEST
 
@@ -1095,7 +1102,7 @@ START_TEST(dmarc_pct_pass)
 	struct pw_sp_result res;
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, "example.com", 99, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, "example.com", &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_NONE);
 }
@@ -1113,7 +1120,7 @@ START_TEST(dmarc_name_too_long)
 		memcpy(from + i, "a.", 2);
 	memcpy(from + 238, "example.com", 12);
 	ck_assert_uint_eq(strlen(from), 249);
-	evaluate_dmarc(&fd, from, NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, from, NULL, 0, NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 }
@@ -1210,17 +1217,17 @@ START_TEST(dnssec_dmarc)
 	struct pw_sp_result res;
 
 	FAKE(fd, both);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_uint_eq(res.lookups, 2);
 	ck_assert_sec(res.dmarc_sec, PW_SP_SECURE);
 
 	FAKE(fd, first);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_sec(res.dmarc_sec, PW_SP_INSECURE);
 
 	FAKE(fd, second);
-	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", NULL, 0, NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_sec(res.dmarc_sec, PW_SP_INSECURE);
 }
@@ -1316,7 +1323,7 @@ START_TEST(format_ar_fail_secure)
 	ck_assert_str_eq(buf, "mx.example.net"
 			 "; dkim-adsp=fail (dkim=all; DNSSEC secure) header.from=example.com"
 			 "; dmarc=fail (p=reject dis=reject; no aligned DKIM or SPF pass; "
-			 "DNSSEC secure) header.from=example.com");
+			 "DNSSEC secure) header.from=example.com policy.dmarc=reject");
 	ck_assert_uint_eq(n, strlen(buf));
 }
 END_TEST
@@ -1378,10 +1385,10 @@ START_TEST(format_ar_unchecked_omitted)
 	char buf[256] = "x";
 
 	FAKE(fd, dns);
-	evaluate_dmarc(&fd, "example.com", NULL, 0, "example.com", 0, &res);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, "example.com", &res);
 	ck_assert_uint_eq(pw_sp_format_ar(&res, buf, sizeof(buf), 1), strlen(buf));
 	ck_assert_str_eq(buf, "x; dmarc=pass (p=none dis=none; SPF aligned; DNSSEC secure) "
-			 "header.from=example.com");
+			 "header.from=example.com policy.dmarc=none");
 	ck_assert(strstr(buf, "dkim-adsp") == NULL);
 
 	memset(&res, 0, sizeof(res));
@@ -2229,6 +2236,362 @@ START_TEST(decide_end_to_end)
 }
 END_TEST
 
+/* ---- DMARC by the DNS Tree Walk (RFC 9989 4.10; no Public Suffix List) ------------------ */
+
+/* walk_targets - the names a walk asks: the name, then (more than 8 labels) the 7-label
+ * name, then one label less each time (RFC 9989 4.10's own example) */
+START_TEST(walk_targets)
+{
+	const char *t[16];
+	size_t n = pw_dmarc_walk_targets("a.b.c.d.e.f.g.h.i.j.mail.example.com", t, 16);
+	static const char *const want[] = {
+		"a.b.c.d.e.f.g.h.i.j.mail.example.com", "g.h.i.j.mail.example.com",
+		"h.i.j.mail.example.com", "i.j.mail.example.com", "j.mail.example.com",
+		"mail.example.com", "example.com", "com"
+	};
+	ck_assert_uint_eq(n, NELEM(want));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(t[i], want[i]);
+	/* exactly 8 labels: the name, then the 7-label parent, and so on: 8 names */
+	n = pw_dmarc_walk_targets("a.b.c.d.e.f.example.com", t, 16);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_str_eq(t[1], "b.c.d.e.f.example.com");
+	ck_assert_str_eq(t[7], "com");
+	/* 7 labels: one at a time, 7 names */
+	n = pw_dmarc_walk_targets("b.c.d.e.f.example.com", t, 16);
+	ck_assert_uint_eq(n, 7);
+	n = pw_dmarc_walk_targets("com", t, 16);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(pw_dmarc_walk_targets("", t, 16), 0);
+	ck_assert_uint_eq(pw_dmarc_walk_targets("a.example.com", t, 2), 2);
+}
+END_TEST
+
+#define WALK_RR 8
+struct walk_case {
+	const char *what;
+	struct fake_rr dns[WALK_RR];
+	const char *from, *dkim_d, *spf;	/* a passing signature's d=, an SPF pass */
+	enum pw_dmarc_result result;
+	enum pw_dmarc_policy policy, disposition;
+	const char *record_domain, *org_domain;
+	const char *queries;			/* "|"-separated, in order */
+};
+
+#define D(name) "_dmarc." name
+static const struct walk_case walk_cases[] = {
+	{ "RFC 9989 B.4.1 simple: example.com and signing.example.com share example.com",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=reject"),
+	    RR_TXT(D("signing.example.com"), true, "v=DMARC1; p=none") },
+	  "example.com", "signing.example.com", NULL, PW_DMARC_R_PASS, PW_DMARC_P_REJECT,
+	  PW_DMARC_P_NONE, "example.com", "example.com",
+	  "TXT _dmarc.example.com|TXT _dmarc.com|TXT _dmarc.signing.example.com" },
+	{ "RFC 9989 B.4.2 deep: 13 labels, 8 questions, example.com's record applies (sp)",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=reject; sp=quarantine"),
+	    RR_TXT(D("signing.example.com"), true, "v=DMARC1; p=none") },
+	  "a.b.c.d.e.f.g.h.i.j.k.example.com", NULL, NULL, PW_DMARC_R_FAIL,
+	  PW_DMARC_P_QUARANTINE, PW_DMARC_P_QUARANTINE, "example.com", "",
+	  "TXT _dmarc.a.b.c.d.e.f.g.h.i.j.k.example.com|TXT _dmarc.g.h.i.j.k.example.com|"
+	  "TXT _dmarc.h.i.j.k.example.com|TXT _dmarc.i.j.k.example.com|"
+	  "TXT _dmarc.j.k.example.com|TXT _dmarc.k.example.com|TXT _dmarc.example.com|"
+	  "TXT _dmarc.com" },
+	{ "RFC 9989 B.4.2 deep, aligned: SPF example.com and DKIM signing.example.com",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=reject"),
+	    RR_TXT(D("signing.example.com"), true, "v=DMARC1; p=none") },
+	  "a.b.c.d.e.f.g.h.i.j.k.example.com", "signing.example.com", NULL, PW_DMARC_R_PASS,
+	  PW_DMARC_P_REJECT, PW_DMARC_P_NONE, "example.com", "example.com",
+	  "TXT _dmarc.a.b.c.d.e.f.g.h.i.j.k.example.com|TXT _dmarc.g.h.i.j.k.example.com|"
+	  "TXT _dmarc.h.i.j.k.example.com|TXT _dmarc.i.j.k.example.com|"
+	  "TXT _dmarc.j.k.example.com|TXT _dmarc.k.example.com|TXT _dmarc.example.com|"
+	  "TXT _dmarc.com|TXT _dmarc.signing.example.com" },
+	{ "RFC 9989 B.4.3 psd=y: SPF mail.giant.bank.example aligned with giant.bank.example",
+	  { RR_TXT(D("bank.example"), true, "v=DMARC1; p=reject; psd=y"),
+	    RR_TXT(D("giant.bank.example"), true, "v=DMARC1; p=quarantine") },
+	  "giant.bank.example", NULL, "mail.giant.bank.example", PW_DMARC_R_PASS,
+	  PW_DMARC_P_QUARANTINE, PW_DMARC_P_NONE, "giant.bank.example", "giant.bank.example",
+	  "TXT _dmarc.giant.bank.example|TXT _dmarc.bank.example|"
+	  "TXT _dmarc.mail.giant.bank.example" },
+	{ "RFC 9989 B.4.3 psd=y: DKIM mail.mega.bank.example is not aligned (no question)",
+	  { RR_TXT(D("bank.example"), true, "v=DMARC1; p=reject; psd=y"),
+	    RR_TXT(D("giant.bank.example"), true, "v=DMARC1; p=quarantine") },
+	  "giant.bank.example", "mail.mega.bank.example", NULL, PW_DMARC_R_FAIL,
+	  PW_DMARC_P_QUARANTINE, PW_DMARC_P_QUARANTINE, "giant.bank.example",
+	  "giant.bank.example", "TXT _dmarc.giant.bank.example|TXT _dmarc.bank.example" },
+	{ "psd=y, no record below it: the PSD's record, sp for an existing subdomain",
+	  { RR_TXT(D("bank.example"), true, "v=DMARC1; p=none; sp=reject"),
+	    RR_TXT(D("example"), true, "v=DMARC1; p=none; sp=quarantine; psd=y") },
+	  "x.bank2.example", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_QUARANTINE,
+	  PW_DMARC_P_QUARANTINE, "example", "",
+	  "TXT _dmarc.x.bank2.example|TXT _dmarc.bank2.example|TXT _dmarc.example" },
+	{ "psd=y: the Organizational Domain's record wins over the PSD's",
+	  { RR_TXT(D("shop.example"), true, "v=DMARC1; p=reject"),
+	    RR_TXT(D("example"), true, "v=DMARC1; p=none; psd=y") },
+	  "mail.shop.example", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT,
+	  PW_DMARC_P_REJECT, "shop.example", "",
+	  "TXT _dmarc.mail.shop.example|TXT _dmarc.shop.example|TXT _dmarc.example" },
+	{ "psd=n: the walk stops there; that is the Organizational Domain",
+	  { RR_TXT(D("mail.example.com"), true, "v=DMARC1; p=none; sp=reject; psd=n"),
+	    RR_TXT(D("example.com"), true, "v=DMARC1; p=quarantine") },
+	  "a.mail.example.com", "b.example.com", NULL, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT,
+	  PW_DMARC_P_REJECT, "mail.example.com", "mail.example.com",
+	  "TXT _dmarc.a.mail.example.com|TXT _dmarc.mail.example.com" },
+	{ "psd=n: a name below it is aligned",
+	  { RR_TXT(D("mail.example.com"), true, "v=DMARC1; p=reject; psd=n"),
+	    RR_TXT(D("example.com"), true, "v=DMARC1; p=quarantine") },
+	  "a.mail.example.com", "b.mail.example.com", NULL, PW_DMARC_R_PASS,
+	  PW_DMARC_P_REJECT, PW_DMARC_P_NONE, "mail.example.com", "mail.example.com",
+	  "TXT _dmarc.a.mail.example.com|TXT _dmarc.mail.example.com|"
+	  "TXT _dmarc.b.mail.example.com" },
+	{ "no psd: the fewest labels is the Organizational Domain, and its record applies",
+	  { RR_TXT(D("mail.example.com"), true, "v=DMARC1; p=none"),
+	    RR_TXT(D("example.com"), true, "v=DMARC1; p=reject; sp=quarantine") },
+	  "a.mail.example.com", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_QUARANTINE,
+	  PW_DMARC_P_QUARANTINE, "example.com", "",
+	  "TXT _dmarc.a.mail.example.com|TXT _dmarc.mail.example.com|TXT _dmarc.example.com|"
+	  "TXT _dmarc.com" },
+	{ "np: the author domain does not exist (NXDOMAIN)",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=none; sp=quarantine; np=reject"),
+	    RR_NX("nx.example.com", false, true) },
+	  "nx.example.com", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  "example.com", "",
+	  "TXT _dmarc.nx.example.com|TXT _dmarc.example.com|TXT _dmarc.com|ADDR nx.example.com" },
+	{ "np: the author domain exists (NODATA is existence): sp",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=none; sp=quarantine; np=reject"),
+	    RR_NODATA("www.example.com", false, true) },
+	  "www.example.com", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_QUARANTINE,
+	  PW_DMARC_P_QUARANTINE, "example.com", "",
+	  "TXT _dmarc.www.example.com|TXT _dmarc.example.com|TXT _dmarc.com|"
+	  "ADDR www.example.com" },
+	{ "np absent: sp, and no existence question",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=reject; sp=none") },
+	  "nx.example.com", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_NONE, PW_DMARC_P_NONE,
+	  "example.com", "", "TXT _dmarc.nx.example.com|TXT _dmarc.example.com|TXT _dmarc.com" },
+	{ "np and sp absent: p",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=reject") },
+	  "nx.example.com", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  "example.com", "", "TXT _dmarc.nx.example.com|TXT _dmarc.example.com|TXT _dmarc.com" },
+	{ "np: the existence question fails: temperror",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=none; np=reject"),
+	    RR_ERR("nx.example.com", false, "timeout") },
+	  "nx.example.com", NULL, NULL, PW_DMARC_R_TEMPERROR, PW_DMARC_P_UNSPEC,
+	  PW_DMARC_P_NONE, "example.com", "",
+	  "TXT _dmarc.nx.example.com|TXT _dmarc.example.com|TXT _dmarc.com|ADDR nx.example.com" },
+	{ "two records at the author domain: discarded, the walk goes on",
+	  { RR_TXT(D("two.example.com"), true, "v=DMARC1; p=none", "v=DMARC1; p=none"),
+	    RR_TXT(D("example.com"), true, "v=DMARC1; p=reject") },
+	  "two.example.com", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT, PW_DMARC_P_REJECT,
+	  "example.com", "", "TXT _dmarc.two.example.com|TXT _dmarc.example.com|TXT _dmarc.com" },
+	{ "two records at a parent: discarded there, the walk goes on to the next",
+	  { RR_TXT(D("mid.example.com"), true, "v=DMARC1; p=none", "v=DMARC1; p=reject"),
+	    RR_TXT(D("example.com"), true, "v=DMARC1; p=quarantine") },
+	  "a.mid.example.com", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_QUARANTINE,
+	  PW_DMARC_P_QUARANTINE, "example.com", "",
+	  "TXT _dmarc.a.mid.example.com|TXT _dmarc.mid.example.com|TXT _dmarc.example.com|"
+	  "TXT _dmarc.com" },
+	{ "p absent, valid rua: p=none",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; rua=mailto:d@example.com") },
+	  "example.com", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_NONE, PW_DMARC_P_NONE,
+	  "example.com", "", "TXT _dmarc.example.com" },
+	{ "p absent, no rua: no DMARC processing (none), no walk above",
+	  { RR_TXT(D("sub.example.com"), true, "v=DMARC1; adkim=s"),
+	    RR_TXT(D("example.com"), true, "v=DMARC1; p=reject") },
+	  "sub.example.com", NULL, NULL, PW_DMARC_R_NONE, PW_DMARC_P_UNSPEC, PW_DMARC_P_NONE,
+	  "sub.example.com", "", "TXT _dmarc.sub.example.com" },
+	{ "t=y: reject becomes quarantine",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=reject; t=y") },
+	  "example.com", NULL, NULL, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT, PW_DMARC_P_QUARANTINE,
+	  "example.com", "", "TXT _dmarc.example.com" },
+	{ "a walk question fails: temperror",
+	  { RR_ERR(D("example.com"), true, "SERVFAIL") },
+	  "mail.example.com", NULL, NULL, PW_DMARC_R_TEMPERROR, PW_DMARC_P_UNSPEC,
+	  PW_DMARC_P_NONE, "", "", "TXT _dmarc.mail.example.com|TXT _dmarc.example.com" },
+	{ "no record anywhere: none",
+	  { RR_NODATA(D("example.com"), true, true) },
+	  "mail.example.com", NULL, NULL, PW_DMARC_R_NONE, PW_DMARC_P_UNSPEC, PW_DMARC_P_NONE,
+	  "", "", "TXT _dmarc.mail.example.com|TXT _dmarc.example.com|TXT _dmarc.com" },
+	{ "relaxed alignment walk fails for a passing DKIM d=: temperror, not fail",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=reject"),
+	    RR_ERR(D("sig.example.com"), true, "timeout") },
+	  "example.com", "sig.example.com", NULL, PW_DMARC_R_TEMPERROR, PW_DMARC_P_REJECT,
+	  PW_DMARC_P_NONE, "example.com", "example.com",
+	  "TXT _dmarc.example.com|TXT _dmarc.com|TXT _dmarc.sig.example.com" },
+	{ "strict alignment: equal names only, no walk",
+	  { RR_TXT(D("example.com"), true, "v=DMARC1; p=reject; adkim=s") },
+	  "example.com", "sig.example.com", NULL, PW_DMARC_R_FAIL, PW_DMARC_P_REJECT,
+	  PW_DMARC_P_REJECT, "example.com", "", "TXT _dmarc.example.com" },
+};
+
+/* dmarc_walk - policy discovery, Organizational Domains, alignment and the questions asked,
+ * case by case (fake DNS; no Public Suffix List) */
+START_TEST(dmarc_walk)
+{
+	const struct walk_case *c = &walk_cases[_i];
+	struct pw_sp_sig sig = { c->dkim_d, true, false };
+	struct fake_dns fd;
+	struct pw_sp_input in;
+	struct pw_sp_result res;
+	char want[1024], got[1024] = "";
+	size_t n_rr = 0, used = 0;
+
+	while (n_rr < WALK_RR && c->dns[n_rr].name != NULL)
+		n_rr++;
+	memset(&fd, 0, sizeof(fd));
+	fd.rr = c->dns;
+	fd.n_rr = n_rr;
+	in = message(c->from, &fd);
+	in.psl = NULL;
+	in.adsp = false;
+	in.sigs = c->dkim_d ? &sig : NULL;
+	in.n_sigs = c->dkim_d ? 1 : 0;
+	in.spf_domain = c->spf;
+	pw_sp_evaluate(&in, &res);
+	ck_assert_msg(res.dmarc == c->result, "%s: dmarc=%s (%s), expected %s", c->what,
+		      pw_dmarc_result_name(res.dmarc), res.dmarc_why,
+		      pw_dmarc_result_name(c->result));
+	ck_assert_msg(res.dmarc_policy == c->policy && res.dmarc_disposition == c->disposition,
+		      "%s: p=%s dis=%s, expected p=%s dis=%s", c->what,
+		      pw_dmarc_policy_name(res.dmarc_policy),
+		      pw_dmarc_policy_name(res.dmarc_disposition),
+		      pw_dmarc_policy_name(c->policy), pw_dmarc_policy_name(c->disposition));
+	ck_assert_msg(strcmp(res.dmarc_record_domain, c->record_domain) == 0,
+		      "%s: record at \"%s\", expected \"%s\"", c->what, res.dmarc_record_domain,
+		      c->record_domain);
+	ck_assert_msg(strcmp(res.dmarc_org_domain, c->org_domain) == 0,
+		      "%s: organizational domain \"%s\", expected \"%s\"", c->what,
+		      res.dmarc_org_domain, c->org_domain);
+	for (size_t i = 0; i < fd.n_calls && i < FAKE_MAX_Q; i++)
+		used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", i ? "|" : "",
+					 fd.asked[i]);
+	snprintf(want, sizeof(want), "%s", c->queries);
+	ck_assert_msg(strcmp(got, want) == 0, "%s: asked\n  %s\nexpected\n  %s", c->what, got,
+		      want);
+	ck_assert_uint_eq(res.lookups, fd.n_calls);
+	ck_assert(fd.n_calls <= PW_DMARC_WALK_MAX + 2);
+}
+END_TEST
+
+/* dmarc_walk_dnssec - the walk's status is that of every answer it rests on */
+START_TEST(dmarc_walk_dnssec)
+{
+	static const struct fake_rr dns[] = {
+		RR_NODATA("_dmarc.mail.example.com", true, true),
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject"),
+		RR_NODATA("_dmarc.com", true, false),	/* an insecure answer up the walk */
+	};
+	struct fake_dns fd;
+	struct pw_sp_input in;
+	struct pw_sp_result res;
+
+	FAKE(fd, dns);
+	in = message("mail.example.com", &fd);
+	in.psl = NULL;
+	in.adsp = false;
+	pw_sp_evaluate(&in, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+	ck_assert_sec(res.dmarc_sec, PW_SP_INSECURE);
+}
+END_TEST
+
+/* dmarc_walk_budget - 40 passing signatures below the author's Organizational Domain, each
+ * under a psd=n name of its own walk: every name is asked once, never more than
+ * PW_SP_WALK_NAMES names; past that a passing signature's alignment is unknown, so the
+ * result is temperror (never fail), and the reason says why */
+START_TEST(dmarc_walk_budget)
+{
+	static const struct fake_rr dns[] = {
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject"),
+		RR_TXT("_dmarc.x.example.com", true, "v=DMARC1; p=none; psd=n"),
+	};
+	struct pw_sp_sig sigs[40];
+	char names[40][32];
+	struct fake_dns fd;
+	struct pw_sp_input in;
+	struct pw_sp_result res;
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(names[i], sizeof(names[i]), "s%d.x.example.com", i);
+		sigs[i].d = names[i];
+		sigs[i].pass = true;
+		sigs[i].temperror = false;
+	}
+	FAKE(fd, dns);
+	in = message("example.com", &fd);
+	in.psl = NULL;
+	in.adsp = false;
+	in.sigs = sigs;
+	in.n_sigs = 40;
+	pw_sp_evaluate(&in, &res);
+	ck_assert_msg(fd.n_calls == PW_SP_WALK_NAMES, "%zu questions", fd.n_calls);
+	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
+	ck_assert_has(res.dmarc_why, "budget");
+	/* under the budget the same signatures are simply not aligned: fail */
+	FAKE(fd, dns);
+	in.n_sigs = 10;
+	pw_sp_evaluate(&in, &res);
+	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
+	ck_assert_uint_eq(fd.n_calls, 3 + 10);	/* example.com, com, x.example.com, s0..s9 */
+}
+END_TEST
+
+/* org_domain - pw_sp_org_domain: the walk alone, for any name */
+START_TEST(org_domain)
+{
+	static const struct fake_rr dns[] = {
+		RR_TXT("_dmarc.bank.example", true, "v=DMARC1; p=reject; psd=y"),
+		RR_TXT("_dmarc.giant.bank.example", true, "v=DMARC1; p=none"),
+		RR_ERR("_dmarc.broken.example", true, "SERVFAIL"),
+	};
+	struct fake_dns fd;
+	struct pw_sp_input in;
+	struct pw_sp_result res;
+	char org[PW_DOMAIN_MAX + 1];
+
+	FAKE(fd, dns);
+	in = message("unused.example", &fd);
+	in.psl = NULL;
+	ck_assert(pw_sp_org_domain(&in, "mail.mega.bank.example", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "mega.bank.example");
+	ck_assert_uint_eq(res.lookups, 3);
+	ck_assert(pw_sp_org_domain(&in, "giant.bank.example", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "giant.bank.example");
+	ck_assert(pw_sp_org_domain(&in, "nothing.example", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "nothing.example");	/* no record: the name itself */
+	ck_assert(!pw_sp_org_domain(&in, "a.broken.example", org, sizeof(org), &res));
+	ck_assert_has(res.dmarc_why, "SERVFAIL");
+	/* RFC 9989 4.10.2's three examples for a.mail.example.com */
+	static const struct fake_rr ex1[] = {
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=none"),
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=none"),
+	};
+	static const struct fake_rr ex2[] = {
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=none; psd=n"),
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=none"),
+	};
+	static const struct fake_rr ex3[] = {
+		RR_TXT("_dmarc.com", true, "v=DMARC1; p=none; psd=y"),
+	};
+	FAKE(fd, ex1);
+	ck_assert(pw_sp_org_domain(&in, "a.mail.example.com", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "example.com");
+	ck_assert_uint_eq(fd.n_calls, 4);	/* down to _dmarc.com */
+	FAKE(fd, ex2);
+	ck_assert(pw_sp_org_domain(&in, "a.mail.example.com", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "mail.example.com");
+	ck_assert_uint_eq(fd.n_calls, 2);	/* psd=n stops the walk */
+	FAKE(fd, ex3);
+	ck_assert(pw_sp_org_domain(&in, "a.mail.example.com", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "example.com");
+
+	in.psl = psl;	/* compatibility: the list, no question */
+	memset(&fd, 0, sizeof(fd));
+	fd.rr = dns;
+	fd.n_rr = NELEM(dns);
+	ck_assert(pw_sp_org_domain(&in, "a.b.example.co.uk", org, sizeof(org), &res));
+	ck_assert_str_eq(org, "example.co.uk");
+	ck_assert_uint_eq(fd.n_calls, 0);
+}
+END_TEST
+
 /* ---- temporary errors never become failures ---------------------------------------------- */
 
 /* dmarc_temperror_dkim_aligned - no aligned pass, but an aligned dkim=temperror signature
@@ -2257,7 +2620,7 @@ START_TEST(dmarc_temperror_dkim_aligned)
 	struct pw_sp_decision dec;
 
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, &res);
 	ck_assert_queries(&fd, &res, "TXT _dmarc.mail.example.com");
 	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
 	ck_assert(!res.dkim_aligned && !res.spf_aligned);
@@ -2270,53 +2633,53 @@ START_TEST(dmarc_temperror_dkim_aligned)
 
 	/* relaxed: the parent domain aligns; strict: only the exact domain would */
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
 	FAKE(fd, strict);
-	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_REJECT);
 	FAKE(fd, strict);
-	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_TEMPERROR);
 
 	/* a temperror for a domain that could never align changes nothing */
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "mail.example.com", unaligned, NELEM(unaligned), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", unaligned, NELEM(unaligned), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 
 	/* an aligned pass settles it, whatever else failed */
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "mail.example.com", pass_too, NELEM(pass_too), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", pass_too, NELEM(pass_too), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	FAKE(fd, relaxed);
-	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), "example.com", 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", parent, NELEM(parent), "example.com", &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_PASS);
 	ck_assert(res.spf_aligned);
 
-	/* p=none, or a sampled-out p=quarantine: failing has no consequence, so the temperror
+	/* p=none, or p=quarantine with t=y: failing has no consequence, so the temperror
 	 * delays nothing - fail, dis=none, the temperror named in the reason */
 	static const struct fake_rr pnone[] = {
 		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=none"),
 	};
 	static const struct fake_rr sampled[] = {
-		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=quarantine; pct=0"),
+		RR_TXT("_dmarc.mail.example.com", true, "v=DMARC1; p=quarantine; t=y"),
 	};
 	FAKE(fd, pnone);
-	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_NONE);
 	ck_assert_has(res.dmarc_why, "temperror");
 	pw_sp_decide(NULL, 0, &res, &dec);
 	ck_assert_int_eq(dec.action, PW_SP_ACCEPT);
 	FAKE(fd, sampled);
-	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_FAIL);
 	ck_assert_policy(res.dmarc_disposition, PW_DMARC_P_NONE);
 
 	/* no DMARC record: none, the temperror is only DKIM's */
 	FAKE(fd, none);
-	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, 0, &res);
+	evaluate_dmarc(&fd, "mail.example.com", exact, NELEM(exact), NULL, &res);
 	ck_assert_dmarc(&res, PW_DMARC_R_NONE);
 }
 END_TEST
@@ -2481,10 +2844,19 @@ Suite *senderpolicy_suite(void)
 	tcase_add_test(tc, dmarc_psl_rules);
 	tcase_add_test(tc, dmarc_null_psl);
 	tcase_add_test(tc, dmarc_long_record);
-	tcase_add_loop_test(tc, dmarc_pct, 0, (int)NELEM(pct_cases));
+	tcase_add_loop_test(tc, dmarc_t, 0, (int)NELEM(t_cases));
 	tcase_add_test(tc, dmarc_pct_pass);
 	tcase_add_test(tc, dmarc_name_too_long);
 	tcase_add_test(tc, both_methods_lookup_budget);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("treewalk");
+	tcase_add_checked_fixture(tc, psl_setup, psl_teardown);
+	tcase_add_test(tc, walk_targets);
+	tcase_add_loop_test(tc, dmarc_walk, 0, (int)NELEM(walk_cases));
+	tcase_add_test(tc, dmarc_walk_dnssec);
+	tcase_add_test(tc, dmarc_walk_budget);
+	tcase_add_test(tc, org_domain);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("temperror");
