@@ -64,7 +64,6 @@ stop_dns() { "$TOP/tests/dns/fixture.sh" stop "$T/dns" >/dev/null 2>&1; }
 "$TOP/tests/dns/fixture.sh" start "$T/dns" "$T/records" >"$T/fixture.log" 2>&1 ||
 	abort "DNS fixture: $(tail -3 "$T/fixture.log")"
 . "$T/dns/env"
-{ cat /usr/share/publicsuffix/public_suffix_list.dat 2>/dev/null; echo "test"; } >"$T/psl.dat"
 
 cat >"$T/lists/board.list" <<EOF
 list board@lists.secure.test
@@ -75,8 +74,7 @@ subscriber s2@example.net openpgp=$S2
 EOF
 DNSCONF="dns_nameservers = $DNS_SERVER
 dns_trust_anchor_file = $TRUST_ANCHOR
-dns_timeout = 5
-public_suffix_list = $T/psl.dat"
+dns_timeout = 5"
 pf_postward "$DNSCONF
 dkim_signing_key = lists.secure.test ed $T/dkim/ed.pem"
 {
