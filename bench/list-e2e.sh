@@ -35,18 +35,26 @@
 #            so the time includes the MTA hand-off: the SMTP session, the milter's checks in
 #            it (the post decrypted once), the spool commit, the worker and every copy's SMTP
 #            transaction.  The 250 after DATA (the poster's wait) is printed too.
+#   the roster path (BENCH_ROSTER=1, the default) a second postward list, bench-roster@, with
+#            the same key, subscribers and poster and "roster publish": its post is the same
+#            text signed by the poster and encrypted by gpg to the list key and every
+#            subscriber's key (the keys of the roster postward publishes), and postward
+#            sends each subscriber that subscriber's PKESK before the untouched encrypted
+#            data, decrypting nothing; handed over and timed as the re-wrap post is.
 # Each side gets one post first that is not counted (Schleuder's and Ruby's files in the page
-# cache; postward's key cache filled: a list's first post, printed as "first post"), then
-# ROUNDS posts each, interleaved and alternating who goes first; the median counts.  The
-# copies of the first, middle and last subscriber of each side's first counted round must
-# decrypt with gpg in a home holding only that subscriber's secret key, to the post's text,
-# or the run stops.
+# cache; postward's key cache filled: a list's first post, printed as "first post"; the
+# roster list's roster built), then ROUNDS posts each, interleaved and alternating who goes
+# first; the median counts.  The copies of the first, middle and last subscriber of each
+# side's first counted round must decrypt with gpg in a home holding only that subscriber's
+# secret key, to the post's text, or the run stops; every roster post must have gone the
+# roster path (postward's log), or the run stops.
 #
 # Output: a header (CPUs, load, versions, sizes), a line per run (postward's also split at
 # the 250: the poster's wait, then the worker's part up to the last copy), per side the
 # median and the fastest run, how many posts took the session key from the SMTP session
-# (milter/lists/keyhand.h), and as the LAST line "ratio: X" (two decimals) = Schleuder's
-# median / postward's median.
+# (milter/lists/keyhand.h), with the roster path "roster/rewrap: X" (two decimals) =
+# postward's re-wrap median / its roster median (above 1: the roster path is faster), and as
+# the LAST line "ratio: X" (two decimals) = Schleuder's median / postward's (re-wrap) median.
 # Exit 1, without a ratio line, when anything fails.
 #
 # Environment:
@@ -54,6 +62,7 @@
 #   BENCH_ROUNDS       counted posts per side (default 3)
 #   BENCH_POST_KB      size of the post's text in KB (default 4)
 #   BENCH_SCHLEUDER    0: postward only (no ratio line; for before/after figures of postward)
+#   BENCH_ROSTER       0: no roster list and no roster posts (no roster/rewrap line)
 #   BENCH_TIMEOUT      seconds to wait for a run's last copy (default 900)
 #   BENCH_KEEP=1       keep the temporary directory (homes, configs, logs, every copy)
 #   POSTWARD           the postward binary
@@ -68,12 +77,14 @@ N=${1:-${BENCH_SUBSCRIBERS:-200}}
 ROUNDS=${BENCH_ROUNDS:-3}
 POST_KB=${BENCH_POST_KB:-4}
 SCHLEUDER=${BENCH_SCHLEUDER:-1}
+ROSTER=${BENCH_ROSTER:-1}
 TIMEOUT=${BENCH_TIMEOUT:-900}
 KEEP=${BENCH_KEEP:-0}
 POSTWARD=${POSTWARD:-$top/milter/postward}
 PY=/usr/bin/python3
 CPUS=$(nproc 2>/dev/null || echo 1)
 LISTADDR=bench@lists.test
+ROSADDR=bench-roster@lists.test
 
 die() { echo "list-e2e.sh: $*" >&2; exit 1; }
 case "$N$ROUNDS$POST_KB$TIMEOUT" in *[!0-9]*|"") die "numbers expected";; esac
@@ -220,7 +231,30 @@ g "$G/poster" --trust-model always --armor -s -e -r "$LIST" -u "$POSTER" -o "$T/
 	cat "$T/post.asc"
 	printf -- '--=-=b1=-=--\n'
 } >"$T/post.tmpl"
-post_for() { sed "s/MSGID/$1/" "$T/post.tmpl" >"$T/w/$1.eml"; echo "$T/w/$1.eml"; }
+# the roster post: the same text, signed by the poster, encrypted to the list key and every
+# subscriber's key (what the roster postward publishes holds: checked by its first post)
+if [ "$ROSTER" = 1 ]; then
+	rcpts=(-r "$LIST")
+	while read -r _ f; do rcpts+=(-r "$f"); done <"$T/subs.map"
+	{
+		g "$G/poster" --import "$T/subs.pub" &&
+		g "$G/poster" --trust-model always --armor -s -e "${rcpts[@]}" -u "$POSTER" \
+			-o "$T/roster.asc" "$T/inner.txt"
+	} >>"$T/keys.log" 2>&1 || die "the roster post: $(tail -3 "$T/keys.log")"
+	# the re-wrap post's template with the roster post's armor and To
+	"$PY" - "$T/post.tmpl" "$T/roster.asc" "$T/roster.tmpl" "$LISTADDR" "$ROSADDR" <<-'PYEOF'
+	import sys
+	t = open(sys.argv[1]).read()
+	old = t[t.index('-----BEGIN PGP MESSAGE-----'):t.index('-----END PGP MESSAGE-----')]
+	new = open(sys.argv[2]).read()
+	t = t.replace(old + '-----END PGP MESSAGE-----\n', new).replace('To: ' + sys.argv[4] + '\n', 'To: ' + sys.argv[5] + '\n')
+	open(sys.argv[3], 'w').write(t)
+	PYEOF
+	grep -q "^To: $ROSADDR\$" "$T/roster.tmpl" || die "the roster post's template"
+fi
+post_for() { # post_for NAME [TEMPLATE]: the post with NAME as its Message-ID
+	sed "s/MSGID/$1/" "${2:-$T/post.tmpl}" >"$T/w/$1.eml"; echo "$T/w/$1.eml"
+}
 
 # -------------------------------------------------------------------------- the sink
 coproc SINK { exec "$PY" "$here/smtpsink.py" "$N" 'sub[0-9]+@subs\.test' "$T/copies" 2>"$T/sink.err"; }
@@ -302,15 +336,14 @@ fi
 # -------------------------------------------------------------------------- postward
 P_MILTER=$(free_port)
 P_SMTPD=$(free_port)
-{
-	echo "list $LISTADDR"
-	echo "owner owner@example.org"
-	echo "bounce bench-bounces@lists.test"
-	echo "openpgp_key $LIST"
-	echo "posters listed"
-	echo "poster poster@example.net"
+# list_file ADDRESS [STATEMENT]: a list file with the list key, the poster, every subscriber
+list_file() {
+	printf '%s\n' "list $1" "owner owner@example.org" "bounce bench-bounces@lists.test" \
+		"openpgp_key $LIST" "posters listed" "poster poster@example.net" ${2:+"$2"}
 	awk '{ print "subscriber sub" $1 "@subs.test openpgp=" $2 }' "$T/subs.map"
-} >"$T/lists/bench.list"
+}
+list_file "$LISTADDR" >"$T/lists/bench.list"
+[ "$ROSTER" = 1 ] && list_file "$ROSADDR" "roster publish" >"$T/lists/bench-roster.list"
 cat >"$T/pw.conf" <<EOF
 milter_socket = inet:$P_MILTER@127.0.0.1
 sender_practices =
@@ -378,8 +411,9 @@ POSTFIX_STARTED=1
 smtpd_up() { "$PY" -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$P_SMTPD" 2>/dev/null; }
 wait_until 30 smtpd_up || die "Postfix's smtpd does not answer on 127.0.0.1:$P_SMTPD"
 
-# smtp_post FILE: the post to Postfix's smtpd from a bash client (no process start); the time
-# of the 250 after DATA in $TACC; false unless every reply was the expected one
+# smtp_post FILE [RCPT]: the post to Postfix's smtpd from a bash client (no process start),
+# to the list (or RCPT); the time of the 250 after DATA in $TACC; false unless every reply was
+# the expected one
 smtp_post() {
 	local line code
 	exec {fd}<>/dev/tcp/127.0.0.1/"$P_SMTPD" || return 1
@@ -397,7 +431,7 @@ smtp_post() {
 	expect 220 &&
 	printf 'EHLO client.bench.test\r\n' >&"$fd" && expect 250 &&
 	printf 'MAIL FROM:<poster@example.net>\r\n' >&"$fd" && expect 250 &&
-	printf 'RCPT TO:<%s>\r\n' "$LISTADDR" >&"$fd" && expect 250 &&
+	printf 'RCPT TO:<%s>\r\n' "${2:-$LISTADDR}" >&"$fd" && expect 250 &&
 	printf 'DATA\r\n' >&"$fd" && expect 354 &&
 	{ sed -e 's/^\./../' -e 's/$/\r/' "$1"; printf '.\r\n'; } >&"$fd" && expect 250 &&
 	TACC=$(now) &&
@@ -409,7 +443,8 @@ smtp_post() {
 spool_idle() { ! ls "$T/spool"/*.job >/dev/null 2>&1; }
 
 # -------------------------------------------------------------------------- runs
-# run_schleuder NAME / run_postward NAME: one post, its time (s) in $TIME
+# run_schleuder NAME / run_postward NAME [roster]: one post (with roster: the roster post to
+# the roster list), its time (s) in $TIME
 run_schleuder() {
 	local f t0
 	f=$(post_for "$1")
@@ -421,17 +456,23 @@ run_schleuder() {
 	echo "$BATCH schleuder $1" >>"$T/batches"
 }
 run_postward() {
-	local f t0
-	f=$(post_for "$1")
+	local f t0 tmpl=$T/post.tmpl rcpt=$LISTADDR
+	[ "${2:-}" = roster ] && { tmpl=$T/roster.tmpl; rcpt=$ROSADDR; }
+	f=$(post_for "$1" "$tmpl")
 	t0=$(now)
-	smtp_post "$f" || die "postward: the post $1 was not accepted (maillog: $(tail -3 "$PF/maillog" 2>/dev/null))"
+	smtp_post "$f" "$rcpt" || die "postward: the post $1 was not accepted (maillog: $(tail -3 "$PF/maillog" 2>/dev/null))"
 	wait_batch || die "postward: $N copies of $1 did not arrive within $TIMEOUT s ($(tail -3 "$T/pw.log"))"
 	TIME=$(awk -v a="$t0" -v b="$T1" 'BEGIN { printf "%.3f", b - a }')
 	ACC=$(awk -v a="$t0" -v b="$TACC" 'BEGIN { printf "%.3f", b - a }')
 	AFTER=$(awk -v a="$TACC" -v b="$T1" 'BEGIN { printf "%.3f", b - a }')
 	echo "$BATCH postward $1" >>"$T/batches"
 	wait_until 120 spool_idle || die "postward's spool still holds $1"
+	if [ "${2:-}" = roster ]; then
+		[ "$(grep -c "list $ROSADDR: roster post: $N copies of the poster's encryption, not decrypted" "$T/pw.log")" -eq "$((++ROSTER_POSTS))" ] ||
+			die "postward: the roster post $1 did not go the roster path ($(grep "$ROSADDR" "$T/pw.log" | tail -3))"
+	fi
 }
+ROSTER_POSTS=0
 
 # check_copies SIDE BATCH: the sampled subscribers' copies decrypt, each in its own home
 check_copies() {
@@ -470,16 +511,34 @@ if [ "$SCHLEUDER" = 1 ]; then
 fi
 run_postward warm-postward
 echo "first post: postward ${TIME} s, 250 after ${ACC} s (key cache empty; not counted)"
+if [ "$ROSTER" = 1 ]; then
+	run_postward warm-roster roster
+	echo "first post: postward roster ${TIME} s, 250 after ${ACC} s (the roster built; not counted)"
+fi
 
-PW_CPU=0
+PW_CPU=0 PW_TIMES= PW_ACC= PW_AFTER=	# the re-wrap list's counted posts
+RO_CPU=0 RO_TIMES= RO_ACC= RO_AFTER=	# the roster list's
 SCH_CPU=0
-PW_TIMES=
-PW_ACC=
-PW_AFTER=
 SCH_TIMES=
+# counted_postward PW|RO NAME postward|roster: one counted post of round $r to that list,
+# its CPU and times added to the PW_ or RO_ variables; the copies checked in round 1
+counted_postward() {
+	local -n cpu=${1}_CPU times=${1}_TIMES acc=${1}_ACC after=${1}_AFTER
+	local c0 what=postward
+	[ "$3" = roster ] && what="postward roster"
+	c0=$(cg_usage "$CG_PW")
+	if [ "$3" = roster ]; then run_postward "$2" roster; else run_postward "$2"; fi
+	cpu=$((cpu + $(cg_usage "$CG_PW") - c0))
+	times="$times $TIME"
+	acc="$acc $ACC"
+	after="$after $AFTER"
+	echo "round $r: $what ${TIME} s (250 after ${ACC} s, then ${AFTER} s to the last copy)"
+	[ "$r" = 1 ] && check_copies "$3" "$BATCH"
+	return 0
+}
 for r in $(seq "$ROUNDS"); do
-	order="postward schleuder"
-	[ $((r % 2)) = 1 ] && order="schleuder postward"
+	order="postward roster schleuder"
+	[ $((r % 2)) = 1 ] && order="schleuder roster postward"
 	for side in $order; do
 		case $side in
 		schleuder)
@@ -491,16 +550,8 @@ for r in $(seq "$ROUNDS"); do
 			echo "round $r: schleuder ${TIME} s"
 			[ "$r" = 1 ] && check_copies schleuder "$BATCH"
 			;;
-		postward)
-			c0=$(cg_usage "$CG_PW")
-			run_postward "pw$r"
-			PW_CPU=$((PW_CPU + $(cg_usage "$CG_PW") - c0))
-			PW_TIMES="$PW_TIMES $TIME"
-			PW_ACC="$PW_ACC $ACC"
-			PW_AFTER="$PW_AFTER $AFTER"
-			echo "round $r: postward ${TIME} s (250 after ${ACC} s, then ${AFTER} s to the last copy)"
-			[ "$r" = 1 ] && check_copies postward "$BATCH"
-			;;
+		postward) counted_postward PW "pw$r" postward ;;
+		roster) [ "$ROSTER" = 1 ] && counted_postward RO "ros$r" roster ;;
 		esac
 	done
 done
@@ -511,6 +562,13 @@ PW=$(echo "$PW_TIMES" | median)
 echo "postward: median ${PW} s over$PW_TIMES (fastest $(echo "$PW_TIMES" | minimum) s); $(awk -v t="$PW" -v n="$N" 'BEGIN { printf "%.2f ms a copy", t * 1000 / n }')"
 [ -n "$CG_PW" ] && echo "postward: CPU per post $(awk -v t="$PW_CPU" -v r="$ROUNDS" 'BEGIN { printf "%.1f ms", t / 1e6 / r }') (postward, every gpg it ran, its gpg-agent; not Postfix)"
 echo "postward: the poster's wait (hand-off to 250) median $(echo "$PW_ACC" | median) s; from the 250 to the last copy median $(echo "$PW_AFTER" | median) s (fastest $(echo "$PW_AFTER" | minimum) s)"
+if [ "$ROSTER" = 1 ]; then
+	RO=$(echo "$RO_TIMES" | median)
+	echo "postward roster: median ${RO} s over$RO_TIMES (fastest $(echo "$RO_TIMES" | minimum) s); $(awk -v t="$RO" -v n="$N" 'BEGIN { printf "%.2f ms a copy", t * 1000 / n }'); $ROSTER_POSTS of $((ROUNDS + 1)) posts sent undecrypted (postward's log)"
+	[ -n "$CG_PW" ] && echo "postward roster: CPU per post $(awk -v t="$RO_CPU" -v r="$ROUNDS" 'BEGIN { printf "%.1f ms", t / 1e6 / r }')"
+	echo "postward roster: the poster's wait median $(echo "$RO_ACC" | median) s; from the 250 to the last copy median $(echo "$RO_AFTER" | median) s (fastest $(echo "$RO_AFTER" | minimum) s); the post $(wc -c <"$T/roster.tmpl") octets ($(grep -c . "$T/roster.asc") armor lines)"
+	awk -v w="$PW" -v r="$RO" 'BEGIN { printf "roster/rewrap: %.2f\n", w / r }'
+fi
 if [ "$SCHLEUDER" = 1 ]; then
 	SCH=$(echo "$SCH_TIMES" | median)
 	echo "schleuder: median ${SCH} s over$SCH_TIMES (fastest $(echo "$SCH_TIMES" | minimum) s); $(awk -v t="$SCH" -v n="$N" 'BEGIN { printf "%.2f ms a copy", t * 1000 / n }')"

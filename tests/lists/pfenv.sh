@@ -5,6 +5,7 @@
 # delivered.  Nothing of the system Postfix instance (/etc/postfix, /var/spool/postfix) is
 # touched; everything lives under one mktemp -d directory.
 #
+# It sets -u and LC_ALL=C (the tests that set them themselves too are older).
 # Before sourcing, the test sets: HERE (its own directory, tests/lists), HOMES (GnuPG homes to
 # make under $G), PFNAME (the directory's name prefix) and WORKERS (list_workers); this file
 # then sets TOP, CONTRIB, PY (/usr/bin/python3), POSTWARD (the binary; $POSTWARD from the
@@ -18,12 +19,15 @@
 #                                with the re-injection smtpd), its virtual mailboxes from
 #                                $CONF/vmailbox (the test writes it: "ADDR DOMAIN/USER/" lines)
 #                                for DOMAINS, checks and starts it
+# Helpers for messages and logs: pwlog, pgpmime and sendkey_parts (at the end).
 # A function pf_cleanup_hook, when the test defines one, runs at the end before the check that
 # no process of the test is left (stop the test's own servers there).
 # Variables: T CONF Q VM SEEN SPOOL G MAILLOG PWCONF W (work files), P_SMTPD P_MILTER
 # P_REINJECT.  The final "N passed, M failed" line and the exit status come from finish (an
 # EXIT trap): 0 all passed, 1 something failed, 77 skipped (a FAIL when CI is set).
 
+set -u
+export LC_ALL=C
 TOP=$(cd "$HERE/../.." && pwd)
 CONTRIB=$TOP/contrib/postfix
 POSTWARD=${POSTWARD:-$TOP/milter/postward}
@@ -378,3 +382,29 @@ armor() { sed -n '/^-----BEGIN PGP MESSAGE-----$/,/^-----END PGP MESSAGE-----$/p
 pfqid() { header "$1" | tr -d '\n' | sed -n 's/^.*(Postfix) with E\{0,1\}SMTP id \([0-9A-Za-z]*\).*$/\1/p' | head -1; }
 reinjected() { local id; id=$(pfqid "$1"); [ -n "$id" ] && grep -q "postfix/postward-reinject/smtpd\[[0-9]*\]: $id: client=localhost\[127.0.0.1\]" "$MAILLOG"; }
 npkesk() { g "$1" --list-packets "$2" 2>/dev/null | grep -c '^:pubkey enc packet:'; }
+pwlog() { cat "$T"/pw.*.log; }   # every postward run's log
+# pgpmime ARMORFILE FROM TO SUBJECT > message: a PGP/MIME message (RFC 3156) around the armor
+pgpmime() {
+	printf 'From: <%s>\nTo: <%s>\nSubject: %s\nMessage-ID: <%s.%s@example.net>\nMIME-Version: 1.0\n' \
+		"$2" "$3" "$4" "$RANDOM" "$RANDOM"
+	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\n boundary="=-=b1=-="\n\n'
+	printf 'This is an OpenPGP/MIME encrypted message (RFC 3156).\n--=-=b1=-=\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
+	printf -- '--=-=b1=-=\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
+	tr -d '\r' <"$1"
+	printf -- '--=-=b1=-=--\n'
+}
+# sendkey_parts ANSWER LIST NAME: a sendkey answer's attachments in the working directory:
+# LIST.roster.asc and LIST.roster.asc.sig as NAME.roster.asc and NAME.roster.asc.sig, the key
+# (application/pgp-keys) as NAME.key
+sendkey_parts() {
+	"$PY" - "$@" <<-'PYEOF'
+	import email, sys
+	m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+	for p in m.walk():
+	    fn = p.get_filename()
+	    if fn and fn.startswith(sys.argv[2] + '.roster'):
+	        open(sys.argv[3] + fn[len(sys.argv[2]):], 'wb').write(p.get_payload(decode=True))
+	    elif p.get_content_type() == 'application/pgp-keys':
+	        open(sys.argv[3] + '.key', 'wb').write(p.get_payload(decode=True))
+	PYEOF
+}

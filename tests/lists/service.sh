@@ -140,15 +140,6 @@ msg() { # msg FROM TO SUBJECT [EXTRA-HEADER] > message
 	[ -n "${4:-}" ] && printf '%s\n' "$4"
 	printf '\nHello list robot.\n'
 }
-pgpmime() { # pgpmime ARMORFILE FROM TO SUBJECT > message
-	printf 'From: <%s>\nTo: <%s>\nSubject: %s\nMIME-Version: 1.0\n' "$2" "$3" "$4"
-	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\n boundary="=-=b1=-="\n\n'
-	printf 'This is an OpenPGP/MIME encrypted message (RFC 3156).\n--=-=b1=-=\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
-	printf -- '--=-=b1=-=\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
-	cat "$1"
-	printf -- '--=-=b1=-=--\n'
-}
-pwlog() { cat "$T"/pw.*.log; }
 
 # ---- 1: sendkey ------------------------------------------------------------------------------
 msg s3@example.net board-sendkey@lists.test "key please" >sendkey.eml
@@ -411,14 +402,7 @@ msg s3@example.net ros-sendkey@lists.test "roster please" >rosreq.eml
 post rosreq s3@example.net ros-sendkey@lists.test rosreq.eml
 wait_mail 1 "7 sendkey with roster"
 f=$(files_of s3@example.net | head -1)
-"$PY" - "$f" <<-'PYEOF'
-import email, sys
-m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
-for p in m.walk():
-    fn = p.get_filename()
-    if fn and fn.startswith('ros@lists.test.roster'):
-        open(fn.replace('ros@lists.test.', 'ros.'), 'wb').write(p.get_payload(decode=True))
-PYEOF
+sendkey_parts "$f" ros@lists.test ros
 check "7: the sendkey answer carries the roster and its signature" test -s ros.roster.asc -a -s ros.roster.asc.sig
 check "7: the list key's signature over the roster verifies (gpg, s3's home)" \
 	eval "g s3 --status-fd 1 --verify ros.roster.asc.sig ros.roster.asc 2>/dev/null | grep -q '^\[GNUPG:\] VALIDSIG $LIST '"
