@@ -525,6 +525,82 @@ out:
 	return r;
 }
 
+/* keyfetch_get_url - the answer at an https URL */
+enum keyfetch_result keyfetch_get_url(const struct keyfetch_config *c, const char *url,
+				      uint8_t **data, size_t *len, char *why, size_t whylen)
+{
+	struct body b;
+	enum get_outcome o;
+
+	*data = NULL;
+	*len = 0;
+	if ((o = https_get(c, url, &b, why, whylen)) != GET_OK)
+		return outcome_result(o);
+	*data = b.buf;
+	*len = b.len;
+	return KEYFETCH_UPDATED;
+}
+
+/* keyfetch_certs - the fingerprints of the certificates of an answer: opgp_cert_find with a
+ * fingerprint no certificate has names the first one in the rest of the block; asked for
+ * that one, it says where it ends */
+enum keyfetch_result keyfetch_certs(const uint8_t *data, size_t len, char (*fprs)[41],
+				    size_t max, size_t *n, char *why, size_t whylen)
+{
+	static const uint8_t none[20];
+	uint8_t *bin = NULL;
+	const uint8_t *block = data;
+	size_t blen = len, off, pos = 0;
+	struct opgp_cert cert;
+	enum opgp_status s;
+	enum keyfetch_result r = KEYFETCH_UPDATED;
+	char w[300];
+
+	*n = 0;
+	if (armored(data, len, &off)) {
+		if ((s = opgp_dearmor_keys((const char *)data + off, len - off, &bin, &blen)) !=
+		    OPGP_OK) {
+			snprintf(why, whylen, "not a public key block: %s", opgp_strerror(s));
+			return s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
+		}
+		block = bin;
+	}
+	while (pos < blen) {
+		s = opgp_cert_find(block + pos, blen - pos, none, &cert, w, sizeof w);
+		if (s != OPGP_E_NOKEY || cert.other_version != 4) {
+			if (s == OPGP_E_NOKEY && cert.n_certs == 0)
+				break;
+			snprintf(why, whylen, "%s", s == OPGP_E_NOKEY ? "a key that is not "
+				 "OpenPGP version 4" : s == OPGP_OK ? "a key without a "
+				 "fingerprint" : w);
+			r = s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
+			goto out;
+		}
+		if (*n == max) {
+			snprintf(why, whylen, "more than %zu keys in the answer", max);
+			r = KEYFETCH_REFUSED;
+			goto out;
+		}
+		for (size_t i = 0; i < 20; i++)
+			snprintf(fprs[*n] + 2 * i, 3, "%02X", cert.other_fpr[i]);
+		s = opgp_cert_find(block + pos, blen - pos, cert.other_fpr, &cert, w, sizeof w);
+		if (s != OPGP_OK || !cert.found || cert.len == 0) {
+			snprintf(why, whylen, "malformed key block: %s", w);
+			r = s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
+			goto out;
+		}
+		(*n)++;
+		pos += cert.off + cert.len;
+	}
+	if (*n == 0) {
+		snprintf(why, whylen, "no key in the answer");
+		r = KEYFETCH_REFUSED;
+	}
+out:
+	free(bin);
+	return r;
+}
+
 /* keyfetch_refresh - one source for one subscriber */
 enum keyfetch_result keyfetch_refresh(const struct keyfetch_config *c, enum keyfetch_source src,
 				      const char *address, const char *fpr, char *why,
