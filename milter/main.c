@@ -246,7 +246,8 @@ static bool start_lists(const struct pw_snapshot *snap)
 	lists_set_pool(list_pool, list_spool);
 	pwlog(LOG_INFO, "encrypted lists: %zu list(s), %u worker(s), spool %s", snap->lists.n,
 	      snap->cfg.list_workers, snap->cfg.list_spool_directory);
-	if (snap->cfg.list_key_refresh_interval > 0 && snap->cfg.n_list_key_sources > 0) {
+	if (snap->cfg.list_key_refresh_interval > 0 &&
+	    keyrefresh_any(&snap->lists, snap->cfg.n_list_key_sources)) {
 		if (!keyrefresh_start(snap->cfg.list_key_refresh_interval * 3600u, key_refresh_run,
 				      NULL, why, sizeof(why))) {
 			pwlog(LOG_ERR, "key refresh: %s", why);
