@@ -548,7 +548,7 @@ enum keyfetch_result keyfetch_certs(const uint8_t *data, size_t len, char (*fprs
 				    size_t max, size_t *n, char *why, size_t whylen)
 {
 	static const uint8_t none[20];
-	uint8_t *bin = NULL;
+	uint8_t *bin = NULL, first[20];
 	const uint8_t *block = data;
 	size_t blen = len, off, pos = 0;
 	struct opgp_cert cert;
@@ -581,9 +581,10 @@ enum keyfetch_result keyfetch_certs(const uint8_t *data, size_t len, char (*fprs
 			r = KEYFETCH_REFUSED;
 			goto out;
 		}
+		memcpy(first, cert.other_fpr, sizeof(first));	/* *OUT is cleared first */
 		for (size_t i = 0; i < 20; i++)
-			snprintf(fprs[*n] + 2 * i, 3, "%02X", cert.other_fpr[i]);
-		s = opgp_cert_find(block + pos, blen - pos, cert.other_fpr, &cert, w, sizeof w);
+			snprintf(fprs[*n] + 2 * i, 3, "%02X", first[i]);
+		s = opgp_cert_find(block + pos, blen - pos, first, &cert, w, sizeof w);
 		if (s != OPGP_OK || !cert.found || cert.len == 0) {
 			snprintf(why, whylen, "malformed key block: %s", w);
 			r = s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
