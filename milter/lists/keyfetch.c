@@ -541,65 +541,44 @@ enum keyfetch_result keyfetch_get_url(const struct keyfetch_config *c, const cha
 	return KEYFETCH_UPDATED;
 }
 
-/* keyfetch_certs - the fingerprints of the certificates of an answer: opgp_cert_find with a
- * fingerprint no certificate has names the first one in the rest of the block; asked for
- * that one, it says where it ends */
+/* keyfetch_certs - the fingerprints of the certificates of an answer (opgp_cert_list) */
 enum keyfetch_result keyfetch_certs(const uint8_t *data, size_t len, char (*fprs)[41],
 				    size_t max, size_t *n, char *why, size_t whylen)
 {
-	static const uint8_t none[20];
-	uint8_t *bin = NULL, first[20];
+	uint8_t *bin = NULL, (*bfpr)[20];
 	const uint8_t *block = data;
-	size_t blen = len, off, pos = 0;
-	struct opgp_cert cert;
+	size_t blen = len, off;
 	enum opgp_status s;
-	enum keyfetch_result r = KEYFETCH_UPDATED;
 	char w[300];
 
 	*n = 0;
+	if (max == 0 || (bfpr = calloc(max, sizeof(*bfpr))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return KEYFETCH_TEMPFAIL;
+	}
 	if (armored(data, len, &off)) {
 		if ((s = opgp_dearmor_keys((const char *)data + off, len - off, &bin, &blen)) !=
 		    OPGP_OK) {
+			free(bfpr);
 			snprintf(why, whylen, "not a public key block: %s", opgp_strerror(s));
 			return s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
 		}
 		block = bin;
 	}
-	while (pos < blen) {
-		s = opgp_cert_find(block + pos, blen - pos, none, &cert, w, sizeof w);
-		if (s != OPGP_E_NOKEY || cert.other_version != 4) {
-			if (s == OPGP_E_NOKEY && cert.n_certs == 0)
-				break;
-			snprintf(why, whylen, "%s", s == OPGP_E_NOKEY ? "a key that is not "
-				 "OpenPGP version 4" : s == OPGP_OK ? "a key without a "
-				 "fingerprint" : w);
-			r = s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
-			goto out;
-		}
-		if (*n == max) {
-			snprintf(why, whylen, "more than %zu keys in the answer", max);
-			r = KEYFETCH_REFUSED;
-			goto out;
-		}
-		memcpy(first, cert.other_fpr, sizeof(first));	/* *OUT is cleared first */
-		for (size_t i = 0; i < 20; i++)
-			snprintf(fprs[*n] + 2 * i, 3, "%02X", first[i]);
-		s = opgp_cert_find(block + pos, blen - pos, first, &cert, w, sizeof w);
-		if (s != OPGP_OK || !cert.found || cert.len == 0) {
-			snprintf(why, whylen, "malformed key block: %s", w);
-			r = s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
-			goto out;
-		}
-		(*n)++;
-		pos += cert.off + cert.len;
-	}
-	if (*n == 0) {
-		snprintf(why, whylen, "no key in the answer");
-		r = KEYFETCH_REFUSED;
-	}
-out:
+	s = opgp_cert_list(block, blen, bfpr, max, n, w, sizeof w);
 	free(bin);
-	return r;
+	if (s != OPGP_OK) {
+		*n = 0;
+		free(bfpr);
+		snprintf(why, whylen, "%s: %s", s == OPGP_E_NOKEY ? "no key in the answer" :
+			 "malformed key block", w);
+		return s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
+	}
+	for (size_t k = 0; k < *n; k++)
+		for (size_t i = 0; i < 20; i++)
+			snprintf(fprs[k] + 2 * i, 3, "%02X", bfpr[k][i]);
+	free(bfpr);
+	return KEYFETCH_UPDATED;
 }
 
 /* keyfetch_refresh - one source for one subscriber */
