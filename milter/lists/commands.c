@@ -18,7 +18,11 @@
  *      NAME.subscribers; the administrator's list file is never written, and its
  *      subscribers cannot be changed by command), keys through pgp.h (public keys only,
  *      never a key with a secret half, never a key a subscriber still uses); after a
- *      change the daemon reloads (snapshot_request_reload);
+ *      change the daemon reloads (snapshot_request_reload); delivery on/off (X-SET-DELIVERY,
+ *      X-SUBSCRIBE's DELIVERY) is the bounce ledger's flag (bounces.h), which posts skip and
+ *      "on" clears with the bounce score; X-FETCH-KEY fetches over HTTPS with the daemon's
+ *      list_* settings (keyfetch.h) and imports only what keyfetch_import accepts; the
+ *      permissions and notices are the list file's (listcmd_perms_for);
  *   5. the answer (listcmd_reply: one section per command) goes to the requester's
  *      subscription address from the list's request address, as a PGP/MIME message
  *      encrypted to the requester's key and signed by the list's (one gpg run), from the
@@ -26,8 +30,9 @@
  * A temporary failure (gpg not answering, the seen-set unreadable) keeps the job for the
  * worker's next try until list_max_queue_time; nothing has run by then.  A message that
  * cannot be answered (no longer a subscriber's signature) is logged and dropped.
- * Threads: runs on the worker thread owning the job; the seen-set and substore take their
- * own process-wide locks (leaf locks, one at a time).
+ * Threads: runs on the worker thread owning the job; the seen-set, substore and bounce ledger
+ * take their own process-wide locks (leaf locks, one at a time, none held while mail is
+ * sent or a key fetched).
  */
 #include "build-config.h"
 #include "pool-int.h"

@@ -35,32 +35,23 @@
 
 set -u
 export LC_ALL=C
-
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORKERS=2
-HOMES="pw s1 s2 s3 ka kb kx"
-PFNAME=pw-lists-commands
+# the bench (pfenv.sh): the parties' GnuPG homes, two list workers
+HOMES="pw s1 s2 s3 ka kb kx" WORKERS=2 PFNAME=pw-lists-commands
 . "$HERE/pfenv.sh"
 
 "$PY" -c 'import dkim' 2>/dev/null || skip "dkimpy (python3-dkim) not installed"
 
 # ------------------------------------------------------------------------------- keys
-{
-	mkkey pw "Board <board@lists.test>" &&
-	mkkey s1 "One <s1@example.net>" &&
-	mkkey s2 "Two <s2@example.net>" &&
-	mkkey s3 "Three <s3@example.net>" &&
-	mkkey ka "Kay <ka@example.net>" &&
-	mkkey kb "Kab <kb@example.org>" &&
-	mkkey kx "Kax <kx@example.org>"
-} >"$T/keys.log" 2>&1 || abort "gpg key generation: $(tail -3 "$T/keys.log")"
-LIST=$(fpr_of pw board@lists.test)
-S1=$(fpr_of s1 s1@example.net)
-S2=$(fpr_of s2 s2@example.net)
-S3=$(fpr_of s3 s3@example.net)
-KA=$(fpr_of ka ka@example.net)
-KB=$(fpr_of kb kb@example.org)
-KX=$(fpr_of kx kx@example.org)
+# HOME VARIABLE ADDRESS: each party's key, its fingerprint in VARIABLE
+PARTIES="pw LIST board@lists.test s1 S1 s1@example.net s2 S2 s2@example.net s3 S3 s3@example.net
+ka KA ka@example.net kb KB kb@example.org kx KX kx@example.org"
+set -- $PARTIES
+while [ $# -ge 3 ]; do
+	mkkey "$1" "<$3>" >>"$T/keys.log" 2>&1 || abort "gpg key generation for $3: $(tail -3 "$T/keys.log")"
+	printf -v "$2" '%s' "$(fpr_of "$1" "$3")"
+	shift 3
+done
 (
 	g pw --export "$LIST" >"$T/list.pub" &&
 	for h in s1 s2 s3 ka; do
@@ -115,16 +106,16 @@ openssl genpkey -algorithm ed25519 -out "$T/dkim/led.pem" 2>/dev/null &&
 	abort "pw-dkimsign -R (build it: make check)"
 cat >"$T/lists/board.list" <<EOF
 list board@lists.test
-owner s1@example.net
-openpgp_key $LIST
-from_rewrite never
-bounce_threshold 1
 keywords_admin_only subscribe delete-key list-keys
 keywords_admin_notify set-delivery subscribe
 dkim_key led $T/dkim/led.pem
 key_refresh wkd
-subscriber s1@example.net openpgp=$S1
+owner s1@example.net
+openpgp_key $LIST
+bounce_threshold 1
+from_rewrite never
 subscriber s2@example.net openpgp=$S2 admin
+subscriber s1@example.net openpgp=$S1
 subscriber s3@example.net openpgp=$S3
 EOF
 cat >"$T/lists/club.list" <<EOF
@@ -147,33 +138,47 @@ list_vks_url = https://keys.example.org
 list_https_ca_file = $KS/ca.pem
 list_https_timeout = 20
 list_https_connect_to = openpgpkey.example.net:443:127.0.0.1:$KSPORT, keys.example.org:443:127.0.0.1:$KSPORT"
-{
-	for a in s1 s2 s3 ka; do echo "$a@example.net example.net/$a/"; done
-	for l in board club quiet; do
-		for r in "" -request -owner -sendkey -bounces; do echo "$l$r@lists.test lists.test/$l$r/"; done
-	done
-} >"$CONF/vmailbox"
+# a Maildir DOMAIN/LOCAL/ for each party and each address of the three lists
+for a in {s1,s2,s3,ka}@example.net {board,club,quiet}{,-request,-owner,-sendkey,-bounces}@lists.test; do
+	echo "$a ${a#*@}/${a%@*}/"
+done >"$CONF/vmailbox"
 pf_postfix "example.net lists.test"
 cd "$W" || abort "cd $W"
 
 pwlog() { cat "$T"/pw.*.log; }
-pgpmime() { # pgpmime ARMORFILE FROM TO SUBJECT > message
-	printf 'From: <%s>\nTo: <%s>\nSubject: %s\nMIME-Version: 1.0\n' "$2" "$3" "$4"
-	printf 'Message-ID: <%s.%s@example.net>\n' "$RANDOM" "$RANDOM"
-	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\n boundary="=-=b1=-="\n\n'
-	printf 'This is an OpenPGP/MIME encrypted message (RFC 3156).\n--=-=b1=-=\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
-	printf -- '--=-=b1=-=\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
+# pgpmime ARMORFILE FROM TO SUBJECT > an RFC 3156 message carrying ARMORFILE
+pgpmime() {
+	local b='=-=cmd=-='
+	printf '%s\n' "From: <$2>" "To: <$3>" "Subject: $4" "MIME-Version: 1.0" \
+		"Message-ID: <$RANDOM.$RANDOM@example.net>" \
+		"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"$b\"" \
+		"" "--$b" "Content-Type: application/pgp-encrypted" "" "Version: 1" "" "--$b" \
+		"Content-Type: application/octet-stream" ""
 	cat "$1"
-	printf -- '--=-=b1=-=--\n'
+	printf -- '--%s--\n' "$b"
 }
-# command NAME HOME SIGNER-FPR FROM < text: a PGP/MIME command to board-request, sent; a
+# sealed NAME HOME SIGNER-FPR FROM TO SUBJECT < text/plain body: signed by SIGNER-FPR,
+# encrypted to the list's key, sent as PGP/MIME from FROM to TO
+sealed() {
+	{ echo 'Content-Type: text/plain; charset=utf-8'; echo; cat; } >"$1.txt"
+	g "$2" --trust-model always -a -se -r "$LIST" -u "$3" -o "$1.asc" "$1.txt" 2>/dev/null || return 1
+	pgpmime "$1.asc" "$4" "$5" "$6" >"$1.eml" && post "$1" "$4" "$5" "$1.eml"
+}
+# command NAME HOME SIGNER-FPR FROM < text: commands to board-request (message cmd.NAME); a
 # line of its own after the commands makes two messages with the same commands signed within
 # one second differ (else the second is a replay, rightly refused)
 command() {
-	{ printf 'Content-Type: text/plain; charset=utf-8\n\n'; cat; printf '\n%s\n' "$1"; } >"cmd.$1.txt"
-	g "$2" --trust-model always --armor -s -e -r "$LIST" -u "$3" -o "cmd.$1.asc" "cmd.$1.txt" 2>/dev/null &&
-		pgpmime "cmd.$1.asc" "$4" board-request@lists.test "commands" >"cmd.$1.eml" &&
-		post "cmd.$1" "$4" board-request@lists.test "cmd.$1.eml"
+	{ cat; printf '\n%s\n' "$1"; } | sealed "cmd.$1" "$2" "$3" "$4" board-request@lists.test commands
+}
+# ask NAME HOME SIGNER-FPR FROM N COMMAND...: "X-LIST-NAME: board@lists.test" and the
+# COMMANDs, one a line, sent (command), then the wait for N messages, then the requester's
+# answer decrypted into ans.NAME.out (answer_of).  Not in a pipeline: its checks count.
+ask() {
+	local name=$1 home=$2 fpr=$3 from=$4 n=$5
+	shift 5
+	printf '%s\n' "X-LIST-NAME: board@lists.test" "$@" | command "$name" "$home" "$fpr" "$from"
+	wait_mail "$n" "$name: the answer (and notices: $n message(s) in all)"
+	answer_of "$from" "$home" "ans.$name"
 }
 # answer_of ADDR HOME NAME [SUBJECT]: the newest message in ADDR's Maildir (whose Subject
 # holds SUBJECT), decrypted in HOME, into NAME.out (status in NAME.status)
@@ -193,10 +198,7 @@ answer_of() {
 }
 # post_from_s1 NAME: a signed, encrypted post by s1 to board
 post_from_s1() {
-	printf 'Content-Type: text/plain\n\npost %s %s\n' "$1" "$RANDOM" >"$1.txt"
-	g s1 --trust-model always --armor -s -e -r "$LIST" -u "$S1" -o "$1.asc" "$1.txt" 2>/dev/null &&
-		pgpmime "$1.asc" s1@example.net board@lists.test "post $1" >"$1.eml" &&
-		post "$1" s1@example.net board@lists.test "$1.eml"
+	printf 'post %s %s\n' "$1" "$RANDOM" | sealed "$1" s1 "$S1" s1@example.net board@lists.test "post $1"
 }
 ledger() { cat "$SPOOL"/bounces/* 2>/dev/null; }
 reloaded() { [ "$(pwlog | grep -c 'reloaded:')" -ge "$1" ]; }
@@ -239,10 +241,7 @@ check "2: X-LIST-KEYS is run for the admin s2" eval "grep -q '^Done\.$' ans.lk2.
 archive 2
 
 # ---- 3: delivery off, an admin notice, a post without s3, the list's DKIM key ---------------------
-printf 'X-LIST-NAME: board@lists.test\nX-SET-DELIVERY: false\nX-SET-DELIVERY: s1@example.net false\n' |
-	command off s3 "$S3" s3@example.net
-wait_mail 2 "3 delivery-off answer and notice"
-answer_of s3@example.net s3 ans.off
+ask off s3 "$S3" s3@example.net 2 'X-SET-DELIVERY: false' 'X-SET-DELIVERY: s1@example.net false'
 check "3: s3 switched their delivery off" grep -q 'Delivery to s3@example.net is off' ans.off.out
 check "3: switching s1's delivery is refused to s3" \
 	grep -q "only the list's admins may use X-SET-DELIVERY on another subscription than their own" ans.off.out
@@ -263,8 +262,7 @@ post_from_s1 post3
 wait_mail 2 "3 post without s3"
 check "3: the post reaches s1 and s2 but not s3 (delivery off)" \
 	eval '[ "$(count_of s1@example.net)" -eq 1 ] && [ "$(count_of s2@example.net)" -eq 1 ] && [ "$(count_of s3@example.net)" -eq 0 ]'
-f=$(files_of s2@example.net | head -1)
-cp "$f" post3.copy 2>/dev/null
+cp "$(files_of s2@example.net | head -1)" post3.copy 2>/dev/null
 check "3: the copy is signed with the list's own key (s=led), not the daemon's (s=glob)" \
 	eval "header post3.copy | tr -d '\n\t ' | grep -q 'DKIM-Signature:.*s=led' && ! header post3.copy | tr -d '\n\t ' | grep -q 's=glob'"
 "$PY" "$TOP/tests/dkim/dkimpy-verify.py" --crlf "$T/dkim/led.records" post3.copy | cut -d' ' -f2- >dkimpy.out 2>&1
@@ -274,19 +272,15 @@ check "3: and not against the daemon's key (got: $(cat dkimpy2.out))" test "$(ca
 archive 3b
 
 # ---- 4: disabled by a bounce, re-enabled by X-SET-DELIVERY -------------------------------------------
-{
-	printf 'From: MAILER-DAEMON@mx.remote.test\nTo: board-bounces+s3=example.net@lists.test\n'
-	printf 'Subject: Undelivered Mail Returned to Sender\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n'
-	printf 'Content-Type: multipart/report; report-type=delivery-status; boundary="b8"\n\n'
-	printf -- '--b8\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n'
-	printf -- '--b8\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.remote.test\n\n'
-	printf 'Final-Recipient: rfc822; s3@example.net\nAction: failed\nStatus: 5.1.1\n'
-	printf 'Diagnostic-Code: smtp; 550 5.1.1 <s3@example.net>: mailbox unknown\n\n--b8--\n'
-} >dsn.eml
+# a DSN (RFC 3464) of a remote MTA about s3's copy, to the copy's VERP address
+printf '%s\n' "From: MAILER-DAEMON@mx.remote.test" "To: board-bounces+s3=example.net@lists.test" \
+	"Subject: failure notice" "Auto-Submitted: auto-replied" "MIME-Version: 1.0" \
+	'Content-Type: multipart/report; report-type=delivery-status; boundary="dsn"' "" \
+	"--dsn" "" "s3@example.net: the mailbox does not exist." "" \
+	"--dsn" "Content-Type: message/delivery-status" "" "Reporting-MTA: dns; mx.remote.test" "" \
+	"Final-Recipient: rfc822; s3@example.net" "Action: failed" "Status: 5.1.1" "" "--dsn--" >dsn.eml
 # first on again (a plain switch), then the bounce
-printf 'X-LIST-NAME: board@lists.test\nX-SET-DELIVERY: true\n' | command on1 s3 "$S3" s3@example.net
-wait_mail 2 "4 delivery-on answer and notice"
-answer_of s3@example.net s3 ans.on1
+ask on1 s3 "$S3" s3@example.net 2 'X-SET-DELIVERY: true'
 check "4: s3 switched their delivery on" grep -q 'Delivery to s3@example.net is on' ans.on1.out
 check "4: the ledger forgets s3" eval "! ledger | grep -q '^s3@example.net'"
 archive 4a
@@ -296,9 +290,7 @@ wait_mail 1 "4 owner told"
 check "4: s3 is disabled by the bounce (log, ledger)" \
 	eval "pwlog | grep -q 'subscriber s3@example.net disabled by bounces' && ledger | grep -q '^s3@example.net	1.0	'"
 archive 4b
-printf 'X-LIST-NAME: board@lists.test\nX-SET-DELIVERY: true\n' | command on2 s3 "$S3" s3@example.net
-wait_mail 2 "4 re-enable answer and notice"
-answer_of s3@example.net s3 ans.on2
+ask on2 s3 "$S3" s3@example.net 2 'X-SET-DELIVERY: true'
 check "4: the answer says s3 is on again and the bounce record cleared" \
 	grep -q 'Delivery to s3@example.net is on again; its bounce record is cleared' ans.on2.out
 check "4: postward logged the re-enabling" \
@@ -313,17 +305,13 @@ check "4: s3's copy decrypts with s3's key" grep -q "post post4" ans.post4.out
 archive 4d
 
 # ---- 5: subscribe the fetched key; self-unsubscribe allowed by the list file ------------------------
-printf 'X-LIST-NAME: board@lists.test\nX-SUBSCRIBE: ka@example.net %s\n' "$KA" | command subka s2 "$S2" s2@example.net
-wait_mail 1 "5 subscribe answer"
-answer_of s2@example.net s2 ans.subka
+ask subka s2 "$S2" s2@example.net 1 "X-SUBSCRIBE: ka@example.net $KA"
 check "5: the admin subscribes ka with the key X-FETCH-KEY brought" grep -q "ka@example.net is subscribed with key $KA" ans.subka.out
 check "5: the admin who sent it gets no notice of their own command (one message)" test "$(count_of s2@example.net)" -eq 1
 archive 5a
 wait_until 30 reloaded 1
 check "5: postward reloaded after the subscription" reloaded 1
-printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE\n' | command unka ka "$KA" ka@example.net
-wait_mail 1 "5 self-unsubscribe answer"
-answer_of ka@example.net ka ans.unka
+ask unka ka "$KA" ka@example.net 1 X-UNSUBSCRIBE
 check "5: ka unsubscribes themselves (X-UNSUBSCRIBE not in keywords_admin_only)" \
 	eval "grep -q 'ka@example.net is unsubscribed' ans.unka.out && ! grep -q ka@ '$T/lists/board.subscribers'"
 archive 5b
@@ -335,7 +323,7 @@ sed "s|^list_directory = .*|list_directory = $T/badlists|" "$PWCONF" >"$T/bad.co
 "$POSTWARD" -n -c "$T/bad.conf" >"$T/bad.out" 2>&1
 st=$?
 check "6: postward -n refuses an unknown keyword in keywords_admin_only, naming file and line (status $st: $(head -1 "$T/bad.out"))" \
-	eval "[ $st -ne 0 ] && grep -q 'badlists/board.list:6: keywords_admin_only: \"frobnicate\" is not a command keyword' '$T/bad.out'"
+	eval "[ $st -ne 0 ] && grep -q 'badlists/board.list:2: keywords_admin_only: \"frobnicate\" is not a command keyword' '$T/bad.out'"
 
 # ---- 7: key_refresh per list (postward -K) --------------------------------------------------------------
 "$POSTWARD" -K -c "$PWCONF" >k.out 2>k.err
