@@ -140,6 +140,8 @@ static enum listcmd_outcome substore_said(struct req_ctx *r, enum substore_resul
 	return LISTCMD_FAILED;
 }
 
+#define REASON_CMD "delivery switched off"	/* the ledger's reason for a command's "off" */
+
 /* set_delivery - delivery to the subscriber ADDR on or off, in the list's bounce ledger
  * (bounces.h: the flag that posts skip; on clears it with the bounce score) */
 static enum listcmd_outcome set_delivery(struct req_ctx *r, const char *addr, bool on,
@@ -147,7 +149,7 @@ static enum listcmd_outcome set_delivery(struct req_ctx *r, const char *addr, bo
 {
 	struct bounces b;
 	char why[300], reason[400];
-	bool was_off, ok;
+	bool was_off, ok, by_bounces = false;
 
 	if (!bounces_begin(spool_dir(r->c->w->p->spool), r->l->address, &b, why, sizeof(why))) {
 		pwlog_qid(LOG_ERR, r->c->job->qid, "list %s: bounce ledger: %s", r->l->address,
@@ -157,7 +159,11 @@ static enum listcmd_outcome set_delivery(struct req_ctx *r, const char *addr, bo
 		return LISTCMD_FAILED;
 	}
 	was_off = bounces_disabled(&b, addr);
-	snprintf(reason, sizeof(reason), "delivery switched off by X-SET-DELIVERY from %s",
+	for (size_t i = 0; was_off && i < b.n; i++)	/* off by command, or after bounces */
+		if (strcmp(b.recs[i].addr, addr) == 0)
+			by_bounces = b.recs[i].reason == NULL ||
+				     strncmp(b.recs[i].reason, REASON_CMD, strlen(REASON_CMD)) != 0;
+	snprintf(reason, sizeof(reason), REASON_CMD " by X-SET-DELIVERY from %s",
 		 r->requester->addr);
 	ok = on ? (bounces_enable(&b, addr), true) : bounces_disable(&b, addr, time(NULL), reason);
 	if (!bounces_end(&b, why, sizeof(why)) || !ok) {
@@ -169,10 +175,11 @@ static enum listcmd_outcome set_delivery(struct req_ctx *r, const char *addr, bo
 	}
 	pwlog_qid(LOG_NOTICE, r->c->job->qid, "list %s: delivery to <%s> %s by X-SET-DELIVERY "
 		  "from <%s>%s", r->l->address, addr, on ? "on" : "off", r->requester->addr,
-		  on && was_off ? " (it was disabled: bounce score and flag cleared)" : "");
+		  !on || !was_off ? "" : by_bounces ? " (it was disabled after bounces: bounce "
+		  "score and flag cleared)" : " (it was off)");
 	if (on)
-		rt_add(t, was_off ? "Delivery to %s is on again; its bounce record is cleared." :
-		       "Delivery to %s is on.", addr);
+		rt_add(t, !was_off ? "Delivery to %s is on." : by_bounces ? "Delivery to %s is on "
+		       "again; its bounce record is cleared." : "Delivery to %s is on again.", addr);
 	else
 		rt_add(t, "Delivery to %s is off: it gets no posts until \"X-SET-DELIVERY: %s "
 		       "true\".", addr, addr);
