@@ -191,6 +191,7 @@ static struct pool *list_pool;		/* the list workers, or NULL */
 static struct spool *list_spool;
 
 static bool key_refresh_on;		/* keyrefresh_start ran; set once before smfi_main */
+static bool keyfetch_on;		/* keyfetch_global_init ran; set once before smfi_main */
 
 /* key_refresh_run - one scheduled pass over the current snapshot's lists */
 static void key_refresh_run(void *arg)
@@ -228,6 +229,12 @@ static bool start_lists(const struct pw_snapshot *snap)
 		pwlog(LOG_ERR, "encrypted lists: list_spool_directory: %s", why);
 		return false;
 	}
+	/* libcurl before the workers start: X-FETCH-KEY and the key refresh use it */
+	if (!keyfetch_global_init(why, sizeof(why))) {
+		pwlog(LOG_ERR, "encrypted lists: %s", why);
+		return false;
+	}
+	keyfetch_on = true;
 	pc.spool = list_spool;
 	pc.workers = snap->cfg.list_workers;
 	pc.queue_size = snap->cfg.list_queue_size;
@@ -239,9 +246,9 @@ static bool start_lists(const struct pw_snapshot *snap)
 	lists_set_pool(list_pool, list_spool);
 	pwlog(LOG_INFO, "encrypted lists: %zu list(s), %u worker(s), spool %s", snap->lists.n,
 	      snap->cfg.list_workers, snap->cfg.list_spool_directory);
-	if (snap->cfg.list_key_refresh_interval > 0 && snap->cfg.n_list_key_sources > 0) {
-		if (!keyfetch_global_init(why, sizeof(why)) ||
-		    !keyrefresh_start(snap->cfg.list_key_refresh_interval * 3600u, key_refresh_run,
+	if (snap->cfg.list_key_refresh_interval > 0 &&
+	    keyrefresh_any(&snap->lists, snap->cfg.n_list_key_sources)) {
+		if (!keyrefresh_start(snap->cfg.list_key_refresh_interval * 3600u, key_refresh_run,
 				      NULL, why, sizeof(why))) {
 			pwlog(LOG_ERR, "key refresh: %s", why);
 			return false;
@@ -299,12 +306,12 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 		close(ready_fd);
 	}
 	rc = smfi_main();
-	if (key_refresh_on) {
+	if (key_refresh_on)
 		keyrefresh_stop();
-		keyfetch_global_end();
-	}
 	lists_set_pool(NULL, NULL);
 	pool_stop(list_pool);
+	if (keyfetch_on)
+		keyfetch_global_end();
 	spool_close(list_spool);
 	if (list_pool != NULL)
 		pgp_global_end();

@@ -228,6 +228,52 @@ static void load_signing_keys(struct pw_snapshot *s, const char *config_file,
 	}
 }
 
+/* load_list_dkim - each list's dkim_key files, signing for the list's domain; each problem
+ * as LISTFILE:LINE (so that postward -n names the statement) */
+static void load_list_dkim(struct pw_snapshot *s, struct pw_diags *d)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->lists.n; i++)
+		any = any || s->lists.v[i].n_dkim_keys > 0;
+	if (!any)
+		return;
+	if ((s->list_dkim = calloc(s->lists.n, sizeof(*s->list_dkim))) == NULL) {
+		pw_diags_add(d, s->lists.v[0].file, 0, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < s->lists.n; i++) {
+		const struct pw_list *l = &s->lists.v[i];
+		const char *at = strrchr(l->address, '@');
+		for (size_t k = 0; k < l->n_dkim_keys && at != NULL; k++) {
+			const struct pw_list_dkim_key *dk = &l->dkim_keys[k];
+			struct dkim_signer *sg;
+			char err[512];
+			if (dkim_signer_load(at + 1, dk->selector, dk->path, &sg, err, sizeof(err)) !=
+			    DKIM_OK) {
+				pw_diags_add(d, l->file, dk->line, "dkim_key %s: %s", dk->selector,
+					     err);
+				continue;
+			}
+			s->list_dkim[i].v[s->list_dkim[i].n++] = sg;
+		}
+	}
+}
+
+/* snapshot_list_signers - list L's own signers */
+size_t snapshot_list_signers(const struct pw_snapshot *s, const struct pw_list *l,
+			     const struct dkim_signer *const **out)
+{
+	size_t i;
+
+	*out = NULL;
+	if (s->list_dkim == NULL || l < s->lists.v || l >= s->lists.v + s->lists.n)
+		return 0;
+	i = (size_t)(l - s->lists.v);
+	*out = (const struct dkim_signer *const *)s->list_dkim[i].v;
+	return s->list_dkim[i].n;
+}
+
 /* load_lists - every regular file NAME.list in list_directory (relative: beside the
  * configuration file), in name order, each with its managed subscriber file NAME.subscribers
  * when there is one (its errors are the list's; listfile.h) */
@@ -303,6 +349,10 @@ static void free_snapshot(struct pw_snapshot *s)
 	pw_psl_free(s->psl);
 	keycache_free(s->keys);
 	dkim_keyring_free(s->signing);
+	for (size_t i = 0; s->list_dkim != NULL && i < s->lists.n; i++)
+		for (size_t k = 0; k < s->list_dkim[i].n; k++)
+			dkim_signer_free(s->list_dkim[i].v[k]);
+	free(s->list_dkim);
 	pw_lists_free(&s->lists);
 	pw_config_free(&s->cfg);
 	pw_policy_free(&s->pol);
@@ -350,6 +400,7 @@ struct pw_snapshot *snapshot_load(const struct snapshot_source *src, struct pw_d
 	}
 	load_lists(s, src->config_file, d);
 	load_signing_keys(s, src->config_file, d);
+	load_list_dkim(s, d);
 	if (pw_diags_errors(d) == before && !d->oom && load_practices(s, src->config_file, d))
 		make_resolver(s, src->config_file, d);
 	if (pw_diags_errors(d) == before && !d->oom && (s->keys = keycache_new(1024)) == NULL)

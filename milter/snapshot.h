@@ -3,7 +3,8 @@
  *
  * snapshot_load() reads the configuration file, every policy file it names, every list
  * file (NAME.list, with its managed subscriber file NAME.subscribers when there is one) in
- * list_directory and every dkim_signing_key key file, and returns a new snapshot, or NULL
+ * list_directory, every dkim_signing_key key file and every list's own dkim_key files, and
+ * returns a new snapshot, or NULL
  * with every problem in *d as FILE:LINE: message.  Warnings (pw_diags_warn) are left in *d
  * too but do not fail a load.
  * A snapshot is never changed after it is built.  The daemon holds one "current" snapshot:
@@ -51,6 +52,15 @@ struct pw_snapshot {
 					 * read-only, shared by the workers like dns; NULL
 					 * when none is configured */
 	bool dmarc, adsp;		/* sender_practices */
+	struct snapshot_list_dkim *list_dkim;	/* owned: one per lists.v[i], the signers of
+					 * the list's own dkim_key statements (d= the list's
+					 * domain); NULL when no list has any */
+};
+
+/* the signers of one list's dkim_key statements, read-only like signing */
+struct snapshot_list_dkim {
+	struct dkim_signer *v[PW_LIST_MAX_DKIM_KEYS];	/* owned */
+	size_t n;
 };
 
 struct snapshot_source {
@@ -59,6 +69,12 @@ struct snapshot_source {
 	const char *socket_override;	/* -p, or NULL */
 };
 
+struct dkim_signer;
+/* snapshot_list_signers - the signers of list L's own dkim_key statements (L from S's
+ * lists), for dkim_keyring_find's override: their count, *OUT pointing at them; 0 when the
+ * list has none (then the daemon's dkim_signing_key keys apply) */
+size_t snapshot_list_signers(const struct pw_snapshot *s, const struct pw_list *l,
+			     const struct dkim_signer *const **out);
 /* snapshot_read_file - read a whole file (at most 16 MiB) into a NUL-terminated buffer */
 char *snapshot_read_file(const char *path, size_t *len, int *err);
 /* snapshot_load - build a new snapshot from SRC; NULL with diagnostics in *d on error */

@@ -700,6 +700,16 @@ void listcmd_perms_default(struct listcmd_perms *p)
 	p->notify_admins = LISTCMD_BIT(LISTCMD_ADD_KEY);
 }
 
+/* listcmd_perms_for - the defaults, overridden by the list file's statements */
+void listcmd_perms_for(struct listcmd_perms *p, const struct pw_list *l)
+{
+	listcmd_perms_default(p);
+	if (l->keywords_admin_only_set)
+		p->admin_only = l->keywords_admin_only;
+	if (l->keywords_admin_notify_set)
+		p->notify_admins = l->keywords_admin_notify;
+}
+
 /* acts_on_subscription - whether KW concerns one subscription (own or another's) */
 static bool acts_on_subscription(enum listcmd_kw kw)
 {

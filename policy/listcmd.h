@@ -11,6 +11,7 @@
  *	void listcmd_parse(text, len, atts, natts, &req);
  *	void listcmd_check_list(&req, list, request_addr);
  *	void listcmd_perms_default(&perms);
+ *	void listcmd_perms_for(&perms, list);
  *	bool listcmd_permitted(kw, requester_is_admin, acts_on_self, &perms);
  *	bool listcmd_acts_on_self(&cmd, requester);
  *	bool listcmd_check(&cmd, requester, requester_is_admin, &perms, why, whylen);
@@ -62,7 +63,10 @@
  *	subscription (X-UNSUBSCRIBE, X-SET-FINGERPRINT, X-UNSET-FINGERPRINT, X-SET-DELIVERY
  *	with an address that is not the requester's, X-SUBSCRIBE of another address) is for
  *	admins only whatever the bits say.  X-LIST-NAME and X-GET-VERSION are always allowed.
- *	Admins get a notice of the keywords in notify_admins (default X-ADD-KEY).
+ *	Admins get a notice of the keywords in notify_admins (default X-ADD-KEY).  A list file's
+ *	keywords_admin_only and keywords_admin_notify statements replace the two defaults
+ *	(listcmd_perms_for); X-UNSUBSCRIBE left out of keywords_admin_only lets subscribers
+ *	unsubscribe themselves, never others.
  *
  *	listcmd_reply() writes the plain-text reply: a first paragraph (what happened as a
  *	whole), then one section per command: "> " and the command as received, then the
@@ -208,6 +212,10 @@ const char *listcmd_keyword_name(enum listcmd_kw kw);
 /* listcmd_perms_default - Schleuder's defaults: admin_only SUBSCRIBE, UNSUBSCRIBE,
  * DELETE-KEY; notify_admins ADD-KEY */
 void listcmd_perms_default(struct listcmd_perms *p);
+struct pw_list;
+/* listcmd_perms_for - the permissions of the list L: the defaults, each replaced by the list
+ * file's keywords_admin_only / keywords_admin_notify statement when it has one */
+void listcmd_perms_for(struct listcmd_perms *p, const struct pw_list *l);
 /* listcmd_permitted - may a requester (an admin or not) use KW on their own subscription
  * (ACTS_ON_SELF) or on another's, under P */
 bool listcmd_permitted(enum listcmd_kw kw, bool requester_is_admin, bool acts_on_self,

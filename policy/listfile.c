@@ -12,6 +12,7 @@
 #endif
 #include "listfile.h"
 #include "listfile-int.h"
+#include "listcmd.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ enum stmt {
 	ST_POSTER, ST_REQUIRE_SIGNATURE, ST_INHERIT_REQUIRETLS, ST_ATTEST, ST_LIST_ID,
 	ST_SUBSCRIBER, ST_ROLE, ST_DKIM_KEY, ST_FROM_REWRITE, ST_SUBJECT_PREFIX, ST_PLAIN_POSTS,
 	ST_BOUNCE_THRESHOLD, ST_ROSTER, ST_ROSTER_ADDRESSES, ST_ROSTER_FILE, ST_ROSTER_INCOMPLETE,
-	ST_KEY_REFRESH, ST_COMMAND_WINDOW,
+	ST_KEY_REFRESH, ST_COMMAND_WINDOW, ST_KEYWORDS_ADMIN_ONLY, ST_KEYWORDS_ADMIN_NOTIFY,
 	N_STMT
 };
 
@@ -596,7 +597,7 @@ static const struct choice {
 	  { [PW_LIST_ROSTER_REWRAP] = "rewrap", [PW_LIST_ROSTER_REFUSE] = "refuse" },
 	  "refuse or rewrap" },
 	{ ST_KEY_REFRESH, "key_refresh", { "off", "wkd", "vks", "wkd,vks", "vks,wkd" },
-	  "off, wkd, vks or wkd,vks" },
+	  "off, wkd, vks, wkd,vks or vks,wkd" },
 };
 
 /* stmt_choice - from_rewrite, plain_posts, roster, roster_addresses, roster_incomplete,
@@ -606,7 +607,7 @@ static void stmt_choice(struct list_parse *lp, unsigned line, char **w, size_t n
 	static const unsigned refresh[] = {
 		0, PW_LIST_KEY_REFRESH_WKD, PW_LIST_KEY_REFRESH_VKS,
 		PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS,
-		PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS,
+		PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS | PW_LIST_KEY_REFRESH_VKS_FIRST,
 	};
 	const struct choice *c = choices;
 	struct pw_list *l = &lp->l;
@@ -634,7 +635,53 @@ static void stmt_choice(struct list_parse *lp, unsigned line, char **w, size_t n
 		break;
 	default:			/* ST_KEY_REFRESH */
 		l->key_refresh = refresh[v];
+		l->key_refresh_set = true;
 		break;
+	}
+}
+
+/* stmt_keywords - "keywords_admin_only KEYWORD...|none", "keywords_admin_notify
+ * KEYWORD...|none": the command keywords as bits (policy/listcmd.h) */
+static void stmt_keywords(struct list_parse *lp, unsigned line, char **w, size_t nw)
+{
+	bool only = strcmp(w[0], "keywords_admin_only") == 0;
+	uint32_t bits = 0;
+
+	if (nw < 2) {
+		ERR(lp, line, "%s takes the keywords of signed commands (for instance "
+		    "\"subscribe unsubscribe\"), or \"none\"", w[0]);
+		return;
+	}
+	if (nw == 2 && strcmp(w[1], "none") == 0)
+		goto set;
+	for (size_t i = 1; i < nw; i++) {
+		enum listcmd_kw kw = listcmd_keyword(w[i], strlen(w[i]));
+		if (strcmp(w[i], "none") == 0) {
+			ERR(lp, line, "%s: \"none\" stands alone", w[0]);
+			return;
+		}
+		if (kw == LISTCMD_UNKNOWN) {
+			ERR(lp, line, "%s: \"%.64s\" is not a command keyword", w[0], w[i]);
+			return;
+		}
+		if (kw == LISTCMD_LIST_NAME || (only && kw == LISTCMD_GET_VERSION)) {
+			ERR(lp, line, "%s: %s is always allowed and cannot be named", w[0],
+			    listcmd_keyword_name(kw));
+			return;
+		}
+		if (bits & LISTCMD_BIT(kw)) {
+			ERR(lp, line, "%s: %s is named twice", w[0], listcmd_keyword_name(kw));
+			return;
+		}
+		bits |= LISTCMD_BIT(kw);
+	}
+set:
+	if (only) {
+		lp->l.keywords_admin_only = bits;
+		lp->l.keywords_admin_only_set = true;
+	} else {
+		lp->l.keywords_admin_notify = bits;
+		lp->l.keywords_admin_notify_set = true;
 	}
 }
 
@@ -777,6 +824,8 @@ static const struct {
 	[ST_ROSTER_INCOMPLETE] = { "roster_incomplete", stmt_choice, true },
 	[ST_KEY_REFRESH] = { "key_refresh", stmt_choice, true },
 	[ST_COMMAND_WINDOW] = { "command_window", stmt_command_window, true },
+	[ST_KEYWORDS_ADMIN_ONLY] = { "keywords_admin_only", stmt_keywords, true },
+	[ST_KEYWORDS_ADMIN_NOTIFY] = { "keywords_admin_notify", stmt_keywords, true },
 };
 
 /* do_line - split one line into words and dispatch it */
@@ -823,7 +872,8 @@ static void do_line(struct list_parse *lp, unsigned line, char *buf)
 	    "openpgp_key, smime_cert, smime_key, posters, poster, require_signature, "
 	    "inherit_requiretls, attest, list_id, dkim_key, from_rewrite, subject_prefix, "
 	    "plain_posts, bounce_threshold, roster, roster_addresses, roster_file, "
-	    "roster_incomplete, key_refresh, command_window or subscriber)", w[0]);
+	    "roster_incomplete, key_refresh, command_window, keywords_admin_only, "
+	    "keywords_admin_notify or subscriber)", w[0]);
 }
 
 /* check_sub_keys - subscribers with a key of a kind the list has none of: the first few

@@ -62,8 +62,22 @@
  *                              some is re-wrapped through the list key (rewrap, the
  *                              default) or refused
  *                              roster_* without "roster publish" is a warning
- *   key_refresh off|wkd|vks|wkd,vks  once: sources of scheduled subscriber key refreshes
- *                              (needs openpgp_key; default off)
+ *   key_refresh off|wkd|vks|wkd,vks|vks,wkd  once: the sources of the scheduled subscriber
+ *                              key refreshes, in the order asked (needs openpgp_key); "off"
+ *                              turns refreshing off for this list.  Without the statement
+ *                              the list uses the daemon's list_key_sources (key_refresh_set
+ *                              tells the two apart)
+ *   keywords_admin_only KEYWORD...|none  once: the signed commands only the list's admins
+ *                              may use (Schleuder's setting of that name); KEYWORD as
+ *                              listcmd_keyword() reads it ("subscribe" or "X-SUBSCRIBE",
+ *                              any case); X-LIST-NAME and X-GET-VERSION are always
+ *                              allowed and cannot be named; "none" alone: no keyword is
+ *                              admin-only.  Default (unset): Schleuder's, subscribe,
+ *                              unsubscribe and delete-key.  Leaving unsubscribe out lets
+ *                              subscribers unsubscribe themselves (never others)
+ *   keywords_admin_notify KEYWORD...|none  once: the commands the list's admins get a
+ *                              notice of when one runs (Schleuder's setting of that name);
+ *                              X-LIST-NAME cannot be named; default (unset): add-key
  *   command_window SECONDS     once: how old a signed command may be, 60..604800
  *                              (default 3600)
  *   subscriber ADDRESS [openpgp=FINGERPRINT] [smime=PATH] [admin]
@@ -121,6 +135,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "diag.h"
 
@@ -169,6 +184,7 @@ enum pw_list_roster_incomplete {
 
 #define PW_LIST_KEY_REFRESH_WKD 1u	/* key_refresh bits */
 #define PW_LIST_KEY_REFRESH_VKS 2u
+#define PW_LIST_KEY_REFRESH_VKS_FIRST 4u	/* both, VKS asked first ("vks,wkd") */
 
 enum pw_list_attest {
 	PW_LIST_ATTEST_AUTO,		/* when the poster's signature names intended recipients
@@ -234,6 +250,12 @@ struct pw_list {
 	char *roster_file;		/* owned; NULL = none */
 	enum pw_list_roster_incomplete roster_incomplete;	/* default PW_LIST_ROSTER_REWRAP */
 	unsigned key_refresh;		/* PW_LIST_KEY_REFRESH_* bits; 0 = off */
+	bool key_refresh_set;		/* the file has a key_refresh statement (else the
+					 * daemon's list_key_sources apply) */
+	uint32_t keywords_admin_only;	/* LISTCMD_BIT(kw) (policy/listcmd.h) when
+					 * keywords_admin_only_set */
+	uint32_t keywords_admin_notify;	/* likewise, when keywords_admin_notify_set */
+	bool keywords_admin_only_set, keywords_admin_notify_set;
 	unsigned command_window;	/* seconds; default 3600 */
 	struct pw_list_sub *subs;	/* owned: list file order, then the managed file's */
 	size_t n_subs;

@@ -142,6 +142,25 @@ bool bounces_enable(struct bounces *b, const char *addr)
 	return true;
 }
 
+/* bounces_disable - the flag without a bounce */
+bool bounces_disable(struct bounces *b, const char *addr, time_t now, const char *reason)
+{
+	struct bounce_rec *r = entry(b, addr);
+	char *why;
+
+	if (r == NULL)
+		return false;
+	if (r->disabled != 0)
+		return true;
+	if ((why = reason_copy(reason != NULL && *reason != '\0' ? reason : "disabled")) == NULL)
+		return false;
+	free(r->reason);
+	r->reason = why;
+	r->disabled = now > 0 ? now : 1;
+	b->changed = true;
+	return true;
+}
+
 /* bounces_list - every record to EACH */
 void bounces_list(const struct bounces *b, bool (*each)(void *arg, const struct bounce_rec *r),
 		  void *arg)

@@ -11,7 +11,9 @@
  * counted starts the score over.  When a bounce brings the score to the threshold the caller
  * passes (the list's bounce_threshold) or above, the subscriber is disabled, with the time
  * and the reason: bounces_record() says so once (crossed), never again for later bounces,
- * until bounces_enable() forgets the subscriber (score, time and flag).  A disabled
+ * until bounces_enable() forgets the subscriber (score, time and flag).  bounces_disable()
+ * sets the flag without a bounce (delivery switched off by a signed command); the same
+ * bounces_enable() clears it.  A disabled
  * subscriber's later bounces still update the score and the time (for the owner's report).
  * Addresses are matched as given, octet for octet: the caller passes the subscriber's
  * address as the list has it.
@@ -85,6 +87,10 @@ bool bounces_disabled(const struct bounces *b, const char *addr);
 /* bounces_enable - forget ADDR's score and flag (a subscriber re-enabled or removed); true
  * when there was something to forget */
 bool bounces_enable(struct bounces *b, const char *addr);
+/* bounces_disable - disable ADDR at NOW whatever its score (a subscriber switching their
+ * delivery off by command), REASON kept as bounces_record keeps it; a subscriber disabled
+ * already keeps the first time and reason.  false: out of memory or a bad ADDR */
+bool bounces_disable(struct bounces *b, const char *addr, time_t now, const char *reason);
 /* bounces_list - call EACH(ARG, rec) for every subscriber with a score or a flag, in address
  * order (for the owner's report); stops when EACH returns false */
 void bounces_list(const struct bounces *b, bool (*each)(void *arg, const struct bounce_rec *r),

@@ -18,7 +18,11 @@
  *      NAME.subscribers; the administrator's list file is never written, and its
  *      subscribers cannot be changed by command), keys through pgp.h (public keys only,
  *      never a key with a secret half, never a key a subscriber still uses); after a
- *      change the daemon reloads (snapshot_request_reload);
+ *      change the daemon reloads (snapshot_request_reload); delivery on/off (X-SET-DELIVERY,
+ *      X-SUBSCRIBE's DELIVERY) is the bounce ledger's flag (bounces.h), which posts skip and
+ *      "on" clears with the bounce score; X-FETCH-KEY fetches over HTTPS with the daemon's
+ *      list_* settings (keyfetch.h) and imports only what keyfetch_import accepts; the
+ *      permissions and notices are the list file's (listcmd_perms_for);
  *   5. the answer (listcmd_reply: one section per command) goes to the requester's
  *      subscription address from the list's request address, as a PGP/MIME message
  *      encrypted to the requester's key and signed by the list's (one gpg run), from the
@@ -26,8 +30,9 @@
  * A temporary failure (gpg not answering, the seen-set unreadable) keeps the job for the
  * worker's next try until list_max_queue_time; nothing has run by then.  A message that
  * cannot be answered (no longer a subscriber's signature) is logged and dropped.
- * Threads: runs on the worker thread owning the job; the seen-set and substore take their
- * own process-wide locks (leaf locks, one at a time).
+ * Threads: runs on the worker thread owning the job; the seen-set, substore and bounce ledger
+ * take their own process-wide locks (leaf locks, one at a time, none held while mail is
+ * sent or a key fetched).
  */
 #include "build-config.h"
 #include "pool-int.h"
@@ -41,6 +46,8 @@
 
 #include <openssl/crypto.h>
 
+#include "bounces.h"
+#include "keyfetch.h"
 #include "listcmd.h"
 #include "mime.h"
 #include "log.h"
@@ -134,6 +141,146 @@ static enum listcmd_outcome substore_said(struct req_ctx *r, enum substore_resul
 	return LISTCMD_FAILED;
 }
 
+#define REASON_CMD "delivery switched off"	/* the ledger's reason for a command's "off" */
+
+/* set_delivery - delivery to the subscriber ADDR on or off, in the list's bounce ledger
+ * (bounces.h: the flag that posts skip; on clears it with the bounce score) */
+static enum listcmd_outcome set_delivery(struct req_ctx *r, const char *addr, bool on,
+					 struct rtext *t)
+{
+	struct bounces b;
+	char why[300], reason[400];
+	bool was_off, ok, by_bounces = false;
+
+	if (!bounces_begin(spool_dir(r->c->w->p->spool), r->l->address, &b, why, sizeof(why))) {
+		pwlog_qid(LOG_ERR, r->c->job->qid, "list %s: bounce ledger: %s", r->l->address,
+			  why);
+		rt_add(t, "Delivery not changed: the list's records cannot be read now; try "
+		       "again later.");
+		return LISTCMD_FAILED;
+	}
+	was_off = bounces_disabled(&b, addr);
+	for (size_t i = 0; was_off && i < b.n; i++)	/* off by command, or after bounces */
+		if (strcmp(b.recs[i].addr, addr) == 0)
+			by_bounces = b.recs[i].reason == NULL ||
+				     strncmp(b.recs[i].reason, REASON_CMD, strlen(REASON_CMD)) != 0;
+	snprintf(reason, sizeof(reason), REASON_CMD " by X-SET-DELIVERY from %s",
+		 r->requester->addr);
+	ok = on ? (bounces_enable(&b, addr), true) : bounces_disable(&b, addr, time(NULL), reason);
+	if (!bounces_end(&b, why, sizeof(why)) || !ok) {
+		pwlog_qid(LOG_ERR, r->c->job->qid, "list %s: bounce ledger: %s", r->l->address,
+			  ok ? why : "out of memory");
+		rt_add(t, "Delivery not changed: the list's records cannot be written now; try "
+		       "again later.");
+		return LISTCMD_FAILED;
+	}
+	pwlog_qid(LOG_NOTICE, r->c->job->qid, "list %s: delivery to <%s> %s by X-SET-DELIVERY "
+		  "from <%s>%s", r->l->address, addr, on ? "on" : "off", r->requester->addr,
+		  !on || !was_off ? "" : by_bounces ? " (it was disabled after bounces: bounce "
+		  "score and flag cleared)" : " (it was off)");
+	if (on)
+		rt_add(t, !was_off ? "Delivery to %s is on." : by_bounces ? "Delivery to %s is on "
+		       "again; its bounce record is cleared." : "Delivery to %s is on again.", addr);
+	else
+		rt_add(t, "Delivery to %s is off: it gets no posts until \"X-SET-DELIVERY: %s "
+		       "true\".", addr, addr);
+	return LISTCMD_DONE;
+}
+
+/* run_set_delivery - X-SET-DELIVERY [ADDRESS] true|false */
+static enum listcmd_outcome run_set_delivery(struct req_ctx *r, const struct listcmd *cmd,
+					     struct rtext *t)
+{
+	const struct pw_list_sub *s = pw_list_find_sub(r->l, who(r, cmd));
+
+	if (s == NULL) {
+		rt_add(t, "%s is not subscribed to this list.", who(r, cmd));
+		return LISTCMD_FAILED;
+	}
+	return set_delivery(r, s->addr, cmd->delivery == 1, t);
+}
+
+/* fetch_config - the daemon's list_* HTTPS settings as keyfetch.h wants them */
+static void fetch_config(const struct req_ctx *r, struct keyfetch_config *fc)
+{
+	const struct pw_config *cfg = r->c->cfg;
+
+	memset(fc, 0, sizeof(*fc));
+	fc->gnupg_home = cfg->gnupg_home;
+	fc->vks_url = cfg->list_vks_url;
+	fc->ca_file = cfg->list_https_ca_file;
+	fc->connect_to = (const char *const *)cfg->list_https_connect_to;
+	fc->n_connect_to = cfg->n_list_https_connect_to;
+	fc->timeout = cfg->list_https_timeout;
+	fc->max_size = KEYFETCH_MAX;
+}
+
+/* fetch_one - one X-FETCH-KEY argument: a fingerprint from the VKS keyserver (only that
+ * certificate is taken), an address from WKD or an https URL (each certificate of the
+ * answer, each through keyfetch_import's checks); false when nothing was imported */
+static bool fetch_one(struct req_ctx *r, const struct keyfetch_config *fc, const char *arg,
+		      struct rtext *t)
+{
+	bool is_url = strncasecmp(arg, "https://", 8) == 0, is_addr = !is_url && strchr(arg, '@');
+	const char *src = is_url ? "url" : is_addr ? "wkd" : "vks";
+	char why[400], fprs[KEYFETCH_MAX_CERTS][41];
+	uint8_t *data = NULL;
+	size_t len = 0, n = 0, got = 0;
+	enum keyfetch_result kr;
+
+	if (is_url)
+		kr = keyfetch_get_url(fc, arg, &data, &len, why, sizeof(why));
+	else
+		kr = keyfetch_get(fc, is_addr ? KEYFETCH_WKD : KEYFETCH_VKS, arg, arg, &data,
+				  &len, NULL, 0, why, sizeof(why));
+	if (kr == KEYFETCH_UPDATED && is_addr + is_url > 0)
+		kr = keyfetch_certs(data, len, fprs, KEYFETCH_MAX_CERTS, &n, why, sizeof(why));
+	else if (kr == KEYFETCH_UPDATED) {
+		snprintf(fprs[0], sizeof(fprs[0]), "%s", arg);
+		n = 1;
+	}
+	if (kr != KEYFETCH_UPDATED) {
+		pwlog_qid(kr == KEYFETCH_REFUSED ? LOG_WARNING : LOG_INFO, r->c->job->qid,
+			  "list %s: X-FETCH-KEY %s from <%s> (%s): %s: %s", r->l->address, arg,
+			  r->requester->addr, src, keyfetch_result_name(kr), why);
+		rt_add(t, "%s: %s%s.\n", arg, kr == KEYFETCH_NOTFOUND ? "no key found: " :
+		       kr == KEYFETCH_TEMPFAIL ? "could not be fetched now (try again later): " :
+		       "refused: ", why);
+		free(data);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		kr = keyfetch_import(fc, fprs[i], data, len, is_url ? "url" : is_addr ? "wkd" :
+				     "ks", why, sizeof(why));
+		pwlog_qid(kr == KEYFETCH_REFUSED ? LOG_WARNING : LOG_INFO, r->c->job->qid,
+			  "list %s: X-FETCH-KEY %s from <%s> (%s): key %s %s: %s", r->l->address,
+			  arg, r->requester->addr, src, fprs[i], keyfetch_result_name(kr), why);
+		if (kr == KEYFETCH_UPDATED || kr == KEYFETCH_UNCHANGED) {
+			got++;
+			rt_add(t, "%s: key %s %s (%s).\n", arg, fprs[i], kr == KEYFETCH_UPDATED ?
+			       "imported" : "is already in the list's keyring", why);
+		} else {
+			rt_add(t, "%s: key %s not imported: %s.\n", arg, fprs[i], why);
+		}
+	}
+	free(data);
+	return got > 0;
+}
+
+/* run_fetch_key - X-FETCH-KEY: each argument fetched and imported (public keys only) */
+static enum listcmd_outcome run_fetch_key(struct req_ctx *r, const struct listcmd *cmd,
+					  struct rtext *t)
+{
+	struct keyfetch_config fc;
+	enum listcmd_outcome out = LISTCMD_DONE;
+
+	fetch_config(r, &fc);
+	for (size_t i = 0; i < cmd->nargs; i++)
+		if (!fetch_one(r, &fc, cmd->args[i], t))
+			out = LISTCMD_FAILED;
+	return out;
+}
+
 /* run_subscribe - X-SUBSCRIBE */
 static enum listcmd_outcome run_subscribe(struct req_ctx *r, const struct listcmd *cmd,
 					  struct rtext *t)
@@ -157,6 +304,11 @@ static enum listcmd_outcome run_subscribe(struct req_ctx *r, const struct listcm
 	if (sr == SUBSTORE_OK)
 		rt_add(t, "%s %s with key %s%s.", cmd->addr, replaced ? "is now subscribed anew" :
 		       "is subscribed", cmd->fpr, sub.admin ? " as an admin" : "");
+	if (sr == SUBSTORE_OK && cmd->delivery >= 0) {	/* Schleuder's DELIVERY flag */
+		substore_said(r, sr, why, t);
+		rt_add(t, "\n");
+		return set_delivery(r, cmd->addr, cmd->delivery == 1, t);
+	}
 	return substore_said(r, sr, why, t);
 }
 
@@ -228,8 +380,10 @@ static enum listcmd_outcome run_list_subs(struct req_ctx *r, const struct listcm
 {
 	struct pw_lists fresh;
 	const struct pw_list *l = r->l;
+	struct bounces b;
 	char why[300];
 	size_t n = 0;
+	bool ledger;
 
 	if (r->changed) {	/* the snapshot is older than this message's changes */
 		if (substore_read(r->l->file, &fresh, why, sizeof(why)) != SUBSTORE_OK) {
@@ -238,14 +392,19 @@ static enum listcmd_outcome run_list_subs(struct req_ctx *r, const struct listcm
 		}
 		l = &fresh.v[0];
 	}
+	ledger = bounces_begin(spool_dir(r->c->w->p->spool), r->l->address, &b, why,
+			       sizeof(why));
 	for (size_t i = 0; i < l->n_subs; i++) {
 		const struct pw_list_sub *s = &l->subs[i];
 		if (!matches(cmd, s->addr))
 			continue;
-		rt_add(t, "%s %s%s%s\n", s->addr, s->fpr[0] ? s->fpr : "(no OpenPGP key)",
-		       s->admin ? " admin" : "", s->managed ? "" : " (list file)");
+		rt_add(t, "%s %s%s%s%s\n", s->addr, s->fpr[0] ? s->fpr : "(no OpenPGP key)",
+		       s->admin ? " admin" : "", s->managed ? "" : " (list file)",
+		       ledger && bounces_disabled(&b, s->addr) ? " delivery-disabled" : "");
 		n++;
 	}
+	if (ledger)
+		bounces_end(&b, why, sizeof(why));
 	rt_add(t, "%zu subscription(s).", n);
 	if (l != r->l)
 		pw_lists_free(&fresh);
@@ -384,12 +543,11 @@ static enum listcmd_outcome run_one(struct req_ctx *r, const struct listcmd *cmd
 		rt_add(t, "postward %s", PACKAGE_VERSION);
 		return LISTCMD_DONE;
 	case LISTCMD_SET_DELIVERY:
-		rt_add(t, "This list has no delivery switch: unsubscribe instead.");
-		return LISTCMD_FAILED;
+		return run_set_delivery(r, cmd, t);
 	case LISTCMD_FETCH_KEY:
+		return run_fetch_key(r, cmd, t);
 	default:
-		rt_add(t, "This list does not fetch keys on request yet; send the key with "
-		       "X-ADD-KEY.");
+		rt_add(t, "Unknown command.");
 		return LISTCMD_FAILED;
 	}
 }
@@ -475,7 +633,7 @@ static char *run_commands(struct req_ctx *r, const struct pgp_decrypted *d, bool
 	else
 		listcmd_parse(lt.text, lt.text_len, atts, lt.natt, req);
 	listcmd_check_list(req, r->l->address, request ? request : r->l->address);
-	listcmd_perms_default(&perms);
+	listcmd_perms_for(&perms, r->l);
 	if (req->status == LISTCMD_REQ_OK) {
 		res = calloc(req->n ? req->n : 1, sizeof(*res));
 		texts = calloc(req->n ? req->n : 1, sizeof(*texts));

@@ -525,6 +525,62 @@ out:
 	return r;
 }
 
+/* keyfetch_get_url - the answer at an https URL */
+enum keyfetch_result keyfetch_get_url(const struct keyfetch_config *c, const char *url,
+				      uint8_t **data, size_t *len, char *why, size_t whylen)
+{
+	struct body b;
+	enum get_outcome o;
+
+	*data = NULL;
+	*len = 0;
+	if ((o = https_get(c, url, &b, why, whylen)) != GET_OK)
+		return outcome_result(o);
+	*data = b.buf;
+	*len = b.len;
+	return KEYFETCH_UPDATED;
+}
+
+/* keyfetch_certs - the fingerprints of the certificates of an answer (opgp_cert_list) */
+enum keyfetch_result keyfetch_certs(const uint8_t *data, size_t len, char (*fprs)[41],
+				    size_t max, size_t *n, char *why, size_t whylen)
+{
+	uint8_t *bin = NULL, (*bfpr)[20];
+	const uint8_t *block = data;
+	size_t blen = len, off;
+	enum opgp_status s;
+	char w[300];
+
+	*n = 0;
+	if (max == 0 || (bfpr = calloc(max, sizeof(*bfpr))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return KEYFETCH_TEMPFAIL;
+	}
+	if (armored(data, len, &off)) {
+		if ((s = opgp_dearmor_keys((const char *)data + off, len - off, &bin, &blen)) !=
+		    OPGP_OK) {
+			free(bfpr);
+			snprintf(why, whylen, "not a public key block: %s", opgp_strerror(s));
+			return s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
+		}
+		block = bin;
+	}
+	s = opgp_cert_list(block, blen, bfpr, max, n, w, sizeof w);
+	free(bin);
+	if (s != OPGP_OK) {
+		*n = 0;
+		free(bfpr);
+		snprintf(why, whylen, "%s: %s", s == OPGP_E_NOKEY ? "no key in the answer" :
+			 "malformed key block", w);
+		return s == OPGP_E_NOMEM ? KEYFETCH_TEMPFAIL : KEYFETCH_REFUSED;
+	}
+	for (size_t k = 0; k < *n; k++)
+		for (size_t i = 0; i < 20; i++)
+			snprintf(fprs[k] + 2 * i, 3, "%02X", bfpr[k][i]);
+	free(bfpr);
+	return KEYFETCH_UPDATED;
+}
+
 /* keyfetch_refresh - one source for one subscriber */
 enum keyfetch_result keyfetch_refresh(const struct keyfetch_config *c, enum keyfetch_source src,
 				      const char *address, const char *fpr, char *why,

@@ -96,6 +96,20 @@ enum keyfetch_result keyfetch_get(const struct keyfetch_config *c, enum keyfetch
 enum keyfetch_result keyfetch_import(const struct keyfetch_config *c, const char *fpr,
 				     const uint8_t *data, size_t len, const char *source,
 				     char *why, size_t whylen);
+#define KEYFETCH_MAX_CERTS 8		/* certificates of one answer keyfetch_certs lists */
+/* keyfetch_get_url - GET the https URL under C's rules (a signed X-FETCH-KEY naming a URL):
+ * *DATA (malloc'd) and *LEN on KEYFETCH_UPDATED ("got an answer"), else NOTFOUND, REFUSED or
+ * TEMPFAIL with WHY */
+enum keyfetch_result keyfetch_get_url(const struct keyfetch_config *c, const char *url,
+				      uint8_t **data, size_t *len, char *why, size_t whylen);
+/* keyfetch_certs - the v4 primary fingerprints (40 upper-case hex digits) of the
+ * certificates in DATA (LEN octets, armored or binary), in order, at most MAX into FPRS and
+ * their count into *N: for an answer fetched without a fingerprint to check against (an
+ * address, a URL), each then goes through keyfetch_import.  KEYFETCH_UPDATED when there is
+ * at least one; REFUSED with WHY for a block that does not parse, holds secret key material,
+ * a certificate of another version, or more than MAX; TEMPFAIL for lack of memory */
+enum keyfetch_result keyfetch_certs(const uint8_t *data, size_t len, char (*fprs)[41],
+				    size_t max, size_t *n, char *why, size_t whylen);
 /* keyfetch_refresh - keyfetch_get then keyfetch_import: one source for one subscriber */
 enum keyfetch_result keyfetch_refresh(const struct keyfetch_config *c, enum keyfetch_source src,
 				      const char *address, const char *fpr, char *why,

@@ -338,6 +338,36 @@ size_t keyrefresh_pass(const struct keyrefresh_params *p, const struct keyrefres
 
 /* ---- every list ---------------------------------------------------------------------------- */
 
+/* keyrefresh_list_sources - L's own sources when its file has key_refresh (into *OWN),
+ * else DAEMON's */
+const struct keyrefresh_sources *keyrefresh_list_sources(const struct pw_list *l,
+							 const struct keyrefresh_sources *daemon,
+							 struct keyrefresh_sources *own)
+{
+	if (!l->key_refresh_set)
+		return daemon;
+	own->n = 0;
+	if ((l->key_refresh & PW_LIST_KEY_REFRESH_VKS_FIRST) &&
+	    (l->key_refresh & PW_LIST_KEY_REFRESH_VKS))
+		own->v[own->n++] = KEYFETCH_VKS;
+	if (l->key_refresh & PW_LIST_KEY_REFRESH_WKD)
+		own->v[own->n++] = KEYFETCH_WKD;
+	if ((l->key_refresh & PW_LIST_KEY_REFRESH_VKS) &&
+	    !(l->key_refresh & PW_LIST_KEY_REFRESH_VKS_FIRST))
+		own->v[own->n++] = KEYFETCH_VKS;
+	return own;
+}
+
+/* keyrefresh_any - does any list of LS refresh keys: its own key_refresh, or the daemon's
+ * sources (N_DAEMON of them) for a list without the statement */
+bool keyrefresh_any(const struct pw_lists *ls, size_t n_daemon)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		if (ls->v[i].key_refresh_set ? ls->v[i].key_refresh != 0 : n_daemon > 0)
+			return true;
+	return false;
+}
+
 /* keyrefresh_lists - a pass per list */
 long keyrefresh_lists(const struct pw_config *cfg, const struct pw_lists *ls,
 		      keyrefresh_warn_fn warn, void *warn_arg, const atomic_bool *stop,
@@ -366,11 +396,10 @@ long keyrefresh_lists(const struct pw_config *cfg, const struct pw_lists *ls,
 	if (!keyrefresh_sources_parse((const char *const *)cfg->list_key_sources,
 				      cfg->n_list_key_sources, &src, why, whylen))
 		return -1;
-	if (src.n == 0)		/* list_key_sources empty: no refresh (the list file's
-				 * key_refresh statement will say per list) */
-		return 0;
 	for (size_t li = 0; li < ls->n; li++) {
 		const struct pw_list *pl = &ls->v[li];
+		struct keyrefresh_sources own;
+		const struct keyrefresh_sources *use = keyrefresh_list_sources(pl, &src, &own);
 		struct keyrefresh_list l = { pl->address, pl->owner, pl->bounce };
 		struct keyrefresh_item *items;
 		struct keyrefresh_outcome *out;
@@ -378,6 +407,8 @@ long keyrefresh_lists(const struct pw_config *cfg, const struct pw_lists *ls,
 
 		if (stop != NULL && atomic_load(stop))
 			break;
+		if (use->n == 0)	/* key_refresh off, or no sources at all */
+			continue;
 		items = calloc(pl->n_subs ? pl->n_subs : 1, sizeof *items);
 		out = calloc(pl->n_subs ? pl->n_subs : 1, sizeof *out);
 		if (items == NULL || out == NULL) {
@@ -391,7 +422,7 @@ long keyrefresh_lists(const struct pw_config *cfg, const struct pw_lists *ls,
 			if (pl->subs[i].fpr[0] != '\0') {
 				items[n].address = pl->subs[i].addr;
 				items[n].fpr = pl->subs[i].fpr;
-				items[n].sources = &src;
+				items[n].sources = use;
 				n++;
 			}
 		done = keyrefresh_pass(&p, &l, items, n, out);
@@ -621,8 +652,9 @@ int keyrefresh_cli(const struct pw_config *cfg, const struct pw_lists *ls, FILE 
 		fprintf(err, "postward: -K: no list_directory, no lists\n");
 		return 2;
 	}
-	if (cfg->n_list_key_sources == 0) {
-		fprintf(err, "postward: -K: list_key_sources is empty: no key source to ask\n");
+	if (!keyrefresh_any(ls, cfg->n_list_key_sources)) {
+		fprintf(err, "postward: -K: list_key_sources is empty and no list has a "
+			"key_refresh statement: no key source to ask\n");
 		return 2;
 	}
 	if (!keyfetch_global_init(why, sizeof why)) {

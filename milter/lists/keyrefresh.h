@@ -123,8 +123,8 @@ struct pw_lists;
 typedef void (*keyrefresh_each_fn)(void *arg, const struct keyrefresh_list *l,
 				   const struct keyrefresh_item *it,
 				   const struct keyrefresh_outcome *o);
-/* keyrefresh_lists - one pass for every list of LS whose sources (CFG's list_key_sources,
- * until the list file says its own) are not empty, over its subscribers that have an
+/* keyrefresh_lists - one pass for every list of LS whose sources (its key_refresh statement,
+ * else CFG's list_key_sources: keyrefresh_list_sources) are not empty, over its subscribers that have an
  * OpenPGP fingerprint; keyfetch settings, warn_days and the ledger from CFG; WARN/WARN_ARG,
  * STOP as in struct keyrefresh_params; EACH (may be NULL) gets every outcome.  Returns the
  * number of subscribers refused or failed (0: all updated, unchanged or not found); -1 with
@@ -132,6 +132,15 @@ typedef void (*keyrefresh_each_fn)(void *arg, const struct keyrefresh_list *l,
 long keyrefresh_lists(const struct pw_config *cfg, const struct pw_lists *ls,
 		      keyrefresh_warn_fn warn, void *warn_arg, const atomic_bool *stop,
 		      keyrefresh_each_fn each, void *each_arg, char *why, size_t whylen);
+struct pw_list;
+/* keyrefresh_list_sources - the sources of list L: its key_refresh statement's, in their
+ * order, into *OWN when the file has one ("off": none), else DAEMON (list_key_sources) */
+const struct keyrefresh_sources *keyrefresh_list_sources(const struct pw_list *l,
+							 const struct keyrefresh_sources *daemon,
+							 struct keyrefresh_sources *own);
+/* keyrefresh_any - whether a pass over LS would ask any source: a list's own key_refresh
+ * other than off, or N_DAEMON > 0 daemon sources for a list without the statement */
+bool keyrefresh_any(const struct pw_lists *ls, size_t n_daemon);
 /* keyrefresh_start - the scheduler thread (see the top comment); false + WHY when it could
  * not start or runs already */
 bool keyrefresh_start(unsigned interval, void (*run)(void *arg), void *arg, char *why,

@@ -143,3 +143,50 @@ enum opgp_status opgp_cert_find(const uint8_t *block, size_t len, const uint8_t 
 	}
 	return OPGP_E_NOKEY;
 }
+
+/* opgp_cert_list - the certificates of BLOCK: opgp_cert_find asked for a fingerprint no
+ * certificate has names the first one of the rest of the block; asked for that one, it says
+ * where it ends */
+enum opgp_status opgp_cert_list(const uint8_t *block, size_t len, uint8_t (*fprs)[20],
+				size_t max, size_t *n, char *why, size_t whylen)
+{
+	static const uint8_t none[FPR_LEN];
+	struct opgp_cert c;
+	enum opgp_status s;
+	size_t pos = 0;
+
+	*n = 0;
+	setwhy(why, whylen, "ok");
+	while (pos < len) {
+		s = opgp_cert_find(block + pos, len - pos, none, &c, why, whylen);
+		if (s == OPGP_OK) {	/* a key whose fingerprint is all zeros: not one */
+			setwhy(why, whylen, "a key with an impossible fingerprint");
+			return OPGP_E_FORMAT;
+		}
+		if (s != OPGP_E_NOKEY)
+			return s;
+		if (c.other_version != 4) {
+			setwhy(why, whylen, "a key of OpenPGP version %d, not 4", c.other_version);
+			return OPGP_E_FORMAT;
+		}
+		if (*n == max) {
+			setwhy(why, whylen, "more than %zu certificates", max);
+			return OPGP_E_FORMAT;
+		}
+		memcpy(fprs[*n], c.other_fpr, FPR_LEN);	/* c is cleared by the next call */
+		s = opgp_cert_find(block + pos, len - pos, fprs[*n], &c, why, whylen);
+		if (s != OPGP_OK)
+			return s;
+		if (!c.found || c.len == 0 || c.off > len - pos || c.len > len - pos - c.off) {
+			setwhy(why, whylen, "a certificate that does not end");
+			return OPGP_E_FORMAT;
+		}
+		(*n)++;
+		pos += c.off + c.len;
+	}
+	if (*n == 0) {
+		setwhy(why, whylen, "no certificate in the key block");
+		return OPGP_E_NOKEY;
+	}
+	return OPGP_OK;
+}

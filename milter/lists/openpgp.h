@@ -249,6 +249,15 @@ struct opgp_cert {
 enum opgp_status opgp_cert_find(const uint8_t *block, size_t len, const uint8_t *fpr,
 				struct opgp_cert *out, char *why, size_t whylen);
 
+/* opgp_cert_list - the v4 primary fingerprints of the certificates of BLOCK (LEN octets,
+ * binary), in order, at most MAX into FPRS and their count into *N: for an answer fetched
+ * without a fingerprint to check it against (X-FETCH-KEY of an address or URL), each then
+ * checked on its own by opgp_cert_find.  OPGP_OK with *N > 0; OPGP_E_NOKEY when the block
+ * holds none; OPGP_E_FORMAT (WHY) for what opgp_cert_find refuses, a primary key of another
+ * version, or more than MAX certificates */
+enum opgp_status opgp_cert_list(const uint8_t *block, size_t len, uint8_t (*fprs)[20],
+				size_t max, size_t *n, char *why, size_t whylen);
+
 /* What the signatures inside a post say about its intended recipients. */
 #define OPGP_MAX_RCPTS 8
 struct opgp_sigrcpts {

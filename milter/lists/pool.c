@@ -1379,8 +1379,10 @@ static enum job_outcome run_job(struct worker *w, const char *id)
 	}
 	{
 		const char *at = strrchr(c.list->address, '@');
+		const struct dkim_signer *const *own;
+		size_t nown = snapshot_list_signers(snap, c.list, &own);	/* dkim_key */
 		w->nsigners = at == NULL ? 0 :
-			      dkim_keyring_find(snap->signing, at + 1, NULL, 0, w->signers,
+			      dkim_keyring_find(snap->signing, at + 1, own, nown, w->signers,
 						DKIM_SIGN_MAX_SIGNERS);
 	}
 	if (!make_smtp(w, snap->cfg.list_reinject, why, sizeof(why))) {

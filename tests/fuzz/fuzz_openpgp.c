@@ -115,6 +115,16 @@ static void cert_path(const uint8_t *block, size_t len)
 		abort();
 	if (s != OPGP_OK && c.found && s != OPGP_E_FORMAT)
 		abort();
+	/* the list of every certificate (X-FETCH-KEY): each one found again on its own */
+	uint8_t fprs[4][20];
+	size_t n = 99;
+	s = opgp_cert_list(block, len, fprs, 4, &n, why, sizeof(why));
+	if (n > 4 || (s == OPGP_OK && n == 0) || (s == OPGP_E_NOKEY && n != 0))
+		abort();
+	for (size_t i = 0; s == OPGP_OK && i < n; i++)
+		if (opgp_cert_find(block, len, fprs[i], &c, why, sizeof(why)) == OPGP_OK &&
+		    !c.found)
+			abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

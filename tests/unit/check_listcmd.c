@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "policy/listcmd.h"
+#include "policy/listfile.h"
 #include "milter/lists/listpost.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -506,6 +507,58 @@ START_TEST(check_self_and_force)
 }
 END_TEST
 
+/* list_perms - the permissions of a list whose file ends with EXTRA */
+static void list_perms(const char *extra, struct listcmd_perms *p)
+{
+	struct pw_lists ls;
+	struct pw_diags d;
+	char text[600];
+
+	memset(&ls, 0, sizeof(ls));
+	memset(&d, 0, sizeof(d));
+	snprintf(text, sizeof(text), "list " LIST "\nowner o@example.org\nopenpgp_key " FPR
+		 "\n%s", extra);
+	ck_assert_uint_eq(pw_list_parse(&ls, "t.list", text, strlen(text), &d), 0);
+	ck_assert_uint_eq(ls.n, 1);
+	listcmd_perms_for(p, &ls.v[0]);
+	pw_lists_free(&ls);
+	pw_diags_free(&d);
+}
+
+START_TEST(list_file_permissions)
+{
+	struct listcmd_perms p, def;
+	char why[200];
+
+	listcmd_perms_default(&def);
+	/* no statement: Schleuder's defaults */
+	list_perms("", &p);
+	ck_assert_uint_eq(p.admin_only, def.admin_only);
+	ck_assert_uint_eq(p.notify_admins, def.notify_admins);
+	/* subscribers may unsubscribe themselves, X-LIST-KEYS is the admins', notices of
+	 * subscribe and unsubscribe, none of X-ADD-KEY */
+	list_perms("keywords_admin_only subscribe delete-key X-LIST-KEYS\n"
+		   "keywords_admin_notify unsubscribe X-SUBSCRIBE\n", &p);
+	parse(HEAD "X-UNSUBSCRIBE\nX-UNSUBSCRIBE: erin@example.net\nX-LIST-KEYS\n");
+	ck_assert(listcmd_check(cmd(1), "dave@example.net", false, &p, why, sizeof(why)));
+	ck_assert(!listcmd_check(cmd(2), "dave@example.net", false, &p, why, sizeof(why)));
+	ck_assert_str_eq(why, "only the list's admins may use X-UNSUBSCRIBE on another "
+			 "subscription than their own");
+	ck_assert(!listcmd_check(cmd(3), "dave@example.net", false, &p, why, sizeof(why)));
+	ck_assert_str_eq(why, "X-LIST-KEYS may only be used by the list's admins");
+	ck_assert(listcmd_check(cmd(3), "dave@example.net", true, &p, why, sizeof(why)));
+	ck_assert(listcmd_notify(LISTCMD_UNSUBSCRIBE, &p));
+	ck_assert(listcmd_notify(LISTCMD_SUBSCRIBE, &p));
+	ck_assert(!listcmd_notify(LISTCMD_ADD_KEY, &p));
+	/* none: nothing admin-only (another's subscription stays the admins'), no notices */
+	list_perms("keywords_admin_only none\nkeywords_admin_notify none\n", &p);
+	ck_assert_uint_eq(p.admin_only, 0);
+	ck_assert_uint_eq(p.notify_admins, 0);
+	ck_assert(listcmd_permitted(LISTCMD_DELETE_KEY, false, true, &p));
+	ck_assert(!listcmd_permitted(LISTCMD_SUBSCRIBE, false, false, &p));
+}
+END_TEST
+
 /* ---- the reply ---------------------------------------------------------------------------- */
 
 START_TEST(reply_format)
@@ -692,6 +745,7 @@ static Suite *listcmd_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, permission_table);
 	tcase_add_test(tc, check_self_and_force);
+	tcase_add_test(tc, list_file_permissions);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reply");

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "policy/listfile.h"
+#include "policy/listcmd.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -457,8 +458,8 @@ END_TEST
 #define EXPECTED_STMTS "(expected list, owner, bounce, role, openpgp_key, smime_cert, " \
 	"smime_key, posters, poster, require_signature, inherit_requiretls, attest, list_id, " \
 	"dkim_key, from_rewrite, subject_prefix, plain_posts, bounce_threshold, roster, " \
-	"roster_addresses, roster_file, roster_incomplete, key_refresh, command_window or " \
-	"subscriber)"
+	"roster_addresses, roster_file, roster_incomplete, key_refresh, command_window, " \
+	"keywords_admin_only, keywords_admin_notify or subscriber)"
 
 static const struct {
 	const char *text, *want;
@@ -550,8 +551,24 @@ static const struct {
 	  "expected refuse or rewrap" },
 	{ MIN "key_refresh wkd vks\n", "t.list:4: key_refresh takes one value; unexpected "
 	  "\"vks\"" },
-	{ MIN "key_refresh hkp\n", "t.list:4: key_refresh \"hkp\": expected off, wkd, vks or "
-	  "wkd,vks" },
+	{ MIN "key_refresh hkp\n", "t.list:4: key_refresh \"hkp\": expected off, wkd, vks, "
+	  "wkd,vks or vks,wkd" },
+	{ MIN "keywords_admin_only\n", "t.list:4: keywords_admin_only takes the keywords of "
+	  "signed commands (for instance \"subscribe unsubscribe\"), or \"none\"" },
+	{ MIN "keywords_admin_only subscribe frobnicate\n", "t.list:4: keywords_admin_only: "
+	  "\"frobnicate\" is not a command keyword" },
+	{ MIN "keywords_admin_only subscribe none\n", "t.list:4: keywords_admin_only: \"none\" "
+	  "stands alone" },
+	{ MIN "keywords_admin_only X-LIST-NAME\n", "t.list:4: keywords_admin_only: X-LIST-NAME "
+	  "is always allowed and cannot be named" },
+	{ MIN "keywords_admin_only get-version\n", "t.list:4: keywords_admin_only: "
+	  "X-GET-VERSION is always allowed and cannot be named" },
+	{ MIN "keywords_admin_only subscribe X-Subscribe\n", "t.list:4: keywords_admin_only: "
+	  "X-SUBSCRIBE is named twice" },
+	{ MIN "keywords_admin_notify list-name\n", "t.list:4: keywords_admin_notify: "
+	  "X-LIST-NAME is always allowed and cannot be named" },
+	{ MIN "keywords_admin_notify none\nkeywords_admin_notify add-key\n", "t.list:5: "
+	  "keywords_admin_notify is already given at line 4" },
 	{ MIN_SMIME "roster publish\n", "t.list:5: \"roster publish\" needs openpgp_key (the "
 	  "roster is OpenPGP data signed by the list key)" },
 	{ MIN_SMIME "key_refresh wkd\n", "t.list:5: key_refresh needs openpgp_key (it refreshes "
@@ -1686,6 +1703,9 @@ START_TEST(settings_defaults_and_values)
 	ck_assert_ptr_null(l->roster_file);
 	ck_assert_int_eq(l->roster_incomplete, PW_LIST_ROSTER_REWRAP);
 	ck_assert_uint_eq(l->key_refresh, 0);
+	ck_assert(!l->key_refresh_set);
+	ck_assert(!l->keywords_admin_only_set);
+	ck_assert(!l->keywords_admin_notify_set);
 	ck_assert_uint_eq(l->command_window, 3600);
 	ck_assert_ptr_null(l->managed_file);
 	pw_lists_free(&ls);
@@ -1701,7 +1721,9 @@ START_TEST(settings_defaults_and_values)
 				"roster_file /var/www/board.roster\n"
 				"roster_incomplete refuse\n"
 				"key_refresh vks,wkd\n"
-				"command_window 60\n"), 0);
+				"command_window 60\n"
+				"keywords_admin_only X-Subscribe delete-key FETCH-KEY\n"
+				"keywords_admin_notify none\n"), 0);
 	ck_assert_ndiags(&d, 0);
 	l = &ls.v[0];
 	ck_assert_uint_eq(l->n_dkim_keys, 2);
@@ -1718,8 +1740,15 @@ START_TEST(settings_defaults_and_values)
 	ck_assert(!l->roster_show_addresses);
 	ck_assert_str_eq(l->roster_file, "/var/www/board.roster");
 	ck_assert_int_eq(l->roster_incomplete, PW_LIST_ROSTER_REFUSE);
-	ck_assert_uint_eq(l->key_refresh, PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS);
+	ck_assert_uint_eq(l->key_refresh, PW_LIST_KEY_REFRESH_WKD | PW_LIST_KEY_REFRESH_VKS |
+			  PW_LIST_KEY_REFRESH_VKS_FIRST);
+	ck_assert(l->key_refresh_set);
 	ck_assert_uint_eq(l->command_window, 60);
+	ck_assert(l->keywords_admin_only_set);
+	ck_assert_uint_eq(l->keywords_admin_only, LISTCMD_BIT(LISTCMD_SUBSCRIBE) |
+			  LISTCMD_BIT(LISTCMD_DELETE_KEY) | LISTCMD_BIT(LISTCMD_FETCH_KEY));
+	ck_assert(l->keywords_admin_notify_set);
+	ck_assert_uint_eq(l->keywords_admin_notify, 0);
 	pw_lists_free(&ls);
 	ck_assert_uint_eq(parse("t.list", MIN "from_rewrite never\nplain_posts anyone\n"
 				"key_refresh wkd\ncommand_window 604800\nbounce_threshold 1\n"
@@ -1728,6 +1757,7 @@ START_TEST(settings_defaults_and_values)
 	ck_assert_int_eq(l->from_rewrite, PW_LIST_FROM_NEVER);
 	ck_assert_int_eq(l->plain_posts, PW_LIST_PLAIN_ANYONE);
 	ck_assert_uint_eq(l->key_refresh, PW_LIST_KEY_REFRESH_WKD);
+	ck_assert(l->key_refresh_set);
 	ck_assert_uint_eq(l->command_window, 604800);
 	ck_assert_uint_eq(l->bounce_threshold, 1);
 	/* roster_addresses without "roster publish": a warning, the list is used */
@@ -1739,6 +1769,14 @@ START_TEST(settings_defaults_and_values)
 	pw_lists_free(&ls);
 	ck_assert_uint_eq(parse("t.list", MIN "key_refresh off\nplain_posts no\n"), 0);
 	ck_assert_uint_eq(ls.v[0].key_refresh, 0);
+	ck_assert(ls.v[0].key_refresh_set);		/* off here: the daemon's sources unused */
+	pw_lists_free(&ls);
+	ck_assert_uint_eq(parse("t.list", MIN "keywords_admin_only none\n"
+				"keywords_admin_notify subscribe unsubscribe\n"), 0);
+	ck_assert(ls.v[0].keywords_admin_only_set);
+	ck_assert_uint_eq(ls.v[0].keywords_admin_only, 0);
+	ck_assert_uint_eq(ls.v[0].keywords_admin_notify, LISTCMD_BIT(LISTCMD_SUBSCRIBE) |
+			  LISTCMD_BIT(LISTCMD_UNSUBSCRIBE));
 }
 END_TEST
 

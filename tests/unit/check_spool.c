@@ -630,6 +630,19 @@ START_TEST(bounce_scores)
 	ck_assert_str_eq(b.recs[0].reason, "bounce score 1.0 reached 1");
 	ck_assert(bounces_enable(&b, "a@x"));
 	ck_assert(bounces_enable(&b, "b@x"));
+	/* delivery switched off by command: disabled without a score, kept across readings,
+	 * the first reason stays, bounces_enable clears it */
+	ck_assert(bounces_disable(&b, "d@x", T0, "X-SET-DELIVERY by d@x"));
+	ck_assert(bounces_disable(&b, "d@x", T0 + DAY, "again"));
+	ck_assert(!bounces_disable(&b, "d\t@x", T0, NULL));
+	ck_assert(bounces_end(&b, why, sizeof(why)));
+	ck_assert(bounces_begin(dir, "board@lists.test", &b, why, sizeof(why)));
+	ck_assert(bounces_disabled(&b, "d@x"));
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_str_eq(b.recs[0].reason, "X-SET-DELIVERY by d@x");
+	ck_assert(b.recs[0].disabled == T0 && b.recs[0].halves == 0);
+	ck_assert(bounces_enable(&b, "d@x"));
+	ck_assert(!bounces_disabled(&b, "d@x"));
 	ck_assert(bounces_end(&b, why, sizeof(why)));
 	ck_assert_int_eq(slurp(path, text, sizeof(text)), -1);	/* empty: removed */
 }
