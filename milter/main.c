@@ -248,13 +248,15 @@ static bool start_lists(const struct pw_snapshot *snap)
 	      snap->cfg.list_workers, snap->cfg.list_spool_directory);
 	if (snap->cfg.list_key_refresh_interval > 0 &&
 	    keyrefresh_any(&snap->lists, snap->cfg.n_list_key_sources)) {
-		if (!keyrefresh_start(snap->cfg.list_key_refresh_interval * 3600u, key_refresh_run,
+		if (!keyrefresh_start(snap->cfg.list_key_refresh_delay,
+				      snap->cfg.list_key_refresh_interval * 3600u, key_refresh_run,
 				      NULL, why, sizeof(why))) {
 			pwlog(LOG_ERR, "key refresh: %s", why);
 			return false;
 		}
 		key_refresh_on = true;
-		pwlog(LOG_INFO, "key refresh: every %u hour(s)", snap->cfg.list_key_refresh_interval);
+		pwlog(LOG_INFO, "key refresh: every %u hour(s), the first pass in %u second(s)",
+		      snap->cfg.list_key_refresh_interval, snap->cfg.list_key_refresh_delay);
 	}
 	return true;
 }

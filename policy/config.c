@@ -97,6 +97,8 @@ static const struct pw_option options[] = {
 	/* key freshness: milter/lists/keyrefresh.h */
 	{ "list_key_refresh_interval", PW_OPT_UINT, "24", NULL, 0, 8760, false,
 	  "hours between two refreshes of the subscribers' keys (0: no scheduled refresh)" },
+	{ "list_key_refresh_delay", PW_OPT_UINT, "60", NULL, 0, 86400, false,
+	  "seconds from the start to the first scheduled key refresh" },
 	{ "list_key_sources", PW_OPT_LIST, "", NULL, 0, 0, true,
 	  "where subscriber keys are refreshed from, in order: wkd, vks (empty: nowhere)" },
 	{ "list_vks_url", PW_OPT_STRING, "https://keys.openpgp.org", NULL, 0, 0, true,
@@ -190,6 +192,8 @@ static unsigned *uint_slot(struct pw_config *cfg, const char *name)
 		return &cfg->list_max_queue_time;
 	if (strcmp(name, "list_key_refresh_interval") == 0)
 		return &cfg->list_key_refresh_interval;
+	if (strcmp(name, "list_key_refresh_delay") == 0)
+		return &cfg->list_key_refresh_delay;
 	if (strcmp(name, "list_https_timeout") == 0)
 		return &cfg->list_https_timeout;
 	if (strcmp(name, "list_key_expiry_warning") == 0)

@@ -88,6 +88,7 @@ struct pw_config {
 	unsigned list_max_queue_time;	/* seconds a deferred copy is retried */
 	/* key freshness (milter/lists/keyrefresh.h) */
 	unsigned list_key_refresh_interval;	/* hours, 0 = no scheduled refresh */
+	unsigned list_key_refresh_delay;	/* seconds from the start to the first pass */
 	char **list_key_sources;	/* owned: "wkd", "vks", in the order asked; none = off */
 	size_t n_list_key_sources;
 	char *list_vks_url;		/* https://HOST[:PORT][/PATH] */

@@ -446,7 +446,7 @@ static pthread_cond_t sched_cond;
 static bool sched_stop_req, sched_running;
 static pthread_t sched_tid;
 static atomic_bool sched_stop_flag;	/* for keyrefresh_params.stop: read without the lock */
-static unsigned sched_interval;
+static unsigned sched_first, sched_interval;
 static void (*sched_run)(void *);
 static void *sched_arg;
 
@@ -467,8 +467,7 @@ static void *sched_main(void *arg)
 
 	(void)arg;
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	next.tv_sec += KEYREFRESH_FIRST_DELAY < sched_interval ? KEYREFRESH_FIRST_DELAY :
-								sched_interval;
+	next.tv_sec += sched_first < sched_interval ? sched_first : sched_interval;
 	pthread_mutex_lock(&sched_lock);
 	while (!wait_until(&next)) {
 		pthread_mutex_unlock(&sched_lock);
@@ -482,8 +481,8 @@ static void *sched_main(void *arg)
 }
 
 /* keyrefresh_start - start the scheduler thread */
-bool keyrefresh_start(unsigned interval, void (*run)(void *arg), void *arg, char *why,
-		      size_t whylen)
+bool keyrefresh_start(unsigned first, unsigned interval, void (*run)(void *arg), void *arg,
+		      char *why, size_t whylen)
 {
 	pthread_condattr_t ca;
 	int rc;
@@ -502,6 +501,7 @@ bool keyrefresh_start(unsigned interval, void (*run)(void *arg), void *arg, char
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sched_cond, &ca);
 	pthread_condattr_destroy(&ca);
+	sched_first = first;
 	sched_interval = interval;
 	sched_run = run;
 	sched_arg = arg;

@@ -24,8 +24,8 @@
  * eye), else unchanged, else temporary error, else not found.
  *
  * Scheduler: keyrefresh_start() starts one thread that calls RUN(ARG) (which runs the passes
- * of every list, taking the current configuration itself) 60 seconds after the start and then
- * every INTERVAL seconds; keyrefresh_stop() wakes it at once (a condition variable), sets
+ * of every list, taking the current configuration itself) FIRST seconds after the start (at
+ * most INTERVAL) and then every INTERVAL seconds; keyrefresh_stop() wakes it at once (a condition variable), sets
  * the stop flag that keyrefresh_pass() checks between subscribers, and joins it.
  * Lock: sched_lock guards the scheduler's stop flag and thread handle; it is a leaf lock,
  * never held while RUN runs.  keyrefresh_start/_stop are called from one thread (the daemon's
@@ -46,7 +46,6 @@
 #include "keyfetch.h"
 
 #define KEYREFRESH_MAX_SOURCES 2
-#define KEYREFRESH_FIRST_DELAY 60	/* seconds from keyrefresh_start to the first pass */
 #define KEYREFRESH_LEDGER_SUFFIX " key-expiry"	/* the ledger's name: LIST + this */
 
 struct keyrefresh_sources {
@@ -143,8 +142,8 @@ const struct keyrefresh_sources *keyrefresh_list_sources(const struct pw_list *l
 bool keyrefresh_any(const struct pw_lists *ls, size_t n_daemon);
 /* keyrefresh_start - the scheduler thread (see the top comment); false + WHY when it could
  * not start or runs already */
-bool keyrefresh_start(unsigned interval, void (*run)(void *arg), void *arg, char *why,
-		      size_t whylen);
+bool keyrefresh_start(unsigned first, unsigned interval, void (*run)(void *arg), void *arg,
+		      char *why, size_t whylen);
 /* keyrefresh_stopping - the flag keyrefresh_stop sets, for keyrefresh_params.stop */
 const atomic_bool *keyrefresh_stopping(void);
 /* keyrefresh_stop - wake the scheduler, end a running pass at its next subscriber, join the

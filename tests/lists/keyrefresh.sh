@@ -17,7 +17,8 @@
 # VKS (armored); 404 -> not-found; an oversized answer -> refused; a key expiring in 3 days
 # with list_key_expiry_warning = 14 -> one warning mail at the SMTP sink, a second pass none
 # (the ledger); server down -> temporary-error; a server certificate not from the test CA ->
-# refused.  Prints PASS/FAIL lines and "N passed, M failed"; exit 1 on any failure.
+# refused; the daemon's scheduler (list_key_refresh_delay = 0: its first pass at once) merges a
+# subkey gina published since, with no postward -K.  Prints PASS/FAIL lines and "N passed, M failed"; exit 1 on any failure.
 # shellcheck source=tests/openpgp/lib.sh
 . "$(dirname "$0")/../openpgp/lib.sh"	# ok, ko, finish, g, mkhome, $tmp and its cleanup
 POSTWARD=${POSTWARD:-$top/milter/postward}
@@ -111,7 +112,7 @@ SAN="subjectAltName=DNS:openpgpkey.example.net,DNS:direct.invalid,DNS:keys.examp
 start_server() {	# start_server NAME CERT KEY: its port in $port
 	"$PY" "$here/keyserver.py" "$1.ready" "$2" "$3" docroot "$1.log" 2> "$1.err" &
 	pids="$pids $!"
-	for _ in $(seq 200); do [ -s "$1.ready" ] && break; sleep 0.05; done
+	for _ in $(seq 1200); do [ -s "$1.ready" ] && break; sleep 0.05; done
 	port=$(cat "$1.ready" 2>/dev/null)
 }
 start_server good srv.pem srv.key
@@ -121,7 +122,7 @@ ROGUE=$port
 mkdir box
 "$PY" "$here/../e2e/smtpsink.py" sink.ready "box=$tmp/box" > sink.log 2>&1 &
 pids="$pids $!"
-for _ in $(seq 200); do [ -s sink.ready ] && break; sleep 0.05; done
+for _ in $(seq 1200); do [ -s sink.ready ] && break; sleep 0.05; done
 SINK=$(awk '$1 == "box" { print $2 }' sink.ready 2>/dev/null)
 [ -n "$GOOD" ] && [ -n "$ROGUE" ] && [ -n "$SINK" ] && ok "HTTPS servers and SMTP sink listening" ||
 	{ ko "servers: $(cat good.err rogue.err sink.log 2>/dev/null | tail -5)"; the_end; }
@@ -236,7 +237,7 @@ line big@example.net | grep -q "wkd=refused" && grep -q "big@example.net.*larger
 
 line frank@example.net | grep -q "warning=sent" && ok "frank: key expiring in 3 days, warning sent" ||
 	ko "frank: $(line frank@example.net)"
-for _ in $(seq 100); do [ -n "$(ls box/*.eml 2>/dev/null)" ] && break; sleep 0.05; done
+for _ in $(seq 1200); do [ -n "$(ls box/*.eml 2>/dev/null)" ] && break; sleep 0.05; done
 n=$(ls box/*.eml 2>/dev/null | wc -l)
 [ "$n" -eq 1 ] && grep -q "^To: frank@example.net" box/*.eml && grep -q "$FRANK" box/*.eml &&
 	grep -q "^Auto-Submitted: auto-generated" box/*.eml &&
@@ -265,4 +266,30 @@ kr rogue.conf
 	ko "rogue: $(line alice@example.net); $(grep alice k.err)"
 [ "$(cat rogue.log 2>/dev/null | wc -l)" -eq "$before" ] &&
 	ok "no request reached the rogue server" || ko "requests sent to the rogue server"
+# ---- the scheduler in the daemon --------------------------------------------------------------
+# gina publishes one more encryption subkey; a daemon whose first pass comes at once merges it
+# without any postward -K (its log line "pass done" is the event waited for)
+{ g gina --quick-add-key "$GINA" cv25519 encr 0 && g gina --armor --export "$GINA" > "$vks/$GINA"; } \
+	> publish2.log 2>&1 || ko "gina's second subkey: $(tail -3 publish2.log)"
+subs_before=$(g listhome --with-colons -k "$GINA" | grep -c '^sub')
+conf daemon.conf "$GOOD" "list_key_refresh_interval = 1" "list_key_refresh_delay = 0"
+"$POSTWARD" -f -c daemon.conf -p "unix:$tmp/pw.sock" 2> d.log &
+dpid=$!
+pids="$pids $dpid"
+for _ in $(seq 2400); do
+	grep -q "key refresh: pass done" d.log 2>/dev/null && break
+	kill -0 "$dpid" 2>/dev/null || break
+	sleep 0.05
+done
+grep -q "key refresh: every 1 hour(s), the first pass in 0 second(s)" d.log &&
+	ok "the daemon starts its key refresh scheduler and says when" ||
+	ko "scheduler start: $(grep -m3 'key refresh\|ERROR' d.log)"
+grep -q "key refresh: pass done" d.log && ok "the daemon's first scheduled pass ran" ||
+	ko "no scheduled pass: $(tail -5 d.log)"
+[ "$(g listhome --with-colons -k "$GINA" | grep -c '^sub')" -eq $((subs_before + 1)) ] &&
+	ok "gina: the scheduled pass merged her new subkey" ||
+	ko "gina after the scheduled pass: $(g listhome --with-colons -k "$GINA" | grep -c '^sub') subkeys, $subs_before before"
+kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+! grep -q 'Sanitizer\|runtime error' d.log && ok "the daemon stopped cleanly" ||
+	ko "daemon: $(grep -m3 'ERROR\|runtime error' d.log)"
 the_end

@@ -103,8 +103,8 @@ START_TEST(scheduler_runs_and_stops)
 	struct timespec t0, t1;
 
 	runs = 0;
-	ck_assert(keyrefresh_start(1, run, NULL, why, sizeof why));
-	ck_assert(!keyrefresh_start(1, run, NULL, why, sizeof why));	/* runs already */
+	ck_assert(keyrefresh_start(60, 1, run, NULL, why, sizeof why));
+	ck_assert(!keyrefresh_start(60, 1, run, NULL, why, sizeof why));	/* runs already */
 	ck_assert_str_eq(why, "key refresh: the scheduler runs already");
 	ck_assert(!atomic_load(keyrefresh_stopping()));
 	pthread_mutex_lock(&lock);
@@ -117,14 +117,14 @@ START_TEST(scheduler_runs_and_stops)
 
 	/* an hour's interval: stop wakes it at once, no pass ran */
 	runs = 0;
-	ck_assert(keyrefresh_start(3600, run, NULL, why, sizeof why));
+	ck_assert(keyrefresh_start(60, 3600, run, NULL, why, sizeof why));
 	ck_assert(!atomic_load(keyrefresh_stopping()));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	keyrefresh_stop();
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 5);
 	ck_assert_int_eq(runs, 0);
-	ck_assert(!keyrefresh_start(0, run, NULL, why, sizeof why));
+	ck_assert(!keyrefresh_start(60, 0, run, NULL, why, sizeof why));
 }
 END_TEST
 
