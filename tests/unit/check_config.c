@@ -76,6 +76,7 @@ static const struct {
 	{ "list_build_threads", "0" },
 	{ "list_max_queue_time", "432000" },
 	{ "list_key_refresh_interval", "24" },
+	{ "list_key_refresh_delay", "60" },
 	{ "list_key_sources", "" },
 	{ "list_vks_url", "https://keys.openpgp.org" },
 	{ "list_https_ca_file", "" },
@@ -554,6 +555,7 @@ START_TEST(key_refresh_settings_checked)
 	ck_assert_uint_eq(cfg.n_list_key_sources, 0);
 	ck_assert_str_eq(cfg.list_vks_url, "https://keys.openpgp.org");
 	ck_assert_uint_eq(cfg.list_key_refresh_interval, 24);
+	ck_assert_uint_eq(cfg.list_key_refresh_delay, 60);
 	ck_assert_uint_eq(cfg.list_key_expiry_warning, 14);
 	ck_assert_uint_eq(parse("k.conf", "list_key_sources = vks, WKD\n"
 				"list_https_connect_to = a:443:127.0.0.1:8443 b:443:127.0.0.1:8443\n"), 0);
