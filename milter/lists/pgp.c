@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <locale.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1483,6 +1484,7 @@ struct subkey_entry {
 	struct keyring_sig sig;		/* the keyring before the listing */
 	time_t fetched;
 };
+_Static_assert(offsetof(struct subkey_entry, fpr) == 0, "table_slot needs fpr first");
 
 static struct {
 	pthread_mutex_t lock;
@@ -1525,12 +1527,26 @@ static int subkey_cached(const char *fpr, const char *keyid, const struct keyrin
 	return ans;
 }
 
+/* table_slot - the slot of FPR among N entries of SIZE octets at TAB (each opening with its
+ * fpr[41]), or the one *NEXT names, which then moves on (the caller holds the table's lock) */
+static void *table_slot(void *tab, size_t n, size_t size, size_t *next, const char *fpr)
+{
+	char *e = tab;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e + i * size, fpr) == 0)
+			return e + i * size;
+	e += *next * size;
+	*next = (*next + 1) % n;
+	return e;
+}
+
 /* subkey_store - remember KEY's key IDs under FPR and SIG (keys with too many are not kept) */
 static void subkey_store(const char *fpr, gpgme_key_t key, const struct keyring_sig *sig,
 			 time_t now)
 {
 	struct subkey_entry n = { .sig = *sig, .fetched = now };
-	struct subkey_entry *slot = NULL;
+	struct subkey_entry *slot;
 
 	snprintf(n.fpr, sizeof(n.fpr), "%s", fpr);
 	for (gpgme_subkey_t s = key->subkeys; s != NULL; s = s->next) {
@@ -1539,13 +1555,7 @@ static void subkey_store(const char *fpr, gpgme_key_t key, const struct keyring_
 		memcpy(n.ids[n.n++], s->keyid, 17);
 	}
 	pthread_mutex_lock(&subkeys.lock);
-	for (size_t i = 0; i < SUBKEY_SLOTS && slot == NULL; i++)
-		if (strcmp(subkeys.e[i].fpr, fpr) == 0)
-			slot = &subkeys.e[i];
-	if (slot == NULL) {
-		slot = &subkeys.e[subkeys.next];
-		subkeys.next = (subkeys.next + 1) % SUBKEY_SLOTS;
-	}
+	slot = table_slot(subkeys.e, SUBKEY_SLOTS, sizeof(subkeys.e[0]), &subkeys.next, fpr);
 	*slot = n;
 	pthread_mutex_unlock(&subkeys.lock);
 }
@@ -1601,6 +1611,7 @@ struct cert_entry {
 	struct keyring_sig sig;
 	time_t fetched;
 };
+_Static_assert(offsetof(struct cert_entry, fpr) == 0, "table_slot needs fpr first");
 
 static struct {
 	pthread_mutex_t lock;
@@ -1640,20 +1651,14 @@ static bool cert_cached(const char *fpr, const struct keyring_sig *sig, time_t n
 static void cert_store(const char *fpr, const uint8_t *data, size_t len,
 		       const struct keyring_sig *sig, time_t now)
 {
-	struct cert_entry *slot = NULL;
+	struct cert_entry *slot;
 	uint8_t *copy;
 
 	if (len == 0 || len > CERT_MAX || (copy = malloc(len)) == NULL)
 		return;
 	memcpy(copy, data, len);
 	pthread_mutex_lock(&certs.lock);
-	for (size_t i = 0; i < CERT_SLOTS && slot == NULL; i++)
-		if (strcmp(certs.e[i].fpr, fpr) == 0)
-			slot = &certs.e[i];
-	if (slot == NULL) {
-		slot = &certs.e[certs.next];
-		certs.next = (certs.next + 1) % CERT_SLOTS;
-	}
+	slot = table_slot(certs.e, CERT_SLOTS, sizeof(certs.e[0]), &certs.next, fpr);
 	free(slot->data);
 	*slot = (struct cert_entry){ .data = copy, .len = len, .sig = *sig, .fetched = now };
 	snprintf(slot->fpr, sizeof(slot->fpr), "%s", fpr);

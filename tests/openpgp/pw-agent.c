@@ -39,48 +39,36 @@
 
 #define SEXP_MAX 65536
 
-/* cert - the "cert" mode (see the top comment) */
-static int cert(int argc, char **argv)
+/* ask_cert - the "cert" mode's question about ARG (FIRST is unused) */
+static void ask_cert(const char *first, const char *arg)
 {
+	uint8_t *data = NULL, md[SHA256_DIGEST_LENGTH];
+	size_t len = 0;
 	char why[256];
-	unsigned long hits, misses;
 
-	if (!pgp_global_init(argv[1], why, sizeof(why))) {
-		fprintf(stderr, "pw-agent: %s\n", why);
-		return 2;
+	(void)first;
+	if (pgp_export_cert(arg, &data, &len, why, sizeof(why)) != PGP_OK) {
+		printf("%s error: %s\n", arg, why);
+		return;
 	}
-	for (int i = 3; i < argc; i++) {
-		uint8_t *data = NULL, md[SHA256_DIGEST_LENGTH];
-		size_t len = 0;
-
-		if (strncmp(argv[i], "run=", 4) == 0) {
-			fflush(stdout);
-			if (system(argv[i] + 4) != 0) {
-				fprintf(stderr, "pw-agent: %s failed\n", argv[i] + 4);
-				pgp_global_end();
-				return 2;
-			}
-			continue;
-		}
-		if (pgp_export_cert(argv[i], &data, &len, why, sizeof(why)) != PGP_OK) {
-			printf("%s error: %s\n", argv[i], why);
-			continue;
-		}
-		SHA256(data, len, md);
-		printf("%s %zu ", argv[i], len);
-		for (size_t k = 0; k < sizeof(md); k++)
-			printf("%02x", md[k]);
-		putchar('\n');
-		free(data);
-	}
-	pgp_cert_cache_stats(&hits, &misses);
-	printf("cache hits=%lu misses=%lu\n", hits, misses);
-	pgp_global_end();
-	return fflush(stdout) == 0 ? 0 : 2;
+	SHA256(data, len, md);
+	printf("%s %zu ", arg, len);
+	for (size_t k = 0; k < sizeof(md); k++)
+		printf("%02x", md[k]);
+	putchar('\n');
+	free(data);
 }
 
-/* subkeys - the "subkeys" mode (see the top comment) */
-static int subkeys(int argc, char **argv)
+/* ask_subkey - the "subkeys" mode's question: is ARG a key ID of the primary key FIRST */
+static void ask_subkey(const char *first, const char *arg)
+{
+	printf("%s %s\n", arg, pgp_key_has_subkey(first, arg) ? "yes" : "no");
+}
+
+/* questions - the cache modes (see the top comment): ASK for each of ARGV[FROM...] but
+ * "run=" ones, then the table's STATS */
+static int questions(int argc, char **argv, int from, void (*ask)(const char *, const char *),
+		     void (*stats)(unsigned long *, unsigned long *))
 {
 	char why[256];
 	unsigned long hits, misses;
@@ -89,19 +77,19 @@ static int subkeys(int argc, char **argv)
 		fprintf(stderr, "pw-agent: %s\n", why);
 		return 2;
 	}
-	for (int i = 4; i < argc; i++) {
-		if (strncmp(argv[i], "run=", 4) == 0) {
-			fflush(stdout);
-			if (system(argv[i] + 4) != 0) {
-				fprintf(stderr, "pw-agent: %s failed\n", argv[i] + 4);
-				pgp_global_end();
-				return 2;
-			}
+	for (int i = from; i < argc; i++) {
+		if (strncmp(argv[i], "run=", 4) != 0) {
+			ask(argv[3], argv[i]);
 			continue;
 		}
-		printf("%s %s\n", argv[i], pgp_key_has_subkey(argv[3], argv[i]) ? "yes" : "no");
+		fflush(stdout);
+		if (system(argv[i] + 4) != 0) {
+			fprintf(stderr, "pw-agent: %s failed\n", argv[i] + 4);
+			pgp_global_end();
+			return 2;
+		}
 	}
-	pgp_subkey_cache_stats(&hits, &misses);
+	stats(&hits, &misses);
 	printf("cache hits=%lu misses=%lu\n", hits, misses);
 	pgp_global_end();
 	return fflush(stdout) == 0 ? 0 : 2;
@@ -117,9 +105,9 @@ int main(int argc, char **argv)
 	int rc = 0;
 
 	if (argc >= 4 && strcmp(argv[2], "subkeys") == 0)
-		return subkeys(argc, argv);
+		return questions(argc, argv, 4, ask_subkey, pgp_subkey_cache_stats);
 	if (argc >= 4 && strcmp(argv[2], "cert") == 0)
-		return cert(argc, argv);
+		return questions(argc, argv, 3, ask_cert, pgp_cert_cache_stats);
 	if (argc != 3) {
 		fputs("usage: pw-agent HOME GRIP < SEXP > ANSWER\n"
 		      "       pw-agent HOME subkeys PRIMARY_FPR ARG...\n"
