@@ -161,6 +161,10 @@ function T.start(conf, policies)
 	if not conf:find("sender_practices", 1, true) then
 		conf = T.NOPRACTICES .. conf
 	end
+	-- nor REQUIRETLS recipient lookups (tests/requiretls checks them against the fixture)
+	if not conf:find("requiretls_recipient_check", 1, true) then
+		conf = "requiretls_recipient_check = off\n" .. conf
+	end
 	if #names > 0 and not conf:find("policy_files", 1, true) then
 		conf = conf .. "policy_files = " .. table.concat(names, ", ") .. "\n"
 	end

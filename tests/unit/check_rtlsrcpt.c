@@ -1,0 +1,250 @@
+/*
+ * tests/unit/check_rtlsrcpt.c - policy/mtasts.c (the MTA-STS TXT record, the policy file, mx
+ * patterns; RFC 8461) and policy/rtlsrcpt.c (REQUIRETLS at RCPT: when it applies, exempt
+ * domains, the verdict's order and replies).  Its own binary with its own main.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/config.h"
+#include "policy/mtasts.h"
+#include "policy/policyfile.h"
+#include "policy/rtlsrcpt.h"
+
+/* txt - parse S as a TXT record */
+static enum mtasts_txt_status txt(const char *s, struct mtasts_txt *t)
+{
+	char why[128];
+	return mtasts_parse_txt(s, strlen(s), t, why, sizeof(why));
+}
+
+START_TEST(txt_records)
+{
+	struct mtasts_txt t;
+
+	ck_assert_int_eq(txt("v=STSv1; id=20160831085700Z;", &t), MTASTS_TXT_OK);
+	ck_assert_str_eq(t.id, "20160831085700Z");
+	ck_assert_int_eq(txt("v=STSv1;id=abc", &t), MTASTS_TXT_OK);
+	ck_assert_str_eq(t.id, "abc");
+	ck_assert_int_eq(txt("v=STSv1; ext=x.y; id=1 ; ", &t), MTASTS_TXT_OK);
+	ck_assert_str_eq(t.id, "1");
+	/* not an STS record at all: discarded, not an error */
+	ck_assert_int_eq(txt("v=spf1 -all", &t), MTASTS_TXT_OTHER);
+	ck_assert_int_eq(txt("v=STSv10; id=1", &t), MTASTS_TXT_OTHER);
+	ck_assert_int_eq(txt("", &t), MTASTS_TXT_OTHER);
+	/* invalid ones */
+	ck_assert_int_eq(txt("v=STSv1", &t), MTASTS_TXT_INVALID);
+	ck_assert_int_eq(txt("v=STSv1; id=", &t), MTASTS_TXT_INVALID);
+	ck_assert_int_eq(txt("v=STSv1; id=a-b", &t), MTASTS_TXT_INVALID);
+	ck_assert_int_eq(txt("v=STSv1; id=1; id=2", &t), MTASTS_TXT_INVALID);
+	ck_assert_int_eq(txt("v=STSv1; id=123456789012345678901234567890123", &t),
+			 MTASTS_TXT_INVALID);
+	ck_assert_int_eq(txt("v=STSv1; id=12345678901234567890123456789012", &t), MTASTS_TXT_OK);
+	ck_assert_int_eq(txt("v=STSv1; id=1 2", &t), MTASTS_TXT_INVALID);
+	ck_assert_int_eq(txt("v=STSv1; junk", &t), MTASTS_TXT_INVALID);
+}
+END_TEST
+
+/* pol - parse S as a policy file */
+static bool pol(const char *s, struct mtasts_policy *p, char *why)
+{
+	return mtasts_parse_policy(s, strlen(s), p, why, 160);
+}
+
+START_TEST(policy_files)
+{
+	struct mtasts_policy p;
+	char why[160];
+
+	/* RFC 8461 section 3.2's example, CRLF */
+	ck_assert(pol("version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\n"
+		      "mx: *.example.net\r\nmx: backupmx.example.com\r\nmax_age: 604800\r\n", &p, why));
+	ck_assert_int_eq(p.mode, MTASTS_MODE_ENFORCE);
+	ck_assert_uint_eq(p.max_age, 604800);
+	ck_assert_uint_eq(p.n_mx, 3);
+	ck_assert_str_eq(p.mx[1], "*.example.net");
+	/* LF, no final line end, blanks, unknown keys, upper-case mx folded */
+	ck_assert(pol("version:STSv1\nmode:  testing  \nfoo: bar\nmx: MX.Example.ORG.\nmax_age:0", &p,
+		      why));
+	ck_assert_int_eq(p.mode, MTASTS_MODE_TESTING);
+	ck_assert_str_eq(p.mx[0], "mx.example.org");
+	ck_assert(pol("version: STSv1\nmode: none\nmax_age: 86400\n", &p, why));
+	ck_assert_int_eq(p.mode, MTASTS_MODE_NONE);
+	/* errors */
+	ck_assert(!pol("mode: enforce\nmx: a.b\nmax_age: 1\n", &p, why));
+	ck_assert_str_eq(why, "no version");
+	ck_assert(!pol("version: STSv2\nmode: enforce\nmx: a.b\nmax_age: 1\n", &p, why));
+	ck_assert(!pol("version: STSv1\nmode: enforce\nmax_age: 1\n", &p, why));
+	ck_assert_str_eq(why, "mode enforce without any mx");
+	ck_assert(!pol("version: STSv1\nmode: strict\nmx: a.b\nmax_age: 1\n", &p, why));
+	ck_assert(!pol("version: STSv1\nmode: enforce\nmx: a.b\nmax_age: 31557601\n", &p, why));
+	ck_assert(!pol("version: STSv1\nmode: enforce\nmx: a.b\nmax_age: -1\n", &p, why));
+	ck_assert(!pol("version: STSv1\nmode: enforce\nmx: a.b\nmax_age: 1\nmax_age: 2\n", &p, why));
+	ck_assert(!pol("version: STSv1\nmode: enforce\nmx: a..b\nmax_age: 1\n", &p, why));
+	ck_assert(!pol("version: STSv1\nmode: enforce\nmx: a.b\nmax_age: 1\nno colon\n", &p, why));
+	ck_assert(!pol("version: STSv1\nmode: enforce\nmx: \xc3\xa9.b\nmax_age: 1\n", &p, why));
+	ck_assert(!pol("", &p, why));
+}
+END_TEST
+
+START_TEST(policy_mx_limit)
+{
+	struct mtasts_policy p;
+	char why[160], buf[4096];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "version: STSv1\nmode: enforce\nmax_age: 5\n");
+
+	for (int i = 0; i < MTASTS_MAX_MX; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "mx: mx%d.example\n", i);
+	ck_assert(mtasts_parse_policy(buf, n, &p, why, sizeof(why)));
+	ck_assert_uint_eq(p.n_mx, MTASTS_MAX_MX);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "mx: one.too.many\n");
+	ck_assert(!mtasts_parse_policy(buf, n, &p, why, sizeof(why)));
+}
+END_TEST
+
+START_TEST(mx_patterns)
+{
+	ck_assert(mtasts_mx_match("mail.example.com", "MAIL.example.com."));
+	ck_assert(mtasts_mx_match("*.example.net", "mx1.example.net"));
+	ck_assert(!mtasts_mx_match("*.example.net", "a.b.example.net"));
+	ck_assert(!mtasts_mx_match("*.example.net", "example.net"));
+	ck_assert(!mtasts_mx_match("*.example.net", ".example.net"));
+	ck_assert(!mtasts_mx_match("mail.example.com", "mail.example.co"));
+	ck_assert(!mtasts_mx_match("mail.example.com", "xmail.example.com"));
+	ck_assert(!mtasts_mx_match("", "a"));
+}
+END_TEST
+
+/* facts - a facts record for DOMAIN with both paths */
+static struct rtlsrcpt_facts facts(enum rtlsrcpt_path dane, enum rtlsrcpt_path sts)
+{
+	struct rtlsrcpt_facts f;
+
+	memset(&f, 0, sizeof(f));
+	f.domain = "example.org";
+	f.dane = dane;
+	f.sts = sts;
+	strcpy(f.dane_why, "MX RRset not DNSSEC-signed (insecure)");
+	strcpy(f.sts_why, "no _mta-sts TXT record 100%");
+	return f;
+}
+
+START_TEST(verdict_order)
+{
+	struct pw_config cfg;
+	struct rtlsrcpt_verdict v;
+	struct rtlsrcpt_facts f;
+
+	ck_assert(pw_config_defaults(&cfg));
+	ck_assert_int_eq(cfg.requiretls_recipient_check, PW_RCPT_CHECK_REJECT);
+	f = facts(RTLSRCPT_OK, RTLSRCPT_TEMP);
+	rtlsrcpt_decide(&cfg, &f, &v);
+	ck_assert_int_eq(v.result, RTLSRCPT_PASS);
+	ck_assert_str_eq(v.via, "dane");
+	/* bogus DANE: no fall back to a good MTA-STS policy */
+	f = facts(RTLSRCPT_BOGUS, RTLSRCPT_OK);
+	rtlsrcpt_decide(&cfg, &f, &v);
+	ck_assert_int_eq(v.result, RTLSRCPT_TEMPERROR);
+	ck_assert_str_eq(v.code, "451");
+	ck_assert_str_eq(v.xcode, "4.7.5");
+	ck_assert(v.act);
+	f = facts(RTLSRCPT_NO, RTLSRCPT_OK);
+	rtlsrcpt_decide(&cfg, &f, &v);
+	ck_assert_int_eq(v.result, RTLSRCPT_PASS);
+	ck_assert_str_eq(v.via, "mta-sts");
+	f = facts(RTLSRCPT_TEMP, RTLSRCPT_OK);
+	rtlsrcpt_decide(&cfg, &f, &v);
+	ck_assert_int_eq(v.result, RTLSRCPT_PASS);
+	f = facts(RTLSRCPT_TEMP, RTLSRCPT_NO);
+	rtlsrcpt_decide(&cfg, &f, &v);
+	ck_assert_int_eq(v.result, RTLSRCPT_TEMPERROR);
+	ck_assert_str_eq(v.xcode, "4.7.0");
+	f = facts(RTLSRCPT_NO, RTLSRCPT_NO);
+	rtlsrcpt_decide(&cfg, &f, &v);
+	ck_assert_int_eq(v.result, RTLSRCPT_FAIL);
+	ck_assert_str_eq(v.code, "550");
+	ck_assert_str_eq(v.xcode, "5.7.30");
+	ck_assert_msg(strncmp(v.text, "REQUIRETLS: example.org has no DNSSEC-signed MX with DANE "
+			      "TLSA records and no MTA-STS policy in enforce mode (DANE: MX RRset",
+			      100) == 0, "%s", v.text);
+	ck_assert_ptr_null(strchr(v.text, '%'));
+	/* log only */
+	cfg.requiretls_recipient_check = PW_RCPT_CHECK_LOG;
+	rtlsrcpt_decide(&cfg, &f, &v);
+	ck_assert_int_eq(v.result, RTLSRCPT_FAIL);
+	ck_assert(!v.act);
+	pw_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(required_and_exempt)
+{
+	struct pw_config cfg;
+	struct pw_policy pol;
+	struct pw_diags d = { 0 };
+	struct rtls_facts f;
+	const struct pw_rule *rule;
+	const char *doms[] = { "other.example", "partner.example" };
+	const char *text = "require_tls recipient_domain partner.example\n"
+			   "require_tls sender_domain .corp.example\n";
+
+	ck_assert(pw_config_defaults(&cfg));
+	memset(&pol, 0, sizeof(pol));
+	ck_assert_uint_eq(pw_policy_parse(&pol, "t.policy", text, strlen(text), &d), 0);
+	memset(&f, 0, sizeof(f));
+	ck_assert(!rtlsrcpt_required(&cfg, &pol, &f, &rule));
+	f.param = true;
+	ck_assert(rtlsrcpt_required(&cfg, &pol, &f, &rule));
+	ck_assert_ptr_null(rule);
+	f.param = false;
+	/* a field seen (cannot be, at RCPT) changes nothing */
+	f.n_fields = 2;
+	f.rcpt_domains = doms;
+	f.n_rcpts = 1;
+	ck_assert(!rtlsrcpt_required(&cfg, &pol, &f, &rule));
+	f.n_rcpts = 2;
+	ck_assert(rtlsrcpt_required(&cfg, &pol, &f, &rule));
+	ck_assert_uint_eq(rule->line, 1);
+	f.n_rcpts = 0;
+	f.sender_domain = "hq.corp.example";
+	ck_assert(rtlsrcpt_required(&cfg, &pol, &f, &rule));
+	ck_assert_uint_eq(rule->line, 2);
+
+	ck_assert(pw_config_set(&cfg, "requiretls_exempt_domains", "Local.Example, .relay.example",
+				"t.conf", 1, &d));
+	ck_assert_str_eq(rtlsrcpt_exempt(&cfg, "local.example"), "local.example");
+	ck_assert_ptr_null(rtlsrcpt_exempt(&cfg, "sub.local.example"));
+	ck_assert_str_eq(rtlsrcpt_exempt(&cfg, "a.relay.example"), ".relay.example");
+	ck_assert_ptr_null(rtlsrcpt_exempt(&cfg, "relay.example"));
+	ck_assert(!pw_config_set(&cfg, "requiretls_exempt_domains", "bad..domain", "t.conf", 2, &d));
+	ck_assert(pw_config_set(&cfg, "requiretls_recipient_check", "log", "t.conf", 3, &d));
+	ck_assert_int_eq(cfg.requiretls_recipient_check, PW_RCPT_CHECK_LOG);
+	ck_assert(!pw_config_set(&cfg, "requiretls_recipient_check", "maybe", "t.conf", 4, &d));
+	pw_diags_free(&d);
+	pw_policy_free(&pol);
+	pw_config_free(&cfg);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("rtlsrcpt");
+	TCase *tc = tcase_create("all");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, txt_records);
+	tcase_add_test(tc, policy_files);
+	tcase_add_test(tc, policy_mx_limit);
+	tcase_add_test(tc, mx_patterns);
+	tcase_add_test(tc, verdict_order);
+	tcase_add_test(tc, required_and_exempt);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
