@@ -109,19 +109,17 @@ static const struct pw_option options[] = {
 	  "days before its expiry that a subscriber is warned about their key (0: never)" },
 	/* REQUIRETLS at RCPT: policy/rtlsrcpt.h, milter/requiretls/ */
 	{ "requiretls_recipient_check", PW_OPT_ENUM, "reject", rcpt_checks, 0, 0, true,
-	  "REQUIRETLS recipients whose domain has neither DANE nor MTA-STS enforce: reject "
-	  "(550 5.7.30 at RCPT), log only, or off (no lookups)" },
+	  "REQUIRETLS recipient without DANE or MTA-STS: reject (550 5.7.30), log, or off" },
 	{ "requiretls_exempt_domains", PW_OPT_LIST, "", NULL, 0, 0, true,
-	  "recipient domains never checked at RCPT (local and relay domains): example.com, "
-	  ".example.com for its subdomains" },
-	{ "requiretls_mta_sts_ca_file", PW_OPT_STRING, "", NULL, 0, 0, true,
-	  "CA certificates (PEM) trusted for MTA-STS policy fetches (empty: the system's CAs)" },
-	{ "requiretls_mta_sts_connect_to", PW_OPT_LIST, "", NULL, 0, 0, true,
-	  "HOST:PORT:TO-HOST:TO-PORT entries sending MTA-STS fetches elsewhere (tests)" },
+	  "recipient domains never checked at RCPT: example.com, .example.com (subdomains)" },
 	{ "requiretls_mta_sts_timeout", PW_OPT_UINT, "10", NULL, 1, 120, true,
 	  "seconds one MTA-STS policy fetch may take at RCPT, connection included" },
 	{ "requiretls_mta_sts_cache_size", PW_OPT_UINT, "1000", NULL, 1, 100000, true,
 	  "MTA-STS policies kept in memory, each for its max_age (least recently used go first)" },
+	{ "requiretls_mta_sts_ca_file", PW_OPT_STRING, "", NULL, 0, 0, true,
+	  "CA certificates (PEM) trusted for MTA-STS policy fetches (empty: the system's CAs)" },
+	{ "requiretls_mta_sts_connect_to", PW_OPT_LIST, "", NULL, 0, 0, true,
+	  "HOST:PORT:TO-HOST:TO-PORT entries sending MTA-STS fetches elsewhere (tests)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "mtasts.h"
+#include "addr.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -265,33 +266,22 @@ bool mtasts_parse_policy(const char *buf, size_t len, struct mtasts_policy *out,
 	return true;
 }
 
-/* dlen - length of a name without its trailing dot */
-static size_t dlen(const char *s)
-{
-	size_t n = strlen(s);
-	return n > 0 && s[n - 1] == '.' ? n - 1 : n;
-}
-
-/* mtasts_mx_match - exact or "*." one-label wildcard, case-insensitive */
+/* mtasts_mx_match - exact or "*." one-label wildcard, case-insensitive (pw_domain_match
+ * compares, trailing dots ignored) */
 bool mtasts_mx_match(const char *pattern, const char *host)
 {
-	size_t pn, hn;
+	const char *dot;
 
-	if (pattern == NULL || host == NULL)
+	if (pattern == NULL || host == NULL || pattern[0] == '\0' || pattern[0] == '.' ||
+	    host[0] == '\0' || host[0] == '.')
 		return false;
-	pn = dlen(pattern);
-	hn = dlen(host);
-	if (pn == 0 || hn == 0)
+	if (pattern[0] != '*')
+		return pw_domain_match(pattern, host);
+	/* "*.example.net": HOST's first label is what the '*' stands for, the rest must be
+	 * example.net itself */
+	if (pattern[1] != '.' || pattern[2] == '\0' || (dot = strchr(host, '.')) == NULL)
 		return false;
-	if (pn >= 2 && pattern[0] == '*' && pattern[1] == '.') {
-		const char *dot = memchr(host, '.', hn);
-		/* the first label of HOST is what the '*' stands for: one label, not empty */
-		if (dot == NULL || dot == host)
-			return false;
-		return (size_t)(host + hn - dot) == pn - 1 &&
-		       strncasecmp(dot, pattern + 1, pn - 1) == 0;
-	}
-	return pn == hn && strncasecmp(pattern, host, pn) == 0;
+	return pw_domain_match(pattern + 2, dot + 1);
 }
 
 /* mtasts_policy_match - the first pattern HOST matches */

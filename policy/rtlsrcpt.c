@@ -12,35 +12,9 @@
 
 #include "addr.h"
 
-/* rtlsrcpt_result_name - the word for R */
-const char *rtlsrcpt_result_name(enum rtlsrcpt_result r)
-{
-	switch (r) {
-	case RTLSRCPT_PASS:
-		return "pass";
-	case RTLSRCPT_FAIL:
-		return "fail";
-	case RTLSRCPT_TEMPERROR:
-		break;
-	}
-	return "temperror";
-}
-
-/* rtlsrcpt_path_name - the word for P */
-const char *rtlsrcpt_path_name(enum rtlsrcpt_path p)
-{
-	switch (p) {
-	case RTLSRCPT_OK:
-		return "ok";
-	case RTLSRCPT_NO:
-		return "no";
-	case RTLSRCPT_TEMP:
-		return "temp";
-	case RTLSRCPT_BOGUS:
-		break;
-	}
-	return "bogus";
-}
+/* the words for the results and paths, indexed by their enums */
+const char *const rtlsrcpt_result_names[3] = { "pass", "fail", "temperror" };
+const char *const rtlsrcpt_path_names[4] = { "no", "ok", "temp", "bogus" };
 
 /* rtlsrcpt_required - REQUIRETLS parameter or a require_tls rule known at RCPT */
 bool rtlsrcpt_required(const struct pw_config *cfg, const struct pw_policy *pol,

@@ -72,9 +72,9 @@ const char *rtlsrcpt_exempt(const struct pw_config *cfg, const char *domain);
 /* rtlsrcpt_decide - the verdict for F under CFG's requiretls_recipient_check mode */
 void rtlsrcpt_decide(const struct pw_config *cfg, const struct rtlsrcpt_facts *f,
 		     struct rtlsrcpt_verdict *v);
-/* rtlsrcpt_result_name - "pass", "fail", "temperror" */
-const char *rtlsrcpt_result_name(enum rtlsrcpt_result r);
-/* rtlsrcpt_path_name - "ok", "no", "temp", "bogus" */
-const char *rtlsrcpt_path_name(enum rtlsrcpt_path p);
+/* the log words, indexed by enum rtlsrcpt_result ("pass", "fail", "temperror") and enum
+ * rtlsrcpt_path ("no", "ok", "temp", "bogus") */
+extern const char *const rtlsrcpt_result_names[3];
+extern const char *const rtlsrcpt_path_names[4];
 
 #endif

@@ -11,23 +11,22 @@
 #include <string.h>
 #include <time.h>
 
+#include "https.h"
 #include "log.h"
 #include "rcptcheck.h"
 #include "rtlsrcpt.h"
-#include "stscache.h"
-#include "stsfetch.h"
 
 /* requiretls_global_init - libcurl */
 bool requiretls_global_init(char *why, size_t whylen)
 {
-	return stsfetch_global_init(why, whylen);
+	return https_global_init(why, whylen);
 }
 
 /* requiretls_global_end - libcurl (the policy cache stays reachable until exit: a session
  * thread may still be finishing) */
 void requiretls_global_end(void)
 {
-	stsfetch_global_end();
+	https_global_end();
 }
 
 /* required - is TLS required by what is known now, DOMAIN counted as a recipient domain */
@@ -76,9 +75,9 @@ sfsistat requiretls_rcpt(SMFICTX *ctx, const struct pw_conn *c, const struct pw_
 		 v.result == RTLSRCPT_FAIL ? "reject" : "tempfail";
 	pwlog_qid(v.result == RTLSRCPT_PASS ? LOG_INFO : LOG_NOTICE, m->qid,
 		  "requiretls-rcpt=%s to=%s domain=%s%s%s action=%s dane=%s \"%s\" mta-sts=%s "
-		  "\"%s\"%s%s%s%s%s%s%s", rtlsrcpt_result_name(v.result), rcpt, domain,
-		  v.via ? " via=" : "", v.via ? v.via : "", action, rtlsrcpt_path_name(f.dane),
-		  f.dane_why, rtlsrcpt_path_name(f.sts), f.sts_why,
+		  "\"%s\"%s%s%s%s%s%s%s", rtlsrcpt_result_names[v.result], rcpt, domain,
+		  v.via ? " via=" : "", v.via ? v.via : "", action, rtlsrcpt_path_names[f.dane],
+		  f.dane_why, rtlsrcpt_path_names[f.sts], f.sts_why,
 		  v.code ? " reply=\"" : "", v.code ? v.code : "", v.code ? " " : "",
 		  v.code ? v.xcode : "", v.code ? " " : "", v.code ? v.text : "", v.code ? "\"" : "");
 	if (v.result == RTLSRCPT_PASS || !v.act)

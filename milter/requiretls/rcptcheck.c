@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dns/dns.h"
+#include "https.h"
 #include "mtasts.h"
 #include "stscache.h"
 #include "stsfetch.h"
@@ -369,12 +370,13 @@ static void check_sts(struct dns_resolver *dns, const struct pw_config *cfg, con
 		return;
 	}
 	{
-		struct stsfetch_config sc = {
-			.ca_file = cfg->requiretls_mta_sts_ca_file,
-			.connect_to = (const char *const *)cfg->requiretls_mta_sts_connect_to,
-			.n_connect_to = cfg->n_requiretls_mta_sts_connect_to,
-			.timeout = cfg->requiretls_mta_sts_timeout,
-		};
+		struct https_request sc;
+
+		memset(&sc, 0, sizeof(sc));
+		sc.ca_file = cfg->requiretls_mta_sts_ca_file;
+		sc.connect_to = (const char *const *)cfg->requiretls_mta_sts_connect_to;
+		sc.n_connect_to = cfg->n_requiretls_mta_sts_connect_to;
+		sc.timeout = cfg->requiretls_mta_sts_timeout;
 		char *body = NULL, w[200];
 		size_t len = 0;
 		enum stsfetch_result r = stsfetch_get(&sc, domain, &body, &len, why, sizeof(why));

@@ -1,5 +1,5 @@
 /*
- * milter/requiretls/stsfetch.h - fetch a domain's MTA-STS policy file over HTTPS (libcurl),
+ * milter/requiretls/stsfetch.h - fetch a domain's MTA-STS policy file over HTTPS (https.h),
  * as RFC 8461 section 3.3 says: https://mta-sts.DOMAIN/.well-known/mta-sts.txt, the server's
  * certificate verified (chain to a trusted CA - the system's or the configured CA file - and
  * the name mta-sts.DOMAIN), HTTPS only, no redirect followed, a timeout for the whole transfer
@@ -13,11 +13,10 @@
  * STSFETCH_TEMP (anything else: connection, certificate, timeout, redirect, other status,
  * another media type, an answer too big; WHY says which).
  *
- * Threads: stsfetch_global_init() (curl_global_init, reference-counted by libcurl) runs once
- * before any thread starts and stsfetch_global_end() after they stop; stsfetch_get() is
- * thread-safe in between: each call makes its own curl handle (CURLOPT_NOSIGNAL) and shares
- * nothing.  Host names are resolved by the system resolver (libcurl): the trust is in the
- * certificate, as RFC 8461 has it.
+ * Threads: thread-safe between https_global_init() and https_global_end() (milter/https.h,
+ * called by requiretls/rcpt.c's global init): each call makes its own curl handle.  Host
+ * names are resolved by the system resolver (libcurl): the trust is in the certificate, as
+ * RFC 8461 has it.
  */
 #ifndef POSTWARD_MILTER_STSFETCH_H
 #define POSTWARD_MILTER_STSFETCH_H
@@ -29,23 +28,14 @@
 
 enum stsfetch_result { STSFETCH_OK, STSFETCH_NOTFOUND, STSFETCH_TEMP };
 
-struct stsfetch_config {
-	const char *ca_file;		/* NULL or "": the system's CAs */
-	const char *const *connect_to;	/* CURLOPT_CONNECT_TO entries "HOST:PORT:TO-HOST:TO-PORT" */
-	size_t n_connect_to;
-	unsigned timeout;		/* seconds for the whole transfer (0: 10) */
-};
+struct https_request;
 
-/* stsfetch_global_init - curl_global_init, before threads; false + WHY when libcurl cannot
- * start or lacks HTTPS */
-bool stsfetch_global_init(char *why, size_t whylen);
-/* stsfetch_global_end - curl_global_cleanup, after the threads */
-void stsfetch_global_end(void);
 /* stsfetch_url - the policy URL of DOMAIN into URL; false if it does not fit or DOMAIN is not
  * a host name (letters, digits, '-', '.') */
 bool stsfetch_url(const char *domain, char *url, size_t len);
-/* stsfetch_get - GET DOMAIN's policy file under C's rules (see above) */
-enum stsfetch_result stsfetch_get(const struct stsfetch_config *c, const char *domain,
+/* stsfetch_get - GET DOMAIN's policy file (see above); OPTS gives the CA file, the CONNECT_TO
+ * entries and the timeout (0: 10 seconds), the rest of the request is set here */
+enum stsfetch_result stsfetch_get(const struct https_request *opts, const char *domain,
 				  char **body, size_t *len, char *why, size_t whylen);
 
 #endif

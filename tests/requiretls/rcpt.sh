@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/requiretls/rcpt.sh - REQUIRETLS at RCPT (RFC 8689 4.2.1; milter/requiretls/,
 # policy/rtlsrcpt.c) through miltertest against the DNSSEC fixture (tests/dns/fixture.sh) and
-# an HTTPS server of MTA-STS policies on loopback (stsserver.py) with a test CA postward is
+# an HTTPS server of MTA-STS policies on loopback (tests/lists/keyserver.py) with a test CA postward is
 # told to trust (requiretls_mta_sts_ca_file) and reached through
 # requiretls_mta_sts_connect_to (the name verified stays mta-sts.DOMAIN).
 #
@@ -28,28 +28,21 @@
 # is fetched once and then served from the cache; requiretls_recipient_check = log lets every
 # recipient through and logs "action=log-only".
 # Env: POSTWARD.  Ends with "N passed, M failed".
-set -u
-export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-POSTWARD=${POSTWARD:-$here/../../milter/postward}
+# shellcheck source=tests/openpgp/lib.sh
+. "$(dirname "$0")/../openpgp/lib.sh"	# ok, ko, finish, $tmp and its cleanup, $top, $here
+POSTWARD=${POSTWARD:-$top/milter/postward}
 PY=/usr/bin/python3
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS: $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 command -v miltertest >/dev/null || { echo "SKIP: miltertest not found"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/pw-rtlsrcpt.XXXXXX") || exit 1
+opgp_tmp pw-rtlsrcpt
 pids=""
 pwpid=""
-cleanup() {
+stop_all() {	# postward, the HTTPS servers, the DNS fixture (before $tmp goes)
 	local p
 	[ -n "$pwpid" ] && kill "$pwpid" 2>/dev/null && wait "$pwpid" 2>/dev/null
 	for p in $pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	"$here/../dns/fixture.sh" stop "$tmp/dns" >/dev/null 2>&1
-	[ "${KEEP:-0}" = 1 ] && echo "kept $tmp" || rm -rf "$tmp"
+	"$top/tests/dns/fixture.sh" stop "$tmp/dns" >/dev/null 2>&1
 }
-trap cleanup EXIT
+opgp_atexit=stop_all
 cd "$tmp" || exit 1
 export ASAN_OPTIONS="exitcode=86${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 
@@ -89,8 +82,8 @@ stsbog MX 10 mx.stsbog
 mx.stsbog A 127.0.0.1
 _mta-sts.stsbog TXT "v=STSv1; id=1;"
 EOR
-"$here/../dns/fixture.sh" start "$tmp/dns" "$tmp/records" > dns.log 2>&1 ||
-	{ bad "DNS fixture: $(tail -3 dns.log)"; finish; }
+"$top/tests/dns/fixture.sh" start "$tmp/dns" "$tmp/records" > dns.log 2>&1 ||
+	{ ko "DNS fixture: $(tail -3 dns.log)"; finish; }
 . "$tmp/dns/env"
 ok "DNS fixture with the test domains"
 
@@ -103,16 +96,16 @@ done
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
 		-out ca.pem -days 2 -subj "/CN=postward MTA-STS test CA" \
 		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key \
-		-out srv.csr -subj "/CN=mta-sts.sts.insecure.test" &&
-	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
-		"$names" > srv.ext &&
-	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-		-extfile srv.ext -out srv.pem &&
+	# the policy hosts' certificate, signed by that CA in one step (OpenSSL 3: req -x509 -CA)
+	openssl req -x509 -CA ca.pem -CAkey ca.key -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		-nodes -keyout srv.key -out srv.pem -days 2 -subj "/CN=mta-sts.sts.insecure.test" \
+		-addext "subjectAltName=$names" -addext "basicConstraints=CA:FALSE" \
+		-addext "extendedKeyUsage=serverAuth" &&
+	# the same names, self-signed: not from the CA postward trusts
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout rogue.key \
 		-out rogue.pem -days 2 -subj "/CN=mta-sts.stsrogue.insecure.test" \
 		-addext "subjectAltName=$names"
-} > certs.log 2>&1 && ok "test CA and server certificates" || { bad "openssl: $(tail -3 certs.log)"; finish; }
+} > certs.log 2>&1 && ok "test CA and server certificates" || { ko "openssl: $(tail -3 certs.log)"; finish; }
 policy() {	# policy DOMAIN MODE MX...
 	local d=$1 m=$2 dir=docroot/mta-sts.$1.insecure.test/.well-known
 	shift 2
@@ -128,19 +121,18 @@ policy stsrogue enforce '*.stsrogue.insecure.test'
 mkdir -p docroot/mta-sts.stsredir.insecure.test/.well-known
 echo "https://mta-sts.sts.insecure.test/.well-known/mta-sts.txt" \
 	> docroot/mta-sts.stsredir.insecure.test/.well-known/mta-sts.txt.redirect
-start_server() {	# start_server NAME CERT KEY: its port in $port
-	"$PY" "$here/stsserver.py" "$1.ready" "$2" "$3" docroot "$1.log" 2> "$1.err" &
+# two servers of tests/lists/keyserver.py: one with the CA's certificate, one with the rogue one
+for sv in good:srv rogue:rogue; do
+	"$PY" "$top/tests/lists/keyserver.py" "${sv%%:*}.ready" "${sv#*:}.pem" "${sv#*:}.key" \
+		docroot "${sv%%:*}.log" 2> "${sv%%:*}.err" &
 	pids="$pids $!"
-	for _ in $(seq 200); do [ -s "$1.ready" ] && break; sleep 0.05; done
-	port=$(cat "$1.ready" 2>/dev/null)
-}
-start_server good srv.pem srv.key
-GOOD=$port
-start_server rogue rogue.pem rogue.key
-ROGUE=$port
+done
+for _ in $(seq 200); do [ -s good.ready ] && [ -s rogue.ready ] && break; sleep 0.05; done
+GOOD=$(cat good.ready 2>/dev/null)
+ROGUE=$(cat rogue.ready 2>/dev/null)
 DEAD=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 [ -n "$GOOD" ] && [ -n "$ROGUE" ] && ok "HTTPS policy servers listening" ||
-	{ bad "servers: $(cat good.err rogue.err)"; finish; }
+	{ ko "servers: $(cat good.err rogue.err)"; finish; }
 to="requiretls_mta_sts_connect_to ="
 for d in sts ststest stsmis stsnone stsredir; do to="$to mta-sts.$d.insecure.test:443:127.0.0.1:$GOOD,"; done
 to="$to mta-sts.stsdown.insecure.test:443:127.0.0.1:$DEAD, mta-sts.stsrogue.insecure.test:443:127.0.0.1:$ROGUE"
@@ -165,7 +157,7 @@ EOF2
 conf reject > reject.conf
 conf log > log.conf
 "$POSTWARD" -n -c reject.conf > n.out 2>&1 && ok "postward -n accepts the settings" ||
-	bad "postward -n: $(cat n.out)"
+	ko "postward -n: $(cat n.out)"
 start_pw() {	# start_pw CONF LOG
 	pwpid=""
 	rm -f "$tmp/pw.sock"
@@ -173,7 +165,7 @@ start_pw() {	# start_pw CONF LOG
 	"$POSTWARD" -f -c "$1" -p "unix:$tmp/pw.sock" 2> "$2" &
 	pwpid=$!
 	for _ in $(seq 200); do grep -q "listening on" "$2" && break; kill -0 "$pwpid" 2>/dev/null || break; sleep 0.05; done
-	grep -q "listening on" "$2" || { bad "postward did not start: $(tail -5 "$2")"; finish; }
+	grep -q "listening on" "$2" || { ko "postward did not start: $(tail -5 "$2")"; finish; }
 }
 stop_pw() { kill "$pwpid" 2>/dev/null && wait "$pwpid" 2>/dev/null; pwpid=""; }
 send() {	# send QID SENDER ARGS RCPT... -> out-QID
@@ -188,11 +180,11 @@ send() {	# send QID SENDER ARGS RCPT... -> out-QID
 rcpt() {
 	local got
 	got=$(awk -v a="<$2>" '$1 == "RCPT" && $2 == a { print $3 }' "out-$1")
-	[ "$got" = "$3" ] && ok "$1 $2: $3" || bad "$1 $2: got \"$got\", want $3 ($(tr '\n' '|' < "out-$1"))"
+	[ "$got" = "$3" ] && ok "$1 $2: $3" || ko "$1 $2: got \"$got\", want $3 ($(tr '\n' '|' < "out-$1"))"
 	[ $# -lt 4 ] && return
 	grep -F "$1: requiretls-rcpt=" "$curlog" | grep -F " to=<$2> " |
 		grep -Eq -- "requiretls-rcpt=$4" && ok "$1 $2: log /$4/" ||
-		bad "$1 $2: no log line /$1: requiretls-rcpt=$4/ with to=<$2> ($(grep "$1: requiretls-rcpt" "$curlog" | grep -F "<$2>"))"
+		ko "$1 $2: no log line /$1: requiretls-rcpt=$4/ with to=<$2> ($(grep "$1: requiretls-rcpt" "$curlog" | grep -F "<$2>"))"
 }
 R550='reply="550 5.7.30 REQUIRETLS: '
 curlog=pw.log
@@ -225,24 +217,24 @@ rcpt Q2 bob@stsrogue.insecure.test replycode 'temperror .*mta-sts=temp "TXT id 2
 rcpt Q2 bob@stsbog.bogus.test replycode 'temperror .*dane=no "mx.stsbog.bogus.test: no TLSA records" mta-sts=temp "_mta-sts TXT lookup bogus'
 # the redirect target was never asked for from stsredir's URL: one request to its host only
 [ "$(grep -c '^mta-sts.stsredir.insecure.test ' good.log)" = 1 ] && ok "the redirect was not followed" ||
-	bad "redirect: $(cat good.log)"
+	ko "redirect: $(cat good.log)"
 # the cache: a second message to sts.insecure.test does not fetch again
 send Q3 '<alice@sender.example>' REQUIRETLS carol@sts.insecure.test
 rcpt Q3 carol@sts.insecure.test continue 'pass .*via=mta-sts .*\(cached\)'
 [ "$(grep -c '^mta-sts.sts.insecure.test /.well-known/mta-sts.txt 200' good.log)" = 1 ] &&
-	ok "the sts.insecure.test policy was fetched once (then cached)" || bad "fetches: $(cat good.log)"
+	ok "the sts.insecure.test policy was fetched once (then cached)" || ko "fetches: $(cat good.log)"
 # no REQUIRETLS: nothing is looked up, every recipient goes on
 send Q4 '<alice@sender.example>' '' bob@plain.insecure.test bob@dom.wrongkey.test
 rcpt Q4 bob@plain.insecure.test continue
 rcpt Q4 bob@dom.wrongkey.test continue
-grep -q "Q4: requiretls-rcpt" pw.log && bad "a message without REQUIRETLS was checked" ||
+grep -q "Q4: requiretls-rcpt" pw.log && ko "a message without REQUIRETLS was checked" ||
 	ok "a message without REQUIRETLS is not checked"
 # a require_tls rule on the sender domain marks the message at RCPT
 send Q5 '<alice@ruled.example>' '' bob@plain.insecure.test bob@dane.secure.test
 rcpt Q5 bob@plain.insecure.test replycode "fail .*action=reject .*$R550"
 rcpt Q5 bob@dane.secure.test continue 'pass .*via=dane'
 stop_pw
-grep -q 'Sanitizer\|runtime error' pw.log && bad "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' pw.log)" ||
+grep -q 'Sanitizer\|runtime error' pw.log && ko "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' pw.log)" ||
 	ok "no sanitizer report (mode reject)"
 
 # ---- log only ---------------------------------------------------------------------------------
@@ -254,6 +246,6 @@ rcpt L1 bob@notlsa.secure.test continue 'fail .*action=log-only .*reply="550 5.7
 rcpt L1 bob@dom.wrongkey.test continue 'temperror .*action=log-only .*reply="451 4.7.5 '
 rcpt L1 bob@dane.secure.test continue 'pass .*action=accept'
 stop_pw
-grep -q 'Sanitizer\|runtime error' pwlog.log && bad "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' pwlog.log)" ||
+grep -q 'Sanitizer\|runtime error' pwlog.log && ko "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' pwlog.log)" ||
 	ok "no sanitizer report (mode log)"
 finish

@@ -1,9 +1,10 @@
 /*
  * tests/unit/check_rtlsrcpt.c - policy/mtasts.c (the MTA-STS TXT record, the policy file, mx
  * patterns; RFC 8461) and policy/rtlsrcpt.c (REQUIRETLS at RCPT: when it applies, exempt
- * domains, the verdict's order and replies).  Its own binary with its own main.
+ * domains, the verdict's order and replies).  One suite of tests/unit/check_policy.
  */
-#include <check.h>
+#include "check_policy.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,19 +118,23 @@ START_TEST(mx_patterns)
 }
 END_TEST
 
-/* facts - a facts record for DOMAIN with both paths */
-static struct rtlsrcpt_facts facts(enum rtlsrcpt_path dane, enum rtlsrcpt_path sts)
-{
-	struct rtlsrcpt_facts f;
-
-	memset(&f, 0, sizeof(f));
-	f.domain = "example.org";
-	f.dane = dane;
-	f.sts = sts;
-	strcpy(f.dane_why, "MX RRset not DNSSEC-signed (insecure)");
-	strcpy(f.sts_why, "no _mta-sts TXT record 100%");
-	return f;
-}
+/* the verdict order of rtlsrcpt.h: each pair of path states and what it gives */
+static const struct {
+	enum rtlsrcpt_path dane, sts;
+	enum rtlsrcpt_result result;
+	const char *via, *code, *xcode;
+} verdicts[] = {
+	{ RTLSRCPT_OK, RTLSRCPT_TEMP, RTLSRCPT_PASS, "dane", NULL, NULL },
+	{ RTLSRCPT_OK, RTLSRCPT_NO, RTLSRCPT_PASS, "dane", NULL, NULL },
+	/* bogus DANE: no fall back to a good MTA-STS policy */
+	{ RTLSRCPT_BOGUS, RTLSRCPT_OK, RTLSRCPT_TEMPERROR, NULL, "451", "4.7.5" },
+	{ RTLSRCPT_BOGUS, RTLSRCPT_NO, RTLSRCPT_TEMPERROR, NULL, "451", "4.7.5" },
+	{ RTLSRCPT_NO, RTLSRCPT_OK, RTLSRCPT_PASS, "mta-sts", NULL, NULL },
+	{ RTLSRCPT_TEMP, RTLSRCPT_OK, RTLSRCPT_PASS, "mta-sts", NULL, NULL },
+	{ RTLSRCPT_TEMP, RTLSRCPT_NO, RTLSRCPT_TEMPERROR, NULL, "451", "4.7.0" },
+	{ RTLSRCPT_NO, RTLSRCPT_TEMP, RTLSRCPT_TEMPERROR, NULL, "451", "4.7.0" },
+	{ RTLSRCPT_NO, RTLSRCPT_NO, RTLSRCPT_FAIL, NULL, "550", "5.7.30" },
+};
 
 START_TEST(verdict_order)
 {
@@ -139,42 +144,29 @@ START_TEST(verdict_order)
 
 	ck_assert(pw_config_defaults(&cfg));
 	ck_assert_int_eq(cfg.requiretls_recipient_check, PW_RCPT_CHECK_REJECT);
-	f = facts(RTLSRCPT_OK, RTLSRCPT_TEMP);
-	rtlsrcpt_decide(&cfg, &f, &v);
-	ck_assert_int_eq(v.result, RTLSRCPT_PASS);
-	ck_assert_str_eq(v.via, "dane");
-	/* bogus DANE: no fall back to a good MTA-STS policy */
-	f = facts(RTLSRCPT_BOGUS, RTLSRCPT_OK);
-	rtlsrcpt_decide(&cfg, &f, &v);
-	ck_assert_int_eq(v.result, RTLSRCPT_TEMPERROR);
-	ck_assert_str_eq(v.code, "451");
-	ck_assert_str_eq(v.xcode, "4.7.5");
-	ck_assert(v.act);
-	f = facts(RTLSRCPT_NO, RTLSRCPT_OK);
-	rtlsrcpt_decide(&cfg, &f, &v);
-	ck_assert_int_eq(v.result, RTLSRCPT_PASS);
-	ck_assert_str_eq(v.via, "mta-sts");
-	f = facts(RTLSRCPT_TEMP, RTLSRCPT_OK);
-	rtlsrcpt_decide(&cfg, &f, &v);
-	ck_assert_int_eq(v.result, RTLSRCPT_PASS);
-	f = facts(RTLSRCPT_TEMP, RTLSRCPT_NO);
-	rtlsrcpt_decide(&cfg, &f, &v);
-	ck_assert_int_eq(v.result, RTLSRCPT_TEMPERROR);
-	ck_assert_str_eq(v.xcode, "4.7.0");
-	f = facts(RTLSRCPT_NO, RTLSRCPT_NO);
-	rtlsrcpt_decide(&cfg, &f, &v);
-	ck_assert_int_eq(v.result, RTLSRCPT_FAIL);
-	ck_assert_str_eq(v.code, "550");
-	ck_assert_str_eq(v.xcode, "5.7.30");
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		f.domain = "example.org";
+		f.dane = verdicts[i].dane;
+		f.sts = verdicts[i].sts;
+		strcpy(f.dane_why, "MX RRset not DNSSEC-signed (insecure)");
+		strcpy(f.sts_why, "no _mta-sts TXT record 100%");
+		for (int mode = PW_RCPT_CHECK_REJECT; mode <= PW_RCPT_CHECK_LOG; mode++) {
+			cfg.requiretls_recipient_check = (enum pw_rcpt_check)mode;
+			rtlsrcpt_decide(&cfg, &f, &v);
+			ck_assert_msg(v.result == verdicts[i].result, "row %zu: result %s", i,
+				      rtlsrcpt_result_names[v.result]);
+			ck_assert_pstr_eq(v.via, verdicts[i].via);
+			ck_assert_pstr_eq(v.code, verdicts[i].code);
+			ck_assert_pstr_eq(v.xcode, verdicts[i].xcode);
+			/* mode log: the same verdict, nothing done */
+			ck_assert(v.act == (v.result != RTLSRCPT_PASS && mode == PW_RCPT_CHECK_REJECT));
+			ck_assert_ptr_null(strchr(v.text, '%'));
+		}
+	}
 	ck_assert_msg(strncmp(v.text, "REQUIRETLS: example.org has no DNSSEC-signed MX with DANE "
 			      "TLSA records and no MTA-STS policy in enforce mode (DANE: MX RRset",
 			      100) == 0, "%s", v.text);
-	ck_assert_ptr_null(strchr(v.text, '%'));
-	/* log only */
-	cfg.requiretls_recipient_check = PW_RCPT_CHECK_LOG;
-	rtlsrcpt_decide(&cfg, &f, &v);
-	ck_assert_int_eq(v.result, RTLSRCPT_FAIL);
-	ck_assert(!v.act);
 	pw_config_free(&cfg);
 }
 END_TEST
@@ -228,23 +220,19 @@ START_TEST(required_and_exempt)
 }
 END_TEST
 
-int main(void)
+/* rtlsrcpt_suite - the MTA-STS parsers, then the decisions at RCPT */
+Suite *rtlsrcpt_suite(void)
 {
 	Suite *s = suite_create("rtlsrcpt");
-	TCase *tc = tcase_create("all");
-	SRunner *sr;
-	int failed;
+	TCase *sts = tcase_create("mtasts"), *rcpt = tcase_create("rcpt");
 
-	tcase_add_test(tc, txt_records);
-	tcase_add_test(tc, policy_files);
-	tcase_add_test(tc, policy_mx_limit);
-	tcase_add_test(tc, mx_patterns);
-	tcase_add_test(tc, verdict_order);
-	tcase_add_test(tc, required_and_exempt);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	tcase_add_test(sts, txt_records);
+	tcase_add_test(sts, policy_files);
+	tcase_add_test(sts, policy_mx_limit);
+	tcase_add_test(sts, mx_patterns);
+	suite_add_tcase(s, sts);
+	tcase_add_test(rcpt, verdict_order);
+	tcase_add_test(rcpt, required_and_exempt);
+	suite_add_tcase(s, rcpt);
+	return s;
 }
