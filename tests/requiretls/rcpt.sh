@@ -25,8 +25,10 @@
 #   local.test, x.relay.test  listed in requiretls_exempt_domains    continue, no lookup
 # and also: a message without REQUIRETLS is never checked; a require_tls policy rule on the
 # sender domain marks the message at RCPT (no MAIL parameter); the policy of sts.insecure.test
-# is fetched once and then served from the cache; requiretls_recipient_check = log lets every
-# recipient through and logs "action=log-only".
+# is fetched once and then served from the cache, across a reload, until the _mta-sts TXT id
+# changes (the fixture re-signed with a new id); requiretls_recipient_check = log lets every
+# recipient through and logs "action=log-only"; with the DNS server gone the recipient is
+# deferred (451 4.7.0).
 # Env: POSTWARD.  Ends with "N passed, M failed".
 # shellcheck source=tests/openpgp/lib.sh
 . "$(dirname "$0")/../openpgp/lib.sh"	# ok, ko, finish, $tmp and its cleanup, $top, $here
@@ -223,6 +225,31 @@ send Q3 '<alice@sender.example>' REQUIRETLS carol@sts.insecure.test
 rcpt Q3 carol@sts.insecure.test continue 'pass .*via=mta-sts .*\(cached\)'
 [ "$(grep -c '^mta-sts.sts.insecure.test /.well-known/mta-sts.txt 200' good.log)" = 1 ] &&
 	ok "the sts.insecure.test policy was fetched once (then cached)" || ko "fetches: $(cat good.log)"
+# the cache lives across reloads and holds while the TXT id stays: the server's policy turns
+# to mode testing, postward reloads (a new resolver, an empty DNS cache) and still uses the
+# cached enforce policy; then the TXT id changes (the fixture re-signed with the new record,
+# another reload): the policy is fetched again and says testing
+policy sts testing '*.sts.insecure.test'
+reload_pw() {	# reload_pw N: SIGHUP, wait for the Nth "reloaded:" line
+	kill -HUP "$pwpid"
+	for _ in $(seq 200); do [ "$(grep -c 'reloaded:' pw.log)" -ge "$1" ] && break; sleep 0.05; done
+	[ "$(grep -c 'reloaded:' pw.log)" -ge "$1" ] || ko "reload $1 not logged"
+}
+reload_pw 1
+send Q6 '<alice@sender.example>' REQUIRETLS dave@sts.insecure.test
+rcpt Q6 dave@sts.insecure.test continue 'pass .*via=mta-sts .*mta-sts=ok "policy id 20261206a \(cached\) mode enforce'
+sed -i 's/^_mta-sts.sts TXT "v=STSv1; id=20261206a;"$/_mta-sts.sts TXT "v=STSv1; id=20261206b;"/' \
+	records/insecure.test.records
+"$top/tests/dns/fixture.sh" start "$tmp/dns" "$tmp/records" > dns2.log 2>&1 ||
+	{ ko "DNS fixture restart: $(tail -3 dns2.log)"; finish; }
+. "$tmp/dns/env"
+conf reject > reject.conf	# the fixture's port may have changed
+conf log > log.conf
+reload_pw 2
+send Q7 '<alice@sender.example>' REQUIRETLS erin@sts.insecure.test
+rcpt Q7 erin@sts.insecure.test replycode 'fail .*mta-sts=no "policy id 20261206b \(fetched\) in mode testing"'
+[ "$(grep -c '^mta-sts.sts.insecure.test /.well-known/mta-sts.txt 200' good.log)" = 2 ] &&
+	ok "a new TXT id made the one new fetch" || ko "fetches: $(cat good.log)"
 # no REQUIRETLS: nothing is looked up, every recipient goes on
 send Q4 '<alice@sender.example>' '' bob@plain.insecure.test bob@dom.wrongkey.test
 rcpt Q4 bob@plain.insecure.test continue
@@ -248,4 +275,12 @@ rcpt L1 bob@dane.secure.test continue 'pass .*action=accept'
 stop_pw
 grep -q 'Sanitizer\|runtime error' pwlog.log && ko "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' pwlog.log)" ||
 	ok "no sanitizer report (mode log)"
+
+# ---- no DNS server: the lookups fail, the recipient is deferred ------------------------------
+"$top/tests/dns/fixture.sh" stop "$tmp/dns" >/dev/null 2>&1
+curlog=pwdown.log
+start_pw reject.conf pwdown.log
+send D1 '<alice@sender.example>' REQUIRETLS bob@dane.secure.test
+rcpt D1 bob@dane.secure.test replycode 'temperror .*action=tempfail dane=temp "MX lookup failed: .*reply="451 4.7.0 REQUIRETLS: cannot check dane.secure.test now'
+stop_pw
 finish
