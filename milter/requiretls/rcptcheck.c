@@ -267,8 +267,13 @@ static void check_dane(struct dns_resolver *dns, const struct mxset *mx,
 			worst = p;
 	}
 	f->dane = worst;
-	snprintf(f->dane_why, sizeof(f->dane_why), "%s%s", first,
-		 mx->n > 1 ? " (and no other MX host has usable TLSA)" : "");
+	if (mx->n_more > 0)
+		snprintf(w, sizeof(w), " (no other of the first %d MX hosts has usable TLSA; %zu "
+			 "more not looked at)", RCPTCHECK_MAX_MX, mx->n_more);
+	else
+		snprintf(w, sizeof(w), "%s", mx->n > 1 ? " (and no other MX host has usable TLSA)" :
+			 "");
+	snprintf(f->dane_why, sizeof(f->dane_why), "%.150s%.100s", first, w);
 }
 
 /* txt_id - the _mta-sts TXT record of DOMAIN: 1 with its id, 0 none (WHY), -1 lookup failed

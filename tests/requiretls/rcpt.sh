@@ -22,6 +22,8 @@
 #   stsdown.insecure.test   the policy server is down                451 4.7.0
 #   stsrogue.insecure.test  the server's certificate is not from the trusted CA  451 4.7.0
 #   stsbog.bogus.test       signed MX without TLSA, bogus _mta-sts TXT  451 4.7.0
+#   stsbig.insecure.test    a policy file over the 64 KiB cap        451 4.7.0
+#   many.secure.test        11 MX hosts, TLSA only at the 11th: past the limit of 10  550
 #   local.test, x.relay.test  listed in requiretls_exempt_domains    continue, no lookup
 # and also: a message without REQUIRETLS is never checked; a require_tls policy rule on the
 # sender domain marks the message at RCPT (no MAIL parameter); the policy of sts.insecure.test
@@ -65,13 +67,18 @@ _25._tcp.mx.pkix TLSA 1 1 1 $H
 insaddr MX 10 mx.insaddr.insecure.test.
 nullmx MX 0 .
 EOR
+# many.secure.test: 11 MX hosts, only the last (preference 11) with TLSA: past the limit of 10
+for i in $(seq 11); do
+	printf 'many MX %d mx%d.many\nmx%d.many A 127.0.0.1\n' "$i" "$i" "$i"
+done >> records/secure.test.records
+echo "_25._tcp.mx11.many TLSA 3 1 1 $H" >> records/secure.test.records
 cat > records/insecure.test.records <<EOR
 mx.insaddr A 127.0.0.1
 _25._tcp.mx.insaddr TLSA 3 1 1 $H
 plain MX 10 mx.plain
 mx.plain A 127.0.0.1
 EOR
-for d in sts ststest stsmis stsnone stsredir stsdown stsrogue; do
+for d in sts ststest stsmis stsnone stsredir stsdown stsrogue stsbig; do
 	printf '%s MX 10 mx1.%s\nmx1.%s A 127.0.0.1\n_mta-sts.%s TXT "v=STSv1; id=20261206a;"\n' \
 		"$d" "$d" "$d" "$d" >> records/insecure.test.records
 done
@@ -91,7 +98,7 @@ ok "DNS fixture with the test domains"
 
 # ---- certificates and the policy server -----------------------------------------------------
 names=""
-for d in sts ststest stsmis stsnone stsredir stsdown stsrogue; do
+for d in sts ststest stsmis stsnone stsredir stsdown stsrogue stsbig; do
 	names="$names${names:+,}DNS:mta-sts.$d.insecure.test"
 done
 {
@@ -120,6 +127,10 @@ policy ststest testing '*.ststest.insecure.test'
 policy stsmis enforce mail.elsewhere.example '*.example.org'
 policy stsdown enforce '*.stsdown.insecure.test'
 policy stsrogue enforce '*.stsrogue.insecure.test'
+# stsbig: a valid policy padded past the 64 KiB cap with unknown keys
+policy stsbig enforce '*.stsbig.insecure.test'
+for i in $(seq 2000); do printf 'x-padding-%04d: %s\r\n' "$i" 0123456789012345678901234; done \
+	>> docroot/mta-sts.stsbig.insecure.test/.well-known/mta-sts.txt
 mkdir -p docroot/mta-sts.stsredir.insecure.test/.well-known
 echo "https://mta-sts.sts.insecure.test/.well-known/mta-sts.txt" \
 	> docroot/mta-sts.stsredir.insecure.test/.well-known/mta-sts.txt.redirect
@@ -136,7 +147,7 @@ DEAD=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 [ -n "$GOOD" ] && [ -n "$ROGUE" ] && ok "HTTPS policy servers listening" ||
 	{ ko "servers: $(cat good.err rogue.err)"; finish; }
 to="requiretls_mta_sts_connect_to ="
-for d in sts ststest stsmis stsnone stsredir; do to="$to mta-sts.$d.insecure.test:443:127.0.0.1:$GOOD,"; done
+for d in sts ststest stsmis stsnone stsredir stsbig; do to="$to mta-sts.$d.insecure.test:443:127.0.0.1:$GOOD,"; done
 to="$to mta-sts.stsdown.insecure.test:443:127.0.0.1:$DEAD, mta-sts.stsrogue.insecure.test:443:127.0.0.1:$ROGUE"
 
 # ---- postward -------------------------------------------------------------------------------
@@ -205,10 +216,13 @@ rcpt Q1 bob@dom.wrongkey.test replycode 'temperror .*action=tempfail dane=bogus 
 rcpt Q1 bob@local.test continue 'exempt .*requiretls_exempt_domains local.test'
 rcpt Q1 bob@x.relay.test continue 'exempt .*requiretls_exempt_domains .relay.test'
 rcpt Q1 bob@relay.test replycode 'fail'
+send Q1b '<alice@sender.example>' REQUIRETLS bob@many.secure.test
+rcpt Q1b bob@many.secure.test replycode 'fail .*dane=no "mx1.many.secure.test: no TLSA records \(no other of the first 10 MX hosts has usable TLSA; 1 more not looked at\)"'
 
 send Q2 '<alice@sender.example>' REQUIRETLS bob@sts.insecure.test bob@ststest.insecure.test \
 	bob@stsmis.insecure.test bob@stsnone.insecure.test bob@stsredir.insecure.test \
-	bob@stsdown.insecure.test bob@stsrogue.insecure.test bob@stsbog.bogus.test
+	bob@stsdown.insecure.test bob@stsrogue.insecure.test bob@stsbog.bogus.test \
+	bob@stsbig.insecure.test
 rcpt Q2 bob@sts.insecure.test continue 'pass .*via=mta-sts .*mta-sts=ok "policy id 20261206a \(fetched\) mode enforce, MX mx1.sts.insecure.test matches mx \*.sts.insecure.test"'
 rcpt Q2 bob@ststest.insecure.test replycode "fail .*action=reject .*mta-sts=no \"policy id 20261206a \\(fetched\\) in mode testing\" $R550"
 rcpt Q2 bob@stsmis.insecure.test replycode 'fail .*no MX host matches its mx patterns'
@@ -217,6 +231,7 @@ rcpt Q2 bob@stsredir.insecure.test replycode 'temperror .*HTTP 301 redirect, not
 rcpt Q2 bob@stsdown.insecure.test replycode 'temperror .*mta-sts=temp .*reply="451 4.7.0 '
 rcpt Q2 bob@stsrogue.insecure.test replycode 'temperror .*mta-sts=temp "TXT id 20261206a, but https://mta-sts.stsrogue.insecure.test/.well-known/mta-sts.txt: .*certificate'
 rcpt Q2 bob@stsbog.bogus.test replycode 'temperror .*dane=no "mx.stsbog.bogus.test: no TLSA records" mta-sts=temp "_mta-sts TXT lookup bogus'
+rcpt Q2 bob@stsbig.insecure.test replycode 'temperror .*mta-sts=temp "TXT id 20261206a, but https://mta-sts.stsbig.insecure.test/.well-known/mta-sts.txt: answer larger than 65536 octets"'
 # the redirect target was never asked for from stsredir's URL: one request to its host only
 [ "$(grep -c '^mta-sts.stsredir.insecure.test ' good.log)" = 1 ] && ok "the redirect was not followed" ||
 	ko "redirect: $(cat good.log)"

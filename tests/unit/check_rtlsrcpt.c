@@ -1,7 +1,9 @@
 /*
  * tests/unit/check_rtlsrcpt.c - policy/mtasts.c (the MTA-STS TXT record, the policy file, mx
  * patterns; RFC 8461) and policy/rtlsrcpt.c (REQUIRETLS at RCPT: when it applies, exempt
- * domains, the verdict's order and replies).  One suite of tests/unit/check_policy.
+ * domains, the verdict's order and replies), and milter/requiretls/stscache.c (the shared
+ * MTA-STS policy cache: its bound, LRU order, expiry, replacement; pure apart from its mutex,
+ * so it is linked in here).  One suite of tests/unit/check_policy.
  */
 #include "check_policy.h"
 
@@ -13,6 +15,7 @@
 #include "policy/mtasts.h"
 #include "policy/policyfile.h"
 #include "policy/rtlsrcpt.h"
+#include "requiretls/stscache.h"
 
 /* txt - parse S as a TXT record */
 static enum mtasts_txt_status txt(const char *s, struct mtasts_txt *t)
@@ -220,6 +223,59 @@ START_TEST(required_and_exempt)
 }
 END_TEST
 
+/* cached - is DOMAIN's policy in the cache at NOW, with id ID (NULL: any) */
+static bool cached(const char *domain, time_t now, const char *id)
+{
+	struct mtasts_policy p;
+	char got[MTASTS_MAX_ID + 1];
+	time_t exp;
+
+	return stscache_get(domain, now, &p, got, &exp) && (id == NULL || strcmp(got, id) == 0);
+}
+
+START_TEST(policy_cache)
+{
+	struct mtasts_policy p;
+	struct stscache_stats st;
+
+	stscache_clear();
+	memset(&p, 0, sizeof(p));
+	p.mode = MTASTS_MODE_ENFORCE;
+	p.max_age = 100;
+	ck_assert(stscache_put("a.example", "1", &p, 1000, 2));
+	ck_assert(stscache_put("b.example", "1", &p, 1000, 2));
+	ck_assert(cached("a.example", 1001, "1"));	/* a is now the more recent */
+	ck_assert(stscache_put("c.example", "1", &p, 1002, 2));	/* full: b goes */
+	ck_assert(!cached("b.example", 1003, NULL));
+	ck_assert(cached("a.example", 1003, "1") && cached("c.example", 1003, "1"));
+	stscache_stats(&st);
+	ck_assert_uint_eq(st.entries, 2);
+	ck_assert_uint_eq(st.evictions, 1);
+	/* a new id replaces the entry; the count stays */
+	ck_assert(stscache_put("A.example", "2", &p, 1004, 2));
+	ck_assert(cached("a.example", 1005, "2"));
+	stscache_stats(&st);
+	ck_assert_uint_eq(st.entries, 2);
+	/* max_age: kept until fetch time + max_age, not at it */
+	ck_assert(cached("c.example", 1101, NULL));
+	ck_assert(!cached("c.example", 1102, NULL));
+	/* an expired entry goes before a live one when room is needed */
+	ck_assert(stscache_put("d.example", "1", &p, 1102, 2));
+	ck_assert(cached("a.example", 1102, "2") && cached("d.example", 1102, "1"));
+	/* a lower bound (a reload) takes effect at the next put */
+	ck_assert(stscache_put("e.example", "1", &p, 1103, 1));
+	stscache_stats(&st);
+	ck_assert_uint_eq(st.entries, 1);
+	ck_assert(cached("e.example", 1103, "1"));
+	/* nothing stored that could not be looked up again */
+	ck_assert(!stscache_put("f.example", "123456789012345678901234567890123", &p, 1103, 5));
+	ck_assert(!stscache_put("g.example", "1", &p, 1103, 0));
+	stscache_clear();
+	stscache_stats(&st);
+	ck_assert_uint_eq(st.entries, 0);
+}
+END_TEST
+
 /* rtlsrcpt_suite - the MTA-STS parsers, then the decisions at RCPT */
 Suite *rtlsrcpt_suite(void)
 {
@@ -233,6 +289,7 @@ Suite *rtlsrcpt_suite(void)
 	suite_add_tcase(s, sts);
 	tcase_add_test(rcpt, verdict_order);
 	tcase_add_test(rcpt, required_and_exempt);
+	tcase_add_test(rcpt, policy_cache);
 	suite_add_tcase(s, rcpt);
 	return s;
 }
