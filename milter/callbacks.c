@@ -21,6 +21,7 @@
 #include "lists/lists.h"
 #include "log.h"
 #include "requiretls.h"
+#include "requiretls/rcpt.h"
 #include "senderpolicy.h"
 #include "session.h"
 #include "snapshot.h"
@@ -232,7 +233,8 @@ static sfsistat pw_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-/* pw_envrcpt - remember each recipient's domain */
+/* pw_envrcpt - remember each recipient's domain; a REQUIRETLS message's recipient whose
+ * domain cannot receive it is refused here */
 static sfsistat pw_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct pw_conn *c = CONN(ctx);
@@ -248,9 +250,14 @@ static sfsistat pw_envrcpt(SMFICTX *ctx, char **argv)
 		if (r != SMFIS_CONTINUE)
 			return r;
 	}
+	bool has_domain = argv[0] != NULL && pw_addr_domain(argv[0], domain, sizeof(domain));
+	if (argv[0] != NULL) {	/* REQUIRETLS: can this domain receive it (requiretls/rcpt.h) */
+		sfsistat r = requiretls_rcpt(ctx, c, m, argv[0], has_domain ? domain : NULL);
+		if (r != SMFIS_CONTINUE)
+			return r;
+	}
 	m->n_rcpts++;
-	if (argv[0] != NULL && pw_addr_domain(argv[0], domain, sizeof(domain)) &&
-	    !session_add_rcpt_domain(m, domain)) {
+	if (has_domain && !session_add_rcpt_domain(m, domain)) {
 		if (m->n_rcpt_domains >= SESSION_MAX_RCPT_DOMAINS) {
 			pwlog_qid(LOG_WARNING, m->qid, "more than %d recipient domains; "
 				  "tempfail: 452 4.5.3", SESSION_MAX_RCPT_DOMAINS);

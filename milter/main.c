@@ -40,6 +40,7 @@
 #include "lists/pool.h"
 #include "session.h"
 #include "lists/spool.h"
+#include "requiretls/rcpt.h"
 #include "snapshot.h"
 #include "supervisor.h"
 
@@ -296,6 +297,10 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 		_exit(1);
 	if (!start_lists(snap))
 		_exit(1);
+	if (!requiretls_global_init(why, sizeof(why))) {	/* REQUIRETLS at RCPT: libcurl */
+		pwlog(LOG_ERR, "REQUIRETLS recipient checks: %s", why);
+		_exit(1);
+	}
 	if ((rc = pthread_create(&tid, NULL, reload_thread, NULL)) != 0) {
 		pwlog(LOG_ERR, "cannot start the reload thread: %s", strerror(rc));
 		_exit(1);
@@ -308,6 +313,7 @@ static void worker_run(struct pw_snapshot *snap, const char *user, int ready_fd)
 		close(ready_fd);
 	}
 	rc = smfi_main();
+	requiretls_global_end();
 	if (key_refresh_on)
 		keyrefresh_stop();
 	lists_set_pool(NULL, NULL);

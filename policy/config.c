@@ -22,6 +22,7 @@ static const char *const log_levels[] = { "warning", "info", "debug", NULL };
 static const char *const unknown_actions[] = { "ignore", "reject", NULL };
 static const char *const error_actions[] = { "tempfail", "accept", NULL };
 static const char *const org_domain_methods[] = { "treewalk", "psl", NULL };
+static const char *const rcpt_checks[] = { "reject", "log", "off", NULL };
 static const char *const facilities[] = {
 	"mail", "daemon", "user", "local0", "local1", "local2", "local3",
 	"local4", "local5", "local6", "local7", NULL
@@ -111,6 +112,19 @@ static const struct pw_option options[] = {
 	  "seconds one key fetch may take, connection included" },
 	{ "list_key_expiry_warning", PW_OPT_UINT, "14", NULL, 0, 3650, true,
 	  "days before its expiry that a subscriber is warned about their key (0: never)" },
+	/* REQUIRETLS at RCPT: policy/rtlsrcpt.h, milter/requiretls/ */
+	{ "requiretls_recipient_check", PW_OPT_ENUM, "reject", rcpt_checks, 0, 0, true,
+	  "REQUIRETLS recipient without DANE or MTA-STS: reject (550 5.7.30), log, or off" },
+	{ "requiretls_exempt_domains", PW_OPT_LIST, "", NULL, 0, 0, true,
+	  "recipient domains never checked at RCPT: example.com, .example.com (subdomains)" },
+	{ "requiretls_mta_sts_timeout", PW_OPT_UINT, "10", NULL, 1, 120, true,
+	  "seconds one MTA-STS policy fetch may take at RCPT, connection included" },
+	{ "requiretls_mta_sts_cache_size", PW_OPT_UINT, "1000", NULL, 1, 100000, true,
+	  "MTA-STS policies kept in memory, each for its max_age (least recently used go first)" },
+	{ "requiretls_mta_sts_ca_file", PW_OPT_STRING, "", NULL, 0, 0, true,
+	  "CA certificates (PEM) trusted for MTA-STS policy fetches (empty: the system's CAs)" },
+	{ "requiretls_mta_sts_connect_to", PW_OPT_LIST, "", NULL, 0, 0, true,
+	  "HOST:PORT:TO-HOST:TO-PORT entries sending MTA-STS fetches elsewhere (tests)" },
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -162,6 +176,8 @@ static char **string_slot(struct pw_config *cfg, const char *name)
 		return &cfg->list_vks_url;
 	if (strcmp(name, "list_https_ca_file") == 0)
 		return &cfg->list_https_ca_file;
+	if (strcmp(name, "requiretls_mta_sts_ca_file") == 0)
+		return &cfg->requiretls_mta_sts_ca_file;
 	return NULL;
 }
 
@@ -198,6 +214,10 @@ static unsigned *uint_slot(struct pw_config *cfg, const char *name)
 		return &cfg->list_https_timeout;
 	if (strcmp(name, "list_key_expiry_warning") == 0)
 		return &cfg->list_key_expiry_warning;
+	if (strcmp(name, "requiretls_mta_sts_timeout") == 0)
+		return &cfg->requiretls_mta_sts_timeout;
+	if (strcmp(name, "requiretls_mta_sts_cache_size") == 0)
+		return &cfg->requiretls_mta_sts_cache_size;
 	return NULL;
 }
 
@@ -219,6 +239,14 @@ static char ***list_slot(struct pw_config *cfg, const char *name, size_t **n)
 	if (strcmp(name, "list_https_connect_to") == 0) {
 		*n = &cfg->n_list_https_connect_to;
 		return &cfg->list_https_connect_to;
+	}
+	if (strcmp(name, "requiretls_exempt_domains") == 0) {
+		*n = &cfg->n_requiretls_exempt_domains;
+		return &cfg->requiretls_exempt_domains;
+	}
+	if (strcmp(name, "requiretls_mta_sts_connect_to") == 0) {
+		*n = &cfg->n_requiretls_mta_sts_connect_to;
+		return &cfg->requiretls_mta_sts_connect_to;
 	}
 	*n = &cfg->n_trusted_authserv_ids;
 	return &cfg->trusted_authserv_ids;
@@ -491,6 +519,8 @@ bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
 			cfg->internal_error_action = (enum pw_error_action)idx;
 		else if (strcmp(name, "dmarc_org_domain") == 0)
 			cfg->dmarc_org_domain = (enum pw_org_domain)idx;
+		else if (strcmp(name, "requiretls_recipient_check") == 0)
+			cfg->requiretls_recipient_check = (enum pw_rcpt_check)idx;
 		else if (strcmp(name, "syslog_facility") == 0) {
 			char *s = strdup(o->choices[idx]);
 			if (s == NULL) {
@@ -532,6 +562,19 @@ bool pw_config_set(struct pw_config *cfg, const char *name, const char *value,
 					return false;
 				}
 			}
+		if (strcmp(name, "requiretls_exempt_domains") == 0)
+			for (size_t i = 0; i < n; i++) {
+				size_t k = strlen(v[i]);
+				if (!pw_domain_valid(v[i], true)) {
+					pw_diags_add(d, file, line, "requiretls_exempt_domains: \"%s\" "
+						     "is not a domain (example.com, or .example.com "
+						     "for its subdomains)", v[i]);
+					free_list(v, n);
+					return false;
+				}
+				for (size_t j = 0; j < k; j++)
+					v[i][j] = (char)tolower((unsigned char)v[i][j]);
+			}
 		slot = list_slot(cfg, name, &nslot);
 		free_list(*slot, *nslot);
 		*slot = v;
@@ -562,6 +605,8 @@ bool pw_config_get(const struct pw_config *cfg, const char *name, char *buf, siz
 			snprintf(buf, len, "%s", error_actions[cfg->internal_error_action]);
 		else if (strcmp(name, "dmarc_org_domain") == 0)
 			snprintf(buf, len, "%s", org_domain_methods[cfg->dmarc_org_domain]);
+		else if (strcmp(name, "requiretls_recipient_check") == 0)
+			snprintf(buf, len, "%s", rcpt_checks[cfg->requiretls_recipient_check]);
 		else
 			snprintf(buf, len, "%s", *string_slot((struct pw_config *)cfg, name));
 		return true;
@@ -633,6 +678,9 @@ void pw_config_free(struct pw_config *cfg)
 	free(cfg->list_https_ca_file);
 	free_list(cfg->list_key_sources, cfg->n_list_key_sources);
 	free_list(cfg->list_https_connect_to, cfg->n_list_https_connect_to);
+	free(cfg->requiretls_mta_sts_ca_file);
+	free_list(cfg->requiretls_exempt_domains, cfg->n_requiretls_exempt_domains);
+	free_list(cfg->requiretls_mta_sts_connect_to, cfg->n_requiretls_mta_sts_connect_to);
 	free_list(cfg->policy_files, cfg->n_policy_files);
 	free_list(cfg->sender_practices, cfg->n_sender_practices);
 	free_list(cfg->trusted_authserv_ids, cfg->n_trusted_authserv_ids);

@@ -47,6 +47,8 @@ enum pw_org_domain { PW_ORG_TREEWALK = 0, PW_ORG_PSL = 1 };
 enum pw_log_level { PW_LOG_WARNING = 0, PW_LOG_INFO = 1, PW_LOG_DEBUG = 2 };
 enum pw_unknown_action { PW_UNKNOWN_IGNORE = 0, PW_UNKNOWN_REJECT = 1 };
 enum pw_error_action { PW_ERROR_TEMPFAIL = 0, PW_ERROR_ACCEPT = 1 };
+/* requiretls_recipient_check (policy/rtlsrcpt.h) */
+enum pw_rcpt_check { PW_RCPT_CHECK_REJECT = 0, PW_RCPT_CHECK_LOG = 1, PW_RCPT_CHECK_OFF = 2 };
 
 struct pw_config {
 	char *milter_socket;		/* unix:/path or inet:PORT@HOST */
@@ -97,6 +99,15 @@ struct pw_config {
 	size_t n_list_https_connect_to;
 	unsigned list_https_timeout;	/* seconds per key fetch */
 	unsigned list_key_expiry_warning;	/* days, 0 = no warnings */
+	/* REQUIRETLS at RCPT (policy/rtlsrcpt.h, milter/requiretls/) */
+	enum pw_rcpt_check requiretls_recipient_check;
+	char **requiretls_exempt_domains;	/* owned: Postfix-style domain patterns */
+	size_t n_requiretls_exempt_domains;
+	char *requiretls_mta_sts_ca_file;	/* "" = the system's CAs */
+	char **requiretls_mta_sts_connect_to;	/* owned: libcurl CONNECT_TO entries */
+	size_t n_requiretls_mta_sts_connect_to;
+	unsigned requiretls_mta_sts_timeout;	/* seconds per policy fetch */
+	unsigned requiretls_mta_sts_cache_size;	/* MTA-STS policies kept */
 };
 
 /* PW_OPT_SIGNKEYS: "DOMAIN SELECTOR KEYFILE" entries, separated by commas; the setting may

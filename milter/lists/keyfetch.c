@@ -16,10 +16,10 @@
 #include <gpgme.h>
 #include <openssl/evp.h>
 
+#include "https.h"
 #include "openpgp.h"
 
 #define DEFAULT_TIMEOUT 30
-#define MAX_REDIRECTS 3
 #define FPR_HEX 40
 
 /* keyfetch_result_name - the word for R */
@@ -45,25 +45,10 @@ const char *keyfetch_source_name(enum keyfetch_source s)
 /* keyfetch_global_init - libcurl and gpgme, before threads */
 bool keyfetch_global_init(char *why, size_t whylen)
 {
-	const curl_version_info_data *v;
-	bool https = false;
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		snprintf(why, whylen, "libcurl: curl_global_init failed");
+	if (!https_global_init(why, whylen))
 		return false;
-	}
-	v = curl_version_info(CURLVERSION_NOW);
-	for (size_t i = 0; v != NULL && v->protocols != NULL && v->protocols[i] != NULL; i++)
-		if (strcmp(v->protocols[i], "https") == 0)
-			https = true;
-	if (!https) {
-		curl_global_cleanup();
-		snprintf(why, whylen, "libcurl %s was built without HTTPS",
-			 v != NULL ? v->version : "?");
-		return false;
-	}
 	if (gpgme_check_version("1.13.0") == NULL) {
-		curl_global_cleanup();
+		https_global_end();
 		snprintf(why, whylen, "gpgme 1.13.0 or later is needed");
 		return false;
 	}
@@ -73,7 +58,7 @@ bool keyfetch_global_init(char *why, size_t whylen)
 /* keyfetch_global_end - libcurl's cleanup */
 void keyfetch_global_end(void)
 {
-	curl_global_cleanup();
+	https_global_end();
 }
 
 /* keyfetch_wkd_hash - z-base-32 of SHA-1 of the ASCII-lower-cased local part */
@@ -109,132 +94,46 @@ bool keyfetch_wkd_hash(const char *local, size_t len, char out[33])
 	return o == 32;
 }
 
-/* the answer being received */
-struct body {
-	uint8_t *buf;
-	size_t len, cap, max;
-	bool too_big;
-};
-
-/* on_data - libcurl's write callback: append, refusing more than b->max octets */
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct body *b = arg;
-	size_t n = size * nmemb;
-
-	if (n > b->max - b->len) {
-		b->too_big = true;
-		return 0;		/* libcurl stops with CURLE_WRITE_ERROR */
-	}
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 16384;
-		uint8_t *nb;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		if (cap > b->max)
-			cap = b->max;
-		if ((nb = realloc(b->buf, cap)) == NULL)
-			return 0;
-		b->buf = nb;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, ptr, n);
-	b->len += n;
-	return n;
-}
-
 /* the outcome of one HTTPS GET */
 enum get_outcome { GET_OK, GET_NOTFOUND, GET_NOHOST, GET_REFUSED, GET_TEMP };
 
-/* https_get - GET URL under C's rules; GET_OK with the answer in *B, else WHY */
-static enum get_outcome https_get(const struct keyfetch_config *c, const char *url,
-				  struct body *b, char *why, size_t whylen)
+/* fetch - GET URL under C's rules (milter/https.h, redirects followed); GET_OK with the body
+ * in *DATA and *LEN (malloc'd), else WHY */
+static enum get_outcome fetch(const struct keyfetch_config *c, const char *url, uint8_t **data,
+			      size_t *len, char *why, size_t whylen)
 {
-	char err[CURL_ERROR_SIZE] = "";
-	struct curl_slist *to = NULL;
-	long code = 0;
-	CURLcode rc;
-	CURL *h;
-	unsigned t = c->timeout ? c->timeout : DEFAULT_TIMEOUT;
+	struct https_request rq = {
+		.url = url,
+		.ca_file = c->ca_file,
+		.connect_to = c->connect_to,
+		.n_connect_to = c->n_connect_to,
+		.timeout = c->timeout ? c->timeout : DEFAULT_TIMEOUT,
+		.max_size = c->max_size ? c->max_size : KEYFETCH_MAX,
+		.follow_redirects = true,
+	};
+	struct https_reply r;
+	long code;
 
-	memset(b, 0, sizeof *b);
-	b->max = c->max_size ? c->max_size : KEYFETCH_MAX;
-	if (strncmp(url, "https://", 8) != 0) {
-		snprintf(why, whylen, "%s: not an https URL", url);
-		return GET_REFUSED;
+	*data = NULL;
+	*len = 0;
+	https_get(&rq, &r);
+	switch (r.kind) {
+	case HTTPS_ANSWER:
+		break;
+	case HTTPS_NOHOST:
+	case HTTPS_REFUSED:
+	case HTTPS_TEMP:
+		snprintf(why, whylen, "%s", r.why);
+		return r.kind == HTTPS_NOHOST ? GET_NOHOST : r.kind == HTTPS_REFUSED ? GET_REFUSED :
+		       GET_TEMP;
 	}
-	for (size_t i = 0; i < c->n_connect_to; i++) {
-		struct curl_slist *n = curl_slist_append(to, c->connect_to[i]);
-
-		if (n == NULL) {
-			curl_slist_free_all(to);
-			snprintf(why, whylen, "out of memory");
-			return GET_TEMP;
-		}
-		to = n;
-	}
-	if ((h = curl_easy_init()) == NULL) {
-		curl_slist_free_all(to);
-		snprintf(why, whylen, "libcurl: cannot make a handle");
-		return GET_TEMP;
-	}
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)MAX_REDIRECTS);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (c->ca_file != NULL && c->ca_file[0] != '\0')
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)t);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)t);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b->max);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "postward/" PACKAGE_VERSION);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-	if (to != NULL)
-		curl_easy_setopt(h, CURLOPT_CONNECT_TO, to);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(to);
-	if (rc != CURLE_OK) {
-		enum get_outcome o = GET_TEMP;
-
-		free(b->buf);
-		b->buf = NULL;
-		b->len = 0;
-		switch (rc) {
-		case CURLE_COULDNT_RESOLVE_HOST:
-			o = GET_NOHOST;
-			break;
-		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_UNSUPPORTED_PROTOCOL:
-		case CURLE_TOO_MANY_REDIRECTS:
-		case CURLE_FILESIZE_EXCEEDED:
-			o = GET_REFUSED;
-			break;
-		case CURLE_WRITE_ERROR:
-			o = b->too_big ? GET_REFUSED : GET_TEMP;
-			break;
-		default:
-			break;
-		}
-		if (rc == CURLE_FILESIZE_EXCEEDED || b->too_big)
-			snprintf(why, whylen, "%s: answer larger than %zu octets", url, b->max);
-		else
-			snprintf(why, whylen, "%s: %s", url, err[0] ? err : curl_easy_strerror(rc));
-		return o;
-	}
-	if (code == 200 && b->len > 0)
+	code = r.status;
+	if (code == 200 && r.len > 0) {
+		*data = r.body;
+		*len = r.len;
 		return GET_OK;
-	free(b->buf);
-	b->buf = NULL;
-	b->len = 0;
+	}
+	https_reply_clear(&r);
 	if (code == 200 || code == 204 || code == 404 || code == 410) {
 		snprintf(why, whylen, "%s: %s", url, code == 200 || code == 204 ?
 			 "empty answer" : code == 404 ? "HTTP 404 (not found)" : "HTTP 410 (gone)");
@@ -321,7 +220,6 @@ enum keyfetch_result keyfetch_get(const struct keyfetch_config *c, enum keyfetch
 				  size_t whylen)
 {
 	char u[2048], domain[256];
-	struct body b;
 	enum get_outcome o;
 
 	*data = NULL;
@@ -347,7 +245,7 @@ enum keyfetch_result keyfetch_get(const struct keyfetch_config *c, enum keyfetch
 			*p = (char)toupper((unsigned char)*p);
 		if (url != NULL)
 			snprintf(url, urllen, "%s", u);
-		o = https_get(c, u, &b, why, whylen);
+		o = fetch(c, u, data, len, why, whylen);
 	} else {
 		const char *at = address != NULL ? strrchr(address, '@') : NULL;
 
@@ -365,14 +263,10 @@ enum keyfetch_result keyfetch_get(const struct keyfetch_config *c, enum keyfetch
 			}
 			if (url != NULL)
 				snprintf(url, urllen, "%s", u);
-			o = https_get(c, u, &b, why, whylen);
+			o = fetch(c, u, data, len, why, whylen);
 		}
 	}
-	if (o != GET_OK)
-		return outcome_result(o);
-	*data = b.buf;
-	*len = b.len;
-	return KEYFETCH_UPDATED;
+	return outcome_result(o);
 }
 
 /* armored - does DATA start (after blanks) with an armor line; *OFF is where */

@@ -14,7 +14,7 @@ T.tag(s, nil, "log_level = warning: unknown value")
 s:close()
 T.has_log("log_level = warning: the unknown-value warning is logged", s.qid .. ": requiretls=none reason=unknown-value")
 
-T.write(T.conf, T.NOPRACTICES .. "log_level = debug\n")
+T.write(T.conf, T.NOPRACTICES .. T.NORCPTCHECK .. "log_level = debug\n")
 mt.signal(1)
 T.ok(T.wait_log("reloaded: ", 1, 10), "reload to log_level = debug logged")
 s = T.message{ headers = { { "TLS-Required", "No" } } }

@@ -83,6 +83,13 @@ static const struct {
 	{ "list_https_connect_to", "" },
 	{ "list_https_timeout", "30" },
 	{ "list_key_expiry_warning", "14" },
+	/* REQUIRETLS at RCPT */
+	{ "requiretls_recipient_check", "reject" },
+	{ "requiretls_exempt_domains", "" },
+	{ "requiretls_mta_sts_timeout", "10" },
+	{ "requiretls_mta_sts_cache_size", "1000" },
+	{ "requiretls_mta_sts_ca_file", "" },
+	{ "requiretls_mta_sts_connect_to", "" },
 };
 #define N_SPEC (sizeof(spec_settings) / sizeof(spec_settings[0]))
 

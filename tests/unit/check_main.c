@@ -50,6 +50,7 @@ int main(void)
 	srunner_add_suite(sr, policyfile_suite());
 	srunner_add_suite(sr, requiretls_suite());
 	srunner_add_suite(sr, dsn_suite());
+	srunner_add_suite(sr, rtlsrcpt_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -20,6 +20,7 @@ Suite *addr_suite(void);
 Suite *policyfile_suite(void);
 Suite *requiretls_suite(void);
 Suite *dsn_suite(void);
+Suite *rtlsrcpt_suite(void);
 
 /* diag_text - diagnostic I of D rendered by pw_diag_format() into a static buffer
  * ("<no diagnostic I>" if there is none, so comparisons fail with a readable message) */

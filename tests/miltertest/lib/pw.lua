@@ -142,6 +142,7 @@ end
 -- starting postward
 
 T.NOPRACTICES = "sender_practices =\n"
+T.NORCPTCHECK = "requiretls_recipient_check = off\n"
 
 -- start - write the configuration (a table of "name = value" lines, or a string) and the
 -- policy files ({ [basename] = text }), start postward and wait until it accepts connections.
@@ -160,6 +161,10 @@ function T.start(conf, policies)
 	-- (tests/practice checks sender practices against the DNSSEC fixture)
 	if not conf:find("sender_practices", 1, true) then
 		conf = T.NOPRACTICES .. conf
+	end
+	-- nor REQUIRETLS recipient lookups (tests/requiretls checks them against the fixture)
+	if not conf:find("requiretls_recipient_check", 1, true) then
+		conf = T.NORCPTCHECK .. conf
 	end
 	if #names > 0 and not conf:find("policy_files", 1, true) then
 		conf = conf .. "policy_files = " .. table.concat(names, ", ") .. "\n"
