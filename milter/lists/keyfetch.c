@@ -423,16 +423,7 @@ out:
 enum keyfetch_result keyfetch_get_url(const struct keyfetch_config *c, const char *url,
 				      uint8_t **data, size_t *len, char *why, size_t whylen)
 {
-	struct body b;
-	enum get_outcome o;
-
-	*data = NULL;
-	*len = 0;
-	if ((o = https_get(c, url, &b, why, whylen)) != GET_OK)
-		return outcome_result(o);
-	*data = b.buf;
-	*len = b.len;
-	return KEYFETCH_UPDATED;
+	return outcome_result(fetch(c, url, data, len, why, whylen));
 }
 
 /* keyfetch_certs - the fingerprints of the certificates of an answer (opgp_cert_list) */
