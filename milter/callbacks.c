@@ -240,19 +240,20 @@ static sfsistat pw_envrcpt(SMFICTX *ctx, char **argv)
 	struct pw_conn *c = CONN(ctx);
 	struct pw_msg *m = c ? c->msg : NULL;
 	char domain[256];
+	bool list = false;
 
 	if (m == NULL)
 		return SMFIS_CONTINUE;
 	session_set_qid(m, macro(ctx, "i"));
 	pwlog_qid(LOG_DEBUG, m->qid, "RCPT to=%s", argv[0] ? argv[0] : "");
 	if (argv[0] != NULL) {
-		sfsistat r = lists_rcpt(ctx, &m->lists, m->snap, m->qid, argv[0]);
+		sfsistat r = lists_rcpt(ctx, &m->lists, m->snap, m->qid, argv[0], &list);
 		if (r != SMFIS_CONTINUE)
 			return r;
 	}
 	bool has_domain = argv[0] != NULL && pw_addr_domain(argv[0], domain, sizeof(domain));
 	if (argv[0] != NULL) {	/* REQUIRETLS: can this domain receive it (requiretls/rcpt.h) */
-		sfsistat r = requiretls_rcpt(ctx, c, m, argv[0], has_domain ? domain : NULL);
+		sfsistat r = requiretls_rcpt(ctx, c, m, argv[0], has_domain ? domain : NULL, list);
 		if (r != SMFIS_CONTINUE)
 			return r;
 	}

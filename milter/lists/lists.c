@@ -49,12 +49,14 @@ static sfsistat reply(SMFICTX *ctx, const char *qid, const char *list, const cha
 
 /* lists_rcpt - is ARG a list or one of its role addresses */
 sfsistat lists_rcpt(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot *snap,
-		    const char *qid, const char *arg)
+		    const char *qid, const char *arg, bool *ours)
 {
 	enum pw_list_role role = PW_ROLE_POST;
 	char *verp = NULL;
 	const struct pw_list *l = snap->lists.n ?
 				  pw_lists_find_role(&snap->lists, arg, &role, &verp) : NULL;
+	if (ours != NULL)
+		*ours = l != NULL;
 	if (l == NULL) {
 		lm->n_other++;
 		return SMFIS_CONTINUE;

@@ -62,9 +62,10 @@ struct pw_snapshot;
 
 /* lists_set_pool - the pool and spool the milter hands posts to (NULL: lists off) */
 void lists_set_pool(struct pool *p, struct spool *s);
-/* lists_rcpt - RCPT ARG: SMFIS_CONTINUE, or a reply already set (TEMPFAIL) */
+/* lists_rcpt - RCPT ARG: SMFIS_CONTINUE, or a reply already set (TEMPFAIL); *OURS (when not
+ * NULL) says whether ARG is a list or role address of the snapshot */
 sfsistat lists_rcpt(SMFICTX *ctx, struct lists_msg *lm, const struct pw_snapshot *snap,
-		    const char *qid, const char *arg);
+		    const char *qid, const char *arg, bool *ours);
 /* lists_header - one header field of a list post */
 void lists_header(struct lists_msg *lm, const struct pw_snapshot *snap, const char *name,
 		  const char *value);

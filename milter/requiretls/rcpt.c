@@ -53,7 +53,7 @@ static bool required(const struct pw_conn *c, const struct pw_msg *m, const char
 
 /* requiretls_rcpt - the check of one recipient */
 sfsistat requiretls_rcpt(SMFICTX *ctx, const struct pw_conn *c, const struct pw_msg *m,
-			 const char *rcpt, const char *domain)
+			 const char *rcpt, const char *domain, bool list)
 {
 	const struct pw_config *cfg = &m->snap->cfg;
 	struct rtlsrcpt_facts f;
@@ -63,6 +63,11 @@ sfsistat requiretls_rcpt(SMFICTX *ctx, const struct pw_conn *c, const struct pw_
 	if (cfg->requiretls_recipient_check == PW_RCPT_CHECK_OFF || m->unchecked ||
 	    !required(c, m, domain))
 		return SMFIS_CONTINUE;
+	if (list) {
+		pwlog_qid(LOG_INFO, m->qid, "requiretls-rcpt=exempt to=%s domain=%s action=accept "
+			  "(a list address of this postward)", rcpt, domain ? domain : "-");
+		return SMFIS_CONTINUE;
+	}
 	if (domain == NULL || (ex = rtlsrcpt_exempt(cfg, domain)) != NULL) {
 		pwlog_qid(LOG_INFO, m->qid, "requiretls-rcpt=exempt to=%s domain=%s action=accept "
 			  "(%s%s)", rcpt, domain ? domain : "-", domain ? "requiretls_exempt_domains " :

@@ -25,6 +25,7 @@
 #   stsbig.insecure.test    a policy file over the 64 KiB cap        451 4.7.0
 #   many.secure.test        11 MX hosts, TLSA only at the 11th: past the limit of 10  550
 #   local.test, x.relay.test  listed in requiretls_exempt_domains    continue, no lookup
+#   board@plain.insecure.test  a list of this postward               continue, no lookup
 # and also: a message without REQUIRETLS is never checked; a require_tls policy rule on the
 # sender domain marks the message at RCPT (no MAIL parameter); the policy of sts.insecure.test
 # is fetched once and then served from the cache, across a reload, until the _mta-sts TXT id
@@ -150,6 +151,16 @@ to="requiretls_mta_sts_connect_to ="
 for d in sts ststest stsmis stsnone stsredir stsbig; do to="$to mta-sts.$d.insecure.test:443:127.0.0.1:$GOOD,"; done
 to="$to mta-sts.stsdown.insecure.test:443:127.0.0.1:$DEAD, mta-sts.stsrogue.insecure.test:443:127.0.0.1:$ROGUE"
 
+# ---- a list of this postward at a domain that could not receive REQUIRETLS ---------------------
+mkhome list
+{ g list --quick-gen-key "<board@plain.insecure.test>" ed25519 sign 0 &&
+  LISTFPR=$(g list --with-colons --list-keys | awk -F: '/^fpr/ { print $10; exit }') &&
+  g list --quick-add-key "$LISTFPR" cv25519 encr 0; } > listkey.log 2>&1 ||
+	{ ko "list key: $(tail -3 listkey.log)"; finish; }
+mkdir lists lspool
+printf 'list board@plain.insecure.test\nfrom_rewrite never\nowner sub@example.net\nopenpgp_key %s\nsubscriber sub@example.net openpgp=%s\n' \
+	"$LISTFPR" "$LISTFPR" > lists/board.list
+
 # ---- postward -------------------------------------------------------------------------------
 echo "require_tls sender_domain ruled.example" > rtls.policy
 conf() {	# conf MODE
@@ -164,6 +175,10 @@ requiretls_recipient_check = $1
 requiretls_exempt_domains = local.test, .relay.test
 requiretls_mta_sts_ca_file = $tmp/ca.pem
 requiretls_mta_sts_timeout = 5
+list_directory = $tmp/lists
+gnupg_home = $tmp/list
+list_spool_directory = $tmp/lspool
+list_reinject = 127.0.0.1:9
 $to
 EOF2
 }
@@ -177,7 +192,7 @@ start_pw() {	# start_pw CONF LOG
 	: > "$2"
 	"$POSTWARD" -f -c "$1" -p "unix:$tmp/pw.sock" 2> "$2" &
 	pwpid=$!
-	for _ in $(seq 200); do grep -q "listening on" "$2" && break; kill -0 "$pwpid" 2>/dev/null || break; sleep 0.05; done
+	for _ in $(seq 1200); do grep -q "listening on" "$2" && break; kill -0 "$pwpid" 2>/dev/null || break; sleep 0.05; done
 	grep -q "listening on" "$2" || { ko "postward did not start: $(tail -5 "$2")"; finish; }
 }
 stop_pw() { kill "$pwpid" 2>/dev/null && wait "$pwpid" 2>/dev/null; pwpid=""; }
@@ -216,6 +231,10 @@ rcpt Q1 bob@dom.wrongkey.test replycode 'temperror .*action=tempfail dane=bogus 
 rcpt Q1 bob@local.test continue 'exempt .*requiretls_exempt_domains local.test'
 rcpt Q1 bob@x.relay.test continue 'exempt .*requiretls_exempt_domains .relay.test'
 rcpt Q1 bob@relay.test replycode 'fail'
+# a list address of this postward is exempt, though its domain could not receive REQUIRETLS
+send Q1c '<alice@sender.example>' REQUIRETLS board@plain.insecure.test bob@plain.insecure.test
+rcpt Q1c board@plain.insecure.test continue 'exempt .*\(a list address of this postward\)'
+rcpt Q1c bob@plain.insecure.test replycode 'fail .*action=reject'
 send Q1b '<alice@sender.example>' REQUIRETLS bob@many.secure.test
 rcpt Q1b bob@many.secure.test replycode 'fail .*dane=no "mx1.many.secure.test: no TLSA records \(no other of the first 10 MX hosts has usable TLSA; 1 more not looked at\)"'
 
@@ -247,7 +266,7 @@ rcpt Q3 carol@sts.insecure.test continue 'pass .*via=mta-sts .*\(cached\)'
 policy sts testing '*.sts.insecure.test'
 reload_pw() {	# reload_pw N: SIGHUP, wait for the Nth "reloaded:" line
 	kill -HUP "$pwpid"
-	for _ in $(seq 200); do [ "$(grep -c 'reloaded:' pw.log)" -ge "$1" ] && break; sleep 0.05; done
+	for _ in $(seq 1200); do [ "$(grep -c 'reloaded:' pw.log)" -ge "$1" ] && break; sleep 0.05; done
 	[ "$(grep -c 'reloaded:' pw.log)" -ge "$1" ] || ko "reload $1 not logged"
 }
 reload_pw 1
