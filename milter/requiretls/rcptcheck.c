@@ -374,6 +374,17 @@ static void check_sts(struct dns_resolver *dns, const struct pw_config *cfg, con
 		snprintf(f->sts_why, sizeof(f->sts_why), "%s", why);
 		return;
 	}
+	if (!have_cached) {	/* the same id failed moments ago: not again (stscache.h) */
+		bool notfound;
+		time_t when;
+
+		if (stscache_fail_get(domain, id, now, &notfound, why, sizeof(why), &when)) {
+			f->sts = notfound ? RTLSRCPT_NO : RTLSRCPT_TEMP;
+			snprintf(f->sts_why, sizeof(f->sts_why), "%.200s (a fetch %lds ago; "
+				 "not tried again yet)", why, (long)(now - when));
+			return;
+		}
+	}
 	{
 		struct https_request sc;
 
@@ -393,6 +404,7 @@ static void check_sts(struct dns_resolver *dns, const struct pw_config *cfg, con
 			}
 			f->sts = r == STSFETCH_NOTFOUND ? RTLSRCPT_NO : RTLSRCPT_TEMP;
 			snprintf(f->sts_why, sizeof(f->sts_why), "TXT id %s, but %.200s", id, why);
+			stscache_fail_put(domain, id, r == STSFETCH_NOTFOUND, f->sts_why, now);
 			return;
 		}
 		bool ok = mtasts_parse_policy(body, len, &pol, w, sizeof(w));
@@ -405,6 +417,7 @@ static void check_sts(struct dns_resolver *dns, const struct pw_config *cfg, con
 			f->sts = RTLSRCPT_NO;
 			snprintf(f->sts_why, sizeof(f->sts_why), "TXT id %s, but the policy is "
 				 "invalid: %s", id, w);
+			stscache_fail_put(domain, id, true, f->sts_why, now);
 			return;
 		}
 	}

@@ -24,6 +24,18 @@ static struct entry **table;
 static size_t n_table, cap_table;
 static unsigned long tick, hits, misses, evictions;
 
+struct failure {
+	char domain[MTASTS_MAX_NAME + 1];	/* "" = free */
+	char id[MTASTS_MAX_ID + 1];
+	bool notfound;
+	char why[200];
+	time_t at;
+};
+
+/* guarded by cache_lock: failed fetches, a ring */
+static struct failure failures[STSCACHE_FAIL_SLOTS];
+static size_t fail_next;
+
 /* find - the index of DOMAIN's entry, or n_table (cache_lock held) */
 static size_t find(const char *domain)
 {
@@ -133,10 +145,61 @@ void stscache_stats(struct stscache_stats *s)
 void stscache_clear(void)
 {
 	pthread_mutex_lock(&cache_lock);
+	memset(failures, 0, sizeof(failures));
+	fail_next = 0;
 	while (n_table > 0)
 		drop(0);
 	free(table);
 	table = NULL;
 	cap_table = 0;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* fail_find - DOMAIN's slot among the failures, or NULL (cache_lock held) */
+static struct failure *fail_find(const char *domain)
+{
+	for (size_t i = 0; i < STSCACHE_FAIL_SLOTS; i++)
+		if (failures[i].domain[0] != '\0' && strcasecmp(failures[i].domain, domain) == 0)
+			return &failures[i];
+	return NULL;
+}
+
+/* stscache_fail_get - a recent failure of DOMAIN under ID */
+bool stscache_fail_get(const char *domain, const char *id, time_t now, bool *notfound,
+		       char *why, size_t whylen, time_t *when)
+{
+	struct failure *f;
+	bool found = false;
+
+	pthread_mutex_lock(&cache_lock);
+	if ((f = fail_find(domain)) != NULL && strcmp(f->id, id) == 0 && now >= f->at &&
+	    now - f->at < STSCACHE_FAIL_TTL) {
+		*notfound = f->notfound;
+		snprintf(why, whylen, "%s", f->why);
+		*when = f->at;
+		found = true;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return found;
+}
+
+/* stscache_fail_put - remember a failure of DOMAIN under ID */
+void stscache_fail_put(const char *domain, const char *id, bool notfound, const char *why,
+		       time_t now)
+{
+	struct failure *f;
+
+	if (strlen(domain) > MTASTS_MAX_NAME || strlen(id) > MTASTS_MAX_ID)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	if ((f = fail_find(domain)) == NULL) {
+		f = &failures[fail_next];
+		fail_next = (fail_next + 1) % STSCACHE_FAIL_SLOTS;
+	}
+	snprintf(f->domain, sizeof(f->domain), "%s", domain);
+	snprintf(f->id, sizeof(f->id), "%s", id);
+	f->notfound = notfound;
+	snprintf(f->why, sizeof(f->why), "%s", why);
+	f->at = now;
 	pthread_mutex_unlock(&cache_lock);
 }

@@ -15,6 +15,15 @@
  * only to find, copy, insert or evict, never across a DNS lookup or an HTTPS fetch.  Two
  * threads that miss at once both fetch; the later put wins (same content, usually).
  * Memory: entries are malloc'd when first stored and freed by stscache_clear() (at exit).
+ *
+ * Failed fetches: stscache_fail_put() remembers that DOMAIN's policy under TXT id ID could not
+ * be had (no policy: HTTP 404/410 or an invalid file; or a temporary failure: no connection,
+ * a timeout, a certificate that did not verify) for STSCACHE_FAIL_TTL seconds, and
+ * stscache_fail_get() answers from it, so that the recipients of a domain whose policy server
+ * hangs do not each wait requiretls_mta_sts_timeout again (a sender could otherwise tie up
+ * milter threads with one message of many such recipients).  A new TXT id is not remembered
+ * as failed: it is fetched at once.  At most STSCACHE_FAIL_SLOTS domains (the oldest goes);
+ * same lock, fixed memory.
  */
 #ifndef POSTWARD_MILTER_STSCACHE_H
 #define POSTWARD_MILTER_STSCACHE_H
@@ -38,6 +47,17 @@ bool stscache_get(const char *domain, time_t now, struct mtasts_policy *pol, cha
  * keeping at most CAP entries; false for lack of memory (nothing changed) */
 bool stscache_put(const char *domain, const char *id, const struct mtasts_policy *pol,
 		  time_t now, size_t cap);
+#define STSCACHE_FAIL_TTL 60		/* seconds a failed fetch is remembered */
+#define STSCACHE_FAIL_SLOTS 256
+
+/* stscache_fail_get - did a fetch of DOMAIN's policy under ID fail less than
+ * STSCACHE_FAIL_TTL seconds before NOW: true with *NOTFOUND (no policy, else temporary), the
+ * reason in WHY and the time of the failure in *WHEN */
+bool stscache_fail_get(const char *domain, const char *id, time_t now, bool *notfound,
+		       char *why, size_t whylen, time_t *when);
+/* stscache_fail_put - remember that the fetch of DOMAIN's policy under ID failed at NOW */
+void stscache_fail_put(const char *domain, const char *id, bool notfound, const char *why,
+		       time_t now);
 /* stscache_stats - the counters */
 void stscache_stats(struct stscache_stats *s);
 /* stscache_clear - forget everything (at exit, or tests) */

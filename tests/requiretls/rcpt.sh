@@ -254,6 +254,13 @@ rcpt Q2 bob@stsbig.insecure.test replycode 'temperror .*mta-sts=temp "TXT id 202
 # the redirect target was never asked for from stsredir's URL: one request to its host only
 [ "$(grep -c '^mta-sts.stsredir.insecure.test ' good.log)" = 1 ] && ok "the redirect was not followed" ||
 	ko "redirect: $(cat good.log)"
+# failed fetches are remembered for a minute: a second message to the 404 and redirect
+# domains gets the same answers without a request (the server's log has one each)
+send Q2b '<alice@sender.example>' REQUIRETLS carol@stsnone.insecure.test carol@stsredir.insecure.test
+rcpt Q2b carol@stsnone.insecure.test replycode 'fail .*mta-sts=no "TXT id 20261206a, but .*HTTP 404 .*not tried again yet\)"'
+rcpt Q2b carol@stsredir.insecure.test replycode 'temperror .*redirect, not followed .*not tried again yet\)'
+[ "$(grep -c '^mta-sts.stsnone.insecure.test ' good.log)" = 1 ] &&
+	ok "the failed fetch of stsnone's policy was not repeated" || ko "stsnone fetches: $(grep stsnone good.log)"
 # the cache: a second message to sts.insecure.test does not fetch again
 send Q3 '<alice@sender.example>' REQUIRETLS carol@sts.insecure.test
 rcpt Q3 carol@sts.insecure.test continue 'pass .*via=mta-sts .*\(cached\)'

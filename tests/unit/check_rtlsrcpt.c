@@ -276,6 +276,45 @@ START_TEST(policy_cache)
 }
 END_TEST
 
+/* failed_fetches - a failure is remembered for its domain and id, STSCACHE_FAIL_TTL seconds,
+ * in a ring of STSCACHE_FAIL_SLOTS domains */
+START_TEST(failed_fetches)
+{
+	char why[64], name[32];
+	bool nf = false;
+	time_t when = 0;
+
+	stscache_clear();
+	stscache_fail_put("a.example", "1", true, "HTTP 404", 1000);
+	stscache_fail_put("b.example", "1", false, "timeout", 1000);
+	ck_assert(stscache_fail_get("A.example", "1", 1000 + STSCACHE_FAIL_TTL - 1, &nf, why,
+				    sizeof(why), &when));
+	ck_assert(nf);
+	ck_assert_str_eq(why, "HTTP 404");
+	ck_assert_int_eq(when, 1000);
+	ck_assert(stscache_fail_get("b.example", "1", 1001, &nf, why, sizeof(why), &when));
+	ck_assert(!nf);
+	ck_assert(!stscache_fail_get("a.example", "2", 1001, &nf, why, sizeof(why), &when));
+	ck_assert(!stscache_fail_get("a.example", "1", 1000 + STSCACHE_FAIL_TTL, &nf, why,
+				     sizeof(why), &when));
+	ck_assert(!stscache_fail_get("a.example", "1", 999, &nf, why, sizeof(why), &when));
+	/* a later failure replaces the domain's slot */
+	stscache_fail_put("a.example", "2", false, "refused", 1010);
+	ck_assert(!stscache_fail_get("a.example", "1", 1011, &nf, why, sizeof(why), &when));
+	ck_assert(stscache_fail_get("a.example", "2", 1011, &nf, why, sizeof(why), &when));
+	/* the ring: STSCACHE_FAIL_SLOTS more domains push out a and b */
+	for (int k = 0; k < STSCACHE_FAIL_SLOTS; k++) {
+		snprintf(name, sizeof(name), "d%d.example", k);
+		stscache_fail_put(name, "1", false, "timeout", 1020);
+	}
+	ck_assert(!stscache_fail_get("a.example", "2", 1021, &nf, why, sizeof(why), &when));
+	ck_assert(!stscache_fail_get("b.example", "1", 1021, &nf, why, sizeof(why), &when));
+	ck_assert(stscache_fail_get("d0.example", "1", 1021, &nf, why, sizeof(why), &when));
+	stscache_clear();
+	ck_assert(!stscache_fail_get("d0.example", "1", 1021, &nf, why, sizeof(why), &when));
+}
+END_TEST
+
 /* rtlsrcpt_suite - the MTA-STS parsers, then the decisions at RCPT */
 Suite *rtlsrcpt_suite(void)
 {
@@ -290,6 +329,7 @@ Suite *rtlsrcpt_suite(void)
 	tcase_add_test(rcpt, verdict_order);
 	tcase_add_test(rcpt, required_and_exempt);
 	tcase_add_test(rcpt, policy_cache);
+	tcase_add_test(rcpt, failed_fetches);
 	suite_add_tcase(s, rcpt);
 	return s;
 }
