@@ -456,8 +456,10 @@ static bool discover(struct walk_ctx *w, const struct walk_entry **rec)
 				 e->why[0] ? e->why : "no record");
 			return false;
 		}
-		/* the Organizational Domain's record, else the Public Suffix Domain's */
+		/* the Organizational Domain's record, else the Public Suffix Domain's; the walk
+		 * has found the Organizational Domain, so it is reported (no question more) */
 		org_of(w, &r, org, sizeof(org), &psd);
+		snprintf(out->dmarc_org_domain, sizeof(out->dmarc_org_domain), "%s", org);
 		e = NULL;
 		for (size_t i = 0; i < r.n && e == NULL; i++)
 			if (same_domain(r.rec[i]->name, org))

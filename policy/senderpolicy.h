@@ -141,7 +141,9 @@ struct pw_sp_result {
 	bool dmarc_pct_ignored;			/* a record asked held a pct tag */
 	char dmarc_record_domain[PW_DOMAIN_MAX + 1];	/* where the record was found */
 	char dmarc_org_domain[PW_DOMAIN_MAX + 1];	/* the author's Organizational
-							 * Domain ("" when not needed) */
+							 * Domain, when policy discovery
+							 * walked above the author domain
+							 * or alignment needed it; else "" */
 	bool dkim_aligned, spf_aligned;
 	unsigned lookups;		/* DNS questions asked */
 };

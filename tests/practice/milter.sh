@@ -14,6 +14,10 @@
 # alignment by the domain below it), psd=n, np for a non-existent subdomain, a name of more
 # than 8 labels (the walk jumps to the 7-label name), two records at one name (discarded, the
 # walk goes on), t=y, p absent with and without rua, sp for an existing subdomain.
+# Each RFC 9989 case (and a few more of the unit walk table's, in DNS) is then checked against
+# mailauth (npm mailauth@7.1.0, installed into $MAILAUTH, default ~/.cache/postward/mailauth,
+# on first use; SKIP lines when npm cannot fetch it), driven by mailauth-dmarc.cjs against the
+# same fixture: result, policy in force, t=y, disposition, Organizational Domain and record.
 # Env: POSTWARD.  Ends with "N passed, M failed".
 set -u
 export LC_ALL=C
@@ -83,6 +87,14 @@ _dmarc.rua TXT "v=DMARC1; rua=mailto:dmarc@secure.test"
 spx A 192.0.2.1
 _dmarc.spx TXT "v=DMARC1; p=none; sp=quarantine; psd=n"
 sub.spx A 192.0.2.1
+shop.psd A 192.0.2.1
+_dmarc.shop.psd TXT "v=DMARC1; p=reject; sp=quarantine"
+mail.shop.psd A 192.0.2.1
+mail.fw A 192.0.2.1
+_dmarc.mail.fw TXT "v=DMARC1; p=none"
+a.mail.fw A 192.0.2.1
+nonp A 192.0.2.1
+_dmarc.nonp TXT "v=DMARC1; p=reject; sp=none; psd=n"
 EOR
 cat > records/nsec3.test.records <<EOR
 spo A 192.0.2.1
@@ -142,6 +154,13 @@ mkmsg w-norua.eml 'From: alice@norua.secure.test'
 mkmsg w-rua.eml 'From: alice@rua.secure.test'
 mkmsg w-sp.eml 'From: alice@sub.spx.secure.test'
 mkmsg w-p.eml 'From: alice@spx.secure.test'
+# more of the unit walk table's cases in DNS (tests/unit/check_senderpolicy.c walk_cases), for
+# the mailauth cross-check
+mkmsg u-psd-norec.eml 'From: alice@x.bank.psd.secure.test'
+mkmsg u-shop.eml 'From: alice@mail.shop.psd.secure.test'
+mkmsg u-fewest.eml 'From: alice@a.mail.fw.secure.test'
+mkmsg u-np-absent.eml 'From: alice@ghost.nonp.secure.test'
+mkmsg u-spf-sub.eml 'Authentication-Results: mx.trusted.test; spf=pass smtp.mailfrom=b@mail.signing.secure.test' 'From: alice@secure.test'
 $PY - <<'PYEOF' || bad "dkimpy signing"
 import dkim
 def sign(src, out, dom):
@@ -322,7 +341,7 @@ PWLOG=pw2.log
 # psd=y at a public-suffix-like parent (psd.secure.test): bank.psd.secure.test has no record,
 # its Organizational Domain is itself (the name below the PSD), the PSD's sp applies
 expect w-psd w-psd.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of bank.psd.secure.test" \
-	"LOG=dmarc=fail header.from=bank.psd.secure.test policy=reject disposition=reject dnssec=secure record=psd.secure.test "
+	"LOG=dmarc=fail header.from=bank.psd.secure.test policy=reject disposition=reject dnssec=secure record=psd.secure.test org=bank.psd.secure.test "
 # ... and alignment stops at the name below the PSD (RFC 9989 B.4.3): an SPF pass for
 # mail.giant.psd.secure.test aligns with giant.psd.secure.test, mail.mega.psd.secure.test does not
 expect w-psd-spf w-psd-spf.eml continue Q=false \
@@ -340,7 +359,7 @@ expect w-psdu w-psdu.eml continue Q=false \
 	"LOG=dmarc=pass .* record=secure.test org=secure.test "
 # np for a non-existent subdomain (NXDOMAIN); sp=none for an existing one
 expect w-np w-np.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of ghost.npd.secure.test" \
-	"LOG=dmarc=fail header.from=ghost.npd.secure.test policy=reject disposition=reject dnssec=secure record=npd.secure.test "
+	"LOG=dmarc=fail header.from=ghost.npd.secure.test policy=reject disposition=reject dnssec=secure record=npd.secure.test org=npd.secure.test "
 expect w-np-exists w-np-exists.eml continue Q=false \
 	"AR=dmarc=fail \(p=none dis=none; no aligned DKIM or SPF pass; $SEC\) header\.from=exists\.npd\.secure\.test policy\.dmarc=none"
 # 11 labels: the name, then straight to the 7-label name (psd=n there: 2 questions); the
@@ -368,10 +387,119 @@ expect w-sp w-sp.eml continue Q=true \
 expect w-p w-p.eml continue Q=false "AR=dmarc=fail \(p=none dis=none; no aligned DKIM or SPF pass; $SEC\) header\.from=spx\.secure\.test"
 # the same walk again: the resolver's cache answers it
 expect w-deep-again w-deep.eml continue Q=true "LOG=dmarc=fail .* record=e.f.g.h.deep.secure.test "
+# more messages through the tree walk, for the cross-check below only
+for c in first-party:first-party.eml x-relaxed:relaxed.eml x-strict:strict.eml \
+	x-nx:unsigned-nx.eml x-inv:unsigned-inv.eml x-pct0:unsigned-pct0.eml x-sp:unsigned-sp.eml \
+	x-p:unsigned-p.eml x-insecure:unsigned-insecure.eml x-spf:spf-trusted.eml \
+	u-psd-norec:u-psd-norec.eml u-shop:u-shop.eml u-fewest:u-fewest.eml \
+	u-np-absent:u-np-absent.eml u-spf-sub:u-spf-sub.eml; do
+	run "${c#*:}" "Q${c%%:*}" > "out-${c%%:*}"
+done
 kill "$pid2"; wait "$pid2"; st=$?; pid2=""
 if [ "$st" -eq 0 ]; then ok "treewalk postward stopped cleanly (sanitizers quiet)"; else bad "treewalk postward exit status $st"; tail -20 pw2.log; fi
 SOCK=pw.sock
 PWLOG=pw.log
+
+# ---- the RFC 9989 cases checked against mailauth (npm), an implementation that is not ours:
+# each case's From, passing DKIM d= and SPF domains are given to mailauth's evaluateDmarc
+# (tests/practice/mailauth-dmarc.cjs), which asks the same NSD fixture; its result, the policy
+# in force, t=y, the disposition, the Organizational Domain and the record's domain must equal
+# postward's log line for the case.  mailauth does not validate DNSSEC: bogus answers are not
+# compared.  A case in xdiff is a difference RFC 9989 decides for postward: printed, with the
+# section, and a FAIL if the difference goes away (the table must not outlive it).
+MAILAUTH=${MAILAUTH:-${XDG_CACHE_HOME:-$HOME/.cache}/postward/mailauth}
+MAILAUTH_VERSION=7.1.0
+# mailauth_setup - mailauth $MAILAUTH_VERSION in $MAILAUTH, npm-installed on first use; status
+# 1 (skip) when npm cannot fetch it, 2 (fail) when this machine lacks what tests/install-deps
+# installs; the reason on stdout
+mailauth_setup() {
+	local v
+	command -v node >/dev/null && command -v npm >/dev/null ||
+		{ echo "node or npm missing (tests/install-deps)"; return 2; }
+	v=$(node -p "require('$MAILAUTH/node_modules/mailauth/package.json').version" 2>/dev/null)
+	[ "$v" = "$MAILAUTH_VERSION" ] && return 0
+	mkdir -p "$MAILAUTH" 2>/dev/null || { echo "cannot make $MAILAUTH"; return 2; }
+	timeout 600 npm install --no-audit --no-fund --prefix "$MAILAUTH" \
+		"mailauth@$MAILAUTH_VERSION" > npm-mailauth.log 2>&1 ||
+		{ echo "npm install mailauth@$MAILAUTH_VERSION failed: $(tail -3 npm-mailauth.log | tr '\n' ' ')"; return 1; }
+}
+# pw_verdict NAME - postward's log line for case NAME as "result=R policy=P t=y|n
+# disposition=D org=ORG record=REC"; with result none no policy applies (RFC 9989 4.10.1):
+# policy, t, disposition and record are "-", as mailauth-dmarc.cjs prints them
+pw_verdict() {
+	sed -n -E "s/^.*Q$1: dmarc=([a-z]+) header\.from=[^ ]+ policy=([a-z]+)( t=y)? disposition=([a-z]+) dnssec=[a-z-]+ record=([^ ]+) org=([^ ]+) .*$/result=\1 policy=\2 t=\3 disposition=\4 org=\6 record=\5/p" pw2.log |
+		tail -1 | sed -E -e 's/t= t=y/t=y/' -e 's/t= /t=n /' \
+			-e 's/^result=none .* org=([^ ]+) .*$/result=none policy=- t=- disposition=- org=\1 record=-/'
+}
+# xdiff NAME - the RFC 9989 section that decides an expected difference for case NAME, or ""
+xdiff() {
+	case $1 in
+	# NAME) echo "SECTION";;	(none: mailauth 7.1.0 agrees with postward on every case)
+	*) echo "";;
+	esac
+}
+# xcheck NAME FROM DKIM SPF - compare postward's verdict on case NAME with mailauth's.
+# postward reports the Organizational Domain only where it found it (policy discovery walked
+# above the author domain, or relaxed alignment needed it: org=-, no question asked for it
+# otherwise); then mailauth's is shown, not compared.
+xcheck() {
+	local name=$1 pw ma cmp sec agree note=""
+	pw=$(pw_verdict "$name")
+	ma=$(node "$here/mailauth-dmarc.cjs" "$MAILAUTH" "$DNS_ADDR:$DNS_PORT" "$2" "$3" "$4" 2>&1)
+	cmp=$ma
+	case $pw in *" org=- "*)
+		cmp=$(printf '%s\n' "$ma" | sed -E 's/ org=[^ ]+ / org=- /')
+		note=" (org: postward did not need it; mailauth $(printf '%s\n' "$ma" | sed -E 's/.* (org=[^ ]+) .*/\1/'))";;
+	esac
+	sec=$(xdiff "$name")
+	if [ "$pw" = "$cmp" ]; then agree=yes${note:+ (org not compared)}; elif [ -n "$sec" ]; then agree="no, RFC 9989 $sec"; else agree=NO; fi
+	printf '%-16s | %-86s | %-86s | %s\n' "$name" "${pw:-no log line}" "$ma" "$agree" >> xcheck.table
+	if [ -z "$pw" ]; then bad "mailauth $name: no postward log line for Q$name"
+	elif [ -z "$sec" ] && [ "$pw" = "$cmp" ]; then ok "mailauth $name: agrees ($pw)$note"
+	elif [ -z "$sec" ]; then bad "mailauth $name: postward \"$pw\", mailauth \"$ma\""
+	elif [ "$pw" = "$cmp" ]; then bad "mailauth $name: the expected difference ($sec) is gone: both \"$pw\""
+	else ok "mailauth $name: EXPECTED DIFFERENCE, RFC 9989 $sec decides for postward: postward \"$pw\", mailauth \"$ma\""
+	fi
+}
+if why=$(mailauth_setup); then
+	: > xcheck.table
+	#      case             From                                DKIM pass    SPF pass
+	xcheck w-psd            alice@bank.psd.secure.test          -            -
+	xcheck w-psd-spf        alice@giant.psd.secure.test         -            mail.giant.psd.secure.test
+	xcheck w-psd-spf-other  alice@giant.psd.secure.test         -            mail.mega.psd.secure.test
+	xcheck w-psdn           alice@a.org2.secure.test            secure.test  -
+	xcheck w-psdu           alice@a.secure.test                 secure.test  -
+	xcheck w-np             alice@ghost.npd.secure.test         -            -
+	xcheck w-np-exists      alice@exists.npd.secure.test        -            -
+	xcheck w-deep           alice@a.b.c.d.e.f.g.h.deep.secure.test -         -
+	xcheck w-two            alice@two.secure.test               -            -
+	xcheck w-t              alice@testing.secure.test           -            -
+	xcheck w-norua          alice@norua.secure.test             -            -
+	xcheck w-rua            alice@rua.secure.test               -            -
+	xcheck w-sp             alice@sub.spx.secure.test           -            -
+	xcheck w-p              alice@spx.secure.test               -            -
+	xcheck first-party      alice@secure.test                   secure.test  -
+	xcheck x-relaxed        alice@quar.secure.test              secure.test  -
+	xcheck x-strict         alice@strict.secure.test            secure.test  -
+	xcheck x-nx             alice@nx.secure.test                -            -
+	xcheck x-inv            alice@inv.secure.test               -            -
+	xcheck x-pct0           alice@pct0.secure.test              -            -
+	xcheck x-sp             alice@x.spo.nsec3.test              -            -
+	xcheck x-p              alice@spo.nsec3.test                -            -
+	xcheck x-insecure       alice@insecure.test                 -            -
+	xcheck x-spf            alice@secure.test                   -            secure.test
+	xcheck u-psd-norec      alice@x.bank.psd.secure.test        -            -
+	xcheck u-shop           alice@mail.shop.psd.secure.test     -            -
+	xcheck u-fewest         alice@a.mail.fw.secure.test         -            -
+	xcheck u-np-absent      alice@ghost.nonp.secure.test        -            -
+	xcheck u-spf-sub        alice@secure.test                   -            mail.signing.secure.test
+	echo "--- RFC 9989 cases: case | postward | mailauth $MAILAUTH_VERSION | agree?"
+	cat xcheck.table
+elif [ $? -eq 1 ]; then
+	echo "SKIP: mailauth cross-check of the RFC 9989 cases: $why"
+else
+	bad "mailauth cross-check: $why"
+fi
 
 kill "$pid"; wait "$pid"; st=$?; pid=""
 if [ "$st" -eq 0 ]; then ok "postward stopped cleanly (sanitizers quiet)"; else bad "postward exit status $st"; tail -20 pw.log; fi
