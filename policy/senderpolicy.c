@@ -771,10 +771,13 @@ size_t pw_sp_format_ar(const struct pw_sp_result *r, char *buf, size_t len, size
 		if (r->from_domain[0])
 			used = append(buf, len, used, " header.from=%s",
 				      ar_value(r->from_domain, from, sizeof(from)));
-		/* RFC 9989 9.1: the policy applied after t=y, for a result a record gave */
+		/* RFC 9989 9.1: "the evaluated DMARC policy applied/to be applied after policy
+		 * options have been processed" - p, sp or np after t=y, for a result a record
+		 * gave, a pass included (what the domain asks, as other verifiers write it;
+		 * dis= in the comment says what this message got) */
 		if (r->dmarc == PW_DMARC_R_PASS || r->dmarc == PW_DMARC_R_FAIL)
-			used = append(buf, len, used, " policy.dmarc=%s",
-				      pw_dmarc_policy_name(r->dmarc_disposition));
+			used = append(buf, len, used, " policy.dmarc=%s", pw_dmarc_policy_name(
+				      r->dmarc_testing ? milder(r->dmarc_policy) : r->dmarc_policy));
 	}
 	return used;
 }

@@ -126,7 +126,7 @@ check_junk() {
 	if grep -Eq '^dkim-adsp=pass header\.from=secure\.test \(first-party signature; no lookup\)$' "parsed-$name"; then
 		ok "$name: dkim-adsp=pass present"
 	else bad "$name: no dkim-adsp=pass"; fi
-	if grep -Eq '^dmarc=pass header\.from=secure\.test policy\.dmarc=none \(p=reject dis=none; DKIM aligned; DNSSEC secure\)$' "parsed-$name"; then
+	if grep -Eq '^dmarc=pass header\.from=secure\.test policy\.dmarc=reject \(p=reject dis=none; DKIM aligned; DNSSEC secure\)$' "parsed-$name"; then
 		ok "$name: dmarc=pass present"
 	else bad "$name: no dmarc=pass"; fi
 	if [ "$(field EOM "$out")" = continue ]; then ok "$name: end of message answered continue"

@@ -243,7 +243,7 @@ INS='DNSSEC insecure'
 # first-party signature: no ADSP lookup (RFC 5016 5.3.9); DMARC fetches its record (pass means
 # a policy was published, RFC 7489 11.2)
 expect first-party first-party.eml continue \
-	"AR=^ pw\.test; dkim=pass \(key $SEC\) header\.d=secure\.test header\.s=ed1 header\.b=("[^"]{16}"|[^"]{16}); dkim-adsp=pass \(first-party signature; no lookup\) header\.from=secure\.test; dmarc=pass \(p=reject dis=none; DKIM aligned; $SEC\) header\.from=secure\.test policy\.dmarc=none$" \
+	"AR=^ pw\.test; dkim=pass \(key $SEC\) header\.d=secure\.test header\.s=ed1 header\.b=("[^"]{16}"|[^"]{16}); dkim-adsp=pass \(first-party signature; no lookup\) header\.from=secure\.test; dmarc=pass \(p=reject dis=none; DKIM aligned; $SEC\) header\.from=secure\.test policy\.dmarc=reject$" \
 	Q=false "PRACTICE=^nil$" \
 	"LOG=dmarc=pass header.from=secure.test policy=reject disposition=none dnssec=secure record=secure.test dkim-aligned=yes"
 # unsigned from a secure p=reject domain: dmarc fail, adsp fail (dkim=all) -> rejected
@@ -345,7 +345,7 @@ expect w-psd w-psd.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy o
 # ... and alignment stops at the name below the PSD (RFC 9989 B.4.3): an SPF pass for
 # mail.giant.psd.secure.test aligns with giant.psd.secure.test, mail.mega.psd.secure.test does not
 expect w-psd-spf w-psd-spf.eml continue Q=false \
-	"AR=dmarc=pass \(p=quarantine dis=none; SPF aligned; $SEC\) header\.from=giant\.psd\.secure\.test policy\.dmarc=none" \
+	"AR=dmarc=pass \(p=quarantine dis=none; SPF aligned; $SEC\) header\.from=giant\.psd\.secure\.test policy\.dmarc=quarantine" \
 	"LOG=dmarc=pass .* record=giant.psd.secure.test org=giant.psd.secure.test "
 expect w-psd-spf-other w-psd-spf-other.eml continue Q=true \
 	"AR=dmarc=fail \(p=quarantine dis=quarantine; no aligned DKIM or SPF pass; $SEC\) header\.from=giant\.psd\.secure\.test policy\.dmarc=quarantine"
@@ -355,7 +355,7 @@ expect w-psdn w-psdn.eml continue Q=true \
 	"AR=dkim=pass .*dmarc=fail \(p=quarantine dis=quarantine; no aligned DKIM or SPF pass; $SEC\) header\.from=a\.org2\.secure\.test policy\.dmarc=quarantine" \
 	"LOG=dmarc=fail .* record=org2.secure.test org=org2.secure.test "
 expect w-psdu w-psdu.eml continue Q=false \
-	"AR=dmarc=pass \(p=reject dis=none; DKIM aligned; $SEC\) header\.from=a\.secure\.test policy\.dmarc=none" \
+	"AR=dmarc=pass \(p=reject dis=none; DKIM aligned; $SEC\) header\.from=a\.secure\.test policy\.dmarc=reject" \
 	"LOG=dmarc=pass .* record=secure.test org=secure.test "
 # np for a non-existent subdomain (NXDOMAIN); sp=none for an existing one
 expect w-np w-np.eml replycode "REPLY=550/5.7.1/Rejected by the DMARC policy of ghost.npd.secure.test" \

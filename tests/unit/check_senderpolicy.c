@@ -1374,6 +1374,32 @@ START_TEST(format_ar_structure)
 }
 END_TEST
 
+/* format_ar_policy_on_pass - policy.dmarc is the domain's policy after t=y on a pass too,
+ * where dis= in the comment says the message got none */
+START_TEST(format_ar_policy_on_pass)
+{
+	static const struct fake_rr dns[] = {
+		RR_TXT("_dmarc.example.com", true, "v=DMARC1; p=reject"),
+		RR_TXT("_dmarc.t.example.com", true, "v=DMARC1; p=reject; t=y"),
+	};
+	struct fake_dns fd;
+	struct pw_sp_result res;
+	char buf[256] = "x";
+
+	FAKE(fd, dns);
+	evaluate_dmarc(&fd, "example.com", NULL, 0, "example.com", &res);
+	pw_sp_format_ar(&res, buf, sizeof(buf), 1);
+	ck_assert_str_eq(buf, "x; dmarc=pass (p=reject dis=none; SPF aligned; DNSSEC secure) "
+			 "header.from=example.com policy.dmarc=reject");
+	FAKE(fd, dns);
+	strcpy(buf, "x");
+	evaluate_dmarc(&fd, "t.example.com", NULL, 0, "t.example.com", &res);
+	pw_sp_format_ar(&res, buf, sizeof(buf), 1);
+	ck_assert_str_eq(buf, "x; dmarc=pass (p=reject t=y dis=none; SPF aligned; DNSSEC secure) "
+			 "header.from=t.example.com policy.dmarc=quarantine");
+}
+END_TEST
+
 /* format_ar_unchecked_omitted - only the checked methods appear; nothing checked, nothing */
 START_TEST(format_ar_unchecked_omitted)
 {
@@ -2880,6 +2906,7 @@ Suite *senderpolicy_suite(void)
 	tcase_add_test(tc, format_ar_from_quoted_nx);
 	tcase_add_test(tc, format_ar_structure);
 	tcase_add_test(tc, format_ar_unchecked_omitted);
+	tcase_add_test(tc, format_ar_policy_on_pass);
 	tcase_add_test(tc, format_ar_truncation);
 	tcase_add_test(tc, format_ar_comments_safe);
 	tcase_add_test(tc, format_ar_from_quoted);
