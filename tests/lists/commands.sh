@@ -12,7 +12,8 @@
 #  1 X-FETCH-KEY by a subscriber who is no admin: an address fetched by WKD (advanced method,
 #    the URL gpg --with-wkd-hash names), a fingerprint from the VKS server, both imported into
 #    the list's GnuPG home; a fingerprint whose VKS answer is another key is refused and that
-#    key is not imported; the answer says each, postward logs each;
+#    key is not imported; the answer says each, postward logs each; an https URL is fetched
+#    and its certificate checked, an http URL refused;
 #  2 an overridden admin-only keyword: X-LIST-KEYS is refused to s3 and run for the admin s2;
 #  3 X-SET-DELIVERY: s3 switches their delivery off (done) and tries s1's (refused: another's
 #    subscription); the admin s2 gets a notice of it (keywords_admin_notify), encrypted to s2
@@ -228,6 +229,16 @@ check "1: postward logged each fetch" \
 	eval "pwlog | grep -q 'X-FETCH-KEY ka@example.net from <s3@example.net> (wkd): key $KA updated' &&
 	      pwlog | grep -q 'X-FETCH-KEY $KX from <s3@example.net> (vks): key $KX refused: unrelated key'"
 archive 1
+# an https URL: each certificate of the answer through the same checks (kb's again: already
+# in the keyring); an http URL is refused as the command is read, nothing fetched
+ask url s3 "$S3" s3@example.net 1 "X-FETCH-KEY: https://keys.example.org/vks/v1/by-fingerprint/$KB" \
+	"X-FETCH-KEY: http://keys.example.org/vks/v1/by-fingerprint/$KB"
+check "1: X-FETCH-KEY of an https URL takes the certificate it serves (answer: $(grep -m1 '^https://' ans.url.out))" \
+	grep -q "^https://keys.example.org/vks/v1/by-fingerprint/$KB: key $KB is already in the list's keyring" ans.url.out
+check "1: an http URL is refused (answer: $(grep -m1 -i 'https URLs' ans.url.out))" grep -q "only https URLs are fetched" ans.url.out
+check "1: the key server saw the https request only" \
+	test "$(grep -c "^keys.example.org /vks/v1/by-fingerprint/$KB 200" "$KS/log")" -eq 2
+archive 1u
 
 # ---- 2: an admin-only keyword of the list file ----------------------------------------------------
 printf 'X-LIST-NAME: board@lists.test\nX-LIST-KEYS\n' | command lk3 s3 "$S3" s3@example.net
