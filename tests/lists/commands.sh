@@ -146,67 +146,25 @@ done >"$CONF/vmailbox"
 pf_postfix "example.net lists.test"
 cd "$W" || abort "cd $W"
 
-pwlog() { cat "$T"/pw.*.log; }
-# pgpmime ARMORFILE FROM TO SUBJECT > an RFC 3156 message carrying ARMORFILE
-pgpmime() {
-	local b='=-=cmd=-='
-	printf '%s\n' "From: <$2>" "To: <$3>" "Subject: $4" "MIME-Version: 1.0" \
-		"Message-ID: <$RANDOM.$RANDOM@example.net>" \
-		"Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"$b\"" \
-		"" "--$b" "Content-Type: application/pgp-encrypted" "" "Version: 1" "" "--$b" \
-		"Content-Type: application/octet-stream" ""
-	cat "$1"
-	printf -- '--%s--\n' "$b"
-}
-# sealed NAME HOME SIGNER-FPR FROM TO SUBJECT < text/plain body: signed by SIGNER-FPR,
-# encrypted to the list's key, sent as PGP/MIME from FROM to TO
-sealed() {
-	{ echo 'Content-Type: text/plain; charset=utf-8'; echo; cat; } >"$1.txt"
-	g "$2" --trust-model always -a -se -r "$LIST" -u "$3" -o "$1.asc" "$1.txt" 2>/dev/null || return 1
-	pgpmime "$1.asc" "$4" "$5" "$6" >"$1.eml" && post "$1" "$4" "$5" "$1.eml"
-}
-# command NAME HOME SIGNER-FPR FROM < text: commands to board-request (message cmd.NAME); a
-# line of its own after the commands makes two messages with the same commands signed within
-# one second differ (else the second is a replay, rightly refused)
-command() {
-	{ cat; printf '\n%s\n' "$1"; } | sealed "cmd.$1" "$2" "$3" "$4" board-request@lists.test commands
-}
 # ask NAME HOME SIGNER-FPR FROM N COMMAND...: "X-LIST-NAME: board@lists.test" and the
-# COMMANDs, one a line, sent (command), then the wait for N messages, then the requester's
+# COMMANDs, one a line, sent (send_cmd), then the wait for N messages, then the requester's
 # answer decrypted into ans.NAME.out (answer_of).  Not in a pipeline: its checks count.
 ask() {
 	local name=$1 home=$2 fpr=$3 from=$4 n=$5
 	shift 5
-	printf '%s\n' "X-LIST-NAME: board@lists.test" "$@" | command "$name" "$home" "$fpr" "$from"
+	printf '%s\n' "X-LIST-NAME: board@lists.test" "$@" | send_cmd "$name" "$home" "$fpr" "$from"
 	wait_mail "$n" "$name: the answer (and notices: $n message(s) in all)"
 	answer_of "$from" "$home" "ans.$name"
-}
-# answer_of ADDR HOME NAME [SUBJECT]: the newest message in ADDR's Maildir (whose Subject
-# holds SUBJECT), decrypted in HOME, into NAME.out (status in NAME.status)
-answer_of() {
-	local f x
-	f=
-	for x in $(ls -t "$(dir_of "$1")"/new/* 2>/dev/null); do
-		[ -n "${4:-}" ] && ! hfield "$x" Subject | grep -qF -- "$4" && continue
-		f=$x
-		break
-	done
-	[ -n "$f" ] || return 1
-	cp "$f" "$3.eml"
-	armor "$f" >"$3.asc"
-	g "$2" --status-fd 3 --decrypt "$3.asc" 3>"$3.status" 2>/dev/null | tr -d '\r' >"$3.out"
-	grep -q '^\[GNUPG:\] DECRYPTION_OKAY' "$3.status"
 }
 # post_from_s1 NAME: a signed, encrypted post by s1 to board
 post_from_s1() {
 	printf 'post %s %s\n' "$1" "$RANDOM" | sealed "$1" s1 "$S1" s1@example.net board@lists.test "post $1"
 }
 ledger() { cat "$SPOOL"/bounces/* 2>/dev/null; }
-reloaded() { [ "$(pwlog | grep -c 'reloaded:')" -ge "$1" ]; }
 
 # ---- 1: X-FETCH-KEY ----------------------------------------------------------------------------
 printf 'X-LIST-NAME: board@lists.test\nX-FETCH-KEY: ka@example.net\nX-FETCH-KEY: %s\nX-FETCH-KEY: %s\n' \
-	"$KB" "$KX" | command fetch s3 "$S3" s3@example.net
+	"$KB" "$KX" | send_cmd fetch s3 "$S3" s3@example.net
 check "1: the fetch-key command is accepted: $(reply_of cmd.fetch)" accepted cmd.fetch
 wait_mail 1 "1 fetch-key answer"
 if answer_of s3@example.net s3 ans.fetch; then
@@ -241,8 +199,8 @@ check "1: the key server saw the https request only" \
 archive 1u
 
 # ---- 2: an admin-only keyword of the list file ----------------------------------------------------
-printf 'X-LIST-NAME: board@lists.test\nX-LIST-KEYS\n' | command lk3 s3 "$S3" s3@example.net
-printf 'X-LIST-NAME: board@lists.test\nX-LIST-KEYS\n' | command lk2 s2 "$S2" s2@example.net
+printf 'X-LIST-NAME: board@lists.test\nX-LIST-KEYS\n' | send_cmd lk3 s3 "$S3" s3@example.net
+printf 'X-LIST-NAME: board@lists.test\nX-LIST-KEYS\n' | send_cmd lk2 s2 "$S2" s2@example.net
 wait_mail 2 "2 list-keys answers"
 answer_of s3@example.net s3 ans.lk3
 answer_of s2@example.net s2 ans.lk2

@@ -86,26 +86,17 @@ dkim_signing_key = lists.secure.test ed $T/dkim/ed.pem"
 postconf -c "$CONF" -e "recipient_delimiter = +" 2>/dev/null
 pf_postfix "example.net rej.secure.test mon.secure.test lists.secure.test"
 cd "$W" || abort "cd $W"
-pwlog() { cat "$T"/pw.*.log; }
 RECVPID=
 pf_cleanup_hook() {	# the receiver and the DNS fixture go with the rest
 	[ -n "$RECVPID" ] && kill "$RECVPID" 2>/dev/null && wait "$RECVPID" 2>/dev/null
 	stop_dns
 }
 
-pgpmime() { # pgpmime ARMORFILE FROM SUBJECT > message
-	printf 'From: One <%s>\nTo: board@lists.secure.test\nSubject: %s\nMessage-ID: <%s.%s@example.net>\nMIME-Version: 1.0\n' "$2" "$3" "$RANDOM" "$RANDOM"
-	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\n boundary="=-=b1=-="\n\n'
-	printf 'This is an OpenPGP/MIME encrypted message (RFC 3156).\n--=-=b1=-=\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
-	printf -- '--=-=b1=-=\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
-	cat "$1"
-	printf -- '--=-=b1=-=--\n'
-}
 printf 'Content-Type: text/plain\n\nhello board\n' >inner.txt
 g s1 --trust-model always --armor -s -e -r "$LIST" -u "$S1" -o post.asc inner.txt 2>/dev/null
 
 # ---- 1: p=reject: the From is rewritten ----------------------------------------------------
-pgpmime post.asc s1@rej.secure.test "from a p=reject domain" >rej.eml
+pgpmime post.asc "One <s1@rej.secure.test>" board@lists.secure.test "from a p=reject domain" >rej.eml
 post rej s1@rej.secure.test board@lists.secure.test rej.eml
 check "1: the post is accepted: $(reply_of rej)" accepted rej
 wait_mail 2 "1"
@@ -146,7 +137,7 @@ wait "$RECVPID" 2>/dev/null
 RECVPID=
 
 # ---- 3: p=none: the From stays ------------------------------------------------------------------
-pgpmime post.asc s1@mon.secure.test "from a p=none domain" >mon.eml
+pgpmime post.asc "One <s1@mon.secure.test>" board@lists.secure.test "from a p=none domain" >mon.eml
 post mon s1@mon.secure.test board@lists.secure.test mon.eml
 wait_mail 2 "3"
 f=$(files_of s2@example.net | head -1)

@@ -383,16 +383,50 @@ pfqid() { header "$1" | tr -d '\n' | sed -n 's/^.*(Postfix) with E\{0,1\}SMTP id
 reinjected() { local id; id=$(pfqid "$1"); [ -n "$id" ] && grep -q "postfix/postward-reinject/smtpd\[[0-9]*\]: $id: client=localhost\[127.0.0.1\]" "$MAILLOG"; }
 npkesk() { g "$1" --list-packets "$2" 2>/dev/null | grep -c '^:pubkey enc packet:'; }
 pwlog() { cat "$T"/pw.*.log; }   # every postward run's log
-# pgpmime ARMORFILE FROM TO SUBJECT > message: a PGP/MIME message (RFC 3156) around the armor
+# pgpmime ARMORFILE FROM TO SUBJECT > message: a PGP/MIME message (RFC 3156) around the armor;
+# FROM is an address or "Name <address>"
 pgpmime() {
-	printf 'From: <%s>\nTo: <%s>\nSubject: %s\nMessage-ID: <%s.%s@example.net>\nMIME-Version: 1.0\n' \
-		"$2" "$3" "$4" "$RANDOM" "$RANDOM"
+	local from=$2
+	case $from in *'<'*) ;; *) from="<$from>" ;; esac
+	printf 'From: %s\nTo: <%s>\nSubject: %s\nMessage-ID: <%s.%s@example.net>\nMIME-Version: 1.0\n' \
+		"$from" "$3" "$4" "$RANDOM" "$RANDOM"
 	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted";\n boundary="=-=b1=-="\n\n'
 	printf 'This is an OpenPGP/MIME encrypted message (RFC 3156).\n--=-=b1=-=\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n'
 	printf -- '--=-=b1=-=\nContent-Type: application/octet-stream; name="encrypted.asc"\n\n'
 	tr -d '\r' <"$1"
 	printf -- '--=-=b1=-=--\n'
 }
+# sealed NAME HOME SIGNER-FPR FROM TO SUBJECT < text/plain body: signed by SIGNER-FPR,
+# encrypted to the list key $LIST, sent as PGP/MIME (NAME.eml) from FROM to TO
+sealed() {
+	{ echo 'Content-Type: text/plain; charset=utf-8'; echo; cat; } >"$1.txt"
+	g "$2" --trust-model always -a -se -r "$LIST" -u "$3" -o "$1.asc" "$1.txt" 2>/dev/null || return 1
+	pgpmime "$1.asc" "$4" "$5" "$6" >"$1.eml" && post "$1" "$4" "$5" "$1.eml"
+}
+# send_cmd NAME HOME SIGNER-FPR FROM < text: commands to board-request@lists.test (message
+# cmd.NAME); a line of its own after the commands makes two messages with the same commands
+# signed within one second differ (else the second is a replay, rightly refused)
+send_cmd() {	# not "command": that would hide the shell builtin
+	{ cat; printf '\n%s\n' "$1"; } | sealed "cmd.$1" "$2" "$3" "$4" board-request@lists.test commands
+}
+# answer_of ADDR HOME NAME [SUBJECT]: the newest message in ADDR's Maildir (whose Subject
+# holds SUBJECT), decrypted in HOME, into NAME.out (status in NAME.status); true when it
+# decrypted
+answer_of() {
+	local f x
+	f=
+	for x in $(ls -t "$(dir_of "$1")"/new/* 2>/dev/null); do
+		[ -n "${4:-}" ] && ! hfield "$x" Subject | grep -qF -- "$4" && continue
+		f=$x
+		break
+	done
+	[ -n "$f" ] || return 1
+	cp "$f" "$3.eml"
+	armor "$f" >"$3.asc"
+	g "$2" --status-fd 3 --decrypt "$3.asc" 3>"$3.status" 2>/dev/null | tr -d '\r' >"$3.out"
+	grep -q '^\[GNUPG:\] DECRYPTION_OKAY' "$3.status"
+}
+reloaded() { [ "$(pwlog | grep -c 'reloaded:')" -ge "$1" ]; }	# N reloads logged
 # sendkey_parts ANSWER LIST NAME: a sendkey answer's attachments in the working directory:
 # LIST.roster.asc and LIST.roster.asc.sig as NAME.roster.asc and NAME.roster.asc.sig, the key
 # (application/pgp-keys) as NAME.key

@@ -308,29 +308,13 @@ check "5: a list without plain_posts refuses it (got: $(reply_of plainboard))" \
 	test "$(reply_of plainboard)" = "550 5.7.1 Posts to this list must be encrypted to the list's key"
 
 # ---- 6: signed commands ----------------------------------------------------------------------
-# command NAME HOME SIGNER-FPR FROM < text: a PGP/MIME command to board-request (the text in a
-# text/plain entity, as mail clients encrypt it), sent
-command() {
-	{ printf 'Content-Type: text/plain; charset=utf-8\n\n'; cat; } >"cmd.$1.txt"
-	g "$2" --trust-model always --armor -s -e -r "$LIST" -u "$3" -o "cmd.$1.asc" "cmd.$1.txt" 2>/dev/null &&
-		pgpmime "cmd.$1.asc" "$4" board-request@lists.test "commands" >"cmd.$1.eml" &&
-		post "cmd.$1" "$4" board-request@lists.test "cmd.$1.eml"
-}
-# answer_of ADDR HOME NAME: the newest answer in ADDR's Maildir, decrypted in HOME, into NAME.out
-answer_of() {
-	local f
-	f=$(ls -t "$(dir_of "$1")"/new/* 2>/dev/null | head -1)
-	[ -n "$f" ] || return 1
-	armor "$f" >"$3.asc"
-	g "$2" --status-fd 3 --decrypt "$3.asc" >"$3.out" 3>"$3.status" 2>/dev/null
-}
-reloaded() { [ "$(pwlog | grep -c 'reloaded:')" -ge "$1" ]; }
+# send_cmd, answer_of, reloaded: pfenv.sh
 g d4 --armor --export "$D4" >d4.asc
 {
 	printf 'X-LIST-NAME: board@lists.test\nX-ADD-KEY:\n'
 	cat d4.asc
 	printf '\nX-SUBSCRIBE: d4@example.net %s\nX-LIST-SUBSCRIPTIONS\n' "$D4"
-} | command sub s2 "$S2" s2@example.net
+} | send_cmd sub s2 "$S2" s2@example.net
 check "6: an admin's signed command is accepted: $(reply_of cmd.sub)" accepted cmd.sub
 wait_mail 1 "6 subscribe answer"
 reloaded 1 || wait_until 30 reloaded 1
@@ -355,7 +339,7 @@ check "6: a replayed command is not run, the answer says so" grep -q "received b
 check "6: postward logged the replay" eval "pwlog | grep -q 'not run: replayed signature'"
 archive 6b
 # a subscriber who is no admin may not subscribe others
-printf 'X-LIST-NAME: board@lists.test\nX-SUBSCRIBE: mallory@evil.test %s\n' "$M" | command nosub s3 "$S3" s3@example.net
+printf 'X-LIST-NAME: board@lists.test\nX-SUBSCRIBE: mallory@evil.test %s\n' "$M" | send_cmd nosub s3 "$S3" s3@example.net
 wait_mail 1 "6 refused answer"
 answer_of s3@example.net s3 ans.nosub
 check "6: X-SUBSCRIBE by a subscriber who is no admin is refused" eval "! grep -q 'mallory@evil.test is subscribed' ans.nosub.out && ! grep -q mallory '$T/lists/board.subscribers'"
@@ -377,20 +361,20 @@ g d4 --armor --export "$NEWD4" >d4new.asc
 	printf 'X-LIST-NAME: board@lists.test\nX-ADD-KEY:\n'
 	cat d4new.asc
 	printf '\nX-SET-FINGERPRINT: %s\n' "$NEWD4"
-} | command setfpr d4 "$D4" d4@example.net
+} | send_cmd setfpr d4 "$D4" d4@example.net
 wait_mail 1 "6 set-fingerprint answer"
 answer_of d4@example.net d4 ans.setfpr
 check "6: a subscriber changes their own key by command" \
 	eval "grep -q 'The key of d4@example.net is now $NEWD4' ans.setfpr.out && grep -q '^subscriber d4@example.net openpgp=$NEWD4' '$T/lists/board.subscribers'"
 archive 6e
 wait_until 30 reloaded 2
-printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE\n' | command unsub d4 "$NEWD4" d4@example.net
+printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE\n' | send_cmd unsub d4 "$NEWD4" d4@example.net
 wait_mail 1 "6 self-unsubscribe answer"
 answer_of d4@example.net d4 ans.unsub
 check "6: unsubscribing oneself is for admins only by default, as in Schleuder (signed with the new key)" \
 	eval "grep -q 'X-UNSUBSCRIBE may only be used by the list.s admins' ans.unsub.out && grep -q d4 '$T/lists/board.subscribers'"
 archive 6f
-printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE: d4@example.net\n' | command unsub2 s2 "$S2" s2@example.net
+printf 'X-LIST-NAME: board@lists.test\nX-UNSUBSCRIBE: d4@example.net\n' | send_cmd unsub2 s2 "$S2" s2@example.net
 wait_mail 1 "6 unsubscribe answer"
 answer_of s2@example.net s2 ans.unsub2
 check "6: an admin unsubscribes d4 by command" \
